@@ -1,0 +1,366 @@
+package enroll
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// MaxContacts is how many emergency contacts a CSV row can carry (contact1_… to
+// contact3_…).
+const MaxContacts = 3
+
+// columns maps each CSV header name to where its value goes in a Request.
+var columns = map[string]func(r *Request, v string){
+	"full_name":              func(r *Request, v string) { r.Person.FullName = v },
+	"phone":                  func(r *Request, v string) { r.Person.Phone = v },
+	"language":               func(r *Request, v string) { r.Person.Language = v },
+	"time_zone":              func(r *Request, v string) { r.Person.TimeZone = v },
+	"address":                func(r *Request, v string) { r.Person.Address = v },
+	"postcode":               func(r *Request, v string) { r.Person.Postcode = v },
+	"city":                   func(r *Request, v string) { r.Person.City = v },
+	"risk_level":             func(r *Request, v string) { r.Person.RiskLevel = v },
+	"notes":                  func(r *Request, v string) { r.Person.Notes = v },
+	"referral_source":        func(r *Request, v string) { r.Referral.Source = v },
+	"referrer_name":          func(r *Request, v string) { r.Referral.ReferrerName = v },
+	"referrer_phone":         func(r *Request, v string) { r.Referral.ReferrerPhone = v },
+	"referral_concern":       func(r *Request, v string) { r.Referral.Concern = v },
+	"referred_at":            func(r *Request, v string) { r.Referral.ReferredAt = v },
+	"consent_given_by":       func(r *Request, v string) { consent(r).GivenBy = v },
+	"consent_representative": func(r *Request, v string) { consent(r).RepresentativeName = v },
+	"consent_given_at":       func(r *Request, v string) { consent(r).GivenAt = v },
+	"consent_method":         func(r *Request, v string) { consent(r).Method = v },
+	"cron":                   func(r *Request, v string) { r.Plan.Cron = v },
+	"window":                 func(r *Request, v string) { r.Plan.Window = v },
+	"max_attempts": func(r *Request, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				n = -1 // reported as out of range by Check
+			}
+			r.Plan.MaxAttempts = n
+		}
+	},
+	"retry_minutes": func(r *Request, v string) { r.Plan.RetryMinutes = v },
+}
+
+// requiredColumns must be in every header.
+var requiredColumns = []string{"full_name", "phone", "referral_source", "consent_given_by", "consent_given_at", "consent_method", "cron"}
+
+func init() {
+	for i := 1; i <= MaxContacts; i++ {
+		columns[fmt.Sprintf("contact%d_name", i)] = func(r *Request, v string) { contact(r, i).FullName = v }
+		columns[fmt.Sprintf("contact%d_relation", i)] = func(r *Request, v string) { contact(r, i).Relation = v }
+		columns[fmt.Sprintf("contact%d_phone", i)] = func(r *Request, v string) { contact(r, i).Phone = v }
+		columns[fmt.Sprintf("contact%d_language", i)] = func(r *Request, v string) { contact(r, i).Language = v }
+	}
+}
+
+// Columns lists the CSV columns wellcheck import understands, required ones first.
+func Columns() (required, optional []string) {
+	for name := range columns {
+		if !slices.Contains(requiredColumns, name) {
+			optional = append(optional, name)
+		}
+	}
+	slices.Sort(optional)
+	return slices.Clone(requiredColumns), optional
+}
+
+func consent(r *Request) *ConsentInput {
+	if r.Consent == nil {
+		r.Consent = &ConsentInput{}
+	}
+	return r.Consent
+}
+
+func contact(r *Request, n int) *ContactInput {
+	for len(r.Contacts) < n {
+		r.Contacts = append(r.Contacts, ContactInput{})
+	}
+	return &r.Contacts[n-1]
+}
+
+// ImportOptions tune an import.
+type ImportOptions struct {
+	FileName    string // for the audit log
+	DryRun      bool   // validate and report; write nothing
+	SkipInvalid bool   // import the valid rows even when some are invalid
+}
+
+// RowError is a CSV row that cannot be enrolled, with its line in the file.
+type RowError struct {
+	Line     int
+	Problems wellcheck.Problems
+}
+
+// WarningSummary gathers one warning across rows.
+type WarningSummary struct {
+	Problem wellcheck.Problem
+	Lines   []int // every line that has it, in order
+}
+
+// Report is what an import found and did.
+type Report struct {
+	Rows     int // data rows read
+	Valid    int
+	Invalid  []RowError // in line order
+	Warnings []WarningSummary
+	Imported int
+	DryRun   bool
+}
+
+// ErrRowsInvalid is returned (wrapped in a *wellcheck.Error) when rows are invalid
+// and neither DryRun nor SkipInvalid was asked: nothing was imported.
+var errRowsInvalid = errors.New("invalid rows")
+
+// Import reads a register as CSV (UTF-8, comma, semicolon or tab separated, a
+// header naming the columns) and enrols every person in it, taken by coordinator.
+//
+// Every row is validated first, and each bad row reported with its line number and
+// reasons. Nothing is written when any row is invalid, unless SkipInvalid is set;
+// nothing at all with DryRun. A number already enrolled, or twice in the file, is
+// an invalid row. The valid rows are loaded in one transaction with COPY.
+func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck.User, opts ImportOptions) (Report, error) {
+	rep := Report{DryRun: opts.DryRun}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return rep, fmt.Errorf("read import file: %w", err)
+	}
+	rows, err := readCSV(data)
+	if err != nil {
+		return rep, err
+	}
+	rep.Rows = len(rows)
+
+	checker, err := s.Checker(ctx)
+	if err != nil {
+		return rep, err
+	}
+	results := checkRows(checker, rows, coordinator.ID)
+
+	// Numbers twice in the file, or already enrolled, make a row invalid.
+	phones := make([]wellcheck.Phone, 0, len(results))
+	firstLine := make(map[wellcheck.Phone]int, len(results))
+	for i := range results {
+		res := &results[i]
+		ph := res.enrolment.Person.Phone
+		if len(res.problems) > 0 || ph == "" {
+			continue
+		}
+		if line, dup := firstLine[ph]; dup {
+			res.problems.Add("person.phone", "csv_duplicate_phone", line)
+			continue
+		}
+		firstLine[ph] = res.line
+		phones = append(phones, ph)
+	}
+	taken, err := s.Store.Queries().EnrolledByPhones(ctx, phones)
+	if err != nil {
+		return rep, err
+	}
+	var valid []wellcheck.Enrolment
+	warningAt := map[string]int{} // field and French text → index in rep.Warnings
+	for i := range results {
+		res := &results[i]
+		if ref, ok := taken[res.enrolment.Person.Phone]; ok {
+			res.problems.Add("person.phone", "phone_taken", ref.FullName, ref.ID)
+		}
+		if len(res.problems) > 0 {
+			rep.Invalid = append(rep.Invalid, RowError{Line: res.line, Problems: res.problems})
+			continue
+		}
+		valid = append(valid, res.enrolment)
+		for _, w := range res.warnings {
+			key := w.Field + "\x00" + w.Message.Text(wellcheck.French)
+			at, ok := warningAt[key]
+			if !ok {
+				at = len(rep.Warnings)
+				warningAt[key] = at
+				rep.Warnings = append(rep.Warnings, WarningSummary{Problem: w})
+			}
+			rep.Warnings[at].Lines = append(rep.Warnings[at].Lines, res.line)
+		}
+	}
+	rep.Valid = len(valid)
+	if len(rows) == 0 {
+		return rep, &wellcheck.ValidationError{Problems: wellcheck.Problems{{Field: "file", Message: wellcheck.Message{Key: "csv_empty"}}}}
+	}
+	if opts.DryRun || len(valid) == 0 {
+		return rep, s.invalidErr(rep, opts)
+	}
+	if len(rep.Invalid) > 0 && !opts.SkipInvalid {
+		return rep, s.invalidErr(rep, opts)
+	}
+
+	actor := actorOf(coordinator, "import")
+	err = s.Store.WithTx(ctx, func(q *store.Queries) error {
+		_, err := q.CopyEnrolments(ctx, valid, actor, store.AuditDetails{Via: "import", File: opts.FileName})
+		return err
+	})
+	if err != nil {
+		return rep, fmt.Errorf("import %d persons: %w", len(valid), err)
+	}
+	rep.Imported = len(valid)
+	s.Logger.InfoContext(ctx, "persons imported", "count", rep.Imported, "skipped", len(rep.Invalid), "by", actor.Label, "file", opts.FileName)
+	return rep, nil
+}
+
+func (s *Service) invalidErr(rep Report, opts ImportOptions) error {
+	if len(rep.Invalid) == 0 || opts.DryRun || opts.SkipInvalid {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", errRowsInvalid, wellcheck.Errorf(wellcheck.EInvalid, "import_had_errors", len(rep.Invalid)))
+}
+
+type row struct {
+	line   int
+	fields map[string]string
+	err    error // malformed line
+}
+
+type rowResult struct {
+	line      int
+	enrolment wellcheck.Enrolment
+	problems  wellcheck.Problems
+	warnings  wellcheck.Problems
+}
+
+// readCSV parses the whole file: encoding, delimiter, header, then one row per
+// record. File-level problems (encoding, header) are a *wellcheck.ValidationError;
+// a malformed record becomes a row with err set, so the rest is still checked.
+func readCSV(data []byte) ([]row, error) {
+	fileErr := func(field, key string, args ...any) error {
+		var ps wellcheck.Problems
+		ps.Add(field, key, args...)
+		return ps.Err()
+	}
+	if !utf8.Valid(data) {
+		return nil, fileErr("file", "csv_not_utf8")
+	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.Comma = delimiter(firstLine)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, fileErr("file", "csv_empty")
+	}
+	if err != nil {
+		return nil, fileErr("header", "csv_malformed", err.Error())
+	}
+	names := make([]string, len(header))
+	var problems wellcheck.Problems
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(h))
+		if _, ok := columns[name]; !ok {
+			problems.Add("header", "csv_header_unknown", h)
+		} else if slices.Contains(names[:i], name) {
+			problems.Add("header", "csv_header_duplicate", h)
+		}
+		names[i] = name
+	}
+	for _, req := range requiredColumns {
+		if !slices.Contains(names, req) {
+			problems.Add("header", "csv_header_missing", req)
+		}
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+
+	var rows []row
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		var perr *csv.ParseError
+		if errors.As(err, &perr) {
+			if perr.Err == csv.ErrQuote || perr.Err == csv.ErrBareQuote {
+				// The reader cannot resynchronise after a broken quote: report it and stop.
+				rows = append(rows, row{line: perr.StartLine, err: perr.Err})
+				break
+			}
+			rows = append(rows, row{line: perr.StartLine, err: perr.Err})
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read CSV: %w", err)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue // blank line
+		}
+		if len(rec) != len(names) {
+			rows = append(rows, row{line: line, err: fmt.Errorf("%d fields, the header has %d", len(rec), len(names))})
+			continue
+		}
+		fields := make(map[string]string, len(rec))
+		for i, v := range rec {
+			fields[names[i]] = v
+		}
+		rows = append(rows, row{line: line, fields: fields})
+	}
+	return rows, nil
+}
+
+// delimiter guesses the separator from the header line: French spreadsheets export
+// with semicolons.
+func delimiter(header []byte) rune {
+	best, count := ',', bytes.Count(header, []byte(","))
+	for _, d := range []rune{';', '\t'} {
+		if n := bytes.Count(header, []byte(string(d))); n > count {
+			best, count = d, n
+		}
+	}
+	return best
+}
+
+// checkRows validates every row, in parallel: phone parsing dominates.
+func checkRows(c *Checker, rows []row, takenBy int64) []rowResult {
+	results := make([]rowResult, len(rows))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(rows)/256))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(rows); i += workers {
+				r := rows[i]
+				res := rowResult{line: r.line}
+				if r.err != nil {
+					res.problems.Add("", "csv_malformed", r.err.Error())
+					results[i] = res
+					continue
+				}
+				var req Request
+				for name, v := range r.fields {
+					columns[name](&req, v)
+				}
+				e, warnings, err := c.Check(req, takenBy)
+				res.enrolment, res.warnings = e, warnings
+				var verr *wellcheck.ValidationError
+				if errors.As(err, &verr) {
+					res.problems = verr.Problems
+				}
+				results[i] = res
+			}
+		})
+	}
+	wg.Wait()
+	return results
+}

@@ -1,0 +1,396 @@
+// Package enroll is the coordinator's main act: enrolling a person referred by
+// phone, one at a time (CLI flags, a JSON file, the web form) or in bulk from an
+// existing register (CSV). Every path goes through the same validation.
+package enroll
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/phone"
+	"github.com/wellcheck/wellcheck/scheduler"
+)
+
+// Request is an enrolment as a coordinator types it: text fields, validated and
+// converted by Check. It is also the JSON body of `wellcheck enroll --file`.
+type Request struct {
+	Person   PersonInput    `json:"person"`
+	Referral ReferralInput  `json:"referral"`
+	Consent  *ConsentInput  `json:"consent"`
+	Contacts []ContactInput `json:"emergency_contacts"`
+	Plan     PlanInput      `json:"plan"`
+}
+
+// PersonInput is who is to be called.
+type PersonInput struct {
+	FullName  string `json:"full_name"`
+	Phone     string `json:"phone"`
+	Language  string `json:"language"`  // default: the service's language
+	TimeZone  string `json:"time_zone"` // default: the service's time zone
+	Address   string `json:"address"`
+	Postcode  string `json:"postcode"`
+	City      string `json:"city"`
+	RiskLevel string `json:"risk_level"` // low, normal (default), high
+	Notes     string `json:"notes"`
+}
+
+// ReferralInput is who referred the person.
+type ReferralInput struct {
+	Source        string `json:"source"`
+	ReferrerName  string `json:"referrer_name"`
+	ReferrerPhone string `json:"referrer_phone"`
+	Concern       string `json:"concern"`
+	ReferredAt    string `json:"referred_at"` // default: now
+}
+
+// ConsentInput is the consent to be called.
+type ConsentInput struct {
+	GivenBy            string `json:"given_by"`
+	RepresentativeName string `json:"representative_name"`
+	GivenAt            string `json:"given_at"`
+	Method             string `json:"method"`
+}
+
+// ContactInput is one emergency contact, in the order they are to be called.
+type ContactInput struct {
+	FullName string `json:"full_name"`
+	Relation string `json:"relation"`
+	Phone    string `json:"phone"`
+	Language string `json:"language"`
+}
+
+// PlanInput is when to call.
+type PlanInput struct {
+	Cron         string `json:"cron"`
+	Window       string `json:"window"`        // "HH:MM-HH:MM"; default: the service's opening hours
+	MaxAttempts  int    `json:"max_attempts"`  // 0: the service's policy
+	RetryMinutes string `json:"retry_minutes"` // "15,30"; empty: the service's policy
+}
+
+// Checker validates requests against the service's settings. It caches what is
+// costly and repeats across a register (time zones, plan checks), and is safe for
+// concurrent use.
+type Checker struct {
+	Settings        wellcheck.Settings
+	DefaultLanguage string
+	Now             time.Time
+
+	phones    phone.Parser
+	zones     sync.Map // name → *time.Location or error
+	plans     sync.Map // planKey → planVerdict
+	serviceTZ *time.Location
+}
+
+// NewChecker returns a Checker for settings as of now.
+func NewChecker(settings wellcheck.Settings, defaultLanguage string, now time.Time) *Checker {
+	loc, err := time.LoadLocation(settings.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	if defaultLanguage == "" {
+		defaultLanguage = "fr"
+	}
+	return &Checker{
+		Settings: settings, DefaultLanguage: defaultLanguage, Now: now,
+		phones: phone.Parser{Region: settings.DefaultRegion}, serviceTZ: loc,
+	}
+}
+
+// Limits on free text, generous for people and small enough to keep rows sane.
+const (
+	maxName  = 200
+	maxShort = 500
+	maxNotes = 10000
+)
+
+// Check validates req and returns the enrolment to write, with warnings (accepted
+// but worth telling the coordinator). Every problem found is reported at once in a
+// *wellcheck.ValidationError. takenBy is the coordinator's user id.
+func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellcheck.Problems, error) {
+	var problems, warnings wellcheck.Problems
+	var e wellcheck.Enrolment
+
+	// Person.
+	p := req.Person
+	e.Person.FullName = c.text(&problems, "person.full_name", p.FullName, maxName, true)
+	e.Person.Phone = c.phone(&problems, "person.phone", p.Phone, true)
+	e.Person.Language = c.language(&problems, "person.language", p.Language)
+	e.Person.TimeZone = strings.TrimSpace(p.TimeZone)
+	if e.Person.TimeZone == "" {
+		e.Person.TimeZone = c.Settings.TimeZone
+	}
+	loc, err := c.location(e.Person.TimeZone)
+	if err != nil {
+		problems.Add("person.time_zone", "time_zone_invalid", e.Person.TimeZone)
+	}
+	e.Person.Address = c.text(&problems, "person.address", p.Address, maxShort, false)
+	e.Person.Postcode = c.text(&problems, "person.postcode", p.Postcode, 20, false)
+	e.Person.City = c.text(&problems, "person.city", p.City, maxName, false)
+	e.Person.RiskLevel = choice(&problems, "person.risk_level", p.RiskLevel, wellcheck.RiskNormal, wellcheck.RiskLevels, riskAliases)
+	e.Person.Status = wellcheck.PersonActive
+	e.Notes = c.text(&problems, "person.notes", p.Notes, maxNotes, false)
+
+	// Referral.
+	r := req.Referral
+	e.Referral.Source = choice(&problems, "referral.source", r.Source, "", wellcheck.ReferralSources, sourceAliases)
+	e.Referral.ReferrerName = c.text(&problems, "referral.referrer_name", r.ReferrerName, maxName, false)
+	e.Referral.ReferrerPhone = c.phone(&problems, "referral.referrer_phone", r.ReferrerPhone, false)
+	e.Referral.Concern = c.text(&problems, "referral.concern", r.Concern, maxNotes, false)
+	e.Referral.ReferredAt = c.Now
+	if strings.TrimSpace(r.ReferredAt) != "" {
+		e.Referral.ReferredAt = c.date(&problems, "referral.referred_at", r.ReferredAt)
+	}
+	e.Referral.TakenBy = takenBy
+
+	// Consent: without it nobody is called.
+	if req.Consent == nil || *req.Consent == (ConsentInput{}) {
+		problems.Add("consent", "consent_missing")
+	} else {
+		ci := req.Consent
+		cons := &wellcheck.Consent{RecordedBy: takenBy}
+		cons.GivenBy = choice(&problems, "consent.given_by", ci.GivenBy, "", wellcheck.ConsentGivers, giverAliases)
+		cons.RepresentativeName = c.text(&problems, "consent.representative_name", ci.RepresentativeName, maxName, false)
+		if cons.GivenBy == wellcheck.ConsentByLegalRepresentative && cons.RepresentativeName == "" {
+			problems.Add("consent.representative_name", "representative_missing")
+		}
+		if strings.TrimSpace(ci.GivenAt) == "" {
+			problems.Add("consent.given_at", "required")
+		} else {
+			cons.GivenAt = c.date(&problems, "consent.given_at", ci.GivenAt)
+		}
+		cons.Method = choice(&problems, "consent.method", ci.Method, "", wellcheck.ConsentMethods, methodAliases)
+		e.Consent = cons
+	}
+
+	// Emergency contacts, in order; empty entries (blank CSV columns) are skipped.
+	for _, ci := range req.Contacts {
+		if ci == (ContactInput{}) {
+			continue
+		}
+		field := fmt.Sprintf("contacts[%d]", len(e.Contacts)+1)
+		ec := wellcheck.EmergencyContact{Position: len(e.Contacts) + 1}
+		ec.FullName = c.text(&problems, field+".full_name", ci.FullName, maxName, true)
+		ec.Relation = c.text(&problems, field+".relation", ci.Relation, maxName, false)
+		ec.Phone = c.phone(&problems, field+".phone", ci.Phone, true)
+		if ec.Phone != "" && ec.Phone == e.Person.Phone {
+			problems.Add(field+".phone", "phone_same_as_person")
+		}
+		ec.Language = c.language(&problems, field+".language", ci.Language)
+		e.Contacts = append(e.Contacts, ec)
+	}
+	if len(e.Contacts) == 0 {
+		warnings.Add("contacts", "no_emergency_contact")
+	}
+
+	// Plan.
+	e.Plan.Cron = strings.Join(strings.Fields(req.Plan.Cron), " ")
+	e.Plan.Window = c.Settings.OpeningHours()
+	if w := strings.TrimSpace(req.Plan.Window); w != "" {
+		win, ok := parseWindow(w)
+		if !ok {
+			problems.Add("plan.window", "window_invalid", w)
+		}
+		e.Plan.Window = win
+	}
+	if req.Plan.MaxAttempts != 0 || strings.TrimSpace(req.Plan.RetryMinutes) != "" {
+		e.Plan.Retry = c.retry(&problems, req.Plan)
+	}
+	if e.Plan.Cron == "" {
+		problems.Add("plan.cron", "required")
+	} else if loc != nil && !slices.ContainsFunc(problems, func(p wellcheck.Problem) bool { return p.Field == "plan.window" }) {
+		v := c.checkPlan(e.Plan, e.Person.TimeZone, loc)
+		problems = append(problems, v.problems...)
+		warnings = append(warnings, v.warnings...)
+	}
+	return e, warnings, problems.Err()
+}
+
+func (c *Checker) text(ps *wellcheck.Problems, field, s string, limit int, required bool) string {
+	s = strings.TrimSpace(s)
+	if required && s == "" {
+		ps.Add(field, "required")
+	}
+	if utf8.RuneCountInString(s) > limit {
+		ps.Add(field, "too_long", limit)
+	}
+	return s
+}
+
+func (c *Checker) phone(ps *wellcheck.Problems, field, raw string, required bool) wellcheck.Phone {
+	if strings.TrimSpace(raw) == "" {
+		if required {
+			ps.Add(field, "required")
+		}
+		return ""
+	}
+	ph, err := c.phones.Parse(raw)
+	if err != nil {
+		*ps = append(*ps, wellcheck.Problem{Field: field, Message: err.(*wellcheck.Error).Message})
+	}
+	return ph
+}
+
+func (c *Checker) language(ps *wellcheck.Problems, field, s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return c.DefaultLanguage
+	}
+	if len(s) < 2 || len(s) > 3 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyz") != "" {
+		ps.Add(field, "language_invalid", s)
+	}
+	return s
+}
+
+func (c *Checker) location(name string) (*time.Location, error) {
+	if v, ok := c.zones.Load(name); ok {
+		if loc, ok := v.(*time.Location); ok {
+			return loc, nil
+		}
+		return nil, v.(error)
+	}
+	// LoadLocation accepts "Local" and "" meaning the machine's zone: a person's
+	// zone must be a real IANA name.
+	loc, err := time.LoadLocation(name)
+	if err == nil && (name == "Local" || !strings.Contains(name, "/") && name != "UTC") {
+		err = fmt.Errorf("not an IANA zone name")
+	}
+	if err != nil {
+		c.zones.Store(name, err)
+		return nil, err
+	}
+	c.zones.Store(name, loc)
+	return loc, nil
+}
+
+// dateLayouts are the forms coordinators and register exports use.
+var dateLayouts = []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02", "02/01/2006 15:04", "02/01/2006"}
+
+// date parses a date or date-time in the service's time zone; a date in the future
+// is refused (consent and referral are things that happened).
+func (c *Checker) date(ps *wellcheck.Problems, field, s string) time.Time {
+	s = strings.TrimSpace(s)
+	for _, layout := range dateLayouts {
+		t, err := time.ParseInLocation(layout, s, c.serviceTZ)
+		if err != nil {
+			continue
+		}
+		if t.After(c.Now.Add(5 * time.Minute)) {
+			ps.Add(field, "date_future", s)
+		}
+		return t
+	}
+	ps.Add(field, "date_invalid", s)
+	return time.Time{}
+}
+
+func parseWindow(s string) (wellcheck.Window, bool) {
+	s = strings.NewReplacer("–", "-", "—", "-", " ", "").Replace(s)
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return wellcheck.Window{}, false
+	}
+	start, err1 := wellcheck.ParseTimeOfDay(a)
+	end, err2 := wellcheck.ParseTimeOfDay(b)
+	if err1 != nil || err2 != nil || start >= end {
+		return wellcheck.Window{}, false
+	}
+	return wellcheck.Window{Start: start, End: end}, true
+}
+
+func (c *Checker) retry(ps *wellcheck.Problems, in PlanInput) *wellcheck.RetryPolicy {
+	rp := &wellcheck.RetryPolicy{MaxAttempts: in.MaxAttempts, RetryMinutes: c.Settings.Retry.RetryMinutes}
+	if rp.MaxAttempts == 0 {
+		rp.MaxAttempts = c.Settings.Retry.MaxAttempts
+	}
+	if rp.MaxAttempts < 1 || rp.MaxAttempts > 10 {
+		ps.Add("plan.max_attempts", "attempts_invalid")
+	}
+	if s := strings.TrimSpace(in.RetryMinutes); s != "" {
+		rp.RetryMinutes = nil
+		for _, part := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(part))
+			if err != nil || n < 1 || n > 240 {
+				ps.Add("plan.retry_minutes", "retry_invalid", s)
+				return rp
+			}
+			rp.RetryMinutes = append(rp.RetryMinutes, n)
+		}
+	}
+	return rp
+}
+
+type planKey struct {
+	cron, zone string
+	window     wellcheck.Window
+}
+
+type planVerdict struct{ problems, warnings wellcheck.Problems }
+
+// checkPlan runs scheduler.CheckPlan once per distinct (cron, zone, window): a
+// register has thousands of persons and a handful of plans.
+func (c *Checker) checkPlan(plan wellcheck.Plan, zone string, loc *time.Location) planVerdict {
+	key := planKey{plan.Cron, zone, plan.Window}
+	if v, ok := c.plans.Load(key); ok {
+		return v.(planVerdict)
+	}
+	var v planVerdict
+	scheduler.CheckPlan(plan, loc, c.Settings, c.Now, &v.problems, &v.warnings)
+	c.plans.Store(key, v)
+	return v
+}
+
+// choice reads one of allowed (or a French alias of it); empty gives def, or a
+// "required" problem when def is empty.
+func choice[T ~string](ps *wellcheck.Problems, field, s string, def T, allowed []T, aliases map[string]T) T {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		if def == "" {
+			ps.Add(field, "required")
+		}
+		return def
+	}
+	norm := strings.NewReplacer("-", "_", " ", "_", "é", "e", "è", "e", "ê", "e").Replace(s)
+	for _, a := range allowed {
+		if norm == string(a) {
+			return a
+		}
+	}
+	if a, ok := aliases[norm]; ok {
+		return a
+	}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	ps.Add(field, "choice_invalid", s, strings.Join(names, ", "))
+	return def
+}
+
+// French aliases, as registers and coordinators write them (accents folded).
+var (
+	sourceAliases = map[string]wellcheck.ReferralSource{
+		"famille": wellcheck.ReferralFamily, "proche": wellcheck.ReferralFamily,
+		"medecin": wellcheck.ReferralDoctor, "services_sociaux": wellcheck.ReferralSocialServices,
+		"ccas": wellcheck.ReferralSocialServices, "bailleur": wellcheck.ReferralLandlord,
+		"mairie": wellcheck.ReferralTownHall, "la_personne": wellcheck.ReferralSelf,
+		"elle_meme": wellcheck.ReferralSelf, "lui_meme": wellcheck.ReferralSelf, "autre": wellcheck.ReferralOther,
+	}
+	giverAliases = map[string]wellcheck.ConsentGiver{
+		"personne": wellcheck.ConsentByPerson, "la_personne": wellcheck.ConsentByPerson,
+		"representant_legal": wellcheck.ConsentByLegalRepresentative, "tuteur": wellcheck.ConsentByLegalRepresentative,
+		"curateur": wellcheck.ConsentByLegalRepresentative,
+	}
+	methodAliases = map[string]wellcheck.ConsentMethod{
+		"telephone": wellcheck.ConsentByPhone, "papier": wellcheck.ConsentOnPaper, "ecrit": wellcheck.ConsentOnPaper,
+		"en_personne": wellcheck.ConsentInPerson, "visite": wellcheck.ConsentInPerson,
+	}
+	riskAliases = map[string]wellcheck.RiskLevel{
+		"faible": wellcheck.RiskLow, "bas": wellcheck.RiskLow, "eleve": wellcheck.RiskHigh, "haut": wellcheck.RiskHigh,
+	}
+)

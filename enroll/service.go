@@ -1,0 +1,98 @@
+package enroll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// Service enrols persons. The CLI uses it now, the web UI later.
+type Service struct {
+	Store           *store.Store
+	Logger          *slog.Logger
+	DefaultLanguage string
+	Now             func() time.Time // defaults to time.Now
+}
+
+// Result is what an enrolment did.
+type Result struct {
+	PersonID int64
+	Warnings wellcheck.Problems
+}
+
+// Coordinator finds the active coordinator or admin whose e-mail is given: every
+// enrolment is taken by someone who answers for it.
+func (s *Service) Coordinator(ctx context.Context, email string) (wellcheck.User, error) {
+	u, err := s.Store.Queries().UserByEmail(ctx, email)
+	if errors.Is(err, wellcheck.ErrNotFound) || err == nil && u.Disabled {
+		return wellcheck.User{}, wellcheck.Errorf(wellcheck.EInvalid, "user_unknown", email)
+	}
+	if err != nil {
+		return wellcheck.User{}, err
+	}
+	if !u.CanEnrol() {
+		return wellcheck.User{}, wellcheck.Errorf(wellcheck.EForbidden, "user_not_coordinator", email)
+	}
+	return u, nil
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Checker returns a validator for the current service settings.
+func (s *Service) Checker(ctx context.Context) (*Checker, error) {
+	settings, err := s.Store.Queries().Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return NewChecker(settings, s.DefaultLanguage, s.now()), nil
+}
+
+// Enroll validates req and enrols the person, taken by coordinator. Bad input is a
+// *wellcheck.ValidationError listing every problem; a number already enrolled is a
+// *wellcheck.ConflictError naming who holds it. via says where the request came
+// from ("cli", "web") for the audit log.
+func (s *Service) Enroll(ctx context.Context, req Request, coordinator wellcheck.User, via string) (Result, error) {
+	checker, err := s.Checker(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	e, warnings, err := checker.Check(req, coordinator.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	actor := actorOf(coordinator, via)
+	var id int64
+	err = s.Store.WithTx(ctx, func(q *store.Queries) error {
+		taken, err := q.EnrolledByPhones(ctx, []wellcheck.Phone{e.Person.Phone})
+		if err != nil {
+			return err
+		}
+		if ref, ok := taken[e.Person.Phone]; ok {
+			return &wellcheck.ConflictError{PersonID: ref.ID, PersonName: ref.FullName, Phone: ref.Phone}
+		}
+		id, err = q.InsertEnrolment(ctx, e, actor, store.AuditDetails{
+			Via: via, ReferralSource: string(e.Referral.Source), Contacts: len(e.Contacts), Cron: e.Plan.Cron,
+		})
+		return err
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("enrol: %w", err)
+	}
+	s.Logger.InfoContext(ctx, "person enrolled", "person_id", id, "phone", e.Person.Phone, "by", actor.Label, "via", via)
+	return Result{PersonID: id, Warnings: warnings}, nil
+}
+
+func actorOf(u wellcheck.User, via string) wellcheck.Actor {
+	id := u.ID
+	return wellcheck.Actor{UserID: &id, Label: fmt.Sprintf("%s:%s", via, u.Email)}
+}

@@ -1,0 +1,176 @@
+// Package dbtest gives each test its own migrated database on the real Postgres.
+//
+// The server comes from WELLCHECK_TEST_DATABASE_URL (default: the local cluster).
+// A template database is migrated once per schema version, under an advisory lock
+// so parallel test binaries share it; each test then gets a fresh copy, dropped
+// when the test ends. If Postgres cannot be reached the test fails, saying how to
+// start it: tests never skip.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/wellcheck/wellcheck/migrations"
+)
+
+// DefaultURL is the local cluster this project's machines run.
+const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// ServerURL returns the URL of the test server.
+func ServerURL() string {
+	if u := os.Getenv("WELLCHECK_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultURL
+}
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// New returns a pool on a fresh, migrated database of its own, closed and dropped
+// when t ends.
+func New(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	url := NewURL(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatalf("dbtest: open pool: %v", err)
+	}
+	t.Cleanup(pool.Close) // runs before the DROP registered by NewURL
+	return pool
+}
+
+// NewURL creates a fresh, migrated database and returns its URL, for tests that
+// connect by themselves (the CLI). It is dropped when t ends.
+func NewURL(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(ctx) })
+	if templateErr != nil {
+		t.Fatalf("dbtest: %v", templateErr)
+	}
+	admin := connect(t, ctx)
+	defer admin.Close(context.Background())
+
+	name := "wellcheck_test_" + randomHex(6)
+	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, templateName)); err != nil {
+		t.Fatalf("dbtest: create database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, ServerURL())
+		if err != nil {
+			t.Errorf("dbtest: drop %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("dbtest: drop %s: %v", name, err)
+		}
+	})
+	return withDatabase(ServerURL(), name)
+}
+
+func connect(t testing.TB, ctx context.Context) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, ServerURL())
+	if err != nil {
+		t.Fatalf("dbtest: cannot reach the test Postgres at %s: %v\n"+
+			"Start the local cluster with:  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"+
+			"or point WELLCHECK_TEST_DATABASE_URL at a server where this user may CREATE DATABASE.",
+			ServerURL(), err)
+	}
+	return conn
+}
+
+// ensureTemplate makes sure a migrated template for the current schema exists and
+// returns its name. The name carries a hash of the migrations, so a changed schema
+// gets a new template instead of a stale one.
+func ensureTemplate(ctx context.Context) (string, error) {
+	all, err := migrations.All()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, m := range all {
+		fmt.Fprintf(h, "%d %s\n%s\n", m.Version, m.Name, m.SQL)
+	}
+	fmt.Fprint(h, migrations.RiverVersion())
+	name := "wellcheck_tmpl_" + hex.EncodeToString(h.Sum(nil))[:12]
+
+	conn, err := pgx.Connect(ctx, ServerURL())
+	if err != nil {
+		return "", fmt.Errorf("cannot reach the test Postgres at %s: %w\n"+
+			"Start the local cluster with:  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"+
+			"or point WELLCHECK_TEST_DATABASE_URL at a server where this user may CREATE DATABASE", ServerURL(), err)
+	}
+	defer conn.Close(context.Background())
+	const lock = 0x77637465737474 // "wctestt"
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(lock)); err != nil {
+		return "", err
+	}
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", int64(lock))
+
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	// Build under a scratch name and rename when complete, so a crash halfway
+	// never leaves a half-migrated template behind under the real name.
+	scratch := name + "_building"
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+scratch+" WITH (FORCE)"); err != nil {
+		return "", err
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+scratch); err != nil {
+		return "", fmt.Errorf("create template: %w", err)
+	}
+	pool, err := pgxpool.New(ctx, withDatabase(ServerURL(), scratch))
+	if err != nil {
+		return "", err
+	}
+	_, err = migrations.Up(ctx, pool)
+	pool.Close()
+	if err != nil {
+		return "", fmt.Errorf("migrate template: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "ALTER DATABASE "+scratch+" RENAME TO "+name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// withDatabase returns dsn with its database replaced by db; it accepts URLs and
+// keyword/value strings.
+func withDatabase(dsn, db string) string {
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path = "/" + db
+		return u.String()
+	}
+	return dsn + " dbname=" + db
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

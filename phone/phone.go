@@ -1,0 +1,71 @@
+// Package phone parses, validates and formats phone numbers with
+// nyaruka/phonenumbers. Numbers are stored in E.164, shown formatted, and masked
+// in logs (wellcheck.Phone does the masking).
+package phone
+
+import (
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/wellcheck/wellcheck"
+)
+
+// Parser reads numbers as a coordinator types them: national numbers are read in
+// Region ("06 12 34 56 78" in FR is +33612345678).
+type Parser struct {
+	Region string // ISO 3166 alpha-2, e.g. "FR"
+}
+
+// Parse returns the number in E.164, or a *wellcheck.Error that says what is wrong
+// in words a coordinator understands. It accepts only lines one can call for a
+// check-in: fixed, mobile, VoIP or personal numbers; it rejects premium-rate,
+// shared-cost, short, voicemail and pager numbers.
+func (p Parser) Parse(raw string) (wellcheck.Phone, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", wellcheck.Errorf(wellcheck.EInvalid, "required")
+	}
+	num, err := phonenumbers.Parse(raw, p.Region)
+	if err != nil {
+		if err == phonenumbers.ErrInvalidCountryCode {
+			return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_unknown_region", raw)
+		}
+		return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_invalid", raw)
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_invalid", raw)
+	}
+	var why string
+	switch phonenumbers.GetNumberType(num) {
+	case phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE,
+		phonenumbers.VOIP, phonenumbers.PERSONAL_NUMBER:
+		return wellcheck.Phone(phonenumbers.Format(num, phonenumbers.E164)), nil
+	case phonenumbers.PREMIUM_RATE:
+		why = "phone_premium"
+	case phonenumbers.SHARED_COST:
+		why = "phone_shared_cost"
+	case phonenumbers.TOLL_FREE, phonenumbers.UAN:
+		why = "phone_short"
+	case phonenumbers.PAGER, phonenumbers.VOICEMAIL:
+		why = "phone_pager"
+	default:
+		why = "phone_kind_unknown"
+	}
+	return "", &wellcheck.Error{Code: wellcheck.EInvalid, Message: wellcheck.Message{
+		Key: "phone_not_dialable", Args: []any{raw, wellcheck.Message{Key: why}},
+	}}
+}
+
+// Format returns the number for display: national format for numbers of the
+// parser's region ("06 12 34 56 78"), international otherwise ("+32 470 12 34 56").
+func (p Parser) Format(ph wellcheck.Phone) string {
+	num, err := phonenumbers.Parse(ph.E164(), p.Region)
+	if err != nil {
+		return ph.E164()
+	}
+	if phonenumbers.GetRegionCodeForNumber(num) == p.Region {
+		return phonenumbers.Format(num, phonenumbers.NATIONAL)
+	}
+	return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+}

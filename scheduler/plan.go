@@ -1,0 +1,164 @@
+// Package scheduler turns plans, the service calendar and time zones into
+// check-in slots. This file holds the rules a plan must meet to be accepted.
+package scheduler
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/wellcheck/wellcheck"
+)
+
+// cronParser reads standard 5-field specs (minute hour day month weekday) with
+// names (MON, JAN). Descriptors (@daily) are refused: they hide the time.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+
+// ParseCron parses a 5-field spec. The time zone is the person's, set apart, so a
+// TZ= prefix is refused.
+func ParseCron(spec string) (cron.Schedule, error) {
+	spec = strings.TrimSpace(spec)
+	if strings.Contains(spec, "TZ=") {
+		return nil, wellcheck.Errorf(wellcheck.EInvalid, "cron_invalid", spec, wellcheck.Message{Key: "cron_tz_prefix"})
+	}
+	if len(strings.Fields(spec)) != 5 {
+		return nil, wellcheck.Errorf(wellcheck.EInvalid, "cron_invalid", spec, wellcheck.Message{Key: "cron_field_count"})
+	}
+	s, err := cronParser.Parse(spec)
+	if err != nil {
+		return nil, wellcheck.Errorf(wellcheck.EInvalid, "cron_invalid", spec, err.Error())
+	}
+	return s, nil
+}
+
+// horizon is how far ahead a plan must fire at least once.
+const horizon = 366 * 24 * time.Hour
+
+// CheckPlan says whether plan can be accepted for a person living in loc, served
+// by a service with settings, as seen at now. Problems go to problems under the
+// "plan.*" fields; warnings (accepted, but worth saying) go to warnings.
+//
+// The rules: the spec parses; it fires within the next 12 months; every call it
+// makes falls inside the person's window; it calls at most settings.MaxCallsPerDay
+// times a day; the window lies within the service's opening hours on every day a
+// call can happen (a call due on a closed day moves to the next open day, which is
+// a warning, not an error).
+func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Settings, now time.Time, problems, warnings *wellcheck.Problems) {
+	if plan.Window.Start >= plan.Window.End {
+		problems.Add("plan.window", "window_invalid", plan.Window.String())
+		return
+	}
+	sched, err := ParseCron(plan.Cron)
+	if err != nil {
+		*problems = append(*problems, wellcheck.Problem{Field: "plan.cron", Message: err.(*wellcheck.Error).Message})
+		return
+	}
+	serviceLoc, err := time.LoadLocation(settings.TimeZone)
+	if err != nil {
+		serviceLoc = time.UTC
+	}
+	spec := strings.TrimSpace(plan.Cron)
+
+	first := sched.Next(now.In(loc))
+	if first.IsZero() || first.Sub(now) > horizon {
+		problems.Add("plan.cron", "cron_never", spec)
+		return
+	}
+
+	// Walk the fire days of the coming year, one day at a time: the calls of each
+	// day, and which weekdays the plan calls on. Cron's hour and minute fields do not
+	// depend on the day, so a few days tell the calls per day; the weekdays need at
+	// most a year (month-restricted specs).
+	fireDays := map[time.Weekday]time.Time{} // weekday → a date it fires on
+	outside := false
+	for t, days := first, 0; !t.IsZero() && t.Sub(now) <= horizon && len(fireDays) < 7; days++ {
+		y, m, d := t.Date()
+		if _, seen := fireDays[t.Weekday()]; !seen {
+			fireDays[t.Weekday()] = t
+		}
+		calls := 0
+		for u := t; !u.IsZero(); u = sched.Next(u) {
+			if uy, um, ud := u.Date(); uy != y || um != m || ud != d {
+				break
+			}
+			calls++
+			if !outside && !plan.Window.Contains(wellcheck.Of(u)) {
+				problems.Add("plan.cron", "cron_outside_window", spec, wellcheck.Of(u).String(), plan.Window.String())
+				outside = true
+			}
+			if calls > settings.MaxCallsPerDay {
+				break
+			}
+		}
+		if calls > settings.MaxCallsPerDay {
+			problems.Add("plan.cron", "cron_too_often", spec, callsPerDay(sched, t), settings.MaxCallsPerDay)
+			return
+		}
+		t = sched.Next(time.Date(y, m, d+1, 0, 0, 0, 0, loc).Add(-time.Second))
+	}
+
+	// Which days do calls happen on: open fire days, and for a closed fire day the
+	// next open day, where its call moves.
+	var closed []time.Weekday
+	callDays := map[time.Weekday]time.Time{}
+	for wd, date := range fireDays {
+		if _, open := settings.Hours[wd]; open {
+			callDays[wd] = date
+			continue
+		}
+		closed = append(closed, wd)
+		for i := 1; i <= 7; i++ {
+			next := date.AddDate(0, 0, i)
+			if _, open := settings.Hours[next.Weekday()]; open {
+				callDays[next.Weekday()] = next
+				break
+			}
+		}
+	}
+	if len(closed) > 0 {
+		slices.Sort(closed)
+		names := make([]any, len(closed))
+		for i, wd := range closed {
+			names[i] = wellcheck.WeekdayName(wd)
+		}
+		warnings.Add("plan.cron", "cron_closed_days", spec, wellcheck.List(names))
+	}
+
+	days := make([]time.Weekday, 0, len(callDays))
+	for wd := range callDays {
+		days = append(days, wd)
+	}
+	slices.Sort(days)
+	for _, wd := range days {
+		date := callDays[wd]
+		y, m, d := date.Date()
+		start := time.Date(y, m, d, plan.Window.Start.Hour(), plan.Window.Start.Minute(), 0, 0, loc).In(serviceLoc)
+		end := time.Date(y, m, d, plan.Window.End.Hour(), plan.Window.End.Minute(), 0, 0, loc).In(serviceLoc)
+		hours, open := settings.Hours[start.Weekday()]
+		inside := open && start.Weekday() == end.Weekday() &&
+			wellcheck.Of(start) >= hours.Start && wellcheck.Of(end) <= hours.End
+		if !inside {
+			shown := wellcheck.Message{Key: "closed"}
+			if open {
+				shown = wellcheck.Message{Key: "verbatim", Args: []any{hours.String()}}
+			}
+			problems.Add("plan.window", "window_outside_hours", plan.Window.String(), wellcheck.WeekdayName(start.Weekday()), shown)
+			return
+		}
+	}
+}
+
+// callsPerDay counts the calls on t's day, for the message.
+func callsPerDay(sched cron.Schedule, t time.Time) int {
+	y, m, d := t.Date()
+	n := 0
+	for u := t; !u.IsZero() && n < 24*60; u = sched.Next(u) {
+		if uy, um, ud := u.Date(); uy != y || um != m || ud != d {
+			break
+		}
+		n++
+	}
+	return n
+}

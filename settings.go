@@ -1,0 +1,57 @@
+package wellcheck
+
+import "time"
+
+// Settings is the service's configuration as admins set it.
+type Settings struct {
+	Name            string
+	TimeZone        string // IANA name of the service's own clock
+	HolidayCalendar string // "FR", "BE", …
+	DefaultRegion   string // phone numbers typed without country code
+	Cutoff          TimeOfDay
+	Retry           RetryPolicy
+	MaxCallsPerDay  int
+	// UnreachedUrgentAfter unreached check-ins in a row make a case urgent.
+	UnreachedUrgentAfter int
+	CallerNumber         string
+	CallerName           string
+	// Hours are the opening hours per weekday, in TimeZone; a missing day is closed.
+	Hours map[time.Weekday]Window
+}
+
+// DefaultSettings are a French listening line's: Monday to Friday 9:00–17:00,
+// Europe/Paris, French holidays.
+func DefaultSettings() Settings {
+	hours := make(map[time.Weekday]Window, 5)
+	for d := time.Monday; d <= time.Friday; d++ {
+		hours[d] = Window{Start: Clock(9, 0), End: Clock(17, 0)}
+	}
+	return Settings{
+		Name:                 "wellcheck",
+		TimeZone:             "Europe/Paris",
+		HolidayCalendar:      "FR",
+		DefaultRegion:        "FR",
+		Cutoff:               Clock(15, 30),
+		Retry:                RetryPolicy{MaxAttempts: 3, RetryMinutes: []int{15, 30}},
+		MaxCallsPerDay:       3,
+		UnreachedUrgentAfter: 2,
+		Hours:                hours,
+	}
+}
+
+// OpeningHours returns the widest window the service is open on any day, used as
+// the default call window.
+func (s Settings) OpeningHours() Window {
+	var w Window
+	first := true
+	for _, h := range s.Hours {
+		if first || h.Start < w.Start {
+			w.Start = h.Start
+		}
+		if first || h.End > w.End {
+			w.End = h.End
+		}
+		first = false
+	}
+	return w
+}

@@ -1,0 +1,297 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
+)
+
+// PersonRef names an enrolled person: enough to say who holds a number.
+type PersonRef struct {
+	ID       int64
+	FullName string
+	Phone    wellcheck.Phone
+}
+
+// EnrolledByPhones returns the persons currently enrolled (not withdrawn) under any
+// of phones, by number.
+func (q *Queries) EnrolledByPhones(ctx context.Context, phones []wellcheck.Phone) (map[wellcheck.Phone]PersonRef, error) {
+	raw := make([]string, len(phones))
+	for i, p := range phones {
+		raw[i] = p.E164()
+	}
+	rows, err := q.q.FindEnrolledByPhones(ctx, raw)
+	if err != nil {
+		return nil, translate(err, "find enrolled phones")
+	}
+	out := make(map[wellcheck.Phone]PersonRef, len(rows))
+	for _, r := range rows {
+		out[wellcheck.Phone(r.Phone)] = PersonRef{ID: r.ID, FullName: r.FullName, Phone: wellcheck.Phone(r.Phone)}
+	}
+	return out, nil
+}
+
+// AuditDetails is what an enrolment's audit record says beyond who and when. It
+// never holds a phone number or a note.
+type AuditDetails struct {
+	Via            string `json:"via"`                       // "cli", "import", "web"
+	File           string `json:"file,omitempty"`            // import file name
+	ReferralSource string `json:"referral_source,omitempty"` // who referred
+	Contacts       int    `json:"emergency_contacts"`
+	Cron           string `json:"cron,omitempty"`
+}
+
+// InsertEnrolment writes a validated enrolment (person, referral, consent,
+// emergency contacts, plan, notes) and its audit record. The number already
+// enrolled is a *wellcheck.ConflictError naming that person.
+func (q *Queries) InsertEnrolment(ctx context.Context, e wellcheck.Enrolment, actor wellcheck.Actor, details AuditDetails) (int64, error) {
+	p := e.Person
+	row, err := q.q.InsertPerson(ctx, dbsqlc.InsertPersonParams{
+		FullName: p.FullName, Phone: p.Phone.E164(), Language: p.Language, TimeZone: p.TimeZone,
+		Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel),
+		ReferentID: p.ReferentID, CreatedBy: actor.UserID,
+	})
+	if isConstraint(err, "persons_phone_key") {
+		return 0, q.phoneConflict(ctx, p.Phone)
+	}
+	if err != nil {
+		return 0, translate(err, "insert person")
+	}
+	id := row.ID
+	r := e.Referral
+	if err := q.q.InsertReferral(ctx, dbsqlc.InsertReferralParams{
+		PersonID: id, Source: string(r.Source), ReferrerName: r.ReferrerName, ReferrerPhone: optString(r.ReferrerPhone.E164()),
+		Concern: r.Concern, ReferredAt: r.ReferredAt, TakenBy: &r.TakenBy,
+	}); err != nil {
+		return 0, translate(err, "insert referral")
+	}
+	c := e.Consent
+	if err := q.q.InsertConsent(ctx, dbsqlc.InsertConsentParams{
+		PersonID: id, GivenBy: string(c.GivenBy), RepresentativeName: c.RepresentativeName,
+		GivenAt: c.GivenAt, Method: string(c.Method), RecordedBy: &c.RecordedBy,
+	}); err != nil {
+		return 0, translate(err, "insert consent")
+	}
+	for _, ec := range e.Contacts {
+		if err := q.q.InsertEmergencyContact(ctx, dbsqlc.InsertEmergencyContactParams{
+			PersonID: id, Position: int16(ec.Position), FullName: ec.FullName, Relation: ec.Relation,
+			Phone: ec.Phone.E164(), Language: ec.Language,
+		}); err != nil {
+			return 0, translate(err, "insert emergency contact")
+		}
+	}
+	if err := q.q.InsertPlan(ctx, planParams(id, e.Plan, actor)); err != nil {
+		return 0, translate(err, "insert plan")
+	}
+	if e.Notes != "" {
+		if err := q.q.InsertNote(ctx, dbsqlc.InsertNoteParams{PersonID: id, AuthorID: actor.UserID, Body: e.Notes}); err != nil {
+			return 0, translate(err, "insert note")
+		}
+	}
+	body, err := json.Marshal(details)
+	if err != nil {
+		return 0, err
+	}
+	if err := q.q.InsertAudit(ctx, dbsqlc.InsertAuditParams{
+		ActorID: actor.UserID, ActorLabel: actor.Label, Action: "person.enrol", PersonID: &id, Details: body,
+	}); err != nil {
+		return 0, translate(err, "insert audit record")
+	}
+	return id, nil
+}
+
+func (q *Queries) phoneConflict(ctx context.Context, ph wellcheck.Phone) error {
+	// Look up the holder for the message; a failure here must not hide the conflict.
+	taken, err := q.EnrolledByPhones(ctx, []wellcheck.Phone{ph})
+	if ref, ok := taken[ph]; ok && err == nil {
+		return &wellcheck.ConflictError{PersonID: ref.ID, PersonName: ref.FullName, Phone: ph}
+	}
+	return &wellcheck.ConflictError{Phone: ph}
+}
+
+func planParams(id int64, p wellcheck.Plan, actor wellcheck.Actor) dbsqlc.InsertPlanParams {
+	params := dbsqlc.InsertPlanParams{
+		PersonID: id, CronSpec: p.Cron, WindowStart: pgTime(p.Window.Start), WindowEnd: pgTime(p.Window.End),
+		UpdatedBy: actor.UserID,
+	}
+	if p.Retry != nil {
+		n := int16(p.Retry.MaxAttempts)
+		params.MaxAttempts = &n
+		params.RetryMinutes = int16s(p.Retry.RetryMinutes)
+	}
+	return params
+}
+
+// CopyEnrolments writes many validated enrolments with one COPY per table, so a
+// register of 100,000 persons loads in seconds. It must run inside WithTx: either
+// every person is enrolled or none is. A number enrolled meanwhile by someone else
+// makes the whole load fail with a conflict.
+func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, actor wellcheck.Actor, details AuditDetails) ([]int64, error) {
+	if q.tx == nil {
+		return nil, fmt.Errorf("CopyEnrolments must run inside WithTx")
+	}
+	if len(es) == 0 {
+		return nil, nil
+	}
+	ids, err := q.q.ReservePersonIDs(ctx, int32(len(es)))
+	if err != nil {
+		return nil, translate(err, "reserve person ids")
+	}
+	n := len(es)
+	persons := make([]dbsqlc.CopyPersonsParams, n)
+	referrals := make([]dbsqlc.CopyReferralsParams, n)
+	consents := make([]dbsqlc.CopyConsentsParams, n)
+	plans := make([]dbsqlc.CopyPlansParams, n)
+	audits := make([]dbsqlc.CopyAuditParams, n)
+	var contacts []dbsqlc.CopyEmergencyContactsParams
+	var notes []dbsqlc.CopyNotesParams
+	for i, e := range es {
+		id, p, r, c := ids[i], e.Person, e.Referral, e.Consent
+		persons[i] = dbsqlc.CopyPersonsParams{
+			ID: id, FullName: p.FullName, Phone: p.Phone.E164(), Language: p.Language, TimeZone: p.TimeZone,
+			Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel), CreatedBy: actor.UserID,
+		}
+		referrals[i] = dbsqlc.CopyReferralsParams{
+			PersonID: id, Source: string(r.Source), ReferrerName: r.ReferrerName, ReferrerPhone: optString(r.ReferrerPhone.E164()),
+			Concern: r.Concern, ReferredAt: r.ReferredAt, TakenBy: &r.TakenBy,
+		}
+		consents[i] = dbsqlc.CopyConsentsParams{
+			PersonID: id, GivenBy: string(c.GivenBy), RepresentativeName: c.RepresentativeName,
+			GivenAt: c.GivenAt, Method: string(c.Method), RecordedBy: &c.RecordedBy,
+		}
+		plans[i] = dbsqlc.CopyPlansParams(planParams(id, e.Plan, actor))
+		for _, ec := range e.Contacts {
+			contacts = append(contacts, dbsqlc.CopyEmergencyContactsParams{
+				PersonID: id, Position: int16(ec.Position), FullName: ec.FullName, Relation: ec.Relation,
+				Phone: ec.Phone.E164(), Language: ec.Language,
+			})
+		}
+		if e.Notes != "" {
+			notes = append(notes, dbsqlc.CopyNotesParams{PersonID: id, AuthorID: actor.UserID, Body: e.Notes})
+		}
+		d := details
+		d.ReferralSource, d.Contacts, d.Cron = string(r.Source), len(e.Contacts), e.Plan.Cron
+		body, err := json.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		audits[i] = dbsqlc.CopyAuditParams{ActorID: actor.UserID, ActorLabel: actor.Label, Action: "person.enrol", PersonID: &ids[i], Details: body}
+	}
+	if _, err := q.q.CopyPersons(ctx, persons); err != nil {
+		if isConstraint(err, "persons_phone_key") {
+			return nil, fmt.Errorf("load persons: %w", wellcheck.Errorf(wellcheck.EConflict, "import_phone_race"))
+		}
+		return nil, translate(err, "load persons")
+	}
+	steps := []struct {
+		what string
+		run  func() (int64, error)
+	}{
+		{"referrals", func() (int64, error) { return q.q.CopyReferrals(ctx, referrals) }},
+		{"consents", func() (int64, error) { return q.q.CopyConsents(ctx, consents) }},
+		{"plans", func() (int64, error) { return q.q.CopyPlans(ctx, plans) }},
+		{"emergency contacts", func() (int64, error) { return q.q.CopyEmergencyContacts(ctx, contacts) }},
+		{"notes", func() (int64, error) { return q.q.CopyNotes(ctx, notes) }},
+		{"audit records", func() (int64, error) { return q.q.CopyAudit(ctx, audits) }},
+	}
+	for _, s := range steps {
+		if _, err := s.run(); err != nil {
+			return nil, translate(err, "load "+s.what)
+		}
+	}
+	return ids, nil
+}
+
+// Enrolment reads back everything recorded when a person was enrolled.
+func (q *Queries) Enrolment(ctx context.Context, id int64) (wellcheck.Enrolment, error) {
+	p, err := q.q.GetPerson(ctx, id)
+	if err != nil {
+		return wellcheck.Enrolment{}, translate(err, "read person")
+	}
+	e := wellcheck.Enrolment{Person: wellcheck.Person{
+		ID: p.ID, FullName: p.FullName, Phone: wellcheck.Phone(p.Phone), Language: p.Language, TimeZone: p.TimeZone,
+		Address: p.Address, Postcode: p.Postcode, City: p.City, Status: wellcheck.PersonStatus(p.Status),
+		PausedUntil: p.PausedUntil, WithdrawnAt: p.WithdrawnAt, ReferentID: p.ReferentID,
+		RiskLevel: wellcheck.RiskLevel(p.RiskLevel), CreatedAt: p.CreatedAt,
+	}}
+	r, err := q.q.GetLatestReferral(ctx, id)
+	if err != nil {
+		return wellcheck.Enrolment{}, translate(err, "read referral")
+	}
+	e.Referral = wellcheck.Referral{
+		Source: wellcheck.ReferralSource(r.Source), ReferrerName: r.ReferrerName, ReferrerPhone: wellcheck.Phone(deref(r.ReferrerPhone)),
+		Concern: r.Concern, ReferredAt: r.ReferredAt, TakenBy: deref(r.TakenBy),
+	}
+	c, err := q.q.GetLatestConsent(ctx, id)
+	if err != nil {
+		return wellcheck.Enrolment{}, translate(err, "read consent")
+	}
+	e.Consent = &wellcheck.Consent{
+		GivenBy: wellcheck.ConsentGiver(c.GivenBy), RepresentativeName: c.RepresentativeName, GivenAt: c.GivenAt,
+		Method: wellcheck.ConsentMethod(c.Method), RecordedBy: deref(c.RecordedBy),
+	}
+	contacts, err := q.q.ListEmergencyContacts(ctx, id)
+	if err != nil {
+		return wellcheck.Enrolment{}, translate(err, "read emergency contacts")
+	}
+	for _, ec := range contacts {
+		e.Contacts = append(e.Contacts, wellcheck.EmergencyContact{
+			Position: int(ec.Position), FullName: ec.FullName, Relation: ec.Relation, Phone: wellcheck.Phone(ec.Phone), Language: ec.Language,
+		})
+	}
+	plan, err := q.q.GetPlan(ctx, id)
+	if err != nil {
+		return wellcheck.Enrolment{}, translate(err, "read plan")
+	}
+	e.Plan = wellcheck.Plan{Cron: plan.CronSpec, Window: wellcheck.Window{Start: timeOfDay(plan.WindowStart), End: timeOfDay(plan.WindowEnd)}}
+	if plan.MaxAttempts != nil {
+		e.Plan.Retry = &wellcheck.RetryPolicy{MaxAttempts: int(*plan.MaxAttempts), RetryMinutes: ints(plan.RetryMinutes)}
+	}
+	notes, err := q.q.ListNotes(ctx, id)
+	if err != nil {
+		return wellcheck.Enrolment{}, translate(err, "read notes")
+	}
+	for i, n := range notes {
+		if i > 0 {
+			e.Notes += "\n\n"
+		}
+		e.Notes += n.Body
+	}
+	return e, nil
+}
+
+// AuditEntry is one line of the audit log.
+type AuditEntry struct {
+	At       time.Time
+	ActorID  *int64
+	Actor    string
+	Action   string
+	PersonID *int64
+	Details  map[string]any
+}
+
+// AuditForPerson returns the audit trail of a person, oldest first.
+func (q *Queries) AuditForPerson(ctx context.Context, personID int64) ([]AuditEntry, error) {
+	rows, err := q.q.ListAuditForPerson(ctx, &personID)
+	if err != nil {
+		return nil, translate(err, "read audit log")
+	}
+	out := make([]AuditEntry, len(rows))
+	for i, r := range rows {
+		out[i] = AuditEntry{At: r.At, ActorID: r.ActorID, Actor: r.ActorLabel, Action: r.Action, PersonID: r.PersonID}
+		if err := json.Unmarshal(r.Details, &out[i].Details); err != nil {
+			return nil, fmt.Errorf("decode audit details %d: %w", r.ID, err)
+		}
+	}
+	return out, nil
+}
+
+// CountPersons counts every person row.
+func (q *Queries) CountPersons(ctx context.Context) (int64, error) {
+	n, err := q.q.CountPersons(ctx)
+	return n, translate(err, "count persons")
+}

@@ -1,0 +1,78 @@
+-- name: InsertPerson :one
+INSERT INTO persons (full_name, phone, language, time_zone, address, postcode, city, risk_level, referent_id, created_by)
+VALUES (@full_name, @phone, @language, @time_zone, @address, @postcode, @city, @risk_level, @referent_id, @created_by)
+RETURNING id, created_at;
+
+-- name: GetPerson :one
+SELECT * FROM persons WHERE id = @id;
+
+-- name: FindEnrolledByPhones :many
+-- Persons currently enrolled (not withdrawn) under any of the given numbers.
+SELECT id, full_name, phone FROM persons
+WHERE phone = ANY(@phones::text[]) AND status <> 'withdrawn';
+
+-- name: InsertReferral :exec
+INSERT INTO referrals (person_id, source, referrer_name, referrer_phone, concern, referred_at, taken_by)
+VALUES (@person_id, @source, @referrer_name, @referrer_phone, @concern, @referred_at, @taken_by);
+
+-- name: InsertConsent :exec
+INSERT INTO consents (person_id, given_by, representative_name, given_at, method, recorded_by)
+VALUES (@person_id, @given_by, @representative_name, @given_at, @method, @recorded_by);
+
+-- name: InsertEmergencyContact :exec
+INSERT INTO emergency_contacts (person_id, position, full_name, relation, phone, language)
+VALUES (@person_id, @position, @full_name, @relation, @phone, @language);
+
+-- name: InsertPlan :exec
+INSERT INTO plans (person_id, cron_spec, window_start, window_end, max_attempts, retry_minutes, updated_by)
+VALUES (@person_id, @cron_spec, @window_start, @window_end, @max_attempts, @retry_minutes, @updated_by);
+
+-- name: InsertNote :exec
+INSERT INTO notes (person_id, author_id, body) VALUES (@person_id, @author_id, @body);
+
+-- name: GetPlan :one
+SELECT * FROM plans WHERE person_id = @person_id;
+
+-- name: ListEmergencyContacts :many
+SELECT * FROM emergency_contacts WHERE person_id = @person_id ORDER BY position;
+
+-- name: GetLatestReferral :one
+SELECT * FROM referrals WHERE person_id = @person_id ORDER BY referred_at DESC, id DESC LIMIT 1;
+
+-- name: GetLatestConsent :one
+SELECT * FROM consents WHERE person_id = @person_id ORDER BY given_at DESC, id DESC LIMIT 1;
+
+-- name: ListNotes :many
+SELECT * FROM notes WHERE person_id = @person_id ORDER BY created_at, id;
+
+-- name: CountPersons :one
+SELECT count(*) FROM persons;
+
+-- Bulk enrolment: ids are reserved first so every table is loaded with COPY.
+
+-- name: ReservePersonIDs :many
+SELECT nextval(pg_get_serial_sequence('persons', 'id'))::bigint AS id
+FROM generate_series(1, @n::integer);
+
+-- name: CopyPersons :copyfrom
+INSERT INTO persons (id, full_name, phone, language, time_zone, address, postcode, city, risk_level, created_by)
+VALUES (@id, @full_name, @phone, @language, @time_zone, @address, @postcode, @city, @risk_level, @created_by);
+
+-- name: CopyReferrals :copyfrom
+INSERT INTO referrals (person_id, source, referrer_name, referrer_phone, concern, referred_at, taken_by)
+VALUES (@person_id, @source, @referrer_name, @referrer_phone, @concern, @referred_at, @taken_by);
+
+-- name: CopyConsents :copyfrom
+INSERT INTO consents (person_id, given_by, representative_name, given_at, method, recorded_by)
+VALUES (@person_id, @given_by, @representative_name, @given_at, @method, @recorded_by);
+
+-- name: CopyEmergencyContacts :copyfrom
+INSERT INTO emergency_contacts (person_id, position, full_name, relation, phone, language)
+VALUES (@person_id, @position, @full_name, @relation, @phone, @language);
+
+-- name: CopyPlans :copyfrom
+INSERT INTO plans (person_id, cron_spec, window_start, window_end, max_attempts, retry_minutes, updated_by)
+VALUES (@person_id, @cron_spec, @window_start, @window_end, @max_attempts, @retry_minutes, @updated_by);
+
+-- name: CopyNotes :copyfrom
+INSERT INTO notes (person_id, author_id, body) VALUES (@person_id, @author_id, @body);

@@ -1,0 +1,10 @@
+-- name: CreateUser :one
+INSERT INTO users (email, full_name, roles, languages, capacity)
+VALUES (@email, @full_name, @roles::text[], @languages::text[], @capacity)
+RETURNING *;
+
+-- name: GetUserByEmail :one
+SELECT * FROM users WHERE lower(email) = lower(@email);
+
+-- name: GetUser :one
+SELECT * FROM users WHERE id = @id;

@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+)
+
+// Settings reads the service settings and opening hours.
+func (q *Queries) Settings(ctx context.Context) (wellcheck.Settings, error) {
+	row, err := q.q.GetSettings(ctx)
+	if err != nil {
+		return wellcheck.Settings{}, translate(err, "read service settings")
+	}
+	hours, err := q.q.ListOpeningHours(ctx)
+	if err != nil {
+		return wellcheck.Settings{}, translate(err, "read opening hours")
+	}
+	s := wellcheck.Settings{
+		Name:                 row.Name,
+		TimeZone:             row.TimeZone,
+		HolidayCalendar:      row.HolidayCalendar,
+		DefaultRegion:        row.DefaultRegion,
+		Cutoff:               timeOfDay(row.Cutoff),
+		Retry:                wellcheck.RetryPolicy{MaxAttempts: int(row.MaxAttempts), RetryMinutes: ints(row.RetryMinutes)},
+		MaxCallsPerDay:       int(row.MaxCallsPerDay),
+		UnreachedUrgentAfter: int(row.UnreachedUrgentAfter),
+		CallerNumber:         row.CallerNumber,
+		CallerName:           row.CallerName,
+		Hours:                make(map[time.Weekday]wellcheck.Window, len(hours)),
+	}
+	for _, h := range hours {
+		s.Hours[time.Weekday(h.Weekday%7)] = wellcheck.Window{Start: timeOfDay(h.Opens), End: timeOfDay(h.Closes)}
+	}
+	return s, nil
+}
+
+func ints(xs []int16) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = int(x)
+	}
+	return out
+}
+
+func int16s(xs []int) []int16 {
+	if xs == nil {
+		return nil
+	}
+	out := make([]int16, len(xs))
+	for i, x := range xs {
+		out[i] = int16(x)
+	}
+	return out
+}

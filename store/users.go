@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
+)
+
+// CreateUser adds a user; an e-mail already used is a conflict.
+func (q *Queries) CreateUser(ctx context.Context, u wellcheck.User) (wellcheck.User, error) {
+	roles := make([]string, len(u.Roles))
+	for i, r := range u.Roles {
+		roles[i] = string(r)
+	}
+	langs := u.Languages
+	if len(langs) == 0 {
+		langs = []string{"fr"}
+	}
+	row, err := q.q.CreateUser(ctx, dbsqlc.CreateUserParams{
+		Email: strings.TrimSpace(u.Email), FullName: u.FullName, Roles: roles, Languages: langs, Capacity: int32(u.Capacity),
+	})
+	if isConstraint(err, "users_email_key") {
+		return wellcheck.User{}, wellcheck.Errorf(wellcheck.EConflict, "user_email_taken", u.Email)
+	}
+	if err != nil {
+		return wellcheck.User{}, translate(err, "create user")
+	}
+	return userFromRow(row), nil
+}
+
+// UserByEmail finds a user by e-mail, case-insensitively.
+func (q *Queries) UserByEmail(ctx context.Context, email string) (wellcheck.User, error) {
+	row, err := q.q.GetUserByEmail(ctx, strings.TrimSpace(email))
+	if err != nil {
+		return wellcheck.User{}, translate(err, "find user by e-mail")
+	}
+	return userFromRow(row), nil
+}
+
+func userFromRow(r dbsqlc.User) wellcheck.User {
+	roles := make([]wellcheck.Role, len(r.Roles))
+	for i, s := range r.Roles {
+		roles[i] = wellcheck.Role(s)
+	}
+	return wellcheck.User{
+		ID: r.ID, Email: r.Email, FullName: r.FullName, Roles: roles,
+		Languages: r.Languages, Capacity: int(r.Capacity), Present: r.Present, Disabled: r.DisabledAt != nil,
+	}
+}
