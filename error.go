@@ -73,7 +73,11 @@ func (p Problem) Text(lang Lang) string {
 	if p.Field == "" {
 		return p.Message.Text(lang)
 	}
-	return FieldLabel(p.Field, lang) + " : " + p.Message.Text(lang)
+	sep := " : " // French typography
+	if lang == English {
+		sep = ": "
+	}
+	return FieldLabel(p.Field, lang) + sep + p.Message.Text(lang)
 }
 
 // ValidationError lists every problem found in an input, so a coordinator can fix

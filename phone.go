@@ -8,7 +8,7 @@ import (
 // Phone is a phone number in E.164 form ("+33612345678"). Parse and format it with
 // the phone package; here it only knows how to hide itself.
 //
-// String and LogValue both mask the number ("+336•••••••78") so that a Phone that
+// String and LogValue both mask the number ("+336••••••78") so that a Phone that
 // reaches a log line or an error message never shows in full. Use E164 where the
 // full number is needed (dialling, storage, a coordinator's screen).
 type Phone string
@@ -23,7 +23,7 @@ func (p Phone) String() string { return MaskPhone(string(p)) }
 func (p Phone) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
 // MaskPhone keeps what identifies a line's country and operator ("+33 6") and the
-// last two digits, and hides the rest: "+33612345678" becomes "+336•••••••78".
+// last two digits, and hides the rest: "+33612345678" becomes "+336••••••78".
 // Anything too short to mask meaningfully is hidden entirely.
 func MaskPhone(s string) string {
 	digits := strings.TrimPrefix(s, "+")

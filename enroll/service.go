@@ -16,7 +16,10 @@ type Service struct {
 	Store           *store.Store
 	Logger          *slog.Logger
 	DefaultLanguage string
-	Now             func() time.Time // defaults to time.Now
+	// Region and TimeZone, when set, override the service settings for this
+	// process (WELLCHECK_REGION, WELLCHECK_TIME_ZONE).
+	Region, TimeZone string
+	Now              func() time.Time // defaults to time.Now
 }
 
 // Result is what an enrolment did.
@@ -53,6 +56,12 @@ func (s *Service) Checker(ctx context.Context) (*Checker, error) {
 	settings, err := s.Store.Queries().Settings(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if s.Region != "" {
+		settings.DefaultRegion = s.Region
+	}
+	if s.TimeZone != "" {
+		settings.TimeZone = s.TimeZone
 	}
 	return NewChecker(settings, s.DefaultLanguage, s.now()), nil
 }

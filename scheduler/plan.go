@@ -60,6 +60,7 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 		serviceLoc = time.UTC
 	}
 	spec := strings.TrimSpace(plan.Cron)
+	before := len(*problems)
 
 	first := sched.Next(now.In(loc))
 	if first.IsZero() || first.Sub(now) > horizon {
@@ -73,7 +74,7 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 	// most a year (month-restricted specs).
 	fireDays := map[time.Weekday]time.Time{} // weekday → a date it fires on
 	outside := false
-	for t, days := first, 0; !t.IsZero() && t.Sub(now) <= horizon && len(fireDays) < 7; days++ {
+	for t := first; !t.IsZero() && t.Sub(now) <= horizon && len(fireDays) < 7; {
 		y, m, d := t.Date()
 		if _, seen := fireDays[t.Weekday()]; !seen {
 			fireDays[t.Weekday()] = t
@@ -117,8 +118,11 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 			}
 		}
 	}
+	if len(*problems) > before {
+		return // a rejected plan needs no further advice
+	}
 	if len(closed) > 0 {
-		slices.Sort(closed)
+		slices.SortFunc(closed, func(a, b time.Weekday) int { return isoDay(a) - isoDay(b) })
 		names := make([]any, len(closed))
 		for i, wd := range closed {
 			names[i] = wellcheck.WeekdayName(wd)
@@ -150,11 +154,12 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 	}
 }
 
-// callsPerDay counts the calls on t's day, for the message.
+// callsPerDay counts the calls on t's whole day, for the message.
 func callsPerDay(sched cron.Schedule, t time.Time) int {
 	y, m, d := t.Date()
 	n := 0
-	for u := t; !u.IsZero() && n < 24*60; u = sched.Next(u) {
+	dayStart := time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+	for u := sched.Next(dayStart.Add(-time.Second)); !u.IsZero() && n < 24*60; u = sched.Next(u) {
 		if uy, um, ud := u.Date(); uy != y || um != m || ud != d {
 			break
 		}
@@ -162,3 +167,6 @@ func callsPerDay(sched cron.Schedule, t time.Time) int {
 	}
 	return n
 }
+
+// isoDay numbers weekdays from Monday (1) to Sunday (7), the order people read a week in.
+func isoDay(d time.Weekday) int { return (int(d)+6)%7 + 1 }

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"github.com/wellcheck/wellcheck"
+)
+
+// Config is every setting of a wellcheck process, parsed once from flags and the
+// environment (flags win).
+type Config struct {
+	DatabaseURL string
+	HTTPAddr    string
+	Region      string // overrides the service's default phone region when set
+	TimeZone    string // overrides the service's time zone when set
+	Lang        wellcheck.Lang
+	LogFormat   string
+	LogLevel    slog.Level
+
+	flags *flag.FlagSet
+}
+
+// DefaultDatabaseURL is the local cluster, database "wellcheck".
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/wellcheck?sslmode=disable"
+
+type setting struct {
+	name, env, def, help string
+	dst                  *string
+}
+
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
+	var cfg Config
+	var lang, level string
+	settings := []setting{
+		{"database-url", "WELLCHECK_DATABASE_URL", DefaultDatabaseURL, "Postgres URL", &cfg.DatabaseURL},
+		{"http-addr", "WELLCHECK_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.HTTPAddr},
+		{"region", "WELLCHECK_REGION", "", "phone region for numbers typed without country code (default: the service's, FR)", &cfg.Region},
+		{"time-zone", "WELLCHECK_TIME_ZONE", "", "service time zone (default: the service's, Europe/Paris)", &cfg.TimeZone},
+		{"lang", "WELLCHECK_LANG", "fr", "language of messages: fr or en", &lang},
+		{"log-format", "WELLCHECK_LOG_FORMAT", "text", "log format: text or json", &cfg.LogFormat},
+		{"log-level", "WELLCHECK_LOG_LEVEL", "info", "log level: debug, info, warn, error", &level},
+	}
+	fs := flag.NewFlagSet("wellcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range settings {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.dst, s.name, def, fmt.Sprintf("%s [$%s]", s.help, s.env))
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, nil, err
+	}
+	cfg.flags = fs
+	cfg.Lang = wellcheck.ParseLang(lang)
+	cfg.Region = strings.ToUpper(strings.TrimSpace(cfg.Region))
+	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return cfg, nil, &usageError{fmt.Sprintf("log level %q: use debug, info, warn or error", level)}
+	}
+	return cfg, fs.Args(), nil
+}
+
+func (c Config) logger(w io.Writer) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	switch c.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: use text or json", c.LogFormat)
+}
+
+func version() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return info.Main.Version + " " + s.Value[:12]
+			}
+		}
+		return info.Main.Version
+	}
+	return "(devel)"
+}

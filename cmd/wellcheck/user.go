@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/wellcheck/wellcheck"
+)
+
+func (a *app) user(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return &usageError{"usage: wellcheck user add --email EMAIL --name NAME --role listener|coordinator|admin[,…]"}
+	}
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	email := fs.String("email", "", "e-mail, used to sign in (required)")
+	name := fs.String("name", "", "full name (required)")
+	roles := fs.String("role", "", "roles, comma-separated: listener, coordinator, admin (required)")
+	langs := fs.String("languages", "fr", "languages spoken, comma-separated (listeners)")
+	capacity := fs.Int("capacity", 10, "open follow-ups a listener takes at most")
+	ifMissing := fs.Bool("if-missing", false, "succeed without change when the e-mail already exists")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	var ps wellcheck.Problems
+	if addr, err := mail.ParseAddress(*email); err != nil || addr.Address != strings.TrimSpace(*email) {
+		ps.Add("user.email", "email_invalid", *email)
+	}
+	if strings.TrimSpace(*name) == "" {
+		ps.Add("user.full_name", "required")
+	}
+	u := wellcheck.User{Email: strings.TrimSpace(*email), FullName: strings.TrimSpace(*name), Capacity: *capacity}
+	for _, r := range strings.Split(*roles, ",") {
+		r = strings.TrimSpace(strings.ToLower(r))
+		switch role := wellcheck.Role(r); role {
+		case wellcheck.RoleListener, wellcheck.RoleCoordinator, wellcheck.RoleAdmin:
+			u.Roles = append(u.Roles, role)
+		default:
+			ps.Add("user.roles", "role_invalid", r)
+		}
+	}
+	for _, l := range strings.Split(*langs, ",") {
+		if l = strings.TrimSpace(strings.ToLower(l)); l != "" {
+			u.Languages = append(u.Languages, l)
+		}
+	}
+	if err := ps.Err(); err != nil {
+		return err
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	created, err := st.Queries().CreateUser(ctx, u)
+	if wellcheck.ErrorCode(err) == wellcheck.EConflict && *ifMissing {
+		existing, err := st.Queries().UserByEmail(ctx, u.Email)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, a.t("user_exists")+"\n", existing.Email, existing.ID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(created.Roles))
+	for i, r := range created.Roles {
+		names[i] = string(r)
+	}
+	fmt.Fprintf(a.stdout, a.t("user_added")+"\n", created.FullName, created.Email, created.ID, strings.Join(names, ", "))
+	return nil
+}

@@ -1,0 +1,192 @@
+package enroll_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/enroll"
+)
+
+const header = "full_name,phone,referral_source,referrer_name,consent_given_by,consent_given_at,consent_method,cron,window,contact1_name,contact1_relation,contact1_phone,notes\n"
+
+// register writes an n-person CSV register; person i has phone 06 00 xx xx xx
+// (offset by base so that several registers do not collide). bad, if not nil,
+// may replace the fields of some rows.
+func register(n, base int, bad func(i int, row []string)) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(header)
+	w := csv.NewWriter(&buf)
+	for i := range n {
+		row := []string{
+			fmt.Sprintf("Personne %d", i+1),
+			fmt.Sprintf("06%08d", base+i+1),
+			"town_hall", "Mairie du 11e", "person", "2026-11-02", "phone",
+			"0 10 * * MON,WED,FRI", "09:30-12:00",
+			fmt.Sprintf("Proche %d", i+1), "fille", fmt.Sprintf("0698%06d", base+i+1),
+			"",
+		}
+		if bad != nil {
+			bad(i, row)
+		}
+		_ = w.Write(row) // a bytes.Buffer does not fail
+	}
+	w.Flush()
+	return buf.Bytes()
+}
+
+func (b bundle) count(t *testing.T) int64 {
+	t.Helper()
+	n, err := b.store.Queries().CountPersons(context.Background())
+	require.NoError(t, err)
+	return n
+}
+
+func TestImportOneBadRowInAThousandImportsNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	// Row 500 (line 501: the header is line 1) has a number missing two digits.
+	data := register(1000, 0, func(i int, row []string) {
+		if i == 499 {
+			row[1] = "06 12 34 56"
+		}
+	})
+
+	rep, err := b.svc.Import(ctx, bytes.NewReader(data), b.coordinator, enroll.ImportOptions{FileName: "registre.csv"})
+	require.Equal(t, wellcheck.EInvalid, wellcheck.ErrorCode(err))
+	require.Contains(t, wellcheck.ErrorText(err, wellcheck.French), "1 ligne(s) invalide(s) : rien n'a été importé")
+	require.Equal(t, 1000, rep.Rows)
+	require.Equal(t, 999, rep.Valid)
+	require.Zero(t, rep.Imported)
+	require.Len(t, rep.Invalid, 1)
+	require.Equal(t, 501, rep.Invalid[0].Line)
+	require.Equal(t, "téléphone : « 06 12 34 56 » n'est pas un numéro de téléphone valide", rep.Invalid[0].Problems[0].Text(wellcheck.French))
+	require.Zero(t, b.count(t), "nothing is imported")
+
+	// With --skip-invalid the 999 valid rows go in, the bad one stays out.
+	rep, err = b.svc.Import(ctx, bytes.NewReader(data), b.coordinator, enroll.ImportOptions{FileName: "registre.csv", SkipInvalid: true})
+	require.NoError(t, err)
+	require.Equal(t, 999, rep.Imported)
+	require.EqualValues(t, 999, b.count(t))
+
+	// Every imported person is complete and audited.
+	var contacts, plans, consents, referrals, audits int
+	require.NoError(t, b.store.Pool().QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM emergency_contacts), (SELECT count(*) FROM plans), (SELECT count(*) FROM consents),
+		(SELECT count(*) FROM referrals), (SELECT count(*) FROM audit_log WHERE action = 'person.enrol' AND details->>'file' = 'registre.csv')`).
+		Scan(&contacts, &plans, &consents, &referrals, &audits))
+	require.Equal(t, []int{999, 999, 999, 999, 999}, []int{contacts, plans, consents, referrals, audits})
+
+	// Importing the same file again: every row is now a number already enrolled.
+	rep, err = b.svc.Import(ctx, bytes.NewReader(data), b.coordinator, enroll.ImportOptions{})
+	require.Error(t, err)
+	require.Len(t, rep.Invalid, 1000)
+	require.Contains(t, rep.Invalid[0].Problems[0].Text(wellcheck.French), "ce numéro est déjà inscrit pour Personne 1 (personne n°")
+	require.EqualValues(t, 999, b.count(t))
+}
+
+func TestImportDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	data := register(50, 0, func(i int, row []string) {
+		switch i {
+		case 9:
+			row[7] = "0 10 * *" // line 11
+		case 19:
+			row[5] = "" // line 21: no consent date
+		}
+	})
+	rep, err := b.svc.Import(context.Background(), bytes.NewReader(data), b.coordinator, enroll.ImportOptions{DryRun: true})
+	require.NoError(t, err, "a dry run reports, it does not fail")
+	require.True(t, rep.DryRun)
+	require.Equal(t, 48, rep.Valid)
+	require.Len(t, rep.Invalid, 2)
+	require.Equal(t, 11, rep.Invalid[0].Line)
+	require.Equal(t, "plan.cron", rep.Invalid[0].Problems[0].Field)
+	require.Equal(t, 21, rep.Invalid[1].Line)
+	require.Equal(t, "consent.given_at", rep.Invalid[1].Problems[0].Field)
+	require.Zero(t, b.count(t))
+
+	// Even a perfect file is not imported by a dry run.
+	rep, err = b.svc.Import(context.Background(), bytes.NewReader(register(5, 100, nil)), b.coordinator, enroll.ImportOptions{DryRun: true})
+	require.NoError(t, err)
+	require.Equal(t, 5, rep.Valid)
+	require.Zero(t, b.count(t))
+}
+
+func TestImportDuplicateInFile(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	data := register(3, 0, func(i int, row []string) {
+		if i == 2 {
+			row[1] = "+33 6 00 00 00 01" // same line as row 1, written differently
+		}
+	})
+	rep, err := b.svc.Import(context.Background(), bytes.NewReader(data), b.coordinator, enroll.ImportOptions{})
+	require.Error(t, err)
+	require.Len(t, rep.Invalid, 1)
+	require.Equal(t, 4, rep.Invalid[0].Line)
+	require.Equal(t, "téléphone : même numéro qu'à la ligne 2", rep.Invalid[0].Problems[0].Text(wellcheck.French))
+}
+
+func TestImportFrenchSpreadsheetExport(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	// Excel "CSV UTF-8": BOM, semicolons, CRLF, French words, a quoted field with a
+	// line break and a semicolon, a blank line at the end.
+	data := "\ufeffFull_Name;Phone;Referral_Source;Consent_Given_By;Consent_Given_At;Consent_Method;Cron;Risk_Level;Notes\r\n" +
+		"Élise Dubois;01 43 55 12 34;médecin;la personne;02/11/2026;téléphone;0 11 * * TUE;élevé;\"Sort peu ;\r\nvoisine attentive\"\r\n" +
+		"\r\n"
+	rep, err := b.svc.Import(context.Background(), strings.NewReader(data), b.coordinator, enroll.ImportOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Imported)
+	require.Len(t, rep.Warnings, 1, "no emergency contact is a warning")
+	require.Equal(t, []int{2}, rep.Warnings[0].Lines)
+
+	var name, source, risk string
+	require.NoError(t, b.store.Pool().QueryRow(context.Background(),
+		"SELECT p.full_name, r.source, p.risk_level FROM persons p JOIN referrals r ON r.person_id = p.id").Scan(&name, &source, &risk))
+	require.Equal(t, []string{"Élise Dubois", "doctor", "high"}, []string{name, source, risk})
+}
+
+func TestImportRejectsUnusableFiles(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tests := []struct {
+		name, data, want string
+	}{
+		{"latin-1", "full_name,phone\nH\xe9l\xe8ne,0612345678\n", "le fichier n'est pas en UTF-8"},
+		{"missing columns", "full_name,phone\nJeanne,0612345678\n", "colonne obligatoire absente de l'en-tête : referral_source"},
+		{"typo in a column", strings.Replace(header, "contact1_phone", "contact1_phon", 1), "colonne inconnue dans l'en-tête : contact1_phon"},
+		{"empty", "", "le fichier ne contient aucune personne"},
+		{"header only", header, "le fichier ne contient aucune personne"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := b.svc.Import(context.Background(), strings.NewReader(tt.data), b.coordinator, enroll.ImportOptions{})
+			require.Equal(t, wellcheck.EInvalid, wellcheck.ErrorCode(err))
+			require.Contains(t, wellcheck.ErrorText(err, wellcheck.French), tt.want)
+		})
+	}
+	require.Zero(t, b.count(t))
+}
+
+func TestImportMalformedLines(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	good := register(2, 0, nil)
+	data := string(good) + "Too,few,fields\n" + strings.Split(string(register(1, 50, nil)), "\n")[1] + "\n"
+	rep, err := b.svc.Import(context.Background(), strings.NewReader(data), b.coordinator, enroll.ImportOptions{SkipInvalid: true})
+	require.NoError(t, err)
+	require.Equal(t, 3, rep.Imported)
+	require.Len(t, rep.Invalid, 1)
+	require.Equal(t, 4, rep.Invalid[0].Line)
+	require.Contains(t, rep.Invalid[0].Problems[0].Text(wellcheck.English), "malformed line: 3 fields, the header has 13")
+}

@@ -1,0 +1,84 @@
+package phone_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/phone"
+)
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	fr := phone.Parser{Region: "FR"}
+	tests := []struct {
+		raw     string
+		want    wellcheck.Phone
+		wantKey string // catalogue key of the error, "" for success
+	}{
+		{"06 12 34 56 78", "+33612345678", ""},
+		{"06.12.34.56.78", "+33612345678", ""},
+		{"+33 6 12 34 56 78", "+33612345678", ""},
+		{"0033612345678", "+33612345678", ""},
+		{"01 23 45 67 89", "+33123456789", ""},      // fixed line
+		{"09 70 12 34 56", "+33970123456", ""},      // VoIP/box line
+		{"+32 470 12 34 56", "+32470123456", ""},    // Belgian mobile
+		{"0899 12 34 56", "", "phone_not_dialable"}, // premium rate
+		{"0810 12 34 56", "", "phone_not_dialable"}, // shared cost
+		{"06 12 34", "", "phone_invalid"},           // too short
+		{"12", "", "phone_invalid"},
+		{"15", "", "phone_invalid"}, // SAMU: never a person's line
+		{"not a number", "", "phone_invalid"},
+		{"+999 123456789", "", "phone_unknown_region"},
+		{"", "", "required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			t.Parallel()
+			got, err := fr.Parse(tt.raw)
+			if tt.wantKey == "" {
+				require.NoError(t, err)
+				require.Equal(t, tt.want, got)
+				return
+			}
+			var e *wellcheck.Error
+			require.ErrorAs(t, err, &e)
+			require.Equal(t, wellcheck.EInvalid, e.Code)
+			require.Equal(t, tt.wantKey, e.Message.Key, e.Text(wellcheck.French))
+		})
+	}
+}
+
+func TestParseRegion(t *testing.T) {
+	t.Parallel()
+	got, err := phone.Parser{Region: "BE"}.Parse("0470 12 34 56")
+	require.NoError(t, err)
+	require.Equal(t, wellcheck.Phone("+32470123456"), got)
+}
+
+func TestPremiumReasonIsTranslated(t *testing.T) {
+	t.Parallel()
+	_, err := phone.Parser{Region: "FR"}.Parse("0899 12 34 56")
+	var e *wellcheck.Error
+	require.ErrorAs(t, err, &e)
+	require.Contains(t, e.Text(wellcheck.French), "surtaxé")
+	require.Contains(t, e.Text(wellcheck.English), "premium-rate")
+}
+
+func TestFormat(t *testing.T) {
+	t.Parallel()
+	fr := phone.Parser{Region: "FR"}
+	require.Equal(t, "06 12 34 56 78", fr.Format("+33612345678"))
+	require.Equal(t, "+32 470 12 34 56", fr.Format("+32470123456"))
+}
+
+func TestMaskNeverShowsTheNumber(t *testing.T) {
+	t.Parallel()
+	p := wellcheck.Phone("+33612345678")
+	require.Equal(t, "+336••••••78", p.String())
+	require.NotContains(t, p.String(), "12345")
+	require.Equal(t, "+336••••••78", p.LogValue().String())
+	require.Equal(t, "•••", wellcheck.Phone("+3361").String())
+	require.Equal(t, "+33612345678", p.E164())
+}
