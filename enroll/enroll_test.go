@@ -26,7 +26,9 @@ type bundle struct {
 // now is a Monday morning in Paris; every test sees the same clock.
 var now = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
 
-func setup(t *testing.T) bundle {
+func setup(t *testing.T) bundle { return setupB(t) }
+
+func setupB(t testing.TB) bundle {
 	t.Helper()
 	st := store.New(dbtest.New(t))
 	ctx := context.Background()

@@ -139,7 +139,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 	if err != nil {
 		return rep, fmt.Errorf("read import file: %w", err)
 	}
-	rows, err := readCSV(data)
+	rows, header, err := readCSV(data)
 	if err != nil {
 		return rep, err
 	}
@@ -149,7 +149,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 	if err != nil {
 		return rep, err
 	}
-	results := checkRows(checker, rows, coordinator.ID)
+	results := checkRows(checker, header, rows, coordinator.ID)
 
 	// Numbers twice in the file, or already enrolled, make a row invalid.
 	phones := make([]wellcheck.Phone, 0, len(results))
@@ -227,8 +227,8 @@ func (s *Service) invalidErr(rep Report, opts ImportOptions) error {
 
 type row struct {
 	line   int
-	fields map[string]string
-	err    error // malformed line
+	fields []string // in header order
+	err    error    // malformed line
 }
 
 type rowResult struct {
@@ -241,14 +241,14 @@ type rowResult struct {
 // readCSV parses the whole file: encoding, delimiter, header, then one row per
 // record. File-level problems (encoding, header) are a *wellcheck.ValidationError;
 // a malformed record becomes a row with err set, so the rest is still checked.
-func readCSV(data []byte) ([]row, error) {
+func readCSV(data []byte) ([]row, []string, error) {
 	fileErr := func(field, key string, args ...any) error {
 		var ps wellcheck.Problems
 		ps.Add(field, key, args...)
 		return ps.Err()
 	}
 	if !utf8.Valid(data) {
-		return nil, fileErr("file", "csv_not_utf8")
+		return nil, nil, fileErr("file", "csv_not_utf8")
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
@@ -259,10 +259,10 @@ func readCSV(data []byte) ([]row, error) {
 
 	header, err := cr.Read()
 	if err == io.EOF {
-		return nil, fileErr("file", "csv_empty")
+		return nil, nil, fileErr("file", "csv_empty")
 	}
 	if err != nil {
-		return nil, fileErr("header", "csv_malformed", err.Error())
+		return nil, nil, fileErr("header", "csv_malformed", err.Error())
 	}
 	names := make([]string, len(header))
 	var problems wellcheck.Problems
@@ -281,7 +281,7 @@ func readCSV(data []byte) ([]row, error) {
 		}
 	}
 	if err := problems.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	var rows []row
@@ -302,7 +302,7 @@ func readCSV(data []byte) ([]row, error) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read CSV: %w", err)
+			return nil, nil, fmt.Errorf("read CSV: %w", err)
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
@@ -311,13 +311,9 @@ func readCSV(data []byte) ([]row, error) {
 			rows = append(rows, row{line: line, err: fmt.Errorf("%d fields, the header has %d", len(rec), len(names))})
 			continue
 		}
-		fields := make(map[string]string, len(rec))
-		for i, v := range rec {
-			fields[names[i]] = v
-		}
-		rows = append(rows, row{line: line, fields: fields})
+		rows = append(rows, row{line: line, fields: rec})
 	}
-	return rows, nil
+	return rows, names, nil
 }
 
 // delimiter guesses the separator from the header line: French spreadsheets export
@@ -333,7 +329,11 @@ func delimiter(header []byte) rune {
 }
 
 // checkRows validates every row, in parallel: phone parsing dominates.
-func checkRows(c *Checker, rows []row, takenBy int64) []rowResult {
+func checkRows(c *Checker, header []string, rows []row, takenBy int64) []rowResult {
+	setters := make([]func(*Request, string), len(header))
+	for i, name := range header {
+		setters[i] = columns[name]
+	}
 	results := make([]rowResult, len(rows))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(rows)/256))
 	var wg sync.WaitGroup
@@ -348,8 +348,8 @@ func checkRows(c *Checker, rows []row, takenBy int64) []rowResult {
 					continue
 				}
 				var req Request
-				for name, v := range r.fields {
-					columns[name](&req, v)
+				for i, v := range r.fields {
+					setters[i](&req, v)
 				}
 				e, warnings, err := c.Check(req, takenBy)
 				res.enrolment, res.warnings = e, warnings

@@ -289,8 +289,10 @@ func (c *Checker) date(ps *wellcheck.Problems, field, s string) time.Time {
 	return time.Time{}
 }
 
+var windowFolder = strings.NewReplacer("–", "-", "—", "-", " ", "")
+
 func parseWindow(s string) (wellcheck.Window, bool) {
-	s = strings.NewReplacer("–", "-", "—", "-", " ", "").Replace(s)
+	s = windowFolder.Replace(s)
 	a, b, ok := strings.Cut(s, "-")
 	if !ok {
 		return wellcheck.Window{}, false
@@ -355,7 +357,7 @@ func choice[T ~string](ps *wellcheck.Problems, field, s string, def T, allowed [
 		}
 		return def
 	}
-	norm := strings.NewReplacer("-", "_", " ", "_", "é", "e", "è", "e", "ê", "e").Replace(s)
+	norm := choiceFolder.Replace(s)
 	for _, a := range allowed {
 		if norm == string(a) {
 			return a
@@ -371,6 +373,10 @@ func choice[T ~string](ps *wellcheck.Problems, field, s string, def T, allowed [
 	ps.Add(field, "choice_invalid", s, strings.Join(names, ", "))
 	return def
 }
+
+// choiceFolder folds how people write a choice ("Services sociaux", "élevé") to
+// its code form ("services_sociaux", "eleve").
+var choiceFolder = strings.NewReplacer("-", "_", " ", "_", "é", "e", "è", "e", "ê", "e")
 
 // French aliases, as registers and coordinators write them (accents folded).
 var (

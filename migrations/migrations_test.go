@@ -38,7 +38,7 @@ func TestUpOnEmptyDatabase(t *testing.T) {
 	require.NotEmpty(t, res.RiverApplied, "River's tables are migrated too")
 
 	// The tables the domain needs, and River's, are there.
-	for _, table := range []string{"persons", "referrals", "consents", "emergency_contacts", "plans",
+	for _, table := range []string{"persons", "referrals", "consents", "emergency_contacts",
 		"users", "shifts", "service_settings", "opening_hours", "closures", "check_ins", "attempts",
 		"cases", "follow_ups", "notes", "audit_log", "river_job", "river_leader"} {
 		var ok bool

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
 )
@@ -49,11 +51,12 @@ type AuditDetails struct {
 // emergency contacts, plan, notes) and its audit record. The number already
 // enrolled is a *wellcheck.ConflictError naming that person.
 func (q *Queries) InsertEnrolment(ctx context.Context, e wellcheck.Enrolment, actor wellcheck.Actor, details AuditDetails) (int64, error) {
-	p := e.Person
+	p, plan := e.Person, planColumnsOf(e.Plan)
 	row, err := q.q.InsertPerson(ctx, dbsqlc.InsertPersonParams{
 		FullName: p.FullName, Phone: p.Phone.E164(), Language: p.Language, TimeZone: p.TimeZone,
 		Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel),
-		ReferentID: p.ReferentID, CreatedBy: actor.UserID,
+		ReferentID: p.ReferentID, CronSpec: plan.cron, WindowStart: plan.start, WindowEnd: plan.end,
+		MaxAttempts: plan.maxAttempts, RetryMinutes: plan.retryMinutes, CreatedBy: actor.UserID,
 	})
 	if isConstraint(err, "persons_phone_key") {
 		return 0, q.phoneConflict(ctx, p.Phone)
@@ -84,9 +87,6 @@ func (q *Queries) InsertEnrolment(ctx context.Context, e wellcheck.Enrolment, ac
 			return 0, translate(err, "insert emergency contact")
 		}
 	}
-	if err := q.q.InsertPlan(ctx, planParams(id, e.Plan, actor)); err != nil {
-		return 0, translate(err, "insert plan")
-	}
 	if e.Notes != "" {
 		if err := q.q.InsertNote(ctx, dbsqlc.InsertNoteParams{PersonID: id, AuthorID: actor.UserID, Body: e.Notes}); err != nil {
 			return 0, translate(err, "insert note")
@@ -113,17 +113,30 @@ func (q *Queries) phoneConflict(ctx context.Context, ph wellcheck.Phone) error {
 	return &wellcheck.ConflictError{Phone: ph}
 }
 
-func planParams(id int64, p wellcheck.Plan, actor wellcheck.Actor) dbsqlc.InsertPlanParams {
-	params := dbsqlc.InsertPlanParams{
-		PersonID: id, CronSpec: p.Cron, WindowStart: pgTime(p.Window.Start), WindowEnd: pgTime(p.Window.End),
-		UpdatedBy: actor.UserID,
-	}
+// planColumns are a plan as the persons table stores it.
+type planColumns struct {
+	cron         string
+	start, end   pgtype.Time
+	maxAttempts  *int16
+	retryMinutes []int16
+}
+
+func planColumnsOf(p wellcheck.Plan) planColumns {
+	c := planColumns{cron: p.Cron, start: pgTime(p.Window.Start), end: pgTime(p.Window.End)}
 	if p.Retry != nil {
 		n := int16(p.Retry.MaxAttempts)
-		params.MaxAttempts = &n
-		params.RetryMinutes = int16s(p.Retry.RetryMinutes)
+		c.maxAttempts = &n
+		c.retryMinutes = int16s(p.Retry.RetryMinutes)
 	}
-	return params
+	return c
+}
+
+func planFromColumns(cron string, start, end pgtype.Time, maxAttempts *int16, retryMinutes []int16) wellcheck.Plan {
+	p := wellcheck.Plan{Cron: cron, Window: wellcheck.Window{Start: timeOfDay(start), End: timeOfDay(end)}}
+	if maxAttempts != nil {
+		p.Retry = &wellcheck.RetryPolicy{MaxAttempts: int(*maxAttempts), RetryMinutes: ints(retryMinutes)}
+	}
+	return p
 }
 
 // CopyEnrolments writes many validated enrolments with one COPY per table, so a
@@ -145,15 +158,16 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 	persons := make([]dbsqlc.CopyPersonsParams, n)
 	referrals := make([]dbsqlc.CopyReferralsParams, n)
 	consents := make([]dbsqlc.CopyConsentsParams, n)
-	plans := make([]dbsqlc.CopyPlansParams, n)
 	audits := make([]dbsqlc.CopyAuditParams, n)
 	var contacts []dbsqlc.CopyEmergencyContactsParams
 	var notes []dbsqlc.CopyNotesParams
 	for i, e := range es {
-		id, p, r, c := ids[i], e.Person, e.Referral, e.Consent
+		id, p, r, c, plan := ids[i], e.Person, e.Referral, e.Consent, planColumnsOf(e.Plan)
 		persons[i] = dbsqlc.CopyPersonsParams{
 			ID: id, FullName: p.FullName, Phone: p.Phone.E164(), Language: p.Language, TimeZone: p.TimeZone,
-			Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel), CreatedBy: actor.UserID,
+			Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel),
+			CronSpec: plan.cron, WindowStart: plan.start, WindowEnd: plan.end, MaxAttempts: plan.maxAttempts,
+			RetryMinutes: plan.retryMinutes, CreatedBy: actor.UserID,
 		}
 		referrals[i] = dbsqlc.CopyReferralsParams{
 			PersonID: id, Source: string(r.Source), ReferrerName: r.ReferrerName, ReferrerPhone: optString(r.ReferrerPhone.E164()),
@@ -163,7 +177,6 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 			PersonID: id, GivenBy: string(c.GivenBy), RepresentativeName: c.RepresentativeName,
 			GivenAt: c.GivenAt, Method: string(c.Method), RecordedBy: &c.RecordedBy,
 		}
-		plans[i] = dbsqlc.CopyPlansParams(planParams(id, e.Plan, actor))
 		for _, ec := range e.Contacts {
 			contacts = append(contacts, dbsqlc.CopyEmergencyContactsParams{
 				PersonID: id, Position: int16(ec.Position), FullName: ec.FullName, Relation: ec.Relation,
@@ -193,7 +206,6 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 	}{
 		{"referrals", func() (int64, error) { return q.q.CopyReferrals(ctx, referrals) }},
 		{"consents", func() (int64, error) { return q.q.CopyConsents(ctx, consents) }},
-		{"plans", func() (int64, error) { return q.q.CopyPlans(ctx, plans) }},
 		{"emergency contacts", func() (int64, error) { return q.q.CopyEmergencyContacts(ctx, contacts) }},
 		{"notes", func() (int64, error) { return q.q.CopyNotes(ctx, notes) }},
 		{"audit records", func() (int64, error) { return q.q.CopyAudit(ctx, audits) }},
@@ -243,14 +255,7 @@ func (q *Queries) Enrolment(ctx context.Context, id int64) (wellcheck.Enrolment,
 			Position: int(ec.Position), FullName: ec.FullName, Relation: ec.Relation, Phone: wellcheck.Phone(ec.Phone), Language: ec.Language,
 		})
 	}
-	plan, err := q.q.GetPlan(ctx, id)
-	if err != nil {
-		return wellcheck.Enrolment{}, translate(err, "read plan")
-	}
-	e.Plan = wellcheck.Plan{Cron: plan.CronSpec, Window: wellcheck.Window{Start: timeOfDay(plan.WindowStart), End: timeOfDay(plan.WindowEnd)}}
-	if plan.MaxAttempts != nil {
-		e.Plan.Retry = &wellcheck.RetryPolicy{MaxAttempts: int(*plan.MaxAttempts), RetryMinutes: ints(plan.RetryMinutes)}
-	}
+	e.Plan = planFromColumns(p.CronSpec, p.WindowStart, p.WindowEnd, p.MaxAttempts, p.RetryMinutes)
 	notes, err := q.q.ListNotes(ctx, id)
 	if err != nil {
 		return wellcheck.Enrolment{}, translate(err, "read notes")

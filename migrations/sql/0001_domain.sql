@@ -103,16 +103,28 @@ CREATE TABLE persons (
     withdrawn_at timestamptz,
     referent_id  bigint REFERENCES users (id) ON DELETE SET NULL,
     risk_level   text NOT NULL DEFAULT 'normal' CHECK (risk_level IN ('low', 'normal', 'high')),
-    created_by   bigint REFERENCES users (id) ON DELETE SET NULL,
+    -- The plan (one per person): when the person wants to be called, a 5-field
+    -- cron spec in time_zone, inside a daily window; the retry policy overrides the
+    -- service's when set.
+    cron_spec     text NOT NULL CHECK (cron_spec <> ''),
+    window_start  time NOT NULL,
+    window_end    time NOT NULL,
+    max_attempts  smallint CHECK (max_attempts BETWEEN 1 AND 10),
+    retry_minutes smallint[],
+    plan_updated_at timestamptz NOT NULL DEFAULT now(),
+    -- Provenance columns (created_by here, taken_by, recorded_by, author_id,
+    -- actor_id elsewhere) carry no foreign key: staff accounts are disabled, never
+    -- deleted, the application resolves the user before writing, and bulk
+    -- enrolment would otherwise pay a trigger per row and per column.
+    created_by   bigint,
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
     CHECK ((status = 'paused') = (paused_until IS NOT NULL)),
-    CHECK ((status = 'withdrawn') = (withdrawn_at IS NOT NULL))
+    CHECK ((status = 'withdrawn') = (withdrawn_at IS NOT NULL)),
+    CHECK (window_start < window_end)
 );
 -- One enrolment per number: a withdrawn person's number may be enrolled again.
 CREATE UNIQUE INDEX persons_phone_key ON persons (phone) WHERE status <> 'withdrawn';
-CREATE INDEX persons_phone_idx ON persons (phone);
-CREATE INDEX persons_name_idx ON persons (lower(full_name));
 CREATE INDEX persons_referent_idx ON persons (referent_id) WHERE referent_id IS NOT NULL;
 
 CREATE TABLE referrals (
@@ -124,7 +136,7 @@ CREATE TABLE referrals (
     -- What worried the referrer, if anything; a concern opens a case at enrolment.
     concern         text NOT NULL DEFAULT '',
     referred_at     timestamptz NOT NULL,
-    taken_by        bigint REFERENCES users (id) ON DELETE SET NULL,
+    taken_by        bigint, -- users.id (provenance, see persons.created_by)
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX referrals_person_idx ON referrals (person_id);
@@ -136,7 +148,7 @@ CREATE TABLE consents (
     representative_name  text NOT NULL DEFAULT '',
     given_at             timestamptz NOT NULL,
     method               text NOT NULL CHECK (method IN ('phone', 'paper', 'in_person')),
-    recorded_by          bigint REFERENCES users (id) ON DELETE SET NULL,
+    recorded_by          bigint, -- users.id (provenance)
     recorded_at          timestamptz NOT NULL DEFAULT now(),
     withdrawn_at         timestamptz,
     withdrawal_recorded_by bigint REFERENCES users (id) ON DELETE SET NULL,
@@ -153,20 +165,6 @@ CREATE TABLE emergency_contacts (
     phone      text NOT NULL CHECK (phone ~ '^\+[1-9][0-9]{6,14}$'),
     language   text NOT NULL DEFAULT 'fr' CHECK (language ~ '^[a-z]{2,3}$'),
     UNIQUE (person_id, position)
-);
-
--- When a person wants to be called: a 5-field cron spec in the person's time zone,
--- inside a daily window; retry policy overrides the service's when set.
-CREATE TABLE plans (
-    person_id     bigint PRIMARY KEY REFERENCES persons (id) ON DELETE CASCADE,
-    cron_spec     text NOT NULL,
-    window_start  time NOT NULL,
-    window_end    time NOT NULL,
-    max_attempts  smallint CHECK (max_attempts BETWEEN 1 AND 10),
-    retry_minutes smallint[],
-    updated_by    bigint REFERENCES users (id) ON DELETE SET NULL,
-    updated_at    timestamptz NOT NULL DEFAULT now(),
-    CHECK (window_start < window_end)
 );
 
 -- One per person per planned slot.
@@ -262,7 +260,7 @@ CREATE TABLE notes (
     person_id    bigint NOT NULL REFERENCES persons (id) ON DELETE CASCADE,
     case_id      bigint REFERENCES cases (id) ON DELETE CASCADE,
     follow_up_id bigint REFERENCES follow_ups (id) ON DELETE CASCADE,
-    author_id    bigint REFERENCES users (id) ON DELETE SET NULL,
+    author_id    bigint, -- users.id (provenance)
     body         text NOT NULL CHECK (btrim(body) <> ''),
     created_at   timestamptz NOT NULL DEFAULT now()
 );
@@ -287,7 +285,7 @@ CREATE TABLE escalation_calls (
 CREATE TABLE audit_log (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at           timestamptz NOT NULL DEFAULT now(),
-    actor_id     bigint REFERENCES users (id) ON DELETE SET NULL,
+    actor_id     bigint, -- users.id; no key, like every provenance column
     actor_label  text NOT NULL,
     action       text NOT NULL,
     person_id    bigint,

@@ -1,6 +1,8 @@
 -- name: InsertPerson :one
-INSERT INTO persons (full_name, phone, language, time_zone, address, postcode, city, risk_level, referent_id, created_by)
-VALUES (@full_name, @phone, @language, @time_zone, @address, @postcode, @city, @risk_level, @referent_id, @created_by)
+INSERT INTO persons (full_name, phone, language, time_zone, address, postcode, city, risk_level, referent_id,
+                     cron_spec, window_start, window_end, max_attempts, retry_minutes, created_by)
+VALUES (@full_name, @phone, @language, @time_zone, @address, @postcode, @city, @risk_level, @referent_id,
+        @cron_spec, @window_start, @window_end, @max_attempts, @retry_minutes, @created_by)
 RETURNING id, created_at;
 
 -- name: GetPerson :one
@@ -23,15 +25,8 @@ VALUES (@person_id, @given_by, @representative_name, @given_at, @method, @record
 INSERT INTO emergency_contacts (person_id, position, full_name, relation, phone, language)
 VALUES (@person_id, @position, @full_name, @relation, @phone, @language);
 
--- name: InsertPlan :exec
-INSERT INTO plans (person_id, cron_spec, window_start, window_end, max_attempts, retry_minutes, updated_by)
-VALUES (@person_id, @cron_spec, @window_start, @window_end, @max_attempts, @retry_minutes, @updated_by);
-
 -- name: InsertNote :exec
 INSERT INTO notes (person_id, author_id, body) VALUES (@person_id, @author_id, @body);
-
--- name: GetPlan :one
-SELECT * FROM plans WHERE person_id = @person_id;
 
 -- name: ListEmergencyContacts :many
 SELECT * FROM emergency_contacts WHERE person_id = @person_id ORDER BY position;
@@ -55,8 +50,10 @@ SELECT nextval(pg_get_serial_sequence('persons', 'id'))::bigint AS id
 FROM generate_series(1, @n::integer);
 
 -- name: CopyPersons :copyfrom
-INSERT INTO persons (id, full_name, phone, language, time_zone, address, postcode, city, risk_level, created_by)
-VALUES (@id, @full_name, @phone, @language, @time_zone, @address, @postcode, @city, @risk_level, @created_by);
+INSERT INTO persons (id, full_name, phone, language, time_zone, address, postcode, city, risk_level,
+                     cron_spec, window_start, window_end, max_attempts, retry_minutes, created_by)
+VALUES (@id, @full_name, @phone, @language, @time_zone, @address, @postcode, @city, @risk_level,
+        @cron_spec, @window_start, @window_end, @max_attempts, @retry_minutes, @created_by);
 
 -- name: CopyReferrals :copyfrom
 INSERT INTO referrals (person_id, source, referrer_name, referrer_phone, concern, referred_at, taken_by)
@@ -69,10 +66,6 @@ VALUES (@person_id, @given_by, @representative_name, @given_at, @method, @record
 -- name: CopyEmergencyContacts :copyfrom
 INSERT INTO emergency_contacts (person_id, position, full_name, relation, phone, language)
 VALUES (@person_id, @position, @full_name, @relation, @phone, @language);
-
--- name: CopyPlans :copyfrom
-INSERT INTO plans (person_id, cron_spec, window_start, window_end, max_attempts, retry_minutes, updated_by)
-VALUES (@person_id, @cron_spec, @window_start, @window_end, @max_attempts, @retry_minutes, @updated_by);
 
 -- name: CopyNotes :copyfrom
 INSERT INTO notes (person_id, author_id, body) VALUES (@person_id, @author_id, @body);

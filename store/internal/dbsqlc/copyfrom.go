@@ -182,6 +182,11 @@ func (r iteratorForCopyPersons) Values() ([]interface{}, error) {
 		r.rows[0].Postcode,
 		r.rows[0].City,
 		r.rows[0].RiskLevel,
+		r.rows[0].CronSpec,
+		r.rows[0].WindowStart,
+		r.rows[0].WindowEnd,
+		r.rows[0].MaxAttempts,
+		r.rows[0].RetryMinutes,
 		r.rows[0].CreatedBy,
 	}, nil
 }
@@ -191,45 +196,7 @@ func (r iteratorForCopyPersons) Err() error {
 }
 
 func (q *Queries) CopyPersons(ctx context.Context, arg []CopyPersonsParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"persons"}, []string{"id", "full_name", "phone", "language", "time_zone", "address", "postcode", "city", "risk_level", "created_by"}, &iteratorForCopyPersons{rows: arg})
-}
-
-// iteratorForCopyPlans implements pgx.CopyFromSource.
-type iteratorForCopyPlans struct {
-	rows                 []CopyPlansParams
-	skippedFirstNextCall bool
-}
-
-func (r *iteratorForCopyPlans) Next() bool {
-	if len(r.rows) == 0 {
-		return false
-	}
-	if !r.skippedFirstNextCall {
-		r.skippedFirstNextCall = true
-		return true
-	}
-	r.rows = r.rows[1:]
-	return len(r.rows) > 0
-}
-
-func (r iteratorForCopyPlans) Values() ([]interface{}, error) {
-	return []interface{}{
-		r.rows[0].PersonID,
-		r.rows[0].CronSpec,
-		r.rows[0].WindowStart,
-		r.rows[0].WindowEnd,
-		r.rows[0].MaxAttempts,
-		r.rows[0].RetryMinutes,
-		r.rows[0].UpdatedBy,
-	}, nil
-}
-
-func (r iteratorForCopyPlans) Err() error {
-	return nil
-}
-
-func (q *Queries) CopyPlans(ctx context.Context, arg []CopyPlansParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"plans"}, []string{"person_id", "cron_spec", "window_start", "window_end", "max_attempts", "retry_minutes", "updated_by"}, &iteratorForCopyPlans{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"persons"}, []string{"id", "full_name", "phone", "language", "time_zone", "address", "postcode", "city", "risk_level", "cron_spec", "window_start", "window_end", "max_attempts", "retry_minutes", "created_by"}, &iteratorForCopyPersons{rows: arg})
 }
 
 // iteratorForCopyReferrals implements pgx.CopyFromSource.

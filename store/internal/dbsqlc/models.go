@@ -203,33 +203,28 @@ type Partner struct {
 }
 
 type Person struct {
-	ID          int64
-	FullName    string
-	Phone       string
-	Language    string
-	TimeZone    string
-	Address     string
-	Postcode    string
-	City        string
-	Status      string
-	PausedUntil *time.Time
-	WithdrawnAt *time.Time
-	ReferentID  *int64
-	RiskLevel   string
-	CreatedBy   *int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-}
-
-type Plan struct {
-	PersonID     int64
-	CronSpec     string
-	WindowStart  pgtype.Time
-	WindowEnd    pgtype.Time
-	MaxAttempts  *int16
-	RetryMinutes []int16
-	UpdatedBy    *int64
-	UpdatedAt    time.Time
+	ID            int64
+	FullName      string
+	Phone         string
+	Language      string
+	TimeZone      string
+	Address       string
+	Postcode      string
+	City          string
+	Status        string
+	PausedUntil   *time.Time
+	WithdrawnAt   *time.Time
+	ReferentID    *int64
+	RiskLevel     string
+	CronSpec      string
+	WindowStart   pgtype.Time
+	WindowEnd     pgtype.Time
+	MaxAttempts   *int16
+	RetryMinutes  []int16
+	PlanUpdatedAt time.Time
+	CreatedBy     *int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 type Referral struct {

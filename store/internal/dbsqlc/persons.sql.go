@@ -37,26 +37,21 @@ type CopyNotesParams struct {
 }
 
 type CopyPersonsParams struct {
-	ID        int64
-	FullName  string
-	Phone     string
-	Language  string
-	TimeZone  string
-	Address   string
-	Postcode  string
-	City      string
-	RiskLevel string
-	CreatedBy *int64
-}
-
-type CopyPlansParams struct {
-	PersonID     int64
+	ID           int64
+	FullName     string
+	Phone        string
+	Language     string
+	TimeZone     string
+	Address      string
+	Postcode     string
+	City         string
+	RiskLevel    string
 	CronSpec     string
 	WindowStart  pgtype.Time
 	WindowEnd    pgtype.Time
 	MaxAttempts  *int16
 	RetryMinutes []int16
-	UpdatedBy    *int64
+	CreatedBy    *int64
 }
 
 type CopyReferralsParams struct {
@@ -156,7 +151,7 @@ func (q *Queries) GetLatestReferral(ctx context.Context, personID int64) (Referr
 }
 
 const getPerson = `-- name: GetPerson :one
-SELECT id, full_name, phone, language, time_zone, address, postcode, city, status, paused_until, withdrawn_at, referent_id, risk_level, created_by, created_at, updated_at FROM persons WHERE id = $1
+SELECT id, full_name, phone, language, time_zone, address, postcode, city, status, paused_until, withdrawn_at, referent_id, risk_level, cron_spec, window_start, window_end, max_attempts, retry_minutes, plan_updated_at, created_by, created_at, updated_at FROM persons WHERE id = $1
 `
 
 func (q *Queries) GetPerson(ctx context.Context, id int64) (Person, error) {
@@ -176,28 +171,14 @@ func (q *Queries) GetPerson(ctx context.Context, id int64) (Person, error) {
 		&i.WithdrawnAt,
 		&i.ReferentID,
 		&i.RiskLevel,
-		&i.CreatedBy,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-	)
-	return i, err
-}
-
-const getPlan = `-- name: GetPlan :one
-SELECT person_id, cron_spec, window_start, window_end, max_attempts, retry_minutes, updated_by, updated_at FROM plans WHERE person_id = $1
-`
-
-func (q *Queries) GetPlan(ctx context.Context, personID int64) (Plan, error) {
-	row := q.db.QueryRow(ctx, getPlan, personID)
-	var i Plan
-	err := row.Scan(
-		&i.PersonID,
 		&i.CronSpec,
 		&i.WindowStart,
 		&i.WindowEnd,
 		&i.MaxAttempts,
 		&i.RetryMinutes,
-		&i.UpdatedBy,
+		&i.PlanUpdatedAt,
+		&i.CreatedBy,
+		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
 	return i, err
@@ -271,22 +252,29 @@ func (q *Queries) InsertNote(ctx context.Context, arg InsertNoteParams) error {
 }
 
 const insertPerson = `-- name: InsertPerson :one
-INSERT INTO persons (full_name, phone, language, time_zone, address, postcode, city, risk_level, referent_id, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+INSERT INTO persons (full_name, phone, language, time_zone, address, postcode, city, risk_level, referent_id,
+                     cron_spec, window_start, window_end, max_attempts, retry_minutes, created_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+        $10, $11, $12, $13, $14, $15)
 RETURNING id, created_at
 `
 
 type InsertPersonParams struct {
-	FullName   string
-	Phone      string
-	Language   string
-	TimeZone   string
-	Address    string
-	Postcode   string
-	City       string
-	RiskLevel  string
-	ReferentID *int64
-	CreatedBy  *int64
+	FullName     string
+	Phone        string
+	Language     string
+	TimeZone     string
+	Address      string
+	Postcode     string
+	City         string
+	RiskLevel    string
+	ReferentID   *int64
+	CronSpec     string
+	WindowStart  pgtype.Time
+	WindowEnd    pgtype.Time
+	MaxAttempts  *int16
+	RetryMinutes []int16
+	CreatedBy    *int64
 }
 
 type InsertPersonRow struct {
@@ -305,39 +293,16 @@ func (q *Queries) InsertPerson(ctx context.Context, arg InsertPersonParams) (Ins
 		arg.City,
 		arg.RiskLevel,
 		arg.ReferentID,
-		arg.CreatedBy,
-	)
-	var i InsertPersonRow
-	err := row.Scan(&i.ID, &i.CreatedAt)
-	return i, err
-}
-
-const insertPlan = `-- name: InsertPlan :exec
-INSERT INTO plans (person_id, cron_spec, window_start, window_end, max_attempts, retry_minutes, updated_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-`
-
-type InsertPlanParams struct {
-	PersonID     int64
-	CronSpec     string
-	WindowStart  pgtype.Time
-	WindowEnd    pgtype.Time
-	MaxAttempts  *int16
-	RetryMinutes []int16
-	UpdatedBy    *int64
-}
-
-func (q *Queries) InsertPlan(ctx context.Context, arg InsertPlanParams) error {
-	_, err := q.db.Exec(ctx, insertPlan,
-		arg.PersonID,
 		arg.CronSpec,
 		arg.WindowStart,
 		arg.WindowEnd,
 		arg.MaxAttempts,
 		arg.RetryMinutes,
-		arg.UpdatedBy,
+		arg.CreatedBy,
 	)
-	return err
+	var i InsertPersonRow
+	err := row.Scan(&i.ID, &i.CreatedAt)
+	return i, err
 }
 
 const insertReferral = `-- name: InsertReferral :exec
