@@ -290,7 +290,6 @@ func readCSV(data []byte) ([]row, []string, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		var perr *csv.ParseError
 		if errors.As(err, &perr) {
 			if perr.Err == csv.ErrQuote || perr.Err == csv.ErrBareQuote {
@@ -304,6 +303,7 @@ func readCSV(data []byte) ([]row, []string, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("read CSV: %w", err)
 		}
+		line, _ := cr.FieldPos(0) // only valid for a record read without error
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
 		}

@@ -190,3 +190,17 @@ func TestImportMalformedLines(t *testing.T) {
 	require.Equal(t, 4, rep.Invalid[0].Line)
 	require.Contains(t, rep.Invalid[0].Problems[0].Text(wellcheck.English), "malformed line: 3 fields, the header has 13")
 }
+
+func TestImportUnterminatedQuote(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	// A note opened with a quote and never closed swallows the rest of the file:
+	// the row is reported where it starts and nothing is imported.
+	data := string(register(2, 0, nil)) + "\"Oubli de guillemet,01 99 00 10 20\n" + string(register(1, 10, nil)[len(header):])
+	rep, err := b.svc.Import(context.Background(), strings.NewReader(data), b.coordinator, enroll.ImportOptions{})
+	require.Error(t, err)
+	require.Len(t, rep.Invalid, 1)
+	require.Equal(t, 4, rep.Invalid[0].Line)
+	require.Contains(t, rep.Invalid[0].Problems[0].Text(wellcheck.English), "malformed line")
+	require.Zero(t, b.count(t))
+}

@@ -210,7 +210,9 @@ func CreateDatabase(ctx context.Context, connString string) (bool, error) {
 	defer conn.Close(context.WithoutCancel(ctx))
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // duplicate_database
+	// duplicate_database, or the catalogue's unique index when another process
+	// created it at the same moment.
+	if errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505") {
 		return false, nil
 	}
 	if err != nil {

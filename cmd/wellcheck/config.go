@@ -54,6 +54,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		}
 		fs.StringVar(s.dst, s.name, def, fmt.Sprintf("%s [$%s]", s.help, s.env))
 	}
+	// Help text shows defaults, which may come from the environment: no password.
+	fs.Lookup("database-url").DefValue = redact(fs.Lookup("database-url").DefValue)
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}

@@ -68,8 +68,12 @@ func (a *app) migrate(ctx context.Context, args []string) error {
 func (a *app) applyMigrations(ctx context.Context, createDB bool) error {
 	if createDB {
 		created, err := migrations.CreateDatabase(ctx, a.cfg.DatabaseURL)
-		if err != nil {
+		var connErr *pgconn.ConnectError
+		if errors.As(err, &connErr) {
 			return a.unreachable(err)
+		}
+		if err != nil {
+			return err
 		}
 		if created {
 			a.logger.Info("database created")

@@ -97,6 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if len(rest) == 0 {
 		fmt.Fprint(stderr, usage)
 		cfg.flags.PrintDefaults()
+		fmt.Fprintln(stderr, "\nwellcheck: no command given")
 		return &usageError{"no command given"}
 	}
 	app := &app{cfg: cfg, logger: logger, stdin: stdin, stdout: stdout, stderr: stderr}

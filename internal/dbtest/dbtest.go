@@ -72,20 +72,22 @@ func NewURL(t testing.TB) string {
 	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, templateName)); err != nil {
 		t.Fatalf("dbtest: create database %s: %v", name, err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, ServerURL())
-		if err != nil {
-			t.Errorf("dbtest: drop %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dbtest: drop %s: %v", name, err)
-		}
-	})
+	t.Cleanup(func() { dropDatabase(t, name) })
 	return withDatabase(ServerURL(), name)
+}
+
+func dropDatabase(t testing.TB, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, ServerURL())
+	if err != nil {
+		t.Errorf("dbtest: drop %s: %v", name, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		t.Errorf("dbtest: drop %s: %v", name, err)
+	}
 }
 
 func connect(t testing.TB, ctx context.Context) *pgx.Conn {
@@ -173,4 +175,16 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// AbsentURL returns the URL of a database that does not exist yet (for testing
+// what creates one), dropped when t ends if something created it.
+func AbsentURL(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	connect(t, ctx).Close(ctx) // fail early, and clearly, if the server is down
+	name := "wellcheck_test_" + randomHex(6)
+	t.Cleanup(func() { dropDatabase(t, name) })
+	return withDatabase(ServerURL(), name)
 }

@@ -1,0 +1,42 @@
+# wellcheck — see README.md. `make run` runs the product, `make test` tests it.
+
+GO          ?= go
+SQLC        := github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
+BIN         := bin/wellcheck
+DEMO_EMAIL  := coordinator@example.org
+
+.PHONY: run build test bench generate db fuzz
+
+# Migrate the local database (creating it), add a coordinator, enrol the example
+# register, and serve until Ctrl-C.
+run: build db
+	$(BIN) migrate
+	$(BIN) user add --if-missing --email $(DEMO_EMAIL) --name "Camille Coordinatrice" --role coordinator,admin
+	$(BIN) import --by $(DEMO_EMAIL) --skip-invalid examples/persons.csv
+	$(BIN) serve --no-migrate
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/wellcheck
+
+# Start the local Postgres cluster if it is stopped (installs it if missing, as root).
+db:
+	scripts/postgres-up
+
+# gofmt, vet, then every test against the real Postgres, with the race detector.
+test:
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+# Benchmarks whose figures are in the README's Performance section.
+bench: db
+	$(GO) test ./enroll -run '^$$' -bench Import100k -benchtime 3x -count 5
+
+# A short fuzzing pass over what parses the outside world.
+fuzz:
+	$(GO) test ./enroll -run '^$$' -fuzz FuzzReadCSV -fuzztime 30s
+	$(GO) test ./cmd/wellcheck -run '^$$' -fuzz FuzzDecodeRequest -fuzztime 30s
+
+# Regenerate store/internal/dbsqlc from store/queries/*.sql with the pinned sqlc.
+generate:
+	$(GO) run $(SQLC) generate

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck/internal/dbtest"
+)
+
+// cli runs wellcheck commands against one database, like a shell would.
+type cli struct {
+	t   *testing.T
+	env map[string]string
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func newCLI(t *testing.T, dbURL string) *cli {
+	return &cli{t: t, env: map[string]string{"WELLCHECK_DATABASE_URL": dbURL}}
+}
+
+func (c *cli) run(stdin string, args ...string) result {
+	c.t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, func(k string) string { return c.env[k] }, strings.NewReader(stdin), &stdout, &stderr)
+	return result{code: exitCode(err), stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// withCoordinator returns a CLI on a fresh database with one coordinator.
+func withCoordinator(t *testing.T) *cli {
+	c := newCLI(t, dbtest.NewURL(t))
+	r := c.run("", "user", "add", "--email", "claire@example.org", "--name", "Claire Coordinatrice", "--role", "coordinator")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Contains(t, r.stdout, "Utilisateur ajouté : Claire Coordinatrice <claire@example.org> (n° 1), rôles : coordinator")
+	return c
+}
+
+var jeanne = []string{"enroll", "--by", "claire@example.org",
+	"--name", "Jeanne Martin", "--phone", "06 12 34 56 78",
+	"--referral-source", "family", "--referrer-name", "Paul Martin",
+	"--consent-by", "person", "--consent-at", "2026-01-15", "--consent-method", "phone",
+	"--contact", "Paul Martin|fils|06 98 76 54 32",
+	"--cron", "0 10 * * MON,WED,FRI", "--window", "09:30-12:00"}
+
+func TestMigrateCreatesTheDatabaseAndIsIdempotent(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, dbtest.AbsentURL(t))
+
+	r := c.run("", "enroll", "--by", "x@example.org")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "the database does not exist yet", "before migrate, commands say what to do")
+
+	// Two processes migrating at once, then once more: all succeed.
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	for i := range results {
+		wg.Go(func() { results[i] = c.run("", "migrate") })
+	}
+	wg.Wait()
+	for _, r := range results {
+		require.Equal(t, exitOK, r.code, r.stderr)
+	}
+	applied := strings.Count(results[0].stderr+results[1].stderr, "migration applied")
+	require.Equal(t, 1, applied, "one process applies the migration, the other finds it done")
+
+	r = c.run("", "migrate")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Contains(t, r.stderr, "schema up to date")
+}
+
+func TestEnrollFromFlags(t *testing.T) {
+	t.Parallel()
+	c := withCoordinator(t)
+
+	r := c.run("", jeanne...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Equal(t, "Inscription enregistrée : Jeanne Martin (personne n° 1), 06 12 34 56 78 — appels « 0 10 * * MON,WED,FRI », 09:30–12:00 (Europe/Paris)\n", r.stdout)
+	require.Contains(t, r.stderr, "+336••••••78", "the log masks the number")
+	require.NotContains(t, r.stderr, "12 34 56 78")
+	require.NotContains(t, r.stderr, "612345678")
+
+	// The same line again is a conflict that names who holds it.
+	r = c.run("", jeanne...)
+	require.Equal(t, exitConflict, r.code)
+	require.Equal(t, "ce numéro est déjà inscrit pour Jeanne Martin (personne n° 1)\n", r.stderr)
+
+	// Bad input: every problem, in the coordinator's language, exit code 3.
+	r = c.run("", "--lang", "en", "enroll", "--by", "claire@example.org", "--name", "Jean Dupont", "--phone", "0899 12 34 56",
+		"--referral-source", "self", "--cron", "0 20 * * *")
+	require.Equal(t, exitInvalid, r.code)
+	require.Equal(t, "phone: \"0899 12 34 56\" cannot be called for a check-in (premium-rate number)\n"+
+		"consent: the person's consent is required to enrol them\n"+
+		"plan: \"0 20 * * *\" calls at 20:00, outside the call window 09:00–17:00\n", r.stderr)
+
+	// Without an emergency contact: enrolled, with a warning.
+	args := append([]string{}, jeanne...)
+	args[6] = "01 43 55 12 34"
+	args = append(args[:17], args[19:]...) // drop --contact
+	r = c.run("", args...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Contains(t, r.stdout, "Attention : contacts d'urgence : aucun contact d'urgence")
+}
+
+func TestEnrollFromJSON(t *testing.T) {
+	t.Parallel()
+	c := withCoordinator(t)
+	dir := t.TempDir()
+	good := `{
+  "person": {"full_name": "Élise Dubois", "phone": "+33 1 43 55 12 34", "language": "fr", "postcode": "75011"},
+  "referral": {"source": "doctor", "referrer_name": "Dr Morel"},
+  "consent": {"given_by": "legal_representative", "representative_name": "UDAF 75", "given_at": "2026-10-01", "method": "paper"},
+  "emergency_contacts": [{"full_name": "Marc Dubois", "relation": "neveu", "phone": "06 11 22 33 44"}],
+  "plan": {"cron": "30 9 * * TUE", "window": "09:00-11:00", "max_attempts": 2, "retry_minutes": "20"}
+}`
+	path := filepath.Join(dir, "elise.json")
+	require.NoError(t, os.WriteFile(path, []byte(good), 0o600))
+	r := c.run("", "enroll", "--by", "claire@example.org", "--file", path, "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	var out struct {
+		PersonID int64    `json:"person_id"`
+		Warnings []string `json:"warnings"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
+	require.EqualValues(t, 1, out.PersonID)
+	require.Empty(t, out.Warnings)
+
+	// From standard input, with a misspelt field: refused, with the line.
+	bad := strings.Replace(good, `"postcode"`, `"post_code"`, 1)
+	r = c.run(bad, "enroll", "--by", "claire@example.org", "--file", "-")
+	require.Equal(t, exitInvalid, r.code)
+	require.Equal(t, "JSON invalide : json: unknown field \"post_code\"\n", r.stderr)
+	r = c.run(`{"person": {"full_name": 12}}`, "enroll", "--by", "claire@example.org", "--file", "-")
+	require.Equal(t, exitInvalid, r.code)
+	require.Contains(t, r.stderr, "JSON invalide : line 1: json: cannot unmarshal number")
+
+	// Flags and a file together are ambiguous.
+	r = c.run("", "enroll", "--by", "claire@example.org", "--file", path, "--name", "X")
+	require.Equal(t, exitUsage, r.code)
+}
+
+func TestImportReportsBadLines(t *testing.T) {
+	t.Parallel()
+	c := withCoordinator(t)
+	csv := "full_name;phone;referral_source;consent_given_by;consent_given_at;consent_method;cron;contact1_name;contact1_phone\n" +
+		"Jeanne Martin;06 12 34 56 78;famille;personne;2026-01-15;téléphone;0 10 * * MON;Paul;06 98 76 54 32\n" +
+		"Jean Dupont;06 12 34;mairie;personne;2026-01-15;téléphone;0 10 * * MON;;\n" +
+		"Élise Dubois;01 43 55 12 34;médecin;personne;2026-01-15;papier;0 10 * * MON;;\n"
+	path := filepath.Join(t.TempDir(), "registre.csv")
+	require.NoError(t, os.WriteFile(path, []byte(csv), 0o600))
+
+	r := c.run("", "import", "--by", "claire@example.org", "--dry-run", path)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Equal(t, "ligne 3 : téléphone : « 06 12 34 » n'est pas un numéro de téléphone valide\n"+
+		"1 ligne(s) — attention : contacts d'urgence : aucun contact d'urgence : recommandé pour pouvoir alerter un proche si la personne reste injoignable (lignes 4)\n"+
+		"Vérification seule : 3 ligne(s) lue(s), 2 valide(s), 1 invalide(s) ; rien n'a été importé.\n", r.stdout)
+
+	r = c.run("", "import", "--by", "claire@example.org", path)
+	require.Equal(t, exitInvalid, r.code)
+	require.Contains(t, r.stdout, "ligne 3 : ")
+	require.Contains(t, r.stderr, "1 ligne(s) invalide(s) : rien n'a été importé")
+
+	r = c.run("", "--lang", "en", "import", "--by", "claire@example.org", "--skip-invalid", path)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Contains(t, r.stdout, "3 line(s) read, 2 person(s) enrolled, 1 invalid line(s) left out.")
+
+	r = c.run("", "import", "--by", "claire@example.org", filepath.Join(t.TempDir(), "missing.csv"))
+	require.Equal(t, exitUsage, r.code)
+}
+
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "no command given"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"enroll", "--name", "X"}, "--by EMAIL"},
+		{[]string{"import", "--by", "a@b.c"}, "exactly one CSV file"},
+		{[]string{"--log-format", "xml", "version"}, `log format "xml"`},
+		{[]string{"user", "add", "--email", "a@b.c", "--name", "A", "--role", "listener"}, "cannot reach Postgres at postgres://postgres@127.0.0.1:1/none"},
+	} {
+		r := c.run("", tt.args...)
+		require.Equal(t, exitUsage, r.code, "%v: %s", tt.args, r.stderr)
+		require.Contains(t, r.stderr, tt.want, "%v", tt.args)
+	}
+	secret := newCLI(t, "postgres://wellcheck:s3cret@db.internal:5432/wellcheck")
+	r := secret.run("", "help")
+	require.Equal(t, exitOK, r.code)
+	require.Contains(t, r.stdout, "postgres://wellcheck:***@db.internal:5432/wellcheck")
+	require.NotContains(t, r.stdout+r.stderr, "s3cret", "help never prints the database password")
+
+	r = c.run("", "user", "add", "--email", "not-an-email", "--name", "", "--role", "boss")
+	require.Equal(t, exitInvalid, r.code)
+	require.Equal(t, "e-mail : « not-an-email » n'est pas une adresse e-mail\nnom : obligatoire\nrôle : « boss » n'est pas un rôle (listener, coordinator, admin)\n", r.stderr)
+}
+
+func TestServeHealthAndShutdown(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, dbtest.AbsentURL(t))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	c.env["WELLCHECK_HTTP_ADDR"] = addr
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return c.env[k] }, strings.NewReader(""), io.Discard, io.Discard)
+	}()
+
+	// serve migrates a database that did not exist, then answers.
+	var body map[string]string
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&body) == nil
+	}, 30*time.Second, 50*time.Millisecond)
+	require.Equal(t, "ready", body["status"])
+	resp, err := http.Get("http://" + addr + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "Ctrl-C stops serve cleanly")
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
