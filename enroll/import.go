@@ -144,39 +144,110 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 		return rep, err
 	}
 	rep.Rows = len(rows)
-
+	if len(rows) == 0 {
+		return rep, &wellcheck.ValidationError{Problems: wellcheck.Problems{{Field: "file", Message: wellcheck.Message{Key: "csv_empty"}}}}
+	}
 	checker, err := s.Checker(ctx)
 	if err != nil {
 		return rep, err
 	}
-	results := checkRows(checker, header, rows, coordinator.ID)
 
-	// Numbers twice in the file, or already enrolled, make a row invalid.
-	phones := make([]wellcheck.Phone, 0, len(results))
-	firstLine := make(map[wellcheck.Phone]int, len(results))
-	for i := range results {
-		res := &results[i]
-		ph := res.enrolment.Person.Phone
-		if len(res.problems) > 0 || ph == "" {
-			continue
+	// Rows are checked chunk by chunk in the background while the checked chunks
+	// are loaded, so the CPU-bound checks and the database work overlap. The load
+	// is one transaction: if any row turns out invalid (and --skip-invalid was not
+	// given) it is rolled back and nothing is imported.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := s.checkChunks(ctx, checker, header, rows, coordinator.ID)
+	actor := actorOf(coordinator, "import")
+	details := store.AuditDetails{Via: "import", File: opts.FileName}
+	firstLine := make(map[wellcheck.Phone]int, len(rows))
+	warningAt := map[string]int{} // field and French text → index in rep.Warnings
+	imported := 0
+	err = s.Store.WithTx(ctx, func(q *store.Queries) error {
+		for c := range chunks {
+			if c.err != nil {
+				return c.err
+			}
+			valid := rep.add(c, firstLine, warningAt)
+			if opts.DryRun || len(rep.Invalid) > 0 && !opts.SkipInvalid || len(valid) == 0 {
+				continue // keep reading: the report names every bad row
+			}
+			if _, err := q.CopyEnrolments(ctx, valid, actor, details); err != nil {
+				return err
+			}
+			imported += len(valid)
 		}
-		if line, dup := firstLine[ph]; dup {
-			res.problems.Add("person.phone", "csv_duplicate_phone", line)
-			continue
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		firstLine[ph] = res.line
-		phones = append(phones, ph)
-	}
-	taken, err := s.Store.Queries().EnrolledByPhones(ctx, phones)
-	if err != nil {
+		return s.invalidErr(rep, opts) // non-nil rolls the load back
+	})
+	if errors.Is(err, errRowsInvalid) {
 		return rep, err
 	}
+	if err != nil {
+		return rep, fmt.Errorf("import %d persons: %w", rep.Valid, err)
+	}
+	if !opts.DryRun {
+		rep.Imported = imported
+		s.Logger.InfoContext(ctx, "persons imported", "count", rep.Imported, "skipped", len(rep.Invalid), "by", actor.Label, "file", opts.FileName)
+	}
+	return rep, nil
+}
+
+// importChunk is how many rows are checked, then loaded, at a time.
+const importChunk = 8192
+
+type checkedChunk struct {
+	results []rowResult
+	taken   map[wellcheck.Phone]store.PersonRef // numbers already enrolled
+	err     error
+}
+
+// checkChunks validates rows in file order, chunk by chunk, and looks up which of
+// their numbers are already enrolled. It runs ahead of the consumer by one chunk.
+func (s *Service) checkChunks(ctx context.Context, c *Checker, header []string, rows []row, takenBy int64) <-chan checkedChunk {
+	out := make(chan checkedChunk, 1)
+	go func() {
+		defer close(out)
+		for start := 0; start < len(rows); start += importChunk {
+			chunk := checkedChunk{results: checkRows(c, header, rows[start:min(start+importChunk, len(rows))], takenBy)}
+			phones := make([]wellcheck.Phone, 0, len(chunk.results))
+			for _, res := range chunk.results {
+				if len(res.problems) == 0 {
+					phones = append(phones, res.enrolment.Person.Phone)
+				}
+			}
+			chunk.taken, chunk.err = s.Store.Queries().EnrolledByPhones(ctx, phones)
+			select {
+			case out <- chunk:
+			case <-ctx.Done():
+				return
+			}
+			if chunk.err != nil {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// add records a checked chunk in the report: numbers twice in the file or already
+// enrolled make a row invalid; warnings are gathered by kind. It returns the
+// chunk's valid enrolments.
+func (rep *Report) add(c checkedChunk, firstLine map[wellcheck.Phone]int, warningAt map[string]int) []wellcheck.Enrolment {
 	var valid []wellcheck.Enrolment
-	warningAt := map[string]int{} // field and French text → index in rep.Warnings
-	for i := range results {
-		res := &results[i]
-		if ref, ok := taken[res.enrolment.Person.Phone]; ok {
-			res.problems.Add("person.phone", "phone_taken", ref.FullName, ref.ID)
+	for i := range c.results {
+		res := &c.results[i]
+		if ph := res.enrolment.Person.Phone; len(res.problems) == 0 {
+			if line, dup := firstLine[ph]; dup {
+				res.problems.Add("person.phone", "csv_duplicate_phone", line)
+			} else if ref, ok := c.taken[ph]; ok {
+				res.problems.Add("person.phone", "phone_taken", ref.FullName, ref.ID)
+			} else {
+				firstLine[ph] = res.line
+			}
 		}
 		if len(res.problems) > 0 {
 			rep.Invalid = append(rep.Invalid, RowError{Line: res.line, Problems: res.problems})
@@ -194,28 +265,8 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 			rep.Warnings[at].Lines = append(rep.Warnings[at].Lines, res.line)
 		}
 	}
-	rep.Valid = len(valid)
-	if len(rows) == 0 {
-		return rep, &wellcheck.ValidationError{Problems: wellcheck.Problems{{Field: "file", Message: wellcheck.Message{Key: "csv_empty"}}}}
-	}
-	if opts.DryRun || len(valid) == 0 {
-		return rep, s.invalidErr(rep, opts)
-	}
-	if len(rep.Invalid) > 0 && !opts.SkipInvalid {
-		return rep, s.invalidErr(rep, opts)
-	}
-
-	actor := actorOf(coordinator, "import")
-	err = s.Store.WithTx(ctx, func(q *store.Queries) error {
-		_, err := q.CopyEnrolments(ctx, valid, actor, store.AuditDetails{Via: "import", File: opts.FileName})
-		return err
-	})
-	if err != nil {
-		return rep, fmt.Errorf("import %d persons: %w", len(valid), err)
-	}
-	rep.Imported = len(valid)
-	s.Logger.InfoContext(ctx, "persons imported", "count", rep.Imported, "skipped", len(rep.Invalid), "by", actor.Label, "file", opts.FileName)
-	return rep, nil
+	rep.Valid += len(valid)
+	return valid
 }
 
 func (s *Service) invalidErr(rep Report, opts ImportOptions) error {
