@@ -119,7 +119,7 @@ var catalogue = map[string]translation{
 	"verbatim":               {"%s", "%s"},
 	"list_and":               {" et ", " and "},
 	"closed":                 {"fermé", "closed"},
-	"import_phone_race":      {"un des numéros a été inscrit par quelqu'un d'autre pendant l'import : rien n'a été importé, relancez l'import", "one of the numbers was enrolled by someone else during the import: nothing was imported, run the import again"},
+	"phone_race":             {"un numéro vient d'être inscrit par quelqu'un d'autre : rien n'a été enregistré, recommencez pour voir qui le détient", "a number was just enrolled by someone else: nothing was saved; try again to see who holds it"},
 	"conflict_generic":       {"cette donnée existe déjà (%s)", "this already exists (%s)"},
 	"invalid_generic":        {"donnée refusée par la base (%s)", "the database refused this value (%s)"},
 	"json_invalid":           {"JSON invalide : %s", "invalid JSON: %s"},

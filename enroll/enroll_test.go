@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -237,6 +238,30 @@ func TestEnrollDuplicatePhoneNamesTheExistingPerson(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.svc.Enroll(ctx, again, b.coordinator, "cli")
 	require.NoError(t, err)
+}
+
+func TestEnrollSameNumberAtOnceEnrolsOnePerson(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	// Several coordinators take the same referral at the same moment.
+	const n = 6
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = b.svc.Enroll(ctx, validRequest(), b.coordinator, "web") })
+	}
+	wg.Wait()
+	enrolled := 0
+	for _, err := range errs {
+		if err == nil {
+			enrolled++
+			continue
+		}
+		require.Equal(t, wellcheck.EConflict, wellcheck.ErrorCode(err), "%v", err)
+	}
+	require.Equal(t, 1, enrolled)
+	require.EqualValues(t, 1, b.count(t), "never a duplicate")
 }
 
 func TestEnrollNeedsACoordinator(t *testing.T) {

@@ -89,10 +89,12 @@ func (s *Service) Enroll(ctx context.Context, req Request, coordinator wellcheck
 		if ref, ok := taken[e.Person.Phone]; ok {
 			return &wellcheck.ConflictError{PersonID: ref.ID, PersonName: ref.FullName, Phone: ref.Phone}
 		}
-		id, err = q.InsertEnrolment(ctx, e, actor, store.AuditDetails{
-			Via: via, ReferralSource: string(e.Referral.Source), Contacts: len(e.Contacts), Cron: e.Plan.Cron,
-		})
-		return err
+		ids, err := q.CopyEnrolments(ctx, []wellcheck.Enrolment{e}, actor, store.AuditDetails{Via: via})
+		if err != nil {
+			return err
+		}
+		id = ids[0]
+		return nil
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("enrol: %w", err)

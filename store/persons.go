@@ -47,72 +47,6 @@ type AuditDetails struct {
 	Cron           string `json:"cron,omitempty"`
 }
 
-// InsertEnrolment writes a validated enrolment (person, referral, consent,
-// emergency contacts, plan, notes) and its audit record. The number already
-// enrolled is a *wellcheck.ConflictError naming that person.
-func (q *Queries) InsertEnrolment(ctx context.Context, e wellcheck.Enrolment, actor wellcheck.Actor, details AuditDetails) (int64, error) {
-	p, plan := e.Person, planColumnsOf(e.Plan)
-	row, err := q.q.InsertPerson(ctx, dbsqlc.InsertPersonParams{
-		FullName: p.FullName, Phone: p.Phone.E164(), Language: p.Language, TimeZone: p.TimeZone,
-		Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel),
-		ReferentID: p.ReferentID, CronSpec: plan.cron, WindowStart: plan.start, WindowEnd: plan.end,
-		MaxAttempts: plan.maxAttempts, RetryMinutes: plan.retryMinutes, CreatedBy: actor.UserID,
-	})
-	if isConstraint(err, "persons_phone_key") {
-		return 0, q.phoneConflict(ctx, p.Phone)
-	}
-	if err != nil {
-		return 0, translate(err, "insert person")
-	}
-	id := row.ID
-	r := e.Referral
-	if err := q.q.InsertReferral(ctx, dbsqlc.InsertReferralParams{
-		PersonID: id, Source: string(r.Source), ReferrerName: r.ReferrerName, ReferrerPhone: optString(r.ReferrerPhone.E164()),
-		Concern: r.Concern, ReferredAt: r.ReferredAt, TakenBy: &r.TakenBy,
-	}); err != nil {
-		return 0, translate(err, "insert referral")
-	}
-	c := e.Consent
-	if err := q.q.InsertConsent(ctx, dbsqlc.InsertConsentParams{
-		PersonID: id, GivenBy: string(c.GivenBy), RepresentativeName: c.RepresentativeName,
-		GivenAt: c.GivenAt, Method: string(c.Method), RecordedBy: &c.RecordedBy,
-	}); err != nil {
-		return 0, translate(err, "insert consent")
-	}
-	for _, ec := range e.Contacts {
-		if err := q.q.InsertEmergencyContact(ctx, dbsqlc.InsertEmergencyContactParams{
-			PersonID: id, Position: int16(ec.Position), FullName: ec.FullName, Relation: ec.Relation,
-			Phone: ec.Phone.E164(), Language: ec.Language,
-		}); err != nil {
-			return 0, translate(err, "insert emergency contact")
-		}
-	}
-	if e.Notes != "" {
-		if err := q.q.InsertNote(ctx, dbsqlc.InsertNoteParams{PersonID: id, AuthorID: actor.UserID, Body: e.Notes}); err != nil {
-			return 0, translate(err, "insert note")
-		}
-	}
-	body, err := json.Marshal(details)
-	if err != nil {
-		return 0, err
-	}
-	if err := q.q.InsertAudit(ctx, dbsqlc.InsertAuditParams{
-		ActorID: actor.UserID, ActorLabel: actor.Label, Action: "person.enrol", PersonID: &id, Details: body,
-	}); err != nil {
-		return 0, translate(err, "insert audit record")
-	}
-	return id, nil
-}
-
-func (q *Queries) phoneConflict(ctx context.Context, ph wellcheck.Phone) error {
-	// Look up the holder for the message; a failure here must not hide the conflict.
-	taken, err := q.EnrolledByPhones(ctx, []wellcheck.Phone{ph})
-	if ref, ok := taken[ph]; ok && err == nil {
-		return &wellcheck.ConflictError{PersonID: ref.ID, PersonName: ref.FullName, Phone: ph}
-	}
-	return &wellcheck.ConflictError{Phone: ph}
-}
-
 // planColumns are a plan as the persons table stores it.
 type planColumns struct {
 	cron         string
@@ -139,10 +73,12 @@ func planFromColumns(cron string, start, end pgtype.Time, maxAttempts *int16, re
 	return p
 }
 
-// CopyEnrolments writes many validated enrolments with one COPY per table, so a
-// register of 100,000 persons loads in seconds. It must run inside WithTx: either
-// every person is enrolled or none is. A number enrolled meanwhile by someone else
-// makes the whole load fail with a conflict.
+// CopyEnrolments writes validated enrolments (person, referral, consent,
+// emergency contacts, plan, notes) and an audit record for each, with one COPY per
+// table: one person or a register of 100,000 take the same path. It must run
+// inside WithTx, so that either every person is enrolled or none is. Callers check
+// numbers against EnrolledByPhones first; a number enrolled by someone else in the
+// meantime makes the whole load fail with a conflict.
 func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, actor wellcheck.Actor, details AuditDetails) ([]int64, error) {
 	if q.tx == nil {
 		return nil, fmt.Errorf("CopyEnrolments must run inside WithTx")
@@ -196,7 +132,7 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 	}
 	if _, err := q.q.CopyPersons(ctx, persons); err != nil {
 		if isConstraint(err, "persons_phone_key") {
-			return nil, fmt.Errorf("load persons: %w", wellcheck.Errorf(wellcheck.EConflict, "import_phone_race"))
+			return nil, fmt.Errorf("load persons: %w", wellcheck.Errorf(wellcheck.EConflict, "phone_race"))
 		}
 		return nil, translate(err, "load persons")
 	}

@@ -16,15 +16,19 @@ import (
 	"github.com/wellcheck/wellcheck/phone"
 )
 
-func (a *app) enrollService(ctx context.Context) (*enroll.Service, error) {
+// enrollAs returns the enrolment service and the coordinator (by e-mail) who
+// answers for what is enrolled.
+func (a *app) enrollAs(ctx context.Context, email string) (*enroll.Service, wellcheck.User, error) {
 	st, err := a.open(ctx)
 	if err != nil {
-		return nil, err
+		return nil, wellcheck.User{}, err
 	}
-	return &enroll.Service{
+	svc := &enroll.Service{
 		Store: st, Logger: a.logger, DefaultLanguage: string(a.cfg.Lang),
 		Region: a.cfg.Region, TimeZone: a.cfg.TimeZone,
-	}, nil
+	}
+	coordinator, err := svc.Coordinator(ctx, email)
+	return svc, coordinator, err
 }
 
 // contactFlags collects repeated --contact "Name|relation|phone[|language]".
@@ -103,11 +107,7 @@ func (a *app) enroll(ctx context.Context, args []string) error {
 		req.Contacts = contacts
 	}
 
-	svc, err := a.enrollService(ctx)
-	if err != nil {
-		return err
-	}
-	coordinator, err := svc.Coordinator(ctx, *by)
+	svc, coordinator, err := a.enrollAs(ctx, *by)
 	if err != nil {
 		return err
 	}
@@ -216,11 +216,7 @@ func (a *app) importCSV(ctx context.Context, args []string) error {
 		defer f.Close()
 		r = f
 	}
-	svc, err := a.enrollService(ctx)
-	if err != nil {
-		return err
-	}
-	coordinator, err := svc.Coordinator(ctx, *by)
+	svc, coordinator, err := a.enrollAs(ctx, *by)
 	if err != nil {
 		return err
 	}

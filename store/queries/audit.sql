@@ -1,7 +1,3 @@
--- name: InsertAudit :exec
-INSERT INTO audit_log (actor_id, actor_label, action, person_id, case_id, details)
-VALUES (@actor_id, @actor_label, @action, @person_id, @case_id, @details);
-
 -- name: CopyAudit :copyfrom
 INSERT INTO audit_log (actor_id, actor_label, action, person_id, details)
 VALUES (@actor_id, @actor_label, @action, @person_id, @details);

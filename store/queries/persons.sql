@@ -1,10 +1,3 @@
--- name: InsertPerson :one
-INSERT INTO persons (full_name, phone, language, time_zone, address, postcode, city, risk_level, referent_id,
-                     cron_spec, window_start, window_end, max_attempts, retry_minutes, created_by)
-VALUES (@full_name, @phone, @language, @time_zone, @address, @postcode, @city, @risk_level, @referent_id,
-        @cron_spec, @window_start, @window_end, @max_attempts, @retry_minutes, @created_by)
-RETURNING id, created_at;
-
 -- name: GetPerson :one
 SELECT * FROM persons WHERE id = @id;
 
@@ -12,21 +5,6 @@ SELECT * FROM persons WHERE id = @id;
 -- Persons currently enrolled (not withdrawn) under any of the given numbers.
 SELECT id, full_name, phone FROM persons
 WHERE phone = ANY(@phones::text[]) AND status <> 'withdrawn';
-
--- name: InsertReferral :exec
-INSERT INTO referrals (person_id, source, referrer_name, referrer_phone, concern, referred_at, taken_by)
-VALUES (@person_id, @source, @referrer_name, @referrer_phone, @concern, @referred_at, @taken_by);
-
--- name: InsertConsent :exec
-INSERT INTO consents (person_id, given_by, representative_name, given_at, method, recorded_by)
-VALUES (@person_id, @given_by, @representative_name, @given_at, @method, @recorded_by);
-
--- name: InsertEmergencyContact :exec
-INSERT INTO emergency_contacts (person_id, position, full_name, relation, phone, language)
-VALUES (@person_id, @position, @full_name, @relation, @phone, @language);
-
--- name: InsertNote :exec
-INSERT INTO notes (person_id, author_id, body) VALUES (@person_id, @author_id, @body);
 
 -- name: ListEmergencyContacts :many
 SELECT * FROM emergency_contacts WHERE person_id = @person_id ORDER BY position;
@@ -43,7 +21,8 @@ SELECT * FROM notes WHERE person_id = @person_id ORDER BY created_at, id;
 -- name: CountPersons :one
 SELECT count(*) FROM persons;
 
--- Bulk enrolment: ids are reserved first so every table is loaded with COPY.
+-- Enrolment, one person or a register: ids are reserved first so every table is
+-- loaded with one COPY.
 
 -- name: ReservePersonIDs :many
 SELECT nextval(pg_get_serial_sequence('persons', 'id'))::bigint AS id

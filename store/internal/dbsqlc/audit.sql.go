@@ -17,32 +17,6 @@ type CopyAuditParams struct {
 	Details    []byte
 }
 
-const insertAudit = `-- name: InsertAudit :exec
-INSERT INTO audit_log (actor_id, actor_label, action, person_id, case_id, details)
-VALUES ($1, $2, $3, $4, $5, $6)
-`
-
-type InsertAuditParams struct {
-	ActorID    *int64
-	ActorLabel string
-	Action     string
-	PersonID   *int64
-	CaseID     *int64
-	Details    []byte
-}
-
-func (q *Queries) InsertAudit(ctx context.Context, arg InsertAuditParams) error {
-	_, err := q.db.Exec(ctx, insertAudit,
-		arg.ActorID,
-		arg.ActorLabel,
-		arg.Action,
-		arg.PersonID,
-		arg.CaseID,
-		arg.Details,
-	)
-	return err
-}
-
 const listAuditForPerson = `-- name: ListAuditForPerson :many
 SELECT id, at, actor_id, actor_label, action, person_id, case_id, details FROM audit_log WHERE person_id = $1 ORDER BY at, id
 `
