@@ -281,6 +281,29 @@ func TestEnrollNeedsACoordinator(t *testing.T) {
 	require.Equal(t, b.coordinator.ID, u.ID)
 }
 
+func TestEnrollWithReferentListener(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	leo, err := b.store.Queries().CreateUser(ctx, wellcheck.User{Email: "leo@example.org", FullName: "Léo Écoutant", Roles: []wellcheck.Role{wellcheck.RoleListener}})
+	require.NoError(t, err)
+
+	req := validRequest()
+	req.Person.Referent = " Leo@Example.org "
+	res, err := b.svc.Enroll(ctx, req, b.coordinator, "cli")
+	require.NoError(t, err)
+	e, err := b.store.Queries().Enrolment(ctx, res.PersonID)
+	require.NoError(t, err)
+	require.Equal(t, &leo.ID, e.Person.ReferentID)
+
+	// A coordinator is not a listener: refused, saying why.
+	req = validRequest()
+	req.Person.Phone = "01 99 00 10 20"
+	req.Person.Referent = "claire@example.org"
+	_, err = b.svc.Enroll(ctx, req, b.coordinator, "cli")
+	require.Equal(t, "écoutant référent : « claire@example.org » n'est pas un écoutant actif", wellcheck.ErrorText(err, wellcheck.French))
+}
+
 func TestEnrollRetryPolicyOverride(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -302,3 +325,33 @@ func mustLoad(t *testing.T, name string) *time.Location {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Every field a problem can name reads as words, in both languages.
+func TestEveryProblemFieldHasALabel(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 10001)
+	req := enroll.Request{
+		Person: enroll.PersonInput{FullName: long, Phone: "1", Language: "?", TimeZone: "Nowhere/Town", Address: long,
+			Postcode: long, City: long, RiskLevel: "?", Referent: "nobody@example.org", Notes: long},
+		Referral: enroll.ReferralInput{Source: "?", ReferrerName: long, ReferrerPhone: "1", Concern: long, ReferredAt: "?"},
+		Consent:  &enroll.ConsentInput{GivenBy: "?", RepresentativeName: long, GivenAt: "?", Method: "?"},
+		Contacts: []enroll.ContactInput{{FullName: long, Relation: long, Phone: "1", Language: "?"}},
+		Plan:     enroll.PlanInput{Cron: "?", Window: "?", MaxAttempts: 99, RetryMinutes: "?"},
+	}
+	c := enroll.NewChecker(wellcheck.DefaultSettings(), "fr", now)
+	_, _, err := c.Check(req, 1)
+	var verr *wellcheck.ValidationError
+	require.ErrorAs(t, err, &verr)
+	require.Greater(t, len(verr.Problems), 20)
+	for _, p := range verr.Problems {
+		for _, lang := range []wellcheck.Lang{wellcheck.French, wellcheck.English} {
+			label := wellcheck.FieldLabel(p.Field, lang)
+			require.NotContains(t, label, ".", "field %s has no %s label", p.Field, lang)
+			require.NotEqual(t, p.Message.Key, p.Message.Text(lang), "message %s has no %s text", p.Message.Key, lang)
+		}
+	}
+	req.Consent = nil
+	_, _, err = c.Check(req, 1)
+	require.ErrorAs(t, err, &verr)
+	require.Contains(t, verr.Text(wellcheck.French), "consentement : le consentement de la personne est obligatoire pour l'inscrire")
+}

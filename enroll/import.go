@@ -32,6 +32,7 @@ var columns = map[string]func(r *Request, v string){
 	"postcode":               func(r *Request, v string) { r.Person.Postcode = v },
 	"city":                   func(r *Request, v string) { r.Person.City = v },
 	"risk_level":             func(r *Request, v string) { r.Person.RiskLevel = v },
+	"referent_email":         func(r *Request, v string) { r.Person.Referent = v },
 	"notes":                  func(r *Request, v string) { r.Person.Notes = v },
 	"referral_source":        func(r *Request, v string) { r.Referral.Source = v },
 	"referrer_name":          func(r *Request, v string) { r.Referral.ReferrerName = v },

@@ -36,7 +36,8 @@ type PersonInput struct {
 	Address   string `json:"address"`
 	Postcode  string `json:"postcode"`
 	City      string `json:"city"`
-	RiskLevel string `json:"risk_level"` // low, normal (default), high
+	RiskLevel string `json:"risk_level"`     // low, normal (default), high
+	Referent  string `json:"referent_email"` // the listener who follows the person, if any
 	Notes     string `json:"notes"`
 }
 
@@ -80,6 +81,9 @@ type Checker struct {
 	Settings        wellcheck.Settings
 	DefaultLanguage string
 	Now             time.Time
+	// Listeners maps each active listener's lower-cased e-mail to their id, for
+	// choosing a person's referent.
+	Listeners map[string]int64
 
 	phones    phone.Parser
 	zones     sync.Map // name → *time.Location or error
@@ -133,6 +137,13 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 	e.Person.Postcode = c.text(&problems, "person.postcode", p.Postcode, 20, false)
 	e.Person.City = c.text(&problems, "person.city", p.City, maxName, false)
 	e.Person.RiskLevel = choice(&problems, "person.risk_level", p.RiskLevel, wellcheck.RiskNormal, wellcheck.RiskLevels, riskAliases)
+	if email := strings.ToLower(strings.TrimSpace(p.Referent)); email != "" {
+		if id, ok := c.Listeners[email]; ok {
+			e.Person.ReferentID = &id
+		} else {
+			problems.Add("person.referent", "referent_unknown", p.Referent)
+		}
+	}
 	e.Person.Status = wellcheck.PersonActive
 	e.Notes = c.text(&problems, "person.notes", p.Notes, maxNotes, false)
 

@@ -63,7 +63,11 @@ func (s *Service) Checker(ctx context.Context) (*Checker, error) {
 	if s.TimeZone != "" {
 		settings.TimeZone = s.TimeZone
 	}
-	return NewChecker(settings, s.DefaultLanguage, s.now()), nil
+	c := NewChecker(settings, s.DefaultLanguage, s.now())
+	if c.Listeners, err = s.Store.Queries().ActiveListeners(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Enroll validates req and enrols the person, taken by coordinator. Bad input is a

@@ -101,7 +101,7 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 		id, p, r, c, plan := ids[i], e.Person, e.Referral, e.Consent, planColumnsOf(e.Plan)
 		persons[i] = dbsqlc.CopyPersonsParams{
 			ID: id, FullName: p.FullName, Phone: p.Phone.E164(), Language: p.Language, TimeZone: p.TimeZone,
-			Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel),
+			Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel), ReferentID: p.ReferentID,
 			CronSpec: plan.cron, WindowStart: plan.start, WindowEnd: plan.end, MaxAttempts: plan.maxAttempts,
 			RetryMinutes: plan.retryMinutes, CreatedBy: actor.UserID,
 		}

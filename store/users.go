@@ -49,3 +49,16 @@ func userFromRow(r dbsqlc.User) wellcheck.User {
 		Languages: r.Languages, Capacity: int(r.Capacity), Present: r.Present, Disabled: r.DisabledAt != nil,
 	}
 }
+
+// ActiveListeners returns the id of every active listener by lower-cased e-mail.
+func (q *Queries) ActiveListeners(ctx context.Context) (map[string]int64, error) {
+	rows, err := q.q.ListActiveListeners(ctx)
+	if err != nil {
+		return nil, translate(err, "list listeners")
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[strings.ToLower(r.Email)] = r.ID
+	}
+	return out, nil
+}

@@ -65,6 +65,7 @@ func (a *app) enroll(ctx context.Context, args []string) error {
 	fs.StringVar(&req.Person.Postcode, "postcode", "", "postcode, to orient to local services")
 	fs.StringVar(&req.Person.City, "city", "", "town")
 	fs.StringVar(&req.Person.RiskLevel, "risk", "", "risk level: low, normal, high")
+	fs.StringVar(&req.Person.Referent, "referent", "", "e-mail of the listener who follows the person")
 	fs.StringVar(&req.Person.Notes, "notes", "", "free-text notes (kept apart, never logged)")
 	fs.StringVar(&req.Referral.Source, "referral-source", "", "who referred: family, doctor, social_services, landlord, town_hall, self, other")
 	fs.StringVar(&req.Referral.ReferrerName, "referrer-name", "", "referrer's name")

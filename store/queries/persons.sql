@@ -29,9 +29,9 @@ SELECT nextval(pg_get_serial_sequence('persons', 'id'))::bigint AS id
 FROM generate_series(1, @n::integer);
 
 -- name: CopyPersons :copyfrom
-INSERT INTO persons (id, full_name, phone, language, time_zone, address, postcode, city, risk_level,
+INSERT INTO persons (id, full_name, phone, language, time_zone, address, postcode, city, risk_level, referent_id,
                      cron_spec, window_start, window_end, max_attempts, retry_minutes, created_by)
-VALUES (@id, @full_name, @phone, @language, @time_zone, @address, @postcode, @city, @risk_level,
+VALUES (@id, @full_name, @phone, @language, @time_zone, @address, @postcode, @city, @risk_level, @referent_id,
         @cron_spec, @window_start, @window_end, @max_attempts, @retry_minutes, @created_by);
 
 -- name: CopyReferrals :copyfrom

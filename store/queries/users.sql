@@ -8,3 +8,6 @@ SELECT * FROM users WHERE lower(email) = lower(@email);
 
 -- name: GetUser :one
 SELECT * FROM users WHERE id = @id;
+
+-- name: ListActiveListeners :many
+SELECT id, email FROM users WHERE 'listener' = ANY(roles) AND disabled_at IS NULL;

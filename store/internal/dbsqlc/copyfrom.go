@@ -182,6 +182,7 @@ func (r iteratorForCopyPersons) Values() ([]interface{}, error) {
 		r.rows[0].Postcode,
 		r.rows[0].City,
 		r.rows[0].RiskLevel,
+		r.rows[0].ReferentID,
 		r.rows[0].CronSpec,
 		r.rows[0].WindowStart,
 		r.rows[0].WindowEnd,
@@ -196,7 +197,7 @@ func (r iteratorForCopyPersons) Err() error {
 }
 
 func (q *Queries) CopyPersons(ctx context.Context, arg []CopyPersonsParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"persons"}, []string{"id", "full_name", "phone", "language", "time_zone", "address", "postcode", "city", "risk_level", "cron_spec", "window_start", "window_end", "max_attempts", "retry_minutes", "created_by"}, &iteratorForCopyPersons{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"persons"}, []string{"id", "full_name", "phone", "language", "time_zone", "address", "postcode", "city", "risk_level", "referent_id", "cron_spec", "window_start", "window_end", "max_attempts", "retry_minutes", "created_by"}, &iteratorForCopyPersons{rows: arg})
 }
 
 // iteratorForCopyReferrals implements pgx.CopyFromSource.

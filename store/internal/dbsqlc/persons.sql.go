@@ -46,6 +46,7 @@ type CopyPersonsParams struct {
 	Postcode     string
 	City         string
 	RiskLevel    string
+	ReferentID   *int64
 	CronSpec     string
 	WindowStart  pgtype.Time
 	WindowEnd    pgtype.Time

@@ -96,3 +96,32 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 	)
 	return i, err
 }
+
+const listActiveListeners = `-- name: ListActiveListeners :many
+SELECT id, email FROM users WHERE 'listener' = ANY(roles) AND disabled_at IS NULL
+`
+
+type ListActiveListenersRow struct {
+	ID    int64
+	Email string
+}
+
+func (q *Queries) ListActiveListeners(ctx context.Context) ([]ListActiveListenersRow, error) {
+	rows, err := q.db.Query(ctx, listActiveListeners)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListActiveListenersRow
+	for rows.Next() {
+		var i ListActiveListenersRow
+		if err := rows.Scan(&i.ID, &i.Email); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
