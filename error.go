@@ -2,6 +2,7 @@ package wellcheck
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -21,7 +22,8 @@ type Error struct {
 	Message Message
 }
 
-func (e *Error) Error() string { return e.Message.Text(English) }
+// Error is for logs: English, with what the user typed masked (see Secret).
+func (e *Error) Error() string { return e.Message.Logged() }
 
 // Errorf returns an *Error with a catalogue message.
 func Errorf(code, key string, args ...any) *Error {
@@ -86,7 +88,14 @@ type ValidationError struct {
 	Problems []Problem
 }
 
-func (e *ValidationError) Error() string { return e.Text(English) }
+// Error is for logs: English, with what the user typed masked.
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.Field + ": " + p.Message.Logged()
+	}
+	return strings.Join(lines, "\n")
+}
 
 // ErrorCode implements the coder interface used by ErrorCode.
 func (e *ValidationError) ErrorCode() string { return EInvalid }
@@ -123,7 +132,10 @@ type ConflictError struct {
 	Phone      Phone
 }
 
-func (e *ConflictError) Error() string { return e.Text(English) }
+// Error is for logs: the person's id, never their name or number.
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("phone number already enrolled for person %d", e.PersonID)
+}
 
 // ErrorCode implements the coder interface used by ErrorCode.
 func (e *ConflictError) ErrorCode() string { return EConflict }

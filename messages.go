@@ -31,11 +31,21 @@ type Message struct {
 	Args []any
 }
 
+// Secret is a value the user typed that may identify someone (a phone number as
+// typed): shown in full by Text, which is for the person who typed it, and masked
+// by Logged, which is what Error() strings use.
+type Secret string
+
 // Text renders the message in lang, nested Message arguments included; an unknown key renders as the key itself so
 // that a missing translation is visible rather than silent.
-func (m Message) Text(lang Lang) string {
+func (m Message) Text(lang Lang) string { return m.render(lang, false) }
+
+// Logged renders the message for a log line: in English, Secrets masked.
+func (m Message) Logged() string { return m.render(English, true) }
+
+func (m Message) render(lang Lang, mask bool) string {
 	if m.Key == "list" {
-		return joinList(m.Args, lang)
+		return joinList(m.Args, lang, mask)
 	}
 	tr, ok := catalogue[m.Key]
 	if !ok {
@@ -50,12 +60,22 @@ func (m Message) Text(lang Lang) string {
 	}
 	args := make([]any, len(m.Args))
 	for i, a := range m.Args {
-		if nested, ok := a.(Message); ok {
-			a = nested.Text(lang)
-		}
-		args[i] = a
+		args[i] = renderArg(a, lang, mask)
 	}
 	return fmt.Sprintf(format, args...)
+}
+
+func renderArg(a any, lang Lang, mask bool) any {
+	switch v := a.(type) {
+	case Message:
+		return v.render(lang, mask)
+	case Secret:
+		if mask {
+			return MaskPhone(string(v))
+		}
+		return string(v)
+	}
+	return a
 }
 
 type translation struct{ fr, en string }
@@ -71,6 +91,8 @@ var catalogue = map[string]translation{
 	"phone_not_dialable":     {"« %s » ne peut pas être appelé pour un appel de bien-être (%s)", "%q cannot be called for a check-in (%s)"},
 	"phone_premium":          {"numéro surtaxé", "premium-rate number"},
 	"phone_shared_cost":      {"numéro à coût partagé", "shared-cost number"},
+	"phone_toll_free":        {"numéro gratuit de service (numéro vert)", "toll-free service number"},
+	"phone_extension":        {"« %s » comporte un poste : indiquez la ligne directe de la personne, un standard pourrait répondre à sa place", "%q has an extension: give the person's direct line, a switchboard could answer in their place"},
 	"phone_short":            {"numéro court ou de service", "short or service number"},
 	"phone_pager":            {"numéro de messagerie ou de bip", "voicemail or pager number"},
 	"phone_kind_unknown":     {"type de ligne inconnu", "unknown line type"},
@@ -104,6 +126,10 @@ var catalogue = map[string]translation{
 	"csv_header_unknown":     {"colonne inconnue dans l'en-tête : %s", "unknown column in the header: %s"},
 	"csv_header_duplicate":   {"colonne en double dans l'en-tête : %s", "duplicate column in the header: %s"},
 	"csv_not_utf8":           {"le fichier n'est pas en UTF-8 : exportez-le en « CSV UTF-8 »", "the file is not UTF-8: export it as \"CSV UTF-8\""},
+	"csv_quote_swallowed":    {"un guillemet ouvert à la ligne %d n'est pas refermé sur cette ligne (le champ court jusqu'à la ligne %d) : rien n'a été importé ; corrigez le fichier", "a quote opened on line %d is not closed on that line (the field runs on to line %d): nothing was imported; fix the file"},
+	"csv_quote":              {"ligne mal formée : guillemet en trop ou manquant dans un champ entre guillemets", "malformed line: extra or missing quote in a quoted field"},
+	"csv_bare_quote":         {"ligne mal formée : guillemet isolé dans un champ (mettez le champ entre guillemets et doublez le guillemet)", "malformed line: stray quote in a field (quote the field and double the quote)"},
+	"csv_field_count":        {"ligne mal formée : %d champs, l'en-tête en a %d", "malformed line: %d fields, the header has %d"},
 	"csv_malformed":          {"ligne mal formée : %s", "malformed line: %s"},
 	"csv_empty":              {"le fichier ne contient aucune personne", "the file holds no person"},
 	"csv_duplicate_phone":    {"même numéro qu'à la ligne %d", "same number as on line %d"},
@@ -194,14 +220,10 @@ func FieldLabel(field string, lang Lang) string {
 	return label
 }
 
-func joinList(items []any, lang Lang) string {
+func joinList(items []any, lang Lang, mask bool) string {
 	parts := make([]string, len(items))
 	for i, it := range items {
-		if nested, ok := it.(Message); ok {
-			parts[i] = nested.Text(lang)
-		} else {
-			parts[i] = fmt.Sprint(it)
-		}
+		parts[i] = fmt.Sprint(renderArg(it, lang, mask))
 	}
 	if len(parts) <= 1 {
 		return strings.Join(parts, "")

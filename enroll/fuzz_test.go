@@ -1,6 +1,9 @@
 package enroll
 
 import (
+	"bytes"
+	"encoding/csv"
+	"io"
 	"regexp"
 	"testing"
 	"time"
@@ -29,6 +32,10 @@ func FuzzReadCSV(f *testing.F) {
 			}
 			return
 		}
+		// No row is lost: every line that holds data is a row, or the file is refused.
+		if want := dataLines(data); len(rows) != want {
+			t.Fatalf("%d rows read from %d data records", len(rows), want)
+		}
 		last := 1
 		for _, r := range rows {
 			if r.line <= last {
@@ -46,4 +53,25 @@ func FuzzReadCSV(f *testing.F) {
 			}
 		}
 	})
+}
+
+// dataLines counts the non-blank records after the header, malformed ones
+// included, as encoding/csv reads them record by record: what readCSV must account
+// for, one row each.
+func dataLines(data []byte) int {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma, r.FieldsPerRecord = delimiter(first), -1
+	n := -1 // the header
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return n
+		}
+		if err == nil && blank(rec) {
+			continue
+		}
+		n++
+	}
 }

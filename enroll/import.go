@@ -23,7 +23,7 @@ import (
 const MaxContacts = 3
 
 // columns maps each CSV header name to where its value goes in a Request.
-var columns = map[string]func(r *Request, v string){
+var columns = withContactColumns(map[string]func(r *Request, v string){
 	"full_name":              func(r *Request, v string) { r.Person.FullName = v },
 	"phone":                  func(r *Request, v string) { r.Person.Phone = v },
 	"language":               func(r *Request, v string) { r.Person.Language = v },
@@ -55,18 +55,20 @@ var columns = map[string]func(r *Request, v string){
 		}
 	},
 	"retry_minutes": func(r *Request, v string) { r.Plan.RetryMinutes = v },
-}
+})
 
 // requiredColumns must be in every header.
 var requiredColumns = []string{"full_name", "phone", "referral_source", "consent_given_by", "consent_given_at", "consent_method", "cron"}
 
-func init() {
+// withContactColumns adds contact1_… to contactN_… to the columns.
+func withContactColumns(cols map[string]func(r *Request, v string)) map[string]func(r *Request, v string) {
 	for i := 1; i <= MaxContacts; i++ {
-		columns[fmt.Sprintf("contact%d_name", i)] = func(r *Request, v string) { contact(r, i).FullName = v }
-		columns[fmt.Sprintf("contact%d_relation", i)] = func(r *Request, v string) { contact(r, i).Relation = v }
-		columns[fmt.Sprintf("contact%d_phone", i)] = func(r *Request, v string) { contact(r, i).Phone = v }
-		columns[fmt.Sprintf("contact%d_language", i)] = func(r *Request, v string) { contact(r, i).Language = v }
+		cols[fmt.Sprintf("contact%d_name", i)] = func(r *Request, v string) { contact(r, i).FullName = v }
+		cols[fmt.Sprintf("contact%d_relation", i)] = func(r *Request, v string) { contact(r, i).Relation = v }
+		cols[fmt.Sprintf("contact%d_phone", i)] = func(r *Request, v string) { contact(r, i).Phone = v }
+		cols[fmt.Sprintf("contact%d_language", i)] = func(r *Request, v string) { contact(r, i).Language = v }
 	}
+	return cols
 }
 
 // Columns lists the CSV columns wellcheck import understands, required ones first.
@@ -278,9 +280,18 @@ func (s *Service) invalidErr(rep Report, opts ImportOptions) error {
 }
 
 type row struct {
-	line   int
-	fields []string // in header order
-	err    error    // malformed line
+	line      int
+	fields    []string           // in header order
+	malformed *wellcheck.Message // why the line could not be read
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 type rowResult struct {
@@ -344,23 +355,27 @@ func readCSV(data []byte) ([]row, []string, error) {
 		}
 		var perr *csv.ParseError
 		if errors.As(err, &perr) {
-			if perr.Err == csv.ErrQuote || perr.Err == csv.ErrBareQuote {
-				// The reader cannot resynchronise after a broken quote: report it and stop.
-				rows = append(rows, row{line: perr.StartLine, err: perr.Err})
-				break
+			if perr.Line > perr.StartLine {
+				// A quote left open swallowed the lines after it: those rows cannot
+				// be read, so the file cannot be imported, whatever the flags.
+				return nil, nil, fileErr("file", "csv_quote_swallowed", perr.StartLine, perr.Line)
 			}
-			rows = append(rows, row{line: perr.StartLine, err: perr.Err})
-			continue
+			key := "csv_quote"
+			if errors.Is(perr.Err, csv.ErrBareQuote) {
+				key = "csv_bare_quote"
+			}
+			rows = append(rows, row{line: perr.StartLine, malformed: &wellcheck.Message{Key: key}})
+			continue // the reader goes on at the next line
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("read CSV: %w", err)
 		}
 		line, _ := cr.FieldPos(0) // only valid for a record read without error
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // blank line
+		if blank(rec) {
+			continue // an empty line, or a spreadsheet's ";;;;"
 		}
 		if len(rec) != len(names) {
-			rows = append(rows, row{line: line, err: fmt.Errorf("%d fields, the header has %d", len(rec), len(names))})
+			rows = append(rows, row{line: line, malformed: &wellcheck.Message{Key: "csv_field_count", Args: []any{len(rec), len(names)}}})
 			continue
 		}
 		rows = append(rows, row{line: line, fields: rec})
@@ -394,8 +409,8 @@ func checkRows(c *Checker, header []string, rows []row, takenBy int64) []rowResu
 			for i := w; i < len(rows); i += workers {
 				r := rows[i]
 				res := rowResult{line: r.line}
-				if r.err != nil {
-					res.problems.Add("", "csv_malformed", r.err.Error())
+				if r.malformed != nil {
+					res.problems = append(res.problems, wellcheck.Problem{Message: *r.malformed})
 					results[i] = res
 					continue
 				}

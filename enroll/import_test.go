@@ -191,16 +191,39 @@ func TestImportMalformedLines(t *testing.T) {
 	require.Contains(t, rep.Invalid[0].Problems[0].Text(wellcheck.English), "malformed line: 3 fields, the header has 13")
 }
 
-func TestImportUnterminatedQuote(t *testing.T) {
+func TestImportBrokenQuotesLoseNoRow(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	// A note opened with a quote and never closed swallows the rest of the file:
-	// the row is reported where it starts and nothing is imported.
-	data := string(register(2, 0, nil)) + "\"Oubli de guillemet,01 99 00 10 20\n" + string(register(1, 10, nil)[len(header):])
-	rep, err := b.svc.Import(context.Background(), strings.NewReader(data), b.coordinator, enroll.ImportOptions{})
-	require.Error(t, err)
+	ctx := context.Background()
+	rows := strings.SplitAfter(string(register(7, 0, nil)), "\n")
+	// Line 4: a stray quote inside a name. The reader goes on at line 5.
+	stray := strings.Replace(rows[3], "Personne 3", `Marie "Mimi" Dupont`, 1)
+	data := strings.Join(append(append(rows[:3:3], stray), rows[4:]...), "")
+	rep, err := b.svc.Import(ctx, strings.NewReader(data), b.coordinator, enroll.ImportOptions{SkipInvalid: true})
+	require.NoError(t, err)
+	require.Equal(t, 7, rep.Rows)
+	require.Equal(t, 6, rep.Imported, "every row after the bad one is imported")
 	require.Len(t, rep.Invalid, 1)
 	require.Equal(t, 4, rep.Invalid[0].Line)
-	require.Contains(t, rep.Invalid[0].Problems[0].Text(wellcheck.English), "malformed line")
-	require.Zero(t, b.count(t))
+	require.Contains(t, rep.Invalid[0].Problems[0].Text(wellcheck.French), "guillemet isolé")
+
+	// A quote opened and never closed swallows the rest of the file: those rows
+	// cannot be read, so nothing is imported, even with --skip-invalid.
+	unclosed := string(register(2, 100, nil)) + "\"Oubli de guillemet,01 99 00 10 20\n" + string(register(3, 200, nil)[len(header):])
+	rep, err = b.svc.Import(ctx, strings.NewReader(unclosed), b.coordinator, enroll.ImportOptions{SkipInvalid: true})
+	require.Equal(t, wellcheck.EInvalid, wellcheck.ErrorCode(err))
+	require.Equal(t, "fichier : un guillemet ouvert à la ligne 4 n'est pas refermé sur cette ligne (le champ court jusqu'à la ligne 5) : rien n'a été importé ; corrigez le fichier",
+		wellcheck.ErrorText(err, wellcheck.French))
+	require.Zero(t, rep.Imported)
+	require.EqualValues(t, 6, b.count(t), "only the first import's rows")
+}
+
+func TestImportIgnoresBlankSpreadsheetRows(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	data := string(register(2, 0, nil)) + ",,,,,,,,,,,,\n  ,\t,,,,,,,,,,,\n"
+	rep, err := b.svc.Import(context.Background(), strings.NewReader(data), b.coordinator, enroll.ImportOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 2, rep.Rows)
+	require.Equal(t, 2, rep.Imported)
 }

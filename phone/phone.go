@@ -26,19 +26,27 @@ func (p Parser) Parse(raw string) (wellcheck.Phone, error) {
 	if raw == "" {
 		return "", wellcheck.Errorf(wellcheck.EInvalid, "required")
 	}
+	// What the user typed is shown back to them in full, but masked wherever the
+	// error's Error() string may be logged.
+	typed := wellcheck.Secret(raw)
 	num, err := phonenumbers.Parse(raw, p.Region)
 	if err != nil {
 		if err == phonenumbers.ErrInvalidCountryCode {
-			return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_unknown_region", raw)
+			return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_unknown_region", typed)
 		}
-		return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_invalid", raw)
+		return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_invalid", typed)
+	}
+	// An extension ("poste 12") would ring a switchboard, where someone else
+	// might answer the check-in for the person.
+	if num.GetExtension() != "" {
+		return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_extension", typed)
 	}
 	// GetNumberType is UNKNOWN exactly when IsValidNumber is false (both match the
 	// region's patterns); calling only it halves the cost of a bulk import.
 	var why string
 	switch phonenumbers.GetNumberType(num) {
 	case phonenumbers.UNKNOWN:
-		return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_invalid", raw)
+		return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_invalid", typed)
 	case phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE,
 		phonenumbers.VOIP, phonenumbers.PERSONAL_NUMBER:
 		return wellcheck.Phone(phonenumbers.Format(num, phonenumbers.E164)), nil
@@ -46,13 +54,15 @@ func (p Parser) Parse(raw string) (wellcheck.Phone, error) {
 		why = "phone_premium"
 	case phonenumbers.SHARED_COST:
 		why = "phone_shared_cost"
-	case phonenumbers.TOLL_FREE, phonenumbers.UAN:
+	case phonenumbers.TOLL_FREE:
+		why = "phone_toll_free"
+	case phonenumbers.UAN:
 		why = "phone_short"
 	default: // PAGER, VOICEMAIL
 		why = "phone_pager"
 	}
 	return "", &wellcheck.Error{Code: wellcheck.EInvalid, Message: wellcheck.Message{
-		Key: "phone_not_dialable", Args: []any{raw, wellcheck.Message{Key: why}},
+		Key: "phone_not_dialable", Args: []any{typed, wellcheck.Message{Key: why}},
 	}}
 }
 

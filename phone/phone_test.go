@@ -1,6 +1,7 @@
 package phone_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -81,4 +82,20 @@ func TestMaskNeverShowsTheNumber(t *testing.T) {
 	require.Equal(t, "+336••••••78", p.LogValue().String())
 	require.Equal(t, "•••", wellcheck.Phone("+3361").String())
 	require.Equal(t, "+33612345678", p.E164())
+}
+
+func TestErrorsNeverLogWhatWasTyped(t *testing.T) {
+	t.Parallel()
+	fr := phone.Parser{Region: "FR"}
+	for _, typed := range []string{"0899 12 34 56", "01 99 00 10 20 poste 12", "06 12 34"} {
+		_, err := fr.Parse(typed)
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), typed, "Error() is what reaches logs")
+		require.NotContains(t, fmt.Sprint(err), "12 34")
+		var e *wellcheck.Error
+		require.ErrorAs(t, err, &e)
+		require.Contains(t, e.Text(wellcheck.French), typed, "the coordinator sees what they typed")
+	}
+	_, err := fr.Parse("0800 12 34 56")
+	require.ErrorContains(t, err, "toll-free service number")
 }
