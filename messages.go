@@ -36,6 +36,10 @@ type Message struct {
 // by Logged, which is what Error() strings use.
 type Secret string
 
+// Date is a calendar date argument, written the reader's way (30/11/2026 in
+// French, 2026-11-30 in English).
+type Date time.Time
+
 // Text renders the message in lang, nested Message arguments included; an unknown key renders as the key itself so
 // that a missing translation is visible rather than silent.
 func (m Message) Text(lang Lang) string { return m.render(lang, false) }
@@ -69,6 +73,11 @@ func renderArg(a any, lang Lang, mask bool) any {
 	switch v := a.(type) {
 	case Message:
 		return v.render(lang, mask)
+	case Date:
+		if lang == English {
+			return time.Time(v).Format("2006-01-02")
+		}
+		return time.Time(v).Format("02/01/2006")
 	case Secret:
 		if mask {
 			return MaskPhone(string(v))
@@ -145,6 +154,7 @@ var catalogue = map[string]translation{
 	"cron_field_count":       {"il faut exactement 5 champs", "exactly 5 fields are needed"},
 	"verbatim":               {"%s", "%s"},
 	"list_and":               {" et ", " and "},
+	"weekday_date":           {"%s %s", "%s %s"},
 	"closed":                 {"fermé", "closed"},
 	"phone_race":             {"un numéro vient d'être inscrit par quelqu'un d'autre : rien n'a été enregistré, recommencez pour voir qui le détient", "a number was just enrolled by someone else: nothing was saved; try again to see who holds it"},
 	"conflict_generic":       {"cette donnée existe déjà (%s)", "this already exists (%s)"},

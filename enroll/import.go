@@ -160,19 +160,25 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 	// is one transaction: if any row turns out invalid (and --skip-invalid was not
 	// given) it is rolled back and nothing is imported.
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	chunks := s.checkChunks(ctx, checker, header, rows, coordinator.ID)
+	chunks := checkChunks(ctx, checker, header, rows, coordinator.ID)
+	defer func() {
+		cancel()
+		for range chunks { // wait for the checker to stop
+		}
+	}()
 	actor := actorOf(coordinator, "import")
 	details := store.AuditDetails{Via: "import", File: opts.FileName}
 	firstLine := make(map[wellcheck.Phone]int, len(rows))
 	warningAt := map[string]int{} // field and French text → index in rep.Warnings
 	imported := 0
 	err = s.Store.WithTx(ctx, func(q *store.Queries) error {
-		for c := range chunks {
-			if c.err != nil {
-				return c.err
+		for results := range chunks {
+			// Numbers already enrolled, read in the transaction that will write.
+			taken, err := q.EnrolledByPhones(ctx, checkedPhones(results))
+			if err != nil {
+				return err
 			}
-			valid := rep.add(c, firstLine, warningAt)
+			valid := rep.add(results, taken, firstLine, warningAt)
 			if opts.DryRun || len(rep.Invalid) > 0 && !opts.SkipInvalid || len(valid) == 0 {
 				continue // keep reading: the report names every bad row
 			}
@@ -202,33 +208,17 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 // importChunk is how many rows are checked, then loaded, at a time.
 const importChunk = 8192
 
-type checkedChunk struct {
-	results []rowResult
-	taken   map[wellcheck.Phone]store.PersonRef // numbers already enrolled
-	err     error
-}
-
-// checkChunks validates rows in file order, chunk by chunk, and looks up which of
-// their numbers are already enrolled. It runs ahead of the consumer by one chunk.
-func (s *Service) checkChunks(ctx context.Context, c *Checker, header []string, rows []row, takenBy int64) <-chan checkedChunk {
-	out := make(chan checkedChunk, 1)
+// checkChunks validates rows in file order, chunk by chunk, on every core. It
+// does no I/O, and runs ahead of the consumer by one chunk; it stops when ctx ends.
+func checkChunks(ctx context.Context, c *Checker, header []string, rows []row, takenBy int64) <-chan []rowResult {
+	out := make(chan []rowResult, 1)
 	go func() {
 		defer close(out)
 		for start := 0; start < len(rows); start += importChunk {
-			chunk := checkedChunk{results: checkRows(c, header, rows[start:min(start+importChunk, len(rows))], takenBy)}
-			phones := make([]wellcheck.Phone, 0, len(chunk.results))
-			for _, res := range chunk.results {
-				if len(res.problems) == 0 {
-					phones = append(phones, res.enrolment.Person.Phone)
-				}
-			}
-			chunk.taken, chunk.err = s.Store.Queries().EnrolledByPhones(ctx, phones)
+			results := checkRows(c, header, rows[start:min(start+importChunk, len(rows))], takenBy)
 			select {
-			case out <- chunk:
+			case out <- results:
 			case <-ctx.Done():
-				return
-			}
-			if chunk.err != nil {
 				return
 			}
 		}
@@ -236,17 +226,27 @@ func (s *Service) checkChunks(ctx context.Context, c *Checker, header []string, 
 	return out
 }
 
+func checkedPhones(results []rowResult) []wellcheck.Phone {
+	phones := make([]wellcheck.Phone, 0, len(results))
+	for _, res := range results {
+		if len(res.problems) == 0 {
+			phones = append(phones, res.enrolment.Person.Phone)
+		}
+	}
+	return phones
+}
+
 // add records a checked chunk in the report: numbers twice in the file or already
 // enrolled make a row invalid; warnings are gathered by kind. It returns the
 // chunk's valid enrolments.
-func (rep *Report) add(c checkedChunk, firstLine map[wellcheck.Phone]int, warningAt map[string]int) []wellcheck.Enrolment {
+func (rep *Report) add(results []rowResult, taken map[wellcheck.Phone]store.PersonRef, firstLine map[wellcheck.Phone]int, warningAt map[string]int) []wellcheck.Enrolment {
 	var valid []wellcheck.Enrolment
-	for i := range c.results {
-		res := &c.results[i]
+	for i := range results {
+		res := &results[i]
 		if ph := res.enrolment.Person.Phone; len(res.problems) == 0 {
 			if line, dup := firstLine[ph]; dup {
 				res.problems.Add("person.phone", "csv_duplicate_phone", line)
-			} else if ref, ok := c.taken[ph]; ok {
+			} else if ref, ok := taken[ph]; ok {
 				res.problems.Add("person.phone", "phone_taken", ref.FullName, ref.ID)
 			} else {
 				firstLine[ph] = res.line

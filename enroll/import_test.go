@@ -5,13 +5,18 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/enroll"
+	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/store"
 )
 
 const header = "full_name,phone,referral_source,referrer_name,consent_given_by,consent_given_at,consent_method,cron,window,contact1_name,contact1_relation,contact1_phone,notes\n"
@@ -226,4 +231,23 @@ func TestImportIgnoresBlankSpreadsheetRows(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, rep.Rows)
 	require.Equal(t, 2, rep.Imported)
+}
+
+// The import holds one connection for its transaction and needs no other: on a
+// pool of one it finishes (it used to wait forever for a second).
+func TestImportOnOneConnection(t *testing.T) {
+	t.Parallel()
+	pool, err := pgxpool.New(context.Background(), dbtest.NewURL(t)+"&pool_max_conns=1")
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	st := store.New(pool)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	coord, err := st.Queries().CreateUser(ctx, wellcheck.User{Email: "c@example.org", FullName: "C", Roles: []wellcheck.Role{wellcheck.RoleCoordinator}})
+	require.NoError(t, err)
+	svc := &enroll.Service{Store: st, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }}
+
+	rep, err := svc.Import(ctx, bytes.NewReader(register(20_000, 0, nil)), coord, enroll.ImportOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 20_000, rep.Imported)
 }

@@ -3,6 +3,7 @@
 package scheduler
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -68,17 +69,14 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 		return
 	}
 
-	// Walk the fire days of the coming year, one day at a time: the calls of each
-	// day, and which weekdays the plan calls on. Cron's hour and minute fields do not
-	// depend on the day, so a few days tell the calls per day; the weekdays need at
-	// most a year (month-restricted specs).
-	fireDays := map[time.Weekday]time.Time{} // weekday → a date it fires on
+	// Walk every day the plan fires in the coming year: the calls of each day, and
+	// the days themselves. Cached per distinct plan by callers, this costs at most
+	// a few hundred steps.
+	var fireDays []time.Time // the first call of each day, in loc
 	outside := false
-	for t := first; !t.IsZero() && t.Sub(now) <= horizon && len(fireDays) < 7; {
+	for t := first; !t.IsZero() && t.Sub(now) <= horizon; {
 		y, m, d := t.Date()
-		if _, seen := fireDays[t.Weekday()]; !seen {
-			fireDays[t.Weekday()] = t
-		}
+		fireDays = append(fireDays, t)
 		calls := 0
 		for u := t; !u.IsZero(); u = sched.Next(u) {
 			if uy, um, ud := u.Date(); uy != y || um != m || ud != d {
@@ -90,68 +88,66 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 				outside = true
 			}
 			if calls > settings.MaxCallsPerDay {
-				break
+				problems.Add("plan.cron", "cron_too_often", spec, callsPerDay(sched, t), settings.MaxCallsPerDay)
+				return
 			}
-		}
-		if calls > settings.MaxCallsPerDay {
-			problems.Add("plan.cron", "cron_too_often", spec, callsPerDay(sched, t), settings.MaxCallsPerDay)
-			return
 		}
 		t = sched.Next(time.Date(y, m, d+1, 0, 0, 0, 0, loc).Add(-time.Second))
-	}
-
-	// Which days do calls happen on: open fire days, and for a closed fire day the
-	// next open day, where its call moves.
-	var closed []time.Weekday
-	callDays := map[time.Weekday]time.Time{}
-	for wd, date := range fireDays {
-		if _, open := settings.Hours[wd]; open {
-			callDays[wd] = date
-			continue
-		}
-		closed = append(closed, wd)
-		for i := 1; i <= 7; i++ {
-			next := date.AddDate(0, 0, i)
-			if _, open := settings.Hours[next.Weekday()]; open {
-				callDays[next.Weekday()] = next
-				break
-			}
-		}
 	}
 	if len(*problems) > before {
 		return // a rejected plan needs no further advice
 	}
+
+	// The days calls happen on: each fire day, or for a fire day the service is
+	// closed, the next open day, where its call moves.
+	closed := map[time.Weekday]bool{}
+	var callDays []time.Time
+	for _, day := range fireDays {
+		for i := 0; i < 7; i++ {
+			if _, open := settings.Hours[day.Weekday()]; open {
+				break
+			}
+			closed[day.Weekday()] = true
+			day = day.AddDate(0, 0, 1)
+		}
+		if len(callDays) == 0 || !sameDate(callDays[len(callDays)-1], day) {
+			callDays = append(callDays, day)
+		}
+	}
 	if len(closed) > 0 {
-		slices.SortFunc(closed, func(a, b time.Weekday) int { return isoDay(a) - isoDay(b) })
-		names := make([]any, len(closed))
-		for i, wd := range closed {
+		days := slices.SortedFunc(maps.Keys(closed), func(a, b time.Weekday) int { return isoDay(a) - isoDay(b) })
+		names := make([]any, len(days))
+		for i, wd := range days {
 			names[i] = wellcheck.WeekdayName(wd)
 		}
 		warnings.Add("plan.cron", "cron_closed_days", spec, wellcheck.List(names))
 	}
 
-	days := make([]time.Weekday, 0, len(callDays))
-	for wd := range callDays {
-		days = append(days, wd)
-	}
-	slices.Sort(days)
-	for _, wd := range days {
-		date := callDays[wd]
-		y, m, d := date.Date()
+	// On every one of those days, in the service's own zone, the window lies within
+	// its opening hours: zones with other daylight-saving dates (or none) drift
+	// against the service's clock, so one date per weekday is not enough.
+	for _, day := range callDays {
+		y, m, d := day.Date()
 		start := time.Date(y, m, d, plan.Window.Start.Hour(), plan.Window.Start.Minute(), 0, 0, loc).In(serviceLoc)
 		end := time.Date(y, m, d, plan.Window.End.Hour(), plan.Window.End.Minute(), 0, 0, loc).In(serviceLoc)
 		hours, open := settings.Hours[start.Weekday()]
-		inside := open && start.Weekday() == end.Weekday() &&
-			wellcheck.Of(start) >= hours.Start && wellcheck.Of(end) <= hours.End
-		if !inside {
-			shown := wellcheck.Message{Key: "closed"}
-			if open {
-				shown = wellcheck.Message{Key: "verbatim", Args: []any{hours.String()}}
-			}
-			problems.Add("plan.window", "window_outside_hours", plan.Window.String(), wellcheck.WeekdayName(start.Weekday()), shown)
-			return
+		if open && sameDate(start, end) && wellcheck.Of(start) >= hours.Start && wellcheck.Of(end) <= hours.End {
+			continue
 		}
+		shown := wellcheck.Message{Key: "closed"}
+		if open {
+			shown = wellcheck.Message{Key: "verbatim", Args: []any{hours.String()}}
+		}
+		on := wellcheck.Message{Key: "weekday_date", Args: []any{wellcheck.WeekdayName(start.Weekday()), wellcheck.Date(start)}}
+		problems.Add("plan.window", "window_outside_hours", plan.Window.String(), on, shown)
+		return
 	}
+}
+
+func sameDate(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
 }
 
 // callsPerDay counts the calls on t's whole day, for the message.

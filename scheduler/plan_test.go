@@ -40,7 +40,8 @@ func TestCheckPlan(t *testing.T) {
 		{"a call outside the window", "0 10,14 * * MON-FRI", morning, "Europe/Paris", "cron_outside_window", ""},
 		{"evening", "0 20 * * *", morning, "Europe/Paris", "cron_outside_window", ""},
 		{"every ten minutes", "*/10 9-11 * * MON-FRI", morning, "Europe/Paris", "cron_too_often", ""},
-		{"four times a day", "0 9,10,11 * * MON-FRI", morning, "Europe/Paris", "", ""},
+		{"three times a day, the maximum", "0 9,10,11 * * MON-FRI", morning, "Europe/Paris", "", ""},
+		{"four times a day, one too many", "0,30 9,10 * * MON-FRI", morning, "Europe/Paris", "cron_too_often", ""},
 		{"every minute", "* * * * *", morning, "Europe/Paris", "cron_too_often", ""},
 		{"february 30th never comes", "0 10 30 2 *", morning, "Europe/Paris", "cron_never", ""},
 		{"four fields", "0 10 * *", morning, "Europe/Paris", "cron_invalid", ""},
@@ -51,8 +52,12 @@ func TestCheckPlan(t *testing.T) {
 		{"window before opening", "0 10 * * MON", wellcheck.Window{Start: wellcheck.Clock(8, 0), End: wellcheck.Clock(12, 0)}, "Europe/Paris", "window_outside_hours", ""},
 		{"window after closing", "0 16 * * MON", wellcheck.Window{Start: wellcheck.Clock(14, 0), End: wellcheck.Clock(18, 0)}, "Europe/Paris", "window_outside_hours", ""},
 		{"empty window", "0 10 * * MON", wellcheck.Window{Start: wellcheck.Clock(12, 0), End: wellcheck.Clock(12, 0)}, "Europe/Paris", "window_invalid", ""},
-		// 09:00–12:00 in Guadeloupe is 14:00–17:00 in Paris in winter: inside.
-		{"overseas inside hours", "0 10 * * MON-FRI", morning, "America/Guadeloupe", "", ""},
+		// Guadeloupe keeps no summer time: 09:00–11:00 there is 14:00–16:00 in Paris
+		// in winter and 15:00–17:00 in summer, inside the hours all year.
+		{"overseas inside hours all year", "0 10 * * MON-FRI", wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(11, 0)}, "America/Guadeloupe", "", ""},
+		// 09:00–12:00 there fits in winter (14:00–17:00) but not once Paris moves to
+		// summer time (15:00–18:00): refused, whatever the season of enrolment.
+		{"overseas past closing in summer", "0 10 * * MON-FRI", morning, "America/Guadeloupe", "window_outside_hours", ""},
 		// 10:00–13:00 in Guadeloupe is 15:00–18:00 in Paris: the service is closed by then.
 		{"overseas past closing", "0 11 * * MON-FRI", wellcheck.Window{Start: wellcheck.Clock(10, 0), End: wellcheck.Clock(13, 0)}, "America/Guadeloupe", "window_outside_hours", ""},
 	}
@@ -91,6 +96,12 @@ func TestCheckPlanMessagesSayWhy(t *testing.T) {
 
 	problems, _ := check("*/30 9-16 * * *")
 	require.Equal(t, `plan: "*/30 9-16 * * *" would call 16 times a day; at most 3`, problems[0].Text(wellcheck.English))
+
+	var problems2, warnings2 wellcheck.Problems
+	plan := wellcheck.Plan{Cron: "0 10 * * MON-FRI", Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(12, 0)}}
+	scheduler.CheckPlan(plan, mustLoad(t, "America/Guadeloupe"), wellcheck.DefaultSettings(), now, &problems2, &warnings2)
+	require.Equal(t, "plage d'appel : la plage d'appel 09:00–12:00 dépasse les heures d'ouverture du service le lundi 29/03/2027 (09:00–17:00)",
+		problems2[0].Text(wellcheck.French), "names the first day it would go wrong: Paris's first summer-time Monday")
 
 	_, warnings := check("0 10 * * *")
 	require.Equal(t, "planning : « 0 10 * * * » tombe des jours de fermeture (samedi et dimanche) : ces appels seront reportés au prochain jour ouvert",
