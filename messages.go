@@ -90,76 +90,79 @@ func renderArg(a any, lang Lang, mask bool) any {
 type translation struct{ fr, en string }
 
 var catalogue = map[string]translation{
-	"internal_error":         {"une erreur interne est survenue ; l'équipe technique a été informée par le journal", "an internal error occurred; details are in the server log"},
-	"not_found":              {"introuvable", "not found"},
-	"required":               {"obligatoire", "required"},
-	"too_long":               {"trop long (%d caractères au plus)", "too long (at most %d characters)"},
-	"phone_taken":            {"ce numéro est déjà inscrit pour %s (personne n° %d)", "this number is already enrolled for %s (person #%d)"},
-	"phone_invalid":          {"« %s » n'est pas un numéro de téléphone valide", "%q is not a valid phone number"},
-	"phone_unknown_region":   {"« %s » : indiquez l'indicatif du pays (+33…) ou un numéro national", "%q: give the country code (+33…) or a national number"},
-	"phone_not_dialable":     {"« %s » ne peut pas être appelé pour un appel de bien-être (%s)", "%q cannot be called for a check-in (%s)"},
-	"phone_premium":          {"numéro surtaxé", "premium-rate number"},
-	"phone_shared_cost":      {"numéro à coût partagé", "shared-cost number"},
-	"phone_toll_free":        {"numéro gratuit de service (numéro vert)", "toll-free service number"},
-	"phone_extension":        {"« %s » comporte un poste : indiquez la ligne directe de la personne, un standard pourrait répondre à sa place", "%q has an extension: give the person's direct line, a switchboard could answer in their place"},
-	"phone_short":            {"numéro court ou de service", "short or service number"},
-	"phone_pager":            {"numéro de messagerie ou de bip", "voicemail or pager number"},
-	"phone_kind_unknown":     {"type de ligne inconnu", "unknown line type"},
-	"phone_same_as_person":   {"c'est le numéro de la personne elle-même", "this is the person's own number"},
-	"time_zone_invalid":      {"« %s » n'est pas un fuseau horaire connu (exemple : Europe/Paris)", "%q is not a known time zone (for example Europe/Paris)"},
-	"language_invalid":       {"« %s » n'est pas un code de langue (exemples : fr, en)", "%q is not a language code (for example fr, en)"},
-	"choice_invalid":         {"« %s » n'est pas une valeur possible (%s)", "%q is not one of the allowed values (%s)"},
-	"date_invalid":           {"« %s » n'est pas une date (AAAA-MM-JJ ou AAAA-MM-JJTHH:MM)", "%q is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)"},
-	"date_future":            {"la date %s est dans le futur", "the date %s is in the future"},
-	"time_invalid":           {"« %s » n'est pas une heure (HH:MM)", "%q is not a time of day (HH:MM)"},
-	"window_invalid":         {"« %s » n'est pas une plage horaire (HH:MM-HH:MM, début avant fin)", "%q is not a time range (HH:MM-HH:MM, start before end)"},
-	"window_outside_hours":   {"la plage d'appel %s dépasse les heures d'ouverture du service le %s (%s)", "the call window %s goes beyond the service's opening hours on %s (%s)"},
-	"window_closed_day":      {"le service est fermé le %s, jour où ce planning appelle", "the service is closed on %s, a day this plan calls"},
-	"cron_invalid":           {"« %s » n'est pas un planning cron à 5 champs (minute heure jour mois jour-de-semaine, exemple : 0 10 * * MON,WED,FRI) : %s", "%q is not a 5-field cron spec (minute hour day month weekday, for example 0 10 * * MON,WED,FRI): %s"},
-	"cron_never":             {"« %s » ne déclenche aucun appel dans les 12 prochains mois", "%q never fires in the next 12 months"},
-	"cron_too_often":         {"« %s » appellerait %d fois par jour ; %d au plus", "%q would call %d times a day; at most %d"},
-	"cron_outside_window":    {"« %s » appelle à %s, hors de la plage d'appel %s", "%q calls at %s, outside the call window %s"},
-	"cron_closed_days":       {"« %s » tombe des jours de fermeture (%s) : ces appels seront reportés au prochain jour ouvert", "%q falls on days the service is closed (%s): those calls move to the next open day"},
-	"consent_missing":        {"le consentement de la personne est obligatoire pour l'inscrire", "the person's consent is required to enrol them"},
-	"representative_missing": {"nom du représentant légal obligatoire quand il donne le consentement", "the legal representative's name is required when they give consent"},
-	"no_emergency_contact":   {"aucun contact d'urgence : recommandé pour pouvoir alerter un proche si la personne reste injoignable", "no emergency contact: recommended, so someone close can be alerted if the person stays unreached"},
-	"retry_invalid":          {"« %s » : des minutes entre les essais, séparées par des virgules (exemple : 15,30)", "%q: minutes between attempts, comma-separated (for example 15,30)"},
-	"attempts_invalid":       {"entre 1 et 10 essais", "between 1 and 10 attempts"},
-	"referent_unknown":       {"« %s » n'est pas un écoutant actif", "%q is not an active listener"},
-	"user_unknown":           {"aucun utilisateur actif « %s »", "no active user %q"},
-	"user_not_coordinator":   {"%s n'a pas le rôle coordinateur ou administrateur", "%s is not a coordinator or an admin"},
-	"user_email_taken":       {"un utilisateur « %s » existe déjà", "a user %q already exists"},
-	"role_invalid":           {"« %s » n'est pas un rôle (listener, coordinator, admin)", "%q is not a role (listener, coordinator, admin)"},
-	"email_invalid":          {"« %s » n'est pas une adresse e-mail", "%q is not an e-mail address"},
-	"csv_header_missing":     {"colonne obligatoire absente de l'en-tête : %s", "required column missing from the header: %s"},
-	"csv_header_unknown":     {"colonne inconnue dans l'en-tête : %s", "unknown column in the header: %s"},
-	"csv_header_duplicate":   {"colonne en double dans l'en-tête : %s", "duplicate column in the header: %s"},
-	"csv_not_utf8":           {"le fichier n'est pas en UTF-8 : exportez-le en « CSV UTF-8 »", "the file is not UTF-8: export it as \"CSV UTF-8\""},
-	"csv_quote_swallowed":    {"un guillemet ouvert à la ligne %d n'est pas refermé sur cette ligne (le champ court jusqu'à la ligne %d) : rien n'a été importé ; corrigez le fichier", "a quote opened on line %d is not closed on that line (the field runs on to line %d): nothing was imported; fix the file"},
-	"csv_quote":              {"ligne mal formée : guillemet en trop ou manquant dans un champ entre guillemets", "malformed line: extra or missing quote in a quoted field"},
-	"csv_bare_quote":         {"ligne mal formée : guillemet isolé dans un champ (mettez le champ entre guillemets et doublez le guillemet)", "malformed line: stray quote in a field (quote the field and double the quote)"},
-	"csv_field_count":        {"ligne mal formée : %d champs, l'en-tête en a %d", "malformed line: %d fields, the header has %d"},
-	"csv_malformed":          {"ligne mal formée : %s", "malformed line: %s"},
-	"csv_empty":              {"le fichier ne contient aucune personne", "the file holds no person"},
-	"csv_duplicate_phone":    {"même numéro qu'à la ligne %d", "same number as on line %d"},
-	"import_had_errors":      {"%d ligne(s) invalide(s) : rien n'a été importé (corrigez-les, ou relancez avec --skip-invalid pour importer les lignes valides)", "%d invalid line(s): nothing was imported (fix them, or run again with --skip-invalid to import the valid lines)"},
-	"weekday_0":              {"dimanche", "Sunday"},
-	"weekday_1":              {"lundi", "Monday"},
-	"weekday_2":              {"mardi", "Tuesday"},
-	"weekday_3":              {"mercredi", "Wednesday"},
-	"weekday_4":              {"jeudi", "Thursday"},
-	"weekday_5":              {"vendredi", "Friday"},
-	"weekday_6":              {"samedi", "Saturday"},
-	"cron_tz_prefix":         {"le fuseau horaire se règle à part, pas dans le planning", "the time zone is set separately, not in the spec"},
-	"cron_field_count":       {"il faut exactement 5 champs", "exactly 5 fields are needed"},
-	"verbatim":               {"%s", "%s"},
-	"list_and":               {" et ", " and "},
-	"weekday_date":           {"%s %s", "%s %s"},
-	"closed":                 {"fermé", "closed"},
-	"phone_race":             {"un numéro vient d'être inscrit par quelqu'un d'autre : rien n'a été enregistré, recommencez pour voir qui le détient", "a number was just enrolled by someone else: nothing was saved; try again to see who holds it"},
-	"conflict_generic":       {"cette donnée existe déjà (%s)", "this already exists (%s)"},
-	"invalid_generic":        {"donnée refusée par la base (%s)", "the database refused this value (%s)"},
-	"json_invalid":           {"JSON invalide : %s", "invalid JSON: %s"},
+	"internal_error":            {"une erreur interne est survenue ; l'équipe technique a été informée par le journal", "an internal error occurred; details are in the server log"},
+	"not_found":                 {"introuvable", "not found"},
+	"required":                  {"obligatoire", "required"},
+	"too_long":                  {"trop long (%d caractères au plus)", "too long (at most %d characters)"},
+	"phone_taken":               {"ce numéro est déjà inscrit pour %s (personne n° %d)", "this number is already enrolled for %s (person #%d)"},
+	"phone_invalid":             {"« %s » n'est pas un numéro de téléphone valide", "%q is not a valid phone number"},
+	"phone_unknown_region":      {"« %s » : indiquez l'indicatif du pays (+33…) ou un numéro national", "%q: give the country code (+33…) or a national number"},
+	"phone_not_dialable":        {"« %s » ne peut pas être appelé pour un appel de bien-être (%s)", "%q cannot be called for a check-in (%s)"},
+	"phone_premium":             {"numéro surtaxé", "premium-rate number"},
+	"phone_shared_cost":         {"numéro à coût partagé", "shared-cost number"},
+	"phone_toll_free":           {"numéro gratuit de service (numéro vert)", "toll-free service number"},
+	"phone_extension":           {"« %s » comporte un poste : indiquez la ligne directe de la personne, un standard pourrait répondre à sa place", "%q has an extension: give the person's direct line, a switchboard could answer in their place"},
+	"phone_short":               {"numéro court ou de service", "short or service number"},
+	"phone_pager":               {"numéro de messagerie ou de bip", "voicemail or pager number"},
+	"phone_kind_unknown":        {"type de ligne inconnu", "unknown line type"},
+	"phone_same_as_person":      {"c'est le numéro de la personne elle-même", "this is the person's own number"},
+	"time_zone_invalid":         {"« %s » n'est pas un fuseau horaire connu (exemple : Europe/Paris)", "%q is not a known time zone (for example Europe/Paris)"},
+	"language_invalid":          {"« %s » n'est pas un code de langue (exemples : fr, en)", "%q is not a language code (for example fr, en)"},
+	"choice_invalid":            {"« %s » n'est pas une valeur possible (%s)", "%q is not one of the allowed values (%s)"},
+	"date_invalid":              {"« %s » n'est pas une date (AAAA-MM-JJ ou AAAA-MM-JJTHH:MM)", "%q is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)"},
+	"date_too_old":              {"la date %s est trop ancienne (avant 2000)", "the date %s is too old (before 2000)"},
+	"control_char":              {"contient un caractère invisible ou de contrôle (caractère n° %d) : retapez le texte", "holds an invisible or control character (character %d): type the text again"},
+	"service_time_zone_invalid": {"le fuseau horaire du service « %s » est invalide : un administrateur doit le corriger", "the service's time zone %q is invalid: an admin must fix it"},
+	"date_future":               {"la date %s est dans le futur", "the date %s is in the future"},
+	"time_invalid":              {"« %s » n'est pas une heure (HH:MM)", "%q is not a time of day (HH:MM)"},
+	"window_invalid":            {"« %s » n'est pas une plage horaire (HH:MM-HH:MM, début avant fin)", "%q is not a time range (HH:MM-HH:MM, start before end)"},
+	"window_outside_hours":      {"la plage d'appel %s dépasse les heures d'ouverture du service le %s (%s)", "the call window %s goes beyond the service's opening hours on %s (%s)"},
+	"window_closed_day":         {"le service est fermé le %s, jour où ce planning appelle", "the service is closed on %s, a day this plan calls"},
+	"cron_invalid":              {"« %s » n'est pas un planning cron à 5 champs (minute heure jour mois jour-de-semaine, exemple : 0 10 * * MON,WED,FRI) : %s", "%q is not a 5-field cron spec (minute hour day month weekday, for example 0 10 * * MON,WED,FRI): %s"},
+	"cron_never":                {"« %s » ne déclenche aucun appel dans les 12 prochains mois", "%q never fires in the next 12 months"},
+	"cron_too_often":            {"« %s » appellerait %d fois par jour ; %d au plus", "%q would call %d times a day; at most %d"},
+	"cron_outside_window":       {"« %s » appelle à %s, hors de la plage d'appel %s", "%q calls at %s, outside the call window %s"},
+	"cron_closed_days":          {"« %s » tombe des jours de fermeture (%s) : ces appels seront reportés au prochain jour ouvert", "%q falls on days the service is closed (%s): those calls move to the next open day"},
+	"consent_missing":           {"le consentement de la personne est obligatoire pour l'inscrire", "the person's consent is required to enrol them"},
+	"representative_missing":    {"nom du représentant légal obligatoire quand il donne le consentement", "the legal representative's name is required when they give consent"},
+	"no_emergency_contact":      {"aucun contact d'urgence : recommandé pour pouvoir alerter un proche si la personne reste injoignable", "no emergency contact: recommended, so someone close can be alerted if the person stays unreached"},
+	"retry_invalid":             {"« %s » : des minutes entre les essais, séparées par des virgules (exemple : 15,30)", "%q: minutes between attempts, comma-separated (for example 15,30)"},
+	"attempts_invalid":          {"entre 1 et 10 essais", "between 1 and 10 attempts"},
+	"referent_unknown":          {"« %s » n'est pas un écoutant actif", "%q is not an active listener"},
+	"user_unknown":              {"aucun utilisateur actif « %s »", "no active user %q"},
+	"user_not_coordinator":      {"%s n'a pas le rôle coordinateur ou administrateur", "%s is not a coordinator or an admin"},
+	"user_email_taken":          {"un utilisateur « %s » existe déjà", "a user %q already exists"},
+	"role_invalid":              {"« %s » n'est pas un rôle (listener, coordinator, admin)", "%q is not a role (listener, coordinator, admin)"},
+	"email_invalid":             {"« %s » n'est pas une adresse e-mail", "%q is not an e-mail address"},
+	"csv_header_missing":        {"colonne obligatoire absente de l'en-tête : %s", "required column missing from the header: %s"},
+	"csv_header_unknown":        {"colonne inconnue dans l'en-tête : %s", "unknown column in the header: %s"},
+	"csv_header_duplicate":      {"colonne en double dans l'en-tête : %s", "duplicate column in the header: %s"},
+	"csv_not_utf8":              {"le fichier n'est pas en UTF-8 : exportez-le en « CSV UTF-8 »", "the file is not UTF-8: export it as \"CSV UTF-8\""},
+	"csv_quote_swallowed":       {"un guillemet ouvert à la ligne %d n'est pas refermé sur cette ligne (le champ court jusqu'à la ligne %d) : rien n'a été importé ; corrigez le fichier", "a quote opened on line %d is not closed on that line (the field runs on to line %d): nothing was imported; fix the file"},
+	"csv_quote":                 {"ligne mal formée : guillemet en trop ou manquant dans un champ entre guillemets", "malformed line: extra or missing quote in a quoted field"},
+	"csv_bare_quote":            {"ligne mal formée : guillemet isolé dans un champ (mettez le champ entre guillemets et doublez le guillemet)", "malformed line: stray quote in a field (quote the field and double the quote)"},
+	"csv_field_count":           {"ligne mal formée : %d champs, l'en-tête en a %d", "malformed line: %d fields, the header has %d"},
+	"csv_malformed":             {"ligne mal formée : %s", "malformed line: %s"},
+	"csv_empty":                 {"le fichier ne contient aucune personne", "the file holds no person"},
+	"csv_duplicate_phone":       {"même numéro qu'à la ligne %d", "same number as on line %d"},
+	"import_had_errors":         {"%d ligne(s) invalide(s) : rien n'a été importé (corrigez-les, ou relancez avec --skip-invalid pour importer les lignes valides)", "%d invalid line(s): nothing was imported (fix them, or run again with --skip-invalid to import the valid lines)"},
+	"weekday_0":                 {"dimanche", "Sunday"},
+	"weekday_1":                 {"lundi", "Monday"},
+	"weekday_2":                 {"mardi", "Tuesday"},
+	"weekday_3":                 {"mercredi", "Wednesday"},
+	"weekday_4":                 {"jeudi", "Thursday"},
+	"weekday_5":                 {"vendredi", "Friday"},
+	"weekday_6":                 {"samedi", "Saturday"},
+	"cron_tz_prefix":            {"le fuseau horaire se règle à part, pas dans le planning", "the time zone is set separately, not in the spec"},
+	"cron_field_count":          {"il faut exactement 5 champs", "exactly 5 fields are needed"},
+	"verbatim":                  {"%s", "%s"},
+	"list_and":                  {" et ", " and "},
+	"weekday_date":              {"%s %s", "%s %s"},
+	"closed":                    {"fermé", "closed"},
+	"phone_race":                {"un numéro vient d'être inscrit par quelqu'un d'autre : rien n'a été enregistré, recommencez pour voir qui le détient", "a number was just enrolled by someone else: nothing was saved; try again to see who holds it"},
+	"conflict_generic":          {"cette donnée existe déjà (%s)", "this already exists (%s)"},
+	"invalid_generic":           {"donnée refusée par la base (%s)", "the database refused this value (%s)"},
+	"json_invalid":              {"JSON invalide : %s", "invalid JSON: %s"},
 }
 
 var fieldLabels = map[string]translation{
@@ -206,14 +209,19 @@ func List(items []any) Message { return Message{Key: "list", Args: items} }
 // WeekdayName names a weekday for a user.
 func WeekdayName(d time.Weekday) Message { return Message{Key: fmt.Sprintf("weekday_%d", int(d))} }
 
+// KnownField reports whether field has a label in the catalogue.
+func KnownField(field string) bool {
+	_, ok := fieldLabels[fieldKey(field)]
+	return ok
+}
+
 // FieldLabel names a field for a user. Indexed fields ("contacts[2].phone") use the
 // label of their family ("contact.phone") followed by the position.
 func FieldLabel(field string, lang Lang) string {
-	key, pos := field, ""
+	key, pos := fieldKey(field), ""
 	if i := strings.Index(field, "["); i >= 0 {
 		if j := strings.Index(field[i:], "]"); j > 0 {
 			pos = field[i+1 : i+j]
-			key = strings.TrimSuffix(field[:i], "s") + field[i+j+1:]
 		}
 	}
 	tr, ok := fieldLabels[key]
@@ -240,4 +248,14 @@ func joinList(items []any, lang Lang, mask bool) string {
 	}
 	and := Message{Key: "list_and"}.Text(lang)
 	return strings.Join(parts[:len(parts)-1], ", ") + and + parts[len(parts)-1]
+}
+
+// fieldKey maps "contacts[2].phone" to its catalogue family "contact.phone".
+func fieldKey(field string) string {
+	if i := strings.Index(field, "["); i >= 0 {
+		if j := strings.Index(field[i:], "]"); j > 0 {
+			return strings.TrimSuffix(field[:i], "s") + field[i+j+1:]
+		}
+	}
+	return field
 }

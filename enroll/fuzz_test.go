@@ -23,7 +23,10 @@ func FuzzReadCSV(f *testing.F) {
 		"\"Élise \"\"Lili\"\" Dubois\";+33 1 43 55 12 34;médecin;la personne;02/11/2026;papier;30 9 * * TUE;09:00-11:00\r\n"))
 	f.Add([]byte("full_name\tphone\tcron\n\"unterminated\n"))
 	f.Add([]byte("full_name,phone,referral_source,consent_given_by,consent_given_at,consent_method,cron,contact3_phone\n,,,,,,,\n"))
-	checker := NewChecker(wellcheck.DefaultSettings(), "fr", time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	checker, err := NewChecker(wellcheck.DefaultSettings(), "fr", time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rows, header, err := readCSV(data)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/wellcheck/wellcheck"
@@ -91,11 +92,12 @@ type Checker struct {
 	serviceTZ *time.Location
 }
 
-// NewChecker returns a Checker for settings as of now.
-func NewChecker(settings wellcheck.Settings, defaultLanguage string, now time.Time) *Checker {
-	loc, err := time.LoadLocation(settings.TimeZone)
+// NewChecker returns a Checker for settings as of now. The service's time zone
+// must be valid: dates and opening hours are read in it.
+func NewChecker(settings wellcheck.Settings, defaultLanguage string, now time.Time) (*Checker, error) {
+	loc, err := scheduler.LoadZone(settings.TimeZone)
 	if err != nil {
-		loc = time.UTC
+		return nil, fmt.Errorf("service time zone: %w", err)
 	}
 	if defaultLanguage == "" {
 		defaultLanguage = "fr"
@@ -103,7 +105,7 @@ func NewChecker(settings wellcheck.Settings, defaultLanguage string, now time.Ti
 	return &Checker{
 		Settings: settings, DefaultLanguage: defaultLanguage, Now: now,
 		phones: phone.Parser{Region: settings.DefaultRegion}, serviceTZ: loc,
-	}
+	}, nil
 }
 
 // Limits on free text, generous for people and small enough to keep rows sane.
@@ -133,7 +135,7 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 	if err != nil {
 		problems.Add("person.time_zone", "time_zone_invalid", e.Person.TimeZone)
 	}
-	e.Person.Address = c.text(&problems, "person.address", p.Address, maxShort, false)
+	e.Person.Address = c.multiline(&problems, "person.address", p.Address, maxShort)
 	e.Person.Postcode = c.text(&problems, "person.postcode", p.Postcode, 20, false)
 	e.Person.City = c.text(&problems, "person.city", p.City, maxName, false)
 	e.Person.RiskLevel = choice(&problems, "person.risk_level", p.RiskLevel, wellcheck.RiskNormal, wellcheck.RiskLevels, riskAliases)
@@ -145,14 +147,14 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 		}
 	}
 	e.Person.Status = wellcheck.PersonActive
-	e.Notes = c.text(&problems, "person.notes", p.Notes, maxNotes, false)
+	e.Notes = c.multiline(&problems, "person.notes", p.Notes, maxNotes)
 
 	// Referral.
 	r := req.Referral
 	e.Referral.Source = choice(&problems, "referral.source", r.Source, "", wellcheck.ReferralSources, sourceAliases)
 	e.Referral.ReferrerName = c.text(&problems, "referral.referrer_name", r.ReferrerName, maxName, false)
 	e.Referral.ReferrerPhone = c.phone(&problems, "referral.referrer_phone", r.ReferrerPhone, false)
-	e.Referral.Concern = c.text(&problems, "referral.concern", r.Concern, maxNotes, false)
+	e.Referral.Concern = c.multiline(&problems, "referral.concern", r.Concern, maxNotes)
 	e.Referral.ReferredAt = c.Now
 	if strings.TrimSpace(r.ReferredAt) != "" {
 		e.Referral.ReferredAt = c.date(&problems, "referral.referred_at", r.ReferredAt)
@@ -222,15 +224,36 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 	return e, warnings, problems.Err()
 }
 
+// text reads a one-line field.
 func (c *Checker) text(ps *wellcheck.Problems, field, s string, limit int, required bool) string {
 	s = strings.TrimSpace(s)
 	if required && s == "" {
 		ps.Add(field, "required")
 	}
+	checkText(ps, field, s, limit, false)
+	return s
+}
+
+// multiline reads free text, where line breaks and tabs are fine.
+func (c *Checker) multiline(ps *wellcheck.Problems, field, s string, limit int) string {
+	s = strings.TrimSpace(s)
+	checkText(ps, field, s, limit, true)
+	return s
+}
+
+// checkText refuses text that is too long or holds control characters (a NUL
+// byte, an escape sequence): invisible to the coordinator, and refused by
+// Postgres, they would fail the whole load far from the line that holds them.
+func checkText(ps *wellcheck.Problems, field, s string, limit int, multiline bool) {
 	if utf8.RuneCountInString(s) > limit {
 		ps.Add(field, "too_long", limit)
 	}
-	return s
+	for i, r := range []rune(s) {
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
+			ps.Add(field, "control_char", i+1)
+			return
+		}
+	}
 }
 
 func (c *Checker) phone(ps *wellcheck.Problems, field, raw string, required bool) wellcheck.Phone {
@@ -265,12 +288,7 @@ func (c *Checker) location(name string) (*time.Location, error) {
 		}
 		return nil, v.(error)
 	}
-	// LoadLocation accepts "Local" and "" meaning the machine's zone: a person's
-	// zone must be a real IANA name.
-	loc, err := time.LoadLocation(name)
-	if err == nil && (name == "Local" || !strings.Contains(name, "/") && name != "UTC") {
-		err = fmt.Errorf("not an IANA zone name")
-	}
+	loc, err := scheduler.LoadZone(name)
 	if err != nil {
 		c.zones.Store(name, err)
 		return nil, err
@@ -282,8 +300,9 @@ func (c *Checker) location(name string) (*time.Location, error) {
 // dateLayouts are the forms coordinators and register exports use.
 var dateLayouts = []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02", "02/01/2006 15:04", "02/01/2006"}
 
-// date parses a date or date-time in the service's time zone; a date in the future
-// is refused (consent and referral are things that happened).
+// date parses a date or date-time in the service's time zone. Consent and
+// referral are things that happened: a date in the future is refused, and so is
+// one before 2000 (a typo such as 0026 for 2026).
 func (c *Checker) date(ps *wellcheck.Problems, field, s string) time.Time {
 	s = strings.TrimSpace(s)
 	for _, layout := range dateLayouts {
@@ -293,6 +312,9 @@ func (c *Checker) date(ps *wellcheck.Problems, field, s string) time.Time {
 		}
 		if t.After(c.Now.Add(5 * time.Minute)) {
 			ps.Add(field, "date_future", s)
+		}
+		if t.Year() < 2000 {
+			ps.Add(field, "date_too_old", s)
 		}
 		return t
 	}

@@ -63,7 +63,10 @@ func (s *Service) Checker(ctx context.Context) (*Checker, error) {
 	if s.TimeZone != "" {
 		settings.TimeZone = s.TimeZone
 	}
-	c := NewChecker(settings, s.DefaultLanguage, s.now())
+	c, err := NewChecker(settings, s.DefaultLanguage, s.now())
+	if err != nil {
+		return nil, err
+	}
 	if c.Listeners, err = s.Store.Queries().ActiveListeners(ctx); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@
 package scheduler
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -34,6 +35,17 @@ func ParseCron(spec string) (cron.Schedule, error) {
 	return s, nil
 }
 
+// LoadZone loads an IANA time zone by name ("Europe/Paris", "America/Guadeloupe",
+// "UTC"). It refuses what time.LoadLocation would accept but a person's or a
+// service's zone must not be: "" and "Local" (the machine's zone), abbreviations
+// ("CET", "EST"), and the posix/ and right/ variants.
+func LoadZone(name string) (*time.Location, error) {
+	if name != "UTC" && (!strings.Contains(name, "/") || strings.HasPrefix(name, "posix/") || strings.HasPrefix(name, "right/")) {
+		return nil, fmt.Errorf("%q is not an IANA zone name", name)
+	}
+	return time.LoadLocation(name)
+}
+
 // horizon is how far ahead a plan must fire at least once.
 const horizon = 366 * 24 * time.Hour
 
@@ -56,9 +68,10 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 		*problems = append(*problems, wellcheck.Problem{Field: "plan.cron", Message: err.(*wellcheck.Error).Message})
 		return
 	}
-	serviceLoc, err := time.LoadLocation(settings.TimeZone)
-	if err != nil {
-		serviceLoc = time.UTC
+	serviceLoc, err := LoadZone(settings.TimeZone)
+	if err != nil { // validated when the service is configured; never guess
+		problems.Add("plan.window", "service_time_zone_invalid", settings.TimeZone)
+		return
 	}
 	spec := strings.TrimSpace(plan.Cron)
 	before := len(*problems)

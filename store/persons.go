@@ -84,7 +84,7 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 		return nil, fmt.Errorf("CopyEnrolments must run inside WithTx")
 	}
 	if len(es) == 0 {
-		return nil, nil
+		return []int64{}, nil
 	}
 	ids, err := q.q.ReservePersonIDs(ctx, int32(len(es)))
 	if err != nil {

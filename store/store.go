@@ -62,11 +62,18 @@ func translate(err error, doing string) error {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
+		what := pgErr.ConstraintName
+		if what == "" {
+			what = pgErr.ColumnName
+		}
+		if what == "" {
+			what = pgErr.Code
+		}
 		switch pgErr.Code {
 		case "23505": // unique_violation
-			return fmt.Errorf("%s: %w", doing, &wellcheck.Error{Code: wellcheck.EConflict, Message: wellcheck.Message{Key: "conflict_generic", Args: []any{pgErr.ConstraintName}}})
+			return fmt.Errorf("%s: %w", doing, &wellcheck.Error{Code: wellcheck.EConflict, Message: wellcheck.Message{Key: "conflict_generic", Args: []any{what}}})
 		case "23514", "23502", "22P02", "22007", "22008": // check, not-null, bad text repr, bad datetime
-			return fmt.Errorf("%s: %w", doing, &wellcheck.Error{Code: wellcheck.EInvalid, Message: wellcheck.Message{Key: "invalid_generic", Args: []any{pgErr.ConstraintName}}})
+			return fmt.Errorf("%s: %w", doing, &wellcheck.Error{Code: wellcheck.EInvalid, Message: wellcheck.Message{Key: "invalid_generic", Args: []any{what}}})
 		}
 	}
 	return fmt.Errorf("%s: %w", doing, err)

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
 	"strings"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/scheduler"
 )
 
 // Config is every setting of a wellcheck process, parsed once from flags and the
@@ -62,11 +64,21 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	cfg.flags = fs
 	cfg.Lang = wellcheck.ParseLang(lang)
 	cfg.Region = strings.ToUpper(strings.TrimSpace(cfg.Region))
+	if cfg.TimeZone != "" {
+		if _, err := scheduler.LoadZone(cfg.TimeZone); err != nil {
+			return cfg, nil, &usageError{fmt.Sprintf("time zone %q: use an IANA name such as Europe/Paris", cfg.TimeZone)}
+		}
+	}
+	if cfg.Region != "" && !regionCode.MatchString(cfg.Region) {
+		return cfg, nil, &usageError{fmt.Sprintf("region %q: use a two-letter country code such as FR or BE", cfg.Region)}
+	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return cfg, nil, &usageError{fmt.Sprintf("log level %q: use debug, info, warn or error", level)}
 	}
 	return cfg, fs.Args(), nil
 }
+
+var regionCode = regexp.MustCompile(`^[A-Z]{2}$`)
 
 func (c Config) logger(w io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}

@@ -194,6 +194,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"enroll", "--name", "X"}, "--by EMAIL"},
 		{[]string{"import", "--by", "a@b.c"}, "exactly one CSV file"},
 		{[]string{"--log-format", "xml", "version"}, `log format "xml"`},
+		{[]string{"--time-zone", "Europe/Pari", "version"}, `time zone "Europe/Pari": use an IANA name`},
+		{[]string{"--region", "France", "version"}, `region "FRANCE": use a two-letter country code`},
 		{[]string{"user", "add", "--email", "a@b.c", "--name", "A", "--role", "listener"}, "cannot reach Postgres at postgres://postgres@127.0.0.1:1/none"},
 	} {
 		r := c.run("", tt.args...)
