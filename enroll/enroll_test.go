@@ -309,6 +309,55 @@ func TestEnrollWithReferentListener(t *testing.T) {
 	require.Equal(t, "écoutant référent : « claire@example.org » n'est pas un écoutant actif", wellcheck.ErrorText(err, wellcheck.French))
 }
 
+func TestReferralConcernOpensTheCaseFile(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+
+	// Without a concern, no case.
+	plain, err := b.svc.Enroll(ctx, validRequest(), b.coordinator, "cli")
+	require.NoError(t, err)
+	require.False(t, plain.CaseOpened)
+	_, _, err = b.store.Queries().OpenCase(ctx, plain.PersonID)
+	require.ErrorIs(t, err, wellcheck.ErrNotFound)
+
+	// A landlord worried about a tenant: the case opens, in the shared pool.
+	req := validRequest()
+	req.Person.Phone = "01 99 00 10 20"
+	req.Referral = enroll.ReferralInput{Source: "landlord", ReferrerName: "Paris Habitat", Concern: "Volets fermés depuis une semaine, courrier qui s'accumule."}
+	worried, err := b.svc.Enroll(ctx, req, b.coordinator, "cli")
+	require.NoError(t, err)
+	require.True(t, worried.CaseOpened)
+	c, followUps, err := b.store.Queries().OpenCase(ctx, worried.PersonID)
+	require.NoError(t, err)
+	require.Equal(t, wellcheck.CaseOpen, c.State)
+	require.Equal(t, wellcheck.CaseReferral, c.OpenedReason)
+	require.Equal(t, wellcheck.PriorityNormal, c.Priority)
+	require.Nil(t, c.AssigneeID, "no referent: the shared pool")
+	require.WithinDuration(t, time.Now(), c.DueAt, time.Minute, "due at once")
+	require.Len(t, followUps, 1)
+	require.Equal(t, "referral", followUps[0].Reason)
+	require.Equal(t, "pending", followUps[0].State)
+
+	audit, err := b.store.Queries().AuditForPerson(ctx, worried.PersonID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"person.enrol", "case.open"}, []string{audit[0].Action, audit[1].Action})
+
+	// A person at high risk with a referent listener: high priority, on their list.
+	leo, err := b.store.Queries().CreateUser(ctx, wellcheck.User{Email: "leo@example.org", FullName: "Léo", Roles: []wellcheck.Role{wellcheck.RoleListener}})
+	require.NoError(t, err)
+	req.Person.Phone = "02 61 91 10 20"
+	req.Person.RiskLevel = "high"
+	req.Person.Referent = "leo@example.org"
+	followed, err := b.svc.Enroll(ctx, req, b.coordinator, "cli")
+	require.NoError(t, err)
+	c, followUps, err = b.store.Queries().OpenCase(ctx, followed.PersonID)
+	require.NoError(t, err)
+	require.Equal(t, wellcheck.CaseAssigned, c.State)
+	require.Equal(t, wellcheck.PriorityHigh, c.Priority)
+	require.Equal(t, &leo.ID, followUps[0].AssigneeID)
+}
+
 func TestEnrollRetryPolicyOverride(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

@@ -251,3 +251,27 @@ func TestImportOnOneConnection(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 20_000, rep.Imported)
 }
+
+func TestImportConcernsOpenCases(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	data := register(5, 0, nil)
+	csvText := strings.Replace(string(data), "notes\n", "notes,referral_concern\n", 1)
+	lines := strings.Split(strings.TrimSuffix(csvText, "\n"), "\n")
+	for i := 1; i < len(lines); i++ {
+		concern := ""
+		if i == 2 || i == 4 {
+			concern = "Ne répond plus au téléphone de sa fille"
+		}
+		lines[i] += "," + concern
+	}
+	rep, err := b.svc.Import(context.Background(), strings.NewReader(strings.Join(lines, "\n")), b.coordinator, enroll.ImportOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 5, rep.Imported)
+	var cases, pool int
+	require.NoError(t, b.store.Pool().QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM cases WHERE opened_reason = 'referral' AND state = 'open'),
+		(SELECT count(*) FROM follow_ups WHERE reason = 'referral' AND state = 'pending' AND assignee_id IS NULL)`).Scan(&cases, &pool))
+	require.Equal(t, 2, cases, "one case per row with a concern")
+	require.Equal(t, 2, pool)
+}

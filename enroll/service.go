@@ -26,6 +26,9 @@ type Service struct {
 type Result struct {
 	PersonID int64
 	Warnings wellcheck.Problems
+	// CaseOpened is set when the referral carried a concern: the person's case is
+	// open and on a listener's list (their referent's, or the shared pool).
+	CaseOpened bool
 }
 
 // Coordinator finds the active coordinator or admin whose e-mail is given: every
@@ -107,7 +110,7 @@ func (s *Service) Enroll(ctx context.Context, req Request, coordinator wellcheck
 		return Result{}, fmt.Errorf("enrol: %w", err)
 	}
 	s.Logger.InfoContext(ctx, "person enrolled", "person_id", id, "phone", e.Person.Phone, "by", actor.Label, "via", via)
-	return Result{PersonID: id, Warnings: warnings}, nil
+	return Result{PersonID: id, Warnings: warnings, CaseOpened: e.Referral.Concern != ""}, nil
 }
 
 func actorOf(u wellcheck.User, via string) wellcheck.Actor {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -75,7 +76,9 @@ func planFromColumns(cron string, start, end pgtype.Time, maxAttempts *int16, re
 
 // CopyEnrolments writes validated enrolments (person, referral, consent,
 // emergency contacts, plan, notes) and an audit record for each, with one COPY per
-// table: one person or a register of 100,000 take the same path. It must run
+// table: one person or a register of 100,000 take the same path. A referral that
+// carries a concern opens the person's case, with a follow-up for their referent
+// listener or the shared pool. It must run
 // inside WithTx, so that either every person is enrolled or none is. Callers check
 // numbers against EnrolledByPhones first; a number enrolled by someone else in the
 // meantime makes the whole load fail with a conflict.
@@ -149,6 +152,13 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 	for _, s := range steps {
 		if _, err := s.run(); err != nil {
 			return nil, translate(err, "load "+s.what)
+		}
+	}
+	if slices.ContainsFunc(es, func(e wellcheck.Enrolment) bool { return e.Referral.Concern != "" }) {
+		if _, err := q.q.OpenReferralCases(ctx, dbsqlc.OpenReferralCasesParams{
+			ActorID: actor.UserID, ActorLabel: actor.Label, PersonIds: ids,
+		}); err != nil {
+			return nil, translate(err, "open cases for referral concerns")
 		}
 	}
 	return ids, nil

@@ -118,7 +118,7 @@ func (a *app) enroll(ctx context.Context, args []string) error {
 	}
 	if *asJSON {
 		return json.NewEncoder(a.stdout).Encode(map[string]any{
-			"person_id": res.PersonID, "warnings": problemTexts(res.Warnings, a.cfg.Lang),
+			"person_id": res.PersonID, "case_opened": res.CaseOpened, "warnings": problemTexts(res.Warnings, a.cfg.Lang),
 		})
 	}
 	e, err := svc.Store.Queries().Enrolment(ctx, res.PersonID)
@@ -133,6 +133,9 @@ func (a *app) enroll(ctx context.Context, args []string) error {
 	fmt.Fprintf(a.stdout, a.t("enrolled"), e.Person.FullName, e.Person.ID, p.Format(e.Person.Phone),
 		e.Plan.Cron, e.Plan.Window, e.Person.TimeZone)
 	fmt.Fprintln(a.stdout)
+	if res.CaseOpened {
+		fmt.Fprintln(a.stdout, a.t("case_opened"))
+	}
 	for _, w := range res.Warnings {
 		fmt.Fprintln(a.stdout, a.t("warning")+w.Text(a.cfg.Lang))
 	}
@@ -272,6 +275,7 @@ func problemTexts(ps wellcheck.Problems, lang wellcheck.Lang) []string {
 var phrases = map[string][2]string{
 	"enrolled":       {"Inscription enregistrée : %s (personne n° %d), %s — appels « %s », %s (%s)", "Enrolled: %s (person #%d), %s — calls %q, %s (%s)"},
 	"warning":        {"Attention : ", "Warning: "},
+	"case_opened":    {"Dossier ouvert : l'inquiétude signalée est sur la liste de l'écoutant référent, ou des écoutants à défaut.", "Case opened: the referrer's concern is on the referent listener's list, or the listeners' shared list."},
 	"row_error":      {"ligne %d : %s", "line %d: %s"},
 	"row_warning":    {"%d ligne(s) — attention : %s (lignes %s)", "%d line(s) — warning: %s (lines %s)"},
 	"import_dry_run": {"Vérification seule : %d ligne(s) lue(s), %d valide(s), %d invalide(s) ; rien n'a été importé.", "Dry run: %d line(s) read, %d valid, %d invalid; nothing was imported."},
