@@ -2,9 +2,13 @@
 SELECT * FROM persons WHERE id = @id;
 
 -- name: FindEnrolledByPhones :many
--- Persons currently enrolled (not withdrawn) under any of the given numbers.
-SELECT id, full_name, phone FROM persons
-WHERE phone = ANY(@phones::text[]) AND status <> 'withdrawn';
+-- Persons currently enrolled (not withdrawn) under any of the given numbers. A
+-- join on unnest, not "phone = ANY(array)": with stale statistics (a bulk load in
+-- progress) the latter can become a scan testing every row against every number.
+SELECT p.id, p.full_name, p.phone
+FROM unnest(@phones::text[]) AS wanted(phone)
+JOIN persons p ON p.phone = wanted.phone
+WHERE p.status <> 'withdrawn';
 
 -- name: ListEmergencyContacts :many
 SELECT * FROM emergency_contacts WHERE person_id = @person_id ORDER BY position;

@@ -77,8 +77,10 @@ func (q *Queries) CountPersons(ctx context.Context) (int64, error) {
 }
 
 const findEnrolledByPhones = `-- name: FindEnrolledByPhones :many
-SELECT id, full_name, phone FROM persons
-WHERE phone = ANY($1::text[]) AND status <> 'withdrawn'
+SELECT p.id, p.full_name, p.phone
+FROM unnest($1::text[]) AS wanted(phone)
+JOIN persons p ON p.phone = wanted.phone
+WHERE p.status <> 'withdrawn'
 `
 
 type FindEnrolledByPhonesRow struct {
@@ -87,7 +89,9 @@ type FindEnrolledByPhonesRow struct {
 	Phone    string
 }
 
-// Persons currently enrolled (not withdrawn) under any of the given numbers.
+// Persons currently enrolled (not withdrawn) under any of the given numbers. A
+// join on unnest, not "phone = ANY(array)": with stale statistics (a bulk load in
+// progress) the latter can become a scan testing every row against every number.
 func (q *Queries) FindEnrolledByPhones(ctx context.Context, phones []string) ([]FindEnrolledByPhonesRow, error) {
 	rows, err := q.db.Query(ctx, findEnrolledByPhones, phones)
 	if err != nil {
