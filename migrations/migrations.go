@@ -5,7 +5,9 @@ package migrations
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,15 +26,22 @@ import (
 //go:embed sql/*.sql
 var files embed.FS
 
-// lockKey is the pg_advisory_xact_lock key every migrating process takes.
+// RunnerVersion changes whenever the runner's own bookkeeping (schema_migrations)
+// changes shape, so that cached test templates are rebuilt.
+const RunnerVersion = 2
+
+// lockKey is the pg_advisory_lock key every migrating process takes.
 const lockKey = 0x77656c6c63686b // "wellchk"
 
 // Migration is one embedded SQL file.
 type Migration struct {
-	Version int
-	Name    string
-	SQL     string
+	Version  int
+	Name     string
+	SQL      string
+	Checksum string // sha256 of SQL, recorded when applied
 }
+
+func (m Migration) String() string { return fmt.Sprintf("%04d_%s", m.Version, m.Name) }
 
 var fileName = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
 
@@ -56,7 +65,8 @@ func All() ([]Migration, error) {
 		if len(out) > 0 && out[len(out)-1].Version == v {
 			return nil, fmt.Errorf("two migrations numbered %d", v)
 		}
-		out = append(out, Migration{Version: v, Name: m[2], SQL: string(body)})
+		sum := sha256.Sum256(body)
+		out = append(out, Migration{Version: v, Name: m[2], SQL: string(body), Checksum: hex.EncodeToString(sum[:])})
 	}
 	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
 	return out, nil
@@ -98,6 +108,7 @@ func Up(ctx context.Context, pool *pgxpool.Pool) (Result, error) {
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    integer PRIMARY KEY,
 			name       text NOT NULL,
+			checksum   text NOT NULL,
 			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
@@ -105,14 +116,17 @@ func Up(ctx context.Context, pool *pgxpool.Pool) (Result, error) {
 		if err != nil {
 			return err
 		}
+		if err := verify(all, done); err != nil {
+			return err
+		}
 		for _, m := range all {
-			if done[m.Version] {
+			if _, ok := done[m.Version]; ok {
 				continue
 			}
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return fmt.Errorf("apply migration %04d_%s: %w", m.Version, m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
+			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", m.Version, m.Name, m.Checksum); err != nil {
 				return fmt.Errorf("record migration %04d: %w", m.Version, err)
 			}
 			res.Applied = append(res.Applied, m)
@@ -138,7 +152,8 @@ func Up(ctx context.Context, pool *pgxpool.Pool) (Result, error) {
 }
 
 // Status reports whether every embedded app migration and every River migration
-// has been applied.
+// has been applied. An applied migration that differs from this build's, or that
+// this build does not know, is an error.
 func Status(ctx context.Context, pool *pgxpool.Pool) (current bool, err error) {
 	all, err := All()
 	if err != nil {
@@ -148,11 +163,14 @@ func Status(ctx context.Context, pool *pgxpool.Pool) (current bool, err error) {
 	if err := pool.QueryRow(ctx, "SELECT to_regclass('schema_migrations') IS NOT NULL").Scan(&exists); err != nil || !exists {
 		return false, err
 	}
-	var n int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ANY($1)", versions(all)).Scan(&n); err != nil {
+	done, err := appliedVersions(ctx, pool)
+	if err != nil {
 		return false, err
 	}
-	if n != len(all) {
+	if err := verify(all, done); err != nil {
+		return false, err
+	}
+	if len(done) != len(all) {
 		return false, nil
 	}
 	migrator, err := rivermigrate.New(riverpgxv5.New(pool), nil)
@@ -166,26 +184,42 @@ func Status(ctx context.Context, pool *pgxpool.Pool) (current bool, err error) {
 	return v.OK, nil
 }
 
-func versions(ms []Migration) []int32 {
-	out := make([]int32, len(ms))
-	for i, m := range ms {
-		out[i] = int32(m.Version)
+// verify checks what the database has applied against this build's files:
+// migrations are forward-only, so an applied file must never change, and a
+// database migrated by a newer build is not run by an older one.
+func verify(all []Migration, done map[int]string) error {
+	known := make(map[int]Migration, len(all))
+	for _, m := range all {
+		known[m.Version] = m
+		if sum, ok := done[m.Version]; ok && sum != m.Checksum {
+			return fmt.Errorf("migration %s was changed after it was applied (applied %.12s…, this build has %.12s…): migrations are forward-only; restore the file and put the change in a new migration", m, sum, m.Checksum)
+		}
 	}
-	return out
+	for v := range done {
+		if _, ok := known[v]; !ok {
+			return fmt.Errorf("the database has migration %04d, which this build does not know: run a newer wellcheck", v)
+		}
+	}
+	return nil
 }
 
-func appliedVersions(ctx context.Context, tx pgx.Tx) (map[int]bool, error) {
-	rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations")
+// appliedVersions returns the checksum of every applied migration by version.
+func appliedVersions(ctx context.Context, db interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}) (map[int]string, error) {
+	rows, err := db.Query(ctx, "SELECT version, checksum FROM schema_migrations")
 	if err != nil {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
 	}
-	versions, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	done := map[int]string{}
+	var version int32
+	var checksum string
+	_, err = pgx.ForEachRow(rows, []any{&version, &checksum}, func() error {
+		done[int(version)] = checksum
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
-	}
-	done := make(map[int]bool, len(versions))
-	for _, v := range versions {
-		done[int(v)] = true
 	}
 	return done, nil
 }

@@ -101,3 +101,34 @@ func TestConcurrentUpIsSafe(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM service_settings").Scan(&rows))
 	require.Equal(t, 1, rows, "seed rows are written once")
 }
+
+func TestAnAppliedMigrationMustNotChange(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t) // migrated
+	ctx := context.Background()
+
+	// As if 0001 had been edited after this database applied it.
+	_, err := pool.Exec(ctx, "UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
+	require.NoError(t, err)
+	_, err = migrations.Up(ctx, pool)
+	require.ErrorContains(t, err, "migration 0001_domain was changed after it was applied")
+	require.ErrorContains(t, err, "forward-only")
+	_, err = migrations.Status(ctx, pool)
+	require.Error(t, err, "readiness fails too")
+
+	// A database migrated by a newer build.
+	all := mustAll(t)
+	_, err = pool.Exec(ctx, "UPDATE schema_migrations SET checksum = $1 WHERE version = 1", all[0].Checksum)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, "INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, 'future', 'x')")
+	require.NoError(t, err)
+	_, err = migrations.Up(ctx, pool)
+	require.ErrorContains(t, err, "the database has migration 9999, which this build does not know")
+}
+
+func mustAll(t *testing.T) []migrations.Migration {
+	t.Helper()
+	all, err := migrations.All()
+	require.NoError(t, err)
+	return all
+}

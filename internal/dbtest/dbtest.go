@@ -114,7 +114,7 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	for _, m := range all {
 		fmt.Fprintf(h, "%d %s\n%s\n", m.Version, m.Name, m.SQL)
 	}
-	fmt.Fprint(h, migrations.RiverVersion())
+	fmt.Fprint(h, migrations.RiverVersion(), migrations.RunnerVersion)
 	name := "wellcheck_tmpl_" + hex.EncodeToString(h.Sum(nil))[:12]
 
 	conn, err := pgx.Connect(ctx, ServerURL())
