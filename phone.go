@@ -24,19 +24,26 @@ func (p Phone) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
 // MaskPhone keeps what identifies a line's country and operator ("+33 6") and the
 // last two digits, and hides the rest: "+33612345678" becomes "+336••••••78".
-// Anything too short to mask meaningfully is hidden entirely.
+// Only digits count (and a leading +), so a number as typed ("06 12 34 56 78",
+// with any kind of space) masks the same way. Anything too short to mask
+// meaningfully is hidden entirely.
 func MaskPhone(s string) string {
-	digits := strings.TrimPrefix(s, "+")
+	var digits []byte
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			digits = append(digits, byte(r))
+		}
+	}
 	if len(digits) < 7 {
 		return "•••"
 	}
 	const keepHead, keepTail = 3, 2
 	var b strings.Builder
-	if strings.HasPrefix(s, "+") {
+	if strings.HasPrefix(strings.TrimSpace(s), "+") {
 		b.WriteByte('+')
 	}
-	b.WriteString(digits[:keepHead])
+	b.Write(digits[:keepHead])
 	b.WriteString(strings.Repeat("•", len(digits)-keepHead-keepTail))
-	b.WriteString(digits[len(digits)-keepTail:])
+	b.Write(digits[len(digits)-keepTail:])
 	return b.String()
 }

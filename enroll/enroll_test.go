@@ -123,6 +123,8 @@ func TestEnrollRejectsBadInput(t *testing.T) {
 		{"posix zone", func(r *enroll.Request) { r.Person.TimeZone = "posix/Europe/Paris" }, "person.time_zone", "time_zone_invalid"},
 		{"NUL in a name", func(r *enroll.Request) { r.Person.FullName = "Jeanne\x00Martin" }, "person.full_name", "control_char"},
 		{"line break in a name", func(r *enroll.Request) { r.Person.FullName = "Jeanne\nMartin" }, "person.full_name", "control_char"},
+		{"zero-width space", func(r *enroll.Request) { r.Person.FullName = "Jeanne\u200bMartin" }, "person.full_name", "control_char"},
+		{"right-to-left override", func(r *enroll.Request) { r.Contacts[0].FullName = "Paul\u202eMartin" }, "contacts[1].full_name", "control_char"},
 		{"escape in notes", func(r *enroll.Request) { r.Person.Notes = "ok\x1b[31m" }, "person.notes", "control_char"},
 		{"consent in year 26", func(r *enroll.Request) { r.Consent.GivenAt = "0026-11-20" }, "consent.given_at", "date_too_old"},
 		{"language", func(r *enroll.Request) { r.Person.Language = "français" }, "person.language", "language_invalid"},

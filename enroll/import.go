@@ -215,7 +215,10 @@ func checkChunks(ctx context.Context, c *Checker, header []string, rows []row, t
 	go func() {
 		defer close(out)
 		for start := 0; start < len(rows); start += importChunk {
-			results := checkRows(c, header, rows[start:min(start+importChunk, len(rows))], takenBy)
+			results := checkRows(ctx, c, header, rows[start:min(start+importChunk, len(rows))], takenBy)
+			if ctx.Err() != nil {
+				return
+			}
 			select {
 			case out <- results:
 			case <-ctx.Done():
@@ -283,6 +286,24 @@ type row struct {
 	line      int
 	fields    []string           // in header order
 	malformed *wellcheck.Message // why the line could not be read
+}
+
+// swallowed reports whether a field of rec spans lines one of which looks like a
+// whole record (as many separators as a row has), and on which line it ends.
+func swallowed(cr *csv.Reader, rec []string, comma rune, columns int) (int, bool) {
+	for i, f := range rec {
+		if !strings.Contains(f, "\n") {
+			continue
+		}
+		start, _ := cr.FieldPos(i)
+		lines := strings.Split(f, "\n")
+		for _, l := range lines[1:] {
+			if columns > 2 && strings.Count(l, string(comma)) >= columns-1 {
+				return start + len(lines) - 1, true
+			}
+		}
+	}
+	return 0, false
 }
 
 func blank(rec []string) bool {
@@ -371,6 +392,11 @@ func readCSV(data []byte) ([]row, []string, error) {
 			return nil, nil, fmt.Errorf("read CSV: %w", err)
 		}
 		line, _ := cr.FieldPos(0) // only valid for a record read without error
+		if end, ok := swallowed(cr, rec, cr.Comma, len(names)); ok {
+			// A quote opened in one record and closed on a later line parses as one
+			// record that holds the lines between: whole rows hidden in a field.
+			return nil, nil, fileErr("file", "csv_quote_swallowed", line, end)
+		}
 		if blank(rec) {
 			continue // an empty line, or a spreadsheet's ";;;;"
 		}
@@ -396,7 +422,7 @@ func delimiter(header []byte) rune {
 }
 
 // checkRows validates every row, in parallel: phone parsing dominates.
-func checkRows(c *Checker, header []string, rows []row, takenBy int64) []rowResult {
+func checkRows(ctx context.Context, c *Checker, header []string, rows []row, takenBy int64) []rowResult {
 	setters := make([]func(*Request, string), len(header))
 	for i, name := range header {
 		setters[i] = columns[name]
@@ -406,7 +432,7 @@ func checkRows(c *Checker, header []string, rows []row, takenBy int64) []rowResu
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(rows); i += workers {
+			for i := w; i < len(rows) && ctx.Err() == nil; i += workers {
 				r := rows[i]
 				res := rowResult{line: r.line}
 				if r.malformed != nil {

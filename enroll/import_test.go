@@ -223,6 +223,31 @@ func TestImportBrokenQuotesLoseNoRow(t *testing.T) {
 	require.EqualValues(t, 6, b.count(t), "only the first import's rows")
 }
 
+func TestImportRefusesRowsHiddenInAQuotedField(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	// A note opens a quote on line 3; a stray quote at the end of line 6 closes
+	// it: encoding/csv reads lines 3 to 6 as one valid record, and persons 3 to 5
+	// would vanish into person 2's note (numbers included).
+	head := "full_name,phone,referral_source,consent_given_by,consent_given_at,consent_method,cron,notes\n"
+	row := func(n int, note string) string {
+		return fmt.Sprintf("Personne %d,01 99 00 10 %02d,self,person,2026-10-01,phone,0 10 * * 1-5,%s\n", n, n, note)
+	}
+	data := head + row(1, "") + row(2, `"Voisine attentive`) + row(3, "") + row(4, "") + row(5, `Mimi"`) + row(6, "")
+	for _, opts := range []enroll.ImportOptions{{}, {SkipInvalid: true}} {
+		_, err := b.svc.Import(context.Background(), strings.NewReader(data), b.coordinator, opts)
+		require.Equal(t, wellcheck.EInvalid, wellcheck.ErrorCode(err))
+		require.Contains(t, wellcheck.ErrorText(err, wellcheck.French), "un guillemet ouvert à la ligne 3 n'est pas refermé sur cette ligne (le champ court jusqu'à la ligne 6)")
+	}
+	require.Zero(t, b.count(t))
+
+	// A genuine multi-line note is fine.
+	ok := head + row(1, "\"Vit seule,\nsort peu\"")
+	rep, err := b.svc.Import(context.Background(), strings.NewReader(ok), b.coordinator, enroll.ImportOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Imported)
+}
+
 func TestImportIgnoresBlankSpreadsheetRows(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -274,4 +299,16 @@ func TestImportConcernsOpenCases(t *testing.T) {
 		(SELECT count(*) FROM follow_ups WHERE reason = 'referral' AND state = 'pending' AND assignee_id IS NULL)`).Scan(&cases, &pool))
 	require.Equal(t, 2, cases, "one case per row with a concern")
 	require.Equal(t, 2, pool)
+}
+
+// An import whose caller gives up (Ctrl-C, a closed web request) stops checking
+// rows and returns, writing nothing.
+func TestImportStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := b.svc.Import(ctx, bytes.NewReader(register(50_000, 0, nil)), b.coordinator, enroll.ImportOptions{})
+	require.ErrorIs(t, err, context.Canceled)
+	require.Zero(t, b.count(t))
 }

@@ -241,15 +241,17 @@ func (c *Checker) multiline(ps *wellcheck.Problems, field, s string, limit int) 
 	return s
 }
 
-// checkText refuses text that is too long or holds control characters (a NUL
-// byte, an escape sequence): invisible to the coordinator, and refused by
-// Postgres, they would fail the whole load far from the line that holds them.
+// checkText refuses text that is too long or holds invisible characters: control
+// characters (a NUL byte, an escape sequence), which Postgres refuses and which
+// would fail a whole load far from the line that holds them, and format
+// characters (a zero-width space, a right-to-left override), which make a name
+// look like another.
 func checkText(ps *wellcheck.Problems, field, s string, limit int, multiline bool) {
 	if utf8.RuneCountInString(s) > limit {
 		ps.Add(field, "too_long", limit)
 	}
 	for i, r := range []rune(s) {
-		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
+		if invisible(r) && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
 			ps.Add(field, "control_char", i+1)
 			return
 		}
@@ -323,6 +325,16 @@ func (c *Checker) date(ps *wellcheck.Problems, field, s string) time.Time {
 }
 
 var windowFolder = strings.NewReplacer("–", "-", "—", "-", " ", "")
+
+// invisible reports control and format characters, except the joiners and soft
+// hyphen that Persian, Indic scripts and emoji need.
+func invisible(r rune) bool {
+	switch r {
+	case '\u200c', '\u200d', '\u00ad': // zero-width non-joiner, joiner, soft hyphen
+		return false
+	}
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
 
 func parseWindow(s string) (wellcheck.Window, bool) {
 	s = windowFolder.Replace(s)

@@ -82,6 +82,7 @@ func TestMaskNeverShowsTheNumber(t *testing.T) {
 	require.Equal(t, "+336••••••78", p.LogValue().String())
 	require.Equal(t, "•••", wellcheck.Phone("+3361").String())
 	require.Equal(t, "+33612345678", p.E164())
+	require.Equal(t, "061•••••78", wellcheck.MaskPhone("06\u202f12\u202f34\u202f56\u202f78"), "typed with narrow no-break spaces")
 }
 
 func TestErrorsNeverLogWhatWasTyped(t *testing.T) {

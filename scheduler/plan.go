@@ -74,7 +74,6 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 		return
 	}
 	spec := strings.TrimSpace(plan.Cron)
-	before := len(*problems)
 
 	first := sched.Next(now.In(loc))
 	if first.IsZero() || first.Sub(now) > horizon {
@@ -85,30 +84,29 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 	// Walk every day the plan fires in the coming year: the calls of each day, and
 	// the days themselves. Cached per distinct plan by callers, this costs at most
 	// a few hundred steps.
+	//
+	// Each day's walk ends on the first call of a later day, which starts the next
+	// day's walk: never a computed midnight, which some zones skip on the day
+	// summer time starts (Santiago, Havana), and which would replay the same day.
 	var fireDays []time.Time // the first call of each day, in loc
-	outside := false
 	for t := first; !t.IsZero() && t.Sub(now) <= horizon; {
-		y, m, d := t.Date()
 		fireDays = append(fireDays, t)
-		calls := 0
-		for u := t; !u.IsZero(); u = sched.Next(u) {
-			if uy, um, ud := u.Date(); uy != y || um != m || ud != d {
-				break
-			}
+		calls, u := 0, t
+		for ; !u.IsZero() && sameDate(u, t); u = sched.Next(u) {
 			calls++
-			if !outside && !plan.Window.Contains(wellcheck.Of(u)) {
+			if !plan.Window.Contains(wellcheck.Of(u)) {
 				problems.Add("plan.cron", "cron_outside_window", spec, wellcheck.Of(u).String(), plan.Window.String())
-				outside = true
+				return
 			}
 			if calls > settings.MaxCallsPerDay {
 				problems.Add("plan.cron", "cron_too_often", spec, callsPerDay(sched, t), settings.MaxCallsPerDay)
 				return
 			}
 		}
-		t = sched.Next(time.Date(y, m, d+1, 0, 0, 0, 0, loc).Add(-time.Second))
-	}
-	if len(*problems) > before {
-		return // a rejected plan needs no further advice
+		if !u.IsZero() && !u.After(t) {
+			break // cron never goes backwards; stop rather than spin if it did
+		}
+		t = u
 	}
 
 	// The days calls happen on: each fire day, or for a fire day the service is
@@ -117,10 +115,12 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 	var callDays []time.Time
 	for _, day := range fireDays {
 		for i := 0; i < 7; i++ {
-			if _, open := settings.Hours[day.Weekday()]; open {
+			// Opening hours are the service's: its weekday at the moment of the call.
+			wd := day.In(serviceLoc).Weekday()
+			if _, open := settings.Hours[wd]; open {
 				break
 			}
-			closed[day.Weekday()] = true
+			closed[wd] = true
 			day = day.AddDate(0, 0, 1)
 		}
 		if len(callDays) == 0 || !sameDate(callDays[len(callDays)-1], day) {
@@ -165,14 +165,14 @@ func sameDate(a, b time.Time) bool {
 
 // callsPerDay counts the calls on t's whole day, for the message.
 func callsPerDay(sched cron.Schedule, t time.Time) int {
-	y, m, d := t.Date()
 	n := 0
-	dayStart := time.Date(y, m, d, 0, 0, 0, 0, t.Location())
-	for u := sched.Next(dayStart.Add(-time.Second)); !u.IsZero() && n < 24*60; u = sched.Next(u) {
-		if uy, um, ud := u.Date(); uy != y || um != m || ud != d {
+	// Start a day early (a local day lasts 23 to 25 hours) and count t's date only.
+	for u, steps := sched.Next(t.Add(-25*time.Hour)), 0; !u.IsZero() && steps < 3*24*60; u, steps = sched.Next(u), steps+1 {
+		if sameDate(u, t) {
+			n++
+		} else if u.After(t) {
 			break
 		}
-		n++
 	}
 	return n
 }

@@ -52,6 +52,11 @@ func TestCheckPlan(t *testing.T) {
 		{"window before opening", "0 10 * * MON", wellcheck.Window{Start: wellcheck.Clock(8, 0), End: wellcheck.Clock(12, 0)}, "Europe/Paris", "window_outside_hours", ""},
 		{"window after closing", "0 16 * * MON", wellcheck.Window{Start: wellcheck.Clock(14, 0), End: wellcheck.Clock(18, 0)}, "Europe/Paris", "window_outside_hours", ""},
 		{"empty window", "0 10 * * MON", wellcheck.Window{Start: wellcheck.Clock(12, 0), End: wellcheck.Clock(12, 0)}, "Europe/Paris", "window_invalid", ""},
+		// Summer time starts at midnight there: that midnight does not exist, and a
+		// day-by-day walk must still move on (it used to spin for ever).
+		{"late call in Santiago", "0 23 * * *", morning, "America/Santiago", "cron_outside_window", ""},
+		{"late call in Havana", "0 23 * * *", morning, "America/Havana", "cron_outside_window", ""},
+		{"Santiago morning calls all year", "0 6 * * MON-FRI", wellcheck.Window{Start: wellcheck.Clock(5, 0), End: wellcheck.Clock(11, 0)}, "America/Santiago", "", ""},
 		// Guadeloupe keeps no summer time: 09:00–11:00 there is 14:00–16:00 in Paris
 		// in winter and 15:00–17:00 in summer, inside the hours all year.
 		{"overseas inside hours all year", "0 10 * * MON-FRI", wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(11, 0)}, "America/Guadeloupe", "", ""},
