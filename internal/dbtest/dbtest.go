@@ -12,10 +12,14 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,7 +72,7 @@ func NewURL(t testing.TB) string {
 	admin := connect(t, ctx)
 	defer admin.Close(context.Background())
 
-	name := "wellcheck_test_" + randomHex(6)
+	name := testDatabaseName()
 	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, templateName)); err != nil {
 		t.Fatalf("dbtest: create database %s: %v", name, err)
 	}
@@ -130,6 +134,8 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	}
 	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", int64(lock))
 
+	sweepOrphans(ctx, conn)
+
 	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
 		return "", err
@@ -171,6 +177,49 @@ func withDatabase(dsn, db string) string {
 	return dsn + " dbname=" + db
 }
 
+// Test databases are named wellcheck_test_<host>_<pid>_<random>, so that the
+// databases of a test process that was killed (a CI timeout, Ctrl-C) can be
+// recognised and dropped by the next run on the same host.
+const testPrefix = "wellcheck_test_"
+
+func testDatabaseName() string {
+	return fmt.Sprintf("%s%s_%d_%s", testPrefix, hostTag(), os.Getpid(), randomHex(4))
+}
+
+func hostTag() string {
+	host, _ := os.Hostname()
+	sum := sha256.Sum256([]byte(host))
+	return hex.EncodeToString(sum[:4])
+}
+
+// sweepOrphans drops this host's test databases whose process has exited.
+func sweepOrphans(ctx context.Context, conn *pgx.Conn) {
+	rows, err := conn.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE $1", testPrefix+hostTag()+"_%")
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		parts := strings.Split(strings.TrimPrefix(name, testPrefix), "_")
+		if len(parts) != 3 {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[1])
+		if err != nil || processAlive(pid) {
+			continue
+		}
+		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	}
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -184,7 +233,7 @@ func AbsentURL(t testing.TB) string {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	connect(t, ctx).Close(ctx) // fail early, and clearly, if the server is down
-	name := "wellcheck_test_" + randomHex(6)
+	name := testDatabaseName()
 	t.Cleanup(func() { dropDatabase(t, name) })
 	return withDatabase(ServerURL(), name)
 }
