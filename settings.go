@@ -55,3 +55,10 @@ func (s Settings) OpeningHours() Window {
 	}
 	return w
 }
+
+// Closure is a span of days the service is closed beyond its weekly hours and
+// public holidays (a training day, a bridge day), inclusive, in the service's zone.
+type Closure struct {
+	From, To time.Time // dates; only year, month and day count
+	Reason   string
+}
