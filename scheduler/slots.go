@@ -60,11 +60,13 @@ func Slots(plan wellcheck.Plan, loc *time.Location, c *Calendar, from, to, pause
 	if err != nil {
 		return nil, err
 	}
-	// Fires up to maxMove days past the range tell which days have calls of their
-	// own, for the moves at the end of the range.
+	// The answer for a range must not depend on how planning cuts time into
+	// ranges: fires up to maxMove days past it tell which days have calls of their
+	// own, and fires up to maxMove days before it tell which days earlier moves
+	// took. Only the range's own fires are returned.
 	var fires []time.Time
 	seen := map[wallClock]bool{}
-	for t := sched.Next(from.In(loc).Add(-time.Nanosecond)); !t.IsZero() && t.Before(to.AddDate(0, 0, maxMove)); t = sched.Next(t) {
+	for t := sched.Next(from.In(loc).AddDate(0, 0, -maxMove).Add(-time.Nanosecond)); !t.IsZero() && t.Before(to.AddDate(0, 0, maxMove)); t = sched.Next(t) {
 		w := wallOf(t)
 		if seen[w] {
 			continue // the second occurrence of a repeated local time
@@ -112,8 +114,12 @@ func Slots(plan wellcheck.Plan, loc *time.Location, c *Calendar, from, to, pause
 		}
 	}
 	// Only the fires of the range itself.
-	end := slices.IndexFunc(slots, func(s Slot) bool { return !s.Fire.Before(to) })
-	if end >= 0 {
+	start := slices.IndexFunc(slots, func(s Slot) bool { return !s.Fire.Before(from) })
+	if start < 0 {
+		return []Slot{}, nil
+	}
+	slots = slots[start:]
+	if end := slices.IndexFunc(slots, func(s Slot) bool { return !s.Fire.Before(to) }); end >= 0 {
 		slots = slots[:end]
 	}
 	return slots, nil

@@ -125,3 +125,38 @@ func TestNewCalendarRejectsUnknownCalendar(t *testing.T) {
 	_, err := scheduler.NewCalendar(s, nil)
 	require.ErrorContains(t, err, `holiday calendar "XX"`)
 }
+
+// A weekend's two calls both move to Monday: cutting planning between Saturday and
+// Sunday must not book Monday twice.
+func TestSlotsDoNotDependOnHowTimeIsCut(t *testing.T) {
+	t.Parallel()
+	paris := mustLoad(t, "Europe/Paris")
+	c := calendar(t, "FR")
+	plan := wellcheck.Plan{Cron: "0 10 * * SAT,SUN", Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(12, 0)}}
+	from, sunday, to := time.Date(2026, 11, 27, 0, 0, 0, 0, paris), time.Date(2026, 11, 29, 0, 0, 0, 0, paris), time.Date(2026, 12, 1, 0, 0, 0, 0, paris)
+	first, err := scheduler.Slots(plan, paris, c, from, sunday, time.Time{})
+	require.NoError(t, err)
+	second, err := scheduler.Slots(plan, paris, c, sunday, to, time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"Mon 2026-11-30 10:00 moved closed from Sat 28"}, brief(first))
+	require.Equal(t, []string{"Mon 2026-11-30 10:00 dropped merged from Sun 29"}, brief(second))
+}
+
+// In Chatham, 02:45–03:45 comes twice when summer time ends (first Sunday of
+// April); 03:00 there is early afternoon in Paris. The person is called once.
+func TestSlotsRepeatedLocalTimeIsCalledOnce(t *testing.T) {
+	t.Parallel()
+	chatham := mustLoad(t, "Pacific/Chatham")
+	s := wellcheck.DefaultSettings()
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		s.Hours[d] = wellcheck.Window{Start: wellcheck.Clock(0, 0), End: wellcheck.Clock(23, 59)}
+	}
+	s.HolidayCalendar = "BE"
+	c, err := scheduler.NewCalendar(s, nil)
+	require.NoError(t, err)
+	plan := wellcheck.Plan{Cron: "0 3 * * *", Window: wellcheck.Window{Start: wellcheck.Clock(2, 0), End: wellcheck.Clock(5, 0)}}
+	slots, err := scheduler.Slots(plan, chatham, c, time.Date(2027, 4, 4, 0, 0, 0, 0, chatham), time.Date(2027, 4, 5, 0, 0, 0, 0, chatham), time.Time{})
+	require.NoError(t, err)
+	require.Len(t, slots, 1)
+	require.Equal(t, "2027-04-04T03:00:00+13:45", slots[0].At.Format(time.RFC3339))
+}
