@@ -5,7 +5,6 @@ package enroll
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -201,30 +200,55 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 		warnings.Add("contacts", "no_emergency_contact")
 	}
 
-	// Plan.
-	e.Plan.Cron = strings.Join(strings.Fields(req.Plan.Cron), " ")
-	e.Plan.Window = c.Settings.OpeningHours()
-	if w := strings.TrimSpace(req.Plan.Window); w != "" {
-		win, ok := parseWindow(w)
-		if !ok {
-			problems.Add("plan.window", "window_invalid", w)
-		}
-		e.Plan.Window = win
-	}
-	if req.Plan.MaxAttempts != 0 || strings.TrimSpace(req.Plan.RetryMinutes) != "" {
-		e.Plan.Retry = c.retry(&problems, req.Plan)
-	}
-	if e.Plan.Cron == "" {
-		problems.Add("plan.cron", "required")
-	} else if loc != nil && !slices.ContainsFunc(problems, func(p wellcheck.Problem) bool { return p.Field == "plan.window" }) {
-		v := c.checkPlan(e.Plan, e.Person.TimeZone, loc)
-		problems = append(problems, v.problems...)
-		warnings = append(warnings, v.warnings...)
-	}
+	e.Plan = c.planOf(req.Plan, e.Person.TimeZone, loc, &problems, &warnings)
 	return e, warnings, problems.Err()
 }
 
 // text reads a one-line field.
+// CheckPlan validates a plan on its own, as Check does within an enrolment: the
+// cron spec, the person's zone (default: the service's) and the window (default:
+// the opening hours). Warnings are accepted, problems are a ValidationError.
+func (c *Checker) CheckPlan(spec, zone, window string) (wellcheck.Plan, *time.Location, wellcheck.Problems, error) {
+	var problems, warnings wellcheck.Problems
+	zone = strings.TrimSpace(zone)
+	if zone == "" {
+		zone = c.Settings.TimeZone
+	}
+	loc, err := c.location(zone)
+	if err != nil {
+		problems.Add("person.time_zone", "time_zone_invalid", zone)
+	}
+	plan := c.planOf(PlanInput{Cron: spec, Window: window}, zone, loc, &problems, &warnings)
+	if err := problems.Err(); err != nil {
+		return plan, nil, warnings, err
+	}
+	return plan, loc, warnings, nil
+}
+
+// planOf reads and checks a plan for a person in zone (loc nil when the zone is
+// invalid, which is reported elsewhere).
+func (c *Checker) planOf(in PlanInput, zone string, loc *time.Location, problems, warnings *wellcheck.Problems) wellcheck.Plan {
+	plan := wellcheck.Plan{Cron: strings.Join(strings.Fields(in.Cron), " "), Window: c.Settings.OpeningHours()}
+	windowOK := true
+	if w := strings.TrimSpace(in.Window); w != "" {
+		plan.Window, windowOK = parseWindow(w)
+		if !windowOK {
+			problems.Add("plan.window", "window_invalid", w)
+		}
+	}
+	if in.MaxAttempts != 0 || strings.TrimSpace(in.RetryMinutes) != "" {
+		plan.Retry = c.retry(problems, in)
+	}
+	if plan.Cron == "" {
+		problems.Add("plan.cron", "required")
+	} else if loc != nil && windowOK {
+		v := c.checkPlan(plan, zone, loc)
+		*problems = append(*problems, v.problems...)
+		*warnings = append(*warnings, v.warnings...)
+	}
+	return plan
+}
+
 func (c *Checker) text(ps *wellcheck.Problems, field, s string, limit int, required bool) string {
 	s = strings.TrimSpace(s)
 	if required && s == "" {

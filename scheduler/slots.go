@@ -34,6 +34,7 @@ type Slot struct {
 	Fire      time.Time // when the plan asked for it, person's zone
 	Status    string
 	Reason    string // for moved and dropped slots
+	Cause     string // why the fire's day was closed (closed, holiday, closure), when it was
 	Detail    string // holiday name, closure reason
 	MovedFrom bool   // At differs from Fire
 }
@@ -84,7 +85,7 @@ func Slots(plan wellcheck.Plan, loc *time.Location, c *Calendar, from, to, pause
 		case t.Before(pausedUntil):
 			s.Status, s.Reason = SlotDropped, ReasonPaused
 		case reason != "":
-			s.Status, s.Reason, s.Detail = SlotMoved, reason, detail
+			s.Status, s.Reason, s.Cause, s.Detail = SlotMoved, reason, reason, detail
 			moved = append(moved, len(slots))
 		case !callable(plan, c, t):
 			s.Status, s.Reason = SlotDropped, ReasonOutsideHours
@@ -101,12 +102,12 @@ func Slots(plan wellcheck.Plan, loc *time.Location, c *Calendar, from, to, pause
 			s.Status = SlotDropped
 			s.Reason = ReasonNoOpenDay
 		case at.Before(pausedUntil):
-			s.Status, s.Reason, s.Detail = SlotDropped, ReasonPaused, ""
+			s.Status, s.Reason = SlotDropped, ReasonPaused
 		case taken[civilOf(at)]:
-			s.Status, s.Reason, s.Detail = SlotDropped, ReasonMerged, ""
+			s.Status, s.Reason = SlotDropped, ReasonMerged
 			s.At, s.MovedFrom = at, true
 		case !callable(plan, c, at):
-			s.Status, s.Reason, s.Detail = SlotDropped, ReasonOutsideHours, ""
+			s.Status, s.Reason = SlotDropped, ReasonOutsideHours
 			s.At, s.MovedFrom = at, true
 		default:
 			s.At, s.MovedFrom = at, true

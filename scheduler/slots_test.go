@@ -27,6 +27,9 @@ func brief(slots []scheduler.Slot) []string {
 		if s.Reason != "" {
 			out[i] += " " + s.Reason
 		}
+		if s.Cause != "" && s.Cause != s.Reason {
+			out[i] += " after " + s.Cause
+		}
 		if s.Detail != "" {
 			out[i] += " (" + s.Detail + ")"
 		}
@@ -58,13 +61,13 @@ func TestSlots(t *testing.T) {
 		{"Christmas merges into Monday's own call", "0 10 * * MON,WED,FRI", calendar(t, "FR"), day(2026, 12, 21), day(2026, 12, 29), time.Time{}, []string{
 			"Mon 2026-12-21 10:00 planned",
 			"Wed 2026-12-23 10:00 planned",
-			"Mon 2026-12-28 10:00 dropped merged from Fri 25",
+			"Mon 2026-12-28 10:00 dropped merged after holiday (Noël) from Fri 25",
 			"Mon 2026-12-28 10:00 planned",
 		}},
 		{"weekend calls merge into Monday", "0 10 * * *", calendar(t, "FR"), day(2026, 11, 27), day(2026, 12, 1), time.Time{}, []string{
 			"Fri 2026-11-27 10:00 planned",
-			"Mon 2026-11-30 10:00 dropped merged from Sat 28",
-			"Mon 2026-11-30 10:00 dropped merged from Sun 29",
+			"Mon 2026-11-30 10:00 dropped merged after closed from Sat 28",
+			"Mon 2026-11-30 10:00 dropped merged after closed from Sun 29",
 			"Mon 2026-11-30 10:00 planned",
 		}},
 		{"Saturday only: Monday instead", "30 9 * * SAT", calendar(t, "FR"), day(2026, 11, 23), day(2026, 12, 6), time.Time{}, []string{
@@ -115,7 +118,7 @@ func TestSlotsMovedOutsideHoursAreDropped(t *testing.T) {
 	slots, err := scheduler.Slots(wellcheck.Plan{Cron: "0 10 * * MON", Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(12, 0)}},
 		paris, c, time.Date(2027, 3, 29, 0, 0, 0, 0, paris), time.Date(2027, 3, 30, 0, 0, 0, 0, paris), time.Time{})
 	require.NoError(t, err)
-	require.Equal(t, []string{"Tue 2027-03-30 10:00 dropped outside_hours from Mon 29"}, brief(slots))
+	require.Equal(t, []string{"Tue 2027-03-30 10:00 dropped outside_hours after holiday (Lundi de Pâques) from Mon 29"}, brief(slots))
 }
 
 func TestNewCalendarRejectsUnknownCalendar(t *testing.T) {
@@ -139,7 +142,7 @@ func TestSlotsDoNotDependOnHowTimeIsCut(t *testing.T) {
 	second, err := scheduler.Slots(plan, paris, c, sunday, to, time.Time{})
 	require.NoError(t, err)
 	require.Equal(t, []string{"Mon 2026-11-30 10:00 moved closed from Sat 28"}, brief(first))
-	require.Equal(t, []string{"Mon 2026-11-30 10:00 dropped merged from Sun 29"}, brief(second))
+	require.Equal(t, []string{"Mon 2026-11-30 10:00 dropped merged after closed from Sun 29"}, brief(second))
 }
 
 // In Chatham, 02:45–03:45 comes twice when summer time ends (first Sunday of

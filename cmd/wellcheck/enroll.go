@@ -275,6 +275,7 @@ func problemTexts(ps wellcheck.Problems, lang wellcheck.Lang) []string {
 var phrases = map[string][2]string{
 	"enrolled":       {"Inscription enregistrée : %s (personne n° %d), %s — appels « %s », %s (%s)", "Enrolled: %s (person #%d), %s — calls %q, %s (%s)"},
 	"warning":        {"Attention : ", "Warning: "},
+	"preview_head":   {"Planning « %s », plage %s, fuseau %s, calendrier %s : %d appel(s)", "Plan %q, window %s, zone %s, calendar %s: %d call(s)"},
 	"case_opened":    {"Dossier ouvert : l'inquiétude signalée est sur la liste de l'écoutant référent, ou des écoutants à défaut.", "Case opened: the referrer's concern is on the referent listener's list, or the listeners' shared list."},
 	"row_error":      {"ligne %d : %s", "line %d: %s"},
 	"row_warning":    {"%d ligne(s) — attention : %s (lignes %s)", "%d line(s) — warning: %s (lines %s)"},

@@ -75,6 +75,7 @@ Commands:
   enroll         enrol one person referred by phone (flags or --file request.json)
   import FILE    enrol persons in bulk from a CSV register (--dry-run, --skip-invalid)
   user add       add a listener, coordinator or admin
+  schedule preview  the calls a plan would produce (holidays, moves, reasons)
   version        print the version
 
 Global flags (each also read from the environment variable shown):
@@ -115,6 +116,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = app.importCSV(ctx, cmdArgs)
 	case "user":
 		err = app.user(ctx, cmdArgs)
+	case "schedule":
+		err = app.schedule(ctx, cmdArgs)
 	case "version":
 		fmt.Fprintln(stdout, "wellcheck", version())
 		return nil

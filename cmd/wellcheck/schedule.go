@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/enroll"
+	"github.com/wellcheck/wellcheck/scheduler"
+)
+
+// schedule preview prints the calls a plan would produce, with the same rules the
+// scheduler applies. It needs no database: it uses the default service hours
+// (Mon–Fri 09:00–17:00, Europe/Paris) and the chosen holiday calendar.
+func (a *app) schedule(_ context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "preview" {
+		return &usageError{"usage: wellcheck schedule preview --cron SPEC [--tz ZONE] [--window HH:MM-HH:MM] [--from YYYY-MM-DD] [--days N] [--calendar FR|FR-AM|BE] [--json]"}
+	}
+	fs := flag.NewFlagSet("schedule preview", flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	spec := fs.String("cron", "", "5-field cron spec in the person's time zone (required)")
+	zone := fs.String("tz", "", "the person's IANA time zone (default: the service's)")
+	window := fs.String("window", "", "daily call window HH:MM-HH:MM (default: opening hours)")
+	fromFlag := fs.String("from", "", "first day, YYYY-MM-DD (default: today)")
+	days := fs.Int("days", 14, "number of days, 1 to 400")
+	holidays := fs.String("calendar", "FR", "public holidays: FR, FR-AM (Alsace-Moselle), BE")
+	asJSON := fs.Bool("json", false, "one JSON object per line")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	settings := wellcheck.DefaultSettings()
+	settings.HolidayCalendar = strings.ToUpper(*holidays)
+	if a.cfg.TimeZone != "" {
+		settings.TimeZone = a.cfg.TimeZone
+	}
+	cal, err := scheduler.NewCalendar(settings, nil)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	if *days < 1 || *days > 400 {
+		return &usageError{"--days: from 1 to 400"}
+	}
+	from := time.Now().In(cal.Loc)
+	from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, cal.Loc)
+	if *fromFlag != "" {
+		if from, err = time.ParseInLocation(time.DateOnly, *fromFlag, cal.Loc); err != nil {
+			return &usageError{fmt.Sprintf("--from %q: use YYYY-MM-DD", *fromFlag)}
+		}
+	}
+
+	// The plan is checked as at enrolment: what would be refused is refused here.
+	checker, err := enroll.NewChecker(settings, string(a.cfg.Lang), from)
+	if err != nil {
+		return err
+	}
+	plan, loc, warnings, err := checker.CheckPlan(*spec, *zone, *window)
+	if err != nil {
+		return err
+	}
+	slots, err := scheduler.Slots(plan, loc, cal, from, from.AddDate(0, 0, *days), time.Time{})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(a.stdout)
+		for _, s := range slots {
+			line := map[string]string{
+				"local": s.At.Format(time.RFC3339), "utc": s.At.UTC().Format(time.RFC3339), "status": s.Status,
+			}
+			if s.Reason != "" {
+				line["reason"] = s.Reason
+			}
+			if s.Cause != "" {
+				line["closed"] = s.Cause
+			}
+			if s.Detail != "" {
+				line["detail"] = s.Detail
+			}
+			if s.At != s.Fire {
+				line["moved_from"] = s.Fire.Format(time.RFC3339)
+			}
+			if err := enc.Encode(line); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(a.stdout, a.t("warning")+w.Text(a.cfg.Lang))
+	}
+	calls := 0
+	for _, s := range slots {
+		if s.Status != scheduler.SlotDropped {
+			calls++
+		}
+	}
+	fmt.Fprintf(a.stdout, a.t("preview_head")+"\n", plan.Cron, plan.Window, loc, settings.HolidayCalendar, calls)
+	for _, s := range slots {
+		fmt.Fprintf(a.stdout, "%-28s %s  %s\n", a.when(s.At), s.At.UTC().Format("15:04Z"), a.slotText(s))
+	}
+	return nil
+}
+
+// when writes a local time the reader's way: "lun. 28/12/2026 10:00 +01:00".
+func (a *app) when(t time.Time) string {
+	day := wellcheck.Message{Key: "weekday_date", Args: []any{wellcheck.WeekdayName(t.Weekday()), wellcheck.Date(t)}}.Text(a.cfg.Lang)
+	return day + " " + t.Format("15:04 -07:00")
+}
+
+func (a *app) slotText(s scheduler.Slot) string {
+	var b strings.Builder
+	b.WriteString(wellcheck.Message{Key: "slot_" + s.Status}.Text(a.cfg.Lang))
+	if s.Reason != "" {
+		b.WriteString(" — " + wellcheck.Message{Key: "slot_" + s.Reason}.Text(a.cfg.Lang))
+	}
+	if s.At != s.Fire {
+		b.WriteString(" ; " + wellcheck.Message{Key: "slot_moved_from", Args: []any{a.when(s.Fire)}}.Text(a.cfg.Lang))
+		if s.Cause != "" && s.Cause != s.Reason {
+			b.WriteString(", " + wellcheck.Message{Key: "slot_" + s.Cause}.Text(a.cfg.Lang))
+		}
+	}
+	if s.Detail != "" {
+		b.WriteString(" (" + s.Detail + ")")
+	}
+	return b.String()
+}
