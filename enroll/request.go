@@ -85,25 +85,26 @@ type Checker struct {
 	// choosing a person's referent.
 	Listeners map[string]int64
 
-	phones    phone.Parser
-	zones     sync.Map // name → *time.Location or error
-	plans     sync.Map // planKey → planVerdict
-	serviceTZ *time.Location
+	phones   phone.Parser
+	zones    sync.Map // name → *time.Location or error
+	plans    sync.Map // planKey → planVerdict
+	calendar *scheduler.Calendar
 }
 
 // NewChecker returns a Checker for settings as of now. The service's time zone
-// must be valid: dates and opening hours are read in it.
+// and holiday calendar must be valid: dates, opening hours and holidays are read
+// in them.
 func NewChecker(settings wellcheck.Settings, defaultLanguage string, now time.Time) (*Checker, error) {
-	loc, err := scheduler.LoadZone(settings.TimeZone)
+	cal, err := scheduler.NewCalendar(settings, nil)
 	if err != nil {
-		return nil, fmt.Errorf("service time zone: %w", err)
+		return nil, err
 	}
 	if defaultLanguage == "" {
 		defaultLanguage = "fr"
 	}
 	return &Checker{
 		Settings: settings, DefaultLanguage: defaultLanguage, Now: now,
-		phones: phone.Parser{Region: settings.DefaultRegion}, serviceTZ: loc,
+		phones: phone.Parser{Region: settings.DefaultRegion}, calendar: cal,
 	}, nil
 }
 
@@ -332,7 +333,7 @@ var dateLayouts = []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04",
 func (c *Checker) date(ps *wellcheck.Problems, field, s string) time.Time {
 	s = strings.TrimSpace(s)
 	for _, layout := range dateLayouts {
-		t, err := time.ParseInLocation(layout, s, c.serviceTZ)
+		t, err := time.ParseInLocation(layout, s, c.calendar.Loc)
 		if err != nil {
 			continue
 		}
@@ -411,7 +412,7 @@ func (c *Checker) checkPlan(plan wellcheck.Plan, zone string, loc *time.Location
 		return v.(planVerdict)
 	}
 	var v planVerdict
-	scheduler.CheckPlan(plan, loc, c.Settings, c.Now, &v.problems, &v.warnings)
+	scheduler.CheckPlan(plan, loc, c.calendar, c.Settings.MaxCallsPerDay, c.Now, &v.problems, &v.warnings)
 	c.plans.Store(key, v)
 	return v
 }

@@ -50,7 +50,7 @@ func LoadZone(name string) (*time.Location, error) {
 const horizon = 366 * 24 * time.Hour
 
 // CheckPlan says whether plan can be accepted for a person living in loc, served
-// by a service with settings, as seen at now. Problems go to problems under the
+// on calendar cal (at most maxPerDay calls a day), as seen at now. Problems go to problems under the
 // "plan.*" fields; warnings (accepted, but worth saying) go to warnings.
 //
 // The rules: the spec parses; it fires within the next 12 months; every call it
@@ -58,7 +58,7 @@ const horizon = 366 * 24 * time.Hour
 // times a day; the window lies within the service's opening hours on every day a
 // call can happen (a call due on a closed day moves to the next open day, which is
 // a warning, not an error).
-func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Settings, now time.Time, problems, warnings *wellcheck.Problems) {
+func CheckPlan(plan wellcheck.Plan, loc *time.Location, cal *Calendar, maxPerDay int, now time.Time, problems, warnings *wellcheck.Problems) {
 	if plan.Window.Start >= plan.Window.End {
 		problems.Add("plan.window", "window_invalid", plan.Window.String())
 		return
@@ -66,11 +66,6 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 	sched, err := ParseCron(plan.Cron)
 	if err != nil {
 		*problems = append(*problems, wellcheck.Problem{Field: "plan.cron", Message: err.(*wellcheck.Error).Message})
-		return
-	}
-	serviceLoc, err := LoadZone(settings.TimeZone)
-	if err != nil { // validated when the service is configured; never guess
-		problems.Add("plan.window", "service_time_zone_invalid", settings.TimeZone)
 		return
 	}
 	spec := strings.TrimSpace(plan.Cron)
@@ -98,8 +93,8 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 				problems.Add("plan.cron", "cron_outside_window", spec, wellcheck.Of(u).String(), plan.Window.String())
 				return
 			}
-			if calls > settings.MaxCallsPerDay {
-				problems.Add("plan.cron", "cron_too_often", spec, callsPerDay(sched, t), settings.MaxCallsPerDay)
+			if calls > maxPerDay {
+				problems.Add("plan.cron", "cron_too_often", spec, callsPerDay(sched, t), maxPerDay)
 				return
 			}
 		}
@@ -109,19 +104,21 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 		t = u
 	}
 
-	// The days calls happen on: each fire day, or for a fire day the service is
-	// closed, the next open day, where its call moves.
+	// The days calls happen on: each fire day, or, when the service is closed that
+	// day (weekday, holiday), the next open day, where Slots moves its call. Only
+	// weekdays without hours are worth a warning: holidays come and go.
 	closed := map[time.Weekday]bool{}
 	var callDays []time.Time
 	for _, day := range fireDays {
-		for i := 0; i < 7; i++ {
-			// Opening hours are the service's: its weekday at the moment of the call.
-			wd := day.In(serviceLoc).Weekday()
-			if _, open := settings.Hours[wd]; open {
-				break
+		if reason, _ := cal.Closed(day); reason != "" {
+			if reason == ReasonClosed {
+				closed[day.In(cal.Loc).Weekday()] = true
 			}
-			closed[wd] = true
-			day = day.AddDate(0, 0, 1)
+			next, ok := nextOpen(cal, day, loc)
+			if !ok {
+				continue
+			}
+			day = next
 		}
 		if len(callDays) == 0 || !sameDate(callDays[len(callDays)-1], day) {
 			callDays = append(callDays, day)
@@ -141,9 +138,9 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, settings wellcheck.Setti
 	// against the service's clock, so one date per weekday is not enough.
 	for _, day := range callDays {
 		y, m, d := day.Date()
-		start := time.Date(y, m, d, plan.Window.Start.Hour(), plan.Window.Start.Minute(), 0, 0, loc).In(serviceLoc)
-		end := time.Date(y, m, d, plan.Window.End.Hour(), plan.Window.End.Minute(), 0, 0, loc).In(serviceLoc)
-		hours, open := settings.Hours[start.Weekday()]
+		start := time.Date(y, m, d, plan.Window.Start.Hour(), plan.Window.Start.Minute(), 0, 0, loc).In(cal.Loc)
+		end := time.Date(y, m, d, plan.Window.End.Hour(), plan.Window.End.Minute(), 0, 0, loc).In(cal.Loc)
+		hours, open := cal.Hours[start.Weekday()]
 		if open && sameDate(start, end) && wellcheck.Of(start) >= hours.Start && wellcheck.Of(end) <= hours.End {
 			continue
 		}

@@ -71,7 +71,7 @@ func TestCheckPlan(t *testing.T) {
 			t.Parallel()
 			var problems, warnings wellcheck.Problems
 			plan := wellcheck.Plan{Cron: tt.cron, Window: tt.window}
-			scheduler.CheckPlan(plan, mustLoad(t, tt.zone), wellcheck.DefaultSettings(), now, &problems, &warnings)
+			scheduler.CheckPlan(plan, mustLoad(t, tt.zone), calendar(t, "FR"), 3, now, &problems, &warnings)
 			if tt.wantProblem == "" {
 				require.Empty(t, problems, "%v", problems.Err())
 			} else {
@@ -95,7 +95,7 @@ func TestCheckPlanMessagesSayWhy(t *testing.T) {
 	check := func(cron string) (wellcheck.Problems, wellcheck.Problems) {
 		var problems, warnings wellcheck.Problems
 		plan := wellcheck.Plan{Cron: cron, Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(17, 0)}}
-		scheduler.CheckPlan(plan, paris, wellcheck.DefaultSettings(), now, &problems, &warnings)
+		scheduler.CheckPlan(plan, paris, calendar(t, "FR"), 3, now, &problems, &warnings)
 		return problems, warnings
 	}
 
@@ -104,11 +104,29 @@ func TestCheckPlanMessagesSayWhy(t *testing.T) {
 
 	var problems2, warnings2 wellcheck.Problems
 	plan := wellcheck.Plan{Cron: "0 10 * * MON-FRI", Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(12, 0)}}
-	scheduler.CheckPlan(plan, mustLoad(t, "America/Guadeloupe"), wellcheck.DefaultSettings(), now, &problems2, &warnings2)
-	require.Equal(t, "plage d'appel : la plage d'appel 09:00–12:00 dépasse les heures d'ouverture du service le lundi 29/03/2027 (09:00–17:00)",
-		problems2[0].Text(wellcheck.French), "names the first day it would go wrong: Paris's first summer-time Monday")
+	scheduler.CheckPlan(plan, mustLoad(t, "America/Guadeloupe"), calendar(t, "FR"), 3, now, &problems2, &warnings2)
+	require.Equal(t, "plage d'appel : la plage d'appel 09:00–12:00 dépasse les heures d'ouverture du service le mardi 30/03/2027 (09:00–17:00)",
+		problems2[0].Text(wellcheck.French), "names the first day it would go wrong: Paris's first summer-time call day (Monday 29 is Easter Monday)")
 
 	_, warnings := check("0 10 * * *")
 	require.Equal(t, "planning : « 0 10 * * * » tombe des jours de fermeture (samedi et dimanche) : ces appels seront reportés au prochain jour ouvert",
 		warnings[0].Text(wellcheck.French))
+}
+
+// A call moved off a public holiday must fit the next open day's hours: with
+// Tuesdays opening at 14:00, a Monday-morning plan fails on Easter Monday.
+func TestCheckPlanMovesOffHolidays(t *testing.T) {
+	t.Parallel()
+	paris := mustLoad(t, "Europe/Paris")
+	s := wellcheck.DefaultSettings()
+	s.Hours[time.Tuesday] = wellcheck.Window{Start: wellcheck.Clock(14, 0), End: wellcheck.Clock(17, 0)}
+	c, err := scheduler.NewCalendar(s, nil)
+	require.NoError(t, err)
+	var problems, warnings wellcheck.Problems
+	plan := wellcheck.Plan{Cron: "0 10 * * MON", Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(12, 0)}}
+	scheduler.CheckPlan(plan, paris, c, 3, time.Date(2026, 11, 23, 12, 0, 0, 0, paris), &problems, &warnings)
+	require.Len(t, problems, 1)
+	require.Equal(t, "the call window 09:00–12:00 goes beyond the service's opening hours on Tuesday 2027-03-30 (14:00–17:00)",
+		problems[0].Message.Text(wellcheck.English), "Easter Monday's call moves to Tuesday morning, when the line is closed")
+	require.Empty(t, warnings, "a holiday is not a weekly closed day")
 }
