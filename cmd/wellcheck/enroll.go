@@ -130,14 +130,12 @@ func (a *app) enroll(ctx context.Context, args []string) error {
 		return err
 	}
 	p := phone.Parser{Region: checker.Settings.DefaultRegion}
-	fmt.Fprintf(a.stdout, a.t("enrolled"), e.Person.FullName, e.Person.ID, p.Format(e.Person.Phone),
-		e.Plan.Cron, e.Plan.Window, e.Person.TimeZone)
-	fmt.Fprintln(a.stdout)
+	a.say("cli_enrolled", e.Person.FullName, e.Person.ID, p.Format(e.Person.Phone), e.Plan.Cron, e.Plan.Window.String(), e.Person.TimeZone)
 	if res.CaseOpened {
-		fmt.Fprintln(a.stdout, a.t("case_opened"))
+		a.say("cli_case_opened")
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintln(a.stdout, a.t("warning")+w.Text(a.cfg.Lang))
+		a.say("cli_warning", w.Text(a.cfg.Lang))
 	}
 	return nil
 }
@@ -242,7 +240,7 @@ func (a *app) importCSV(ctx context.Context, args []string) error {
 func (a *app) printReport(rep enroll.Report) {
 	for _, re := range rep.Invalid {
 		texts := problemTexts(re.Problems, a.cfg.Lang)
-		fmt.Fprintf(a.stdout, a.t("row_error")+"\n", re.Line, strings.Join(texts, " ; "))
+		a.say("cli_row_error", re.Line, strings.Join(texts, " ; "))
 	}
 	for _, w := range rep.Warnings {
 		lines := make([]string, 0, 10)
@@ -253,13 +251,13 @@ func (a *app) printReport(rep enroll.Report) {
 			}
 			lines = append(lines, fmt.Sprint(l))
 		}
-		fmt.Fprintf(a.stdout, a.t("row_warning")+"\n", len(w.Lines), w.Problem.Text(a.cfg.Lang), strings.Join(lines, ", "))
+		a.say("cli_row_warning", len(w.Lines), w.Problem.Text(a.cfg.Lang), strings.Join(lines, ", "))
 	}
 	switch {
 	case rep.DryRun:
-		fmt.Fprintf(a.stdout, a.t("import_dry_run")+"\n", rep.Rows, rep.Valid, len(rep.Invalid))
+		a.say("cli_import_dry_run", rep.Rows, rep.Valid, len(rep.Invalid))
 	default:
-		fmt.Fprintf(a.stdout, a.t("import_done")+"\n", rep.Rows, rep.Imported, len(rep.Invalid))
+		a.say("cli_import_done", rep.Rows, rep.Imported, len(rep.Invalid))
 	}
 }
 
@@ -271,24 +269,7 @@ func problemTexts(ps wellcheck.Problems, lang wellcheck.Lang) []string {
 	return out
 }
 
-// CLI phrases, French first.
-var phrases = map[string][2]string{
-	"enrolled":       {"Inscription enregistrée : %s (personne n° %d), %s — appels « %s », %s (%s)", "Enrolled: %s (person #%d), %s — calls %q, %s (%s)"},
-	"warning":        {"Attention : ", "Warning: "},
-	"preview_head":   {"Planning « %s », plage %s, fuseau %s, calendrier %s : %d appel(s)", "Plan %q, window %s, zone %s, calendar %s: %d call(s)"},
-	"case_opened":    {"Dossier ouvert : l'inquiétude signalée est sur la liste de l'écoutant référent, ou des écoutants à défaut.", "Case opened: the referrer's concern is on the referent listener's list, or the listeners' shared list."},
-	"row_error":      {"ligne %d : %s", "line %d: %s"},
-	"row_warning":    {"%d ligne(s) — attention : %s (lignes %s)", "%d line(s) — warning: %s (lines %s)"},
-	"import_dry_run": {"Vérification seule : %d ligne(s) lue(s), %d valide(s), %d invalide(s) ; rien n'a été importé.", "Dry run: %d line(s) read, %d valid, %d invalid; nothing was imported."},
-	"import_done":    {"%d ligne(s) lue(s), %d personne(s) inscrite(s), %d ligne(s) invalide(s) écartée(s).", "%d line(s) read, %d person(s) enrolled, %d invalid line(s) left out."},
-	"user_added":     {"Utilisateur ajouté : %s <%s> (n° %d), rôles : %s", "User added: %s <%s> (#%d), roles: %s"},
-	"user_exists":    {"L'utilisateur %s existe déjà (n° %d) : rien n'a changé.", "User %s already exists (#%d): nothing changed."},
-}
-
-func (a *app) t(key string) string {
-	p := phrases[key]
-	if a.cfg.Lang == wellcheck.English {
-		return p[1]
-	}
-	return p[0]
+// say prints a catalogue message on a line of its own, in the user's language.
+func (a *app) say(key string, args ...any) {
+	fmt.Fprintln(a.stdout, wellcheck.Message{Key: key, Args: args}.Text(a.cfg.Lang))
 }

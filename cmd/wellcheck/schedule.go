@@ -90,7 +90,7 @@ func (a *app) schedule(_ context.Context, args []string) error {
 		return nil
 	}
 	for _, w := range warnings {
-		fmt.Fprintln(a.stdout, a.t("warning")+w.Text(a.cfg.Lang))
+		a.say("cli_warning", w.Text(a.cfg.Lang))
 	}
 	calls := 0
 	for _, s := range slots {
@@ -98,7 +98,7 @@ func (a *app) schedule(_ context.Context, args []string) error {
 			calls++
 		}
 	}
-	fmt.Fprintf(a.stdout, a.t("preview_head")+"\n", plan.Cron, plan.Window, loc, settings.HolidayCalendar, calls)
+	a.say("cli_preview_head", plan.Cron, plan.Window.String(), loc.String(), settings.HolidayCalendar, calls)
 	for _, s := range slots {
 		fmt.Fprintf(a.stdout, "%-28s %s  %s\n", a.when(s.At), s.At.UTC().Format("15:04Z"), a.slotText(s))
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"net/mail"
 	"strings"
 
@@ -60,7 +59,7 @@ func (a *app) user(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, a.t("user_exists")+"\n", existing.Email, existing.ID)
+		a.say("cli_user_exists", existing.Email, existing.ID)
 		return nil
 	}
 	if err != nil {
@@ -70,6 +69,6 @@ func (a *app) user(ctx context.Context, args []string) error {
 	for i, r := range created.Roles {
 		names[i] = string(r)
 	}
-	fmt.Fprintf(a.stdout, a.t("user_added")+"\n", created.FullName, created.Email, created.ID, strings.Join(names, ", "))
+	a.say("cli_user_added", created.FullName, created.Email, created.ID, strings.Join(names, ", "))
 	return nil
 }
