@@ -129,7 +129,6 @@ func (ps Problems) Err() error {
 type ConflictError struct {
 	PersonID   int64
 	PersonName string
-	Phone      Phone
 }
 
 // Error is for logs: the person's id, never their name or number.

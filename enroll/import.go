@@ -125,17 +125,19 @@ type Report struct {
 	DryRun   bool
 }
 
-// ErrRowsInvalid is returned (wrapped in a *wellcheck.Error) when rows are invalid
-// and neither DryRun nor SkipInvalid was asked: nothing was imported.
+// errRowsInvalid marks the error Import returns, with an invalid-input
+// *wellcheck.Error, when rows are invalid and neither DryRun nor SkipInvalid was
+// asked: nothing was imported.
 var errRowsInvalid = errors.New("invalid rows")
 
 // Import reads a register as CSV (UTF-8, comma, semicolon or tab separated, a
 // header naming the columns) and enrols every person in it, taken by coordinator.
 //
-// Every row is validated first, and each bad row reported with its line number and
+// Every row is validated, and each bad row reported with its line number and
 // reasons. Nothing is written when any row is invalid, unless SkipInvalid is set;
 // nothing at all with DryRun. A number already enrolled, or twice in the file, is
-// an invalid row. The valid rows are loaded in one transaction with COPY.
+// an invalid row. The valid rows are loaded with COPY in one transaction, chunk by
+// chunk as they are checked, and rolled back if a bad row turns up later.
 func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck.User, opts ImportOptions) (Report, error) {
 	rep := Report{DryRun: opts.DryRun}
 	data, err := io.ReadAll(r)
@@ -190,7 +192,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return s.invalidErr(rep, opts) // non-nil rolls the load back
+		return invalidErr(rep, opts) // non-nil rolls the load back
 	})
 	if errors.Is(err, errRowsInvalid) {
 		return rep, err
@@ -275,7 +277,7 @@ func (rep *Report) add(results []rowResult, taken map[wellcheck.Phone]store.Pers
 	return valid
 }
 
-func (s *Service) invalidErr(rep Report, opts ImportOptions) error {
+func invalidErr(rep Report, opts ImportOptions) error {
 	if len(rep.Invalid) == 0 || opts.DryRun || opts.SkipInvalid {
 		return nil
 	}

@@ -97,7 +97,7 @@ func (s *Service) Enroll(ctx context.Context, req Request, coordinator wellcheck
 			return err
 		}
 		if ref, ok := taken[e.Person.Phone]; ok {
-			return &wellcheck.ConflictError{PersonID: ref.ID, PersonName: ref.FullName, Phone: ref.Phone}
+			return &wellcheck.ConflictError{PersonID: ref.ID, PersonName: ref.FullName}
 		}
 		ids, err := q.CopyEnrolments(ctx, []wellcheck.Enrolment{e}, actor, store.AuditDetails{Via: via})
 		if err != nil {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
+	"net/url"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -41,15 +41,11 @@ func (a *app) unreachable(err error) error {
 }
 
 // redact hides a password in a database URL.
-func redact(url string) string {
-	if at := strings.LastIndex(url, "@"); at > 0 {
-		if scheme := strings.Index(url, "://"); scheme > 0 {
-			if colon := strings.Index(url[scheme+3:at], ":"); colon >= 0 {
-				return url[:scheme+3+colon] + ":***" + url[at:]
-			}
-		}
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
 	}
-	return url
+	return dsn
 }
 
 func (a *app) migrate(ctx context.Context, args []string) error {

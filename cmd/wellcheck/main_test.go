@@ -205,7 +205,7 @@ func TestUsage(t *testing.T) {
 	secret := newCLI(t, "postgres://wellcheck:s3cret@db.internal:5432/wellcheck")
 	r := secret.run("", "help")
 	require.Equal(t, exitOK, r.code)
-	require.Contains(t, r.stdout, "postgres://wellcheck:***@db.internal:5432/wellcheck")
+	require.Contains(t, r.stdout, "postgres://wellcheck:xxxxx@db.internal:5432/wellcheck")
 	require.NotContains(t, r.stdout+r.stderr, "s3cret", "help never prints the database password")
 
 	r = c.run("", "user", "add", "--email", "not-an-email", "--name", "", "--role", "boss")

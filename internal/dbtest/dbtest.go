@@ -98,12 +98,16 @@ func connect(t testing.TB, ctx context.Context) *pgx.Conn {
 	t.Helper()
 	conn, err := pgx.Connect(ctx, ServerURL())
 	if err != nil {
-		t.Fatalf("dbtest: cannot reach the test Postgres at %s: %v\n"+
-			"Start the local cluster with:  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"+
-			"or point WELLCHECK_TEST_DATABASE_URL at a server where this user may CREATE DATABASE.",
-			ServerURL(), err)
+		t.Fatalf("dbtest: %v", unreachable(err))
 	}
 	return conn
+}
+
+// unreachable says how to get the test server running.
+func unreachable(err error) error {
+	return fmt.Errorf("cannot reach the test Postgres at %s: %w\n"+
+		"Start the local cluster with:  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"+
+		"or point WELLCHECK_TEST_DATABASE_URL at a server where this user may CREATE DATABASE", ServerURL(), err)
 }
 
 // ensureTemplate makes sure a migrated template for the current schema exists and
@@ -123,9 +127,7 @@ func ensureTemplate(ctx context.Context) (string, error) {
 
 	conn, err := pgx.Connect(ctx, ServerURL())
 	if err != nil {
-		return "", fmt.Errorf("cannot reach the test Postgres at %s: %w\n"+
-			"Start the local cluster with:  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"+
-			"or point WELLCHECK_TEST_DATABASE_URL at a server where this user may CREATE DATABASE", ServerURL(), err)
+		return "", unreachable(err)
 	}
 	defer conn.Close(context.Background())
 	const lock = 0x77637465737474 // "wctestt"
