@@ -24,8 +24,10 @@ type Service struct {
 
 // Result is what an enrolment did.
 type Result struct {
-	PersonID int64
-	Warnings wellcheck.Problems
+	PersonID  int64
+	Enrolment wellcheck.Enrolment // as recorded, Person.ID set
+	Region    string              // the phone region numbers were read in, for display
+	Warnings  wellcheck.Problems
 	// CaseOpened is set when the referral carried a concern: the person's case is
 	// open and on a listener's list (their referent's, or the shared pool).
 	CaseOpened bool
@@ -110,7 +112,8 @@ func (s *Service) Enroll(ctx context.Context, req Request, coordinator wellcheck
 		return Result{}, fmt.Errorf("enrol: %w", err)
 	}
 	s.Logger.InfoContext(ctx, "person enrolled", "person_id", id, "phone", e.Person.Phone, "by", actor.Label, "via", via)
-	return Result{PersonID: id, Warnings: warnings, CaseOpened: e.Referral.Concern != ""}, nil
+	e.Person.ID = id
+	return Result{PersonID: id, Enrolment: e, Region: checker.Settings.DefaultRegion, Warnings: warnings, CaseOpened: e.Referral.Concern != ""}, nil
 }
 
 func actorOf(u wellcheck.User, via string) wellcheck.Actor {

@@ -121,15 +121,7 @@ func (a *app) enroll(ctx context.Context, args []string) error {
 			"person_id": res.PersonID, "case_opened": res.CaseOpened, "warnings": problemTexts(res.Warnings, a.cfg.Lang),
 		})
 	}
-	e, err := svc.Store.Queries().Enrolment(ctx, res.PersonID)
-	if err != nil {
-		return err
-	}
-	checker, err := svc.Checker(ctx)
-	if err != nil {
-		return err
-	}
-	p := phone.Parser{Region: checker.Settings.DefaultRegion}
+	e, p := res.Enrolment, phone.Parser{Region: res.Region}
 	a.say("cli_enrolled", e.Person.FullName, e.Person.ID, p.Format(e.Person.Phone), e.Plan.Cron, e.Plan.Window.String(), e.Person.TimeZone)
 	if res.CaseOpened {
 		a.say("cli_case_opened")
