@@ -154,11 +154,7 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, cal *Calendar, maxPerDay
 	}
 }
 
-func sameDate(a, b time.Time) bool {
-	ay, am, ad := a.Date()
-	by, bm, bd := b.Date()
-	return ay == by && am == bm && ad == bd
-}
+func sameDate(a, b time.Time) bool { return civilOf(a) == civilOf(b) }
 
 // callsPerDay counts the calls on t's whole day, for the message.
 func callsPerDay(sched cron.Schedule, t time.Time) int {
