@@ -26,8 +26,9 @@ type CheckIn struct {
 	SlotAt     time.Time
 	PlannedFor *time.Time // the original slot, when it moved
 	MoveReason string
-	DeadlineAt time.Time
+	DeadlineAt time.Time // the last moment a call may start (window end, or closing)
 	State      CheckInState
+	JobID      *int64 // the River job that dials it
 }
 
 // Outcome is what one call attempt ended in.

@@ -168,6 +168,8 @@ var catalogue = map[string]translation{
 	"closed":                 {"fermé", "closed"},
 	"phone_race":             {"un numéro vient d'être inscrit par quelqu'un d'autre : rien n'a été enregistré, recommencez pour voir qui le détient", "a number was just enrolled by someone else: nothing was saved; try again to see who holds it"},
 	"conflict_generic":       {"cette donnée existe déjà (%s)", "this already exists (%s)"},
+	"person_withdrawn":       {"cette personne a retiré son consentement : elle n'est plus appelée et son inscription ne change plus", "this person withdrew their consent: they are no longer called and their enrolment no longer changes"},
+	"person_not_paused":      {"cette personne n'est pas en pause", "this person is not paused"},
 	"invalid_generic":        {"donnée refusée par la base (%s)", "the database refused this value (%s)"},
 	// Command-line output.
 	"cli_enrolled":       {"Inscription enregistrée : %s (personne n° %d), %s — appels « %s », %s (%s)", "Enrolled: %s (person #%d), %s — calls %q, %s (%s)"},

@@ -59,6 +59,7 @@ func (s Settings) OpeningHours() Window {
 // Closure is a span of days the service is closed beyond its weekly hours and
 // public holidays (a training day, a bridge day), inclusive, in the service's zone.
 type Closure struct {
+	ID       int64     // zero until stored
 	From, To time.Time // dates; only year, month and day count
 	Reason   string
 }

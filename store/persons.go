@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/wellcheck/wellcheck"
@@ -245,4 +247,61 @@ func (q *Queries) AuditForPerson(ctx context.Context, personID int64) ([]AuditEn
 func (q *Queries) CountPersons(ctx context.Context) (int64, error) {
 	n, err := q.q.CountPersons(ctx)
 	return n, translate(err, "count persons")
+}
+
+// PersonChange is a change to an enrolment that re-plans the person.
+type PersonChange struct {
+	Action string // audit action: person.plan, person.pause, person.resume, person.withdraw
+	// For person.plan: the new plan and time zone.
+	Plan     wellcheck.Plan
+	TimeZone string
+	// For person.pause: until when; for person.withdraw: when consent was withdrawn.
+	At time.Time
+}
+
+// ChangePerson applies c to person id and writes its audit record. A person who
+// does not exist is ErrNotFound; one whose status does not allow the change
+// (any change to a withdrawn person, resuming one who is not paused) is a
+// conflict. The caller re-plans the person in the same transaction.
+func (q *Queries) ChangePerson(ctx context.Context, id int64, c PersonChange, actor wellcheck.Actor) error {
+	var err error
+	details := map[string]any{}
+	switch c.Action {
+	case "person.plan":
+		plan := planColumnsOf(c.Plan)
+		_, err = q.q.UpdatePersonPlan(ctx, dbsqlc.UpdatePersonPlanParams{
+			ID: id, TimeZone: c.TimeZone, CronSpec: plan.cron, WindowStart: plan.start, WindowEnd: plan.end,
+			MaxAttempts: plan.maxAttempts, RetryMinutes: plan.retryMinutes,
+		})
+		details["cron"], details["window"], details["time_zone"] = c.Plan.Cron, c.Plan.Window.String(), c.TimeZone
+	case "person.pause":
+		_, err = q.q.PausePerson(ctx, dbsqlc.PausePersonParams{ID: id, Until: &c.At})
+		details["until"] = c.At
+	case "person.resume":
+		_, err = q.q.ResumePerson(ctx, id)
+	case "person.withdraw":
+		_, err = q.q.WithdrawPerson(ctx, dbsqlc.WithdrawPersonParams{PersonID: id, At: &c.At, RecordedBy: actor.UserID})
+		details["at"] = c.At
+	default:
+		return fmt.Errorf("unknown person change %q", c.Action)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		status, serr := q.q.GetPersonStatus(ctx, id)
+		if serr != nil {
+			return translate(serr, "change person")
+		}
+		if status == string(wellcheck.PersonWithdrawn) {
+			return wellcheck.Errorf(wellcheck.EConflict, "person_withdrawn")
+		}
+		return wellcheck.Errorf(wellcheck.EConflict, "person_not_paused")
+	}
+	if err != nil {
+		return translate(err, "change person")
+	}
+	body, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	_, err = q.q.CopyAudit(ctx, []dbsqlc.CopyAuditParams{{ActorID: actor.UserID, ActorLabel: actor.Label, Action: c.Action, PersonID: &id, Details: body}})
+	return translate(err, "audit person change")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/migrations"
 )
 
 // cli runs wellcheck commands against one database, like a shell would.
@@ -75,8 +76,10 @@ func TestMigrateCreatesTheDatabaseAndIsIdempotent(t *testing.T) {
 	for _, r := range results {
 		require.Equal(t, exitOK, r.code, r.stderr)
 	}
+	all, err := migrations.All()
+	require.NoError(t, err)
 	applied := strings.Count(results[0].stderr+results[1].stderr, "migration applied")
-	require.Equal(t, 1, applied, "one process applies the migration, the other finds it done")
+	require.Equal(t, len(all), applied, "one process applies each migration, the other finds it done")
 
 	r = c.run("", "migrate")
 	require.Equal(t, exitOK, r.code, r.stderr)

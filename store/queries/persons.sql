@@ -52,3 +52,39 @@ VALUES (@person_id, @position, @full_name, @relation, @phone, @language);
 
 -- name: CopyNotes :copyfrom
 INSERT INTO notes (person_id, author_id, body) VALUES (@person_id, @author_id, @body);
+
+-- Changes to an enrolment. Each returns no row when the person is unknown or in
+-- a status the change does not apply to; the caller tells which.
+
+-- name: UpdatePersonPlan :one
+UPDATE persons
+SET time_zone = @time_zone, cron_spec = @cron_spec, window_start = @window_start, window_end = @window_end,
+    max_attempts = @max_attempts, retry_minutes = @retry_minutes,
+    plan_updated_at = now(), updated_at = now()
+WHERE id = @id AND status <> 'withdrawn'
+RETURNING id;
+
+-- name: PausePerson :one
+UPDATE persons SET status = 'paused', paused_until = @until, updated_at = now()
+WHERE id = @id AND status <> 'withdrawn'
+RETURNING id;
+
+-- name: ResumePerson :one
+UPDATE persons SET status = 'active', paused_until = NULL, updated_at = now()
+WHERE id = @id AND status = 'paused'
+RETURNING id;
+
+-- name: WithdrawPerson :one
+-- Consent withdrawn: the person is never called again.
+WITH person AS (
+    UPDATE persons SET status = 'withdrawn', withdrawn_at = @at, paused_until = NULL, updated_at = now()
+    WHERE persons.id = @person_id AND status <> 'withdrawn'
+    RETURNING persons.id
+), consent AS (
+    UPDATE consents SET withdrawn_at = @at, withdrawal_recorded_by = @recorded_by
+    WHERE consents.person_id IN (SELECT person.id FROM person) AND consents.withdrawn_at IS NULL
+)
+SELECT person.id FROM person;
+
+-- name: GetPersonStatus :one
+SELECT status FROM persons WHERE id = @id;

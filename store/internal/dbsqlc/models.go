@@ -174,6 +174,7 @@ type FollowUp struct {
 	DoneAt                  *time.Time
 	DoneBy                  *int64
 	CreatedAt               time.Time
+	CheckInID               *int64
 }
 
 type Note struct {
@@ -225,6 +226,13 @@ type Person struct {
 	CreatedBy     *int64
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+}
+
+type PlannerState struct {
+	ID           bool
+	PlannedUntil *time.Time
+	LastPassAt   *time.Time
+	UpdatedAt    time.Time
 }
 
 type Referral struct {

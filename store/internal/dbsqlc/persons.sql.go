@@ -189,6 +189,17 @@ func (q *Queries) GetPerson(ctx context.Context, id int64) (Person, error) {
 	return i, err
 }
 
+const getPersonStatus = `-- name: GetPersonStatus :one
+SELECT status FROM persons WHERE id = $1
+`
+
+func (q *Queries) GetPersonStatus(ctx context.Context, id int64) (string, error) {
+	row := q.db.QueryRow(ctx, getPersonStatus, id)
+	var status string
+	err := row.Scan(&status)
+	return status, err
+}
+
 const listEmergencyContacts = `-- name: ListEmergencyContacts :many
 SELECT id, person_id, position, full_name, relation, phone, language FROM emergency_contacts WHERE person_id = $1 ORDER BY position
 `
@@ -253,6 +264,24 @@ func (q *Queries) ListNotes(ctx context.Context, personID int64) ([]Note, error)
 	return items, nil
 }
 
+const pausePerson = `-- name: PausePerson :one
+UPDATE persons SET status = 'paused', paused_until = $1, updated_at = now()
+WHERE id = $2 AND status <> 'withdrawn'
+RETURNING id
+`
+
+type PausePersonParams struct {
+	Until *time.Time
+	ID    int64
+}
+
+func (q *Queries) PausePerson(ctx context.Context, arg PausePersonParams) (int64, error) {
+	row := q.db.QueryRow(ctx, pausePerson, arg.Until, arg.ID)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
 const reservePersonIDs = `-- name: ReservePersonIDs :many
 
 SELECT nextval(pg_get_serial_sequence('persons', 'id'))::bigint AS id
@@ -279,4 +308,80 @@ func (q *Queries) ReservePersonIDs(ctx context.Context, n int32) ([]int64, error
 		return nil, err
 	}
 	return items, nil
+}
+
+const resumePerson = `-- name: ResumePerson :one
+UPDATE persons SET status = 'active', paused_until = NULL, updated_at = now()
+WHERE id = $1 AND status = 'paused'
+RETURNING id
+`
+
+func (q *Queries) ResumePerson(ctx context.Context, id int64) (int64, error) {
+	row := q.db.QueryRow(ctx, resumePerson, id)
+	var id_2 int64
+	err := row.Scan(&id_2)
+	return id_2, err
+}
+
+const updatePersonPlan = `-- name: UpdatePersonPlan :one
+
+UPDATE persons
+SET time_zone = $1, cron_spec = $2, window_start = $3, window_end = $4,
+    max_attempts = $5, retry_minutes = $6,
+    plan_updated_at = now(), updated_at = now()
+WHERE id = $7 AND status <> 'withdrawn'
+RETURNING id
+`
+
+type UpdatePersonPlanParams struct {
+	TimeZone     string
+	CronSpec     string
+	WindowStart  pgtype.Time
+	WindowEnd    pgtype.Time
+	MaxAttempts  *int16
+	RetryMinutes []int16
+	ID           int64
+}
+
+// Changes to an enrolment. Each returns no row when the person is unknown or in
+// a status the change does not apply to; the caller tells which.
+func (q *Queries) UpdatePersonPlan(ctx context.Context, arg UpdatePersonPlanParams) (int64, error) {
+	row := q.db.QueryRow(ctx, updatePersonPlan,
+		arg.TimeZone,
+		arg.CronSpec,
+		arg.WindowStart,
+		arg.WindowEnd,
+		arg.MaxAttempts,
+		arg.RetryMinutes,
+		arg.ID,
+	)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
+const withdrawPerson = `-- name: WithdrawPerson :one
+WITH person AS (
+    UPDATE persons SET status = 'withdrawn', withdrawn_at = $1, paused_until = NULL, updated_at = now()
+    WHERE persons.id = $2 AND status <> 'withdrawn'
+    RETURNING persons.id
+), consent AS (
+    UPDATE consents SET withdrawn_at = $1, withdrawal_recorded_by = $3
+    WHERE consents.person_id IN (SELECT person.id FROM person) AND consents.withdrawn_at IS NULL
+)
+SELECT person.id FROM person
+`
+
+type WithdrawPersonParams struct {
+	At         *time.Time
+	PersonID   int64
+	RecordedBy *int64
+}
+
+// Consent withdrawn: the person is never called again.
+func (q *Queries) WithdrawPerson(ctx context.Context, arg WithdrawPersonParams) (int64, error) {
+	row := q.db.QueryRow(ctx, withdrawPerson, arg.At, arg.PersonID, arg.RecordedBy)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }

@@ -1,0 +1,439 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// Jobs enqueues and cancels the queue jobs that dial check-ins. workers
+// implements it on River; both calls run in q's transaction.
+type Jobs interface {
+	// EnqueueCalls adds one job per check-in, due at its slot (at once if the
+	// slot has passed), and returns the job ids in the same order.
+	EnqueueCalls(ctx context.Context, q *store.Queries, checkIns []wellcheck.CheckIn) ([]int64, error)
+	// CancelJobs cancels jobs that have not run; jobs already gone are ignored.
+	CancelJobs(ctx context.Context, q *store.Queries, jobIDs []int64) error
+}
+
+// Planner keeps check-ins materialised ahead of time for every person who may
+// be called: a row in check_ins and a job that dials it, written in one
+// transaction per batch of persons.
+type Planner struct {
+	Store  *store.Store
+	Jobs   Jobs
+	Logger *slog.Logger
+	// Horizon is how far ahead check-ins are planned (default 36 h).
+	Horizon time.Duration
+	// Batch is how many persons are planned per transaction (default 5000).
+	Batch int
+	// TimeZone, when set, overrides the service's zone (WELLCHECK_TIME_ZONE).
+	TimeZone string
+	Now      func() time.Time
+}
+
+// Defaults.
+const (
+	DefaultHorizon = 36 * time.Hour
+	defaultBatch   = 5000
+	// catchUpLimit bounds how far back a pass after a long outage looks for
+	// missed slots; the log says when it had to stop there.
+	catchUpLimit = maxMove * 24 * time.Hour
+)
+
+// Reasons a planned check-in is cancelled (check_ins.state_reason).
+const (
+	CancelReplanned = "replanned" // the plan, pause or calendar no longer asks for it
+	CancelWithdrawn = "withdrawn" // consent withdrawn
+)
+
+// PassStats says what one planner pass did.
+type PassStats struct {
+	From, To time.Time // the fire times planned
+	Persons  int       // persons read
+	Planned  int       // check-ins created
+	Late     int       // of which already due: dialled now, inside their window (catch-up)
+	Missed   int       // check-ins finalised as system_error and handed to a listener
+	Invalid  int       // persons whose stored plan could not be read (logged by id)
+	Resumed  int64     // persons whose pause ended
+}
+
+func (p *Planner) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Planner) horizon() time.Duration {
+	if p.Horizon > 0 {
+		return p.Horizon
+	}
+	return DefaultHorizon
+}
+
+func (p *Planner) batch() int {
+	if p.Batch > 0 {
+		return p.Batch
+	}
+	return defaultBatch
+}
+
+// Calendar reads the service's calendar (settings, opening hours, closures from
+// a little before now) from the database.
+func (p *Planner) Calendar(ctx context.Context, q *store.Queries, now time.Time) (*Calendar, wellcheck.Settings, error) {
+	settings, err := q.Settings(ctx)
+	if err != nil {
+		return nil, settings, err
+	}
+	if p.TimeZone != "" {
+		settings.TimeZone = p.TimeZone
+	}
+	closures, err := q.Closures(ctx, now.AddDate(0, 0, -3*maxMove))
+	if err != nil {
+		return nil, settings, err
+	}
+	cal, err := NewCalendar(settings, closures)
+	return cal, settings, err
+}
+
+// Pass plans every person who may be called, from the end of the last pass (or
+// now) to now + Horizon, then finalises check-ins whose time passed without a
+// call. It is safe to run again, concurrently, or after a crash halfway: a
+// check-in exists once per person and slot.
+//
+// After an outage the pass starts where the last one stopped: slots that came
+// due meanwhile are dialled late if their window is still open, and otherwise
+// become system_error and go to a listener.
+func (p *Planner) Pass(ctx context.Context) (PassStats, error) {
+	now := p.now()
+	q := p.Store.Queries()
+	cal, _, err := p.Calendar(ctx, q, now)
+	if err != nil {
+		return PassStats{}, fmt.Errorf("planner pass: %w", err)
+	}
+	until, err := q.PlannedUntil(ctx)
+	if err != nil {
+		return PassStats{}, fmt.Errorf("planner pass: %w", err)
+	}
+	st := PassStats{From: now, To: now.Add(p.horizon())}
+	if !until.IsZero() && until.Before(now) {
+		st.From = until
+		if limit := now.Add(-catchUpLimit); st.From.Before(limit) {
+			p.Logger.WarnContext(ctx, "planner was stopped longer than it catches up on; slots before the limit are not planned",
+				"planned_until", until, "limit", limit)
+			st.From = limit
+		}
+		p.Logger.WarnContext(ctx, "planner catching up after an outage", "from", st.From, "now", now)
+	}
+
+	b := &batch{planner: p, cal: cal, now: now, from: st.From, lo: st.From, to: st.To, cache: map[planKey][]Slot{}, stats: &st}
+	for after := int64(0); ; {
+		var persons []store.PlanRow
+		err := p.Store.WithTx(ctx, func(q *store.Queries) error {
+			var err error
+			if persons, err = q.LockPlannable(ctx, after, p.batch()); err != nil || len(persons) == 0 {
+				return err
+			}
+			return b.plan(ctx, q, persons, false)
+		})
+		if err != nil {
+			return st, fmt.Errorf("planner pass, persons after id %d: %w", after, err)
+		}
+		if len(persons) == 0 {
+			break
+		}
+		st.Persons += len(persons)
+		after = persons[len(persons)-1].ID
+	}
+
+	if err := p.sweep(ctx, now, &st); err != nil {
+		return st, err
+	}
+	if err := p.Store.Queries().AdvancePlannedUntil(ctx, st.To, now); err != nil {
+		return st, fmt.Errorf("planner pass: %w", err)
+	}
+	p.Logger.InfoContext(ctx, "planner pass", "persons", st.Persons, "planned", st.Planned, "late", st.Late,
+		"missed", st.Missed, "invalid", st.Invalid, "from", st.From, "to", st.To, "took", p.now().Sub(now))
+	return st, nil
+}
+
+// Sweep ends pauses that are over and finalises check-ins whose deadline passed
+// without a call (system_error, handed to a listener). Pass does it too; this is
+// the cheap, frequent part.
+func (p *Planner) Sweep(ctx context.Context) (PassStats, error) {
+	var st PassStats
+	err := p.sweep(ctx, p.now(), &st)
+	return st, err
+}
+
+func (p *Planner) sweep(ctx context.Context, now time.Time, st *PassStats) error {
+	return p.Store.WithTx(ctx, func(q *store.Queries) error {
+		var err error
+		if st.Resumed, err = q.EndExpiredPauses(ctx, now); err != nil {
+			return err
+		}
+		missed, err := q.FinaliseMissed(ctx, now)
+		if err != nil {
+			return err
+		}
+		st.Missed += len(missed)
+		var jobIDs []int64
+		for _, c := range missed {
+			p.Logger.WarnContext(ctx, "check-in missed: its time passed without a call; handed to a listener",
+				"check_in_id", c.ID, "person_id", c.PersonID, "slot", c.SlotAt)
+			if c.JobID != nil {
+				jobIDs = append(jobIDs, *c.JobID)
+			}
+		}
+		// Their jobs would find nothing to do; they leave the queue now.
+		return p.Jobs.CancelJobs(ctx, q, jobIDs)
+	})
+}
+
+// Replan plans the given persons again, in q's transaction, after their plan,
+// pause or status changed or they were enrolled: check-ins ahead of now that the
+// current plan no longer asks for are cancelled with their jobs, cancelled ones
+// it asks for again are revived, and missing ones up to the planned horizon are
+// created. Slots the plan fires from now on are planned; a call already moved
+// onto a later day is kept only if the new plan still moves it there.
+func (p *Planner) Replan(ctx context.Context, q *store.Queries, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := p.now()
+	cal, _, err := p.Calendar(ctx, q, now)
+	if err != nil {
+		return fmt.Errorf("re-plan: %w", err)
+	}
+	until, err := q.PlannedUntil(ctx)
+	if err != nil {
+		return fmt.Errorf("re-plan: %w", err)
+	}
+	to := now.Add(p.horizon())
+	if until.After(to) {
+		to = until
+	}
+	persons, err := q.LockPersons(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("re-plan: %w", err)
+	}
+	var st PassStats
+	b := &batch{planner: p, cal: cal, now: now, from: now, lo: now.AddDate(0, 0, -maxMove), to: to, stats: &st}
+	if err := b.plan(ctx, q, persons, true); err != nil {
+		return fmt.Errorf("re-plan %d persons: %w", len(ids), err)
+	}
+	return nil
+}
+
+// batch plans persons over one range of fire times.
+type batch struct {
+	planner *Planner
+	cal     *Calendar
+	now     time.Time
+	// Slots firing in [from, to) are created; those firing in [lo, to) are the
+	// ones a re-plan keeps (lo ≤ from: a call moved onto a later day).
+	from, lo, to time.Time
+	cache        map[planKey][]Slot // nil: no caching
+	stats        *PassStats
+}
+
+// planKey identifies the slots a plan gives when no pause is involved: every
+// person sharing it gets the same ones.
+type planKey struct {
+	cron, zone string
+	window     wellcheck.Window
+}
+
+// slots returns the calls the person's plan gives over [lo, to).
+func (b *batch) slots(ctx context.Context, p store.PlanRow) ([]Slot, bool) {
+	var paused time.Time
+	if p.PausedUntil != nil {
+		paused = *p.PausedUntil
+	}
+	// A pause that ended before Slots' look-back cannot change the answer.
+	key := planKey{p.Plan.Cron, p.TimeZone, p.Plan.Window}
+	cacheable := b.cache != nil && paused.Before(b.lo.AddDate(0, 0, -2*maxMove))
+	if cacheable {
+		if s, ok := b.cache[key]; ok {
+			return s, true
+		}
+	}
+	loc, err := LoadZone(p.TimeZone)
+	var slots []Slot
+	if err == nil {
+		slots, err = Slots(p.Plan, loc, b.cal, b.lo, b.to, paused)
+	}
+	if err != nil {
+		// A plan stored by an older version, or a zone this build's tzdata lacks:
+		// that person cannot be planned, the others can.
+		b.stats.Invalid++
+		b.planner.Logger.ErrorContext(ctx, "cannot plan person", "person_id", p.ID, "err", err)
+		return nil, false
+	}
+	if cacheable {
+		if len(b.cache) > 100_000 {
+			clear(b.cache)
+		}
+		b.cache[key] = slots
+	}
+	return slots, true
+}
+
+// plan writes the persons' check-ins. With reconcile, their open check-ins are
+// compared with the plan: the ones it no longer asks for are cancelled, the
+// cancelled ones it asks for again are revived, and deadlines follow the plan.
+func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.PlanRow, reconcile bool) error {
+	type slotKey struct {
+		person int64
+		at     int64 // Unix seconds: instants from the database carry another location
+	}
+	var create []wellcheck.CheckIn
+	want := map[slotKey]wellcheck.CheckIn{} // with reconcile: every call the plan still asks for
+	ids := make([]int64, len(persons))
+	withdrawn := map[int64]bool{}
+	for i, p := range persons {
+		ids[i] = p.ID
+		if p.Status == wellcheck.PersonWithdrawn {
+			withdrawn[p.ID] = true
+			continue
+		}
+		slots, ok := b.slots(ctx, p)
+		if !ok {
+			if reconcile {
+				return fmt.Errorf("person %d: plan %q in %q cannot be read", p.ID, p.Plan.Cron, p.TimeZone)
+			}
+			continue
+		}
+		for _, s := range slots {
+			if s.Status == SlotDropped {
+				continue
+			}
+			c := b.checkIn(p, s)
+			if !c.DeadlineAt.After(b.now) && s.Fire.Before(b.from) {
+				continue // long gone, not this pass's to plan
+			}
+			if reconcile && c.DeadlineAt.After(b.now) {
+				want[slotKey{p.ID, c.SlotAt.Unix()}] = c
+			}
+			if !s.Fire.Before(b.from) {
+				create = append(create, c)
+			}
+		}
+	}
+
+	var revive, cancel, withdraw []int64
+	var refresh []wellcheck.CheckIn
+	if reconcile {
+		open, err := q.OpenCheckIns(ctx, ids, b.now)
+		if err != nil {
+			return err
+		}
+		for _, o := range open {
+			w, ok := want[slotKey{o.PersonID, o.SlotAt.Unix()}]
+			switch {
+			case !ok && o.State == wellcheck.CheckInPlanned && withdrawn[o.PersonID]:
+				withdraw = append(withdraw, o.ID)
+			case !ok && o.State == wellcheck.CheckInPlanned:
+				cancel = append(cancel, o.ID)
+			case ok && o.State == wellcheck.CheckInCancelled:
+				w.ID = o.ID
+				refresh = append(refresh, w)
+				revive = append(revive, o.ID)
+			case ok && (!o.DeadlineAt.Equal(w.DeadlineAt) || o.MoveReason != w.MoveReason || !equalTime(o.PlannedFor, w.PlannedFor)):
+				w.ID = o.ID
+				refresh = append(refresh, w)
+			}
+		}
+	}
+
+	created, err := q.InsertCheckIns(ctx, create)
+	if err != nil {
+		return err
+	}
+	refreshed, err := q.ReplanCheckIns(ctx, refresh)
+	if err != nil {
+		return err
+	}
+	// Jobs for new check-ins still callable, and for revived ones (their old job
+	// was cancelled). New ones past their deadline get none: the sweep hands
+	// them to a listener.
+	var enqueue []wellcheck.CheckIn
+	for _, c := range created {
+		if c.DeadlineAt.After(b.now) {
+			enqueue = append(enqueue, c)
+			if !c.SlotAt.After(b.now) {
+				b.stats.Late++
+			}
+		}
+	}
+	for _, c := range refreshed {
+		if slices.Contains(revive, c.ID) {
+			enqueue = append(enqueue, c)
+		}
+	}
+	b.stats.Planned += len(created)
+	if len(enqueue) > 0 {
+		jobIDs, err := b.planner.Jobs.EnqueueCalls(ctx, q, enqueue)
+		if err != nil {
+			return fmt.Errorf("enqueue calls: %w", err)
+		}
+		checkInIDs := make([]int64, len(enqueue))
+		for i, c := range enqueue {
+			checkInIDs[i] = c.ID
+		}
+		if err := q.SetCheckInJobs(ctx, checkInIDs, jobIDs); err != nil {
+			return err
+		}
+	}
+	for reason, ids := range map[string][]int64{CancelReplanned: cancel, CancelWithdrawn: withdraw} {
+		if len(ids) == 0 {
+			continue
+		}
+		jobIDs, err := q.CancelCheckIns(ctx, ids, reason, b.now)
+		if err != nil {
+			return err
+		}
+		if err := b.planner.Jobs.CancelJobs(ctx, q, jobIDs); err != nil {
+			return fmt.Errorf("cancel calls: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkIn turns a slot into the check-in that calls it. The deadline is the end
+// of the stretch the slot is callable in: the person's window or the service's
+// closing time that day, whichever comes first. It is measured as wall-clock
+// minutes from the slot, so it is always after it, even when the window spans a
+// daylight-saving change (then it may be off by that change).
+func (b *batch) checkIn(p store.PlanRow, s Slot) wellcheck.CheckIn {
+	at := s.At
+	left := p.Plan.Window.End - wellcheck.Of(at)
+	service := at.In(b.cal.Loc)
+	if closes := b.cal.Hours[service.Weekday()].End - wellcheck.Of(service); closes < left {
+		left = closes
+	}
+	c := wellcheck.CheckIn{
+		PersonID:   p.ID,
+		SlotAt:     at.UTC(),
+		DeadlineAt: at.Add(time.Duration(left) * time.Minute).UTC(),
+		State:      wellcheck.CheckInPlanned,
+	}
+	if s.MovedFrom {
+		fire := s.Fire.UTC()
+		c.PlannedFor, c.MoveReason = &fire, s.Reason
+	}
+	return c
+}
+
+func equalTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}

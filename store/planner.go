@@ -1,0 +1,280 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
+)
+
+// PlanRow is what the planner needs of a person.
+type PlanRow struct {
+	ID          int64
+	TimeZone    string
+	Status      wellcheck.PersonStatus
+	PausedUntil *time.Time
+	Plan        wellcheck.Plan // Cron and Window only
+}
+
+func planRow(id int64, zone, status string, pausedUntil *time.Time, cron string, start, end pgtype.Time) PlanRow {
+	return PlanRow{
+		ID: id, TimeZone: zone, Status: wellcheck.PersonStatus(status), PausedUntil: pausedUntil,
+		Plan: wellcheck.Plan{Cron: cron, Window: wellcheck.Window{Start: timeOfDay(start), End: timeOfDay(end)}},
+	}
+}
+
+// LockPlannable returns up to n persons who may be called, with ids above after,
+// in id order, locked (FOR SHARE) until the transaction ends so that no edit of
+// theirs interleaves with planning them.
+func (q *Queries) LockPlannable(ctx context.Context, after int64, n int) ([]PlanRow, error) {
+	rows, err := q.q.LockPlannablePersons(ctx, dbsqlc.LockPlannablePersonsParams{After: after, N: int32(n)})
+	if err != nil {
+		return nil, translate(err, "read persons to plan")
+	}
+	out := make([]PlanRow, len(rows))
+	for i, r := range rows {
+		out[i] = planRow(r.ID, r.TimeZone, r.Status, r.PausedUntil, r.CronSpec, r.WindowStart, r.WindowEnd)
+	}
+	return out, nil
+}
+
+// LockPersons returns the given persons, whatever their status, locked for update.
+// Unknown ids are left out.
+func (q *Queries) LockPersons(ctx context.Context, ids []int64) ([]PlanRow, error) {
+	rows, err := q.q.LockPlannablePersonsByID(ctx, ids)
+	if err != nil {
+		return nil, translate(err, "read persons to re-plan")
+	}
+	out := make([]PlanRow, len(rows))
+	for i, r := range rows {
+		out[i] = planRow(r.ID, r.TimeZone, r.Status, r.PausedUntil, r.CronSpec, r.WindowStart, r.WindowEnd)
+	}
+	return out, nil
+}
+
+// OpenCheckIns returns the persons' check-ins, planned or cancelled, whose
+// deadline is still ahead of now.
+func (q *Queries) OpenCheckIns(ctx context.Context, personIDs []int64, now time.Time) ([]wellcheck.CheckIn, error) {
+	rows, err := q.q.ListOpenCheckIns(ctx, dbsqlc.ListOpenCheckInsParams{
+		PersonIds: personIDs, Since: now.Add(-24 * time.Hour), Now: now,
+	})
+	if err != nil {
+		return nil, translate(err, "read planned check-ins")
+	}
+	out := make([]wellcheck.CheckIn, len(rows))
+	for i, r := range rows {
+		out[i] = wellcheck.CheckIn{
+			ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, PlannedFor: r.PlannedFor, MoveReason: r.MoveReason,
+			DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInState(r.State), JobID: r.JobID,
+		}
+	}
+	return out, nil
+}
+
+// checkInColumns splits check-ins into the parallel arrays the set-based
+// statements take. A check-in that did not move is planned for its own slot.
+func checkInColumns(cs []wellcheck.CheckIn) (ids, persons []int64, slots, fires, deadlines []time.Time, reasons []string) {
+	n := len(cs)
+	ids, persons = make([]int64, n), make([]int64, n)
+	slots, fires, deadlines, reasons = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]string, n)
+	for i, c := range cs {
+		ids[i], persons[i], slots[i], deadlines[i], reasons[i] = c.ID, c.PersonID, c.SlotAt, c.DeadlineAt, c.MoveReason
+		fires[i] = c.SlotAt
+		if c.PlannedFor != nil {
+			fires[i] = *c.PlannedFor
+		}
+	}
+	return
+}
+
+// InsertCheckIns writes new planned check-ins and returns those it created, with
+// their ids. A check-in that already exists for that person and slot, whatever
+// its state, is left alone and not returned.
+func (q *Queries) InsertCheckIns(ctx context.Context, cs []wellcheck.CheckIn) ([]wellcheck.CheckIn, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	_, persons, slots, fires, deadlines, reasons := checkInColumns(cs)
+	rows, err := q.q.InsertCheckIns(ctx, dbsqlc.InsertCheckInsParams{
+		PersonIds: persons, SlotAts: slots, FireAts: fires, MoveReasons: reasons, DeadlineAts: deadlines,
+	})
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("write %d check-ins", len(cs)))
+	}
+	out := make([]wellcheck.CheckIn, len(rows))
+	for i, r := range rows {
+		out[i] = wellcheck.CheckIn{ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInPlanned}
+	}
+	return out, nil
+}
+
+// ReplanCheckIns sets existing check-ins (by ID) back to planned, with the move
+// and deadline given, and returns those it changed.
+func (q *Queries) ReplanCheckIns(ctx context.Context, cs []wellcheck.CheckIn) ([]wellcheck.CheckIn, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	ids, _, _, fires, deadlines, reasons := checkInColumns(cs)
+	rows, err := q.q.ReplanCheckIns(ctx, dbsqlc.ReplanCheckInsParams{Ids: ids, FireAts: fires, MoveReasons: reasons, DeadlineAts: deadlines})
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("re-plan %d check-ins", len(cs)))
+	}
+	out := make([]wellcheck.CheckIn, len(rows))
+	for i, r := range rows {
+		out[i] = wellcheck.CheckIn{ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInPlanned}
+	}
+	return out, nil
+}
+
+// SetCheckInJobs records the River job that dials each check-in.
+func (q *Queries) SetCheckInJobs(ctx context.Context, checkInIDs, jobIDs []int64) error {
+	if len(checkInIDs) == 0 {
+		return nil
+	}
+	err := q.q.SetCheckInJobs(ctx, dbsqlc.SetCheckInJobsParams{Ids: checkInIDs, JobIds: jobIDs})
+	return translate(err, "record check-in jobs")
+}
+
+// CancelCheckIns cancels the planned check-ins among ids, saying why, and
+// returns the jobs that were to dial them.
+func (q *Queries) CancelCheckIns(ctx context.Context, ids []int64, reason string, now time.Time) (jobIDs []int64, err error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.q.CancelCheckIns(ctx, dbsqlc.CancelCheckInsParams{Ids: ids, Reason: reason, Now: now})
+	if err != nil {
+		return nil, translate(err, "cancel check-ins")
+	}
+	for _, r := range rows {
+		if r.JobID != nil {
+			jobIDs = append(jobIDs, *r.JobID)
+		}
+	}
+	return jobIDs, nil
+}
+
+// EndExpiredPauses makes persons whose pause is over active again.
+func (q *Queries) EndExpiredPauses(ctx context.Context, now time.Time) (int64, error) {
+	n, err := q.q.EndExpiredPauses(ctx, now)
+	return n, translate(err, "end expired pauses")
+}
+
+// FinaliseMissed turns check-ins whose deadline passed without a call into
+// system_error, hands each person concerned to a listener (a follow-up on their
+// open case, or a new case), and returns the check-ins.
+func (q *Queries) FinaliseMissed(ctx context.Context, now time.Time) ([]wellcheck.CheckIn, error) {
+	rows, err := q.q.FinaliseMissedCheckIns(ctx, now)
+	if err != nil {
+		return nil, translate(err, "finalise missed check-ins")
+	}
+	out := make([]wellcheck.CheckIn, len(rows))
+	for i, r := range rows {
+		out[i] = wellcheck.CheckIn{ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, State: wellcheck.CheckInSystemError, JobID: r.JobID}
+	}
+	return out, nil
+}
+
+// PlannedUntil is how far ahead the planner has materialised check-ins; zero
+// before its first pass.
+func (q *Queries) PlannedUntil(ctx context.Context) (time.Time, error) {
+	st, err := q.q.GetPlannerState(ctx)
+	if err != nil {
+		return time.Time{}, translate(err, "read planner state")
+	}
+	return deref(st.PlannedUntil), nil
+}
+
+// AdvancePlannedUntil records a pass at passAt that planned up to until (never
+// moving the mark back).
+func (q *Queries) AdvancePlannedUntil(ctx context.Context, until, passAt time.Time) error {
+	err := q.q.AdvancePlannerState(ctx, dbsqlc.AdvancePlannerStateParams{PlannedUntil: until, PassAt: passAt})
+	return translate(err, "record planner pass")
+}
+
+// Closures returns the service's closures that end on or after from's date.
+func (q *Queries) Closures(ctx context.Context, from time.Time) ([]wellcheck.Closure, error) {
+	rows, err := q.q.ListClosures(ctx, pgDate(from))
+	if err != nil {
+		return nil, translate(err, "read closures")
+	}
+	out := make([]wellcheck.Closure, len(rows))
+	for i, r := range rows {
+		out[i] = closureOf(r)
+	}
+	return out, nil
+}
+
+// AddClosure records a closure and returns it with its ID.
+func (q *Queries) AddClosure(ctx context.Context, c wellcheck.Closure, by *int64) (wellcheck.Closure, error) {
+	row, err := q.q.AddClosure(ctx, dbsqlc.AddClosureParams{StartsOn: pgDate(c.From), EndsOn: pgDate(c.To), Reason: c.Reason, CreatedBy: by})
+	if err != nil {
+		return wellcheck.Closure{}, translate(err, "add closure")
+	}
+	return closureOf(row), nil
+}
+
+// DeleteClosure removes a closure; ErrNotFound if there is none with that id.
+func (q *Queries) DeleteClosure(ctx context.Context, id int64) error {
+	n, err := q.q.DeleteClosure(ctx, id)
+	if err != nil {
+		return translate(err, "delete closure")
+	}
+	if n == 0 {
+		return wellcheck.ErrNotFound
+	}
+	return nil
+}
+
+func closureOf(r dbsqlc.Closure) wellcheck.Closure {
+	return wellcheck.Closure{ID: r.ID, From: r.StartsOn.Time, To: r.EndsOn.Time, Reason: r.Reason}
+}
+
+func pgDate(t time.Time) pgtype.Date {
+	y, m, d := t.Date()
+	return pgtype.Date{Time: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), Valid: true}
+}
+
+// CheckInsForPerson returns every check-in of a person, in slot order, with why
+// it ended where it did.
+func (q *Queries) CheckInsForPerson(ctx context.Context, personID int64) ([]CheckInRow, error) {
+	rows, err := q.q.ListCheckInsForPerson(ctx, personID)
+	if err != nil {
+		return nil, translate(err, "read check-ins")
+	}
+	out := make([]CheckInRow, len(rows))
+	for i, r := range rows {
+		out[i] = CheckInRow{
+			CheckIn: wellcheck.CheckIn{
+				ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, PlannedFor: r.PlannedFor, MoveReason: r.MoveReason,
+				DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInState(r.State), JobID: r.JobID,
+			},
+			StateReason: r.StateReason,
+			FinishedAt:  r.FinishedAt,
+		}
+	}
+	return out, nil
+}
+
+// CheckInRow is a check-in as stored, with its state's reason.
+type CheckInRow struct {
+	wellcheck.CheckIn
+	StateReason string
+	FinishedAt  *time.Time
+}
+
+// CountCheckIns counts check-ins by state.
+func (q *Queries) CountCheckIns(ctx context.Context) (map[wellcheck.CheckInState]int64, error) {
+	rows, err := q.q.CountCheckInsByState(ctx)
+	if err != nil {
+		return nil, translate(err, "count check-ins")
+	}
+	out := make(map[wellcheck.CheckInState]int64, len(rows))
+	for _, r := range rows {
+		out[wellcheck.CheckInState(r.State)] = r.N
+	}
+	return out, nil
+}

@@ -1,0 +1,142 @@
+-- The planner: persons' plans in, check-ins out, in batches.
+
+-- name: GetPlannerState :one
+SELECT * FROM planner_state;
+
+-- name: AdvancePlannerState :exec
+UPDATE planner_state
+SET planned_until = GREATEST(planned_until, @planned_until::timestamptz),
+    last_pass_at = @pass_at::timestamptz,
+    updated_at = now();
+
+-- name: LockPlannablePersons :many
+-- A batch of persons who may be called, in id order after @after. FOR SHARE: an
+-- edit of one of them (which re-plans the person) waits for this batch to commit,
+-- and this batch waits for an edit in progress, so the two never interleave.
+SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end
+FROM persons
+WHERE id > @after AND status <> 'withdrawn'
+ORDER BY id
+LIMIT @n
+FOR SHARE;
+
+-- name: LockPlannablePersonsByID :many
+SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end
+FROM persons
+WHERE id = ANY(@ids::bigint[])
+ORDER BY id
+FOR UPDATE;
+
+-- name: ListOpenCheckIns :many
+-- The check-ins of these persons still ahead of their deadline that a re-plan
+-- may keep, cancel or revive. A slot is never more than a day before its
+-- deadline (@since is a day before @now), which lets the (person_id, slot_at)
+-- index bound the scan.
+SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state, job_id
+FROM check_ins
+WHERE person_id = ANY(@person_ids::bigint[])
+  AND slot_at > @since::timestamptz
+  AND deadline_at > @now::timestamptz
+  AND state IN ('planned', 'cancelled')
+ORDER BY person_id, slot_at;
+
+-- name: InsertCheckIns :many
+-- New slots; one already planned for that person at that instant is left as it
+-- is, so re-running the planner, or two planners at once, never duplicates one.
+INSERT INTO check_ins (person_id, slot_at, planned_for, move_reason, deadline_at)
+SELECT u.person_id, u.slot_at, NULLIF(u.fire_at, u.slot_at), u.move_reason, u.deadline_at
+FROM (SELECT unnest(@person_ids::bigint[]) AS person_id, unnest(@slot_ats::timestamptz[]) AS slot_at,
+             unnest(@fire_ats::timestamptz[]) AS fire_at, unnest(@move_reasons::text[]) AS move_reason,
+             unnest(@deadline_ats::timestamptz[]) AS deadline_at) u
+ON CONFLICT (person_id, slot_at) DO NOTHING
+RETURNING id, person_id, slot_at, deadline_at;
+
+-- name: SetCheckInJobs :exec
+UPDATE check_ins c
+SET job_id = u.job_id
+FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@job_ids::bigint[]) AS job_id) u
+WHERE c.id = u.id;
+
+-- name: ReplanCheckIns :many
+-- Check-ins a re-plan keeps or brings back (a pause lifted early): planned again,
+-- with the deadline and move the current plan gives them.
+UPDATE check_ins c
+SET state = 'planned', state_reason = '', finished_at = NULL,
+    planned_for = NULLIF(u.fire_at, c.slot_at), move_reason = u.move_reason,
+    deadline_at = u.deadline_at, updated_at = now()
+FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@fire_ats::timestamptz[]) AS fire_at,
+             unnest(@move_reasons::text[]) AS move_reason, unnest(@deadline_ats::timestamptz[]) AS deadline_at) u
+WHERE c.id = u.id AND c.state IN ('planned', 'cancelled')
+RETURNING c.id, c.person_id, c.slot_at, c.deadline_at;
+
+-- name: CancelCheckIns :many
+UPDATE check_ins
+SET state = 'cancelled', state_reason = @reason, finished_at = @now::timestamptz, updated_at = now()
+WHERE id = ANY(@ids::bigint[]) AND state = 'planned'
+RETURNING id, job_id;
+
+-- name: EndExpiredPauses :execrows
+-- A pause ends by itself: the person is active again (their slots after the
+-- pause were planned all along).
+UPDATE persons
+SET status = 'active', paused_until = NULL, updated_at = now()
+WHERE status = 'paused' AND paused_until <= @now::timestamptz;
+
+-- name: FinaliseMissedCheckIns :many
+-- Check-ins whose deadline passed without a call being placed (the system was
+-- down, or the queue stalled) become system_error and are handed to a listener:
+-- the person's open case gets a follow-up, or a case is opened (in their referent's
+-- list, else the shared pool), due now. Withdrawn persons are not handed on.
+WITH missed AS (
+    UPDATE check_ins c
+    SET state = 'system_error', state_reason = 'missed', finished_at = @now::timestamptz, updated_at = now()
+    WHERE c.state = 'planned' AND c.slot_at < @now::timestamptz AND c.deadline_at <= @now::timestamptz
+    RETURNING c.id, c.person_id, c.slot_at, c.job_id
+), per_person AS (
+    SELECT DISTINCT ON (m.person_id) m.person_id, m.id AS check_in_id, p.referent_id,
+           (CASE WHEN p.risk_level = 'high' THEN 'high' ELSE 'normal' END)::case_priority AS priority
+    FROM missed m
+    JOIN persons p ON p.id = m.person_id
+    WHERE p.status <> 'withdrawn'
+    ORDER BY m.person_id, m.slot_at DESC
+), opened AS (
+    INSERT INTO cases (person_id, state, priority, opened_reason, due_at, assignee_id)
+    SELECT person_id, CASE WHEN referent_id IS NULL THEN 'open' ELSE 'assigned' END,
+           priority, 'missed', @now, referent_id
+    FROM per_person
+    ON CONFLICT (person_id) WHERE state <> 'closed' DO NOTHING
+    RETURNING id, person_id, priority, assignee_id
+), joined AS (
+    -- Cases already open (this statement's snapshot does not see those just opened).
+    SELECT c.id, c.person_id, c.priority, c.assignee_id
+    FROM cases c
+    JOIN per_person pp ON pp.person_id = c.person_id
+    WHERE c.state <> 'closed'
+), tasks AS (
+    INSERT INTO follow_ups (case_id, assignee_id, reason, priority, due_at, check_in_id)
+    SELECT k.id, k.assignee_id, 'missed', k.priority, @now, pp.check_in_id
+    FROM (SELECT * FROM opened UNION ALL SELECT * FROM joined) k
+    JOIN per_person pp ON pp.person_id = k.person_id
+    RETURNING case_id
+), audited AS (
+    INSERT INTO audit_log (actor_label, action, person_id, case_id, details)
+    SELECT 'system:planner', 'case.open', person_id, id, '{"reason": "missed"}' FROM opened
+)
+SELECT m.id, m.person_id, m.slot_at, m.job_id FROM missed m ORDER BY m.slot_at, m.id;
+
+-- name: ListClosures :many
+SELECT * FROM closures WHERE ends_on >= @from_day::date ORDER BY starts_on, id;
+
+-- name: AddClosure :one
+INSERT INTO closures (starts_on, ends_on, reason, created_by)
+VALUES (@starts_on, @ends_on, @reason, @created_by)
+RETURNING *;
+
+-- name: DeleteClosure :execrows
+DELETE FROM closures WHERE id = @id;
+
+-- name: ListCheckInsForPerson :many
+SELECT * FROM check_ins WHERE person_id = @person_id ORDER BY slot_at, id;
+
+-- name: CountCheckInsByState :many
+SELECT state, count(*) AS n FROM check_ins GROUP BY state ORDER BY state;
