@@ -28,7 +28,6 @@ type CheckIn struct {
 	MoveReason string
 	DeadlineAt time.Time // the last moment a call may start (window end, or closing)
 	State      CheckInState
-	JobID      *int64 // the River job that dials it
 }
 
 // Outcome is what one call attempt ended in.

@@ -2,10 +2,14 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store"
@@ -15,10 +19,10 @@ import (
 // implements it on River; both calls run in q's transaction.
 type Jobs interface {
 	// EnqueueCalls adds one job per check-in, due at its slot (at once if the
-	// slot has passed), and returns the job ids in the same order.
-	EnqueueCalls(ctx context.Context, q *store.Queries, checkIns []wellcheck.CheckIn) ([]int64, error)
-	// CancelJobs cancels jobs that have not run; jobs already gone are ignored.
-	CancelJobs(ctx context.Context, q *store.Queries, jobIDs []int64) error
+	// slot has passed).
+	EnqueueCalls(ctx context.Context, q *store.Queries, checkIns []wellcheck.CheckIn) error
+	// CancelCalls cancels the waiting jobs of these check-ins.
+	CancelCalls(ctx context.Context, q *store.Queries, checkInIDs []int64) error
 }
 
 // Planner keeps check-ins materialised ahead of time for every person who may
@@ -30,8 +34,10 @@ type Planner struct {
 	Logger *slog.Logger
 	// Horizon is how far ahead check-ins are planned (default 36 h).
 	Horizon time.Duration
-	// Batch is how many persons are planned per transaction (default 5000).
+	// Batch is how many person ids are planned per transaction (default 5000).
 	Batch int
+	// Parallel is how many batches are planned at once (default 2).
+	Parallel int
 	// TimeZone, when set, overrides the service's zone (WELLCHECK_TIME_ZONE).
 	TimeZone string
 	Now      func() time.Time
@@ -41,6 +47,9 @@ type Planner struct {
 const (
 	DefaultHorizon = 36 * time.Hour
 	defaultBatch   = 5000
+	// retries is how often a batch is tried again when another planner created
+	// one of its check-ins first.
+	retries = 5
 	// catchUpLimit bounds how far back a pass after a long outage looks for
 	// missed slots; the log says when it had to stop there.
 	catchUpLimit = maxMove * 24 * time.Hour
@@ -75,6 +84,13 @@ func (p *Planner) horizon() time.Duration {
 		return p.Horizon
 	}
 	return DefaultHorizon
+}
+
+func (p *Planner) parallel() int {
+	if p.Parallel > 0 {
+		return p.Parallel
+	}
+	return 2
 }
 
 func (p *Planner) batch() int {
@@ -132,26 +148,9 @@ func (p *Planner) Pass(ctx context.Context) (PassStats, error) {
 		p.Logger.WarnContext(ctx, "planner catching up after an outage", "from", st.From, "now", now)
 	}
 
-	b := &batch{planner: p, cal: cal, now: now, from: st.From, lo: st.From, to: st.To, cache: map[planKey][]Slot{}, stats: &st}
-	for after := int64(0); ; {
-		var persons []store.PlanRow
-		err := p.Store.WithTx(ctx, func(q *store.Queries) error {
-			var err error
-			if persons, err = q.LockPlannable(ctx, after, p.batch()); err != nil || len(persons) == 0 {
-				return err
-			}
-			return b.plan(ctx, q, persons, false)
-		})
-		if err != nil {
-			return st, fmt.Errorf("planner pass, persons after id %d: %w", after, err)
-		}
-		if len(persons) == 0 {
-			break
-		}
-		st.Persons += len(persons)
-		after = persons[len(persons)-1].ID
+	if err := p.planAll(ctx, cal, now, &st); err != nil {
+		return st, err
 	}
-
 	if err := p.sweep(ctx, now, &st); err != nil {
 		return st, err
 	}
@@ -161,6 +160,71 @@ func (p *Planner) Pass(ctx context.Context) (PassStats, error) {
 	p.Logger.InfoContext(ctx, "planner pass", "persons", st.Persons, "planned", st.Planned, "late", st.Late,
 		"missed", st.Missed, "invalid", st.Invalid, "from", st.From, "to", st.To, "took", p.now().Sub(now))
 	return st, nil
+}
+
+// planAll plans every person in batches of ids, Parallel batches at a time.
+func (p *Planner) planAll(ctx context.Context, cal *Calendar, now time.Time, st *PassStats) error {
+	maxID, err := p.Store.Queries().MaxPersonID(ctx)
+	if err != nil {
+		return fmt.Errorf("planner pass: %w", err)
+	}
+	size := int64(p.batch())
+	var (
+		mu   sync.Mutex
+		next int64 = 1
+	)
+	claim := func() (int64, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		lo := next
+		next += size
+		return lo, lo <= maxID
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for range p.parallel() {
+		g.Go(func() error {
+			var local PassStats
+			b := &batch{planner: p, cal: cal, now: now, from: st.From, lo: st.From, to: st.To, cache: map[planKey][]Slot{}, stats: &local}
+			defer func() {
+				mu.Lock()
+				defer mu.Unlock()
+				st.Persons += local.Persons
+				st.Planned += local.Planned
+				st.Late += local.Late
+				st.Invalid += local.Invalid
+			}()
+			for lo, ok := claim(); ok; lo, ok = claim() {
+				if err := b.planRange(ctx, lo, lo+size); err != nil {
+					return fmt.Errorf("planner pass, person ids %d to %d: %w", lo, lo+size-1, err)
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// planRange plans the persons with ids in [lo, hi) in one transaction, tried
+// again if another planner created one of the same check-ins first.
+func (b *batch) planRange(ctx context.Context, lo, hi int64) error {
+	for attempt := 1; ; attempt++ {
+		before := *b.stats
+		var n int
+		err := b.planner.Store.WithTx(ctx, func(q *store.Queries) error {
+			persons, err := q.LockPlannable(ctx, lo, hi)
+			if err != nil || len(persons) == 0 {
+				return err
+			}
+			n = len(persons)
+			return b.plan(ctx, q, persons, false)
+		})
+		if errors.Is(err, store.ErrCheckInExists) && attempt < retries {
+			*b.stats = before
+			continue
+		}
+		b.stats.Persons += n
+		return err
+	}
 }
 
 // Sweep ends pauses that are over and finalises check-ins whose deadline passed
@@ -183,16 +247,14 @@ func (p *Planner) sweep(ctx context.Context, now time.Time, st *PassStats) error
 			return err
 		}
 		st.Missed += len(missed)
-		var jobIDs []int64
-		for _, c := range missed {
+		ids := make([]int64, len(missed))
+		for i, c := range missed {
 			p.Logger.WarnContext(ctx, "check-in missed: its time passed without a call; handed to a listener",
 				"check_in_id", c.ID, "person_id", c.PersonID, "slot", c.SlotAt)
-			if c.JobID != nil {
-				jobIDs = append(jobIDs, *c.JobID)
-			}
+			ids[i] = c.ID
 		}
 		// Their jobs would find nothing to do; they leave the queue now.
-		return p.Jobs.CancelJobs(ctx, q, jobIDs)
+		return p.Jobs.CancelCalls(ctx, q, ids)
 	})
 }
 
@@ -327,32 +389,44 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 		}
 	}
 
+	// What exists already: never created twice; with reconcile, compared with
+	// what the plan asks for. A slot is at most a day before its deadline.
+	since := b.from
+	if reconcile {
+		since = b.now.Add(-24 * time.Hour)
+	}
+	existing, err := q.CheckInsSince(ctx, ids, since)
+	if err != nil {
+		return err
+	}
+	exists := make(map[slotKey]bool, len(existing))
 	var revive, cancel, withdraw []int64
 	var refresh []wellcheck.CheckIn
-	if reconcile {
-		open, err := q.OpenCheckIns(ctx, ids, b.now)
-		if err != nil {
-			return err
+	for _, o := range existing {
+		k := slotKey{o.PersonID, o.SlotAt.Unix()}
+		exists[k] = true
+		if !reconcile || !o.DeadlineAt.After(b.now) {
+			continue
 		}
-		for _, o := range open {
-			w, ok := want[slotKey{o.PersonID, o.SlotAt.Unix()}]
-			switch {
-			case !ok && o.State == wellcheck.CheckInPlanned && withdrawn[o.PersonID]:
-				withdraw = append(withdraw, o.ID)
-			case !ok && o.State == wellcheck.CheckInPlanned:
-				cancel = append(cancel, o.ID)
-			case ok && o.State == wellcheck.CheckInCancelled:
-				w.ID = o.ID
-				refresh = append(refresh, w)
-				revive = append(revive, o.ID)
-			case ok && (!o.DeadlineAt.Equal(w.DeadlineAt) || o.MoveReason != w.MoveReason || !equalTime(o.PlannedFor, w.PlannedFor)):
-				w.ID = o.ID
-				refresh = append(refresh, w)
-			}
+		w, ok := want[k]
+		switch {
+		case !ok && o.State == wellcheck.CheckInPlanned && withdrawn[o.PersonID]:
+			withdraw = append(withdraw, o.ID)
+		case !ok && o.State == wellcheck.CheckInPlanned:
+			cancel = append(cancel, o.ID)
+		case ok && o.State == wellcheck.CheckInCancelled:
+			w.ID = o.ID
+			refresh = append(refresh, w)
+			revive = append(revive, o.ID)
+		case ok && o.State == wellcheck.CheckInPlanned &&
+			(!o.DeadlineAt.Equal(w.DeadlineAt) || o.MoveReason != w.MoveReason || !equalTime(o.PlannedFor, w.PlannedFor)):
+			w.ID = o.ID
+			refresh = append(refresh, w)
 		}
 	}
+	create = slices.DeleteFunc(create, func(c wellcheck.CheckIn) bool { return exists[slotKey{c.PersonID, c.SlotAt.Unix()}] })
 
-	created, err := q.InsertCheckIns(ctx, create)
+	created, err := q.CreateCheckIns(ctx, create)
 	if err != nil {
 		return err
 	}
@@ -379,27 +453,19 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 	}
 	b.stats.Planned += len(created)
 	if len(enqueue) > 0 {
-		jobIDs, err := b.planner.Jobs.EnqueueCalls(ctx, q, enqueue)
-		if err != nil {
+		if err := b.planner.Jobs.EnqueueCalls(ctx, q, enqueue); err != nil {
 			return fmt.Errorf("enqueue calls: %w", err)
-		}
-		checkInIDs := make([]int64, len(enqueue))
-		for i, c := range enqueue {
-			checkInIDs[i] = c.ID
-		}
-		if err := q.SetCheckInJobs(ctx, checkInIDs, jobIDs); err != nil {
-			return err
 		}
 	}
 	for reason, ids := range map[string][]int64{CancelReplanned: cancel, CancelWithdrawn: withdraw} {
 		if len(ids) == 0 {
 			continue
 		}
-		jobIDs, err := q.CancelCheckIns(ctx, ids, reason, b.now)
+		cancelled, err := q.CancelCheckIns(ctx, ids, reason, b.now)
 		if err != nil {
 			return err
 		}
-		if err := b.planner.Jobs.CancelJobs(ctx, q, jobIDs); err != nil {
+		if err := b.planner.Jobs.CancelCalls(ctx, q, cancelled); err != nil {
 			return fmt.Errorf("cancel calls: %w", err)
 		}
 	}

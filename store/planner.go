@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,11 +28,17 @@ func planRow(id int64, zone, status string, pausedUntil *time.Time, cron string,
 	}
 }
 
-// LockPlannable returns up to n persons who may be called, with ids above after,
-// in id order, locked (FOR SHARE) until the transaction ends so that no edit of
+// MaxPersonID is the highest person id, 0 when there is none.
+func (q *Queries) MaxPersonID(ctx context.Context) (int64, error) {
+	id, err := q.q.MaxPersonID(ctx)
+	return id, translate(err, "read highest person id")
+}
+
+// LockPlannable returns the persons who may be called with ids in [lo, hi), in
+// id order, locked (FOR SHARE) until the transaction ends so that no edit of
 // theirs interleaves with planning them.
-func (q *Queries) LockPlannable(ctx context.Context, after int64, n int) ([]PlanRow, error) {
-	rows, err := q.q.LockPlannablePersons(ctx, dbsqlc.LockPlannablePersonsParams{After: after, N: int32(n)})
+func (q *Queries) LockPlannable(ctx context.Context, lo, hi int64) ([]PlanRow, error) {
+	rows, err := q.q.LockPlannablePersons(ctx, dbsqlc.LockPlannablePersonsParams{Lo: lo, Hi: hi})
 	if err != nil {
 		return nil, translate(err, "read persons to plan")
 	}
@@ -56,58 +63,52 @@ func (q *Queries) LockPersons(ctx context.Context, ids []int64) ([]PlanRow, erro
 	return out, nil
 }
 
-// OpenCheckIns returns the persons' check-ins, planned or cancelled, whose
-// deadline is still ahead of now.
-func (q *Queries) OpenCheckIns(ctx context.Context, personIDs []int64, now time.Time) ([]wellcheck.CheckIn, error) {
-	rows, err := q.q.ListOpenCheckIns(ctx, dbsqlc.ListOpenCheckInsParams{
-		PersonIds: personIDs, Since: now.Add(-24 * time.Hour), Now: now,
-	})
+// CheckInsSince returns the persons' check-ins with a slot at or after since,
+// whatever their state.
+func (q *Queries) CheckInsSince(ctx context.Context, personIDs []int64, since time.Time) ([]wellcheck.CheckIn, error) {
+	rows, err := q.q.ListCheckInsSince(ctx, dbsqlc.ListCheckInsSinceParams{PersonIds: personIDs, Since: since})
 	if err != nil {
-		return nil, translate(err, "read planned check-ins")
+		return nil, translate(err, "read check-ins")
 	}
 	out := make([]wellcheck.CheckIn, len(rows))
 	for i, r := range rows {
 		out[i] = wellcheck.CheckIn{
 			ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, PlannedFor: r.PlannedFor, MoveReason: r.MoveReason,
-			DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInState(r.State), JobID: r.JobID,
+			DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInState(r.State),
 		}
 	}
 	return out, nil
 }
 
-// checkInColumns splits check-ins into the parallel arrays the set-based
-// statements take. A check-in that did not move is planned for its own slot.
-func checkInColumns(cs []wellcheck.CheckIn) (ids, persons []int64, slots, fires, deadlines []time.Time, reasons []string) {
-	n := len(cs)
-	ids, persons = make([]int64, n), make([]int64, n)
-	slots, fires, deadlines, reasons = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n), make([]string, n)
-	for i, c := range cs {
-		ids[i], persons[i], slots[i], deadlines[i], reasons[i] = c.ID, c.PersonID, c.SlotAt, c.DeadlineAt, c.MoveReason
-		fires[i] = c.SlotAt
-		if c.PlannedFor != nil {
-			fires[i] = *c.PlannedFor
-		}
-	}
-	return
-}
+// ErrCheckInExists is returned by CreateCheckIns when another transaction
+// created one of the check-ins first: the caller reads again and retries.
+var ErrCheckInExists = errors.New("a check-in for that person and slot was just created elsewhere")
 
-// InsertCheckIns writes new planned check-ins and returns those it created, with
-// their ids. A check-in that already exists for that person and slot, whatever
-// its state, is left alone and not returned.
-func (q *Queries) InsertCheckIns(ctx context.Context, cs []wellcheck.CheckIn) ([]wellcheck.CheckIn, error) {
+// CreateCheckIns writes new planned check-ins with one COPY and returns them with
+// their ids. The caller has checked that none exists yet; if one was created
+// meanwhile the error is ErrCheckInExists, and the transaction must be retried.
+func (q *Queries) CreateCheckIns(ctx context.Context, cs []wellcheck.CheckIn) ([]wellcheck.CheckIn, error) {
 	if len(cs) == 0 {
 		return nil, nil
 	}
-	_, persons, slots, fires, deadlines, reasons := checkInColumns(cs)
-	rows, err := q.q.InsertCheckIns(ctx, dbsqlc.InsertCheckInsParams{
-		PersonIds: persons, SlotAts: slots, FireAts: fires, MoveReasons: reasons, DeadlineAts: deadlines,
-	})
+	ids, err := q.q.ReserveCheckInIDs(ctx, int32(len(cs)))
 	if err != nil {
-		return nil, translate(err, fmt.Sprintf("write %d check-ins", len(cs)))
+		return nil, translate(err, "reserve check-in ids")
 	}
-	out := make([]wellcheck.CheckIn, len(rows))
-	for i, r := range rows {
-		out[i] = wellcheck.CheckIn{ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInPlanned}
+	rows := make([]dbsqlc.CopyCheckInsParams, len(cs))
+	out := make([]wellcheck.CheckIn, len(cs))
+	for i, c := range cs {
+		c.ID, c.State = ids[i], wellcheck.CheckInPlanned
+		out[i] = c
+		rows[i] = dbsqlc.CopyCheckInsParams{
+			ID: c.ID, PersonID: c.PersonID, SlotAt: c.SlotAt, PlannedFor: c.PlannedFor, MoveReason: c.MoveReason, DeadlineAt: c.DeadlineAt,
+		}
+	}
+	if _, err := q.q.CopyCheckIns(ctx, rows); err != nil {
+		if isConstraint(err, "check_ins_person_id_slot_at_key") {
+			return nil, ErrCheckInExists
+		}
+		return nil, translate(err, fmt.Sprintf("write %d check-ins", len(cs)))
 	}
 	return out, nil
 }
@@ -118,7 +119,14 @@ func (q *Queries) ReplanCheckIns(ctx context.Context, cs []wellcheck.CheckIn) ([
 	if len(cs) == 0 {
 		return nil, nil
 	}
-	ids, _, _, fires, deadlines, reasons := checkInColumns(cs)
+	n := len(cs)
+	ids, fires, deadlines, reasons := make([]int64, n), make([]time.Time, n), make([]time.Time, n), make([]string, n)
+	for i, c := range cs {
+		ids[i], fires[i], deadlines[i], reasons[i] = c.ID, c.SlotAt, c.DeadlineAt, c.MoveReason
+		if c.PlannedFor != nil {
+			fires[i] = *c.PlannedFor // planned_for is NULL when it equals the slot
+		}
+	}
 	rows, err := q.q.ReplanCheckIns(ctx, dbsqlc.ReplanCheckInsParams{Ids: ids, FireAts: fires, MoveReasons: reasons, DeadlineAts: deadlines})
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("re-plan %d check-ins", len(cs)))
@@ -130,31 +138,14 @@ func (q *Queries) ReplanCheckIns(ctx context.Context, cs []wellcheck.CheckIn) ([
 	return out, nil
 }
 
-// SetCheckInJobs records the River job that dials each check-in.
-func (q *Queries) SetCheckInJobs(ctx context.Context, checkInIDs, jobIDs []int64) error {
-	if len(checkInIDs) == 0 {
-		return nil
-	}
-	err := q.q.SetCheckInJobs(ctx, dbsqlc.SetCheckInJobsParams{Ids: checkInIDs, JobIds: jobIDs})
-	return translate(err, "record check-in jobs")
-}
-
 // CancelCheckIns cancels the planned check-ins among ids, saying why, and
-// returns the jobs that were to dial them.
-func (q *Queries) CancelCheckIns(ctx context.Context, ids []int64, reason string, now time.Time) (jobIDs []int64, err error) {
+// returns the ids of those it cancelled.
+func (q *Queries) CancelCheckIns(ctx context.Context, ids []int64, reason string, now time.Time) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := q.q.CancelCheckIns(ctx, dbsqlc.CancelCheckInsParams{Ids: ids, Reason: reason, Now: now})
-	if err != nil {
-		return nil, translate(err, "cancel check-ins")
-	}
-	for _, r := range rows {
-		if r.JobID != nil {
-			jobIDs = append(jobIDs, *r.JobID)
-		}
-	}
-	return jobIDs, nil
+	cancelled, err := q.q.CancelCheckIns(ctx, dbsqlc.CancelCheckInsParams{Ids: ids, Reason: reason, Now: now})
+	return cancelled, translate(err, "cancel check-ins")
 }
 
 // EndExpiredPauses makes persons whose pause is over active again.
@@ -173,7 +164,7 @@ func (q *Queries) FinaliseMissed(ctx context.Context, now time.Time) ([]wellchec
 	}
 	out := make([]wellcheck.CheckIn, len(rows))
 	for i, r := range rows {
-		out[i] = wellcheck.CheckIn{ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, State: wellcheck.CheckInSystemError, JobID: r.JobID}
+		out[i] = wellcheck.CheckIn{ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, State: wellcheck.CheckInSystemError}
 	}
 	return out, nil
 }
@@ -250,7 +241,7 @@ func (q *Queries) CheckInsForPerson(ctx context.Context, personID int64) ([]Chec
 		out[i] = CheckInRow{
 			CheckIn: wellcheck.CheckIn{
 				ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, PlannedFor: r.PlannedFor, MoveReason: r.MoveReason,
-				DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInState(r.State), JobID: r.JobID,
+				DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInState(r.State),
 			},
 			StateReason: r.StateReason,
 			FinishedAt:  r.FinishedAt,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,8 +54,8 @@ func NewJobs(pool *pgxpool.Pool, logger *slog.Logger) (*Jobs, error) {
 }
 
 // EnqueueCalls adds one call job per check-in, scheduled at its slot, in q's
-// transaction.
-func (j *Jobs) EnqueueCalls(ctx context.Context, q *store.Queries, checkIns []wellcheck.CheckIn) ([]int64, error) {
+// transaction, with one COPY.
+func (j *Jobs) EnqueueCalls(ctx context.Context, q *store.Queries, checkIns []wellcheck.CheckIn) error {
 	params := make([]river.InsertManyParams, len(checkIns))
 	for i, c := range checkIns {
 		params[i] = river.InsertManyParams{
@@ -62,24 +63,42 @@ func (j *Jobs) EnqueueCalls(ctx context.Context, q *store.Queries, checkIns []we
 			InsertOpts: &river.InsertOpts{Queue: QueueCalls, ScheduledAt: c.SlotAt},
 		}
 	}
-	res, err := j.client.InsertManyTx(ctx, q.Tx(), params)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]int64, len(res))
-	for i, r := range res {
-		ids[i] = r.Job.ID
-	}
-	return ids, nil
+	_, err := j.client.InsertManyFastTx(ctx, q.Tx(), params)
+	return err
 }
 
-// CancelJobs cancels call jobs in q's transaction. A job that already finished
-// or was removed is left as it is: the call worker re-reads the check-in's state
-// before dialling anyway.
-func (j *Jobs) CancelJobs(ctx context.Context, q *store.Queries, jobIDs []int64) error {
-	for _, id := range jobIDs {
-		if _, err := j.client.JobCancelTx(ctx, q.Tx(), id); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
-			return fmt.Errorf("cancel job %d: %w", id, err)
+// CancelCalls cancels, in q's transaction, the call jobs of these check-ins that
+// are still waiting. The call worker re-reads the check-in's state before
+// dialling anyway; this keeps the queue true.
+func (j *Jobs) CancelCalls(ctx context.Context, q *store.Queries, checkInIDs []int64) error {
+	const chunk = 100
+	for len(checkInIDs) > 0 {
+		n := min(chunk, len(checkInIDs))
+		// One containment test per check-in: each is answered by River's index
+		// on args.
+		var where strings.Builder
+		named := river.NamedArgs{}
+		for i, id := range checkInIDs[:n] {
+			if i > 0 {
+				where.WriteString(" OR ")
+			}
+			name := fmt.Sprintf("c%d", i)
+			fmt.Fprintf(&where, "args @> @%s::jsonb", name)
+			named[name] = fmt.Sprintf(`{"check_in_id": %d}`, id)
+		}
+		checkInIDs = checkInIDs[n:]
+		res, err := j.client.JobListTx(ctx, q.Tx(), river.NewJobListParams().
+			Kinds(CallArgs{}.Kind()).
+			States(rivertype.JobStateScheduled, rivertype.JobStateAvailable, rivertype.JobStateRetryable).
+			Where("("+where.String()+")", named).
+			First(10*chunk))
+		if err != nil {
+			return fmt.Errorf("find call jobs: %w", err)
+		}
+		for _, job := range res.Jobs {
+			if _, err := j.client.JobCancelTx(ctx, q.Tx(), job.ID); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
+				return fmt.Errorf("cancel job %d: %w", job.ID, err)
+			}
 		}
 	}
 	return nil

@@ -22,3 +22,7 @@ ALTER TABLE follow_ups ADD CONSTRAINT follow_ups_reason_check
     CHECK (reason IN ('flagged', 'unreached', 'unreached_repeatedly', 'callback', 'escalation', 'referral', 'manual', 'missed'));
 ALTER TABLE follow_ups ADD COLUMN check_in_id bigint REFERENCES check_ins (id) ON DELETE SET NULL;
 
+
+-- A check-in's call job names the check-in (its args); the reverse link would
+-- cost a second write of every check-in the planner creates.
+ALTER TABLE check_ins DROP COLUMN job_id;

@@ -9,15 +9,17 @@ SET planned_until = GREATEST(planned_until, @planned_until::timestamptz),
     last_pass_at = @pass_at::timestamptz,
     updated_at = now();
 
+-- name: MaxPersonID :one
+SELECT coalesce(max(id), 0)::bigint AS id FROM persons;
+
 -- name: LockPlannablePersons :many
--- A batch of persons who may be called, in id order after @after. FOR SHARE: an
--- edit of one of them (which re-plans the person) waits for this batch to commit,
--- and this batch waits for an edit in progress, so the two never interleave.
+-- The persons who may be called with ids in [@lo, @hi). FOR SHARE: an edit of
+-- one of them (which re-plans the person) waits for this batch to commit, and
+-- this batch waits for an edit in progress, so the two never interleave.
 SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end
 FROM persons
-WHERE id > @after AND status <> 'withdrawn'
+WHERE id >= @lo AND id < @hi AND status <> 'withdrawn'
 ORDER BY id
-LIMIT @n
 FOR SHARE;
 
 -- name: LockPlannablePersonsByID :many
@@ -27,35 +29,20 @@ WHERE id = ANY(@ids::bigint[])
 ORDER BY id
 FOR UPDATE;
 
--- name: ListOpenCheckIns :many
--- The check-ins of these persons still ahead of their deadline that a re-plan
--- may keep, cancel or revive. A slot is never more than a day before its
--- deadline (@since is a day before @now), which lets the (person_id, slot_at)
--- index bound the scan.
-SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state, job_id
+-- name: ListCheckInsSince :many
+-- The persons' check-ins from @since on, whatever their state.
+SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state
 FROM check_ins
-WHERE person_id = ANY(@person_ids::bigint[])
-  AND slot_at > @since::timestamptz
-  AND deadline_at > @now::timestamptz
-  AND state IN ('planned', 'cancelled')
+WHERE person_id = ANY(@person_ids::bigint[]) AND slot_at >= @since::timestamptz
 ORDER BY person_id, slot_at;
 
--- name: InsertCheckIns :many
--- New slots; one already planned for that person at that instant is left as it
--- is, so re-running the planner, or two planners at once, never duplicates one.
-INSERT INTO check_ins (person_id, slot_at, planned_for, move_reason, deadline_at)
-SELECT u.person_id, u.slot_at, NULLIF(u.fire_at, u.slot_at), u.move_reason, u.deadline_at
-FROM (SELECT unnest(@person_ids::bigint[]) AS person_id, unnest(@slot_ats::timestamptz[]) AS slot_at,
-             unnest(@fire_ats::timestamptz[]) AS fire_at, unnest(@move_reasons::text[]) AS move_reason,
-             unnest(@deadline_ats::timestamptz[]) AS deadline_at) u
-ON CONFLICT (person_id, slot_at) DO NOTHING
-RETURNING id, person_id, slot_at, deadline_at;
+-- name: ReserveCheckInIDs :many
+SELECT nextval(pg_get_serial_sequence('check_ins', 'id'))::bigint AS id
+FROM generate_series(1, @n::integer);
 
--- name: SetCheckInJobs :exec
-UPDATE check_ins c
-SET job_id = u.job_id
-FROM (SELECT unnest(@ids::bigint[]) AS id, unnest(@job_ids::bigint[]) AS job_id) u
-WHERE c.id = u.id;
+-- name: CopyCheckIns :copyfrom
+INSERT INTO check_ins (id, person_id, slot_at, planned_for, move_reason, deadline_at)
+VALUES (@id, @person_id, @slot_at, @planned_for, @move_reason, @deadline_at);
 
 -- name: ReplanCheckIns :many
 -- Check-ins a re-plan keeps or brings back (a pause lifted early): planned again,
@@ -73,7 +60,7 @@ RETURNING c.id, c.person_id, c.slot_at, c.deadline_at;
 UPDATE check_ins
 SET state = 'cancelled', state_reason = @reason, finished_at = @now::timestamptz, updated_at = now()
 WHERE id = ANY(@ids::bigint[]) AND state = 'planned'
-RETURNING id, job_id;
+RETURNING id;
 
 -- name: EndExpiredPauses :execrows
 -- A pause ends by itself: the person is active again (their slots after the
@@ -91,7 +78,7 @@ WITH missed AS (
     UPDATE check_ins c
     SET state = 'system_error', state_reason = 'missed', finished_at = @now::timestamptz, updated_at = now()
     WHERE c.state = 'planned' AND c.slot_at < @now::timestamptz AND c.deadline_at <= @now::timestamptz
-    RETURNING c.id, c.person_id, c.slot_at, c.job_id
+    RETURNING c.id, c.person_id, c.slot_at
 ), per_person AS (
     SELECT DISTINCT ON (m.person_id) m.person_id, m.id AS check_in_id, p.referent_id,
            (CASE WHEN p.risk_level = 'high' THEN 'high' ELSE 'normal' END)::case_priority AS priority
@@ -122,7 +109,7 @@ WITH missed AS (
     INSERT INTO audit_log (actor_label, action, person_id, case_id, details)
     SELECT 'system:planner', 'case.open', person_id, id, '{"reason": "missed"}' FROM opened
 )
-SELECT m.id, m.person_id, m.slot_at, m.job_id FROM missed m ORDER BY m.slot_at, m.id;
+SELECT m.id, m.person_id, m.slot_at FROM missed m ORDER BY m.slot_at, m.id;
 
 -- name: ListClosures :many
 SELECT * FROM closures WHERE ends_on >= @from_day::date ORDER BY starts_on, id;

@@ -45,6 +45,43 @@ func (q *Queries) CopyAudit(ctx context.Context, arg []CopyAuditParams) (int64, 
 	return q.db.CopyFrom(ctx, []string{"audit_log"}, []string{"actor_id", "actor_label", "action", "person_id", "details"}, &iteratorForCopyAudit{rows: arg})
 }
 
+// iteratorForCopyCheckIns implements pgx.CopyFromSource.
+type iteratorForCopyCheckIns struct {
+	rows                 []CopyCheckInsParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyCheckIns) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyCheckIns) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].ID,
+		r.rows[0].PersonID,
+		r.rows[0].SlotAt,
+		r.rows[0].PlannedFor,
+		r.rows[0].MoveReason,
+		r.rows[0].DeadlineAt,
+	}, nil
+}
+
+func (r iteratorForCopyCheckIns) Err() error {
+	return nil
+}
+
+func (q *Queries) CopyCheckIns(ctx context.Context, arg []CopyCheckInsParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"check_ins"}, []string{"id", "person_id", "slot_at", "planned_for", "move_reason", "deadline_at"}, &iteratorForCopyCheckIns{rows: arg})
+}
+
 // iteratorForCopyConsents implements pgx.CopyFromSource.
 type iteratorForCopyConsents struct {
 	rows                 []CopyConsentsParams

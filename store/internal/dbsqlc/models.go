@@ -109,7 +109,6 @@ type CheckIn struct {
 	DeadlineAt  time.Time
 	State       string
 	StateReason string
-	JobID       *int64
 	FinishedAt  *time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time

@@ -65,7 +65,7 @@ const cancelCheckIns = `-- name: CancelCheckIns :many
 UPDATE check_ins
 SET state = 'cancelled', state_reason = $1, finished_at = $2::timestamptz, updated_at = now()
 WHERE id = ANY($3::bigint[]) AND state = 'planned'
-RETURNING id, job_id
+RETURNING id
 `
 
 type CancelCheckInsParams struct {
@@ -74,29 +74,33 @@ type CancelCheckInsParams struct {
 	Ids    []int64
 }
 
-type CancelCheckInsRow struct {
-	ID    int64
-	JobID *int64
-}
-
-func (q *Queries) CancelCheckIns(ctx context.Context, arg CancelCheckInsParams) ([]CancelCheckInsRow, error) {
+func (q *Queries) CancelCheckIns(ctx context.Context, arg CancelCheckInsParams) ([]int64, error) {
 	rows, err := q.db.Query(ctx, cancelCheckIns, arg.Reason, arg.Now, arg.Ids)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []CancelCheckInsRow
+	var items []int64
 	for rows.Next() {
-		var i CancelCheckInsRow
-		if err := rows.Scan(&i.ID, &i.JobID); err != nil {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return items, nil
+}
+
+type CopyCheckInsParams struct {
+	ID         int64
+	PersonID   int64
+	SlotAt     time.Time
+	PlannedFor *time.Time
+	MoveReason string
+	DeadlineAt time.Time
 }
 
 const countCheckInsByState = `-- name: CountCheckInsByState :many
@@ -161,7 +165,7 @@ WITH missed AS (
     UPDATE check_ins c
     SET state = 'system_error', state_reason = 'missed', finished_at = $1::timestamptz, updated_at = now()
     WHERE c.state = 'planned' AND c.slot_at < $1::timestamptz AND c.deadline_at <= $1::timestamptz
-    RETURNING c.id, c.person_id, c.slot_at, c.job_id
+    RETURNING c.id, c.person_id, c.slot_at
 ), per_person AS (
     SELECT DISTINCT ON (m.person_id) m.person_id, m.id AS check_in_id, p.referent_id,
            (CASE WHEN p.risk_level = 'high' THEN 'high' ELSE 'normal' END)::case_priority AS priority
@@ -192,14 +196,13 @@ WITH missed AS (
     INSERT INTO audit_log (actor_label, action, person_id, case_id, details)
     SELECT 'system:planner', 'case.open', person_id, id, '{"reason": "missed"}' FROM opened
 )
-SELECT m.id, m.person_id, m.slot_at, m.job_id FROM missed m ORDER BY m.slot_at, m.id
+SELECT m.id, m.person_id, m.slot_at FROM missed m ORDER BY m.slot_at, m.id
 `
 
 type FinaliseMissedCheckInsRow struct {
 	ID       int64
 	PersonID int64
 	SlotAt   time.Time
-	JobID    *int64
 }
 
 // Check-ins whose deadline passed without a call being placed (the system was
@@ -215,12 +218,7 @@ func (q *Queries) FinaliseMissedCheckIns(ctx context.Context, now time.Time) ([]
 	var items []FinaliseMissedCheckInsRow
 	for rows.Next() {
 		var i FinaliseMissedCheckInsRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.PersonID,
-			&i.SlotAt,
-			&i.JobID,
-		); err != nil {
+		if err := rows.Scan(&i.ID, &i.PersonID, &i.SlotAt); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -249,66 +247,8 @@ func (q *Queries) GetPlannerState(ctx context.Context) (PlannerState, error) {
 	return i, err
 }
 
-const insertCheckIns = `-- name: InsertCheckIns :many
-INSERT INTO check_ins (person_id, slot_at, planned_for, move_reason, deadline_at)
-SELECT u.person_id, u.slot_at, NULLIF(u.fire_at, u.slot_at), u.move_reason, u.deadline_at
-FROM (SELECT unnest($1::bigint[]) AS person_id, unnest($2::timestamptz[]) AS slot_at,
-             unnest($3::timestamptz[]) AS fire_at, unnest($4::text[]) AS move_reason,
-             unnest($5::timestamptz[]) AS deadline_at) u
-ON CONFLICT (person_id, slot_at) DO NOTHING
-RETURNING id, person_id, slot_at, deadline_at
-`
-
-type InsertCheckInsParams struct {
-	PersonIds   []int64
-	SlotAts     []time.Time
-	FireAts     []time.Time
-	MoveReasons []string
-	DeadlineAts []time.Time
-}
-
-type InsertCheckInsRow struct {
-	ID         int64
-	PersonID   int64
-	SlotAt     time.Time
-	DeadlineAt time.Time
-}
-
-// New slots; one already planned for that person at that instant is left as it
-// is, so re-running the planner, or two planners at once, never duplicates one.
-func (q *Queries) InsertCheckIns(ctx context.Context, arg InsertCheckInsParams) ([]InsertCheckInsRow, error) {
-	rows, err := q.db.Query(ctx, insertCheckIns,
-		arg.PersonIds,
-		arg.SlotAts,
-		arg.FireAts,
-		arg.MoveReasons,
-		arg.DeadlineAts,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []InsertCheckInsRow
-	for rows.Next() {
-		var i InsertCheckInsRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.PersonID,
-			&i.SlotAt,
-			&i.DeadlineAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const listCheckInsForPerson = `-- name: ListCheckInsForPerson :many
-SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state, state_reason, job_id, finished_at, created_at, updated_at FROM check_ins WHERE person_id = $1 ORDER BY slot_at, id
+SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state, state_reason, finished_at, created_at, updated_at FROM check_ins WHERE person_id = $1 ORDER BY slot_at, id
 `
 
 func (q *Queries) ListCheckInsForPerson(ctx context.Context, personID int64) ([]CheckIn, error) {
@@ -329,10 +269,60 @@ func (q *Queries) ListCheckInsForPerson(ctx context.Context, personID int64) ([]
 			&i.DeadlineAt,
 			&i.State,
 			&i.StateReason,
-			&i.JobID,
 			&i.FinishedAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listCheckInsSince = `-- name: ListCheckInsSince :many
+SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state
+FROM check_ins
+WHERE person_id = ANY($1::bigint[]) AND slot_at >= $2::timestamptz
+ORDER BY person_id, slot_at
+`
+
+type ListCheckInsSinceParams struct {
+	PersonIds []int64
+	Since     time.Time
+}
+
+type ListCheckInsSinceRow struct {
+	ID         int64
+	PersonID   int64
+	SlotAt     time.Time
+	PlannedFor *time.Time
+	MoveReason string
+	DeadlineAt time.Time
+	State      string
+}
+
+// The persons' check-ins from @since on, whatever their state.
+func (q *Queries) ListCheckInsSince(ctx context.Context, arg ListCheckInsSinceParams) ([]ListCheckInsSinceRow, error) {
+	rows, err := q.db.Query(ctx, listCheckInsSince, arg.PersonIds, arg.Since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListCheckInsSinceRow
+	for rows.Next() {
+		var i ListCheckInsSinceRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.PersonID,
+			&i.SlotAt,
+			&i.PlannedFor,
+			&i.MoveReason,
+			&i.DeadlineAt,
+			&i.State,
 		); err != nil {
 			return nil, err
 		}
@@ -375,78 +365,17 @@ func (q *Queries) ListClosures(ctx context.Context, fromDay pgtype.Date) ([]Clos
 	return items, nil
 }
 
-const listOpenCheckIns = `-- name: ListOpenCheckIns :many
-SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state, job_id
-FROM check_ins
-WHERE person_id = ANY($1::bigint[])
-  AND slot_at > $2::timestamptz
-  AND deadline_at > $3::timestamptz
-  AND state IN ('planned', 'cancelled')
-ORDER BY person_id, slot_at
-`
-
-type ListOpenCheckInsParams struct {
-	PersonIds []int64
-	Since     time.Time
-	Now       time.Time
-}
-
-type ListOpenCheckInsRow struct {
-	ID         int64
-	PersonID   int64
-	SlotAt     time.Time
-	PlannedFor *time.Time
-	MoveReason string
-	DeadlineAt time.Time
-	State      string
-	JobID      *int64
-}
-
-// The check-ins of these persons still ahead of their deadline that a re-plan
-// may keep, cancel or revive. A slot is never more than a day before its
-// deadline (@since is a day before @now), which lets the (person_id, slot_at)
-// index bound the scan.
-func (q *Queries) ListOpenCheckIns(ctx context.Context, arg ListOpenCheckInsParams) ([]ListOpenCheckInsRow, error) {
-	rows, err := q.db.Query(ctx, listOpenCheckIns, arg.PersonIds, arg.Since, arg.Now)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []ListOpenCheckInsRow
-	for rows.Next() {
-		var i ListOpenCheckInsRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.PersonID,
-			&i.SlotAt,
-			&i.PlannedFor,
-			&i.MoveReason,
-			&i.DeadlineAt,
-			&i.State,
-			&i.JobID,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const lockPlannablePersons = `-- name: LockPlannablePersons :many
 SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end
 FROM persons
-WHERE id > $1 AND status <> 'withdrawn'
+WHERE id >= $1 AND id < $2 AND status <> 'withdrawn'
 ORDER BY id
-LIMIT $2
 FOR SHARE
 `
 
 type LockPlannablePersonsParams struct {
-	After int64
-	N     int32
+	Lo int64
+	Hi int64
 }
 
 type LockPlannablePersonsRow struct {
@@ -459,11 +388,11 @@ type LockPlannablePersonsRow struct {
 	WindowEnd   pgtype.Time
 }
 
-// A batch of persons who may be called, in id order after @after. FOR SHARE: an
-// edit of one of them (which re-plans the person) waits for this batch to commit,
-// and this batch waits for an edit in progress, so the two never interleave.
+// The persons who may be called with ids in [@lo, @hi). FOR SHARE: an edit of
+// one of them (which re-plans the person) waits for this batch to commit, and
+// this batch waits for an edit in progress, so the two never interleave.
 func (q *Queries) LockPlannablePersons(ctx context.Context, arg LockPlannablePersonsParams) ([]LockPlannablePersonsRow, error) {
-	rows, err := q.db.Query(ctx, lockPlannablePersons, arg.After, arg.N)
+	rows, err := q.db.Query(ctx, lockPlannablePersons, arg.Lo, arg.Hi)
 	if err != nil {
 		return nil, err
 	}
@@ -536,6 +465,17 @@ func (q *Queries) LockPlannablePersonsByID(ctx context.Context, ids []int64) ([]
 	return items, nil
 }
 
+const maxPersonID = `-- name: MaxPersonID :one
+SELECT coalesce(max(id), 0)::bigint AS id FROM persons
+`
+
+func (q *Queries) MaxPersonID(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, maxPersonID)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
 const replanCheckIns = `-- name: ReplanCheckIns :many
 UPDATE check_ins c
 SET state = 'planned', state_reason = '', finished_at = NULL,
@@ -593,19 +533,27 @@ func (q *Queries) ReplanCheckIns(ctx context.Context, arg ReplanCheckInsParams) 
 	return items, nil
 }
 
-const setCheckInJobs = `-- name: SetCheckInJobs :exec
-UPDATE check_ins c
-SET job_id = u.job_id
-FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS job_id) u
-WHERE c.id = u.id
+const reserveCheckInIDs = `-- name: ReserveCheckInIDs :many
+SELECT nextval(pg_get_serial_sequence('check_ins', 'id'))::bigint AS id
+FROM generate_series(1, $1::integer)
 `
 
-type SetCheckInJobsParams struct {
-	Ids    []int64
-	JobIds []int64
-}
-
-func (q *Queries) SetCheckInJobs(ctx context.Context, arg SetCheckInJobsParams) error {
-	_, err := q.db.Exec(ctx, setCheckInJobs, arg.Ids, arg.JobIds)
-	return err
+func (q *Queries) ReserveCheckInIDs(ctx context.Context, n int32) ([]int64, error) {
+	rows, err := q.db.Query(ctx, reserveCheckInIDs, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
