@@ -14,7 +14,9 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/workers"
 )
 
 type bundle struct {
@@ -29,6 +31,14 @@ var now = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
 
 func setup(t *testing.T) bundle { return setupB(t) }
 
+// newPlanner is the planner enrolment plans persons with, on the test clock.
+func newPlanner(t testing.TB, st *store.Store, logger *slog.Logger) *scheduler.Planner {
+	t.Helper()
+	jobs, err := workers.NewJobs(st.Pool(), logger)
+	require.NoError(t, err)
+	return &scheduler.Planner{Store: st, Jobs: jobs, Logger: logger, Now: func() time.Time { return now }}
+}
+
 func setupB(t testing.TB) bundle {
 	t.Helper()
 	st := store.New(dbtest.New(t))
@@ -37,6 +47,7 @@ func setupB(t testing.TB) bundle {
 	require.NoError(t, err)
 	logs := &strings.Builder{}
 	svc := &enroll.Service{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: func() time.Time { return now }}
+	svc.Planner = newPlanner(t, st, svc.Logger)
 	return bundle{svc: svc, store: st, coordinator: coord, logs: logs}
 }
 
@@ -394,7 +405,7 @@ func TestEveryProblemFieldHasALabel(t *testing.T) {
 		Contacts: []enroll.ContactInput{{FullName: long, Relation: long, Phone: "1", Language: "?"}},
 		Plan:     enroll.PlanInput{Cron: "?", Window: "?", MaxAttempts: 99, RetryMinutes: "?"},
 	}
-	c, err := enroll.NewChecker(wellcheck.DefaultSettings(), "fr", now)
+	c, err := enroll.NewChecker(wellcheck.DefaultSettings(), nil, "fr", now)
 	require.NoError(t, err)
 	_, _, err = c.Check(req, 1)
 	var verr *wellcheck.ValidationError

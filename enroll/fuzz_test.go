@@ -28,7 +28,7 @@ func FuzzReadCSV(f *testing.F) {
 		"B,01 99 00 10 21,self,person,2026-10-01,phone,0 10 * * 1-5,\n" +
 		"C,01 99 00 10 22,self,person,2026-10-01,phone,0 10 * * 1-5,Mimi\"\n"))
 	f.Add([]byte("full_name,phone,referral_source,consent_given_by,consent_given_at,consent_method,cron,contact3_phone\n,,,,,,,\n"))
-	checker, err := NewChecker(wellcheck.DefaultSettings(), "fr", time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	checker, err := NewChecker(wellcheck.DefaultSettings(), nil, "fr", time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	if err != nil {
 		f.Fatal(err)
 	}

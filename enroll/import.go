@@ -184,7 +184,11 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 			if opts.DryRun || len(rep.Invalid) > 0 && !opts.SkipInvalid || len(valid) == 0 {
 				continue // keep reading: the report names every bad row
 			}
-			if _, err := q.CopyEnrolments(ctx, valid, actor, details); err != nil {
+			ids, err := q.CopyEnrolments(ctx, valid, actor, details)
+			if err != nil {
+				return err
+			}
+			if err := s.Planner.Replan(ctx, q, ids); err != nil {
 				return err
 			}
 			imported += len(valid)

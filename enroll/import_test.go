@@ -271,6 +271,7 @@ func TestImportOnOneConnection(t *testing.T) {
 	coord, err := st.Queries().CreateUser(ctx, wellcheck.User{Email: "c@example.org", FullName: "C", Roles: []wellcheck.Role{wellcheck.RoleCoordinator}})
 	require.NoError(t, err)
 	svc := &enroll.Service{Store: st, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }}
+	svc.Planner = newPlanner(t, st, svc.Logger)
 
 	rep, err := svc.Import(ctx, bytes.NewReader(register(20_000, 0, nil)), coord, enroll.ImportOptions{})
 	require.NoError(t, err)

@@ -94,8 +94,8 @@ type Checker struct {
 // NewChecker returns a Checker for settings as of now. The service's time zone
 // and holiday calendar must be valid: dates, opening hours and holidays are read
 // in them.
-func NewChecker(settings wellcheck.Settings, defaultLanguage string, now time.Time) (*Checker, error) {
-	cal, err := scheduler.NewCalendar(settings, nil)
+func NewChecker(settings wellcheck.Settings, closures []wellcheck.Closure, defaultLanguage string, now time.Time) (*Checker, error) {
+	cal, err := scheduler.NewCalendar(settings, closures)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 )
 
@@ -19,7 +20,10 @@ type Service struct {
 	// Region and TimeZone, when set, override the service settings for this
 	// process (WELLCHECK_REGION, WELLCHECK_TIME_ZONE).
 	Region, TimeZone string
-	Now              func() time.Time // defaults to time.Now
+	// Planner plans each person as they are enrolled or their enrolment changes,
+	// in the same transaction.
+	Planner *scheduler.Planner
+	Now     func() time.Time // defaults to time.Now
 }
 
 // Result is what an enrolment did.
@@ -68,7 +72,12 @@ func (s *Service) Checker(ctx context.Context) (*Checker, error) {
 	if s.TimeZone != "" {
 		settings.TimeZone = s.TimeZone
 	}
-	c, err := NewChecker(settings, s.DefaultLanguage, s.now())
+	// Closures from three months back: moved calls are judged with look-back.
+	closures, err := s.Store.Queries().Closures(ctx, s.now().AddDate(0, -3, 0))
+	if err != nil {
+		return nil, err
+	}
+	c, err := NewChecker(settings, closures, s.DefaultLanguage, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +115,7 @@ func (s *Service) Enroll(ctx context.Context, req Request, coordinator wellcheck
 			return err
 		}
 		id = ids[0]
-		return nil
+		return s.Planner.Replan(ctx, q, ids)
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("enrol: %w", err)

@@ -148,7 +148,7 @@ func (p *Planner) Pass(ctx context.Context) (PassStats, error) {
 		p.Logger.WarnContext(ctx, "planner catching up after an outage", "from", st.From, "now", now)
 	}
 
-	if err := p.planAll(ctx, cal, now, &st); err != nil {
+	if err := p.planAll(ctx, cal, now, st.From, st.From, &st, false); err != nil {
 		return st, err
 	}
 	if err := p.sweep(ctx, now, &st); err != nil {
@@ -162,8 +162,36 @@ func (p *Planner) Pass(ctx context.Context) (PassStats, error) {
 	return st, nil
 }
 
-// planAll plans every person in batches of ids, Parallel batches at a time.
-func (p *Planner) planAll(ctx context.Context, cal *Calendar, now time.Time, st *PassStats) error {
+// ReplanAll re-plans every person, as Replan does one, after the service's
+// calendar changed (a closure added or removed, opening hours edited): calls on
+// a day that closed move or are cancelled, calls a reopened day asks for again
+// are planned.
+func (p *Planner) ReplanAll(ctx context.Context) (PassStats, error) {
+	now := p.now()
+	q := p.Store.Queries()
+	cal, _, err := p.Calendar(ctx, q, now)
+	if err != nil {
+		return PassStats{}, fmt.Errorf("re-plan everyone: %w", err)
+	}
+	until, err := q.PlannedUntil(ctx)
+	if err != nil {
+		return PassStats{}, fmt.Errorf("re-plan everyone: %w", err)
+	}
+	st := PassStats{From: now, To: now.Add(p.horizon())}
+	if until.After(st.To) {
+		st.To = until
+	}
+	err = p.planAll(ctx, cal, now, now, now.AddDate(0, 0, -maxMove), &st, true)
+	if err == nil {
+		p.Logger.InfoContext(ctx, "everyone re-planned", "persons", st.Persons, "planned", st.Planned, "to", st.To)
+	}
+	return st, err
+}
+
+// planAll plans every person in batches of ids, Parallel batches at a time:
+// creating the check-ins firing in [from, st.To), and with reconcile keeping
+// those firing from lo on that are still asked for.
+func (p *Planner) planAll(ctx context.Context, cal *Calendar, now, from, lo time.Time, st *PassStats, reconcile bool) error {
 	maxID, err := p.Store.Queries().MaxPersonID(ctx)
 	if err != nil {
 		return fmt.Errorf("planner pass: %w", err)
@@ -184,7 +212,7 @@ func (p *Planner) planAll(ctx context.Context, cal *Calendar, now time.Time, st 
 	for range p.parallel() {
 		g.Go(func() error {
 			var local PassStats
-			b := &batch{planner: p, cal: cal, now: now, from: st.From, lo: st.From, to: st.To, cache: map[planKey][]Slot{}, stats: &local}
+			b := &batch{planner: p, cal: cal, now: now, from: from, lo: lo, to: st.To, cache: map[planKey][]Slot{}, stats: &local}
 			defer func() {
 				mu.Lock()
 				defer mu.Unlock()
@@ -193,9 +221,9 @@ func (p *Planner) planAll(ctx context.Context, cal *Calendar, now time.Time, st 
 				st.Late += local.Late
 				st.Invalid += local.Invalid
 			}()
-			for lo, ok := claim(); ok; lo, ok = claim() {
-				if err := b.planRange(ctx, lo, lo+size); err != nil {
-					return fmt.Errorf("planner pass, person ids %d to %d: %w", lo, lo+size-1, err)
+			for first, ok := claim(); ok; first, ok = claim() {
+				if err := b.planRange(ctx, first, first+size, reconcile); err != nil {
+					return fmt.Errorf("planner pass, person ids %d to %d: %w", first, first+size-1, err)
 				}
 			}
 			return nil
@@ -206,7 +234,7 @@ func (p *Planner) planAll(ctx context.Context, cal *Calendar, now time.Time, st 
 
 // planRange plans the persons with ids in [lo, hi) in one transaction, tried
 // again if another planner created one of the same check-ins first.
-func (b *batch) planRange(ctx context.Context, lo, hi int64) error {
+func (b *batch) planRange(ctx context.Context, lo, hi int64, reconcile bool) error {
 	for attempt := 1; ; attempt++ {
 		before := *b.stats
 		var n int
@@ -216,7 +244,7 @@ func (b *batch) planRange(ctx context.Context, lo, hi int64) error {
 				return err
 			}
 			n = len(persons)
-			return b.plan(ctx, q, persons, false)
+			return b.plan(ctx, q, persons, reconcile)
 		})
 		if errors.Is(err, store.ErrCheckInExists) && attempt < retries {
 			*b.stats = before
@@ -286,7 +314,7 @@ func (p *Planner) Replan(ctx context.Context, q *store.Queries, ids []int64) err
 		return fmt.Errorf("re-plan: %w", err)
 	}
 	var st PassStats
-	b := &batch{planner: p, cal: cal, now: now, from: now, lo: now.AddDate(0, 0, -maxMove), to: to, stats: &st}
+	b := &batch{planner: p, cal: cal, now: now, from: now, lo: now.AddDate(0, 0, -maxMove), to: to, cache: map[planKey][]Slot{}, stats: &st}
 	if err := b.plan(ctx, q, persons, true); err != nil {
 		return fmt.Errorf("re-plan %d persons: %w", len(ids), err)
 	}
@@ -358,7 +386,7 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 	var create []wellcheck.CheckIn
 	want := map[slotKey]wellcheck.CheckIn{} // with reconcile: every call the plan still asks for
 	ids := make([]int64, len(persons))
-	withdrawn := map[int64]bool{}
+	withdrawn, unreadable := map[int64]bool{}, map[int64]bool{}
 	for i, p := range persons {
 		ids[i] = p.ID
 		if p.Status == wellcheck.PersonWithdrawn {
@@ -367,9 +395,7 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 		}
 		slots, ok := b.slots(ctx, p)
 		if !ok {
-			if reconcile {
-				return fmt.Errorf("person %d: plan %q in %q cannot be read", p.ID, p.Plan.Cron, p.TimeZone)
-			}
+			unreadable[p.ID] = true // logged; their calls already planned are left as they are
 			continue
 		}
 		for _, s := range slots {
@@ -405,7 +431,7 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 	for _, o := range existing {
 		k := slotKey{o.PersonID, o.SlotAt.Unix()}
 		exists[k] = true
-		if !reconcile || !o.DeadlineAt.After(b.now) {
+		if !reconcile || !o.DeadlineAt.After(b.now) || unreadable[o.PersonID] {
 			continue
 		}
 		w, ok := want[k]

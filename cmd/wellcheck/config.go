@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/scheduler"
@@ -23,6 +24,9 @@ type Config struct {
 	Lang        wellcheck.Lang
 	LogFormat   string
 	LogLevel    slog.Level
+	// PlanHorizon is how far ahead check-ins are planned; PlanInterval how often
+	// the planner passes.
+	PlanHorizon, PlanInterval time.Duration
 
 	flags *flag.FlagSet
 }
@@ -37,7 +41,7 @@ type setting struct {
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
 	var cfg Config
-	var lang, level string
+	var lang, level, horizon, interval string
 	settings := []setting{
 		{"database-url", "WELLCHECK_DATABASE_URL", DefaultDatabaseURL, "Postgres URL", &cfg.DatabaseURL},
 		{"http-addr", "WELLCHECK_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.HTTPAddr},
@@ -46,6 +50,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"lang", "WELLCHECK_LANG", "fr", "language of messages: fr or en", &lang},
 		{"log-format", "WELLCHECK_LOG_FORMAT", "text", "log format: text or json", &cfg.LogFormat},
 		{"log-level", "WELLCHECK_LOG_LEVEL", "info", "log level: debug, info, warn, error", &level},
+		{"plan-horizon", "WELLCHECK_PLAN_HORIZON", "36h", "how far ahead check-ins are planned", &horizon},
+		{"plan-interval", "WELLCHECK_PLAN_INTERVAL", "1h", "how often the planner passes", &interval},
 	}
 	fs := flag.NewFlagSet("wellcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -71,6 +77,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.Region != "" && !regionCode.MatchString(cfg.Region) {
 		return cfg, nil, &usageError{fmt.Sprintf("region %q: use a two-letter country code such as FR or BE", cfg.Region)}
+	}
+	var err error
+	if cfg.PlanInterval, err = time.ParseDuration(interval); err != nil || cfg.PlanInterval < time.Minute || cfg.PlanInterval > 24*time.Hour {
+		return cfg, nil, &usageError{fmt.Sprintf("plan interval %q: use a duration between 1m and 24h, such as 1h", interval)}
+	}
+	if cfg.PlanHorizon, err = time.ParseDuration(horizon); err != nil || cfg.PlanHorizon < cfg.PlanInterval+time.Hour || cfg.PlanHorizon > 14*24*time.Hour {
+		return cfg, nil, &usageError{fmt.Sprintf("plan horizon %q: use a duration of at least the plan interval plus an hour and at most 336h, such as 36h", horizon)}
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return cfg, nil, &usageError{fmt.Sprintf("log level %q: use debug, info, warn or error", level)}

@@ -23,9 +23,13 @@ func (a *app) enrollAs(ctx context.Context, email string) (*enroll.Service, well
 	if err != nil {
 		return nil, wellcheck.User{}, err
 	}
+	planner, err := a.planner(st)
+	if err != nil {
+		return nil, wellcheck.User{}, err
+	}
 	svc := &enroll.Service{
 		Store: st, Logger: a.logger, DefaultLanguage: string(a.cfg.Lang),
-		Region: a.cfg.Region, TimeZone: a.cfg.TimeZone,
+		Region: a.cfg.Region, TimeZone: a.cfg.TimeZone, Planner: planner,
 	}
 	coordinator, err := svc.Coordinator(ctx, email)
 	return svc, coordinator, err

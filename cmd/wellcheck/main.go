@@ -75,6 +75,8 @@ Commands:
   enroll         enrol one person referred by phone (flags or --file request.json)
   import FILE    enrol persons in bulk from a CSV register (--dry-run, --skip-invalid)
   user add       add a listener, coordinator or admin
+  person         change an enrolment: plan, pause, resume, withdraw; calls lists what is planned
+  closure        add, list or delete the service's closures (re-plans everyone)
   schedule preview  the calls a plan would produce (holidays, moves, reasons)
   version        print the version
 
@@ -118,6 +120,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = app.user(ctx, cmdArgs)
 	case "schedule":
 		err = app.schedule(ctx, cmdArgs)
+	case "person":
+		err = app.person(ctx, cmdArgs)
+	case "closure":
+		err = app.closure(ctx, cmdArgs)
 	case "version":
 		fmt.Fprintln(stdout, "wellcheck", version())
 		return nil

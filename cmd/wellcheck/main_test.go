@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/migrations"
+	"github.com/wellcheck/wellcheck/store"
 )
 
 // cli runs wellcheck commands against one database, like a shell would.
@@ -246,6 +248,16 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// The scheduler role runs a planner pass at start (RunOnStart): a restart
+	// never skips a day.
+	pool, err := pgxpool.New(context.Background(), c.env["WELLCHECK_DATABASE_URL"])
+	require.NoError(t, err)
+	defer pool.Close()
+	require.Eventually(t, func() bool {
+		until, err := store.New(pool).Queries().PlannedUntil(context.Background())
+		return err == nil && time.Until(until) > 35*time.Hour
+	}, 30*time.Second, 50*time.Millisecond, "the planner planned 36 hours ahead")
 
 	cancel()
 	select {

@@ -53,7 +53,7 @@ func (a *app) schedule(_ context.Context, args []string) error {
 	}
 
 	// The plan is checked as at enrolment: what would be refused is refused here.
-	checker, err := enroll.NewChecker(settings, string(a.cfg.Lang), from)
+	checker, err := enroll.NewChecker(settings, nil, string(a.cfg.Lang), from)
 	if err != nil {
 		return err
 	}

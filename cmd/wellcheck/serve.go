@@ -5,15 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/wellcheck/wellcheck/migrations"
+	"github.com/wellcheck/wellcheck/workers"
 )
 
-// serve runs the service until ctx ends. For now it migrates and serves health
-// endpoints; the scheduler, workers and web UI join as they are built.
+// serve runs the service until ctx ends: it migrates, runs the scheduler role
+// (River's elected leader passes the planner at start and every
+// --plan-interval, and sweeps missed check-ins every minute), and serves health
+// endpoints. The call workers and the web UI join as they are built.
 func (a *app) serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
@@ -27,6 +31,22 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		}
 	} else if err := a.applyMigrations(ctx, true); err != nil {
 		return err
+	}
+
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	planner, err := a.planner(st)
+	if err != nil {
+		return err
+	}
+	river, err := workers.NewClient(st.Pool(), workers.Config{Planner: planner, PlanEvery: a.cfg.PlanInterval, Logger: a.logger})
+	if err != nil {
+		return err
+	}
+	if err := river.Start(ctx); err != nil {
+		return fmt.Errorf("start the scheduler: %w", err)
 	}
 
 	mux := http.NewServeMux()
@@ -56,17 +76,21 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
 	}
 	a.logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if serr := srv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
 	}
-	return nil
+	// A pass in progress is cancelled and rolled back batch by batch; the next
+	// leader's pass at start covers it.
+	if rerr := river.Stop(shutdownCtx); rerr != nil && err == nil {
+		err = fmt.Errorf("stop the scheduler: %w", rerr)
+	}
+	return err
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,0 +1,84 @@
+package enroll
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// maxPause is the longest pause a coordinator may set in one go.
+const maxPause = 366 * 24 * time.Hour
+
+// EditPlan gives person id a new plan (and time zone; empty keeps the service's
+// default, as at enrolment), checked like an enrolment's, and re-plans them at
+// once: calls the old plan asked for that the new one does not are cancelled.
+func (s *Service) EditPlan(ctx context.Context, id int64, in PlanInput, zone string, by wellcheck.User, via string) (wellcheck.Plan, wellcheck.Problems, error) {
+	checker, err := s.Checker(ctx)
+	if err != nil {
+		return wellcheck.Plan{}, nil, err
+	}
+	var problems, warnings wellcheck.Problems
+	zone = strings.TrimSpace(zone)
+	if zone == "" {
+		zone = checker.Settings.TimeZone
+	}
+	loc, err := checker.location(zone)
+	if err != nil {
+		problems.Add("person.time_zone", "time_zone_invalid", zone)
+	}
+	plan := checker.planOf(in, zone, loc, &problems, &warnings)
+	if err := problems.Err(); err != nil {
+		return plan, warnings, err
+	}
+	err = s.change(ctx, id, store.PersonChange{Action: "person.plan", Plan: plan, TimeZone: zone}, by, via)
+	return plan, warnings, err
+}
+
+// Pause stops calls to person id until until (the first call after it is
+// made); the calls meanwhile are cancelled, not moved.
+func (s *Service) Pause(ctx context.Context, id int64, until time.Time, by wellcheck.User, via string) error {
+	now := s.now()
+	var problems wellcheck.Problems
+	switch {
+	case !until.After(now):
+		problems.Add("person.paused_until", "pause_in_past", wellcheck.Date(until))
+	case until.Sub(now) > maxPause:
+		problems.Add("person.paused_until", "pause_too_long", wellcheck.Date(until))
+	}
+	if err := problems.Err(); err != nil {
+		return err
+	}
+	return s.change(ctx, id, store.PersonChange{Action: "person.pause", At: until}, by, via)
+}
+
+// Resume ends person id's pause now: the calls their plan asks for from now on
+// are planned again.
+func (s *Service) Resume(ctx context.Context, id int64, by wellcheck.User, via string) error {
+	return s.change(ctx, id, store.PersonChange{Action: "person.resume"}, by, via)
+}
+
+// Withdraw records that person id withdrew their consent: every call still
+// planned is cancelled at once, and they are never planned again.
+func (s *Service) Withdraw(ctx context.Context, id int64, by wellcheck.User, via string) error {
+	return s.change(ctx, id, store.PersonChange{Action: "person.withdraw", At: s.now()}, by, via)
+}
+
+// change applies c and re-plans the person in one transaction.
+func (s *Service) change(ctx context.Context, id int64, c store.PersonChange, by wellcheck.User, via string) error {
+	actor := actorOf(by, via)
+	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
+		if err := q.ChangePerson(ctx, id, c, actor); err != nil {
+			return err
+		}
+		return s.Planner.Replan(ctx, q, []int64{id})
+	})
+	if err != nil {
+		return fmt.Errorf("%s person %d: %w", c.Action, id, err)
+	}
+	s.Logger.InfoContext(ctx, "enrolment changed", "person_id", id, "change", c.Action, "by", actor.Label, "via", via)
+	return nil
+}
