@@ -68,6 +68,15 @@ func TestClosuresFromTheCommandLine(t *testing.T) {
 	require.Equal(t, "Fermeture n° 1 enregistrée, du 04/01/2027 au 05/01/2027.\nAppels replanifiés pour 1 personne(s).\n", r.stdout)
 	r = c.run("", "closure", "list")
 	require.Equal(t, "1\t2027-01-04\t2027-01-05\tinventaire\n", r.stdout)
+	// The preview can follow the service's own calendar: Monday and Tuesday
+	// are closed, the Monday call moves to Wednesday.
+	r = c.run("", "schedule", "preview", "--service", "--cron", "0 10 * * MON", "--from", "2027-01-04", "--days", "2", "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.JSONEq(t, `{"local": "2027-01-06T10:00:00+01:00", "utc": "2027-01-06T09:00:00Z", "status": "moved", "reason": "closure",
+		"closed": "closure", "detail": "inventaire", "moved_from": "2027-01-04T10:00:00+01:00"}`, r.stdout)
+	r = c.run("", "schedule", "preview", "--service", "--calendar", "BE", "--cron", "0 10 * * MON")
+	require.Equal(t, exitUsage, r.code)
+
 	r = c.run("", "closure", "delete", "1", "--by", "claire@example.org")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	r = c.run("", "closure", "delete", "1", "--by", "claire@example.org")

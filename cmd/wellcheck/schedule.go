@@ -14,11 +14,12 @@ import (
 )
 
 // schedule preview prints the calls a plan would produce, with the same rules the
-// scheduler applies. It needs no database: it uses the default service hours
-// (Mon–Fri 09:00–17:00, Europe/Paris) and the chosen holiday calendar.
-func (a *app) schedule(_ context.Context, args []string) error {
+// scheduler applies. By default it needs no database: it uses the default service
+// hours (Mon–Fri 09:00–17:00, Europe/Paris) and the chosen holiday calendar. With
+// --service it uses the service's own hours, holidays and closures.
+func (a *app) schedule(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "preview" {
-		return &usageError{"usage: wellcheck schedule preview --cron SPEC [--tz ZONE] [--window HH:MM-HH:MM] [--from YYYY-MM-DD] [--days N] [--calendar FR|FR-AM|BE] [--json]"}
+		return &usageError{"usage: wellcheck schedule preview --cron SPEC [--tz ZONE] [--window HH:MM-HH:MM] [--from YYYY-MM-DD] [--days N] [--calendar FR|FR-AM|BE | --service] [--json]"}
 	}
 	fs := flag.NewFlagSet("schedule preview", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
@@ -28,16 +29,35 @@ func (a *app) schedule(_ context.Context, args []string) error {
 	fromFlag := fs.String("from", "", "first day, YYYY-MM-DD (default: today)")
 	days := fs.Int("days", 14, "number of days, 1 to 400")
 	holidays := fs.String("calendar", "FR", "public holidays: FR, FR-AM (Alsace-Moselle), BE")
+	service := fs.Bool("service", false, "use the service's hours, holidays and closures from the database")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	var closures []wellcheck.Closure
 	settings := wellcheck.DefaultSettings()
 	settings.HolidayCalendar = strings.ToUpper(*holidays)
+	if *service {
+		calendarSet := false
+		fs.Visit(func(f *flag.Flag) { calendarSet = calendarSet || f.Name == "calendar" })
+		if calendarSet {
+			return &usageError{"schedule preview: --service uses the service's holiday calendar; leave out --calendar"}
+		}
+		st, err := a.open(ctx)
+		if err != nil {
+			return err
+		}
+		if settings, err = st.Queries().Settings(ctx); err != nil {
+			return err
+		}
+		if closures, err = st.Queries().Closures(ctx, time.Now().AddDate(0, -3, 0)); err != nil {
+			return err
+		}
+	}
 	if a.cfg.TimeZone != "" {
 		settings.TimeZone = a.cfg.TimeZone
 	}
-	cal, err := scheduler.NewCalendar(settings, nil)
+	cal, err := scheduler.NewCalendar(settings, closures)
 	if err != nil {
 		return &usageError{err.Error()}
 	}
@@ -53,7 +73,7 @@ func (a *app) schedule(_ context.Context, args []string) error {
 	}
 
 	// The plan is checked as at enrolment: what would be refused is refused here.
-	checker, err := enroll.NewChecker(settings, nil, string(a.cfg.Lang), from)
+	checker, err := enroll.NewChecker(settings, closures, string(a.cfg.Lang), from)
 	if err != nil {
 		return err
 	}
