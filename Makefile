@@ -31,6 +31,8 @@ test:
 # Benchmarks whose figures are in the README's Performance section.
 bench: db
 	$(GO) test ./enroll -run '^$$' -bench Import100k -benchtime 3x -count 5
+	$(GO) test ./scheduler -run '^$$' -bench PlannerPass -benchtime 1x -count 3 -timeout 90m
+	$(GO) test ./scheduler -run '^$$' -bench Replan -count 5 -timeout 30m
 
 # A short fuzzing pass over what parses the outside world.
 fuzz:

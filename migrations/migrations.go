@@ -28,7 +28,7 @@ var files embed.FS
 
 // RunnerVersion changes whenever the runner's own bookkeeping (schema_migrations)
 // changes shape, so that cached test templates are rebuilt.
-const RunnerVersion = 2
+const RunnerVersion = 3
 
 // lockKey is the pg_advisory_lock key every migrating process takes.
 const lockKey = 0x77656c6c63686b // "wellchk"
@@ -78,7 +78,7 @@ type Result struct {
 	RiverApplied []int       // River migration versions applied by this call
 }
 
-// Up applies every pending migration, app then River. It is idempotent, and
+// Up applies every pending migration, River's then the app's. It is idempotent, and
 // concurrent callers (other processes included) wait for each other on a
 // session-level advisory lock. The app migrations apply in one transaction; River's
 // apply in River's own transactions (some of them add enum values, which Postgres
@@ -103,7 +103,20 @@ func Up(ctx context.Context, pool *pgxpool.Pool) (Result, error) {
 		}
 	}()
 
+	// River's tables first: ours may index them (0002 indexes call jobs by
+	// check-in).
 	var res Result
+	migrator, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return Result{}, fmt.Errorf("river migrator: %w", err)
+	}
+	rr, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return Result{}, fmt.Errorf("apply river migrations: %w", err)
+	}
+	for _, v := range rr.Versions {
+		res.RiverApplied = append(res.RiverApplied, v.Version)
+	}
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    integer PRIMARY KEY,
@@ -137,17 +150,6 @@ func Up(ctx context.Context, pool *pgxpool.Pool) (Result, error) {
 		return Result{}, err
 	}
 
-	migrator, err := rivermigrate.New(riverpgxv5.New(pool), nil)
-	if err != nil {
-		return Result{}, fmt.Errorf("river migrator: %w", err)
-	}
-	rr, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	if err != nil {
-		return Result{}, fmt.Errorf("apply river migrations: %w", err)
-	}
-	for _, v := range rr.Versions {
-		res.RiverApplied = append(res.RiverApplied, v.Version)
-	}
 	return res, nil
 }
 

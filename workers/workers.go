@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,7 +32,7 @@ type CallArgs struct {
 	CheckInID int64 `json:"check_in_id"`
 }
 
-func (CallArgs) Kind() string { return "check_in_call" }
+func (CallArgs) Kind() string { return store.CallJobKind }
 
 func (CallArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueCalls} }
 
@@ -71,34 +70,16 @@ func (j *Jobs) EnqueueCalls(ctx context.Context, q *store.Queries, checkIns []we
 // are still waiting. The call worker re-reads the check-in's state before
 // dialling anyway; this keeps the queue true.
 func (j *Jobs) CancelCalls(ctx context.Context, q *store.Queries, checkInIDs []int64) error {
-	const chunk = 100
-	for len(checkInIDs) > 0 {
-		n := min(chunk, len(checkInIDs))
-		// One containment test per check-in: each is answered by River's index
-		// on args.
-		var where strings.Builder
-		named := river.NamedArgs{}
-		for i, id := range checkInIDs[:n] {
-			if i > 0 {
-				where.WriteString(" OR ")
-			}
-			name := fmt.Sprintf("c%d", i)
-			fmt.Fprintf(&where, "args @> @%s::jsonb", name)
-			named[name] = fmt.Sprintf(`{"check_in_id": %d}`, id)
-		}
-		checkInIDs = checkInIDs[n:]
-		res, err := j.client.JobListTx(ctx, q.Tx(), river.NewJobListParams().
-			Kinds(CallArgs{}.Kind()).
-			States(rivertype.JobStateScheduled, rivertype.JobStateAvailable, rivertype.JobStateRetryable).
-			Where("("+where.String()+")", named).
-			First(10*chunk))
-		if err != nil {
-			return fmt.Errorf("find call jobs: %w", err)
-		}
-		for _, job := range res.Jobs {
-			if _, err := j.client.JobCancelTx(ctx, q.Tx(), job.ID); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
-				return fmt.Errorf("cancel job %d: %w", job.ID, err)
-			}
+	if len(checkInIDs) == 0 {
+		return nil
+	}
+	jobIDs, err := q.WaitingCallJobs(ctx, checkInIDs)
+	if err != nil {
+		return err
+	}
+	for _, id := range jobIDs {
+		if _, err := j.client.JobCancelTx(ctx, q.Tx(), id); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
+			return fmt.Errorf("cancel job %d: %w", id, err)
 		}
 	}
 	return nil

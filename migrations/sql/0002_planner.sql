@@ -26,3 +26,9 @@ ALTER TABLE follow_ups ADD COLUMN check_in_id bigint REFERENCES check_ins (id) O
 -- A check-in's call job names the check-in (its args); the reverse link would
 -- cost a second write of every check-in the planner creates.
 ALTER TABLE check_ins DROP COLUMN job_id;
+
+-- Re-planning finds the waiting call jobs of the check-ins it cancels by
+-- check-in (River's GIN index on args answers a containment test by walking
+-- every call job that has the key). River's tables exist: they migrate first.
+CREATE INDEX river_job_check_in_idx ON river_job (((args ->> 'check_in_id')::bigint))
+    WHERE kind = 'check_in_call';

@@ -127,3 +127,11 @@ SELECT * FROM check_ins WHERE person_id = @person_id ORDER BY slot_at, id;
 
 -- name: CountCheckInsByState :many
 SELECT state, count(*) AS n FROM check_ins GROUP BY state ORDER BY state;
+
+-- name: WaitingCallJobs :many
+-- The call jobs of these check-ins that have not run yet (the kind is the
+-- index's predicate: workers.CallArgs.Kind is store.CallJobKind).
+SELECT id FROM river_job
+WHERE kind = 'check_in_call'
+  AND (args ->> 'check_in_id')::bigint = ANY(@check_in_ids::bigint[])
+  AND state IN ('scheduled', 'available', 'retryable');

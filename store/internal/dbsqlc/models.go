@@ -246,6 +246,13 @@ type Referral struct {
 	CreatedAt     time.Time
 }
 
+type RiverJob struct {
+	ID    int64
+	Args  []byte
+	Kind  string
+	State string
+}
+
 type ServiceSetting struct {
 	ID                   bool
 	Name                 string

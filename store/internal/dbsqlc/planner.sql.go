@@ -557,3 +557,32 @@ func (q *Queries) ReserveCheckInIDs(ctx context.Context, n int32) ([]int64, erro
 	}
 	return items, nil
 }
+
+const waitingCallJobs = `-- name: WaitingCallJobs :many
+SELECT id FROM river_job
+WHERE kind = 'check_in_call'
+  AND (args ->> 'check_in_id')::bigint = ANY($1::bigint[])
+  AND state IN ('scheduled', 'available', 'retryable')
+`
+
+// The call jobs of these check-ins that have not run yet (the kind is the
+// index's predicate: workers.CallArgs.Kind is store.CallJobKind).
+func (q *Queries) WaitingCallJobs(ctx context.Context, checkInIds []int64) ([]int64, error) {
+	rows, err := q.db.Query(ctx, waitingCallJobs, checkInIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
