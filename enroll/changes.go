@@ -13,18 +13,24 @@ import (
 // maxPause is the longest pause a coordinator may set in one go.
 const maxPause = 366 * 24 * time.Hour
 
-// EditPlan gives person id a new plan (and time zone; empty keeps the service's
-// default, as at enrolment), checked like an enrolment's, and re-plans them at
-// once: calls the old plan asked for that the new one does not are cancelled.
+// EditPlan gives person id a new plan, checked like an enrolment's, and
+// re-plans them at once: calls the old plan asked for that the new one does not
+// are cancelled. An empty zone keeps the person's, and a plan without a retry
+// policy keeps theirs: a plan is read in the person's zone, and silently moving
+// it to the service's would call someone overseas at night.
 func (s *Service) EditPlan(ctx context.Context, id int64, in PlanInput, zone string, by wellcheck.User, via string) (wellcheck.Plan, wellcheck.Problems, error) {
 	checker, err := s.Checker(ctx)
 	if err != nil {
 		return wellcheck.Plan{}, nil, err
 	}
+	current, err := s.Store.Queries().Enrolment(ctx, id)
+	if err != nil {
+		return wellcheck.Plan{}, nil, fmt.Errorf("person.plan person %d: %w", id, err)
+	}
 	var problems, warnings wellcheck.Problems
 	zone = strings.TrimSpace(zone)
 	if zone == "" {
-		zone = checker.Settings.TimeZone
+		zone = current.Person.TimeZone
 	}
 	loc, err := checker.location(zone)
 	if err != nil {
@@ -33,6 +39,9 @@ func (s *Service) EditPlan(ctx context.Context, id int64, in PlanInput, zone str
 	plan := checker.planOf(in, zone, loc, &problems, &warnings)
 	if err := problems.Err(); err != nil {
 		return plan, warnings, err
+	}
+	if plan.Retry == nil {
+		plan.Retry = current.Plan.Retry
 	}
 	err = s.change(ctx, id, store.PersonChange{Action: "person.plan", Plan: plan, TimeZone: zone}, by, via)
 	return plan, warnings, err

@@ -92,3 +92,33 @@ func TestChangesReplanAtOnceAndAreAudited(t *testing.T) {
 	require.Equal(t, []string{"person.enrol", "person.plan", "person.pause", "person.resume", "person.withdraw"}, actions)
 	require.Equal(t, "30 11 * * MON-FRI", audit[1].Details["cron"])
 }
+
+// A plan is read in the person's zone: editing it without naming a zone keeps
+// theirs (and their retry policy), it does not move them to the service's.
+func TestEditPlanKeepsThePersonsZoneAndRetries(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	req := validRequest()
+	req.Person.TimeZone = "America/Guadeloupe"
+	req.Plan = enroll.PlanInput{Cron: "0 10 * * *", Window: "09:00-11:00", MaxAttempts: 2, RetryMinutes: "20"}
+	res, err := b.svc.Enroll(ctx, req, b.coordinator, "cli")
+	require.NoError(t, err)
+
+	_, _, err = b.svc.EditPlan(ctx, res.PersonID, enroll.PlanInput{Cron: "30 10 * * *", Window: "09:30-11:00"}, "", b.coordinator, "cli")
+	require.NoError(t, err)
+	e, err := b.store.Queries().Enrolment(ctx, res.PersonID)
+	require.NoError(t, err)
+	require.Equal(t, "America/Guadeloupe", e.Person.TimeZone)
+	require.Equal(t, &wellcheck.RetryPolicy{MaxAttempts: 2, RetryMinutes: []int{20}}, e.Plan.Retry)
+	rows, err := b.store.Queries().CheckInsForPerson(ctx, res.PersonID)
+	require.NoError(t, err)
+	planned := 0
+	for _, r := range rows {
+		if r.State == wellcheck.CheckInPlanned {
+			planned++
+			require.Equal(t, "10:30", r.SlotAt.In(mustLoad(t, "America/Guadeloupe")).Format("15:04"), "10:30 in Guadeloupe, 15:30 in Paris")
+		}
+	}
+	require.Equal(t, 2, planned, "Monday and Tuesday")
+}

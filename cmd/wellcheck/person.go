@@ -51,9 +51,9 @@ func (a *app) person(ctx context.Context, args []string) error {
 	case "plan":
 		fs.StringVar(&plan.Cron, "cron", "", "when to call: 5-field cron in the person's time zone")
 		fs.StringVar(&plan.Window, "window", "", "daily call window HH:MM-HH:MM (default: opening hours)")
-		fs.StringVar(&zone, "tz", "", "person's IANA time zone (default: the service's)")
-		fs.IntVar(&plan.MaxAttempts, "max-attempts", 0, "attempts per check-in (default: the service's)")
-		fs.StringVar(&plan.RetryMinutes, "retry-minutes", "", "minutes between attempts (default: the service's)")
+		fs.StringVar(&zone, "tz", "", "person's IANA time zone (default: unchanged)")
+		fs.IntVar(&plan.MaxAttempts, "max-attempts", 0, "attempts per check-in (default: unchanged)")
+		fs.StringVar(&plan.RetryMinutes, "retry-minutes", "", "minutes between attempts (default: unchanged)")
 	case "pause":
 		fs.StringVar(&until, "until", "", "the day calls resume, YYYY-MM-DD in the person's time zone (required)")
 	case "resume", "withdraw", "calls":
@@ -218,7 +218,9 @@ func (a *app) closure(ctx context.Context, args []string) error {
 		}
 		a.say("cli_closure_deleted", id)
 	}
-	stats, err := svc.Planner.ReplanAll(ctx)
+	// A pass reconciles everyone with the new calendar. Should it fail, the
+	// closure stands and the server's next pass does it.
+	stats, err := svc.Planner.Pass(ctx)
 	if err != nil {
 		return err
 	}

@@ -13,21 +13,23 @@ SET planned_until = GREATEST(planned_until, @planned_until::timestamptz),
 SELECT coalesce(max(id), 0)::bigint AS id FROM persons;
 
 -- name: LockPlannablePersons :many
--- The persons who may be called with ids in [@lo, @hi). FOR SHARE: an edit of
--- one of them (which re-plans the person) waits for this batch to commit, and
--- this batch waits for an edit in progress, so the two never interleave.
-SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end
+-- The persons who may be called with ids in [@lo, @hi), locked so that an edit
+-- of one of them (which re-plans the person) or another planner's batch waits
+-- for this one to commit, and this batch waits for them: plannings of a person
+-- never interleave. NO KEY: rows that merely reference a person (a case, a
+-- follow-up) can still be written meanwhile.
+SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end, plan_updated_at
 FROM persons
 WHERE id >= @lo AND id < @hi AND status <> 'withdrawn'
 ORDER BY id
-FOR SHARE;
+FOR NO KEY UPDATE;
 
 -- name: LockPlannablePersonsByID :many
-SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end
+SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end, plan_updated_at
 FROM persons
 WHERE id = ANY(@ids::bigint[])
 ORDER BY id
-FOR UPDATE;
+FOR NO KEY UPDATE;
 
 -- name: ListCheckInsSince :many
 -- The persons' check-ins from @since on, whatever their state.
@@ -64,10 +66,18 @@ RETURNING id;
 
 -- name: EndExpiredPauses :execrows
 -- A pause ends by itself: the person is active again (their slots after the
--- pause were planned all along).
-UPDATE persons
+-- pause were planned all along). Rows are locked in id order, as planner
+-- batches lock them, so the two never deadlock.
+WITH due AS (
+    SELECT id FROM persons
+    WHERE status = 'paused' AND paused_until <= @now::timestamptz
+    ORDER BY id
+    FOR UPDATE
+)
+UPDATE persons p
 SET status = 'active', paused_until = NULL, updated_at = now()
-WHERE status = 'paused' AND paused_until <= @now::timestamptz;
+FROM due
+WHERE p.id = due.id;
 
 -- name: FinaliseMissedCheckIns :many
 -- Check-ins whose deadline passed without a call being placed (the system was
@@ -86,28 +96,24 @@ WITH missed AS (
     JOIN persons p ON p.id = m.person_id
     WHERE p.status <> 'withdrawn'
     ORDER BY m.person_id, m.slot_at DESC
-), opened AS (
+), cased AS (
+    -- The person's open case, or a new one. DO UPDATE (not DO NOTHING) so that a
+    -- case opened by another transaction since this statement began is
+    -- returned too: every missed call lands on a list.
     INSERT INTO cases (person_id, state, priority, opened_reason, due_at, assignee_id)
     SELECT person_id, CASE WHEN referent_id IS NULL THEN 'open' ELSE 'assigned' END,
            priority, 'missed', @now, referent_id
     FROM per_person
-    ON CONFLICT (person_id) WHERE state <> 'closed' DO NOTHING
-    RETURNING id, person_id, priority, assignee_id
-), joined AS (
-    -- Cases already open (this statement's snapshot does not see those just opened).
-    SELECT c.id, c.person_id, c.priority, c.assignee_id
-    FROM cases c
-    JOIN per_person pp ON pp.person_id = c.person_id
-    WHERE c.state <> 'closed'
+    ON CONFLICT (person_id) WHERE state <> 'closed' DO UPDATE SET updated_at = now()
+    RETURNING id, person_id, priority, assignee_id, (xmax = 0) AS opened
 ), tasks AS (
     INSERT INTO follow_ups (case_id, assignee_id, reason, priority, due_at, check_in_id)
     SELECT k.id, k.assignee_id, 'missed', k.priority, @now, pp.check_in_id
-    FROM (SELECT * FROM opened UNION ALL SELECT * FROM joined) k
+    FROM cased k
     JOIN per_person pp ON pp.person_id = k.person_id
-    RETURNING case_id
 ), audited AS (
     INSERT INTO audit_log (actor_label, action, person_id, case_id, details)
-    SELECT 'system:planner', 'case.open', person_id, id, '{"reason": "missed"}' FROM opened
+    SELECT 'system:planner', 'case.open', person_id, id, '{"reason": "missed"}' FROM cased WHERE opened
 )
 SELECT m.id, m.person_id, m.slot_at FROM missed m ORDER BY m.slot_at, m.id;
 

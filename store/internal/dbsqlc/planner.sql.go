@@ -145,13 +145,21 @@ func (q *Queries) DeleteClosure(ctx context.Context, id int64) (int64, error) {
 }
 
 const endExpiredPauses = `-- name: EndExpiredPauses :execrows
-UPDATE persons
+WITH due AS (
+    SELECT id FROM persons
+    WHERE status = 'paused' AND paused_until <= $1::timestamptz
+    ORDER BY id
+    FOR UPDATE
+)
+UPDATE persons p
 SET status = 'active', paused_until = NULL, updated_at = now()
-WHERE status = 'paused' AND paused_until <= $1::timestamptz
+FROM due
+WHERE p.id = due.id
 `
 
 // A pause ends by itself: the person is active again (their slots after the
-// pause were planned all along).
+// pause were planned all along). Rows are locked in id order, as planner
+// batches lock them, so the two never deadlock.
 func (q *Queries) EndExpiredPauses(ctx context.Context, now time.Time) (int64, error) {
 	result, err := q.db.Exec(ctx, endExpiredPauses, now)
 	if err != nil {
@@ -173,28 +181,24 @@ WITH missed AS (
     JOIN persons p ON p.id = m.person_id
     WHERE p.status <> 'withdrawn'
     ORDER BY m.person_id, m.slot_at DESC
-), opened AS (
+), cased AS (
+    -- The person's open case, or a new one. DO UPDATE (not DO NOTHING) so that a
+    -- case opened by another transaction since this statement began is
+    -- returned too: every missed call lands on a list.
     INSERT INTO cases (person_id, state, priority, opened_reason, due_at, assignee_id)
     SELECT person_id, CASE WHEN referent_id IS NULL THEN 'open' ELSE 'assigned' END,
            priority, 'missed', $1, referent_id
     FROM per_person
-    ON CONFLICT (person_id) WHERE state <> 'closed' DO NOTHING
-    RETURNING id, person_id, priority, assignee_id
-), joined AS (
-    -- Cases already open (this statement's snapshot does not see those just opened).
-    SELECT c.id, c.person_id, c.priority, c.assignee_id
-    FROM cases c
-    JOIN per_person pp ON pp.person_id = c.person_id
-    WHERE c.state <> 'closed'
+    ON CONFLICT (person_id) WHERE state <> 'closed' DO UPDATE SET updated_at = now()
+    RETURNING id, person_id, priority, assignee_id, (xmax = 0) AS opened
 ), tasks AS (
     INSERT INTO follow_ups (case_id, assignee_id, reason, priority, due_at, check_in_id)
     SELECT k.id, k.assignee_id, 'missed', k.priority, $1, pp.check_in_id
-    FROM (SELECT id, person_id, priority, assignee_id FROM opened UNION ALL SELECT id, person_id, priority, assignee_id FROM joined) k
+    FROM cased k
     JOIN per_person pp ON pp.person_id = k.person_id
-    RETURNING case_id
 ), audited AS (
     INSERT INTO audit_log (actor_label, action, person_id, case_id, details)
-    SELECT 'system:planner', 'case.open', person_id, id, '{"reason": "missed"}' FROM opened
+    SELECT 'system:planner', 'case.open', person_id, id, '{"reason": "missed"}' FROM cased WHERE opened
 )
 SELECT m.id, m.person_id, m.slot_at FROM missed m ORDER BY m.slot_at, m.id
 `
@@ -366,11 +370,11 @@ func (q *Queries) ListClosures(ctx context.Context, fromDay pgtype.Date) ([]Clos
 }
 
 const lockPlannablePersons = `-- name: LockPlannablePersons :many
-SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end
+SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end, plan_updated_at
 FROM persons
 WHERE id >= $1 AND id < $2 AND status <> 'withdrawn'
 ORDER BY id
-FOR SHARE
+FOR NO KEY UPDATE
 `
 
 type LockPlannablePersonsParams struct {
@@ -379,18 +383,21 @@ type LockPlannablePersonsParams struct {
 }
 
 type LockPlannablePersonsRow struct {
-	ID          int64
-	TimeZone    string
-	Status      string
-	PausedUntil *time.Time
-	CronSpec    string
-	WindowStart pgtype.Time
-	WindowEnd   pgtype.Time
+	ID            int64
+	TimeZone      string
+	Status        string
+	PausedUntil   *time.Time
+	CronSpec      string
+	WindowStart   pgtype.Time
+	WindowEnd     pgtype.Time
+	PlanUpdatedAt time.Time
 }
 
-// The persons who may be called with ids in [@lo, @hi). FOR SHARE: an edit of
-// one of them (which re-plans the person) waits for this batch to commit, and
-// this batch waits for an edit in progress, so the two never interleave.
+// The persons who may be called with ids in [@lo, @hi), locked so that an edit
+// of one of them (which re-plans the person) or another planner's batch waits
+// for this one to commit, and this batch waits for them: plannings of a person
+// never interleave. NO KEY: rows that merely reference a person (a case, a
+// follow-up) can still be written meanwhile.
 func (q *Queries) LockPlannablePersons(ctx context.Context, arg LockPlannablePersonsParams) ([]LockPlannablePersonsRow, error) {
 	rows, err := q.db.Query(ctx, lockPlannablePersons, arg.Lo, arg.Hi)
 	if err != nil {
@@ -408,6 +415,7 @@ func (q *Queries) LockPlannablePersons(ctx context.Context, arg LockPlannablePer
 			&i.CronSpec,
 			&i.WindowStart,
 			&i.WindowEnd,
+			&i.PlanUpdatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -420,21 +428,22 @@ func (q *Queries) LockPlannablePersons(ctx context.Context, arg LockPlannablePer
 }
 
 const lockPlannablePersonsByID = `-- name: LockPlannablePersonsByID :many
-SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end
+SELECT id, time_zone, status, paused_until, cron_spec, window_start, window_end, plan_updated_at
 FROM persons
 WHERE id = ANY($1::bigint[])
 ORDER BY id
-FOR UPDATE
+FOR NO KEY UPDATE
 `
 
 type LockPlannablePersonsByIDRow struct {
-	ID          int64
-	TimeZone    string
-	Status      string
-	PausedUntil *time.Time
-	CronSpec    string
-	WindowStart pgtype.Time
-	WindowEnd   pgtype.Time
+	ID            int64
+	TimeZone      string
+	Status        string
+	PausedUntil   *time.Time
+	CronSpec      string
+	WindowStart   pgtype.Time
+	WindowEnd     pgtype.Time
+	PlanUpdatedAt time.Time
 }
 
 func (q *Queries) LockPlannablePersonsByID(ctx context.Context, ids []int64) ([]LockPlannablePersonsByIDRow, error) {
@@ -454,6 +463,7 @@ func (q *Queries) LockPlannablePersonsByID(ctx context.Context, ids []int64) ([]
 			&i.CronSpec,
 			&i.WindowStart,
 			&i.WindowEnd,
+			&i.PlanUpdatedAt,
 		); err != nil {
 			return nil, err
 		}
