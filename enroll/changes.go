@@ -3,7 +3,6 @@ package enroll
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/wellcheck/wellcheck"
@@ -27,23 +26,14 @@ func (s *Service) EditPlan(ctx context.Context, id int64, in PlanInput, zone str
 	if err != nil {
 		return wellcheck.Plan{}, nil, fmt.Errorf("person.plan person %d: %w", id, err)
 	}
-	var problems, warnings wellcheck.Problems
-	zone = strings.TrimSpace(zone)
-	if zone == "" {
-		zone = current.Person.TimeZone
-	}
-	loc, err := checker.location(zone)
+	plan, loc, warnings, err := checker.planIn(in, zone, current.Person.TimeZone)
 	if err != nil {
-		problems.Add("person.time_zone", "time_zone_invalid", zone)
-	}
-	plan := checker.planOf(in, zone, loc, &problems, &warnings)
-	if err := problems.Err(); err != nil {
 		return plan, warnings, err
 	}
 	if plan.Retry == nil {
 		plan.Retry = current.Plan.Retry
 	}
-	err = s.change(ctx, id, store.PersonChange{Action: "person.plan", Plan: plan, TimeZone: zone}, by, via)
+	err = s.change(ctx, id, store.PersonChange{Action: "person.plan", Plan: plan, TimeZone: loc.String()}, by, via)
 	return plan, warnings, err
 }
 

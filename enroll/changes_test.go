@@ -1,6 +1,7 @@
 package enroll_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -121,4 +122,20 @@ func TestEditPlanKeepsThePersonsZoneAndRetries(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2, planned, "Monday and Tuesday")
+}
+
+// An imported register is planned once loaded: each person asking for 14:00
+// every day has this afternoon's call and tomorrow's.
+func TestImportPlansEveryone(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	csv := register(50, 0, func(i int, row []string) { row[7], row[8] = "0 14 * * *", "13:30-16:00" })
+	rep, err := b.svc.Import(ctx, bytes.NewReader(csv), b.coordinator, enroll.ImportOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 50, rep.Imported)
+	counts, err := b.store.Queries().CountCheckIns(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(100), counts[wellcheck.CheckInPlanned])
+	require.Equal(t, []string{"Mon 23 14:00 planned", "Tue 24 14:00 planned"}, calls(t, b.store, 50))
 }

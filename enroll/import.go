@@ -173,6 +173,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 	firstLine := make(map[wellcheck.Phone]int, len(rows))
 	warningAt := map[string]int{} // field and French text → index in rep.Warnings
 	imported := 0
+	var importedIDs []int64
 	err = s.Store.WithTx(ctx, func(q *store.Queries) error {
 		for results := range chunks {
 			// Numbers already enrolled, read in the transaction that will write.
@@ -188,9 +189,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 			if err != nil {
 				return err
 			}
-			if err := s.Planner.Replan(ctx, q, ids); err != nil {
-				return err
-			}
+			importedIDs = append(importedIDs, ids...)
 			imported += len(valid)
 		}
 		if err := ctx.Err(); err != nil {
@@ -207,6 +206,12 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 	if !opts.DryRun {
 		rep.Imported = imported
 		s.Logger.InfoContext(ctx, "persons imported", "count", rep.Imported, "skipped", len(rep.Invalid), "by", actor.Label, "file", opts.FileName)
+	}
+	// Planned once loaded, several batches at once: planning inside the load's
+	// single transaction halved the import's speed. Should it fail, the persons
+	// are enrolled and the server's next pass plans them.
+	if err := s.Planner.PlanPersons(ctx, importedIDs); err != nil {
+		return rep, fmt.Errorf("%d persons imported; planning their calls failed, the next planner pass will: %w", imported, err)
 	}
 	return rep, nil
 }

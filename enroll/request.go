@@ -205,21 +205,25 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 	return e, warnings, problems.Err()
 }
 
-// text reads a one-line field.
 // CheckPlan validates a plan on its own, as Check does within an enrolment: the
 // cron spec, the person's zone (default: the service's) and the window (default:
 // the opening hours). Warnings are accepted, problems are a ValidationError.
 func (c *Checker) CheckPlan(spec, zone, window string) (wellcheck.Plan, *time.Location, wellcheck.Problems, error) {
+	return c.planIn(PlanInput{Cron: spec, Window: window}, zone, c.Settings.TimeZone)
+}
+
+// planIn checks a plan for a person in zone (fallback when zone is empty).
+func (c *Checker) planIn(in PlanInput, zone, fallback string) (wellcheck.Plan, *time.Location, wellcheck.Problems, error) {
 	var problems, warnings wellcheck.Problems
 	zone = strings.TrimSpace(zone)
 	if zone == "" {
-		zone = c.Settings.TimeZone
+		zone = fallback
 	}
 	loc, err := c.location(zone)
 	if err != nil {
 		problems.Add("person.time_zone", "time_zone_invalid", zone)
 	}
-	plan := c.planOf(PlanInput{Cron: spec, Window: window}, zone, loc, &problems, &warnings)
+	plan := c.planOf(in, zone, loc, &problems, &warnings)
 	if err := problems.Err(); err != nil {
 		return plan, nil, warnings, err
 	}
@@ -250,6 +254,7 @@ func (c *Checker) planOf(in PlanInput, zone string, loc *time.Location, problems
 	return plan
 }
 
+// text reads a one-line field.
 func (c *Checker) text(ps *wellcheck.Problems, field, s string, limit int, required bool) string {
 	s = strings.TrimSpace(s)
 	if required && s == "" {

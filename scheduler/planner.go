@@ -304,6 +304,36 @@ func (p *Planner) Replan(ctx context.Context, q *store.Queries, ids []int64) err
 	return nil
 }
 
+// PlanPersons plans persons just committed (a register imported), as Replan
+// does, Batch persons per transaction and Parallel transactions at once. A
+// failure leaves the rest to the next pass, which plans everyone.
+func (p *Planner) PlanPersons(ctx context.Context, ids []int64) error {
+	size := p.batch()
+	var (
+		mu   sync.Mutex
+		next int
+	)
+	claim := func() []int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		chunk := ids[next:min(next+size, len(ids))]
+		next += len(chunk)
+		return chunk
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for range p.parallel() {
+		g.Go(func() error {
+			for chunk := claim(); len(chunk) > 0; chunk = claim() {
+				if err := p.Store.WithTx(ctx, func(q *store.Queries) error { return p.Replan(ctx, q, chunk) }); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
 // batch plans persons over one range of fire times.
 type batch struct {
 	planner *Planner

@@ -24,13 +24,6 @@ type PlanRow struct {
 	PlanSince time.Time
 }
 
-func planRow(id int64, zone, status string, pausedUntil *time.Time, cron string, start, end pgtype.Time, since time.Time) PlanRow {
-	return PlanRow{
-		ID: id, TimeZone: zone, Status: wellcheck.PersonStatus(status), PausedUntil: pausedUntil, PlanSince: since,
-		Plan: wellcheck.Plan{Cron: cron, Window: wellcheck.Window{Start: timeOfDay(start), End: timeOfDay(end)}},
-	}
-}
-
 // MaxPersonID is the highest person id, 0 when there is none.
 func (q *Queries) MaxPersonID(ctx context.Context) (int64, error) {
 	id, err := q.q.MaxPersonID(ctx)
@@ -45,11 +38,7 @@ func (q *Queries) LockPlannable(ctx context.Context, lo, hi int64) ([]PlanRow, e
 	if err != nil {
 		return nil, translate(err, "read persons to plan")
 	}
-	out := make([]PlanRow, len(rows))
-	for i, r := range rows {
-		out[i] = planRow(r.ID, r.TimeZone, r.Status, r.PausedUntil, r.CronSpec, r.WindowStart, r.WindowEnd, r.PlanUpdatedAt)
-	}
-	return out, nil
+	return planRows(rows), nil
 }
 
 // LockPersons returns the given persons, whatever their status, locked for update.
@@ -59,11 +48,22 @@ func (q *Queries) LockPersons(ctx context.Context, ids []int64) ([]PlanRow, erro
 	if err != nil {
 		return nil, translate(err, "read persons to re-plan")
 	}
+	converted := make([]dbsqlc.LockPlannablePersonsRow, len(rows))
+	for i, r := range rows {
+		converted[i] = dbsqlc.LockPlannablePersonsRow(r)
+	}
+	return planRows(converted), nil
+}
+
+func planRows(rows []dbsqlc.LockPlannablePersonsRow) []PlanRow {
 	out := make([]PlanRow, len(rows))
 	for i, r := range rows {
-		out[i] = planRow(r.ID, r.TimeZone, r.Status, r.PausedUntil, r.CronSpec, r.WindowStart, r.WindowEnd, r.PlanUpdatedAt)
+		out[i] = PlanRow{
+			ID: r.ID, TimeZone: r.TimeZone, Status: wellcheck.PersonStatus(r.Status), PausedUntil: r.PausedUntil, PlanSince: r.PlanUpdatedAt,
+			Plan: wellcheck.Plan{Cron: r.CronSpec, Window: wellcheck.Window{Start: timeOfDay(r.WindowStart), End: timeOfDay(r.WindowEnd)}},
+		}
 	}
-	return out, nil
+	return out
 }
 
 // CheckInsSince returns the persons' check-ins with a slot at or after since,

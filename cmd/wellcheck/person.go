@@ -88,11 +88,7 @@ func (a *app) person(ctx context.Context, args []string) error {
 			a.say("cli_warning", w.Text(a.cfg.Lang))
 		}
 	case "pause":
-		e, err := st.Queries().Enrolment(ctx, id)
-		if err != nil {
-			return err
-		}
-		loc, err := scheduler.LoadZone(e.Person.TimeZone)
+		loc, err := personZone(ctx, st, id)
 		if err != nil {
 			return err
 		}
@@ -118,13 +114,18 @@ func (a *app) person(ctx context.Context, args []string) error {
 	return a.printCalls(ctx, st, id)
 }
 
-// printCalls lists a person's check-ins still to come, in their time zone.
-func (a *app) printCalls(ctx context.Context, st *store.Store, id int64) error {
+// personZone is the time zone person id lives in.
+func personZone(ctx context.Context, st *store.Store, id int64) (*time.Location, error) {
 	e, err := st.Queries().Enrolment(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	loc, err := scheduler.LoadZone(e.Person.TimeZone)
+	return scheduler.LoadZone(e.Person.TimeZone)
+}
+
+// printCalls lists a person's check-ins still to come, in their time zone.
+func (a *app) printCalls(ctx context.Context, st *store.Store, id int64) error {
+	loc, err := personZone(ctx, st, id)
 	if err != nil {
 		return err
 	}
