@@ -102,20 +102,19 @@ func (p *Planner) batch() int {
 
 // Calendar reads the service's calendar (settings, opening hours, closures from
 // a little before now) from the database.
-func (p *Planner) Calendar(ctx context.Context, q *store.Queries, now time.Time) (*Calendar, wellcheck.Settings, error) {
+func (p *Planner) Calendar(ctx context.Context, q *store.Queries, now time.Time) (*Calendar, error) {
 	settings, err := q.Settings(ctx)
 	if err != nil {
-		return nil, settings, err
+		return nil, err
 	}
 	if p.TimeZone != "" {
 		settings.TimeZone = p.TimeZone
 	}
 	closures, err := q.Closures(ctx, now.AddDate(0, 0, -3*maxMove))
 	if err != nil {
-		return nil, settings, err
+		return nil, err
 	}
-	cal, err := NewCalendar(settings, closures)
-	return cal, settings, err
+	return NewCalendar(settings, closures)
 }
 
 // Pass plans every person who may be called, from the end of the last pass (or
@@ -131,7 +130,7 @@ func (p *Planner) Calendar(ctx context.Context, q *store.Queries, now time.Time)
 func (p *Planner) Pass(ctx context.Context) (PassStats, error) {
 	now := p.now()
 	q := p.Store.Queries()
-	cal, _, err := p.Calendar(ctx, q, now)
+	cal, err := p.Calendar(ctx, q, now)
 	if err != nil {
 		return PassStats{}, fmt.Errorf("planner pass: %w", err)
 	}
@@ -164,30 +163,48 @@ func (p *Planner) Pass(ctx context.Context) (PassStats, error) {
 	return st, nil
 }
 
-// planAll plans every person in batches of ids, Parallel batches at a time,
-// creating the check-ins firing in [st.From, st.To).
+// planAll plans every person in batches of ids, creating the check-ins firing
+// in [st.From, st.To).
 func (p *Planner) planAll(ctx context.Context, cal *Calendar, now time.Time, st *PassStats) error {
 	maxID, err := p.Store.Queries().MaxPersonID(ctx)
 	if err != nil {
 		return fmt.Errorf("planner pass: %w", err)
 	}
 	size := int64(p.batch())
-	var (
-		mu   sync.Mutex
-		next int64 = 1
-	)
-	claim := func() (int64, bool) {
-		mu.Lock()
-		defer mu.Unlock()
+	next := int64(1)
+	template := batch{planner: p, cal: cal, now: now, from: st.From, lo: now.AddDate(0, 0, -maxMove), to: st.To}
+	return p.inBatches(ctx, template, st, func() (unit, bool) {
 		lo := next
 		next += size
-		return lo, lo <= maxID
+		return unit{
+			what: fmt.Sprintf("person ids %d to %d", lo, lo+size-1),
+			lock: func(q *store.Queries) ([]store.PlanRow, error) { return q.LockPlannable(ctx, lo, lo+size) },
+		}, lo <= maxID
+	})
+}
+
+// unit is one batch's work: the persons it locks, and how to name them in an error.
+type unit struct {
+	what string
+	lock func(q *store.Queries) ([]store.PlanRow, error)
+}
+
+// inBatches plans the persons of every unit next hands out, one transaction
+// each, Parallel transactions at once, adding what they did to st. next is
+// called under a lock.
+func (p *Planner) inBatches(ctx context.Context, template batch, st *PassStats, next func() (unit, bool)) error {
+	var mu sync.Mutex
+	claim := func() (unit, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return next()
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	for range p.parallel() {
 		g.Go(func() error {
 			var local PassStats
-			b := &batch{planner: p, cal: cal, now: now, from: st.From, lo: now.AddDate(0, 0, -maxMove), to: st.To, cache: map[planKey][]Slot{}, stats: &local}
+			b := template
+			b.cache, b.stats = map[planKey][]Slot{}, &local
 			defer func() {
 				mu.Lock()
 				defer mu.Unlock()
@@ -196,9 +213,9 @@ func (p *Planner) planAll(ctx context.Context, cal *Calendar, now time.Time, st 
 				st.Late += local.Late
 				st.Invalid += local.Invalid
 			}()
-			for first, ok := claim(); ok; first, ok = claim() {
-				if err := b.planRange(ctx, first, first+size); err != nil {
-					return fmt.Errorf("planner pass, person ids %d to %d: %w", first, first+size-1, err)
+			for u, ok := claim(); ok; u, ok = claim() {
+				if err := b.planUnit(ctx, u); err != nil {
+					return fmt.Errorf("plan %s: %w", u.what, err)
 				}
 			}
 			return nil
@@ -207,14 +224,14 @@ func (p *Planner) planAll(ctx context.Context, cal *Calendar, now time.Time, st 
 	return g.Wait()
 }
 
-// planRange plans the persons with ids in [lo, hi) in one transaction, tried
-// again if another planner created one of the same check-ins first.
-func (b *batch) planRange(ctx context.Context, lo, hi int64) error {
+// planUnit plans a unit's persons in one transaction, tried again if another
+// planner created one of the same check-ins first.
+func (b *batch) planUnit(ctx context.Context, u unit) error {
 	for attempt := 1; ; attempt++ {
 		before := *b.stats
 		var n int
 		err := b.planner.Store.WithTx(ctx, func(q *store.Queries) error {
-			persons, err := q.LockPlannable(ctx, lo, hi)
+			persons, err := u.lock(q)
 			if err != nil || len(persons) == 0 {
 				return err
 			}
@@ -279,25 +296,15 @@ func (p *Planner) Replan(ctx context.Context, q *store.Queries, ids []int64) err
 	if len(ids) == 0 {
 		return nil
 	}
-	now := p.now()
-	cal, _, err := p.Calendar(ctx, q, now)
+	b, err := p.replanning(ctx, q)
 	if err != nil {
-		return fmt.Errorf("re-plan: %w", err)
+		return err
 	}
-	until, err := q.PlannedUntil(ctx)
-	if err != nil {
-		return fmt.Errorf("re-plan: %w", err)
-	}
-	to := now.Add(p.horizon())
-	if until.After(to) {
-		to = until
-	}
+	b.cache, b.stats = map[planKey][]Slot{}, &PassStats{}
 	persons, err := q.LockPersons(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("re-plan: %w", err)
 	}
-	var st PassStats
-	b := &batch{planner: p, cal: cal, now: now, from: now, lo: now.AddDate(0, 0, -maxMove), to: to, cache: map[planKey][]Slot{}, stats: &st}
 	if err := b.plan(ctx, q, persons); err != nil {
 		return fmt.Errorf("re-plan %d persons: %w", len(ids), err)
 	}
@@ -308,30 +315,41 @@ func (p *Planner) Replan(ctx context.Context, q *store.Queries, ids []int64) err
 // does, Batch persons per transaction and Parallel transactions at once. A
 // failure leaves the rest to the next pass, which plans everyone.
 func (p *Planner) PlanPersons(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	template, err := p.replanning(ctx, p.Store.Queries())
+	if err != nil {
+		return err
+	}
 	size := p.batch()
-	var (
-		mu   sync.Mutex
-		next int
-	)
-	claim := func() []int64 {
-		mu.Lock()
-		defer mu.Unlock()
-		chunk := ids[next:min(next+size, len(ids))]
-		next += len(chunk)
-		return chunk
+	return p.inBatches(ctx, template, &PassStats{}, func() (unit, bool) {
+		chunk := ids[:min(size, len(ids))]
+		ids = ids[len(chunk):]
+		return unit{
+			what: fmt.Sprintf("%d imported persons", len(chunk)),
+			lock: func(q *store.Queries) ([]store.PlanRow, error) { return q.LockPersons(ctx, chunk) },
+		}, len(chunk) > 0
+	})
+}
+
+// replanning is the batch a re-plan uses: fires from now on are created, up to
+// the horizon or as far as passes have planned, whichever is further.
+func (p *Planner) replanning(ctx context.Context, q *store.Queries) (batch, error) {
+	now := p.now()
+	cal, err := p.Calendar(ctx, q, now)
+	if err != nil {
+		return batch{}, fmt.Errorf("re-plan: %w", err)
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	for range p.parallel() {
-		g.Go(func() error {
-			for chunk := claim(); len(chunk) > 0; chunk = claim() {
-				if err := p.Store.WithTx(ctx, func(q *store.Queries) error { return p.Replan(ctx, q, chunk) }); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	until, err := q.PlannedUntil(ctx)
+	if err != nil {
+		return batch{}, fmt.Errorf("re-plan: %w", err)
 	}
-	return g.Wait()
+	to := now.Add(p.horizon())
+	if until.After(to) {
+		to = until
+	}
+	return batch{planner: p, cal: cal, now: now, from: now, lo: now.AddDate(0, 0, -maxMove), to: to}, nil
 }
 
 // batch plans persons over one range of fire times.
@@ -342,7 +360,7 @@ type batch struct {
 	// Slots firing in [from, to) are created; those firing in [lo, to) are the
 	// ones a re-plan keeps (lo ≤ from: a call moved onto a later day).
 	from, lo, to time.Time
-	cache        map[planKey][]Slot // nil: no caching
+	cache        map[planKey][]Slot
 	stats        *PassStats
 }
 
@@ -361,7 +379,7 @@ func (b *batch) slots(ctx context.Context, p store.PlanRow) ([]Slot, bool) {
 	}
 	// A pause that ended before Slots' look-back cannot change the answer.
 	key := planKey{p.Plan.Cron, p.TimeZone, p.Plan.Window}
-	cacheable := b.cache != nil && paused.Before(b.lo.AddDate(0, 0, -2*maxMove))
+	cacheable := paused.Before(b.lo.AddDate(0, 0, -2*maxMove))
 	if cacheable {
 		if s, ok := b.cache[key]; ok {
 			return s, true
@@ -429,8 +447,8 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 		}
 	}
 
-	// What exists already: never created twice; with reconcile, compared with
-	// what the plan asks for. A slot is at most a day before its deadline.
+	// What exists already: never created twice, and compared with what the plan
+	// asks for. A slot is at most a day before its deadline.
 	since := b.now.Add(-24 * time.Hour)
 	if b.from.Before(since) {
 		since = b.from
@@ -440,8 +458,9 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 		return err
 	}
 	exists := make(map[slotKey]bool, len(existing))
-	var revive, cancel, withdraw []int64
+	var cancel, withdraw []int64
 	var refresh []wellcheck.CheckIn
+	revive := map[int64]bool{} // cancelled check-ins planned again: they need a new job
 	for _, o := range existing {
 		k := slotKey{o.PersonID, o.SlotAt.Unix()}
 		exists[k] = true
@@ -457,7 +476,7 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 		case ok && o.State == wellcheck.CheckInCancelled:
 			w.ID = o.ID
 			refresh = append(refresh, w)
-			revive = append(revive, o.ID)
+			revive[o.ID] = true
 		case ok && o.State == wellcheck.CheckInPlanned &&
 			(!o.DeadlineAt.Equal(w.DeadlineAt) || o.MoveReason != w.MoveReason || !equalTime(o.PlannedFor, w.PlannedFor)):
 			w.ID = o.ID
@@ -487,7 +506,7 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 		}
 	}
 	for _, c := range refreshed {
-		if slices.Contains(revive, c.ID) {
+		if revive[c.ID] {
 			enqueue = append(enqueue, c)
 		}
 	}
