@@ -22,16 +22,16 @@ func (s *Service) EditPlan(ctx context.Context, id int64, in PlanInput, zone str
 	if err != nil {
 		return wellcheck.Plan{}, nil, err
 	}
-	current, err := s.Store.Queries().Enrolment(ctx, id)
+	person, current, err := s.Store.Queries().Person(ctx, id)
 	if err != nil {
 		return wellcheck.Plan{}, nil, fmt.Errorf("person.plan person %d: %w", id, err)
 	}
-	plan, loc, warnings, err := checker.planIn(in, zone, current.Person.TimeZone)
+	plan, loc, warnings, err := checker.planIn(in, zone, person.TimeZone)
 	if err != nil {
 		return plan, warnings, err
 	}
 	if plan.Retry == nil {
-		plan.Retry = current.Plan.Retry
+		plan.Retry = current.Retry
 	}
 	err = s.change(ctx, id, store.PersonChange{Action: "person.plan", Plan: plan, TimeZone: loc.String()}, by, via)
 	return plan, warnings, err

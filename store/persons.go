@@ -166,18 +166,28 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 	return ids, nil
 }
 
-// Enrolment reads back everything recorded when a person was enrolled.
-func (q *Queries) Enrolment(ctx context.Context, id int64) (wellcheck.Enrolment, error) {
+// Person reads a person and their plan, without what else their enrolment
+// recorded (referral, consent, contacts, notes).
+func (q *Queries) Person(ctx context.Context, id int64) (wellcheck.Person, wellcheck.Plan, error) {
 	p, err := q.q.GetPerson(ctx, id)
 	if err != nil {
-		return wellcheck.Enrolment{}, translate(err, "read person")
+		return wellcheck.Person{}, wellcheck.Plan{}, translate(err, "read person")
 	}
-	e := wellcheck.Enrolment{Person: wellcheck.Person{
+	return wellcheck.Person{
 		ID: p.ID, FullName: p.FullName, Phone: wellcheck.Phone(p.Phone), Language: p.Language, TimeZone: p.TimeZone,
 		Address: p.Address, Postcode: p.Postcode, City: p.City, Status: wellcheck.PersonStatus(p.Status),
 		PausedUntil: p.PausedUntil, WithdrawnAt: p.WithdrawnAt, ReferentID: p.ReferentID,
 		RiskLevel: wellcheck.RiskLevel(p.RiskLevel), CreatedAt: p.CreatedAt,
-	}}
+	}, planFromColumns(p.CronSpec, p.WindowStart, p.WindowEnd, p.MaxAttempts, p.RetryMinutes), nil
+}
+
+// Enrolment reads back everything recorded when a person was enrolled.
+func (q *Queries) Enrolment(ctx context.Context, id int64) (wellcheck.Enrolment, error) {
+	person, plan, err := q.Person(ctx, id)
+	if err != nil {
+		return wellcheck.Enrolment{}, err
+	}
+	e := wellcheck.Enrolment{Person: person, Plan: plan}
 	r, err := q.q.GetLatestReferral(ctx, id)
 	if err != nil {
 		return wellcheck.Enrolment{}, translate(err, "read referral")
@@ -203,7 +213,6 @@ func (q *Queries) Enrolment(ctx context.Context, id int64) (wellcheck.Enrolment,
 			Position: int(ec.Position), FullName: ec.FullName, Relation: ec.Relation, Phone: wellcheck.Phone(ec.Phone), Language: ec.Language,
 		})
 	}
-	e.Plan = planFromColumns(p.CronSpec, p.WindowStart, p.WindowEnd, p.MaxAttempts, p.RetryMinutes)
 	notes, err := q.q.ListNotes(ctx, id)
 	if err != nil {
 		return wellcheck.Enrolment{}, translate(err, "read notes")

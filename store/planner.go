@@ -60,7 +60,7 @@ func planRows(rows []dbsqlc.LockPlannablePersonsRow) []PlanRow {
 	for i, r := range rows {
 		out[i] = PlanRow{
 			ID: r.ID, TimeZone: r.TimeZone, Status: wellcheck.PersonStatus(r.Status), PausedUntil: r.PausedUntil, PlanSince: r.PlanUpdatedAt,
-			Plan: wellcheck.Plan{Cron: r.CronSpec, Window: wellcheck.Window{Start: timeOfDay(r.WindowStart), End: timeOfDay(r.WindowEnd)}},
+			Plan: planFromColumns(r.CronSpec, r.WindowStart, r.WindowEnd, nil, nil),
 		}
 	}
 	return out
@@ -75,12 +75,16 @@ func (q *Queries) CheckInsSince(ctx context.Context, personIDs []int64, since ti
 	}
 	out := make([]wellcheck.CheckIn, len(rows))
 	for i, r := range rows {
-		out[i] = wellcheck.CheckIn{
-			ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, PlannedFor: r.PlannedFor, MoveReason: r.MoveReason,
-			DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInState(r.State),
-		}
+		out[i] = checkInOf(r)
 	}
 	return out, nil
+}
+
+func checkInOf(r dbsqlc.CheckIn) wellcheck.CheckIn {
+	return wellcheck.CheckIn{
+		ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, PlannedFor: r.PlannedFor, MoveReason: r.MoveReason,
+		DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInState(r.State),
+	}
 }
 
 // ErrCheckInExists is returned by CreateCheckIns when another transaction
@@ -241,14 +245,7 @@ func (q *Queries) CheckInsForPerson(ctx context.Context, personID int64) ([]Chec
 	}
 	out := make([]CheckInRow, len(rows))
 	for i, r := range rows {
-		out[i] = CheckInRow{
-			CheckIn: wellcheck.CheckIn{
-				ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, PlannedFor: r.PlannedFor, MoveReason: r.MoveReason,
-				DeadlineAt: r.DeadlineAt, State: wellcheck.CheckInState(r.State),
-			},
-			StateReason: r.StateReason,
-			FinishedAt:  r.FinishedAt,
-		}
+		out[i] = CheckInRow{CheckIn: checkInOf(r), StateReason: r.StateReason, FinishedAt: r.FinishedAt}
 	}
 	return out, nil
 }

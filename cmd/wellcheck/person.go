@@ -116,11 +116,11 @@ func (a *app) person(ctx context.Context, args []string) error {
 
 // personZone is the time zone person id lives in.
 func personZone(ctx context.Context, st *store.Store, id int64) (*time.Location, error) {
-	e, err := st.Queries().Enrolment(ctx, id)
+	person, _, err := st.Queries().Person(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return scheduler.LoadZone(e.Person.TimeZone)
+	return scheduler.LoadZone(person.TimeZone)
 }
 
 // printCalls lists a person's check-ins still to come, in their time zone.

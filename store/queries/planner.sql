@@ -33,7 +33,7 @@ FOR NO KEY UPDATE;
 
 -- name: ListCheckInsSince :many
 -- The persons' check-ins from @since on, whatever their state.
-SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state
+SELECT *
 FROM check_ins
 WHERE person_id = ANY(@person_ids::bigint[]) AND slot_at >= @since::timestamptz
 ORDER BY person_id, slot_at;

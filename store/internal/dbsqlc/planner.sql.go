@@ -288,7 +288,7 @@ func (q *Queries) ListCheckInsForPerson(ctx context.Context, personID int64) ([]
 }
 
 const listCheckInsSince = `-- name: ListCheckInsSince :many
-SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state
+SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state, state_reason, finished_at, created_at, updated_at
 FROM check_ins
 WHERE person_id = ANY($1::bigint[]) AND slot_at >= $2::timestamptz
 ORDER BY person_id, slot_at
@@ -299,26 +299,16 @@ type ListCheckInsSinceParams struct {
 	Since     time.Time
 }
 
-type ListCheckInsSinceRow struct {
-	ID         int64
-	PersonID   int64
-	SlotAt     time.Time
-	PlannedFor *time.Time
-	MoveReason string
-	DeadlineAt time.Time
-	State      string
-}
-
 // The persons' check-ins from @since on, whatever their state.
-func (q *Queries) ListCheckInsSince(ctx context.Context, arg ListCheckInsSinceParams) ([]ListCheckInsSinceRow, error) {
+func (q *Queries) ListCheckInsSince(ctx context.Context, arg ListCheckInsSinceParams) ([]CheckIn, error) {
 	rows, err := q.db.Query(ctx, listCheckInsSince, arg.PersonIds, arg.Since)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListCheckInsSinceRow
+	var items []CheckIn
 	for rows.Next() {
-		var i ListCheckInsSinceRow
+		var i CheckIn
 		if err := rows.Scan(
 			&i.ID,
 			&i.PersonID,
@@ -327,6 +317,10 @@ func (q *Queries) ListCheckInsSince(ctx context.Context, arg ListCheckInsSincePa
 			&i.MoveReason,
 			&i.DeadlineAt,
 			&i.State,
+			&i.StateReason,
+			&i.FinishedAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
 		); err != nil {
 			return nil, err
 		}
