@@ -117,6 +117,17 @@ func (p *Planner) Calendar(ctx context.Context, q *store.Queries, now time.Time)
 	return NewCalendar(settings, closures)
 }
 
+// start reads what planning at now starts from: the calendar, and how far
+// passes have planned (zero before the first).
+func (p *Planner) start(ctx context.Context, q *store.Queries, now time.Time) (*Calendar, time.Time, error) {
+	cal, err := p.Calendar(ctx, q, now)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	until, err := q.PlannedUntil(ctx)
+	return cal, until, err
+}
+
 // Pass plans every person who may be called, from the end of the last pass (or
 // now) to now + Horizon, reconciling what is planned with their plan and the
 // calendar as Replan does (so a closure added or removed, or anything a failed
@@ -129,12 +140,7 @@ func (p *Planner) Calendar(ctx context.Context, q *store.Queries, now time.Time)
 // become system_error and go to a listener.
 func (p *Planner) Pass(ctx context.Context) (PassStats, error) {
 	now := p.now()
-	q := p.Store.Queries()
-	cal, err := p.Calendar(ctx, q, now)
-	if err != nil {
-		return PassStats{}, fmt.Errorf("planner pass: %w", err)
-	}
-	until, err := q.PlannedUntil(ctx)
+	cal, until, err := p.start(ctx, p.Store.Queries(), now)
 	if err != nil {
 		return PassStats{}, fmt.Errorf("planner pass: %w", err)
 	}
@@ -337,11 +343,7 @@ func (p *Planner) PlanPersons(ctx context.Context, ids []int64) error {
 // the horizon or as far as passes have planned, whichever is further.
 func (p *Planner) replanning(ctx context.Context, q *store.Queries) (batch, error) {
 	now := p.now()
-	cal, err := p.Calendar(ctx, q, now)
-	if err != nil {
-		return batch{}, fmt.Errorf("re-plan: %w", err)
-	}
-	until, err := q.PlannedUntil(ctx)
+	cal, until, err := p.start(ctx, q, now)
 	if err != nil {
 		return batch{}, fmt.Errorf("re-plan: %w", err)
 	}
