@@ -50,7 +50,13 @@ var (
 // when t ends.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	url := NewURL(t)
+	return Connect(t, NewURL(t))
+}
+
+// Connect opens a pool on url (from NewURL), closed when t ends: a second pool on
+// one database stands for a second node.
+func Connect(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
 	pool, err := pgxpool.New(context.Background(), url)
 	if err != nil {
 		t.Fatalf("dbtest: open pool: %v", err)

@@ -277,6 +277,20 @@ type Shift struct {
 	Ends    pgtype.Time
 }
 
+type TrunkChannel struct {
+	Trunk     string
+	Slot      int32
+	Holder    *string
+	ExpiresAt *time.Time
+}
+
+type TrunkLimit struct {
+	Trunk        string
+	NextCallAt   time.Time
+	BackoffUntil time.Time
+	UpdatedAt    time.Time
+}
+
 type User struct {
 	ID           int64
 	Email        string
