@@ -1,0 +1,219 @@
+// Package media is the audio side of a check-in call, shared by the dialer and the
+// callee simulator: SDP offers and answers (pion/sdp), RTP streams (pion/rtp) carrying
+// G.711 audio, and DTMF as RFC 4733 events or in-band tones.
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pion/sdp/v3"
+)
+
+// Codec is an audio codec both sides can speak: G.711 µ-law or A-law at 8 kHz.
+type Codec struct {
+	Name        string // "PCMU" or "PCMA"
+	PayloadType uint8  // the number the peer chose for it
+}
+
+// The static payload types of RFC 3551, used in our offers.
+var (
+	PCMU = Codec{Name: "PCMU", PayloadType: 0}
+	PCMA = Codec{Name: "PCMA", PayloadType: 8}
+)
+
+// EventPayloadType is the dynamic payload type our offers give telephone-event/8000.
+const EventPayloadType = 101
+
+// DefaultPtime is the packetisation interval when a description names none.
+const DefaultPtime = 20 * time.Millisecond
+
+// Direction is an SDP media direction, as the describing side sees it.
+type Direction string
+
+const (
+	SendRecv Direction = "sendrecv"
+	SendOnly Direction = "sendonly"
+	RecvOnly Direction = "recvonly"
+	Inactive Direction = "inactive"
+)
+
+// Description is what one side of a call says about its audio: where to send RTP,
+// the codec to use, the payload type of telephone events (if any), the packet interval
+// and the direction.
+type Description struct {
+	Addr      netip.AddrPort
+	Codec     Codec
+	Events    bool  // telephone-event/8000 was offered or accepted
+	EventType uint8 // its payload type, when Events
+	Ptime     time.Duration
+	Direction Direction
+}
+
+// Receives reports whether the described side wants our audio.
+func (d Description) Receives() bool { return d.Direction == SendRecv || d.Direction == RecvOnly }
+
+// Sends reports whether the described side will send us audio.
+func (d Description) Sends() bool { return d.Direction == SendRecv || d.Direction == SendOnly }
+
+// ErrNoAudio means a description has no usable audio stream: no m=audio line, a
+// rejected one (port 0), or no codec we speak.
+var ErrNoAudio = errors.New("no usable audio stream")
+
+// Offer returns the SDP body of our INVITE: PCMU, PCMA and telephone-event/8000 on
+// addr, 20 ms packets, send and receive. sessionID should differ per call.
+func Offer(addr netip.AddrPort, sessionID uint64) ([]byte, error) {
+	return describe(addr, sessionID, []Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
+}
+
+// Answer returns an SDP answer to offer on addr: the offer's first codec, with the
+// payload type numbers the offer chose, and telephone events when both want them.
+func Answer(offer Description, addr netip.AddrPort, sessionID uint64, events bool) ([]byte, error) {
+	dir := SendRecv
+	switch offer.Direction {
+	case SendOnly:
+		dir = RecvOnly
+	case RecvOnly:
+		dir = SendOnly
+	case Inactive:
+		dir = Inactive
+	}
+	return describe(addr, sessionID, []Codec{offer.Codec}, events && offer.Events, offer.EventType, offer.Ptime, dir)
+}
+
+func describe(addr netip.AddrPort, sessionID uint64, codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
+	if !addr.IsValid() {
+		return nil, fmt.Errorf("describe audio: invalid address %v", addr)
+	}
+	ip := addr.Addr().Unmap()
+	addrType := "IP4"
+	if ip.Is6() {
+		addrType = "IP6"
+	}
+	conn := &sdp.ConnectionInformation{NetworkType: "IN", AddressType: addrType, Address: &sdp.Address{Address: ip.String()}}
+	audio := &sdp.MediaDescription{
+		MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: int(addr.Port())}, Protos: []string{"RTP", "AVP"}},
+	}
+	for _, c := range codecs {
+		pt := strconv.Itoa(int(c.PayloadType))
+		audio.MediaName.Formats = append(audio.MediaName.Formats, pt)
+		audio.Attributes = append(audio.Attributes, sdp.NewAttribute("rtpmap", pt+" "+c.Name+"/8000"))
+	}
+	if events {
+		pt := strconv.Itoa(int(eventType))
+		audio.MediaName.Formats = append(audio.MediaName.Formats, pt)
+		audio.Attributes = append(audio.Attributes,
+			sdp.NewAttribute("rtpmap", pt+" telephone-event/8000"),
+			sdp.NewAttribute("fmtp", pt+" 0-15"))
+	}
+	if ptime <= 0 {
+		ptime = DefaultPtime
+	}
+	audio.Attributes = append(audio.Attributes,
+		sdp.NewAttribute("ptime", strconv.Itoa(int(ptime/time.Millisecond))),
+		sdp.NewPropertyAttribute(string(dir)))
+	s := sdp.SessionDescription{
+		Origin: sdp.Origin{
+			Username: "wellcheck", SessionID: sessionID, SessionVersion: sessionID,
+			NetworkType: "IN", AddressType: addrType, UnicastAddress: ip.String(),
+		},
+		SessionName:           "wellcheck",
+		ConnectionInformation: conn,
+		TimeDescriptions:      []sdp.TimeDescription{{}},
+		MediaDescriptions:     []*sdp.MediaDescription{audio},
+	}
+	return s.Marshal()
+}
+
+// Parse reads the peer's description (an offer or an answer): its first audio stream
+// that is not rejected, the first codec in its list that we speak, under the payload
+// type the peer chose, and its telephone-event payload type if it has one.
+func Parse(body []byte) (Description, error) {
+	var s sdp.SessionDescription
+	if err := s.Unmarshal(body); err != nil {
+		return Description{}, fmt.Errorf("parse SDP: %w", err)
+	}
+	for _, m := range s.MediaDescriptions {
+		if m.MediaName.Media != "audio" || m.MediaName.Port.Value == 0 {
+			continue
+		}
+		if !slices.Equal(m.MediaName.Protos, []string{"RTP", "AVP"}) {
+			continue // SRTP or WebRTC profiles: we send plain RTP only
+		}
+		return parseAudio(&s, m)
+	}
+	return Description{}, ErrNoAudio
+}
+
+func parseAudio(s *sdp.SessionDescription, m *sdp.MediaDescription) (Description, error) {
+	d := Description{Ptime: DefaultPtime, Direction: SendRecv}
+
+	conn := s.ConnectionInformation
+	if m.ConnectionInformation != nil {
+		conn = m.ConnectionInformation
+	}
+	if conn == nil || conn.Address == nil {
+		return Description{}, errors.New("parse SDP: audio has no connection address")
+	}
+	ip, err := netip.ParseAddr(conn.Address.Address)
+	if err != nil {
+		return Description{}, fmt.Errorf("parse SDP: connection address %q is not an IP address", conn.Address.Address)
+	}
+	port := m.MediaName.Port.Value
+	if port < 1 || port > 65535 {
+		return Description{}, fmt.Errorf("parse SDP: audio port %d out of range", port)
+	}
+	d.Addr = netip.AddrPortFrom(ip, uint16(port))
+
+	names := map[uint8]string{0: "PCMU", 8: "PCMA"} // static types need no rtpmap
+	for _, a := range m.Attributes {
+		switch a.Key {
+		case "rtpmap":
+			pt, enc, ok := strings.Cut(a.Value, " ")
+			n, err := strconv.ParseUint(pt, 10, 7)
+			if !ok || err != nil {
+				continue
+			}
+			name, rate, _ := strings.Cut(strings.TrimSpace(enc), "/")
+			if rate, _, _ = strings.Cut(rate, "/"); rate != "8000" {
+				names[uint8(n)] = "" // not at 8 kHz: not something we can use
+				continue
+			}
+			names[uint8(n)] = strings.ToUpper(name)
+		case "ptime":
+			ms, err := strconv.Atoi(strings.TrimSpace(a.Value))
+			if err == nil && ms >= 10 && ms <= 60 && ms%10 == 0 {
+				d.Ptime = time.Duration(ms) * time.Millisecond
+			}
+		case "sendrecv", "sendonly", "recvonly", "inactive":
+			d.Direction = Direction(a.Key)
+		}
+	}
+	found := false
+	for _, f := range m.MediaName.Formats {
+		n, err := strconv.ParseUint(f, 10, 7)
+		if err != nil {
+			continue
+		}
+		pt := uint8(n)
+		switch names[pt] {
+		case "PCMU", "PCMA":
+			if !found {
+				d.Codec, found = Codec{Name: names[pt], PayloadType: pt}, true
+			}
+		case "TELEPHONE-EVENT":
+			if !d.Events {
+				d.Events, d.EventType = true, pt
+			}
+		}
+	}
+	if !found {
+		return Description{}, fmt.Errorf("%w: offered formats %s", ErrNoAudio, strings.Join(m.MediaName.Formats, " "))
+	}
+	return d, nil
+}

@@ -1,0 +1,132 @@
+package media
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func sdpLines(lines ...string) []byte { return []byte(strings.Join(lines, "\r\n") + "\r\n") }
+
+func TestOfferParsesBack(t *testing.T) {
+	t.Parallel()
+	addr := netip.MustParseAddrPort("192.0.2.10:40000")
+	body, err := Offer(addr, 42)
+	require.NoError(t, err)
+	s := string(body)
+	require.Contains(t, s, "m=audio 40000 RTP/AVP 0 8 101")
+	require.Contains(t, s, "a=rtpmap:101 telephone-event/8000")
+	require.Contains(t, s, "a=sendrecv")
+	d, err := Parse(body)
+	require.NoError(t, err)
+	require.Equal(t, Description{Addr: addr, Codec: PCMU, Events: true, EventType: 101, Ptime: 20 * time.Millisecond, Direction: SendRecv}, d)
+}
+
+func TestParseAnswers(t *testing.T) {
+	t.Parallel()
+	head := []string{"v=0", "o=- 1 1 IN IP4 198.51.100.7", "s=-", "c=IN IP4 198.51.100.7", "t=0 0"}
+	tests := []struct {
+		name  string
+		media []string
+		want  Description
+		err   string
+	}{
+		{name: "PCMA with events under 96, 30 ms, receive only",
+			media: []string{"m=audio 5004 RTP/AVP 8 96", "a=rtpmap:8 PCMA/8000", "a=rtpmap:96 telephone-event/8000", "a=fmtp:96 0-15", "a=ptime:30", "a=recvonly"},
+			want:  Description{Addr: netip.MustParseAddrPort("198.51.100.7:5004"), Codec: PCMA, Events: true, EventType: 96, Ptime: 30 * time.Millisecond, Direction: RecvOnly}},
+		{name: "static PCMU without rtpmap, no events",
+			media: []string{"m=audio 5006 RTP/AVP 0"},
+			want:  Description{Addr: netip.MustParseAddrPort("198.51.100.7:5006"), Codec: PCMU, Ptime: 20 * time.Millisecond, Direction: SendRecv}},
+		{name: "PCMU under a dynamic number",
+			media: []string{"m=audio 5008 RTP/AVP 110 101", "a=rtpmap:110 pcmu/8000", "a=rtpmap:101 telephone-event/8000"},
+			want:  Description{Addr: netip.MustParseAddrPort("198.51.100.7:5008"), Codec: Codec{Name: "PCMU", PayloadType: 110}, Events: true, EventType: 101, Ptime: 20 * time.Millisecond, Direction: SendRecv}},
+		{name: "media-level address wins, IPv6",
+			media: []string{"m=audio 5010 RTP/AVP 0", "c=IN IP6 2001:db8::1"},
+			want:  Description{Addr: netip.MustParseAddrPort("[2001:db8::1]:5010"), Codec: PCMU, Ptime: 20 * time.Millisecond, Direction: SendRecv}},
+		{name: "first the peer lists wins",
+			media: []string{"m=audio 5012 RTP/AVP 8 0"},
+			want:  Description{Addr: netip.MustParseAddrPort("198.51.100.7:5012"), Codec: PCMA, Ptime: 20 * time.Millisecond, Direction: SendRecv}},
+		{name: "odd ptime ignored", media: []string{"m=audio 5014 RTP/AVP 0", "a=ptime:7"},
+			want: Description{Addr: netip.MustParseAddrPort("198.51.100.7:5014"), Codec: PCMU, Ptime: 20 * time.Millisecond, Direction: SendRecv}},
+		{name: "rejected stream", media: []string{"m=audio 0 RTP/AVP 0"}, err: "no usable audio"},
+		{name: "only G.729", media: []string{"m=audio 5016 RTP/AVP 18", "a=rtpmap:18 G729/8000"}, err: "no usable audio"},
+		{name: "wideband PCMU is not ours", media: []string{"m=audio 5018 RTP/AVP 96", "a=rtpmap:96 PCMU/16000"}, err: "no usable audio"},
+		{name: "SRTP only", media: []string{"m=audio 5020 RTP/SAVP 0"}, err: "no usable audio"},
+		{name: "video only", media: []string{"m=video 5022 RTP/AVP 96"}, err: "no usable audio"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d, err := Parse(sdpLines(append(head, tt.media...)...))
+			if tt.err != "" {
+				require.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, d)
+		})
+	}
+}
+
+func TestParseRefusesBrokenBodies(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		"",
+		"hello",
+		"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n", // no c=
+		"v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 host.example\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n",
+	} {
+		_, err := Parse([]byte(body))
+		require.Error(t, err, "%q", body)
+	}
+}
+
+func TestAnswerMirrorsTheOffer(t *testing.T) {
+	t.Parallel()
+	offer := Description{Addr: netip.MustParseAddrPort("192.0.2.1:4000"), Codec: PCMA, Events: true, EventType: 100, Ptime: 40 * time.Millisecond, Direction: SendOnly}
+	body, err := Answer(offer, netip.MustParseAddrPort("192.0.2.2:5000"), 7, true)
+	require.NoError(t, err)
+	d, err := Parse(body)
+	require.NoError(t, err)
+	require.Equal(t, Description{Addr: netip.MustParseAddrPort("192.0.2.2:5000"), Codec: PCMA, Events: true, EventType: 100, Ptime: 40 * time.Millisecond, Direction: RecvOnly}, d)
+
+	body, err = Answer(offer, netip.MustParseAddrPort("192.0.2.2:5000"), 7, false)
+	require.NoError(t, err)
+	d, err = Parse(body)
+	require.NoError(t, err)
+	require.False(t, d.Events)
+}
+
+func FuzzParse(f *testing.F) {
+	offer, _ := Offer(netip.MustParseAddrPort("192.0.2.10:40000"), 1)
+	f.Add(offer)
+	f.Add(sdpLines("v=0", "o=- 1 1 IN IP4 1.2.3.4", "s=-", "c=IN IP4 1.2.3.4", "t=0 0", "m=audio 5000 RTP/AVP 8 96", "a=rtpmap:96 telephone-event/8000", "a=ptime:30", "a=recvonly"))
+	f.Add(sdpLines("v=0", "o=- 1 1 IN IP6 ::1", "s=-", "t=0 0", "m=audio 1 RTP/AVP 0", "c=IN IP6 ::1"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d, err := Parse(body)
+		if err != nil {
+			return
+		}
+		// Whatever parses is something we can use as it is.
+		if !d.Addr.IsValid() || d.Addr.Port() == 0 {
+			t.Fatalf("unusable address %v", d.Addr)
+		}
+		if d.Codec.Name != "PCMU" && d.Codec.Name != "PCMA" {
+			t.Fatalf("codec %q", d.Codec.Name)
+		}
+		if d.Codec.PayloadType > 127 || (d.Events && d.EventType > 127) {
+			t.Fatalf("payload type out of range: %+v", d)
+		}
+		if d.Ptime < 10*time.Millisecond || d.Ptime > 60*time.Millisecond {
+			t.Fatalf("ptime %s", d.Ptime)
+		}
+		switch d.Direction {
+		case SendRecv, SendOnly, RecvOnly, Inactive:
+		default:
+			t.Fatalf("direction %q", d.Direction)
+		}
+	})
+}

@@ -1,0 +1,365 @@
+package media
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/zaf/g711"
+)
+
+// SampleRate is G.711's and telephone-event's clock: 8,000 samples a second.
+const SampleRate = 8000
+
+// Sound is audio ready to send, encoded once in both G.711 laws so that every call
+// playing it shares the same bytes.
+type Sound struct {
+	pcmu, pcma []byte
+}
+
+// NewSound encodes 8 kHz linear PCM.
+func NewSound(pcm []int16) *Sound {
+	lin := make([]byte, 2*len(pcm))
+	for i, v := range pcm {
+		binary.LittleEndian.PutUint16(lin[2*i:], uint16(v))
+	}
+	return &Sound{pcmu: g711.EncodeUlaw(lin), pcma: g711.EncodeAlaw(lin)}
+}
+
+// Duration is how long the sound plays.
+func (s *Sound) Duration() time.Duration {
+	return time.Duration(len(s.pcmu)) * time.Second / SampleRate
+}
+
+func (s *Sound) encoded(c Codec) []byte {
+	if c.Name == PCMA.Name {
+		return s.pcma
+	}
+	return s.pcmu
+}
+
+// silence returns the encoding of linear zero in c's law.
+func silence(c Codec) byte {
+	if c.Name == PCMA.Name {
+		return g711.EncodeAlawFrame(0)
+	}
+	return g711.EncodeUlawFrame(0)
+}
+
+// StreamConfig says how a Stream behaves.
+type StreamConfig struct {
+	// Remote is the peer's description: where to send, codec, event type, ptime,
+	// and whether it sends or receives at all.
+	Remote Description
+	// DetectKeys turns on key detection: RFC 4733 events when Remote.Events, in-band
+	// tones (Goertzel on the decoded audio) otherwise.
+	DetectKeys bool
+	// Lateness, if set, is told how late each packet left against its due time.
+	Lateness func(time.Duration)
+}
+
+// Stream is one call's RTP audio over one UDP socket (sent from the port it receives
+// on, as symmetric RTP expects). While the peer receives, it sends a packet every
+// ptime from the moment Start is called until Close: what Play gives it, silence
+// otherwise. Send times follow a fixed schedule from the start, so the pace never
+// drifts however late one wake-up is; timestamps advance by one packet's samples
+// each time, and only the first packet carries the marker bit.
+type Stream struct {
+	conn *net.UDPConn
+	cfg  StreamConfig
+	keys chan byte
+
+	mu      sync.Mutex
+	playing []byte        // what is left of the current sound
+	done    chan struct{} // closed when the current sound ends or is replaced
+	events  []EventPacket // key presses waiting to go out, one per tick
+	stats   StreamStats
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// StreamStats counts what a stream saw.
+type StreamStats struct {
+	Sent, Received   int
+	ReceivedAudio    int // packets of the negotiated codec
+	ReceivedEvents   int // telephone-event packets
+	ReceivedUnknown  int // other payload types or unparsable packets
+	ReceivedStranger int // packets from an address other than the peer's
+}
+
+// Listen opens the UDP socket a stream will use, on ip with a port the system picks,
+// so the local address can go into the SDP before the peer's description is known.
+func Listen(ip netip.Addr) (*net.UDPConn, error) {
+	return net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+}
+
+// NewStream wraps conn (from Listen); it owns conn from now on, even on error.
+func NewStream(conn *net.UDPConn, cfg StreamConfig) *Stream {
+	return &Stream{conn: conn, cfg: cfg, keys: make(chan byte, 16), stop: make(chan struct{})}
+}
+
+// LocalAddr is where the stream receives.
+func (s *Stream) LocalAddr() netip.AddrPort {
+	return s.conn.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// Start begins sending and receiving.
+func (s *Stream) Start() {
+	s.wg.Add(2)
+	go s.send()
+	go s.receive()
+}
+
+// Keys delivers detected key presses, each once.
+func (s *Stream) Keys() <-chan byte { return s.keys }
+
+// Play replaces what the stream plays with sound; the channel it returns closes when
+// sound has been sent in full, replaced, stopped, or the stream closed.
+func (s *Stream) Play(sound *Sound) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endPlayback()
+	s.done = make(chan struct{})
+	s.playing = sound.encoded(s.cfg.Remote.Codec)
+	if !s.cfg.Remote.Receives() {
+		s.endPlayback() // nobody listens: the sound is over at once
+	}
+	return s.done
+}
+
+// StopPlaying cuts the current sound short (a key was pressed during a prompt).
+func (s *Stream) StopPlaying() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endPlayback()
+}
+
+func (s *Stream) endPlayback() {
+	s.playing = nil
+	if s.done != nil {
+		close(s.done)
+		s.done = nil
+	}
+}
+
+// SendKey queues an RFC 4733 key press of duration d; it reports false if the peer
+// takes no telephone events or key is not a DTMF key.
+func (s *Stream) SendKey(key byte, d time.Duration) bool {
+	if !s.cfg.Remote.Events {
+		return false
+	}
+	pkts, ok := EventPackets(key, d, 10)
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	s.events = append(s.events, pkts...)
+	s.mu.Unlock()
+	return true
+}
+
+// Stats returns what the stream has counted so far.
+func (s *Stream) Stats() StreamStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Close stops the stream, closes its socket and waits for its goroutines.
+func (s *Stream) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.stop)
+		err = s.conn.Close()
+		s.wg.Wait()
+		s.mu.Lock()
+		s.endPlayback()
+		s.mu.Unlock()
+	})
+	return err
+}
+
+// maxCatchUp is how far behind schedule the sender may fall before it skips ahead
+// instead of bursting the missed packets.
+const maxCatchUp = 200 * time.Millisecond
+
+func (s *Stream) send() {
+	defer s.wg.Done()
+	remote := s.cfg.Remote
+	if !remote.Receives() {
+		return
+	}
+	to := net.UDPAddrFromAddrPort(remote.Addr)
+	ptime := remote.Ptime
+	samples := uint32(ptime * SampleRate / time.Second)
+	quiet := silence(remote.Codec)
+	frame := make([]byte, samples)
+	buf := make([]byte, 12+len(frame))
+	pkt := rtp.Packet{Header: rtp.Header{
+		Version:        2,
+		Marker:         true,
+		SequenceNumber: uint16(rand.Uint32()),
+		Timestamp:      rand.Uint32(),
+		SSRC:           rand.Uint32(),
+	}}
+	var eventTS uint32
+
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	start := time.Now()
+	for n := time.Duration(0); ; n++ {
+		due := start.Add(n * ptime)
+		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-s.stop:
+				return
+			case <-timer.C:
+			}
+		} else if -wait > maxCatchUp {
+			skip := -wait / ptime
+			n += skip
+			pkt.Timestamp += uint32(skip) * samples
+			due = due.Add(skip * ptime)
+		}
+		select {
+		case <-s.stop:
+			return
+		default:
+		}
+
+		s.mu.Lock()
+		if len(s.events) > 0 {
+			ev := s.events[0]
+			s.events = s.events[1:]
+			if ev.Marker { // a new press: its timestamp is the moment it starts
+				eventTS = pkt.Timestamp
+			}
+			pkt.PayloadType = remote.EventType
+			hdr := pkt.Header
+			hdr.Timestamp, hdr.Marker = eventTS, ev.Marker
+			s.stats.Sent++
+			s.mu.Unlock()
+			out := rtp.Packet{Header: hdr, Payload: ev.Event.Marshal()}
+			m, err := out.MarshalTo(buf)
+			if err == nil {
+				_, err = s.conn.WriteToUDP(buf[:m], to)
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+		} else {
+			k := copy(frame, s.playing)
+			s.playing = s.playing[k:]
+			if k < len(frame) || len(s.playing) == 0 {
+				if s.done != nil && len(s.playing) == 0 {
+					s.endPlayback()
+				}
+			}
+			for i := k; i < len(frame); i++ {
+				frame[i] = quiet
+			}
+			s.stats.Sent++
+			s.mu.Unlock()
+			pkt.PayloadType = remote.Codec.PayloadType
+			pkt.Payload = frame
+			m, err := pkt.MarshalTo(buf)
+			if err == nil {
+				_, err = s.conn.WriteToUDP(buf[:m], to)
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+		}
+		if s.cfg.Lateness != nil {
+			s.cfg.Lateness(time.Since(due))
+		}
+		pkt.SequenceNumber++
+		pkt.Timestamp += samples
+		pkt.Marker = false
+	}
+}
+
+func (s *Stream) receive() {
+	defer s.wg.Done()
+	remote := s.cfg.Remote
+	var events EventDetector
+	var tones *ToneDetector
+	if s.cfg.DetectKeys && !remote.Events {
+		tones = NewToneDetector()
+	}
+	buf := make([]byte, 1500)
+	var pcm []int16
+	var pkt rtp.Packet
+	for {
+		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue // ICMP unreachable and the like: the peer may still come
+		}
+		if from.Addr().Unmap() != remote.Addr.Addr().Unmap() {
+			s.count(func(st *StreamStats) { st.ReceivedStranger++ })
+			continue
+		}
+		if err := pkt.Unmarshal(buf[:n]); err != nil {
+			s.count(func(st *StreamStats) { st.ReceivedUnknown++ })
+			continue
+		}
+		switch {
+		case remote.Events && (pkt.PayloadType == remote.EventType || pkt.PayloadType == EventPayloadType && remote.Codec.PayloadType != EventPayloadType):
+			// The answer's number, or the one our offer named: endpoints send events
+			// under either.
+			s.count(func(st *StreamStats) { st.ReceivedEvents++ })
+			if key, ok := events.Packet(&pkt); ok && s.cfg.DetectKeys {
+				s.deliver(key)
+			}
+		case pkt.PayloadType == remote.Codec.PayloadType:
+			s.count(func(st *StreamStats) { st.ReceivedAudio++ })
+			if tones == nil {
+				continue
+			}
+			pcm = decode(pcm[:0], remote.Codec, pkt.Payload)
+			for _, key := range tones.Write(pcm) {
+				s.deliver(key)
+			}
+		default:
+			s.count(func(st *StreamStats) { st.ReceivedUnknown++ })
+		}
+	}
+}
+
+func (s *Stream) count(f func(*StreamStats)) {
+	s.mu.Lock()
+	s.stats.Received++
+	f(&s.stats)
+	s.mu.Unlock()
+}
+
+func (s *Stream) deliver(key byte) {
+	select {
+	case s.keys <- key:
+	default: // nobody reads sixteen keys behind: a stuck key, not a person
+	}
+}
+
+func decode(dst []int16, c Codec, payload []byte) []int16 {
+	if c.Name == PCMA.Name {
+		for _, b := range payload {
+			dst = append(dst, g711.DecodeAlawFrame(b))
+		}
+		return dst
+	}
+	for _, b := range payload {
+		dst = append(dst, g711.DecodeUlawFrame(b))
+	}
+	return dst
+}
