@@ -5,7 +5,7 @@ SQLC        := github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
 BIN         := bin/wellcheck
 DEMO_EMAIL  := coordinator@example.org
 
-.PHONY: run build test bench generate db fuzz
+.PHONY: run build test bench generate db fuzz prompts test-deps
 
 # Migrate the local database (creating it), add a coordinator, enrol the example
 # register, and serve until Ctrl-C.
@@ -22,11 +22,20 @@ build:
 db:
 	scripts/postgres-up
 
-# gofmt, vet, then every test against the real Postgres, with the race detector.
-test:
+# gofmt, vet, then every test against the real Postgres and real SIP peers (our
+# callee simulator and SIPp, installed here when missing), with the race detector.
+test: test-deps
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# What the tests need beyond Go and Postgres: SIPp (Debian's sip-tester).
+test-deps:
+	@scripts/sipp-up
+
+# Regenerate the default prompt WAV files (espeak-ng + sox, installed if missing).
+prompts:
+	scripts/prompts
 
 # Benchmarks whose figures are in the README's Performance section.
 bench: db
@@ -38,6 +47,10 @@ bench: db
 fuzz:
 	$(GO) test ./enroll -run '^$$' -fuzz FuzzReadCSV -fuzztime 30s
 	$(GO) test ./cmd/wellcheck -run '^$$' -fuzz FuzzDecodeRequest -fuzztime 30s
+	$(GO) test ./internal/media -run '^$$' -fuzz FuzzParse -fuzztime 30s
+	$(GO) test ./internal/media -run '^$$' -fuzz FuzzEventDetector -fuzztime 30s
+	$(GO) test ./internal/media -run '^$$' -fuzz FuzzToneDetector -fuzztime 30s
+	$(GO) test ./dialer -run '^$$' -fuzz FuzzInfoKey -fuzztime 30s
 
 # Regenerate store/internal/dbsqlc from store/queries/*.sql with the pinned sqlc.
 generate:

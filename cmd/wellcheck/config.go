@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ type Config struct {
 	// PlanHorizon is how far ahead check-ins are planned; PlanInterval how often
 	// the planner passes.
 	PlanHorizon, PlanInterval time.Duration
+	// SIP is how calls are placed: the trunk, who we say we are, limits.
+	SIP SIPConfig
 
 	flags *flag.FlagSet
 }
@@ -42,6 +45,7 @@ type setting struct {
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
 	var cfg Config
 	var lang, level, horizon, interval string
+	var ringTimeout, maxCall, channels, cps string
 	settings := []setting{
 		{"database-url", "WELLCHECK_DATABASE_URL", DefaultDatabaseURL, "Postgres URL", &cfg.DatabaseURL},
 		{"http-addr", "WELLCHECK_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.HTTPAddr},
@@ -52,6 +56,20 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"log-level", "WELLCHECK_LOG_LEVEL", "info", "log level: debug, info, warn, error", &level},
 		{"plan-horizon", "WELLCHECK_PLAN_HORIZON", "36h", "how far ahead check-ins are planned", &horizon},
 		{"plan-interval", "WELLCHECK_PLAN_INTERVAL", "1h", "how often the planner passes", &interval},
+		{"sip-trunk", "WELLCHECK_SIP_TRUNK", "127.0.0.1:5070", "SIP trunk or PBX, host[:port] (default: the callee simulator)", &cfg.SIP.Trunk},
+		{"sip-transport", "WELLCHECK_SIP_TRANSPORT", "udp", "SIP transport to the trunk: udp, tcp or tls", &cfg.SIP.Transport},
+		{"sip-proxy", "WELLCHECK_SIP_PROXY", "", "outbound SIP proxy, host[:port]", &cfg.SIP.Proxy},
+		{"sip-user", "WELLCHECK_SIP_USER", "", "username for the trunk's digest authentication", &cfg.SIP.Username},
+		{"sip-password", "WELLCHECK_SIP_PASSWORD", "", "password for the trunk's digest authentication", &cfg.SIP.Password},
+		{"sip-listen", "WELLCHECK_SIP_LISTEN", "0.0.0.0:5062", "local SIP address; RTP uses the same host", &cfg.SIP.Listen},
+		{"sip-external-addr", "WELLCHECK_SIP_EXTERNAL_ADDR", "", "address[:port] to advertise in SIP and SDP when behind NAT", &cfg.SIP.ExternalAddr},
+		{"caller-number", "WELLCHECK_CALLER_NUMBER", "+33199000000", "the service's published number, shown to the person (E.164; the default is a fictional one)", &cfg.SIP.CallerNumber},
+		{"caller-name", "WELLCHECK_CALLER_NAME", "wellcheck", "the name shown with the caller number", &cfg.SIP.CallerName},
+		{"ring-timeout", "WELLCHECK_RING_TIMEOUT", "30s", "how long a call rings before it is cancelled", &ringTimeout},
+		{"max-call", "WELLCHECK_MAX_CALL", "3m", "hard maximum length of a call, ringing included", &maxCall},
+		{"prompts-dir", "WELLCHECK_PROMPTS_DIR", "", "directory of prompt WAV files (fr/, en/…; default: the shipped ones)", &cfg.SIP.PromptsDir},
+		{"trunk-channels", "WELLCHECK_TRUNK_CHANNELS", "30", "calls at once through the trunk, across every node", &channels},
+		{"trunk-cps", "WELLCHECK_TRUNK_CPS", "5", "new calls per second through the trunk, across every node", &cps},
 	}
 	fs := flag.NewFlagSet("wellcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -64,6 +82,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	// Help text shows defaults, which may come from the environment: no password.
 	fs.Lookup("database-url").DefValue = redact(fs.Lookup("database-url").DefValue)
+	if fs.Lookup("sip-password").DefValue != "" {
+		fs.Lookup("sip-password").DefValue = "(set)"
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}
@@ -84,6 +105,18 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.PlanHorizon, err = time.ParseDuration(horizon); err != nil || cfg.PlanHorizon < cfg.PlanInterval+time.Hour || cfg.PlanHorizon > 14*24*time.Hour {
 		return cfg, nil, &usageError{fmt.Sprintf("plan horizon %q: use a duration of at least the plan interval plus an hour and at most 336h, such as 36h", horizon)}
+	}
+	if cfg.SIP.RingTimeout, err = time.ParseDuration(ringTimeout); err != nil || cfg.SIP.RingTimeout < 5*time.Second || cfg.SIP.RingTimeout > 2*time.Minute {
+		return cfg, nil, &usageError{fmt.Sprintf("ring timeout %q: use a duration between 5s and 2m, such as 30s", ringTimeout)}
+	}
+	if cfg.SIP.MaxCall, err = time.ParseDuration(maxCall); err != nil || cfg.SIP.MaxCall < cfg.SIP.RingTimeout+30*time.Second || cfg.SIP.MaxCall > time.Hour {
+		return cfg, nil, &usageError{fmt.Sprintf("max call %q: use a duration of at least the ring timeout plus 30s and at most 1h, such as 3m", maxCall)}
+	}
+	if cfg.SIP.Channels, err = strconv.Atoi(channels); err != nil || cfg.SIP.Channels < 1 || cfg.SIP.Channels > 10000 {
+		return cfg, nil, &usageError{fmt.Sprintf("trunk channels %q: use a whole number from 1 to 10000", channels)}
+	}
+	if cfg.SIP.CPS, err = strconv.ParseFloat(cps, 64); err != nil || !(cfg.SIP.CPS >= 0.1 && cfg.SIP.CPS <= 1000) {
+		return cfg, nil, &usageError{fmt.Sprintf("trunk cps %q: use a number of calls per second from 0.1 to 1000", cps)}
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return cfg, nil, &usageError{fmt.Sprintf("log level %q: use debug, info, warn or error", level)}

@@ -78,6 +78,8 @@ Commands:
   person         change an enrolment: plan, pause, resume, withdraw; calls lists what is planned
   closure        add, list or delete the service's closures (re-plans everyone)
   schedule preview  the calls a plan would produce (holidays, moves, reasons)
+  call TARGET    place one real check-in call (number or sip: URI); prints its outcome as JSON
+  callee         run the SIP callee simulator (--listen, --behaviour, --keys, --weights)
   version        print the version
 
 Global flags (each also read from the environment variable shown):
@@ -124,6 +126,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = app.person(ctx, cmdArgs)
 	case "closure":
 		err = app.closure(ctx, cmdArgs)
+	case "call":
+		err = app.call(ctx, cmdArgs)
+	case "callee":
+		err = app.callee(ctx, cmdArgs)
 	case "version":
 		fmt.Fprintln(stdout, "wellcheck", version())
 		return nil

@@ -1,0 +1,548 @@
+// Package callee is a SIP callee simulator: the people wellcheck calls, played by a
+// program for the demo, the tests and the benchmarks. It answers INVITEs the way its
+// behaviour says (answer and press 1, press 2, press nothing, be busy, decline, never
+// answer, answer late, not exist, be overloaded), sends its key as RFC 4733 events,
+// SIP INFO or in-band tones, and records every call it received.
+package callee
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+
+	"github.com/wellcheck/wellcheck/internal/media"
+)
+
+// Behaviour is what the simulated person (or their line) does with a call.
+type Behaviour string
+
+const (
+	PressOne    Behaviour = "ok"          // answer, press 1 after the greeting
+	PressTwo    Behaviour = "help"        // answer, press 2
+	Silent      Behaviour = "silent"      // answer, press nothing (an answering machine)
+	HangUp      Behaviour = "hang_up"     // answer, hang up after a moment without a key
+	Busy        Behaviour = "busy"        // 486 Busy Here
+	Decline     Behaviour = "decline"     // 603 Decline
+	NeverAnswer Behaviour = "no_answer"   // ring until cancelled
+	AnswerLate  Behaviour = "late"        // ring for AnswerAfter, then answer and press 1
+	NotFound    Behaviour = "not_found"   // 404 Not Found
+	Unavailable Behaviour = "unavailable" // 503 Service Unavailable, Retry-After
+)
+
+// Behaviours lists every behaviour, for help texts and validation.
+var Behaviours = []Behaviour{PressOne, PressTwo, Silent, HangUp, Busy, Decline, NeverAnswer, AnswerLate, NotFound, Unavailable}
+
+// ParseBehaviour checks a behaviour's name.
+func ParseBehaviour(s string) (Behaviour, error) {
+	for _, b := range Behaviours {
+		if string(b) == s {
+			return b, nil
+		}
+	}
+	names := make([]string, len(Behaviours))
+	for i, b := range Behaviours {
+		names[i] = string(b)
+	}
+	return "", fmt.Errorf("unknown behaviour %q (one of %s)", s, strings.Join(names, ", "))
+}
+
+// KeyMode is how the simulated person's key reaches the caller.
+type KeyMode string
+
+const (
+	RFC4733   KeyMode = "rfc4733"   // telephone-event RTP packets
+	InfoRelay KeyMode = "info"      // SIP INFO, application/dtmf-relay
+	InfoDTMF  KeyMode = "info-dtmf" // SIP INFO, application/dtmf
+	InBand    KeyMode = "inband"    // tones in the audio; no telephone-event in the answer
+)
+
+// ParseKeyMode checks a key mode's name.
+func ParseKeyMode(s string) (KeyMode, error) {
+	switch m := KeyMode(s); m {
+	case RFC4733, InfoRelay, InfoDTMF, InBand:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown key mode %q (one of rfc4733, info, info-dtmf, inband)", s)
+}
+
+// Config says how the simulator behaves.
+type Config struct {
+	// Listen is the SIP address (default 127.0.0.1:5070); Network "udp" (default) or "tcp".
+	Listen  string
+	Network string
+	// Behaviour applies to numbers not in Numbers when Weights is empty (default ok).
+	Behaviour Behaviour
+	// Numbers fixes the behaviour of given numbers (the Request-URI's user part).
+	Numbers map[string]Behaviour
+	// Weights draws a behaviour per call for other numbers, in proportion.
+	Weights map[Behaviour]int
+	Seed    uint64
+	// Keys is how keys are sent (default rfc4733). EventType, if set, is the
+	// telephone-event payload type our answer names instead of the offer's.
+	Keys      KeyMode
+	EventType uint8
+	// Codec picks PCMA over the offer's first codec when "PCMA".
+	Codec string
+	// Ring is how long a phone rings before it is answered (default 100 ms);
+	// AnswerAfter is the ring of a late answer (default 5 s).
+	Ring, AnswerAfter time.Duration
+	// KeyDelay is how long after answering the key is pressed (default 1.5 s).
+	KeyDelay time.Duration
+	// Username and Password, if set, make every INVITE prove itself with digest
+	// authentication (a 401 challenge) first.
+	Username, Password string
+	Logger             *slog.Logger
+}
+
+// Record is what the simulator saw of one call.
+type Record struct {
+	CallID       string
+	To           string // Request-URI user: the number called
+	FromUser     string
+	FromName     string
+	Behaviour    Behaviour
+	Challenged   bool // a 401 was sent first
+	Answered     bool
+	Cancelled    bool
+	ByeFrom      string // "caller" or "callee"
+	KeysSent     string
+	Offer        media.Description
+	AudioPackets int // RTP packets of the negotiated codec received
+	OtherPackets int
+	Start, End   time.Time
+	FinalStatus  int
+	InvitesSeen  int
+}
+
+// Callee is a running simulator.
+type Callee struct {
+	cfg    Config
+	log    *slog.Logger
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	dialog *sipgo.DialogServerCache
+	addr   netip.AddrPort
+	close  func() error
+
+	mu      sync.Mutex
+	rng     *rand.Rand
+	records map[string]*Record // by Call-ID
+	order   []string
+	ended   chan struct{} // closed and replaced whenever a call ends
+	nonce   string
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New binds the simulator's address and starts answering.
+func New(cfg Config) (*Callee, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:5070"
+	}
+	if cfg.Network == "" {
+		cfg.Network = "udp"
+	}
+	if cfg.Behaviour == "" {
+		cfg.Behaviour = PressOne
+	}
+	if cfg.Keys == "" {
+		cfg.Keys = RFC4733
+	}
+	if cfg.Ring <= 0 {
+		cfg.Ring = 100 * time.Millisecond
+	}
+	if cfg.AnswerAfter <= 0 {
+		cfg.AnswerAfter = 5 * time.Second
+	}
+	if cfg.KeyDelay <= 0 {
+		cfg.KeyDelay = 1500 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	ap, err := netip.ParseAddrPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("callee: listen address %q: %w", cfg.Listen, err)
+	}
+	c := &Callee{
+		cfg: cfg, log: cfg.Logger,
+		rng:     rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		records: make(map[string]*Record),
+		ended:   make(chan struct{}),
+		nonce:   fmt.Sprintf("%016x", rand.Uint64()),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("wellcheck-callee"))
+	if err != nil {
+		return nil, err
+	}
+	c.ua = ua
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(c.log))
+	if err != nil {
+		ua.Close()
+		return nil, err
+	}
+	c.srv = srv
+	var serve func() error
+	switch cfg.Network {
+	case "udp":
+		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
+		if err != nil {
+			ua.Close()
+			return nil, fmt.Errorf("callee: listen on %s: %w", cfg.Listen, err)
+		}
+		c.addr, c.close = conn.LocalAddr().(*net.UDPAddr).AddrPort(), conn.Close
+		serve = func() error { return srv.ServeUDP(conn) }
+	case "tcp":
+		l, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(ap))
+		if err != nil {
+			ua.Close()
+			return nil, fmt.Errorf("callee: listen on %s: %w", cfg.Listen, err)
+		}
+		c.addr, c.close = l.Addr().(*net.TCPAddr).AddrPort(), l.Close
+		serve = func() error { return srv.ServeTCP(l) }
+	default:
+		ua.Close()
+		return nil, fmt.Errorf("callee: network %q is not udp or tcp", cfg.Network)
+	}
+
+	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname(c.addr.Addr().String()), sipgo.WithClientPort(int(c.addr.Port())))
+	if err != nil {
+		c.close()
+		ua.Close()
+		return nil, err
+	}
+	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "callee", Host: c.addr.Addr().String(), Port: int(c.addr.Port())}}
+	if cfg.Network == "tcp" {
+		contact.Address.UriParams = sip.NewParams()
+		contact.Address.UriParams.Add("transport", "tcp")
+	}
+	c.dialog = sipgo.NewDialogServerCache(client, contact)
+	srv.OnInvite(c.onInvite)
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = c.dialog.ReadAck(req, tx) })
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { _ = c.dialog.ReadBye(req, tx) })
+	c.wg.Go(func() { _ = serve() })
+	return c, nil
+}
+
+// Addr is where the simulator listens.
+func (c *Callee) Addr() netip.AddrPort { return c.addr }
+
+// Close hangs up nothing: it stops answering, ends calls in progress and waits for them.
+func (c *Callee) Close() error {
+	c.cancel()
+	err := c.close()
+	c.wg.Wait()
+	return errors.Join(err, c.ua.Close())
+}
+
+// Records returns every call received so far, in arrival order.
+func (c *Callee) Records() []Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Record, 0, len(c.order))
+	for _, id := range c.order {
+		out = append(out, *c.records[id])
+	}
+	return out
+}
+
+// Wait waits until n calls have ended and returns the records.
+func (c *Callee) Wait(ctx context.Context, n int) ([]Record, error) {
+	for {
+		c.mu.Lock()
+		done := 0
+		for _, r := range c.records {
+			if !r.End.IsZero() {
+				done++
+			}
+		}
+		ended := c.ended
+		c.mu.Unlock()
+		if done >= n {
+			return c.Records(), nil
+		}
+		select {
+		case <-ctx.Done():
+			return c.Records(), fmt.Errorf("callee: %d of %d calls ended: %w", done, n, ctx.Err())
+		case <-ended:
+		}
+	}
+}
+
+func (c *Callee) behaviour(number string) Behaviour {
+	if b, ok := c.cfg.Numbers[number]; ok {
+		return b
+	}
+	total := 0
+	for _, w := range c.cfg.Weights {
+		total += w
+	}
+	if total <= 0 {
+		return c.cfg.Behaviour
+	}
+	// Draw in a fixed order so a seed always gives the same mix.
+	keys := make([]string, 0, len(c.cfg.Weights))
+	for b := range c.cfg.Weights {
+		keys = append(keys, string(b))
+	}
+	sort.Strings(keys)
+	n := c.rng.IntN(total)
+	for _, k := range keys {
+		if n -= c.cfg.Weights[Behaviour(k)]; n < 0 {
+			return Behaviour(k)
+		}
+	}
+	return c.cfg.Behaviour
+}
+
+// record returns the call's record, creating it on its first INVITE.
+func (c *Callee) record(req *sip.Request) *Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := req.CallID().Value()
+	r, ok := c.records[id]
+	if !ok {
+		r = &Record{CallID: id, To: req.Recipient.User, Start: time.Now()}
+		if f := req.From(); f != nil {
+			r.FromUser, r.FromName = f.Address.User, f.DisplayName
+		}
+		r.Behaviour = c.behaviour(r.To)
+		c.records[id] = r
+		c.order = append(c.order, id)
+	}
+	r.InvitesSeen++
+	r.End, r.FinalStatus = time.Time{}, 0 // an INVITE after a challenge goes on
+	return r
+}
+
+func (c *Callee) update(r *Record, f func(*Record)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f(r)
+}
+
+func (c *Callee) finish(r *Record, status int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r.FinalStatus == 0 {
+		r.FinalStatus = status
+	}
+	r.End = time.Now()
+	close(c.ended)
+	c.ended = make(chan struct{})
+}
+
+// authorized checks the INVITE's digest credentials, challenging it if they are
+// missing or wrong.
+func (c *Callee) authorized(req *sip.Request, tx sip.ServerTransaction, r *Record) bool {
+	chal := &digest.Challenge{Realm: "wellcheck-callee", Nonce: c.nonce, Algorithm: "MD5"}
+	if h := req.GetHeader("Authorization"); h != nil {
+		creds, err := digest.ParseCredentials(h.Value())
+		if err == nil && creds.Username == c.cfg.Username && creds.Nonce == c.nonce {
+			want, err := digest.Digest(chal, digest.Options{
+				Method: "INVITE", URI: creds.URI, Username: c.cfg.Username, Password: c.cfg.Password,
+				Cnonce: creds.Cnonce, Count: creds.Nc,
+			})
+			if err == nil && want.Response == creds.Response {
+				return true
+			}
+		}
+	}
+	c.update(r, func(r *Record) { r.Challenged = true })
+	res := sip.NewResponseFromRequest(req, sip.StatusUnauthorized, "Unauthorized", nil)
+	res.AppendHeader(sip.NewHeader("WWW-Authenticate", chal.String()))
+	_ = tx.Respond(res)
+	c.finish(r, sip.StatusUnauthorized) // unless an INVITE with credentials follows
+	return false
+}
+
+func (c *Callee) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	r := c.record(req)
+	if c.cfg.Password != "" && !c.authorized(req, tx, r) {
+		return
+	}
+	dlg, err := c.dialog.ReadInvite(req, tx)
+	if err != nil {
+		c.log.Warn("callee: bad INVITE", "error", err)
+		c.finish(r, sip.StatusBadRequest)
+		return
+	}
+	defer dlg.Close()
+	status := c.play(dlg, r)
+	c.finish(r, status)
+}
+
+// play acts out one call and returns the final status it answered.
+func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
+	ctx := dlg.Context()
+	_ = dlg.Respond(sip.StatusTrying, "Trying", nil)
+	reject := func(status int, reason string, hdrs ...sip.Header) int {
+		_ = dlg.Respond(status, reason, nil, hdrs...)
+		return status
+	}
+	switch r.Behaviour {
+	case Busy:
+		return reject(sip.StatusBusyHere, "Busy Here")
+	case Decline:
+		return reject(sip.StatusGlobalDecline, "Decline")
+	case NotFound:
+		return reject(sip.StatusNotFound, "Not Found")
+	case Unavailable:
+		return reject(sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", "2"))
+	}
+
+	offer, err := media.Parse(dlg.InviteRequest.Body())
+	if err != nil {
+		return reject(sip.StatusNotAcceptableHere, "Not Acceptable Here")
+	}
+	c.update(r, func(r *Record) { r.Offer = offer })
+	_ = dlg.Respond(sip.StatusRinging, "Ringing", nil)
+
+	ring := c.cfg.Ring
+	switch r.Behaviour {
+	case NeverAnswer:
+		ring = 24 * time.Hour
+	case AnswerLate:
+		ring = c.cfg.AnswerAfter
+	}
+	select {
+	case <-time.After(ring):
+	case <-ctx.Done(): // CANCEL: sipgo has answered it and the INVITE with 487
+		c.update(r, func(r *Record) { r.Cancelled = true })
+		return sip.StatusRequestTerminated
+	case <-c.ctx.Done():
+		return reject(sip.StatusServiceUnavailable, "Shutting Down")
+	}
+
+	conn, err := media.Listen(c.addr.Addr())
+	if err != nil {
+		return reject(sip.StatusInternalServerError, "No Media Port")
+	}
+	answer := offer
+	if strings.EqualFold(c.cfg.Codec, "PCMA") {
+		answer.Codec = media.PCMA
+	}
+	if c.cfg.EventType != 0 {
+		answer.EventType = c.cfg.EventType
+	}
+	events := c.cfg.Keys == RFC4733
+	local := netip.AddrPortFrom(c.addr.Addr(), conn.LocalAddr().(*net.UDPAddr).AddrPort().Port())
+	body, err := media.Answer(answer, local, rand.Uint64()>>1, events)
+	if err != nil {
+		conn.Close()
+		return reject(sip.StatusInternalServerError, "SDP")
+	}
+	remote := answer
+	remote.Events = events && offer.Events
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote})
+	if err := dlg.RespondSDP(body); err != nil {
+		stream.Close()
+		return sip.StatusOK
+	}
+	c.update(r, func(r *Record) { r.Answered = true })
+	stream.Start()
+	defer func() {
+		st := stream.Stats()
+		stream.Close()
+		c.update(r, func(r *Record) { r.AudioPackets, r.OtherPackets = st.ReceivedAudio, st.Received-st.ReceivedAudio })
+	}()
+
+	var key byte
+	switch r.Behaviour {
+	case PressOne, AnswerLate:
+		key = '1'
+	case PressTwo:
+		key = '2'
+	}
+	select {
+	case <-time.After(c.cfg.KeyDelay):
+	case <-ctx.Done():
+		c.update(r, func(r *Record) { r.ByeFrom = "caller" })
+		return sip.StatusOK
+	case <-c.ctx.Done():
+	}
+	if key != 0 {
+		c.press(ctx, dlg, stream, key)
+		c.update(r, func(r *Record) { r.KeysSent += string(key) })
+	}
+	if r.Behaviour == HangUp || c.ctx.Err() != nil {
+		bye, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = dlg.Bye(bye)
+		c.update(r, func(r *Record) { r.ByeFrom = "callee" })
+		return sip.StatusOK
+	}
+	select {
+	case <-ctx.Done():
+		c.update(r, func(r *Record) { r.ByeFrom = "caller" })
+	case <-c.ctx.Done():
+		bye, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = dlg.Bye(bye)
+		c.update(r, func(r *Record) { r.ByeFrom = "callee" })
+	}
+	return sip.StatusOK
+}
+
+// press sends one key the configured way.
+func (c *Callee) press(ctx context.Context, dlg *sipgo.DialogServerSession, stream *media.Stream, key byte) {
+	switch c.cfg.Keys {
+	case RFC4733:
+		stream.SendKey(key, 100*time.Millisecond)
+	case InBand:
+		if pcm, ok := media.GenerateTone(key, 120*time.Millisecond); ok {
+			stream.Play(media.NewSound(pcm))
+		}
+	case InfoRelay, InfoDTMF:
+		ct, body := "application/dtmf-relay", fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", key)
+		if c.cfg.Keys == InfoDTMF {
+			ct, body = "application/dtmf", string(key)
+		}
+		req := sip.NewRequest(sip.INFO, dlg.InviteRequest.Contact().Address)
+		req.AppendHeader(sip.NewHeader("Content-Type", ct))
+		req.SetBody([]byte(body))
+		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if _, err := dlg.Do(ictx, req); err != nil {
+			c.log.Warn("callee: send INFO", "error", err)
+		}
+	}
+}
+
+// ParseWeights reads a mix such as "ok=80,help=10,busy=10".
+func ParseWeights(s string) (map[Behaviour]int, error) {
+	w := make(map[Behaviour]int)
+	for _, part := range strings.Split(s, ",") {
+		name, n, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok {
+			return nil, fmt.Errorf("weights: %q is not BEHAVIOUR=WEIGHT", part)
+		}
+		b, err := ParseBehaviour(name)
+		if err != nil {
+			return nil, fmt.Errorf("weights: %w", err)
+		}
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 0 {
+			return nil, fmt.Errorf("weights: %q: weight must be a whole number, 0 or more", part)
+		}
+		w[b] = v
+	}
+	return w, nil
+}

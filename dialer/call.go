@@ -1,0 +1,412 @@
+package dialer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/internal/media"
+)
+
+// Result is how one call went: its outcome and what an operator needs to understand
+// it. Durations are whole milliseconds in JSON.
+type Result struct {
+	Outcome   wellcheck.Outcome `json:"outcome"`
+	SIPStatus int               `json:"sip_status,omitempty"` // the INVITE's final status
+	CallID    string            `json:"call_id,omitempty"`
+	Ring      time.Duration     `json:"-"` // INVITE sent → answered or final status
+	Talk      time.Duration     `json:"-"` // answered → hung up
+	Digits    string            `json:"digits"`
+	Reason    string            `json:"reason,omitempty"` // why, for failed
+	// Provisional lists the provisional statuses seen (100, 180, 183…), in order.
+	Provisional []int `json:"provisional,omitempty"`
+	// HungUpBy is "us" or "them" for an answered call.
+	HungUpBy string `json:"hung_up_by,omitempty"`
+}
+
+// Call places one check-in call to to (an E.164 number, sent to the trunk, or a
+// SIP URI) with the prompts of lang, and returns its outcome once the call is over.
+// The error is for what is wrong before any call: a malformed destination, a
+// language without prompts, or ctx ending while waiting for a free channel. Every
+// call placed returns a Result, failed ones included.
+func (d *Dialer) Call(ctx context.Context, to, lang string) (Result, error) {
+	target, err := d.target(to)
+	if err != nil {
+		return Result{}, err
+	}
+	prompts, err := d.prompts.For(lang)
+	if err != nil {
+		return Result{}, err
+	}
+	if d.cfg.Limits != nil {
+		release, err := d.cfg.Limits.Acquire(ctx)
+		if err != nil {
+			return Result{}, fmt.Errorf("wait for a free channel: %w", err)
+		}
+		defer release()
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.MaxDuration)
+	defer cancel()
+	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{})}
+	res := c.run(ctx, target)
+	if res.Outcome == wellcheck.OutcomeFailed {
+		d.log.Warn("call failed", "to", maskTarget(to), "call_id", res.CallID, "status", res.SIPStatus, "reason", res.Reason)
+	} else {
+		d.log.Info("call ended", "to", maskTarget(to), "call_id", res.CallID, "outcome", res.Outcome, "status", res.SIPStatus,
+			"ring", res.Ring.Round(time.Millisecond), "talk", res.Talk.Round(time.Millisecond))
+	}
+	return res, nil
+}
+
+// target makes the Request-URI: a number goes to the trunk, a URI as it is.
+func (d *Dialer) target(to string) (sip.Uri, error) {
+	to = strings.TrimSpace(to)
+	if isE164(to) {
+		uri := d.trunk
+		uri.User = to
+		if d.trunk.UriParams != nil {
+			uri.UriParams = d.trunk.UriParams.Clone()
+		}
+		return uri, nil
+	}
+	if strings.HasPrefix(to, "sip:") {
+		var uri sip.Uri
+		if err := sip.ParseUri(to, &uri); err != nil || uri.Host == "" {
+			return sip.Uri{}, fmt.Errorf("%q is not a SIP URI", to)
+		}
+		return uri, nil
+	}
+	return sip.Uri{}, fmt.Errorf("%s is neither an E.164 number (+33…) nor a sip: URI", maskTarget(to))
+}
+
+// maskTarget hides a phone number for logs and errors; a URI's user part is one.
+func maskTarget(to string) string {
+	if rest, ok := strings.CutPrefix(to, "sip:"); ok {
+		if user, host, ok := strings.Cut(rest, "@"); ok {
+			return "sip:" + wellcheck.MaskPhone(user) + "@" + host
+		}
+	}
+	return wellcheck.MaskPhone(to)
+}
+
+// call is one call in progress.
+type call struct {
+	d        *Dialer
+	prompts  *PromptSet
+	session  *sipgo.DialogClientSession
+	localTag string
+
+	keys     chan byte // from SIP INFO
+	hungUp   chan struct{}
+	hangOnce sync.Once
+}
+
+func (c *call) key(k byte) {
+	select {
+	case c.keys <- k:
+	default:
+	}
+}
+
+func (c *call) remoteHangUp() { c.hangOnce.Do(func() { close(c.hungUp) }) }
+
+func (c *call) run(ctx context.Context, target sip.Uri) Result {
+	d := c.d
+	var res Result
+	fail := func(format string, args ...any) Result {
+		res.Outcome, res.Reason = wellcheck.OutcomeFailed, fmt.Sprintf(format, args...)
+		return res
+	}
+
+	conn, err := media.Listen(d.mediaIP)
+	if err != nil {
+		return fail("open an RTP port: %v", err)
+	}
+	local := netip.AddrPortFrom(d.sdpIP, conn.LocalAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort().Port())
+	offer, err := media.Offer(local, rand.Uint64()>>1)
+	if err != nil {
+		conn.Close()
+		return fail("describe our audio: %v", err)
+	}
+	req := d.invite(target, offer)
+	c.localTag, _ = req.From().Params.Get("tag")
+	res.CallID = callIDOf(req)
+	// Known before the INVITE leaves: the trunk's BYE or INFO may follow the answer
+	// at once.
+	d.calls.Store(res.CallID, c)
+	defer d.calls.Delete(res.CallID)
+
+	started := time.Now()
+	sess, err := d.dialogs.WriteInvite(ctx, req)
+	if err != nil {
+		conn.Close()
+		d.backoff(d.cfg.OverloadBackoff)
+		return fail("send INVITE: %v", err)
+	}
+	c.session = sess
+	defer sess.Close()
+
+	ringCtx, ringCancel := context.WithTimeout(ctx, d.cfg.RingTimeout)
+	err = sess.WaitAnswer(ringCtx, sipgo.AnswerOptions{
+		Username: d.cfg.Trunk.Username,
+		Password: d.cfg.Trunk.Password,
+		OnResponse: func(r *sip.Response) error {
+			if r.IsProvisional() {
+				res.Provisional = append(res.Provisional, r.StatusCode)
+			}
+			return nil
+		},
+	})
+	rang := ringCtx.Err() != nil
+	ringCancel()
+	res.Ring = time.Since(started)
+	if r := sess.InviteResponse; r != nil && !r.IsProvisional() {
+		res.SIPStatus = r.StatusCode
+	}
+
+	if err != nil {
+		conn.Close()
+		var rejected *sipgo.ErrDialogResponse
+		switch {
+		case errors.As(err, &rejected):
+			return c.rejected(res, rejected.Res)
+		case rang && sess.InviteResponse != nil && sess.InviteResponse.IsSuccess():
+			// Answered as we cancelled: take the call and hang up at once.
+			c.hangUpRaced(sess)
+			res.Outcome, res.Reason = wellcheck.OutcomeNoAnswer, "answered as the ring timeout cancelled it; hung up"
+			if ctx.Err() != nil {
+				return fail("call cut short: %v", context.Cause(ctx))
+			}
+			return res
+		case rang && ctx.Err() != nil:
+			return fail("call cut short before an answer: %v", context.Cause(ctx))
+		case sess.InviteResponse == nil:
+			// Not even 100 Trying: the trunk is down or overloaded, not the person.
+			d.backoff(d.cfg.OverloadBackoff)
+			return fail("the trunk did not respond to the INVITE: %v", err)
+		case rang:
+			res.Outcome = wellcheck.OutcomeNoAnswer
+			return res
+		default:
+			d.backoff(d.cfg.OverloadBackoff)
+			return fail("no final response from the trunk: %v", err)
+		}
+	}
+
+	// Answered.
+	answered := time.Now()
+	if err := sess.Ack(context.WithoutCancel(ctx)); err != nil {
+		conn.Close()
+		c.bye(sess)
+		return fail("ACK the answer: %v", err)
+	}
+	remote, err := media.Parse(sess.InviteResponse.Body())
+	if err != nil {
+		conn.Close()
+		c.bye(sess)
+		res.Talk = time.Since(answered)
+		res.HungUpBy = "us"
+		return fail("unusable SDP answer: %v", err)
+	}
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true})
+	stream.Start()
+	outcome, digits, theyHungUp := c.converse(ctx, stream)
+	stream.Close()
+	if !theyHungUp {
+		c.bye(sess)
+		res.HungUpBy = "us"
+	} else {
+		res.HungUpBy = "them"
+	}
+	res.Talk = time.Since(answered)
+	res.Outcome, res.Digits = outcome, digits
+	if outcome == wellcheck.OutcomeNoResponse && ctx.Err() != nil && !theyHungUp {
+		return fail("call reached its maximum length of %s", d.cfg.MaxDuration)
+	}
+	return res
+}
+
+// invite builds the INVITE: To the person, From the service's published number and
+// name, our Contact, the SDP offer, and the outbound proxy's Route.
+func (d *Dialer) invite(target sip.Uri, offer []byte) *sip.Request {
+	req := sip.NewRequest(sip.INVITE, target)
+	from := &sip.FromHeader{
+		DisplayName: d.cfg.CallerName,
+		Address:     sip.Uri{Scheme: "sip", User: d.cfg.CallerNumber, Host: d.sdpIP.String()},
+		Params:      sip.NewParams(),
+	}
+	if d.cfg.Trunk.Username != "" || d.cfg.Trunk.Host != "" {
+		from.Address.Host = d.cfg.Trunk.Host // trunks match the caller's domain to theirs
+	}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(from)
+	callID := sip.CallIDHeader(sip.GenerateTagN(32))
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: target.User, Host: target.Host, Port: target.Port}})
+	req.AppendHeader(sip.HeaderClone(&d.dialogs.ContactHDR))
+	if d.route != nil {
+		req.AppendHeader(sip.HeaderClone(d.route))
+	}
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS"))
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(offer)
+	if tp, ok := target.UriParams.Get("transport"); ok && tp != "" {
+		req.SetTransport(strings.ToUpper(tp))
+	} else {
+		req.SetTransport(strings.ToUpper(d.cfg.Trunk.Transport))
+	}
+	return req
+}
+
+// rejected classifies a final non-2xx answer to the INVITE.
+func (c *call) rejected(res Result, r *sip.Response) Result {
+	res.SIPStatus = r.StatusCode
+	res.Outcome = Classify(r.StatusCode)
+	if res.Outcome == wellcheck.OutcomeFailed {
+		res.Reason = fmt.Sprintf("trunk answered %d %s", r.StatusCode, r.Reason)
+		if r.StatusCode == sip.StatusUnauthorized || r.StatusCode == sip.StatusProxyAuthRequired {
+			res.Reason += ": check the trunk's username and password"
+		}
+	}
+	if r.StatusCode == sip.StatusServiceUnavailable {
+		c.d.backoff(retryAfter(r, c.d.cfg.OverloadBackoff))
+	}
+	return res
+}
+
+// Classify turns an INVITE's final non-2xx status into an outcome. Anything that
+// says the line does not exist is invalid_number; anything the person did is busy,
+// declined or no_answer; the rest is the system's fault, failed.
+func Classify(status int) wellcheck.Outcome {
+	switch status {
+	case sip.StatusBusyHere, sip.StatusGlobalBusyEverywhere:
+		return wellcheck.OutcomeBusy
+	case sip.StatusGlobalDecline:
+		return wellcheck.OutcomeDeclined
+	case sip.StatusNotFound, sip.StatusGone, sip.StatusAddressIncomplete, sip.StatusGlobalDoesNotExistAnywhere:
+		return wellcheck.OutcomeInvalidNumber
+	case sip.StatusTemporarilyUnavailable, sip.StatusRequestTimeout, sip.StatusRequestTerminated:
+		// Phone off or out of reach, the carrier's own ring timeout, or a CANCEL.
+		return wellcheck.OutcomeNoAnswer
+	}
+	return wellcheck.OutcomeFailed
+}
+
+// retryAfter is the 503's Retry-After in seconds, or def.
+func retryAfter(r *sip.Response, def time.Duration) time.Duration {
+	if h := r.GetHeader("Retry-After"); h != nil {
+		v, _, _ := strings.Cut(h.Value(), ";")
+		if s, err := strconv.Atoi(strings.TrimSpace(strings.Split(v, "(")[0])); err == nil && s > 0 && s <= 3600 {
+			return time.Duration(s) * time.Second
+		}
+	}
+	return def
+}
+
+func (d *Dialer) backoff(wait time.Duration) {
+	if d.cfg.Limits == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.cfg.Limits.Backoff(ctx, wait); err != nil {
+		d.log.Error("tell other nodes to back off from the trunk", "error", err)
+	}
+}
+
+// bye hangs up an answered call; it must finish even if the call's context ended.
+func (c *call) bye(sess *sipgo.DialogClientSession) {
+	ctx, cancel := context.WithTimeout(context.Background(), 32*time.Second)
+	defer cancel()
+	if err := sess.Bye(ctx); err != nil {
+		c.d.log.Warn("hang up", "call_id", callIDOf(sess.InviteRequest), "error", err)
+	}
+}
+
+func (c *call) hangUpRaced(sess *sipgo.DialogClientSession) {
+	if err := sess.Ack(context.Background()); err != nil {
+		c.d.log.Warn("ACK an answer that raced our CANCEL", "error", err)
+		return
+	}
+	c.bye(sess)
+}
+
+// converse plays the check-in: the greeting, then the menu, repeated once if no key
+// came, then the closing that matches the answer. A key counts from the moment the
+// call is answered, during any prompt. It returns the outcome, the keys received,
+// and whether the person hung up.
+func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Outcome, string, bool) {
+	var digits []byte
+	// wait plays sound and returns the first key pressed while it plays or, with
+	// listen, within KeyTimeout after; 0 if none. ok is false once the call is over.
+	wait := func(sound *media.Sound, listen bool) (key byte, ok bool) {
+		played := stream.Play(sound)
+		var timeout <-chan time.Time
+		for {
+			select {
+			case <-ctx.Done():
+				return 0, false
+			case <-c.hungUp:
+				return 0, false
+			case k := <-stream.Keys():
+				digits = append(digits, k)
+				return k, true
+			case k := <-c.keys:
+				digits = append(digits, k)
+				return k, true
+			case <-played:
+				if !listen {
+					return 0, true
+				}
+				played = nil
+				t := time.NewTimer(c.d.cfg.KeyTimeout)
+				defer t.Stop()
+				timeout = t.C
+			case <-timeout:
+				return 0, true
+			}
+		}
+	}
+
+	key, ok := wait(c.prompts.Greeting, false)
+	for round := 0; ok && key != '1' && key != '2' && round < 2; round++ {
+		key, ok = wait(c.prompts.Menu, true)
+	}
+	outcome := wellcheck.OutcomeNoResponse
+	closing := c.prompts.NoResponse
+	switch key {
+	case '1':
+		outcome, closing = wellcheck.OutcomeOK, c.prompts.OK
+	case '2':
+		outcome, closing = wellcheck.OutcomeHelpRequested, c.prompts.Help
+	}
+	if !ok {
+		return outcome, string(digits), isClosed(c.hungUp)
+	}
+	stream.StopPlaying()
+	select {
+	case <-stream.Play(closing):
+	case <-c.hungUp:
+	case <-ctx.Done():
+	}
+	return outcome, string(digits), isClosed(c.hungUp)
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,145 @@
+package dialer_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/dialer"
+)
+
+// SIPp plays an independent callee: its scenarios (testdata/sipp) answer, press a
+// key with the RFC 4733 packets SIPp ships, are busy, never answer, are overloaded
+// or challenge with digest. SIPp is a test dependency: scripts/sipp-up installs it.
+
+// freePort finds a UDP port nobody uses, with the next one free too (SIPp's RTP
+// takes two).
+func freePort(t *testing.T) int {
+	t.Helper()
+	for range 100 {
+		a, err := net.ListenPacket("udp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := a.LocalAddr().(*net.UDPAddr).Port
+		b, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port+2))
+		a.Close()
+		if err == nil {
+			b.Close()
+			return port
+		}
+	}
+	t.Fatal("no free UDP port pair")
+	return 0
+}
+
+// sipp runs one scenario for one call and returns its SIP port and a function
+// that waits for SIPp to finish and requires that the call went as scripted.
+func sipp(t *testing.T, scenario string) (int, func()) {
+	t.Helper()
+	bin, err := exec.LookPath("sipp")
+	require.NoError(t, err, "SIPp is needed for these tests: run scripts/sipp-up (or apt-get install sip-tester)")
+	port, media := freePort(t), freePort(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	cmd := exec.CommandContext(ctx, bin,
+		"-sf", filepath.Join("testdata", "sipp", scenario),
+		"-i", "127.0.0.1", "-p", fmt.Sprint(port),
+		"-mi", "127.0.0.1", "-mp", fmt.Sprint(media),
+		"-m", "1", "-nostdin", "-nd",
+		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"))
+	cmd.Dir = "."
+	out, err := os.Create(filepath.Join(dir, "out.log"))
+	require.NoError(t, err)
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	var once sync.Once
+	wait := func() {
+		once.Do(func() {
+			err := cmd.Wait()
+			cancel()
+			out.Close()
+			if err != nil {
+				log, _ := os.ReadFile(filepath.Join(dir, "out.log"))
+				errs, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
+				t.Fatalf("SIPp %s: %v\n%s\n%s", scenario, err, log, errs)
+			}
+		})
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+		cancel()
+	})
+	return port, wait
+}
+
+// recordingLimits is a Limiter that only remembers backoffs: the real one, shared
+// through Postgres, has its own tests in store.
+type recordingLimits struct {
+	mu       sync.Mutex
+	backoffs []time.Duration
+}
+
+func (l *recordingLimits) Acquire(context.Context) (func(), error) { return func() {}, nil }
+
+func (l *recordingLimits) Backoff(_ context.Context, d time.Duration) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.backoffs = append(l.backoffs, d)
+	return nil
+}
+
+func TestAgainstSIPp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		scenario string
+		trunk    dialer.Trunk
+		outcome  wellcheck.Outcome
+		status   int
+		digits   string
+		backoff  time.Duration
+	}{
+		{scenario: "answer_rfc4733.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1"},
+		{scenario: "busy.xml", outcome: wellcheck.OutcomeBusy, status: 486},
+		{scenario: "no_answer.xml", outcome: wellcheck.OutcomeNoAnswer, status: 487},
+		{scenario: "unavailable_503.xml", outcome: wellcheck.OutcomeFailed, status: 503, backoff: 30 * time.Second},
+		{scenario: "auth_answer.xml", trunk: dialer.Trunk{Username: "trunkuser", Password: "trunksecret"}, outcome: wellcheck.OutcomeNoResponse, status: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scenario, func(t *testing.T) {
+			t.Parallel()
+			port, wait := sipp(t, tt.scenario)
+			limits := &recordingLimits{}
+			tt.trunk.Host, tt.trunk.Port = "127.0.0.1", port
+			d, err := dialer.New(dialer.Config{
+				Trunk: tt.trunk, Listen: "127.0.0.1:0", CallerNumber: callerNumber,
+				RingTimeout: 2 * time.Second, KeyTimeout: 3 * time.Second, Limits: limits,
+			}, shortPrompts())
+			require.NoError(t, err)
+			defer d.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			res, err := d.Call(ctx, person, "fr")
+			require.NoError(t, err)
+			wait()
+			require.Equal(t, tt.outcome, res.Outcome, "%+v", res)
+			require.Equal(t, tt.status, res.SIPStatus)
+			require.Equal(t, tt.digits, res.Digits)
+			if tt.backoff > 0 {
+				require.Equal(t, []time.Duration{tt.backoff}, limits.backoffs, "the trunk's Retry-After is every node's backoff")
+			} else {
+				require.Empty(t, limits.backoffs)
+			}
+		})
+	}
+}
