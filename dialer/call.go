@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -32,6 +33,16 @@ type Result struct {
 	Provisional []int `json:"provisional,omitempty"`
 	// HungUpBy is "us" or "them" for an answered call.
 	HungUpBy string `json:"hung_up_by,omitempty"`
+}
+
+// MarshalJSON writes ring and talk time as whole milliseconds.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	return json.Marshal(struct {
+		plain
+		RingMS int64 `json:"ring_ms"`
+		TalkMS int64 `json:"talk_ms"`
+	}{plain(r), r.Ring.Milliseconds(), r.Talk.Milliseconds()})
 }
 
 // Call places one check-in call to to (an E.164 number, sent to the trunk, or a
