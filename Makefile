@@ -42,6 +42,8 @@ bench: db
 	$(GO) test ./enroll -run '^$$' -bench Import100k -benchtime 3x -count 5
 	$(GO) test ./scheduler -run '^$$' -bench PlannerPass -benchtime 1x -count 3 -timeout 90m
 	$(GO) test ./scheduler -run '^$$' -bench Replan -count 5 -timeout 30m
+	$(GO) test ./dialer -run '^$$' -bench CallSetup -benchtime 3000x -count 5
+	$(GO) test ./dialer -run '^$$' -bench ConcurrentCalls -benchtime 1x -count 3 -timeout 10m
 
 # A short fuzzing pass over what parses the outside world.
 fuzz:

@@ -101,6 +101,9 @@ type Config struct {
 	Ring, AnswerAfter time.Duration
 	// KeyDelay is how long after answering the key is pressed (default 1.5 s).
 	KeyDelay time.Duration
+	// SuppressSilence sends RTP only for keys and tones, like a phone with voice
+	// activity detection; by default the simulator streams silence as most do.
+	SuppressSilence bool
 	// Username and Password, if set, make every INVITE prove itself with digest
 	// authentication (a 401 challenge) first.
 	Username, Password string
@@ -188,7 +191,12 @@ func New(cfg Config) (*Callee, error) {
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("wellcheck-callee"))
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("wellcheck-callee"),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sip.WithTransactionLayerLogger(c.log),
+			// Retransmitted answers to our INFO: nothing to do with them.
+			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {})),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(c.log)))
 	if err != nil {
 		return nil, err
 	}
@@ -451,7 +459,7 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 	}
 	remote := answer
 	remote.Events = events && offer.Events
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote})
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence})
 	if err := dlg.RespondSDP(body); err != nil {
 		stream.Close()
 		return sip.StatusOK

@@ -229,7 +229,7 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 		res.HungUpBy = "us"
 		return fail("unusable SDP answer: %v", err)
 	}
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true})
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, Lateness: d.cfg.SendLateness})
 	stream.Start()
 	outcome, digits, theyHungUp := c.converse(ctx, stream)
 	stream.Close()

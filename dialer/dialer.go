@@ -66,6 +66,9 @@ type Config struct {
 	// answers 503 without Retry-After or does not answer at all (default 30 s).
 	OverloadBackoff time.Duration
 	Logger          *slog.Logger
+	// SendLateness, if set, is told how late each RTP packet left against its due
+	// time (metrics, benchmarks). It is called from every call's sender: keep it cheap.
+	SendLateness func(time.Duration)
 }
 
 func (c *Config) defaults() {

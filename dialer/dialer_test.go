@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,10 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(calleeProcessEnv) != "" {
+		calleeProcess() // the benchmarks' callee, in a process of its own
+		return
+	}
 	// Loopback needs no half-second retransmission timer; a short one keeps the
 	// hung-trunk cases (which wait for SIP's 64×T1 transaction timeout) short.
 	sip.SetTimers(50*time.Millisecond, 400*time.Millisecond, 500*time.Millisecond)

@@ -61,6 +61,10 @@ type StreamConfig struct {
 	DetectKeys bool
 	// Lateness, if set, is told how late each packet left against its due time.
 	Lateness func(time.Duration)
+	// SuppressSilence sends nothing while there is nothing to play, as phones with
+	// voice activity detection do; timestamps keep counting and the next talkspurt
+	// starts with the marker bit.
+	SuppressSilence bool
 }
 
 // Stream is one call's RTP audio over one UDP socket (sent from the port it receives
@@ -255,6 +259,11 @@ func (s *Stream) send() {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+		} else if s.cfg.SuppressSilence && len(s.playing) == 0 {
+			s.mu.Unlock()
+			pkt.Timestamp += samples
+			pkt.Marker = true // whatever comes next starts a talkspurt
+			continue
 		} else {
 			k := copy(frame, s.playing)
 			s.playing = s.playing[k:]
