@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/internal/logtest"
 	"github.com/wellcheck/wellcheck/internal/media"
 )
 
@@ -339,7 +339,7 @@ func TestClassify(t *testing.T) {
 // Logs say which call, never whose number.
 func TestLogsMaskNumbers(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs logtest.Buffer
 	b := setup(t, callee.Config{Behaviour: callee.Busy}, dialer.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	res, _ := b.call(t, person)
 	require.Equal(t, wellcheck.OutcomeBusy, res.Outcome)
@@ -347,23 +347,6 @@ func TestLogsMaskNumbers(t *testing.T) {
 	require.Contains(t, out, res.CallID)
 	require.Contains(t, out, wellcheck.MaskPhone(person))
 	require.NotContains(t, out, "612345678")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func FuzzInfoKey(f *testing.F) {

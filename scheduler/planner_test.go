@@ -18,6 +18,7 @@ import (
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/internal/logtest"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/workers"
@@ -37,20 +38,8 @@ type plannerBundle struct {
 	planner *scheduler.Planner
 	clock   *clock
 	river   *river.Client[pgx.Tx] // reads the queue
-	logs    *syncBuilder
+	logs    *logtest.Buffer
 }
-
-type syncBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuilder) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuilder) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // paris is the service's zone.
 var paris = mustZone("Europe/Paris")
@@ -69,7 +58,7 @@ var monday = time.Date(2026, 11, 30, 8, 0, 0, 0, paris)
 func setupPlanner(t *testing.T) plannerBundle {
 	t.Helper()
 	pool := dbtest.New(t)
-	logs := &syncBuilder{}
+	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	jobs, err := workers.NewJobs(pool, logger)
 	require.NoError(t, err)
