@@ -112,6 +112,8 @@ func TestAgainstSIPp(t *testing.T) {
 		{scenario: "answer_rfc4733.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1"},
 		{scenario: "busy.xml", outcome: wellcheck.OutcomeBusy, status: 486},
 		{scenario: "no_answer.xml", outcome: wellcheck.OutcomeNoAnswer, status: 487},
+		// SIPp exits 0 only once it had our ACK and BYE: the raced answer was hung up.
+		{scenario: "answer_on_cancel.xml", outcome: wellcheck.OutcomeNoAnswer},
 		{scenario: "unavailable_503.xml", outcome: wellcheck.OutcomeFailed, status: 503, backoff: 30 * time.Second},
 		{scenario: "auth_answer.xml", trunk: dialer.Trunk{Username: "trunkuser", Password: "trunksecret"}, outcome: wellcheck.OutcomeNoResponse, status: 200},
 	}
