@@ -93,7 +93,7 @@ func (d *Dialer) target(to string) (sip.Uri, error) {
 	if strings.HasPrefix(to, "sip:") {
 		var uri sip.Uri
 		if err := sip.ParseUri(to, &uri); err != nil || uri.Host == "" {
-			return sip.Uri{}, fmt.Errorf("%q is not a SIP URI", to)
+			return sip.Uri{}, fmt.Errorf("%s is not a SIP URI", maskTarget(to))
 		}
 		return uri, nil
 	}
@@ -168,7 +168,7 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	defer sess.Close()
 
 	ringCtx, ringCancel := context.WithTimeout(ctx, d.cfg.RingTimeout)
-	err = sess.WaitAnswer(ringCtx, sipgo.AnswerOptions{
+	answer := sipgo.AnswerOptions{
 		Username: d.cfg.Trunk.Username,
 		Password: d.cfg.Trunk.Password,
 		OnResponse: func(r *sip.Response) error {
@@ -177,7 +177,16 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 			}
 			return nil
 		},
-	})
+	}
+	err = sess.WaitAnswer(ringCtx, answer)
+	// sipgo gives up after ten responses, provisional ones included, without a
+	// CANCEL; a carrier that repeats 180 would leave the phone ringing. Wait again:
+	// the ring timeout still cancels.
+	for tries := 0; err != nil && tries < 20 && ringCtx.Err() == nil &&
+		sess.InviteResponse != nil && sess.InviteResponse.IsProvisional() &&
+		!errors.As(err, new(*sipgo.ErrDialogResponse)); tries++ {
+		err = sess.WaitAnswer(ringCtx, answer)
+	}
 	rang := ringCtx.Err() != nil
 	ringCancel()
 	res.Ring = time.Since(started)

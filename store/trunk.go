@@ -119,9 +119,18 @@ func (t *TrunkLimits) Acquire(ctx context.Context) (func(), error) {
 			release()
 			return nil, translate(err, "read the trunk's backoff")
 		}
-		if !b.BackoffUntil.After(b.Now) {
-			return release, nil
+		if b.BackoffUntil.After(b.Now) {
+			continue
 		}
+		_, err = q.RenewTrunkChannel(ctx, dbsqlc.RenewTrunkChannelParams{Lease: interval(t.lease), Trunk: t.trunk, Slot: slot, Holder: &holder})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return t.Acquire(ctx) // waited past our lease: take a channel afresh
+		}
+		if err != nil {
+			release()
+			return nil, translate(err, "renew a trunk channel")
+		}
+		return release, nil
 	}
 }
 

@@ -130,12 +130,13 @@ func (s *Stream) Play(sound *Sound) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.endPlayback()
-	s.done = make(chan struct{})
+	done := make(chan struct{})
+	s.done = done
 	s.playing = sound.encoded(s.cfg.Remote.Codec)
 	if !s.cfg.Remote.Receives() {
 		s.endPlayback() // nobody listens: the sound is over at once
 	}
-	return s.done
+	return done
 }
 
 // StopPlaying cuts the current sound short (a key was pressed during a prompt).

@@ -49,3 +49,11 @@ WHERE trunk = @trunk;
 -- name: TrunkChannelsInUse :one
 SELECT count(*) FROM trunk_channels
 WHERE trunk = @trunk AND holder IS NOT NULL AND expires_at >= now();
+
+-- name: RenewTrunkChannel :one
+-- Starts the lease again from now, once the call may start: the wait for its
+-- turn must not eat the lease that covers the call. No row: the lease ran out
+-- meanwhile and the channel may be another's.
+UPDATE trunk_channels SET expires_at = now() + @lease::interval
+WHERE trunk = @trunk AND slot = @slot AND holder = @holder AND expires_at >= now()
+RETURNING slot;

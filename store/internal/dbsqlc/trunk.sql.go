@@ -72,6 +72,34 @@ func (q *Queries) ReleaseTrunkChannel(ctx context.Context, arg ReleaseTrunkChann
 	return err
 }
 
+const renewTrunkChannel = `-- name: RenewTrunkChannel :one
+UPDATE trunk_channels SET expires_at = now() + $1::interval
+WHERE trunk = $2 AND slot = $3 AND holder = $4 AND expires_at >= now()
+RETURNING slot
+`
+
+type RenewTrunkChannelParams struct {
+	Lease  pgtype.Interval
+	Trunk  string
+	Slot   int32
+	Holder *string
+}
+
+// Starts the lease again from now, once the call may start: the wait for its
+// turn must not eat the lease that covers the call. No row: the lease ran out
+// meanwhile and the channel may be another's.
+func (q *Queries) RenewTrunkChannel(ctx context.Context, arg RenewTrunkChannelParams) (int32, error) {
+	row := q.db.QueryRow(ctx, renewTrunkChannel,
+		arg.Lease,
+		arg.Trunk,
+		arg.Slot,
+		arg.Holder,
+	)
+	var slot int32
+	err := row.Scan(&slot)
+	return slot, err
+}
+
 const reserveTrunkStart = `-- name: ReserveTrunkStart :one
 UPDATE trunk_limits
 SET next_call_at = GREATEST(next_call_at, now(), backoff_until) + $1::interval,
