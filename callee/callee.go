@@ -13,7 +13,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -140,6 +140,11 @@ type Callee struct {
 	addr   netip.AddrPort
 	close  func() error
 
+	// drawOrder is Weights' behaviours sorted, so that a seed always gives the same
+	// mix; totalWeight their sum.
+	drawOrder   []Behaviour
+	totalWeight int
+
 	mu      sync.Mutex
 	rng     *rand.Rand
 	records map[string]*Record // by Call-ID
@@ -190,6 +195,11 @@ func New(cfg Config) (*Callee, error) {
 		nonce:   fmt.Sprintf("%016x", rand.Uint64()),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	for b, w := range cfg.Weights {
+		c.drawOrder = append(c.drawOrder, b)
+		c.totalWeight += w
+	}
+	slices.Sort(c.drawOrder)
 
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("wellcheck-callee"),
 		sipgo.WithUserAgentTransactionLayerOptions(
@@ -294,27 +304,18 @@ func (c *Callee) Wait(ctx context.Context, n int) ([]Record, error) {
 	}
 }
 
+// behaviour draws what a new call gets; the caller holds mu (the draw uses rng).
 func (c *Callee) behaviour(number string) Behaviour {
 	if b, ok := c.cfg.Numbers[number]; ok {
 		return b
 	}
-	total := 0
-	for _, w := range c.cfg.Weights {
-		total += w
-	}
-	if total <= 0 {
+	if c.totalWeight <= 0 {
 		return c.cfg.Behaviour
 	}
-	// Draw in a fixed order so a seed always gives the same mix.
-	keys := make([]string, 0, len(c.cfg.Weights))
-	for b := range c.cfg.Weights {
-		keys = append(keys, string(b))
-	}
-	sort.Strings(keys)
-	n := c.rng.IntN(total)
-	for _, k := range keys {
-		if n -= c.cfg.Weights[Behaviour(k)]; n < 0 {
-			return Behaviour(k)
+	n := c.rng.IntN(c.totalWeight) // under mu, held by record
+	for _, b := range c.drawOrder {
+		if n -= c.cfg.Weights[b]; n < 0 {
+			return b
 		}
 	}
 	return c.cfg.Behaviour

@@ -146,7 +146,7 @@ func (l *lateness) quantile(q float64) (time.Duration, int64) {
 // per call at the peak, and the CPU time per call.
 func BenchmarkConcurrentCalls(b *testing.B) {
 	for _, calls := range []int{1000} {
-		b.Run(itoa(calls), func(b *testing.B) {
+		b.Run(fmt.Sprintf("calls=%d", calls), func(b *testing.B) {
 			var late lateness
 			set := &dialer.PromptSet{Greeting: tone(6000), Menu: tone(1000), OK: tone(500), Help: tone(500), NoResponse: tone(500)}
 			addr := startCalleeProcess(b, 4*time.Second)
@@ -212,8 +212,4 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 			require.Zero(b, failed.Load(), "calls that did not end ok")
 		})
 	}
-}
-
-func itoa(n int) string {
-	return string(rune('0'+n/1000)) + "k"
 }

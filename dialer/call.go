@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -143,10 +144,15 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	if err != nil {
 		return fail("open an RTP port: %v", err)
 	}
-	local := netip.AddrPortFrom(d.sdpIP, conn.LocalAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort().Port())
+	var stream *media.Stream // owns conn once the call has media
+	defer func() {
+		if stream == nil {
+			conn.Close()
+		}
+	}()
+	local := netip.AddrPortFrom(d.sdpIP, uint16(conn.LocalAddr().(*net.UDPAddr).Port))
 	offer, err := media.Offer(local, rand.Uint64()>>1)
 	if err != nil {
-		conn.Close()
 		return fail("describe our audio: %v", err)
 	}
 	req := d.invite(target, offer)
@@ -160,7 +166,6 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	started := time.Now()
 	sess, err := d.dialogs.WriteInvite(ctx, req)
 	if err != nil {
-		conn.Close()
 		d.backoff(d.cfg.OverloadBackoff)
 		return fail("send INVITE: %v", err)
 	}
@@ -195,7 +200,6 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	}
 
 	if err != nil {
-		conn.Close()
 		var rejected *sipgo.ErrDialogResponse
 		switch {
 		case errors.As(err, &rejected):
@@ -226,19 +230,17 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	// Answered.
 	answered := time.Now()
 	if err := sess.Ack(context.WithoutCancel(ctx)); err != nil {
-		conn.Close()
 		c.bye(sess)
 		return fail("ACK the answer: %v", err)
 	}
 	remote, err := media.Parse(sess.InviteResponse.Body())
 	if err != nil {
-		conn.Close()
 		c.bye(sess)
 		res.Talk = time.Since(answered)
 		res.HungUpBy = "us"
 		return fail("unusable SDP answer: %v", err)
 	}
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, Lateness: d.cfg.SendLateness})
+	stream = media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, Lateness: d.cfg.SendLateness})
 	stream.Start()
 	outcome, digits, theyHungUp := c.converse(ctx, stream)
 	stream.Close()
@@ -262,11 +264,9 @@ func (d *Dialer) invite(target sip.Uri, offer []byte) *sip.Request {
 	req := sip.NewRequest(sip.INVITE, target)
 	from := &sip.FromHeader{
 		DisplayName: d.cfg.CallerName,
-		Address:     sip.Uri{Scheme: "sip", User: d.cfg.CallerNumber, Host: d.sdpIP.String()},
-		Params:      sip.NewParams(),
-	}
-	if d.cfg.Trunk.Username != "" || d.cfg.Trunk.Host != "" {
-		from.Address.Host = d.cfg.Trunk.Host // trunks match the caller's domain to theirs
+		// Trunks match the caller's domain to theirs.
+		Address: sip.Uri{Scheme: "sip", User: d.cfg.CallerNumber, Host: d.cfg.Trunk.Host},
+		Params:  sip.NewParams(),
 	}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)

@@ -170,7 +170,7 @@ func (d *Dialer) configure() error {
 		d.trunk.UriParams.Add("transport", cfg.Trunk.Transport)
 	}
 	if cfg.Trunk.Proxy != "" {
-		host, port, err := splitHostPort(cfg.Trunk.Proxy)
+		host, port, err := SplitHostPort(cfg.Trunk.Proxy)
 		if err != nil {
 			return fmt.Errorf("dialer: outbound proxy: %w", err)
 		}
@@ -184,9 +184,9 @@ func (d *Dialer) configure() error {
 	return nil
 }
 
-func (d *Dialer) start() error {
+func (d *Dialer) start() (err error) {
 	cfg := d.cfg
-	host, port, err := splitHostPort(cfg.Listen)
+	host, port, err := SplitHostPort(cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("dialer: listen address: %w", err)
 	}
@@ -209,9 +209,15 @@ func (d *Dialer) start() error {
 		return fmt.Errorf("dialer: SIP user agent: %w", err)
 	}
 	d.ua = ua
+	closeListener := func() error { return nil }
+	d.closer = func() error { return errors.Join(closeListener(), ua.Close()) }
+	defer func() {
+		if err != nil { // whatever was started so far stops
+			_ = d.Close()
+		}
+	}()
 	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(sipLog))
 	if err != nil {
-		ua.Close()
 		return fmt.Errorf("dialer: SIP server: %w", err)
 	}
 	d.server = srv
@@ -221,13 +227,11 @@ func (d *Dialer) start() error {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	})
 
-	var closeListener func() error
 	var local netip.AddrPort
 	switch cfg.Trunk.Transport {
 	case "udp":
 		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(bindIP, uint16(port))))
 		if err != nil {
-			ua.Close()
 			return fmt.Errorf("dialer: listen for SIP on %s: %w", cfg.Listen, err)
 		}
 		local = conn.LocalAddr().(*net.UDPAddr).AddrPort()
@@ -236,15 +240,11 @@ func (d *Dialer) start() error {
 		// Calls go out of this socket (below): wait until the transport knows it,
 		// or the first INVITE would try to bind the port a second time.
 		if err := awaitListener(ua, conn.LocalAddr().String()); err != nil {
-			conn.Close()
-			ua.Close()
-			d.wg.Wait()
 			return err
 		}
 	case "tcp":
 		l, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(bindIP, uint16(port))))
 		if err != nil {
-			ua.Close()
 			return fmt.Errorf("dialer: listen for SIP on %s: %w", cfg.Listen, err)
 		}
 		local = l.Addr().(*net.TCPAddr).AddrPort()
@@ -252,23 +252,18 @@ func (d *Dialer) start() error {
 		d.wg.Go(func() { _ = srv.ServeTCP(l) })
 	default: // tls: requests inside a call come back on the connection we opened
 		local = netip.AddrPortFrom(bindIP, uint16(port))
-		closeListener = func() error { return nil }
 	}
 
 	// What we advertise: the external address if configured, else the local one, or
 	// the address the system would use to reach the trunk when bound to all.
 	adv := local
 	if cfg.ExternalAddr != "" {
-		h, p, err := splitHostPort(cfg.ExternalAddr)
+		h, p, err := SplitHostPort(cfg.ExternalAddr)
 		if err != nil {
-			closeListener()
-			ua.Close()
 			return fmt.Errorf("dialer: external address: %w", err)
 		}
 		ip, err := netip.ParseAddr(h)
 		if err != nil {
-			closeListener()
-			ua.Close()
 			return fmt.Errorf("dialer: external address %q: host must be an IP address", cfg.ExternalAddr)
 		}
 		if p == 0 {
@@ -278,8 +273,6 @@ func (d *Dialer) start() error {
 	} else if bindIP.IsUnspecified() {
 		ip, err := routeTo(cfg.Trunk.Host, d.trunkPort())
 		if err != nil {
-			closeListener()
-			ua.Close()
 			return fmt.Errorf("dialer: find the local address that reaches the trunk: %w", err)
 		}
 		adv = netip.AddrPortFrom(ip, local.Port())
@@ -298,8 +291,6 @@ func (d *Dialer) start() error {
 	}
 	client, err := sipgo.NewClient(ua, copts...)
 	if err != nil {
-		closeListener()
-		ua.Close()
 		return fmt.Errorf("dialer: SIP client: %w", err)
 	}
 	d.client = client
@@ -309,10 +300,6 @@ func (d *Dialer) start() error {
 		contact.Address.UriParams.Add("transport", cfg.Trunk.Transport)
 	}
 	d.dialogs = &sipgo.DialogUA{Client: client, ContactHDR: contact}
-	d.closer = func() error {
-		err := closeListener()
-		return errors.Join(err, ua.Close())
-	}
 	return nil
 }
 
@@ -464,7 +451,7 @@ func isE164(s string) bool {
 }
 
 // splitHostPort splits host[:port]; a missing port is 0.
-func splitHostPort(s string) (string, int, error) {
+func SplitHostPort(s string) (string, int, error) {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		if strings.Contains(err.Error(), "missing port") {

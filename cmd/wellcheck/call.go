@@ -30,7 +30,10 @@ type SIPConfig struct {
 // dialerConfig turns the settings into the dialer's; limits are added by whoever
 // has a database.
 func (c SIPConfig) dialerConfig() (dialer.Config, error) {
-	host, port, err := splitTrunk(c.Trunk)
+	host, port, err := dialer.SplitHostPort(c.Trunk)
+	if err == nil && host == "" {
+		err = fmt.Errorf("no host")
+	}
 	if err != nil {
 		return dialer.Config{}, &usageError{fmt.Sprintf("sip trunk %q: %v", c.Trunk, err)}
 	}
@@ -57,21 +60,6 @@ func (c SIPConfig) prompts() (*dialer.Prompts, error) {
 		return nil, &usageError{err.Error()}
 	}
 	return p, nil
-}
-
-func splitTrunk(s string) (string, int, error) {
-	host, port, found := strings.Cut(s, ":")
-	if host == "" {
-		return "", 0, fmt.Errorf("no host")
-	}
-	if !found {
-		return host, 0, nil
-	}
-	var p int
-	if _, err := fmt.Sscanf(port, "%d", &p); err != nil || p < 1 || p > 65535 || fmt.Sprint(p) != port {
-		return "", 0, fmt.Errorf("port %q is not a number from 1 to 65535", port)
-	}
-	return host, p, nil
 }
 
 // call places one real check-in call through the configured trunk and prints its

@@ -17,12 +17,8 @@ import (
 // A key is one byte: '0'-'9', '*', '#' or 'A'-'D' (the fourth column, which only
 // military and test phones have, is kept because RFC 4733 and the tone plan define it).
 
-// dtmfRate is the clock of everything here: 8 kHz samples for tones, and the RTP
-// timestamp rate of telephone-event/8000.
-const dtmfRate = 8000
-
 // tick is one sample period, 125 µs: the unit of RTP timestamps and event durations.
-const tick = time.Second / dtmfRate
+const tick = time.Second / SampleRate
 
 // keypad lists the keys row by row, as the tones lay them out: a key's row is its
 // index/4 and its column its index%4. The RFC 4733 event codes follow another order.
@@ -149,7 +145,7 @@ const eventHistory = 16
 // started at most its own duration (up to 8.19 s, all a 16-bit field can say) plus
 // the packet's delay before the newest one, so 10 s. Further back, the sender must
 // have restarted its clock, and the event is new.
-const maxEventLateness = 10 * dtmfRate
+const maxEventLateness = 10 * SampleRate
 
 // EventDetector turns the RFC 4733 packets of one stream into key presses, each
 // reported once. The zero value is ready to use; it is not safe for concurrent use.
@@ -239,8 +235,8 @@ func GenerateTone(key byte, d time.Duration) ([]int16, bool) {
 		return nil, false
 	}
 	freqs := toneFrequencies()
-	wr := 2 * math.Pi * freqs[i/4] / dtmfRate
-	wc := 2 * math.Pi * freqs[4+i%4] / dtmfRate
+	wr := 2 * math.Pi * freqs[i/4] / SampleRate
+	wc := 2 * math.Pi * freqs[4+i%4] / SampleRate
 	pcm := make([]int16, max(d/tick, 0))
 	for n := range pcm {
 		v := toneAmplitude * (math.Sin(wr*float64(n)) + math.Sin(wc*float64(n)))
@@ -327,7 +323,7 @@ type ToneDetector struct {
 func NewToneDetector() *ToneDetector {
 	d := &ToneDetector{}
 	for i, f := range toneFrequencies() {
-		d.coeff[i] = 2 * math.Cos(2*math.Pi*f/dtmfRate)
+		d.coeff[i] = 2 * math.Cos(2*math.Pi*f/SampleRate)
 	}
 	return d
 }

@@ -397,7 +397,7 @@ func sines(d time.Duration, amp float64, freqs ...float64) []int16 {
 	for n := range pcm {
 		var v float64
 		for _, f := range freqs {
-			v += amp * math.Sin(2*math.Pi*f*float64(n)/dtmfRate)
+			v += amp * math.Sin(2*math.Pi*f*float64(n)/SampleRate)
 		}
 		pcm[n] = int16(max(-32768, min(32767, math.Round(v))))
 	}
@@ -571,7 +571,7 @@ func vowel(d time.Duration) []int16 {
 	var phase float64
 	for n := range pcm {
 		f0 := 90 + 210*float64(n)/float64(len(pcm))
-		phase += 2 * math.Pi * f0 / dtmfRate
+		phase += 2 * math.Pi * f0 / SampleRate
 		var v float64
 		for k := 1; float64(k)*f0 < 3400; k++ {
 			f := float64(k) * f0
