@@ -30,6 +30,8 @@ const (
 	CaseUndeliverable CaseReason = "undeliverable"
 	CaseReferral      CaseReason = "referral" // the referral carried a concern
 	CaseManual        CaseReason = "manual"
+	CaseMissed        CaseReason = "missed"       // the system was down at the slot
+	CaseSystemError   CaseReason = "system_error" // our calls kept failing
 )
 
 // Case is the file listeners work on for a person; at most one is open per person.
@@ -47,13 +49,51 @@ type Case struct {
 	PersonAgreed  *bool
 }
 
-// FollowUp is a task on a listener's list.
+// FollowUp is a task on a listener's list (AssigneeID nil: the shared pool).
+// A case has at most one pending follow-up; new events update it.
 type FollowUp struct {
 	ID         int64
 	CaseID     int64
+	PersonID   int64
 	AssigneeID *int64
-	Reason     string
+	Reason     FollowUpReason
 	Priority   Priority
 	DueAt      time.Time
 	State      string
+	CheckInID  *int64 // the check-in that put it there, if one did
+}
+
+// FollowUpReason is why a follow-up is on a list, as the listener sees it.
+type FollowUpReason string
+
+const (
+	FollowUpFlagged             FollowUpReason = "flagged"              // pressed 2
+	FollowUpUnreached           FollowUpReason = "unreached"            // attempts exhausted
+	FollowUpUnreachedRepeatedly FollowUpReason = "unreached_repeatedly" // N check-ins in a row
+	FollowUpSystemError         FollowUpReason = "system_error"         // our calls failed; nobody reached them
+	FollowUpMissed              FollowUpReason = "missed"               // the system was down at the slot
+	FollowUpCallback            FollowUpReason = "callback"             // a listener scheduled it
+	FollowUpReferral            FollowUpReason = "referral"             // the referral carried a concern
+)
+
+// Urgency orders priorities: lower is more urgent.
+func (p Priority) Urgency() int {
+	switch p {
+	case PriorityUrgent:
+		return 0
+	case PriorityHigh:
+		return 1
+	case PriorityNormal:
+		return 2
+	default:
+		return 3
+	}
+}
+
+// Raise returns the more urgent of p and q.
+func (p Priority) Raise(q Priority) Priority {
+	if q.Urgency() < p.Urgency() {
+		return q
+	}
+	return p
 }

@@ -46,17 +46,34 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}{plain(r), r.Ring.Milliseconds(), r.Talk.Milliseconds()})
 }
 
-// Call places one check-in call to to (an E.164 number, sent to the trunk, or a
-// SIP URI) with the prompts of lang, and returns its outcome once the call is over.
-// The error is for what is wrong before any call: a malformed destination, a
-// language without prompts, or ctx ending while waiting for a free channel. Every
-// call placed returns a Result, failed ones included.
+// Request is one call to place.
+type Request struct {
+	To   string // an E.164 number, sent to the trunk, or a SIP URI
+	Lang string // the prompts' language
+	// Claim, when set, runs once a channel is free, just before the INVITE: an
+	// error stops the call before anything reaches the phone, and Place returns
+	// it as is. A worker records its attempt here, so that a call which waited
+	// for a channel is checked against the person's window when it starts.
+	Claim func(ctx context.Context) error
+}
+
+// Call places one check-in call to to with the prompts of lang: Place with no
+// claim.
 func (d *Dialer) Call(ctx context.Context, to, lang string) (Result, error) {
+	return d.Place(ctx, Request{To: to, Lang: lang})
+}
+
+// Place places one check-in call and returns its outcome once the call is over.
+// The error is for what is wrong before any call: a malformed destination, a
+// language without prompts, ctx ending while waiting for a free channel, or the
+// claim refusing. Every call placed returns a Result, failed ones included.
+func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
+	to := req.To
 	target, err := d.target(to)
 	if err != nil {
 		return Result{}, err
 	}
-	prompts, err := d.prompts.For(lang)
+	prompts, err := d.prompts.For(req.Lang)
 	if err != nil {
 		return Result{}, err
 	}
@@ -66,6 +83,11 @@ func (d *Dialer) Call(ctx context.Context, to, lang string) (Result, error) {
 			return Result{}, fmt.Errorf("wait for a free channel: %w", err)
 		}
 		defer release()
+	}
+	if req.Claim != nil {
+		if err := req.Claim(ctx); err != nil {
+			return Result{}, err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.MaxDuration)
 	defer cancel()

@@ -349,7 +349,7 @@ func TestReferralConcernOpensTheCaseFile(t *testing.T) {
 	require.Nil(t, c.AssigneeID, "no referent: the shared pool")
 	require.WithinDuration(t, time.Now(), c.DueAt, time.Minute, "due at once")
 	require.Len(t, followUps, 1)
-	require.Equal(t, "referral", followUps[0].Reason)
+	require.Equal(t, wellcheck.FollowUpReferral, followUps[0].Reason)
 	require.Equal(t, "pending", followUps[0].State)
 
 	audit, err := b.store.Queries().AuditForPerson(ctx, worried.PersonID)

@@ -117,3 +117,65 @@ func before(a, b civil) bool {
 	}
 	return a.d < b.d
 }
+
+// openStretch returns the first stretch of opening hours that ends after t:
+// [from, to), with from ≥ t. ok is false if nothing opens within maxMove days.
+func (c *Calendar) openStretch(t time.Time) (from, to time.Time, ok bool) {
+	t = t.In(c.Loc)
+	y, m, d := t.Date()
+	for i := 0; i <= maxMove; i++ {
+		day := time.Date(y, m, d+i, 12, 0, 0, 0, c.Loc)
+		if reason, _ := c.Closed(day); reason != "" {
+			continue
+		}
+		h := c.Hours[day.Weekday()]
+		opens := time.Date(y, m, d+i, h.Start.Hour(), h.Start.Minute(), 0, 0, c.Loc)
+		closes := time.Date(y, m, d+i, h.End.Hour(), h.End.Minute(), 0, 0, c.Loc)
+		if !closes.After(t) {
+			continue
+		}
+		if opens.Before(t) {
+			opens = t
+		}
+		return opens, closes, true
+	}
+	return time.Time{}, time.Time{}, false
+}
+
+// NextOpen returns t if the service is open then, else when it next opens (t
+// itself if nothing opens within a month: a calendar closed that long is an
+// admin's to fix, and work is not held back meanwhile).
+func (c *Calendar) NextOpen(t time.Time) time.Time {
+	from, _, ok := c.openStretch(t)
+	if !ok {
+		return t
+	}
+	return from
+}
+
+// ClosesAt returns when the service closes on the day it is open at or next
+// after t: "the same day" for a listener's task.
+func (c *Calendar) ClosesAt(t time.Time) time.Time {
+	_, to, ok := c.openStretch(t)
+	if !ok {
+		return t
+	}
+	return to
+}
+
+// AddOpen returns the instant d of opening hours after t: for a service open
+// 9:00–17:00 on weekdays, two opening hours after 16:00 on a Friday is 10:00 on
+// Monday.
+func (c *Calendar) AddOpen(t time.Time, d time.Duration) time.Time {
+	for {
+		from, to, ok := c.openStretch(t)
+		if !ok {
+			return t.Add(d)
+		}
+		if left := to.Sub(from); d > left {
+			d, t = d-left, to
+			continue
+		}
+		return from.Add(d)
+	}
+}

@@ -103,18 +103,26 @@ func (p *Planner) batch() int {
 // Calendar reads the service's calendar (settings, opening hours, closures from
 // a little before now) from the database.
 func (p *Planner) Calendar(ctx context.Context, q *store.Queries, now time.Time) (*Calendar, error) {
+	cal, _, err := ReadCalendar(ctx, q, now, p.TimeZone)
+	return cal, err
+}
+
+// ReadCalendar reads the service's settings and its calendar around now; zone,
+// when set, overrides the service's time zone (WELLCHECK_TIME_ZONE).
+func ReadCalendar(ctx context.Context, q *store.Queries, now time.Time, zone string) (*Calendar, wellcheck.Settings, error) {
 	settings, err := q.Settings(ctx)
 	if err != nil {
-		return nil, err
+		return nil, settings, err
 	}
-	if p.TimeZone != "" {
-		settings.TimeZone = p.TimeZone
+	if zone != "" {
+		settings.TimeZone = zone
 	}
 	closures, err := q.Closures(ctx, now.AddDate(0, 0, -3*maxMove))
 	if err != nil {
-		return nil, err
+		return nil, settings, err
 	}
-	return NewCalendar(settings, closures)
+	cal, err := NewCalendar(settings, closures)
+	return cal, settings, err
 }
 
 // start reads what planning at now starts from: the calendar, and how far

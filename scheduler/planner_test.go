@@ -349,7 +349,7 @@ func TestPassCatchesUpAfterAnOutage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, wellcheck.CaseReason("missed"), c.OpenedReason)
 	require.Len(t, followUps, 1)
-	require.Equal(t, "missed", followUps[0].Reason)
+	require.Equal(t, wellcheck.FollowUpMissed, followUps[0].Reason)
 	require.Nil(t, followUps[0].AssigneeID)
 	require.Contains(t, b.logs.String(), "planner catching up after an outage")
 }
@@ -374,13 +374,31 @@ func TestSweepHandsOnCallsWhoseJobNeverRan(t *testing.T) {
 	require.Equal(t, wellcheck.CheckInSystemError, b.checkIns(t, id)[0].State)
 	require.Contains(t, b.logs.String(), "check-in missed")
 
-	// Tuesday's miss joins the case Monday's opened.
+	// Tuesday's miss joins the case Monday's opened, and brings its task up to
+	// date: one task per case on a list.
 	b.clock.Set(time.Date(2026, 12, 1, 11, 0, 0, 0, paris))
-	_, err = b.planner.Sweep(ctx)
+	st, err = b.planner.Sweep(ctx)
 	require.NoError(t, err)
+	require.Equal(t, 1, st.Missed)
 	_, followUps, err := b.store.Queries().OpenCase(ctx, id)
 	require.NoError(t, err)
-	require.Len(t, followUps, 2)
+	require.Len(t, followUps, 1)
+	require.Equal(t, "pending", followUps[0].State)
+	pool, err := b.store.Queries().FollowUpsFor(ctx, nil)
+	require.NoError(t, err)
+	require.Len(t, pool, 1)
+	require.Equal(t, b.checkInIDs(t, id)[1], *pool[0].CheckInID, "the task names Tuesday's check-in")
+}
+
+func (b plannerBundle) checkInIDs(t *testing.T, personID int64) []int64 {
+	t.Helper()
+	rows, err := b.store.Queries().CheckInsForPerson(context.Background(), personID)
+	require.NoError(t, err)
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	return ids
 }
 
 func TestPassReadsClosuresFromTheDatabase(t *testing.T) {

@@ -24,7 +24,7 @@ func (q *Queries) OpenCase(ctx context.Context, personID int64) (wellcheck.Case,
 	followUps := make([]wellcheck.FollowUp, len(rows))
 	for i, r := range rows {
 		followUps[i] = wellcheck.FollowUp{
-			ID: r.FollowUpID, CaseID: r.ID, AssigneeID: r.FollowUpAssignee, Reason: r.FollowUpReason,
+			ID: r.FollowUpID, CaseID: r.ID, PersonID: r.PersonID, AssigneeID: r.FollowUpAssignee, Reason: wellcheck.FollowUpReason(r.FollowUpReason),
 			Priority: wellcheck.Priority(r.Priority), DueAt: r.DueAt, State: r.FollowUpState,
 		}
 	}

@@ -161,11 +161,12 @@ func (q *Queries) EndExpiredPauses(ctx context.Context, now time.Time) (int64, e
 	return n, translate(err, "end expired pauses")
 }
 
-// FinaliseMissed turns check-ins whose deadline passed without a call into
-// system_error, hands each person concerned to a listener (a follow-up on their
-// open case, or a new case), and returns the check-ins.
+// FinaliseMissed turns check-ins whose deadline passed without a call (or,
+// StalledGrace after it, whose retry never ran) into system_error, hands each
+// person concerned to a listener (a follow-up on their open case, or a new
+// case), and returns the check-ins.
 func (q *Queries) FinaliseMissed(ctx context.Context, now time.Time) ([]wellcheck.CheckIn, error) {
-	rows, err := q.q.FinaliseMissedCheckIns(ctx, now)
+	rows, err := q.q.FinaliseMissedCheckIns(ctx, dbsqlc.FinaliseMissedCheckInsParams{Now: now, StalledBefore: now.Add(-StalledGrace)})
 	if err != nil {
 		return nil, translate(err, "finalise missed check-ins")
 	}
@@ -175,6 +176,10 @@ func (q *Queries) FinaliseMissed(ctx context.Context, now time.Time) ([]wellchec
 	}
 	return out, nil
 }
+
+// StalledGrace is how long after its deadline a check-in waiting for a retry
+// is left to its worker before the sweep hands it on.
+const StalledGrace = 5 * time.Minute
 
 // PlannedUntil is how far ahead the planner has materialised check-ins; zero
 // before its first pass.

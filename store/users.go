@@ -62,3 +62,29 @@ func (q *Queries) ActiveListeners(ctx context.Context) (map[string]int64, error)
 	}
 	return out, nil
 }
+
+// SetPresent switches a listener present or away; ErrNotFound for no such user.
+func (q *Queries) SetPresent(ctx context.Context, userID int64, present bool) error {
+	n, err := q.q.SetPresent(ctx, dbsqlc.SetPresentParams{ID: userID, Present: present})
+	if err != nil {
+		return translate(err, "set presence")
+	}
+	if n == 0 {
+		return wellcheck.ErrNotFound
+	}
+	return nil
+}
+
+// SetShifts replaces a listener's weekly shifts (in the service's zone).
+func (q *Queries) SetShifts(ctx context.Context, userID int64, shifts []Shift) error {
+	if err := q.q.DeleteShifts(ctx, userID); err != nil {
+		return translate(err, "clear shifts")
+	}
+	p := dbsqlc.AddShiftsParams{UserID: userID}
+	for _, s := range shifts {
+		p.Weekdays = append(p.Weekdays, int16(isoWeekday(s.Weekday)))
+		p.Starts = append(p.Starts, pgTime(s.Start))
+		p.Ends = append(p.Ends, pgTime(s.End))
+	}
+	return translate(q.q.AddShifts(ctx, p), "set shifts")
+}

@@ -27,9 +27,11 @@ const (
 	QueuePlanner = "planner" // planner passes and sweeps
 )
 
-// CallArgs is the job that dials one check-in at its slot.
+// CallArgs is the job that dials one attempt of a check-in: the first at its
+// slot (Attempt 0 or 1), a retry when it is due.
 type CallArgs struct {
 	CheckInID int64 `json:"check_in_id"`
+	Attempt   int   `json:"attempt,omitempty"`
 }
 
 func (CallArgs) Kind() string { return store.CallJobKind }
@@ -64,6 +66,16 @@ func (j *Jobs) EnqueueCalls(ctx context.Context, q *store.Queries, checkIns []we
 	}
 	_, err := j.client.InsertManyFastTx(ctx, q.Tx(), params)
 	return err
+}
+
+// EnqueueRetry adds, in q's transaction, the job that dials attempt of a
+// check-in at at.
+func (j *Jobs) EnqueueRetry(ctx context.Context, q *store.Queries, checkInID int64, attempt int, at time.Time) error {
+	_, err := j.client.InsertTx(ctx, q.Tx(), CallArgs{CheckInID: checkInID, Attempt: attempt}, &river.InsertOpts{Queue: QueueCalls, ScheduledAt: at})
+	if err != nil {
+		return fmt.Errorf("enqueue attempt %d of check-in %d: %w", attempt, checkInID, err)
+	}
+	return nil
 }
 
 // CancelCalls cancels, in q's transaction, the call jobs of these check-ins that
@@ -138,7 +150,43 @@ func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 // Timeout: after a long outage a sweep hands on a whole day's calls.
 func (w *SweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return 10 * time.Minute }
 
-// Config is what the scheduler role needs.
+// CallWorker dials check-ins (Calls.Run).
+type CallWorker struct {
+	river.WorkerDefaults[CallArgs]
+	Calls *Calls
+}
+
+func (w *CallWorker) Work(ctx context.Context, job *river.Job[CallArgs]) error {
+	return w.Calls.Run(ctx, job.Args.CheckInID, job.Args.Attempt)
+}
+
+// Timeout covers waiting for a free channel and the longest call.
+func (w *CallWorker) Timeout(*river.Job[CallArgs]) time.Duration { return callJobTimeout }
+
+const callJobTimeout = 20 * time.Minute
+
+// RecoverArgs ends the calls whose node died mid-call.
+type RecoverArgs struct{}
+
+func (RecoverArgs) Kind() string { return "recover_calls" }
+
+func (RecoverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueCalls, MaxAttempts: 3, UniqueOpts: notQueuedTwice}
+}
+
+// RecoverWorker runs Calls.Recover.
+type RecoverWorker struct {
+	river.WorkerDefaults[RecoverArgs]
+	Calls *Calls
+}
+
+func (w *RecoverWorker) Work(ctx context.Context, _ *river.Job[RecoverArgs]) error {
+	_, err := w.Calls.Recover(ctx)
+	return err
+}
+
+// Config is what a node's River client runs: the scheduler role (Planner) and
+// the worker role (Calls), either or both.
 type Config struct {
 	Planner *scheduler.Planner
 	// PlanEvery is the interval between planner passes (default 1 h); a pass
@@ -146,13 +194,37 @@ type Config struct {
 	PlanEvery time.Duration
 	// SweepEvery is the interval between sweeps (default 1 min).
 	SweepEvery time.Duration
-	Logger     *slog.Logger
+
+	Calls *Calls
+	// CallWorkers is how many calls this node works at once (default 10): at
+	// least its share of the trunk's channels.
+	CallWorkers int
+	// RecoverEvery is how often calls whose node died are looked for (default 30 s).
+	RecoverEvery time.Duration
+	// PromoteEvery is how often call jobs coming due are made available
+	// (default 200 ms): the lag between a slot and its INVITE.
+	PromoteEvery time.Duration
+	// RescueAfter is when River hands a job whose node died to another
+	// (default 30 min; more than the call job's timeout).
+	RescueAfter time.Duration
+
+	Logger *slog.Logger
 }
 
-// NewClient returns the River client of the scheduler role: it works the
-// planner queue and, on the elected leader only, enqueues the periodic passes
-// and sweeps.
-func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
+// Client is a node's River client, with the loop that starts calls on time.
+type Client struct {
+	*river.Client[pgx.Tx]
+	store        *store.Store
+	promoteEvery time.Duration
+	logger       *slog.Logger
+	stop         context.CancelFunc
+	done         chan struct{}
+}
+
+// NewClient returns the River client of a node's roles: the scheduler role
+// works the planner queue and, on the elected leader only, enqueues the
+// periodic passes and sweeps; the worker role works the calls queue.
+func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	if cfg.PlanEvery <= 0 {
 		cfg.PlanEvery = time.Hour
 	}
@@ -160,27 +232,89 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*river.Client[pgx.Tx], error) {
 		cfg.SweepEvery = time.Minute
 	}
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &PlanWorker{Planner: cfg.Planner}); err != nil {
-		return nil, err
-	}
-	if err := river.AddWorkerSafely(workers, &SweepWorker{Planner: cfg.Planner}); err != nil {
-		return nil, err
-	}
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Logger:  cfg.Logger,
-		Queues:  map[string]river.QueueConfig{QueuePlanner: {MaxWorkers: 1}},
-		Workers: workers,
-		PeriodicJobs: []*river.PeriodicJob{
+	queues := map[string]river.QueueConfig{}
+	var periodic []*river.PeriodicJob
+	if cfg.Planner != nil {
+		if err := river.AddWorkerSafely(workers, &PlanWorker{Planner: cfg.Planner}); err != nil {
+			return nil, err
+		}
+		if err := river.AddWorkerSafely(workers, &SweepWorker{Planner: cfg.Planner}); err != nil {
+			return nil, err
+		}
+		queues[QueuePlanner] = river.QueueConfig{MaxWorkers: 1}
+		periodic = append(periodic,
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.PlanEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return PlanArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "plan", RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "sweep", RunOnStart: true}),
-		},
+				&river.PeriodicJobOpts{ID: "sweep", RunOnStart: true}))
+	}
+	if cfg.Calls != nil {
+		if err := river.AddWorkerSafely(workers, &CallWorker{Calls: cfg.Calls}); err != nil {
+			return nil, err
+		}
+		if err := river.AddWorkerSafely(workers, &RecoverWorker{Calls: cfg.Calls}); err != nil {
+			return nil, err
+		}
+		queues[QueueCalls] = river.QueueConfig{MaxWorkers: cmpOr(cfg.CallWorkers, 10), FetchPollInterval: 200 * time.Millisecond}
+		periodic = append(periodic,
+			river.NewPeriodicJob(river.PeriodicInterval(cmpOr(cfg.RecoverEvery, 30*time.Second)),
+				func() (river.JobArgs, *river.InsertOpts) { return RecoverArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "recover", RunOnStart: true}))
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Logger:               cfg.Logger,
+		Queues:               queues,
+		Workers:              workers,
+		PeriodicJobs:         periodic,
+		RescueStuckJobsAfter: cmpOr(cfg.RescueAfter, callJobTimeout+10*time.Minute),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
-	return client, nil
+	c := &Client{Client: client, store: store.New(pool), logger: cfg.Logger}
+	if cfg.Calls != nil {
+		c.promoteEvery = cmpOr(cfg.PromoteEvery, 200*time.Millisecond)
+	}
+	return c, nil
+}
+
+// Start starts River and, on a worker node, the loop that makes call jobs
+// available as they come due.
+func (c *Client) Start(ctx context.Context) error {
+	if err := c.Client.Start(ctx); err != nil {
+		return err
+	}
+	if c.promoteEvery > 0 {
+		ctx, c.stop = context.WithCancel(context.WithoutCancel(ctx))
+		c.done = make(chan struct{})
+		go c.promote(ctx)
+	}
+	return nil
+}
+
+// Stop stops the promotion loop, then River (letting calls in progress end).
+func (c *Client) Stop(ctx context.Context) error {
+	if c.stop != nil {
+		c.stop()
+		<-c.done
+	}
+	return c.Client.Stop(ctx)
+}
+
+func (c *Client) promote(ctx context.Context) {
+	defer close(c.done)
+	t := time.NewTicker(c.promoteEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := c.store.Queries().PromoteDueCallJobs(ctx, c.promoteEvery); err != nil && ctx.Err() == nil {
+			c.logger.WarnContext(ctx, "make due calls available", "err", err)
+		}
+	}
 }

@@ -81,13 +81,19 @@ WHERE p.id = due.id;
 
 -- name: FinaliseMissedCheckIns :many
 -- Check-ins whose deadline passed without a call being placed (the system was
--- down, or the queue stalled) become system_error and are handed to a listener:
--- the person's open case gets a follow-up, or a case is opened (in their referent's
--- list, else the shared pool), due now. Withdrawn persons are not handed on.
+-- down, or the queue stalled: 'missed'), or whose retry never ran ('stalled',
+-- five minutes' grace after the deadline for a late worker to decide it
+-- itself), become system_error and are handed to a listener: the person's open
+-- case gets its follow-up brought up to date, or a case is opened (in their
+-- referent's list, else the shared pool), due now. Withdrawn persons are not
+-- handed on. A check-in with a call in progress is left to its worker.
 WITH missed AS (
     UPDATE check_ins c
-    SET state = 'system_error', state_reason = 'missed', finished_at = @now::timestamptz, updated_at = now()
-    WHERE c.state = 'planned' AND c.slot_at < @now::timestamptz AND c.deadline_at <= @now::timestamptz
+    SET state = 'system_error', state_reason = CASE c.state WHEN 'planned' THEN 'missed' ELSE 'stalled' END,
+        retry_at = NULL, finished_at = @now::timestamptz, updated_at = now()
+    WHERE c.slot_at < @now::timestamptz AND c.calling_since IS NULL
+      AND ((c.state = 'planned' AND c.deadline_at <= @now::timestamptz)
+        OR (c.state = 'dialing' AND c.deadline_at <= @stalled_before::timestamptz))
     RETURNING c.id, c.person_id, c.slot_at
 ), per_person AS (
     SELECT DISTINCT ON (m.person_id) m.person_id, m.id AS check_in_id, p.referent_id,
@@ -111,6 +117,10 @@ WITH missed AS (
     SELECT k.id, k.assignee_id, 'missed', k.priority, @now, pp.check_in_id
     FROM cased k
     JOIN per_person pp ON pp.person_id = k.person_id
+    WHERE true -- (ends the join: ON CONFLICT would read as its condition)
+    ON CONFLICT (case_id) WHERE state = 'pending' DO UPDATE
+    SET reason = EXCLUDED.reason, priority = LEAST(follow_ups.priority, EXCLUDED.priority),
+        due_at = LEAST(follow_ups.due_at, EXCLUDED.due_at), check_in_id = EXCLUDED.check_in_id, updated_at = now()
 ), audited AS (
     INSERT INTO audit_log (actor_label, action, person_id, case_id, details)
     SELECT 'system:planner', 'case.open', person_id, id, '{"reason": "missed"}' FROM cased WHERE opened

@@ -101,17 +101,19 @@ type Case struct {
 }
 
 type CheckIn struct {
-	ID          int64
-	PersonID    int64
-	SlotAt      time.Time
-	PlannedFor  *time.Time
-	MoveReason  string
-	DeadlineAt  time.Time
-	State       string
-	StateReason string
-	FinishedAt  *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	ID           int64
+	PersonID     int64
+	SlotAt       time.Time
+	PlannedFor   *time.Time
+	MoveReason   string
+	DeadlineAt   time.Time
+	State        string
+	StateReason  string
+	FinishedAt   *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	CallingSince *time.Time
+	RetryAt      *time.Time
 }
 
 type Closure struct {
@@ -134,6 +136,19 @@ type Consent struct {
 	RecordedAt           time.Time
 	WithdrawnAt          *time.Time
 	WithdrawalRecordedBy *int64
+}
+
+type DataIssue struct {
+	ID          int64
+	PersonID    int64
+	Kind        string
+	CheckInID   *int64
+	Detail      string
+	Occurrences int32
+	OpenedAt    time.Time
+	LastSeenAt  time.Time
+	ResolvedAt  *time.Time
+	ResolvedBy  *int64
 }
 
 type EmergencyContact struct {
@@ -174,6 +189,7 @@ type FollowUp struct {
 	DoneBy                  *int64
 	CreatedAt               time.Time
 	CheckInID               *int64
+	UpdatedAt               time.Time
 }
 
 type Note struct {

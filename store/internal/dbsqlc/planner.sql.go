@@ -171,8 +171,11 @@ func (q *Queries) EndExpiredPauses(ctx context.Context, now time.Time) (int64, e
 const finaliseMissedCheckIns = `-- name: FinaliseMissedCheckIns :many
 WITH missed AS (
     UPDATE check_ins c
-    SET state = 'system_error', state_reason = 'missed', finished_at = $1::timestamptz, updated_at = now()
-    WHERE c.state = 'planned' AND c.slot_at < $1::timestamptz AND c.deadline_at <= $1::timestamptz
+    SET state = 'system_error', state_reason = CASE c.state WHEN 'planned' THEN 'missed' ELSE 'stalled' END,
+        retry_at = NULL, finished_at = $1::timestamptz, updated_at = now()
+    WHERE c.slot_at < $1::timestamptz AND c.calling_since IS NULL
+      AND ((c.state = 'planned' AND c.deadline_at <= $1::timestamptz)
+        OR (c.state = 'dialing' AND c.deadline_at <= $2::timestamptz))
     RETURNING c.id, c.person_id, c.slot_at
 ), per_person AS (
     SELECT DISTINCT ON (m.person_id) m.person_id, m.id AS check_in_id, p.referent_id,
@@ -196,12 +199,21 @@ WITH missed AS (
     SELECT k.id, k.assignee_id, 'missed', k.priority, $1, pp.check_in_id
     FROM cased k
     JOIN per_person pp ON pp.person_id = k.person_id
+    WHERE true -- (ends the join: ON CONFLICT would read as its condition)
+    ON CONFLICT (case_id) WHERE state = 'pending' DO UPDATE
+    SET reason = EXCLUDED.reason, priority = LEAST(follow_ups.priority, EXCLUDED.priority),
+        due_at = LEAST(follow_ups.due_at, EXCLUDED.due_at), check_in_id = EXCLUDED.check_in_id, updated_at = now()
 ), audited AS (
     INSERT INTO audit_log (actor_label, action, person_id, case_id, details)
     SELECT 'system:planner', 'case.open', person_id, id, '{"reason": "missed"}' FROM cased WHERE opened
 )
 SELECT m.id, m.person_id, m.slot_at FROM missed m ORDER BY m.slot_at, m.id
 `
+
+type FinaliseMissedCheckInsParams struct {
+	Now           time.Time
+	StalledBefore time.Time
+}
 
 type FinaliseMissedCheckInsRow struct {
 	ID       int64
@@ -210,11 +222,14 @@ type FinaliseMissedCheckInsRow struct {
 }
 
 // Check-ins whose deadline passed without a call being placed (the system was
-// down, or the queue stalled) become system_error and are handed to a listener:
-// the person's open case gets a follow-up, or a case is opened (in their referent's
-// list, else the shared pool), due now. Withdrawn persons are not handed on.
-func (q *Queries) FinaliseMissedCheckIns(ctx context.Context, now time.Time) ([]FinaliseMissedCheckInsRow, error) {
-	rows, err := q.db.Query(ctx, finaliseMissedCheckIns, now)
+// down, or the queue stalled: 'missed'), or whose retry never ran ('stalled',
+// five minutes' grace after the deadline for a late worker to decide it
+// itself), become system_error and are handed to a listener: the person's open
+// case gets its follow-up brought up to date, or a case is opened (in their
+// referent's list, else the shared pool), due now. Withdrawn persons are not
+// handed on. A check-in with a call in progress is left to its worker.
+func (q *Queries) FinaliseMissedCheckIns(ctx context.Context, arg FinaliseMissedCheckInsParams) ([]FinaliseMissedCheckInsRow, error) {
+	rows, err := q.db.Query(ctx, finaliseMissedCheckIns, arg.Now, arg.StalledBefore)
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +267,7 @@ func (q *Queries) GetPlannerState(ctx context.Context) (PlannerState, error) {
 }
 
 const listCheckInsForPerson = `-- name: ListCheckInsForPerson :many
-SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state, state_reason, finished_at, created_at, updated_at FROM check_ins WHERE person_id = $1 ORDER BY slot_at, id
+SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state, state_reason, finished_at, created_at, updated_at, calling_since, retry_at FROM check_ins WHERE person_id = $1 ORDER BY slot_at, id
 `
 
 func (q *Queries) ListCheckInsForPerson(ctx context.Context, personID int64) ([]CheckIn, error) {
@@ -276,6 +291,8 @@ func (q *Queries) ListCheckInsForPerson(ctx context.Context, personID int64) ([]
 			&i.FinishedAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.CallingSince,
+			&i.RetryAt,
 		); err != nil {
 			return nil, err
 		}
@@ -288,7 +305,7 @@ func (q *Queries) ListCheckInsForPerson(ctx context.Context, personID int64) ([]
 }
 
 const listCheckInsSince = `-- name: ListCheckInsSince :many
-SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state, state_reason, finished_at, created_at, updated_at
+SELECT id, person_id, slot_at, planned_for, move_reason, deadline_at, state, state_reason, finished_at, created_at, updated_at, calling_since, retry_at
 FROM check_ins
 WHERE person_id = ANY($1::bigint[]) AND slot_at >= $2::timestamptz
 ORDER BY person_id, slot_at
@@ -321,6 +338,8 @@ func (q *Queries) ListCheckInsSince(ctx context.Context, arg ListCheckInsSincePa
 			&i.FinishedAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.CallingSince,
+			&i.RetryAt,
 		); err != nil {
 			return nil, err
 		}

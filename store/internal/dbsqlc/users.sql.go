@@ -7,7 +7,31 @@ package dbsqlc
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+const addShifts = `-- name: AddShifts :exec
+INSERT INTO shifts (user_id, weekday, starts, ends)
+SELECT $1, unnest($2::smallint[]), unnest($3::time[]), unnest($4::time[])
+`
+
+type AddShiftsParams struct {
+	UserID   int64
+	Weekdays []int16
+	Starts   []pgtype.Time
+	Ends     []pgtype.Time
+}
+
+func (q *Queries) AddShifts(ctx context.Context, arg AddShiftsParams) error {
+	_, err := q.db.Exec(ctx, addShifts,
+		arg.UserID,
+		arg.Weekdays,
+		arg.Starts,
+		arg.Ends,
+	)
+	return err
+}
 
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, full_name, roles, languages, capacity)
@@ -47,6 +71,15 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const deleteShifts = `-- name: DeleteShifts :exec
+DELETE FROM shifts WHERE user_id = $1
+`
+
+func (q *Queries) DeleteShifts(ctx context.Context, userID int64) error {
+	_, err := q.db.Exec(ctx, deleteShifts, userID)
+	return err
 }
 
 const getUser = `-- name: GetUser :one
@@ -124,4 +157,21 @@ func (q *Queries) ListActiveListeners(ctx context.Context) ([]ListActiveListener
 		return nil, err
 	}
 	return items, nil
+}
+
+const setPresent = `-- name: SetPresent :execrows
+UPDATE users SET present = $1, updated_at = now() WHERE id = $2
+`
+
+type SetPresentParams struct {
+	Present bool
+	ID      int64
+}
+
+func (q *Queries) SetPresent(ctx context.Context, arg SetPresentParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setPresent, arg.Present, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }

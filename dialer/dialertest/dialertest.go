@@ -1,0 +1,74 @@
+// Package dialertest is a fake dialer for the tests of what calls: it claims
+// as the real one does, then answers each number as told, without SIP.
+package dialertest
+
+import (
+	"context"
+	"sync"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/dialer"
+)
+
+// Dialer answers calls from a script. Its zero value answers every call "ok".
+type Dialer struct {
+	// Answer returns how the n-th call (from 1) placed to a number goes; nil:
+	// every call ends with the person pressing 1.
+	Answer func(to string, n int) dialer.Result
+	// During, when set, runs while a call is "in progress" (after its claim).
+	During func(ctx context.Context, req dialer.Request)
+
+	mu     sync.Mutex
+	placed []dialer.Request
+	perTo  map[string]int
+}
+
+// Place claims (if the request says so), then returns the scripted result.
+func (d *Dialer) Place(ctx context.Context, req dialer.Request) (dialer.Result, error) {
+	if req.Claim != nil {
+		if err := req.Claim(ctx); err != nil {
+			return dialer.Result{}, err
+		}
+	}
+	d.mu.Lock()
+	if d.perTo == nil {
+		d.perTo = map[string]int{}
+	}
+	d.perTo[req.To]++
+	n := d.perTo[req.To]
+	d.placed = append(d.placed, dialer.Request{To: req.To, Lang: req.Lang})
+	d.mu.Unlock()
+	if d.During != nil {
+		d.During(ctx, req)
+	}
+	if d.Answer == nil {
+		return dialer.Result{Outcome: wellcheck.OutcomeOK, Digits: "1"}, nil
+	}
+	return d.Answer(req.To, n), nil
+}
+
+// Calls returns the calls placed (past their claim), in order.
+func (d *Dialer) Calls() []dialer.Request {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]dialer.Request(nil), d.placed...)
+}
+
+// CallsTo counts the calls placed to a number.
+func (d *Dialer) CallsTo(to string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.perTo[to]
+}
+
+// Result is a result with just an outcome, and the digits it implies.
+func Result(o wellcheck.Outcome) dialer.Result {
+	r := dialer.Result{Outcome: o}
+	switch o {
+	case wellcheck.OutcomeOK:
+		r.Digits = "1"
+	case wellcheck.OutcomeHelpRequested:
+		r.Digits = "2"
+	}
+	return r
+}

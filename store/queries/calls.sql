@@ -1,0 +1,164 @@
+-- The call worker: a check-in, locked, with what deciding its call needs.
+
+-- name: LockCheckInForCall :one
+-- The check-in and its person, the check-in row locked until the transaction
+-- ends: every step of a check-in's calls (claim, record, decide, sweep) takes
+-- this lock first, so they never interleave.
+SELECT c.id, c.person_id, c.slot_at, c.deadline_at, c.state, c.calling_since, c.retry_at,
+       p.status AS person_status, p.paused_until, p.phone, p.language, p.time_zone,
+       p.window_start, p.window_end, p.max_attempts, p.retry_minutes, p.referent_id, p.risk_level
+FROM check_ins c
+JOIN persons p ON p.id = c.person_id
+WHERE c.id = @id
+FOR NO KEY UPDATE OF c;
+
+-- name: ListAttempts :many
+SELECT * FROM attempts WHERE check_in_id = @check_in_id ORDER BY number;
+
+-- name: StartAttempt :one
+-- The row that guards the call: written and committed before the INVITE, so a
+-- job delivered twice finds it and never dials again.
+WITH attempt AS (
+    INSERT INTO attempts (check_in_id, number, started_at, node)
+    VALUES (@check_in_id, @number, @started_at, @node)
+    RETURNING id
+), checkin AS (
+    UPDATE check_ins
+    SET state = 'dialing', calling_since = @started_at, retry_at = NULL, updated_at = now()
+    WHERE id = @check_in_id
+)
+SELECT id FROM attempt;
+
+-- name: EndAttempt :execrows
+UPDATE attempts
+SET ended_at = @ended_at, outcome = @outcome, sip_status = sqlc.narg('sip_status'), call_id = @call_id,
+    ring_ms = sqlc.narg('ring_ms'), talk_ms = sqlc.narg('talk_ms'), digits = @digits, failure_reason = @failure_reason
+WHERE id = @id AND outcome IS NULL;
+
+-- name: WaitForRetry :exec
+UPDATE check_ins
+SET state = 'dialing', calling_since = NULL, retry_at = @retry_at, updated_at = now()
+WHERE id = @id;
+
+-- name: FinishCheckIn :exec
+UPDATE check_ins
+SET state = @state, state_reason = @reason, calling_since = NULL, retry_at = NULL,
+    finished_at = @finished_at, updated_at = now()
+WHERE id = @id;
+
+-- name: RecentFinalStates :many
+-- The person's last finished check-ins, newest first (cancelled ones are not
+-- calls and do not break a run of unreached ones).
+SELECT state FROM check_ins
+WHERE person_id = @person_id
+  AND state IN ('confirmed', 'flagged', 'unreached', 'undeliverable', 'system_error')
+ORDER BY slot_at DESC
+LIMIT @n;
+
+-- name: PickListener :one
+-- Who takes a person's follow-up now: the case's current assignee if still on
+-- shift and present, else the referent listener if on shift, present and below
+-- capacity, else the on-shift, present listener below capacity who speaks the
+-- person's language with the fewest pending follow-ups. No row: nobody (the
+-- shared pool).
+WITH on_shift AS (
+    SELECT u.id, u.capacity, u.languages,
+           (SELECT count(*) FROM follow_ups f WHERE f.assignee_id = u.id AND f.state = 'pending') AS load
+    FROM users u
+    WHERE 'listener' = ANY(u.roles) AND u.disabled_at IS NULL AND u.present
+      AND EXISTS (SELECT 1 FROM shifts s
+                  WHERE s.user_id = u.id AND s.weekday = @weekday AND s.starts <= @local_time AND s.ends > @local_time)
+)
+SELECT id FROM on_shift
+WHERE id = sqlc.narg('keep')::bigint
+   OR (load < capacity AND (id = sqlc.narg('referent')::bigint OR @language::text = ANY(languages)))
+ORDER BY coalesce(id = sqlc.narg('keep')::bigint, false) DESC,
+         coalesce(id = sqlc.narg('referent')::bigint, false) DESC,
+         load, id
+LIMIT 1;
+
+-- name: ListListenerShifts :many
+-- Every active listener's weekly shifts: when the next one starts is when the
+-- shared pool is next worked.
+SELECT s.weekday, s.starts, s.ends
+FROM shifts s
+JOIN users u ON u.id = s.user_id
+WHERE 'listener' = ANY(u.roles) AND u.disabled_at IS NULL
+ORDER BY s.weekday, s.starts;
+
+-- name: LockOpenCase :one
+SELECT * FROM cases WHERE person_id = @person_id AND state <> 'closed' FOR NO KEY UPDATE;
+
+-- name: OpenCase :one
+INSERT INTO cases (person_id, state, priority, opened_reason, due_at, assignee_id)
+VALUES (@person_id, CASE WHEN sqlc.narg('assignee_id')::bigint IS NULL THEN 'open' ELSE 'assigned' END,
+        @priority, @opened_reason, @due_at, sqlc.narg('assignee_id'))
+RETURNING *;
+
+-- name: RaiseCase :one
+-- A new event on an open case: its priority rises (never falls), its due time
+-- comes forward (never goes back), and it follows its assignee.
+UPDATE cases
+SET priority = LEAST(priority, @priority::case_priority),
+    due_at = LEAST(due_at, @due_at),
+    assignee_id = sqlc.narg('assignee_id'),
+    state = CASE WHEN sqlc.narg('assignee_id')::bigint IS NULL THEN 'open' ELSE 'assigned' END,
+    updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: PutFollowUp :one
+-- The case's pending follow-up, created or brought up to date: one task per
+-- case on a list, whatever happened since it was created.
+INSERT INTO follow_ups (case_id, assignee_id, reason, priority, due_at, check_in_id)
+VALUES (@case_id, sqlc.narg('assignee_id'), @reason, @priority, @due_at, sqlc.narg('check_in_id'))
+ON CONFLICT (case_id) WHERE state = 'pending' DO UPDATE
+SET assignee_id = EXCLUDED.assignee_id,
+    reason = EXCLUDED.reason,
+    priority = LEAST(follow_ups.priority, EXCLUDED.priority),
+    due_at = LEAST(follow_ups.due_at, EXCLUDED.due_at),
+    check_in_id = coalesce(EXCLUDED.check_in_id, follow_ups.check_in_id),
+    updated_at = now()
+RETURNING *;
+
+-- name: RecordDataIssue :one
+-- A number that does not work goes to the coordinators' queue: one open issue
+-- per person, counting repeats.
+INSERT INTO data_issues (person_id, kind, check_in_id, detail, opened_at, last_seen_at)
+VALUES (@person_id, @kind, @check_in_id, @detail, @at, @at)
+ON CONFLICT (person_id, kind) WHERE resolved_at IS NULL DO UPDATE
+SET occurrences = data_issues.occurrences + 1, check_in_id = EXCLUDED.check_in_id,
+    detail = EXCLUDED.detail, last_seen_at = EXCLUDED.last_seen_at
+RETURNING *;
+
+-- name: InsertAudit :exec
+INSERT INTO audit_log (actor_id, actor_label, action, person_id, case_id, details)
+VALUES (sqlc.narg('actor_id'), @actor_label, @action, sqlc.narg('person_id'), sqlc.narg('case_id'), @details);
+
+-- name: ListFollowUpsFor :many
+-- A listener's pending follow-ups in the order they work them (nil: the pool).
+SELECT f.*, c.person_id
+FROM follow_ups f
+JOIN cases c ON c.id = f.case_id
+WHERE f.state = 'pending' AND f.assignee_id IS NOT DISTINCT FROM sqlc.narg('assignee_id')::bigint
+ORDER BY f.priority, f.due_at, f.id;
+
+-- name: ListOpenDataIssues :many
+SELECT * FROM data_issues WHERE resolved_at IS NULL ORDER BY opened_at, id;
+
+-- name: ListAttemptsForPerson :many
+SELECT a.* FROM attempts a JOIN check_ins c ON c.id = a.check_in_id
+WHERE c.person_id = @person_id ORDER BY a.started_at, a.id;
+
+-- name: ListStaleCalls :many
+-- Check-ins with an attempt in progress since before @before: longer than any
+-- call lasts, so their node died mid-call.
+SELECT id FROM check_ins WHERE calling_since < @before ORDER BY calling_since LIMIT 500;
+
+-- name: PromoteDueCallJobs :execrows
+-- River's leader makes scheduled jobs available every five seconds; a call
+-- must start within a second of its slot. Call jobs due within @ahead are made
+-- available now: River fetches an available job only once its scheduled_at
+-- has come, so none starts early.
+UPDATE river_job SET state = 'available'
+WHERE state = 'scheduled' AND queue = 'calls' AND scheduled_at <= now() + @ahead::interval;

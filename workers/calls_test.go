@@ -1,0 +1,577 @@
+package workers_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/dialer/dialertest"
+	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/internal/logtest"
+	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/workers"
+)
+
+var paris = mustZone("Europe/Paris")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// tuesday is 1 December 2026, an ordinary open day; at builds a time on it in Paris.
+func at(hour, minute int) time.Time { return time.Date(2026, 12, 1, hour, minute, 0, 0, paris) }
+
+// clock is the workers' time: tests move it, nothing sleeps.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
+type bundle struct {
+	store  *store.Store
+	calls  *workers.Calls
+	dialer *dialertest.Dialer
+	clock  *clock
+	river  *river.Client[pgx.Tx] // reads the queue
+	logs   *logtest.Buffer
+	n      int
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	pool := dbtest.New(t)
+	logs := &logtest.Buffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	jobs, err := workers.NewJobs(pool, logger)
+	require.NoError(t, err)
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
+	require.NoError(t, err)
+	st := store.New(pool)
+	b := &bundle{store: st, dialer: &dialertest.Dialer{}, clock: &clock{t: at(10, 0)}, river: rc, logs: logs}
+	b.calls = &workers.Calls{Store: st, Dialer: b.dialer, Jobs: jobs, Logger: logger, Node: "test", Now: b.clock.Now}
+	return b
+}
+
+// person describes one person enrolled by a test.
+type person struct {
+	window   string // "09:00-17:00" unless set
+	retry    *wellcheck.RetryPolicy
+	referent *int64
+	language string
+	risk     wellcheck.RiskLevel
+}
+
+// enrol writes a person and returns their id and number.
+func (b *bundle) enrol(t *testing.T, p person) (int64, string) {
+	t.Helper()
+	b.n++
+	number := fmt.Sprintf("+3361%07d", b.n)
+	if p.window == "" {
+		p.window = "09:00-17:00"
+	}
+	if p.language == "" {
+		p.language = "fr"
+	}
+	if p.risk == "" {
+		p.risk = wellcheck.RiskNormal
+	}
+	start, err := wellcheck.ParseTimeOfDay(p.window[:5])
+	require.NoError(t, err)
+	end, err := wellcheck.ParseTimeOfDay(p.window[6:])
+	require.NoError(t, err)
+	e := wellcheck.Enrolment{
+		Person: wellcheck.Person{
+			FullName: fmt.Sprintf("Personne %d", b.n), Phone: wellcheck.Phone(number),
+			Language: p.language, TimeZone: "Europe/Paris", RiskLevel: p.risk, ReferentID: p.referent,
+		},
+		Referral: wellcheck.Referral{Source: wellcheck.ReferralFamily, ReferredAt: at(9, 0).AddDate(0, 0, -7)},
+		Consent:  &wellcheck.Consent{GivenBy: wellcheck.ConsentByPerson, GivenAt: at(9, 0).AddDate(0, 0, -7), Method: wellcheck.ConsentByPhone},
+		Plan:     wellcheck.Plan{Cron: "0 10 * * 2", Window: wellcheck.Window{Start: start, End: end}, Retry: p.retry},
+	}
+	var id int64
+	require.NoError(t, b.store.WithTx(context.Background(), func(q *store.Queries) error {
+		ids, err := q.CopyEnrolments(context.Background(), []wellcheck.Enrolment{e}, wellcheck.Actor{Label: "test"}, store.AuditDetails{Via: "test"})
+		if err == nil {
+			id = ids[0]
+		}
+		return err
+	}))
+	return id, number
+}
+
+// checkIn plans one check-in for the person at slot, callable until deadline.
+func (b *bundle) checkIn(t *testing.T, personID int64, slot, deadline time.Time) int64 {
+	t.Helper()
+	var id int64
+	require.NoError(t, b.store.WithTx(context.Background(), func(q *store.Queries) error {
+		cs, err := q.CreateCheckIns(context.Background(), []wellcheck.CheckIn{{PersonID: personID, SlotAt: slot.UTC(), DeadlineAt: deadline.UTC()}})
+		if err == nil {
+			id = cs[0].ID
+		}
+		return err
+	}))
+	return id
+}
+
+// listener adds a listener on shift Tuesday 09:00–17:00, present.
+func (b *bundle) listener(t *testing.T, email string, langs []string, capacity int, present bool) int64 {
+	t.Helper()
+	ctx := context.Background()
+	u, err := b.store.Queries().CreateUser(ctx, wellcheck.User{
+		Email: email, FullName: email, Roles: []wellcheck.Role{wellcheck.RoleListener}, Languages: langs, Capacity: capacity,
+	})
+	require.NoError(t, err)
+	q := b.store.Queries()
+	require.NoError(t, q.SetPresent(ctx, u.ID, present))
+	require.NoError(t, q.SetShifts(ctx, u.ID, []store.Shift{{Weekday: time.Tuesday, Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(17, 0)}}}))
+	return u.ID
+}
+
+// state reads a check-in's state and reason.
+func (b *bundle) state(t *testing.T, personID, checkInID int64) (wellcheck.CheckInState, string) {
+	t.Helper()
+	rows, err := b.store.Queries().CheckInsForPerson(context.Background(), personID)
+	require.NoError(t, err)
+	for _, r := range rows {
+		if r.ID == checkInID {
+			return r.State, r.StateReason
+		}
+	}
+	t.Fatalf("check-in %d not found", checkInID)
+	return "", ""
+}
+
+// retryJob returns the waiting retry job of a check-in, if any.
+func (b *bundle) retryJob(t *testing.T, checkInID int64) (workers.CallArgs, time.Time, bool) {
+	t.Helper()
+	res, err := b.river.JobList(context.Background(), river.NewJobListParams().
+		Kinds(workers.CallArgs{}.Kind()).States(rivertype.JobStateScheduled, rivertype.JobStateAvailable).First(1000))
+	require.NoError(t, err)
+	for _, j := range res.Jobs {
+		var args workers.CallArgs
+		require.NoError(t, unmarshal(j.EncodedArgs, &args))
+		if args.CheckInID == checkInID && args.Attempt > 1 {
+			return args, j.ScheduledAt, true
+		}
+	}
+	return workers.CallArgs{}, time.Time{}, false
+}
+
+// callUntilFinal works the check-in's jobs as River would, moving the clock to
+// each retry's time, until the check-in is final; it returns the local times
+// of the attempts.
+func (b *bundle) callUntilFinal(t *testing.T, personID, checkInID int64) []string {
+	t.Helper()
+	ctx := context.Background()
+	var times []string
+	for attempt := 1; attempt <= 10; attempt++ {
+		times = append(times, b.clock.Now().In(paris).Format("15:04"))
+		require.NoError(t, b.calls.Run(ctx, checkInID, attempt))
+		if st, _ := b.state(t, personID, checkInID); st.Final() {
+			return times
+		}
+		args, when, ok := b.retryJob(t, checkInID)
+		require.True(t, ok, "a check-in still dialing has its next attempt queued")
+		require.Equal(t, attempt+1, args.Attempt)
+		// The job is queued on the machine's clock: the wait is the policy's.
+		wait := when.Sub(time.Now())
+		b.clock.Set(b.clock.Now().Add(wait.Round(time.Minute)))
+		b.cancelJob(t, checkInID)
+	}
+	t.Fatal("no final state after 10 attempts")
+	return nil
+}
+
+// cancelJob removes a worked retry job from the queue, as River's completion would.
+func (b *bundle) cancelJob(t *testing.T, checkInID int64) {
+	t.Helper()
+	res, err := b.river.JobList(context.Background(), river.NewJobListParams().
+		Kinds(workers.CallArgs{}.Kind()).States(rivertype.JobStateScheduled, rivertype.JobStateAvailable).First(1000))
+	require.NoError(t, err)
+	for _, j := range res.Jobs {
+		var args workers.CallArgs
+		require.NoError(t, unmarshal(j.EncodedArgs, &args))
+		if args.CheckInID == checkInID {
+			_, err := b.river.JobCancel(context.Background(), j.ID)
+			require.NoError(t, err)
+		}
+	}
+}
+
+// script answers the n-th call with outcomes[n-1] (the last repeating).
+func script(outcomes ...wellcheck.Outcome) func(string, int) dialer.Result {
+	return func(_ string, n int) dialer.Result {
+		return dialertest.Result(outcomes[min(n, len(outcomes))-1])
+	}
+}
+
+func TestEveryOutcomeReachesItsFinalState(t *testing.T) {
+	t.Parallel()
+	const (
+		no     = wellcheck.OutcomeNoAnswer
+		busy   = wellcheck.OutcomeBusy
+		silent = wellcheck.OutcomeNoResponse
+		reject = wellcheck.OutcomeDeclined
+		failed = wellcheck.OutcomeFailed
+		ok     = wellcheck.OutcomeOK
+		help   = wellcheck.OutcomeHelpRequested
+	)
+	for _, tc := range []struct {
+		name     string
+		outcomes []wellcheck.Outcome
+		retry    *wellcheck.RetryPolicy
+		state    wellcheck.CheckInState
+		reason   string
+		times    []string // local times of the attempts
+		followUp wellcheck.FollowUpReason
+		priority wellcheck.Priority
+		due      string
+		issue    bool
+	}{
+		{name: "pressed 1", outcomes: []wellcheck.Outcome{ok}, state: wellcheck.CheckInConfirmed, reason: workers.ReasonPressed1, times: []string{"10:00"}},
+		{name: "pressed 2", outcomes: []wellcheck.Outcome{help}, state: wellcheck.CheckInFlagged, reason: workers.ReasonPressed2, times: []string{"10:00"},
+			followUp: wellcheck.FollowUpFlagged, priority: wellcheck.PriorityHigh, due: "Tue 12:00"},
+		{name: "number does not work", outcomes: []wellcheck.Outcome{wellcheck.OutcomeInvalidNumber}, state: wellcheck.CheckInUndeliverable,
+			reason: workers.ReasonInvalidNumber, times: []string{"10:00"}, issue: true},
+		{name: "never answers: 3 attempts, 15 then 30 minutes apart", outcomes: []wellcheck.Outcome{no}, state: wellcheck.CheckInUnreached,
+			reason: workers.ReasonAttemptsExhausted, times: []string{"10:00", "10:15", "10:45"},
+			followUp: wellcheck.FollowUpUnreached, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
+		{name: "busy, silent, declined", outcomes: []wellcheck.Outcome{busy, silent, reject}, state: wellcheck.CheckInUnreached,
+			reason: workers.ReasonAttemptsExhausted, times: []string{"10:00", "10:15", "10:45"},
+			followUp: wellcheck.FollowUpUnreached, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
+		{name: "answers on the second attempt", outcomes: []wellcheck.Outcome{busy, ok}, state: wellcheck.CheckInConfirmed,
+			reason: workers.ReasonPressed1, times: []string{"10:00", "10:15"}},
+		{name: "the person's own policy", outcomes: []wellcheck.Outcome{no}, retry: &wellcheck.RetryPolicy{MaxAttempts: 2, RetryMinutes: []int{60}},
+			state: wellcheck.CheckInUnreached, reason: workers.ReasonAttemptsExhausted, times: []string{"10:00", "11:00"},
+			followUp: wellcheck.FollowUpUnreached, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
+		{name: "our failures do not count against the person", outcomes: []wellcheck.Outcome{failed, failed, ok}, state: wellcheck.CheckInConfirmed,
+			reason: workers.ReasonPressed1, times: []string{"10:00", "10:05", "10:10"}},
+		{name: "failures that persist are a system error for a listener", outcomes: []wellcheck.Outcome{failed}, state: wellcheck.CheckInSystemError,
+			reason: workers.ReasonCallsFailed, times: []string{"10:00", "10:05", "10:10"},
+			followUp: wellcheck.FollowUpSystemError, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			b.dialer.Answer = script(tc.outcomes...)
+			listener := b.listener(t, "ecoutante@example.org", []string{"fr"}, 10, true)
+			pid, number := b.enrol(t, person{retry: tc.retry})
+			id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+
+			times := b.callUntilFinal(t, pid, id)
+			require.Equal(t, tc.times, times, "attempt times")
+			require.Equal(t, len(tc.times), b.dialer.CallsTo(number), "calls placed")
+			st, reason := b.state(t, pid, id)
+			require.Equal(t, tc.state, st)
+			require.Equal(t, tc.reason, reason)
+
+			ctx := context.Background()
+			list, err := b.store.Queries().FollowUpsFor(ctx, &listener)
+			require.NoError(t, err)
+			if tc.followUp == "" {
+				require.Empty(t, list, "nothing for a listener")
+			} else {
+				require.Len(t, list, 1)
+				require.Equal(t, pid, list[0].PersonID)
+				require.Equal(t, tc.followUp, list[0].Reason)
+				require.Equal(t, tc.priority, list[0].Priority)
+				require.Equal(t, tc.due, list[0].DueAt.In(paris).Format("Mon 15:04"))
+				require.Equal(t, id, *list[0].CheckInID)
+			}
+			issues, err := b.store.Queries().OpenDataIssues(ctx)
+			require.NoError(t, err)
+			if tc.issue {
+				require.Len(t, issues, 1)
+				require.Equal(t, pid, issues[0].PersonID)
+			} else {
+				require.Empty(t, issues)
+			}
+			attempts, err := b.store.Queries().AttemptsForPerson(ctx, pid)
+			require.NoError(t, err)
+			require.Len(t, attempts, len(tc.times))
+			for i, a := range attempts {
+				require.Equal(t, i+1, a.Number)
+				require.NotNil(t, a.EndedAt)
+			}
+		})
+	}
+}
+
+func TestRetriesStayInsideTheWindowAndTheCutoff(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name            string
+		window          string
+		slot            time.Time
+		deadline        time.Time
+		times           []string
+		reason          string
+		unreachedAtTime string
+	}{
+		{name: "the third attempt would fall after the 15:30 cut-off", window: "09:00-17:00", slot: at(15, 10), deadline: at(17, 0),
+			times: []string{"15:10", "15:25"}, reason: workers.ReasonNoTimeLeft},
+		{name: "the slot is past the cut-off: one attempt, decided at once", window: "09:00-17:00", slot: at(16, 0), deadline: at(17, 0),
+			times: []string{"16:00"}, reason: workers.ReasonNoTimeLeft},
+		{name: "the window closes before the retry", window: "09:00-11:00", slot: at(10, 50), deadline: at(11, 0),
+			times: []string{"10:50"}, reason: workers.ReasonNoTimeLeft},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			b.dialer.Answer = script(wellcheck.OutcomeNoAnswer)
+			pid, _ := b.enrol(t, person{window: tc.window})
+			id := b.checkIn(t, pid, tc.slot, tc.deadline)
+			b.clock.Set(tc.slot)
+			require.Equal(t, tc.times, b.callUntilFinal(t, pid, id))
+			st, reason := b.state(t, pid, id)
+			require.Equal(t, wellcheck.CheckInUnreached, st)
+			require.Equal(t, tc.reason, reason)
+		})
+	}
+}
+
+func TestAJobDeliveredTwiceNeverCallsTwice(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	pid, number := b.enrol(t, person{})
+	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+	ctx := context.Background()
+	// While the call is in progress, River delivers the same job again (a
+	// rescued job, a second node): it finds the attempt and does not dial.
+	var nested atomic.Int32
+	b.dialer.During = func(ctx context.Context, req dialer.Request) {
+		if nested.Add(1) == 1 {
+			require.NoError(t, b.calls.Run(ctx, id, 1))
+		}
+	}
+	require.NoError(t, b.calls.Run(ctx, id, 1))
+	// And once more after it ended.
+	require.NoError(t, b.calls.Run(ctx, id, 1))
+	require.Equal(t, 1, b.dialer.CallsTo(number))
+	st, _ := b.state(t, pid, id)
+	require.Equal(t, wellcheck.CheckInConfirmed, st)
+}
+
+func TestTheCallIsCheckedAgainAtDialTime(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("consent withdrawn after planning", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		pid, number := b.enrol(t, person{})
+		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+		require.NoError(t, b.store.Queries().ChangePerson(ctx, pid, store.PersonChange{Action: "person.withdraw", At: at(9, 0)}, wellcheck.Actor{Label: "test"}))
+		require.NoError(t, b.calls.Run(ctx, id, 1))
+		require.Zero(t, b.dialer.CallsTo(number))
+		st, reason := b.state(t, pid, id)
+		require.Equal(t, wellcheck.CheckInCancelled, st)
+		require.Equal(t, workers.ReasonWithdrawn, reason)
+	})
+	t.Run("paused after planning", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		pid, number := b.enrol(t, person{})
+		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+		require.NoError(t, b.store.Queries().ChangePerson(ctx, pid, store.PersonChange{Action: "person.pause", At: at(9, 0).AddDate(0, 0, 7)}, wellcheck.Actor{Label: "test"}))
+		require.NoError(t, b.calls.Run(ctx, id, 1))
+		require.Zero(t, b.dialer.CallsTo(number))
+		st, reason := b.state(t, pid, id)
+		require.Equal(t, wellcheck.CheckInCancelled, st)
+		require.Equal(t, workers.ReasonPaused, reason)
+	})
+	t.Run("the job ran after the window closed", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		pid, number := b.enrol(t, person{})
+		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+		b.clock.Set(at(17, 2))
+		require.NoError(t, b.calls.Run(ctx, id, 1))
+		require.Zero(t, b.dialer.CallsTo(number))
+		st, reason := b.state(t, pid, id)
+		require.Equal(t, wellcheck.CheckInSystemError, st, "never called: handed to a listener")
+		require.Equal(t, workers.ReasonNotCalledInTime, reason)
+		pool, err := b.store.Queries().FollowUpsFor(ctx, nil)
+		require.NoError(t, err)
+		require.Len(t, pool, 1, "in the shared pool: no listener is on shift")
+		require.Equal(t, wellcheck.FollowUpSystemError, pool[0].Reason)
+	})
+	t.Run("the job came early", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		pid, number := b.enrol(t, person{})
+		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+		b.clock.Set(at(9, 58))
+		err := b.calls.Run(ctx, id, 1)
+		var snooze *river.JobSnoozeError
+		require.ErrorAs(t, err, &snooze)
+		require.Equal(t, 2*time.Minute, snooze.Duration)
+		require.Zero(t, b.dialer.CallsTo(number))
+	})
+}
+
+func TestAssignment(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	help := script(wellcheck.OutcomeHelpRequested)
+
+	t.Run("the referent on shift takes their person", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.dialer.Answer = help
+		other := b.listener(t, "a@example.org", []string{"fr"}, 10, true)
+		referent := b.listener(t, "referente@example.org", []string{"fr"}, 10, true)
+		pid, _ := b.enrol(t, person{referent: &referent})
+		b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
+		requireList(t, b, &referent, pid)
+		requireList(t, b, &other)
+	})
+	t.Run("the referent away: who speaks the language, least loaded", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.dialer.Answer = help
+		referent := b.listener(t, "referente@example.org", []string{"fr"}, 10, false)
+		english := b.listener(t, "english@example.org", []string{"en"}, 10, true)
+		busy := b.listener(t, "busy@example.org", []string{"fr", "en"}, 10, true)
+		free := b.listener(t, "free@example.org", []string{"en", "fr"}, 10, true)
+		first, _ := b.enrol(t, person{language: "en"})
+		b.callUntilFinal(t, first, b.checkIn(t, first, at(10, 0), at(17, 0)))
+		second, _ := b.enrol(t, person{language: "en"})
+		b.callUntilFinal(t, second, b.checkIn(t, second, at(10, 0), at(17, 0)))
+		// english (id lowest) got the first, busy the second: each had none.
+		requireList(t, b, &english, first)
+		requireList(t, b, &busy, second)
+		third, _ := b.enrol(t, person{referent: &referent})
+		b.callUntilFinal(t, third, b.checkIn(t, third, at(10, 0), at(17, 0)))
+		requireList(t, b, &free, third)
+		requireList(t, b, &referent)
+	})
+	t.Run("everyone full or off shift: the pool, due when a shift starts", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.dialer.Answer = help
+		full := b.listener(t, "full@example.org", []string{"fr"}, 0, true)
+		pid, _ := b.enrol(t, person{})
+		b.clock.Set(at(10, 0))
+		b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
+		requireList(t, b, &full)
+		pool := requireList(t, b, nil, pid)
+		require.Equal(t, "Tue 12:00", pool[0].DueAt.In(paris).Format("Mon 15:04"), "someone is on shift: due as a flag is")
+
+		// After hours nobody is on shift: due when Wednesday's shift starts.
+		require.NoError(t, b.store.Queries().SetShifts(ctx, full, []store.Shift{
+			{Weekday: time.Tuesday, Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(12, 0)}},
+			{Weekday: time.Wednesday, Window: wellcheck.Window{Start: wellcheck.Clock(9, 30), End: wellcheck.Clock(12, 0)}},
+		}))
+		late, _ := b.enrol(t, person{})
+		b.clock.Set(at(16, 30))
+		b.callUntilFinal(t, late, b.checkIn(t, late, at(16, 30), at(17, 0)))
+		pool = requireList(t, b, nil, pid, late)
+		require.Equal(t, "Wed 09:30", pool[1].DueAt.In(paris).Format("Mon 15:04"))
+	})
+	t.Run("a new event raises the open case; twice unreached is urgent", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.dialer.Answer = script(wellcheck.OutcomeNoAnswer)
+		listener := b.listener(t, "l@example.org", []string{"fr"}, 10, true)
+		pid, _ := b.enrol(t, person{retry: &wellcheck.RetryPolicy{MaxAttempts: 1}})
+		monday := at(10, 0).AddDate(0, 0, -1)
+		b.clock.Set(monday)
+		b.callUntilFinal(t, pid, b.checkIn(t, pid, monday, monday.Add(7*time.Hour)))
+		// Monday: nobody on shift (shifts are on Tuesdays): the pool.
+		list := requireList(t, b, nil, pid)
+		require.Equal(t, wellcheck.PriorityNormal, list[0].Priority)
+
+		b.clock.Set(at(10, 0))
+		b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
+		list = requireList(t, b, &listener, pid)
+		require.Equal(t, wellcheck.PriorityUrgent, list[0].Priority, "unreached twice in a row")
+		require.Equal(t, wellcheck.FollowUpUnreachedRepeatedly, list[0].Reason)
+		requireList(t, b, nil)
+		c, followUps, err := b.store.Queries().OpenCase(ctx, pid)
+		require.NoError(t, err)
+		require.Equal(t, wellcheck.PriorityUrgent, c.Priority)
+		require.Equal(t, wellcheck.CaseUnreached, c.OpenedReason)
+		require.Len(t, followUps, 1, "one case, one task: the second miss updated it")
+	})
+}
+
+// requireList checks the pending follow-ups of a listener (nil: the pool) are
+// for these persons, in order, and returns them.
+func requireList(t *testing.T, b *bundle, listener *int64, persons ...int64) []wellcheck.FollowUp {
+	t.Helper()
+	list, err := b.store.Queries().FollowUpsFor(context.Background(), listener)
+	require.NoError(t, err)
+	got := make([]int64, len(list))
+	for i, f := range list {
+		got[i] = f.PersonID
+	}
+	if persons == nil {
+		persons = []int64{}
+	}
+	require.Equal(t, persons, got)
+	return list
+}
+
+func TestAnInterruptedCallIsRetriedLaterNotAtOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	pid, number := b.enrol(t, person{})
+	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+	ctx := context.Background()
+	// The node placing the call dies mid-call: the job never returns.
+	b.dialer.During = func(ctx context.Context, req dialer.Request) { panic(errNodeDied) }
+	require.PanicsWithValue(t, errNodeDied, func() { _ = b.calls.Run(ctx, id, 1) })
+	b.dialer.During = nil
+
+	n, err := b.calls.Recover(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "a call in progress for a minute is left alone")
+	b.clock.Set(at(10, 6))
+	n, err = b.calls.Recover(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+
+	attempts, err := b.store.Queries().AttemptsForPerson(ctx, pid)
+	require.NoError(t, err)
+	require.Len(t, attempts, 1)
+	require.Equal(t, wellcheck.OutcomeFailed, attempts[0].Outcome)
+	require.Equal(t, workers.ReasonInterrupted, attempts[0].FailureReason)
+	// River re-delivers the dead node's job: it never dials again.
+	require.NoError(t, b.calls.Run(ctx, id, 1))
+	require.Equal(t, 1, b.dialer.CallsTo(number))
+
+	args, when, ok := b.retryJob(t, id)
+	require.True(t, ok)
+	require.Equal(t, 2, args.Attempt)
+	require.InDelta(t, 5*time.Minute, time.Until(when), float64(10*time.Second), "the retry waits like any failed call")
+	b.clock.Set(at(10, 11))
+	require.NoError(t, b.calls.Run(ctx, id, 2))
+	st, _ := b.state(t, pid, id)
+	require.Equal(t, wellcheck.CheckInConfirmed, st)
+	require.Equal(t, 2, b.dialer.CallsTo(number))
+}
+
+var errNodeDied = errors.New("node died")
+
+func unmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
