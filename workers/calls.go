@@ -97,19 +97,24 @@ func cmpOr[T comparable](v, def T) T {
 	return v
 }
 
-// calendar returns the service's calendar and settings, read at most every
-// 30 seconds: an admin's change reaches calls within that.
-func (c *Calls) calendar(ctx context.Context, now time.Time) (*scheduler.Calendar, wellcheck.Settings, error) {
+// calendar returns the service's calendar and settings, read (in q's
+// transaction) at most every 30 seconds: an admin's change reaches calls
+// within that. No lock is held while reading: a worker holding a connection
+// never waits for another that needs one.
+func (c *Calls) calendar(ctx context.Context, q *store.Queries, now time.Time) (*scheduler.Calendar, wellcheck.Settings, error) {
 	c.calMu.Lock()
-	defer c.calMu.Unlock()
-	if c.cal != nil && now.Sub(c.calRead).Abs() < 30*time.Second {
-		return c.cal, c.set, nil
+	cal, set, read := c.cal, c.set, c.calRead
+	c.calMu.Unlock()
+	if cal != nil && now.Sub(read).Abs() < 30*time.Second {
+		return cal, set, nil
 	}
-	cal, set, err := scheduler.ReadCalendar(ctx, c.Store.Queries(), now, c.TimeZone)
+	cal, set, err := scheduler.ReadCalendar(ctx, q, now, c.TimeZone)
 	if err != nil {
 		return nil, set, err
 	}
+	c.calMu.Lock()
 	c.cal, c.set, c.calRead = cal, set, now
+	c.calMu.Unlock()
 	return cal, set, nil
 }
 
@@ -251,7 +256,7 @@ func (c *Calls) judge(ctx context.Context, q *store.Queries, ci store.CallCheckI
 	if now.Before(due) {
 		return &waitError{due}
 	}
-	cal, _, err := c.calendar(ctx, now)
+	cal, _, err := c.calendar(ctx, q, now)
 	if err != nil {
 		return err
 	}
@@ -385,7 +390,7 @@ func (c *Calls) after(ctx context.Context, q *store.Queries, ci store.CallCheckI
 	case wellcheck.OutcomeInvalidNumber:
 		return c.finish(ctx, q, ci, wellcheck.CheckInUndeliverable, ReasonInvalidNumber, now)
 	}
-	cal, set, err := c.calendar(ctx, now)
+	cal, set, err := c.calendar(ctx, q, now)
 	if err != nil {
 		return err
 	}
@@ -460,7 +465,7 @@ func (c *Calls) finish(ctx context.Context, q *store.Queries, ci store.CallCheck
 // handOn gives a finished check-in to whoever must act on it: a listener for a
 // flag, a miss or our failure; the coordinators for a number that does not work.
 func (c *Calls) handOn(ctx context.Context, q *store.Queries, ci store.CallCheckIn, state wellcheck.CheckInState, reason string, now time.Time) error {
-	cal, set, err := c.calendar(ctx, now)
+	cal, set, err := c.calendar(ctx, q, now)
 	if err != nil {
 		return err
 	}

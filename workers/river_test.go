@@ -1,0 +1,161 @@
+package workers_test
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/callee"
+	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/internal/logtest"
+	"github.com/wellcheck/wellcheck/internal/media"
+	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/workers"
+)
+
+// shortPrompts keep calls to a fraction of a second.
+func shortPrompts() *dialer.Prompts {
+	tone := func(ms int) *media.Sound {
+		pcm := make([]int16, ms*media.SampleRate/1000)
+		for i := range pcm {
+			pcm[i] = int16(3000 * math.Sin(2*math.Pi*440*float64(i)/media.SampleRate))
+		}
+		return media.NewSound(pcm)
+	}
+	set := &dialer.PromptSet{Greeting: tone(150), Menu: tone(150), OK: tone(100), Help: tone(100), NoResponse: tone(100)}
+	return dialer.NewPrompts(map[string]*dialer.PromptSet{"fr": set})
+}
+
+// TestTwoNodesCallEveryCheckInOnce runs two worker nodes (two River clients,
+// two pools, two SIP dialers sharing the trunk's limits) against one database
+// and the callee simulator, every call job delivered twice. Every check-in
+// ends in exactly one final state, and the callee sees one call per person.
+func TestTwoNodesCallEveryCheckInOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := dbtest.NewURL(t)
+	pools := [2]*store.Store{store.New(dbtest.Connect(t, url)), store.New(dbtest.Connect(t, url))}
+	logs := &logtest.Buffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+
+	behaviours := []callee.Behaviour{callee.PressOne, callee.PressTwo, callee.NotFound, callee.Busy, callee.Decline, callee.PressOne}
+	want := map[callee.Behaviour]wellcheck.CheckInState{
+		callee.PressOne: wellcheck.CheckInConfirmed, callee.PressTwo: wellcheck.CheckInFlagged,
+		callee.NotFound: wellcheck.CheckInUndeliverable, callee.Busy: wellcheck.CheckInUnreached, callee.Decline: wellcheck.CheckInUnreached,
+	}
+	const persons = 24
+	numbers := map[string]callee.Behaviour{}
+
+	// The service clock: Tuesday 17 November 2026 from 10:00 (an open day in the
+	// past, so the jobs are due at once), running at the machine's pace.
+	start, wall := time.Date(2026, 11, 17, 10, 0, 0, 0, paris), time.Now()
+	now := func() time.Time { return start.Add(time.Since(wall)) }
+
+	b := &bundle{store: pools[0]}
+	listener := b.listener(t, "ecoutante@example.org", []string{"fr"}, 100, true)
+	var checkIns []wellcheck.CheckIn
+	type planned struct {
+		person    int64
+		behaviour callee.Behaviour
+	}
+	ids := map[int64]planned{}
+	for i := range persons {
+		// One attempt each: the unanswered ones are decided at once.
+		pid, number := b.enrol(t, person{retry: &wellcheck.RetryPolicy{MaxAttempts: 1}})
+		beh := behaviours[i%len(behaviours)]
+		numbers[number[1:]] = beh
+		numbers[number] = beh
+		checkIns = append(checkIns, wellcheck.CheckIn{PersonID: pid, SlotAt: start.UTC(), DeadlineAt: start.Add(7 * time.Hour).UTC()})
+	}
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Numbers: numbers, Ring: 20 * time.Millisecond, KeyDelay: 100 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, ce.Close()) })
+
+	jobs, err := workers.NewJobs(pools[0].Pool(), logger)
+	require.NoError(t, err)
+	require.NoError(t, pools[0].WithTx(ctx, func(q *store.Queries) error {
+		created, err := q.CreateCheckIns(ctx, checkIns)
+		if err != nil {
+			return err
+		}
+		for i, c := range created {
+			ids[c.ID] = planned{c.PersonID, behaviours[i%len(behaviours)]}
+		}
+		// At-least-once: every job twice.
+		if err := jobs.EnqueueCalls(ctx, q, created); err != nil {
+			return err
+		}
+		return jobs.EnqueueCalls(ctx, q, created)
+	}))
+
+	for i, st := range pools {
+		limits, err := st.NewTrunkLimits(ctx, store.TrunkLimitsConfig{Trunk: "callee", Channels: 3, CPS: 100, Lease: time.Minute, Poll: 20 * time.Millisecond})
+		require.NoError(t, err)
+		d, err := dialer.New(dialer.Config{
+			Trunk:  dialer.Trunk{Host: ce.Addr().Addr().String(), Port: int(ce.Addr().Port())},
+			Listen: "127.0.0.1:0", CallerNumber: "+33199000000", RingTimeout: 2 * time.Second, KeyTimeout: 400 * time.Millisecond,
+			Limits: limits, Logger: logger,
+		}, shortPrompts())
+		require.NoError(t, err)
+		t.Cleanup(func() { require.NoError(t, d.Close()) })
+		nodeJobs, err := workers.NewJobs(st.Pool(), logger)
+		require.NoError(t, err)
+		calls := &workers.Calls{Store: st, Dialer: d, Jobs: nodeJobs, Logger: logger, Node: []string{"a", "b"}[i], Now: now}
+		client, err := workers.NewClient(st.Pool(), workers.Config{Calls: calls, CallWorkers: 4, Logger: logger})
+		require.NoError(t, err)
+		require.NoError(t, client.Start(ctx))
+		t.Cleanup(func() {
+			stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			require.NoError(t, client.Stop(stopCtx))
+		})
+	}
+
+	// A flag reaches the listener's list within seconds.
+	require.Eventually(t, func() bool {
+		list, err := pools[0].Queries().FollowUpsFor(ctx, &listener)
+		require.NoError(t, err)
+		return len(list) > 0
+	}, 20*time.Second, 50*time.Millisecond)
+
+	require.Eventually(t, func() bool {
+		counts, err := pools[0].Queries().CountCheckIns(ctx)
+		require.NoError(t, err)
+		return counts[wellcheck.CheckInPlanned]+counts[wellcheck.CheckInDialing] == 0
+	}, 60*time.Second, 50*time.Millisecond, "every check-in reaches a final state")
+
+	q := pools[0].Queries()
+	flagged := 0
+	for id, p := range ids {
+		st, _ := b.state(t, p.person, id)
+		require.Equal(t, want[p.behaviour], st, "check-in %d (%s)", id, p.behaviour)
+		attempts, err := q.AttemptsForPerson(ctx, p.person)
+		require.NoError(t, err)
+		require.Len(t, attempts, 1, "check-in %d: one attempt", id)
+		if p.behaviour == callee.PressTwo {
+			flagged++
+		}
+	}
+	perNumber := map[string]int{}
+	for _, r := range ce.Records() {
+		perNumber[r.To]++
+	}
+	require.Len(t, perNumber, persons)
+	for n, c := range perNumber {
+		require.Equal(t, 1, c, "calls to %s", n)
+	}
+	list, err := q.FollowUpsFor(ctx, &listener)
+	require.NoError(t, err)
+	reasons := map[wellcheck.FollowUpReason]int{}
+	for _, f := range list {
+		reasons[f.Reason]++
+	}
+	require.Equal(t, flagged, reasons[wellcheck.FollowUpFlagged])
+	require.NotContains(t, logs.String(), "+3361", "no number in the logs")
+}
