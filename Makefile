@@ -13,6 +13,9 @@ run: build db
 	$(BIN) migrate
 	$(BIN) user add --if-missing --email $(DEMO_EMAIL) --name "Camille Coordinatrice" --role coordinator,admin
 	$(BIN) import --by $(DEMO_EMAIL) --skip-invalid examples/persons.csv
+	@# The default trunk is the callee simulator: most press 1, some press 2, some never answer.
+	$(BIN) callee --weights ok=8,help=1,no_answer=1 & callee=$$!; \
+	trap 'kill $$callee' EXIT INT TERM; \
 	$(BIN) serve --no-migrate
 
 build:

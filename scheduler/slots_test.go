@@ -163,3 +163,18 @@ func TestSlotsRepeatedLocalTimeIsCalledOnce(t *testing.T) {
 	require.Len(t, slots, 1)
 	require.Equal(t, "2027-04-04T03:00:00+13:45", slots[0].At.Format(time.RFC3339))
 }
+
+func TestOpeningHoursArithmetic(t *testing.T) {
+	t.Parallel()
+	c := calendar(t, "FR")
+	paris := c.Loc
+	at := func(d, h, m int) time.Time { return time.Date(2026, 12, d, h, m, 0, 0, paris) }
+	// Friday 4 December 2026, service open Monday to Friday 9:00–17:00.
+	require.Equal(t, at(7, 10, 0), c.AddOpen(at(4, 16, 0), 2*time.Hour), "two opening hours from Friday 16:00")
+	require.Equal(t, at(4, 12, 0), c.AddOpen(at(4, 10, 0), 2*time.Hour))
+	require.Equal(t, at(7, 11, 0), c.AddOpen(at(5, 20, 0), 2*time.Hour), "from a Saturday evening")
+	require.Equal(t, at(4, 17, 0), c.ClosesAt(at(4, 10, 0)))
+	require.Equal(t, at(7, 17, 0), c.ClosesAt(at(4, 17, 30)), "after closing: the next open day's")
+	require.Equal(t, at(7, 9, 0), c.NextOpen(at(5, 12, 0)))
+	require.Equal(t, at(28, 9, 0), c.NextOpen(at(24, 18, 0)), "Christmas Day is a holiday")
+}

@@ -226,6 +226,7 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 	c.env["WELLCHECK_HTTP_ADDR"] = addr
+	c.env["WELLCHECK_SIP_LISTEN"] = "127.0.0.1:0"
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

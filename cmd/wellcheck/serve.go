@@ -10,14 +10,17 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/migrations"
+	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/workers"
 )
 
 // serve runs the service until ctx ends: it migrates, runs the scheduler role
 // (River's elected leader passes the planner at start and every
-// --plan-interval, and sweeps missed check-ins every minute), and serves health
-// endpoints. The call workers and the web UI join as they are built.
+// --plan-interval, and sweeps missed check-ins every minute) and the worker
+// role (check-in calls through the trunk, within its limits across every
+// node), and serves health endpoints. The web UI joins as it is built.
 func (a *app) serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
@@ -41,7 +44,16 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	river, err := workers.NewClient(st.Pool(), workers.Config{Planner: planner, PlanEvery: a.cfg.PlanInterval, Logger: a.logger})
+	calls, closeDialer, err := a.calls(ctx, st)
+	if err != nil {
+		return err
+	}
+	defer closeDialer()
+	river, err := workers.NewClient(st.Pool(), workers.Config{
+		Planner: planner, PlanEvery: a.cfg.PlanInterval,
+		Calls: calls, CallWorkers: a.cfg.SIP.Channels,
+		Logger: a.logger,
+	})
 	if err != nil {
 		return err
 	}
@@ -86,11 +98,46 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		err = serr
 	}
 	// A pass in progress is cancelled and rolled back batch by batch; the next
-	// leader's pass at start covers it.
+	// leader's pass at start covers it. Calls in progress end first (up to
+	// the shutdown's 10 s; a call cut short is retried later as interrupted).
 	if rerr := river.Stop(shutdownCtx); rerr != nil && err == nil {
 		err = fmt.Errorf("stop the scheduler: %w", rerr)
 	}
 	return err
+}
+
+// calls builds the worker role: the dialer, through the trunk's limits shared
+// by every node, and the logic that decides what each call means.
+func (a *app) calls(ctx context.Context, st *store.Store) (*workers.Calls, func(), error) {
+	dc, err := a.cfg.SIP.dialerConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	prompts, err := a.cfg.SIP.prompts()
+	if err != nil {
+		return nil, nil, err
+	}
+	limits, err := st.NewTrunkLimits(ctx, store.TrunkLimitsConfig{
+		Trunk: a.cfg.SIP.Trunk, Channels: a.cfg.SIP.Channels, CPS: a.cfg.SIP.CPS, Lease: a.cfg.SIP.MaxCall + time.Minute,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	dc.Limits, dc.Logger = limits, a.logger
+	d, err := dialer.New(dc, prompts)
+	if err != nil {
+		return nil, nil, &usageError{fmt.Sprintf("start the dialer: %v", err)}
+	}
+	jobs, err := workers.NewJobs(st.Pool(), a.logger)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	calls := &workers.Calls{
+		Store: st, Dialer: d, Jobs: jobs, Logger: a.logger, TimeZone: a.cfg.TimeZone,
+		StaleAfter: a.cfg.SIP.MaxCall + 2*time.Minute,
+	}
+	return calls, func() { d.Close() }, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
