@@ -112,6 +112,10 @@ type EmergencyContact struct {
 	Language string
 }
 
+// ISOWeekday numbers weekdays from Monday (1) to Sunday (7), as opening hours
+// and shifts are stored and as people read a week.
+func ISOWeekday(d time.Weekday) int { return (int(d)+6)%7 + 1 }
+
 // TimeOfDay is a wall-clock time, minutes since midnight.
 type TimeOfDay int
 

@@ -21,6 +21,7 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/dialer/dialertest"
 )
 
 // calleeProcessEnv makes this test binary a callee simulator (see TestMain), so
@@ -85,7 +86,7 @@ func cpuTime() time.Duration {
 // 20 ms prompt, the key, BYE) with many in flight and reports calls per second.
 // Every call must end ok: a failed transaction fails the benchmark.
 func BenchmarkCallSetup(b *testing.B) {
-	blip := tone(20)
+	blip := dialertest.Tone(20)
 	set := &dialer.PromptSet{Greeting: blip, Menu: blip, OK: blip, Help: blip, NoResponse: blip}
 	d, _ := benchPair(b,
 		callee.Config{Behaviour: callee.PressOne, Keys: callee.InfoRelay, Ring: time.Microsecond, KeyDelay: time.Microsecond},
@@ -148,7 +149,7 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 	for _, calls := range []int{1000} {
 		b.Run(fmt.Sprintf("calls=%d", calls), func(b *testing.B) {
 			var late lateness
-			set := &dialer.PromptSet{Greeting: tone(6000), Menu: tone(1000), OK: tone(500), Help: tone(500), NoResponse: tone(500)}
+			set := &dialer.PromptSet{Greeting: dialertest.Tone(6000), Menu: dialertest.Tone(1000), OK: dialertest.Tone(500), Help: dialertest.Tone(500), NoResponse: dialertest.Tone(500)}
 			addr := startCalleeProcess(b, 4*time.Second)
 			d, err := dialer.New(dialer.Config{
 				Trunk:  dialer.Trunk{Host: "127.0.0.1", Port: int(addr.Port())},

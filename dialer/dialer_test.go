@@ -3,7 +3,6 @@ package dialer_test
 import (
 	"context"
 	"log/slog"
-	"math"
 	"net"
 	"os"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/dialer/dialertest"
 	"github.com/wellcheck/wellcheck/internal/logtest"
 	"github.com/wellcheck/wellcheck/internal/media"
 )
@@ -36,21 +36,6 @@ func TestMain(m *testing.M) {
 	// hung-trunk cases (which wait for SIP's 64×T1 transaction timeout) short.
 	sip.SetTimers(50*time.Millisecond, 400*time.Millisecond, 500*time.Millisecond)
 	goleak.VerifyTestMain(m)
-}
-
-// tone is a short prompt: 150 ms of a quiet 440 Hz tone, recognisable in captures,
-// never mistaken for DTMF.
-func tone(ms int) *media.Sound {
-	pcm := make([]int16, ms*media.SampleRate/1000)
-	for i := range pcm {
-		pcm[i] = int16(3000 * math.Sin(2*math.Pi*440*float64(i)/media.SampleRate))
-	}
-	return media.NewSound(pcm)
-}
-
-func shortPrompts() *dialer.Prompts {
-	set := &dialer.PromptSet{Greeting: tone(150), Menu: tone(150), OK: tone(100), Help: tone(100), NoResponse: tone(100)}
-	return dialer.NewPrompts(map[string]*dialer.PromptSet{"fr": set, "en": set})
 }
 
 type bundle struct {
@@ -83,7 +68,7 @@ func setup(t *testing.T, cc callee.Config, dc dialer.Config) bundle {
 	if dc.KeyTimeout == 0 {
 		dc.KeyTimeout = 400 * time.Millisecond
 	}
-	d, err := dialer.New(dc, shortPrompts())
+	d, err := dialer.New(dc, dialertest.ShortPrompts())
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, d.Close()) })
 	return bundle{callee: ce, dialer: d}
@@ -269,7 +254,7 @@ func TestSilentTrunk(t *testing.T) {
 		Trunk:       dialer.Trunk{Host: "127.0.0.1", Port: hole.LocalAddr().(*net.UDPAddr).Port},
 		Listen:      "127.0.0.1:0",
 		RingTimeout: 500 * time.Millisecond, CallerNumber: callerNumber,
-	}, shortPrompts())
+	}, dialertest.ShortPrompts())
 	require.NoError(t, err)
 	defer d.Close()
 	res, err := d.Call(context.Background(), person, "fr")
@@ -281,14 +266,14 @@ func TestSilentTrunk(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	_, err := dialer.New(dialer.Config{Listen: "127.0.0.1:0", CallerNumber: callerNumber}, shortPrompts())
+	_, err := dialer.New(dialer.Config{Listen: "127.0.0.1:0", CallerNumber: callerNumber}, dialertest.ShortPrompts())
 	require.ErrorContains(t, err, "no trunk host")
-	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Transport: "sctp"}, Listen: "127.0.0.1:0", CallerNumber: callerNumber}, shortPrompts())
+	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Transport: "sctp"}, Listen: "127.0.0.1:0", CallerNumber: callerNumber}, dialertest.ShortPrompts())
 	require.ErrorContains(t, err, "not udp, tcp or tls")
-	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1"}, Listen: "127.0.0.1:0", CallerNumber: "0123456789"}, shortPrompts())
+	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1"}, Listen: "127.0.0.1:0", CallerNumber: "0123456789"}, dialertest.ShortPrompts())
 	require.ErrorContains(t, err, "E.164")
 
-	d, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: 9}, Listen: "127.0.0.1:0", CallerNumber: callerNumber}, shortPrompts())
+	d, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: 9}, Listen: "127.0.0.1:0", CallerNumber: callerNumber}, dialertest.ShortPrompts())
 	require.NoError(t, err)
 	defer d.Close()
 	for _, to := range []string{"06 12 34 56 78", "+33 6 12", "tel:+33612345678", "sip:", ""} {

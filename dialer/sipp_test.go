@@ -15,6 +15,7 @@ import (
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/dialer/dialertest"
 )
 
 // SIPp plays an independent callee: its scenarios (testdata/sipp) answer, press a
@@ -126,7 +127,7 @@ func TestAgainstSIPp(t *testing.T) {
 			d, err := dialer.New(dialer.Config{
 				Trunk: tt.trunk, Listen: "127.0.0.1:0", CallerNumber: callerNumber,
 				RingTimeout: 2 * time.Second, KeyTimeout: 3 * time.Second, Limits: limits,
-			}, shortPrompts())
+			}, dialertest.ShortPrompts())
 			require.NoError(t, err)
 			defer d.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

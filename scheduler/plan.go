@@ -125,7 +125,7 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, cal *Calendar, maxPerDay
 		}
 	}
 	if len(closed) > 0 {
-		days := slices.SortedFunc(maps.Keys(closed), func(a, b time.Weekday) int { return isoDay(a) - isoDay(b) })
+		days := slices.SortedFunc(maps.Keys(closed), func(a, b time.Weekday) int { return wellcheck.ISOWeekday(a) - wellcheck.ISOWeekday(b) })
 		names := make([]any, len(days))
 		for i, wd := range days {
 			names[i] = wellcheck.WeekdayName(wd)
@@ -169,6 +169,3 @@ func callsPerDay(sched cron.Schedule, t time.Time) int {
 	}
 	return n
 }
-
-// isoDay numbers weekdays from Monday (1) to Sunday (7), the order people read a week in.
-func isoDay(d time.Weekday) int { return (int(d)+6)%7 + 1 }

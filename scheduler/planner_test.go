@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/internal/clocktest"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/internal/logtest"
 	"github.com/wellcheck/wellcheck/scheduler"
@@ -24,19 +25,10 @@ import (
 	"github.com/wellcheck/wellcheck/workers"
 )
 
-// clock is the planners' injected time: tests move it, nothing sleeps.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
-
 type plannerBundle struct {
 	store   *store.Store
 	planner *scheduler.Planner
-	clock   *clock
+	clock   *clocktest.Clock
 	river   *river.Client[pgx.Tx] // reads the queue
 	logs    *logtest.Buffer
 }
@@ -64,7 +56,7 @@ func setupPlanner(t *testing.T) plannerBundle {
 	require.NoError(t, err)
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
 	require.NoError(t, err)
-	clk := &clock{t: monday}
+	clk := clocktest.New(monday)
 	st := store.New(pool)
 	return plannerBundle{
 		store:   st,

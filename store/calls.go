@@ -165,7 +165,7 @@ type Pick struct {
 func (q *Queries) PickListener(ctx context.Context, p Pick) (*int64, error) {
 	id, err := q.q.PickListener(ctx, dbsqlc.PickListenerParams{
 		Keep: p.Keep, Referent: p.Referent, Language: p.Language,
-		Weekday: int16(isoWeekday(p.At.Weekday())), LocalTime: pgTimeOf(p.At),
+		Weekday: int16(wellcheck.ISOWeekday(p.At.Weekday())), LocalTime: pgTime(wellcheck.Of(p.At)),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
@@ -267,10 +267,8 @@ func (q *Queries) FollowUpsFor(ctx context.Context, assignee *int64) ([]wellchec
 	}
 	out := make([]wellcheck.FollowUp, len(rows))
 	for i, r := range rows {
-		out[i] = wellcheck.FollowUp{
-			ID: r.ID, CaseID: r.CaseID, PersonID: r.PersonID, AssigneeID: r.AssigneeID, Reason: wellcheck.FollowUpReason(r.Reason),
-			Priority: wellcheck.Priority(r.Priority), DueAt: r.DueAt, State: r.State, CheckInID: r.CheckInID,
-		}
+		out[i] = followUpOf(r.FollowUp)
+		out[i].PersonID = r.PersonID
 	}
 	return out, nil
 }
@@ -350,12 +348,6 @@ func (q *Queries) AttemptsForPerson(ctx context.Context, personID int64) ([]well
 		out[i] = attemptOf(a)
 	}
 	return out, nil
-}
-
-func isoWeekday(d time.Weekday) int { return (int(d)+6)%7 + 1 }
-
-func pgTimeOf(t time.Time) pgtype.Time {
-	return pgtype.Time{Microseconds: int64(t.Hour()*3600+t.Minute()*60+t.Second()) * 1e6, Valid: true}
 }
 
 // StaleCalls returns check-ins (at most 500) with an attempt in progress since

@@ -82,7 +82,7 @@ func (q *Queries) SetShifts(ctx context.Context, userID int64, shifts []Shift) e
 	}
 	p := dbsqlc.AddShiftsParams{UserID: userID}
 	for _, s := range shifts {
-		p.Weekdays = append(p.Weekdays, int16(isoWeekday(s.Weekday)))
+		p.Weekdays = append(p.Weekdays, int16(wellcheck.ISOWeekday(s.Weekday)))
 		p.Starts = append(p.Starts, pgTime(s.Start))
 		p.Ends = append(p.Ends, pgTime(s.End))
 	}

@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -86,16 +87,9 @@ func (c *Calls) node() string {
 	return host
 }
 
-func (c *Calls) staleAfter() time.Duration  { return cmpOr(c.StaleAfter, 5*time.Minute) }
-func (c *Calls) failedRetry() time.Duration { return cmpOr(c.FailedRetry, 5*time.Minute) }
-func (c *Calls) maxFailures() int           { return cmpOr(c.MaxFailures, 3) }
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
+func (c *Calls) staleAfter() time.Duration  { return cmp.Or(c.StaleAfter, 5*time.Minute) }
+func (c *Calls) failedRetry() time.Duration { return cmp.Or(c.FailedRetry, 5*time.Minute) }
+func (c *Calls) maxFailures() int           { return cmp.Or(c.MaxFailures, 3) }
 
 // calendar returns the service's calendar and settings, read (in q's
 // transaction) at most every 30 seconds: an admin's change reaches calls

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/dialer/dialertest"
+	"github.com/wellcheck/wellcheck/internal/clocktest"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/internal/logtest"
 	"github.com/wellcheck/wellcheck/store"
@@ -39,20 +39,11 @@ func mustZone(name string) *time.Location {
 // tuesday is 1 December 2026, an ordinary open day; at builds a time on it in Paris.
 func at(hour, minute int) time.Time { return time.Date(2026, 12, 1, hour, minute, 0, 0, paris) }
 
-// clock is the workers' time: tests move it, nothing sleeps.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
-
 type bundle struct {
 	store  *store.Store
 	calls  *workers.Calls
 	dialer *dialertest.Dialer
-	clock  *clock
+	clock  *clocktest.Clock
 	river  *river.Client[pgx.Tx] // reads the queue
 	logs   *logtest.Buffer
 	n      int
@@ -68,7 +59,7 @@ func setup(t *testing.T) *bundle {
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
 	require.NoError(t, err)
 	st := store.New(pool)
-	b := &bundle{store: st, dialer: &dialertest.Dialer{}, clock: &clock{t: at(10, 0)}, river: rc, logs: logs}
+	b := &bundle{store: st, dialer: &dialertest.Dialer{}, clock: clocktest.New(at(10, 0)), river: rc, logs: logs}
 	b.calls = &workers.Calls{Store: st, Dialer: b.dialer, Jobs: jobs, Logger: logger, Node: "test", Now: b.clock.Now}
 	return b
 }
@@ -162,16 +153,30 @@ func (b *bundle) state(t *testing.T, personID, checkInID int64) (wellcheck.Check
 	return "", ""
 }
 
-// retryJob returns the waiting retry job of a check-in, if any.
-func (b *bundle) retryJob(t *testing.T, checkInID int64) (workers.CallArgs, time.Time, bool) {
+// waitingJobs returns the check-in's call jobs that have not run yet.
+func (b *bundle) waitingJobs(t *testing.T, checkInID int64) []*rivertype.JobRow {
 	t.Helper()
 	res, err := b.river.JobList(context.Background(), river.NewJobListParams().
 		Kinds(workers.CallArgs{}.Kind()).States(rivertype.JobStateScheduled, rivertype.JobStateAvailable).First(1000))
 	require.NoError(t, err)
+	var out []*rivertype.JobRow
 	for _, j := range res.Jobs {
 		var args workers.CallArgs
-		require.NoError(t, unmarshal(j.EncodedArgs, &args))
-		if args.CheckInID == checkInID && args.Attempt > 1 {
+		require.NoError(t, json.Unmarshal(j.EncodedArgs, &args))
+		if args.CheckInID == checkInID {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// retryJob returns the waiting retry job of a check-in, if any.
+func (b *bundle) retryJob(t *testing.T, checkInID int64) (workers.CallArgs, time.Time, bool) {
+	t.Helper()
+	for _, j := range b.waitingJobs(t, checkInID) {
+		var args workers.CallArgs
+		require.NoError(t, json.Unmarshal(j.EncodedArgs, &args))
+		if args.Attempt > 1 {
 			return args, j.ScheduledAt, true
 		}
 	}
@@ -206,16 +211,9 @@ func (b *bundle) callUntilFinal(t *testing.T, personID, checkInID int64) []strin
 // cancelJob removes a worked retry job from the queue, as River's completion would.
 func (b *bundle) cancelJob(t *testing.T, checkInID int64) {
 	t.Helper()
-	res, err := b.river.JobList(context.Background(), river.NewJobListParams().
-		Kinds(workers.CallArgs{}.Kind()).States(rivertype.JobStateScheduled, rivertype.JobStateAvailable).First(1000))
-	require.NoError(t, err)
-	for _, j := range res.Jobs {
-		var args workers.CallArgs
-		require.NoError(t, unmarshal(j.EncodedArgs, &args))
-		if args.CheckInID == checkInID {
-			_, err := b.river.JobCancel(context.Background(), j.ID)
-			require.NoError(t, err)
-		}
+	for _, j := range b.waitingJobs(t, checkInID) {
+		_, err := b.river.JobCancel(context.Background(), j.ID)
+		require.NoError(t, err)
 	}
 }
 
@@ -573,5 +571,3 @@ func TestAnInterruptedCallIsRetriedLaterNotAtOnce(t *testing.T) {
 }
 
 var errNodeDied = errors.New("node died")
-
-func unmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -3,7 +3,6 @@ package workers_test
 import (
 	"context"
 	"log/slog"
-	"math"
 	"testing"
 	"time"
 
@@ -12,25 +11,12 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/dialer/dialertest"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/internal/logtest"
-	"github.com/wellcheck/wellcheck/internal/media"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/workers"
 )
-
-// shortPrompts keep calls to a fraction of a second.
-func shortPrompts() *dialer.Prompts {
-	tone := func(ms int) *media.Sound {
-		pcm := make([]int16, ms*media.SampleRate/1000)
-		for i := range pcm {
-			pcm[i] = int16(3000 * math.Sin(2*math.Pi*440*float64(i)/media.SampleRate))
-		}
-		return media.NewSound(pcm)
-	}
-	set := &dialer.PromptSet{Greeting: tone(150), Menu: tone(150), OK: tone(100), Help: tone(100), NoResponse: tone(100)}
-	return dialer.NewPrompts(map[string]*dialer.PromptSet{"fr": set})
-}
 
 // TestTwoNodesCallEveryCheckInOnce runs two worker nodes (two River clients,
 // two pools, two SIP dialers sharing the trunk's limits) against one database
@@ -69,7 +55,6 @@ func TestTwoNodesCallEveryCheckInOnce(t *testing.T) {
 		// One attempt each: the unanswered ones are decided at once.
 		pid, number := b.enrol(t, person{retry: &wellcheck.RetryPolicy{MaxAttempts: 1}})
 		beh := behaviours[i%len(behaviours)]
-		numbers[number[1:]] = beh
 		numbers[number] = beh
 		checkIns = append(checkIns, wellcheck.CheckIn{PersonID: pid, SlotAt: start.UTC(), DeadlineAt: start.Add(7 * time.Hour).UTC()})
 	}
@@ -101,7 +86,7 @@ func TestTwoNodesCallEveryCheckInOnce(t *testing.T) {
 			Trunk:  dialer.Trunk{Host: ce.Addr().Addr().String(), Port: int(ce.Addr().Port())},
 			Listen: "127.0.0.1:0", CallerNumber: "+33199000000", RingTimeout: 2 * time.Second, KeyTimeout: 400 * time.Millisecond,
 			Limits: limits, Logger: logger,
-		}, shortPrompts())
+		}, dialertest.ShortPrompts())
 		require.NoError(t, err)
 		t.Cleanup(func() { require.NoError(t, d.Close()) })
 		nodeJobs, err := workers.NewJobs(st.Pool(), logger)

@@ -4,6 +4,7 @@
 package workers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -257,9 +258,9 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 		if err := river.AddWorkerSafely(workers, &RecoverWorker{Calls: cfg.Calls}); err != nil {
 			return nil, err
 		}
-		queues[QueueCalls] = river.QueueConfig{MaxWorkers: cmpOr(cfg.CallWorkers, 10), FetchPollInterval: 200 * time.Millisecond}
+		queues[QueueCalls] = river.QueueConfig{MaxWorkers: cmp.Or(cfg.CallWorkers, 10), FetchPollInterval: 200 * time.Millisecond}
 		periodic = append(periodic,
-			river.NewPeriodicJob(river.PeriodicInterval(cmpOr(cfg.RecoverEvery, 30*time.Second)),
+			river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(cfg.RecoverEvery, 30*time.Second)),
 				func() (river.JobArgs, *river.InsertOpts) { return RecoverArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "recover", RunOnStart: true}))
 	}
@@ -268,14 +269,14 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 		Queues:               queues,
 		Workers:              workers,
 		PeriodicJobs:         periodic,
-		RescueStuckJobsAfter: cmpOr(cfg.RescueAfter, callJobTimeout+10*time.Minute),
+		RescueStuckJobsAfter: cmp.Or(cfg.RescueAfter, callJobTimeout+10*time.Minute),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	c := &Client{Client: client, store: store.New(pool), logger: cfg.Logger}
 	if cfg.Calls != nil {
-		c.promoteEvery = cmpOr(cfg.PromoteEvery, 200*time.Millisecond)
+		c.promoteEvery = cmp.Or(cfg.PromoteEvery, 200*time.Millisecond)
 	}
 	return c, nil
 }

@@ -4,10 +4,12 @@ package dialertest
 
 import (
 	"context"
+	"math"
 	"sync"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/internal/media"
 )
 
 // Dialer answers calls from a script. Its zero value answers every call "ok".
@@ -71,4 +73,21 @@ func Result(o wellcheck.Outcome) dialer.Result {
 		r.Digits = "2"
 	}
 	return r
+}
+
+// Tone is ms of a quiet 440 Hz tone: a prompt recognisable in captures, never
+// mistaken for DTMF.
+func Tone(ms int) *media.Sound {
+	pcm := make([]int16, ms*media.SampleRate/1000)
+	for i := range pcm {
+		pcm[i] = int16(3000 * math.Sin(2*math.Pi*440*float64(i)/media.SampleRate))
+	}
+	return media.NewSound(pcm)
+}
+
+// ShortPrompts are French and English prompts of a fraction of a second each,
+// for calls that should end quickly.
+func ShortPrompts() *dialer.Prompts {
+	set := &dialer.PromptSet{Greeting: Tone(150), Menu: Tone(150), OK: Tone(100), Help: Tone(100), NoResponse: Tone(100)}
+	return dialer.NewPrompts(map[string]*dialer.PromptSet{"fr": set, "en": set})
 }

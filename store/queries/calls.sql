@@ -137,7 +137,7 @@ VALUES (sqlc.narg('actor_id'), @actor_label, @action, sqlc.narg('person_id'), sq
 
 -- name: ListFollowUpsFor :many
 -- A listener's pending follow-ups in the order they work them (nil: the pool).
-SELECT f.*, c.person_id
+SELECT sqlc.embed(f), c.person_id
 FROM follow_ups f
 JOIN cases c ON c.id = f.case_id
 WHERE f.state = 'pending' AND f.assignee_id IS NOT DISTINCT FROM sqlc.narg('assignee_id')::bigint

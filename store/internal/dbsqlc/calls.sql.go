@@ -185,23 +185,8 @@ ORDER BY f.priority, f.due_at, f.id
 `
 
 type ListFollowUpsForRow struct {
-	ID                      int64
-	CaseID                  int64
-	AssigneeID              *int64
-	Reason                  string
-	Priority                CasePriority
-	DueAt                   time.Time
-	State                   string
-	Reached                 *bool
-	PartnerID               *int64
-	EmergencyServicesCalled bool
-	JobID                   *int64
-	DoneAt                  *time.Time
-	DoneBy                  *int64
-	CreatedAt               time.Time
-	CheckInID               *int64
-	UpdatedAt               time.Time
-	PersonID                int64
+	FollowUp FollowUp
+	PersonID int64
 }
 
 // A listener's pending follow-ups in the order they work them (nil: the pool).
@@ -215,22 +200,22 @@ func (q *Queries) ListFollowUpsFor(ctx context.Context, assigneeID *int64) ([]Li
 	for rows.Next() {
 		var i ListFollowUpsForRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.CaseID,
-			&i.AssigneeID,
-			&i.Reason,
-			&i.Priority,
-			&i.DueAt,
-			&i.State,
-			&i.Reached,
-			&i.PartnerID,
-			&i.EmergencyServicesCalled,
-			&i.JobID,
-			&i.DoneAt,
-			&i.DoneBy,
-			&i.CreatedAt,
-			&i.CheckInID,
-			&i.UpdatedAt,
+			&i.FollowUp.ID,
+			&i.FollowUp.CaseID,
+			&i.FollowUp.AssigneeID,
+			&i.FollowUp.Reason,
+			&i.FollowUp.Priority,
+			&i.FollowUp.DueAt,
+			&i.FollowUp.State,
+			&i.FollowUp.Reached,
+			&i.FollowUp.PartnerID,
+			&i.FollowUp.EmergencyServicesCalled,
+			&i.FollowUp.JobID,
+			&i.FollowUp.DoneAt,
+			&i.FollowUp.DoneBy,
+			&i.FollowUp.CreatedAt,
+			&i.FollowUp.CheckInID,
+			&i.FollowUp.UpdatedAt,
 			&i.PersonID,
 		); err != nil {
 			return nil, err
