@@ -25,12 +25,19 @@ type Jobs interface {
 	CancelCalls(ctx context.Context, q *store.Queries, checkInIDs []int64) error
 }
 
+// HandOn puts check-ins that ended without a call on listeners' lists, in q's
+// transaction, by the rules every finished check-in follows (the workers').
+type HandOn interface {
+	HandOnMissed(ctx context.Context, q *store.Queries, missed []store.Missed, now time.Time) error
+}
+
 // Planner keeps check-ins materialised ahead of time for every person who may
 // be called: a row in check_ins and a job that dials it, written in one
 // transaction per batch of persons.
 type Planner struct {
 	Store  *store.Store
 	Jobs   Jobs
+	HandOn HandOn
 	Logger *slog.Logger
 	// Horizon is how far ahead check-ins are planned (default 36 h).
 	Horizon time.Duration
@@ -276,20 +283,26 @@ func (p *Planner) Sweep(ctx context.Context) (PassStats, error) {
 
 func (p *Planner) sweep(ctx context.Context, now time.Time, st *PassStats) error {
 	var resumed int64
-	var missed []wellcheck.CheckIn
+	var missed []store.Missed
 	err := p.Store.WithTx(ctx, func(q *store.Queries) error {
 		var err error
 		if resumed, err = q.EndExpiredPauses(ctx, now); err != nil {
 			return err
 		}
-		if missed, err = q.FinaliseMissed(ctx, now); err != nil {
+		if missed, err = q.FinaliseMissed(ctx, now); err != nil || len(missed) == 0 {
 			return err
+		}
+		if p.HandOn == nil {
+			return errors.New("planner: check-ins were missed and nothing hands them on (Planner.HandOn)")
 		}
 		ids := make([]int64, len(missed))
 		for i, c := range missed {
 			p.Logger.WarnContext(ctx, "check-in missed: its time passed without a call; handed to a listener",
-				"check_in_id", c.ID, "person_id", c.PersonID, "slot", c.SlotAt)
+				"check_in_id", c.ID, "person_id", c.PersonID, "slot", c.SlotAt, "reason", c.Reason)
 			ids[i] = c.ID
+		}
+		if err := p.HandOn.HandOnMissed(ctx, q, missed, now); err != nil {
+			return fmt.Errorf("hand on missed check-ins: %w", err)
 		}
 		// Their jobs would find nothing to do; they leave the queue now.
 		return p.Jobs.CancelCalls(ctx, q, ids)

@@ -60,7 +60,7 @@ func setupPlanner(t *testing.T) plannerBundle {
 	st := store.New(pool)
 	return plannerBundle{
 		store:   st,
-		planner: &scheduler.Planner{Store: st, Jobs: jobs, Logger: logger, Now: clk.Now},
+		planner: &scheduler.Planner{Store: st, Jobs: jobs, HandOn: &workers.Calls{Store: st, Logger: logger, Now: clk.Now}, Logger: logger, Now: clk.Now},
 		clock:   clk,
 		river:   rc,
 		logs:    logs,

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -162,20 +164,33 @@ func (q *Queries) EndExpiredPauses(ctx context.Context, now time.Time) (int64, e
 }
 
 // FinaliseMissed turns check-ins whose deadline passed without a call (or,
-// StalledGrace after it, whose retry never ran) into system_error, hands each
-// person concerned to a listener (a follow-up on their open case, or a new
-// case), and returns the check-ins.
-func (q *Queries) FinaliseMissed(ctx context.Context, now time.Time) ([]wellcheck.CheckIn, error) {
+// StalledGrace after it, whose retry never ran) into system_error and returns
+// them, oldest slot first, for the caller to hand on in q's transaction.
+func (q *Queries) FinaliseMissed(ctx context.Context, now time.Time) ([]Missed, error) {
 	rows, err := q.q.FinaliseMissedCheckIns(ctx, dbsqlc.FinaliseMissedCheckInsParams{Now: now, StalledBefore: now.Add(-StalledGrace)})
 	if err != nil {
 		return nil, translate(err, "finalise missed check-ins")
 	}
-	out := make([]wellcheck.CheckIn, len(rows))
+	out := make([]Missed, len(rows))
 	for i, r := range rows {
-		out[i] = wellcheck.CheckIn{ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, State: wellcheck.CheckInSystemError}
+		out[i] = Missed{CheckIn: wellcheck.CheckIn{ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, State: wellcheck.CheckInSystemError}, Reason: r.StateReason}
 	}
+	slices.SortFunc(out, func(a, b Missed) int { return cmp.Or(a.SlotAt.Compare(b.SlotAt), cmp.Compare(a.ID, b.ID)) })
 	return out, nil
 }
+
+// Missed is a check-in the sweep finalised: never called (ReasonMissed) or
+// whose retry never ran (ReasonStalled).
+type Missed struct {
+	wellcheck.CheckIn
+	Reason string
+}
+
+// Why the sweep finalised a check-in (check_ins.state_reason).
+const (
+	ReasonMissed  = "missed"
+	ReasonStalled = "stalled"
+)
 
 // StalledGrace is how long after its deadline a check-in waiting for a retry
 // is left to its worker before the sweep hands it on.

@@ -479,6 +479,10 @@ func (c *Calls) handOn(ctx context.Context, q *store.Queries, ci store.CallCheck
 		}
 	case wellcheck.CheckInSystemError:
 		ev.caseReason, ev.reason, ev.priority, ev.due = wellcheck.CaseSystemError, wellcheck.FollowUpSystemError, wellcheck.PriorityNormal, cal.ClosesAt(now)
+		if reason == store.ReasonMissed || reason == store.ReasonStalled {
+			// We never called, or never called back: someone calls today, now.
+			ev.caseReason, ev.reason, ev.due = wellcheck.CaseMissed, wellcheck.FollowUpMissed, now
+		}
 	case wellcheck.CheckInUndeliverable:
 		_, err := q.RecordDataIssue(ctx, store.DataIssue{
 			PersonID: ci.PersonID, Kind: store.IssueUndeliverable, CheckInID: &id, Detail: reason, LastSeenAt: now,
@@ -492,6 +496,33 @@ func (c *Calls) handOn(ctx context.Context, q *store.Queries, ci store.CallCheck
 	}
 	_, err = assign(ctx, q, cal, ev, now)
 	return err
+}
+
+// HandOnMissed gives the check-ins the planner's sweep finalised (never called,
+// or never called back) to listeners, in q's transaction, as finish does for
+// the rest: one event per person, their latest; withdrawn persons are not
+// handed on. It implements scheduler.HandOn.
+func (c *Calls) HandOnMissed(ctx context.Context, q *store.Queries, missed []store.Missed, now time.Time) error {
+	latest := map[int64]store.Missed{}
+	for _, m := range missed { // oldest first
+		latest[m.PersonID] = m
+	}
+	for _, m := range missed {
+		if latest[m.PersonID].ID != m.ID {
+			continue
+		}
+		ci, err := q.LockCheckInForCall(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		if ci.Person.Status == wellcheck.PersonWithdrawn {
+			continue
+		}
+		if err := c.handOn(ctx, q, ci, wellcheck.CheckInSystemError, m.Reason, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Recover ends the attempts whose node died mid-call (in progress for longer

@@ -22,6 +22,7 @@ import (
 	"github.com/wellcheck/wellcheck/internal/clocktest"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/internal/logtest"
+	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/workers"
 )
@@ -74,7 +75,22 @@ type person struct {
 }
 
 // enrol writes a person and returns their id and number.
-func (b *bundle) enrol(t *testing.T, p person) (int64, string) {
+func (b *bundle) enrol(t testing.TB, p person) (int64, string) {
+	t.Helper()
+	e := b.enrolment(t, p)
+	var id int64
+	require.NoError(t, b.store.WithTx(context.Background(), func(q *store.Queries) error {
+		ids, err := q.CopyEnrolments(context.Background(), []wellcheck.Enrolment{e}, wellcheck.Actor{Label: "test"}, store.AuditDetails{Via: "test"})
+		if err == nil {
+			id = ids[0]
+		}
+		return err
+	}))
+	return id, string(e.Person.Phone)
+}
+
+// enrolment describes the next person, with a number of their own.
+func (b *bundle) enrolment(t testing.TB, p person) wellcheck.Enrolment {
 	t.Helper()
 	b.n++
 	number := fmt.Sprintf("+3361%07d", b.n)
@@ -91,7 +107,7 @@ func (b *bundle) enrol(t *testing.T, p person) (int64, string) {
 	require.NoError(t, err)
 	end, err := wellcheck.ParseTimeOfDay(p.window[6:])
 	require.NoError(t, err)
-	e := wellcheck.Enrolment{
+	return wellcheck.Enrolment{
 		Person: wellcheck.Person{
 			FullName: fmt.Sprintf("Personne %d", b.n), Phone: wellcheck.Phone(number),
 			Language: p.language, TimeZone: "Europe/Paris", RiskLevel: p.risk, ReferentID: p.referent,
@@ -100,15 +116,6 @@ func (b *bundle) enrol(t *testing.T, p person) (int64, string) {
 		Consent:  &wellcheck.Consent{GivenBy: wellcheck.ConsentByPerson, GivenAt: at(9, 0).AddDate(0, 0, -7), Method: wellcheck.ConsentByPhone},
 		Plan:     wellcheck.Plan{Cron: "0 10 * * 2", Window: wellcheck.Window{Start: start, End: end}, Retry: p.retry},
 	}
-	var id int64
-	require.NoError(t, b.store.WithTx(context.Background(), func(q *store.Queries) error {
-		ids, err := q.CopyEnrolments(context.Background(), []wellcheck.Enrolment{e}, wellcheck.Actor{Label: "test"}, store.AuditDetails{Via: "test"})
-		if err == nil {
-			id = ids[0]
-		}
-		return err
-	}))
-	return id, number
 }
 
 // checkIn plans one check-in for the person at slot, callable until deadline.
@@ -511,6 +518,34 @@ func TestAssignment(t *testing.T) {
 		require.Equal(t, wellcheck.PriorityUrgent, c.Priority)
 		require.Equal(t, wellcheck.CaseUnreached, c.OpenedReason)
 		require.Len(t, followUps, 1, "one case, one task: the second miss updated it")
+	})
+	t.Run("a call the system missed follows the same rules", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		away := b.listener(t, "away@example.org", []string{"fr"}, 10, false)
+		english := b.listener(t, "english@example.org", []string{"en"}, 10, true)
+		french := b.listener(t, "french@example.org", []string{"fr"}, 10, true)
+		pid, _ := b.enrol(t, person{referent: &away})
+		id := b.checkIn(t, pid, at(10, 0), at(11, 0))
+		jobs, err := workers.NewJobs(b.store.Pool(), slog.New(slog.NewTextHandler(b.logs, nil)))
+		require.NoError(t, err)
+		planner := &scheduler.Planner{Store: b.store, Jobs: jobs, HandOn: b.calls, Logger: slog.New(slog.NewTextHandler(b.logs, nil)), Now: b.clock.Now}
+
+		// Nothing called the person by 11:00 (the node was down).
+		b.clock.Set(at(11, 0))
+		st, err := planner.Sweep(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, st.Missed)
+		state, reason := b.state(t, pid, id)
+		require.Equal(t, wellcheck.CheckInSystemError, state)
+		require.Equal(t, store.ReasonMissed, reason)
+		list := requireList(t, b, &french, pid)
+		require.Equal(t, wellcheck.FollowUpMissed, list[0].Reason)
+		require.Equal(t, at(11, 0), list[0].DueAt.In(paris), "someone calls the person now")
+		requireList(t, b, &away)
+		requireList(t, b, &english)
+		requireList(t, b, nil)
+		require.Empty(t, b.dialer.Calls())
 	})
 }
 

@@ -16,13 +16,15 @@ import (
 )
 
 // planner is the planner every command that changes who is called uses: it
-// enqueues call jobs through an insert-only River client.
+// enqueues call jobs through an insert-only River client, and hands check-ins
+// it finds missed to listeners by the call workers' rules.
 func (a *app) planner(st *store.Store) (*scheduler.Planner, error) {
 	jobs, err := workers.NewJobs(st.Pool(), a.logger)
 	if err != nil {
 		return nil, err
 	}
-	return &scheduler.Planner{Store: st, Jobs: jobs, Logger: a.logger, Horizon: a.cfg.PlanHorizon, TimeZone: a.cfg.TimeZone}, nil
+	handOn := &workers.Calls{Store: st, Logger: a.logger, TimeZone: a.cfg.TimeZone}
+	return &scheduler.Planner{Store: st, Jobs: jobs, HandOn: handOn, Logger: a.logger, Horizon: a.cfg.PlanHorizon, TimeZone: a.cfg.TimeZone}, nil
 }
 
 const personUsage = `usage:

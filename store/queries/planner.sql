@@ -83,49 +83,15 @@ WHERE p.id = due.id;
 -- Check-ins whose deadline passed without a call being placed (the system was
 -- down, or the queue stalled: 'missed'), or whose retry never ran ('stalled',
 -- five minutes' grace after the deadline for a late worker to decide it
--- itself), become system_error and are handed to a listener: the person's open
--- case gets its follow-up brought up to date, or a case is opened (in their
--- referent's list, else the shared pool), due now. Withdrawn persons are not
--- handed on. A check-in with a call in progress is left to its worker.
-WITH missed AS (
-    UPDATE check_ins c
-    SET state = 'system_error', state_reason = CASE c.state WHEN 'planned' THEN 'missed' ELSE 'stalled' END,
-        retry_at = NULL, finished_at = @now::timestamptz, updated_at = now()
-    WHERE c.slot_at < @now::timestamptz AND c.calling_since IS NULL
-      AND ((c.state = 'planned' AND c.deadline_at <= @now::timestamptz)
-        OR (c.state = 'dialing' AND c.deadline_at <= @stalled_before::timestamptz))
-    RETURNING c.id, c.person_id, c.slot_at
-), per_person AS (
-    SELECT DISTINCT ON (m.person_id) m.person_id, m.id AS check_in_id, p.referent_id,
-           (CASE WHEN p.risk_level = 'high' THEN 'high' ELSE 'normal' END)::case_priority AS priority
-    FROM missed m
-    JOIN persons p ON p.id = m.person_id
-    WHERE p.status <> 'withdrawn'
-    ORDER BY m.person_id, m.slot_at DESC
-), cased AS (
-    -- The person's open case, or a new one. DO UPDATE (not DO NOTHING) so that a
-    -- case opened by another transaction since this statement began is
-    -- returned too: every missed call lands on a list.
-    INSERT INTO cases (person_id, state, priority, opened_reason, due_at, assignee_id)
-    SELECT person_id, CASE WHEN referent_id IS NULL THEN 'open' ELSE 'assigned' END,
-           priority, 'missed', @now, referent_id
-    FROM per_person
-    ON CONFLICT (person_id) WHERE state <> 'closed' DO UPDATE SET updated_at = now()
-    RETURNING id, person_id, priority, assignee_id, (xmax = 0) AS opened
-), tasks AS (
-    INSERT INTO follow_ups (case_id, assignee_id, reason, priority, due_at, check_in_id)
-    SELECT k.id, k.assignee_id, 'missed', k.priority, @now, pp.check_in_id
-    FROM cased k
-    JOIN per_person pp ON pp.person_id = k.person_id
-    WHERE true -- (ends the join: ON CONFLICT would read as its condition)
-    ON CONFLICT (case_id) WHERE state = 'pending' DO UPDATE
-    SET reason = EXCLUDED.reason, priority = LEAST(follow_ups.priority, EXCLUDED.priority),
-        due_at = LEAST(follow_ups.due_at, EXCLUDED.due_at), check_in_id = EXCLUDED.check_in_id, updated_at = now()
-), audited AS (
-    INSERT INTO audit_log (actor_label, action, person_id, case_id, details)
-    SELECT 'system:planner', 'case.open', person_id, id, '{"reason": "missed"}' FROM cased WHERE opened
-)
-SELECT m.id, m.person_id, m.slot_at FROM missed m ORDER BY m.slot_at, m.id;
+-- itself), become system_error. The caller hands them to listeners in the same
+-- transaction. A check-in with a call in progress is left to its worker.
+UPDATE check_ins c
+SET state = 'system_error', state_reason = CASE c.state WHEN 'planned' THEN 'missed' ELSE 'stalled' END,
+    retry_at = NULL, finished_at = @now::timestamptz, updated_at = now()
+WHERE c.slot_at < @now::timestamptz AND c.calling_since IS NULL
+  AND ((c.state = 'planned' AND c.deadline_at <= @now::timestamptz)
+    OR (c.state = 'dialing' AND c.deadline_at <= @stalled_before::timestamptz))
+RETURNING c.id, c.person_id, c.slot_at, c.state_reason;
 
 -- name: ListClosures :many
 SELECT * FROM closures WHERE ends_on >= @from_day::date ORDER BY starts_on, id;

@@ -1,0 +1,246 @@
+package workers_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/callee"
+	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/dialer/dialertest"
+	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/workers"
+)
+
+// node is one worker node as `wellcheck serve` builds it: a pool with the
+// default size, the trunk's shared limits, a real dialer, a River client with as
+// many call workers as channels.
+type node struct {
+	store *store.Store
+	calls *workers.Calls
+}
+
+// startNode starts a node against url and the callee, on the service clock now.
+func startNode(b *testing.B, url string, ce *callee.Callee, channels int, prompts *dialer.Prompts, now func() time.Time) *node {
+	b.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, url)
+	require.NoError(b, err)
+	b.Cleanup(pool.Close)
+	st := store.New(pool)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	limits, err := st.NewTrunkLimits(ctx, store.TrunkLimitsConfig{Trunk: "callee", Channels: channels, CPS: 50, Lease: 4 * time.Minute})
+	require.NoError(b, err)
+	d, err := dialer.New(dialer.Config{
+		Trunk:  dialer.Trunk{Host: ce.Addr().Addr().String(), Port: int(ce.Addr().Port())},
+		Listen: "127.0.0.1:0", CallerNumber: "+33199000000", Limits: limits, Logger: logger,
+	}, prompts)
+	require.NoError(b, err)
+	b.Cleanup(func() { d.Close() })
+	jobs, err := workers.NewJobs(pool, logger)
+	require.NoError(b, err)
+	calls := &workers.Calls{Store: st, Dialer: d, Jobs: jobs, Logger: logger, Node: "bench", Now: now}
+	client, err := workers.NewClient(pool, workers.Config{Calls: calls, CallWorkers: channels, Logger: logger})
+	require.NoError(b, err)
+	require.NoError(b, client.Start(ctx))
+	b.Cleanup(func() {
+		stopCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		_ = client.Stop(stopCtx)
+	})
+	return &node{store: st, calls: calls}
+}
+
+// enrolMany enrols n people, each called on the service's Tuesday, and returns
+// them by number.
+func enrolMany(b *testing.B, st *store.Store, n int) map[string]int64 {
+	b.Helper()
+	ctx := context.Background()
+	bu := &bundle{store: st}
+	es := make([]wellcheck.Enrolment, n)
+	for i := range es {
+		es[i] = bu.enrolment(b, person{})
+	}
+	byNumber := make(map[string]int64, n)
+	require.NoError(b, st.WithTx(ctx, func(q *store.Queries) error {
+		ids, err := q.CopyEnrolments(ctx, es, wellcheck.Actor{Label: "bench"}, store.AuditDetails{Via: "bench"})
+		for i, id := range ids {
+			byNumber[string(es[i].Person.Phone)] = id
+		}
+		return err
+	}))
+	return byNumber
+}
+
+// waitFinal waits until no check-in is planned or being dialled.
+func waitFinal(b *testing.B, st *store.Store, within time.Duration) map[wellcheck.CheckInState]int64 {
+	b.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		counts, err := st.Queries().CountCheckIns(context.Background())
+		require.NoError(b, err)
+		if counts[wellcheck.CheckInPlanned]+counts[wellcheck.CheckInDialing] == 0 {
+			return counts
+		}
+		require.True(b, time.Now().Before(deadline), "still open after %s: %v", within, counts)
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// quantile of sorted durations.
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
+}
+
+// BenchmarkBurnDown is the morning rush: every check-in due at the same minute,
+// 50 channels, each person answering after 3 s and pressing 1 about 18 s into
+// the real French prompts (greeting, menu, menu again), so a call holds its
+// channel ~24 s. It reports the time to call everyone against the ideal (calls ×
+// mean call length ÷ channels) and the channel utilisation, ideal ÷ actual.
+func BenchmarkBurnDown(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("checkins=%d", n), func(b *testing.B) {
+			for range b.N {
+				burnDown(b, n, 50)
+			}
+		})
+	}
+}
+
+func burnDown(b *testing.B, n, channels int) {
+	b.StopTimer()
+	ctx := context.Background()
+	url := dbtest.NewURL(b)
+	prompts, err := dialer.DefaultPrompts()
+	require.NoError(b, err)
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Behaviour: callee.AnswerLate, AnswerAfter: 3 * time.Second, KeyDelay: 18 * time.Second})
+	require.NoError(b, err)
+	defer ce.Close()
+
+	pool, err := pgxpool.New(ctx, url)
+	require.NoError(b, err)
+	defer pool.Close()
+	st := store.New(pool)
+	persons := enrolMany(b, st, n)
+	// The service clock: Tuesday 17 November 2026 from 10:00, every check-in's
+	// slot, running at the machine's pace from the moment the workers start.
+	slot := time.Date(2026, 11, 17, 10, 0, 0, 0, paris)
+	checkIns := make([]wellcheck.CheckIn, 0, n)
+	for _, id := range persons {
+		checkIns = append(checkIns, wellcheck.CheckIn{PersonID: id, SlotAt: slot.UTC(), DeadlineAt: slot.Add(7 * time.Hour).UTC()})
+	}
+	jobs, err := workers.NewJobs(pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(b, err)
+	require.NoError(b, st.WithTx(ctx, func(q *store.Queries) error {
+		created, err := q.CreateCheckIns(ctx, checkIns)
+		if err != nil {
+			return err
+		}
+		return jobs.EnqueueCalls(ctx, q, created)
+	}))
+
+	wall := time.Now()
+	b.StartTimer()
+	nd := startNode(b, url, ce, channels, prompts, func() time.Time { return slot.Add(time.Since(wall)) })
+	counts := waitFinal(b, nd.store, 4*time.Hour)
+	elapsed := time.Since(wall)
+	b.StopTimer()
+
+	require.EqualValues(b, n, counts[wellcheck.CheckInConfirmed], "every check-in confirmed: %v", counts)
+	records := ce.Records()
+	require.Len(b, records, n, "one call per person")
+	var held time.Duration
+	for _, r := range records {
+		held += r.End.Sub(r.Start)
+	}
+	mean := held / time.Duration(n)
+	ideal := held / time.Duration(channels)
+	b.ReportMetric(elapsed.Minutes(), "minutes")
+	b.ReportMetric(ideal.Minutes(), "ideal-minutes")
+	b.ReportMetric(100*ideal.Seconds()/elapsed.Seconds(), "utilisation-%")
+	b.ReportMetric(mean.Seconds(), "call-s")
+}
+
+// BenchmarkSlotToInvite measures how late a call starts against its slot when
+// channels are free: 600 check-ins whose slots fall 10 a second over a minute,
+// short calls on 50 channels. It reports the lag from slot to the callee's
+// INVITE, p50 and p99.
+func BenchmarkSlotToInvite(b *testing.B) {
+	for range b.N {
+		slotToInvite(b, 600, 50)
+	}
+}
+
+func slotToInvite(b *testing.B, n, channels int) {
+	b.StopTimer()
+	ctx := context.Background()
+	url := dbtest.NewURL(b)
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Behaviour: callee.PressOne, Ring: 100 * time.Millisecond, KeyDelay: 300 * time.Millisecond})
+	require.NoError(b, err)
+	defer ce.Close()
+	pool, err := pgxpool.New(ctx, url)
+	require.NoError(b, err)
+	defer pool.Close()
+	st := store.New(pool)
+	persons := enrolMany(b, st, n)
+
+	// Service time is wall time shifted to Tuesday 17 November 2026, 10:00 at
+	// first slot; River schedules each job at its slot's wall time.
+	wall := time.Now().Add(5 * time.Second)
+	first := time.Date(2026, 11, 17, 10, 0, 0, 0, paris)
+	offset := first.Sub(wall)
+	checkIns := make([]wellcheck.CheckIn, 0, n)
+	for _, id := range persons {
+		slot := first.Add(time.Duration(len(checkIns)) * time.Minute / time.Duration(n))
+		checkIns = append(checkIns, wellcheck.CheckIn{PersonID: id, SlotAt: slot.UTC(), DeadlineAt: first.Add(7 * time.Hour).UTC()})
+	}
+	insert, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	require.NoError(b, err)
+	slotOf := map[string]time.Time{} // number → slot, wall time
+	require.NoError(b, st.WithTx(ctx, func(q *store.Queries) error {
+		created, err := q.CreateCheckIns(ctx, checkIns)
+		if err != nil {
+			return err
+		}
+		number := map[int64]string{}
+		for k, v := range persons {
+			number[v] = k
+		}
+		params := make([]river.InsertManyParams, len(created))
+		for i, c := range created {
+			slotOf[number[c.PersonID]] = c.SlotAt.Add(-offset)
+			params[i] = river.InsertManyParams{Args: workers.CallArgs{CheckInID: c.ID}, InsertOpts: &river.InsertOpts{Queue: workers.QueueCalls, ScheduledAt: c.SlotAt.Add(-offset)}}
+		}
+		_, err = insert.InsertManyFastTx(ctx, q.Tx(), params)
+		return err
+	}))
+
+	b.StartTimer()
+	nd := startNode(b, url, ce, channels, dialertest.ShortPrompts(), func() time.Time { return time.Now().Add(offset) })
+	counts := waitFinal(b, nd.store, 5*time.Minute)
+	b.StopTimer()
+	require.EqualValues(b, n, counts[wellcheck.CheckInConfirmed], "every check-in confirmed: %v", counts)
+	var lags []time.Duration
+	for _, r := range ce.Records() {
+		lags = append(lags, r.Start.Sub(slotOf[r.To]))
+	}
+	require.Len(b, lags, n)
+	slices.Sort(lags)
+	b.ReportMetric(float64(quantile(lags, 0.50).Milliseconds()), "lag-p50-ms")
+	b.ReportMetric(float64(quantile(lags, 0.99).Milliseconds()), "lag-p99-ms")
+	b.ReportMetric(float64(lags[len(lags)-1].Milliseconds()), "lag-max-ms")
+}
