@@ -74,7 +74,24 @@ const (
 	FollowUpMissed              FollowUpReason = "missed"               // the system was down at the slot
 	FollowUpCallback            FollowUpReason = "callback"             // a listener scheduled it
 	FollowUpReferral            FollowUpReason = "referral"             // the referral carried a concern
+	FollowUpManual              FollowUpReason = "manual"               // opened by hand
 )
+
+// ClosureReason is why a case closed.
+type ClosureReason string
+
+const (
+	ClosureResolved     ClosureReason = "resolved"      // the concern is settled
+	ClosureOriented     ClosureReason = "oriented"      // handed to a partner service
+	ClosureDeclinedHelp ClosureReason = "declined_help" // the person wants no more follow-up
+	ClosureHospitalised ClosureReason = "hospitalised"
+	ClosureMoved        ClosureReason = "moved"
+	ClosureDeceased     ClosureReason = "deceased"
+	ClosureOther        ClosureReason = "other"
+)
+
+// ClosureReasons lists them, for forms and validation.
+var ClosureReasons = []ClosureReason{ClosureResolved, ClosureOriented, ClosureDeclinedHelp, ClosureHospitalised, ClosureMoved, ClosureDeceased, ClosureOther}
 
 // Urgency orders priorities: lower is more urgent.
 func (p Priority) Urgency() int {

@@ -105,11 +105,15 @@ type Consent struct {
 
 // EmergencyContact is someone called, in order, when a person stays unreached.
 type EmergencyContact struct {
+	ID       int64 // zero until stored
 	Position int
 	FullName string
 	Relation string
 	Phone    Phone
 	Language string
+	// ConsentAt is when the person agreed that this contact be called if they
+	// stay unreached (nil: not recorded). Services can require it.
+	ConsentAt *time.Time
 }
 
 // ISOWeekday numbers weekdays from Monday (1) to Sunday (7), as opening hours

@@ -50,6 +50,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 type Request struct {
 	To   string // an E.164 number, sent to the trunk, or a SIP URI
 	Lang string // the prompts' language
+	// Script is what the call says: a check-in (default) or an escalation to
+	// an emergency contact.
+	Script Script
 	// Claim, when set, runs once a channel is free, just before the INVITE: an
 	// error stops the call before anything reaches the phone, and Place returns
 	// it as is. A worker records its attempt here, so that a call which waited
@@ -63,7 +66,7 @@ func (d *Dialer) Call(ctx context.Context, to, lang string) (Result, error) {
 	return d.Place(ctx, Request{To: to, Lang: lang})
 }
 
-// Place places one check-in call and returns its outcome once the call is over.
+// Place places one call and returns its outcome once the call is over.
 // The error is for what is wrong before any call: a malformed destination, a
 // language without prompts, ctx ending while waiting for a free channel, or the
 // claim refusing. Every call placed returns a Result, failed ones included.
@@ -73,7 +76,7 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	prompts, err := d.prompts.For(req.Lang)
+	prompts, err := d.prompts.ForScript(req.Script, req.Lang)
 	if err != nil {
 		return Result{}, err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -207,12 +208,17 @@ func TestRealPrompts(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"en", "fr"}, prompts.Languages())
 	for _, lang := range prompts.Languages() {
-		set, err := prompts.For(lang)
-		require.NoError(t, err)
-		for _, s := range []*media.Sound{set.Greeting, set.Menu, set.OK, set.Help, set.NoResponse} {
-			require.Greater(t, s.Duration(), 500*time.Millisecond)
-			require.Less(t, s.Duration(), 15*time.Second)
+		for _, script := range []dialer.Script{dialer.ScriptCheckIn, dialer.ScriptEscalation} {
+			set, err := prompts.ForScript(script, lang)
+			require.NoError(t, err)
+			for _, s := range []*media.Sound{set.Greeting, set.Menu, set.OK, set.Help, set.NoResponse} {
+				require.Greater(t, s.Duration(), 500*time.Millisecond)
+				require.Less(t, s.Duration(), 15*time.Second)
+			}
 		}
+		checkIn, _ := prompts.For(lang)
+		escalation, _ := prompts.ForScript(dialer.ScriptEscalation, lang)
+		require.NotEqual(t, checkIn.Greeting.Duration(), escalation.Greeting.Duration(), "an escalation says something else")
 	}
 
 	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Behaviour: callee.PressTwo, KeyDelay: time.Second})
@@ -229,8 +235,30 @@ func TestRealPrompts(t *testing.T) {
 	res, err := d.Call(ctx, person, "en")
 	require.NoError(t, err)
 	require.Equal(t, wellcheck.OutcomeHelpRequested, res.Outcome)
+	res, err = d.Place(ctx, dialer.Request{To: person, Lang: "fr", Script: dialer.ScriptEscalation})
+	require.NoError(t, err)
+	require.Equal(t, wellcheck.OutcomeHelpRequested, res.Outcome, "the contact cannot go")
 	_, err = d.Call(ctx, person, "de")
-	require.ErrorContains(t, err, `no prompts in language "de"`)
+	require.ErrorContains(t, err, `no check-in prompts in language "de"`)
+}
+
+// A language's escalation prompts are all there or all absent.
+func TestEscalationPromptsAreWholeOrAbsent(t *testing.T) {
+	t.Parallel()
+	files := fstest.MapFS{}
+	for _, name := range []string{"greeting", "menu", "ok", "help", "no_response"} {
+		wav, err := os.ReadFile("prompts/fr/" + name + ".wav")
+		require.NoError(t, err)
+		files["fr/"+name+".wav"] = &fstest.MapFile{Data: wav}
+	}
+	prompts, err := dialer.LoadPrompts(files)
+	require.NoError(t, err, "no escalation set: the language only checks in")
+	_, err = prompts.ForScript(dialer.ScriptEscalation, "fr")
+	require.ErrorContains(t, err, `no escalation prompts in language "fr"`)
+
+	files["fr/escalation_greeting.wav"] = files["fr/greeting.wav"]
+	_, err = dialer.LoadPrompts(files)
+	require.ErrorContains(t, err, "prompt fr/escalation_menu.wav")
 }
 
 // A call never outlives its maximum, however long the person stays silent.

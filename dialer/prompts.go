@@ -1,10 +1,12 @@
 package dialer
 
 import (
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"sort"
@@ -31,10 +33,24 @@ type PromptSet struct {
 	NoResponse *media.Sound // closing when no key came after the menu's repeat
 }
 
-// Prompts holds the prompt sets of every language, loaded once and shared by all
-// calls.
+// Script is what a call is for, and so which prompts it plays.
+type Script string
+
+const (
+	// ScriptCheckIn is the wellbeing check: "press 1 if all is well, 2 for a
+	// call back".
+	ScriptCheckIn Script = ""
+	// ScriptEscalation calls an emergency contact of a person who stays
+	// unreached: "press 1 if you will check on them today". It never names the
+	// person either.
+	ScriptEscalation Script = "escalation"
+)
+
+// Prompts holds the prompt sets of every script and language, loaded once and
+// shared by all calls.
 type Prompts struct {
-	sets map[string]*PromptSet
+	sets       map[string]*PromptSet // check-in, by language
+	escalation map[string]*PromptSet
 }
 
 // promptFiles names each prompt's file in a language's directory.
@@ -60,7 +76,8 @@ func DefaultPrompts() (*Prompts, error) {
 
 // LoadPromptsDir loads an admin's prompts from dir: one subdirectory per language
 // (fr, en, …) holding greeting.wav, menu.wav, ok.wav, help.wav and no_response.wav,
-// each 8 kHz mono 16-bit PCM.
+// each 8 kHz mono 16-bit PCM, and optionally the escalation script's five, the
+// same names prefixed with "escalation_" (all five or none).
 func LoadPromptsDir(dir string) (*Prompts, error) {
 	return LoadPrompts(os.DirFS(dir))
 }
@@ -72,21 +89,21 @@ func LoadPrompts(fsys fs.FS) (*Prompts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read prompts: %w", err)
 	}
-	p := &Prompts{sets: make(map[string]*PromptSet)}
+	p := &Prompts{sets: make(map[string]*PromptSet), escalation: make(map[string]*PromptSet)}
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
-		set := new(PromptSet)
-		for _, f := range promptFiles {
-			file := path.Join(e.Name(), f.name)
-			sound, err := readWAV(fsys, file)
-			if err != nil {
-				return nil, fmt.Errorf("prompt %s: %w", file, err)
-			}
-			*f.set(set) = sound
+		set, err := readSet(fsys, e.Name(), "", true)
+		if err != nil {
+			return nil, err
 		}
 		p.sets[e.Name()] = set
+		if set, err = readSet(fsys, e.Name(), "escalation_", false); err != nil {
+			return nil, err
+		} else if set != nil {
+			p.escalation[e.Name()] = set
+		}
 	}
 	if len(p.sets) == 0 {
 		return nil, errors.New("read prompts: no language directory (fr/, en/, …) found")
@@ -94,22 +111,63 @@ func LoadPrompts(fsys fs.FS) (*Prompts, error) {
 	return p, nil
 }
 
-// For returns the prompts of lang.
+// readSet reads the five files of a set in dir, named with prefix; a set that
+// is not required may be missing altogether (nil), not in part.
+func readSet(fsys fs.FS, dir, prefix string, required bool) (*PromptSet, error) {
+	if !required {
+		if _, err := fs.Stat(fsys, path.Join(dir, prefix+promptFiles[0].name)); errors.Is(err, fs.ErrNotExist) {
+			missing := true
+			for _, f := range promptFiles[1:] {
+				if _, err := fs.Stat(fsys, path.Join(dir, prefix+f.name)); err == nil {
+					missing = false
+				}
+			}
+			if missing {
+				return nil, nil
+			}
+		}
+	}
+	set := new(PromptSet)
+	for _, f := range promptFiles {
+		file := path.Join(dir, prefix+f.name)
+		sound, err := readWAV(fsys, file)
+		if err != nil {
+			return nil, fmt.Errorf("prompt %s: %w", file, err)
+		}
+		*f.set(set) = sound
+	}
+	return set, nil
+}
+
+// For returns the check-in prompts of lang.
 func (p *Prompts) For(lang string) (*PromptSet, error) {
-	if s, ok := p.sets[lang]; ok {
+	return p.ForScript(ScriptCheckIn, lang)
+}
+
+// ForScript returns the prompts of a script in lang.
+func (p *Prompts) ForScript(script Script, lang string) (*PromptSet, error) {
+	sets := p.sets
+	if script == ScriptEscalation {
+		sets = p.escalation
+	} else if script != ScriptCheckIn {
+		return nil, fmt.Errorf("no script %q", script)
+	}
+	if s, ok := sets[lang]; ok {
 		return s, nil
 	}
-	return nil, fmt.Errorf("no prompts in language %q (have %v)", lang, p.Languages())
+	return nil, fmt.Errorf("no %s prompts in language %q (have %v)", cmp.Or(string(script), "check-in"), lang, langs(sets))
 }
 
 // Languages lists the languages that have prompts.
-func (p *Prompts) Languages() []string {
-	langs := make([]string, 0, len(p.sets))
-	for l := range p.sets {
-		langs = append(langs, l)
+func (p *Prompts) Languages() []string { return langs(p.sets) }
+
+func langs(sets map[string]*PromptSet) []string {
+	out := make([]string, 0, len(sets))
+	for l := range sets {
+		out = append(out, l)
 	}
-	sort.Strings(langs)
-	return langs
+	sort.Strings(out)
+	return out
 }
 
 // maxPrompt bounds one prompt's length: a call never lasts for ever, and a wrong file
@@ -155,7 +213,14 @@ func readWAV(fsys fs.FS, name string) (*media.Sound, error) {
 	return media.NewSound(pcm), nil
 }
 
-// NewPrompts builds prompts from sets already in memory (tests, generated audio).
+// NewPrompts builds check-in prompts from sets already in memory (tests,
+// generated audio).
 func NewPrompts(sets map[string]*PromptSet) *Prompts {
-	return &Prompts{sets: sets}
+	return &Prompts{sets: sets, escalation: map[string]*PromptSet{}}
+}
+
+// WithEscalation adds escalation sets, by language, and returns p.
+func (p *Prompts) WithEscalation(sets map[string]*PromptSet) *Prompts {
+	maps.Copy(p.escalation, sets)
+	return p
 }

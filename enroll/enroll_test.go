@@ -60,7 +60,7 @@ func validRequest() enroll.Request {
 		},
 		Referral: enroll.ReferralInput{Source: "family", ReferrerName: "Paul Martin", ReferrerPhone: "06 98 76 54 32"},
 		Consent:  &enroll.ConsentInput{GivenBy: "person", GivenAt: "2026-11-20", Method: "phone"},
-		Contacts: []enroll.ContactInput{{FullName: "Paul Martin", Relation: "fils", Phone: "06 98 76 54 32"}},
+		Contacts: []enroll.ContactInput{{FullName: "Paul Martin", Relation: "fils", Phone: "06 98 76 54 32", Consent: "oui"}},
 		Plan:     enroll.PlanInput{Cron: "0 10 * * MON,WED,FRI", Window: "09:30-12:00"},
 	}
 }
@@ -91,6 +91,7 @@ func TestEnrollRecordsTheWholeReferral(t *testing.T) {
 	require.Len(t, e.Contacts, 1)
 	require.Equal(t, wellcheck.Phone("+33698765432"), e.Contacts[0].Phone)
 	require.Equal(t, 1, e.Contacts[0].Position)
+	require.Equal(t, e.Consent.GivenAt, *e.Contacts[0].ConsentAt, "the person agreed this contact be called, with their own consent")
 	require.Equal(t, "0 10 * * MON,WED,FRI", e.Plan.Cron)
 	require.Equal(t, "09:30–12:00", e.Plan.Window.String())
 	require.Nil(t, e.Plan.Retry, "the service's retry policy applies")
@@ -153,6 +154,7 @@ func TestEnrollRejectsBadInput(t *testing.T) {
 		{"representative unnamed", func(r *enroll.Request) { r.Consent.GivenBy = "legal_representative" }, "consent.representative_name", "representative_missing"},
 		{"contact without phone", func(r *enroll.Request) { r.Contacts[0].Phone = "" }, "contacts[1].phone", "required"},
 		{"contact is the person", func(r *enroll.Request) { r.Contacts[0].Phone = "+33612345678" }, "contacts[1].phone", "phone_same_as_person"},
+		{"contact consent", func(r *enroll.Request) { r.Contacts[0].Consent = "peut-être" }, "contacts[1].consent", "choice_invalid"},
 		{"no cron", func(r *enroll.Request) { r.Plan.Cron = "" }, "plan.cron", "required"},
 		{"cron garbled", func(r *enroll.Request) { r.Plan.Cron = "every monday" }, "plan.cron", "cron_invalid"},
 		{"cron never fires", func(r *enroll.Request) { r.Plan.Cron = "0 10 31 2 *" }, "plan.cron", "cron_never"},
@@ -402,7 +404,7 @@ func TestEveryProblemFieldHasALabel(t *testing.T) {
 			Postcode: long, City: long, RiskLevel: "?", Referent: "nobody@example.org", Notes: long},
 		Referral: enroll.ReferralInput{Source: "?", ReferrerName: long, ReferrerPhone: "1", Concern: long, ReferredAt: "?"},
 		Consent:  &enroll.ConsentInput{GivenBy: "?", RepresentativeName: long, GivenAt: "?", Method: "?"},
-		Contacts: []enroll.ContactInput{{FullName: long, Relation: long, Phone: "1", Language: "?"}},
+		Contacts: []enroll.ContactInput{{FullName: long, Relation: long, Phone: "1", Language: "?", Consent: "?"}},
 		Plan:     enroll.PlanInput{Cron: "?", Window: "?", MaxAttempts: 99, RetryMinutes: "?"},
 	}
 	c, err := enroll.NewChecker(wellcheck.DefaultSettings(), nil, "fr", now)

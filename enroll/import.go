@@ -67,6 +67,7 @@ func withContactColumns(cols map[string]func(r *Request, v string)) map[string]f
 		cols[fmt.Sprintf("contact%d_relation", i)] = func(r *Request, v string) { contact(r, i).Relation = v }
 		cols[fmt.Sprintf("contact%d_phone", i)] = func(r *Request, v string) { contact(r, i).Phone = v }
 		cols[fmt.Sprintf("contact%d_language", i)] = func(r *Request, v string) { contact(r, i).Language = v }
+		cols[fmt.Sprintf("contact%d_consent", i)] = func(r *Request, v string) { contact(r, i).Consent = v }
 	}
 	return cols
 }

@@ -64,6 +64,9 @@ type ContactInput struct {
 	Relation string `json:"relation"`
 	Phone    string `json:"phone"`
 	Language string `json:"language"`
+	// Consent says whether the person agreed that this contact be called if
+	// they stay unreached: yes/no (oui/non); empty is no.
+	Consent string `json:"consent,omitempty"`
 }
 
 // PlanInput is when to call.
@@ -195,6 +198,10 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 			problems.Add(field+".phone", "phone_same_as_person")
 		}
 		ec.Language = c.language(&problems, field+".language", ci.Language)
+		if choice(&problems, field+".consent", ci.Consent, "no", []yesNo{"yes", "no"}, yesNoAliases) == "yes" && e.Consent != nil {
+			// Recorded with the person's own consent to be called.
+			ec.ConsentAt = &e.Consent.GivenAt
+		}
 		e.Contacts = append(e.Contacts, ec)
 	}
 	if len(e.Contacts) == 0 {
@@ -449,6 +456,9 @@ func choice[T ~string](ps *wellcheck.Problems, field, s string, def T, allowed [
 	return def
 }
 
+// yesNo is a yes/no column.
+type yesNo string
+
 // choiceFolder folds how people write a choice ("Services sociaux", "élevé") to
 // its code form ("services_sociaux", "eleve").
 var choiceFolder = strings.NewReplacer("-", "_", " ", "_", "é", "e", "è", "e", "ê", "e")
@@ -471,7 +481,8 @@ var (
 		"telephone": wellcheck.ConsentByPhone, "papier": wellcheck.ConsentOnPaper, "ecrit": wellcheck.ConsentOnPaper,
 		"en_personne": wellcheck.ConsentInPerson, "visite": wellcheck.ConsentInPerson,
 	}
-	riskAliases = map[string]wellcheck.RiskLevel{
+	yesNoAliases = map[string]yesNo{"oui": "yes", "o": "yes", "y": "yes", "true": "yes", "1": "yes", "non": "no", "n": "no", "false": "no", "0": "no"}
+	riskAliases  = map[string]wellcheck.RiskLevel{
 		"faible": wellcheck.RiskLow, "bas": wellcheck.RiskLow, "eleve": wellcheck.RiskHigh, "haut": wellcheck.RiskHigh,
 	}
 )

@@ -121,7 +121,7 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 		for _, ec := range e.Contacts {
 			contacts = append(contacts, dbsqlc.CopyEmergencyContactsParams{
 				PersonID: id, Position: int16(ec.Position), FullName: ec.FullName, Relation: ec.Relation,
-				Phone: ec.Phone.E164(), Language: ec.Language,
+				Phone: ec.Phone.E164(), Language: ec.Language, ConsentAt: ec.ConsentAt,
 			})
 		}
 		if e.Notes != "" {
@@ -210,7 +210,7 @@ func (q *Queries) Enrolment(ctx context.Context, id int64) (wellcheck.Enrolment,
 	}
 	for _, ec := range contacts {
 		e.Contacts = append(e.Contacts, wellcheck.EmergencyContact{
-			Position: int(ec.Position), FullName: ec.FullName, Relation: ec.Relation, Phone: wellcheck.Phone(ec.Phone), Language: ec.Language,
+			ID: ec.ID, Position: int(ec.Position), FullName: ec.FullName, Relation: ec.Relation, Phone: wellcheck.Phone(ec.Phone), Language: ec.Language, ConsentAt: ec.ConsentAt,
 		})
 	}
 	notes, err := q.q.ListNotes(ctx, id)

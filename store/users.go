@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/wellcheck/wellcheck"
@@ -35,6 +36,15 @@ func (q *Queries) UserByEmail(ctx context.Context, email string) (wellcheck.User
 	row, err := q.q.GetUserByEmail(ctx, strings.TrimSpace(email))
 	if err != nil {
 		return wellcheck.User{}, translate(err, "find user by e-mail")
+	}
+	return userFromRow(row), nil
+}
+
+// User finds a user by id.
+func (q *Queries) User(ctx context.Context, id int64) (wellcheck.User, error) {
+	row, err := q.q.GetUser(ctx, id)
+	if err != nil {
+		return wellcheck.User{}, translate(err, fmt.Sprintf("user %d", id))
 	}
 	return userFromRow(row), nil
 }

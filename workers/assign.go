@@ -20,6 +20,8 @@ type caseEvent struct {
 	reason     wellcheck.FollowUpReason // what the listener's list says
 	priority   wellcheck.Priority
 	due        time.Time
+	keep       *int64          // who to keep while on shift and present (default: the case's assignee)
+	actor      wellcheck.Actor // who acted (default: the system)
 }
 
 // assign attaches ev to the person's open case, or opens one, and puts the
@@ -29,24 +31,24 @@ type caseEvent struct {
 // person's referent listener if on shift, present and below capacity, else the
 // on-shift, present listener speaking the person's language with the fewest
 // pending follow-ups, else the shared pool, due when the next shift starts.
-func assign(ctx context.Context, q *store.Queries, cal *scheduler.Calendar, ev caseEvent, now time.Time) (wellcheck.FollowUp, error) {
+func assign(ctx context.Context, q *store.Queries, cal *scheduler.Calendar, ev caseEvent, now time.Time) (wellcheck.Case, error) {
 	open, err := q.LockOpenCase(ctx, ev.personID)
 	exists := err == nil
 	if err != nil && !errors.Is(err, wellcheck.ErrNotFound) {
-		return wellcheck.FollowUp{}, err
+		return wellcheck.Case{}, err
 	}
-	var keep *int64
-	if exists {
+	keep := ev.keep
+	if exists && keep == nil {
 		keep = open.AssigneeID
 	}
 	assignee, err := q.PickListener(ctx, store.Pick{Keep: keep, Referent: ev.referent, Language: ev.language, At: now.In(cal.Loc)})
 	if err != nil {
-		return wellcheck.FollowUp{}, err
+		return wellcheck.Case{}, err
 	}
 	if assignee == nil {
 		shifts, err := q.ListenerShifts(ctx)
 		if err != nil {
-			return wellcheck.FollowUp{}, err
+			return wellcheck.Case{}, err
 		}
 		// Nobody on shift: the pool is due when the next shift starts.
 		if next := nextShift(shifts, cal, now); next.After(now) {
@@ -63,13 +65,13 @@ func assign(ctx context.Context, q *store.Queries, cal *scheduler.Calendar, ev c
 		c, err = q.CreateCase(ctx, wellcheck.Case{PersonID: ev.personID, Priority: ev.priority, OpenedReason: ev.caseReason, DueAt: ev.due, AssigneeID: assignee})
 	}
 	if err != nil {
-		return wellcheck.FollowUp{}, err
+		return wellcheck.Case{}, err
 	}
-	f, err := q.PutFollowUp(ctx, wellcheck.FollowUp{
+	_, err = q.PutFollowUp(ctx, wellcheck.FollowUp{
 		CaseID: c.ID, PersonID: ev.personID, AssigneeID: assignee, Reason: ev.reason, Priority: c.Priority, DueAt: c.DueAt, CheckInID: ev.checkInID,
 	})
 	if err != nil {
-		return wellcheck.FollowUp{}, err
+		return wellcheck.Case{}, err
 	}
 	details := map[string]any{"reason": ev.reason, "priority": c.Priority}
 	if ev.checkInID != nil {
@@ -78,7 +80,10 @@ func assign(ctx context.Context, q *store.Queries, cal *scheduler.Calendar, ev c
 	if assignee != nil {
 		details["assignee_id"] = *assignee
 	}
-	return f, q.Audit(ctx, systemActor, action, &ev.personID, &c.ID, details)
+	if ev.actor.Label == "" {
+		ev.actor = systemActor
+	}
+	return c, q.Audit(ctx, ev.actor, action, &ev.personID, &c.ID, details)
 }
 
 // nextShift returns now if a listener's shift covers now, else when the next

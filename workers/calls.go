@@ -465,6 +465,11 @@ func (c *Calls) handOn(ctx context.Context, q *store.Queries, ci store.CallCheck
 	}
 	id := ci.ID
 	ev := caseEvent{personID: ci.PersonID, checkInID: &id, referent: ci.Person.ReferentID, language: ci.Person.Language}
+	if state == wellcheck.CheckInConfirmed || state == wellcheck.CheckInFlagged {
+		if err := c.reached(ctx, q, ci.PersonID, now); err != nil {
+			return err
+		}
+	}
 	switch state {
 	case wellcheck.CheckInFlagged:
 		ev.caseReason, ev.reason, ev.priority, ev.due = wellcheck.CaseFlagged, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh, cal.AddOpen(now, 2*time.Hour)
@@ -494,8 +499,12 @@ func (c *Calls) handOn(ctx context.Context, q *store.Queries, ci store.CallCheck
 	if ci.Person.RiskLevel == wellcheck.RiskHigh {
 		ev.priority = ev.priority.Raise(wellcheck.PriorityHigh)
 	}
-	_, err = assign(ctx, q, cal, ev, now)
-	return err
+	cs, err := assign(ctx, q, cal, ev, now)
+	if err != nil || ev.priority != wellcheck.PriorityUrgent {
+		return err
+	}
+	// Urgent: the person's emergency contacts are called.
+	return c.escalate(ctx, q, cs)
 }
 
 // HandOnMissed gives the check-ins the planner's sweep finalised (never called,
@@ -561,6 +570,22 @@ func (c *Calls) Recover(ctx context.Context) (int, error) {
 		if err != nil {
 			return recovered, fmt.Errorf("recover check-in %d: %w", id, err)
 		}
+	}
+	// An escalation whose node died mid-call goes on with the next contact.
+	stale, err := c.Store.Queries().StaleEscalations(ctx, now.Add(-c.staleAfter()))
+	if err != nil {
+		return recovered, err
+	}
+	for _, id := range stale {
+		err := c.Store.WithTx(ctx, func(q *store.Queries) error {
+			_, err := c.Jobs.client.InsertTx(ctx, q.Tx(), EscalateArgs{EscalationID: id}, nil)
+			return err
+		})
+		if err != nil {
+			return recovered, fmt.Errorf("take up escalation %d: %w", id, err)
+		}
+		c.log().WarnContext(ctx, "escalation taken up: its node stopped mid-call", "escalation_id", id)
+		recovered++
 	}
 	return recovered, nil
 }

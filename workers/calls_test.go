@@ -1,11 +1,13 @@
 package workers_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,6 +74,7 @@ type person struct {
 	referent *int64
 	language string
 	risk     wellcheck.RiskLevel
+	contacts []wellcheck.EmergencyContact
 }
 
 // enrol writes a person and returns their id and number.
@@ -115,6 +118,7 @@ func (b *bundle) enrolment(t testing.TB, p person) wellcheck.Enrolment {
 		Referral: wellcheck.Referral{Source: wellcheck.ReferralFamily, ReferredAt: at(9, 0).AddDate(0, 0, -7)},
 		Consent:  &wellcheck.Consent{GivenBy: wellcheck.ConsentByPerson, GivenAt: at(9, 0).AddDate(0, 0, -7), Method: wellcheck.ConsentByPhone},
 		Plan:     wellcheck.Plan{Cron: "0 10 * * 2", Window: wellcheck.Window{Start: start, End: end}, Retry: p.retry},
+		Contacts: p.contacts,
 	}
 }
 
@@ -161,19 +165,32 @@ func (b *bundle) state(t *testing.T, personID, checkInID int64) (wellcheck.Check
 }
 
 // waitingJobs returns the check-in's call jobs that have not run yet.
-func (b *bundle) waitingJobs(t *testing.T, checkInID int64) []*rivertype.JobRow {
+func (b *bundle) waitingJobs(t *testing.T, checkInID int64) []queuedJob[workers.CallArgs] {
 	t.Helper()
+	return slices.DeleteFunc(queued[workers.CallArgs](t, b), func(j queuedJob[workers.CallArgs]) bool { return j.Args.CheckInID != checkInID })
+}
+
+// queuedJob is a job of kind A waiting in the queue.
+type queuedJob[A river.JobArgs] struct {
+	ID   int64
+	Args A
+	At   time.Time
+}
+
+// queued returns the jobs of kind A that have not run yet, in id order.
+func queued[A river.JobArgs](t *testing.T, b *bundle) []queuedJob[A] {
+	t.Helper()
+	var kind A
 	res, err := b.river.JobList(context.Background(), river.NewJobListParams().
-		Kinds(workers.CallArgs{}.Kind()).States(rivertype.JobStateScheduled, rivertype.JobStateAvailable).First(1000))
+		Kinds(kind.Kind()).States(rivertype.JobStateScheduled, rivertype.JobStateAvailable).First(1000))
 	require.NoError(t, err)
-	var out []*rivertype.JobRow
+	var out []queuedJob[A]
 	for _, j := range res.Jobs {
-		var args workers.CallArgs
+		var args A
 		require.NoError(t, json.Unmarshal(j.EncodedArgs, &args))
-		if args.CheckInID == checkInID {
-			out = append(out, j)
-		}
+		out = append(out, queuedJob[A]{ID: j.ID, Args: args, At: j.ScheduledAt})
 	}
+	slices.SortFunc(out, func(a, b queuedJob[A]) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 
@@ -181,10 +198,8 @@ func (b *bundle) waitingJobs(t *testing.T, checkInID int64) []*rivertype.JobRow 
 func (b *bundle) retryJob(t *testing.T, checkInID int64) (workers.CallArgs, time.Time, bool) {
 	t.Helper()
 	for _, j := range b.waitingJobs(t, checkInID) {
-		var args workers.CallArgs
-		require.NoError(t, json.Unmarshal(j.EncodedArgs, &args))
-		if args.Attempt > 1 {
-			return args, j.ScheduledAt, true
+		if j.Args.Attempt > 1 {
+			return j.Args, j.At, true
 		}
 	}
 	return workers.CallArgs{}, time.Time{}, false

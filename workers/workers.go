@@ -202,6 +202,10 @@ type Config struct {
 	CallWorkers int
 	// RecoverEvery is how often calls whose node died are looked for (default 30 s).
 	RecoverEvery time.Duration
+	// ReassignEvery is how often follow-ups due on the list of a listener who
+	// is away or off shift are handed on (default 1 min). Retention runs every
+	// 6 hours.
+	ReassignEvery time.Duration
 	// PromoteEvery is how often call jobs coming due are made available
 	// (default 200 ms): the lag between a slot and its INVITE.
 	PromoteEvery time.Duration
@@ -255,14 +259,28 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 		if err := river.AddWorkerSafely(workers, &CallWorker{Calls: cfg.Calls}); err != nil {
 			return nil, err
 		}
-		if err := river.AddWorkerSafely(workers, &RecoverWorker{Calls: cfg.Calls}); err != nil {
-			return nil, err
+		for _, w := range []func(*river.Workers) error{
+			func(ws *river.Workers) error { return river.AddWorkerSafely(ws, &RecoverWorker{Calls: cfg.Calls}) },
+			func(ws *river.Workers) error { return river.AddWorkerSafely(ws, &EscalateWorker{Calls: cfg.Calls}) },
+			func(ws *river.Workers) error { return river.AddWorkerSafely(ws, &FollowUpDueWorker{Calls: cfg.Calls}) },
+			func(ws *river.Workers) error { return river.AddWorkerSafely(ws, &ReassignWorker{Calls: cfg.Calls}) },
+			func(ws *river.Workers) error { return river.AddWorkerSafely(ws, &RetentionWorker{Calls: cfg.Calls}) },
+		} {
+			if err := w(workers); err != nil {
+				return nil, err
+			}
 		}
 		queues[QueueCalls] = river.QueueConfig{MaxWorkers: cmp.Or(cfg.CallWorkers, 10), FetchPollInterval: 200 * time.Millisecond}
 		periodic = append(periodic,
 			river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(cfg.RecoverEvery, 30*time.Second)),
 				func() (river.JobArgs, *river.InsertOpts) { return RecoverArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "recover", RunOnStart: true}))
+				&river.PeriodicJobOpts{ID: "recover", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(cfg.ReassignEvery, time.Minute)),
+				func() (river.JobArgs, *river.InsertOpts) { return ReassignArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "reassign", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "retention", RunOnStart: true}))
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger:               cfg.Logger,

@@ -52,7 +52,7 @@ func TestCallPrintsTheOutcome(t *testing.T) {
 		want string
 	}{
 		{args: []string{"call", "06 12"}, want: "numéro"},
-		{args: []string{"call", "--lang", "de", "0612345678"}, want: `no prompts in language "de"`},
+		{args: []string{"call", "--lang", "de", "0612345678"}, want: `no check-in prompts in language "de"`},
 		{args: []string{"call"}, want: "usage: wellcheck call"},
 		{args: []string{"call", "--trunk", "127.0.0.1:99999", "0612345678"}, want: "port"},
 		{args: []string{"--sip-transport", "sctp", "call", "0612345678"}, want: "not udp, tcp or tls"},

@@ -23,7 +23,7 @@ func (a *app) planner(st *store.Store) (*scheduler.Planner, error) {
 	if err != nil {
 		return nil, err
 	}
-	handOn := &workers.Calls{Store: st, Logger: a.logger, TimeZone: a.cfg.TimeZone}
+	handOn := &workers.Calls{Store: st, Jobs: jobs, Logger: a.logger, TimeZone: a.cfg.TimeZone}
 	return &scheduler.Planner{Store: st, Jobs: jobs, HandOn: handOn, Logger: a.logger, Horizon: a.cfg.PlanHorizon, TimeZone: a.cfg.TimeZone}, nil
 }
 

@@ -38,7 +38,7 @@ func (d *Dialer) Place(ctx context.Context, req dialer.Request) (dialer.Result, 
 	}
 	d.perTo[req.To]++
 	n := d.perTo[req.To]
-	d.placed = append(d.placed, dialer.Request{To: req.To, Lang: req.Lang})
+	d.placed = append(d.placed, dialer.Request{To: req.To, Lang: req.Lang, Script: req.Script})
 	d.mu.Unlock()
 	if d.During != nil {
 		d.During(ctx, req)
@@ -89,5 +89,6 @@ func Tone(ms int) *media.Sound {
 // for calls that should end quickly.
 func ShortPrompts() *dialer.Prompts {
 	set := &dialer.PromptSet{Greeting: Tone(150), Menu: Tone(150), OK: Tone(100), Help: Tone(100), NoResponse: Tone(100)}
-	return dialer.NewPrompts(map[string]*dialer.PromptSet{"fr": set, "en": set})
+	sets := map[string]*dialer.PromptSet{"fr": set, "en": set}
+	return dialer.NewPrompts(sets).WithEscalation(sets)
 }

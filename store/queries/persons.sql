@@ -47,8 +47,8 @@ INSERT INTO consents (person_id, given_by, representative_name, given_at, method
 VALUES (@person_id, @given_by, @representative_name, @given_at, @method, @recorded_by);
 
 -- name: CopyEmergencyContacts :copyfrom
-INSERT INTO emergency_contacts (person_id, position, full_name, relation, phone, language)
-VALUES (@person_id, @position, @full_name, @relation, @phone, @language);
+INSERT INTO emergency_contacts (person_id, position, full_name, relation, phone, language, consent_at)
+VALUES (@person_id, @position, @full_name, @relation, @phone, @language, @consent_at);
 
 -- name: CopyNotes :copyfrom
 INSERT INTO notes (person_id, author_id, body) VALUES (@person_id, @author_id, @body);

@@ -177,7 +177,7 @@ func (q *Queries) ListAttemptsForPerson(ctx context.Context, personID int64) ([]
 }
 
 const listFollowUpsFor = `-- name: ListFollowUpsFor :many
-SELECT f.id, f.case_id, f.assignee_id, f.reason, f.priority, f.due_at, f.state, f.reached, f.partner_id, f.emergency_services_called, f.job_id, f.done_at, f.done_by, f.created_at, f.check_in_id, f.updated_at, c.person_id
+SELECT f.id, f.case_id, f.assignee_id, f.reason, f.priority, f.due_at, f.state, f.reached, f.partner_id, f.emergency_services_called, f.job_id, f.done_at, f.done_by, f.created_at, f.check_in_id, f.updated_at, f.previous_assignee_id, c.person_id
 FROM follow_ups f
 JOIN cases c ON c.id = f.case_id
 WHERE f.state = 'pending' AND f.assignee_id IS NOT DISTINCT FROM $1::bigint
@@ -216,6 +216,7 @@ func (q *Queries) ListFollowUpsFor(ctx context.Context, assigneeID *int64) ([]Li
 			&i.FollowUp.CreatedAt,
 			&i.FollowUp.CheckInID,
 			&i.FollowUp.UpdatedAt,
+			&i.FollowUp.PreviousAssigneeID,
 			&i.PersonID,
 		); err != nil {
 			return nil, err
@@ -522,12 +523,13 @@ INSERT INTO follow_ups (case_id, assignee_id, reason, priority, due_at, check_in
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (case_id) WHERE state = 'pending' DO UPDATE
 SET assignee_id = EXCLUDED.assignee_id,
-    reason = EXCLUDED.reason,
+    -- The list says why, by the most pressing event.
+    reason = CASE WHEN EXCLUDED.priority <= follow_ups.priority THEN EXCLUDED.reason ELSE follow_ups.reason END,
     priority = LEAST(follow_ups.priority, EXCLUDED.priority),
     due_at = LEAST(follow_ups.due_at, EXCLUDED.due_at),
     check_in_id = coalesce(EXCLUDED.check_in_id, follow_ups.check_in_id),
     updated_at = now()
-RETURNING id, case_id, assignee_id, reason, priority, due_at, state, reached, partner_id, emergency_services_called, job_id, done_at, done_by, created_at, check_in_id, updated_at
+RETURNING id, case_id, assignee_id, reason, priority, due_at, state, reached, partner_id, emergency_services_called, job_id, done_at, done_by, created_at, check_in_id, updated_at, previous_assignee_id
 `
 
 type PutFollowUpParams struct {
@@ -568,6 +570,7 @@ func (q *Queries) PutFollowUp(ctx context.Context, arg PutFollowUpParams) (Follo
 		&i.CreatedAt,
 		&i.CheckInID,
 		&i.UpdatedAt,
+		&i.PreviousAssigneeID,
 	)
 	return i, err
 }

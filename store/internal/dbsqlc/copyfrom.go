@@ -145,6 +145,7 @@ func (r iteratorForCopyEmergencyContacts) Values() ([]interface{}, error) {
 		r.rows[0].Relation,
 		r.rows[0].Phone,
 		r.rows[0].Language,
+		r.rows[0].ConsentAt,
 	}, nil
 }
 
@@ -153,7 +154,7 @@ func (r iteratorForCopyEmergencyContacts) Err() error {
 }
 
 func (q *Queries) CopyEmergencyContacts(ctx context.Context, arg []CopyEmergencyContactsParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"emergency_contacts"}, []string{"person_id", "position", "full_name", "relation", "phone", "language"}, &iteratorForCopyEmergencyContacts{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"emergency_contacts"}, []string{"person_id", "position", "full_name", "relation", "phone", "language", "consent_at"}, &iteratorForCopyEmergencyContacts{rows: arg})
 }
 
 // iteratorForCopyNotes implements pgx.CopyFromSource.

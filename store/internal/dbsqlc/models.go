@@ -138,6 +138,12 @@ type Consent struct {
 	WithdrawalRecordedBy *int64
 }
 
+type DailyCount struct {
+	Day    pgtype.Date
+	Metric string
+	Count  int64
+}
+
 type DataIssue struct {
 	ID          int64
 	PersonID    int64
@@ -152,13 +158,24 @@ type DataIssue struct {
 }
 
 type EmergencyContact struct {
-	ID       int64
-	PersonID int64
-	Position int16
-	FullName string
-	Relation string
-	Phone    string
-	Language string
+	ID        int64
+	PersonID  int64
+	Position  int16
+	FullName  string
+	Relation  string
+	Phone     string
+	Language  string
+	ConsentAt *time.Time
+}
+
+type Escalation struct {
+	ID             int64
+	CaseID         int64
+	PersonID       int64
+	StartedAt      time.Time
+	EndedAt        *time.Time
+	Outcome        *string
+	AcknowledgedBy *int64
 }
 
 type EscalationCall struct {
@@ -171,6 +188,8 @@ type EscalationCall struct {
 	Outcome            *string
 	Acknowledged       bool
 	CallID             string
+	EscalationID       int64
+	Reason             string
 }
 
 type FollowUp struct {
@@ -190,6 +209,7 @@ type FollowUp struct {
 	CreatedAt               time.Time
 	CheckInID               *int64
 	UpdatedAt               time.Time
+	PreviousAssigneeID      *int64
 }
 
 type Note struct {
@@ -270,19 +290,22 @@ type RiverJob struct {
 }
 
 type ServiceSetting struct {
-	ID                   bool
-	Name                 string
-	TimeZone             string
-	HolidayCalendar      string
-	DefaultRegion        string
-	Cutoff               pgtype.Time
-	MaxAttempts          int16
-	RetryMinutes         []int16
-	MaxCallsPerDay       int16
-	UnreachedUrgentAfter int16
-	CallerNumber         string
-	CallerName           string
-	UpdatedAt            time.Time
+	ID                     bool
+	Name                   string
+	TimeZone               string
+	HolidayCalendar        string
+	DefaultRegion          string
+	Cutoff                 pgtype.Time
+	MaxAttempts            int16
+	RetryMinutes           []int16
+	MaxCallsPerDay         int16
+	UnreachedUrgentAfter   int16
+	CallerNumber           string
+	CallerName             string
+	UpdatedAt              time.Time
+	EscalationNeedsConsent bool
+	KeepClosedCasesDays    int32
+	KeepWithdrawnDays      int32
 }
 
 type Shift struct {

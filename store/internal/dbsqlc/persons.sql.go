@@ -22,12 +22,13 @@ type CopyConsentsParams struct {
 }
 
 type CopyEmergencyContactsParams struct {
-	PersonID int64
-	Position int16
-	FullName string
-	Relation string
-	Phone    string
-	Language string
+	PersonID  int64
+	Position  int16
+	FullName  string
+	Relation  string
+	Phone     string
+	Language  string
+	ConsentAt *time.Time
 }
 
 type CopyNotesParams struct {
@@ -201,7 +202,7 @@ func (q *Queries) GetPersonStatus(ctx context.Context, id int64) (string, error)
 }
 
 const listEmergencyContacts = `-- name: ListEmergencyContacts :many
-SELECT id, person_id, position, full_name, relation, phone, language FROM emergency_contacts WHERE person_id = $1 ORDER BY position
+SELECT id, person_id, position, full_name, relation, phone, language, consent_at FROM emergency_contacts WHERE person_id = $1 ORDER BY position
 `
 
 func (q *Queries) ListEmergencyContacts(ctx context.Context, personID int64) ([]EmergencyContact, error) {
@@ -221,6 +222,7 @@ func (q *Queries) ListEmergencyContacts(ctx context.Context, personID int64) ([]
 			&i.Relation,
 			&i.Phone,
 			&i.Language,
+			&i.ConsentAt,
 		); err != nil {
 			return nil, err
 		}

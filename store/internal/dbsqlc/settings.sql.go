@@ -10,7 +10,7 @@ import (
 )
 
 const getSettings = `-- name: GetSettings :one
-SELECT id, name, time_zone, holiday_calendar, default_region, cutoff, max_attempts, retry_minutes, max_calls_per_day, unreached_urgent_after, caller_number, caller_name, updated_at FROM service_settings
+SELECT id, name, time_zone, holiday_calendar, default_region, cutoff, max_attempts, retry_minutes, max_calls_per_day, unreached_urgent_after, caller_number, caller_name, updated_at, escalation_needs_consent, keep_closed_cases_days, keep_withdrawn_days FROM service_settings
 `
 
 func (q *Queries) GetSettings(ctx context.Context) (ServiceSetting, error) {
@@ -30,6 +30,9 @@ func (q *Queries) GetSettings(ctx context.Context) (ServiceSetting, error) {
 		&i.CallerNumber,
 		&i.CallerName,
 		&i.UpdatedAt,
+		&i.EscalationNeedsConsent,
+		&i.KeepClosedCasesDays,
+		&i.KeepWithdrawnDays,
 	)
 	return i, err
 }
