@@ -364,3 +364,25 @@ func (q *Queries) PromoteDueCallJobs(ctx context.Context, ahead time.Duration) (
 	n, err := q.q.PromoteDueCallJobs(ctx, pgtype.Interval{Microseconds: ahead.Microseconds(), Valid: true})
 	return n, translate(err, "make due calls available")
 }
+
+// Unworked is a check-in due that no job is working, and the attempts it has.
+type Unworked struct {
+	CheckInID int64
+	Attempts  int
+}
+
+// UnworkedCheckIns returns up to 500 check-ins due since before before (on the
+// service's clock), still callable at now, with no call in progress and no
+// call job waiting or taken after takenAfter (on River's clock): their job's
+// node died before dialling, or the job was lost.
+func (q *Queries) UnworkedCheckIns(ctx context.Context, before, now, takenAfter time.Time) ([]Unworked, error) {
+	rows, err := q.q.ListUnworkedCheckIns(ctx, dbsqlc.ListUnworkedCheckInsParams{Before: before, Now: now, TakenAfter: takenAfter})
+	if err != nil {
+		return nil, translate(err, "list unworked check-ins")
+	}
+	out := make([]Unworked, len(rows))
+	for i, r := range rows {
+		out[i] = Unworked{CheckInID: r.ID, Attempts: int(r.Attempts)}
+	}
+	return out, nil
+}

@@ -1,10 +1,12 @@
 package workers_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -27,44 +29,95 @@ import (
 // default size, the trunk's shared limits, a real dialer, a River client with as
 // many call workers as channels.
 type node struct {
-	store *store.Store
-	calls *workers.Calls
+	store  *store.Store
+	calls  *workers.Calls
+	client *workers.Client
+	close  func()
 }
 
-// startNode starts a node against url and the callee, on the service clock now.
-func startNode(b *testing.B, url string, ce *callee.Callee, channels int, prompts *dialer.Prompts, now func() time.Time) *node {
-	b.Helper()
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, url)
-	require.NoError(b, err)
-	b.Cleanup(pool.Close)
+// nodeConfig says how a test node runs; zero durations are serve's defaults.
+type nodeConfig struct {
+	URL      string
+	Callee   string // host:port
+	Channels int
+	Name     string
+	// Offset is the service's clock minus the machine's.
+	Offset                                             time.Duration
+	StaleAfter, FailedRetry, RecoverEvery, RescueAfter time.Duration
+	Logger                                             *slog.Logger    `json:"-"`
+	Prompts                                            *dialer.Prompts `json:"-"`
+}
+
+// newNode starts a node; close stops it, letting calls in progress end.
+func newNode(ctx context.Context, cfg nodeConfig) (*node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Prompts == nil {
+		cfg.Prompts = dialertest.ShortPrompts()
+	}
+	pool, err := pgxpool.New(ctx, cfg.URL)
+	if err != nil {
+		return nil, err
+	}
 	st := store.New(pool)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	limits, err := st.NewTrunkLimits(ctx, store.TrunkLimitsConfig{Trunk: "callee", Channels: channels, CPS: 50, Lease: 4 * time.Minute})
-	require.NoError(b, err)
+	limits, err := st.NewTrunkLimits(ctx, store.TrunkLimitsConfig{Trunk: "callee", Channels: cfg.Channels, CPS: 50, Lease: 4 * time.Minute})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	addr, err := netip.ParseAddrPort(cfg.Callee)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	d, err := dialer.New(dialer.Config{
-		Trunk:  dialer.Trunk{Host: ce.Addr().Addr().String(), Port: int(ce.Addr().Port())},
-		Listen: "127.0.0.1:0", CallerNumber: "+33199000000", Limits: limits, Logger: logger,
-	}, prompts)
-	require.NoError(b, err)
-	b.Cleanup(func() { d.Close() })
-	jobs, err := workers.NewJobs(pool, logger)
-	require.NoError(b, err)
-	calls := &workers.Calls{Store: st, Dialer: d, Jobs: jobs, Logger: logger, Node: "bench", Now: now}
-	client, err := workers.NewClient(pool, workers.Config{Calls: calls, CallWorkers: channels, Logger: logger})
-	require.NoError(b, err)
-	require.NoError(b, client.Start(ctx))
-	b.Cleanup(func() {
-		stopCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		Trunk:  dialer.Trunk{Host: addr.Addr().String(), Port: int(addr.Port())},
+		Listen: "127.0.0.1:0", CallerNumber: "+33199000000", Limits: limits, Logger: cfg.Logger,
+	}, cfg.Prompts)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	jobs, err := workers.NewJobs(pool, cfg.Logger)
+	if err != nil {
+		d.Close()
+		pool.Close()
+		return nil, err
+	}
+	calls := &workers.Calls{Store: st, Dialer: d, Jobs: jobs, Logger: cfg.Logger, Node: cmp.Or(cfg.Name, "bench"),
+		StaleAfter: cfg.StaleAfter, FailedRetry: cfg.FailedRetry, Now: func() time.Time { return time.Now().Add(cfg.Offset) }}
+	client, err := workers.NewClient(pool, workers.Config{Calls: calls, CallWorkers: cfg.Channels, Logger: cfg.Logger,
+		RecoverEvery: cfg.RecoverEvery, RescueAfter: cfg.RescueAfter})
+	if err == nil {
+		err = client.Start(ctx)
+	}
+	if err != nil {
+		d.Close()
+		pool.Close()
+		return nil, err
+	}
+	return &node{store: st, calls: calls, client: client, close: func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		_ = client.Stop(stopCtx)
-	})
-	return &node{store: st, calls: calls}
+		d.Close()
+		pool.Close()
+	}}, nil
+}
+
+// startNode starts a node for a test or benchmark, stopped when it ends.
+func startNode(tb testing.TB, cfg nodeConfig) *node {
+	tb.Helper()
+	n, err := newNode(context.Background(), cfg)
+	require.NoError(tb, err)
+	tb.Cleanup(n.close)
+	return n
 }
 
 // enrolMany enrols n people, each called on the service's Tuesday, and returns
 // them by number.
-func enrolMany(b *testing.B, st *store.Store, n int) map[string]int64 {
+func enrolMany(b testing.TB, st *store.Store, n int) map[string]int64 {
 	b.Helper()
 	ctx := context.Background()
 	bu := &bundle{store: st}
@@ -84,7 +137,7 @@ func enrolMany(b *testing.B, st *store.Store, n int) map[string]int64 {
 }
 
 // waitFinal waits until no check-in is planned or being dialled.
-func waitFinal(b *testing.B, st *store.Store, within time.Duration) map[wellcheck.CheckInState]int64 {
+func waitFinal(b testing.TB, st *store.Store, within time.Duration) map[wellcheck.CheckInState]int64 {
 	b.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -155,7 +208,7 @@ func burnDown(b *testing.B, n, channels int) {
 
 	wall := time.Now()
 	b.StartTimer()
-	nd := startNode(b, url, ce, channels, prompts, func() time.Time { return slot.Add(time.Since(wall)) })
+	nd := startNode(b, nodeConfig{URL: url, Callee: ce.Addr().String(), Channels: channels, Prompts: prompts, Offset: slot.Sub(wall)})
 	counts := waitFinal(b, nd.store, 4*time.Hour)
 	elapsed := time.Since(wall)
 	b.StopTimer()
@@ -230,7 +283,7 @@ func slotToInvite(b *testing.B, n, channels int) {
 	}))
 
 	b.StartTimer()
-	nd := startNode(b, url, ce, channels, dialertest.ShortPrompts(), func() time.Time { return time.Now().Add(offset) })
+	nd := startNode(b, nodeConfig{URL: url, Callee: ce.Addr().String(), Channels: channels, Offset: offset})
 	counts := waitFinal(b, nd.store, 5*time.Minute)
 	b.StopTimer()
 	require.EqualValues(b, n, counts[wellcheck.CheckInConfirmed], "every check-in confirmed: %v", counts)

@@ -536,7 +536,9 @@ func (c *Calls) HandOnMissed(ctx context.Context, q *store.Queries, missed []sto
 
 // Recover ends the attempts whose node died mid-call (in progress for longer
 // than StaleAfter) as failed, "interrupted", and decides what follows as for
-// any failed call: the person is called again later, never at once.
+// any failed call: the person is called again later, never at once. It queues
+// again check-ins whose job a dead node took before dialling, and takes up
+// escalations whose node died mid-call.
 func (c *Calls) Recover(ctx context.Context) (int, error) {
 	now := c.now()
 	ids, err := c.Store.Queries().StaleCalls(ctx, now.Add(-c.staleAfter()))
@@ -570,6 +572,28 @@ func (c *Calls) Recover(ctx context.Context) (int, error) {
 		if err != nil {
 			return recovered, fmt.Errorf("recover check-in %d: %w", id, err)
 		}
+	}
+	// A check-in whose job a dead node took before dialling gets a new job at
+	// once, not when River rescues the old one; should that one still be alive,
+	// the attempt rows let only one of the two dial.
+	unworked, err := c.Store.Queries().UnworkedCheckIns(ctx, now.Add(-c.staleAfter()), now, time.Now().Add(-c.staleAfter()))
+	if err != nil {
+		return recovered, err
+	}
+	if len(unworked) > 0 {
+		err := c.Store.WithTx(ctx, func(q *store.Queries) error {
+			for _, u := range unworked {
+				if err := c.Jobs.EnqueueRetry(ctx, q, u.CheckInID, u.Attempts+1, time.Now()); err != nil {
+					return err
+				}
+				c.log().WarnContext(ctx, "check-in due with no job working it: queued again", "check_in_id", u.CheckInID, "attempt", u.Attempts+1)
+			}
+			return nil
+		})
+		if err != nil {
+			return recovered, err
+		}
+		recovered += len(unworked)
 	}
 	// An escalation whose node died mid-call goes on with the next contact.
 	stale, err := c.Store.Queries().StaleEscalations(ctx, now.Add(-c.staleAfter()))

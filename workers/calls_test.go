@@ -621,3 +621,43 @@ func TestAnInterruptedCallIsRetriedLaterNotAtOnce(t *testing.T) {
 }
 
 var errNodeDied = errors.New("node died")
+
+// A node that took a call job and died before dialling: River would hand the
+// job on only after RescueAfter (30 min); recovery queues the check-in again
+// within StaleAfter, and the old job, rescued later, does not dial.
+func TestAJobTakenByADeadNodeIsQueuedAgain(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	pid, number := b.enrol(t, person{})
+	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+	require.NoError(t, b.store.WithTx(ctx, func(q *store.Queries) error {
+		return b.calls.Jobs.EnqueueCalls(ctx, q, []wellcheck.CheckIn{{ID: id, SlotAt: at(10, 0)}})
+	}))
+	taken := func(ago time.Duration) {
+		_, err := b.store.Pool().Exec(ctx, "UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() - $1::interval WHERE kind = 'check_in_call'", ago.String())
+		require.NoError(t, err)
+	}
+	b.clock.Set(at(10, 6))
+	taken(time.Minute) // a live node waiting for a channel
+	n, err := b.calls.Recover(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+
+	taken(6 * time.Minute) // its node died
+	n, err = b.calls.Recover(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	jobs := b.waitingJobs(t, id)
+	require.Len(t, jobs, 1)
+	require.Equal(t, 1, jobs[0].Args.Attempt, "the first attempt, at once")
+	n, err = b.calls.Recover(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "queued once")
+
+	require.NoError(t, b.calls.Run(ctx, id, 1))
+	require.NoError(t, b.calls.Run(ctx, id, 1)) // the dead node's job, rescued
+	require.Equal(t, 1, b.dialer.CallsTo(number))
+	st, _ := b.state(t, pid, id)
+	require.Equal(t, wellcheck.CheckInConfirmed, st)
+}

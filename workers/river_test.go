@@ -2,6 +2,7 @@ package workers_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -143,4 +144,40 @@ func TestTwoNodesCallEveryCheckInOnce(t *testing.T) {
 	}
 	require.Equal(t, flagged, reasons[wellcheck.FollowUpFlagged])
 	require.NotContains(t, logs.String(), "+3361", "no number in the logs")
+}
+
+// An urgent case's escalation end to end: River runs it on a node with the
+// real dialer; the callee simulator plays the contacts (the first busy, the
+// second pressing 1 to the escalation prompts).
+func TestEscalationCallsTheContactsOverSIP(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := dbtest.NewURL(t)
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Ring: 20 * time.Millisecond, KeyDelay: 200 * time.Millisecond,
+		Numbers: map[string]callee.Behaviour{"+33699000001": callee.Busy, "+33699000002": callee.PressOne, "+33699000003": callee.PressOne}})
+	require.NoError(t, err)
+	t.Cleanup(func() { ce.Close() })
+	n := startNode(t, nodeConfig{URL: url, Callee: ce.Addr().String(), Channels: 2, Name: "a", Offset: time.Until(at(10, 0))})
+	b := &bundle{store: n.store}
+	coord := b.coordinator(t)
+	pid, _ := b.enrol(t, person{contacts: contacts()})
+	c, err := n.calls.Cases().Open(ctx, coord, pid, wellcheck.PriorityUrgent, "")
+	require.NoError(t, err)
+
+	require.Eventually(t, func() bool {
+		var outcome *string
+		require.NoError(t, n.store.Pool().QueryRow(ctx, "SELECT outcome FROM escalations WHERE case_id = $1", c.ID).Scan(&outcome))
+		return outcome != nil
+	}, 20*time.Second, 50*time.Millisecond)
+	var seen []string
+	for _, r := range ce.Records() {
+		seen = append(seen, fmt.Sprintf("%s %s answered=%v", r.To, r.Behaviour, r.Answered))
+		if r.Answered {
+			require.Positive(t, r.AudioPackets, "the contact heard the prompts")
+		}
+	}
+	require.Equal(t, []string{"+33699000001 busy answered=false", "+33699000002 ok answered=true"}, seen)
+	unacked, err := n.store.Queries().UnacknowledgedEscalations(ctx)
+	require.NoError(t, err)
+	require.Empty(t, unacked, "acknowledged by the second contact")
 }

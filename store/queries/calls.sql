@@ -163,3 +163,22 @@ SELECT id FROM check_ins WHERE calling_since < @before ORDER BY calling_since LI
 -- has come, so none starts early.
 UPDATE river_job SET state = 'available'
 WHERE state = 'scheduled' AND queue = 'calls' AND scheduled_at <= now() + @ahead::interval;
+
+-- name: ListUnworkedCheckIns :many
+-- Check-ins due since before @before, still callable, with no call in progress
+-- and no job waiting to dial them or taken after @taken_after (River's clock):
+-- their job was taken by a node that died before the call began (River hands
+-- such a job on only much later), or lost.
+-- The caller enqueues a new job for the next attempt; the attempt rows keep
+-- the two from both dialling.
+SELECT c.id, (SELECT count(*) FROM attempts a WHERE a.check_in_id = c.id)::int AS attempts
+FROM check_ins c
+WHERE c.state IN ('planned', 'dialing') AND c.calling_since IS NULL
+  AND c.slot_at < @before::timestamptz AND coalesce(c.retry_at, c.slot_at) < @before::timestamptz
+  AND c.deadline_at > @now::timestamptz
+  AND NOT EXISTS (SELECT 1 FROM river_job j
+                  WHERE j.kind = 'check_in_call' AND (j.args ->> 'check_in_id')::bigint = c.id
+                    AND (j.state IN ('available', 'scheduled', 'retryable', 'pending')
+                         OR (j.state = 'running' AND j.attempted_at >= @taken_after::timestamptz)))
+ORDER BY c.slot_at
+LIMIT 500;

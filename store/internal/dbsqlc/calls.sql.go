@@ -326,6 +326,57 @@ func (q *Queries) ListStaleCalls(ctx context.Context, before *time.Time) ([]int6
 	return items, nil
 }
 
+const listUnworkedCheckIns = `-- name: ListUnworkedCheckIns :many
+SELECT c.id, (SELECT count(*) FROM attempts a WHERE a.check_in_id = c.id)::int AS attempts
+FROM check_ins c
+WHERE c.state IN ('planned', 'dialing') AND c.calling_since IS NULL
+  AND c.slot_at < $1::timestamptz AND coalesce(c.retry_at, c.slot_at) < $1::timestamptz
+  AND c.deadline_at > $2::timestamptz
+  AND NOT EXISTS (SELECT 1 FROM river_job j
+                  WHERE j.kind = 'check_in_call' AND (j.args ->> 'check_in_id')::bigint = c.id
+                    AND (j.state IN ('available', 'scheduled', 'retryable', 'pending')
+                         OR (j.state = 'running' AND j.attempted_at >= $3::timestamptz)))
+ORDER BY c.slot_at
+LIMIT 500
+`
+
+type ListUnworkedCheckInsParams struct {
+	Before     time.Time
+	Now        time.Time
+	TakenAfter time.Time
+}
+
+type ListUnworkedCheckInsRow struct {
+	ID       int64
+	Attempts int32
+}
+
+// Check-ins due since before @before, still callable, with no call in progress
+// and no job waiting to dial them or taken after @taken_after (River's clock):
+// their job was taken by a node that died before the call began (River hands
+// such a job on only much later), or lost.
+// The caller enqueues a new job for the next attempt; the attempt rows keep
+// the two from both dialling.
+func (q *Queries) ListUnworkedCheckIns(ctx context.Context, arg ListUnworkedCheckInsParams) ([]ListUnworkedCheckInsRow, error) {
+	rows, err := q.db.Query(ctx, listUnworkedCheckIns, arg.Before, arg.Now, arg.TakenAfter)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListUnworkedCheckInsRow
+	for rows.Next() {
+		var i ListUnworkedCheckInsRow
+		if err := rows.Scan(&i.ID, &i.Attempts); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockCheckInForCall = `-- name: LockCheckInForCall :one
 
 SELECT c.id, c.person_id, c.slot_at, c.deadline_at, c.state, c.calling_since, c.retry_at,
