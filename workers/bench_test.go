@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -136,6 +135,26 @@ func enrolMany(b testing.TB, st *store.Store, n int) map[string]int64 {
 	return byNumber
 }
 
+// planAt plans one check-in per person at slot, callable for 7 hours, with its
+// call job.
+func planAt(tb testing.TB, st *store.Store, persons map[string]int64, slot time.Time) {
+	tb.Helper()
+	ctx := context.Background()
+	checkIns := make([]wellcheck.CheckIn, 0, len(persons))
+	for _, id := range persons {
+		checkIns = append(checkIns, wellcheck.CheckIn{PersonID: id, SlotAt: slot.UTC(), DeadlineAt: slot.Add(7 * time.Hour).UTC()})
+	}
+	jobs, err := workers.NewJobs(st.Pool(), nil)
+	require.NoError(tb, err)
+	require.NoError(tb, st.WithTx(ctx, func(q *store.Queries) error {
+		created, err := q.CreateCheckIns(ctx, checkIns)
+		if err != nil {
+			return err
+		}
+		return jobs.EnqueueCalls(ctx, q, created)
+	}))
+}
+
 // waitFinal waits until no check-in is planned or being dialled.
 func waitFinal(b testing.TB, st *store.Store, within time.Duration) map[wellcheck.CheckInState]int64 {
 	b.Helper()
@@ -192,19 +211,7 @@ func burnDown(b *testing.B, n, channels int) {
 	// The service clock: Tuesday 17 November 2026 from 10:00, every check-in's
 	// slot, running at the machine's pace from the moment the workers start.
 	slot := time.Date(2026, 11, 17, 10, 0, 0, 0, paris)
-	checkIns := make([]wellcheck.CheckIn, 0, n)
-	for _, id := range persons {
-		checkIns = append(checkIns, wellcheck.CheckIn{PersonID: id, SlotAt: slot.UTC(), DeadlineAt: slot.Add(7 * time.Hour).UTC()})
-	}
-	jobs, err := workers.NewJobs(pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(b, err)
-	require.NoError(b, st.WithTx(ctx, func(q *store.Queries) error {
-		created, err := q.CreateCheckIns(ctx, checkIns)
-		if err != nil {
-			return err
-		}
-		return jobs.EnqueueCalls(ctx, q, created)
-	}))
+	planAt(b, st, persons, slot)
 
 	wall := time.Now()
 	b.StartTimer()

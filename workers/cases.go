@@ -365,16 +365,6 @@ func (FollowUpDueArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueCalls, MaxAttempts: 25}
 }
 
-// FollowUpDueWorker works FollowUpDueArgs.
-type FollowUpDueWorker struct {
-	river.WorkerDefaults[FollowUpDueArgs]
-	Calls *Calls
-}
-
-func (w *FollowUpDueWorker) Work(ctx context.Context, job *river.Job[FollowUpDueArgs]) error {
-	return w.Calls.FollowUpDue(ctx, job.Args.FollowUpID)
-}
-
 // FollowUpDue puts a scheduled follow-up on a list: its listener's while on
 // shift and present, else by the usual rules. A case with a task already on a
 // list keeps that one, brought up to date. A follow-up rescheduled later, done
@@ -434,17 +424,6 @@ func (ReassignArgs) Kind() string { return "reassign_follow_ups" }
 
 func (ReassignArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueCalls, MaxAttempts: 3, UniqueOpts: notQueuedTwice}
-}
-
-// ReassignWorker works ReassignArgs.
-type ReassignWorker struct {
-	river.WorkerDefaults[ReassignArgs]
-	Calls *Calls
-}
-
-func (w *ReassignWorker) Work(ctx context.Context, _ *river.Job[ReassignArgs]) error {
-	_, err := w.Calls.ReassignOrphans(ctx)
-	return err
 }
 
 // ReassignOrphans hands on the pending follow-ups that have come due on the

@@ -26,16 +26,6 @@ func (EscalateArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueCalls, MaxAttempts: 10}
 }
 
-// EscalateWorker works escalations.
-type EscalateWorker struct {
-	river.WorkerDefaults[EscalateArgs]
-	Calls *Calls
-}
-
-func (w *EscalateWorker) Work(ctx context.Context, job *river.Job[EscalateArgs]) error {
-	return w.Calls.Escalate(ctx, job.Args.EscalationID)
-}
-
 // escalate starts an escalation for a case an event made urgent, in q's
 // transaction, unless one is running.
 func (c *Calls) escalate(ctx context.Context, q *store.Queries, cs wellcheck.Case) error {

@@ -16,7 +16,6 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
-	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/workers"
 )
 
@@ -74,10 +73,6 @@ func TestAKilledNodeLosesNoCallAndRepeatsNone(t *testing.T) {
 
 	const persons = 16
 	byNumber := enrolMany(t, st, persons)
-	var checkIns []wellcheck.CheckIn
-	for _, id := range byNumber {
-		checkIns = append(checkIns, wellcheck.CheckIn{PersonID: id, SlotAt: slot.UTC(), DeadlineAt: slot.Add(7 * time.Hour).UTC()})
-	}
 
 	victimCfg := cfg
 	victimCfg.Name = "victim"
@@ -94,15 +89,7 @@ func TestAKilledNodeLosesNoCallAndRepeatsNone(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "ready", strings.TrimSpace(line))
 
-	jobs, err := workers.NewJobs(st.Pool(), nil)
-	require.NoError(t, err)
-	require.NoError(t, st.WithTx(ctx, func(q *store.Queries) error {
-		created, err := q.CreateCheckIns(ctx, checkIns)
-		if err != nil {
-			return err
-		}
-		return jobs.EnqueueCalls(ctx, q, created)
-	}))
+	planAt(t, st, byNumber, slot)
 
 	// Kill the victim while it has calls in progress.
 	require.Eventually(t, func() bool {

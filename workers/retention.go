@@ -3,7 +3,6 @@ package workers
 import (
 	"cmp"
 	"context"
-	"time"
 
 	"github.com/riverqueue/river"
 
@@ -18,19 +17,6 @@ func (RetentionArgs) Kind() string { return "retention" }
 func (RetentionArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueCalls, MaxAttempts: 3, UniqueOpts: notQueuedTwice}
 }
-
-// RetentionWorker works RetentionArgs.
-type RetentionWorker struct {
-	river.WorkerDefaults[RetentionArgs]
-	Calls *Calls
-}
-
-func (w *RetentionWorker) Work(ctx context.Context, _ *river.Job[RetentionArgs]) error {
-	_, err := w.Calls.Retain(ctx)
-	return err
-}
-
-func (w *RetentionWorker) Timeout(*river.Job[RetentionArgs]) time.Duration { return time.Hour }
 
 // Purged is what a retention pass removed.
 type Purged struct {

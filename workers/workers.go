@@ -122,49 +122,33 @@ var notQueuedTwice = river.UniqueOpts{ByState: []rivertype.JobState{
 	rivertype.JobStateRetryable, rivertype.JobStateScheduled,
 }}
 
-// PlanWorker runs planner passes.
-type PlanWorker struct {
-	river.WorkerDefaults[PlanArgs]
-	Planner *scheduler.Planner
+// worker works jobs of kind A with a function, within a timeout (zero:
+// River's default minute).
+type worker[A river.JobArgs] struct {
+	river.WorkerDefaults[A]
+	work    func(context.Context, A) error
+	timeout time.Duration
 }
 
-func (w *PlanWorker) Work(ctx context.Context, _ *river.Job[PlanArgs]) error {
-	_, err := w.Planner.Pass(ctx)
-	return err
+func (w *worker[A]) Work(ctx context.Context, job *river.Job[A]) error { return w.work(ctx, job.Args) }
+
+func (w *worker[A]) Timeout(*river.Job[A]) time.Duration { return w.timeout }
+
+// add registers a worker of kind A.
+func add[A river.JobArgs](ws *river.Workers, timeout time.Duration, work func(context.Context, A) error) error {
+	return river.AddWorkerSafely(ws, &worker[A]{work: work, timeout: timeout})
 }
 
-// Timeout: a pass over a million persons takes tens of seconds, more than
-// River's default minute on a loaded machine.
-func (w *PlanWorker) Timeout(*river.Job[PlanArgs]) time.Duration { return 30 * time.Minute }
-
-// SweepWorker runs sweeps.
-type SweepWorker struct {
-	river.WorkerDefaults[SweepArgs]
-	Planner *scheduler.Planner
-}
-
-func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
-	_, err := w.Planner.Sweep(ctx)
-	return err
-}
-
-// Timeout: after a long outage a sweep hands on a whole day's calls.
-func (w *SweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return 10 * time.Minute }
-
-// CallWorker dials check-ins (Calls.Run).
-type CallWorker struct {
-	river.WorkerDefaults[CallArgs]
-	Calls *Calls
-}
-
-func (w *CallWorker) Work(ctx context.Context, job *river.Job[CallArgs]) error {
-	return w.Calls.Run(ctx, job.Args.CheckInID, job.Args.Attempt)
-}
-
-// Timeout covers waiting for a free channel and the longest call.
-func (w *CallWorker) Timeout(*river.Job[CallArgs]) time.Duration { return callJobTimeout }
-
-const callJobTimeout = 20 * time.Minute
+// Timeouts: a planner pass over a million persons takes tens of seconds, more
+// than River's default minute on a loaded machine; after a long outage a sweep
+// hands on a whole day's calls; a call job covers waiting for a free channel
+// and the longest call, and an escalation its (at most three) contacts' calls.
+const (
+	planTimeout      = 30 * time.Minute
+	sweepTimeout     = 10 * time.Minute
+	callJobTimeout   = 20 * time.Minute
+	retentionTimeout = 20 * time.Minute // batched: what is left waits for the next run
+)
 
 // RecoverArgs ends the calls whose node died mid-call.
 type RecoverArgs struct{}
@@ -173,17 +157,6 @@ func (RecoverArgs) Kind() string { return "recover_calls" }
 
 func (RecoverArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueCalls, MaxAttempts: 3, UniqueOpts: notQueuedTwice}
-}
-
-// RecoverWorker runs Calls.Recover.
-type RecoverWorker struct {
-	river.WorkerDefaults[RecoverArgs]
-	Calls *Calls
-}
-
-func (w *RecoverWorker) Work(ctx context.Context, _ *river.Job[RecoverArgs]) error {
-	_, err := w.Calls.Recover(ctx)
-	return err
 }
 
 // Config is what a node's River client runs: the scheduler role (Planner) and
@@ -239,11 +212,11 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	workers := river.NewWorkers()
 	queues := map[string]river.QueueConfig{}
 	var periodic []*river.PeriodicJob
-	if cfg.Planner != nil {
-		if err := river.AddWorkerSafely(workers, &PlanWorker{Planner: cfg.Planner}); err != nil {
-			return nil, err
-		}
-		if err := river.AddWorkerSafely(workers, &SweepWorker{Planner: cfg.Planner}); err != nil {
+	if p := cfg.Planner; p != nil {
+		if err := errors.Join(
+			add(workers, planTimeout, func(ctx context.Context, _ PlanArgs) error { _, err := p.Pass(ctx); return err }),
+			add(workers, sweepTimeout, func(ctx context.Context, _ SweepArgs) error { _, err := p.Sweep(ctx); return err }),
+		); err != nil {
 			return nil, err
 		}
 		queues[QueuePlanner] = river.QueueConfig{MaxWorkers: 1}
@@ -255,20 +228,16 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
 				&river.PeriodicJobOpts{ID: "sweep", RunOnStart: true}))
 	}
-	if cfg.Calls != nil {
-		if err := river.AddWorkerSafely(workers, &CallWorker{Calls: cfg.Calls}); err != nil {
+	if c := cfg.Calls; c != nil {
+		if err := errors.Join(
+			add(workers, callJobTimeout, func(ctx context.Context, a CallArgs) error { return c.Run(ctx, a.CheckInID, a.Attempt) }),
+			add(workers, 0, func(ctx context.Context, _ RecoverArgs) error { _, err := c.Recover(ctx); return err }),
+			add(workers, callJobTimeout, func(ctx context.Context, a EscalateArgs) error { return c.Escalate(ctx, a.EscalationID) }),
+			add(workers, 0, func(ctx context.Context, a FollowUpDueArgs) error { return c.FollowUpDue(ctx, a.FollowUpID) }),
+			add(workers, 0, func(ctx context.Context, _ ReassignArgs) error { _, err := c.ReassignOrphans(ctx); return err }),
+			add(workers, retentionTimeout, func(ctx context.Context, _ RetentionArgs) error { _, err := c.Retain(ctx); return err }),
+		); err != nil {
 			return nil, err
-		}
-		for _, w := range []func(*river.Workers) error{
-			func(ws *river.Workers) error { return river.AddWorkerSafely(ws, &RecoverWorker{Calls: cfg.Calls}) },
-			func(ws *river.Workers) error { return river.AddWorkerSafely(ws, &EscalateWorker{Calls: cfg.Calls}) },
-			func(ws *river.Workers) error { return river.AddWorkerSafely(ws, &FollowUpDueWorker{Calls: cfg.Calls}) },
-			func(ws *river.Workers) error { return river.AddWorkerSafely(ws, &ReassignWorker{Calls: cfg.Calls}) },
-			func(ws *river.Workers) error { return river.AddWorkerSafely(ws, &RetentionWorker{Calls: cfg.Calls}) },
-		} {
-			if err := w(workers); err != nil {
-				return nil, err
-			}
 		}
 		queues[QueueCalls] = river.QueueConfig{MaxWorkers: cmp.Or(cfg.CallWorkers, 10), FetchPollInterval: 200 * time.Millisecond}
 		periodic = append(periodic,
