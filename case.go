@@ -12,6 +12,9 @@ const (
 	PriorityLow    Priority = "low"
 )
 
+// Priorities lists them, most pressing first.
+var Priorities = []Priority{PriorityUrgent, PriorityHigh, PriorityNormal, PriorityLow}
+
 // CaseState is where a case stands.
 type CaseState string
 

@@ -94,6 +94,8 @@ var catalogue = map[string]translation{
 	"not_found":                {"introuvable", "not found"},
 	"case_forbidden":           {"vous ne pouvez agir que sur vos dossiers et ceux du pool partagé", "you can act only on your own cases and those of the shared pool"},
 	"case_closed":              {"ce dossier est clos", "this case is closed"},
+	"case_claim_listeners":     {"seuls les écoutants prennent un dossier du pool ; un coordinateur l'attribue", "only listeners take a case from the pool; a coordinator assigns it"},
+	"case_open_coordinators":   {"seuls les coordinateurs et administrateurs ouvrent un dossier", "only coordinators and admins open a case"},
 	"case_taken":               {"un autre écoutant vient de prendre ce dossier", "another listener has just taken this case"},
 	"follow_up_not_reached":    {"la personne n'a pas été jointe : indiquez quand rappeler, ou clôturez le dossier", "the person was not reached: say when to call again, or close the case"},
 	"follow_up_next_or_close":  {"indiquez la date du prochain suivi, ou clôturez le dossier", "set the next follow-up, or close the case"},

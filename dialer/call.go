@@ -455,3 +455,9 @@ func isClosed(ch <-chan struct{}) bool {
 		return false
 	}
 }
+
+// Speaks reports whether the dialer has prompts for script in lang.
+func (d *Dialer) Speaks(script Script, lang string) bool {
+	_, err := d.prompts.ForScript(script, lang)
+	return err == nil
+}

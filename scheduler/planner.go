@@ -282,36 +282,47 @@ func (p *Planner) Sweep(ctx context.Context) (PassStats, error) {
 }
 
 func (p *Planner) sweep(ctx context.Context, now time.Time, st *PassStats) error {
-	var resumed int64
-	var missed []store.Missed
-	err := p.Store.WithTx(ctx, func(q *store.Queries) error {
-		var err error
-		if resumed, err = q.EndExpiredPauses(ctx, now); err != nil {
-			return err
-		}
-		if missed, err = q.FinaliseMissed(ctx, now); err != nil || len(missed) == 0 {
-			return err
-		}
-		if p.HandOn == nil {
-			return errors.New("planner: check-ins were missed and nothing hands them on (Planner.HandOn)")
-		}
-		ids := make([]int64, len(missed))
-		for i, c := range missed {
-			p.Logger.WarnContext(ctx, "check-in missed: its time passed without a call; handed to a listener",
-				"check_in_id", c.ID, "person_id", c.PersonID, "slot", c.SlotAt, "reason", c.Reason)
-			ids[i] = c.ID
-		}
-		if err := p.HandOn.HandOnMissed(ctx, q, missed, now); err != nil {
-			return fmt.Errorf("hand on missed check-ins: %w", err)
-		}
-		// Their jobs would find nothing to do; they leave the queue now.
-		return p.Jobs.CancelCalls(ctx, q, ids)
-	})
-	if err == nil {
-		st.Resumed, st.Missed = st.Resumed+resumed, st.Missed+len(missed)
+	resumed, err := p.Store.Queries().EndExpiredPauses(ctx, now)
+	if err != nil {
+		return err
 	}
-	return err
+	st.Resumed += resumed
+	// Batch by batch, each its own transaction: after a long outage a day's
+	// calls are handed on, and none of it is lost if the sweep stops midway.
+	for {
+		var missed []store.Missed
+		err := p.Store.WithTx(ctx, func(q *store.Queries) error {
+			var err error
+			if missed, err = q.FinaliseMissed(ctx, now, sweepBatch); err != nil || len(missed) == 0 {
+				return err
+			}
+			if p.HandOn == nil {
+				return errors.New("planner: check-ins were missed and nothing hands them on (Planner.HandOn)")
+			}
+			ids := make([]int64, len(missed))
+			for i, c := range missed {
+				p.Logger.WarnContext(ctx, "check-in missed: its time passed without a call; handed to a listener",
+					"check_in_id", c.ID, "person_id", c.PersonID, "slot", c.SlotAt, "reason", c.Reason)
+				ids[i] = c.ID
+			}
+			if err := p.HandOn.HandOnMissed(ctx, q, missed, now); err != nil {
+				return fmt.Errorf("hand on missed check-ins: %w", err)
+			}
+			// Their jobs would find nothing to do; they leave the queue now.
+			return p.Jobs.CancelCalls(ctx, q, ids)
+		})
+		if err != nil {
+			return err
+		}
+		st.Missed += len(missed)
+		if len(missed) < sweepBatch {
+			return nil
+		}
+	}
 }
+
+// sweepBatch is how many missed check-ins one transaction hands on.
+const sweepBatch = 500
 
 // Replan plans the given persons again, in q's transaction, after their plan,
 // pause or status changed or they were enrolled: check-ins ahead of now that the

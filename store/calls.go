@@ -237,11 +237,13 @@ func caseOf(r dbsqlc.Case) wellcheck.Case {
 }
 
 // PutFollowUp creates the case's pending follow-up, or brings the one it has up
-// to date (assignee, reason, and priority and due time where more pressing).
-func (q *Queries) PutFollowUp(ctx context.Context, f wellcheck.FollowUp) (wellcheck.FollowUp, error) {
+// to date: its assignee; its priority and due time where more pressing; its
+// reason where the event (of priority event) is at least as pressing as the
+// task was.
+func (q *Queries) PutFollowUp(ctx context.Context, f wellcheck.FollowUp, event wellcheck.Priority) (wellcheck.FollowUp, error) {
 	r, err := q.q.PutFollowUp(ctx, dbsqlc.PutFollowUpParams{
 		CaseID: f.CaseID, AssigneeID: f.AssigneeID, Reason: string(f.Reason), Priority: dbsqlc.CasePriority(f.Priority),
-		DueAt: f.DueAt, CheckInID: f.CheckInID,
+		DueAt: f.DueAt, CheckInID: f.CheckInID, EventPriority: dbsqlc.CasePriority(event),
 	})
 	if err != nil {
 		return wellcheck.FollowUp{}, translate(err, fmt.Sprintf("put follow-up on case %d", f.CaseID))

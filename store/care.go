@@ -31,9 +31,19 @@ func (q *Queries) LockCaseFollowUp(ctx context.Context, caseID int64, state stri
 	return followUpOf(r), nil
 }
 
-// LockFollowUp returns a follow-up, locked.
+// LockFollowUp returns a follow-up, locked; lock its case first (the order
+// every step on a case keeps).
 func (q *Queries) LockFollowUp(ctx context.Context, id int64) (wellcheck.FollowUp, error) {
 	r, err := q.q.LockFollowUp(ctx, id)
+	if err != nil {
+		return wellcheck.FollowUp{}, translate(err, fmt.Sprintf("follow-up %d", id))
+	}
+	return followUpOf(r), nil
+}
+
+// FollowUp reads a follow-up, unlocked.
+func (q *Queries) FollowUp(ctx context.Context, id int64) (wellcheck.FollowUp, error) {
+	r, err := q.q.GetFollowUp(ctx, id)
 	if err != nil {
 		return wellcheck.FollowUp{}, translate(err, fmt.Sprintf("follow-up %d", id))
 	}
@@ -121,8 +131,8 @@ func (q *Queries) SettleCase(ctx context.Context, id int64, p wellcheck.Priority
 	return caseOf(r), nil
 }
 
-// AssignCase gives a case and its pending follow-up to a listener (nil: the
-// shared pool).
+// AssignCase gives a case and its pending and scheduled follow-ups to a
+// listener (nil: the shared pool).
 func (q *Queries) AssignCase(ctx context.Context, id int64, assignee *int64) (wellcheck.Case, error) {
 	r, err := q.q.AssignCase(ctx, dbsqlc.AssignCaseParams{ID: id, AssigneeID: assignee})
 	if err != nil {
@@ -212,9 +222,18 @@ func (q *Queries) StartEscalation(ctx context.Context, caseID, personID int64, a
 	return escalationOf(r), true, nil
 }
 
-// LockEscalation returns an escalation, locked.
+// LockEscalation returns an escalation, locked; lock its case first.
 func (q *Queries) LockEscalation(ctx context.Context, id int64) (Escalation, error) {
 	r, err := q.q.LockEscalation(ctx, id)
+	if err != nil {
+		return Escalation{}, translate(err, fmt.Sprintf("escalation %d", id))
+	}
+	return escalationOf(r), nil
+}
+
+// Escalation reads an escalation, unlocked.
+func (q *Queries) Escalation(ctx context.Context, id int64) (Escalation, error) {
+	r, err := q.q.GetEscalation(ctx, id)
 	if err != nil {
 		return Escalation{}, translate(err, fmt.Sprintf("escalation %d", id))
 	}
@@ -244,10 +263,11 @@ func (q *Queries) UnacknowledgedEscalations(ctx context.Context) ([]Escalation, 
 	return out, nil
 }
 
-// StaleEscalations are running escalations with a call in progress since
-// before before: their node died mid-call.
-func (q *Queries) StaleEscalations(ctx context.Context, before time.Time) ([]int64, error) {
-	ids, err := q.q.ListStaleEscalations(ctx, before)
+// StaleEscalations are running escalations started before before that
+// nothing works: no call since before (on the service's clock), no job waiting
+// or taken after takenAfter (on River's): their node died, or their job gave up.
+func (q *Queries) StaleEscalations(ctx context.Context, before, takenAfter time.Time) ([]int64, error) {
+	ids, err := q.q.ListStaleEscalations(ctx, dbsqlc.ListStaleEscalationsParams{Before: before, TakenAfter: takenAfter})
 	return ids, translate(err, "list stale escalations")
 }
 
@@ -276,6 +296,7 @@ type EscalationCall struct {
 	ID           int64
 	ContactID    *int64
 	Position     int
+	Attempt      int // 2, 3 after calls that failed through our fault
 	StartedAt    time.Time
 	EndedAt      *time.Time
 	Outcome      wellcheck.Outcome
@@ -292,18 +313,18 @@ func (q *Queries) EscalationCalls(ctx context.Context, escalationID int64) ([]Es
 	}
 	out := make([]EscalationCall, len(rows))
 	for i, r := range rows {
-		out[i] = EscalationCall{ID: r.ID, ContactID: r.EmergencyContactID, Position: int(r.Position), StartedAt: r.StartedAt,
+		out[i] = EscalationCall{ID: r.ID, ContactID: r.EmergencyContactID, Position: int(r.Position), Attempt: int(r.Attempt), StartedAt: r.StartedAt,
 			EndedAt: r.EndedAt, Outcome: wellcheck.Outcome(deref(r.Outcome)), Reason: r.Reason, CallID: r.CallID, Acknowledged: r.Acknowledged}
 	}
 	return out, nil
 }
 
 // StartEscalationCall records, before the INVITE leaves, that a contact is
-// being called in an escalation; a second call to the same contact in the
-// same escalation is refused (EConflict).
-func (q *Queries) StartEscalationCall(ctx context.Context, e Escalation, contact wellcheck.EmergencyContact, at time.Time) (int64, error) {
+// being called in an escalation (attempt from 1); the same attempt twice is
+// refused (EConflict).
+func (q *Queries) StartEscalationCall(ctx context.Context, e Escalation, contact wellcheck.EmergencyContact, attempt int, at time.Time) (int64, error) {
 	r, err := q.q.StartEscalationCall(ctx, dbsqlc.StartEscalationCallParams{
-		CaseID: e.CaseID, EscalationID: e.ID, EmergencyContactID: &contact.ID, Position: int16(contact.Position), StartedAt: at,
+		CaseID: e.CaseID, EscalationID: e.ID, EmergencyContactID: &contact.ID, Position: int16(contact.Position), Attempt: int16(attempt), StartedAt: at,
 	})
 	if err != nil {
 		return 0, translate(err, "start an escalation call")

@@ -163,11 +163,12 @@ func (q *Queries) EndExpiredPauses(ctx context.Context, now time.Time) (int64, e
 	return n, translate(err, "end expired pauses")
 }
 
-// FinaliseMissed turns check-ins whose deadline passed without a call (or,
-// StalledGrace after it, whose retry never ran) into system_error and returns
-// them, oldest slot first, for the caller to hand on in q's transaction.
-func (q *Queries) FinaliseMissed(ctx context.Context, now time.Time) ([]Missed, error) {
-	rows, err := q.q.FinaliseMissedCheckIns(ctx, dbsqlc.FinaliseMissedCheckInsParams{Now: now, StalledBefore: now.Add(-StalledGrace)})
+// FinaliseMissed turns up to limit check-ins whose deadline passed without a
+// call (or, StalledGrace after it, whose retry never ran) into system_error and
+// returns them, oldest slot first, for the caller to hand on in q's
+// transaction.
+func (q *Queries) FinaliseMissed(ctx context.Context, now time.Time, limit int) ([]Missed, error) {
+	rows, err := q.q.FinaliseMissedCheckIns(ctx, dbsqlc.FinaliseMissedCheckInsParams{Now: now, StalledBefore: now.Add(-StalledGrace), MaxRows: int32(limit)})
 	if err != nil {
 		return nil, translate(err, "finalise missed check-ins")
 	}

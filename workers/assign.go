@@ -69,7 +69,7 @@ func assign(ctx context.Context, q *store.Queries, cal *scheduler.Calendar, ev c
 	}
 	_, err = q.PutFollowUp(ctx, wellcheck.FollowUp{
 		CaseID: c.ID, PersonID: ev.personID, AssigneeID: assignee, Reason: ev.reason, Priority: c.Priority, DueAt: c.DueAt, CheckInID: ev.checkInID,
-	})
+	}, ev.priority)
 	if err != nil {
 		return wellcheck.Case{}, err
 	}

@@ -283,7 +283,7 @@ func slotToInvite(b *testing.B, n, channels int) {
 		params := make([]river.InsertManyParams, len(created))
 		for i, c := range created {
 			slotOf[number[c.PersonID]] = c.SlotAt.Add(-offset)
-			params[i] = river.InsertManyParams{Args: workers.CallArgs{CheckInID: c.ID}, InsertOpts: &river.InsertOpts{Queue: workers.QueueCalls, ScheduledAt: c.SlotAt.Add(-offset)}}
+			params[i] = river.InsertManyParams{Args: workers.CallArgs{CheckInID: c.ID}, InsertOpts: &river.InsertOpts{Queue: workers.QueueCalls, Priority: workers.CallArgs{}.InsertOpts().Priority, ScheduledAt: c.SlotAt.Add(-offset)}}
 		}
 		_, err = insert.InsertManyFastTx(ctx, q.Tx(), params)
 		return err

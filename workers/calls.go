@@ -595,8 +595,9 @@ func (c *Calls) Recover(ctx context.Context) (int, error) {
 		}
 		recovered += len(unworked)
 	}
-	// An escalation whose node died mid-call goes on with the next contact.
-	stale, err := c.Store.Queries().StaleEscalations(ctx, now.Add(-c.staleAfter()))
+	// An escalation whose node died (mid-call or between calls), or whose job
+	// gave up, is taken up again.
+	stale, err := c.Store.Queries().StaleEscalations(ctx, now.Add(-c.staleAfter()), time.Now().Add(-c.staleAfter()))
 	if err != nil {
 		return recovered, err
 	}

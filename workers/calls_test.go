@@ -533,6 +533,17 @@ func TestAssignment(t *testing.T) {
 		require.Equal(t, wellcheck.PriorityUrgent, c.Priority)
 		require.Equal(t, wellcheck.CaseUnreached, c.OpenedReason)
 		require.Len(t, followUps, 1, "one case, one task: the second miss updated it")
+
+		// A less pressing event on the urgent task does not change why it is there.
+		late := b.checkIn(t, pid, at(11, 0), at(11, 30))
+		b.clock.Set(at(11, 30))
+		_, err = b.planner(t).Sweep(ctx)
+		require.NoError(t, err)
+		st, _ := b.state(t, pid, late)
+		require.Equal(t, wellcheck.CheckInSystemError, st)
+		list = requireList(t, b, &listener, pid)
+		require.Equal(t, wellcheck.FollowUpUnreachedRepeatedly, list[0].Reason)
+		require.Equal(t, wellcheck.PriorityUrgent, list[0].Priority)
 	})
 	t.Run("a call the system missed follows the same rules", func(t *testing.T) {
 		t.Parallel()
@@ -542,9 +553,7 @@ func TestAssignment(t *testing.T) {
 		french := b.listener(t, "french@example.org", []string{"fr"}, 10, true)
 		pid, _ := b.enrol(t, person{referent: &away})
 		id := b.checkIn(t, pid, at(10, 0), at(11, 0))
-		jobs, err := workers.NewJobs(b.store.Pool(), slog.New(slog.NewTextHandler(b.logs, nil)))
-		require.NoError(t, err)
-		planner := &scheduler.Planner{Store: b.store, Jobs: jobs, HandOn: b.calls, Logger: slog.New(slog.NewTextHandler(b.logs, nil)), Now: b.clock.Now}
+		planner := b.planner(t)
 
 		// Nothing called the person by 11:00 (the node was down).
 		b.clock.Set(at(11, 0))
@@ -562,6 +571,12 @@ func TestAssignment(t *testing.T) {
 		requireList(t, b, nil)
 		require.Empty(t, b.dialer.Calls())
 	})
+}
+
+// planner is the planner of the bundle's service, handing on through its calls.
+func (b *bundle) planner(t *testing.T) *scheduler.Planner {
+	logger := slog.New(slog.NewTextHandler(b.logs, nil))
+	return &scheduler.Planner{Store: b.store, Jobs: b.calls.Jobs, HandOn: b.calls, Logger: logger, Now: b.clock.Now}
 }
 
 // requireList checks the pending follow-ups of a listener (nil: the pool) are

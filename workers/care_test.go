@@ -171,6 +171,49 @@ func TestEscalation(t *testing.T) {
 		require.Equal(t, store.EscalationCancelled, lastEscalation(t, b, c.ID).Outcome)
 	})
 
+	t.Run("our failures do not use up the contacts", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		coord := b.coordinator(t)
+		pid, _ := b.enrol(t, person{contacts: contacts()})
+		b.dialer.Answer = script(wellcheck.OutcomeFailed, wellcheck.OutcomeOK) // the trunk hiccups once
+		c, err := b.calls.Cases().Open(ctx, coord, pid, wellcheck.PriorityUrgent, "")
+		require.NoError(t, err)
+		jobs := queued[workers.EscalateArgs](t, b)
+		require.Len(t, jobs, 1)
+		var snooze *river.JobSnoozeError
+		require.ErrorAs(t, b.calls.Escalate(ctx, jobs[0].Args.EscalationID), &snooze)
+		require.Equal(t, 5*time.Minute, snooze.Duration, "the same contact again in 5 minutes")
+		b.clock.Set(b.clock.Now().Add(snooze.Duration))
+		require.NoError(t, b.calls.Escalate(ctx, jobs[0].Args.EscalationID))
+		require.Equal(t, []string{"+33699000001 fr", "+33699000001 fr"}, escalationCalls(b))
+		e := lastEscalation(t, b, c.ID)
+		require.Equal(t, store.EscalationAcknowledged, e.Outcome)
+	})
+
+	t.Run("an escalation whose job died is taken up", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		coord := b.coordinator(t)
+		pid, _ := b.enrol(t, person{contacts: contacts()})
+		c, err := b.calls.Cases().Open(ctx, coord, pid, wellcheck.PriorityUrgent, "")
+		require.NoError(t, err)
+		jobs := queued[workers.EscalateArgs](t, b)
+		require.Len(t, jobs, 1)
+		_, err = b.river.JobCancel(ctx, jobs[0].ID) // as if River gave up on it
+		require.NoError(t, err)
+		n, err := b.calls.Recover(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "a fresh escalation is left alone")
+		b.clock.Set(b.clock.Now().Add(6 * time.Minute))
+		n, err = b.calls.Recover(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		require.NoError(t, b.runEscalations(t))
+		require.Equal(t, []string{"+33699000001 fr"}, escalationCalls(b))
+		require.Equal(t, store.EscalationAcknowledged, lastEscalation(t, b, c.ID).Outcome)
+	})
+
 	t.Run("after hours: the calls wait for the opening", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -298,7 +341,12 @@ func TestFollowUpCycle(t *testing.T) {
 		_, err := b.calls.Cases().Record(ctx, other, caseID, workers.FollowUpRecord{Reached: true, Next: &next})
 		require.Equal(t, wellcheck.EForbidden, wellcheck.ErrorCode(err), "another listener's case")
 		_, err = b.calls.Cases().Claim(ctx, other, caseID)
-		require.Equal(t, wellcheck.EForbidden, wellcheck.ErrorCode(err))
+		require.Equal(t, wellcheck.EConflict, wellcheck.ErrorCode(err))
+		require.Equal(t, "un autre écoutant vient de prendre ce dossier", wellcheck.ErrorText(err, wellcheck.French))
+		_, err = b.calls.Cases().Reassign(ctx, other, caseID, &other.ID)
+		require.Equal(t, wellcheck.EForbidden, wellcheck.ErrorCode(err), "a listener hands on only their own cases")
+		_, err = b.calls.Cases().Open(ctx, other, pid, wellcheck.PriorityUrgent, "")
+		require.Equal(t, wellcheck.EForbidden, wellcheck.ErrorCode(err), "only coordinators open cases (urgent calls the contacts)")
 
 		listener := b.user(t, mine)
 		for _, tc := range []struct {
@@ -330,7 +378,32 @@ func TestFollowUpCycle(t *testing.T) {
 		require.NoError(t, err)
 		requireList(t, b, &other.ID, pid)
 		_, err = b.calls.Cases().Claim(ctx, listener, caseID)
-		require.Equal(t, wellcheck.EForbidden, wellcheck.ErrorCode(err), "taken meanwhile")
+		require.Equal(t, wellcheck.EConflict, wellcheck.ErrorCode(err), "taken meanwhile")
+
+		coord := b.coordinator(t)
+		_, err = b.calls.Cases().Open(ctx, coord, pid, "bogus", "")
+		require.Equal(t, wellcheck.EInvalid, wellcheck.ErrorCode(err))
+		require.Contains(t, wellcheck.ErrorText(err, wellcheck.English), `priority: "bogus" is not one of the allowed values`)
+	})
+
+	t.Run("a reassigned case takes its scheduled callback along", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.dialer.Answer = script(wellcheck.OutcomeHelpRequested)
+		a := b.listener(t, "a@example.org", []string{"fr"}, 10, true)
+		other := b.listener(t, "b@example.org", []string{"fr"}, 10, true)
+		pid, _ := b.enrol(t, person{referent: &a})
+		b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
+		caseID := requireList(t, b, &a, pid)[0].CaseID
+		next := at(16, 0)
+		_, err := b.calls.Cases().Record(ctx, b.user(t, a), caseID, workers.FollowUpRecord{Reached: true, Next: &next})
+		require.NoError(t, err)
+		_, err = b.calls.Cases().Reassign(ctx, b.coordinator(t), caseID, &other)
+		require.NoError(t, err)
+		b.clock.Set(next)
+		require.NoError(t, b.calls.FollowUpDue(ctx, queued[workers.FollowUpDueArgs](t, b)[0].Args.FollowUpID))
+		requireList(t, b, &a)
+		requireList(t, b, &other, pid)
 	})
 }
 
@@ -366,13 +439,21 @@ func TestReassignment(t *testing.T) {
 	requireList(t, b, &away)
 	requireList(t, b, &stays, first, second, third)
 
-	// After the shifts end, what is due goes to the pool, due at the next shift.
+	// After the shifts end nobody can take them: each person keeps their
+	// listener overnight.
 	b.clock.Set(at(17, 30))
+	moved, err = b.calls.ReassignOrphans(ctx)
+	require.NoError(t, err)
+	require.Zero(t, moved)
+	requireList(t, b, &stays, first, second, third)
+
+	// A listener whose account is disabled keeps nothing: the shared pool.
+	_, err = b.store.Pool().Exec(ctx, "UPDATE users SET disabled_at = now() WHERE id = $1", stays)
+	require.NoError(t, err)
 	moved, err = b.calls.ReassignOrphans(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 3, moved)
 	requireList(t, b, nil, first, second, third)
-	requireList(t, b, &stays)
 }
 
 func TestRetention(t *testing.T) {

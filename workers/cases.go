@@ -251,15 +251,20 @@ func closeCase(ctx context.Context, q *store.Queries, by wellcheck.User, cs well
 	return closed, q.Audit(ctx, actorOf(by), "case.close", &cs.PersonID, &cs.ID, map[string]any{"reason": cl.Reason, "person_agreed": cl.PersonAgreed})
 }
 
-// Claim takes a case from the shared pool onto by's list.
+// Claim takes a case from the shared pool onto a listener's list.
 func (s *Cases) Claim(ctx context.Context, by wellcheck.User, caseID int64) (wellcheck.Case, error) {
 	var out wellcheck.Case
 	err := s.c.Store.WithTx(ctx, func(q *store.Queries) error {
-		cs, err := lockOpen(ctx, q, by, caseID)
-		if err != nil {
-			return err
+		if by.Disabled || !by.Has(wellcheck.RoleListener) {
+			return wellcheck.Errorf(wellcheck.EForbidden, "case_claim_listeners")
 		}
-		if cs.AssigneeID != nil && *cs.AssigneeID != by.ID {
+		cs, err := q.LockCase(ctx, caseID)
+		switch {
+		case err != nil:
+			return err
+		case cs.State == wellcheck.CaseClosed:
+			return wellcheck.Errorf(wellcheck.EConflict, "case_closed")
+		case cs.AssigneeID != nil && *cs.AssigneeID != by.ID:
 			return wellcheck.Errorf(wellcheck.EConflict, "case_taken")
 		}
 		if out, err = q.AssignCase(ctx, cs.ID, &by.ID); err != nil {
@@ -279,6 +284,9 @@ func (s *Cases) Reassign(ctx context.Context, by wellcheck.User, caseID int64, t
 		cs, err := lockOpen(ctx, q, by, caseID)
 		if err != nil {
 			return err
+		}
+		if !by.Has(wellcheck.RoleCoordinator) && !by.Has(wellcheck.RoleAdmin) && (cs.AssigneeID == nil || *cs.AssigneeID != by.ID) {
+			return wellcheck.Errorf(wellcheck.EForbidden, "case_forbidden") // a listener hands on only their own
 		}
 		if to != nil {
 			u, err := q.User(ctx, *to)
@@ -311,13 +319,14 @@ func reassign(ctx context.Context, q *store.Queries, actor wellcheck.Actor, cs w
 }
 
 // Open opens a case by hand (or raises the person's open case) and puts it on
-// a list by the usual rules, due now.
+// a list by the usual rules, due now: coordinators and admins do, as a
+// referral's concern opens one at enrolment. Urgent escalates.
 func (s *Cases) Open(ctx context.Context, by wellcheck.User, personID int64, priority wellcheck.Priority, note string) (wellcheck.Case, error) {
 	c := s.c
-	if !by.CanEnrol() && !by.Has(wellcheck.RoleListener) {
-		return wellcheck.Case{}, wellcheck.Errorf(wellcheck.EForbidden, "case_forbidden")
+	if !by.CanEnrol() {
+		return wellcheck.Case{}, wellcheck.Errorf(wellcheck.EForbidden, "case_open_coordinators")
 	}
-	if priority.Urgency() > wellcheck.PriorityLow.Urgency() || priority == "" {
+	if !slices.Contains(wellcheck.Priorities, priority) {
 		return wellcheck.Case{}, wellcheck.Problems{{Field: "priority", Message: wellcheck.Message{Key: "choice_invalid", Args: []any{string(priority), "urgent, high, normal, low"}}}}.Err()
 	}
 	note = strings.TrimSpace(note)
@@ -365,15 +374,22 @@ func (FollowUpDueArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueCalls, MaxAttempts: 25}
 }
 
-// FollowUpDue puts a scheduled follow-up on a list: its listener's while on
-// shift and present, else by the usual rules. A case with a task already on a
+// FollowUpDue puts a scheduled follow-up on a list: the case's listener's
+// while on shift and present, else by the usual rules. A case with a task already on a
 // list keeps that one, brought up to date. A follow-up rescheduled later, done
 // or cancelled meanwhile is left alone.
 func (c *Calls) FollowUpDue(ctx context.Context, followUpID int64) error {
 	now := c.now()
 	err := c.inTx(ctx, func(q *store.Queries) error {
-		f, err := q.LockFollowUp(ctx, followUpID)
+		f, err := q.FollowUp(ctx, followUpID)
 		if err != nil {
+			return err
+		}
+		cs, err := q.LockCase(ctx, f.CaseID) // the case first, as every step on it
+		if err != nil {
+			return err
+		}
+		if f, err = q.LockFollowUp(ctx, followUpID); err != nil {
 			return err
 		}
 		if f.State != "scheduled" {
@@ -381,10 +397,6 @@ func (c *Calls) FollowUpDue(ctx context.Context, followUpID int64) error {
 		}
 		if now.Before(f.DueAt) {
 			return &waitError{f.DueAt}
-		}
-		cs, err := q.LockCase(ctx, f.CaseID)
-		if err != nil {
-			return err
 		}
 		if cs.State == wellcheck.CaseClosed {
 			return q.SetFollowUpState(ctx, f.ID, "cancelled")
@@ -407,7 +419,7 @@ func (c *Calls) FollowUpDue(ctx context.Context, followUpID int64) error {
 		if err != nil {
 			return err
 		}
-		ev := caseEvent{personID: cs.PersonID, referent: person.ReferentID, language: person.Language, keep: f.AssigneeID,
+		ev := caseEvent{personID: cs.PersonID, referent: person.ReferentID, language: person.Language,
 			caseReason: wellcheck.CaseManual, reason: wellcheck.FollowUpCallback, priority: cs.Priority, due: f.DueAt}
 		_, err = assign(ctx, q, cal, ev, now)
 		return err
@@ -427,14 +439,18 @@ func (ReassignArgs) InsertOpts() river.InsertOpts {
 }
 
 // ReassignOrphans hands on the pending follow-ups that have come due on the
-// list of a listener who is away, off shift or disabled, by the assignment
-// rules (the referent, then who speaks the language, then the pool): nothing
-// waits on the list of someone who is not there. It returns how many moved.
+// list of a listener who is away, off shift or disabled, to whoever can take
+// them now by the assignment rules (the referent, then who speaks the
+// language): nothing waits on the list of someone who is not there while
+// someone else is. When nobody can, a follow-up stays with its listener (the
+// person keeps theirs overnight), unless their account is disabled: then it
+// goes to the shared pool. It returns how many moved.
 func (c *Calls) ReassignOrphans(ctx context.Context) (int, error) {
 	now := c.now()
 	moved := 0
 	for {
 		var orphans []store.Orphan
+		var batch int
 		err := c.Store.WithTx(ctx, func(q *store.Queries) error {
 			cal, _, err := c.calendar(ctx, q, now)
 			if err != nil {
@@ -443,10 +459,14 @@ func (c *Calls) ReassignOrphans(ctx context.Context) (int, error) {
 			if orphans, err = q.OrphanedFollowUps(ctx, now, cal.Loc); err != nil {
 				return err
 			}
+			batch = 0
 			for _, o := range orphans {
 				cs, err := q.LockCase(ctx, o.CaseID)
 				if err != nil {
 					return err
+				}
+				if !sameAssignee(cs.AssigneeID, o.AssigneeID) || cs.State == wellcheck.CaseClosed {
+					continue // moved or closed since the list was read
 				}
 				person, err := q.PersonForCase(ctx, o.PersonID)
 				if err != nil {
@@ -456,10 +476,22 @@ func (c *Calls) ReassignOrphans(ctx context.Context) (int, error) {
 				if err != nil {
 					return err
 				}
+				if to == nil {
+					// Nobody can take it now: it stays with its listener (who may
+					// be back first) unless their account is gone.
+					u, err := q.User(ctx, *o.AssigneeID)
+					if err != nil {
+						return err
+					}
+					if !u.Disabled {
+						continue
+					}
+				}
 				var out wellcheck.Case
 				if err := reassign(ctx, q, systemActor, cs, to, &out); err != nil {
 					return err
 				}
+				batch++
 				c.log().InfoContext(ctx, "follow-up handed on: its listener is away or off shift", "case_id", cs.ID, "to_pool", to == nil)
 			}
 			return nil
@@ -467,9 +499,11 @@ func (c *Calls) ReassignOrphans(ctx context.Context) (int, error) {
 		if err != nil {
 			return moved, err
 		}
-		moved += len(orphans)
-		if len(orphans) < 500 {
+		moved += batch
+		if len(orphans) < 500 || batch == 0 {
 			return moved, nil
 		}
 	}
 }
+
+func sameAssignee(a, b *int64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }

@@ -51,18 +51,18 @@ func (c *Calls) reached(ctx context.Context, q *store.Queries, personID int64, n
 
 // Escalate calls the emergency contacts of an escalation's person in order —
 // those the person consented to, where the service asks for it — with the
-// escalation prompts, until one presses 1. Each contact is called at most
-// once per escalation: the call's row is committed before the INVITE leaves.
-// Nobody acknowledging ends it "nobody": the case stays urgent and heads the
-// coordinators' view. Calls are only made in opening hours; the case closing
-// or the person withdrawing cancels it.
+// escalation prompts, until one presses 1. Each contact is called once per
+// escalation, again only after a call that failed through our fault (after
+// FailedRetry, up to MaxFailures); each call's row is committed before the
+// INVITE leaves. Nobody acknowledging ends it "nobody": the case stays urgent
+// and heads the coordinators' view. Calls are only made in opening hours; the
+// case closing, the person withdrawing or being reached stops it.
 func (c *Calls) Escalate(ctx context.Context, escalationID int64) error {
 	for {
-		var contact wellcheck.EmergencyContact
-		var e store.Escalation
+		var next contactCall
 		err := c.inTx(ctx, func(q *store.Queries) error {
 			var err error
-			e, contact, err = c.nextContact(ctx, q, escalationID)
+			next, err = c.nextContact(ctx, q, escalationID)
 			return err
 		})
 		if done, err := c.stopped(err); done {
@@ -70,22 +70,21 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) error {
 		}
 
 		var callID int64
-		var started = c.now()
 		claim := func(ctx context.Context) error {
 			return c.inTx(ctx, func(q *store.Queries) error {
-				again, next, err := c.nextContact(ctx, q, escalationID)
+				again, err := c.nextContact(ctx, q, escalationID)
 				if err != nil {
 					return err
 				}
-				if next.ID != contact.ID || next.Phone != contact.Phone {
+				if again.contact.ID != next.contact.ID || again.attempt != next.attempt || again.contact.Phone != next.contact.Phone {
 					return errDone // things changed while the call waited for a channel: look again
 				}
-				started = c.now()
-				callID, err = q.StartEscalationCall(ctx, again, next, started)
+				callID, err = q.StartEscalationCall(ctx, again.escalation, again.contact, again.attempt, c.now())
 				return err
 			})
 		}
-		res, err := c.Dialer.Place(ctx, dialer.Request{To: string(contact.Phone), Lang: contact.Language, Script: dialer.ScriptEscalation, Claim: claim})
+		res, err := c.Dialer.Place(ctx, dialer.Request{To: string(next.contact.Phone), Lang: c.escalationLanguage(next.contact.Language),
+			Script: dialer.ScriptEscalation, Claim: claim})
 		if callID == 0 {
 			if errors.Is(err, errDone) {
 				continue
@@ -93,46 +92,92 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) error {
 			if done, err := c.stopped(err); done {
 				return err
 			}
-			return fmt.Errorf("escalation %d: call contact %d: %w", e.ID, contact.Position, err)
+			return fmt.Errorf("escalation %d: call contact %d: %w", escalationID, next.contact.Position, err)
 		}
 		if err != nil {
 			res = dialer.Result{Outcome: wellcheck.OutcomeFailed, Reason: err.Error()}
 		}
-		ended := c.now()
-		call := store.EscalationCall{ID: callID, EndedAt: &ended, Outcome: res.Outcome, Reason: res.Reason, CallID: res.CallID,
-			Acknowledged: res.Outcome == wellcheck.OutcomeOK}
-		var acknowledged bool
-		err = c.Store.WithTx(context.WithoutCancel(ctx), func(q *store.Queries) error {
-			if err := q.EndEscalationCall(ctx, call); err != nil {
-				return err
-			}
-			c.log().InfoContext(ctx, "escalation call ended", "escalation_id", e.ID, "case_id", e.CaseID, "position", contact.Position, "outcome", res.Outcome)
-			if !call.Acknowledged {
-				return nil
-			}
-			acknowledged = true
-			if _, err := q.EndEscalation(ctx, e.ID, store.EscalationAcknowledged, &contact.ID, ended); err != nil {
-				return err
-			}
-			return q.Audit(ctx, systemActor, "escalation.acknowledged", &e.PersonID, &e.CaseID,
-				map[string]any{"escalation_id": e.ID, "position": contact.Position, "relation": contact.Relation})
-		})
+		// A contact's answer must not be lost with a cancelled job.
+		acknowledged, err := c.recordContactCall(context.WithoutCancel(ctx), next, callID, res)
 		if err != nil || acknowledged {
 			return err
 		}
 	}
 }
 
-// nextContact decides, with the escalation locked, whom to call next: errDone
-// when it is over (ending it as it must), a *waitError outside opening hours.
-func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID int64) (store.Escalation, wellcheck.EmergencyContact, error) {
-	none := wellcheck.EmergencyContact{}
-	e, err := q.LockEscalation(ctx, escalationID)
-	if err != nil {
-		return e, none, err
+// contactCall is the next call of an escalation.
+type contactCall struct {
+	escalation store.Escalation
+	contact    wellcheck.EmergencyContact
+	attempt    int
+}
+
+// recordContactCall records how a contact's call ended and, if they pressed 1,
+// ends the escalation (unless it ended meanwhile: the person was reached).
+func (c *Calls) recordContactCall(ctx context.Context, next contactCall, callID int64, res dialer.Result) (acknowledged bool, err error) {
+	e, contact := next.escalation, next.contact
+	ended := c.now()
+	call := store.EscalationCall{ID: callID, EndedAt: &ended, Outcome: res.Outcome, Reason: res.Reason, CallID: res.CallID,
+		Acknowledged: res.Outcome == wellcheck.OutcomeOK}
+	err = c.Store.WithTx(ctx, func(q *store.Queries) error {
+		if err := q.EndEscalationCall(ctx, call); err != nil {
+			return err
+		}
+		c.log().InfoContext(ctx, "escalation call ended", "escalation_id", e.ID, "case_id", e.CaseID, "position", contact.Position,
+			"attempt", next.attempt, "outcome", res.Outcome)
+		if !call.Acknowledged {
+			return nil
+		}
+		if _, err := q.EndEscalation(ctx, e.ID, store.EscalationAcknowledged, &contact.ID, ended); errors.Is(err, wellcheck.ErrNotFound) {
+			return nil // it ended meanwhile (the person was reached): the answer stands on the call
+		} else if err != nil {
+			return err
+		}
+		return q.Audit(ctx, systemActor, "escalation.acknowledged", &e.PersonID, &e.CaseID,
+			map[string]any{"escalation_id": e.ID, "position": contact.Position, "relation": contact.Relation})
+	})
+	return call.Acknowledged, err
+}
+
+// escalationLanguage is lang if the dialer has escalation prompts in it, else
+// the first of French and English it has: a contact is called in a language
+// the service recorded, never not called for want of prompts.
+func (c *Calls) escalationLanguage(lang string) string {
+	speaker, ok := c.Dialer.(interface {
+		Speaks(dialer.Script, string) bool
+	})
+	if !ok || speaker.Speaks(dialer.ScriptEscalation, lang) {
+		return lang
 	}
+	for _, l := range []string{"fr", "en"} {
+		if speaker.Speaks(dialer.ScriptEscalation, l) {
+			return l
+		}
+	}
+	return lang
+}
+
+// nextContact decides, with the case and the escalation locked (in that
+// order, as every step on a case), whom to call next and which attempt:
+// errDone when it is over (ending it as it must) or another worker is
+// calling, a *waitError outside opening hours or while a contact's failed
+// call waits for its retry.
+func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID int64) (contactCall, error) {
+	var next contactCall
+	e, err := q.Escalation(ctx, escalationID)
+	if err != nil {
+		return next, err
+	}
+	cs, err := q.LockCase(ctx, e.CaseID)
+	if err != nil {
+		return next, err
+	}
+	if e, err = q.LockEscalation(ctx, escalationID); err != nil {
+		return next, err
+	}
+	next.escalation = e
 	if e.EndedAt != nil {
-		return e, none, errDone
+		return next, errDone
 	}
 	now := c.now()
 	end := func(outcome string) error {
@@ -145,60 +190,67 @@ func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID 
 		}
 		return errDone
 	}
-	cs, err := q.LockCase(ctx, e.CaseID)
-	if err != nil {
-		return e, none, err
-	}
 	person, err := q.PersonForCase(ctx, e.PersonID)
 	if err != nil {
-		return e, none, err
+		return next, err
 	}
 	if cs.State == wellcheck.CaseClosed || person.Status == wellcheck.PersonWithdrawn {
-		return e, none, end(store.EscalationCancelled)
+		return next, end(store.EscalationCancelled)
 	}
 	calls, err := q.EscalationCalls(ctx, e.ID)
 	if err != nil {
-		return e, none, err
+		return next, err
 	}
-	for _, k := range calls {
+	for i, k := range calls {
 		if k.EndedAt != nil {
 			continue
 		}
 		if now.Sub(k.StartedAt) < c.staleAfter() {
-			return e, none, errDone // a call is in progress: its worker goes on
+			return next, errDone // a call is in progress: its worker goes on
 		}
-		// Its node died mid-call: the contact is not called again.
+		// Its node died mid-call: our failure, retried like any other.
 		k.EndedAt, k.Outcome, k.Reason = &now, wellcheck.OutcomeFailed, ReasonInterrupted
 		if err := q.EndEscalationCall(ctx, k); err != nil {
-			return e, none, err
+			return next, err
 		}
+		calls[i] = k
 	}
 	contacts, err := q.EmergencyContacts(ctx, e.PersonID)
 	if err != nil {
-		return e, none, err
+		return next, err
 	}
 	retention, err := q.Retention(ctx)
 	if err != nil {
-		return e, none, err
+		return next, err
 	}
-	callable := slices.DeleteFunc(contacts, func(ec wellcheck.EmergencyContact) bool {
+	contacts = slices.DeleteFunc(contacts, func(ec wellcheck.EmergencyContact) bool {
 		return retention.EscalationNeedsConsent && ec.ConsentAt == nil
 	})
-	if len(callable) == 0 {
-		return e, none, end(store.EscalationNoContacts)
+	if len(contacts) == 0 {
+		return next, end(store.EscalationNoContacts)
 	}
-	i := slices.IndexFunc(callable, func(ec wellcheck.EmergencyContact) bool {
-		return !slices.ContainsFunc(calls, func(k store.EscalationCall) bool { return k.Position == ec.Position })
-	})
-	if i < 0 {
-		return e, none, end(store.EscalationNobody)
+	for _, ec := range contacts {
+		var made []store.EscalationCall
+		for _, k := range calls {
+			if k.Position == ec.Position {
+				made = append(made, k)
+			}
+		}
+		if slices.ContainsFunc(made, func(k store.EscalationCall) bool { return k.Outcome != wellcheck.OutcomeFailed }) || len(made) >= c.maxFailures() {
+			continue // answered (or not) by them, or our calls kept failing: the next contact
+		}
+		if n := len(made); n > 0 && now.Before(made[n-1].EndedAt.Add(c.failedRetry())) {
+			return next, &waitError{made[n-1].EndedAt.Add(c.failedRetry())}
+		}
+		cal, _, err := c.calendar(ctx, q, now)
+		if err != nil {
+			return next, err
+		}
+		if !cal.OpenAt(now) {
+			return next, &waitError{cal.NextOpen(now)}
+		}
+		next.contact, next.attempt = ec, len(made)+1
+		return next, nil
 	}
-	cal, _, err := c.calendar(ctx, q, now)
-	if err != nil {
-		return e, none, err
-	}
-	if !cal.OpenAt(now) {
-		return e, none, &waitError{cal.NextOpen(now)}
-	}
-	return e, callable[i], nil
+	return next, end(store.EscalationNobody)
 }

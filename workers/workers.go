@@ -37,7 +37,15 @@ type CallArgs struct {
 
 func (CallArgs) Kind() string { return store.CallJobKind }
 
-func (CallArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueCalls} }
+func (CallArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueCalls, Priority: callPriority}
+}
+
+// callPriority puts check-in calls behind the calls queue's other jobs
+// (escalations, callbacks coming due, recovery; River's priority 1): a
+// morning's thousands of slots must not hold back an escalation raised at
+// 10:20.
+const callPriority = 2
 
 // Jobs enqueues and cancels check-in calls; it implements scheduler.Jobs.
 type Jobs struct {
@@ -62,7 +70,7 @@ func (j *Jobs) EnqueueCalls(ctx context.Context, q *store.Queries, checkIns []we
 	for i, c := range checkIns {
 		params[i] = river.InsertManyParams{
 			Args:       CallArgs{CheckInID: c.ID},
-			InsertOpts: &river.InsertOpts{Queue: QueueCalls, ScheduledAt: c.SlotAt},
+			InsertOpts: &river.InsertOpts{Queue: QueueCalls, Priority: callPriority, ScheduledAt: c.SlotAt},
 		}
 	}
 	_, err := j.client.InsertManyFastTx(ctx, q.Tx(), params)
@@ -72,7 +80,7 @@ func (j *Jobs) EnqueueCalls(ctx context.Context, q *store.Queries, checkIns []we
 // EnqueueRetry adds, in q's transaction, the job that dials attempt of a
 // check-in at at.
 func (j *Jobs) EnqueueRetry(ctx context.Context, q *store.Queries, checkInID int64, attempt int, at time.Time) error {
-	_, err := j.client.InsertTx(ctx, q.Tx(), CallArgs{CheckInID: checkInID, Attempt: attempt}, &river.InsertOpts{Queue: QueueCalls, ScheduledAt: at})
+	_, err := j.client.InsertTx(ctx, q.Tx(), CallArgs{CheckInID: checkInID, Attempt: attempt}, &river.InsertOpts{Queue: QueueCalls, Priority: callPriority, ScheduledAt: at})
 	if err != nil {
 		return fmt.Errorf("enqueue attempt %d of check-in %d: %w", attempt, checkInID, err)
 	}

@@ -27,11 +27,13 @@ CREATE UNIQUE INDEX escalations_running_key ON escalations (case_id) WHERE ended
 CREATE INDEX escalations_running_person_idx ON escalations (person_id) WHERE ended_at IS NULL;
 CREATE INDEX escalations_case_idx ON escalations (case_id, started_at);
 
--- Each contact is called at most once per escalation: the row is committed
+-- Each contact is called once per escalation — again only after a call that
+-- failed through our fault (attempt 2, 3) — and each call's row is committed
 -- before the INVITE leaves (the same guard as a check-in's attempt).
 ALTER TABLE escalation_calls ADD COLUMN escalation_id bigint NOT NULL REFERENCES escalations (id) ON DELETE CASCADE;
+ALTER TABLE escalation_calls ADD COLUMN attempt smallint NOT NULL DEFAULT 1 CHECK (attempt >= 1);
 ALTER TABLE escalation_calls DROP CONSTRAINT escalation_calls_case_id_position_started_at_key;
-ALTER TABLE escalation_calls ADD CONSTRAINT escalation_calls_once_key UNIQUE (escalation_id, position);
+ALTER TABLE escalation_calls ADD CONSTRAINT escalation_calls_once_key UNIQUE (escalation_id, position, attempt);
 ALTER TABLE escalation_calls ALTER COLUMN started_at DROP DEFAULT;
 ALTER TABLE escalation_calls ADD COLUMN reason text NOT NULL DEFAULT '';
 
@@ -47,6 +49,9 @@ ALTER TABLE service_settings ADD COLUMN keep_closed_cases_days integer NOT NULL 
 ALTER TABLE service_settings ADD COLUMN keep_withdrawn_days integer NOT NULL DEFAULT 90
     CHECK (keep_withdrawn_days BETWEEN 0 AND 3650);
 CREATE INDEX cases_closed_idx ON cases (closed_at) WHERE state = 'closed';
+-- Check-ins by slot, whatever their state: retention's oldest first, and the
+-- reports and exports of a period.
+CREATE INDEX check_ins_slot_idx ON check_ins (slot_at);
 CREATE INDEX persons_withdrawn_idx ON persons (withdrawn_at) WHERE status = 'withdrawn';
 
 -- Aggregate counts of what was purged, per day (in the service's zone) and

@@ -114,8 +114,9 @@ INSERT INTO follow_ups (case_id, assignee_id, reason, priority, due_at, check_in
 VALUES (@case_id, sqlc.narg('assignee_id'), @reason, @priority, @due_at, sqlc.narg('check_in_id'))
 ON CONFLICT (case_id) WHERE state = 'pending' DO UPDATE
 SET assignee_id = EXCLUDED.assignee_id,
-    -- The list says why, by the most pressing event.
-    reason = CASE WHEN EXCLUDED.priority <= follow_ups.priority THEN EXCLUDED.reason ELSE follow_ups.reason END,
+    -- The list says why by the most pressing event: a new one as pressing as
+    -- the task already was (@event_priority) says why from now on.
+    reason = CASE WHEN @event_priority::case_priority <= follow_ups.priority THEN EXCLUDED.reason ELSE follow_ups.reason END,
     priority = LEAST(follow_ups.priority, EXCLUDED.priority),
     due_at = LEAST(follow_ups.due_at, EXCLUDED.due_at),
     check_in_id = coalesce(EXCLUDED.check_in_id, follow_ups.check_in_id),

@@ -41,6 +41,9 @@ RETURNING *;
 -- name: LockFollowUp :one
 SELECT * FROM follow_ups WHERE id = @id FOR UPDATE;
 
+-- name: GetFollowUp :one
+SELECT * FROM follow_ups WHERE id = @id;
+
 -- name: SetFollowUpState :exec
 UPDATE follow_ups SET state = @state, updated_at = now() WHERE id = @id;
 
@@ -65,11 +68,12 @@ WHERE id = @id
 RETURNING *;
 
 -- name: AssignCase :one
--- The case and its pending follow-up change hands (nil: the shared pool).
+-- The case and its pending and scheduled follow-ups change hands (nil: the
+-- shared pool).
 WITH moved AS (
     UPDATE follow_ups
     SET previous_assignee_id = assignee_id, assignee_id = sqlc.narg('assignee_id'), updated_at = now()
-    WHERE case_id = @id AND state = 'pending' AND assignee_id IS DISTINCT FROM sqlc.narg('assignee_id')::bigint
+    WHERE case_id = @id AND state IN ('pending', 'scheduled') AND assignee_id IS DISTINCT FROM sqlc.narg('assignee_id')::bigint
 )
 UPDATE cases
 SET assignee_id = sqlc.narg('assignee_id'),
@@ -106,17 +110,20 @@ RETURNING *;
 -- name: LockEscalation :one
 SELECT * FROM escalations WHERE id = @id FOR NO KEY UPDATE;
 
+-- name: GetEscalation :one
+SELECT * FROM escalations WHERE id = @id;
+
 -- name: EndEscalation :one
 UPDATE escalations SET ended_at = @ended_at, outcome = @outcome, acknowledged_by = sqlc.narg('acknowledged_by')
 WHERE id = @id AND ended_at IS NULL
 RETURNING *;
 
 -- name: ListEscalationCalls :many
-SELECT * FROM escalation_calls WHERE escalation_id = @escalation_id ORDER BY position;
+SELECT * FROM escalation_calls WHERE escalation_id = @escalation_id ORDER BY position, attempt;
 
 -- name: StartEscalationCall :one
-INSERT INTO escalation_calls (case_id, escalation_id, emergency_contact_id, position, started_at)
-VALUES (@case_id, @escalation_id, @emergency_contact_id, @position, @started_at)
+INSERT INTO escalation_calls (case_id, escalation_id, emergency_contact_id, position, attempt, started_at)
+VALUES (@case_id, @escalation_id, @emergency_contact_id, @position, @attempt, @started_at)
 RETURNING *;
 
 -- name: EndEscalationCall :exec
@@ -134,11 +141,18 @@ WHERE e.outcome IN ('nobody', 'no_contacts')
 ORDER BY e.started_at, e.id;
 
 -- name: ListStaleEscalations :many
--- Escalations with a call in progress since before @before (their node died
--- mid-call) or whose job stopped: they are taken up again.
-SELECT DISTINCT e.id FROM escalations e
-JOIN escalation_calls k ON k.escalation_id = e.id
-WHERE e.ended_at IS NULL AND k.ended_at IS NULL AND k.started_at < @before
+-- Running escalations, started before @before, that nothing is working: no
+-- call began since @before (one older is its dead node's) and no job waits or
+-- was taken after @taken_after (River's clock). They are taken up again.
+SELECT e.id FROM escalations e
+WHERE e.ended_at IS NULL AND e.started_at < @before::timestamptz
+  AND NOT EXISTS (SELECT 1 FROM escalation_calls k
+                  WHERE k.escalation_id = e.id AND k.ended_at IS NULL AND k.started_at >= @before::timestamptz)
+  AND NOT EXISTS (SELECT 1 FROM river_job j
+                  WHERE j.kind = 'escalate' AND (j.args ->> 'escalation_id')::bigint = e.id
+                    AND (j.state IN ('available', 'scheduled', 'retryable', 'pending')
+                         OR (j.state = 'running' AND j.attempted_at >= @taken_after::timestamptz)))
+ORDER BY e.started_at
 LIMIT 100;
 
 -- name: SetContactConsent :exec

@@ -574,8 +574,9 @@ INSERT INTO follow_ups (case_id, assignee_id, reason, priority, due_at, check_in
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (case_id) WHERE state = 'pending' DO UPDATE
 SET assignee_id = EXCLUDED.assignee_id,
-    -- The list says why, by the most pressing event.
-    reason = CASE WHEN EXCLUDED.priority <= follow_ups.priority THEN EXCLUDED.reason ELSE follow_ups.reason END,
+    -- The list says why by the most pressing event: a new one as pressing as
+    -- the task already was (@event_priority) says why from now on.
+    reason = CASE WHEN $7::case_priority <= follow_ups.priority THEN EXCLUDED.reason ELSE follow_ups.reason END,
     priority = LEAST(follow_ups.priority, EXCLUDED.priority),
     due_at = LEAST(follow_ups.due_at, EXCLUDED.due_at),
     check_in_id = coalesce(EXCLUDED.check_in_id, follow_ups.check_in_id),
@@ -584,12 +585,13 @@ RETURNING id, case_id, assignee_id, reason, priority, due_at, state, reached, pa
 `
 
 type PutFollowUpParams struct {
-	CaseID     int64
-	AssigneeID *int64
-	Reason     string
-	Priority   CasePriority
-	DueAt      time.Time
-	CheckInID  *int64
+	CaseID        int64
+	AssigneeID    *int64
+	Reason        string
+	Priority      CasePriority
+	DueAt         time.Time
+	CheckInID     *int64
+	EventPriority CasePriority
 }
 
 // The case's pending follow-up, created or brought up to date: one task per
@@ -602,6 +604,7 @@ func (q *Queries) PutFollowUp(ctx context.Context, arg PutFollowUpParams) (Follo
 		arg.Priority,
 		arg.DueAt,
 		arg.CheckInID,
+		arg.EventPriority,
 	)
 	var i FollowUp
 	err := row.Scan(

@@ -43,7 +43,7 @@ const assignCase = `-- name: AssignCase :one
 WITH moved AS (
     UPDATE follow_ups
     SET previous_assignee_id = assignee_id, assignee_id = $1, updated_at = now()
-    WHERE case_id = $2 AND state = 'pending' AND assignee_id IS DISTINCT FROM $1::bigint
+    WHERE case_id = $2 AND state IN ('pending', 'scheduled') AND assignee_id IS DISTINCT FROM $1::bigint
 )
 UPDATE cases
 SET assignee_id = $1,
@@ -58,7 +58,8 @@ type AssignCaseParams struct {
 	ID         int64
 }
 
-// The case and its pending follow-up change hands (nil: the shared pool).
+// The case and its pending and scheduled follow-ups change hands (nil: the
+// shared pool).
 func (q *Queries) AssignCase(ctx context.Context, arg AssignCaseParams) (Case, error) {
 	row := q.db.QueryRow(ctx, assignCase, arg.AssigneeID, arg.ID)
 	var i Case
@@ -340,6 +341,54 @@ func (q *Queries) EndEscalationCall(ctx context.Context, arg EndEscalationCallPa
 	return err
 }
 
+const getEscalation = `-- name: GetEscalation :one
+SELECT id, case_id, person_id, started_at, ended_at, outcome, acknowledged_by FROM escalations WHERE id = $1
+`
+
+func (q *Queries) GetEscalation(ctx context.Context, id int64) (Escalation, error) {
+	row := q.db.QueryRow(ctx, getEscalation, id)
+	var i Escalation
+	err := row.Scan(
+		&i.ID,
+		&i.CaseID,
+		&i.PersonID,
+		&i.StartedAt,
+		&i.EndedAt,
+		&i.Outcome,
+		&i.AcknowledgedBy,
+	)
+	return i, err
+}
+
+const getFollowUp = `-- name: GetFollowUp :one
+SELECT id, case_id, assignee_id, reason, priority, due_at, state, reached, partner_id, emergency_services_called, job_id, done_at, done_by, created_at, check_in_id, updated_at, previous_assignee_id FROM follow_ups WHERE id = $1
+`
+
+func (q *Queries) GetFollowUp(ctx context.Context, id int64) (FollowUp, error) {
+	row := q.db.QueryRow(ctx, getFollowUp, id)
+	var i FollowUp
+	err := row.Scan(
+		&i.ID,
+		&i.CaseID,
+		&i.AssigneeID,
+		&i.Reason,
+		&i.Priority,
+		&i.DueAt,
+		&i.State,
+		&i.Reached,
+		&i.PartnerID,
+		&i.EmergencyServicesCalled,
+		&i.JobID,
+		&i.DoneAt,
+		&i.DoneBy,
+		&i.CreatedAt,
+		&i.CheckInID,
+		&i.UpdatedAt,
+		&i.PreviousAssigneeID,
+	)
+	return i, err
+}
+
 const getRetention = `-- name: GetRetention :one
 SELECT keep_closed_cases_days, keep_withdrawn_days, escalation_needs_consent, time_zone FROM service_settings
 `
@@ -445,7 +494,7 @@ func (q *Queries) ListDailyCounts(ctx context.Context, arg ListDailyCountsParams
 }
 
 const listEscalationCalls = `-- name: ListEscalationCalls :many
-SELECT id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, reason FROM escalation_calls WHERE escalation_id = $1 ORDER BY position
+SELECT id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason FROM escalation_calls WHERE escalation_id = $1 ORDER BY position, attempt
 `
 
 func (q *Queries) ListEscalationCalls(ctx context.Context, escalationID int64) ([]EscalationCall, error) {
@@ -468,6 +517,7 @@ func (q *Queries) ListEscalationCalls(ctx context.Context, escalationID int64) (
 			&i.Acknowledged,
 			&i.CallID,
 			&i.EscalationID,
+			&i.Attempt,
 			&i.Reason,
 		); err != nil {
 			return nil, err
@@ -535,16 +585,28 @@ func (q *Queries) ListOrphanedFollowUps(ctx context.Context, arg ListOrphanedFol
 }
 
 const listStaleEscalations = `-- name: ListStaleEscalations :many
-SELECT DISTINCT e.id FROM escalations e
-JOIN escalation_calls k ON k.escalation_id = e.id
-WHERE e.ended_at IS NULL AND k.ended_at IS NULL AND k.started_at < $1
+SELECT e.id FROM escalations e
+WHERE e.ended_at IS NULL AND e.started_at < $1::timestamptz
+  AND NOT EXISTS (SELECT 1 FROM escalation_calls k
+                  WHERE k.escalation_id = e.id AND k.ended_at IS NULL AND k.started_at >= $1::timestamptz)
+  AND NOT EXISTS (SELECT 1 FROM river_job j
+                  WHERE j.kind = 'escalate' AND (j.args ->> 'escalation_id')::bigint = e.id
+                    AND (j.state IN ('available', 'scheduled', 'retryable', 'pending')
+                         OR (j.state = 'running' AND j.attempted_at >= $2::timestamptz)))
+ORDER BY e.started_at
 LIMIT 100
 `
 
-// Escalations with a call in progress since before @before (their node died
-// mid-call) or whose job stopped: they are taken up again.
-func (q *Queries) ListStaleEscalations(ctx context.Context, before time.Time) ([]int64, error) {
-	rows, err := q.db.Query(ctx, listStaleEscalations, before)
+type ListStaleEscalationsParams struct {
+	Before     time.Time
+	TakenAfter time.Time
+}
+
+// Running escalations, started before @before, that nothing is working: no
+// call began since @before (one older is its dead node's) and no job waits or
+// was taken after @taken_after (River's clock). They are taken up again.
+func (q *Queries) ListStaleEscalations(ctx context.Context, arg ListStaleEscalationsParams) ([]int64, error) {
+	rows, err := q.db.Query(ctx, listStaleEscalations, arg.Before, arg.TakenAfter)
 	if err != nil {
 		return nil, err
 	}
@@ -980,9 +1042,9 @@ func (q *Queries) StartEscalation(ctx context.Context, arg StartEscalationParams
 }
 
 const startEscalationCall = `-- name: StartEscalationCall :one
-INSERT INTO escalation_calls (case_id, escalation_id, emergency_contact_id, position, started_at)
-VALUES ($1, $2, $3, $4, $5)
-RETURNING id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, reason
+INSERT INTO escalation_calls (case_id, escalation_id, emergency_contact_id, position, attempt, started_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason
 `
 
 type StartEscalationCallParams struct {
@@ -990,6 +1052,7 @@ type StartEscalationCallParams struct {
 	EscalationID       int64
 	EmergencyContactID *int64
 	Position           int16
+	Attempt            int16
 	StartedAt          time.Time
 }
 
@@ -999,6 +1062,7 @@ func (q *Queries) StartEscalationCall(ctx context.Context, arg StartEscalationCa
 		arg.EscalationID,
 		arg.EmergencyContactID,
 		arg.Position,
+		arg.Attempt,
 		arg.StartedAt,
 	)
 	var i EscalationCall
@@ -1013,6 +1077,7 @@ func (q *Queries) StartEscalationCall(ctx context.Context, arg StartEscalationCa
 		&i.Acknowledged,
 		&i.CallID,
 		&i.EscalationID,
+		&i.Attempt,
 		&i.Reason,
 	)
 	return i, err

@@ -189,6 +189,7 @@ type EscalationCall struct {
 	Acknowledged       bool
 	CallID             string
 	EscalationID       int64
+	Attempt            int16
 	Reason             string
 }
 

@@ -172,15 +172,21 @@ const finaliseMissedCheckIns = `-- name: FinaliseMissedCheckIns :many
 UPDATE check_ins c
 SET state = 'system_error', state_reason = CASE c.state WHEN 'planned' THEN 'missed' ELSE 'stalled' END,
     retry_at = NULL, finished_at = $1::timestamptz, updated_at = now()
-WHERE c.slot_at < $1::timestamptz AND c.calling_since IS NULL
-  AND ((c.state = 'planned' AND c.deadline_at <= $1::timestamptz)
-    OR (c.state = 'dialing' AND c.deadline_at <= $2::timestamptz))
+WHERE c.id IN (
+    SELECT m.id FROM check_ins m
+    WHERE m.state IN ('planned', 'dialing') AND m.slot_at < $1::timestamptz AND m.calling_since IS NULL
+      AND ((m.state = 'planned' AND m.deadline_at <= $1::timestamptz)
+        OR (m.state = 'dialing' AND m.deadline_at <= $2::timestamptz))
+    ORDER BY m.slot_at
+    LIMIT $3::int
+    FOR UPDATE SKIP LOCKED)
 RETURNING c.id, c.person_id, c.slot_at, c.state_reason
 `
 
 type FinaliseMissedCheckInsParams struct {
 	Now           time.Time
 	StalledBefore time.Time
+	MaxRows       int32
 }
 
 type FinaliseMissedCheckInsRow struct {
@@ -194,9 +200,11 @@ type FinaliseMissedCheckInsRow struct {
 // down, or the queue stalled: 'missed'), or whose retry never ran ('stalled',
 // five minutes' grace after the deadline for a late worker to decide it
 // itself), become system_error. The caller hands them to listeners in the same
-// transaction. A check-in with a call in progress is left to its worker.
+// transaction. A check-in with a call in progress is left to its worker. At
+// most @max_rows at a time, oldest first: after a long outage the caller goes
+// batch by batch.
 func (q *Queries) FinaliseMissedCheckIns(ctx context.Context, arg FinaliseMissedCheckInsParams) ([]FinaliseMissedCheckInsRow, error) {
-	rows, err := q.db.Query(ctx, finaliseMissedCheckIns, arg.Now, arg.StalledBefore)
+	rows, err := q.db.Query(ctx, finaliseMissedCheckIns, arg.Now, arg.StalledBefore, arg.MaxRows)
 	if err != nil {
 		return nil, err
 	}
