@@ -135,6 +135,16 @@ func enrolMany(b testing.TB, st *store.Store, n int) map[string]int64 {
 	return byNumber
 }
 
+// benchRegister opens a store on url and enrols n persons in it.
+func benchRegister(tb testing.TB, url string, n int) (*store.Store, map[string]int64) {
+	tb.Helper()
+	pool, err := pgxpool.New(context.Background(), url)
+	require.NoError(tb, err)
+	tb.Cleanup(pool.Close)
+	st := store.New(pool)
+	return st, enrolMany(tb, st, n)
+}
+
 // planAt plans one check-in per person at slot, callable for 7 hours, with its
 // call job.
 func planAt(tb testing.TB, st *store.Store, persons map[string]int64, slot time.Time) {
@@ -195,7 +205,6 @@ func BenchmarkBurnDown(b *testing.B) {
 
 func burnDown(b *testing.B, n, channels int) {
 	b.StopTimer()
-	ctx := context.Background()
 	url := dbtest.NewURL(b)
 	prompts, err := dialer.DefaultPrompts()
 	require.NoError(b, err)
@@ -203,11 +212,7 @@ func burnDown(b *testing.B, n, channels int) {
 	require.NoError(b, err)
 	defer ce.Close()
 
-	pool, err := pgxpool.New(ctx, url)
-	require.NoError(b, err)
-	defer pool.Close()
-	st := store.New(pool)
-	persons := enrolMany(b, st, n)
+	st, persons := benchRegister(b, url, n)
 	// The service clock: Tuesday 17 November 2026 from 10:00, every check-in's
 	// slot, running at the machine's pace from the moment the workers start.
 	slot := time.Date(2026, 11, 17, 10, 0, 0, 0, paris)
@@ -252,11 +257,7 @@ func slotToInvite(b *testing.B, n, channels int) {
 	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Behaviour: callee.PressOne, Ring: 100 * time.Millisecond, KeyDelay: 300 * time.Millisecond})
 	require.NoError(b, err)
 	defer ce.Close()
-	pool, err := pgxpool.New(ctx, url)
-	require.NoError(b, err)
-	defer pool.Close()
-	st := store.New(pool)
-	persons := enrolMany(b, st, n)
+	st, persons := benchRegister(b, url, n)
 
 	// Service time is wall time shifted to Tuesday 17 November 2026, 10:00 at
 	// first slot; River schedules each job at its slot's wall time.
@@ -268,7 +269,7 @@ func slotToInvite(b *testing.B, n, channels int) {
 		slot := first.Add(time.Duration(len(checkIns)) * time.Minute / time.Duration(n))
 		checkIns = append(checkIns, wellcheck.CheckIn{PersonID: id, SlotAt: slot.UTC(), DeadlineAt: first.Add(7 * time.Hour).UTC()})
 	}
-	insert, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	insert, err := river.NewClient(riverpgxv5.New(st.Pool()), &river.Config{})
 	require.NoError(b, err)
 	slotOf := map[string]time.Time{} // number → slot, wall time
 	require.NoError(b, st.WithTx(ctx, func(q *store.Queries) error {

@@ -17,9 +17,12 @@ import (
 	"github.com/wellcheck/wellcheck/workers"
 )
 
-// coordinator adds a coordinator.
+// coordinator returns the service's coordinator, added the first time.
 func (b *bundle) coordinator(t *testing.T) wellcheck.User {
 	t.Helper()
+	if u, err := b.store.Queries().UserByEmail(context.Background(), "coordination@example.org"); err == nil {
+		return u
+	}
 	u, err := b.store.Queries().CreateUser(context.Background(), wellcheck.User{
 		Email: "coordination@example.org", FullName: "Coordination", Roles: []wellcheck.Role{wellcheck.RoleCoordinator},
 	})
@@ -73,6 +76,16 @@ func escalationCalls(b *bundle) []string {
 	return out
 }
 
+// urgent enrols a person with three contacts and has a coordinator open an
+// urgent case for them, which starts an escalation.
+func (b *bundle) urgent(t *testing.T, cs []wellcheck.EmergencyContact) (personID, caseID int64) {
+	t.Helper()
+	personID, _ = b.enrol(t, person{contacts: cs})
+	c, err := b.calls.Cases().Open(context.Background(), b.coordinator(t), personID, wellcheck.PriorityUrgent, "")
+	require.NoError(t, err)
+	return personID, c.ID
+}
+
 func TestEscalation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -117,17 +130,14 @@ func TestEscalation(t *testing.T) {
 	t.Run("nobody acknowledges: the case stays urgent at the top of the coordinators' view", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		coord := b.coordinator(t)
-		pid, _ := b.enrol(t, person{contacts: contacts()})
 		b.dialer.Answer = script(wellcheck.OutcomeBusy, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse)
-		c, err := b.calls.Cases().Open(ctx, coord, pid, wellcheck.PriorityUrgent, "voisine inquiète")
-		require.NoError(t, err)
+		pid, caseID := b.urgent(t, contacts())
 		require.NoError(t, b.runEscalations(t))
 		require.Len(t, escalationCalls(b), 3)
 		unacked, err := b.store.Queries().UnacknowledgedEscalations(ctx)
 		require.NoError(t, err)
 		require.Len(t, unacked, 1)
-		require.Equal(t, c.ID, unacked[0].CaseID)
+		require.Equal(t, caseID, unacked[0].CaseID)
 		require.Equal(t, store.EscalationNobody, unacked[0].Outcome)
 		open, _, err := b.store.Queries().OpenCase(ctx, pid)
 		require.NoError(t, err)
@@ -137,48 +147,37 @@ func TestEscalation(t *testing.T) {
 	t.Run("consent required: only contacts the person agreed to", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		coord := b.coordinator(t)
 		q := b.store.Queries()
 		r, err := q.Retention(ctx)
 		require.NoError(t, err)
 		r.EscalationNeedsConsent = true
 		require.NoError(t, q.SetRetention(ctx, r))
 		b.dialer.Answer = script(wellcheck.OutcomeNoAnswer)
-		pid, _ := b.enrol(t, person{contacts: contacts(false, true, false)})
-		_, err = b.calls.Cases().Open(ctx, coord, pid, wellcheck.PriorityUrgent, "")
-		require.NoError(t, err)
+		b.urgent(t, contacts(false, true, false))
 		require.NoError(t, b.runEscalations(t))
 		require.Equal(t, []string{"+33699000002 en"}, escalationCalls(b))
 
-		nobody, _ := b.enrol(t, person{contacts: contacts()})
-		c, err := b.calls.Cases().Open(ctx, coord, nobody, wellcheck.PriorityUrgent, "")
-		require.NoError(t, err)
+		_, caseID := b.urgent(t, contacts())
 		require.NoError(t, b.runEscalations(t))
 		require.Len(t, escalationCalls(b), 1, "no consent recorded: nobody is called")
-		require.Equal(t, store.EscalationNoContacts, lastEscalation(t, b, c.ID).Outcome)
+		require.Equal(t, store.EscalationNoContacts, lastEscalation(t, b, caseID).Outcome)
 	})
 
 	t.Run("the person answers first: nobody is called", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		coord := b.coordinator(t)
-		pid, _ := b.enrol(t, person{contacts: contacts()})
-		c, err := b.calls.Cases().Open(ctx, coord, pid, wellcheck.PriorityUrgent, "")
-		require.NoError(t, err)
+		pid, caseID := b.urgent(t, contacts())
 		b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0))) // presses 1
 		require.NoError(t, b.runEscalations(t))
 		require.Empty(t, escalationCalls(b))
-		require.Equal(t, store.EscalationCancelled, lastEscalation(t, b, c.ID).Outcome)
+		require.Equal(t, store.EscalationCancelled, lastEscalation(t, b, caseID).Outcome)
 	})
 
 	t.Run("our failures do not use up the contacts", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		coord := b.coordinator(t)
-		pid, _ := b.enrol(t, person{contacts: contacts()})
 		b.dialer.Answer = script(wellcheck.OutcomeFailed, wellcheck.OutcomeOK) // the trunk hiccups once
-		c, err := b.calls.Cases().Open(ctx, coord, pid, wellcheck.PriorityUrgent, "")
-		require.NoError(t, err)
+		_, caseID := b.urgent(t, contacts())
 		jobs := queued[workers.EscalateArgs](t, b)
 		require.Len(t, jobs, 1)
 		var snooze *river.JobSnoozeError
@@ -187,20 +186,16 @@ func TestEscalation(t *testing.T) {
 		b.clock.Set(b.clock.Now().Add(snooze.Duration))
 		require.NoError(t, b.calls.Escalate(ctx, jobs[0].Args.EscalationID))
 		require.Equal(t, []string{"+33699000001 fr", "+33699000001 fr"}, escalationCalls(b))
-		e := lastEscalation(t, b, c.ID)
-		require.Equal(t, store.EscalationAcknowledged, e.Outcome)
+		require.Equal(t, store.EscalationAcknowledged, lastEscalation(t, b, caseID).Outcome)
 	})
 
 	t.Run("an escalation whose job died is taken up", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		coord := b.coordinator(t)
-		pid, _ := b.enrol(t, person{contacts: contacts()})
-		c, err := b.calls.Cases().Open(ctx, coord, pid, wellcheck.PriorityUrgent, "")
-		require.NoError(t, err)
+		_, caseID := b.urgent(t, contacts())
 		jobs := queued[workers.EscalateArgs](t, b)
 		require.Len(t, jobs, 1)
-		_, err = b.river.JobCancel(ctx, jobs[0].ID) // as if River gave up on it
+		_, err := b.river.JobCancel(ctx, jobs[0].ID) // as if River gave up on it
 		require.NoError(t, err)
 		n, err := b.calls.Recover(ctx)
 		require.NoError(t, err)
@@ -211,22 +206,18 @@ func TestEscalation(t *testing.T) {
 		require.Equal(t, 1, n)
 		require.NoError(t, b.runEscalations(t))
 		require.Equal(t, []string{"+33699000001 fr"}, escalationCalls(b))
-		require.Equal(t, store.EscalationAcknowledged, lastEscalation(t, b, c.ID).Outcome)
+		require.Equal(t, store.EscalationAcknowledged, lastEscalation(t, b, caseID).Outcome)
 	})
 
 	t.Run("after hours: the calls wait for the opening", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		coord := b.coordinator(t)
-		pid, _ := b.enrol(t, person{contacts: contacts()})
 		b.clock.Set(at(17, 30))
-		_, err := b.calls.Cases().Open(ctx, coord, pid, wellcheck.PriorityUrgent, "")
-		require.NoError(t, err)
+		b.urgent(t, contacts())
 		jobs := queued[workers.EscalateArgs](t, b)
 		require.Len(t, jobs, 1)
-		err = b.calls.Escalate(ctx, jobs[0].Args.EscalationID)
 		var snooze *river.JobSnoozeError
-		require.ErrorAs(t, err, &snooze)
+		require.ErrorAs(t, b.calls.Escalate(ctx, jobs[0].Args.EscalationID), &snooze)
 		require.Equal(t, at(9, 0).AddDate(0, 0, 1), b.clock.Now().Add(snooze.Duration).In(paris), "Wednesday's opening")
 		require.Empty(t, escalationCalls(b))
 	})
