@@ -43,8 +43,10 @@ type nodeConfig struct {
 	// Offset is the service's clock minus the machine's.
 	Offset                                             time.Duration
 	StaleAfter, FailedRetry, RecoverEvery, RescueAfter time.Duration
-	Logger                                             *slog.Logger    `json:"-"`
-	Prompts                                            *dialer.Prompts `json:"-"`
+	// Lease is how long a dead node's channels stay held (default 4 min).
+	Lease   time.Duration
+	Logger  *slog.Logger    `json:"-"`
+	Prompts *dialer.Prompts `json:"-"`
 }
 
 // newNode starts a node; close stops it, letting calls in progress end.
@@ -60,7 +62,7 @@ func newNode(ctx context.Context, cfg nodeConfig) (*node, error) {
 		return nil, err
 	}
 	st := store.New(pool)
-	limits, err := st.NewTrunkLimits(ctx, store.TrunkLimitsConfig{Trunk: "callee", Channels: cfg.Channels, CPS: 50, Lease: 4 * time.Minute})
+	limits, err := st.NewTrunkLimits(ctx, store.TrunkLimitsConfig{Trunk: "callee", Channels: cfg.Channels, CPS: 50, Lease: cmp.Or(cfg.Lease, 4*time.Minute)})
 	if err != nil {
 		pool.Close()
 		return nil, err
