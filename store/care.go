@@ -146,21 +146,31 @@ func (q *Queries) AssignCase(ctx context.Context, id int64, assignee *int64) (we
 type Orphan struct {
 	FollowUpID, CaseID, PersonID int64
 	AssigneeID                   *int64
+	Priority                     wellcheck.Priority
+	DueAt                        time.Time
 }
 
-// OrphanedFollowUps returns up to 500 pending follow-ups due by now whose
-// listener is away, off shift or disabled at now (in the service's zone loc).
-func (q *Queries) OrphanedFollowUps(ctx context.Context, now time.Time, loc *time.Location) ([]Orphan, error) {
+// OrphanedFollowUps returns a page of up to 500 pending follow-ups due by now
+// whose listener is away, off shift or disabled at now (in the service's zone
+// loc), most pressing first; after is the last of the page before (nil: the
+// first page).
+func (q *Queries) OrphanedFollowUps(ctx context.Context, now time.Time, loc *time.Location, after *Orphan) ([]Orphan, error) {
 	local := now.In(loc)
-	rows, err := q.q.ListOrphanedFollowUps(ctx, dbsqlc.ListOrphanedFollowUpsParams{
+	params := dbsqlc.ListOrphanedFollowUpsParams{
 		Now: now, Weekday: int16(wellcheck.ISOWeekday(local.Weekday())), LocalTime: pgTime(wellcheck.Of(local)),
-	})
+		AfterPriority: dbsqlc.CasePriority(wellcheck.PriorityUrgent), AfterDue: time.Unix(0, 0),
+	}
+	if after != nil {
+		params.AfterPriority, params.AfterDue, params.AfterID = dbsqlc.CasePriority(after.Priority), after.DueAt, after.FollowUpID
+	}
+	rows, err := q.q.ListOrphanedFollowUps(ctx, params)
 	if err != nil {
 		return nil, translate(err, "list orphaned follow-ups")
 	}
 	out := make([]Orphan, len(rows))
 	for i, r := range rows {
-		out[i] = Orphan{FollowUpID: r.ID, CaseID: r.CaseID, PersonID: r.PersonID, AssigneeID: r.AssigneeID}
+		out[i] = Orphan{FollowUpID: r.ID, CaseID: r.CaseID, PersonID: r.PersonID, AssigneeID: r.AssigneeID,
+			Priority: wellcheck.Priority(r.Priority), DueAt: r.DueAt}
 	}
 	return out, nil
 }

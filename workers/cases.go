@@ -448,6 +448,7 @@ func (ReassignArgs) InsertOpts() river.InsertOpts {
 func (c *Calls) ReassignOrphans(ctx context.Context) (int, error) {
 	now := c.now()
 	moved := 0
+	var after *store.Orphan
 	for {
 		var orphans []store.Orphan
 		var batch int
@@ -456,7 +457,7 @@ func (c *Calls) ReassignOrphans(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			if orphans, err = q.OrphanedFollowUps(ctx, now, cal.Loc); err != nil {
+			if orphans, err = q.OrphanedFollowUps(ctx, now, cal.Loc, after); err != nil {
 				return err
 			}
 			batch = 0
@@ -500,9 +501,11 @@ func (c *Calls) ReassignOrphans(ctx context.Context) (int, error) {
 			return moved, err
 		}
 		moved += batch
-		if len(orphans) < 500 || batch == 0 {
+		if len(orphans) < 500 {
 			return moved, nil
 		}
+		// The next page: those nobody could take stay behind.
+		after = &orphans[len(orphans)-1]
 	}
 }
 

@@ -85,12 +85,14 @@ RETURNING *;
 -- name: ListOrphanedFollowUps :many
 -- Pending follow-ups that have come due on the list of a listener who is away,
 -- off shift or disabled (at @weekday @local_time in the service's zone): they
--- must be handed on.
-SELECT f.id, f.case_id, c.person_id, f.assignee_id
+-- must be handed on. Most pressing first, a page at a time after the @after_…
+-- key of the last row of the page before.
+SELECT f.id, f.case_id, c.person_id, f.assignee_id, f.priority, f.due_at
 FROM follow_ups f
 JOIN cases c ON c.id = f.case_id
 JOIN users u ON u.id = f.assignee_id
 WHERE f.state = 'pending' AND f.due_at <= @now::timestamptz
+  AND (f.priority, f.due_at, f.id) > (@after_priority::case_priority, @after_due::timestamptz, @after_id::bigint)
   AND (u.disabled_at IS NOT NULL OR NOT u.present OR NOT 'listener' = ANY(u.roles)
        OR NOT EXISTS (SELECT 1 FROM shifts s
                       WHERE s.user_id = u.id AND s.weekday = @weekday AND s.starts <= @local_time AND s.ends > @local_time))

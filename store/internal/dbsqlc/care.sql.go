@@ -531,22 +531,26 @@ func (q *Queries) ListEscalationCalls(ctx context.Context, escalationID int64) (
 }
 
 const listOrphanedFollowUps = `-- name: ListOrphanedFollowUps :many
-SELECT f.id, f.case_id, c.person_id, f.assignee_id
+SELECT f.id, f.case_id, c.person_id, f.assignee_id, f.priority, f.due_at
 FROM follow_ups f
 JOIN cases c ON c.id = f.case_id
 JOIN users u ON u.id = f.assignee_id
 WHERE f.state = 'pending' AND f.due_at <= $1::timestamptz
+  AND (f.priority, f.due_at, f.id) > ($2::case_priority, $3::timestamptz, $4::bigint)
   AND (u.disabled_at IS NOT NULL OR NOT u.present OR NOT 'listener' = ANY(u.roles)
        OR NOT EXISTS (SELECT 1 FROM shifts s
-                      WHERE s.user_id = u.id AND s.weekday = $2 AND s.starts <= $3 AND s.ends > $3))
+                      WHERE s.user_id = u.id AND s.weekday = $5 AND s.starts <= $6 AND s.ends > $6))
 ORDER BY f.priority, f.due_at, f.id
 LIMIT 500
 `
 
 type ListOrphanedFollowUpsParams struct {
-	Now       time.Time
-	Weekday   int16
-	LocalTime pgtype.Time
+	Now           time.Time
+	AfterPriority CasePriority
+	AfterDue      time.Time
+	AfterID       int64
+	Weekday       int16
+	LocalTime     pgtype.Time
 }
 
 type ListOrphanedFollowUpsRow struct {
@@ -554,13 +558,23 @@ type ListOrphanedFollowUpsRow struct {
 	CaseID     int64
 	PersonID   int64
 	AssigneeID *int64
+	Priority   CasePriority
+	DueAt      time.Time
 }
 
 // Pending follow-ups that have come due on the list of a listener who is away,
 // off shift or disabled (at @weekday @local_time in the service's zone): they
-// must be handed on.
+// must be handed on. Most pressing first, a page at a time after the @after_…
+// key of the last row of the page before.
 func (q *Queries) ListOrphanedFollowUps(ctx context.Context, arg ListOrphanedFollowUpsParams) ([]ListOrphanedFollowUpsRow, error) {
-	rows, err := q.db.Query(ctx, listOrphanedFollowUps, arg.Now, arg.Weekday, arg.LocalTime)
+	rows, err := q.db.Query(ctx, listOrphanedFollowUps,
+		arg.Now,
+		arg.AfterPriority,
+		arg.AfterDue,
+		arg.AfterID,
+		arg.Weekday,
+		arg.LocalTime,
+	)
 	if err != nil {
 		return nil, err
 	}
@@ -573,6 +587,8 @@ func (q *Queries) ListOrphanedFollowUps(ctx context.Context, arg ListOrphanedFol
 			&i.CaseID,
 			&i.PersonID,
 			&i.AssigneeID,
+			&i.Priority,
+			&i.DueAt,
 		); err != nil {
 			return nil, err
 		}
