@@ -6,6 +6,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/dialer"
@@ -86,9 +87,16 @@ func Tone(ms int) *media.Sound {
 }
 
 // ShortPrompts are French and English prompts of a fraction of a second each,
-// for calls that should end quickly.
+// for calls that should end quickly. The escalation script's closing after 1
+// lasts EscalationOK, so a test can tell from the audio a contact received
+// that the escalation prompts were played.
 func ShortPrompts() *dialer.Prompts {
 	set := &dialer.PromptSet{Greeting: Tone(150), Menu: Tone(150), OK: Tone(100), Help: Tone(100), NoResponse: Tone(100)}
-	sets := map[string]*dialer.PromptSet{"fr": set, "en": set}
-	return dialer.NewPrompts(sets).WithEscalation(sets)
+	escalation := *set
+	escalation.OK = Tone(int(EscalationOK / time.Millisecond))
+	return dialer.NewPrompts(map[string]*dialer.PromptSet{"fr": set, "en": set}).
+		WithEscalation(map[string]*dialer.PromptSet{"fr": &escalation, "en": &escalation})
 }
+
+// EscalationOK is how long ShortPrompts' escalation closing after 1 lasts.
+const EscalationOK = time.Second
