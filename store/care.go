@@ -150,7 +150,10 @@ type Orphan struct {
 	DueAt                        time.Time
 }
 
-// OrphanedFollowUps returns a page of up to 500 pending follow-ups due by now
+// OrphanPage is how many orphaned follow-ups OrphanedFollowUps returns at most.
+const OrphanPage = 500
+
+// OrphanedFollowUps returns a page of up to OrphanPage pending follow-ups due by now
 // whose listener is away, off shift or disabled at now (in the service's zone
 // loc), most pressing first; after is the last of the page before (nil: the
 // first page).
@@ -158,7 +161,7 @@ func (q *Queries) OrphanedFollowUps(ctx context.Context, now time.Time, loc *tim
 	local := now.In(loc)
 	params := dbsqlc.ListOrphanedFollowUpsParams{
 		Now: now, Weekday: int16(wellcheck.ISOWeekday(local.Weekday())), LocalTime: pgTime(wellcheck.Of(local)),
-		AfterPriority: dbsqlc.CasePriority(wellcheck.PriorityUrgent), AfterDue: time.Unix(0, 0),
+		AfterPriority: dbsqlc.CasePriority(wellcheck.PriorityUrgent), AfterDue: time.Unix(0, 0), MaxRows: OrphanPage,
 	}
 	if after != nil {
 		params.AfterPriority, params.AfterDue, params.AfterID = dbsqlc.CasePriority(after.Priority), after.DueAt, after.FollowUpID

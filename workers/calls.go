@@ -345,30 +345,39 @@ func failuresInARow(as []wellcheck.Attempt) int {
 // transaction, tried again a few times if the database hiccups: the call has
 // happened and its outcome must land.
 func (c *Calls) record(ctx context.Context, a wellcheck.Attempt) error {
+	err := c.persist(ctx, "check_in_id", a.CheckInID, func(q *store.Queries) error {
+		ci, err := q.LockCheckInForCall(ctx, a.CheckInID)
+		if err != nil {
+			return err
+		}
+		if err := q.EndAttempt(ctx, a); err != nil {
+			return err
+		}
+		ci.Attempts = slices.DeleteFunc(ci.Attempts, func(x wellcheck.Attempt) bool { return x.ID == a.ID })
+		ci.Attempts = append(ci.Attempts, a)
+		return ignoreDone(c.after(ctx, q, ci, a))
+	})
+	if err != nil {
+		c.log().ErrorContext(ctx, "a call's outcome could not be recorded: the attempt will be retried as interrupted",
+			"check_in_id", a.CheckInID, "attempt", a.Number, "outcome", a.Outcome, "call_id", a.CallID, "err", err)
+	}
+	return err
+}
+
+// persist runs fn in a transaction, trying up to five times over about six
+// seconds: what a call ended in must survive a database hiccup. idKey and id
+// name what is written, for the log.
+func (c *Calls) persist(ctx context.Context, idKey string, id int64, fn func(q *store.Queries) error) error {
 	var err error
 	for try := range 5 {
 		if try > 0 {
 			time.Sleep(time.Duration(try*try) * 200 * time.Millisecond)
 		}
-		err = c.Store.WithTx(ctx, func(q *store.Queries) error {
-			ci, err := q.LockCheckInForCall(ctx, a.CheckInID)
-			if err != nil {
-				return err
-			}
-			if err := q.EndAttempt(ctx, a); err != nil {
-				return err
-			}
-			ci.Attempts = slices.DeleteFunc(ci.Attempts, func(x wellcheck.Attempt) bool { return x.ID == a.ID })
-			ci.Attempts = append(ci.Attempts, a)
-			return ignoreDone(c.after(ctx, q, ci, a))
-		})
-		if err == nil {
+		if err = c.Store.WithTx(ctx, fn); err == nil {
 			return nil
 		}
-		c.log().WarnContext(ctx, "recording a call's outcome failed; trying again", "check_in_id", a.CheckInID, "attempt", a.Number, "err", err)
+		c.log().WarnContext(ctx, "recording a call's outcome failed; trying again", idKey, id, "try", try+1, "err", err)
 	}
-	c.log().ErrorContext(ctx, "a call's outcome could not be recorded: the attempt will be retried as interrupted",
-		"check_in_id", a.CheckInID, "attempt", a.Number, "outcome", a.Outcome, "call_id", a.CallID, "err", err)
 	return err
 }
 
@@ -465,10 +474,8 @@ func (c *Calls) handOn(ctx context.Context, q *store.Queries, ci store.CallCheck
 	}
 	id := ci.ID
 	ev := caseEvent{personID: ci.PersonID, checkInID: &id, referent: ci.Person.ReferentID, language: ci.Person.Language}
-	if state == wellcheck.CheckInConfirmed || state == wellcheck.CheckInFlagged {
-		if err := c.reached(ctx, q, ci.PersonID, now); err != nil {
-			return err
-		}
+	if state == wellcheck.CheckInConfirmed {
+		return c.reached(ctx, q, ci.PersonID, now)
 	}
 	switch state {
 	case wellcheck.CheckInFlagged:
@@ -500,8 +507,18 @@ func (c *Calls) handOn(ctx context.Context, q *store.Queries, ci store.CallCheck
 		ev.priority = ev.priority.Raise(wellcheck.PriorityHigh)
 	}
 	cs, err := assign(ctx, q, cal, ev, now)
-	if err != nil || ev.priority != wellcheck.PriorityUrgent {
+	if err != nil {
 		return err
+	}
+	if state == wellcheck.CheckInFlagged {
+		// They answered: their contacts are not called. (After assign, which
+		// locked the case: the case first, as every step on it.)
+		if err := c.reached(ctx, q, ci.PersonID, now); err != nil {
+			return err
+		}
+	}
+	if ev.priority != wellcheck.PriorityUrgent {
+		return nil
 	}
 	// Urgent: the person's emergency contacts are called.
 	return c.escalate(ctx, q, cs)
@@ -609,7 +626,7 @@ func (c *Calls) Recover(ctx context.Context) (int, error) {
 		if err != nil {
 			return recovered, fmt.Errorf("take up escalation %d: %w", id, err)
 		}
-		c.log().WarnContext(ctx, "escalation taken up: its node stopped mid-call", "escalation_id", id)
+		c.log().WarnContext(ctx, "escalation taken up: nothing was working it (its node stopped, or its job gave up or waited long for a channel)", "escalation_id", id)
 		recovered++
 	}
 	return recovered, nil

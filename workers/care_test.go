@@ -209,6 +209,17 @@ func TestEscalation(t *testing.T) {
 		require.Equal(t, store.EscalationAcknowledged, lastEscalation(t, b, caseID).Outcome)
 	})
 
+	t.Run("a contact whose language has no prompts is called in French", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		b.dialer.Languages = []string{"fr", "en"}
+		cs := contacts()
+		cs[0].Language = "ar"
+		b.urgent(t, cs)
+		require.NoError(t, b.runEscalations(t))
+		require.Equal(t, []string{"+33699000001 fr"}, escalationCalls(b))
+	})
+
 	t.Run("after hours: the calls wait for the opening", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
@@ -387,10 +398,14 @@ func TestFollowUpCycle(t *testing.T) {
 		b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
 		caseID := requireList(t, b, &a, pid)[0].CaseID
 		next := at(16, 0)
-		_, err := b.calls.Cases().Record(ctx, b.user(t, a), caseID, workers.FollowUpRecord{Reached: true, Next: &next})
+		rec, err := b.calls.Cases().Record(ctx, b.user(t, a), caseID, workers.FollowUpRecord{Reached: true, Next: &next})
 		require.NoError(t, err)
+		require.Equal(t, a, *rec.Next.AssigneeID)
 		_, err = b.calls.Cases().Reassign(ctx, b.coordinator(t), caseID, &other)
 		require.NoError(t, err)
+		scheduled, err := b.store.Queries().FollowUp(ctx, rec.Next.ID)
+		require.NoError(t, err)
+		require.Equal(t, other, *scheduled.AssigneeID, "the callback belongs to the new listener now")
 		b.clock.Set(next)
 		require.NoError(t, b.calls.FollowUpDue(ctx, queued[workers.FollowUpDueArgs](t, b)[0].Args.FollowUpID))
 		requireList(t, b, &a)

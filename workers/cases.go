@@ -501,7 +501,7 @@ func (c *Calls) ReassignOrphans(ctx context.Context) (int, error) {
 			return moved, err
 		}
 		moved += batch
-		if len(orphans) < 500 {
+		if len(orphans) < store.OrphanPage {
 			return moved, nil
 		}
 		// The next page: those nobody could take stay behind.

@@ -5,6 +5,7 @@ package dialertest
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,6 +21,9 @@ type Dialer struct {
 	Answer func(to string, n int) dialer.Result
 	// During, when set, runs while a call is "in progress" (after its claim).
 	During func(ctx context.Context, req dialer.Request)
+	// Languages, when set, are the only languages it has prompts in (for
+	// every script); by default it speaks all.
+	Languages []string
 
 	mu     sync.Mutex
 	placed []dialer.Request
@@ -48,6 +52,11 @@ func (d *Dialer) Place(ctx context.Context, req dialer.Request) (dialer.Result, 
 		return dialer.Result{Outcome: wellcheck.OutcomeOK, Digits: "1"}, nil
 	}
 	return d.Answer(req.To, n), nil
+}
+
+// Speaks reports whether the fake has prompts in lang, as the real dialer does.
+func (d *Dialer) Speaks(_ dialer.Script, lang string) bool {
+	return d.Languages == nil || slices.Contains(d.Languages, lang)
 }
 
 // Calls returns the calls placed (past their claim), in order.

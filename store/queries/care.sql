@@ -97,7 +97,7 @@ WHERE f.state = 'pending' AND f.due_at <= @now::timestamptz
        OR NOT EXISTS (SELECT 1 FROM shifts s
                       WHERE s.user_id = u.id AND s.weekday = @weekday AND s.starts <= @local_time AND s.ends > @local_time))
 ORDER BY f.priority, f.due_at, f.id
-LIMIT 500;
+LIMIT @max_rows::int;
 
 -- name: PersonForCase :one
 SELECT id, status, language, referent_id, risk_level, postcode FROM persons WHERE id = @id;

@@ -541,7 +541,7 @@ WHERE f.state = 'pending' AND f.due_at <= $1::timestamptz
        OR NOT EXISTS (SELECT 1 FROM shifts s
                       WHERE s.user_id = u.id AND s.weekday = $5 AND s.starts <= $6 AND s.ends > $6))
 ORDER BY f.priority, f.due_at, f.id
-LIMIT 500
+LIMIT $7::int
 `
 
 type ListOrphanedFollowUpsParams struct {
@@ -551,6 +551,7 @@ type ListOrphanedFollowUpsParams struct {
 	AfterID       int64
 	Weekday       int16
 	LocalTime     pgtype.Time
+	MaxRows       int32
 }
 
 type ListOrphanedFollowUpsRow struct {
@@ -574,6 +575,7 @@ func (q *Queries) ListOrphanedFollowUps(ctx context.Context, arg ListOrphanedFol
 		arg.AfterID,
 		arg.Weekday,
 		arg.LocalTime,
+		arg.MaxRows,
 	)
 	if err != nil {
 		return nil, err
