@@ -92,6 +92,7 @@ type translation struct{ fr, en string }
 var catalogue = map[string]translation{
 	"internal_error":           {"une erreur interne est survenue ; l'équipe technique a été informée par le journal", "an internal error occurred; details are in the server log"},
 	"not_found":                {"introuvable", "not found"},
+	"password_length":          {"le mot de passe doit compter de %d à %d caractères", "the password must have %d to %d characters"},
 	"case_forbidden":           {"vous ne pouvez agir que sur vos dossiers et ceux du pool partagé", "you can act only on your own cases and those of the shared pool"},
 	"case_closed":              {"ce dossier est clos", "this case is closed"},
 	"case_claim_listeners":     {"seuls les écoutants prennent un dossier du pool ; un coordinateur l'attribue", "only listeners take a case from the pool; a coordinator assigns it"},
@@ -194,6 +195,7 @@ var catalogue = map[string]translation{
 	"cli_import_dry_run":   {"Vérification seule : %d ligne(s) lue(s), %d valide(s), %d invalide(s) ; rien n'a été importé.", "Dry run: %d line(s) read, %d valid, %d invalid; nothing was imported."},
 	"cli_import_done":      {"%d ligne(s) lue(s), %d personne(s) inscrite(s), %d ligne(s) invalide(s) écartée(s).", "%d line(s) read, %d person(s) enrolled, %d invalid line(s) left out."},
 	"cli_user_added":       {"Utilisateur ajouté : %s <%s> (n° %d), rôles : %s", "User added: %s <%s> (#%d), roles: %s"},
+	"cli_user_password":    {"Mot de passe (affiché une seule fois, à transmettre à la personne) : %s", "Password (shown once, to pass on to the person): %s"},
 	"cli_user_exists":      {"L'utilisateur %s existe déjà (n° %d) : rien n'a changé.", "User %s already exists (#%d): nothing changed."},
 	"cli_person_plan":      {"Planning de la personne n° %d : « %s », plage %s. Appels replanifiés :", "Plan of person #%d: %q, window %s. Calls re-planned:"},
 	"cli_person_paused":    {"Personne n° %d en pause jusqu'au %s. Appels restants :", "Person #%d paused until %s. Calls left:"},
@@ -250,6 +252,7 @@ var fieldLabels = map[string]translation{
 	"file":                        {"fichier", "file"},
 	"header":                      {"en-tête", "header"},
 	"user.email":                  {"e-mail", "e-mail"},
+	"user.password":               {"mot de passe", "password"},
 	"user.full_name":              {"nom", "name"},
 	"user.roles":                  {"rôle", "role"},
 }

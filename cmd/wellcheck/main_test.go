@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/migrations"
 	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/web"
 )
 
 // cli runs wellcheck commands against one database, like a shell would.
@@ -249,6 +251,14 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+	// The web interface answers, signed out: its sign-in page.
+	resp, err = http.Get("http://" + addr + "/login")
+	require.NoError(t, err)
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(page), "<h1>Connexion</h1>")
 
 	// The scheduler role runs a planner pass at start (RunOnStart): a restart
 	// never skips a day.
@@ -266,5 +276,33 @@ func TestServeHealthAndShutdown(t *testing.T) {
 		require.NoError(t, err, "Ctrl-C stops serve cleanly")
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+func TestUserAddSetsAPassword(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, dbtest.NewURL(t))
+	r := c.run("trop court\n", "user", "add", "--email", "admin@example.org", "--name", "Admin", "--role", "admin", "--password-stdin")
+	require.Equal(t, exitInvalid, r.code)
+	require.Equal(t, "mot de passe : le mot de passe doit compter de 12 à 256 caractères\n", r.stderr)
+
+	r = c.run("une phrase de passe solide\n", "user", "add", "--email", "admin@example.org", "--name", "Admin", "--role", "admin", "--password-stdin")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.NotContains(t, r.stdout, "une phrase de passe solide")
+
+	r = c.run("", "user", "add", "--email", "ecoute@example.org", "--name", "Écoute", "--role", "listener")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	m := regexp.MustCompile(`Mot de passe \(affiché une seule fois, à transmettre à la personne\) : (\S+)`).FindStringSubmatch(r.stdout)
+	require.NotNil(t, m, r.stdout)
+
+	pool, err := pgxpool.New(context.Background(), c.env["WELLCHECK_DATABASE_URL"])
+	require.NoError(t, err)
+	defer pool.Close()
+	q := store.New(pool).Queries()
+	for email, password := range map[string]string{"admin@example.org": "une phrase de passe solide", "ecoute@example.org": m[1]} {
+		login, err := q.LoginByEmail(context.Background(), email)
+		require.NoError(t, err)
+		require.True(t, web.CheckPassword(login.PasswordHash, password), email)
+		require.False(t, web.CheckPassword(login.PasswordHash, password+"x"), email)
 	}
 }

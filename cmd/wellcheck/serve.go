@@ -13,6 +13,7 @@ import (
 	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/migrations"
 	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/web"
 	"github.com/wellcheck/wellcheck/workers"
 )
 
@@ -83,6 +84,10 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return &usageError{"listen on " + a.cfg.HTTPAddr + ": " + err.Error()}
 	}
+	// The web interface. Its cookies are Secure unless it is only reachable
+	// from this machine (the demo, or behind a TLS proxy on the same host).
+	ui := &web.Server{Store: st, Logger: a.logger, SecureCookies: !isLoopback(ln.Addr())}
+	mux.Handle("/", ui.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	a.logger.Info("serving", "url", "http://"+ln.Addr().String())
 	errc := make(chan error, 1)
@@ -104,6 +109,11 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		err = fmt.Errorf("stop the scheduler: %w", rerr)
 	}
 	return err
+}
+
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // calls builds the worker role: the dialer, through the trunk's limits shared

@@ -1,17 +1,24 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/rand"
+	"errors"
 	"flag"
+	"io"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/web"
 )
 
 func (a *app) user(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "add" {
-		return &usageError{"usage: wellcheck user add --email EMAIL --name NAME --role listener|coordinator|admin[,…]"}
+		return &usageError{"usage: wellcheck user add --email EMAIL --name NAME --role listener|coordinator|admin[,…] [--password-stdin]"}
 	}
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
@@ -21,6 +28,7 @@ func (a *app) user(ctx context.Context, args []string) error {
 	langs := fs.String("languages", "fr", "languages spoken, comma-separated (listeners)")
 	capacity := fs.Int("capacity", 10, "open follow-ups a listener takes at most")
 	ifMissing := fs.Bool("if-missing", false, "succeed without change when the e-mail already exists")
+	passwordStdin := fs.Bool("password-stdin", false, "read the password (12 characters or more) from the first line of standard input; without it one is made up and printed once")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -46,6 +54,20 @@ func (a *app) user(ctx context.Context, args []string) error {
 			u.Languages = append(u.Languages, l)
 		}
 	}
+	password, generated := "", false
+	if *passwordStdin {
+		line, err := bufio.NewReader(a.stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		password = strings.TrimRight(line, "\r\n")
+	} else {
+		password, generated = rand.Text(), true // 26 characters, 130 bits
+	}
+	hash, err := web.HashPassword(password)
+	if err != nil {
+		ps.Add("user.password", "password_length", web.MinPassword, web.MaxPassword)
+	}
 	if err := ps.Err(); err != nil {
 		return err
 	}
@@ -53,7 +75,14 @@ func (a *app) user(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	created, err := st.Queries().CreateUser(ctx, u)
+	var created wellcheck.User
+	err = st.WithTx(ctx, func(q *store.Queries) error {
+		var err error
+		if created, err = q.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return q.SetPasswordHash(ctx, created.ID, hash, time.Now())
+	})
 	if wellcheck.ErrorCode(err) == wellcheck.EConflict && *ifMissing {
 		existing, err := st.Queries().UserByEmail(ctx, u.Email)
 		if err != nil {
@@ -70,5 +99,8 @@ func (a *app) user(ctx context.Context, args []string) error {
 		names[i] = string(r)
 	}
 	a.say("cli_user_added", created.FullName, created.Email, created.ID, strings.Join(names, ", "))
+	if generated {
+		a.say("cli_user_password", password)
+	}
 	return nil
 }

@@ -4,3 +4,6 @@ VALUES (@actor_id, @actor_label, @action, @person_id, @details);
 
 -- name: ListAuditForPerson :many
 SELECT * FROM audit_log WHERE person_id = @person_id ORDER BY at, id;
+
+-- name: ListAuditActionsByActor :many
+SELECT action FROM audit_log WHERE actor_id = @actor_id ORDER BY at, id;

@@ -17,6 +17,30 @@ type CopyAuditParams struct {
 	Details    []byte
 }
 
+const listAuditActionsByActor = `-- name: ListAuditActionsByActor :many
+SELECT action FROM audit_log WHERE actor_id = $1 ORDER BY at, id
+`
+
+func (q *Queries) ListAuditActionsByActor(ctx context.Context, actorID *int64) ([]string, error) {
+	rows, err := q.db.Query(ctx, listAuditActionsByActor, actorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []string
+	for rows.Next() {
+		var action string
+		if err := rows.Scan(&action); err != nil {
+			return nil, err
+		}
+		items = append(items, action)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listAuditForPerson = `-- name: ListAuditForPerson :many
 SELECT id, at, actor_id, actor_label, action, person_id, case_id, details FROM audit_log WHERE person_id = $1 ORDER BY at, id
 `

@@ -309,6 +309,16 @@ type ServiceSetting struct {
 	KeepWithdrawnDays      int32
 }
 
+type Session struct {
+	TokenHash  []byte
+	UserID     int64
+	CsrfToken  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	UserAgent  string
+}
+
 type Shift struct {
 	ID      int64
 	UserID  int64
@@ -332,16 +342,19 @@ type TrunkLimit struct {
 }
 
 type User struct {
-	ID           int64
-	Email        string
-	FullName     string
-	Roles        []string
-	PasswordHash *string
-	Languages    []string
-	Skills       []string
-	Capacity     int32
-	Present      bool
-	DisabledAt   *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID                int64
+	Email             string
+	FullName          string
+	Roles             []string
+	PasswordHash      *string
+	Languages         []string
+	Skills            []string
+	Capacity          int32
+	Present           bool
+	DisabledAt        *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	FailedLogins      int32
+	LockedUntil       *time.Time
+	PasswordChangedAt *time.Time
 }

@@ -36,7 +36,7 @@ func (q *Queries) AddShifts(ctx context.Context, arg AddShiftsParams) error {
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, full_name, roles, languages, capacity)
 VALUES ($1, $2, $3::text[], $4::text[], $5)
-RETURNING id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at
+RETURNING id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, locked_until, password_changed_at
 `
 
 type CreateUserParams struct {
@@ -69,6 +69,9 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.DisabledAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.PasswordChangedAt,
 	)
 	return i, err
 }
@@ -83,7 +86,7 @@ func (q *Queries) DeleteShifts(ctx context.Context, userID int64) error {
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at FROM users WHERE id = $1
+SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, locked_until, password_changed_at FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
@@ -102,12 +105,15 @@ func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
 		&i.DisabledAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.PasswordChangedAt,
 	)
 	return i, err
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at FROM users WHERE lower(email) = lower($1)
+SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, locked_until, password_changed_at FROM users WHERE lower(email) = lower($1)
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -126,6 +132,9 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.DisabledAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.PasswordChangedAt,
 	)
 	return i, err
 }

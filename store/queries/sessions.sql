@@ -1,0 +1,44 @@
+-- Signing in: accounts' passwords and lockout, and server-side sessions.
+
+-- name: SetPasswordHash :execrows
+UPDATE users SET password_hash = @password_hash, password_changed_at = @changed_at,
+    failed_logins = 0, locked_until = NULL, updated_at = now()
+WHERE id = @id;
+
+-- name: GetLogin :one
+-- What signing in needs of an account, by e-mail (case-insensitive).
+SELECT id, password_hash, failed_logins, locked_until, disabled_at FROM users WHERE lower(email) = lower(@email);
+
+-- name: RecordLoginFailure :one
+-- One more failed password; at @max failures in a row the account locks until
+-- @lock_until.
+UPDATE users
+SET failed_logins = failed_logins + 1,
+    locked_until = CASE WHEN failed_logins + 1 >= @max::int THEN @lock_until::timestamptz ELSE locked_until END
+WHERE id = @id
+RETURNING failed_logins, locked_until;
+
+-- name: ResetLoginFailures :exec
+UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = @id;
+
+-- name: CreateSession :exec
+INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, user_agent)
+VALUES (@token_hash, @user_id, @csrf_token, @created_at, @created_at, @expires_at, @user_agent);
+
+-- name: TouchSession :one
+-- The session of a token, if it has not expired nor been idle longer than
+-- @idle_since allows, and its user is still enabled; seen now.
+UPDATE sessions s SET last_seen_at = @now::timestamptz
+FROM users u
+WHERE s.token_hash = @token_hash AND u.id = s.user_id AND u.disabled_at IS NULL
+  AND s.expires_at > @now::timestamptz AND s.last_seen_at > @idle_since::timestamptz
+RETURNING s.user_id, s.csrf_token, s.created_at;
+
+-- name: DeleteSession :exec
+DELETE FROM sessions WHERE token_hash = @token_hash;
+
+-- name: DeleteUserSessions :execrows
+DELETE FROM sessions WHERE user_id = @user_id;
+
+-- name: DeleteExpiredSessions :execrows
+DELETE FROM sessions WHERE expires_at <= @now::timestamptz OR last_seen_at <= @idle_since::timestamptz;

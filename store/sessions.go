@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
+)
+
+// SetPasswordHash stores a user's password hash (never the password) and
+// unlocks the account; ErrNotFound if there is no such user.
+func (q *Queries) SetPasswordHash(ctx context.Context, userID int64, hash string, at time.Time) error {
+	n, err := q.q.SetPasswordHash(ctx, dbsqlc.SetPasswordHashParams{ID: userID, PasswordHash: &hash, ChangedAt: &at})
+	if err != nil {
+		return translate(err, fmt.Sprintf("set the password of user %d", userID))
+	}
+	if n == 0 {
+		return wellcheck.ErrNotFound
+	}
+	return nil
+}
+
+// Login is what signing in needs of an account.
+type Login struct {
+	UserID       int64
+	PasswordHash string // "" if none was ever set
+	FailedLogins int
+	LockedUntil  *time.Time
+	Disabled     bool
+}
+
+// LoginByEmail reads an account for signing in; ErrNotFound if none.
+func (q *Queries) LoginByEmail(ctx context.Context, email string) (Login, error) {
+	r, err := q.q.GetLogin(ctx, email)
+	if err != nil {
+		return Login{}, translate(err, "read an account")
+	}
+	return Login{UserID: r.ID, PasswordHash: deref(r.PasswordHash), FailedLogins: int(r.FailedLogins),
+		LockedUntil: r.LockedUntil, Disabled: r.DisabledAt != nil}, nil
+}
+
+// RecordLoginFailure counts a failed password; at max in a row the account
+// locks until lockUntil. It returns the lock, if any.
+func (q *Queries) RecordLoginFailure(ctx context.Context, userID int64, max int, lockUntil time.Time) (*time.Time, error) {
+	r, err := q.q.RecordLoginFailure(ctx, dbsqlc.RecordLoginFailureParams{ID: userID, Max: int32(max), LockUntil: lockUntil})
+	if err != nil {
+		return nil, translate(err, "record a failed sign-in")
+	}
+	return r.LockedUntil, nil
+}
+
+// ResetLoginFailures clears the count after a successful sign-in.
+func (q *Queries) ResetLoginFailures(ctx context.Context, userID int64) error {
+	return translate(q.q.ResetLoginFailures(ctx, userID), "reset failed sign-ins")
+}
+
+// Session is a signed-in browser.
+type Session struct {
+	TokenHash []byte // SHA-256 of the cookie's token
+	UserID    int64
+	CSRFToken string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UserAgent string
+}
+
+// CreateSession stores a new session.
+func (q *Queries) CreateSession(ctx context.Context, s Session) error {
+	return translate(q.q.CreateSession(ctx, dbsqlc.CreateSessionParams{
+		TokenHash: s.TokenHash, UserID: s.UserID, CsrfToken: s.CSRFToken, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, UserAgent: s.UserAgent,
+	}), "create a session")
+}
+
+// TouchSession returns the live session of a token hash — not expired, used
+// since idleSince, its user enabled — marking it seen at now; ErrNotFound
+// otherwise.
+func (q *Queries) TouchSession(ctx context.Context, tokenHash []byte, now, idleSince time.Time) (Session, error) {
+	r, err := q.q.TouchSession(ctx, dbsqlc.TouchSessionParams{TokenHash: tokenHash, Now: now, IdleSince: idleSince})
+	if err != nil {
+		return Session{}, translate(err, "read a session")
+	}
+	return Session{TokenHash: tokenHash, UserID: r.UserID, CSRFToken: r.CsrfToken, CreatedAt: r.CreatedAt}, nil
+}
+
+// DeleteSession ends one session.
+func (q *Queries) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	return translate(q.q.DeleteSession(ctx, tokenHash), "end a session")
+}
+
+// DeleteUserSessions ends every session of a user (signing out everywhere).
+func (q *Queries) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
+	n, err := q.q.DeleteUserSessions(ctx, userID)
+	return n, translate(err, "end a user's sessions")
+}
+
+// DeleteExpiredSessions removes sessions past their expiry or idle since
+// before idleSince.
+func (q *Queries) DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
+	n, err := q.q.DeleteExpiredSessions(ctx, dbsqlc.DeleteExpiredSessionsParams{Now: now, IdleSince: idleSince})
+	return n, translate(err, "delete expired sessions")
+}
+
+// AuditActionsBy lists, oldest first, the actions the audit log records a
+// user taking.
+func (q *Queries) AuditActionsBy(ctx context.Context, userID int64) ([]string, error) {
+	actions, err := q.q.ListAuditActionsByActor(ctx, &userID)
+	return actions, translate(err, "read the audit log")
+}

@@ -1,0 +1,54 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/wellcheck/wellcheck"
+)
+
+// texts are the interface's words, French first.
+var texts = map[string][2]string{
+	"not_emergency":     {"wellcheck n'est pas un service d'urgence. En cas d'urgence : 112, 15 (SAMU), 17 (police), 18 (pompiers), 114 (par SMS).", "wellcheck is not an emergency service. In an emergency: 112, 15 (SAMU), 17 (police), 18 (fire brigade), 114 (by SMS)."},
+	"sign_in":           {"Connexion", "Sign in"},
+	"email":             {"Adresse e-mail", "E-mail address"},
+	"password":          {"Mot de passe", "Password"},
+	"wrong_credentials": {"Adresse e-mail ou mot de passe incorrect.", "Wrong e-mail address or password."},
+	"too_many_attempts": {"Trop d'essais. Réessayez dans quelques minutes.", "Too many attempts. Try again in a few minutes."},
+	"logout":            {"Se déconnecter", "Sign out"},
+	"logout_everywhere": {"Se déconnecter de tous les appareils", "Sign out on every device"},
+	"hello":             {"Bonjour", "Hello"},
+	"home":              {"Accueil", "Home"},
+	"roles":             {"Rôles", "Roles"},
+	"forbidden":         {"Requête refusée : rechargez la page et recommencez.", "Request refused: reload the page and try again."},
+	"signed_out":        {"Session expirée : reconnectez-vous.", "Session expired: sign in again."},
+	"internal":          {"Une erreur interne est survenue.", "An internal error occurred."},
+}
+
+// text returns a word of the interface in lang (the key itself if missing, so
+// a gap shows).
+func text(lang wellcheck.Lang, key string) string {
+	t, ok := texts[key]
+	if !ok {
+		return key
+	}
+	if lang == wellcheck.English {
+		return t[1]
+	}
+	return t[0]
+}
+
+// langOf is the reader's language: English if their browser puts it before
+// French, French otherwise.
+func langOf(r *http.Request) wellcheck.Lang {
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "fr"):
+			return wellcheck.French
+		case strings.HasPrefix(tag, "en"):
+			return wellcheck.English
+		}
+	}
+	return wellcheck.French
+}

@@ -1,0 +1,406 @@
+// Package web is wellcheck's web interface: signing in, server-side sessions,
+// CSRF protection and security headers now; the listeners', coordinators' and
+// admins' pages and the JSON API as they are built.
+package web
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Server serves the web interface.
+type Server struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	// SecureCookies marks cookies Secure (sent over HTTPS only); serve sets it
+	// unless it listens on loopback.
+	SecureCookies bool
+	// IdleTimeout ends a session unused this long (default 2 h); MaxAge ends
+	// any session this long after sign-in (default 12 h, a working day).
+	IdleTimeout, MaxAge time.Duration
+	// MaxFailures failed passwords in a row lock an account for LockFor
+	// (defaults 5 and 15 min); an address may try AttemptsPerAddress times in
+	// AttemptsWindow (defaults 20 in 10 min).
+	MaxFailures        int
+	LockFor            time.Duration
+	AttemptsPerAddress int
+	AttemptsWindow     time.Duration
+	Now                func() time.Time
+
+	once     sync.Once
+	pages    map[string]*template.Template
+	attempts attempts
+}
+
+const (
+	sessionCookie = "wellcheck_session"
+	loginCSRF     = "wellcheck_login_csrf" // double-submit token of the sign-in form
+)
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		s.IdleTimeout = cmp.Or(s.IdleTimeout, 2*time.Hour)
+		s.MaxAge = cmp.Or(s.MaxAge, 12*time.Hour)
+		s.MaxFailures = cmp.Or(s.MaxFailures, 5)
+		s.LockFor = cmp.Or(s.LockFor, 15*time.Minute)
+		s.AttemptsPerAddress = cmp.Or(s.AttemptsPerAddress, 20)
+		s.AttemptsWindow = cmp.Or(s.AttemptsWindow, 10*time.Minute)
+		if s.Logger == nil {
+			s.Logger = slog.New(slog.DiscardHandler)
+		}
+		funcs := template.FuncMap{"t": text}
+		s.pages = map[string]*template.Template{}
+		for _, page := range []string{"login", "home"} {
+			s.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
+		}
+	})
+}
+
+// Handler returns the web interface's routes, behind the security headers.
+func (s *Server) Handler() http.Handler {
+	s.init()
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFiles, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.login)
+	mux.Handle("POST /logout", s.signedIn(s.logout))
+	mux.Handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
+	mux.Handle("GET /{$}", s.signedIn(s.home))
+	return headers(s.sameOrigin(mux))
+}
+
+// headers sets what every response carries: no inline script or style, no
+// framing, no referrer, no sniffing, nothing cached of a person's data.
+func headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sameOrigin refuses a state-changing request another site's page sent: its
+// Origin (or, without one, Referer) must be this host. Browsers send Origin
+// on every cross-site POST.
+func (s *Server) sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !safeMethod(r.Method) {
+			from := r.Header.Get("Origin")
+			if from == "" {
+				from = r.Header.Get("Referer")
+			}
+			if from != "" {
+				if u, err := url.Parse(from); err != nil || u.Host != r.Host {
+					s.forbidden(w, r, "cross-site request refused")
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, why string) {
+	s.Logger.WarnContext(r.Context(), "web request refused", "why", why, "path", r.URL.Path)
+	http.Error(w, text(langOf(r), "forbidden"), http.StatusForbidden)
+}
+
+// session is the signed-in user of a request.
+type session struct {
+	store.Session
+	user wellcheck.User
+}
+
+type sessionKey struct{}
+
+// signedIn runs h for a signed-in user: others go to the sign-in page. A
+// state-changing request must carry the session's CSRF token.
+func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, session)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, ok := s.current(r)
+		if !ok {
+			if safeMethod(r.Method) {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+			} else {
+				http.Error(w, text(langOf(r), "signed_out"), http.StatusUnauthorized)
+			}
+			return
+		}
+		if !safeMethod(r.Method) && !sameToken(csrfOf(r), sess.CSRFToken) {
+			s.forbidden(w, r, "missing or wrong CSRF token")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)), sess)
+	})
+}
+
+// current reads the request's live session.
+func (s *Server) current(r *http.Request) (session, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return session{}, false
+	}
+	now := s.now()
+	q := s.Store.Queries()
+	sess, err := q.TouchSession(r.Context(), hashToken(c.Value), now, now.Add(-s.IdleTimeout))
+	if err != nil {
+		if !errors.Is(err, wellcheck.ErrNotFound) {
+			s.Logger.ErrorContext(r.Context(), "read a session", "err", err)
+		}
+		return session{}, false
+	}
+	u, err := q.User(r.Context(), sess.UserID)
+	if err != nil {
+		s.Logger.ErrorContext(r.Context(), "read a session's user", "err", err)
+		return session{}, false
+	}
+	return session{Session: sess, user: u}, true
+}
+
+func csrfOf(r *http.Request) string {
+	if t := r.Header.Get("X-CSRF-Token"); t != "" {
+		return t
+	}
+	return r.PostFormValue("csrf")
+}
+
+func sameToken(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func (s *Server) cookie(r *http.Request, name, value string, maxAge time.Duration) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.SecureCookies || r.TLS != nil, MaxAge: int(maxAge / time.Second)}
+	if maxAge < 0 {
+		c.MaxAge = -1
+	}
+	return c
+}
+
+// page is what a template sees.
+type page struct {
+	Lang  wellcheck.Lang
+	Title string
+	User  *wellcheck.User
+	CSRF  string
+	Error string
+	Email string
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
+	p.Lang = langOf(r)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := s.pages[name].ExecuteTemplate(w, "layout", p); err != nil {
+		s.Logger.ErrorContext(r.Context(), "render a page", "page", name, "err", err)
+	}
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.current(r); ok {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.showLogin(w, r, http.StatusOK, "", "")
+}
+
+// showLogin renders the sign-in form with a fresh double-submit token.
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, problem, email string) {
+	token := newToken()
+	http.SetCookie(w, s.cookie(r, loginCSRF, token, time.Hour))
+	lang := langOf(r)
+	s.render(w, r, "login", status, page{Title: text(lang, "sign_in"), CSRF: token, Error: problem, Email: email})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	lang := langOf(r)
+	c, err := r.Cookie(loginCSRF)
+	if err != nil || !sameToken(r.PostFormValue("csrf"), c.Value) {
+		s.forbidden(w, r, "sign-in form without its CSRF token")
+		return
+	}
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	password := r.PostFormValue("password")
+	now := s.now()
+	if !s.attempts.allow(clientAddr(r), now, s.AttemptsPerAddress, s.AttemptsWindow) {
+		s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
+		return
+	}
+	q := s.Store.Queries()
+	acct, err := q.LoginByEmail(r.Context(), email)
+	if err != nil && !errors.Is(err, wellcheck.ErrNotFound) {
+		s.Logger.ErrorContext(r.Context(), "sign in", "err", err)
+		http.Error(w, text(lang, "internal"), http.StatusInternalServerError)
+		return
+	}
+	exists := err == nil
+	hash := dummyHash
+	if exists && acct.PasswordHash != "" {
+		hash = acct.PasswordHash
+	}
+	// The hash is checked whatever happens, so that no answer comes faster.
+	match := CheckPassword(hash, password) && exists && acct.PasswordHash != ""
+	switch {
+	case exists && acct.LockedUntil != nil && now.Before(*acct.LockedUntil):
+		s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
+		return
+	case !match || acct.Disabled:
+		if exists {
+			if _, err := q.RecordLoginFailure(r.Context(), acct.UserID, s.MaxFailures, now.Add(s.LockFor)); err != nil {
+				s.Logger.ErrorContext(r.Context(), "record a failed sign-in", "err", err)
+			}
+			_ = q.Audit(r.Context(), wellcheck.Actor{UserID: &acct.UserID, Label: "web"}, "user.login_failed", nil, nil, nil)
+		}
+		s.Logger.InfoContext(r.Context(), "sign-in refused", "known_account", exists)
+		s.showLogin(w, r, http.StatusUnauthorized, text(lang, "wrong_credentials"), email)
+		return
+	}
+	token := newToken()
+	err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
+		if err := q.ResetLoginFailures(r.Context(), acct.UserID); err != nil {
+			return err
+		}
+		if _, err := q.DeleteExpiredSessions(r.Context(), now, now.Add(-s.IdleTimeout)); err != nil {
+			return err
+		}
+		if err := q.CreateSession(r.Context(), store.Session{TokenHash: hashToken(token), UserID: acct.UserID, CSRFToken: newToken(),
+			CreatedAt: now, ExpiresAt: now.Add(s.MaxAge), UserAgent: truncate(r.UserAgent(), 200)}); err != nil {
+			return err
+		}
+		return q.Audit(r.Context(), wellcheck.Actor{UserID: &acct.UserID, Label: "web"}, "user.login", nil, nil, nil)
+	})
+	if err != nil {
+		s.Logger.ErrorContext(r.Context(), "sign in", "err", err)
+		http.Error(w, text(lang, "internal"), http.StatusInternalServerError)
+		return
+	}
+	http.SetCookie(w, s.cookie(r, loginCSRF, "", -1))
+	http.SetCookie(w, s.cookie(r, sessionCookie, token, s.MaxAge))
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess session) {
+	if err := s.Store.Queries().DeleteSession(r.Context(), sess.TokenHash); err != nil {
+		s.Logger.ErrorContext(r.Context(), "sign out", "err", err)
+	}
+	http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess session) {
+	q := s.Store.Queries()
+	if _, err := q.DeleteUserSessions(r.Context(), sess.UserID); err != nil {
+		s.Logger.ErrorContext(r.Context(), "sign out everywhere", "err", err)
+	}
+	_ = q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.logout_everywhere", nil, nil, nil)
+	http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
+	s.render(w, r, "home", http.StatusOK, page{Title: text(langOf(r), "home"), User: &sess.user, CSRF: sess.CSRFToken})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// clientAddr is the peer's IP (behind a proxy, the proxy's: configure the
+// proxy to limit sign-ins too).
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// attempts counts sign-in attempts per address over a sliding window.
+type attempts struct {
+	mu   sync.Mutex
+	seen map[string][]time.Time
+}
+
+func (a *attempts) allow(addr string, now time.Time, max int, window time.Duration) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen == nil {
+		a.seen = map[string][]time.Time{}
+	}
+	recent := a.seen[addr][:0]
+	for _, t := range a.seen[addr] {
+		if now.Sub(t) < window {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= max {
+		a.seen[addr] = recent
+		return false
+	}
+	a.seen[addr] = append(recent, now)
+	if len(a.seen) > 100000 { // a flood of addresses: start again rather than grow
+		a.seen = map[string][]time.Time{addr: a.seen[addr]}
+	}
+	return true
+}

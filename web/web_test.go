@@ -1,0 +1,295 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/internal/clocktest"
+	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/internal/logtest"
+	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/web"
+)
+
+const password = "correct horse battery staple"
+
+type site struct {
+	srv   *httptest.Server
+	store *store.Store
+	clock *clocktest.Clock
+	logs  *logtest.Buffer
+	user  wellcheck.User
+}
+
+func setup(t *testing.T) *site {
+	t.Helper()
+	st := store.New(dbtest.New(t))
+	ctx := context.Background()
+	u, err := st.Queries().CreateUser(ctx, wellcheck.User{Email: "ecoutante@example.org", FullName: "Élise Écoutante", Roles: []wellcheck.Role{wellcheck.RoleListener}})
+	require.NoError(t, err)
+	hash, err := web.HashPassword(password)
+	require.NoError(t, err)
+	require.NoError(t, st.Queries().SetPasswordHash(ctx, u.ID, hash, time.Now()))
+	clk := clocktest.New(time.Now())
+	logs := &logtest.Buffer{}
+	s := &web.Server{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: clk.Now}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return &site{srv: srv, store: st, clock: clk, logs: logs, user: u}
+}
+
+// browser is a client with its own cookies that does not follow redirects.
+func (s *site) browser(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// get fetches path and returns the status, the body and the page's CSRF token.
+func (s *site) get(t *testing.T, c *http.Client, path string) (int, string, string) {
+	t.Helper()
+	res, err := c.Get(s.srv.URL + path)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	token := ""
+	if m := csrfField.FindStringSubmatch(string(body)); m != nil {
+		token = m[1]
+	}
+	return res.StatusCode, string(body), token
+}
+
+func (s *site) post(t *testing.T, c *http.Client, path string, form url.Values, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.srv.URL+path, strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := c.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res, string(body)
+}
+
+// signIn signs c in and returns the home page's CSRF token.
+func (s *site) signIn(t *testing.T, c *http.Client) string {
+	t.Helper()
+	_, _, token := s.get(t, c, "/login")
+	res, _ := s.post(t, c, "/login", url.Values{"csrf": {token}, "email": {"Ecoutante@example.org"}, "password": {password}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Equal(t, "/", res.Header.Get("Location"))
+	status, body, csrf := s.get(t, c, "/")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "Bonjour Élise Écoutante")
+	require.NotEmpty(t, csrf)
+	return csrf
+}
+
+func TestSignInAndOut(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	c := s.browser(t)
+
+	res, err := c.Get(s.srv.URL + "/")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, "signed out: sent to the sign-in page")
+	require.Equal(t, "/login", res.Header.Get("Location"))
+
+	csrf := s.signIn(t, c)
+	u, _ := url.Parse(s.srv.URL)
+	var session *http.Cookie
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "wellcheck_session" {
+			session = ck
+		}
+	}
+	require.NotNil(t, session)
+
+	// The audit log has the sign-in; the logs never the password.
+	audit, err := s.store.Queries().AuditActionsBy(context.Background(), s.user.ID)
+	require.NoError(t, err)
+	require.Contains(t, audit, "user.login")
+	require.NotContains(t, s.logs.String(), password)
+
+	res, _ = s.post(t, c, "/logout", url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, err = c.Get(s.srv.URL + "/")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, "signed out")
+
+	// The old cookie, replayed, signs nobody in.
+	replay := s.browser(t)
+	replay.Jar.SetCookies(u, []*http.Cookie{{Name: "wellcheck_session", Value: session.Value}})
+	res, err = replay.Get(s.srv.URL + "/")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+}
+
+func TestCookiesAndHeaders(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	c := s.browser(t)
+	_, _, token := s.get(t, c, "/login")
+	res, _ := s.post(t, c, "/login", url.Values{"csrf": {token}, "email": {s.user.Email}, "password": {password}}, nil)
+	var session *http.Cookie
+	for _, ck := range res.Cookies() {
+		if ck.Name == "wellcheck_session" {
+			session = ck
+		}
+	}
+	require.NotNil(t, session)
+	require.True(t, session.HttpOnly)
+	require.Equal(t, http.SameSiteLaxMode, session.SameSite)
+	require.Equal(t, "/", session.Path)
+	require.Len(t, session.Value, 43, "256 random bits")
+
+	for _, path := range []string{"/login", "/"} {
+		res, err := c.Get(s.srv.URL + path)
+		require.NoError(t, err)
+		res.Body.Close()
+		csp := res.Header.Get("Content-Security-Policy")
+		require.Contains(t, csp, "script-src 'self'")
+		require.NotContains(t, csp, "unsafe-inline")
+		require.Contains(t, csp, "frame-ancestors 'none'")
+		require.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
+		require.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+		require.Equal(t, "no-referrer", res.Header.Get("Referrer-Policy"))
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	c := s.browser(t)
+	csrf := s.signIn(t, c)
+
+	for name, tc := range map[string]struct {
+		form   url.Values
+		header http.Header
+	}{
+		"no token":         {url.Values{}, nil},
+		"another token":    {url.Values{"csrf": {strings.Repeat("x", 43)}}, nil},
+		"another site":     {url.Values{"csrf": {csrf}}, http.Header{"Origin": {"https://evil.example"}}},
+		"another referrer": {url.Values{"csrf": {csrf}}, http.Header{"Referer": {"https://evil.example/page"}}},
+	} {
+		res, body := s.post(t, c, "/logout/everywhere", tc.form, tc.header)
+		require.Equal(t, http.StatusForbidden, res.StatusCode, name)
+		require.Contains(t, body, "Requête refusée", name)
+	}
+	status, _, _ := s.get(t, c, "/")
+	require.Equal(t, http.StatusOK, status, "still signed in: nothing happened")
+
+	// The sign-in form needs its own token too.
+	fresh := s.browser(t)
+	res, _ := s.post(t, fresh, "/login", url.Values{"email": {s.user.Email}, "password": {password}}, nil)
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+}
+
+func TestWrongPasswordsLockTheAccount(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	c := s.browser(t)
+	try := func(pw string) (int, string) {
+		_, _, token := s.get(t, c, "/login")
+		res, body := s.post(t, c, "/login", url.Values{"csrf": {token}, "email": {s.user.Email}, "password": {pw}}, http.Header{"Accept-Language": {"en"}})
+		return res.StatusCode, body
+	}
+	for range 4 {
+		status, body := try("wrong password!")
+		require.Equal(t, http.StatusUnauthorized, status)
+		require.Contains(t, body, "Wrong e-mail address or password.")
+		require.Contains(t, body, `value="ecoutante@example.org"`, "the e-mail is kept")
+	}
+	// An unknown address says the same, no faster.
+	_, _, token := s.get(t, c, "/login")
+	res, body := s.post(t, c, "/login", url.Values{"csrf": {token}, "email": {"nobody@example.org"}, "password": {password}}, nil)
+	require.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	require.Contains(t, body, "Adresse e-mail ou mot de passe incorrect.")
+
+	status, _ := try("wrong password!") // the fifth
+	require.Equal(t, http.StatusUnauthorized, status)
+	status, body = try(password)
+	require.Equal(t, http.StatusTooManyRequests, status, "locked: even the right password waits")
+	require.Contains(t, body, "Too many attempts.")
+
+	s.clock.Set(s.clock.Now().Add(16 * time.Minute))
+	s.signIn(t, c)
+}
+
+func TestTooManyAttemptsFromOneAddress(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	c := s.browser(t)
+	for i := range 21 {
+		_, _, token := s.get(t, c, "/login")
+		res, _ := s.post(t, c, "/login", url.Values{"csrf": {token}, "email": {"someone" + string(rune('a'+i)) + "@example.org"}, "password": {"guess guess guess"}}, nil)
+		if i < 20 {
+			require.Equal(t, http.StatusUnauthorized, res.StatusCode)
+		} else {
+			require.Equal(t, http.StatusTooManyRequests, res.StatusCode)
+		}
+	}
+}
+
+func TestSignOutEverywhereAndExpiry(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	laptop, tablet := s.browser(t), s.browser(t)
+	csrf := s.signIn(t, laptop)
+	s.signIn(t, tablet)
+
+	res, _ := s.post(t, laptop, "/logout/everywhere", url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	status, _, _ := s.get(t, tablet, "/")
+	require.Equal(t, http.StatusSeeOther, status, "the tablet is signed out too")
+
+	// Idle for more than two hours: signed out.
+	s.signIn(t, tablet)
+	s.clock.Set(s.clock.Now().Add(2*time.Hour + time.Minute))
+	status, _, _ = s.get(t, tablet, "/")
+	require.Equal(t, http.StatusSeeOther, status)
+
+	// A disabled account's sessions end at once.
+	s.signIn(t, laptop)
+	_, err := s.store.Pool().Exec(context.Background(), "UPDATE users SET disabled_at = now() WHERE id = $1", s.user.ID)
+	require.NoError(t, err)
+	status, _, _ = s.get(t, laptop, "/")
+	require.Equal(t, http.StatusSeeOther, status)
+}
+
+func TestPasswords(t *testing.T) {
+	t.Parallel()
+	h, err := web.HashPassword(password)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$"))
+	require.True(t, web.CheckPassword(h, password))
+	require.False(t, web.CheckPassword(h, password+"!"))
+	other, err := web.HashPassword(password)
+	require.NoError(t, err)
+	require.NotEqual(t, h, other, "salted")
+	require.False(t, web.CheckPassword("$argon2id$garbage", password))
+	_, err = web.HashPassword("short")
+	require.ErrorIs(t, err, web.ErrPasswordLength)
+}
