@@ -108,3 +108,40 @@ func (q *Queries) AuditActionsBy(ctx context.Context, userID int64) ([]string, e
 	actions, err := q.q.ListAuditActionsByActor(ctx, &userID)
 	return actions, translate(err, "read the audit log")
 }
+
+// ListItem is one follow-up on a user's list, with what the list shows of the
+// person.
+type ListItem struct {
+	wellcheck.FollowUp
+	FullName string
+	Phone    wellcheck.Phone
+	TimeZone string
+	Pool     bool // in the shared pool, not (yet) the user's own
+}
+
+// MyList returns a user's pending follow-ups and the shared pool's (at most
+// 500), most pressing first: never another listener's.
+func (q *Queries) MyList(ctx context.Context, userID int64) ([]ListItem, error) {
+	rows, err := q.q.ListMyFollowUps(ctx, &userID)
+	if err != nil {
+		return nil, translate(err, "read a list")
+	}
+	out := make([]ListItem, len(rows))
+	for i, r := range rows {
+		out[i] = ListItem{
+			FollowUp: wellcheck.FollowUp{ID: r.ID, CaseID: r.CaseID, PersonID: r.PersonID, AssigneeID: r.AssigneeID,
+				Reason: wellcheck.FollowUpReason(r.Reason), Priority: wellcheck.Priority(r.Priority), DueAt: r.DueAt, State: "pending"},
+			FullName: r.FullName, Phone: wellcheck.Phone(r.Phone), TimeZone: r.TimeZone, Pool: r.AssigneeID == nil,
+		}
+	}
+	return out, nil
+}
+
+// MyListVersion changes whenever a user's list does.
+func (q *Queries) MyListVersion(ctx context.Context, userID int64) (string, error) {
+	r, err := q.q.MyFollowUpsVersion(ctx, &userID)
+	if err != nil {
+		return "", translate(err, "read a list's version")
+	}
+	return fmt.Sprintf("%d-%d", r.N, r.Latest.UnixMicro()), nil
+}

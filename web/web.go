@@ -11,6 +11,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -23,6 +24,8 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/phone"
+	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 )
 
@@ -98,6 +101,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /logout", s.signedIn(s.logout))
 	mux.Handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
 	mux.Handle("GET /{$}", s.signedIn(s.home))
+	mux.Handle("GET /list/version", s.signedIn(s.listVersion))
 	return headers(s.sameOrigin(mux))
 }
 
@@ -243,6 +247,19 @@ type page struct {
 	CSRF  string
 	Error string
 	Email string
+	List  *list
+}
+
+// list is a user's list as the page shows it.
+type list struct {
+	Version string
+	Items   []listItem
+}
+
+type listItem struct {
+	store.ListItem
+	Phone                                    string
+	PriorityText, ReasonText, LocalTime, Due string
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
@@ -355,9 +372,73 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess s
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
+// home is the user's list: their follow-ups and the shared pool's, most
+// pressing first, each with why it is there and the person's own time.
 func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
-	s.render(w, r, "home", http.StatusOK, page{Title: text(langOf(r), "home"), User: &sess.user, CSRF: sess.CSRFToken})
+	lang := langOf(r)
+	q := s.Store.Queries()
+	version, err := q.MyListVersion(r.Context(), sess.UserID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	items, err := q.MyList(r.Context(), sess.UserID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	settings, err := q.Settings(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	phones := phone.Parser{Region: settings.DefaultRegion}
+	now := s.now()
+	l := &list{Version: version}
+	for _, it := range items {
+		loc, err := scheduler.LoadZone(it.TimeZone)
+		if err != nil {
+			loc = time.UTC
+		}
+		l.Items = append(l.Items, listItem{ListItem: it, Phone: phones.Format(it.Phone),
+			PriorityText: text(lang, "priority."+string(it.Priority)), ReasonText: text(lang, "reason."+string(it.Reason)),
+			LocalTime: clock(lang, now.In(loc)), Due: dayAndClock(lang, it.DueAt.In(loc))})
+	}
+	s.render(w, r, "home", http.StatusOK, page{Title: text(lang, "my_list"), User: &sess.user, CSRF: sess.CSRFToken, List: l})
 }
+
+// listVersion tells the list page whether the list changed.
+func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess session) {
+	version, err := s.Store.Queries().MyListVersion(r.Context(), sess.UserID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"version": version})
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.Logger.ErrorContext(r.Context(), "web request failed", "path", r.URL.Path, "err", err)
+	http.Error(w, text(langOf(r), "internal"), http.StatusInternalServerError)
+}
+
+// clock and dayAndClock write a time the reader's way.
+func clock(lang wellcheck.Lang, t time.Time) string {
+	if lang == wellcheck.English {
+		return t.Format("3:04 pm")
+	}
+	return t.Format("15:04")
+}
+
+func dayAndClock(lang wellcheck.Lang, t time.Time) string {
+	if lang == wellcheck.English {
+		return t.Format("Mon 2 Jan, 3:04 pm")
+	}
+	return frenchDays[t.Weekday()] + " " + t.Format("02/01 15:04")
+}
+
+var frenchDays = [...]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -99,7 +100,8 @@ func (s *site) signIn(t *testing.T, c *http.Client) string {
 	require.Equal(t, "/", res.Header.Get("Location"))
 	status, body, csrf := s.get(t, c, "/")
 	require.Equal(t, http.StatusOK, status)
-	require.Contains(t, body, "Bonjour Élise Écoutante")
+	require.Contains(t, body, "<h1>Ma liste</h1>")
+	require.Contains(t, body, "<span>Élise Écoutante</span>")
 	require.NotEmpty(t, csrf)
 	return csrf
 }
@@ -292,4 +294,79 @@ func TestPasswords(t *testing.T) {
 	require.False(t, web.CheckPassword("$argon2id$garbage", password))
 	_, err = web.HashPassword("short")
 	require.ErrorIs(t, err, web.ErrPasswordLength)
+}
+
+// enrol writes a person (Paris, French) and returns their id.
+func (s *site) enrol(t *testing.T, name, number string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	given := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	e := wellcheck.Enrolment{
+		Person:   wellcheck.Person{FullName: name, Phone: wellcheck.Phone(number), Language: "fr", TimeZone: "Europe/Paris", RiskLevel: wellcheck.RiskNormal},
+		Referral: wellcheck.Referral{Source: wellcheck.ReferralFamily, ReferredAt: given},
+		Consent:  &wellcheck.Consent{GivenBy: wellcheck.ConsentByPerson, GivenAt: given, Method: wellcheck.ConsentByPhone},
+		Plan:     wellcheck.Plan{Cron: "0 10 * * 2", Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(17, 0)}},
+	}
+	var id int64
+	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
+		ids, err := q.CopyEnrolments(ctx, []wellcheck.Enrolment{e}, wellcheck.Actor{Label: "test"}, store.AuditDetails{Via: "test"})
+		if err == nil {
+			id = ids[0]
+		}
+		return err
+	}))
+	return id
+}
+
+// task puts a follow-up for a person on a list (nil: the pool).
+func (s *site) task(t *testing.T, personID int64, assignee *int64, reason wellcheck.FollowUpReason, p wellcheck.Priority) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
+		c, err := q.CreateCase(ctx, wellcheck.Case{PersonID: personID, Priority: p, OpenedReason: wellcheck.CaseFlagged, DueAt: s.clock.Now(), AssigneeID: assignee})
+		if err != nil {
+			return err
+		}
+		_, err = q.PutFollowUp(ctx, wellcheck.FollowUp{CaseID: c.ID, PersonID: personID, AssigneeID: assignee, Reason: reason, Priority: p, DueAt: s.clock.Now()}, p)
+		return err
+	}))
+}
+
+func TestMyListShowsMineAndThePoolNeverAnothers(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	ctx := context.Background()
+	other, err := s.store.Queries().CreateUser(ctx, wellcheck.User{Email: "autre@example.org", FullName: "Autre", Roles: []wellcheck.Role{wellcheck.RoleListener}})
+	require.NoError(t, err)
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
+	s.task(t, s.enrol(t, "Secret Voisin", "+33612345670"), &other.ID, wellcheck.FollowUpUnreached, wellcheck.PriorityUrgent)
+
+	c := s.browser(t)
+	s.signIn(t, c)
+	_, body, _ := s.get(t, c, "/")
+	require.Contains(t, body, "Jeanne Martin")
+	require.Contains(t, body, "06 12 34 56 78", "the number formatted")
+	require.Contains(t, body, "a demandé un rappel (touche 2)")
+	require.Contains(t, body, "Paul Durand")
+	require.Contains(t, body, "(pool partagé)")
+	require.Contains(t, body, "11:00", "the person's own time (Paris)")
+	require.Contains(t, body, "mar. 01/12 11:00")
+	require.Less(t, strings.Index(body, "Jeanne Martin"), strings.Index(body, "Paul Durand"), "most pressing first")
+	require.NotContains(t, body, "Secret Voisin", "another listener's person")
+
+	version := func() string {
+		res, err := c.Get(s.srv.URL + "/list/version")
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var v map[string]string
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&v))
+		return v["version"]
+	}
+	v1 := version()
+	s.task(t, s.enrol(t, "Autre Personne", "+33612345671"), &other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	require.Equal(t, v1, version(), "another's new follow-up changes nothing here")
+	s.task(t, s.enrol(t, "Nouvelle Personne", "+33612345672"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	require.NotEqual(t, v1, version(), "a flag on my list: the page learns it")
 }

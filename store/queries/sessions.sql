@@ -42,3 +42,21 @@ DELETE FROM sessions WHERE user_id = @user_id;
 
 -- name: DeleteExpiredSessions :execrows
 DELETE FROM sessions WHERE expires_at <= @now::timestamptz OR last_seen_at <= @idle_since::timestamptz;
+
+-- name: ListMyFollowUps :many
+-- A user's list: their pending follow-ups and the shared pool's, most pressing
+-- first. This WHERE is the authorisation: nobody else's follow-ups.
+SELECT f.id, f.case_id, f.reason, f.priority, f.due_at, f.assignee_id, f.updated_at,
+       p.id AS person_id, p.full_name, p.phone, p.time_zone
+FROM follow_ups f
+JOIN cases c ON c.id = f.case_id
+JOIN persons p ON p.id = c.person_id
+WHERE f.state = 'pending' AND (f.assignee_id = @user_id OR f.assignee_id IS NULL)
+ORDER BY f.priority, f.due_at, f.id
+LIMIT 500;
+
+-- name: MyFollowUpsVersion :one
+-- What changes when that list does: how many, and the latest change.
+SELECT count(*)::int AS n, coalesce(max(f.updated_at), 'epoch')::timestamptz AS latest
+FROM follow_ups f
+WHERE f.state = 'pending' AND (f.assignee_id = @user_id OR f.assignee_id IS NULL);

@@ -100,6 +100,84 @@ func (q *Queries) GetLogin(ctx context.Context, email string) (GetLoginRow, erro
 	return i, err
 }
 
+const listMyFollowUps = `-- name: ListMyFollowUps :many
+SELECT f.id, f.case_id, f.reason, f.priority, f.due_at, f.assignee_id, f.updated_at,
+       p.id AS person_id, p.full_name, p.phone, p.time_zone
+FROM follow_ups f
+JOIN cases c ON c.id = f.case_id
+JOIN persons p ON p.id = c.person_id
+WHERE f.state = 'pending' AND (f.assignee_id = $1 OR f.assignee_id IS NULL)
+ORDER BY f.priority, f.due_at, f.id
+LIMIT 500
+`
+
+type ListMyFollowUpsRow struct {
+	ID         int64
+	CaseID     int64
+	Reason     string
+	Priority   CasePriority
+	DueAt      time.Time
+	AssigneeID *int64
+	UpdatedAt  time.Time
+	PersonID   int64
+	FullName   string
+	Phone      string
+	TimeZone   string
+}
+
+// A user's list: their pending follow-ups and the shared pool's, most pressing
+// first. This WHERE is the authorisation: nobody else's follow-ups.
+func (q *Queries) ListMyFollowUps(ctx context.Context, userID *int64) ([]ListMyFollowUpsRow, error) {
+	rows, err := q.db.Query(ctx, listMyFollowUps, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListMyFollowUpsRow
+	for rows.Next() {
+		var i ListMyFollowUpsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.CaseID,
+			&i.Reason,
+			&i.Priority,
+			&i.DueAt,
+			&i.AssigneeID,
+			&i.UpdatedAt,
+			&i.PersonID,
+			&i.FullName,
+			&i.Phone,
+			&i.TimeZone,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const myFollowUpsVersion = `-- name: MyFollowUpsVersion :one
+SELECT count(*)::int AS n, coalesce(max(f.updated_at), 'epoch')::timestamptz AS latest
+FROM follow_ups f
+WHERE f.state = 'pending' AND (f.assignee_id = $1 OR f.assignee_id IS NULL)
+`
+
+type MyFollowUpsVersionRow struct {
+	N      int32
+	Latest time.Time
+}
+
+// What changes when that list does: how many, and the latest change.
+func (q *Queries) MyFollowUpsVersion(ctx context.Context, userID *int64) (MyFollowUpsVersionRow, error) {
+	row := q.db.QueryRow(ctx, myFollowUpsVersion, userID)
+	var i MyFollowUpsVersionRow
+	err := row.Scan(&i.N, &i.Latest)
+	return i, err
+}
+
 const recordLoginFailure = `-- name: RecordLoginFailure :one
 UPDATE users
 SET failed_logins = failed_logins + 1,
