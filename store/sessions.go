@@ -145,3 +145,58 @@ func (q *Queries) MyListVersion(ctx context.Context, userID int64) (string, erro
 	}
 	return fmt.Sprintf("%d-%d", r.N, r.Latest.UnixMicro()), nil
 }
+
+// CaseFor returns a case if user may see it — coordinators and admins any
+// case, a listener their own and the shared pool's — and ErrNotFound
+// otherwise, whether it does not exist or is not theirs.
+func (q *Queries) CaseFor(ctx context.Context, caseID int64, user wellcheck.User) (wellcheck.Case, error) {
+	seeAll := !user.Disabled && (user.Has(wellcheck.RoleCoordinator) || user.Has(wellcheck.RoleAdmin))
+	r, err := q.q.GetCaseFor(ctx, dbsqlc.GetCaseForParams{ID: caseID, SeeAll: seeAll, UserID: &user.ID})
+	if err != nil {
+		return wellcheck.Case{}, translate(err, fmt.Sprintf("case %d", caseID))
+	}
+	return caseOf(r), nil
+}
+
+// CaseFollowUp is a follow-up in a case's history.
+type CaseFollowUp struct {
+	wellcheck.FollowUp
+	Reached                 *bool
+	EmergencyServicesCalled bool
+	DoneAt                  *time.Time
+}
+
+// CaseFollowUps returns a case's follow-ups, latest first.
+func (q *Queries) CaseFollowUps(ctx context.Context, caseID int64) ([]CaseFollowUp, error) {
+	rows, err := q.q.ListCaseFollowUps(ctx, caseID)
+	if err != nil {
+		return nil, translate(err, "read a case's follow-ups")
+	}
+	out := make([]CaseFollowUp, len(rows))
+	for i, r := range rows {
+		out[i] = CaseFollowUp{FollowUp: followUpOf(r), Reached: r.Reached, EmergencyServicesCalled: r.EmergencyServicesCalled, DoneAt: r.DoneAt}
+	}
+	return out, nil
+}
+
+// Note is a note on a case.
+type Note struct {
+	ID         int64
+	FollowUpID *int64
+	AuthorID   *int64
+	Body       string
+	CreatedAt  time.Time
+}
+
+// CaseNotes returns a case's notes, latest first.
+func (q *Queries) CaseNotes(ctx context.Context, caseID int64) ([]Note, error) {
+	rows, err := q.q.ListCaseNotes(ctx, &caseID)
+	if err != nil {
+		return nil, translate(err, "read a case's notes")
+	}
+	out := make([]Note, len(rows))
+	for i, r := range rows {
+		out[i] = Note{ID: r.ID, FollowUpID: r.FollowUpID, AuthorID: r.AuthorID, Body: r.Body, CreatedAt: r.CreatedAt}
+	}
+	return out, nil
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/wellcheck/wellcheck/phone"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/workers"
 )
 
 //go:embed templates/*.html
@@ -37,7 +38,9 @@ var staticFiles embed.FS
 
 // Server serves the web interface.
 type Server struct {
-	Store  *store.Store
+	Store *store.Store
+	// Cases is the case service the pages act through (workers.Cases).
+	Cases  *workers.Cases
 	Logger *slog.Logger
 	// SecureCookies marks cookies Secure (sent over HTTPS only); serve sets it
 	// unless it listens on loopback.
@@ -84,7 +87,7 @@ func (s *Server) init() {
 		}
 		funcs := template.FuncMap{"t": text}
 		s.pages = map[string]*template.Template{}
-		for _, page := range []string{"login", "home"} {
+		for _, page := range []string{"login", "home", "case"} {
 			s.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
 		}
 	})
@@ -102,6 +105,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
 	mux.Handle("GET /{$}", s.signedIn(s.home))
 	mux.Handle("GET /list/version", s.signedIn(s.listVersion))
+	mux.Handle("GET /cases/{id}", s.signedIn(s.casePage))
+	mux.Handle("POST /cases/{id}/claim", s.signedIn(s.claim))
+	mux.Handle("POST /cases/{id}/follow-up", s.signedIn(s.recordFollowUp))
 	return headers(s.sameOrigin(mux))
 }
 
@@ -248,6 +254,7 @@ type page struct {
 	Error string
 	Email string
 	List  *list
+	Case  *caseView
 }
 
 // list is a user's list as the page shows it.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/wellcheck/wellcheck/internal/logtest"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/web"
+	"github.com/wellcheck/wellcheck/workers"
 )
 
 const password = "correct horse battery staple"
@@ -45,7 +47,11 @@ func setup(t *testing.T) *site {
 	require.NoError(t, st.Queries().SetPasswordHash(ctx, u.ID, hash, time.Now()))
 	clk := clocktest.New(time.Now())
 	logs := &logtest.Buffer{}
-	s := &web.Server{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: clk.Now}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	jobs, err := workers.NewJobs(st.Pool(), logger)
+	require.NoError(t, err)
+	calls := &workers.Calls{Store: st, Jobs: jobs, Logger: logger, Now: clk.Now}
+	s := &web.Server{Store: st, Cases: calls.Cases(), Logger: logger, Now: clk.Now}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &site{srv: srv, store: st, clock: clk, logs: logs, user: u}
@@ -318,18 +324,22 @@ func (s *site) enrol(t *testing.T, name, number string) int64 {
 	return id
 }
 
-// task puts a follow-up for a person on a list (nil: the pool).
-func (s *site) task(t *testing.T, personID int64, assignee *int64, reason wellcheck.FollowUpReason, p wellcheck.Priority) {
+// task puts a follow-up for a person on a list (nil: the pool) and returns
+// its case.
+func (s *site) task(t *testing.T, personID int64, assignee *int64, reason wellcheck.FollowUpReason, p wellcheck.Priority) int64 {
 	t.Helper()
 	ctx := context.Background()
+	var caseID int64
 	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
 		c, err := q.CreateCase(ctx, wellcheck.Case{PersonID: personID, Priority: p, OpenedReason: wellcheck.CaseFlagged, DueAt: s.clock.Now(), AssigneeID: assignee})
 		if err != nil {
 			return err
 		}
+		caseID = c.ID
 		_, err = q.PutFollowUp(ctx, wellcheck.FollowUp{CaseID: c.ID, PersonID: personID, AssigneeID: assignee, Reason: reason, Priority: p, DueAt: s.clock.Now()}, p)
 		return err
 	}))
+	return caseID
 }
 
 func TestMyListShowsMineAndThePoolNeverAnothers(t *testing.T) {
@@ -369,4 +379,72 @@ func TestMyListShowsMineAndThePoolNeverAnothers(t *testing.T) {
 	require.Equal(t, v1, version(), "another's new follow-up changes nothing here")
 	s.task(t, s.enrol(t, "Nouvelle Personne", "+33612345672"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
 	require.NotEqual(t, v1, version(), "a flag on my list: the page learns it")
+}
+
+func TestCasePage(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	ctx := context.Background()
+	other, err := s.store.Queries().CreateUser(ctx, wellcheck.User{Email: "autre@example.org", FullName: "Autre", Roles: []wellcheck.Role{wellcheck.RoleListener}})
+	require.NoError(t, err)
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tuesday 11:00 in Paris
+	jeanne := s.enrol(t, "Jeanne Martin", "+33612345678")
+	mine := s.task(t, jeanne, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	pool := s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
+	theirs := s.task(t, s.enrol(t, "Secret Voisin", "+33612345670"), &other.ID, wellcheck.FollowUpUnreached, wellcheck.PriorityUrgent)
+
+	c := s.browser(t)
+	csrf := s.signIn(t, c)
+	path := func(id int64, rest string) string { return "/cases/" + strconv.FormatInt(id, 10) + rest }
+
+	// Who may see what: the check is the store's query.
+	for id, want := range map[int64]int{mine: http.StatusOK, pool: http.StatusOK, theirs: http.StatusNotFound, 999999: http.StatusNotFound} {
+		status, body, _ := s.get(t, c, path(id, ""))
+		require.Equal(t, want, status, "case %d", id)
+		if want == http.StatusNotFound {
+			require.NotContains(t, body, "Secret Voisin")
+		}
+	}
+	res, _ := s.post(t, c, path(theirs, "/follow-up"), url.Values{"csrf": {csrf}, "reached": {"yes"}, "close": {"resolved"}}, nil)
+	require.Equal(t, http.StatusNotFound, res.StatusCode, "nor act on another's case")
+	// Every view of a case file is in the audit log.
+	actions, err := s.store.Queries().AuditActionsBy(ctx, s.user.ID)
+	require.NoError(t, err)
+	views := 0
+	for _, a := range actions {
+		if a == "case.view" {
+			views++
+		}
+	}
+	require.Equal(t, 2, views)
+
+	_, body, _ := s.get(t, c, path(mine, ""))
+	require.Contains(t, body, "<h1>Jeanne Martin</h1>")
+	require.Contains(t, body, "06 12 34 56 78")
+	require.Contains(t, body, "mar. 01/12 11:00", "the person's time")
+
+	// Not reached and no next step: refused, said in French, nothing lost.
+	res, body = s.post(t, c, path(mine, "/follow-up"), url.Values{"csrf": {csrf}, "reached": {"no"}, "note": {"messagerie"}}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.Contains(t, body, "la personne n&#39;a pas été jointe : indiquez quand rappeler, ou clôturez le dossier")
+	_, body, _ = s.get(t, c, "/")
+	require.Contains(t, body, "Jeanne Martin")
+
+	// Reached, a note, the next call tomorrow at 14:00 her time: off the list
+	// until then, the note on the case.
+	res, _ = s.post(t, c, path(mine, "/follow-up"), url.Values{"csrf": {csrf}, "reached": {"yes"},
+		"note": {"Va mieux, rappeler après la visite du médecin."}, "next": {"2026-12-02T14:00"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	_, body, _ = s.get(t, c, "/")
+	require.NotContains(t, body, "Jeanne Martin")
+	_, body, _ = s.get(t, c, path(mine, ""))
+	require.Contains(t, body, "Va mieux, rappeler après la visite du médecin.")
+
+	// The pool's case: taken, then closed with the person's agreement.
+	res, _ = s.post(t, c, path(pool, "/claim"), url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, _ = s.post(t, c, path(pool, "/follow-up"), url.Values{"csrf": {csrf}, "reached": {"yes"}, "close": {"oriented"}, "agreed": {"yes"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	res, _ = s.post(t, c, path(pool, "/follow-up"), url.Values{"reached": {"yes"}, "close": {"resolved"}}, nil)
+	require.Equal(t, http.StatusForbidden, res.StatusCode, "no CSRF token")
 }

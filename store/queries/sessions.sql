@@ -60,3 +60,15 @@ LIMIT 500;
 SELECT count(*)::int AS n, coalesce(max(f.updated_at), 'epoch')::timestamptz AS latest
 FROM follow_ups f
 WHERE f.state = 'pending' AND (f.assignee_id = @user_id OR f.assignee_id IS NULL);
+
+-- name: GetCaseFor :one
+-- A case as a user may see it: coordinators and admins (@see_all) any case, a
+-- listener their own and the shared pool's. No row: not found, or not theirs.
+SELECT * FROM cases
+WHERE id = @id AND (@see_all::boolean OR assignee_id = @user_id OR assignee_id IS NULL);
+
+-- name: ListCaseFollowUps :many
+SELECT * FROM follow_ups WHERE case_id = @case_id ORDER BY coalesce(done_at, due_at) DESC, id DESC;
+
+-- name: ListCaseNotes :many
+SELECT id, follow_up_id, author_id, body, created_at FROM notes WHERE case_id = @case_id ORDER BY created_at DESC, id DESC;

@@ -74,6 +74,41 @@ func (q *Queries) DeleteUserSessions(ctx context.Context, userID int64) (int64, 
 	return result.RowsAffected(), nil
 }
 
+const getCaseFor = `-- name: GetCaseFor :one
+SELECT id, person_id, state, priority, opened_reason, due_at, assignee_id, opened_by, opened_at, closed_at, closed_by, closure_reason, person_agreed, updated_at FROM cases
+WHERE id = $1 AND ($2::boolean OR assignee_id = $3 OR assignee_id IS NULL)
+`
+
+type GetCaseForParams struct {
+	ID     int64
+	SeeAll bool
+	UserID *int64
+}
+
+// A case as a user may see it: coordinators and admins (@see_all) any case, a
+// listener their own and the shared pool's. No row: not found, or not theirs.
+func (q *Queries) GetCaseFor(ctx context.Context, arg GetCaseForParams) (Case, error) {
+	row := q.db.QueryRow(ctx, getCaseFor, arg.ID, arg.SeeAll, arg.UserID)
+	var i Case
+	err := row.Scan(
+		&i.ID,
+		&i.PersonID,
+		&i.State,
+		&i.Priority,
+		&i.OpenedReason,
+		&i.DueAt,
+		&i.AssigneeID,
+		&i.OpenedBy,
+		&i.OpenedAt,
+		&i.ClosedAt,
+		&i.ClosedBy,
+		&i.ClosureReason,
+		&i.PersonAgreed,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const getLogin = `-- name: GetLogin :one
 SELECT id, password_hash, failed_logins, locked_until, disabled_at FROM users WHERE lower(email) = lower($1)
 `
@@ -98,6 +133,86 @@ func (q *Queries) GetLogin(ctx context.Context, email string) (GetLoginRow, erro
 		&i.DisabledAt,
 	)
 	return i, err
+}
+
+const listCaseFollowUps = `-- name: ListCaseFollowUps :many
+SELECT id, case_id, assignee_id, reason, priority, due_at, state, reached, partner_id, emergency_services_called, job_id, done_at, done_by, created_at, check_in_id, updated_at, previous_assignee_id FROM follow_ups WHERE case_id = $1 ORDER BY coalesce(done_at, due_at) DESC, id DESC
+`
+
+func (q *Queries) ListCaseFollowUps(ctx context.Context, caseID int64) ([]FollowUp, error) {
+	rows, err := q.db.Query(ctx, listCaseFollowUps, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FollowUp
+	for rows.Next() {
+		var i FollowUp
+		if err := rows.Scan(
+			&i.ID,
+			&i.CaseID,
+			&i.AssigneeID,
+			&i.Reason,
+			&i.Priority,
+			&i.DueAt,
+			&i.State,
+			&i.Reached,
+			&i.PartnerID,
+			&i.EmergencyServicesCalled,
+			&i.JobID,
+			&i.DoneAt,
+			&i.DoneBy,
+			&i.CreatedAt,
+			&i.CheckInID,
+			&i.UpdatedAt,
+			&i.PreviousAssigneeID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listCaseNotes = `-- name: ListCaseNotes :many
+SELECT id, follow_up_id, author_id, body, created_at FROM notes WHERE case_id = $1 ORDER BY created_at DESC, id DESC
+`
+
+type ListCaseNotesRow struct {
+	ID         int64
+	FollowUpID *int64
+	AuthorID   *int64
+	Body       string
+	CreatedAt  time.Time
+}
+
+func (q *Queries) ListCaseNotes(ctx context.Context, caseID *int64) ([]ListCaseNotesRow, error) {
+	rows, err := q.db.Query(ctx, listCaseNotes, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListCaseNotesRow
+	for rows.Next() {
+		var i ListCaseNotesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.FollowUpID,
+			&i.AuthorID,
+			&i.Body,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listMyFollowUps = `-- name: ListMyFollowUps :many
