@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
-	"github.com/wellcheck/wellcheck/phone"
-	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/workers"
 )
 
@@ -70,16 +68,12 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		s.internal(w, r, err)
 		return
 	}
-	settings, err := q.Settings(r.Context())
+	phones, err := s.phones(r)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	loc, err := scheduler.LoadZone(e.Person.TimeZone)
-	if err != nil {
-		loc = time.UTC
-	}
-	phones := phone.Parser{Region: settings.DefaultRegion}
+	loc := personZone(e.Person.TimeZone)
 	v := caseView{Case: c, Person: e.Person, Referral: e.Referral, Phone: phones.Format(e.Person.Phone),
 		LocalTime: dayAndClock(lang, s.now().In(loc)), PriorityText: text(lang, "priority."+string(c.Priority)),
 		CanClaim: c.AssigneeID == nil && sess.user.Has(wellcheck.RoleListener)}
@@ -147,11 +141,7 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 			s.internal(w, r, err)
 			return
 		}
-		loc, err := scheduler.LoadZone(person.Person.TimeZone)
-		if err != nil {
-			loc = time.UTC
-		}
-		t, err := time.ParseInLocation("2006-01-02T15:04", next, loc)
+		t, err := time.ParseInLocation("2006-01-02T15:04", next, personZone(person.Person.TimeZone))
 		if err != nil {
 			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "next", Message: wellcheck.Message{Key: "date_invalid", Args: []any{next}}}}.Err())
 			return

@@ -394,24 +394,35 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
 		s.internal(w, r, err)
 		return
 	}
-	settings, err := q.Settings(r.Context())
+	phones, err := s.phones(r)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	phones := phone.Parser{Region: settings.DefaultRegion}
 	now := s.now()
 	l := &list{Version: version}
 	for _, it := range items {
-		loc, err := scheduler.LoadZone(it.TimeZone)
-		if err != nil {
-			loc = time.UTC
-		}
+		loc := personZone(it.TimeZone)
 		l.Items = append(l.Items, listItem{ListItem: it, Phone: phones.Format(it.Phone),
 			PriorityText: text(lang, "priority."+string(it.Priority)), ReasonText: text(lang, "reason."+string(it.Reason)),
 			LocalTime: clock(lang, now.In(loc)), Due: dayAndClock(lang, it.DueAt.In(loc))})
 	}
 	s.render(w, r, "home", http.StatusOK, page{Title: text(lang, "my_list"), User: &sess.user, CSRF: sess.CSRFToken, List: l})
+}
+
+// phones formats numbers for the service's region.
+func (s *Server) phones(r *http.Request) (phone.Parser, error) {
+	settings, err := s.Store.Queries().Settings(r.Context())
+	return phone.Parser{Region: settings.DefaultRegion}, err
+}
+
+// personZone is a person's time zone (UTC should it no longer load).
+func personZone(name string) *time.Location {
+	loc, err := scheduler.LoadZone(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // listVersion tells the list page whether the list changed.
