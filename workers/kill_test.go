@@ -48,9 +48,9 @@ func nodeProcess(raw string) int {
 // TestAKilledNodeLosesNoCallAndRepeatsNone runs two worker nodes against one
 // database and the callee simulator — one in a child process — and kills the
 // child with SIGKILL while it has calls in progress. The other node recovers
-// them: every check-in ends in exactly one final state, and the callee saw one
-// call per attempt the database holds (the interrupted one, then one retry),
-// never a call nobody recorded.
+// them: every check-in ends in exactly one final state, and the callee saw at
+// most one call per attempt the database holds (the interrupted one, then one
+// retry), never a call nobody recorded.
 func TestAKilledNodeLosesNoCallAndRepeatsNone(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -116,16 +116,23 @@ func TestAKilledNodeLosesNoCallAndRepeatsNone(t *testing.T) {
 	for number, pid := range byNumber {
 		attempts, err := st.Queries().AttemptsForPerson(ctx, pid)
 		require.NoError(t, err)
-		require.Equal(t, len(attempts), calls[number], "person %d: one call per recorded attempt", pid)
+		// Never a call nobody recorded; every attempt that ended normally was a
+		// call. (An interrupted attempt may have died between its row and its
+		// INVITE: the victim was killed there.)
+		require.LessOrEqual(t, calls[number], len(attempts), "person %d: no call without its attempt row", pid)
+		ended := 0
 		for i, a := range attempts {
 			require.Equal(t, i+1, a.Number, "person %d: attempts numbered once each", pid)
 			if a.FailureReason == workers.ReasonInterrupted {
 				interrupted++
 				require.Less(t, i, len(attempts)-1, "an interrupted call is retried")
+			} else {
+				ended++
 			}
 		}
+		require.GreaterOrEqual(t, calls[number], ended, "person %d: each attempt that ended was a call", pid)
 		require.LessOrEqual(t, len(attempts), 2, "person %d: the call, and the retry of an interrupted one", pid)
 		require.Equal(t, wellcheck.OutcomeOK, attempts[len(attempts)-1].Outcome)
 	}
-	require.GreaterOrEqual(t, interrupted, 2, "the victim's calls in progress were recovered")
+	require.Positive(t, interrupted, "the victim's calls in progress were recovered")
 }
