@@ -17,6 +17,12 @@ type Settings struct {
 	CallerName           string
 	// Hours are the opening hours per weekday, in TimeZone; a missing day is closed.
 	Hours map[time.Weekday]Window
+	// EscalationNeedsConsent: an emergency contact is called only if the
+	// person's consent to it is recorded.
+	EscalationNeedsConsent bool
+	// Retention (GDPR): closed cases' files and finished check-ins are kept
+	// KeepClosedCasesDays, withdrawn persons KeepWithdrawnDays.
+	KeepClosedCasesDays, KeepWithdrawnDays int
 }
 
 // DefaultSettings are a French listening line's: Monday to Friday 9:00–17:00,
@@ -36,6 +42,8 @@ func DefaultSettings() Settings {
 		MaxCallsPerDay:       3,
 		UnreachedUrgentAfter: 2,
 		Hours:                hours,
+		KeepClosedCasesDays:  730,
+		KeepWithdrawnDays:    90,
 	}
 }
 

@@ -353,31 +353,13 @@ func (q *Queries) EndEscalationCall(ctx context.Context, c EscalationCall) error
 	}), "end an escalation call")
 }
 
-// Retention is how long closed cases and withdrawn persons are kept, and
-// whether contacts need the person's consent to be called (service settings).
-type Retention struct {
-	ClosedCasesDays        int
-	WithdrawnDays          int
-	EscalationNeedsConsent bool
-	TimeZone               string // the service's, for daily counts
-}
-
-// Retention reads the retention settings.
-func (q *Queries) Retention(ctx context.Context) (Retention, error) {
-	r, err := q.q.GetRetention(ctx)
-	if err != nil {
-		return Retention{}, translate(err, "read retention settings")
-	}
-	return Retention{ClosedCasesDays: int(r.KeepClosedCasesDays), WithdrawnDays: int(r.KeepWithdrawnDays),
-		EscalationNeedsConsent: r.EscalationNeedsConsent, TimeZone: r.TimeZone}, nil
-}
-
-// SetRetention changes the retention settings (EInvalid out of range: closed
-// cases 30 to 3650 days, withdrawn persons 0 to 3650).
-func (q *Queries) SetRetention(ctx context.Context, r Retention) error {
-	return translate(q.q.SetRetention(ctx, dbsqlc.SetRetentionParams{
-		KeepClosedCasesDays: int32(r.ClosedCasesDays), KeepWithdrawnDays: int32(r.WithdrawnDays), EscalationNeedsConsent: r.EscalationNeedsConsent,
-	}), "set retention")
+// SetCareSettings changes the settings of the care cycle: whether contacts
+// need the person's consent to be called, and the retention periods (EInvalid
+// out of range: closed cases 30 to 3650 days, withdrawn persons 0 to 3650).
+func (q *Queries) SetCareSettings(ctx context.Context, s wellcheck.Settings) error {
+	return translate(q.q.SetCareSettings(ctx, dbsqlc.SetCareSettingsParams{
+		KeepClosedCasesDays: int32(s.KeepClosedCasesDays), KeepWithdrawnDays: int32(s.KeepWithdrawnDays), EscalationNeedsConsent: s.EscalationNeedsConsent,
+	}), "set the care settings")
 }
 
 // PurgeClosedCases deletes up to 1000 cases closed before before, with their

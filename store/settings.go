@@ -29,6 +29,10 @@ func (q *Queries) Settings(ctx context.Context) (wellcheck.Settings, error) {
 		CallerNumber:         row.CallerNumber,
 		CallerName:           row.CallerName,
 		Hours:                make(map[time.Weekday]wellcheck.Window, len(hours)),
+
+		EscalationNeedsConsent: row.EscalationNeedsConsent,
+		KeepClosedCasesDays:    int(row.KeepClosedCasesDays),
+		KeepWithdrawnDays:      int(row.KeepWithdrawnDays),
 	}
 	for _, h := range hours {
 		s.Hours[time.Weekday(h.Weekday%7)] = wellcheck.Window{Start: timeOfDay(h.Opens), End: timeOfDay(h.Closes)}

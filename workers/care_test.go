@@ -148,10 +148,10 @@ func TestEscalation(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		q := b.store.Queries()
-		r, err := q.Retention(ctx)
+		set, err := q.Settings(ctx)
 		require.NoError(t, err)
-		r.EscalationNeedsConsent = true
-		require.NoError(t, q.SetRetention(ctx, r))
+		set.EscalationNeedsConsent = true
+		require.NoError(t, q.SetCareSettings(ctx, set))
 		b.dialer.Answer = script(wellcheck.OutcomeNoAnswer)
 		b.urgent(t, contacts(false, true, false))
 		require.NoError(t, b.runEscalations(t))

@@ -219,12 +219,12 @@ func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID 
 	if err != nil {
 		return next, err
 	}
-	retention, err := q.Retention(ctx)
+	cal, set, err := c.calendar(ctx, q, now)
 	if err != nil {
 		return next, err
 	}
 	contacts = slices.DeleteFunc(contacts, func(ec wellcheck.EmergencyContact) bool {
-		return retention.EscalationNeedsConsent && ec.ConsentAt == nil
+		return set.EscalationNeedsConsent && ec.ConsentAt == nil
 	})
 	if len(contacts) == 0 {
 		return next, end(store.EscalationNoContacts)
@@ -241,10 +241,6 @@ func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID 
 		}
 		if n := len(made); n > 0 && now.Before(made[n-1].EndedAt.Add(c.failedRetry())) {
 			return next, &waitError{made[n-1].EndedAt.Add(c.failedRetry())}
-		}
-		cal, _, err := c.calendar(ctx, q, now)
-		if err != nil {
-			return next, err
 		}
 		if !cal.OpenAt(now) {
 			return next, &waitError{cal.NextOpen(now)}

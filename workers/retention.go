@@ -32,12 +32,12 @@ type Purged struct {
 func (c *Calls) Retain(ctx context.Context) (Purged, error) {
 	now := c.now()
 	var p Purged
-	r, err := c.Store.Queries().Retention(ctx)
+	r, err := c.Store.Queries().Settings(ctx)
 	if err != nil {
 		return p, err
 	}
 	zone := cmp.Or(c.TimeZone, r.TimeZone)
-	kept := now.AddDate(0, 0, -r.ClosedCasesDays)
+	kept := now.AddDate(0, 0, -r.KeepClosedCasesDays)
 	for _, step := range []struct {
 		n     *int64
 		purge func(q *store.Queries) (int64, error)
@@ -57,7 +57,7 @@ func (c *Calls) Retain(ctx context.Context) (Purged, error) {
 		}
 	}
 	for {
-		ids, err := c.Store.Queries().WithdrawnBefore(ctx, now.AddDate(0, 0, -r.WithdrawnDays))
+		ids, err := c.Store.Queries().WithdrawnBefore(ctx, now.AddDate(0, 0, -r.KeepWithdrawnDays))
 		if err != nil || len(ids) == 0 {
 			c.logRetention(ctx, p)
 			return p, err
@@ -67,7 +67,7 @@ func (c *Calls) Retain(ctx context.Context) (Purged, error) {
 				if err := q.ErasePerson(ctx, id, zone, now); err != nil {
 					return err
 				}
-				return q.Audit(ctx, systemActor, "person.purge", &id, nil, map[string]any{"after_days": r.WithdrawnDays})
+				return q.Audit(ctx, systemActor, "person.purge", &id, nil, map[string]any{"after_days": r.KeepWithdrawnDays})
 			})
 			if err != nil {
 				return p, err

@@ -160,10 +160,7 @@ LIMIT 100;
 -- name: SetContactConsent :exec
 UPDATE emergency_contacts SET consent_at = sqlc.narg('consent_at') WHERE id = @id;
 
--- name: GetRetention :one
-SELECT keep_closed_cases_days, keep_withdrawn_days, escalation_needs_consent, time_zone FROM service_settings;
-
--- name: SetRetention :exec
+-- name: SetCareSettings :exec
 UPDATE service_settings
 SET keep_closed_cases_days = @keep_closed_cases_days, keep_withdrawn_days = @keep_withdrawn_days,
     escalation_needs_consent = @escalation_needs_consent, updated_at = now();

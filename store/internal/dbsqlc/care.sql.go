@@ -389,29 +389,6 @@ func (q *Queries) GetFollowUp(ctx context.Context, id int64) (FollowUp, error) {
 	return i, err
 }
 
-const getRetention = `-- name: GetRetention :one
-SELECT keep_closed_cases_days, keep_withdrawn_days, escalation_needs_consent, time_zone FROM service_settings
-`
-
-type GetRetentionRow struct {
-	KeepClosedCasesDays    int32
-	KeepWithdrawnDays      int32
-	EscalationNeedsConsent bool
-	TimeZone               string
-}
-
-func (q *Queries) GetRetention(ctx context.Context) (GetRetentionRow, error) {
-	row := q.db.QueryRow(ctx, getRetention)
-	var i GetRetentionRow
-	err := row.Scan(
-		&i.KeepClosedCasesDays,
-		&i.KeepWithdrawnDays,
-		&i.EscalationNeedsConsent,
-		&i.TimeZone,
-	)
-	return i, err
-}
-
 const insertDoneFollowUp = `-- name: InsertDoneFollowUp :one
 INSERT INTO follow_ups (case_id, assignee_id, reason, priority, due_at, state, reached, partner_id,
                         emergency_services_called, done_at, done_by)
@@ -949,6 +926,23 @@ func (q *Queries) ScheduleFollowUp(ctx context.Context, arg ScheduleFollowUpPara
 	return i, err
 }
 
+const setCareSettings = `-- name: SetCareSettings :exec
+UPDATE service_settings
+SET keep_closed_cases_days = $1, keep_withdrawn_days = $2,
+    escalation_needs_consent = $3, updated_at = now()
+`
+
+type SetCareSettingsParams struct {
+	KeepClosedCasesDays    int32
+	KeepWithdrawnDays      int32
+	EscalationNeedsConsent bool
+}
+
+func (q *Queries) SetCareSettings(ctx context.Context, arg SetCareSettingsParams) error {
+	_, err := q.db.Exec(ctx, setCareSettings, arg.KeepClosedCasesDays, arg.KeepWithdrawnDays, arg.EscalationNeedsConsent)
+	return err
+}
+
 const setContactConsent = `-- name: SetContactConsent :exec
 UPDATE emergency_contacts SET consent_at = $1 WHERE id = $2
 `
@@ -974,23 +968,6 @@ type SetFollowUpStateParams struct {
 
 func (q *Queries) SetFollowUpState(ctx context.Context, arg SetFollowUpStateParams) error {
 	_, err := q.db.Exec(ctx, setFollowUpState, arg.State, arg.ID)
-	return err
-}
-
-const setRetention = `-- name: SetRetention :exec
-UPDATE service_settings
-SET keep_closed_cases_days = $1, keep_withdrawn_days = $2,
-    escalation_needs_consent = $3, updated_at = now()
-`
-
-type SetRetentionParams struct {
-	KeepClosedCasesDays    int32
-	KeepWithdrawnDays      int32
-	EscalationNeedsConsent bool
-}
-
-func (q *Queries) SetRetention(ctx context.Context, arg SetRetentionParams) error {
-	_, err := q.db.Exec(ctx, setRetention, arg.KeepClosedCasesDays, arg.KeepWithdrawnDays, arg.EscalationNeedsConsent)
 	return err
 }
 
