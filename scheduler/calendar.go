@@ -121,25 +121,46 @@ func before(a, b civil) bool {
 // openStretch returns the first stretch of opening hours that ends after t:
 // [from, to), with from ≥ t. ok is false if nothing opens within maxMove days.
 func (c *Calendar) openStretch(t time.Time) (from, to time.Time, ok bool) {
+	return c.FirstStretch(t, maxMove, func(d time.Weekday) []wellcheck.Window {
+		return []wellcheck.Window{c.Hours[d]}
+	})
+}
+
+// FirstStretch returns the earliest stretch [from, to) of the windows a
+// weekday has (windowsOn, in the service's zone) that ends after t, on a day
+// the service is open, looking days days ahead; from ≥ t. ok is false if
+// there is none.
+func (c *Calendar) FirstStretch(t time.Time, days int, windowsOn func(time.Weekday) []wellcheck.Window) (from, to time.Time, ok bool) {
 	t = t.In(c.Loc)
 	y, m, d := t.Date()
-	for i := 0; i <= maxMove; i++ {
+	for i := 0; i <= days; i++ {
 		day := time.Date(y, m, d+i, 12, 0, 0, 0, c.Loc)
 		if reason, _ := c.Closed(day); reason != "" {
 			continue
 		}
-		h := c.Hours[day.Weekday()]
-		opens := time.Date(y, m, d+i, h.Start.Hour(), h.Start.Minute(), 0, 0, c.Loc)
-		closes := time.Date(y, m, d+i, h.End.Hour(), h.End.Minute(), 0, 0, c.Loc)
-		if !closes.After(t) {
-			continue
+		for _, w := range windowsOn(day.Weekday()) {
+			opens := time.Date(y, m, d+i, w.Start.Hour(), w.Start.Minute(), 0, 0, c.Loc)
+			closes := time.Date(y, m, d+i, w.End.Hour(), w.End.Minute(), 0, 0, c.Loc)
+			if !closes.After(t) {
+				continue
+			}
+			opens = later(opens, t)
+			if !ok || opens.Before(from) {
+				from, to, ok = opens, closes, true
+			}
 		}
-		if opens.Before(t) {
-			opens = t
+		if ok {
+			return from, to, true
 		}
-		return opens, closes, true
 	}
 	return time.Time{}, time.Time{}, false
+}
+
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
 }
 
 // NextOpen returns t if the service is open then, else when it next opens (t

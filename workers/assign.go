@@ -90,33 +90,17 @@ func assign(ctx context.Context, q *store.Queries, cal *scheduler.Calendar, ev c
 // one starts on a day the service is open (now if there is none in the next
 // two weeks: the pool is due at once, and the admins see it).
 func nextShift(shifts []store.Shift, cal *scheduler.Calendar, now time.Time) time.Time {
-	local := now.In(cal.Loc)
-	y, m, d := local.Date()
-	for day := range 15 {
-		date := time.Date(y, m, d+day, 12, 0, 0, 0, cal.Loc)
-		if reason, _ := cal.Closed(date); reason != "" {
-			continue
-		}
-		var best time.Time
+	from, _, ok := cal.FirstStretch(now, 14, func(d time.Weekday) []wellcheck.Window {
+		var on []wellcheck.Window
 		for _, s := range shifts {
-			if s.Weekday != date.Weekday() {
-				continue
-			}
-			start := time.Date(y, m, d+day, s.Start.Hour(), s.Start.Minute(), 0, 0, cal.Loc)
-			end := time.Date(y, m, d+day, s.End.Hour(), s.End.Minute(), 0, 0, cal.Loc)
-			if !end.After(now) {
-				continue
-			}
-			if start.Before(now) {
-				start = now
-			}
-			if best.IsZero() || start.Before(best) {
-				best = start
+			if s.Weekday == d {
+				on = append(on, s.Window)
 			}
 		}
-		if !best.IsZero() {
-			return best
-		}
+		return on
+	})
+	if !ok {
+		return now
 	}
-	return now
+	return from
 }
