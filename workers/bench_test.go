@@ -170,16 +170,14 @@ func planAt(tb testing.TB, st *store.Store, persons map[string]int64, slot time.
 // waitFinal waits until no check-in is planned or being dialled.
 func waitFinal(b testing.TB, st *store.Store, within time.Duration) map[wellcheck.CheckInState]int64 {
 	b.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		counts, err := st.Queries().CountCheckIns(context.Background())
+	var counts map[wellcheck.CheckInState]int64
+	require.Eventually(b, func() bool {
+		var err error
+		counts, err = st.Queries().CountCheckIns(context.Background())
 		require.NoError(b, err)
-		if counts[wellcheck.CheckInPlanned]+counts[wellcheck.CheckInDialing] == 0 {
-			return counts
-		}
-		require.True(b, time.Now().Before(deadline), "still open after %s: %v", within, counts)
-		time.Sleep(250 * time.Millisecond)
-	}
+		return counts[wellcheck.CheckInPlanned]+counts[wellcheck.CheckInDialing] == 0
+	}, within, 250*time.Millisecond, "check-ins still open")
+	return counts
 }
 
 // quantile of sorted durations.
