@@ -60,6 +60,7 @@ func (q *Queries) ResetLoginFailures(ctx context.Context, userID int64) error {
 type Session struct {
 	TokenHash []byte // SHA-256 of the cookie's token
 	UserID    int64
+	User      wellcheck.User // read with the session by TouchSession
 	CSRFToken string
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -73,15 +74,17 @@ func (q *Queries) CreateSession(ctx context.Context, s Session) error {
 	}), "create a session")
 }
 
-// TouchSession returns the live session of a token hash — not expired, used
-// since idleSince, its user enabled — marking it seen at now; ErrNotFound
-// otherwise.
+// TouchSession returns the live session of a token hash, with its user — not
+// expired, used since idleSince, its user enabled — marking it seen at now;
+// ErrNotFound otherwise.
 func (q *Queries) TouchSession(ctx context.Context, tokenHash []byte, now, idleSince time.Time) (Session, error) {
 	r, err := q.q.TouchSession(ctx, dbsqlc.TouchSessionParams{TokenHash: tokenHash, Now: now, IdleSince: idleSince})
 	if err != nil {
 		return Session{}, translate(err, "read a session")
 	}
-	return Session{TokenHash: tokenHash, UserID: r.UserID, CSRFToken: r.CsrfToken, CreatedAt: r.CreatedAt}, nil
+	return Session{TokenHash: tokenHash, UserID: r.UserID, CSRFToken: r.CsrfToken, CreatedAt: r.CreatedAt,
+		User: userFromRow(dbsqlc.User{ID: r.UserID, Email: r.Email, FullName: r.FullName, Roles: r.Roles, Languages: r.Languages,
+			Capacity: r.Capacity, Present: r.Present})}, nil
 }
 
 // DeleteSession ends one session.

@@ -39,7 +39,7 @@ func (s *Server) caseOf(w http.ResponseWriter, r *http.Request, sess session) (w
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
 		var c wellcheck.Case
-		if c, err = s.Store.Queries().CaseFor(r.Context(), id, sess.user); err == nil {
+		if c, err = s.Store.Queries().CaseFor(r.Context(), id, sess.User); err == nil {
 			return c, true
 		}
 	}
@@ -76,7 +76,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	loc := personZone(e.Person.TimeZone)
 	v := caseView{Case: c, Person: e.Person, Referral: e.Referral, Phone: phones.Format(e.Person.Phone),
 		LocalTime: dayAndClock(lang, s.now().In(loc)), PriorityText: text(lang, "priority."+string(c.Priority)),
-		CanClaim: c.AssigneeID == nil && sess.user.Has(wellcheck.RoleListener)}
+		CanClaim: c.AssigneeID == nil && sess.User.Has(wellcheck.RoleListener)}
 	for _, ec := range e.Contacts {
 		v.Contacts = append(v.Contacts, contactView{FullName: ec.FullName, Relation: ec.Relation, Phone: phones.Format(ec.Phone)})
 	}
@@ -106,7 +106,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		s.internal(w, r, err)
 		return
 	}
-	s.render(w, r, "case", status, page{Title: e.Person.FullName, User: &sess.user, CSRF: sess.CSRFToken, Case: &v, Error: problem})
+	s.render(w, r, "case", status, page{Title: e.Person.FullName, User: &sess.User, CSRF: sess.CSRFToken, Case: &v, Error: problem})
 }
 
 func (s *Server) claim(w http.ResponseWriter, r *http.Request, sess session) {
@@ -114,7 +114,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request, sess session) {
 	if !ok {
 		return
 	}
-	if _, err := s.Cases.Claim(r.Context(), sess.user, c.ID); err != nil {
+	if _, err := s.Cases.Claim(r.Context(), sess.User, c.ID); err != nil {
 		s.refused(w, r, sess, c, err)
 		return
 	}
@@ -148,7 +148,7 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 		}
 		rec.Next = &t
 	}
-	if _, err := s.Cases.Record(r.Context(), sess.user, c.ID, rec); err != nil {
+	if _, err := s.Cases.Record(r.Context(), sess.User, c.ID, rec); err != nil {
 		s.refused(w, r, sess, c, err)
 		return
 	}

@@ -5,7 +5,6 @@ package web
 
 import (
 	"cmp"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -162,13 +161,8 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, why string) {
 	http.Error(w, text(langOf(r), "forbidden"), http.StatusForbidden)
 }
 
-// session is the signed-in user of a request.
-type session struct {
-	store.Session
-	user wellcheck.User
-}
-
-type sessionKey struct{}
+// session is a request's signed-in session, with its user.
+type session = store.Session
 
 // signedIn runs h for a signed-in user: others go to the sign-in page. A
 // state-changing request must carry the session's CSRF token.
@@ -187,7 +181,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, session)) h
 			s.forbidden(w, r, "missing or wrong CSRF token")
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess)), sess)
+		h(w, r, sess)
 	})
 }
 
@@ -206,12 +200,7 @@ func (s *Server) current(r *http.Request) (session, bool) {
 		}
 		return session{}, false
 	}
-	u, err := q.User(r.Context(), sess.UserID)
-	if err != nil {
-		s.Logger.ErrorContext(r.Context(), "read a session's user", "err", err)
-		return session{}, false
-	}
-	return session{Session: sess, user: u}, true
+	return sess, true
 }
 
 func csrfOf(r *http.Request) string {
@@ -407,7 +396,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
 			PriorityText: text(lang, "priority."+string(it.Priority)), ReasonText: text(lang, "reason."+string(it.Reason)),
 			LocalTime: clock(lang, now.In(loc)), Due: dayAndClock(lang, it.DueAt.In(loc))})
 	}
-	s.render(w, r, "home", http.StatusOK, page{Title: text(lang, "my_list"), User: &sess.user, CSRF: sess.CSRFToken, List: l})
+	s.render(w, r, "home", http.StatusOK, page{Title: text(lang, "my_list"), User: &sess.User, CSRF: sess.CSRFToken, List: l})
 }
 
 // phones formats numbers for the service's region.

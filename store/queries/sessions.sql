@@ -27,12 +27,13 @@ VALUES (@token_hash, @user_id, @csrf_token, @created_at, @created_at, @expires_a
 
 -- name: TouchSession :one
 -- The session of a token, if it has not expired nor been idle longer than
--- @idle_since allows, and its user is still enabled; seen now.
+-- @idle_since allows, and its user is still enabled; seen now. With the user:
+-- one statement per request.
 UPDATE sessions s SET last_seen_at = @now::timestamptz
 FROM users u
 WHERE s.token_hash = @token_hash AND u.id = s.user_id AND u.disabled_at IS NULL
   AND s.expires_at > @now::timestamptz AND s.last_seen_at > @idle_since::timestamptz
-RETURNING s.user_id, s.csrf_token, s.created_at;
+RETURNING s.user_id, s.csrf_token, s.created_at, u.email, u.full_name, u.roles, u.languages, u.capacity, u.present;
 
 -- name: DeleteSession :exec
 DELETE FROM sessions WHERE token_hash = @token_hash;

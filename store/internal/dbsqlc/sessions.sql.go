@@ -357,7 +357,7 @@ UPDATE sessions s SET last_seen_at = $1::timestamptz
 FROM users u
 WHERE s.token_hash = $2 AND u.id = s.user_id AND u.disabled_at IS NULL
   AND s.expires_at > $1::timestamptz AND s.last_seen_at > $3::timestamptz
-RETURNING s.user_id, s.csrf_token, s.created_at
+RETURNING s.user_id, s.csrf_token, s.created_at, u.email, u.full_name, u.roles, u.languages, u.capacity, u.present
 `
 
 type TouchSessionParams struct {
@@ -370,13 +370,30 @@ type TouchSessionRow struct {
 	UserID    int64
 	CsrfToken string
 	CreatedAt time.Time
+	Email     string
+	FullName  string
+	Roles     []string
+	Languages []string
+	Capacity  int32
+	Present   bool
 }
 
 // The session of a token, if it has not expired nor been idle longer than
-// @idle_since allows, and its user is still enabled; seen now.
+// @idle_since allows, and its user is still enabled; seen now. With the user:
+// one statement per request.
 func (q *Queries) TouchSession(ctx context.Context, arg TouchSessionParams) (TouchSessionRow, error) {
 	row := q.db.QueryRow(ctx, touchSession, arg.Now, arg.TokenHash, arg.IdleSince)
 	var i TouchSessionRow
-	err := row.Scan(&i.UserID, &i.CsrfToken, &i.CreatedAt)
+	err := row.Scan(
+		&i.UserID,
+		&i.CsrfToken,
+		&i.CreatedAt,
+		&i.Email,
+		&i.FullName,
+		&i.Roles,
+		&i.Languages,
+		&i.Capacity,
+		&i.Present,
+	)
 	return i, err
 }
