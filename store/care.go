@@ -186,6 +186,7 @@ type CasePerson struct {
 	ReferentID *int64
 	RiskLevel  wellcheck.RiskLevel
 	Postcode   string
+	TimeZone   string
 }
 
 // PersonForCase reads a case's person.
@@ -195,7 +196,7 @@ func (q *Queries) PersonForCase(ctx context.Context, id int64) (CasePerson, erro
 		return CasePerson{}, translate(err, fmt.Sprintf("person %d", id))
 	}
 	return CasePerson{ID: r.ID, Status: wellcheck.PersonStatus(r.Status), Language: r.Language, ReferentID: r.ReferentID,
-		RiskLevel: wellcheck.RiskLevel(r.RiskLevel), Postcode: r.Postcode}, nil
+		RiskLevel: wellcheck.RiskLevel(r.RiskLevel), Postcode: r.Postcode, TimeZone: r.TimeZone}, nil
 }
 
 // Escalation is one round of calls to a person's emergency contacts.

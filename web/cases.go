@@ -136,12 +136,12 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 		rec.Close = &workers.Closure{Reason: wellcheck.ClosureReason(reason), PersonAgreed: r.PostFormValue("agreed") == "yes"}
 	}
 	if next := strings.TrimSpace(r.PostFormValue("next")); next != "" {
-		person, err := s.Store.Queries().Enrolment(r.Context(), c.PersonID)
+		person, err := s.Store.Queries().PersonForCase(r.Context(), c.PersonID)
 		if err != nil {
 			s.internal(w, r, err)
 			return
 		}
-		t, err := time.ParseInLocation("2006-01-02T15:04", next, personZone(person.Person.TimeZone))
+		t, err := time.ParseInLocation("2006-01-02T15:04", next, personZone(person.TimeZone))
 		if err != nil {
 			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "next", Message: wellcheck.Message{Key: "date_invalid", Args: []any{next}}}}.Err())
 			return

@@ -100,7 +100,7 @@ ORDER BY f.priority, f.due_at, f.id
 LIMIT @max_rows::int;
 
 -- name: PersonForCase :one
-SELECT id, status, language, referent_id, risk_level, postcode FROM persons WHERE id = @id;
+SELECT id, status, language, referent_id, risk_level, postcode, time_zone FROM persons WHERE id = @id;
 
 -- name: StartEscalation :one
 -- An escalation for the case, unless one is running: then none (no row).

@@ -795,7 +795,7 @@ func (q *Queries) LockFollowUp(ctx context.Context, id int64) (FollowUp, error) 
 }
 
 const personForCase = `-- name: PersonForCase :one
-SELECT id, status, language, referent_id, risk_level, postcode FROM persons WHERE id = $1
+SELECT id, status, language, referent_id, risk_level, postcode, time_zone FROM persons WHERE id = $1
 `
 
 type PersonForCaseRow struct {
@@ -805,6 +805,7 @@ type PersonForCaseRow struct {
 	ReferentID *int64
 	RiskLevel  string
 	Postcode   string
+	TimeZone   string
 }
 
 func (q *Queries) PersonForCase(ctx context.Context, id int64) (PersonForCaseRow, error) {
@@ -817,6 +818,7 @@ func (q *Queries) PersonForCase(ctx context.Context, id int64) (PersonForCaseRow
 		&i.ReferentID,
 		&i.RiskLevel,
 		&i.Postcode,
+		&i.TimeZone,
 	)
 	return i, err
 }
