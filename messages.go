@@ -184,6 +184,7 @@ var catalogue = map[string]translation{
 	"pause_in_past":            {"la reprise des appels (%s) doit être dans le futur", "calls must resume (%s) in the future"},
 	"pause_too_long":           {"une pause dure un an au plus (reprise demandée le %s)", "a pause lasts a year at most (resumption asked for %s)"},
 	"person_not_paused":        {"cette personne n'est pas en pause", "this person is not paused"},
+	"preview_days":             {"de 1 à %d jours", "from 1 to %d days"},
 	"invalid_generic":          {"donnée refusée par la base (%s)", "the database refused this value (%s)"},
 	// Command-line output.
 	"cli_enrolled":         {"Inscription enregistrée : %s (personne n° %d), %s — appels « %s », %s (%s)", "Enrolled: %s (person #%d), %s — calls %q, %s (%s)"},
@@ -250,6 +251,7 @@ var fieldLabels = map[string]translation{
 	"assignee":                    {"écoutant", "listener"},
 	"priority":                    {"priorité", "priority"},
 	"file":                        {"fichier", "file"},
+	"days":                        {"nombre de jours", "number of days"},
 	"header":                      {"en-tête", "header"},
 	"user.email":                  {"e-mail", "e-mail"},
 	"user.password":               {"mot de passe", "password"},

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wellcheck/wellcheck"
@@ -150,3 +151,31 @@ type wallClock struct {
 }
 
 func wallOf(t time.Time) wallClock { return wallClock{civilOf(t), t.Hour(), t.Minute()} }
+
+// Describe says what becomes of s, in lang: "call moved — merged into that
+// day's call; planned for Friday 25/12/2026 10:00 +01:00, public holiday
+// (Noël)".
+func (s Slot) Describe(lang wellcheck.Lang) string {
+	var b strings.Builder
+	b.WriteString(wellcheck.Message{Key: "slot_" + s.Status}.Text(lang))
+	if s.Reason != "" {
+		b.WriteString(" — " + wellcheck.Message{Key: "slot_" + s.Reason}.Text(lang))
+	}
+	if s.At != s.Fire {
+		b.WriteString(" ; " + wellcheck.Message{Key: "slot_moved_from", Args: []any{LocalTime(s.Fire, lang)}}.Text(lang))
+		if s.Cause != "" && s.Cause != s.Reason {
+			b.WriteString(", " + wellcheck.Message{Key: "slot_" + s.Cause}.Text(lang))
+		}
+	}
+	if s.Detail != "" {
+		b.WriteString(" (" + s.Detail + ")")
+	}
+	return b.String()
+}
+
+// LocalTime writes a time in its own zone the reader's way: "lundi 28/12/2026
+// 10:00 +01:00".
+func LocalTime(t time.Time, lang wellcheck.Lang) string {
+	day := wellcheck.Message{Key: "weekday_date", Args: []any{wellcheck.WeekdayName(t.Weekday()), wellcheck.Date(t)}}.Text(lang)
+	return day + " " + t.Format("15:04 -07:00")
+}

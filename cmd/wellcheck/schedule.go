@@ -61,11 +61,10 @@ func (a *app) schedule(ctx context.Context, args []string) error {
 	if err != nil {
 		return &usageError{err.Error()}
 	}
-	if *days < 1 || *days > 400 {
-		return &usageError{"--days: from 1 to 400"}
+	if *days < 1 || *days > enroll.MaxPreviewDays {
+		return &usageError{fmt.Sprintf("--days: from 1 to %d", enroll.MaxPreviewDays)}
 	}
 	from := time.Now().In(cal.Loc)
-	from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, cal.Loc)
 	if *fromFlag != "" {
 		if from, err = time.ParseInLocation(time.DateOnly, *fromFlag, cal.Loc); err != nil {
 			return &usageError{fmt.Sprintf("--from %q: use YYYY-MM-DD", *fromFlag)}
@@ -77,17 +76,13 @@ func (a *app) schedule(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	plan, loc, warnings, err := checker.CheckPlan(*spec, *zone, *window)
-	if err != nil {
-		return err
-	}
-	slots, err := scheduler.Slots(plan, loc, cal, from, from.AddDate(0, 0, *days), time.Time{})
+	preview, err := checker.Preview(enroll.PlanInput{Cron: *spec, Window: *window}, *zone, from, *days)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
 		enc := json.NewEncoder(a.stdout)
-		for _, s := range slots {
+		for _, s := range preview.Slots {
 			line := map[string]string{
 				"local": s.At.Format(time.RFC3339), "utc": s.At.UTC().Format(time.RFC3339), "status": s.Status,
 			}
@@ -109,42 +104,12 @@ func (a *app) schedule(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
-	for _, w := range warnings {
+	for _, w := range preview.Warnings {
 		a.say("cli_warning", w.Text(a.cfg.Lang))
 	}
-	calls := 0
-	for _, s := range slots {
-		if s.Status != scheduler.SlotDropped {
-			calls++
-		}
-	}
-	a.say("cli_preview_head", plan.Cron, plan.Window.String(), loc.String(), settings.HolidayCalendar, calls)
-	for _, s := range slots {
-		fmt.Fprintf(a.stdout, "%-28s %s  %s\n", a.when(s.At), s.At.UTC().Format("15:04Z"), a.slotText(s))
+	a.say("cli_preview_head", preview.Plan.Cron, preview.Plan.Window.String(), preview.Zone.String(), settings.HolidayCalendar, preview.Calls())
+	for _, s := range preview.Slots {
+		fmt.Fprintf(a.stdout, "%-28s %s  %s\n", scheduler.LocalTime(s.At, a.cfg.Lang), s.At.UTC().Format("15:04Z"), s.Describe(a.cfg.Lang))
 	}
 	return nil
-}
-
-// when writes a local time the reader's way: "lun. 28/12/2026 10:00 +01:00".
-func (a *app) when(t time.Time) string {
-	day := wellcheck.Message{Key: "weekday_date", Args: []any{wellcheck.WeekdayName(t.Weekday()), wellcheck.Date(t)}}.Text(a.cfg.Lang)
-	return day + " " + t.Format("15:04 -07:00")
-}
-
-func (a *app) slotText(s scheduler.Slot) string {
-	var b strings.Builder
-	b.WriteString(wellcheck.Message{Key: "slot_" + s.Status}.Text(a.cfg.Lang))
-	if s.Reason != "" {
-		b.WriteString(" — " + wellcheck.Message{Key: "slot_" + s.Reason}.Text(a.cfg.Lang))
-	}
-	if s.At != s.Fire {
-		b.WriteString(" ; " + wellcheck.Message{Key: "slot_moved_from", Args: []any{a.when(s.Fire)}}.Text(a.cfg.Lang))
-		if s.Cause != "" && s.Cause != s.Reason {
-			b.WriteString(", " + wellcheck.Message{Key: "slot_" + s.Cause}.Text(a.cfg.Lang))
-		}
-	}
-	if s.Detail != "" {
-		b.WriteString(" (" + s.Detail + ")")
-	}
-	return b.String()
 }
