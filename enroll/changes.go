@@ -81,3 +81,26 @@ func (s *Service) change(ctx context.Context, id int64, c store.PersonChange, by
 	s.Logger.InfoContext(ctx, "enrolment changed", "person_id", id, "change", c.Action, "by", actor.Label, "via", via)
 	return nil
 }
+
+// Erase deletes person id and everything about them (plan, contacts,
+// check-ins, cases, notes) at their request, at once: what they counted stays
+// in the daily counts, and the audit log keeps the act and the id, never who
+// they were.
+func (s *Service) Erase(ctx context.Context, id int64, by wellcheck.User, via string) error {
+	checker, err := s.Checker(ctx)
+	if err != nil {
+		return err
+	}
+	actor := actorOf(by, via)
+	err = s.Store.WithTx(ctx, func(q *store.Queries) error {
+		if err := q.ErasePerson(ctx, id, checker.Settings.TimeZone, s.now()); err != nil {
+			return err
+		}
+		return q.Audit(ctx, actor, "person.erase", &id, nil, map[string]any{"on_request": true})
+	})
+	if err != nil {
+		return fmt.Errorf("person.erase person %d: %w", id, err)
+	}
+	s.Logger.InfoContext(ctx, "person erased on request", "person_id", id, "by", actor.Label, "via", via)
+	return nil
+}

@@ -33,9 +33,10 @@ func (p Preview) Calls() int {
 
 // Preview checks plan in for a person in zone (the service's when empty), as
 // an enrolment would, and lists its slots over days days from the start of
-// from's day in the service's zone. What an enrolment would refuse is refused
-// here with the same problems.
-func (c *Checker) Preview(in PlanInput, zone string, from time.Time, days int) (Preview, error) {
+// from's day in the service's zone, for a person paused until pausedUntil
+// (zero: not paused). What an enrolment would refuse is refused here with the
+// same problems.
+func (c *Checker) Preview(in PlanInput, zone string, from time.Time, days int, pausedUntil time.Time) (Preview, error) {
 	if days < 1 || days > MaxPreviewDays {
 		return Preview{}, wellcheck.Problems{{Field: "days", Message: wellcheck.Message{Key: "preview_days", Args: []any{MaxPreviewDays}}}}.Err()
 	}
@@ -45,7 +46,7 @@ func (c *Checker) Preview(in PlanInput, zone string, from time.Time, days int) (
 	}
 	from = from.In(c.calendar.Loc)
 	from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, c.calendar.Loc)
-	slots, err := scheduler.Slots(plan, loc, c.calendar, from, from.AddDate(0, 0, days), time.Time{})
+	slots, err := scheduler.Slots(plan, loc, c.calendar, from, from.AddDate(0, 0, days), pausedUntil)
 	if err != nil {
 		return Preview{}, err
 	}

@@ -22,24 +22,9 @@ type Parser struct {
 // check-in: fixed, mobile, VoIP or personal numbers; it rejects premium-rate,
 // shared-cost, short, voicemail and pager numbers.
 func (p Parser) Parse(raw string) (wellcheck.Phone, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return "", wellcheck.Errorf(wellcheck.EInvalid, "required")
-	}
-	// What the user typed is shown back to them in full, but masked wherever the
-	// error's Error() string may be logged.
-	typed := wellcheck.Secret(raw)
-	num, err := phonenumbers.Parse(raw, p.Region)
+	num, typed, err := p.valid(raw)
 	if err != nil {
-		if err == phonenumbers.ErrInvalidCountryCode {
-			return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_unknown_region", typed)
-		}
-		return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_invalid", typed)
-	}
-	// An extension ("poste 12") would ring a switchboard, where someone else
-	// might answer the check-in for the person.
-	if num.GetExtension() != "" {
-		return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_extension", typed)
+		return "", err
 	}
 	// GetNumberType is UNKNOWN exactly when IsValidNumber is false (both match the
 	// region's patterns); calling only it halves the cost of a bulk import.
@@ -64,6 +49,43 @@ func (p Parser) Parse(raw string) (wellcheck.Phone, error) {
 	return "", &wellcheck.Error{Code: wellcheck.EInvalid, Message: wellcheck.Message{
 		Key: "phone_not_dialable", Args: []any{typed, wellcheck.Message{Key: why}},
 	}}
+}
+
+// ParseService returns a service's number in E.164 (a partner's line, which
+// may be toll-free or shared-cost), or a *wellcheck.Error saying what is wrong.
+func (p Parser) ParseService(raw string) (wellcheck.Phone, error) {
+	num, typed, err := p.valid(raw)
+	if err != nil {
+		return "", err
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return "", wellcheck.Errorf(wellcheck.EInvalid, "phone_invalid", typed)
+	}
+	return wellcheck.Phone(phonenumbers.Format(num, phonenumbers.E164)), nil
+}
+
+// valid parses raw into a number without an extension.
+func (p Parser) valid(raw string) (*phonenumbers.PhoneNumber, wellcheck.Secret, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, "", wellcheck.Errorf(wellcheck.EInvalid, "required")
+	}
+	// What the user typed is shown back to them in full, but masked wherever the
+	// error's Error() string may be logged.
+	typed := wellcheck.Secret(raw)
+	num, err := phonenumbers.Parse(raw, p.Region)
+	if err != nil {
+		if err == phonenumbers.ErrInvalidCountryCode {
+			return nil, typed, wellcheck.Errorf(wellcheck.EInvalid, "phone_unknown_region", typed)
+		}
+		return nil, typed, wellcheck.Errorf(wellcheck.EInvalid, "phone_invalid", typed)
+	}
+	// An extension ("poste 12") would ring a switchboard, where someone else
+	// might answer the check-in for the person.
+	if num.GetExtension() != "" {
+		return nil, typed, wellcheck.Errorf(wellcheck.EInvalid, "phone_extension", typed)
+	}
+	return num, typed, nil
 }
 
 // Format returns the number for display: national format for numbers of the

@@ -167,6 +167,7 @@ type CaseFollowUp struct {
 	Reached                 *bool
 	EmergencyServicesCalled bool
 	DoneAt                  *time.Time
+	PartnerName, DoneBy     string // the partner the person was oriented to, and who did it
 }
 
 // CaseFollowUps returns a case's follow-ups, latest first.
@@ -177,7 +178,9 @@ func (q *Queries) CaseFollowUps(ctx context.Context, caseID int64) ([]CaseFollow
 	}
 	out := make([]CaseFollowUp, len(rows))
 	for i, r := range rows {
-		out[i] = CaseFollowUp{FollowUp: followUpOf(r), Reached: r.Reached, EmergencyServicesCalled: r.EmergencyServicesCalled, DoneAt: r.DoneAt}
+		f := r.FollowUp
+		out[i] = CaseFollowUp{FollowUp: followUpOf(f), Reached: f.Reached, EmergencyServicesCalled: f.EmergencyServicesCalled, DoneAt: f.DoneAt,
+			PartnerName: deref(r.PartnerName), DoneBy: deref(r.DoneByName)}
 	}
 	return out, nil
 }

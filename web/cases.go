@@ -3,11 +3,13 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/workers"
 )
 
@@ -18,10 +20,19 @@ type caseView struct {
 	Referral                       wellcheck.Referral
 	Contacts                       []contactView
 	Phone, LocalTime, PriorityText string
-	CanClaim                       bool
+	Assignee                       string
+	CanClaim, CanReassign          bool
 	Closures                       []option
-	Notes                          []dated
-	CheckIns                       []dated
+	Partners                       []partnerRow
+	PartnerOptions, Assignees      []option
+	Timeline                       []event
+}
+
+// event is one line of a case's timeline.
+type event struct {
+	at         time.Time
+	When, Text string
+	Notes      []string
 }
 
 type contactView struct {
@@ -30,7 +41,7 @@ type contactView struct {
 
 type option struct{ Value, Text string }
 
-type dated struct{ When, Body, State string }
+type dated struct{ When, State string }
 
 // caseOf reads the case a request names, if the user may see it: a listener
 // their own and the shared pool's, coordinators and admins any. Another's case
@@ -56,11 +67,11 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, sess session) 
 	if !ok {
 		return
 	}
-	s.showCase(w, r, sess, c, http.StatusOK, "")
+	s.showCase(w, r, sess, c, http.StatusOK, nil)
 }
 
 // showCase renders a case's page, and writes the view to the audit log.
-func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, status int, problem string) {
+func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, status int, problem error) {
 	lang := langOf(r)
 	q := s.Store.Queries()
 	e, err := q.Enrolment(r.Context(), c.PersonID)
@@ -83,31 +94,119 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	for _, cr := range wellcheck.ClosureReasons {
 		v.Closures = append(v.Closures, option{Value: string(cr), Text: text(lang, "closure."+string(cr))})
 	}
-	notes, err := q.CaseNotes(r.Context(), c.ID)
+	partners, err := q.PartnersFor(r.Context(), e.Person.Postcode, e.Person.City)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	for _, n := range notes {
-		v.Notes = append(v.Notes, dated{When: dayAndClock(lang, n.CreatedAt.In(loc)), Body: n.Body})
-	}
-	checkIns, err := q.CheckInsForPerson(r.Context(), c.PersonID)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	for i := len(checkIns) - 1; i >= 0 && len(v.CheckIns) < 20; i-- {
-		ci := checkIns[i]
-		if ci.State.Final() {
-			v.CheckIns = append(v.CheckIns, dated{When: dayAndClock(lang, ci.SlotAt.In(loc)), State: string(ci.State)})
+	v.PartnerOptions = []option{{"", text(lang, "no_partner")}}
+	for _, p := range partners {
+		row := partnerRow{Partner: p, Areas: strings.Join(p.Areas, ", ")}
+		if p.Phone != "" {
+			row.Phone = phones.Format(p.Phone)
 		}
+		v.Partners = append(v.Partners, row)
+		v.PartnerOptions = append(v.PartnerOptions, option{strconv.FormatInt(p.ID, 10), p.Name})
+	}
+	staff := sess.User.Has(wellcheck.RoleCoordinator) || sess.User.Has(wellcheck.RoleAdmin)
+	mine := c.AssigneeID != nil && *c.AssigneeID == sess.UserID
+	v.CanReassign = c.State != wellcheck.CaseClosed && (staff || mine)
+	listeners, err := q.Listeners(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	v.Assignees = []option{{"", text(lang, "pool")}}
+	for _, l := range listeners {
+		if c.AssigneeID != nil && *c.AssigneeID == l.ID {
+			v.Assignee = l.FullName
+		}
+		v.Assignees = append(v.Assignees, option{strconv.FormatInt(l.ID, 10), l.FullName + " — " + text(lang, "load", l.OpenCases)})
+	}
+	if v.Timeline, err = s.timeline(r, c, loc); err != nil {
+		s.internal(w, r, err)
+		return
 	}
 	if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "case.view", &c.PersonID, &c.ID, nil); err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	s.render(w, r, "case", status, page{Title: e.Person.FullName, User: &sess.User, CSRF: sess.CSRFToken, Case: &v, Error: problem})
+	p := signedInPage(e.Person.FullName, sess, v)
+	if problem != nil {
+		p.Error, p.Problems = problemsOf(problem, lang)
+	}
+	s.render(w, r, "case", status, p)
 }
+
+// timeline is a case's history, latest first: the person's last check-ins
+// with each call's outcome, and the case's follow-ups with their notes.
+func (s *Server) timeline(r *http.Request, c wellcheck.Case, loc *time.Location) ([]event, error) {
+	lang := langOf(r)
+	q := s.Store.Queries()
+	checkIns, err := q.CheckInsForPerson(r.Context(), c.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	attempts, err := q.AttemptsForPerson(r.Context(), c.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	byCheckIn := map[int64][]string{}
+	for _, a := range attempts {
+		byCheckIn[a.CheckInID] = append(byCheckIn[a.CheckInID], text(lang, "attempt", a.Number, text(lang, "outcome."+string(a.Outcome))))
+	}
+	var events []event
+	for i, shown := len(checkIns)-1, 0; i >= 0 && shown < maxTimelineCheckIns; i-- {
+		ci := checkIns[i]
+		if !ci.State.Final() || ci.State == wellcheck.CheckInCancelled {
+			continue
+		}
+		shown++
+		t := text(lang, "state."+string(ci.State))
+		if calls := byCheckIn[ci.ID]; len(calls) > 0 {
+			t += " (" + strings.Join(calls, ", ") + ")"
+		}
+		events = append(events, event{at: ci.SlotAt, When: dayAndClock(lang, ci.SlotAt.In(loc)), Text: t})
+	}
+	notes, err := q.CaseNotes(r.Context(), c.ID)
+	if err != nil {
+		return nil, err
+	}
+	noted := map[int64][]string{}
+	for _, n := range notes {
+		if n.FollowUpID != nil {
+			noted[*n.FollowUpID] = append(noted[*n.FollowUpID], n.Body)
+		} else {
+			events = append(events, event{at: n.CreatedAt, When: dayAndClock(lang, n.CreatedAt.In(loc)), Notes: []string{n.Body}})
+		}
+	}
+	followUps, err := q.CaseFollowUps(r.Context(), c.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range followUps {
+		switch {
+		case f.DoneAt != nil:
+			what := []string{text(lang, "reached."+strconv.FormatBool(f.Reached != nil && *f.Reached))}
+			if f.PartnerName != "" {
+				what = append(what, text(lang, "oriented_to")+" "+f.PartnerName)
+			}
+			if f.EmergencyServicesCalled {
+				what = append(what, text(lang, "emergency_was_called"))
+			}
+			events = append(events, event{at: *f.DoneAt, When: dayAndClock(lang, f.DoneAt.In(loc)),
+				Text: text(lang, "followup_done", f.DoneBy, strings.Join(what, ", ")), Notes: noted[f.ID]})
+		case f.State == "pending" || f.State == "scheduled":
+			events = append(events, event{at: f.DueAt, When: dayAndClock(lang, f.DueAt.In(loc)),
+				Text: text(lang, "followup_due", text(lang, "reason."+string(f.Reason)))})
+		}
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return b.at.Compare(a.at) })
+	return events, nil
+}
+
+// maxTimelineCheckIns is how many past check-ins a case's timeline shows.
+const maxTimelineCheckIns = 20
 
 func (s *Server) claim(w http.ResponseWriter, r *http.Request, sess session) {
 	c, ok := s.caseOf(w, r, sess)
@@ -135,6 +234,14 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 	if reason := r.PostFormValue("close"); reason != "" {
 		rec.Close = &workers.Closure{Reason: wellcheck.ClosureReason(reason), PersonAgreed: r.PostFormValue("agreed") == "yes"}
 	}
+	if partner := r.PostFormValue("partner"); partner != "" {
+		id, err := strconv.ParseInt(partner, 10, 64)
+		if err != nil {
+			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "partner", Message: wellcheck.Message{Key: "partner_unknown"}}}.Err())
+			return
+		}
+		rec.PartnerID = &id
+	}
 	if next := strings.TrimSpace(r.PostFormValue("next")); next != "" {
 		person, err := s.Store.Queries().PersonForCase(r.Context(), c.PersonID)
 		if err != nil {
@@ -158,18 +265,71 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 // refused shows the case page again with what was wrong, keeping the status a
 // form's author can act on.
 func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, err error) {
-	status := http.StatusInternalServerError
-	switch wellcheck.ErrorCode(err) {
-	case wellcheck.EInvalid:
-		status = http.StatusUnprocessableEntity
-	case wellcheck.EConflict:
-		status = http.StatusConflict
-	case wellcheck.EForbidden:
-		status = http.StatusForbidden
-	case wellcheck.ENotFound:
-		status = http.StatusNotFound
-	default:
+	status := statusOf(err)
+	if status == http.StatusInternalServerError {
 		s.Logger.ErrorContext(r.Context(), "case action failed", "case_id", c.ID, "err", err)
 	}
-	s.showCase(w, r, sess, c, status, wellcheck.ErrorText(err, langOf(r)))
+	s.showCase(w, r, sess, c, status, err)
+}
+
+// reassign hands a case to a listener, or to the shared pool.
+func (s *Server) reassign(w http.ResponseWriter, r *http.Request, sess session) {
+	c, ok := s.caseOf(w, r, sess)
+	if !ok {
+		return
+	}
+	var to *int64
+	if v := r.PostFormValue("assignee"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "assignee", Message: wellcheck.Message{Key: "referent_unknown", Args: []any{v}}}}.Err())
+			return
+		}
+		to = &id
+	}
+	if _, err := s.Cases.Reassign(r.Context(), sess.User, c.ID, to); err != nil {
+		s.refused(w, r, sess, c, err)
+		return
+	}
+	s.afterCase(w, r, sess, c)
+}
+
+// closeCase closes a case with its reason and whether the person agreed.
+func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, sess session) {
+	c, ok := s.caseOf(w, r, sess)
+	if !ok {
+		return
+	}
+	cl := workers.Closure{Reason: wellcheck.ClosureReason(r.PostFormValue("close.reason")), PersonAgreed: r.PostFormValue("agreed") == "yes"}
+	if _, err := s.Cases.Close(r.Context(), sess.User, c.ID, cl); err != nil {
+		s.refused(w, r, sess, c, err)
+		return
+	}
+	s.afterCase(w, r, sess, c)
+}
+
+// afterCase sends a listener back to their list and coordinators back to the
+// case.
+func (s *Server) afterCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case) {
+	if sess.User.Has(wellcheck.RoleCoordinator) || sess.User.Has(wellcheck.RoleAdmin) {
+		http.Redirect(w, r, "/cases/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// presence switches a listener between available and away for their shift.
+func (s *Server) presence(w http.ResponseWriter, r *http.Request, sess session) {
+	present := r.PostFormValue("present") == "yes"
+	err := s.Store.WithTx(r.Context(), func(q *store.Queries) error {
+		if err := q.SetPresent(r.Context(), sess.UserID, present); err != nil {
+			return err
+		}
+		return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.presence", nil, nil, map[string]any{"present": present})
+	})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -1,8 +1,13 @@
 package web
 
 import (
+	"errors"
+	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wellcheck/wellcheck"
 )
@@ -67,19 +72,134 @@ var texts = map[string][2]string{
 	"reason.callback":             {"rappel prévu", "scheduled call back"},
 	"reason.referral":             {"signalement avec inquiétude", "referral with a concern"},
 	"reason.manual":               {"dossier ouvert par un coordinateur", "case opened by a coordinator"},
+	"reason.escalation":           {"escalade : contacts d'urgence appelés", "escalation: emergency contacts called"},
+	"skip":                        {"Aller au contenu", "Skip to content"},
+	"menu":                        {"Menu", "Menu"},
+	"enrol":                       {"Inscrire une personne", "Enrol a person"},
+	"persons":                     {"Personnes", "Persons"},
+	"partners":                    {"Partenaires", "Partners"},
+	"present":                     {"Disponible", "Available"},
+	"away":                        {"Absent(e)", "Away"},
+	"go_away":                     {"Passer absent(e)", "Go away"},
+	"go_present":                  {"Passer disponible", "Become available"},
+	"not_allowed":                 {"Cette page est réservée à un autre rôle.", "This page is for another role."},
+	"not_found_page":              {"Page introuvable.", "Page not found."},
+	"person_not_found":            {"Personne introuvable.", "Person not found."},
+	"fix_these":                   {"Rien n'a été enregistré. À corriger :", "Nothing was saved. To fix:"},
+	"preview_head":                {"%d appel(s) dans les %d prochains jours (heure de la personne, %s)", "%d call(s) in the next %d days (the person's time, %s)"},
+	"preview":                     {"Aperçu des prochains appels", "Preview of the next calls"},
+	"show_preview":                {"Voir l'aperçu", "Show the preview"},
+	"preview_needs_plan":          {"Choisissez des jours et une heure pour voir les prochains appels.", "Choose days and a time to see the next calls."},
+	"who_refers":                  {"Qui signale", "Who refers"},
+	"the_person":                  {"La personne", "The person"},
+	"consent_title":               {"Consentement", "Consent"},
+	"plan_title":                  {"Quand l'appeler", "When to call"},
+	"plan_days":                   {"Jours", "Days"},
+	"plan_time":                   {"Heure de l'appel", "Time of the call"},
+	"plan_expert":                 {"Pour les experts : planning au format cron (remplace jours et heure)", "For experts: plan as a cron spec (replaces days and time)"},
+	"plan_window_hint":            {"HH:MM-HH:MM ; vide : heures d'ouverture du service", "HH:MM-HH:MM; empty: the service's opening hours"},
+	"contact_n":                   {"Contact d'urgence %d", "Emergency contact %d"},
+	"contact_consent":             {"La personne accepte que ce contact soit appelé", "The person agrees this contact may be called"},
+	"no_referent":                 {"aucun (pool partagé)", "none (shared pool)"},
+	"do_enrol":                    {"Inscrire", "Enrol"},
+	"search":                      {"Rechercher", "Search"},
+	"search_hint":                 {"Nom ou numéro de téléphone", "Name or phone number"},
+	"no_hits":                     {"Aucune personne trouvée.", "Nobody found."},
+	"status":                      {"Statut", "Status"},
+	"status.active":               {"appelée", "being called"},
+	"status.paused":               {"en pause", "paused"},
+	"status.withdrawn":            {"consentement retiré", "consent withdrawn"},
+	"state.planned":               {"prévu", "planned"},
+	"state.dialing":               {"appel en cours", "calling"},
+	"state.confirmed":             {"va bien (touche 1)", "all well (pressed 1)"},
+	"state.flagged":               {"demande un rappel (touche 2)", "asked for a call back (pressed 2)"},
+	"state.unreached":             {"injoignable", "not reached"},
+	"state.undeliverable":         {"numéro invalide", "number does not work"},
+	"state.cancelled":             {"annulé", "cancelled"},
+	"state.system_error":          {"échec de nos appels", "our calls failed"},
+	"source.family":               {"famille", "family"},
+	"source.doctor":               {"médecin", "doctor"},
+	"source.social_services":      {"services sociaux", "social services"},
+	"source.landlord":             {"bailleur", "landlord"},
+	"source.town_hall":            {"mairie", "town hall"},
+	"source.self":                 {"la personne elle-même", "the person themself"},
+	"source.other":                {"autre", "other"},
+	"giver.person":                {"la personne", "the person"},
+	"giver.legal_representative":  {"son représentant légal", "their legal representative"},
+	"method.phone":                {"par téléphone", "by phone"},
+	"method.paper":                {"sur papier", "on paper"},
+	"method.in_person":            {"en personne", "in person"},
+	"risk.low":                    {"faible", "low"},
+	"risk.normal":                 {"normal", "normal"},
+	"risk.high":                   {"élevé", "high"},
+	"planned_calls":               {"Appels déjà planifiés", "Calls already planned"},
+	"upcoming":                    {"Prochains appels", "Next calls"},
+	"past":                        {"Derniers appels", "Last calls"},
+	"open_case":                   {"Dossier ouvert", "Open case"},
+	"plan_change":                 {"Modifier le planning", "Change the plan"},
+	"pause":                       {"Mettre en pause jusqu'au", "Pause until"},
+	"do_pause":                    {"Mettre en pause", "Pause"},
+	"paused_until":                {"En pause jusqu'au %s", "Paused until %s"},
+	"do_resume":                   {"Reprendre les appels", "Resume calls"},
+	"withdraw":                    {"Retrait du consentement", "Consent withdrawn"},
+	"withdraw_confirm":            {"La personne retire son consentement : plus aucun appel, dès maintenant", "The person withdraws their consent: no more calls, from now on"},
+	"do_withdraw":                 {"Enregistrer le retrait", "Record the withdrawal"},
+	"erase":                       {"Effacement sur demande", "Erasure on request"},
+	"erase_confirm":               {"La personne demande l'effacement de ses données : tout son dossier sera supprimé définitivement", "The person asks for their data to be erased: their whole file will be deleted for good"},
+	"do_erase":                    {"Effacer définitivement", "Erase for good"},
+	"done.enrolled":               {"Inscription enregistrée : les appels sont planifiés.", "Enrolled: the calls are planned."},
+	"done.plan":                   {"Planning modifié : les appels sont replanifiés.", "Plan changed: the calls are planned again."},
+	"done.pause":                  {"Pause enregistrée.", "Pause recorded."},
+	"done.resume":                 {"Les appels reprennent.", "Calls resume."},
+	"done.withdraw":               {"Consentement retiré : plus aucun appel.", "Consent withdrawn: no more calls."},
+	"done.erased":                 {"Les données de la personne ont été effacées.", "The person's data has been erased."},
+	"done.partner":                {"Partenaire enregistré.", "Partner saved."},
+	"areas_hint":                  {"codes postaux, départements ou communes, séparés par des virgules ; vide : tout le territoire", "postcodes, départements or communes, comma-separated; empty: everywhere"},
+	"add_partner":                 {"Ajouter un partenaire", "Add a partner"},
+	"edit":                        {"Modifier", "Edit"},
+	"archived":                    {"archivé", "archived"},
+	"partners_near":               {"Partenaires proches de la personne", "Partners near the person"},
+	"oriented_to":                 {"Orientée vers", "Oriented to"},
+	"no_partner":                  {"aucun", "none"},
+	"reassign":                    {"Confier le dossier à", "Hand the case to"},
+	"do_reassign":                 {"Confier", "Hand over"},
+	"close_title":                 {"Clôturer le dossier", "Close the case"},
+	"do_close":                    {"Clôturer", "Close"},
+	"load":                        {"%d dossier(s)", "%d case(s)"},
+	"assigned_to":                 {"Suivi par", "Followed by"},
+	"attempt":                     {"essai %d : %s", "attempt %d: %s"},
+	"followup_done":               {"suivi par %s : %s", "follow-up by %s: %s"},
+	"followup_due":                {"suivi prévu (%s)", "follow-up due (%s)"},
+	"emergency_was_called":        {"secours appelés", "emergency services called"},
+	"timeline":                    {"Chronologie", "Timeline"},
+	"outcome.ok":                  {"touche 1", "pressed 1"},
+	"outcome.help_requested":      {"touche 2", "pressed 2"},
+	"outcome.no_response":         {"décroché sans réponse", "answered, no key"},
+	"outcome.no_answer":           {"pas de réponse", "no answer"},
+	"outcome.busy":                {"occupé", "busy"},
+	"outcome.declined":            {"refusé", "declined"},
+	"outcome.invalid_number":      {"numéro invalide", "invalid number"},
+	"outcome.failed":              {"échec technique", "technical failure"},
+	"reached.true":                {"personne jointe", "person reached"},
+	"reached.false":               {"personne non jointe", "person not reached"},
+	"outcome.":                    {"en cours", "in progress"},
 }
 
-// text returns a word of the interface in lang (the key itself if missing, so
-// a gap shows).
-func text(lang wellcheck.Lang, key string) string {
+// text returns a word of the interface in lang, filled with args (the key
+// itself if missing, so a gap shows).
+func text(lang wellcheck.Lang, key string, args ...any) string {
 	t, ok := texts[key]
 	if !ok {
 		return key
 	}
+	s := t[0]
 	if lang == wellcheck.English {
-		return t[1]
+		s = t[1]
 	}
-	return t[0]
+	if len(args) > 0 {
+		s = fmt.Sprintf(s, args...)
+	}
+	return s
 }
 
 // langOf is the reader's language: English if their browser puts it before
@@ -95,4 +215,71 @@ func langOf(r *http.Request) wellcheck.Lang {
 		}
 	}
 	return wellcheck.French
+}
+
+// funcs are the templates' helpers.
+var funcs = template.FuncMap{
+	"t":     text,
+	"label": label,
+	"field": field,
+	"has":   func(u *wellcheck.User, r string) bool { return u != nil && u.Has(wellcheck.Role(r)) },
+	"planOf": func(p page, f planForm) any {
+		return struct {
+			Page page
+			Form planForm
+		}{p, f}
+	},
+	"partnerFormOf": func(p page, f partnerForm, action string) any {
+		return struct {
+			Page   page
+			Form   partnerForm
+			Action string
+		}{p, f, action}
+	},
+	"previewOf": func(p page, v *previewView) any {
+		return struct {
+			Page    page
+			Preview *previewView
+		}{p, v}
+	},
+}
+
+// label is a form field's label: the catalogue's name for it, capitalised.
+func label(lang wellcheck.Lang, name string) string {
+	l := wellcheck.FieldLabel(name, lang)
+	r, size := utf8.DecodeRuneInString(l)
+	return string(unicode.ToUpper(r)) + l[size:]
+}
+
+// input is one form field as the "input" template draws it: its label, its
+// value, and the problem with it if any, tied to it for screen readers.
+type input struct {
+	Name, Label, Value, Type, Problem string
+	Required                          bool
+	Options                           []option
+}
+
+// field builds an input named name (a dotted path, as problems name fields)
+// for page p. Type is an <input> type, "textarea", or "select" with options.
+func field(p page, name, value, typ string, required bool, options ...[]option) input {
+	in := input{Name: name, Label: label(p.Lang, name), Value: value, Type: typ, Required: required, Problem: p.Problems[name]}
+	if len(options) > 0 {
+		in.Options = options[0]
+	}
+	return in
+}
+
+// problemsOf splits an input's error for a form: each problem beside its field,
+// and the whole as one text for the summary at the top.
+func problemsOf(err error, lang wellcheck.Lang) (string, map[string]string) {
+	byField := map[string]string{}
+	var v *wellcheck.ValidationError
+	if errors.As(err, &v) {
+		for _, p := range v.Problems {
+			if p.Field != "" {
+				byField[p.Field] = p.Message.Text(lang)
+			}
+		}
+	}
+	return wellcheck.ErrorText(err, lang), byField
 }

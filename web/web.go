@@ -18,11 +18,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/phone"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
@@ -39,7 +41,9 @@ var staticFiles embed.FS
 type Server struct {
 	Store *store.Store
 	// Cases is the case service the pages act through (workers.Cases).
-	Cases  *workers.Cases
+	Cases *workers.Cases
+	// Enrol enrols persons and changes their enrolment (enroll.Service).
+	Enrol  *enroll.Service
 	Logger *slog.Logger
 	// SecureCookies marks cookies Secure (sent over HTTPS only); serve sets it
 	// unless it listens on loopback.
@@ -84,10 +88,9 @@ func (s *Server) init() {
 		if s.Logger == nil {
 			s.Logger = slog.New(slog.DiscardHandler)
 		}
-		funcs := template.FuncMap{"t": text}
 		s.pages = map[string]*template.Template{}
-		for _, page := range []string{"login", "home", "case"} {
-			s.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
+		for _, page := range []string{"login", "home", "case", "enrol", "persons", "person", "partners", "partner"} {
+			s.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/forms.html", "templates/"+page+".html"))
 		}
 	})
 }
@@ -103,10 +106,24 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /logout", s.signedIn(s.logout))
 	mux.Handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
 	mux.Handle("GET /{$}", s.signedIn(s.home))
+	mux.Handle("POST /me/presence", s.only(s.presence, wellcheck.RoleListener))
 	mux.Handle("GET /list/version", s.signedIn(s.listVersion))
 	mux.Handle("GET /cases/{id}", s.signedIn(s.casePage))
 	mux.Handle("POST /cases/{id}/claim", s.signedIn(s.claim))
 	mux.Handle("POST /cases/{id}/follow-up", s.signedIn(s.recordFollowUp))
+	mux.Handle("POST /cases/{id}/reassign", s.signedIn(s.reassign))
+	mux.Handle("POST /cases/{id}/close", s.signedIn(s.closeCase))
+	staff := []wellcheck.Role{wellcheck.RoleCoordinator, wellcheck.RoleAdmin}
+	mux.Handle("GET /persons/new", s.only(s.enrolForm, staff...))
+	mux.Handle("POST /persons", s.only(s.enrol, staff...))
+	mux.Handle("GET /plan/preview", s.only(s.planPreview, staff...))
+	mux.Handle("GET /persons", s.only(s.searchPersons, staff...))
+	mux.Handle("GET /persons/{id}", s.only(s.personPage, staff...))
+	mux.Handle("POST /persons/{id}/{action}", s.only(s.changePerson, staff...))
+	mux.Handle("GET /partners", s.only(s.partners, staff...))
+	mux.Handle("POST /partners", s.only(s.savePartner, staff...))
+	mux.Handle("GET /partners/{id}", s.only(s.partnerPage, staff...))
+	mux.Handle("POST /partners/{id}", s.only(s.savePartner, staff...))
 	return headers(s.sameOrigin(mux))
 }
 
@@ -185,6 +202,18 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, session)) h
 	})
 }
 
+// only runs h for a signed-in user with one of roles; others are refused.
+func (s *Server) only(h func(http.ResponseWriter, *http.Request, session), roles ...wellcheck.Role) http.Handler {
+	return s.signedIn(func(w http.ResponseWriter, r *http.Request, sess session) {
+		if !slices.ContainsFunc(roles, sess.User.Has) {
+			s.Logger.WarnContext(r.Context(), "web request refused", "why", "role", "path", r.URL.Path, "user_id", sess.UserID)
+			http.Error(w, text(langOf(r), "not_allowed"), http.StatusForbidden)
+			return
+		}
+		h(w, r, sess)
+	})
+}
+
 // current reads the request's live session.
 func (s *Server) current(r *http.Request) (session, bool) {
 	c, err := r.Cookie(sessionCookie)
@@ -234,16 +263,23 @@ func (s *Server) cookie(r *http.Request, name, value string, maxAge time.Duratio
 	return c
 }
 
-// page is what a template sees.
+// page is what a template sees: the layout's part, and the page's own Data.
 type page struct {
-	Lang  wellcheck.Lang
-	Title string
-	User  *wellcheck.User
-	CSRF  string
-	Error string
-	Email string
-	List  *list
-	Case  *caseView
+	Lang   wellcheck.Lang
+	Title  string
+	User   *wellcheck.User
+	CSRF   string
+	Error  string
+	Notice string
+	// Problems are an input's problems by field, shown beside each field.
+	Problems map[string]string
+	Email    string
+	Data     any
+}
+
+// signedInPage is a page for sess's user.
+func signedInPage(title string, sess session, data any) page {
+	return page{Title: title, User: &sess.User, CSRF: sess.CSRFToken, Data: data}
 }
 
 // list is a user's list as the page shows it.
@@ -396,7 +432,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
 			PriorityText: text(lang, "priority."+string(it.Priority)), ReasonText: text(lang, "reason."+string(it.Reason)),
 			LocalTime: clock(lang, now.In(loc)), Due: dayAndClock(lang, it.DueAt.In(loc))})
 	}
-	s.render(w, r, "home", http.StatusOK, page{Title: text(lang, "my_list"), User: &sess.User, CSRF: sess.CSRFToken, List: l})
+	s.render(w, r, "home", http.StatusOK, signedInPage(text(lang, "my_list"), sess, l))
 }
 
 // phones formats numbers for the service's region.

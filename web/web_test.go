@@ -12,15 +12,18 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/internal/clocktest"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/internal/logtest"
+	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/web"
 	"github.com/wellcheck/wellcheck/workers"
@@ -33,28 +36,55 @@ type site struct {
 	store *store.Store
 	clock *clocktest.Clock
 	logs  *logtest.Buffer
-	user  wellcheck.User
+	// user is Élise, a listener; other is Louis, another listener; coord is
+	// Claire, a coordinator; admin is Adam.
+	user, other, coord, admin wellcheck.User
 }
+
+// The users' e-mail addresses; they all have the same password.
+const (
+	elise  = "ecoutante@example.org"
+	louis  = "louis@example.org"
+	claire = "claire@example.org"
+	adam   = "adam@example.org"
+)
+
+// passwordHash is hashed once: argon2id takes its time on purpose.
+var passwordHash = sync.OnceValue(func() string {
+	h, err := web.HashPassword(password)
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
 
 func setup(t *testing.T) *site {
 	t.Helper()
 	st := store.New(dbtest.New(t))
 	ctx := context.Background()
-	u, err := st.Queries().CreateUser(ctx, wellcheck.User{Email: "ecoutante@example.org", FullName: "Élise Écoutante", Roles: []wellcheck.Role{wellcheck.RoleListener}})
-	require.NoError(t, err)
-	hash, err := web.HashPassword(password)
-	require.NoError(t, err)
-	require.NoError(t, st.Queries().SetPasswordHash(ctx, u.ID, hash, time.Now()))
-	clk := clocktest.New(time.Now())
-	logs := &logtest.Buffer{}
-	logger := slog.New(slog.NewTextHandler(logs, nil))
+	user := func(email, name string, roles ...wellcheck.Role) wellcheck.User {
+		u, err := st.Queries().CreateUser(ctx, wellcheck.User{Email: email, FullName: name, Roles: roles, Capacity: 10})
+		require.NoError(t, err)
+		require.NoError(t, st.Queries().SetPasswordHash(ctx, u.ID, passwordHash(), time.Now()))
+		return u
+	}
+	s := &site{store: st}
+	s.user = user(elise, "Élise Écoutante", wellcheck.RoleListener)
+	s.other = user(louis, "Louis Lebon", wellcheck.RoleListener)
+	s.coord = user(claire, "Claire Coordinatrice", wellcheck.RoleCoordinator)
+	s.admin = user(adam, "Adam Admin", wellcheck.RoleAdmin)
+	s.clock = clocktest.New(time.Now())
+	s.logs = &logtest.Buffer{}
+	logger := slog.New(slog.NewTextHandler(s.logs, nil))
 	jobs, err := workers.NewJobs(st.Pool(), logger)
 	require.NoError(t, err)
-	calls := &workers.Calls{Store: st, Jobs: jobs, Logger: logger, Now: clk.Now}
-	s := &web.Server{Store: st, Cases: calls.Cases(), Logger: logger, Now: clk.Now}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &site{srv: srv, store: st, clock: clk, logs: logs, user: u}
+	calls := &workers.Calls{Store: st, Jobs: jobs, Logger: logger, Now: s.clock.Now}
+	planner := &scheduler.Planner{Store: st, Jobs: jobs, Logger: logger, Now: s.clock.Now}
+	enrol := &enroll.Service{Store: st, Logger: logger, Planner: planner, Now: s.clock.Now}
+	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: enrol, Logger: logger, Now: s.clock.Now}
+	s.srv = httptest.NewServer(ui.Handler())
+	t.Cleanup(s.srv.Close)
+	return s
 }
 
 // browser is a client with its own cookies that does not follow redirects.
@@ -97,19 +127,27 @@ func (s *site) post(t *testing.T, c *http.Client, path string, form url.Values, 
 	return res, string(body)
 }
 
-// signIn signs c in and returns the home page's CSRF token.
+// signIn signs c in as Élise and returns the home page's CSRF token.
 func (s *site) signIn(t *testing.T, c *http.Client) string {
 	t.Helper()
+	csrf, body := s.signInAs(t, c, "Ecoutante@example.org")
+	require.Contains(t, body, "<h1>Ma liste</h1>")
+	require.Contains(t, body, `<span class="who">Élise Écoutante</span>`)
+	return csrf
+}
+
+// signInAs signs c in as the user with e-mail and returns the home page's
+// CSRF token and body.
+func (s *site) signInAs(t *testing.T, c *http.Client, email string) (string, string) {
+	t.Helper()
 	_, _, token := s.get(t, c, "/login")
-	res, _ := s.post(t, c, "/login", url.Values{"csrf": {token}, "email": {"Ecoutante@example.org"}, "password": {password}}, nil)
+	res, _ := s.post(t, c, "/login", url.Values{"csrf": {token}, "email": {email}, "password": {password}}, nil)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	require.Equal(t, "/", res.Header.Get("Location"))
 	status, body, csrf := s.get(t, c, "/")
 	require.Equal(t, http.StatusOK, status)
-	require.Contains(t, body, "<h1>Ma liste</h1>")
-	require.Contains(t, body, "<span>Élise Écoutante</span>")
 	require.NotEmpty(t, csrf)
-	return csrf
+	return csrf, body
 }
 
 func TestSignInAndOut(t *testing.T) {
@@ -345,9 +383,7 @@ func (s *site) task(t *testing.T, personID int64, assignee *int64, reason wellch
 func TestMyListShowsMineAndThePoolNeverAnothers(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
-	ctx := context.Background()
-	other, err := s.store.Queries().CreateUser(ctx, wellcheck.User{Email: "autre@example.org", FullName: "Autre", Roles: []wellcheck.Role{wellcheck.RoleListener}})
-	require.NoError(t, err)
+	other := s.other
 	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
 	s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
@@ -385,8 +421,7 @@ func TestCasePage(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
 	ctx := context.Background()
-	other, err := s.store.Queries().CreateUser(ctx, wellcheck.User{Email: "autre@example.org", FullName: "Autre", Roles: []wellcheck.Role{wellcheck.RoleListener}})
-	require.NoError(t, err)
+	other := s.other
 	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tuesday 11:00 in Paris
 	jeanne := s.enrol(t, "Jeanne Martin", "+33612345678")
 	mine := s.task(t, jeanne, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)

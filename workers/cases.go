@@ -141,6 +141,15 @@ func (s *Cases) Record(ctx context.Context, by wellcheck.User, caseID int64, r F
 		if err != nil {
 			return err
 		}
+		if r.PartnerID != nil {
+			p, err := q.Partner(ctx, *r.PartnerID)
+			if errors.Is(err, wellcheck.ErrNotFound) || err == nil && p.ArchivedAt != nil {
+				return wellcheck.Problems{{Field: "partner", Message: wellcheck.Message{Key: "partner_unknown"}}}.Err()
+			}
+			if err != nil {
+				return err
+			}
+		}
 		d := store.Done{Reached: r.Reached, PartnerID: r.PartnerID, EmergencyServicesCalled: r.EmergencyServicesCalled, At: now, By: &by.ID}
 		pending, err := q.LockCaseFollowUp(ctx, cs.ID, "pending")
 		switch {

@@ -14,6 +14,8 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/phone"
+	"github.com/wellcheck/wellcheck/scheduler"
+	"github.com/wellcheck/wellcheck/store"
 )
 
 // enrollAs returns the enrolment service and the coordinator (by e-mail) who
@@ -27,12 +29,17 @@ func (a *app) enrollAs(ctx context.Context, email string) (*enroll.Service, well
 	if err != nil {
 		return nil, wellcheck.User{}, err
 	}
-	svc := &enroll.Service{
+	svc := a.enroller(st, planner)
+	coordinator, err := svc.Coordinator(ctx, email)
+	return svc, coordinator, err
+}
+
+// enroller is the enrolment service the CLI and the web pages share.
+func (a *app) enroller(st *store.Store, planner *scheduler.Planner) *enroll.Service {
+	return &enroll.Service{
 		Store: st, Logger: a.logger, DefaultLanguage: string(a.cfg.Lang),
 		Region: a.cfg.Region, TimeZone: a.cfg.TimeZone, Planner: planner,
 	}
-	coordinator, err := svc.Coordinator(ctx, email)
-	return svc, coordinator, err
 }
 
 // contactFlags collects repeated --contact "Name|relation|phone[|language]".

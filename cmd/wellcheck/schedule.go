@@ -76,7 +76,7 @@ func (a *app) schedule(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	preview, err := checker.Preview(enroll.PlanInput{Cron: *spec, Window: *window}, *zone, from, *days)
+	preview, err := checker.Preview(enroll.PlanInput{Cron: *spec, Window: *window}, *zone, from, *days, time.Time{})
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,13 @@ SELECT * FROM cases
 WHERE id = @id AND (@see_all::boolean OR assignee_id = @user_id OR assignee_id IS NULL);
 
 -- name: ListCaseFollowUps :many
-SELECT * FROM follow_ups WHERE case_id = @case_id ORDER BY coalesce(done_at, due_at) DESC, id DESC;
+-- A case's follow-ups, latest first, with the partner each oriented to and who
+-- did it.
+SELECT sqlc.embed(f), p.name AS partner_name, u.full_name AS done_by_name
+FROM follow_ups f
+LEFT JOIN partners p ON p.id = f.partner_id
+LEFT JOIN users u ON u.id = f.done_by
+WHERE f.case_id = @case_id ORDER BY coalesce(f.done_at, f.due_at) DESC, f.id DESC;
 
 -- name: ListCaseNotes :many
 SELECT id, follow_up_id, author_id, body, created_at FROM notes WHERE case_id = @case_id ORDER BY created_at DESC, id DESC;

@@ -230,13 +230,15 @@ type OpeningHour struct {
 }
 
 type Partner struct {
-	ID        int64
-	Name      string
-	Kind      string
-	Postcodes []string
-	Phone     *string
-	Hours     string
-	CreatedAt time.Time
+	ID         int64
+	Name       string
+	Kind       string
+	Postcodes  []string
+	Phone      *string
+	Hours      string
+	CreatedAt  time.Time
+	ArchivedAt *time.Time
+	UpdatedAt  time.Time
 }
 
 type Person struct {

@@ -136,36 +136,50 @@ func (q *Queries) GetLogin(ctx context.Context, email string) (GetLoginRow, erro
 }
 
 const listCaseFollowUps = `-- name: ListCaseFollowUps :many
-SELECT id, case_id, assignee_id, reason, priority, due_at, state, reached, partner_id, emergency_services_called, job_id, done_at, done_by, created_at, check_in_id, updated_at, previous_assignee_id FROM follow_ups WHERE case_id = $1 ORDER BY coalesce(done_at, due_at) DESC, id DESC
+SELECT f.id, f.case_id, f.assignee_id, f.reason, f.priority, f.due_at, f.state, f.reached, f.partner_id, f.emergency_services_called, f.job_id, f.done_at, f.done_by, f.created_at, f.check_in_id, f.updated_at, f.previous_assignee_id, p.name AS partner_name, u.full_name AS done_by_name
+FROM follow_ups f
+LEFT JOIN partners p ON p.id = f.partner_id
+LEFT JOIN users u ON u.id = f.done_by
+WHERE f.case_id = $1 ORDER BY coalesce(f.done_at, f.due_at) DESC, f.id DESC
 `
 
-func (q *Queries) ListCaseFollowUps(ctx context.Context, caseID int64) ([]FollowUp, error) {
+type ListCaseFollowUpsRow struct {
+	FollowUp    FollowUp
+	PartnerName *string
+	DoneByName  *string
+}
+
+// A case's follow-ups, latest first, with the partner each oriented to and who
+// did it.
+func (q *Queries) ListCaseFollowUps(ctx context.Context, caseID int64) ([]ListCaseFollowUpsRow, error) {
 	rows, err := q.db.Query(ctx, listCaseFollowUps, caseID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []FollowUp
+	var items []ListCaseFollowUpsRow
 	for rows.Next() {
-		var i FollowUp
+		var i ListCaseFollowUpsRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.CaseID,
-			&i.AssigneeID,
-			&i.Reason,
-			&i.Priority,
-			&i.DueAt,
-			&i.State,
-			&i.Reached,
-			&i.PartnerID,
-			&i.EmergencyServicesCalled,
-			&i.JobID,
-			&i.DoneAt,
-			&i.DoneBy,
-			&i.CreatedAt,
-			&i.CheckInID,
-			&i.UpdatedAt,
-			&i.PreviousAssigneeID,
+			&i.FollowUp.ID,
+			&i.FollowUp.CaseID,
+			&i.FollowUp.AssigneeID,
+			&i.FollowUp.Reason,
+			&i.FollowUp.Priority,
+			&i.FollowUp.DueAt,
+			&i.FollowUp.State,
+			&i.FollowUp.Reached,
+			&i.FollowUp.PartnerID,
+			&i.FollowUp.EmergencyServicesCalled,
+			&i.FollowUp.JobID,
+			&i.FollowUp.DoneAt,
+			&i.FollowUp.DoneBy,
+			&i.FollowUp.CreatedAt,
+			&i.FollowUp.CheckInID,
+			&i.FollowUp.UpdatedAt,
+			&i.FollowUp.PreviousAssigneeID,
+			&i.PartnerName,
+			&i.DoneByName,
 		); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,53 @@
+-- Finding persons and partner services, for the web pages.
+
+-- name: SearchPersonsByName :many
+-- Persons whose name contains @term (lower case), best matches first.
+SELECT id, full_name, phone, status, postcode, city, paused_until
+FROM persons
+WHERE lower(full_name) LIKE '%' || @term::text || '%'
+ORDER BY lower(full_name) = @term::text DESC, starts_with(lower(full_name), @term::text) DESC, lower(full_name), id
+LIMIT @max_rows;
+
+-- name: SearchPersonsByPhone :many
+SELECT id, full_name, phone, status, postcode, city, paused_until
+FROM persons WHERE phone = @phone ORDER BY id DESC LIMIT @max_rows;
+
+-- name: ListPartners :many
+SELECT * FROM partners
+WHERE (archived_at IS NULL OR @with_archived::bool)
+ORDER BY archived_at IS NOT NULL, lower(name), id;
+
+-- name: GetPartner :one
+SELECT * FROM partners WHERE id = @id;
+
+-- name: CreatePartner :one
+INSERT INTO partners (name, kind, postcodes, phone, hours)
+VALUES (@name, @kind, @areas, sqlc.narg('phone'), @hours)
+RETURNING *;
+
+-- name: UpdatePartner :one
+UPDATE partners SET name = @name, kind = @kind, postcodes = @areas, phone = sqlc.narg('phone'),
+    hours = @hours, archived_at = sqlc.narg('archived_at'), updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: PartnersFor :many
+-- The active partners serving a place, nearest first: its postcode, its
+-- commune, its département, then those serving everyone.
+SELECT p.*, CASE
+        WHEN @postcode::text <> '' AND @postcode::text = ANY (p.postcodes) THEN 0
+        WHEN @city::text <> '' AND @city::text = ANY (p.postcodes) THEN 1
+        WHEN @departement::text <> '' AND @departement::text = ANY (p.postcodes) THEN 2
+        ELSE 3 END AS nearness
+FROM partners p
+WHERE p.archived_at IS NULL
+  AND (p.postcodes = '{}' OR p.postcodes && ARRAY[@postcode::text, @city::text, @departement::text])
+ORDER BY nearness, lower(p.name), p.id;
+
+-- name: ListListenerUsers :many
+-- Active listeners, by name, with their open cases.
+SELECT u.id, u.full_name, u.email, u.languages, u.capacity, u.present,
+    (SELECT count(*) FROM cases c WHERE c.assignee_id = u.id AND c.state <> 'closed')::int AS open_cases
+FROM users u
+WHERE u.disabled_at IS NULL AND 'listener' = ANY (u.roles)
+ORDER BY lower(u.full_name), u.id;

@@ -1,0 +1,186 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// Limits of a partner's fields.
+const (
+	maxPartnerText = 500
+	maxAreas       = 500
+	maxArea        = 80
+)
+
+// partnerView is the directory, or one partner's form.
+type partnerView struct {
+	Partners []partnerRow
+	Edit     partnerForm
+}
+
+type partnerRow struct {
+	wellcheck.Partner
+	Phone, Areas string
+}
+
+// partnerForm is a partner as typed.
+type partnerForm struct {
+	ID                              int64
+	Name, Kind, Areas, Phone, Hours string
+	Archived                        bool
+}
+
+func (s *Server) partners(w http.ResponseWriter, r *http.Request, sess session) {
+	s.showPartners(w, r, sess, partnerForm{}, http.StatusOK, nil)
+}
+
+func (s *Server) partnerPage(w http.ResponseWriter, r *http.Request, sess session) {
+	p, ok := s.partnerOf(w, r)
+	if !ok {
+		return
+	}
+	phones, err := s.phones(r)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	f := partnerForm{ID: p.ID, Name: p.Name, Kind: p.Kind, Areas: strings.Join(p.Areas, ", "), Hours: p.Hours, Archived: p.ArchivedAt != nil}
+	if p.Phone != "" {
+		f.Phone = phones.Format(p.Phone)
+	}
+	s.render(w, r, "partner", http.StatusOK, signedInPage(p.Name, sess, partnerView{Edit: f}))
+}
+
+// partnerOf reads the partner a path names.
+func (s *Server) partnerOf(w http.ResponseWriter, r *http.Request) (wellcheck.Partner, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err == nil {
+		var p wellcheck.Partner
+		if p, err = s.Store.Queries().Partner(r.Context(), id); err == nil {
+			return p, true
+		}
+		if !errors.Is(err, wellcheck.ErrNotFound) {
+			s.internal(w, r, err)
+			return p, false
+		}
+	}
+	http.Error(w, text(langOf(r), "not_found_page"), http.StatusNotFound)
+	return wellcheck.Partner{}, false
+}
+
+func (s *Server) showPartners(w http.ResponseWriter, r *http.Request, sess session, f partnerForm, status int, problem error) {
+	lang := langOf(r)
+	list, err := s.Store.Queries().Partners(r.Context(), true)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	phones, err := s.phones(r)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	v := partnerView{Edit: f}
+	for _, p := range list {
+		row := partnerRow{Partner: p, Areas: strings.Join(p.Areas, ", ")}
+		if p.Phone != "" {
+			row.Phone = phones.Format(p.Phone)
+		}
+		v.Partners = append(v.Partners, row)
+	}
+	pg := signedInPage(text(lang, "partners"), sess, v)
+	if r.URL.Query().Get("done") == "partner" {
+		pg.Notice = text(lang, "done.partner")
+	}
+	if problem != nil {
+		pg.Error, pg.Problems = problemsOf(problem, lang)
+	}
+	name := "partners"
+	if f.ID != 0 {
+		name = "partner"
+	}
+	s.render(w, r, name, status, pg)
+}
+
+// savePartner adds a partner (POST /partners) or changes one, archiving it
+// included (POST /partners/{id}).
+func (s *Server) savePartner(w http.ResponseWriter, r *http.Request, sess session) {
+	f := partnerForm{
+		Name: r.PostFormValue("partner.name"), Kind: r.PostFormValue("partner.kind"), Areas: r.PostFormValue("partner.areas"),
+		Phone: r.PostFormValue("partner.phone"), Hours: r.PostFormValue("partner.hours"), Archived: r.PostFormValue("archived") == "yes",
+	}
+	var current wellcheck.Partner
+	if r.PathValue("id") != "" {
+		var ok bool
+		if current, ok = s.partnerOf(w, r); !ok {
+			return
+		}
+		f.ID = current.ID
+	}
+	p, err := s.checkPartner(r, f)
+	if err == nil {
+		p.ArchivedAt = current.ArchivedAt
+		if f.Archived && p.ArchivedAt == nil {
+			now := s.now()
+			p.ArchivedAt = &now
+		} else if !f.Archived {
+			p.ArchivedAt = nil
+		}
+		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
+			saved, err := q.SavePartner(r.Context(), p)
+			if err != nil {
+				return err
+			}
+			return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "partner.save", nil, nil, map[string]any{"partner_id": saved.ID})
+		})
+	}
+	if err != nil {
+		if statusOf(err) == http.StatusInternalServerError {
+			s.internal(w, r, err)
+			return
+		}
+		s.showPartners(w, r, sess, f, statusOf(err), err)
+		return
+	}
+	http.Redirect(w, r, "/partners?done=partner", http.StatusSeeOther)
+}
+
+// checkPartner validates a partner as typed.
+func (s *Server) checkPartner(r *http.Request, f partnerForm) (wellcheck.Partner, error) {
+	var problems wellcheck.Problems
+	p := wellcheck.Partner{ID: f.ID, Name: strings.TrimSpace(f.Name), Kind: strings.TrimSpace(f.Kind), Hours: strings.TrimSpace(f.Hours)}
+	if p.Name == "" {
+		problems.Add("partner.name", "required")
+	}
+	for field, v := range map[string]string{"partner.name": p.Name, "partner.kind": p.Kind, "partner.hours": p.Hours} {
+		if len(v) > maxPartnerText {
+			problems.Add(field, "too_long", maxPartnerText)
+		}
+	}
+	for _, a := range strings.FieldsFunc(strings.ToLower(f.Areas), func(c rune) bool { return c == ',' || c == ';' || c == '\n' }) {
+		if a = strings.TrimSpace(a); a != "" {
+			p.Areas = append(p.Areas, a)
+			if len(a) > maxArea {
+				problems.Add("partner.areas", "too_long", maxArea)
+			}
+		}
+	}
+	if len(p.Areas) > maxAreas {
+		problems.Add("partner.areas", "too_many", maxAreas)
+	}
+	if number := strings.TrimSpace(f.Phone); number != "" {
+		phones, err := s.phones(r)
+		if err != nil {
+			return p, err
+		}
+		if p.Phone, err = phones.ParseService(number); err != nil {
+			problems = append(problems, wellcheck.Problem{Field: "partner.phone", Message: err.(*wellcheck.Error).Message})
+		}
+	}
+	return p, problems.Err()
+}

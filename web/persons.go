@@ -1,0 +1,531 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/enroll"
+	"github.com/wellcheck/wellcheck/scheduler"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// previewDays is how far the plan preview looks ahead.
+const previewDays = 28
+
+// weekdays are the plan builder's days, as cron writes them.
+var weekdays = []string{"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"}
+
+// planForm is the plan builder: days and a time, or a cron spec for experts
+// (which wins when given), in a window.
+type planForm struct {
+	Days         []string
+	Time, Cron   string
+	Window, Zone string
+	// PausedUntil (RFC 3339) is a paused person's resumption, for the preview.
+	PausedUntil string
+}
+
+// planFormOf reads the plan builder's fields.
+func planFormOf(r *http.Request) planForm {
+	_ = r.ParseForm()
+	return planForm{
+		Days: r.Form["plan.days"], Time: strings.TrimSpace(r.Form.Get("plan.time")),
+		Cron: strings.TrimSpace(r.Form.Get("plan.cron")), Window: strings.TrimSpace(r.Form.Get("plan.window")),
+		Zone: strings.TrimSpace(r.Form.Get("person.time_zone")), PausedUntil: r.Form.Get("plan.paused_until"),
+	}
+}
+
+// input is the plan as enrolment reads it: the expert's cron spec if given,
+// else one built from the days and time ("0 10 * * MON,THU"). Days and a time
+// that do not make a plan leave it empty, which enrolment refuses by name.
+func (f planForm) input() enroll.PlanInput {
+	if f.Cron != "" {
+		return enroll.PlanInput{Cron: f.Cron, Window: f.Window}
+	}
+	return enroll.PlanInput{Cron: f.built(), Window: f.Window}
+}
+
+func (f planForm) built() string {
+	t, err := time.Parse("15:04", f.Time)
+	var days []string
+	for _, d := range weekdays {
+		if slices.Contains(f.Days, d) {
+			days = append(days, d)
+		}
+	}
+	if err != nil || len(days) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d %d * * %s", t.Minute(), t.Hour(), strings.Join(days, ","))
+}
+
+// dayOptions are the weekdays to tick, in the reader's language.
+func (f planForm) DayOptions(lang wellcheck.Lang) []checkOption {
+	out := make([]checkOption, len(weekdays))
+	for i, d := range weekdays {
+		out[i] = checkOption{Value: d, Text: wellcheck.WeekdayName(time.Weekday((i + 1) % 7)).Text(lang), Checked: slices.Contains(f.Days, d)}
+	}
+	return out
+}
+
+type checkOption struct {
+	Value, Text string
+	Checked     bool
+}
+
+// planFormFrom fills the builder from a stored plan: days and time when the
+// spec is that simple, the spec itself otherwise.
+func planFormFrom(p wellcheck.Plan, zone string) planForm {
+	f := planForm{Cron: p.Cron, Window: p.Window.String(), Zone: zone}
+	fields := strings.Fields(p.Cron)
+	if len(fields) == 5 && fields[2] == "*" && fields[3] == "*" {
+		m, errM := strconv.Atoi(fields[0])
+		h, errH := strconv.Atoi(fields[1])
+		days := strings.Split(fields[4], ",")
+		simple := errM == nil && errH == nil && m < 60 && h < 24
+		for _, d := range days {
+			simple = simple && slices.Contains(weekdays, d)
+		}
+		if simple {
+			f.Days, f.Time, f.Cron = days, fmt.Sprintf("%02d:%02d", h, m), ""
+		}
+	}
+	return f
+}
+
+// previewView is a plan's preview as the form and its script show it.
+type previewView struct {
+	Cron     string     `json:"cron"`
+	Head     string     `json:"head"`
+	Calls    int        `json:"calls"`
+	Slots    []slotView `json:"slots"`
+	Warnings []string   `json:"warnings"`
+	Problems []string   `json:"problems"`
+}
+
+type slotView struct {
+	When   string `json:"when"`
+	Status string `json:"status"`
+	Text   string `json:"text"`
+}
+
+// preview runs the scheduler's preview on the plan builder's fields, with the
+// service's own calendar, for the next four weeks.
+func (s *Server) preview(r *http.Request, f planForm) (previewView, error) {
+	lang := langOf(r)
+	checker, err := s.Enrol.Checker(r.Context())
+	if err != nil {
+		return previewView{}, err
+	}
+	in := f.input()
+	v := previewView{Cron: in.Cron, Slots: []slotView{}, Warnings: []string{}, Problems: []string{}}
+	paused, _ := time.Parse(time.RFC3339, f.PausedUntil) // zero when not paused
+	p, err := checker.Preview(in, f.Zone, s.now(), previewDays, paused)
+	for _, w := range p.Warnings {
+		v.Warnings = append(v.Warnings, w.Text(lang))
+	}
+	var invalid *wellcheck.ValidationError
+	if errors.As(err, &invalid) {
+		for _, pr := range invalid.Problems {
+			v.Problems = append(v.Problems, pr.Text(lang))
+		}
+		return v, nil
+	}
+	if err != nil {
+		return v, err
+	}
+	v.Head = text(lang, "preview_head", p.Calls(), previewDays, p.Zone.String())
+	for _, sl := range p.Slots {
+		v.Slots = append(v.Slots, slotView{When: scheduler.LocalTime(sl.At, lang), Status: sl.Status, Text: sl.Describe(lang)})
+	}
+	return v, nil
+}
+
+// planPreview answers the form's script: the preview of the plan as typed so
+// far, as JSON.
+func (s *Server) planPreview(w http.ResponseWriter, r *http.Request, sess session) {
+	v, err := s.preview(r, planFormOf(r))
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// enrolView is the enrolment form.
+type enrolView struct {
+	Req                                   enroll.Request
+	Contacts                              []contactRow
+	Plan                                  planForm
+	Preview                               *previewView
+	Sources, Givers, Methods, Risks, Refs []option
+	Languages, Zones                      []option
+	DefaultZone                           string
+}
+
+// contactRow is the form's nth emergency contact.
+type contactRow struct {
+	N int
+	enroll.ContactInput
+}
+
+// maxFormContacts is how many emergency contacts the form offers.
+const maxFormContacts = 3
+
+func (s *Server) enrolForm(w http.ResponseWriter, r *http.Request, sess session) {
+	today := s.now().Format(time.DateOnly)
+	req := enroll.Request{
+		Person:  enroll.PersonInput{Language: "fr"},
+		Consent: &enroll.ConsentInput{GivenBy: string(wellcheck.ConsentByPerson), GivenAt: today, Method: string(wellcheck.ConsentByPhone)},
+	}
+	s.showEnrol(w, r, sess, req, planForm{Time: "10:00"}, nil, http.StatusOK, nil)
+}
+
+// requestOf reads the enrolment form into the request enrolment checks.
+func requestOf(r *http.Request) enroll.Request {
+	_ = r.ParseForm()
+	v := func(name string) string { return r.PostForm.Get(name) }
+	req := enroll.Request{
+		Person: enroll.PersonInput{
+			FullName: v("person.full_name"), Phone: v("person.phone"), Language: v("person.language"),
+			TimeZone: v("person.time_zone"), Address: v("person.address"), Postcode: v("person.postcode"),
+			City: v("person.city"), RiskLevel: v("person.risk_level"), Referent: v("person.referent"), Notes: v("person.notes"),
+		},
+		Referral: enroll.ReferralInput{Source: v("referral.source"), ReferrerName: v("referral.referrer_name"),
+			ReferrerPhone: v("referral.referrer_phone"), Concern: v("referral.concern")},
+		Consent: &enroll.ConsentInput{GivenBy: v("consent.given_by"), RepresentativeName: v("consent.representative_name"),
+			GivenAt: v("consent.given_at"), Method: v("consent.method")},
+	}
+	for i := 1; i <= maxFormContacts; i++ {
+		p := fmt.Sprintf("contacts[%d].", i)
+		c := enroll.ContactInput{FullName: v(p + "full_name"), Relation: v(p + "relation"), Phone: v(p + "phone"),
+			Language: v(p + "language"), Consent: v(p + "consent")}
+		req.Contacts = append(req.Contacts, c)
+	}
+	return req
+}
+
+// enrol enrols the person the form describes, or shows the form again with
+// every problem beside its field; "preview" only previews the plan.
+func (s *Server) enrol(w http.ResponseWriter, r *http.Request, sess session) {
+	req, f := requestOf(r), planFormOf(r)
+	if r.PostForm.Has("preview") {
+		v, err := s.preview(r, f)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		s.showEnrol(w, r, sess, req, f, &v, http.StatusOK, nil)
+		return
+	}
+	req.Plan = f.input()
+	res, err := s.Enrol.Enroll(r.Context(), req, sess.User, "web")
+	if err != nil {
+		status := statusOf(err)
+		if status == http.StatusInternalServerError {
+			s.internal(w, r, err)
+			return
+		}
+		s.showEnrol(w, r, sess, req, f, nil, status, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/persons/%d?done=enrolled", res.PersonID), http.StatusSeeOther)
+}
+
+func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session, req enroll.Request, f planForm, preview *previewView, status int, problem error) {
+	lang := langOf(r)
+	settings, err := s.Store.Queries().Settings(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	listeners, err := s.Store.Queries().Listeners(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	v := enrolView{Req: req, Plan: f, Preview: preview, DefaultZone: settings.TimeZone,
+		Sources: choices(lang, "source.", wellcheck.ReferralSources), Givers: choices(lang, "giver.", wellcheck.ConsentGivers),
+		Methods: choices(lang, "method.", wellcheck.ConsentMethods), Risks: choices(lang, "risk.", wellcheck.RiskLevels),
+		Languages: languageOptions, Zones: zoneOptions}
+	for i := range maxFormContacts {
+		row := contactRow{N: i + 1}
+		if i < len(req.Contacts) {
+			row.ContactInput = req.Contacts[i]
+		}
+		v.Contacts = append(v.Contacts, row)
+	}
+	v.Refs = []option{{"", text(lang, "no_referent")}}
+	for _, l := range listeners {
+		v.Refs = append(v.Refs, option{l.Email, l.FullName})
+	}
+	p := signedInPage(text(lang, "enrol"), sess, v)
+	if problem != nil {
+		p.Error, p.Problems = problemsOf(problem, lang)
+		var taken *wellcheck.ConflictError
+		if errors.As(problem, &taken) {
+			p.Problems = map[string]string{"person.phone": p.Error}
+		}
+	}
+	s.render(w, r, "enrol", status, p)
+}
+
+// choices lists a set of values with their words in lang (key prefix+value).
+func choices[T ~string](lang wellcheck.Lang, prefix string, values []T) []option {
+	out := make([]option, len(values))
+	for i, v := range values {
+		out[i] = option{string(v), text(lang, prefix+string(v))}
+	}
+	return out
+}
+
+// languageOptions are the languages a person may be called and followed in,
+// by their own name.
+var languageOptions = []option{{"fr", "français"}, {"en", "English"}, {"ar", "العربية"}, {"es", "español"},
+	{"pt", "português"}, {"it", "italiano"}, {"de", "Deutsch"}, {"tr", "Türkçe"}, {"pl", "polski"}, {"ro", "română"}}
+
+// zoneOptions are the time zones of France and Belgium, mainland and overseas.
+var zoneOptions = []option{{"Europe/Paris", "Europe/Paris"}, {"Europe/Brussels", "Europe/Brussels"},
+	{"America/Guadeloupe", "America/Guadeloupe"}, {"America/Martinique", "America/Martinique"},
+	{"America/Cayenne", "America/Cayenne"}, {"Indian/Reunion", "Indian/Reunion"}, {"Indian/Mayotte", "Indian/Mayotte"},
+	{"America/Miquelon", "America/Miquelon"}, {"Pacific/Noumea", "Pacific/Noumea"}, {"Pacific/Tahiti", "Pacific/Tahiti"}}
+
+// statusOf is the HTTP status of a service's refusal.
+func statusOf(err error) int {
+	switch wellcheck.ErrorCode(err) {
+	case wellcheck.EInvalid:
+		return http.StatusUnprocessableEntity
+	case wellcheck.EConflict:
+		return http.StatusConflict
+	case wellcheck.EForbidden:
+		return http.StatusForbidden
+	case wellcheck.ENotFound:
+		return http.StatusNotFound
+	}
+	return http.StatusInternalServerError
+}
+
+// personsView is the persons search.
+type personsView struct {
+	Query string
+	Hits  []personHit
+}
+
+type personHit struct {
+	store.PersonHit
+	Phone, StatusText string
+}
+
+// maxHits is how many persons a search lists.
+const maxHits = 50
+
+// searchPersons finds persons by name or number.
+func (s *Server) searchPersons(w http.ResponseWriter, r *http.Request, sess session) {
+	lang := langOf(r)
+	v := personsView{Query: strings.TrimSpace(r.URL.Query().Get("q"))}
+	if v.Query != "" {
+		phones, err := s.phones(r)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		var number wellcheck.Phone
+		if strings.ContainsAny(v.Query, "0123456789") {
+			number, _ = phones.Parse(v.Query)
+		}
+		hits, err := s.Store.Queries().SearchPersons(r.Context(), v.Query, number, maxHits)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		for _, h := range hits {
+			v.Hits = append(v.Hits, personHit{PersonHit: h, Phone: phones.Format(h.Phone), StatusText: text(lang, "status."+string(h.Status))})
+		}
+	}
+	s.render(w, r, "persons", http.StatusOK, signedInPage(text(lang, "persons"), sess, v))
+}
+
+// personView is a person's file as coordinators see it.
+type personView struct {
+	wellcheck.Enrolment
+	Phone, StatusText, Window string
+	PausedUntil               string
+	Contacts                  []contactView
+	Upcoming, Past            []dated
+	CaseID                    int64
+	Builder                   planForm // the plan, in the plan builder
+	Preview                   *previewView
+	Changeable                bool
+}
+
+// personID reads the person a path names.
+func personID(r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session) {
+	id, ok := personID(r)
+	if !ok {
+		http.Error(w, text(langOf(r), "person_not_found"), http.StatusNotFound)
+		return
+	}
+	notice := ""
+	if done := r.URL.Query().Get("done"); texts["done."+done][0] != "" {
+		notice = text(langOf(r), "done."+done)
+	}
+	s.showPerson(w, r, sess, id, nil, http.StatusOK, nil, notice)
+}
+
+// showPerson renders person id's file, and writes the view to the audit log.
+func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session, id int64, f *planForm, status int, problem error, notice string) {
+	lang := langOf(r)
+	q := s.Store.Queries()
+	e, err := q.Enrolment(r.Context(), id)
+	if errors.Is(err, wellcheck.ErrNotFound) {
+		http.Error(w, text(lang, "person_not_found"), http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	phones, err := s.phones(r)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	loc := personZone(e.Person.TimeZone)
+	v := personView{Enrolment: e, Phone: phones.Format(e.Person.Phone), StatusText: text(lang, "status."+string(e.Person.Status)),
+		Window: e.Plan.Window.String(), Changeable: e.Person.Status != wellcheck.PersonWithdrawn}
+	if e.Person.PausedUntil != nil {
+		v.PausedUntil = dayAndClock(lang, e.Person.PausedUntil.In(loc))
+	}
+	if f != nil {
+		v.Builder = *f
+	} else {
+		v.Builder = planFormFrom(e.Plan, e.Person.TimeZone)
+	}
+	if e.Person.PausedUntil != nil {
+		v.Builder.PausedUntil = e.Person.PausedUntil.Format(time.RFC3339)
+	}
+	if v.Changeable {
+		preview, err := s.preview(r, v.Builder)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		v.Preview = &preview
+	}
+	for _, c := range e.Contacts {
+		v.Contacts = append(v.Contacts, contactView{FullName: c.FullName, Relation: c.Relation, Phone: phones.Format(c.Phone)})
+	}
+	checkIns, err := q.CheckInsForPerson(r.Context(), id)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	for i := len(checkIns) - 1; i >= 0; i-- {
+		ci := checkIns[i]
+		d := dated{When: dayAndClock(lang, ci.SlotAt.In(loc)), State: text(lang, "state."+string(ci.State))}
+		switch {
+		case ci.State.Final() && len(v.Past) < 20:
+			v.Past = append(v.Past, d)
+		case !ci.State.Final():
+			v.Upcoming = append([]dated{d}, v.Upcoming...)
+		}
+	}
+	if c, _, err := q.OpenCase(r.Context(), id); err == nil {
+		v.CaseID = c.ID
+	} else if !errors.Is(err, wellcheck.ErrNotFound) {
+		s.internal(w, r, err)
+		return
+	}
+	if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "person.view", &id, nil, nil); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	p := signedInPage(e.Person.FullName, sess, v)
+	p.Notice = notice
+	if problem != nil {
+		p.Error, p.Problems = problemsOf(problem, lang)
+	}
+	s.render(w, r, "person", status, p)
+}
+
+// changePerson applies a coordinator's change to a person: a new plan, a
+// pause, its end, consent withdrawn, or erasure on request.
+func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess session) {
+	lang := langOf(r)
+	id, ok := personID(r)
+	if !ok {
+		http.Error(w, text(lang, "person_not_found"), http.StatusNotFound)
+		return
+	}
+	ctx, action := r.Context(), r.PathValue("action")
+	var err error
+	var f *planForm
+	switch action {
+	case "plan":
+		pf := planFormOf(r)
+		f = &pf
+		_, _, err = s.Enrol.EditPlan(ctx, id, pf.input(), pf.Zone, sess.User, "web")
+	case "pause":
+		var until time.Time
+		if until, err = s.dateIn(r, id, "person.paused_until"); err == nil {
+			err = s.Enrol.Pause(ctx, id, until, sess.User, "web")
+		}
+	case "resume":
+		err = s.Enrol.Resume(ctx, id, sess.User, "web")
+	case "withdraw", "erase":
+		if r.PostFormValue("confirm") != "yes" {
+			err = wellcheck.Problems{{Field: "confirm", Message: wellcheck.Message{Key: "confirm_missing"}}}.Err()
+			break
+		}
+		if action == "withdraw" {
+			err = s.Enrol.Withdraw(ctx, id, sess.User, "web")
+			break
+		}
+		if err = s.Enrol.Erase(ctx, id, sess.User, "web"); err == nil {
+			http.Redirect(w, r, "/persons?done=erased", http.StatusSeeOther)
+			return
+		}
+	default:
+		http.Error(w, text(lang, "not_found_page"), http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		status := statusOf(err)
+		if status == http.StatusInternalServerError {
+			s.internal(w, r, err)
+			return
+		}
+		s.showPerson(w, r, sess, id, f, status, err, "")
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/persons/%d?done=%s", id, url.QueryEscape(action)), http.StatusSeeOther)
+}
+
+// dateIn reads a date field (YYYY-MM-DD) as the start of that day in person
+// id's zone.
+func (s *Server) dateIn(r *http.Request, id int64, field string) (time.Time, error) {
+	person, err := s.Store.Queries().PersonForCase(r.Context(), id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	value := strings.TrimSpace(r.PostFormValue(field))
+	t, err := time.ParseInLocation(time.DateOnly, value, personZone(person.TimeZone))
+	if err != nil {
+		return t, wellcheck.Problems{{Field: field, Message: wellcheck.Message{Key: "date_invalid", Args: []any{value}}}}.Err()
+	}
+	return t, nil
+}
