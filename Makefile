@@ -26,15 +26,17 @@ db:
 	scripts/postgres-up
 
 # gofmt, vet, then every test against the real Postgres and real SIP peers (our
-# callee simulator and SIPp, installed here when missing), with the race detector.
+# callee simulator and SIPp) and a headless Chromium, installed here when
+# missing, with the race detector.
 test: test-deps
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-# What the tests need beyond Go and Postgres: SIPp (Debian's sip-tester).
+# What the tests need beyond Go and Postgres: SIPp (Debian's sip-tester) for
+# the dialer, Chromium for the pages.
 test-deps:
-	@scripts/sipp-up
+	@scripts/need sipp=sip-tester chromium=chromium
 
 # Regenerate the default prompt WAV files (espeak-ng + sox, installed if missing).
 prompts:

@@ -20,7 +20,7 @@ import (
 
 // SIPp plays an independent callee: its scenarios (testdata/sipp) answer, press a
 // key with the RFC 4733 packets SIPp ships, are busy, never answer, are overloaded
-// or challenge with digest. SIPp is a test dependency: scripts/sipp-up installs it.
+// or challenge with digest. SIPp is a test dependency: `make test-deps` installs it.
 
 // freePort finds a UDP port nobody uses, with the next one free too (SIPp's RTP
 // takes two).
@@ -46,7 +46,7 @@ func freePort(t *testing.T) int {
 func sipp(t *testing.T, scenario string) (int, func()) {
 	t.Helper()
 	bin, err := exec.LookPath("sipp")
-	require.NoError(t, err, "SIPp is needed for these tests: run scripts/sipp-up (or apt-get install sip-tester)")
+	require.NoError(t, err, "SIPp is needed for these tests: run make test-deps (or apt-get install sip-tester)")
 	port, media := freePort(t), freePort(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
 )
 
 // Settings reads the service settings and opening hours.
@@ -57,4 +58,22 @@ func int16s(xs []int) []int16 {
 		out[i] = int16(x)
 	}
 	return out
+}
+
+// SetOpeningHours replaces the opening hours: a weekday missing from hours is
+// closed.
+func (q *Queries) SetOpeningHours(ctx context.Context, hours map[time.Weekday]wellcheck.Window) error {
+	if err := q.q.ClearOpeningHours(ctx); err != nil {
+		return translate(err, "clear opening hours")
+	}
+	for d, w := range hours {
+		day := int16(d)
+		if d == time.Sunday {
+			day = 7
+		}
+		if err := q.q.AddOpeningHours(ctx, dbsqlc.AddOpeningHoursParams{Weekday: day, Opens: pgTime(w.Start), Closes: pgTime(w.End)}); err != nil {
+			return translate(err, "set opening hours")
+		}
+	}
+	return nil
 }

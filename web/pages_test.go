@@ -63,6 +63,8 @@ func TestAuthorisationTable(t *testing.T) {
 		{"POST", fmt.Sprintf("/persons/%d/erase", person), [4]int{forbidden, forbidden, bad, bad}},
 		{"GET", "/partners", [4]int{forbidden, forbidden, ok, ok}},
 		{"POST", "/partners", [4]int{forbidden, forbidden, bad, bad}},
+		{"GET", "/admin/settings", [4]int{forbidden, forbidden, forbidden, ok}},
+		{"POST", "/admin/settings/hours", [4]int{forbidden, forbidden, forbidden, bad}},
 	}
 	users := []string{elise, louis, claire, adam}
 	clients := make([]*http.Client, len(users))
@@ -461,4 +463,47 @@ func TestHandOnCloseAndPresence(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, actions, "user.presence")
 	require.Contains(t, actions, "case.reassign")
+}
+
+func TestOpeningHours(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	ctx := context.Background()
+	s.clock.Set(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
+	c := s.browser(t)
+	csrf, body := s.signInAs(t, c, adam)
+	require.Contains(t, body, `href="/admin/settings"`)
+	_, body, _ = s.get(t, c, "/admin/settings")
+	require.Contains(t, body, `name="hours[1].opens" value="09:00"`)
+
+	hours := url.Values{"csrf": {csrf}}
+	for d := 1; d <= 5; d++ {
+		key := fmt.Sprintf("hours[%d]", d)
+		hours.Set(key+".open", "yes")
+		hours.Set(key+".opens", "09:00")
+		hours.Set(key+".closes", "17:00")
+	}
+	bad := url.Values{"csrf": {csrf}, "hours[1].open": {"yes"}, "hours[1].opens": {"18:00"}, "hours[1].closes": {"09:00"}}
+	res, body := s.post(t, c, "/admin/settings/hours", bad, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.Contains(t, body, "Heures d&#39;ouverture, jour 1")
+	res, body = s.post(t, c, "/admin/settings/hours", url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.Contains(t, body, "le service doit être ouvert au moins un jour")
+
+	// Mondays now open at 13:00: a Monday 10:00 call moves to Tuesday.
+	hours.Set("hours[1].opens", "13:00")
+	res, _ = s.post(t, c, "/admin/settings/hours", hours, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	settings, err := s.store.Queries().Settings(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "13:00–17:00", settings.Hours[time.Monday].String())
+	_, ok := settings.Hours[time.Saturday]
+	require.False(t, ok)
+	var passes int
+	require.NoError(t, s.store.Pool().QueryRow(ctx, "SELECT count(*) FROM river_job WHERE kind = 'plan_check_ins'").Scan(&passes))
+	require.Equal(t, 1, passes, "a planner pass is asked for at once")
+	actions, err := s.store.Queries().AuditActionsBy(ctx, s.admin.ID)
+	require.NoError(t, err)
+	require.Contains(t, actions, "settings.hours")
 }

@@ -43,7 +43,9 @@ type Server struct {
 	// Cases is the case service the pages act through (workers.Cases).
 	Cases *workers.Cases
 	// Enrol enrols persons and changes their enrolment (enroll.Service).
-	Enrol  *enroll.Service
+	Enrol *enroll.Service
+	// Jobs enqueues a planner pass when an admin changes the calendar.
+	Jobs   *workers.Jobs
 	Logger *slog.Logger
 	// SecureCookies marks cookies Secure (sent over HTTPS only); serve sets it
 	// unless it listens on loopback.
@@ -89,7 +91,7 @@ func (s *Server) init() {
 			s.Logger = slog.New(slog.DiscardHandler)
 		}
 		s.pages = map[string]*template.Template{}
-		for _, page := range []string{"login", "home", "case", "enrol", "persons", "person", "partners", "partner"} {
+		for _, page := range []string{"login", "home", "case", "enrol", "persons", "person", "partners", "partner", "settings"} {
 			s.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/forms.html", "templates/"+page+".html"))
 		}
 	})
@@ -124,6 +126,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /partners", s.only(s.savePartner, staff...))
 	mux.Handle("GET /partners/{id}", s.only(s.partnerPage, staff...))
 	mux.Handle("POST /partners/{id}", s.only(s.savePartner, staff...))
+	mux.Handle("GET /admin/settings", s.only(s.settingsPage, wellcheck.RoleAdmin))
+	mux.Handle("POST /admin/settings/hours", s.only(s.setHours, wellcheck.RoleAdmin))
 	return headers(s.sameOrigin(mux))
 }
 

@@ -81,7 +81,7 @@ func setup(t *testing.T) *site {
 	calls := &workers.Calls{Store: st, Jobs: jobs, Logger: logger, Now: s.clock.Now}
 	planner := &scheduler.Planner{Store: st, Jobs: jobs, Logger: logger, Now: s.clock.Now}
 	enrol := &enroll.Service{Store: st, Logger: logger, Planner: planner, Now: s.clock.Now}
-	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: enrol, Logger: logger, Now: s.clock.Now}
+	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: enrol, Jobs: jobs, Logger: logger, Now: s.clock.Now}
 	s.srv = httptest.NewServer(ui.Handler())
 	t.Cleanup(s.srv.Close)
 	return s

@@ -314,3 +314,10 @@ func (c *Client) promote(ctx context.Context) {
 		}
 	}
 }
+
+// EnqueuePass asks for a planner pass now, in q's transaction: after the
+// calendar changed (opening hours, closures), planned calls follow it.
+func (j *Jobs) EnqueuePass(ctx context.Context, q *store.Queries) error {
+	_, err := j.client.InsertTx(ctx, q.Tx(), PlanArgs{}, nil)
+	return err
+}

@@ -86,7 +86,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	}
 	// The web interface. Its cookies are Secure unless it is only reachable
 	// from this machine (the demo, or behind a TLS proxy on the same host).
-	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: a.enroller(st, planner), Logger: a.logger, SecureCookies: !isLoopback(ln.Addr())}
+	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: a.enroller(st, planner), Jobs: calls.Jobs, Logger: a.logger, SecureCookies: !isLoopback(ln.Addr())}
 	mux.Handle("/", ui.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	a.logger.Info("serving", "url", "http://"+ln.Addr().String())

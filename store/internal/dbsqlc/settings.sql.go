@@ -7,7 +7,33 @@ package dbsqlc
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+const addOpeningHours = `-- name: AddOpeningHours :exec
+INSERT INTO opening_hours (weekday, opens, closes) VALUES ($1, $2, $3)
+`
+
+type AddOpeningHoursParams struct {
+	Weekday int16
+	Opens   pgtype.Time
+	Closes  pgtype.Time
+}
+
+func (q *Queries) AddOpeningHours(ctx context.Context, arg AddOpeningHoursParams) error {
+	_, err := q.db.Exec(ctx, addOpeningHours, arg.Weekday, arg.Opens, arg.Closes)
+	return err
+}
+
+const clearOpeningHours = `-- name: ClearOpeningHours :exec
+DELETE FROM opening_hours
+`
+
+func (q *Queries) ClearOpeningHours(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, clearOpeningHours)
+	return err
+}
 
 const getSettings = `-- name: GetSettings :one
 SELECT id, name, time_zone, holiday_calendar, default_region, cutoff, max_attempts, retry_minutes, max_calls_per_day, unreached_urgent_after, caller_number, caller_name, updated_at, escalation_needs_consent, keep_closed_cases_days, keep_withdrawn_days FROM service_settings
