@@ -127,6 +127,9 @@ func (s *Server) preview(r *http.Request, f planForm) (previewView, error) {
 	}
 	in := f.input()
 	v := previewView{Cron: in.Cron, Slots: []slotView{}, Warnings: []string{}, Problems: []string{}}
+	if in.Cron == "" {
+		return v, nil // no day ticked yet: nothing to show, nothing wrong
+	}
 	paused, _ := time.Parse(time.RFC3339, f.PausedUntil) // zero when not paused
 	p, err := checker.Preview(in, f.Zone, s.now(), previewDays, paused)
 	for _, w := range p.Warnings {

@@ -61,6 +61,8 @@ type Server struct {
 	AttemptsPerAddress int
 	AttemptsWindow     time.Duration
 	Now                func() time.Time
+	// ListPoll is how often an open list asks whether it changed (default 10 s).
+	ListPoll time.Duration
 
 	once     sync.Once
 	pages    map[string]*template.Template
@@ -87,6 +89,7 @@ func (s *Server) init() {
 		s.LockFor = cmp.Or(s.LockFor, 15*time.Minute)
 		s.AttemptsPerAddress = cmp.Or(s.AttemptsPerAddress, 20)
 		s.AttemptsWindow = cmp.Or(s.AttemptsWindow, 10*time.Minute)
+		s.ListPoll = cmp.Or(s.ListPoll, 10*time.Second)
 		if s.Logger == nil {
 			s.Logger = slog.New(slog.DiscardHandler)
 		}
@@ -132,14 +135,16 @@ func (s *Server) Handler() http.Handler {
 }
 
 // headers sets what every response carries: no inline script or style, no
-// framing, no referrer, no sniffing, nothing cached of a person's data.
+// framing, no referrer to other sites, no sniffing, nothing cached of a person's data.
 func headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
+		// same-origin, not no-referrer: under no-referrer browsers send
+		// "Origin: null" with the pages' own forms, which sameOrigin refuses.
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		if !strings.HasPrefix(r.URL.Path, "/static/") {
@@ -289,6 +294,7 @@ func signedInPage(title string, sess session, data any) page {
 // list is a user's list as the page shows it.
 type list struct {
 	Version string
+	Poll    int64 // milliseconds between the page's questions
 	Items   []listItem
 }
 
@@ -429,7 +435,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
 		return
 	}
 	now := s.now()
-	l := &list{Version: version}
+	l := &list{Version: version, Poll: s.ListPoll.Milliseconds()}
 	for _, it := range items {
 		loc := personZone(it.TimeZone)
 		l.Items = append(l.Items, listItem{ListItem: it, Phone: phones.Format(it.Phone),

@@ -1,5 +1,6 @@
 // The listener's list tells them, without reloading under their hands, that it
-// has changed: it asks every 10 seconds and shows a link to the new list.
+// has changed: it asks every few seconds (data-poll, 10 s by default) and
+// shows a link to the new list.
 (function () {
   "use strict";
   var list = document.getElementById("list");
@@ -14,5 +15,5 @@
       })
       .catch(function () {});
   }
-  setInterval(ask, 10000);
+  setInterval(ask, Number(list.getAttribute("data-poll")) || 10000);
 })();

@@ -1,0 +1,289 @@
+package web_test
+
+// The three journeys, in a real headless Chromium (Debian's chromium, which
+// `make test` installs) driven by chromedp: the pages' scripts run under the
+// real Content-Security-Policy, and a page error or a policy violation fails
+// the test.
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/callee"
+	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/dialer/dialertest"
+	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/web"
+	"github.com/wellcheck/wellcheck/workers"
+)
+
+// tab is a browser tab on the site, French first, that records what the page
+// complained of.
+type tab struct {
+	ctx  context.Context
+	s    *site
+	mu   sync.Mutex
+	errs []string
+}
+
+func (s *site) tab(t *testing.T) *tab {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.NoSandbox, chromedp.Flag("accept-lang", "fr-FR,fr"))
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	// The first action starts the browser, which lives as long as ctx.
+	require.NoError(t, chromedp.Do(ctx), "Chromium is needed for these tests: run make test-deps")
+	b := &tab{ctx: ctx, s: s}
+	messages := chromedp.Console(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == chromedp.ConsoleError && !strings.Contains(m.Text, "favicon") {
+				b.mu.Lock()
+				b.errs = append(b.errs, m.String())
+				b.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		require.Empty(t, b.errs, "the pages ran without errors or CSP violations")
+	})
+	return b
+}
+
+// run runs steps in the tab, each run within 30 s.
+func (b *tab) run(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	require.NoError(t, chromedp.Do(ctx, steps...))
+}
+
+// text reads the text of the element sel selects.
+func (b *tab) text(t *testing.T, sel string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	require.NoError(t, err)
+	return s
+}
+
+// waitText waits until sel's text contains want.
+func (b *tab) waitText(t *testing.T, sel, want string) {
+	t.Helper()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Contains(c, b.text(t, sel), want)
+	}, 30*time.Second, 100*time.Millisecond)
+}
+
+// signIn signs in through the sign-in form.
+func (b *tab) signIn(t *testing.T, email string) {
+	t.Helper()
+	b.run(t,
+		chromedp.Navigate(b.s.srv.URL+"/login"),
+		chromedp.SendKeys(css("#email"), email),
+		chromedp.SendKeys(css("#password"), password),
+		chromedp.Click(css("main button[type=submit]")),
+		chromedp.WaitVisible(css("header .who")),
+	)
+}
+
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+func field(name string) chromedp.CSS { return chromedp.CSS(`[name="` + name + `"]`) }
+
+// A coordinator enrols a person referred by their doctor and sees, as they
+// tick the days, the next calls with the holidays' effect.
+func TestBrowserCoordinatorEnrols(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 21, 8, 0, 0, 0, time.UTC)) // Monday 21 December, 09:00 in Paris
+	b := s.tab(t)
+	b.signIn(t, claire)
+	b.run(t,
+		chromedp.Click(css(`a[href="/persons/new"]`)),
+		chromedp.WaitVisible(css(`#enrol-form`)),
+	)
+	require.Contains(t, b.text(t, "#preview"), "Choisissez des jours et une heure")
+	b.run(t,
+		chromedp.SetValue(field("referral.source"), "doctor"),
+		chromedp.SendKeys(field("referral.referrer_name"), "Dr Bernard"),
+		chromedp.SendKeys(field("person.full_name"), "Marie Curie"),
+		chromedp.SendKeys(field("person.phone"), "06 12 34 56 78"),
+		chromedp.SendKeys(field("contacts[1].full_name"), "Pierre Curie"),
+		chromedp.SendKeys(field("contacts[1].phone"), "06 98 76 54 32"),
+		chromedp.Click(css(`[name="plan.days"][value="MON"]`)),
+		chromedp.Click(css(`[name="plan.days"][value="FRI"]`)),
+	)
+	// The live preview, without a reload: Christmas and New Year's Day fall
+	// on Fridays, their calls merge into the Mondays'.
+	b.waitText(t, "#preview", "6 appel(s) dans les 28 prochains jours")
+	preview := b.text(t, "#preview")
+	require.Contains(t, preview, "0 10 * * MON,FRI")
+	require.Contains(t, preview, "prévu vendredi 25/12/2026 10:00 +01:00, jour férié (Noël)")
+	require.Contains(t, preview, "jour férié (Nouvel an)")
+
+	b.run(t,
+		chromedp.Click(css(`button.primary`)),
+		chromedp.WaitVisible(css(`p.notice`)),
+	)
+	require.Equal(t, "Marie Curie", b.text(t, "h1"))
+	require.Contains(t, b.text(t, "p.notice"), "Inscription enregistrée")
+	require.Contains(t, b.text(t, "#essentials + dl"), "06 12 34 56 78")
+	where, err := chromedp.Run(b.ctx, chromedp.Location())
+	require.NoError(t, err)
+	require.Regexp(t, `/persons/\d+\?done=enrolled$`, where)
+}
+
+// A person presses 2 on a real call (the dialer over SIP to the callee
+// simulator); the listener, whose list is open, is told without reloading,
+// takes the case from the pool, records the call back and closes the case.
+func TestBrowserFlagReachesTheListenerLive(t *testing.T) {
+	t.Parallel()
+	s := setup(t, func(ui *web.Server) { ui.ListPoll = 300 * time.Millisecond })
+	ctx := context.Background()
+	paris, err := time.LoadLocation("Europe/Paris")
+	require.NoError(t, err)
+	// The service's clock: Tuesday 17 November 2026 from 10:00, an open day in
+	// the past, so the call is due at once, running at the machine's pace.
+	start, wall := time.Date(2026, 11, 17, 10, 0, 0, 0, paris), time.Now()
+	now := func() time.Time { return start.Add(time.Since(wall)) }
+	s.clock.Set(start)
+
+	b := s.tab(t)
+	b.signIn(t, elise)
+	require.Contains(t, b.text(t, "#list"), "Aucun suivi en attente.")
+
+	const number = "+33612345678"
+	person := s.enrol(t, "Marie Curie", number)
+	s.callPresses(t, now, person, number, callee.PressTwo)
+
+	// The list learns it within a poll, and says so without moving anything.
+	b.run(t, chromedp.WaitVisible(css(`#list-news`)))
+	require.Contains(t, b.text(t, "#list-news"), "Votre liste a changé")
+	require.Contains(t, b.text(t, "#list"), "Aucun suivi en attente.", "the list the listener reads does not move under her hands")
+	b.run(t,
+		chromedp.Click(css(`#list-news a`)),
+		chromedp.WaitVisible(css(`#list table`)),
+	)
+	row := b.text(t, "#list tbody tr")
+	require.Contains(t, row, "Marie Curie")
+	require.Contains(t, row, "a demandé un rappel (touche 2)")
+	require.Contains(t, row, "pool partagé")
+	require.Contains(t, row, "06 12 34 56 78")
+
+	b.run(t,
+		chromedp.Click(css(`#list tbody a`)),
+		chromedp.WaitVisible(css(`#record`)),
+	)
+	require.Contains(t, b.text(t, "#timeline + ol"), "demande un rappel (touche 2) (essai 1 : touche 2)", "the call is in the timeline")
+	b.run(t, chromedp.Click(css(`form[action$="/claim"] button`)))
+	b.waitText(t, "#essentials + dl", "Élise Écoutante") // the case is hers now
+	b.run(t,
+		chromedp.Click(css(`[name="reached"][value="yes"]`)),
+		chromedp.SendKeys(css(`textarea[name="note"]`), "Se sentait seule ; orientée vers le club du quartier."),
+		chromedp.SetValue(css(`#close`), "resolved"),
+		chromedp.Click(css(`[name="agreed"]`)),
+		chromedp.Click(css(`form[action$="/follow-up"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`#list`)),
+	)
+	require.Contains(t, b.text(t, "#list"), "Aucun suivi en attente.")
+	c, _, err := s.store.Queries().OpenCase(ctx, person)
+	require.ErrorIs(t, err, wellcheck.ErrNotFound, "the case is closed: %+v", c)
+}
+
+// An admin closes the service on Mondays, and the coordinator's preview moves
+// the Monday calls to Tuesdays.
+func TestBrowserAdminHoursChangeThePreview(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2027, 1, 11, 8, 0, 0, 0, time.UTC)) // Monday 11 January 2027
+	b := s.tab(t)
+	b.signIn(t, adam)
+	previewMonday := func() string {
+		b.run(t,
+			chromedp.Navigate(s.srv.URL+"/persons/new"),
+			chromedp.WaitVisible(css(`#enrol-form`)),
+			chromedp.Click(css(`[name="plan.days"][value="MON"]`)),
+		)
+		b.waitText(t, "#preview", "0 10 * * MON")
+		return b.text(t, "#preview")
+	}
+	before := previewMonday()
+	require.Contains(t, before, "lundi 18/01/2027 10:00 +01:00 — appel")
+	require.NotContains(t, before, "service fermé")
+
+	b.run(t,
+		chromedp.Click(css(`a[href="/admin/settings"]`)),
+		chromedp.WaitVisible(css(`[name="hours[1].open"]`)),
+		chromedp.Click(css(`[name="hours[1].open"]`)),
+		chromedp.Click(css(`form[action="/admin/settings/hours"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`p.notice`)),
+	)
+	require.Contains(t, b.text(t, "p.notice"), "Heures d'ouverture enregistrées")
+
+	after := previewMonday()
+	require.Contains(t, after, "mardi 19/01/2027 10:00 +01:00 — appel déplacé — service fermé ce jour-là ; prévu lundi 18/01/2027 10:00 +01:00")
+	require.Contains(t, after, "tombe des jours de fermeture (lundi)", "and the coordinator is warned")
+}
+
+// callPresses has person called now, for real: a check-in due now, worked by
+// a River client whose dialer calls the callee simulator over SIP on
+// loopback, where the number does what behaviour says.
+func (s *site) callPresses(t *testing.T, now func() time.Time, person int64, number string, behaviour callee.Behaviour) {
+	t.Helper()
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(s.logs, nil))
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Numbers: map[string]callee.Behaviour{number: behaviour},
+		Ring: 20 * time.Millisecond, KeyDelay: 100 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, ce.Close()) })
+	limits, err := s.store.NewTrunkLimits(ctx, store.TrunkLimitsConfig{Trunk: "callee", Channels: 2, CPS: 10, Lease: time.Minute, Poll: 20 * time.Millisecond})
+	require.NoError(t, err)
+	d, err := dialer.New(dialer.Config{
+		Trunk:  dialer.Trunk{Host: ce.Addr().Addr().String(), Port: int(ce.Addr().Port())},
+		Listen: "127.0.0.1:0", CallerNumber: "+33199000000", RingTimeout: 2 * time.Second, KeyTimeout: 400 * time.Millisecond,
+		Limits: limits, Logger: logger,
+	}, dialertest.ShortPrompts())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	jobs, err := workers.NewJobs(s.store.Pool(), logger)
+	require.NoError(t, err)
+	calls := &workers.Calls{Store: s.store, Dialer: d, Jobs: jobs, Logger: logger, Now: now}
+	client, err := workers.NewClient(s.store.Pool(), workers.Config{Calls: calls, CallWorkers: 2, Logger: logger})
+	require.NoError(t, err)
+	require.NoError(t, client.Start(ctx))
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		require.NoError(t, client.Stop(stop))
+	})
+	slot := now()
+	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
+		created, err := q.CreateCheckIns(ctx, []wellcheck.CheckIn{{PersonID: person, SlotAt: slot.UTC(), DeadlineAt: slot.Add(6 * time.Hour).UTC()}})
+		if err != nil {
+			return err
+		}
+		return jobs.EnqueueCalls(ctx, q, created)
+	}))
+}
