@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/phone"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/workers"
 )
@@ -37,6 +38,15 @@ type event struct {
 
 type contactView struct {
 	FullName, Relation, Phone string
+}
+
+// contactsOf are a person's emergency contacts as the pages show them.
+func contactsOf(e wellcheck.Enrolment, phones phone.Parser) []contactView {
+	out := make([]contactView, len(e.Contacts))
+	for i, c := range e.Contacts {
+		out[i] = contactView{FullName: c.FullName, Relation: c.Relation, Phone: phones.Format(c.Phone)}
+	}
+	return out
 }
 
 type option struct{ Value, Text string }
@@ -88,9 +98,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	v := caseView{Case: c, Person: e.Person, Referral: e.Referral, Phone: phones.Format(e.Person.Phone),
 		LocalTime: dayAndClock(lang, s.now().In(loc)), PriorityText: text(lang, "priority."+string(c.Priority)),
 		CanClaim: c.AssigneeID == nil && sess.User.Has(wellcheck.RoleListener)}
-	for _, ec := range e.Contacts {
-		v.Contacts = append(v.Contacts, contactView{FullName: ec.FullName, Relation: ec.Relation, Phone: phones.Format(ec.Phone)})
-	}
+	v.Contacts = contactsOf(e, phones)
 	for _, cr := range wellcheck.ClosureReasons {
 		v.Closures = append(v.Closures, option{Value: string(cr), Text: text(lang, "closure."+string(cr))})
 	}
@@ -101,11 +109,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	}
 	v.PartnerOptions = []option{{"", text(lang, "no_partner")}}
 	for _, p := range partners {
-		row := partnerRow{Partner: p, Areas: strings.Join(p.Areas, ", ")}
-		if p.Phone != "" {
-			row.Phone = phones.Format(p.Phone)
-		}
-		v.Partners = append(v.Partners, row)
+		v.Partners = append(v.Partners, partnerRowOf(p, phones))
 		v.PartnerOptions = append(v.PartnerOptions, option{strconv.FormatInt(p.ID, 10), p.Name})
 	}
 	staff := sess.User.Has(wellcheck.RoleCoordinator) || sess.User.Has(wellcheck.RoleAdmin)

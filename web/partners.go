@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/phone"
 	"github.com/wellcheck/wellcheck/store"
 )
 
@@ -26,6 +27,15 @@ type partnerView struct {
 type partnerRow struct {
 	wellcheck.Partner
 	Phone, Areas string
+}
+
+// partnerRowOf is a partner as a list shows it.
+func partnerRowOf(p wellcheck.Partner, phones phone.Parser) partnerRow {
+	row := partnerRow{Partner: p, Areas: strings.Join(p.Areas, ", ")}
+	if p.Phone != "" {
+		row.Phone = phones.Format(p.Phone)
+	}
+	return row
 }
 
 // partnerForm is a partner as typed.
@@ -87,11 +97,7 @@ func (s *Server) showPartners(w http.ResponseWriter, r *http.Request, sess sessi
 	}
 	v := partnerView{Edit: f}
 	for _, p := range list {
-		row := partnerRow{Partner: p, Areas: strings.Join(p.Areas, ", ")}
-		if p.Phone != "" {
-			row.Phone = phones.Format(p.Phone)
-		}
-		v.Partners = append(v.Partners, row)
+		v.Partners = append(v.Partners, partnerRowOf(p, phones))
 	}
 	pg := signedInPage(text(lang, "partners"), sess, v)
 	if r.URL.Query().Get("done") == "partner" {

@@ -429,9 +429,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 		}
 		v.Preview = &preview
 	}
-	for _, c := range e.Contacts {
-		v.Contacts = append(v.Contacts, contactView{FullName: c.FullName, Relation: c.Relation, Phone: phones.Format(c.Phone)})
-	}
+	v.Contacts = contactsOf(e, phones)
 	checkIns, err := q.CheckInsForPerson(r.Context(), id)
 	if err != nil {
 		s.internal(w, r, err)
