@@ -142,3 +142,51 @@ func (q *Queries) Listeners(ctx context.Context) ([]ListenerLoad, error) {
 	}
 	return out, nil
 }
+
+// QueueItem is one thing in the coordinators' queue: an open case whose last
+// escalation reached nobody, or a number that does not work.
+type QueueItem struct {
+	ID, PersonID int64
+	CaseID       int64 // escalations
+	FullName     string
+	Phone        wellcheck.Phone
+	TimeZone     string
+	Since        time.Time
+	Outcome      string // escalations: nobody, no_contacts
+	Detail       string // data issues: what the network said
+	Occurrences  int
+}
+
+// Queue lists the coordinators' queue: unacknowledged escalations and
+// undeliverable numbers, oldest first (500 of each at most).
+func (q *Queries) Queue(ctx context.Context) (escalations, issues []QueueItem, err error) {
+	es, err := q.q.ListQueueEscalations(ctx)
+	if err != nil {
+		return nil, nil, translate(err, "queue escalations")
+	}
+	for _, e := range es {
+		escalations = append(escalations, QueueItem{ID: e.ID, PersonID: e.PersonID, CaseID: e.CaseID, FullName: e.FullName,
+			Phone: wellcheck.Phone(e.Phone), TimeZone: e.TimeZone, Since: e.StartedAt, Outcome: deref(e.Outcome)})
+	}
+	ds, err := q.q.ListQueueDataIssues(ctx)
+	if err != nil {
+		return nil, nil, translate(err, "queue data issues")
+	}
+	for _, d := range ds {
+		issues = append(issues, QueueItem{ID: d.ID, PersonID: d.PersonID, FullName: d.FullName, Phone: wellcheck.Phone(d.Phone),
+			TimeZone: d.TimeZone, Since: d.OpenedAt, Detail: d.Detail, Occurrences: int(d.Occurrences)})
+	}
+	return escalations, issues, nil
+}
+
+// ResolveDataIssue marks a data issue dealt with by user by.
+func (q *Queries) ResolveDataIssue(ctx context.Context, id, by int64, at time.Time) error {
+	n, err := q.q.ResolveDataIssue(ctx, dbsqlc.ResolveDataIssueParams{ID: id, By: &by, At: &at})
+	if err != nil {
+		return translate(err, "resolve data issue")
+	}
+	if n == 0 {
+		return wellcheck.ErrNotFound
+	}
+	return nil
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
 )
 
 // Every route, for every role, on one's own case, the pool's and another's:
@@ -63,6 +64,8 @@ func TestAuthorisationTable(t *testing.T) {
 		{"POST", fmt.Sprintf("/persons/%d/erase", person), [4]int{forbidden, forbidden, bad, bad}},
 		{"GET", "/partners", [4]int{forbidden, forbidden, ok, ok}},
 		{"POST", "/partners", [4]int{forbidden, forbidden, bad, bad}},
+		{"GET", "/queue", [4]int{forbidden, forbidden, ok, ok}},
+		{"POST", "/queue/issues/999999/resolve", [4]int{forbidden, forbidden, missing, missing}},
 		{"GET", "/admin/settings", [4]int{forbidden, forbidden, forbidden, ok}},
 		{"POST", "/admin/settings/hours", [4]int{forbidden, forbidden, forbidden, bad}},
 	}
@@ -507,4 +510,56 @@ func TestOpeningHours(t *testing.T) {
 	actions, err := s.store.Queries().AuditActionsBy(ctx, s.admin.ID)
 	require.NoError(t, err)
 	require.Contains(t, actions, "settings.hours")
+}
+
+func TestCoordinatorsQueue(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	ctx := context.Background()
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	jeanne := s.enrol(t, "Jeanne Martin", "+33612345678")
+	caseID := s.task(t, jeanne, &s.user.ID, wellcheck.FollowUpUnreachedRepeatedly, wellcheck.PriorityUrgent)
+	paul := s.enrol(t, "Paul Durand", "+33612345679")
+	at := s.clock.Now()
+	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
+		e, _, err := q.StartEscalation(ctx, caseID, jeanne, at)
+		if err != nil {
+			return err
+		}
+		if _, err := q.EndEscalation(ctx, e.ID, store.EscalationNobody, nil, at.Add(time.Hour)); err != nil {
+			return err
+		}
+		_, err = q.RecordDataIssue(ctx, store.DataIssue{PersonID: paul, Kind: "undeliverable", Detail: "404 Not Found", LastSeenAt: at})
+		return err
+	}))
+
+	c := s.browser(t)
+	csrf, body := s.signInAs(t, c, claire)
+	require.Contains(t, body, `href="/queue"`)
+	_, body, _ = s.get(t, c, "/queue")
+	escalations := body[strings.Index(body, `id="escalations"`):strings.Index(body, `id="issues"`)]
+	require.Contains(t, escalations, fmt.Sprintf(`<a href="/cases/%d">Jeanne Martin</a>`, caseID))
+	require.Contains(t, escalations, "aucun contact n&#39;a pu vérifier")
+	issues := body[strings.Index(body, `id="issues"`):]
+	require.Contains(t, issues, fmt.Sprintf(`<a href="/persons/%d">Paul Durand</a>`, paul))
+	require.Contains(t, issues, "06 12 34 56 79")
+	require.Contains(t, issues, "404 Not Found — 1 appel(s) en échec")
+
+	open, err := s.store.Queries().OpenDataIssues(ctx)
+	require.NoError(t, err)
+	require.Len(t, open, 1)
+	path := fmt.Sprintf("/queue/issues/%d/resolve", open[0].ID)
+	res, _ := s.post(t, c, path, url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	_, body, _ = s.get(t, c, "/queue?done=resolved")
+	require.Contains(t, body, "Marqué comme réglé.")
+	require.NotContains(t, body, "Paul Durand")
+	res, _ = s.post(t, c, path, url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusNotFound, res.StatusCode, "already dealt with")
+
+	// Listeners have no queue.
+	l := s.browser(t)
+	s.signIn(t, l)
+	status, _, _ := s.get(t, l, "/queue")
+	require.Equal(t, http.StatusForbidden, status)
 }

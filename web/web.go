@@ -94,7 +94,7 @@ func (s *Server) init() {
 			s.Logger = slog.New(slog.DiscardHandler)
 		}
 		s.pages = map[string]*template.Template{}
-		for _, page := range []string{"login", "home", "case", "enrol", "persons", "person", "partners", "partner", "settings"} {
+		for _, page := range []string{"login", "home", "case", "enrol", "persons", "person", "partners", "partner", "settings", "queue"} {
 			s.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/forms.html", "templates/"+page+".html"))
 		}
 	})
@@ -129,6 +129,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /partners", s.only(s.savePartner, staff...))
 	mux.Handle("GET /partners/{id}", s.only(s.partnerPage, staff...))
 	mux.Handle("POST /partners/{id}", s.only(s.savePartner, staff...))
+	mux.Handle("GET /queue", s.only(s.queue, staff...))
+	mux.Handle("POST /queue/issues/{id}/resolve", s.only(s.resolveIssue, staff...))
 	mux.Handle("GET /admin/settings", s.only(s.settingsPage, wellcheck.RoleAdmin))
 	mux.Handle("POST /admin/settings/hours", s.only(s.setHours, wellcheck.RoleAdmin))
 	return headers(s.sameOrigin(mux))

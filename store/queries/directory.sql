@@ -51,3 +51,26 @@ SELECT u.id, u.full_name, u.email, u.languages, u.capacity, u.present,
 FROM users u
 WHERE u.disabled_at IS NULL AND 'listener' = ANY (u.roles)
 ORDER BY lower(u.full_name), u.id;
+
+-- name: ListQueueEscalations :many
+-- The coordinators' queue: open cases whose last escalation reached nobody,
+-- oldest first, with the person.
+SELECT e.id, e.case_id, e.person_id, e.started_at, e.ended_at, e.outcome, p.full_name, p.phone, p.time_zone
+FROM escalations e
+JOIN cases c ON c.id = e.case_id AND c.state <> 'closed'
+JOIN persons p ON p.id = e.person_id
+WHERE e.outcome IN ('nobody', 'no_contacts')
+  AND NOT EXISTS (SELECT 1 FROM escalations later WHERE later.case_id = e.case_id AND later.started_at > e.started_at)
+ORDER BY e.started_at, e.id
+LIMIT 500;
+
+-- name: ListQueueDataIssues :many
+-- The coordinators' queue: numbers that do not work, oldest first.
+SELECT d.id, d.person_id, d.kind, d.detail, d.occurrences, d.opened_at, d.last_seen_at, p.full_name, p.phone, p.time_zone
+FROM data_issues d JOIN persons p ON p.id = d.person_id
+WHERE d.resolved_at IS NULL
+ORDER BY d.opened_at, d.id
+LIMIT 500;
+
+-- name: ResolveDataIssue :execrows
+UPDATE data_issues SET resolved_at = @at, resolved_by = @by WHERE id = @id AND resolved_at IS NULL;

@@ -151,6 +151,114 @@ func (q *Queries) ListPartners(ctx context.Context, withArchived bool) ([]Partne
 	return items, nil
 }
 
+const listQueueDataIssues = `-- name: ListQueueDataIssues :many
+SELECT d.id, d.person_id, d.kind, d.detail, d.occurrences, d.opened_at, d.last_seen_at, p.full_name, p.phone, p.time_zone
+FROM data_issues d JOIN persons p ON p.id = d.person_id
+WHERE d.resolved_at IS NULL
+ORDER BY d.opened_at, d.id
+LIMIT 500
+`
+
+type ListQueueDataIssuesRow struct {
+	ID          int64
+	PersonID    int64
+	Kind        string
+	Detail      string
+	Occurrences int32
+	OpenedAt    time.Time
+	LastSeenAt  time.Time
+	FullName    string
+	Phone       string
+	TimeZone    string
+}
+
+// The coordinators' queue: numbers that do not work, oldest first.
+func (q *Queries) ListQueueDataIssues(ctx context.Context) ([]ListQueueDataIssuesRow, error) {
+	rows, err := q.db.Query(ctx, listQueueDataIssues)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListQueueDataIssuesRow
+	for rows.Next() {
+		var i ListQueueDataIssuesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.PersonID,
+			&i.Kind,
+			&i.Detail,
+			&i.Occurrences,
+			&i.OpenedAt,
+			&i.LastSeenAt,
+			&i.FullName,
+			&i.Phone,
+			&i.TimeZone,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listQueueEscalations = `-- name: ListQueueEscalations :many
+SELECT e.id, e.case_id, e.person_id, e.started_at, e.ended_at, e.outcome, p.full_name, p.phone, p.time_zone
+FROM escalations e
+JOIN cases c ON c.id = e.case_id AND c.state <> 'closed'
+JOIN persons p ON p.id = e.person_id
+WHERE e.outcome IN ('nobody', 'no_contacts')
+  AND NOT EXISTS (SELECT 1 FROM escalations later WHERE later.case_id = e.case_id AND later.started_at > e.started_at)
+ORDER BY e.started_at, e.id
+LIMIT 500
+`
+
+type ListQueueEscalationsRow struct {
+	ID        int64
+	CaseID    int64
+	PersonID  int64
+	StartedAt time.Time
+	EndedAt   *time.Time
+	Outcome   *string
+	FullName  string
+	Phone     string
+	TimeZone  string
+}
+
+// The coordinators' queue: open cases whose last escalation reached nobody,
+// oldest first, with the person.
+func (q *Queries) ListQueueEscalations(ctx context.Context) ([]ListQueueEscalationsRow, error) {
+	rows, err := q.db.Query(ctx, listQueueEscalations)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListQueueEscalationsRow
+	for rows.Next() {
+		var i ListQueueEscalationsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.CaseID,
+			&i.PersonID,
+			&i.StartedAt,
+			&i.EndedAt,
+			&i.Outcome,
+			&i.FullName,
+			&i.Phone,
+			&i.TimeZone,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const partnersFor = `-- name: PartnersFor :many
 SELECT p.id, p.name, p.kind, p.postcodes, p.phone, p.hours, p.created_at, p.archived_at, p.updated_at, CASE
         WHEN $1::text <> '' AND $1::text = ANY (p.postcodes) THEN 0
@@ -213,6 +321,24 @@ func (q *Queries) PartnersFor(ctx context.Context, arg PartnersForParams) ([]Par
 		return nil, err
 	}
 	return items, nil
+}
+
+const resolveDataIssue = `-- name: ResolveDataIssue :execrows
+UPDATE data_issues SET resolved_at = $1, resolved_by = $2 WHERE id = $3 AND resolved_at IS NULL
+`
+
+type ResolveDataIssueParams struct {
+	At *time.Time
+	By *int64
+	ID int64
+}
+
+func (q *Queries) ResolveDataIssue(ctx context.Context, arg ResolveDataIssueParams) (int64, error) {
+	result, err := q.db.Exec(ctx, resolveDataIssue, arg.At, arg.By, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const searchPersonsByName = `-- name: SearchPersonsByName :many

@@ -1,0 +1,74 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// queueView is the coordinators' queue.
+type queueView struct {
+	Escalations, Issues []queueRow
+}
+
+type queueRow struct {
+	store.QueueItem
+	Phone, Since, What string
+}
+
+// queue shows what waits for a coordinator: people still unreached after
+// their emergency contacts were called (urgent, first), and numbers that do
+// not work.
+func (s *Server) queue(w http.ResponseWriter, r *http.Request, sess session) {
+	lang := langOf(r)
+	escalations, issues, err := s.Store.Queries().Queue(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	phones, err := s.phones(r)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	row := func(it store.QueueItem, what string) queueRow {
+		return queueRow{QueueItem: it, Phone: phones.Format(it.Phone), Since: dayAndClock(lang, it.Since.In(personZone(it.TimeZone))), What: what}
+	}
+	var v queueView
+	for _, e := range escalations {
+		v.Escalations = append(v.Escalations, row(e, text(lang, "escalation."+e.Outcome)))
+	}
+	for _, d := range issues {
+		v.Issues = append(v.Issues, row(d, text(lang, "issue_seen", d.Occurrences)))
+	}
+	p := signedInPage(text(lang, "queue"), sess, v)
+	if r.URL.Query().Get("done") == "resolved" {
+		p.Notice = text(lang, "done.resolved")
+	}
+	s.render(w, r, "queue", http.StatusOK, p)
+}
+
+// resolveIssue marks an undeliverable number dealt with (corrected, or the
+// person reached another way).
+func (s *Server) resolveIssue(w http.ResponseWriter, r *http.Request, sess session) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err == nil {
+		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
+			if err := q.ResolveDataIssue(r.Context(), id, sess.UserID, s.now()); err != nil {
+				return err
+			}
+			return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "data_issue.resolve", nil, nil, map[string]any{"data_issue_id": id})
+		})
+	}
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/queue?done=resolved", http.StatusSeeOther)
+	case errors.Is(err, wellcheck.ErrNotFound) || errors.Is(err, strconv.ErrSyntax) || errors.Is(err, strconv.ErrRange):
+		http.Error(w, text(langOf(r), "not_found_page"), http.StatusNotFound)
+	default:
+		s.internal(w, r, err)
+	}
+}
