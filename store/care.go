@@ -266,13 +266,13 @@ func (q *Queries) EndEscalation(ctx context.Context, id int64, outcome string, a
 // UnacknowledgedEscalations are the latest escalations of open cases that no
 // contact acknowledged: the top of the coordinators' view.
 func (q *Queries) UnacknowledgedEscalations(ctx context.Context) ([]Escalation, error) {
-	rows, err := q.q.ListUnacknowledgedEscalations(ctx)
+	rows, err := q.q.ListQueueEscalations(ctx)
 	if err != nil {
 		return nil, translate(err, "list unacknowledged escalations")
 	}
 	out := make([]Escalation, len(rows))
 	for i, r := range rows {
-		out[i] = escalationOf(r)
+		out[i] = Escalation{ID: r.ID, CaseID: r.CaseID, PersonID: r.PersonID, StartedAt: r.StartedAt, EndedAt: r.EndedAt, Outcome: deref(r.Outcome)}
 	}
 	return out, nil
 }

@@ -133,15 +133,6 @@ UPDATE escalation_calls
 SET ended_at = @ended_at, outcome = @outcome, reason = @reason, call_id = @call_id, acknowledged = @acknowledged
 WHERE id = @id AND ended_at IS NULL;
 
--- name: ListUnacknowledgedEscalations :many
--- The coordinators' view: the last escalation of every open case that nobody
--- acknowledged, oldest first.
-SELECT e.* FROM escalations e
-JOIN cases c ON c.id = e.case_id AND c.state <> 'closed'
-WHERE e.outcome IN ('nobody', 'no_contacts')
-  AND NOT EXISTS (SELECT 1 FROM escalations later WHERE later.case_id = e.case_id AND later.started_at > e.started_at)
-ORDER BY e.started_at, e.id;
-
 -- name: ListStaleEscalations :many
 -- Running escalations, started before @before, that nothing is working: no
 -- call began since @before (one older is its dead node's) and no job waits or

@@ -620,44 +620,6 @@ func (q *Queries) ListStaleEscalations(ctx context.Context, arg ListStaleEscalat
 	return items, nil
 }
 
-const listUnacknowledgedEscalations = `-- name: ListUnacknowledgedEscalations :many
-SELECT e.id, e.case_id, e.person_id, e.started_at, e.ended_at, e.outcome, e.acknowledged_by FROM escalations e
-JOIN cases c ON c.id = e.case_id AND c.state <> 'closed'
-WHERE e.outcome IN ('nobody', 'no_contacts')
-  AND NOT EXISTS (SELECT 1 FROM escalations later WHERE later.case_id = e.case_id AND later.started_at > e.started_at)
-ORDER BY e.started_at, e.id
-`
-
-// The coordinators' view: the last escalation of every open case that nobody
-// acknowledged, oldest first.
-func (q *Queries) ListUnacknowledgedEscalations(ctx context.Context) ([]Escalation, error) {
-	rows, err := q.db.Query(ctx, listUnacknowledgedEscalations)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []Escalation
-	for rows.Next() {
-		var i Escalation
-		if err := rows.Scan(
-			&i.ID,
-			&i.CaseID,
-			&i.PersonID,
-			&i.StartedAt,
-			&i.EndedAt,
-			&i.Outcome,
-			&i.AcknowledgedBy,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const listWithdrawnBefore = `-- name: ListWithdrawnBefore :many
 SELECT id FROM persons WHERE status = 'withdrawn' AND withdrawn_at < $1 ORDER BY withdrawn_at LIMIT 500
 `
