@@ -88,11 +88,17 @@ func (b *tab) text(t *testing.T, sel string) string {
 	return s
 }
 
-// waitText waits until sel's text contains want.
+// waitText waits until sel's text contains want. A read that fails while the
+// page is being replaced (after a click that navigates) is tried again.
 func (b *tab) waitText(t *testing.T, sel, want string) {
 	t.Helper()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Contains(c, b.text(t, sel), want)
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		defer cancel()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if assert.NoError(c, err) {
+			assert.Contains(c, s, want)
+		}
 	}, 30*time.Second, 100*time.Millisecond)
 }
 
