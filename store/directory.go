@@ -123,10 +123,11 @@ func (q *Queries) PartnersFor(ctx context.Context, postcode, city string) ([]wel
 	return out, nil
 }
 
-// ListenerLoad is an active listener with their open cases.
+// ListenerLoad is an active listener with their load: pending follow-ups,
+// the measure their capacity is judged against.
 type ListenerLoad struct {
 	wellcheck.User
-	OpenCases int
+	Pending int
 }
 
 // Listeners lists the active listeners by name, with their load.
@@ -138,7 +139,7 @@ func (q *Queries) Listeners(ctx context.Context) ([]ListenerLoad, error) {
 	out := make([]ListenerLoad, len(rows))
 	for i, r := range rows {
 		out[i] = ListenerLoad{User: wellcheck.User{ID: r.ID, FullName: r.FullName, Email: r.Email, Languages: r.Languages,
-			Capacity: int(r.Capacity), Present: r.Present, Roles: []wellcheck.Role{wellcheck.RoleListener}}, OpenCases: int(r.OpenCases)}
+			Capacity: int(r.Capacity), Present: r.Present, Roles: []wellcheck.Role{wellcheck.RoleListener}}, Pending: int(r.Pending)}
 	}
 	return out, nil
 }

@@ -115,17 +115,24 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	staff := sess.User.Has(wellcheck.RoleCoordinator) || sess.User.Has(wellcheck.RoleAdmin)
 	mine := c.AssigneeID != nil && *c.AssigneeID == sess.UserID
 	v.CanReassign = c.State != wellcheck.CaseClosed && (staff || mine)
-	listeners, err := q.Listeners(r.Context())
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	v.Assignees = []option{{"", text(lang, "pool")}}
-	for _, l := range listeners {
-		if c.AssigneeID != nil && *c.AssigneeID == l.ID {
-			v.Assignee = l.FullName
+	if v.CanReassign {
+		listeners, err := q.Listeners(r.Context())
+		if err != nil {
+			s.internal(w, r, err)
+			return
 		}
-		v.Assignees = append(v.Assignees, option{strconv.FormatInt(l.ID, 10), l.FullName + " — " + text(lang, "load", l.OpenCases)})
+		v.Assignees = []option{{"", text(lang, "pool")}}
+		for _, l := range listeners {
+			v.Assignees = append(v.Assignees, option{strconv.FormatInt(l.ID, 10), l.FullName + " — " + text(lang, "load", l.Pending, l.Capacity)})
+		}
+	}
+	if c.AssigneeID != nil {
+		u, err := q.User(r.Context(), *c.AssigneeID)
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		v.Assignee = u.FullName
 	}
 	if v.Timeline, err = s.timeline(r, c, loc); err != nil {
 		s.internal(w, r, err)

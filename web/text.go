@@ -184,7 +184,7 @@ var texts = map[string][2]string{
 	"do_reassign":                 {"Confier", "Hand over"},
 	"close_title":                 {"Clôturer le dossier", "Close the case"},
 	"do_close":                    {"Clôturer", "Close"},
-	"load":                        {"%d dossier(s)", "%d case(s)"},
+	"load":                        {"%d suivi(s) en attente sur %d", "%d follow-up(s) waiting of %d"},
 	"assigned_to":                 {"Suivi par", "Followed by"},
 	"attempt":                     {"essai %d : %s", "attempt %d: %s"},
 	"followup_done":               {"suivi par %s : %s", "follow-up by %s: %s"},

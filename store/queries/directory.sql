@@ -45,9 +45,10 @@ WHERE p.archived_at IS NULL
 ORDER BY nearness, lower(p.name), p.id;
 
 -- name: ListListenerUsers :many
--- Active listeners, by name, with their open cases.
+-- Active listeners, by name, with their load as assignment judges it against
+-- their capacity: their pending follow-ups (follow_ups_list_idx).
 SELECT u.id, u.full_name, u.email, u.languages, u.capacity, u.present,
-    (SELECT count(*) FROM cases c WHERE c.assignee_id = u.id AND c.state <> 'closed')::int AS open_cases
+    (SELECT count(*) FROM follow_ups f WHERE f.assignee_id = u.id AND f.state = 'pending')::int AS pending
 FROM users u
 WHERE u.disabled_at IS NULL AND 'listener' = ANY (u.roles)
 ORDER BY lower(u.full_name), u.id;

@@ -70,7 +70,7 @@ func (q *Queries) GetPartner(ctx context.Context, id int64) (Partner, error) {
 
 const listListenerUsers = `-- name: ListListenerUsers :many
 SELECT u.id, u.full_name, u.email, u.languages, u.capacity, u.present,
-    (SELECT count(*) FROM cases c WHERE c.assignee_id = u.id AND c.state <> 'closed')::int AS open_cases
+    (SELECT count(*) FROM follow_ups f WHERE f.assignee_id = u.id AND f.state = 'pending')::int AS pending
 FROM users u
 WHERE u.disabled_at IS NULL AND 'listener' = ANY (u.roles)
 ORDER BY lower(u.full_name), u.id
@@ -83,10 +83,11 @@ type ListListenerUsersRow struct {
 	Languages []string
 	Capacity  int32
 	Present   bool
-	OpenCases int32
+	Pending   int32
 }
 
-// Active listeners, by name, with their open cases.
+// Active listeners, by name, with their load as assignment judges it against
+// their capacity: their pending follow-ups (follow_ups_list_idx).
 func (q *Queries) ListListenerUsers(ctx context.Context) ([]ListListenerUsersRow, error) {
 	rows, err := q.db.Query(ctx, listListenerUsers)
 	if err != nil {
@@ -103,7 +104,7 @@ func (q *Queries) ListListenerUsers(ctx context.Context) ([]ListListenerUsersRow
 			&i.Languages,
 			&i.Capacity,
 			&i.Present,
-			&i.OpenCases,
+			&i.Pending,
 		); err != nil {
 			return nil, err
 		}
