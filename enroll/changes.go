@@ -18,7 +18,7 @@ const maxPause = 366 * 24 * time.Hour
 // policy keeps theirs: a plan is read in the person's zone, and silently moving
 // it to the service's would call someone overseas at night.
 func (s *Service) EditPlan(ctx context.Context, id int64, in PlanInput, zone string, by wellcheck.User, via string) (wellcheck.Plan, wellcheck.Problems, error) {
-	checker, err := s.Checker(ctx)
+	checker, err := s.planChecker(ctx)
 	if err != nil {
 		return wellcheck.Plan{}, nil, err
 	}
@@ -87,7 +87,7 @@ func (s *Service) change(ctx context.Context, id int64, c store.PersonChange, by
 // in the daily counts, and the audit log keeps the act and the id, never who
 // they were.
 func (s *Service) Erase(ctx context.Context, id int64, by wellcheck.User, via string) error {
-	checker, err := s.Checker(ctx)
+	checker, err := s.planChecker(ctx)
 	if err != nil {
 		return err
 	}

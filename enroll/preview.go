@@ -1,6 +1,7 @@
 package enroll
 
 import (
+	"context"
 	"time"
 
 	"github.com/wellcheck/wellcheck"
@@ -29,6 +30,17 @@ func (p Preview) Calls() int {
 		}
 	}
 	return n
+}
+
+// Preview previews plan in for a person in zone over days days from now, with
+// the service's own calendar: see Checker.Preview. It reads no more than the
+// calendar needs (the coordinator's form asks at every change).
+func (s *Service) Preview(ctx context.Context, in PlanInput, zone string, days int, pausedUntil time.Time) (Preview, error) {
+	c, err := s.planChecker(ctx)
+	if err != nil {
+		return Preview{}, err
+	}
+	return c.Preview(in, zone, s.now(), days, pausedUntil)
 }
 
 // Preview checks plan in for a person in zone (the service's when empty), as

@@ -60,8 +60,22 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// Checker returns a validator for the current service settings.
+// Checker returns a validator for the current service settings, which knows
+// the active listeners (a person's referent).
 func (s *Service) Checker(ctx context.Context) (*Checker, error) {
+	c, err := s.planChecker(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.Listeners, err = s.Store.Queries().ActiveListeners(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// planChecker returns a validator for plans alone: the settings and the
+// calendar, not the listeners.
+func (s *Service) planChecker(ctx context.Context) (*Checker, error) {
 	settings, err := s.Store.Queries().Settings(ctx)
 	if err != nil {
 		return nil, err
@@ -77,14 +91,7 @@ func (s *Service) Checker(ctx context.Context) (*Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewChecker(settings, closures, s.DefaultLanguage, s.now())
-	if err != nil {
-		return nil, err
-	}
-	if c.Listeners, err = s.Store.Queries().ActiveListeners(ctx); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return NewChecker(settings, closures, s.DefaultLanguage, s.now())
 }
 
 // Enroll validates req and enrols the person, taken by coordinator. Bad input is a

@@ -121,17 +121,13 @@ type slotView struct {
 // service's own calendar, for the next four weeks.
 func (s *Server) preview(r *http.Request, f planForm) (previewView, error) {
 	lang := langOf(r)
-	checker, err := s.Enrol.Checker(r.Context())
-	if err != nil {
-		return previewView{}, err
-	}
 	in := f.input()
 	v := previewView{Cron: in.Cron, Slots: []slotView{}, Warnings: []string{}, Problems: []string{}}
 	if in.Cron == "" {
 		return v, nil // no day ticked yet: nothing to show, nothing wrong
 	}
 	paused, _ := time.Parse(time.RFC3339, f.PausedUntil) // zero when not paused
-	p, err := checker.Preview(in, f.Zone, s.now(), previewDays, paused)
+	p, err := s.Enrol.Preview(r.Context(), in, f.Zone, previewDays, paused)
 	for _, w := range p.Warnings {
 		v.Warnings = append(v.Warnings, w.Text(lang))
 	}
