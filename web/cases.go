@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -57,19 +58,35 @@ type dated struct{ When, State string }
 // their own and the shared pool's, coordinators and admins any. Another's case
 // is "not found", as one that does not exist.
 func (s *Server) caseOf(w http.ResponseWriter, r *http.Request, sess session) (wellcheck.Case, bool) {
+	return loadPath(s, w, r, "not_found", func(ctx context.Context, id int64) (wellcheck.Case, error) {
+		return s.Store.Queries().CaseFor(ctx, id, sess.User)
+	})
+}
+
+// pathID reads the id a request's path names ({id}).
+func pathID(r *http.Request) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err == nil {
-		var c wellcheck.Case
-		if c, err = s.Store.Queries().CaseFor(r.Context(), id, sess.User); err == nil {
-			return c, true
+	return id, err == nil && id > 0
+}
+
+// loadPath reads what a request's path names with load: a malformed id, or
+// nothing found, answers 404 with the words of notFound; another error 500.
+func loadPath[T any](s *Server, w http.ResponseWriter, r *http.Request, notFound string, load func(context.Context, int64) (T, error)) (T, bool) {
+	var v T
+	id, ok := pathID(r)
+	if ok {
+		var err error
+		v, err = load(r.Context(), id)
+		if err == nil {
+			return v, true
+		}
+		if !errors.Is(err, wellcheck.ErrNotFound) {
+			s.internal(w, r, err)
+			return v, false
 		}
 	}
-	if err != nil && !errors.Is(err, wellcheck.ErrNotFound) && !errors.Is(err, strconv.ErrSyntax) && !errors.Is(err, strconv.ErrRange) {
-		s.internal(w, r, err)
-		return wellcheck.Case{}, false
-	}
-	http.Error(w, text(langOf(r), "not_found"), http.StatusNotFound)
-	return wellcheck.Case{}, false
+	http.Error(w, text(langOf(r), notFound), http.StatusNotFound)
+	return v, false
 }
 
 func (s *Server) casePage(w http.ResponseWriter, r *http.Request, sess session) {

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/wellcheck/wellcheck"
@@ -68,19 +66,7 @@ func (s *Server) partnerPage(w http.ResponseWriter, r *http.Request, sess sessio
 
 // partnerOf reads the partner a path names.
 func (s *Server) partnerOf(w http.ResponseWriter, r *http.Request) (wellcheck.Partner, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err == nil {
-		var p wellcheck.Partner
-		if p, err = s.Store.Queries().Partner(r.Context(), id); err == nil {
-			return p, true
-		}
-		if !errors.Is(err, wellcheck.ErrNotFound) {
-			s.internal(w, r, err)
-			return p, false
-		}
-	}
-	http.Error(w, text(langOf(r), "not_found_page"), http.StatusNotFound)
-	return wellcheck.Partner{}, false
+	return loadPath(s, w, r, "not_found_page", s.Store.Queries().Partner)
 }
 
 func (s *Server) showPartners(w http.ResponseWriter, r *http.Request, sess session, f partnerForm, status int, problem error) {

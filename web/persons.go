@@ -366,14 +366,8 @@ type personView struct {
 	Changeable                bool
 }
 
-// personID reads the person a path names.
-func personID(r *http.Request) (int64, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	return id, err == nil && id > 0
-}
-
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session) {
-	id, ok := personID(r)
+	id, ok := pathID(r)
 	if !ok {
 		http.Error(w, text(langOf(r), "person_not_found"), http.StatusNotFound)
 		return
@@ -463,7 +457,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 // pause, its end, consent withdrawn, or erasure on request.
 func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess session) {
 	lang := langOf(r)
-	id, ok := personID(r)
+	id, ok := pathID(r)
 	if !ok {
 		http.Error(w, text(lang, "person_not_found"), http.StatusNotFound)
 		return

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store"
@@ -54,8 +53,9 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, sess session) {
 // resolveIssue marks an undeliverable number dealt with (corrected, or the
 // person reached another way).
 func (s *Server) resolveIssue(w http.ResponseWriter, r *http.Request, sess session) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err == nil {
+	id, ok := pathID(r)
+	var err error = wellcheck.ErrNotFound
+	if ok {
 		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
 			if err := q.ResolveDataIssue(r.Context(), id, sess.UserID, s.now()); err != nil {
 				return err
@@ -66,7 +66,7 @@ func (s *Server) resolveIssue(w http.ResponseWriter, r *http.Request, sess sessi
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/queue?done=resolved", http.StatusSeeOther)
-	case errors.Is(err, wellcheck.ErrNotFound) || errors.Is(err, strconv.ErrSyntax) || errors.Is(err, strconv.ErrRange):
+	case errors.Is(err, wellcheck.ErrNotFound):
 		http.Error(w, text(langOf(r), "not_found_page"), http.StatusNotFound)
 	default:
 		s.internal(w, r, err)
