@@ -242,25 +242,15 @@ var funcs = template.FuncMap{
 	"label": label,
 	"field": field,
 	"has":   func(u *wellcheck.User, r string) bool { return u != nil && u.Has(wellcheck.Role(r)) },
-	"planOf": func(p page, f planForm) any {
-		return struct {
-			Page page
-			Form planForm
-		}{p, f}
-	},
-	"partnerFormOf": func(p page, f partnerForm, action string) any {
-		return struct {
-			Page   page
-			Form   partnerForm
-			Action string
-		}{p, f, action}
-	},
-	"previewOf": func(p page, v *previewView) any {
-		return struct {
-			Page    page
-			Preview *previewView
-		}{p, v}
-	},
+	// part hands a partial template its page and its own value.
+	"part": func(p page, v any) partial { return partial{p, v} },
+}
+
+// partial is what a partial template (forms.html) sees: the page, and its
+// own value.
+type partial struct {
+	Page page
+	V    any
 }
 
 // label is a form field's label: the catalogue's name for it, capitalised.
