@@ -477,16 +477,15 @@ func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess sessi
 		}
 	case "resume":
 		err = s.Enrol.Resume(ctx, id, sess.User, "web")
-	case "withdraw", "erase":
-		if r.PostFormValue("confirm") != "yes" {
-			err = wellcheck.Problems{{Field: "confirm", Message: wellcheck.Message{Key: "confirm_missing"}}}.Err()
-			break
-		}
-		if action == "withdraw" {
+	case "withdraw":
+		if err = confirmed(r); err == nil {
 			err = s.Enrol.Withdraw(ctx, id, sess.User, "web")
-			break
 		}
-		if err = s.Enrol.Erase(ctx, id, sess.User, "web"); err == nil {
+	case "erase":
+		if err = confirmed(r); err == nil {
+			err = s.Enrol.Erase(ctx, id, sess.User, "web")
+		}
+		if err == nil {
 			http.Redirect(w, r, "/persons?done=erased", http.StatusSeeOther)
 			return
 		}
@@ -504,6 +503,14 @@ func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess sessi
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/persons/%d?done=%s", id, url.QueryEscape(action)), http.StatusSeeOther)
+}
+
+// confirmed refuses an irreversible change whose box was not ticked.
+func confirmed(r *http.Request) error {
+	if r.PostFormValue("confirm") == "yes" {
+		return nil
+	}
+	return wellcheck.Problems{{Field: "confirm", Message: wellcheck.Message{Key: "confirm_missing"}}}.Err()
 }
 
 // dateIn reads a date field (YYYY-MM-DD) as the start of that day in person
