@@ -56,7 +56,8 @@ bench: db
 # A short fuzzing pass over what parses the outside world.
 fuzz:
 	$(GO) test ./enroll -run '^$$' -fuzz FuzzReadCSV -fuzztime 30s
-	$(GO) test ./cmd/wellcheck -run '^$$' -fuzz FuzzDecodeRequest -fuzztime 30s
+	$(GO) test ./enroll -run '^$$' -fuzz FuzzDecodeRequest -fuzztime 30s
+	$(GO) test ./web -run '^$$' -fuzz FuzzAPIBody -fuzztime 30s
 	$(GO) test ./internal/media -run '^$$' -fuzz FuzzParse -fuzztime 30s
 	$(GO) test ./internal/media -run '^$$' -fuzz FuzzEventDetector -fuzztime 30s
 	$(GO) test ./internal/media -run '^$$' -fuzz FuzzToneDetector -fuzztime 30s

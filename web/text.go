@@ -14,6 +14,11 @@ import (
 
 // texts are the interface's words, French first.
 var texts = map[string][2]string{
+	"api_unauthorized":            {"Jeton d'API manquant, inconnu ou révoqué : envoyez l'en-tête « Authorization: Bearer <jeton> ».", "Missing, unknown or revoked API token: send the header \"Authorization: Bearer <token>\"."},
+	"api_not_allowed":             {"Le rôle de ce compte ne permet pas cette action.", "This account's role does not allow this."},
+	"api_no_route":                {"Cette adresse n'existe pas dans l'API (voir /api/v1/openapi.json).", "No such address in the API (see /api/v1/openapi.json)."},
+	"api_method":                  {"Méthode non acceptée à cette adresse ; acceptées : %s.", "Method not allowed at this address; allowed: %s."},
+	"api_too_large":               {"Corps de requête trop gros : %d Kio au plus.", "Request body too large: %d KiB at most."},
 	"not_emergency":               {"wellcheck n'est pas un service d'urgence. En cas d'urgence : 112, 15 (SAMU), 17 (police), 18 (pompiers), 114 (par SMS).", "wellcheck is not an emergency service. In an emergency: 112, 15 (SAMU), 17 (police), 18 (fire brigade), 114 (by SMS)."},
 	"sign_in":                     {"Connexion", "Sign in"},
 	"email":                       {"Adresse e-mail", "E-mail address"},

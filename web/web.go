@@ -133,6 +133,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /queue/issues/{id}/resolve", s.only(s.resolveIssue, staff...))
 	mux.Handle("GET /admin/settings", s.only(s.settingsPage, wellcheck.RoleAdmin))
 	mux.Handle("POST /admin/settings/hours", s.only(s.setHours, wellcheck.RoleAdmin))
+	mux.Handle(apiPrefix+"/", s.api()) // the JSON API: a bearer token, never the session cookie (api.go)
 	return headers(s.sameOrigin(mux))
 }
 

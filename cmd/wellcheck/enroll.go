@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -156,36 +155,7 @@ func (a *app) readRequest(path string) (enroll.Request, error) {
 	if err != nil {
 		return enroll.Request{}, &usageError{fmt.Sprintf("read %s: %v", path, err)}
 	}
-	return decodeRequest(data)
-}
-
-func decodeRequest(data []byte) (enroll.Request, error) {
-	var req enroll.Request
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return req, wellcheck.Errorf(wellcheck.EInvalid, "json_invalid", describeJSONError(data, err))
-	}
-	if dec.More() {
-		return req, wellcheck.Errorf(wellcheck.EInvalid, "json_invalid", "more than one JSON object")
-	}
-	return req, nil
-}
-
-// describeJSONError adds the line number to decoding errors that carry an offset.
-func describeJSONError(data []byte, err error) string {
-	var offset int64 = -1
-	switch e := err.(type) {
-	case *json.SyntaxError:
-		offset = e.Offset
-	case *json.UnmarshalTypeError:
-		offset = e.Offset
-	}
-	if offset < 0 || offset > int64(len(data)) {
-		return err.Error()
-	}
-	line := 1 + bytes.Count(data[:offset], []byte("\n"))
-	return fmt.Sprintf("line %d: %v", line, err)
+	return enroll.DecodeRequest(data)
 }
 
 func (a *app) importCSV(ctx context.Context, args []string) error {

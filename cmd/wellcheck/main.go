@@ -75,6 +75,7 @@ Commands:
   enroll         enrol one person referred by phone (flags or --file request.json)
   import FILE    enrol persons in bulk from a CSV register (--dry-run, --skip-invalid)
   user add       add a listener, coordinator or admin
+  token          add, list or revoke the JSON API's tokens (a token acts as its user)
   person         change an enrolment: plan, pause, resume, withdraw; calls lists what is planned
   closure        add, list or delete the service's closures (re-plans everyone)
   schedule preview  the calls a plan would produce (holidays, moves, reasons)
@@ -120,6 +121,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = app.importCSV(ctx, cmdArgs)
 	case "user":
 		err = app.user(ctx, cmdArgs)
+	case "token":
+		err = app.token(ctx, cmdArgs)
 	case "schedule":
 		err = app.schedule(ctx, cmdArgs)
 	case "person":

@@ -56,6 +56,16 @@ func (ns NullCasePriority) Value() (driver.Value, error) {
 	return string(ns.CasePriority), nil
 }
 
+type ApiToken struct {
+	ID         int64
+	UserID     int64
+	Name       string
+	TokenHash  []byte
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
 type Attempt struct {
 	ID            int64
 	CheckInID     int64
