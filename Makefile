@@ -5,7 +5,7 @@ SQLC        := github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
 BIN         := bin/wellcheck
 DEMO_EMAIL  := coordinator@example.org
 
-.PHONY: run build test bench generate db fuzz prompts test-deps
+.PHONY: run build vendor test bench generate db fuzz prompts test-deps
 
 # Migrate the local database (creating it), add a coordinator, enrol the example
 # register, and serve until Ctrl-C.
@@ -18,8 +18,13 @@ run: build db
 	trap 'kill $$callee' EXIT INT TERM; \
 	$(BIN) serve --no-migrate
 
-build:
+build: vendor
 	$(GO) build -trimpath -o $(BIN) ./cmd/wellcheck
+
+# The pages' chart library, fetched from the npm registry at its pinned version
+# and checked against the registry's hash (not committed: another project's code).
+vendor:
+	scripts/vendor-js
 
 # Start the local Postgres cluster if it is stopped (installs it if missing, as root).
 db:
@@ -34,8 +39,8 @@ test: test-deps
 	$(GO) test -race -count=1 ./...
 
 # What the tests need beyond Go and Postgres: SIPp (Debian's sip-tester) for
-# the dialer, Chromium for the pages.
-test-deps:
+# the dialer, Chromium for the pages, and the pages' chart library.
+test-deps: vendor
 	@scripts/need sipp=sip-tester chromium=chromium
 
 # Regenerate the default prompt WAV files (espeak-ng + sox, installed if missing).
