@@ -116,6 +116,20 @@ type WarningSummary struct {
 	Lines   []int // every line that has it, in order
 }
 
+// Text is the warning as a report says it: how many lines have it, what it
+// is, and the first ten of them.
+func (w WarningSummary) Text(lang wellcheck.Lang) string {
+	lines := make([]string, 0, 11)
+	for i, l := range w.Lines {
+		if i == 10 {
+			lines = append(lines, "…")
+			break
+		}
+		lines = append(lines, strconv.Itoa(l))
+	}
+	return wellcheck.Message{Key: "cli_row_warning", Args: []any{len(w.Lines), w.Problem.Text(lang), strings.Join(lines, ", ")}}.Text(lang)
+}
+
 // Report is what an import found and did.
 type Report struct {
 	Rows     int // data rows read
@@ -124,6 +138,14 @@ type Report struct {
 	Warnings []WarningSummary
 	Imported int
 	DryRun   bool
+}
+
+// Summary is the report's last line: what was read, found valid, imported.
+func (rep Report) Summary() wellcheck.Message {
+	if rep.DryRun {
+		return wellcheck.Message{Key: "cli_import_dry_run", Args: []any{rep.Rows, rep.Valid, len(rep.Invalid)}}
+	}
+	return wellcheck.Message{Key: "cli_import_done", Args: []any{rep.Rows, rep.Imported, len(rep.Invalid)}}
 }
 
 // errRowsInvalid marks the error Import returns, with an invalid-input

@@ -228,12 +228,16 @@ func (q *Queries) Enrolment(ctx context.Context, id int64) (wellcheck.Enrolment,
 
 // AuditEntry is one line of the audit log.
 type AuditEntry struct {
+	ID       int64
 	At       time.Time
 	ActorID  *int64
 	Actor    string
 	Action   string
 	PersonID *int64
+	CaseID   *int64
 	Details  map[string]any
+	// ActorName is the acting user's name, if one acted and still exists.
+	ActorName string
 }
 
 // AuditForPerson returns the audit trail of a person, oldest first.
@@ -244,12 +248,47 @@ func (q *Queries) AuditForPerson(ctx context.Context, personID int64) ([]AuditEn
 	}
 	out := make([]AuditEntry, len(rows))
 	for i, r := range rows {
-		out[i] = AuditEntry{At: r.At, ActorID: r.ActorID, Actor: r.ActorLabel, Action: r.Action, PersonID: r.PersonID}
-		if err := json.Unmarshal(r.Details, &out[i].Details); err != nil {
-			return nil, fmt.Errorf("decode audit details %d: %w", r.ID, err)
+		if out[i], err = auditEntry(r, ""); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// AuditQuery picks audit entries: for a person, by an actor, actions that
+// start with Action; a page of them before the entry Before (0: the newest).
+type AuditQuery struct {
+	PersonID, ActorID *int64
+	Action            string
+	Before            int64
+}
+
+// AuditPage is how many entries SearchAudit returns at most.
+const AuditPage = 100
+
+// SearchAudit returns a page of the audit log, newest first.
+func (q *Queries) SearchAudit(ctx context.Context, aq AuditQuery) ([]AuditEntry, error) {
+	rows, err := q.q.SearchAudit(ctx, dbsqlc.SearchAuditParams{PersonID: aq.PersonID, ActorID: aq.ActorID, Action: aq.Action,
+		BeforeID: aq.Before, PageSize: AuditPage})
+	if err != nil {
+		return nil, translate(err, "search the audit log")
+	}
+	out := make([]AuditEntry, len(rows))
+	for i, r := range rows {
+		if out[i], err = auditEntry(dbsqlc.AuditLog{ID: r.ID, At: r.At, ActorID: r.ActorID, ActorLabel: r.ActorLabel, Action: r.Action,
+			PersonID: r.PersonID, CaseID: r.CaseID, Details: r.Details}, r.ActorName); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func auditEntry(r dbsqlc.AuditLog, actorName string) (AuditEntry, error) {
+	e := AuditEntry{ID: r.ID, At: r.At, ActorID: r.ActorID, Actor: r.ActorLabel, Action: r.Action, PersonID: r.PersonID, CaseID: r.CaseID, ActorName: actorName}
+	if err := json.Unmarshal(r.Details, &e.Details); err != nil {
+		return e, fmt.Errorf("decode audit details %d: %w", r.ID, err)
+	}
+	return e, nil
 }
 
 // CountPersons counts every person row.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
@@ -97,4 +98,81 @@ func (q *Queries) SetShifts(ctx context.Context, userID int64, shifts []Shift) e
 		p.Ends = append(p.Ends, pgTime(s.End))
 	}
 	return translate(q.q.AddShifts(ctx, p), "set shifts")
+}
+
+// Listener is a listener's profile as coordinators keep it: languages,
+// skills, capacity, weekly shifts, and their load now.
+type Listener struct {
+	ListenerLoad
+	Skills []string
+	Shifts []Shift
+}
+
+// Listener reads a listener's profile; ErrNotFound if the user is no listener.
+func (q *Queries) Listener(ctx context.Context, id int64) (Listener, error) {
+	row, err := q.q.GetListener(ctx, id)
+	if err != nil {
+		return Listener{}, translate(err, fmt.Sprintf("listener %d", id))
+	}
+	shifts, err := q.q.ListUserShifts(ctx, id)
+	if err != nil {
+		return Listener{}, translate(err, fmt.Sprintf("shifts of listener %d", id))
+	}
+	l := Listener{ListenerLoad: ListenerLoad{User: userFromRow(dbsqlc.User{ID: row.ID, Email: row.Email, FullName: row.FullName, Roles: row.Roles,
+		Languages: row.Languages, Capacity: row.Capacity, Present: row.Present, DisabledAt: row.DisabledAt}), Pending: int(row.Pending)},
+		Skills: row.Skills}
+	for _, s := range shifts {
+		l.Shifts = append(l.Shifts, Shift{Weekday: time.Weekday(s.Weekday % 7), Window: wellcheck.Window{Start: timeOfDay(s.Starts), End: timeOfDay(s.Ends)}})
+	}
+	return l, nil
+}
+
+// SaveListener changes a listener's languages, skills, capacity and weekly
+// shifts; ErrNotFound if the user is no listener.
+func (q *Queries) SaveListener(ctx context.Context, l Listener) error {
+	n, err := q.q.UpdateListenerProfile(ctx, dbsqlc.UpdateListenerProfileParams{ID: l.ID, Languages: l.Languages, Skills: l.Skills, Capacity: int32(l.Capacity)})
+	if err != nil {
+		return translate(err, fmt.Sprintf("save listener %d", l.ID))
+	}
+	if n == 0 {
+		return wellcheck.ErrNotFound
+	}
+	return q.SetShifts(ctx, l.ID, l.Shifts)
+}
+
+// Account is a user as the admins' page shows them.
+type Account struct {
+	wellcheck.User
+	LockedUntil *time.Time
+	CreatedAt   time.Time
+}
+
+// Users lists every user, active ones first, by name.
+func (q *Queries) Users(ctx context.Context) ([]Account, error) {
+	rows, err := q.q.ListUsers(ctx)
+	if err != nil {
+		return nil, translate(err, "list users")
+	}
+	out := make([]Account, len(rows))
+	for i, r := range rows {
+		out[i] = Account{User: userFromRow(r), LockedUntil: r.LockedUntil, CreatedAt: r.CreatedAt}
+	}
+	return out, nil
+}
+
+// SaveAccount changes a user's name and roles, and disables or enables the
+// account (a disabled user is away, and signs in no more).
+func (q *Queries) SaveAccount(ctx context.Context, u wellcheck.User, at time.Time) error {
+	roles := make([]string, len(u.Roles))
+	for i, r := range u.Roles {
+		roles[i] = string(r)
+	}
+	n, err := q.q.UpdateUserAccount(ctx, dbsqlc.UpdateUserAccountParams{ID: u.ID, FullName: u.FullName, Roles: roles, Disabled: u.Disabled, At: at})
+	if err != nil {
+		return translate(err, fmt.Sprintf("save user %d", u.ID))
+	}
+	if n == 0 {
+		return wellcheck.ErrNotFound
+	}
+	return nil
 }

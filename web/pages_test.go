@@ -28,7 +28,7 @@ func TestAuthorisationTable(t *testing.T) {
 	elises := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
 	pool := s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
 	louiss := s.task(t, s.enrol(t, "Luc Voisin", "+33612345670"), &s.other.ID, wellcheck.FollowUpUnreached, wellcheck.PriorityUrgent)
-	cases := map[string]int64{"elise": elises, "pool": pool, "louis": louiss}
+	cases := map[string]int64{"elise": elises, "pool": pool, "louis": louiss, "elise-user": s.user.ID}
 
 	type row struct {
 		method, path string
@@ -65,9 +65,22 @@ func TestAuthorisationTable(t *testing.T) {
 		{"GET", "/partners", [4]int{forbidden, forbidden, ok, ok}},
 		{"POST", "/partners", [4]int{forbidden, forbidden, bad, bad}},
 		{"GET", "/queue", [4]int{forbidden, forbidden, ok, ok}},
+		{"GET", "/dashboard", [4]int{forbidden, forbidden, ok, ok}},
+		{"GET", "/listeners", [4]int{forbidden, forbidden, ok, ok}},
+		{"GET", "/listeners/{elise-user}", [4]int{forbidden, forbidden, ok, ok}},
+		{"POST", "/listeners/{elise-user}", [4]int{forbidden, forbidden, bad, bad}},
+		{"GET", "/persons/import", [4]int{forbidden, forbidden, ok, ok}},
+		{"POST", "/persons/import", [4]int{forbidden, forbidden, bad, bad}},
+		{"GET", "/dashboard/export?export.what=cases&export.from=2026-11-01&export.to=2026-11-30", [4]int{forbidden, forbidden, ok, ok}},
+		{"GET", "/dashboard/export?export.what=cases&export.from=2026-11-30&export.to=2026-11-01", [4]int{forbidden, forbidden, bad, bad}},
 		{"POST", "/queue/issues/999999/resolve", [4]int{forbidden, forbidden, missing, missing}},
 		{"GET", "/admin/settings", [4]int{forbidden, forbidden, forbidden, ok}},
 		{"POST", "/admin/settings/hours", [4]int{forbidden, forbidden, forbidden, bad}},
+		{"GET", "/admin/users", [4]int{forbidden, forbidden, forbidden, ok}},
+		{"POST", "/admin/users", [4]int{forbidden, forbidden, forbidden, bad}},
+		{"GET", "/admin/users/{elise-user}", [4]int{forbidden, forbidden, forbidden, ok}},
+		{"POST", "/admin/users/{elise-user}", [4]int{forbidden, forbidden, forbidden, bad}},
+		{"GET", "/admin/audit", [4]int{forbidden, forbidden, forbidden, ok}},
 	}
 	users := []string{elise, louis, claire, adam}
 	clients := make([]*http.Client, len(users))

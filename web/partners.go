@@ -154,17 +154,7 @@ func (s *Server) checkPartner(r *http.Request, f partnerForm) (wellcheck.Partner
 			problems.Add(field, "too_long", maxPartnerText)
 		}
 	}
-	for _, a := range strings.FieldsFunc(strings.ToLower(f.Areas), func(c rune) bool { return c == ',' || c == ';' || c == '\n' }) {
-		if a = strings.TrimSpace(a); a != "" {
-			p.Areas = append(p.Areas, a)
-			if len(a) > maxArea {
-				problems.Add("partner.areas", "too_long", maxArea)
-			}
-		}
-	}
-	if len(p.Areas) > maxAreas {
-		problems.Add("partner.areas", "too_many", maxAreas)
-	}
+	p.Areas = listField(&problems, "partner.areas", f.Areas, maxArea, maxAreas)
 	if number := strings.TrimSpace(f.Phone); number != "" {
 		phones, err := s.phones(r)
 		if err != nil {

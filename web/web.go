@@ -63,6 +63,9 @@ type Server struct {
 	Now                func() time.Time
 	// ListPoll is how often an open list asks whether it changed (default 10 s).
 	ListPoll time.Duration
+	// RiverUI, if set, is River's job dashboard (RiverDashboard), shown to
+	// admins at /admin/river/.
+	RiverUI http.Handler
 
 	once     sync.Once
 	pages    map[string]*template.Template
@@ -94,7 +97,7 @@ func (s *Server) init() {
 			s.Logger = slog.New(slog.DiscardHandler)
 		}
 		s.pages = map[string]*template.Template{}
-		for _, page := range []string{"login", "home", "case", "enrol", "persons", "person", "partners", "partner", "settings", "queue"} {
+		for _, page := range []string{"login", "home", "case", "enrol", "persons", "person", "partners", "partner", "settings", "queue", "dashboard", "import", "listeners", "listener", "users", "user", "audit"} {
 			s.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/forms.html", "templates/"+page+".html"))
 		}
 	})
@@ -123,6 +126,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /persons", s.only(s.enrol, staff...))
 	mux.Handle("GET /plan/preview", s.only(s.planPreview, staff...))
 	mux.Handle("GET /persons", s.only(s.searchPersons, staff...))
+	mux.Handle("GET /persons/import", s.only(s.importForm, staff...))
+	mux.Handle("POST /persons/import", limitBody(maxUpload+1<<20, s.only(s.checkImport, staff...)))
+	mux.Handle("POST /persons/import/{id}", s.only(s.confirmImport, staff...))
 	mux.Handle("GET /persons/{id}", s.only(s.personPage, staff...))
 	mux.Handle("POST /persons/{id}/{action}", s.only(s.changePerson, staff...))
 	mux.Handle("GET /partners", s.only(s.partners, staff...))
@@ -130,9 +136,23 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /partners/{id}", s.only(s.partnerPage, staff...))
 	mux.Handle("POST /partners/{id}", s.only(s.savePartner, staff...))
 	mux.Handle("GET /queue", s.only(s.queue, staff...))
+	mux.Handle("GET /listeners", s.only(s.listeners, staff...))
+	mux.Handle("GET /listeners/{id}", s.only(s.listenerPage, staff...))
+	mux.Handle("POST /listeners/{id}", s.only(s.saveListener, staff...))
+	mux.Handle("GET /dashboard", s.only(s.dashboard, staff...))
+	mux.Handle("GET /dashboard/export", s.only(s.export, staff...))
 	mux.Handle("POST /queue/issues/{id}/resolve", s.only(s.resolveIssue, staff...))
 	mux.Handle("GET /admin/settings", s.only(s.settingsPage, wellcheck.RoleAdmin))
 	mux.Handle("POST /admin/settings/hours", s.only(s.setHours, wellcheck.RoleAdmin))
+	mux.Handle("GET /admin/audit", s.only(s.audit, wellcheck.RoleAdmin))
+	if s.RiverUI != nil {
+		mux.Handle(riverPrefix+"/", s.only(func(w http.ResponseWriter, r *http.Request, _ session) { s.RiverUI.ServeHTTP(w, r) }, wellcheck.RoleAdmin))
+	}
+	mux.Handle("GET /admin/users", s.only(s.users, wellcheck.RoleAdmin))
+	mux.Handle("POST /admin/users", s.only(s.addUser, wellcheck.RoleAdmin))
+	mux.Handle("GET /admin/users/{id}", s.only(s.userPage, wellcheck.RoleAdmin))
+	mux.Handle("POST /admin/users/{id}", s.only(s.saveUser, wellcheck.RoleAdmin))
+	mux.Handle("POST /admin/users/{id}/password", s.only(s.resetPassword, wellcheck.RoleAdmin))
 	mux.Handle(apiPrefix+"/", s.api()) // the JSON API: a bearer token, never the session cookie (api.go)
 	return headers(s.sameOrigin(mux))
 }
@@ -142,7 +162,11 @@ func (s *Server) Handler() http.Handler {
 func headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		style := "'self'"
+		if strings.HasPrefix(r.URL.Path, riverPrefix+"/") {
+			style += " 'unsafe-inline'" // River's dashboard inserts <style> elements
+		}
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src "+style+"; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		// same-origin, not no-referrer: under no-referrer browsers send

@@ -82,6 +82,10 @@ func setup(t *testing.T, options ...func(*web.Server)) *site {
 	planner := &scheduler.Planner{Store: st, Jobs: jobs, Logger: logger, Now: s.clock.Now}
 	enrol := &enroll.Service{Store: st, Logger: logger, Planner: planner, Now: s.clock.Now}
 	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: enrol, Jobs: jobs, Logger: logger, Now: s.clock.Now}
+	ctx, stop := context.WithCancel(ctx)
+	t.Cleanup(stop)
+	ui.RiverUI, err = web.RiverDashboard(ctx, jobs.Client(), logger)
+	require.NoError(t, err)
 	for _, o := range options {
 		o(ui)
 	}

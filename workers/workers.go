@@ -63,6 +63,9 @@ func NewJobs(pool *pgxpool.Pool, logger *slog.Logger) (*Jobs, error) {
 	return &Jobs{client: client}, nil
 }
 
+// Client is the River client jobs go through (for River's own dashboard).
+func (j *Jobs) Client() *river.Client[pgx.Tx] { return j.client }
+
 // EnqueueCalls adds one call job per check-in, scheduled at its slot, in q's
 // transaction, with one COPY.
 func (j *Jobs) EnqueueCalls(ctx context.Context, q *store.Queries, checkIns []wellcheck.CheckIn) error {

@@ -216,22 +216,9 @@ func (a *app) printReport(rep enroll.Report) {
 		a.say("cli_row_error", re.Line, strings.Join(texts, " ; "))
 	}
 	for _, w := range rep.Warnings {
-		lines := make([]string, 0, 10)
-		for i, l := range w.Lines {
-			if i == 10 {
-				lines = append(lines, "…")
-				break
-			}
-			lines = append(lines, fmt.Sprint(l))
-		}
-		a.say("cli_row_warning", len(w.Lines), w.Problem.Text(a.cfg.Lang), strings.Join(lines, ", "))
+		fmt.Fprintln(a.stdout, w.Text(a.cfg.Lang))
 	}
-	switch {
-	case rep.DryRun:
-		a.say("cli_import_dry_run", rep.Rows, rep.Valid, len(rep.Invalid))
-	default:
-		a.say("cli_import_done", rep.Rows, rep.Imported, len(rep.Invalid))
-	}
+	fmt.Fprintln(a.stdout, rep.Summary().Text(a.cfg.Lang))
 }
 
 func problemTexts(ps wellcheck.Problems, lang wellcheck.Lang) []string {

@@ -87,6 +87,9 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	// The web interface. Its cookies are Secure unless it is only reachable
 	// from this machine (the demo, or behind a TLS proxy on the same host).
 	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: a.enroller(st, planner), Jobs: calls.Jobs, Logger: a.logger, SecureCookies: !isLoopback(ln.Addr())}
+	if ui.RiverUI, err = web.RiverDashboard(ctx, calls.Jobs.Client(), a.logger); err != nil {
+		return fmt.Errorf("river's dashboard: %w", err)
+	}
 	mux.Handle("/", ui.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	a.logger.Info("serving", "url", "http://"+ln.Addr().String())

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -32,27 +31,10 @@ func (a *app) user(ctx context.Context, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	u, err := wellcheck.NewUser(*email, *name, strings.Split(*roles, ","), strings.Split(*langs, ","), *capacity)
 	var ps wellcheck.Problems
-	if addr, err := mail.ParseAddress(*email); err != nil || addr.Address != strings.TrimSpace(*email) {
-		ps.Add("user.email", "email_invalid", *email)
-	}
-	if strings.TrimSpace(*name) == "" {
-		ps.Add("user.full_name", "required")
-	}
-	u := wellcheck.User{Email: strings.TrimSpace(*email), FullName: strings.TrimSpace(*name), Capacity: *capacity}
-	for _, r := range strings.Split(*roles, ",") {
-		r = strings.TrimSpace(strings.ToLower(r))
-		switch role := wellcheck.Role(r); role {
-		case wellcheck.RoleListener, wellcheck.RoleCoordinator, wellcheck.RoleAdmin:
-			u.Roles = append(u.Roles, role)
-		default:
-			ps.Add("user.roles", "role_invalid", r)
-		}
-	}
-	for _, l := range strings.Split(*langs, ",") {
-		if l = strings.TrimSpace(strings.ToLower(l)); l != "" {
-			u.Languages = append(u.Languages, l)
-		}
+	if v, ok := errors.AsType[*wellcheck.ValidationError](err); ok {
+		ps = v.Problems
 	}
 	password, generated := "", false
 	if *passwordStdin {

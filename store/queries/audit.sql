@@ -7,3 +7,15 @@ SELECT * FROM audit_log WHERE person_id = @person_id ORDER BY at, id;
 
 -- name: ListAuditActionsByActor :many
 SELECT action FROM audit_log WHERE actor_id = @actor_id ORDER BY at, id;
+
+-- name: SearchAudit :many
+-- The audit log newest first, a page before @before_id (0: the newest),
+-- for one person, one actor, actions starting with @action, as asked.
+SELECT a.*, coalesce(u.full_name, '')::text AS actor_name
+FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+WHERE (sqlc.narg('person_id')::bigint IS NULL OR a.person_id = sqlc.narg('person_id'))
+  AND (sqlc.narg('actor_id')::bigint IS NULL OR a.actor_id = sqlc.narg('actor_id'))
+  AND (@action::text = '' OR a.action LIKE @action::text || '%')
+  AND (@before_id::bigint = 0 OR a.id < @before_id::bigint)
+ORDER BY a.id DESC
+LIMIT @page_size;

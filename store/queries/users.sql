@@ -21,3 +21,23 @@ DELETE FROM shifts WHERE user_id = @user_id;
 -- name: AddShifts :exec
 INSERT INTO shifts (user_id, weekday, starts, ends)
 SELECT @user_id, unnest(@weekdays::smallint[]), unnest(@starts::time[]), unnest(@ends::time[]);
+
+-- name: GetListener :one
+SELECT u.*, (SELECT count(*) FROM follow_ups f WHERE f.assignee_id = u.id AND f.state = 'pending')::int AS pending
+FROM users u WHERE u.id = @id AND 'listener' = ANY (u.roles);
+
+-- name: ListUserShifts :many
+SELECT weekday, starts, ends FROM shifts WHERE user_id = @user_id ORDER BY weekday, starts;
+
+-- name: UpdateListenerProfile :execrows
+UPDATE users SET languages = @languages::text[], skills = @skills::text[], capacity = @capacity, updated_at = now()
+WHERE id = @id AND 'listener' = ANY (roles);
+
+-- name: ListUsers :many
+SELECT * FROM users ORDER BY disabled_at IS NOT NULL, lower(full_name), id;
+
+-- name: UpdateUserAccount :execrows
+UPDATE users SET full_name = @full_name, roles = @roles::text[],
+    disabled_at = CASE WHEN @disabled::bool THEN coalesce(disabled_at, @at::timestamptz) END,
+    present = present AND NOT @disabled::bool, updated_at = now()
+WHERE id = @id;

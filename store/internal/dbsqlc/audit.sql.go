@@ -7,6 +7,7 @@ package dbsqlc
 
 import (
 	"context"
+	"time"
 )
 
 type CopyAuditParams struct {
@@ -63,6 +64,75 @@ func (q *Queries) ListAuditForPerson(ctx context.Context, personID *int64) ([]Au
 			&i.PersonID,
 			&i.CaseID,
 			&i.Details,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchAudit = `-- name: SearchAudit :many
+SELECT a.id, a.at, a.actor_id, a.actor_label, a.action, a.person_id, a.case_id, a.details, coalesce(u.full_name, '')::text AS actor_name
+FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+WHERE ($1::bigint IS NULL OR a.person_id = $1)
+  AND ($2::bigint IS NULL OR a.actor_id = $2)
+  AND ($3::text = '' OR a.action LIKE $3::text || '%')
+  AND ($4::bigint = 0 OR a.id < $4::bigint)
+ORDER BY a.id DESC
+LIMIT $5
+`
+
+type SearchAuditParams struct {
+	PersonID *int64
+	ActorID  *int64
+	Action   string
+	BeforeID int64
+	PageSize int32
+}
+
+type SearchAuditRow struct {
+	ID         int64
+	At         time.Time
+	ActorID    *int64
+	ActorLabel string
+	Action     string
+	PersonID   *int64
+	CaseID     *int64
+	Details    []byte
+	ActorName  string
+}
+
+// The audit log newest first, a page before @before_id (0: the newest),
+// for one person, one actor, actions starting with @action, as asked.
+func (q *Queries) SearchAudit(ctx context.Context, arg SearchAuditParams) ([]SearchAuditRow, error) {
+	rows, err := q.db.Query(ctx, searchAudit,
+		arg.PersonID,
+		arg.ActorID,
+		arg.Action,
+		arg.BeforeID,
+		arg.PageSize,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []SearchAuditRow
+	for rows.Next() {
+		var i SearchAuditRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.At,
+			&i.ActorID,
+			&i.ActorLabel,
+			&i.Action,
+			&i.PersonID,
+			&i.CaseID,
+			&i.Details,
+			&i.ActorName,
 		); err != nil {
 			return nil, err
 		}

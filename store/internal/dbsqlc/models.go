@@ -223,6 +223,14 @@ type FollowUp struct {
 	PreviousAssigneeID      *int64
 }
 
+type ImportUpload struct {
+	ID        int64
+	UserID    int64
+	FileName  string
+	Body      []byte
+	CreatedAt time.Time
+}
+
 type Note struct {
 	ID         int64
 	PersonID   int64
@@ -293,6 +301,13 @@ type Referral struct {
 	ReferredAt    time.Time
 	TakenBy       *int64
 	CreatedAt     time.Time
+}
+
+type ReportDay struct {
+	Day        pgtype.Date
+	Zone       string
+	Counts     []byte
+	ComputedAt time.Time
 }
 
 type RiverJob struct {

@@ -7,6 +7,7 @@ package dbsqlc
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -83,6 +84,54 @@ DELETE FROM shifts WHERE user_id = $1
 func (q *Queries) DeleteShifts(ctx context.Context, userID int64) error {
 	_, err := q.db.Exec(ctx, deleteShifts, userID)
 	return err
+}
+
+const getListener = `-- name: GetListener :one
+SELECT u.id, u.email, u.full_name, u.roles, u.password_hash, u.languages, u.skills, u.capacity, u.present, u.disabled_at, u.created_at, u.updated_at, u.failed_logins, u.locked_until, u.password_changed_at, (SELECT count(*) FROM follow_ups f WHERE f.assignee_id = u.id AND f.state = 'pending')::int AS pending
+FROM users u WHERE u.id = $1 AND 'listener' = ANY (u.roles)
+`
+
+type GetListenerRow struct {
+	ID                int64
+	Email             string
+	FullName          string
+	Roles             []string
+	PasswordHash      *string
+	Languages         []string
+	Skills            []string
+	Capacity          int32
+	Present           bool
+	DisabledAt        *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	FailedLogins      int32
+	LockedUntil       *time.Time
+	PasswordChangedAt *time.Time
+	Pending           int32
+}
+
+func (q *Queries) GetListener(ctx context.Context, id int64) (GetListenerRow, error) {
+	row := q.db.QueryRow(ctx, getListener, id)
+	var i GetListenerRow
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.FullName,
+		&i.Roles,
+		&i.PasswordHash,
+		&i.Languages,
+		&i.Skills,
+		&i.Capacity,
+		&i.Present,
+		&i.DisabledAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.FailedLogins,
+		&i.LockedUntil,
+		&i.PasswordChangedAt,
+		&i.Pending,
+	)
+	return i, err
 }
 
 const getUser = `-- name: GetUser :one
@@ -168,6 +217,76 @@ func (q *Queries) ListActiveListeners(ctx context.Context) ([]ListActiveListener
 	return items, nil
 }
 
+const listUserShifts = `-- name: ListUserShifts :many
+SELECT weekday, starts, ends FROM shifts WHERE user_id = $1 ORDER BY weekday, starts
+`
+
+type ListUserShiftsRow struct {
+	Weekday int16
+	Starts  pgtype.Time
+	Ends    pgtype.Time
+}
+
+func (q *Queries) ListUserShifts(ctx context.Context, userID int64) ([]ListUserShiftsRow, error) {
+	rows, err := q.db.Query(ctx, listUserShifts, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListUserShiftsRow
+	for rows.Next() {
+		var i ListUserShiftsRow
+		if err := rows.Scan(&i.Weekday, &i.Starts, &i.Ends); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listUsers = `-- name: ListUsers :many
+SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, locked_until, password_changed_at FROM users ORDER BY disabled_at IS NOT NULL, lower(full_name), id
+`
+
+func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
+	rows, err := q.db.Query(ctx, listUsers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []User
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.FullName,
+			&i.Roles,
+			&i.PasswordHash,
+			&i.Languages,
+			&i.Skills,
+			&i.Capacity,
+			&i.Present,
+			&i.DisabledAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.FailedLogins,
+			&i.LockedUntil,
+			&i.PasswordChangedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setPresent = `-- name: SetPresent :execrows
 UPDATE users SET present = $1, updated_at = now() WHERE id = $2
 `
@@ -179,6 +298,60 @@ type SetPresentParams struct {
 
 func (q *Queries) SetPresent(ctx context.Context, arg SetPresentParams) (int64, error) {
 	result, err := q.db.Exec(ctx, setPresent, arg.Present, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const updateListenerProfile = `-- name: UpdateListenerProfile :execrows
+UPDATE users SET languages = $1::text[], skills = $2::text[], capacity = $3, updated_at = now()
+WHERE id = $4 AND 'listener' = ANY (roles)
+`
+
+type UpdateListenerProfileParams struct {
+	Languages []string
+	Skills    []string
+	Capacity  int32
+	ID        int64
+}
+
+func (q *Queries) UpdateListenerProfile(ctx context.Context, arg UpdateListenerProfileParams) (int64, error) {
+	result, err := q.db.Exec(ctx, updateListenerProfile,
+		arg.Languages,
+		arg.Skills,
+		arg.Capacity,
+		arg.ID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const updateUserAccount = `-- name: UpdateUserAccount :execrows
+UPDATE users SET full_name = $1, roles = $2::text[],
+    disabled_at = CASE WHEN $3::bool THEN coalesce(disabled_at, $4::timestamptz) END,
+    present = present AND NOT $3::bool, updated_at = now()
+WHERE id = $5
+`
+
+type UpdateUserAccountParams struct {
+	FullName string
+	Roles    []string
+	Disabled bool
+	At       time.Time
+	ID       int64
+}
+
+func (q *Queries) UpdateUserAccount(ctx context.Context, arg UpdateUserAccountParams) (int64, error) {
+	result, err := q.db.Exec(ctx, updateUserAccount,
+		arg.FullName,
+		arg.Roles,
+		arg.Disabled,
+		arg.At,
+		arg.ID,
+	)
 	if err != nil {
 		return 0, err
 	}

@@ -1,0 +1,125 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// dashboardDays is how far back the dashboard's charts go, today included.
+const dashboardDays = 30
+
+// dashboardView is the service today at a glance and its last 30 days.
+type dashboardView struct {
+	Zone      string
+	Today     []stat
+	Cases     []stat
+	Listeners []listenerLoad
+	Days      []dayRow
+	Export    exportForm
+}
+
+// stat is one figure and what it counts.
+type stat struct {
+	Name  string
+	Value int64
+	Class string // how it stands out: "good", "warn", "alert", or none
+}
+
+type listenerLoad struct {
+	ID                int64
+	Name, Languages   string
+	Present           bool
+	Pending, Capacity int
+}
+
+// dayRow is one day of the charts' table (the charts draw it; the table is
+// there for whoever does not see them).
+type dayRow struct {
+	Date, Label                                          string
+	Confirmed, Flagged, Unreached, Undeliverable, Placed int64
+	CasesOpened, CasesClosed, FollowUpsDone              int64
+}
+
+// exportForm is the export form's period (dates in the service's zone).
+type exportForm struct {
+	What, From, To string
+}
+
+// dashboard shows coordinators the day so far (calls due, placed, their
+// outcomes, cases, channels, each listener's load) and the last 30 days.
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess session) {
+	v, err := s.dashboardView(r, exportForm{})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.render(w, r, "dashboard", http.StatusOK, signedInPage(text(langOf(r), "dashboard"), sess, v))
+}
+
+func (s *Server) dashboardView(r *http.Request, export exportForm) (dashboardView, error) {
+	lang := langOf(r)
+	q := s.Store.Queries()
+	settings, err := q.Settings(r.Context())
+	if err != nil {
+		return dashboardView{}, err
+	}
+	zone := personZone(settings.TimeZone)
+	now := s.now()
+	o, err := q.Overview(r.Context(), zone, now)
+	if err != nil {
+		return dashboardView{}, err
+	}
+	today := now.In(zone)
+	days, err := q.ReportDays(r.Context(), zone, today.AddDate(0, 0, 1-dashboardDays), today, now)
+	if err != nil {
+		return dashboardView{}, err
+	}
+	c := o.Today
+	v := dashboardView{Zone: settings.TimeZone, Today: []stat{
+		{Name: text(lang, "stat.due"), Value: c.Sum("check_in.") - c["check_in.cancelled"]},
+		{Name: text(lang, "stat.placed"), Value: c["calls.placed"]},
+		{Name: text(lang, "stat.confirmed"), Value: c["check_in.confirmed"], Class: "good"},
+		{Name: text(lang, "stat.flagged"), Value: c["check_in.flagged"], Class: "alert"},
+		{Name: text(lang, "stat.unreached"), Value: c["check_in.unreached"], Class: "warn"},
+		{Name: text(lang, "stat.undeliverable"), Value: c["check_in.undeliverable"], Class: "warn"},
+		{Name: text(lang, "stat.in_progress"), Value: c["check_in.dialing"]},
+		{Name: text(lang, "stat.planned"), Value: c["check_in.planned"]},
+		{Name: text(lang, "stat.channels"), Value: int64(o.ChannelsInUse)},
+	}, Cases: []stat{
+		{Name: text(lang, "stat.cases_opened"), Value: c.Sum("case.opened.")},
+		{Name: text(lang, "stat.follow_ups_done"), Value: c.Sum("follow_up.")},
+		{Name: text(lang, "stat.pool"), Value: int64(o.Pool)},
+		{Name: text(lang, "stat.assigned"), Value: int64(o.Assigned)},
+		{Name: text(lang, "stat.urgent"), Value: int64(o.Urgent), Class: "alert"},
+	}, Export: export}
+	for _, l := range o.Listeners {
+		v.Listeners = append(v.Listeners, loadOf(l))
+	}
+	for _, d := range days {
+		v.Days = append(v.Days, dayRowOf(lang, d))
+	}
+	if v.Export.From == "" && v.Export.To == "" {
+		v.Export = exportForm{What: v.Export.What, From: today.AddDate(0, 0, 1-dashboardDays).Format(time.DateOnly), To: today.Format(time.DateOnly)}
+	}
+	return v, nil
+}
+
+func loadOf(l store.ListenerLoad) listenerLoad {
+	return listenerLoad{ID: l.ID, Name: l.FullName, Languages: strings.Join(l.Languages, ", "), Present: l.Present, Pending: l.Pending, Capacity: l.Capacity}
+}
+
+func dayRowOf(lang wellcheck.Lang, d store.Day) dayRow {
+	c := d.Counts
+	label := frenchDays[d.Date.Weekday()] + " " + d.Date.Format("02/01")
+	if lang == wellcheck.English {
+		label = d.Date.Format("Mon 2 Jan")
+	}
+	return dayRow{Date: d.Date.Format(time.DateOnly), Label: label,
+		Confirmed: c["check_in.confirmed"], Flagged: c["check_in.flagged"], Unreached: c["check_in.unreached"],
+		Undeliverable: c["check_in.undeliverable"], Placed: c["calls.placed"],
+		CasesOpened: c.Sum("case.opened."), CasesClosed: c.Sum("case.closed.") - c["case.closed.open"], FollowUpsDone: c.Sum("follow_up.")}
+}

@@ -1,0 +1,150 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/enroll"
+)
+
+// maxUpload is the largest register the browser may send (about 100,000
+// persons).
+const maxUpload = 32 << 20
+
+// maxRowsShown is how many bad rows the report lists (it counts them all).
+const maxRowsShown = 200
+
+// importView is the import page: the form, then the dry run's report, then
+// what was imported.
+type importView struct {
+	Required, Optional string
+	Upload             int64 // the register waiting for confirmation
+	FileName           string
+	Checked            bool // a report is shown
+	Summary            string
+	Invalid            []rowProblem
+	Warnings           []string
+	Valid, Bad         int
+	Done               bool
+}
+
+type rowProblem struct {
+	Line     int
+	Problems []string
+}
+
+func (s *Server) importView() importView {
+	req, opt := enroll.Columns()
+	return importView{Required: strings.Join(req, ", "), Optional: strings.Join(opt, ", ")}
+}
+
+// importForm asks for a register (CSV), the one `wellcheck import` reads.
+func (s *Server) importForm(w http.ResponseWriter, r *http.Request, sess session) {
+	s.render(w, r, "import", http.StatusOK, signedInPage(text(langOf(r), "import"), sess, s.importView()))
+}
+
+// checkImport keeps the uploaded register and checks every row of it, as
+// `wellcheck import --dry-run` does, and shows the report; nothing is
+// enrolled until the coordinator confirms.
+func (s *Server) checkImport(w http.ResponseWriter, r *http.Request, sess session) {
+	lang := langOf(r)
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		s.importProblem(w, r, sess, http.StatusUnprocessableEntity, text(lang, "import_no_file"))
+		return
+	}
+	defer file.Close()
+	body, err := io.ReadAll(file)
+	if err != nil {
+		s.importProblem(w, r, sess, http.StatusRequestEntityTooLarge, text(lang, "import_too_large"))
+		return
+	}
+	name := filepath.Base(header.Filename)
+	id, err := s.Store.Queries().SaveUpload(r.Context(), sess.UserID, truncate(name, 200), body, s.now())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.runImport(w, r, sess, id, name, body, enroll.ImportOptions{FileName: name, DryRun: true})
+}
+
+// confirmImport imports a register checked before, the valid rows only if
+// the coordinator said so.
+func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, sess session) {
+	id, ok := pathID(r)
+	name, body, err := "", []byte(nil), error(wellcheck.ErrNotFound)
+	if ok {
+		name, body, err = s.Store.Queries().Upload(r.Context(), id, sess.UserID, s.now())
+	}
+	switch {
+	case errors.Is(err, wellcheck.ErrNotFound):
+		s.importProblem(w, r, sess, http.StatusNotFound, text(langOf(r), "import_expired"))
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	s.runImport(w, r, sess, id, name, body, enroll.ImportOptions{FileName: name, SkipInvalid: r.PostFormValue("skip_invalid") == "yes"})
+}
+
+func (s *Server) runImport(w http.ResponseWriter, r *http.Request, sess session, id int64, name string, body []byte, opts enroll.ImportOptions) {
+	lang := langOf(r)
+	rep, err := s.Enrol.Import(r.Context(), strings.NewReader(string(body)), sess.User, opts)
+	if wellcheck.ErrorCode(err) == wellcheck.EInvalid && rep.Rows == 0 {
+		// The file itself is unusable (encoding, header, empty).
+		_ = s.Store.Queries().DeleteUpload(r.Context(), id)
+		s.importProblem(w, r, sess, http.StatusUnprocessableEntity, wellcheck.ErrorText(err, lang))
+		return
+	}
+	if err != nil && wellcheck.ErrorCode(err) != wellcheck.EInvalid {
+		s.internal(w, r, err)
+		return
+	}
+	v := s.importView()
+	v.FileName, v.Checked, v.Valid, v.Bad = name, true, rep.Valid, len(rep.Invalid)
+	for _, re := range rep.Invalid[:min(len(rep.Invalid), maxRowsShown)] {
+		row := rowProblem{Line: re.Line}
+		for _, p := range re.Problems {
+			row.Problems = append(row.Problems, p.Text(lang))
+		}
+		v.Invalid = append(v.Invalid, row)
+	}
+	for _, w := range rep.Warnings {
+		v.Warnings = append(v.Warnings, w.Text(lang))
+	}
+	status := http.StatusOK
+	switch {
+	case rep.DryRun:
+		v.Summary = rep.Summary().Text(lang)
+		v.Upload = id
+	case err != nil: // invalid rows, and the coordinator did not say to leave them out
+		v.Summary = wellcheck.ErrorText(err, lang)
+		v.Upload = id
+		status = http.StatusUnprocessableEntity
+	default:
+		v.Summary = rep.Summary().Text(lang)
+		v.Done = true
+		if err := s.Store.Queries().DeleteUpload(r.Context(), id); err != nil {
+			s.Logger.ErrorContext(r.Context(), "forget an imported upload", "err", err)
+		}
+	}
+	s.render(w, r, "import", status, signedInPage(text(lang, "import"), sess, v))
+}
+
+func (s *Server) importProblem(w http.ResponseWriter, r *http.Request, sess session, status int, problem string) {
+	p := signedInPage(text(langOf(r), "import"), sess, s.importView())
+	p.Error = problem
+	s.render(w, r, "import", status, p)
+}
+
+// limitBody refuses a request body longer than n bytes.
+func limitBody(n int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,156 @@
+package web
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// Limits of a listener's profile.
+const (
+	maxSkills = 20
+	maxSkill  = 40
+)
+
+var languageCode = regexp.MustCompile(`^[a-z]{2,3}$`)
+
+// listenersView is the listeners' list, or one listener's profile form.
+type listenersView struct {
+	Listeners []listenerLoad
+	Pool      int
+	Edit      listenerForm
+}
+
+// listenerForm is a listener's profile as typed.
+type listenerForm struct {
+	ID                int64
+	Name, Email       string
+	Languages, Skills string
+	Capacity          string
+	Pending           int
+	Shifts            week
+}
+
+// listeners lists the active listeners with their load, and how many cases
+// wait in the shared pool.
+func (s *Server) listeners(w http.ResponseWriter, r *http.Request, sess session) {
+	lang := langOf(r)
+	q := s.Store.Queries()
+	ls, err := q.Listeners(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	counts, err := q.OpenCases(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	v := listenersView{Pool: counts.Pool}
+	for _, l := range ls {
+		v.Listeners = append(v.Listeners, loadOf(l))
+	}
+	s.render(w, r, "listeners", http.StatusOK, signedInPage(text(lang, "listeners"), sess, v))
+}
+
+// listenerPage is a listener's profile: languages, skills, capacity, shifts.
+func (s *Server) listenerPage(w http.ResponseWriter, r *http.Request, sess session) {
+	l, ok := loadPath(s, w, r, "not_found_page", s.Store.Queries().Listener)
+	if !ok {
+		return
+	}
+	lang := langOf(r)
+	shifts := map[time.Weekday]wellcheck.Window{}
+	for _, sh := range l.Shifts {
+		shifts[sh.Weekday] = sh.Window
+	}
+	f := listenerForm{ID: l.ID, Name: l.FullName, Email: l.Email, Languages: strings.Join(l.Languages, ", "), Skills: strings.Join(l.Skills, ", "),
+		Capacity: strconv.Itoa(l.Capacity), Pending: l.Pending, Shifts: weekOf("shifts", shifts, lang)}
+	p := signedInPage(l.FullName, sess, listenersView{Edit: f})
+	if r.URL.Query().Get("done") == "saved" {
+		p.Notice = text(lang, "done.listener")
+	}
+	s.render(w, r, "listener", http.StatusOK, p)
+}
+
+// saveListener changes a listener's profile. Assignment reads it at once:
+// languages and skills match persons to listeners, capacity bounds their
+// list, shifts say when they take cases.
+func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess session) {
+	l, ok := loadPath(s, w, r, "not_found_page", s.Store.Queries().Listener)
+	if !ok {
+		return
+	}
+	lang := langOf(r)
+	shiftsForm, shifts, problems := readWeek(r, "shifts", lang)
+	f := listenerForm{ID: l.ID, Name: l.FullName, Email: l.Email, Languages: r.PostFormValue("listener.languages"),
+		Skills: r.PostFormValue("listener.skills"), Capacity: r.PostFormValue("listener.capacity"), Pending: l.Pending, Shifts: shiftsForm}
+	l.Languages = listField(&problems, "listener.languages", f.Languages, 3, 10)
+	for _, code := range l.Languages {
+		if !languageCode.MatchString(code) {
+			problems.Add("listener.languages", "language_invalid", code)
+		}
+	}
+	if len(l.Languages) == 0 {
+		problems.Add("listener.languages", "required")
+	}
+	l.Skills = listField(&problems, "listener.skills", f.Skills, maxSkill, maxSkills)
+	capacity, err := strconv.Atoi(strings.TrimSpace(f.Capacity))
+	if err != nil || capacity < 0 || capacity > wellcheck.MaxCapacity {
+		problems.Add("listener.capacity", "capacity_invalid", wellcheck.MaxCapacity)
+	}
+	l.Capacity = capacity
+	l.Shifts = nil
+	for _, d := range weekOrder {
+		if h, ok := shifts[d]; ok {
+			l.Shifts = append(l.Shifts, store.Shift{Weekday: d, Window: h})
+		}
+	}
+	err = problems.Err()
+	if err == nil {
+		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
+			if err := q.SaveListener(r.Context(), l); err != nil {
+				return err
+			}
+			return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "listener.profile", nil, nil, map[string]any{"user_id": l.ID})
+		})
+	}
+	if err != nil {
+		status := statusOf(err)
+		if status == http.StatusInternalServerError {
+			s.internal(w, r, err)
+			return
+		}
+		p := signedInPage(l.FullName, sess, listenersView{Edit: f})
+		p.Error, p.Problems = problemsOf(err, lang)
+		s.render(w, r, "listener", status, p)
+		return
+	}
+	http.Redirect(w, r, "/listeners/"+strconv.FormatInt(l.ID, 10)+"?done=saved", http.StatusSeeOther)
+}
+
+// listField reads a list typed as text, its items between commas,
+// semicolons or lines, lower-cased: each maxLen characters at most, maxItems
+// in all. Problems are the field's.
+func listField(ps *wellcheck.Problems, field, s string, maxLen, maxItems int) []string {
+	var items []string
+	for _, it := range strings.FieldsFunc(strings.ToLower(s), func(c rune) bool { return c == ',' || c == ';' || c == '\n' }) {
+		if it = strings.TrimSpace(it); it != "" {
+			items = append(items, it)
+		}
+	}
+	if slices.ContainsFunc(items, func(it string) bool { return utf8.RuneCountInString(it) > maxLen }) {
+		ps.Add(field, "too_long", maxLen)
+	}
+	if len(items) > maxItems {
+		ps.Add(field, "too_many", maxItems)
+	}
+	return items
+}

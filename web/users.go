@@ -1,0 +1,206 @@
+package web
+
+import (
+	"crypto/rand"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// usersView is the admins' list of accounts, with the form to add one, or
+// one account's form.
+type usersView struct {
+	Users    []accountRow
+	New      userForm
+	Edit     userForm
+	Password string // a password just made, shown this once
+	For      string // whose
+}
+
+type accountRow struct {
+	store.Account
+	RoleNames string
+	Locked    bool
+}
+
+// userForm is an account as typed.
+type userForm struct {
+	ID                         int64
+	Email, FullName, Languages string
+	Capacity                   string
+	Roles                      []string
+	Disabled                   bool
+}
+
+// roleOptions are the roles, for checkboxes.
+func roleOptions(lang wellcheck.Lang) []option {
+	out := make([]option, len(wellcheck.Roles))
+	for i, r := range wellcheck.Roles {
+		out[i] = option{string(r), text(lang, "role."+string(r))}
+	}
+	return out
+}
+
+func (s *Server) users(w http.ResponseWriter, r *http.Request, sess session) {
+	s.showUsers(w, r, sess, http.StatusOK, usersView{New: userForm{Languages: "fr", Capacity: "10", Roles: []string{"listener"}}}, nil)
+}
+
+func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, sess session, status int, v usersView, problem error) {
+	lang := langOf(r)
+	accounts, err := s.Store.Queries().Users(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	now := s.now()
+	for _, a := range accounts {
+		names := make([]string, len(a.Roles))
+		for i, role := range a.Roles {
+			names[i] = text(lang, "role."+string(role))
+		}
+		v.Users = append(v.Users, accountRow{Account: a, RoleNames: strings.Join(names, ", "), Locked: a.LockedUntil != nil && now.Before(*a.LockedUntil)})
+	}
+	p := signedInPage(text(lang, "users"), sess, v)
+	if problem != nil {
+		p.Error, p.Problems = problemsOf(problem, lang)
+	}
+	s.render(w, r, "users", status, p)
+}
+
+// addUser creates an account with a password made up here and shown once,
+// for the admin to pass on; the user changes it… by asking an admin again
+// (there is no e-mail here to send a link with).
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request, sess session) {
+	f := userForm{Email: r.PostFormValue("user.email"), FullName: r.PostFormValue("user.full_name"), Languages: r.PostFormValue("user.languages"),
+		Capacity: r.PostFormValue("user.capacity"), Roles: r.PostForm["user.roles"]}
+	capacity, err := strconv.Atoi(strings.TrimSpace(f.Capacity))
+	if err != nil {
+		capacity = -1
+	}
+	u, err := wellcheck.NewUser(f.Email, f.FullName, f.Roles, strings.Split(f.Languages, ","), capacity)
+	password := rand.Text()
+	if err == nil {
+		var hash string
+		if hash, err = HashPassword(password); err == nil {
+			err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
+				created, err := q.CreateUser(r.Context(), u)
+				if err != nil {
+					return err
+				}
+				u = created
+				if err := q.SetPasswordHash(r.Context(), u.ID, hash, s.now()); err != nil {
+					return err
+				}
+				return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.add", nil, nil, map[string]any{"user_id": u.ID})
+			})
+		}
+	}
+	if err != nil {
+		if statusOf(err) == http.StatusInternalServerError {
+			s.internal(w, r, err)
+			return
+		}
+		s.showUsers(w, r, sess, statusOf(err), usersView{New: f}, err)
+		return
+	}
+	s.showUsers(w, r, sess, http.StatusOK, usersView{New: userForm{Languages: "fr", Capacity: "10", Roles: []string{"listener"}},
+		Password: password, For: u.FullName + " <" + u.Email + ">"}, nil)
+}
+
+// userPage is one account's form.
+func (s *Server) userPage(w http.ResponseWriter, r *http.Request, sess session) {
+	u, ok := loadPath(s, w, r, "not_found_page", s.Store.Queries().User)
+	if !ok {
+		return
+	}
+	p := signedInPage(u.FullName, sess, usersView{Edit: formOf(u)})
+	if r.URL.Query().Get("done") == "saved" {
+		p.Notice = text(langOf(r), "done.user")
+	}
+	s.render(w, r, "user", http.StatusOK, p)
+}
+
+func formOf(u wellcheck.User) userForm {
+	f := userForm{ID: u.ID, Email: u.Email, FullName: u.FullName, Disabled: u.Disabled}
+	for _, r := range u.Roles {
+		f.Roles = append(f.Roles, string(r))
+	}
+	return f
+}
+
+// saveUser changes an account's name and roles, or disables it: a disabled
+// user's sessions end at once. An admin cannot lock themselves out.
+func (s *Server) saveUser(w http.ResponseWriter, r *http.Request, sess session) {
+	u, ok := loadPath(s, w, r, "not_found_page", s.Store.Queries().User)
+	if !ok {
+		return
+	}
+	f := userForm{ID: u.ID, Email: u.Email, FullName: r.PostFormValue("user.full_name"), Roles: r.PostForm["user.roles"],
+		Disabled: r.PostFormValue("user.disabled") == "yes"}
+	checked, err := wellcheck.NewUser(u.Email, f.FullName, f.Roles, u.Languages, u.Capacity)
+	if err == nil && u.ID == sess.UserID && (f.Disabled || !slices.Contains(checked.Roles, wellcheck.RoleAdmin)) {
+		var ps wellcheck.Problems
+		ps.Add("user.roles", "self_lockout")
+		err = ps.Err()
+	}
+	if err == nil {
+		checked.ID, checked.Disabled = u.ID, f.Disabled
+		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
+			if err := q.SaveAccount(r.Context(), checked, s.now()); err != nil {
+				return err
+			}
+			if checked.Disabled {
+				if _, err := q.DeleteUserSessions(r.Context(), u.ID); err != nil {
+					return err
+				}
+			}
+			return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.change", nil, nil,
+				map[string]any{"user_id": u.ID, "roles": f.Roles, "disabled": f.Disabled})
+		})
+	}
+	if err != nil {
+		if statusOf(err) == http.StatusInternalServerError {
+			s.internal(w, r, err)
+			return
+		}
+		p := signedInPage(u.FullName, sess, usersView{Edit: f})
+		p.Error, p.Problems = problemsOf(err, langOf(r))
+		s.render(w, r, "user", statusOf(err), p)
+		return
+	}
+	http.Redirect(w, r, "/admin/users/"+strconv.FormatInt(u.ID, 10)+"?done=saved", http.StatusSeeOther)
+}
+
+// resetPassword gives an account a new password, shown once; its sessions
+// end and a lock from failed attempts is lifted.
+func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, sess session) {
+	u, ok := loadPath(s, w, r, "not_found_page", s.Store.Queries().User)
+	if !ok {
+		return
+	}
+	password := rand.Text()
+	hash, err := HashPassword(password)
+	if err == nil {
+		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
+			if err := q.SetPasswordHash(r.Context(), u.ID, hash, s.now()); err != nil {
+				return err
+			}
+			if _, err := q.DeleteUserSessions(r.Context(), u.ID); err != nil {
+				return err
+			}
+			return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.password_reset", nil, nil, map[string]any{"user_id": u.ID})
+		})
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if u.ID == sess.UserID { // their own sessions ended with the others
+		http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
+	}
+	s.render(w, r, "user", http.StatusOK, signedInPage(u.FullName, sess, usersView{Edit: formOf(u), Password: password, For: u.FullName + " <" + u.Email + ">"}))
+}

@@ -1,0 +1,142 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+)
+
+var shownPassword = regexp.MustCompile(`<p><code>([A-Z2-7]{26})</code></p>`)
+
+func TestAdminManagesUsers(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	c := s.browser(t)
+	csrf, _ := s.signInAs(t, c, adam)
+	status, body, _ := s.get(t, c, "/admin/users")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, `<a href="/admin/users/`+itoa(s.user.ID)+`">Élise Écoutante</a></td><td>ecoutante@example.org</td><td>écoutant</td>`+"\n"+`<td>actif</td>`)
+
+	// A new listener, with the password made up for them shown once.
+	form := url.Values{"csrf": {csrf}, "user.full_name": {"Nora Nouvelle"}, "user.email": {"nora@example.org"},
+		"user.roles": {"listener", "coordinator"}, "user.languages": {"fr, ar"}, "user.capacity": {"12"}}
+	res, body := s.post(t, c, "/admin/users", form, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, body, "Mot de passe de Nora Nouvelle &lt;nora@example.org&gt;, affiché une seule fois")
+	password := shownPassword.FindStringSubmatch(body)[1]
+	nora, err := s.store.Queries().UserByEmail(context.Background(), "nora@example.org")
+	require.NoError(t, err)
+	require.Equal(t, []wellcheck.Role{wellcheck.RoleListener, wellcheck.RoleCoordinator}, nora.Roles)
+	require.Equal(t, []string{"fr", "ar"}, nora.Languages)
+	require.Equal(t, 12, nora.Capacity)
+	require.NotContains(t, s.logs.String(), password)
+	noraClient := s.browser(t)
+	_, _, token := s.get(t, noraClient, "/login")
+	res, _ = s.post(t, noraClient, "/login", url.Values{"csrf": {token}, "email": {"nora@example.org"}, "password": {password}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, "she signs in with it")
+	require.Equal(t, "/", res.Header.Get("Location"))
+
+	// Problems beside their fields; the e-mail already used.
+	res, body = s.post(t, c, "/admin/users", url.Values{"csrf": {csrf}, "user.full_name": {" "}, "user.email": {"pas-une-adresse"}, "user.capacity": {"10"}}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.Contains(t, body, `<p class="problem" id="user.email-problem">« pas-une-adresse » n&#39;est pas une adresse e-mail</p>`)
+	require.Contains(t, body, `<p class="problem" id="user.full_name-problem">obligatoire</p>`)
+	require.Contains(t, body, `<p class="problem" id="user.roles-problem">obligatoire</p>`)
+	form.Set("user.email", "NORA@example.org")
+	res, _ = s.post(t, c, "/admin/users", form, nil)
+	require.Equal(t, http.StatusConflict, res.StatusCode)
+
+	// Disabled: her session ends at once, and she signs in no more.
+	res, _ = s.post(t, c, "/admin/users/"+itoa(nora.ID), url.Values{"csrf": {csrf}, "user.full_name": {"Nora Nouvelle"},
+		"user.roles": {"listener"}, "user.disabled": {"yes"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	status, _, _ = s.get(t, noraClient, "/")
+	require.Equal(t, http.StatusSeeOther, status, "signed out")
+	_, _, token = s.get(t, noraClient, "/login")
+	res, _ = s.post(t, noraClient, "/login", url.Values{"csrf": {token}, "email": {"nora@example.org"}, "password": {password}}, nil)
+	require.Equal(t, http.StatusUnauthorized, res.StatusCode)
+
+	// A new password for Élise: her sessions end, the new one works.
+	eliseClient := s.browser(t)
+	s.signIn(t, eliseClient)
+	res, body = s.post(t, c, "/admin/users/"+itoa(s.user.ID)+"/password", url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	fresh := shownPassword.FindStringSubmatch(body)[1]
+	status, _, _ = s.get(t, eliseClient, "/")
+	require.Equal(t, http.StatusSeeOther, status)
+	_, _, token = s.get(t, eliseClient, "/login")
+	res, _ = s.post(t, eliseClient, "/login", url.Values{"csrf": {token}, "email": {elise}, "password": {fresh}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+
+	// An admin cannot lock themselves out.
+	res, body = s.post(t, c, "/admin/users/"+itoa(s.admin.ID), url.Values{"csrf": {csrf}, "user.full_name": {"Adam Admin"}, "user.roles": {"coordinator"}}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.Contains(t, body, "vous ne pouvez pas retirer votre propre rôle d&#39;administrateur")
+
+	audit, err := s.store.Queries().AuditActionsBy(context.Background(), s.admin.ID)
+	require.NoError(t, err)
+	require.Subset(t, audit, []string{"user.add", "user.change", "user.password_reset"})
+}
+
+func TestAuditViewer(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	person := s.enrol(t, "Jeanne Martin", "+33612345678")
+	caseID := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	listener := s.browser(t)
+	s.signIn(t, listener)
+	status, _, _ := s.get(t, listener, "/cases/"+itoa(caseID))
+	require.Equal(t, http.StatusOK, status)
+
+	c := s.browser(t)
+	s.signInAs(t, c, adam)
+	status, body, _ := s.get(t, c, "/admin/audit?person="+itoa(person))
+	require.Equal(t, http.StatusOK, status)
+	require.Regexp(t, `<td>Élise Écoutante</td><td><code>case.view</code></td>\s*<td><a href="/persons/\d+">n° \d+</a> — <a href="/cases/`+itoa(caseID)+`">dossier n° `+itoa(caseID)+`</a></td>`, body)
+	require.NotContains(t, body, "user.login", "only this person's entries")
+	require.NotContains(t, body, "06 12 34 56 78")
+
+	_, body, _ = s.get(t, c, "/admin/audit?action=user.login&actor="+itoa(s.user.ID))
+	require.Contains(t, body, "<code>user.login</code>")
+	require.NotContains(t, body, "case.view")
+
+	status, body, _ = s.get(t, c, "/admin/audit?person=abc")
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	require.Contains(t, body, "« abc » n&#39;est pas un numéro")
+}
+
+// River's job dashboard is for admins, and read-only: its actions carry no
+// CSRF token.
+func TestRiverDashboard(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	admin, coord := s.browser(t), s.browser(t)
+	s.signInAs(t, admin, adam)
+	s.signInAs(t, coord, claire)
+
+	status, body, _ := s.get(t, admin, "/admin/river/")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "/admin/river/assets/", "the dashboard's page, its assets under the prefix")
+	status, body, _ = s.get(t, admin, "/admin/river/api/states")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, `"available"`)
+	res, err := admin.Get(s.srv.URL + "/admin/river/")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Contains(t, res.Header.Get("Content-Security-Policy"), "style-src 'self' 'unsafe-inline'", "its styles only")
+	res, err = admin.Get(s.srv.URL + "/dashboard")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Contains(t, res.Header.Get("Content-Security-Policy"), "style-src 'self';")
+
+	status, _, _ = s.get(t, coord, "/admin/river/")
+	require.Equal(t, http.StatusForbidden, status)
+	res, _ = s.post(t, admin, "/admin/river/api/jobs/cancel", url.Values{"csrf": {"wrong"}}, nil)
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+}
