@@ -1,0 +1,74 @@
+package web_test
+
+import (
+	"html"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/web"
+)
+
+// Every page, read with a browser set to English, is in English: no word of
+// the French interface shows, and its lang attribute says so.
+func TestEnglishPages(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	person := s.enrol(t, "Jeanne Martin", "+33612345678")
+	caseID := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+
+	// The French words, split at their placeholders: a fragment long enough
+	// to be telling (eight characters or more) must not show.
+	// (The users' own names are theirs: "Écoutante" is not the interface's.)
+	var french []string
+	names := "Élise Écoutante Louis Lebon Claire Coordinatrice Adam Admin Jeanne Martin"
+	verb := regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z]`)
+	for _, t := range web.FrenchTexts() {
+		for _, f := range verb.Split(t, -1) {
+			if f = strings.TrimSpace(f); len(f) >= 8 && !strings.Contains(names, f) {
+				french = append(french, f)
+			}
+		}
+	}
+	require.Greater(t, len(french), 200)
+
+	read := func(c *http.Client, path string) string {
+		req, err := http.NewRequest(http.MethodGet, s.srv.URL+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Accept-Language", "en-GB,en;q=0.9,fr;q=0.5")
+		res, err := c.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode, path)
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		return html.UnescapeString(string(body))
+	}
+	listener, admin := s.browser(t), s.browser(t)
+	s.signIn(t, listener)
+	s.signInAs(t, admin, adam)
+	pages := map[*http.Client][]string{
+		listener: {"/", "/cases/" + itoa(caseID)},
+		admin: {"/persons/new", "/persons?q=jeanne", "/persons/" + itoa(person), "/persons/import", "/partners", "/queue",
+			"/listeners", "/listeners/" + itoa(s.user.ID), "/dashboard", "/admin/settings", "/admin/users", "/admin/users/" + itoa(s.user.ID), "/admin/audit"},
+	}
+	for c, paths := range pages {
+		for _, path := range paths {
+			body := read(c, path)
+			require.Contains(t, body, `<html lang="en">`, path)
+			require.Contains(t, body, "wellcheck is not an emergency service", path)
+			for _, f := range french {
+				require.NotContains(t, body, f, "%s shows French", path)
+			}
+		}
+	}
+	require.Contains(t, read(listener, "/"), "asked for a call back (pressed 2)")
+	require.Contains(t, read(admin, "/persons/"+itoa(person)), "Tuesday 2026-12-08 10:00", "dates the English way")
+}
