@@ -69,6 +69,9 @@ func (m Message) render(lang Lang, mask bool) string {
 	return fmt.Sprintf(format, args...)
 }
 
+// Text writes the date the reader's way.
+func (d Date) Text(lang Lang) string { return fmt.Sprint(renderArg(d, lang, false)) }
+
 func renderArg(a any, lang Lang, mask bool) any {
 	switch v := a.(type) {
 	case Message:
@@ -122,6 +125,8 @@ var catalogue = map[string]translation{
 	"date_invalid":             {"« %s » n'est pas une date (AAAA-MM-JJ ou AAAA-MM-JJTHH:MM)", "%q is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)"},
 	"date_too_old":             {"la date %s est trop ancienne (avant 2000)", "the date %s is too old (before 2000)"},
 	"control_char":             {"contient un caractère invisible ou de contrôle (caractère n° %d) : retapez le texte", "holds an invisible or control character (character %d): type the text again"},
+	"time_invalid":             {"« %s » n'est pas une heure (HH:MM)", "%q is not a time (HH:MM)"},
+	"number_between":           {"un nombre de %d à %d", "a number from %d to %d"},
 	"id_invalid":               {"« %s » n'est pas un numéro", "%q is not a number"},
 	"self_lockout":             {"vous ne pouvez pas retirer votre propre rôle d'administrateur ni désactiver votre compte", "you cannot remove your own admin role nor disable your own account"},
 	"capacity_invalid":         {"un nombre de 0 à %d", "a number from 0 to %d"},
@@ -279,6 +284,16 @@ var fieldLabels = map[string]translation{
 	"user.full_name":              {"nom", "name"},
 	"user.roles":                  {"rôle", "role"},
 	"user.languages":              {"langues parlées", "languages spoken"},
+	"settings.calendar":           {"jours fériés", "public holidays"},
+	"settings.cutoff":             {"heure limite des appels du jour", "the day's calls cut-off"},
+	"settings.max_attempts":       {"appels par créneau au plus", "calls per slot at most"},
+	"settings.retry_minutes":      {"minutes entre deux appels", "minutes between calls"},
+	"settings.max_calls_per_day":  {"appels par jour et par personne au plus", "calls per person per day at most"},
+	"settings.urgent_after":       {"jours injoignables de suite avant l'urgence", "days not reached in a row before urgent"},
+	"settings.caller_number":      {"numéro présenté", "caller number"},
+	"settings.caller_name":        {"nom présenté", "caller name"},
+	"settings.keep_closed_cases":  {"conservation des dossiers clôturés (jours)", "closed cases kept (days)"},
+	"settings.keep_withdrawn":     {"conservation après retrait du consentement (jours)", "kept after consent is withdrawn (days)"},
 	"audit.person":                {"personne n°", "person #"},
 	"audit.actor":                 {"qui", "who"},
 	"audit.action":                {"action (début)", "action (start)"},

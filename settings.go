@@ -1,6 +1,9 @@
 package wellcheck
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Settings is the service's configuration as admins set it.
 type Settings struct {
@@ -70,4 +73,29 @@ type Closure struct {
 	ID       int64     // zero until stored
 	From, To time.Time // dates; only year, month and day count
 	Reason   string
+}
+
+// NewClosure checks a closure as typed: its first day, its last (the first
+// if empty), both YYYY-MM-DD, and why. Problems name closure.from,
+// closure.to and closure.reason.
+func NewClosure(from, to, reason string) (Closure, error) {
+	var ps Problems
+	c := Closure{Reason: strings.TrimSpace(reason)}
+	var err error
+	if c.From, err = time.Parse(time.DateOnly, strings.TrimSpace(from)); err != nil {
+		ps.Add("closure.from", "date_invalid", from)
+	}
+	c.To = c.From
+	if strings.TrimSpace(to) != "" {
+		if c.To, err = time.Parse(time.DateOnly, strings.TrimSpace(to)); err != nil {
+			ps.Add("closure.to", "date_invalid", to)
+		}
+	}
+	if c.To.Before(c.From) {
+		ps.Add("closure.to", "closure_backwards")
+	}
+	if c.Reason == "" {
+		ps.Add("closure.reason", "required")
+	}
+	return c, ps.Err()
 }

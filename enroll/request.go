@@ -4,6 +4,7 @@
 package enroll
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -388,19 +389,24 @@ func parseWindow(s string) (wellcheck.Window, bool) {
 }
 
 func (c *Checker) retry(ps *wellcheck.Problems, in PlanInput) *wellcheck.RetryPolicy {
-	rp := &wellcheck.RetryPolicy{MaxAttempts: in.MaxAttempts, RetryMinutes: c.Settings.Retry.RetryMinutes}
-	if rp.MaxAttempts == 0 {
-		rp.MaxAttempts = c.Settings.Retry.MaxAttempts
-	}
+	rp := RetryOf(ps, "plan.", in.MaxAttempts, in.RetryMinutes, c.Settings.Retry)
+	return &rp
+}
+
+// RetryOf reads a retry policy as typed: attempts (0: def's) and minutes
+// between them, comma-separated (empty: def's). Problems go to the fields
+// prefix+"max_attempts" and prefix+"retry_minutes".
+func RetryOf(ps *wellcheck.Problems, prefix string, attempts int, minutes string, def wellcheck.RetryPolicy) wellcheck.RetryPolicy {
+	rp := wellcheck.RetryPolicy{MaxAttempts: cmp.Or(attempts, def.MaxAttempts), RetryMinutes: def.RetryMinutes}
 	if rp.MaxAttempts < 1 || rp.MaxAttempts > 10 {
-		ps.Add("plan.max_attempts", "attempts_invalid")
+		ps.Add(prefix+"max_attempts", "attempts_invalid")
 	}
-	if s := strings.TrimSpace(in.RetryMinutes); s != "" {
+	if s := strings.TrimSpace(minutes); s != "" {
 		rp.RetryMinutes = nil
 		for _, part := range strings.Split(s, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(part))
 			if err != nil || n < 1 || n > 240 {
-				ps.Add("plan.retry_minutes", "retry_invalid", s)
+				ps.Add(prefix+"retry_minutes", "retry_invalid", s)
 				return rp
 			}
 			rp.RetryMinutes = append(rp.RetryMinutes, n)

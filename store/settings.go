@@ -77,3 +77,17 @@ func (q *Queries) SetOpeningHours(ctx context.Context, hours map[time.Weekday]we
 	}
 	return nil
 }
+
+// SaveSettings writes what admins change of the service's settings from the
+// web interface: holiday calendar, cut-off, retry policy, calls per day, when
+// unreached turns urgent, caller ID, escalation consent and retention. The
+// time zone, phone region and opening hours are set elsewhere.
+func (q *Queries) SaveSettings(ctx context.Context, s wellcheck.Settings) error {
+	err := q.q.UpdateServiceSettings(ctx, dbsqlc.UpdateServiceSettingsParams{
+		HolidayCalendar: s.HolidayCalendar, Cutoff: pgTime(s.Cutoff), MaxAttempts: int16(s.Retry.MaxAttempts),
+		RetryMinutes: int16s(s.Retry.RetryMinutes), MaxCallsPerDay: int16(s.MaxCallsPerDay), UnreachedUrgentAfter: int16(s.UnreachedUrgentAfter),
+		CallerNumber: s.CallerNumber, CallerName: s.CallerName, EscalationNeedsConsent: s.EscalationNeedsConsent,
+		KeepClosedCasesDays: int32(s.KeepClosedCasesDays), KeepWithdrawnDays: int32(s.KeepWithdrawnDays),
+	})
+	return translate(err, "save the service's settings")
+}

@@ -1,17 +1,28 @@
 package web
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/enroll"
+	"github.com/wellcheck/wellcheck/phone"
+	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 )
 
 // settingsView is the admin's service settings page.
 type settingsView struct {
-	Hours week
+	Hours    week
+	Service  serviceForm
+	Closures []closureRow
+	Closure  closureRow // a new one, as typed
 }
 
 // week is a form's week of hours, one window a day at most: the service's
@@ -72,51 +83,209 @@ func readWeek(r *http.Request, name string, lang wellcheck.Lang) (week, map[time
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, sess session) {
-	settings, err := s.Store.Queries().Settings(r.Context())
+	v, err := s.settingsView(r)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	lang := langOf(r)
-	v := settingsView{Hours: weekOf("hours", settings.Hours, lang)}
 	p := signedInPage(text(lang, "settings"), sess, v)
-	if r.URL.Query().Get("done") == "hours" {
-		p.Notice = text(lang, "done.hours")
+	if done := r.URL.Query().Get("done"); done != "" {
+		p.Notice = text(lang, "done."+done)
 	}
 	s.render(w, r, "settings", http.StatusOK, p)
+}
+
+// settingsView reads what the settings page shows: the opening hours, the
+// service's settings, the closures from yesterday on.
+func (s *Server) settingsView(r *http.Request) (settingsView, error) {
+	q := s.Store.Queries()
+	settings, err := q.Settings(r.Context())
+	if err != nil {
+		return settingsView{}, err
+	}
+	closures, err := q.Closures(r.Context(), s.now().AddDate(0, 0, -1))
+	if err != nil {
+		return settingsView{}, err
+	}
+	lang := langOf(r)
+	v := settingsView{Hours: weekOf("hours", settings.Hours, lang), Service: serviceFormOf(settings, phone.Parser{Region: settings.DefaultRegion})}
+	for _, c := range closures {
+		v.Closures = append(v.Closures, closureRow{ID: c.ID, From: wellcheck.Date(c.From).Text(lang), To: wellcheck.Date(c.To).Text(lang), Reason: c.Reason})
+	}
+	return v, nil
 }
 
 // setHours replaces the opening hours, and asks the planner to follow them at
 // once: planned calls on a day now closed move, as a holiday's would.
 func (s *Server) setHours(w http.ResponseWriter, r *http.Request, sess session) {
-	lang := langOf(r)
-	form, hours, problems := readWeek(r, "hours", lang)
-	v := settingsView{Hours: form}
+	form, hours, problems := readWeek(r, "hours", langOf(r))
 	if len(hours) == 0 && len(problems) == 0 {
 		problems.Add("hours", "hours_none_open")
 	}
 	err := problems.Err()
 	if err == nil {
-		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
-			if err := q.SetOpeningHours(r.Context(), hours); err != nil {
-				return err
-			}
-			if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "settings.hours", nil, nil, nil); err != nil {
-				return err
-			}
-			return s.Jobs.EnqueuePass(r.Context(), q)
-		})
+		err = s.changeCalendar(r, sess, "settings.hours", nil, func(q *store.Queries) error { return q.SetOpeningHours(r.Context(), hours) })
 	}
-	if err != nil {
-		status := statusOf(err)
-		if status == http.StatusInternalServerError {
-			s.internal(w, r, err)
-			return
+	s.afterSettings(w, r, sess, err, "hours", func(v *settingsView) { v.Hours = form })
+}
+
+// changeCalendar makes a change to when the service is open (change), audits
+// it as action, and asks for a planner pass in the same transaction, so that
+// planned calls follow at once.
+func (s *Server) changeCalendar(r *http.Request, sess session, action string, details map[string]any, change func(*store.Queries) error) error {
+	return s.Store.WithTx(r.Context(), func(q *store.Queries) error {
+		if err := change(q); err != nil {
+			return err
 		}
-		p := signedInPage(text(lang, "settings"), sess, v)
-		p.Error, p.Problems = problemsOf(err, lang)
-		s.render(w, r, "settings", status, p)
+		if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, action, nil, nil, details); err != nil {
+			return err
+		}
+		return s.Jobs.EnqueuePass(r.Context(), q)
+	})
+}
+
+// serviceForm is the service's settings as typed.
+type serviceForm struct {
+	Calendar, Cutoff, MaxAttempts, RetryMinutes, MaxCallsPerDay, UrgentAfter string
+	CallerNumber, CallerName, KeepClosedCases, KeepWithdrawn                 string
+	NeedsConsent                                                             bool
+}
+
+// closureRow is a closure as the settings page lists it.
+type closureRow struct {
+	ID               int64
+	From, To, Reason string
+}
+
+func serviceFormOf(s wellcheck.Settings, phones phone.Parser) serviceForm {
+	f := serviceForm{Calendar: s.HolidayCalendar, Cutoff: s.Cutoff.String(), MaxAttempts: strconv.Itoa(s.Retry.MaxAttempts),
+		MaxCallsPerDay: strconv.Itoa(s.MaxCallsPerDay), UrgentAfter: strconv.Itoa(s.UnreachedUrgentAfter), CallerName: s.CallerName,
+		KeepClosedCases: strconv.Itoa(s.KeepClosedCasesDays), KeepWithdrawn: strconv.Itoa(s.KeepWithdrawnDays), NeedsConsent: s.EscalationNeedsConsent}
+	minutes := make([]string, len(s.Retry.RetryMinutes))
+	for i, m := range s.Retry.RetryMinutes {
+		minutes[i] = strconv.Itoa(m)
+	}
+	f.RetryMinutes = strings.Join(minutes, ", ")
+	if s.CallerNumber != "" {
+		f.CallerNumber = phones.Format(wellcheck.Phone(s.CallerNumber))
+	}
+	return f
+}
+
+// calendarChoices are the holiday calendars a service may follow.
+func calendarChoices(lang wellcheck.Lang) []option {
+	out := make([]option, 0, len(scheduler.HolidayCalendars))
+	for _, name := range slices.Sorted(maps.Keys(scheduler.HolidayCalendars)) {
+		out = append(out, option{name, text(lang, "calendar."+name)})
+	}
+	return out
+}
+
+// setService saves the service's settings; a planner pass follows at once,
+// since the holiday calendar decides which days are open.
+func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session) {
+	q := s.Store.Queries()
+	settings, err := q.Settings(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/settings?done=hours", http.StatusSeeOther)
+	f := serviceForm{Calendar: r.PostFormValue("settings.calendar"), Cutoff: r.PostFormValue("settings.cutoff"),
+		MaxAttempts: r.PostFormValue("settings.max_attempts"), RetryMinutes: r.PostFormValue("settings.retry_minutes"),
+		MaxCallsPerDay: r.PostFormValue("settings.max_calls_per_day"), UrgentAfter: r.PostFormValue("settings.urgent_after"),
+		CallerNumber: r.PostFormValue("settings.caller_number"), CallerName: r.PostFormValue("settings.caller_name"),
+		KeepClosedCases: r.PostFormValue("settings.keep_closed_cases"), KeepWithdrawn: r.PostFormValue("settings.keep_withdrawn"),
+		NeedsConsent: r.PostFormValue("settings.needs_consent") == "yes"}
+	var ps wellcheck.Problems
+	number := func(field, v string, lo, hi int) int {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < lo || n > hi {
+			ps.Add(field, "number_between", lo, hi)
+		}
+		return n
+	}
+	if _, ok := scheduler.HolidayCalendars[f.Calendar]; !ok {
+		ps.Add("settings.calendar", "choice_invalid", f.Calendar, strings.Join(slices.Sorted(maps.Keys(scheduler.HolidayCalendars)), ", "))
+	}
+	settings.HolidayCalendar = f.Calendar
+	if settings.Cutoff, err = wellcheck.ParseTimeOfDay(strings.TrimSpace(f.Cutoff)); err != nil {
+		ps.Add("settings.cutoff", "time_invalid", f.Cutoff)
+	}
+	settings.Retry = enroll.RetryOf(&ps, "settings.", number("settings.max_attempts", f.MaxAttempts, 1, 10), f.RetryMinutes, settings.Retry)
+	settings.MaxCallsPerDay = number("settings.max_calls_per_day", f.MaxCallsPerDay, 1, 12)
+	settings.UnreachedUrgentAfter = number("settings.urgent_after", f.UrgentAfter, 1, 10)
+	settings.KeepClosedCasesDays = number("settings.keep_closed_cases", f.KeepClosedCases, 30, 3650)
+	settings.KeepWithdrawnDays = number("settings.keep_withdrawn", f.KeepWithdrawn, 0, 3650)
+	settings.CallerName = strings.TrimSpace(f.CallerName)
+	if len([]rune(settings.CallerName)) > 40 {
+		ps.Add("settings.caller_name", "too_long", 40)
+	}
+	settings.CallerNumber = ""
+	if strings.TrimSpace(f.CallerNumber) != "" {
+		n, err := phone.Parser{Region: settings.DefaultRegion}.ParseService(f.CallerNumber)
+		if err != nil {
+			ps.Add("settings.caller_number", "phone_invalid", wellcheck.Secret(f.CallerNumber))
+		}
+		settings.CallerNumber = string(n)
+	}
+	settings.EscalationNeedsConsent = f.NeedsConsent
+	err = ps.Err()
+	if err == nil {
+		err = s.changeCalendar(r, sess, "settings.service", nil, func(q *store.Queries) error { return q.SaveSettings(r.Context(), settings) })
+	}
+	s.afterSettings(w, r, sess, err, "service", func(v *settingsView) { v.Service = f })
+}
+
+// addClosure closes the service for some days; everyone is re-planned.
+func (s *Server) addClosure(w http.ResponseWriter, r *http.Request, sess session) {
+	c, err := wellcheck.NewClosure(r.PostFormValue("closure.from"), r.PostFormValue("closure.to"), r.PostFormValue("closure.reason"))
+	if err == nil {
+		err = s.changeCalendar(r, sess, "closure.add", map[string]any{"from": c.From.Format(time.DateOnly), "to": c.To.Format(time.DateOnly)},
+			func(q *store.Queries) error { _, err := q.AddClosure(r.Context(), c, &sess.UserID); return err })
+	}
+	s.afterSettings(w, r, sess, err, "closure", func(v *settingsView) {
+		v.Closure = closureRow{From: r.PostFormValue("closure.from"), To: r.PostFormValue("closure.to"), Reason: r.PostFormValue("closure.reason")}
+	})
+}
+
+// deleteClosure reopens the days of a closure; everyone is re-planned.
+func (s *Server) deleteClosure(w http.ResponseWriter, r *http.Request, sess session) {
+	id, ok := pathID(r)
+	var err error = wellcheck.ErrNotFound
+	if ok {
+		err = s.changeCalendar(r, sess, "closure.delete", map[string]any{"closure_id": id},
+			func(q *store.Queries) error { return q.DeleteClosure(r.Context(), id) })
+	}
+	if errors.Is(err, wellcheck.ErrNotFound) {
+		http.Error(w, text(langOf(r), "not_found_page"), http.StatusNotFound)
+		return
+	}
+	s.afterSettings(w, r, sess, err, "closure_deleted", nil)
+}
+
+// afterSettings ends a change of settings: back to the page saying what was
+// done, or the page again with the problems and what was typed (typed).
+func (s *Server) afterSettings(w http.ResponseWriter, r *http.Request, sess session, err error, done string, typed func(*settingsView)) {
+	if err == nil {
+		http.Redirect(w, r, "/admin/settings?done="+done, http.StatusSeeOther)
+		return
+	}
+	status := statusOf(err)
+	if status == http.StatusInternalServerError {
+		s.internal(w, r, err)
+		return
+	}
+	v, verr := s.settingsView(r)
+	if verr != nil {
+		s.internal(w, r, verr)
+		return
+	}
+	if typed != nil {
+		typed(&v)
+	}
+	lang := langOf(r)
+	p := signedInPage(text(lang, "settings"), sess, v)
+	p.Error, p.Problems = problemsOf(err, lang)
+	s.render(w, r, "settings", status, p)
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -139,4 +140,83 @@ func TestRiverDashboard(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, status)
 	res, _ = s.post(t, admin, "/admin/river/api/jobs/cancel", url.Values{"csrf": {"wrong"}}, nil)
 	require.Equal(t, http.StatusForbidden, res.StatusCode)
+}
+
+func TestServiceSettingsAndClosures(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	ctx := context.Background()
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	c := s.browser(t)
+	csrf, _ := s.signInAs(t, c, adam)
+	// passes counts the planner passes asked for since it was last called.
+	passes := func() int {
+		var n int
+		require.NoError(t, s.store.Pool().QueryRow(ctx, "WITH gone AS (DELETE FROM river_job WHERE kind = 'plan_check_ins' RETURNING 1) SELECT count(*) FROM gone").Scan(&n))
+		return n
+	}
+	status, body, _ := s.get(t, c, "/admin/settings")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, `<option value="FR" selected>France</option>`)
+	require.Contains(t, body, `name="settings.retry_minutes" type="text" value="15, 30"`)
+
+	// Alsace-Moselle's holidays, four calls ten minutes apart, a caller ID.
+	form := url.Values{"csrf": {csrf}, "settings.calendar": {"FR-AM"}, "settings.cutoff": {"16:00"}, "settings.max_attempts": {"4"},
+		"settings.retry_minutes": {"10"}, "settings.max_calls_per_day": {"4"}, "settings.urgent_after": {"3"},
+		"settings.caller_number": {"01 99 00 00 00"}, "settings.caller_name": {"Mairie"}, "settings.needs_consent": {"yes"},
+		"settings.keep_closed_cases": {"365"}, "settings.keep_withdrawn": {"30"}}
+	res, _ := s.post(t, c, "/admin/settings/service", form, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	got, err := s.store.Queries().Settings(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "FR-AM", got.HolidayCalendar)
+	require.Equal(t, wellcheck.Clock(16, 0), got.Cutoff)
+	require.Equal(t, wellcheck.RetryPolicy{MaxAttempts: 4, RetryMinutes: []int{10}}, got.Retry)
+	require.Equal(t, "+33199000000", got.CallerNumber)
+	require.True(t, got.EscalationNeedsConsent)
+	require.Equal(t, 365, got.KeepClosedCasesDays)
+	require.Equal(t, 1, passes(), "the calls follow the new calendar at once")
+
+	// Problems beside their fields, what was typed kept, nothing saved.
+	form.Set("settings.calendar", "XX")
+	form.Set("settings.cutoff", "25:00")
+	form.Set("settings.retry_minutes", "10, soon")
+	form.Set("settings.keep_closed_cases", "7")
+	res, body = s.post(t, c, "/admin/settings/service", form, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.Contains(t, body, `<p class="problem" id="settings.calendar-problem">« XX » n&#39;est pas une valeur possible (BE, FR, FR-AM)</p>`)
+	require.Contains(t, body, `<p class="problem" id="settings.cutoff-problem">« 25:00 » n&#39;est pas une heure (HH:MM)</p>`)
+	require.Contains(t, body, `id="settings.retry_minutes-problem"`)
+	require.Contains(t, body, `<p class="problem" id="settings.keep_closed_cases-problem">un nombre de 30 à 3650</p>`)
+	require.Contains(t, body, `value="10, soon"`)
+	got, err = s.store.Queries().Settings(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "FR-AM", got.HolidayCalendar, "nothing saved")
+
+	// A closure over Christmas week, listed, then removed; each re-plans.
+	res, _ = s.post(t, c, "/admin/closures", url.Values{"csrf": {csrf}, "closure.from": {"2026-12-24"}, "closure.to": {"2026-12-31"}, "closure.reason": {"Fêtes"}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	_, body, _ = s.get(t, c, res.Header.Get("Location"))
+	require.Contains(t, body, "Fermeture enregistrée")
+	require.Contains(t, body, "<td>24/12/2026</td><td>31/12/2026</td><td>Fêtes</td>")
+	closures, err := s.store.Queries().Closures(ctx, s.clock.Now())
+	require.NoError(t, err)
+	require.Len(t, closures, 1)
+	require.Equal(t, 1, passes())
+	res, body = s.post(t, c, "/admin/closures", url.Values{"csrf": {csrf}, "closure.from": {"2026-12-31"}, "closure.to": {"2026-12-24"}, "closure.reason": {""}}, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.Contains(t, body, "la fermeture finit avant de commencer")
+	require.Contains(t, body, `value="2026-12-31"`)
+	res, _ = s.post(t, c, "/admin/closures/"+itoa(closures[0].ID)+"/delete", url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	closures, err = s.store.Queries().Closures(ctx, s.clock.Now())
+	require.NoError(t, err)
+	require.Empty(t, closures)
+	res, _ = s.post(t, c, "/admin/closures/"+itoa(999999)+"/delete", url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusNotFound, res.StatusCode)
+	require.Equal(t, 1, passes())
+
+	actions, err := s.store.Queries().AuditActionsBy(ctx, s.admin.ID)
+	require.NoError(t, err)
+	require.Subset(t, actions, []string{"settings.service", "closure.add", "closure.delete"})
 }

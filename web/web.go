@@ -144,6 +144,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /queue/issues/{id}/resolve", s.only(s.resolveIssue, staff...))
 	mux.Handle("GET /admin/settings", s.only(s.settingsPage, wellcheck.RoleAdmin))
 	mux.Handle("POST /admin/settings/hours", s.only(s.setHours, wellcheck.RoleAdmin))
+	mux.Handle("POST /admin/settings/service", s.only(s.setService, wellcheck.RoleAdmin))
+	mux.Handle("POST /admin/closures", s.only(s.addClosure, wellcheck.RoleAdmin))
+	mux.Handle("POST /admin/closures/{id}/delete", s.only(s.deleteClosure, wellcheck.RoleAdmin))
 	mux.Handle("GET /admin/audit", s.only(s.audit, wellcheck.RoleAdmin))
 	if s.RiverUI != nil {
 		mux.Handle(riverPrefix+"/", s.only(func(w http.ResponseWriter, r *http.Request, _ session) { s.RiverUI.ServeHTTP(w, r) }, wellcheck.RoleAdmin))

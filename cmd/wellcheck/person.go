@@ -207,7 +207,7 @@ func (a *app) closure(ctx context.Context, args []string) error {
 		return err
 	}
 	if verb == "add" {
-		c, err := closureOf(*from, *to, *reason)
+		c, err := wellcheck.NewClosure(*from, *to, *reason)
 		if err != nil {
 			return err
 		}
@@ -229,26 +229,4 @@ func (a *app) closure(ctx context.Context, args []string) error {
 	}
 	a.say("cli_replanned", stats.Persons)
 	return nil
-}
-
-func closureOf(from, to, reason string) (wellcheck.Closure, error) {
-	var ps wellcheck.Problems
-	c := wellcheck.Closure{Reason: strings.TrimSpace(reason)}
-	var err error
-	if c.From, err = time.Parse(time.DateOnly, strings.TrimSpace(from)); err != nil {
-		ps.Add("closure.from", "date_invalid", from)
-	}
-	c.To = c.From
-	if strings.TrimSpace(to) != "" {
-		if c.To, err = time.Parse(time.DateOnly, strings.TrimSpace(to)); err != nil {
-			ps.Add("closure.to", "date_invalid", to)
-		}
-	}
-	if c.To.Before(c.From) {
-		ps.Add("closure.to", "closure_backwards")
-	}
-	if c.Reason == "" {
-		ps.Add("closure.reason", "required")
-	}
-	return c, ps.Err()
 }

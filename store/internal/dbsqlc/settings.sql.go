@@ -86,3 +86,42 @@ func (q *Queries) ListOpeningHours(ctx context.Context) ([]OpeningHour, error) {
 	}
 	return items, nil
 }
+
+const updateServiceSettings = `-- name: UpdateServiceSettings :exec
+UPDATE service_settings SET holiday_calendar = $1, cutoff = $2, max_attempts = $3,
+    retry_minutes = $4::smallint[], max_calls_per_day = $5,
+    unreached_urgent_after = $6, caller_number = $7, caller_name = $8,
+    escalation_needs_consent = $9, keep_closed_cases_days = $10,
+    keep_withdrawn_days = $11, updated_at = now()
+`
+
+type UpdateServiceSettingsParams struct {
+	HolidayCalendar        string
+	Cutoff                 pgtype.Time
+	MaxAttempts            int16
+	RetryMinutes           []int16
+	MaxCallsPerDay         int16
+	UnreachedUrgentAfter   int16
+	CallerNumber           string
+	CallerName             string
+	EscalationNeedsConsent bool
+	KeepClosedCasesDays    int32
+	KeepWithdrawnDays      int32
+}
+
+func (q *Queries) UpdateServiceSettings(ctx context.Context, arg UpdateServiceSettingsParams) error {
+	_, err := q.db.Exec(ctx, updateServiceSettings,
+		arg.HolidayCalendar,
+		arg.Cutoff,
+		arg.MaxAttempts,
+		arg.RetryMinutes,
+		arg.MaxCallsPerDay,
+		arg.UnreachedUrgentAfter,
+		arg.CallerNumber,
+		arg.CallerName,
+		arg.EscalationNeedsConsent,
+		arg.KeepClosedCasesDays,
+		arg.KeepWithdrawnDays,
+	)
+	return err
+}
