@@ -46,15 +46,24 @@ DELETE FROM sessions WHERE expires_at <= @now::timestamptz OR last_seen_at <= @i
 
 -- name: ListMyFollowUps :many
 -- A user's list: their pending follow-ups and the shared pool's, most pressing
--- first. This WHERE is the authorisation: nobody else's follow-ups.
+-- first. This WHERE is the authorisation: nobody else's follow-ups. Each half
+-- is read in order from follow_ups_list_idx and stops at 500: an OR of the two
+-- would read and sort the whole pool.
+WITH listed AS (
+    (SELECT * FROM follow_ups mine WHERE mine.state = 'pending' AND mine.assignee_id = @user_id
+     ORDER BY mine.priority, mine.due_at, mine.id LIMIT 500)
+    UNION ALL
+    (SELECT * FROM follow_ups pool WHERE pool.state = 'pending' AND pool.assignee_id IS NULL
+     ORDER BY pool.priority, pool.due_at, pool.id LIMIT 500)
+), top AS (
+    SELECT * FROM listed ORDER BY priority, due_at, id LIMIT 500
+)
 SELECT f.id, f.case_id, f.reason, f.priority, f.due_at, f.assignee_id, f.updated_at,
        p.id AS person_id, p.full_name, p.phone, p.time_zone
-FROM follow_ups f
+FROM top f
 JOIN cases c ON c.id = f.case_id
 JOIN persons p ON p.id = c.person_id
-WHERE f.state = 'pending' AND (f.assignee_id = @user_id OR f.assignee_id IS NULL)
-ORDER BY f.priority, f.due_at, f.id
-LIMIT 500;
+ORDER BY f.priority, f.due_at, f.id;
 
 -- name: MyFollowUpsVersion :one
 -- What changes when that list does: how many, and the latest change.

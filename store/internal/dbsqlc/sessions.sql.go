@@ -230,14 +230,21 @@ func (q *Queries) ListCaseNotes(ctx context.Context, caseID *int64) ([]ListCaseN
 }
 
 const listMyFollowUps = `-- name: ListMyFollowUps :many
+WITH listed AS (
+    (SELECT id, case_id, assignee_id, reason, priority, due_at, state, reached, partner_id, emergency_services_called, job_id, done_at, done_by, created_at, check_in_id, updated_at, previous_assignee_id FROM follow_ups mine WHERE mine.state = 'pending' AND mine.assignee_id = $1
+     ORDER BY mine.priority, mine.due_at, mine.id LIMIT 500)
+    UNION ALL
+    (SELECT id, case_id, assignee_id, reason, priority, due_at, state, reached, partner_id, emergency_services_called, job_id, done_at, done_by, created_at, check_in_id, updated_at, previous_assignee_id FROM follow_ups pool WHERE pool.state = 'pending' AND pool.assignee_id IS NULL
+     ORDER BY pool.priority, pool.due_at, pool.id LIMIT 500)
+), top AS (
+    SELECT id, case_id, assignee_id, reason, priority, due_at, state, reached, partner_id, emergency_services_called, job_id, done_at, done_by, created_at, check_in_id, updated_at, previous_assignee_id FROM listed ORDER BY priority, due_at, id LIMIT 500
+)
 SELECT f.id, f.case_id, f.reason, f.priority, f.due_at, f.assignee_id, f.updated_at,
        p.id AS person_id, p.full_name, p.phone, p.time_zone
-FROM follow_ups f
+FROM top f
 JOIN cases c ON c.id = f.case_id
 JOIN persons p ON p.id = c.person_id
-WHERE f.state = 'pending' AND (f.assignee_id = $1 OR f.assignee_id IS NULL)
 ORDER BY f.priority, f.due_at, f.id
-LIMIT 500
 `
 
 type ListMyFollowUpsRow struct {
@@ -255,7 +262,9 @@ type ListMyFollowUpsRow struct {
 }
 
 // A user's list: their pending follow-ups and the shared pool's, most pressing
-// first. This WHERE is the authorisation: nobody else's follow-ups.
+// first. This WHERE is the authorisation: nobody else's follow-ups. Each half
+// is read in order from follow_ups_list_idx and stops at 500: an OR of the two
+// would read and sort the whole pool.
 func (q *Queries) ListMyFollowUps(ctx context.Context, userID *int64) ([]ListMyFollowUpsRow, error) {
 	rows, err := q.db.Query(ctx, listMyFollowUps, userID)
 	if err != nil {
