@@ -36,7 +36,7 @@ import (
 // in: 1,000,000 persons, 200 listeners, a month of check-ins and calls,
 // 100,000 open cases. Generating it takes minutes, so the database is kept
 // between runs under benchDatabase and seeded again only when benchSeedVersion
-// or the migrations change. Drop it to free its ~6 GB:
+// or the migrations change. Drop it to free its 5.3 GB:
 //
 //	psql -h 127.0.0.1 -U postgres -c 'DROP DATABASE IF EXISTS wellcheck_bench_web WITH (FORCE)'
 const (

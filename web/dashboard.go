@@ -74,10 +74,14 @@ func (s *Server) dashboardView(r *http.Request, export exportForm) (dashboardVie
 		return dashboardView{}, err
 	}
 	today := now.In(zone)
-	days, err := q.ReportDays(r.Context(), zone, today.AddDate(0, 0, 1-dashboardDays), today, now)
+	// The days that are over, then today as the overview counted it: today
+	// is the costly day to count, and is counted once.
+	days, err := q.ReportDays(r.Context(), zone, today.AddDate(0, 0, 1-dashboardDays), today.AddDate(0, 0, -1), now)
 	if err != nil {
 		return dashboardView{}, err
 	}
+	y, m, d := today.Date()
+	days = append(days, store.Day{Date: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), Counts: o.Today})
 	c := o.Today
 	v := dashboardView{Zone: settings.TimeZone, Today: []stat{
 		{Name: text(lang, "stat.due"), Value: c.Sum("check_in.") - c["check_in.cancelled"]},
