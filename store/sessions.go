@@ -1,6 +1,7 @@
 package store
 
 import (
+	"hash/fnv"
 	"context"
 	"fmt"
 	"time"
@@ -120,6 +121,8 @@ type ListItem struct {
 	Phone    wellcheck.Phone
 	TimeZone string
 	Pool     bool // in the shared pool, not (yet) the user's own
+	// UpdatedAt is the follow-up's last change (ListVersion reads it).
+	UpdatedAt time.Time
 }
 
 // MyList returns a user's pending follow-ups and the shared pool's (at most
@@ -134,19 +137,21 @@ func (q *Queries) MyList(ctx context.Context, userID int64) ([]ListItem, error) 
 		out[i] = ListItem{
 			FollowUp: wellcheck.FollowUp{ID: r.ID, CaseID: r.CaseID, PersonID: r.PersonID, AssigneeID: r.AssigneeID,
 				Reason: wellcheck.FollowUpReason(r.Reason), Priority: wellcheck.Priority(r.Priority), DueAt: r.DueAt, State: "pending"},
-			FullName: r.FullName, Phone: wellcheck.Phone(r.Phone), TimeZone: r.TimeZone, Pool: r.AssigneeID == nil,
+			FullName: r.FullName, Phone: wellcheck.Phone(r.Phone), TimeZone: r.TimeZone, Pool: r.AssigneeID == nil, UpdatedAt: r.UpdatedAt,
 		}
 	}
 	return out, nil
 }
 
-// MyListVersion changes whenever a user's list does.
-func (q *Queries) MyListVersion(ctx context.Context, userID int64) (string, error) {
-	r, err := q.q.MyFollowUpsVersion(ctx, &userID)
-	if err != nil {
-		return "", translate(err, "read a list's version")
+// ListVersion names a list as it stands: it changes whenever a follow-up
+// enters it, leaves it or changes. The list page and its poll both derive it
+// from the list itself, so they cannot disagree.
+func ListVersion(items []ListItem) string {
+	h := fnv.New64a()
+	for _, it := range items {
+		fmt.Fprintf(h, "%d:%d;", it.ID, it.UpdatedAt.UnixMicro())
 	}
-	return fmt.Sprintf("%d-%d", r.N, r.Latest.UnixMicro()), nil
+	return fmt.Sprintf("%d-%x", len(items), h.Sum64())
 }
 
 // CaseFor returns a case if user may see it — coordinators and admins any

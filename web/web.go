@@ -448,13 +448,7 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess s
 // pressing first, each with why it is there and the person's own time.
 func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
 	lang := langOf(r)
-	q := s.Store.Queries()
-	version, err := q.MyListVersion(r.Context(), sess.UserID)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	items, err := q.MyList(r.Context(), sess.UserID)
+	items, err := s.Store.Queries().MyList(r.Context(), sess.UserID)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -465,7 +459,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
 		return
 	}
 	now := s.now()
-	l := &list{Version: version, Poll: s.ListPoll.Milliseconds()}
+	l := &list{Version: store.ListVersion(items), Poll: s.ListPoll.Milliseconds()}
 	for _, it := range items {
 		loc := personZone(it.TimeZone)
 		l.Items = append(l.Items, listItem{ListItem: it, Phone: phones.Format(it.Phone),
@@ -490,13 +484,15 @@ func personZone(name string) *time.Location {
 	return loc
 }
 
-// listVersion tells the list page whether the list changed.
+// listVersion tells the list page whether the list changed: the version of
+// the list it would show now.
 func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess session) {
-	version, err := s.Store.Queries().MyListVersion(r.Context(), sess.UserID)
+	items, err := s.Store.Queries().MyList(r.Context(), sess.UserID)
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
+	version := store.ListVersion(items)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"version": version})
 }

@@ -65,12 +65,6 @@ JOIN cases c ON c.id = f.case_id
 JOIN persons p ON p.id = c.person_id
 ORDER BY f.priority, f.due_at, f.id;
 
--- name: MyFollowUpsVersion :one
--- What changes when that list does: how many, and the latest change.
-SELECT count(*)::int AS n, coalesce(max(f.updated_at), 'epoch')::timestamptz AS latest
-FROM follow_ups f
-WHERE f.state = 'pending' AND (f.assignee_id = @user_id OR f.assignee_id IS NULL);
-
 -- name: GetCaseFor :one
 -- A case as a user may see it: coordinators and admins (@see_all) any case, a
 -- listener their own and the shared pool's. No row: not found, or not theirs.

@@ -297,25 +297,6 @@ func (q *Queries) ListMyFollowUps(ctx context.Context, userID *int64) ([]ListMyF
 	return items, nil
 }
 
-const myFollowUpsVersion = `-- name: MyFollowUpsVersion :one
-SELECT count(*)::int AS n, coalesce(max(f.updated_at), 'epoch')::timestamptz AS latest
-FROM follow_ups f
-WHERE f.state = 'pending' AND (f.assignee_id = $1 OR f.assignee_id IS NULL)
-`
-
-type MyFollowUpsVersionRow struct {
-	N      int32
-	Latest time.Time
-}
-
-// What changes when that list does: how many, and the latest change.
-func (q *Queries) MyFollowUpsVersion(ctx context.Context, userID *int64) (MyFollowUpsVersionRow, error) {
-	row := q.db.QueryRow(ctx, myFollowUpsVersion, userID)
-	var i MyFollowUpsVersionRow
-	err := row.Scan(&i.N, &i.Latest)
-	return i, err
-}
-
 const recordLoginFailure = `-- name: RecordLoginFailure :one
 UPDATE users
 SET failed_logins = failed_logins + 1,
