@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -40,11 +41,23 @@ func ParseCron(spec string) (cron.Schedule, error) {
 // service's zone must not be: "" and "Local" (the machine's zone), abbreviations
 // ("CET", "EST"), and the posix/ and right/ variants.
 func LoadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
 	if name != "UTC" && (!strings.Contains(name, "/") || strings.HasPrefix(name, "posix/") || strings.HasPrefix(name, "right/")) {
 		return nil, fmt.Errorf("%q is not an IANA zone name", name)
 	}
-	return time.LoadLocation(name)
+	loc, err := time.LoadLocation(name)
+	if err == nil {
+		zones.Store(name, loc)
+	}
+	return loc, err
 }
+
+// zones are the zones loaded so far: time.LoadLocation reads the zone file
+// every time, and a list page asks once per row. Only zones that loaded are
+// kept, so the map is bounded by the IANA database.
+var zones sync.Map
 
 // horizon is how far ahead a plan must fire at least once.
 const horizon = 366 * 24 * time.Hour
