@@ -1,9 +1,9 @@
 package store
 
 import (
-	"hash/fnv"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/wellcheck/wellcheck"
