@@ -32,6 +32,16 @@ func (q *Queries) CreateUser(ctx context.Context, u wellcheck.User) (wellcheck.U
 	return userFromRow(row), nil
 }
 
+// CreateUserWithPassword adds a user who signs in with the password hash
+// was made from (set at at).
+func (q *Queries) CreateUserWithPassword(ctx context.Context, u wellcheck.User, hash string, at time.Time) (wellcheck.User, error) {
+	created, err := q.CreateUser(ctx, u)
+	if err != nil {
+		return created, err
+	}
+	return created, q.SetPasswordHash(ctx, created.ID, hash, at)
+}
+
 // UserByEmail finds a user by e-mail, case-insensitively.
 func (q *Queries) UserByEmail(ctx context.Context, email string) (wellcheck.User, error) {
 	row, err := q.q.GetUserByEmail(ctx, strings.TrimSpace(email))

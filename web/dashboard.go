@@ -118,11 +118,7 @@ func loadOf(l store.ListenerLoad) listenerLoad {
 
 func dayRowOf(lang wellcheck.Lang, d store.Day) dayRow {
 	c := d.Counts
-	label := frenchDays[d.Date.Weekday()] + " " + d.Date.Format("02/01")
-	if lang == wellcheck.English {
-		label = d.Date.Format("Mon 2 Jan")
-	}
-	return dayRow{Date: d.Date.Format(time.DateOnly), Label: label,
+	return dayRow{Date: d.Date.Format(time.DateOnly), Label: day(lang, d.Date),
 		Confirmed: c["check_in.confirmed"], Flagged: c["check_in.flagged"], Unreached: c["check_in.unreached"],
 		Undeliverable: c["check_in.undeliverable"], Placed: c["calls.placed"],
 		CasesOpened: c.Sum("case.opened."), CasesClosed: c.Sum("case.closed.") - c["case.closed.open"], FollowUpsDone: c.Sum("follow_up.")}

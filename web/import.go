@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -93,7 +94,7 @@ func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, sess sess
 
 func (s *Server) runImport(w http.ResponseWriter, r *http.Request, sess session, id int64, name string, body []byte, opts enroll.ImportOptions) {
 	lang := langOf(r)
-	rep, err := s.Enrol.Import(r.Context(), strings.NewReader(string(body)), sess.User, opts)
+	rep, err := s.Enrol.Import(r.Context(), bytes.NewReader(body), sess.User, opts)
 	if wellcheck.ErrorCode(err) == wellcheck.EInvalid && rep.Rows == 0 {
 		// The file itself is unusable (encoding, header, empty).
 		_ = s.Store.Queries().DeleteUpload(r.Context(), id)

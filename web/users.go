@@ -87,12 +87,8 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, sess session) {
 		var hash string
 		if hash, err = HashPassword(password); err == nil {
 			err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
-				created, err := q.CreateUser(r.Context(), u)
-				if err != nil {
-					return err
-				}
-				u = created
-				if err := q.SetPasswordHash(r.Context(), u.ID, hash, s.now()); err != nil {
+				var err error
+				if u, err = q.CreateUserWithPassword(r.Context(), u, hash, s.now()); err != nil {
 					return err
 				}
 				return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.add", nil, nil, map[string]any{"user_id": u.ID})

@@ -512,9 +512,17 @@ func clock(lang wellcheck.Lang, t time.Time) string {
 
 func dayAndClock(lang wellcheck.Lang, t time.Time) string {
 	if lang == wellcheck.English {
-		return t.Format("Mon 2 Jan, 3:04 pm")
+		return day(lang, t) + ", " + clock(lang, t)
 	}
-	return frenchDays[t.Weekday()] + " " + t.Format("02/01 15:04")
+	return day(lang, t) + " " + clock(lang, t)
+}
+
+// day writes a day short, the reader's way: "lun. 30/11", "Mon 30 Nov".
+func day(lang wellcheck.Lang, t time.Time) string {
+	if lang == wellcheck.English {
+		return t.Format("Mon 2 Jan")
+	}
+	return frenchDays[t.Weekday()] + " " + t.Format("02/01")
 }
 
 var frenchDays = [...]string{"dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."}

@@ -60,10 +60,8 @@ func (a *app) user(ctx context.Context, args []string) error {
 	var created wellcheck.User
 	err = st.WithTx(ctx, func(q *store.Queries) error {
 		var err error
-		if created, err = q.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		return q.SetPasswordHash(ctx, created.ID, hash, time.Now())
+		created, err = q.CreateUserWithPassword(ctx, u, hash, time.Now())
+		return err
 	})
 	if wellcheck.ErrorCode(err) == wellcheck.EConflict && *ifMissing {
 		existing, err := st.Queries().UserByEmail(ctx, u.Email)
