@@ -117,6 +117,16 @@ func (ps *Problems) Add(field, key string, args ...any) {
 	*ps = append(*ps, Problem{Field: field, Message: Message{Key: key, Args: args}})
 }
 
+// AddErr records err's message with field: a *Error's own message, any
+// other error's as an internal one (its text stays in the logs).
+func (ps *Problems) AddErr(field string, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{Code: EInternal, Message: Message{Key: "internal_error"}}
+	}
+	*ps = append(*ps, Problem{Field: field, Message: e.Message})
+}
+
 // Err returns a *ValidationError, or nil when nothing was added.
 func (ps Problems) Err() error {
 	if len(ps) == 0 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/internal/media"
+	"github.com/wellcheck/wellcheck/phone"
 )
 
 // Result is how one call went: its outcome and what an operator needs to understand
@@ -117,13 +118,31 @@ func (d *Dialer) target(to string) (sip.Uri, error) {
 		return uri, nil
 	}
 	if strings.HasPrefix(to, "sip:") {
-		var uri sip.Uri
-		if err := sip.ParseUri(to, &uri); err != nil || uri.Host == "" {
-			return sip.Uri{}, fmt.Errorf("%s is not a SIP URI", maskTarget(to))
-		}
-		return uri, nil
+		return parseURI(to)
 	}
 	return sip.Uri{}, fmt.Errorf("%s is neither an E.164 number (+33…) nor a sip: URI", maskTarget(to))
+}
+
+func parseURI(to string) (sip.Uri, error) {
+	var uri sip.Uri
+	if err := sip.ParseUri(to, &uri); err != nil || uri.Host == "" {
+		return sip.Uri{}, wellcheck.Errorf(wellcheck.EInvalid, "sip_uri_invalid", maskTarget(to))
+	}
+	return uri, nil
+}
+
+// Target reads a call's destination as an operator types it (wellcheck call,
+// the settings page's test call): a sip: URI as it is, anything else a phone
+// number read in numbers' region and returned in E.164. Its errors say what
+// is wrong in the user's words.
+func Target(typed string, numbers phone.Parser) (string, error) {
+	typed = strings.TrimSpace(typed)
+	if strings.HasPrefix(typed, "sip:") {
+		_, err := parseURI(typed)
+		return typed, err
+	}
+	p, err := numbers.Parse(typed)
+	return string(p), err
 }
 
 // maskTarget hides a phone number for logs and errors; a URI's user part is one.

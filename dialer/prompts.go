@@ -224,3 +224,6 @@ func (p *Prompts) WithEscalation(sets map[string]*PromptSet) *Prompts {
 	maps.Copy(p.escalation, sets)
 	return p
 }
+
+// EscalationLanguages lists the languages that have escalation prompts.
+func (p *Prompts) EscalationLanguages() []string { return langs(p.escalation) }

@@ -305,7 +305,7 @@ func (c *Checker) phone(ps *wellcheck.Problems, field, raw string, required bool
 	}
 	ph, err := c.phones.Parse(raw)
 	if err != nil {
-		*ps = append(*ps, wellcheck.Problem{Field: field, Message: err.(*wellcheck.Error).Message})
+		ps.AddErr(field, err)
 	}
 	return ph
 }

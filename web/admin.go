@@ -23,6 +23,7 @@ type settingsView struct {
 	Service  serviceForm
 	Closures []closureRow
 	Closure  closureRow // a new one, as typed
+	Line     lineView
 }
 
 // week is a form's week of hours, one window a day at most: the service's
@@ -108,8 +109,13 @@ func (s *Server) settingsView(r *http.Request) (settingsView, error) {
 	if err != nil {
 		return settingsView{}, err
 	}
+	tests, err := s.testCalls(r, settings)
+	if err != nil {
+		return settingsView{}, err
+	}
 	lang := langOf(r)
-	v := settingsView{Hours: weekOf("hours", settings.Hours, lang), Service: serviceFormOf(settings, phone.Parser{Region: settings.DefaultRegion})}
+	v := settingsView{Hours: weekOf("hours", settings.Hours, lang), Service: serviceFormOf(settings, phone.Parser{Region: settings.DefaultRegion}),
+		Line: lineView{Line: s.Line, Facts: s.Line.facts(lang), TestCalls: tests, Form: testCallForm{Lang: string(lang)}}}
 	for _, c := range closures {
 		v.Closures = append(v.Closures, closureRow{ID: c.ID, From: wellcheck.Date(c.From).Text(lang), To: wellcheck.Date(c.To).Text(lang), Reason: c.Reason})
 	}

@@ -259,8 +259,25 @@ func TestBrowserAdminHoursChangeThePreview(t *testing.T) {
 func (s *site) callPresses(t *testing.T, now func() time.Time, person int64, number string, behaviour callee.Behaviour) {
 	t.Helper()
 	ctx := context.Background()
+	jobs := s.worker(t, now, map[string]callee.Behaviour{number: behaviour})
+	slot := now()
+	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
+		created, err := q.CreateCheckIns(ctx, []wellcheck.CheckIn{{PersonID: person, SlotAt: slot.UTC(), DeadlineAt: slot.Add(6 * time.Hour).UTC()}})
+		if err != nil {
+			return err
+		}
+		return jobs.EnqueueCalls(ctx, q, created)
+	}))
+}
+
+// worker starts a worker node for the test: a River client whose dialer
+// calls the callee simulator over SIP on loopback, where each number does
+// what numbers says.
+func (s *site) worker(t *testing.T, now func() time.Time, numbers map[string]callee.Behaviour) *workers.Jobs {
+	t.Helper()
+	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(s.logs, nil))
-	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Numbers: map[string]callee.Behaviour{number: behaviour},
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Numbers: numbers,
 		Ring: 20 * time.Millisecond, KeyDelay: 100 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, ce.Close()) })
@@ -284,12 +301,5 @@ func (s *site) callPresses(t *testing.T, now func() time.Time, person int64, num
 		defer cancel()
 		require.NoError(t, client.Stop(stop))
 	})
-	slot := now()
-	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
-		created, err := q.CreateCheckIns(ctx, []wellcheck.CheckIn{{PersonID: person, SlotAt: slot.UTC(), DeadlineAt: slot.Add(6 * time.Hour).UTC()}})
-		if err != nil {
-			return err
-		}
-		return jobs.EnqueueCalls(ctx, q, created)
-	}))
+	return jobs
 }

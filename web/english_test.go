@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"html"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/web"
 )
 
@@ -19,9 +21,13 @@ import (
 // the French interface shows, and its lang attribute says so.
 func TestEnglishPages(t *testing.T) {
 	t.Parallel()
-	s := setup(t)
+	s := setup(t, func(ui *web.Server) {
+		ui.Line = &web.Line{Trunk: "127.0.0.1:5070", Channels: 2, CPS: 1, Languages: []string{"fr"}, EscalationLanguages: []string{"fr"}}
+	})
 	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	person := s.enrol(t, "Jeanne Martin", "+33612345678")
+	_, err := s.store.Queries().RequestTestCall(context.Background(), store.TestCall{RequestedBy: &s.admin.ID, Target: "+33612345670", Lang: "fr", RequestedAt: s.clock.Now()})
+	require.NoError(t, err)
 	caseID := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
 
 	// The French words, split at their placeholders: a fragment long enough
@@ -57,18 +63,21 @@ func TestEnglishPages(t *testing.T) {
 	pages := map[*http.Client][]string{
 		listener: {"/", "/cases/" + itoa(caseID)},
 		admin: {"/persons/new", "/persons?q=jeanne", "/persons/" + itoa(person), "/persons/import", "/partners", "/queue",
-			"/listeners", "/listeners/" + itoa(s.user.ID), "/dashboard", "/admin/settings", "/admin/users", "/admin/users/" + itoa(s.user.ID), "/admin/audit"},
+			"/listeners", "/listeners/" + itoa(s.user.ID), "/dashboard", "/admin/settings", "/admin/test-calls", "/admin/users", "/admin/users/" + itoa(s.user.ID), "/admin/audit"},
 	}
 	for c, paths := range pages {
 		for _, path := range paths {
 			body := read(c, path)
-			require.Contains(t, body, `<html lang="en">`, path)
-			require.Contains(t, body, "wellcheck is not an emergency service", path)
+			if path != "/admin/test-calls" { // a fragment of the settings page
+				require.Contains(t, body, `<html lang="en">`, path)
+				require.Contains(t, body, "wellcheck is not an emergency service", path)
+			}
 			for _, f := range french {
 				require.NotContains(t, body, f, "%s shows French", path)
 			}
 		}
 	}
 	require.Contains(t, read(listener, "/"), "asked for a call back (pressed 2)")
+	require.Contains(t, read(admin, "/admin/test-calls"), "<td>Check-in call — français</td><td>waiting for a free line</td>")
 	require.Contains(t, read(admin, "/persons/"+itoa(person)), "Tuesday 2026-12-08 10:00", "dates the English way")
 }

@@ -79,6 +79,8 @@ func TestAuthorisationTable(t *testing.T) {
 		{"POST", "/admin/settings/service", [4]int{forbidden, forbidden, forbidden, bad}},
 		{"POST", "/admin/closures", [4]int{forbidden, forbidden, forbidden, bad}},
 		{"POST", "/admin/closures/999999/delete", [4]int{forbidden, forbidden, forbidden, missing}},
+		{"GET", "/admin/test-calls", [4]int{forbidden, forbidden, forbidden, ok}},
+		{"POST", "/admin/test-calls", [4]int{forbidden, forbidden, forbidden, bad}},
 		{"GET", "/admin/users", [4]int{forbidden, forbidden, forbidden, ok}},
 		{"POST", "/admin/users", [4]int{forbidden, forbidden, forbidden, bad}},
 		{"GET", "/admin/users/{elise-user}", [4]int{forbidden, forbidden, forbidden, ok}},

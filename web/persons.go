@@ -292,6 +292,14 @@ func choices[T ~string](lang wellcheck.Lang, prefix string, values []T) []option
 var languageOptions = []option{{"fr", "français"}, {"en", "English"}, {"ar", "العربية"}, {"es", "español"},
 	{"pt", "português"}, {"it", "italiano"}, {"de", "Deutsch"}, {"tr", "Türkçe"}, {"pl", "polski"}, {"ro", "română"}}
 
+// languageName is a language's own name, or its code if it has none here.
+func languageName(code string) string {
+	if i := slices.IndexFunc(languageOptions, func(o option) bool { return o.Value == code }); i >= 0 {
+		return languageOptions[i].Text
+	}
+	return code
+}
+
 // zoneOptions are the time zones of France and Belgium, mainland and overseas.
 var zoneOptions = []option{{"Europe/Paris", "Europe/Paris"}, {"Europe/Brussels", "Europe/Brussels"},
 	{"America/Guadeloupe", "America/Guadeloupe"}, {"America/Martinique", "America/Martinique"},

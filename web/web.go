@@ -66,6 +66,9 @@ type Server struct {
 	// RiverUI, if set, is River's job dashboard (RiverDashboard), shown to
 	// admins at /admin/river/.
 	RiverUI http.Handler
+	// Line is the telephone line the settings page shows and places test
+	// calls through; nil, the page says there is none.
+	Line *Line
 
 	once     sync.Once
 	pages    map[string]*template.Template
@@ -147,6 +150,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/settings/service", s.only(s.setService, wellcheck.RoleAdmin))
 	mux.Handle("POST /admin/closures", s.only(s.addClosure, wellcheck.RoleAdmin))
 	mux.Handle("POST /admin/closures/{id}/delete", s.only(s.deleteClosure, wellcheck.RoleAdmin))
+	mux.Handle("GET /admin/test-calls", s.only(s.testCallsFragment, wellcheck.RoleAdmin))
+	mux.Handle("POST /admin/test-calls", s.only(s.testCall, wellcheck.RoleAdmin))
 	mux.Handle("GET /admin/audit", s.only(s.audit, wellcheck.RoleAdmin))
 	if s.RiverUI != nil {
 		mux.Handle(riverPrefix+"/", s.only(func(w http.ResponseWriter, r *http.Request, _ session) { s.RiverUI.ServeHTTP(w, r) }, wellcheck.RoleAdmin))

@@ -21,12 +21,13 @@ func (RetentionArgs) InsertOpts() river.InsertOpts {
 // Purged is what a retention pass removed.
 type Purged struct {
 	ClosedCases, CheckIns, Persons int64
+	TestCalls                      int64 // the settings page's, after 30 days
 }
 
 // Retain applies the service's retention settings (GDPR): cases closed longer
 // ago than the closed-case period go with their notes, follow-ups and
 // escalations, as do finished check-ins older than it with their attempts;
-// persons who withdrew longer ago than the withdrawn period are erased. What
+// test calls go after 30 days; persons who withdrew longer ago than the withdrawn period are erased. What
 // they counted stays in the daily counts, so reports over any period still add
 // up. Each batch is its own transaction: a pass cut short resumes next time.
 func (c *Calls) Retain(ctx context.Context) (Purged, error) {
@@ -56,6 +57,9 @@ func (c *Calls) Retain(ctx context.Context) (Purged, error) {
 			}
 		}
 	}
+	if p.TestCalls, err = c.Store.Queries().PurgeTestCalls(ctx, now); err != nil {
+		return p, err
+	}
 	for {
 		ids, err := c.Store.Queries().WithdrawnBefore(ctx, now.AddDate(0, 0, -r.KeepWithdrawnDays))
 		if err != nil || len(ids) == 0 {
@@ -79,6 +83,6 @@ func (c *Calls) Retain(ctx context.Context) (Purged, error) {
 
 func (c *Calls) logRetention(ctx context.Context, p Purged) {
 	if p != (Purged{}) {
-		c.log().InfoContext(ctx, "retention applied", "closed_cases", p.ClosedCases, "check_ins", p.CheckIns, "persons", p.Persons)
+		c.log().InfoContext(ctx, "retention applied", "closed_cases", p.ClosedCases, "check_ins", p.CheckIns, "persons", p.Persons, "test_calls", p.TestCalls)
 	}
 }

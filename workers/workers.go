@@ -247,6 +247,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 			add(workers, 0, func(ctx context.Context, a FollowUpDueArgs) error { return c.FollowUpDue(ctx, a.FollowUpID) }),
 			add(workers, 0, func(ctx context.Context, _ ReassignArgs) error { _, err := c.ReassignOrphans(ctx); return err }),
 			add(workers, retentionTimeout, func(ctx context.Context, _ RetentionArgs) error { _, err := c.Retain(ctx); return err }),
+			add(workers, callJobTimeout, func(ctx context.Context, a TestCallArgs) error { return c.TestCall(ctx, a.TestCallID) }),
 		); err != nil {
 			return nil, err
 		}

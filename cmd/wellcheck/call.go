@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -83,17 +84,9 @@ func (a *app) call(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg.Logger = a.logger
-	target := strings.TrimSpace(fs.Arg(0))
-	if !strings.HasPrefix(target, "sip:") {
-		region := a.cfg.Region
-		if region == "" {
-			region = "FR"
-		}
-		p, err := phone.Parser{Region: region}.Parse(target)
-		if err != nil {
-			return err
-		}
-		target = p.E164()
+	target, err := dialer.Target(fs.Arg(0), phone.Parser{Region: cmp.Or(a.cfg.Region, "FR")})
+	if err != nil {
+		return err
 	}
 	prompts, err := sipCfg.prompts()
 	if err != nil {

@@ -86,7 +86,12 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	}
 	// The web interface. Its cookies are Secure unless it is only reachable
 	// from this machine (the demo, or behind a TLS proxy on the same host).
-	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: a.enroller(st, planner), Jobs: calls.Jobs, Logger: a.logger, SecureCookies: !isLoopback(ln.Addr())}
+	line, err := a.cfg.SIP.line()
+	if err != nil {
+		return err
+	}
+	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: a.enroller(st, planner), Jobs: calls.Jobs, Logger: a.logger,
+		SecureCookies: !isLoopback(ln.Addr()), Line: line}
 	if ui.RiverUI, err = web.RiverDashboard(ctx, calls.Jobs.Client(), a.logger); err != nil {
 		return fmt.Errorf("river's dashboard: %w", err)
 	}
@@ -151,6 +156,18 @@ func (a *app) calls(ctx context.Context, st *store.Store) (*workers.Calls, func(
 		StaleAfter: a.cfg.SIP.MaxCall + 2*time.Minute,
 	}
 	return calls, func() { d.Close() }, nil
+}
+
+// line is what the settings page shows of the line: the configuration,
+// never the password.
+func (c SIPConfig) line() (*web.Line, error) {
+	prompts, err := c.prompts()
+	if err != nil {
+		return nil, err
+	}
+	return &web.Line{Trunk: c.Trunk, Transport: c.Transport, Proxy: c.Proxy, Authenticated: c.Username != "",
+		Channels: c.Channels, CPS: c.CPS, RingTimeout: c.RingTimeout, MaxCall: c.MaxCall, PromptsDir: c.PromptsDir,
+		Languages: prompts.Languages(), EscalationLanguages: prompts.EscalationLanguages()}, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -354,6 +354,23 @@ type Shift struct {
 	Ends    pgtype.Time
 }
 
+type TestCall struct {
+	ID          int64
+	RequestedBy *int64
+	Target      string
+	Lang        string
+	Script      string
+	RequestedAt time.Time
+	StartedAt   *time.Time
+	EndedAt     *time.Time
+	Outcome     *string
+	SipStatus   int32
+	Digits      string
+	Reason      string
+	RingMs      int64
+	TalkMs      int64
+}
+
 type TrunkChannel struct {
 	Trunk     string
 	Slot      int32

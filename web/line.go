@@ -1,0 +1,213 @@
+package web
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/phone"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// Line is the telephone line as the server is configured (flags and
+// environment): the settings page shows it and places test calls through
+// it, but does not change it.
+type Line struct {
+	Trunk, Transport, Proxy string
+	// Authenticated is whether a username is set for the trunk's digest
+	// authentication (the password is never shown).
+	Authenticated bool
+	Channels      int
+	CPS           float64
+	// RingTimeout is how long a call rings; MaxCall how long it may last.
+	RingTimeout, MaxCall time.Duration
+	// PromptsDir is where the prompts come from; "" the shipped ones.
+	PromptsDir string
+	// Languages have check-in prompts, EscalationLanguages a contact's call's.
+	Languages, EscalationLanguages []string
+}
+
+// lineView is the settings page's line section.
+type lineView struct {
+	Line      *Line
+	Facts     []fact
+	TestCalls testCallsView
+	Form      testCallForm
+}
+
+type fact struct{ Term, Value string }
+
+// facts describes the line in words.
+func (l *Line) facts(lang wellcheck.Lang) []fact {
+	if l == nil {
+		return nil
+	}
+	trunk := l.Trunk + " (" + strings.ToUpper(cmp.Or(l.Transport, "udp")) + ")"
+	if l.Proxy != "" {
+		trunk += " — " + text(lang, "line.via", l.Proxy)
+	}
+	auth := text(lang, "no")
+	if l.Authenticated {
+		auth = text(lang, "yes")
+	}
+	prompts := text(lang, "line.shipped")
+	if l.PromptsDir != "" {
+		prompts = l.PromptsDir
+	}
+	names := func(codes []string) string {
+		out := make([]string, len(codes))
+		for i, c := range codes {
+			out[i] = languageName(c)
+		}
+		return cmp.Or(strings.Join(out, ", "), "—")
+	}
+	return []fact{
+		{text(lang, "line.trunk"), trunk},
+		{text(lang, "line.auth"), auth},
+		{text(lang, "line.limits"), text(lang, "line.limits_value", l.Channels, l.CPS)},
+		{text(lang, "line.timeouts"), text(lang, "line.timeouts_value", l.RingTimeout.Seconds(), l.MaxCall.Seconds())},
+		{text(lang, "line.prompts"), prompts},
+		{text(lang, "script.check_in"), names(l.Languages)},
+		{text(lang, "script.escalation"), names(l.EscalationLanguages)},
+	}
+}
+
+// testCallForm is a test call as typed.
+type testCallForm struct{ Target, Script, Lang string }
+
+// testCallsView is the list of the latest test calls; Polling while one has
+// not ended, so the page follows it.
+type testCallsView struct {
+	Lang    wellcheck.Lang
+	Rows    []testCallRow
+	Polling bool
+}
+
+type testCallRow struct {
+	When, By, Target, What, State, Digits, Times, Reason string
+	Ended                                                bool
+}
+
+// recentTestCalls is how many test calls the page lists.
+const recentTestCalls = 10
+
+// scriptChoices are the test call's scripts, each with its languages.
+func (l *Line) ScriptChoices(lang wellcheck.Lang) []option {
+	return []option{{string(dialer.ScriptCheckIn), text(lang, "script.check_in")}, {string(dialer.ScriptEscalation), text(lang, "script.escalation")}}
+}
+
+// langChoices are the prompts' languages, by name.
+func (l *Line) LangChoices() []option {
+	var out []option
+	for _, code := range slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(l.Languages), l.EscalationLanguages...)))) {
+		out = append(out, option{code, languageName(code)})
+	}
+	return out
+}
+
+// testCalls reads the latest test calls as the page lists them.
+func (s *Server) testCalls(r *http.Request, settings wellcheck.Settings) (testCallsView, error) {
+	calls, err := s.Store.Queries().RecentTestCalls(r.Context(), recentTestCalls)
+	if err != nil {
+		return testCallsView{}, err
+	}
+	lang, zone := langOf(r), personZone(settings.TimeZone)
+	phones := phone.Parser{Region: settings.DefaultRegion}
+	v := testCallsView{Lang: lang}
+	for _, c := range calls {
+		row := testCallRow{When: dayAndClock(lang, c.RequestedAt.In(zone)), By: cmp.Or(c.RequestedByName, "—"), Target: c.Target,
+			What: text(lang, "script."+cmp.Or(c.Script, "check_in")) + " — " + languageName(c.Lang), Digits: c.Digits, Reason: c.Reason,
+			Ended: c.EndedAt != nil}
+		if !strings.HasPrefix(c.Target, "sip:") {
+			row.Target = phones.Format(wellcheck.Phone(c.Target))
+		}
+		switch {
+		case c.EndedAt != nil:
+			row.State = text(lang, "outcome."+string(c.Outcome))
+			if c.SIPStatus != 0 {
+				row.State += fmt.Sprintf(" (SIP %d)", c.SIPStatus)
+			}
+			row.Times = text(lang, "test_call_times", c.Ring.Round(100*time.Millisecond).Seconds(), c.Talk.Round(100*time.Millisecond).Seconds())
+		case c.StartedAt != nil:
+			row.State = text(lang, "test_call.calling")
+		default:
+			row.State = text(lang, "test_call.waiting")
+		}
+		v.Polling = v.Polling || !row.Ended
+		v.Rows = append(v.Rows, row)
+	}
+	return v, nil
+}
+
+// testCallsFragment is the list of test calls alone, for the page to poll.
+func (s *Server) testCallsFragment(w http.ResponseWriter, r *http.Request, sess session) {
+	settings, err := s.Store.Queries().Settings(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	v, err := s.testCalls(r, settings)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.pages["settings"].ExecuteTemplate(w, "test-calls", v); err != nil {
+		s.Logger.ErrorContext(r.Context(), "render the test calls", "err", err)
+	}
+}
+
+// testCall asks for a test call: the job that places it goes in the same
+// transaction as its row and the audit entry, and any worker node places it
+// with the dialer that wellcheck call uses.
+func (s *Server) testCall(w http.ResponseWriter, r *http.Request, sess session) {
+	f := testCallForm{Target: r.PostFormValue("test.target"), Script: r.PostFormValue("test.script"), Lang: r.PostFormValue("test.lang")}
+	err := s.requestTestCall(r, sess, f)
+	s.afterSettings(w, r, sess, err, "test_call", func(v *settingsView) { v.Line.Form = f })
+}
+
+func (s *Server) requestTestCall(r *http.Request, sess session, f testCallForm) error {
+	if s.Line == nil {
+		return wellcheck.Errorf(wellcheck.EInvalid, "no_line")
+	}
+	settings, err := s.Store.Queries().Settings(r.Context())
+	if err != nil {
+		return err
+	}
+	var ps wellcheck.Problems
+	target, err := dialer.Target(f.Target, phone.Parser{Region: settings.DefaultRegion})
+	if err != nil {
+		ps.AddErr("test.target", err)
+	}
+	langs := s.Line.Languages
+	switch dialer.Script(f.Script) {
+	case dialer.ScriptCheckIn:
+	case dialer.ScriptEscalation:
+		langs = s.Line.EscalationLanguages
+	default:
+		ps.Add("test.script", "choice_invalid", f.Script, "check-in, escalation")
+	}
+	if !slices.Contains(langs, f.Lang) {
+		ps.Add("test.lang", "no_prompts", f.Lang, strings.Join(langs, ", "))
+	}
+	if err := ps.Err(); err != nil {
+		return err
+	}
+	return s.Store.WithTx(r.Context(), func(q *store.Queries) error {
+		id, err := q.RequestTestCall(r.Context(), store.TestCall{RequestedBy: &sess.UserID, Target: target, Lang: f.Lang, Script: f.Script, RequestedAt: s.now()})
+		if err != nil {
+			return err
+		}
+		if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "test_call.request", nil, nil,
+			map[string]any{"test_call_id": id, "script": cmp.Or(f.Script, "check_in"), "lang": f.Lang}); err != nil {
+			return err
+		}
+		return s.Jobs.EnqueueTestCall(r.Context(), q, id)
+	})
+}
