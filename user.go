@@ -76,3 +76,7 @@ func NewUser(email, name string, roles, languages []string, capacity int) (User,
 
 // MaxCapacity is the most follow-ups a listener may have waiting.
 const MaxCapacity = 200
+
+// SameID reports whether two optional ids (a referent, an assignee) are the
+// same: both none, or equal.
+func SameID(a, b *int64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }

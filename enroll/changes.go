@@ -3,6 +3,7 @@ package enroll
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/wellcheck/wellcheck"
@@ -103,4 +104,99 @@ func (s *Service) Erase(ctx context.Context, id int64, by wellcheck.User, via st
 	}
 	s.Logger.InfoContext(ctx, "person erased on request", "person_id", id, "by", actor.Label, "via", via)
 	return nil
+}
+
+// DetailsInput corrects who a person is, how they are reached, and whom to
+// call if they stay unreached: a wrong number, a new address, a contact who
+// changed phones. The plan, the time zone, the referral and the consent are
+// not changed here.
+type DetailsInput struct {
+	Person   PersonInput    `json:"person"`
+	Contacts []ContactInput `json:"emergency_contacts"`
+}
+
+// EditDetails checks in as an enrolment's person and contacts are checked,
+// and saves it. A number enrolled for someone else is a
+// *wellcheck.ConflictError naming them. A new number settles the person's
+// open issues with their old one (the coordinators' queue): the next call
+// dials it. A contact who agrees to be called keeps the date they first
+// agreed while their number stays the same. The audit log names the fields
+// changed, never their values.
+func (s *Service) EditDetails(ctx context.Context, id int64, in DetailsInput, by wellcheck.User, via string) error {
+	checker, err := s.Checker(ctx)
+	if err != nil {
+		return err
+	}
+	var problems wellcheck.Problems
+	p := checker.personDetails(&problems, in.Person)
+	now := s.now()
+	contacts := checker.contacts(&problems, in.Contacts, p.Phone, &now)
+	if err := problems.Err(); err != nil {
+		return err
+	}
+	p.ID = id
+	actor := actorOf(by, via)
+	err = s.Store.WithTx(ctx, func(q *store.Queries) error {
+		was, err := q.Enrolment(ctx, id)
+		if err != nil {
+			return err
+		}
+		taken, err := q.EnrolledByPhones(ctx, []wellcheck.Phone{p.Phone})
+		if err != nil {
+			return err
+		}
+		if ref, ok := taken[p.Phone]; ok && ref.ID != id {
+			return &wellcheck.ConflictError{PersonID: ref.ID, PersonName: ref.FullName}
+		}
+		for i := range contacts {
+			if i < len(was.Contacts) && contacts[i].ConsentAt != nil && was.Contacts[i].ConsentAt != nil && was.Contacts[i].Phone == contacts[i].Phone {
+				contacts[i].ConsentAt = was.Contacts[i].ConsentAt
+			}
+		}
+		if err := q.SavePersonDetails(ctx, p, contacts); err != nil {
+			return err
+		}
+		details := map[string]any{"changed": changedFields(was, p, contacts)}
+		if p.Phone != was.Person.Phone {
+			uid := by.ID
+			n, err := q.ResolvePersonDataIssues(ctx, id, &uid, now)
+			if err != nil {
+				return err
+			}
+			details["number_issues_resolved"] = n
+		}
+		return q.Audit(ctx, actor, "person.details", &id, nil, details)
+	})
+	if err != nil {
+		return fmt.Errorf("person.details person %d: %w", id, err)
+	}
+	s.Logger.InfoContext(ctx, "person details corrected", "person_id", id, "by", actor.Label, "via", via)
+	return nil
+}
+
+// changedFields names what a correction changed, for the audit log.
+func changedFields(was wellcheck.Enrolment, p wellcheck.Person, contacts []wellcheck.EmergencyContact) []string {
+	var out []string
+	w := was.Person
+	for _, f := range []struct {
+		name    string
+		changed bool
+	}{
+		{"full_name", w.FullName != p.FullName},
+		{"phone", w.Phone != p.Phone},
+		{"language", w.Language != p.Language},
+		{"address", w.Address != p.Address || w.Postcode != p.Postcode || w.City != p.City},
+		{"risk_level", w.RiskLevel != p.RiskLevel},
+		{"referent", !wellcheck.SameID(w.ReferentID, p.ReferentID)},
+	} {
+		if f.changed {
+			out = append(out, f.name)
+		}
+	}
+	if !slices.EqualFunc(was.Contacts, contacts, func(a, b wellcheck.EmergencyContact) bool {
+		return a.FullName == b.FullName && a.Relation == b.Relation && a.Phone == b.Phone && a.Language == b.Language && (a.ConsentAt == nil) == (b.ConsentAt == nil)
+	}) {
+		out = append(out, "emergency_contacts")
+	}
+	return out
 }

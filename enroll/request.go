@@ -128,9 +128,7 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 
 	// Person.
 	p := req.Person
-	e.Person.FullName = c.text(&problems, "person.full_name", p.FullName, maxName, true)
-	e.Person.Phone = c.phone(&problems, "person.phone", p.Phone, true)
-	e.Person.Language = c.language(&problems, "person.language", p.Language)
+	e.Person = c.personDetails(&problems, p)
 	e.Person.TimeZone = strings.TrimSpace(p.TimeZone)
 	if e.Person.TimeZone == "" {
 		e.Person.TimeZone = c.Settings.TimeZone
@@ -138,17 +136,6 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 	loc, err := c.location(e.Person.TimeZone)
 	if err != nil {
 		problems.Add("person.time_zone", "time_zone_invalid", e.Person.TimeZone)
-	}
-	e.Person.Address = c.multiline(&problems, "person.address", p.Address, maxShort)
-	e.Person.Postcode = c.text(&problems, "person.postcode", p.Postcode, 20, false)
-	e.Person.City = c.text(&problems, "person.city", p.City, maxName, false)
-	e.Person.RiskLevel = choice(&problems, "person.risk_level", p.RiskLevel, wellcheck.RiskNormal, wellcheck.RiskLevels, riskAliases)
-	if email := strings.ToLower(strings.TrimSpace(p.Referent)); email != "" {
-		if id, ok := c.Listeners[email]; ok {
-			e.Person.ReferentID = &id
-		} else {
-			problems.Add("person.referent", "referent_unknown", p.Referent)
-		}
 	}
 	e.Person.Status = wellcheck.PersonActive
 	e.Notes = c.multiline(&problems, "person.notes", p.Notes, maxNotes)
@@ -185,32 +172,66 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 		e.Consent = cons
 	}
 
-	// Emergency contacts, in order; empty entries (blank CSV columns) are skipped.
-	for _, ci := range req.Contacts {
-		if ci == (ContactInput{}) {
-			continue
-		}
-		field := fmt.Sprintf("contacts[%d]", len(e.Contacts)+1)
-		ec := wellcheck.EmergencyContact{Position: len(e.Contacts) + 1}
-		ec.FullName = c.text(&problems, field+".full_name", ci.FullName, maxName, true)
-		ec.Relation = c.text(&problems, field+".relation", ci.Relation, maxName, false)
-		ec.Phone = c.phone(&problems, field+".phone", ci.Phone, true)
-		if ec.Phone != "" && ec.Phone == e.Person.Phone {
-			problems.Add(field+".phone", "phone_same_as_person")
-		}
-		ec.Language = c.language(&problems, field+".language", ci.Language)
-		if choice(&problems, field+".consent", ci.Consent, "no", []yesNo{"yes", "no"}, yesNoAliases) == "yes" && e.Consent != nil {
-			// Recorded with the person's own consent to be called.
-			ec.ConsentAt = &e.Consent.GivenAt
-		}
-		e.Contacts = append(e.Contacts, ec)
+	// Emergency contacts: their consent is recorded with the person's own
+	// consent to be called.
+	var consentAt *time.Time
+	if e.Consent != nil {
+		consentAt = &e.Consent.GivenAt
 	}
+	e.Contacts = c.contacts(&problems, req.Contacts, e.Person.Phone, consentAt)
 	if len(e.Contacts) == 0 {
 		warnings.Add("contacts", "no_emergency_contact")
 	}
 
 	e.Plan = c.planOf(req.Plan, e.Person.TimeZone, loc, &problems, &warnings)
 	return e, warnings, problems.Err()
+}
+
+// personDetails checks who a person is and how they are reached: name,
+// number, language, address, risk, referent.
+func (c *Checker) personDetails(ps *wellcheck.Problems, p PersonInput) wellcheck.Person {
+	var person wellcheck.Person
+	person.FullName = c.text(ps, "person.full_name", p.FullName, maxName, true)
+	person.Phone = c.phone(ps, "person.phone", p.Phone, true)
+	person.Language = c.language(ps, "person.language", p.Language)
+	person.Address = c.multiline(ps, "person.address", p.Address, maxShort)
+	person.Postcode = c.text(ps, "person.postcode", p.Postcode, 20, false)
+	person.City = c.text(ps, "person.city", p.City, maxName, false)
+	person.RiskLevel = choice(ps, "person.risk_level", p.RiskLevel, wellcheck.RiskNormal, wellcheck.RiskLevels, riskAliases)
+	if email := strings.ToLower(strings.TrimSpace(p.Referent)); email != "" {
+		if id, ok := c.Listeners[email]; ok {
+			person.ReferentID = &id
+		} else {
+			ps.Add("person.referent", "referent_unknown", p.Referent)
+		}
+	}
+	return person
+}
+
+// contacts checks emergency contacts, in order; empty entries (blank CSV
+// columns, a form's unused places) are skipped. Those who agreed to be
+// called get consentAt.
+func (c *Checker) contacts(ps *wellcheck.Problems, in []ContactInput, personPhone wellcheck.Phone, consentAt *time.Time) []wellcheck.EmergencyContact {
+	var out []wellcheck.EmergencyContact
+	for _, ci := range in {
+		if ci == (ContactInput{}) {
+			continue
+		}
+		field := fmt.Sprintf("contacts[%d]", len(out)+1)
+		ec := wellcheck.EmergencyContact{Position: len(out) + 1}
+		ec.FullName = c.text(ps, field+".full_name", ci.FullName, maxName, true)
+		ec.Relation = c.text(ps, field+".relation", ci.Relation, maxName, false)
+		ec.Phone = c.phone(ps, field+".phone", ci.Phone, true)
+		if ec.Phone != "" && ec.Phone == personPhone {
+			ps.Add(field+".phone", "phone_same_as_person")
+		}
+		ec.Language = c.language(ps, field+".language", ci.Language)
+		if choice(ps, field+".consent", ci.Consent, "no", []yesNo{"yes", "no"}, yesNoAliases) == "yes" {
+			ec.ConsentAt = consentAt
+		}
+		out = append(out, ec)
+	}
+	return out
 }
 
 // CheckPlan validates a plan on its own, as Check does within an enrolment: the

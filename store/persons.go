@@ -334,14 +334,7 @@ func (q *Queries) ChangePerson(ctx context.Context, id int64, c PersonChange, ac
 		return fmt.Errorf("unknown person change %q", c.Action)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		status, serr := q.q.GetPersonStatus(ctx, id)
-		if serr != nil {
-			return translate(serr, "change person")
-		}
-		if status == string(wellcheck.PersonWithdrawn) {
-			return wellcheck.Errorf(wellcheck.EConflict, "person_withdrawn")
-		}
-		return wellcheck.Errorf(wellcheck.EConflict, "person_not_paused")
+		return q.unchanged(ctx, id)
 	}
 	if err != nil {
 		return translate(err, "change person")
@@ -352,4 +345,48 @@ func (q *Queries) ChangePerson(ctx context.Context, id int64, c PersonChange, ac
 	}
 	_, err = q.q.CopyAudit(ctx, []dbsqlc.CopyAuditParams{{ActorID: actor.UserID, ActorLabel: actor.Label, Action: c.Action, PersonID: &id, Details: body}})
 	return translate(err, "audit person change")
+}
+
+// unchanged says why a change to person id found no row: not found, withdrawn,
+// or (the one change with another condition) not paused.
+func (q *Queries) unchanged(ctx context.Context, id int64) error {
+	status, err := q.q.GetPersonStatus(ctx, id)
+	if err != nil {
+		return translate(err, "change person")
+	}
+	if status == string(wellcheck.PersonWithdrawn) {
+		return wellcheck.Errorf(wellcheck.EConflict, "person_withdrawn")
+	}
+	return wellcheck.Errorf(wellcheck.EConflict, "person_not_paused")
+}
+
+// SavePersonDetails corrects who person p.ID is and how they are reached
+// (name, number, language, address, risk, referent) and puts contacts in
+// their places, in order; contacts beyond them are removed. A withdrawn
+// person is a conflict: nothing about them changes any more. The caller
+// checks the number is nobody else's and audits.
+func (q *Queries) SavePersonDetails(ctx context.Context, p wellcheck.Person, contacts []wellcheck.EmergencyContact) error {
+	_, err := q.q.UpdatePersonDetails(ctx, dbsqlc.UpdatePersonDetailsParams{ID: p.ID, FullName: p.FullName, Phone: p.Phone.E164(),
+		Language: p.Language, Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel), ReferentID: p.ReferentID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return q.unchanged(ctx, p.ID)
+	}
+	if err != nil {
+		return translate(err, "save person details")
+	}
+	for i, ec := range contacts {
+		if err := q.q.UpsertEmergencyContact(ctx, dbsqlc.UpsertEmergencyContactParams{PersonID: p.ID, Position: int16(i + 1), FullName: ec.FullName,
+			Relation: ec.Relation, Phone: ec.Phone.E164(), Language: ec.Language, ConsentAt: ec.ConsentAt}); err != nil {
+			return translate(err, "save emergency contact")
+		}
+	}
+	err = q.q.DeleteEmergencyContactsAfter(ctx, dbsqlc.DeleteEmergencyContactsAfterParams{PersonID: p.ID, Position: int16(len(contacts))})
+	return translate(err, "remove emergency contacts")
+}
+
+// ResolvePersonDataIssues settles person id's open issues with their number
+// (a corrected number), by whom; it returns how many there were.
+func (q *Queries) ResolvePersonDataIssues(ctx context.Context, id int64, by *int64, at time.Time) (int64, error) {
+	n, err := q.q.ResolvePersonDataIssues(ctx, dbsqlc.ResolvePersonDataIssuesParams{PersonID: id, By: by, At: &at})
+	return n, translate(err, "resolve number issues")
 }

@@ -60,6 +60,7 @@ func TestAuthorisationTable(t *testing.T) {
 		{"GET", "/persons?q=jeanne", [4]int{forbidden, forbidden, ok, ok}},
 		{"GET", fmt.Sprintf("/persons/%d", person), [4]int{forbidden, forbidden, ok, ok}},
 		{"GET", "/persons/999999", [4]int{forbidden, forbidden, missing, missing}},
+		{"POST", fmt.Sprintf("/persons/%d/details", person), [4]int{forbidden, forbidden, bad, bad}},
 		{"POST", fmt.Sprintf("/persons/%d/withdraw", person), [4]int{forbidden, forbidden, bad, bad}},
 		{"POST", fmt.Sprintf("/persons/%d/erase", person), [4]int{forbidden, forbidden, bad, bad}},
 		{"GET", "/partners", [4]int{forbidden, forbidden, ok, ok}},

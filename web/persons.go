@@ -13,6 +13,7 @@ import (
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/enroll"
+	"github.com/wellcheck/wellcheck/phone"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 )
@@ -162,13 +163,39 @@ func (s *Server) planPreview(w http.ResponseWriter, r *http.Request, sess sessio
 
 // enrolView is the enrolment form.
 type enrolView struct {
-	Req                                   enroll.Request
-	Contacts                              []contactRow
-	Plan                                  planForm
-	Preview                               *previewView
-	Sources, Givers, Methods, Risks, Refs []option
-	Languages, Zones                      []option
-	DefaultZone                           string
+	Req                    enroll.Request
+	Details                detailsForm
+	Plan                   planForm
+	Preview                *previewView
+	Sources, Givers, Zones []option
+	Methods                []option
+	DefaultZone            string
+}
+
+// detailsForm is who a person is, how they are reached and their emergency
+// contacts, as typed: the enrolment form's and the file's correction form's
+// fields.
+type detailsForm struct {
+	Person                 enroll.PersonInput
+	Contacts               []contactRow
+	Languages, Risks, Refs []option
+}
+
+// detailsFormOf fills the form with in, and its choices.
+func detailsFormOf(in enroll.DetailsInput, listeners []store.ListenerLoad, lang wellcheck.Lang) detailsForm {
+	f := detailsForm{Person: in.Person, Languages: languageOptions, Risks: choices(lang, "risk.", wellcheck.RiskLevels)}
+	for i := range maxFormContacts {
+		row := contactRow{N: i + 1}
+		if i < len(in.Contacts) {
+			row.ContactInput = in.Contacts[i]
+		}
+		f.Contacts = append(f.Contacts, row)
+	}
+	f.Refs = []option{{"", text(lang, "no_referent")}}
+	for _, l := range listeners {
+		f.Refs = append(f.Refs, option{l.Email, l.FullName})
+	}
+	return f
 }
 
 // contactRow is the form's nth emergency contact.
@@ -193,24 +220,34 @@ func (s *Server) enrolForm(w http.ResponseWriter, r *http.Request, sess session)
 func requestOf(r *http.Request) enroll.Request {
 	_ = r.ParseForm()
 	v := func(name string) string { return r.PostForm.Get(name) }
+	details := detailsOf(r)
 	req := enroll.Request{
-		Person: enroll.PersonInput{
-			FullName: v("person.full_name"), Phone: v("person.phone"), Language: v("person.language"),
-			TimeZone: v("person.time_zone"), Address: v("person.address"), Postcode: v("person.postcode"),
-			City: v("person.city"), RiskLevel: v("person.risk_level"), Referent: v("person.referent"), Notes: v("person.notes"),
-		},
+		Person:   details.Person,
+		Contacts: details.Contacts,
 		Referral: enroll.ReferralInput{Source: v("referral.source"), ReferrerName: v("referral.referrer_name"),
 			ReferrerPhone: v("referral.referrer_phone"), Concern: v("referral.concern")},
 		Consent: &enroll.ConsentInput{GivenBy: v("consent.given_by"), RepresentativeName: v("consent.representative_name"),
 			GivenAt: v("consent.given_at"), Method: v("consent.method")},
 	}
+	req.Person.TimeZone, req.Person.Notes = v("person.time_zone"), v("person.notes")
+	return req
+}
+
+// detailsOf reads a person's details and emergency contacts from a form.
+func detailsOf(r *http.Request) enroll.DetailsInput {
+	_ = r.ParseForm()
+	v := func(name string) string { return r.PostForm.Get(name) }
+	in := enroll.DetailsInput{Person: enroll.PersonInput{
+		FullName: v("person.full_name"), Phone: v("person.phone"), Language: v("person.language"),
+		Address: v("person.address"), Postcode: v("person.postcode"), City: v("person.city"),
+		RiskLevel: v("person.risk_level"), Referent: v("person.referent"),
+	}}
 	for i := 1; i <= maxFormContacts; i++ {
 		p := fmt.Sprintf("contacts[%d].", i)
-		c := enroll.ContactInput{FullName: v(p + "full_name"), Relation: v(p + "relation"), Phone: v(p + "phone"),
-			Language: v(p + "language"), Consent: v(p + "consent")}
-		req.Contacts = append(req.Contacts, c)
+		in.Contacts = append(in.Contacts, enroll.ContactInput{FullName: v(p + "full_name"), Relation: v(p + "relation"), Phone: v(p + "phone"),
+			Language: v(p + "language"), Consent: v(p + "consent")})
 	}
-	return req
+	return in
 }
 
 // enrol enrols the person the form describes, or shows the form again with
@@ -252,21 +289,10 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session,
 		s.internal(w, r, err)
 		return
 	}
-	v := enrolView{Req: req, Plan: f, Preview: preview, DefaultZone: settings.TimeZone,
+	v := enrolView{Req: req, Details: detailsFormOf(enroll.DetailsInput{Person: req.Person, Contacts: req.Contacts}, listeners, lang),
+		Plan: f, Preview: preview, DefaultZone: settings.TimeZone,
 		Sources: choices(lang, "source.", wellcheck.ReferralSources), Givers: choices(lang, "giver.", wellcheck.ConsentGivers),
-		Methods: choices(lang, "method.", wellcheck.ConsentMethods), Risks: choices(lang, "risk.", wellcheck.RiskLevels),
-		Languages: languageOptions, Zones: zoneOptions}
-	for i := range maxFormContacts {
-		row := contactRow{N: i + 1}
-		if i < len(req.Contacts) {
-			row.ContactInput = req.Contacts[i]
-		}
-		v.Contacts = append(v.Contacts, row)
-	}
-	v.Refs = []option{{"", text(lang, "no_referent")}}
-	for _, l := range listeners {
-		v.Refs = append(v.Refs, option{l.Email, l.FullName})
-	}
+		Methods: choices(lang, "method.", wellcheck.ConsentMethods), Zones: zoneOptions}
 	p := signedInPage(text(lang, "enrol"), sess, v)
 	if problem != nil {
 		p.Error, p.Problems = problemsOf(problem, lang)
@@ -371,6 +397,8 @@ type personView struct {
 	CaseID                    int64
 	Builder                   planForm // the plan, in the plan builder
 	Preview                   *previewView
+	Details                   detailsForm // the correction form
+	Zones                     []option
 	Changeable                bool
 }
 
@@ -388,7 +416,8 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session
 }
 
 // showPerson renders person id's file, and writes the view to the audit log.
-func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session, id int64, f *planForm, status int, problem error, notice string) {
+// typed, if set, puts back what was typed in the form that failed.
+func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session, id int64, typed func(*personView), status int, problem error, notice string) {
 	lang := langOf(r)
 	q := s.Store.Queries()
 	e, err := q.Enrolment(r.Context(), id)
@@ -411,10 +440,16 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	if e.Person.PausedUntil != nil {
 		v.PausedUntil = dayAndClock(lang, e.Person.PausedUntil.In(loc))
 	}
-	if f != nil {
-		v.Builder = *f
-	} else {
-		v.Builder = planFormFrom(e.Plan, e.Person.TimeZone)
+	listeners, err := q.Listeners(r.Context())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	v.Builder = planFormFrom(e.Plan, e.Person.TimeZone)
+	v.Details = detailsFormOf(detailsInputOf(e, listeners, phones), listeners, lang)
+	v.Zones = zoneOptions
+	if typed != nil {
+		typed(&v)
 	}
 	if e.Person.PausedUntil != nil {
 		v.Builder.PausedUntil = e.Person.PausedUntil.Format(time.RFC3339)
@@ -461,8 +496,31 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	s.render(w, r, "person", status, p)
 }
 
-// changePerson applies a coordinator's change to a person: a new plan, a
-// pause, its end, consent withdrawn, or erasure on request.
+// detailsInputOf shows a person's details and contacts as the correction
+// form's fields: numbers formatted as typed, the referent by e-mail.
+func detailsInputOf(e wellcheck.Enrolment, listeners []store.ListenerLoad, phones phone.Parser) enroll.DetailsInput {
+	p := e.Person
+	in := enroll.DetailsInput{Person: enroll.PersonInput{FullName: p.FullName, Phone: phones.Format(p.Phone), Language: p.Language,
+		Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel)}}
+	for _, l := range listeners {
+		if p.ReferentID != nil && l.ID == *p.ReferentID {
+			in.Person.Referent = l.Email
+		}
+	}
+	for _, c := range e.Contacts {
+		consent := "no"
+		if c.ConsentAt != nil {
+			consent = "yes"
+		}
+		in.Contacts = append(in.Contacts, enroll.ContactInput{FullName: c.FullName, Relation: c.Relation, Phone: phones.Format(c.Phone),
+			Language: c.Language, Consent: consent})
+	}
+	return in
+}
+
+// changePerson applies a coordinator's change to a person: their details
+// corrected, a new plan, a pause, its end, consent withdrawn, or erasure on
+// request.
 func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess session) {
 	lang := langOf(r)
 	id, ok := pathID(r)
@@ -472,12 +530,18 @@ func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess sessi
 	}
 	ctx, action := r.Context(), r.PathValue("action")
 	var err error
-	var f *planForm
+	var typed func(*personView)
 	switch action {
 	case "plan":
 		pf := planFormOf(r)
-		f = &pf
+		typed = func(v *personView) { v.Builder = pf }
 		_, _, err = s.Enrol.EditPlan(ctx, id, pf.input(), pf.Zone, sess.User, "web")
+	case "details":
+		in := detailsOf(r)
+		typed = func(v *personView) {
+			v.Details.Person, v.Details.Contacts = in.Person, detailsFormOf(in, nil, lang).Contacts
+		}
+		err = s.Enrol.EditDetails(ctx, id, in, sess.User, "web")
 	case "pause":
 		var until time.Time
 		if until, err = s.dateIn(r, id, "person.paused_until"); err == nil {
@@ -507,7 +571,7 @@ func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess sessi
 			s.internal(w, r, err)
 			return
 		}
-		s.showPerson(w, r, sess, id, f, status, err, "")
+		s.showPerson(w, r, sess, id, typed, status, err, "")
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/persons/%d?done=%s", id, url.QueryEscape(action)), http.StatusSeeOther)

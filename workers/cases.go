@@ -475,7 +475,7 @@ func (c *Calls) ReassignOrphans(ctx context.Context) (int, error) {
 				if err != nil {
 					return err
 				}
-				if !sameAssignee(cs.AssigneeID, o.AssigneeID) || cs.State == wellcheck.CaseClosed {
+				if !wellcheck.SameID(cs.AssigneeID, o.AssigneeID) || cs.State == wellcheck.CaseClosed {
 					continue // moved or closed since the list was read
 				}
 				person, err := q.PersonForCase(ctx, o.PersonID)
@@ -517,5 +517,3 @@ func (c *Calls) ReassignOrphans(ctx context.Context) (int, error) {
 		after = &orphans[len(orphans)-1]
 	}
 }
-
-func sameAssignee(a, b *int64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }

@@ -88,3 +88,27 @@ SELECT person.id FROM person;
 
 -- name: GetPersonStatus :one
 SELECT status FROM persons WHERE id = @id;
+
+-- name: UpdatePersonDetails :one
+-- Corrects who a person is and how they are reached; not a withdrawn person.
+UPDATE persons
+SET full_name = @full_name, phone = @phone, language = @language, address = @address, postcode = @postcode,
+    city = @city, risk_level = @risk_level, referent_id = sqlc.narg('referent_id'), updated_at = now()
+WHERE id = @id AND status <> 'withdrawn'
+RETURNING id;
+
+-- name: UpsertEmergencyContact :exec
+-- A contact in its place: the row at that position keeps its id, so the
+-- escalation calls already made to it keep their contact.
+INSERT INTO emergency_contacts (person_id, position, full_name, relation, phone, language, consent_at)
+VALUES (@person_id, @position, @full_name, @relation, @phone, @language, @consent_at)
+ON CONFLICT (person_id, position) DO UPDATE
+SET full_name = EXCLUDED.full_name, relation = EXCLUDED.relation, phone = EXCLUDED.phone,
+    language = EXCLUDED.language, consent_at = EXCLUDED.consent_at;
+
+-- name: DeleteEmergencyContactsAfter :exec
+DELETE FROM emergency_contacts WHERE person_id = @person_id AND position > @position;
+
+-- name: ResolvePersonDataIssues :execrows
+-- A corrected number settles the person's open issues with their number.
+UPDATE data_issues SET resolved_at = @at, resolved_by = @by WHERE person_id = @person_id AND resolved_at IS NULL;

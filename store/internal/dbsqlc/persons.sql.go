@@ -77,6 +77,20 @@ func (q *Queries) CountPersons(ctx context.Context) (int64, error) {
 	return count, err
 }
 
+const deleteEmergencyContactsAfter = `-- name: DeleteEmergencyContactsAfter :exec
+DELETE FROM emergency_contacts WHERE person_id = $1 AND position > $2
+`
+
+type DeleteEmergencyContactsAfterParams struct {
+	PersonID int64
+	Position int16
+}
+
+func (q *Queries) DeleteEmergencyContactsAfter(ctx context.Context, arg DeleteEmergencyContactsAfterParams) error {
+	_, err := q.db.Exec(ctx, deleteEmergencyContactsAfter, arg.PersonID, arg.Position)
+	return err
+}
+
 const findEnrolledByPhones = `-- name: FindEnrolledByPhones :many
 SELECT p.id, p.full_name, p.phone
 FROM unnest($1::text[]) AS wanted(phone)
@@ -312,6 +326,25 @@ func (q *Queries) ReservePersonIDs(ctx context.Context, n int32) ([]int64, error
 	return items, nil
 }
 
+const resolvePersonDataIssues = `-- name: ResolvePersonDataIssues :execrows
+UPDATE data_issues SET resolved_at = $1, resolved_by = $2 WHERE person_id = $3 AND resolved_at IS NULL
+`
+
+type ResolvePersonDataIssuesParams struct {
+	At       *time.Time
+	By       *int64
+	PersonID int64
+}
+
+// A corrected number settles the person's open issues with their number.
+func (q *Queries) ResolvePersonDataIssues(ctx context.Context, arg ResolvePersonDataIssuesParams) (int64, error) {
+	result, err := q.db.Exec(ctx, resolvePersonDataIssues, arg.At, arg.By, arg.PersonID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const resumePerson = `-- name: ResumePerson :one
 UPDATE persons SET status = 'active', paused_until = NULL, updated_at = now()
 WHERE id = $1 AND status = 'paused'
@@ -323,6 +356,44 @@ func (q *Queries) ResumePerson(ctx context.Context, id int64) (int64, error) {
 	var id_2 int64
 	err := row.Scan(&id_2)
 	return id_2, err
+}
+
+const updatePersonDetails = `-- name: UpdatePersonDetails :one
+UPDATE persons
+SET full_name = $1, phone = $2, language = $3, address = $4, postcode = $5,
+    city = $6, risk_level = $7, referent_id = $8, updated_at = now()
+WHERE id = $9 AND status <> 'withdrawn'
+RETURNING id
+`
+
+type UpdatePersonDetailsParams struct {
+	FullName   string
+	Phone      string
+	Language   string
+	Address    string
+	Postcode   string
+	City       string
+	RiskLevel  string
+	ReferentID *int64
+	ID         int64
+}
+
+// Corrects who a person is and how they are reached; not a withdrawn person.
+func (q *Queries) UpdatePersonDetails(ctx context.Context, arg UpdatePersonDetailsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, updatePersonDetails,
+		arg.FullName,
+		arg.Phone,
+		arg.Language,
+		arg.Address,
+		arg.Postcode,
+		arg.City,
+		arg.RiskLevel,
+		arg.ReferentID,
+		arg.ID,
+	)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const updatePersonPlan = `-- name: UpdatePersonPlan :one
@@ -360,6 +431,39 @@ func (q *Queries) UpdatePersonPlan(ctx context.Context, arg UpdatePersonPlanPara
 	var id int64
 	err := row.Scan(&id)
 	return id, err
+}
+
+const upsertEmergencyContact = `-- name: UpsertEmergencyContact :exec
+INSERT INTO emergency_contacts (person_id, position, full_name, relation, phone, language, consent_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (person_id, position) DO UPDATE
+SET full_name = EXCLUDED.full_name, relation = EXCLUDED.relation, phone = EXCLUDED.phone,
+    language = EXCLUDED.language, consent_at = EXCLUDED.consent_at
+`
+
+type UpsertEmergencyContactParams struct {
+	PersonID  int64
+	Position  int16
+	FullName  string
+	Relation  string
+	Phone     string
+	Language  string
+	ConsentAt *time.Time
+}
+
+// A contact in its place: the row at that position keeps its id, so the
+// escalation calls already made to it keep their contact.
+func (q *Queries) UpsertEmergencyContact(ctx context.Context, arg UpsertEmergencyContactParams) error {
+	_, err := q.db.Exec(ctx, upsertEmergencyContact,
+		arg.PersonID,
+		arg.Position,
+		arg.FullName,
+		arg.Relation,
+		arg.Phone,
+		arg.Language,
+		arg.ConsentAt,
+	)
+	return err
 }
 
 const withdrawPerson = `-- name: WithdrawPerson :one
