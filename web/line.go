@@ -156,11 +156,7 @@ func (s *Server) testCallsFragment(w http.ResponseWriter, r *http.Request, sess 
 		s.internal(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := s.pages["settings"].ExecuteTemplate(w, "test-calls", v); err != nil {
-		s.Logger.ErrorContext(r.Context(), "render the test calls", "err", err)
-	}
+	s.fragment(w, r, "settings", "test-calls", v)
 }
 
 // testCall asks for a test call: the job that places it goes in the same

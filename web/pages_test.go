@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -169,7 +170,8 @@ func TestEnrolByReferral(t *testing.T) {
 	require.Contains(t, body, `<label for="person.full_name">Nom <abbr title="*">*</abbr></label>`)
 	require.Contains(t, body, `<option value="doctor">médecin</option>`)
 	require.Contains(t, body, `name="plan.days" value="MON"`)
-	require.Contains(t, body, `<script src="/static/plan.js"></script>`)
+	require.Contains(t, body, `<script src="/static/vendor/htmx.org-2.0.11/htmx.min.js" defer></script>`)
+	require.Contains(t, body, `<div id="preview" aria-live="polite" hx-get="/plan/preview"`)
 
 	// The live preview: Monday and Friday at 10:00; Friday 25 December is a
 	// public holiday, its call merges into Monday 28's.
@@ -197,6 +199,18 @@ func TestEnrolByReferral(t *testing.T) {
 	require.Equal(t, "dropped", holiday["status"])
 	require.Equal(t, "lundi 28/12/2026 10:00 +01:00", holiday["when"])
 	require.Equal(t, "pas d'appel — regroupé avec l'appel de ce jour ; prévu vendredi 25/12/2026 10:00 +01:00, jour férié (Noël)", holiday["text"])
+	// The page's own question gets the same preview as HTML, for htmx to put
+	// in place.
+	req, err := http.NewRequest(http.MethodGet, s.srv.URL+"/plan/preview?plan.days=MON&plan.days=FRI&plan.time=10:00&person.time_zone=Europe/Paris", nil)
+	require.NoError(t, err)
+	req.Header.Set("HX-Request", "true")
+	res, err := c.Do(req)
+	require.NoError(t, err)
+	fragment, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	require.Contains(t, string(fragment), `<li class="slot-dropped"><time>lundi 28/12/2026 10:00 &#43;01:00</time> — pas d&#39;appel — regroupé`)
+	require.NotContains(t, string(fragment), "<html")
 	// The expert's cron spec wins over the days; a bad one is explained.
 	require.Equal(t, "30 9 * * TUE", preview("plan.days=MON&plan.time=10:00&plan.cron=30+9+*+*+TUE")["cron"])
 	p = preview("plan.cron=61+9+*+*+TUE")
@@ -209,7 +223,7 @@ func TestEnrolByReferral(t *testing.T) {
 	// Without the script, the preview button does the same and enrols nobody.
 	form := enrolForm(csrf)
 	form.Set("preview", "1")
-	res, body := s.post(t, c, "/persons", form, nil)
+	res, body = s.post(t, c, "/persons", form, nil)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	require.Contains(t, body, "lundi 28/12/2026 10:00 &#43;01:00</time> — pas d&#39;appel — regroupé avec l&#39;appel de ce jour ; prévu vendredi 25/12/2026")
 	require.Contains(t, body, `value="Marie Curie"`, "what was typed is kept")

@@ -157,6 +157,10 @@ func (s *Server) planPreview(w http.ResponseWriter, r *http.Request, sess sessio
 		s.internal(w, r, err)
 		return
 	}
+	if fromPage(r) {
+		s.fragment(w, r, "enrol", "preview-body", partial{page{Lang: langOf(r)}, &v})
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
 }

@@ -498,8 +498,29 @@ func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess sessio
 		return
 	}
 	version := store.ListVersion(items)
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]string{"version": version})
+	if !fromPage(r) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"version": version})
+		return
+	}
+	// The list page asking: nothing while the list is the one it shows.
+	if r.URL.Query().Get("seen") == version {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	s.fragment(w, r, "home", "list-news", page{Lang: langOf(r)})
+}
+
+// fromPage tells a page's own question (htmx's) from an API client's.
+func fromPage(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+// fragment writes one named template of a page's set: the part of the page
+// a question from the page replaces.
+func (s *Server) fragment(w http.ResponseWriter, r *http.Request, pageName, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := s.pages[pageName].ExecuteTemplate(w, name, data); err != nil {
+		s.Logger.ErrorContext(r.Context(), "render a fragment", "fragment", name, "err", err)
+	}
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {

@@ -422,6 +422,27 @@ func TestMyListShowsMineAndThePoolNeverAnothers(t *testing.T) {
 	require.Equal(t, v1, version(), "another's new follow-up changes nothing here")
 	s.task(t, s.enrol(t, "Nouvelle Personne", "+33612345672"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
 	require.NotEqual(t, v1, version(), "a flag on my list: the page learns it")
+
+	// The page's own question (htmx) is answered with nothing while the list
+	// is the one it shows, then with the news.
+	require.Contains(t, body, `hx-get="/list/version?seen=`+v1+`"`)
+	ask := func(seen string) (int, string) {
+		req, err := http.NewRequest(http.MethodGet, s.srv.URL+"/list/version?seen="+seen, nil)
+		require.NoError(t, err)
+		req.Header.Set("HX-Request", "true")
+		res, err := c.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		return res.StatusCode, string(b)
+	}
+	status, news := ask(version())
+	require.Equal(t, http.StatusNoContent, status)
+	require.Empty(t, news)
+	status, news = ask(v1)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, `<p id="list-news" class="news" role="status"><a href="/">Votre liste a changé : afficher la nouvelle liste</a></p>`, news)
 }
 
 func TestCasePage(t *testing.T) {
