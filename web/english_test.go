@@ -81,3 +81,40 @@ func TestEnglishPages(t *testing.T) {
 	require.Contains(t, read(admin, "/admin/test-calls"), "<td>Check-in call — français</td><td>waiting for a free line</td>")
 	require.Contains(t, read(admin, "/persons/"+itoa(person)), "Tuesday 2026-12-08 10:00", "dates the English way")
 }
+
+// A reader whose browser prefers French may choose English, and back; the
+// choice outlives the session and comes back to the page they were on.
+func TestLanguageSwitch(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	c := s.browser(t)
+	s.signInAs(t, c, claire)
+	get := func(path string) *http.Response {
+		req, err := http.NewRequest(http.MethodGet, s.srv.URL+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Accept-Language", "fr-FR,fr;q=0.9")
+		res, err := c.Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	body := func(res *http.Response) string {
+		b, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		return string(b)
+	}
+	page := body(get("/persons?q=jeanne"))
+	require.Contains(t, page, `<a href="/lang?to=en&amp;next=%2fpersons%3fq%3djeanne" lang="en" hreflang="en">English</a>`)
+
+	res := get("/lang?to=en&next=/persons%3Fq%3Djeanne")
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Equal(t, "/persons?q=jeanne", res.Header.Get("Location"))
+	page = body(get("/persons?q=jeanne"))
+	require.Contains(t, page, `<html lang="en">`)
+	require.Contains(t, page, `hreflang="fr">Français</a>`)
+
+	res = get("/lang?to=fr&next=//elsewhere.example/")
+	require.Equal(t, "/", res.Header.Get("Location"), "only this site's pages")
+	require.Contains(t, body(get("/persons/new")), `<html lang="fr">`)
+	require.Equal(t, http.StatusBadRequest, get("/lang?to=de").StatusCode)
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -357,6 +358,8 @@ var texts = map[string][2]string{
 	"api_not_allowed":             {"Le rôle de ce compte ne permet pas cette action.", "This account's role does not allow this."},
 	"api_no_route":                {"Cette adresse n'existe pas dans l'API (voir /api/v1/openapi.json).", "No such address in the API (see /api/v1/openapi.json)."},
 	"api_method":                  {"Méthode non acceptée à cette adresse ; acceptées : %s.", "Method not allowed at this address; allowed: %s."},
+	"lang_unknown":                {"Langue inconnue : fr ou en.", "Unknown language: fr or en."},
+	"other_lang":                  {"English", "Français"},
 	"api_too_large":               {"Corps de requête trop gros : %d Kio au plus.", "Request body too large: %d KiB at most."},
 }
 
@@ -377,9 +380,17 @@ func text(lang wellcheck.Lang, key string, args ...any) string {
 	return s
 }
 
-// langOf is the reader's language: English if their browser puts it before
-// French, French otherwise.
+// langCookie keeps the language a reader chose (/lang).
+const langCookie = "wellcheck_lang"
+
+// langOf is the reader's language: the one they chose, else English if their
+// browser puts it before French, else French.
 func langOf(r *http.Request) wellcheck.Lang {
+	if c, err := r.Cookie(langCookie); err == nil {
+		if l, ok := langNamed(c.Value); ok {
+			return l
+		}
+	}
 	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
 		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
 		switch {
@@ -390,6 +401,33 @@ func langOf(r *http.Request) wellcheck.Lang {
 		}
 	}
 	return wellcheck.French
+}
+
+func langNamed(name string) (wellcheck.Lang, bool) {
+	switch name {
+	case "fr":
+		return wellcheck.French, true
+	case "en":
+		return wellcheck.English, true
+	}
+	return "", false
+}
+
+// chooseLang keeps the language the reader picked (?to=fr|en) for a year,
+// and goes back to the page they were on (?next=, a path of this site).
+// It changes nothing on the server: a preference of the browser's.
+func (s *Server) chooseLang(w http.ResponseWriter, r *http.Request) {
+	lang, ok := langNamed(r.URL.Query().Get("to"))
+	if !ok {
+		http.Error(w, text(langOf(r), "lang_unknown"), http.StatusBadRequest)
+		return
+	}
+	next := r.URL.Query().Get("next")
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		next = "/"
+	}
+	http.SetCookie(w, s.cookie(r, langCookie, string(lang), 365*24*time.Hour))
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // funcs are the templates' helpers.

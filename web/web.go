@@ -113,6 +113,7 @@ func (s *Server) Handler() http.Handler {
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("GET /lang", s.chooseLang)
 	mux.HandleFunc("POST /login", s.login)
 	mux.Handle("POST /logout", s.signedIn(s.logout))
 	mux.Handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
@@ -319,6 +320,16 @@ type page struct {
 	Problems map[string]string
 	Email    string
 	Data     any
+	// Here is the page's address, to come back to after choosing a language.
+	Here string
+}
+
+// OtherLang is the language the page offers to switch to.
+func (p page) OtherLang() wellcheck.Lang {
+	if p.Lang == wellcheck.English {
+		return wellcheck.French
+	}
+	return wellcheck.English
 }
 
 // signedInPage is a page for sess's user.
@@ -340,7 +351,10 @@ type listItem struct {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
-	p.Lang = langOf(r)
+	p.Lang, p.Here = langOf(r), "/"
+	if r.Method == http.MethodGet {
+		p.Here = r.URL.RequestURI()
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := s.pages[name].ExecuteTemplate(w, "layout", p); err != nil {
