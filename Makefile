@@ -1,19 +1,25 @@
-# wellcheck — see README.md. `make run` runs the product, `make test` tests it.
+# wellcheck — see README.md. `make run` (or `make demo`) runs the product, `make test` tests it.
 
 GO          ?= go
 SQLC        := github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
 BIN         := bin/wellcheck
 DEMO_EMAIL  := coordinator@example.org
 
-.PHONY: run build vendor test bench generate db fuzz prompts test-deps
+.PHONY: run demo serve build vendor test bench generate db fuzz prompts test-deps
 
-# Migrate the local database (creating it), add a coordinator, enrol the example
-# register, and serve until Ctrl-C.
-run: build db
+# Try wellcheck: a fresh "wellcheck_demo" database (the local cluster started,
+# or installed, if need be), demo accounts printed with their passwords,
+# fictitious persons called within minutes by the telephone simulator, the
+# web interface on 127.0.0.1:8080. Ctrl-C stops everything.
+run demo: build db
+	$(BIN) demo
+
+# Run the service on database "wellcheck" with the example register, calling
+# the callee simulator (most press 1, some press 2, some never answer).
+serve: build db
 	$(BIN) migrate
 	$(BIN) user add --if-missing --email $(DEMO_EMAIL) --name "Camille Coordinatrice" --role coordinator,admin
 	$(BIN) import --by $(DEMO_EMAIL) --skip-invalid examples/persons.csv
-	@# The default trunk is the callee simulator: most press 1, some press 2, some never answer.
 	$(BIN) callee --weights ok=8,help=1,no_answer=1 & callee=$$!; \
 	trap 'kill $$callee' EXIT INT TERM; \
 	$(BIN) serve --no-migrate

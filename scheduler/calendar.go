@@ -22,6 +22,8 @@ var HolidayCalendars = map[string][]*cal.Holiday{
 		aa.GoodFriday.Clone(&cal.Holiday{Name: "Vendredi saint", Type: cal.ObservancePublic}),
 		aa.ChristmasDay2.Clone(&cal.Holiday{Name: "Saint-Étienne", Type: cal.ObservancePublic})),
 	"BE": be.Holidays,
+	// NONE keeps no public holiday: a service open every day (the demo's).
+	"NONE": nil,
 }
 
 // Calendar is when the service is open: weekly hours, public holidays and
@@ -56,7 +58,7 @@ func NewCalendar(settings wellcheck.Settings, closures []wellcheck.Closure) (*Ca
 	}
 	hols, ok := HolidayCalendars[strings.ToUpper(settings.HolidayCalendar)]
 	if !ok {
-		return nil, fmt.Errorf("holiday calendar %q: use one of FR, FR-AM (Alsace-Moselle), BE", settings.HolidayCalendar)
+		return nil, fmt.Errorf("holiday calendar %q: use one of FR, FR-AM (Alsace-Moselle), BE, NONE", settings.HolidayCalendar)
 	}
 	return &Calendar{Loc: loc, Hours: settings.Hours, Closures: closures, holidays: hols, byYear: map[int]map[civil]string{}}, nil
 }

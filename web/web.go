@@ -69,6 +69,9 @@ type Server struct {
 	// Line is the telephone line the settings page shows and places test
 	// calls through; nil, the page says there is none.
 	Line *Line
+	// Demo says on every page that this is wellcheck demo: fictitious
+	// persons, a simulated telephone, a service open at all hours.
+	Demo bool
 
 	once     sync.Once
 	pages    map[string]*template.Template
@@ -322,6 +325,7 @@ type page struct {
 	Data     any
 	// Here is the page's address, to come back to after choosing a language.
 	Here string
+	Demo bool
 }
 
 // OtherLang is the language the page offers to switch to.
@@ -351,7 +355,7 @@ type listItem struct {
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
-	p.Lang, p.Here = langOf(r), "/"
+	p.Lang, p.Here, p.Demo = langOf(r), "/", s.Demo
 	if r.Method == http.MethodGet {
 		p.Here = r.URL.RequestURI()
 	}

@@ -37,7 +37,8 @@ func (a *app) unreachable(err error) error {
 	}
 	return &usageError{fmt.Sprintf("cannot reach Postgres at %s: %v\n"+
 		"Start the local cluster with:  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"+
-		"or set WELLCHECK_DATABASE_URL / --database-url.", redact(a.cfg.DatabaseURL), err)}
+		"No Postgres on this machine? On Debian or Ubuntu:  apt-get install postgresql  (make run does both),\n"+
+		"or set WELLCHECK_DATABASE_URL / --database-url to a server you have.", redact(a.cfg.DatabaseURL), err)}
 }
 
 // redact hides a password in a database URL.

@@ -70,6 +70,8 @@ const usage = `wellcheck — outbound wellbeing-check calls for listening lines
 Usage: wellcheck [global flags] COMMAND [flags]
 
 Commands:
+  demo           try it: a fresh demo database, fictitious persons called within minutes by
+                 a telephone simulator, demo accounts printed with their passwords
   serve          run the service (migrates first unless --no-migrate)
   migrate        create the database if needed and apply migrations
   enroll         enrol one person referred by phone (flags or --file request.json)
@@ -113,6 +115,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "serve":
 		err = app.serve(ctx, cmdArgs)
+	case "demo":
+		err = app.demo(ctx, cmdArgs)
 	case "migrate":
 		err = app.migrate(ctx, cmdArgs)
 	case "enroll", "enrol":

@@ -36,7 +36,13 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	} else if err := a.applyMigrations(ctx, true); err != nil {
 		return err
 	}
+	return a.runNode(ctx, nil)
+}
 
+// runNode runs every role of a node until ctx ends, on a migrated database.
+// started, if set, is told the web interface's address once it listens (the
+// demo prints it with its accounts), and the pages say it is a demo.
+func (a *app) runNode(ctx context.Context, started func(url string)) error {
 	st, err := a.open(ctx)
 	if err != nil {
 		return err
@@ -91,13 +97,16 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: a.enroller(st, planner), Jobs: calls.Jobs, Logger: a.logger,
-		SecureCookies: !isLoopback(ln.Addr()), Line: line}
+		SecureCookies: !isLoopback(ln.Addr()), Line: line, Demo: started != nil}
 	if ui.RiverUI, err = web.RiverDashboard(ctx, calls.Jobs.Client(), a.logger); err != nil {
 		return fmt.Errorf("river's dashboard: %w", err)
 	}
 	mux.Handle("/", ui.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	a.logger.Info("serving", "url", "http://"+ln.Addr().String())
+	if started != nil {
+		started("http://" + ln.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
