@@ -184,7 +184,7 @@ func TestServiceSettingsAndClosures(t *testing.T) {
 	form.Set("settings.keep_closed_cases", "7")
 	res, body = s.post(t, c, "/admin/settings/service", form, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
-	require.Contains(t, body, `<p class="problem" id="settings.calendar-problem">« XX » n&#39;est pas une valeur possible (BE, FR, FR-AM)</p>`)
+	require.Contains(t, body, `<p class="problem" id="settings.calendar-problem">« XX » n&#39;est pas une valeur possible (BE, FR, FR-AM, NONE)</p>`)
 	require.Contains(t, body, `<p class="problem" id="settings.cutoff-problem">« 25:00 » n&#39;est pas une heure (HH:MM)</p>`)
 	require.Contains(t, body, `id="settings.retry_minutes-problem"`)
 	require.Contains(t, body, `<p class="problem" id="settings.keep_closed_cases-problem">un nombre de 30 à 3650</p>`)

@@ -171,13 +171,19 @@ func planAt(tb testing.TB, st *store.Store, persons map[string]int64, slot time.
 func waitFinal(b testing.TB, st *store.Store, within time.Duration) map[wellcheck.CheckInState]int64 {
 	b.Helper()
 	var counts map[wellcheck.CheckInState]int64
-	require.Eventually(b, func() bool {
+	deadline := time.Now().Add(within)
+	for {
 		var err error
 		counts, err = st.Queries().CountCheckIns(context.Background())
 		require.NoError(b, err)
-		return counts[wellcheck.CheckInPlanned]+counts[wellcheck.CheckInDialing] == 0
-	}, within, 250*time.Millisecond, "check-ins still open")
-	return counts
+		if counts[wellcheck.CheckInPlanned]+counts[wellcheck.CheckInDialing] == 0 {
+			return counts
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("check-ins still open after %s: %v", within, counts)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
 
 // quantile of sorted durations.
