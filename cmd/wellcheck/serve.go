@@ -51,7 +51,13 @@ func (a *app) runNode(ctx context.Context, started func(url string)) error {
 	if err != nil {
 		return err
 	}
-	calls, closeDialer, err := a.calls(ctx, st)
+	// The prompts are read once: the dialer plays them, the settings page
+	// lists their languages.
+	prompts, err := a.cfg.SIP.prompts()
+	if err != nil {
+		return err
+	}
+	calls, closeDialer, err := a.calls(ctx, st, prompts)
 	if err != nil {
 		return err
 	}
@@ -92,12 +98,8 @@ func (a *app) runNode(ctx context.Context, started func(url string)) error {
 	}
 	// The web interface. Its cookies are Secure unless it is only reachable
 	// from this machine (the demo, or behind a TLS proxy on the same host).
-	line, err := a.cfg.SIP.line()
-	if err != nil {
-		return err
-	}
 	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: a.enroller(st, planner), Jobs: calls.Jobs, Logger: a.logger,
-		SecureCookies: !isLoopback(ln.Addr()), Line: line, Demo: started != nil}
+		SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts), Demo: started != nil}
 	if ui.RiverUI, err = web.RiverDashboard(ctx, calls.Jobs.Client(), a.logger); err != nil {
 		return fmt.Errorf("river's dashboard: %w", err)
 	}
@@ -135,12 +137,8 @@ func isLoopback(addr net.Addr) bool {
 
 // calls builds the worker role: the dialer, through the trunk's limits shared
 // by every node, and the logic that decides what each call means.
-func (a *app) calls(ctx context.Context, st *store.Store) (*workers.Calls, func(), error) {
+func (a *app) calls(ctx context.Context, st *store.Store, prompts *dialer.Prompts) (*workers.Calls, func(), error) {
 	dc, err := a.cfg.SIP.dialerConfig()
-	if err != nil {
-		return nil, nil, err
-	}
-	prompts, err := a.cfg.SIP.prompts()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,14 +167,10 @@ func (a *app) calls(ctx context.Context, st *store.Store) (*workers.Calls, func(
 
 // line is what the settings page shows of the line: the configuration,
 // never the password.
-func (c SIPConfig) line() (*web.Line, error) {
-	prompts, err := c.prompts()
-	if err != nil {
-		return nil, err
-	}
+func (c SIPConfig) line(prompts *dialer.Prompts) *web.Line {
 	return &web.Line{Trunk: c.Trunk, Transport: c.Transport, Proxy: c.Proxy, Authenticated: c.Username != "",
 		Channels: c.Channels, CPS: c.CPS, RingTimeout: c.RingTimeout, MaxCall: c.MaxCall, PromptsDir: c.PromptsDir,
-		Languages: prompts.Languages(), EscalationLanguages: prompts.EscalationLanguages()}, nil
+		Languages: prompts.Languages(), EscalationLanguages: prompts.EscalationLanguages()}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
