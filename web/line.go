@@ -88,20 +88,17 @@ type testCallsView struct {
 	Polling bool
 }
 
-type testCallRow struct {
-	When, By, Target, What, State, Digits, Times, Reason string
-	Ended                                                bool
-}
+type testCallRow struct{ When, By, Target, What, State, Digits, Times, Reason string }
 
 // recentTestCalls is how many test calls the page lists.
 const recentTestCalls = 10
 
-// scriptChoices are the test call's scripts, each with its languages.
+// ScriptChoices are the test call's scripts.
 func (l *Line) ScriptChoices(lang wellcheck.Lang) []option {
 	return []option{{string(dialer.ScriptCheckIn), text(lang, "script.check_in")}, {string(dialer.ScriptEscalation), text(lang, "script.escalation")}}
 }
 
-// langChoices are the prompts' languages, by name.
+// LangChoices are the prompts' languages, by name.
 func (l *Line) LangChoices() []option {
 	var out []option
 	for _, code := range slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(l.Languages), l.EscalationLanguages...)))) {
@@ -121,8 +118,7 @@ func (s *Server) testCalls(r *http.Request, settings wellcheck.Settings) (testCa
 	v := testCallsView{Lang: lang}
 	for _, c := range calls {
 		row := testCallRow{When: dayAndClock(lang, c.RequestedAt.In(zone)), By: cmp.Or(c.RequestedByName, "—"), Target: c.Target,
-			What: text(lang, "script."+cmp.Or(c.Script, "check_in")) + " — " + languageName(c.Lang), Digits: c.Digits, Reason: c.Reason,
-			Ended: c.EndedAt != nil}
+			What: text(lang, "script."+cmp.Or(c.Script, "check_in")) + " — " + languageName(c.Lang), Digits: c.Digits, Reason: c.Reason}
 		if !strings.HasPrefix(c.Target, "sip:") {
 			row.Target = phones.Format(wellcheck.Phone(c.Target))
 		}
@@ -138,7 +134,7 @@ func (s *Server) testCalls(r *http.Request, settings wellcheck.Settings) (testCa
 		default:
 			row.State = text(lang, "test_call.waiting")
 		}
-		v.Polling = v.Polling || !row.Ended
+		v.Polling = v.Polling || c.EndedAt == nil
 		v.Rows = append(v.Rows, row)
 	}
 	return v, nil

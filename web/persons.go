@@ -187,19 +187,24 @@ type detailsForm struct {
 
 // detailsFormOf fills the form with in, and its choices.
 func detailsFormOf(in enroll.DetailsInput, listeners []store.ListenerLoad, lang wellcheck.Lang) detailsForm {
-	f := detailsForm{Person: in.Person, Languages: languageOptions, Risks: choices(lang, "risk.", wellcheck.RiskLevels)}
-	for i := range maxFormContacts {
-		row := contactRow{N: i + 1}
-		if i < len(in.Contacts) {
-			row.ContactInput = in.Contacts[i]
-		}
-		f.Contacts = append(f.Contacts, row)
-	}
+	f := detailsForm{Person: in.Person, Contacts: contactRows(in.Contacts), Languages: languageOptions, Risks: choices(lang, "risk.", wellcheck.RiskLevels)}
 	f.Refs = []option{{"", text(lang, "no_referent")}}
 	for _, l := range listeners {
 		f.Refs = append(f.Refs, option{l.Email, l.FullName})
 	}
 	return f
+}
+
+// contactRows are the form's places for emergency contacts, filled with in.
+func contactRows(in []enroll.ContactInput) []contactRow {
+	rows := make([]contactRow, maxFormContacts)
+	for i := range rows {
+		rows[i].N = i + 1
+		if i < len(in) {
+			rows[i].ContactInput = in[i]
+		}
+	}
+	return rows
 }
 
 // contactRow is the form's nth emergency contact.
@@ -444,14 +449,16 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	if e.Person.PausedUntil != nil {
 		v.PausedUntil = dayAndClock(lang, e.Person.PausedUntil.In(loc))
 	}
-	listeners, err := q.Listeners(r.Context())
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
 	v.Builder = planFormFrom(e.Plan, e.Person.TimeZone)
-	v.Details = detailsFormOf(detailsInputOf(e, listeners, phones), listeners, lang)
-	v.Zones = zoneOptions
+	if v.Changeable { // the correction form: its referent choices
+		listeners, err := q.Listeners(r.Context())
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		v.Details = detailsFormOf(detailsInputOf(e, listeners, phones), listeners, lang)
+		v.Zones = zoneOptions
+	}
 	if typed != nil {
 		typed(&v)
 	}
@@ -543,7 +550,7 @@ func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess sessi
 	case "details":
 		in := detailsOf(r)
 		typed = func(v *personView) {
-			v.Details.Person, v.Details.Contacts = in.Person, detailsFormOf(in, nil, lang).Contacts
+			v.Details.Person, v.Details.Contacts = in.Person, contactRows(in.Contacts)
 		}
 		err = s.Enrol.EditDetails(ctx, id, in, sess.User, "web")
 	case "pause":
