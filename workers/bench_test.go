@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
@@ -171,19 +172,13 @@ func planAt(tb testing.TB, st *store.Store, persons map[string]int64, slot time.
 func waitFinal(b testing.TB, st *store.Store, within time.Duration) map[wellcheck.CheckInState]int64 {
 	b.Helper()
 	var counts map[wellcheck.CheckInState]int64
-	deadline := time.Now().Add(within)
-	for {
+	require.EventuallyWithT(b, func(c *assert.CollectT) {
 		var err error
 		counts, err = st.Queries().CountCheckIns(context.Background())
-		require.NoError(b, err)
-		if counts[wellcheck.CheckInPlanned]+counts[wellcheck.CheckInDialing] == 0 {
-			return counts
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("check-ins still open after %s: %v", within, counts)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+		require.NoError(c, err)
+		assert.Zero(c, counts[wellcheck.CheckInPlanned]+counts[wellcheck.CheckInDialing], "check-ins still open: %v", counts)
+	}, within, 250*time.Millisecond)
+	return counts
 }
 
 // quantile of sorted durations.

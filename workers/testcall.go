@@ -43,14 +43,14 @@ func (c *Calls) TestCall(ctx context.Context, id int64) error {
 	} else if err != nil {
 		return err
 	}
+	if tc.EndedAt != nil {
+		return nil
+	}
 	end := func(res dialer.Result) error {
 		ended := c.now()
 		tc.EndedAt, tc.Outcome, tc.SIPStatus, tc.Digits, tc.Reason, tc.Ring, tc.Talk =
 			&ended, res.Outcome, res.SIPStatus, res.Digits, res.Reason, res.Ring, res.Talk
 		return c.Store.Queries().EndTestCall(context.WithoutCancel(ctx), tc)
-	}
-	if tc.EndedAt != nil {
-		return nil
 	}
 	if tc.StartedAt != nil {
 		return end(dialer.Result{Outcome: wellcheck.OutcomeFailed, Reason: ReasonInterrupted})
