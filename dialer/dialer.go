@@ -120,10 +120,11 @@ type Dialer struct {
 	client   *sipgo.Client
 	server   *sipgo.Server
 	dialogs  *sipgo.DialogUA
-	listener net.Addr   // the bound SIP address
-	mediaIP  netip.Addr // RTP binds here
-	sdpIP    netip.Addr // and says this in SDP
-	trunk    sip.Uri    // host, port and transport of the trunk
+	listener net.Addr      // the bound SIP address
+	serving  chan struct{} // closed when the SIP listener stops serving (nil over TLS)
+	mediaIP  netip.Addr    // RTP binds here
+	sdpIP    netip.Addr    // and says this in SDP
+	trunk    sip.Uri       // host, port and transport of the trunk
 	route    *sip.RouteHeader
 
 	calls  sync.Map // Call-ID → *call
@@ -236,7 +237,8 @@ func (d *Dialer) start() (err error) {
 		}
 		local = conn.LocalAddr().(*net.UDPAddr).AddrPort()
 		d.listener, closeListener = conn.LocalAddr(), conn.Close
-		d.wg.Go(func() { _ = srv.ServeUDP(conn) })
+		d.serving = make(chan struct{})
+		d.wg.Go(func() { defer close(d.serving); _ = srv.ServeUDP(conn) })
 		// Calls go out of this socket (below): wait until the transport knows it,
 		// or the first INVITE would try to bind the port a second time.
 		if err := awaitListener(ua, conn.LocalAddr().String()); err != nil {
@@ -249,7 +251,8 @@ func (d *Dialer) start() (err error) {
 		}
 		local = l.Addr().(*net.TCPAddr).AddrPort()
 		d.listener, closeListener = l.Addr(), l.Close
-		d.wg.Go(func() { _ = srv.ServeTCP(l) })
+		d.serving = make(chan struct{})
+		d.wg.Go(func() { defer close(d.serving); _ = srv.ServeTCP(l) })
 	default: // tls: requests inside a call come back on the connection we opened
 		local = netip.AddrPortFrom(bindIP, uint16(port))
 	}
@@ -318,6 +321,20 @@ func awaitListener(ua *sipgo.UserAgent, addr string) error {
 
 // Addr is the SIP address the dialer listens on (nil for tls).
 func (d *Dialer) Addr() net.Addr { return d.listener }
+
+// Ready says whether the dialer can place calls: its SIP transport is bound
+// and serving (over TLS, connections are opened per call: always ready).
+func (d *Dialer) Ready() error {
+	if d.serving == nil {
+		return nil
+	}
+	select {
+	case <-d.serving:
+		return fmt.Errorf("the SIP transport on %s stopped", d.listener)
+	default:
+		return nil
+	}
+}
 
 // Close stops serving and releases the SIP address. Calls still running end with
 // their transport gone; stop placing calls first.

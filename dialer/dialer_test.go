@@ -379,3 +379,16 @@ func FuzzInfoKey(f *testing.F) {
 		}
 	})
 }
+
+// Ready is what /readyz asks of a worker node: the SIP transport is bound
+// and serving, over UDP and TCP, until the dialer closes.
+func TestReadyWhileTheTransportServes(t *testing.T) {
+	t.Parallel()
+	for _, transport := range []string{"udp", "tcp"} {
+		d, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: 9, Transport: transport}, Listen: "127.0.0.1:0", CallerNumber: callerNumber}, dialertest.ShortPrompts())
+		require.NoError(t, err)
+		require.NoError(t, d.Ready(), transport)
+		require.NoError(t, d.Close())
+		require.ErrorContains(t, d.Ready(), "the SIP transport on "+d.Addr().String()+" stopped", transport)
+	}
+}

@@ -8,13 +8,16 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 )
@@ -33,7 +36,7 @@ type Calls struct {
 	Dialer Dialer
 	Jobs   *Jobs
 	Logger *slog.Logger
-	// Node names this process in attempts (default: the host name).
+	// Node names this process in attempts (default: host name:pid).
 	Node string
 	// TimeZone, when set, overrides the service's zone (WELLCHECK_TIME_ZONE).
 	TimeZone string
@@ -46,7 +49,13 @@ type Calls struct {
 	// MaxFailures is how many such failures in a row make the check-in a
 	// system_error for the admins (default 3).
 	MaxFailures int
-	Now         func() time.Time
+	// Metrics, if set, counts the calls and the follow-ups put on lists.
+	Metrics *metrics.Metrics
+	Now     func() time.Time
+
+	drainOnce   sync.Once
+	drain       context.Context
+	drainCancel context.CancelFunc
 
 	calMu   sync.Mutex
 	cal     *scheduler.Calendar
@@ -83,8 +92,9 @@ func (c *Calls) node() string {
 	if c.Node != "" {
 		return c.Node
 	}
+	// As the trunk's limits name it: two nodes may share a host.
 	host, _ := os.Hostname()
-	return host
+	return host + ":" + strconv.Itoa(os.Getpid())
 }
 
 func (c *Calls) staleAfter() time.Duration  { return cmp.Or(c.StaleAfter, 5*time.Minute) }
@@ -132,12 +142,16 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) error {
 	attempt = max(attempt, 1)
 	// A first look, without a channel: most jobs that have nothing to do stop here.
 	var person store.CallPerson
+	var slot time.Time // the first call's, whose lag the metrics show
 	err := c.inTx(ctx, func(q *store.Queries) error {
 		ci, err := q.LockCheckInForCall(ctx, checkInID)
 		if err != nil {
 			return err
 		}
 		person = ci.Person
+		if attempt == 1 {
+			slot = ci.SlotAt
+		}
 		return c.judge(ctx, q, ci, attempt)
 	})
 	if done, err := c.stopped(err); done {
@@ -163,7 +177,7 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) error {
 			return err
 		})
 	}
-	res, err := c.Dialer.Place(ctx, dialer.Request{To: person.Phone, Lang: person.Language, Claim: claim})
+	res, err := c.place(ctx, dialer.Request{To: person.Phone, Lang: person.Language, Claim: claim}, slot)
 	if attemptID == 0 {
 		if done, err := c.stopped(err); done {
 			return err
@@ -184,6 +198,62 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) error {
 	// The outcome must not be lost with a cancelled job: a "press 2" is somebody
 	// asking for help.
 	return c.record(context.WithoutCancel(ctx), a)
+}
+
+// place places a call through the dialer and, once its claim holds (the
+// call is going out), counts it in the node's metrics; slot, if set, is the
+// check-in's, whose lag to the call is recorded. A call still waiting for a
+// channel when the node drains gives up with errHandedBack.
+func (c *Calls) place(ctx context.Context, req dialer.Request, slot time.Time) (dialer.Result, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var claiming atomic.Bool
+	defer context.AfterFunc(c.drainContext(), func() {
+		if !claiming.Load() {
+			cancel(errHandedBack)
+		}
+	})()
+	claim, claimed := req.Claim, false
+	req.Claim = func(ctx context.Context) error {
+		// From here the call is this node's: a drain lets it go on.
+		claiming.Store(true)
+		if context.Cause(ctx) == errHandedBack {
+			return errHandedBack
+		}
+		if claim != nil {
+			if err := claim(ctx); err != nil {
+				return err
+			}
+		}
+		claimed = true
+		c.Metrics.CallStarted(slot, c.now())
+		return nil
+	}
+	res, err := c.Dialer.Place(ctx, req)
+	if !claimed && context.Cause(ctx) == errHandedBack {
+		return res, errHandedBack
+	}
+	if claimed {
+		outcome := res.Outcome
+		if err != nil {
+			outcome = wellcheck.OutcomeFailed
+		}
+		c.Metrics.CallEnded(string(outcome), res.Ring, res.Talk)
+	}
+	return res, err
+}
+
+// errHandedBack is a call that had not started when its node began to stop:
+// its job goes back to the queue for another node.
+var errHandedBack = errors.New("the node is stopping: the call goes back to the queue")
+
+// Drain makes the calls of this node that wait for a channel give up and go
+// back to the queue, as the node stops; calls in progress go on.
+func (c *Calls) Drain() { c.drainContext(); c.drainCancel() }
+
+func (c *Calls) drainContext() context.Context {
+	c.drainOnce.Do(func() { c.drain, c.drainCancel = context.WithCancel(context.Background()) })
+	return c.drain
 }
 
 // inTx runs fn in a transaction that is committed when fn stops with errDone
@@ -216,6 +286,12 @@ func (c *Calls) stopped(err error) (bool, error) {
 		return true, nil
 	case errors.As(err, &wait):
 		return true, river.JobSnooze(max(wait.until.Sub(c.now()), time.Second))
+	case errors.Is(err, errHandedBack):
+		return true, river.JobSnooze(time.Second)
+	case errors.Is(err, wellcheck.ErrNotFound):
+		// Erased with its person (erasure leaves their jobs queued): nobody
+		// to call, nothing to retry.
+		return true, nil
 	default:
 		return true, err
 	}
@@ -510,6 +586,7 @@ func (c *Calls) handOn(ctx context.Context, q *store.Queries, ci store.CallCheck
 	if err != nil {
 		return err
 	}
+	c.Metrics.Listed(c.now().Sub(now), cs.AssigneeID == nil)
 	if state == wellcheck.CheckInFlagged {
 		// They answered: their contacts are not called. (After assign, which
 		// locked the case: the case first, as every step on it.)

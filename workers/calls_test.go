@@ -393,6 +393,19 @@ func TestAJobDeliveredTwiceNeverCallsTwice(t *testing.T) {
 	require.Equal(t, wellcheck.CheckInConfirmed, st)
 }
 
+// A person erased on request leaves their call jobs queued: the job finds
+// nobody to call and ends, instead of failing and being retried for a day.
+func TestTheJobOfAnErasedPersonEndsQuietly(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	pid, number := b.enrol(t, person{})
+	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+	ctx := context.Background()
+	require.NoError(t, b.store.WithTx(ctx, func(q *store.Queries) error { return q.ErasePerson(ctx, pid, "Europe/Paris", b.clock.Now()) }))
+	require.NoError(t, b.calls.Run(ctx, id, 1))
+	require.Zero(t, b.dialer.CallsTo(number))
+}
+
 func TestTheCallIsCheckedAgainAtDialTime(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -83,8 +83,8 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) error {
 				return err
 			})
 		}
-		res, err := c.Dialer.Place(ctx, dialer.Request{To: string(next.contact.Phone), Lang: c.escalationLanguage(next.contact.Language),
-			Script: dialer.ScriptEscalation, Claim: claim})
+		res, err := c.place(ctx, dialer.Request{To: string(next.contact.Phone), Lang: c.escalationLanguage(next.contact.Language),
+			Script: dialer.ScriptEscalation, Claim: claim}, time.Time{})
 		if callID == 0 {
 			if errors.Is(err, errDone) {
 				continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -56,7 +57,10 @@ func (c *Calls) TestCall(ctx context.Context, id int64) error {
 		return end(dialer.Result{Outcome: wellcheck.OutcomeFailed, Reason: ReasonInterrupted})
 	}
 	claim := func(ctx context.Context) error { return c.Store.Queries().StartTestCall(ctx, id, c.now()) }
-	res, err := c.Dialer.Place(ctx, dialer.Request{To: tc.Target, Lang: tc.Lang, Script: dialer.Script(tc.Script), Claim: claim})
+	res, err := c.place(ctx, dialer.Request{To: tc.Target, Lang: tc.Lang, Script: dialer.Script(tc.Script), Claim: claim}, time.Time{})
+	if errors.Is(err, errHandedBack) {
+		return river.JobSnooze(time.Second)
+	}
 	if err != nil {
 		// Refused before any INVITE (a bad target, no prompts in that
 		// language, no channel before the job's end): the admin reads why.

@@ -18,6 +18,8 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/internal/logctx"
+	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 )
@@ -196,6 +198,12 @@ type Config struct {
 	// RescueAfter is when River hands a job whose node died to another
 	// (default 30 min; more than the call job's timeout).
 	RescueAfter time.Duration
+	// SoftStop is how long a stopping node lets its calls in progress end
+	// before it cuts them short (River's SoftStopTimeout; zero waits for them
+	// all). A call cut short is recorded as our failure and tried again.
+	SoftStop time.Duration
+	// Metrics, if set, counts the jobs this node works and fetches.
+	Metrics *metrics.Metrics
 
 	Logger *slog.Logger
 }
@@ -204,6 +212,7 @@ type Config struct {
 type Client struct {
 	*river.Client[pgx.Tx]
 	store        *store.Store
+	calls        *Calls
 	promoteEvery time.Duration
 	logger       *slog.Logger
 	stop         context.CancelFunc
@@ -211,8 +220,8 @@ type Client struct {
 }
 
 // NewClient returns the River client of a node's roles: the scheduler role
-// works the planner queue and, on the elected leader only, enqueues the
-// periodic passes and sweeps; the worker role works the calls queue.
+// works the planner queue (passes and sweeps), the worker role the calls
+// queue; the elected leader, whichever it is, enqueues the periodic jobs.
 func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	if cfg.PlanEvery <= 0 {
 		cfg.PlanEvery = time.Hour
@@ -222,7 +231,6 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 	}
 	workers := river.NewWorkers()
 	queues := map[string]river.QueueConfig{}
-	var periodic []*river.PeriodicJob
 	if p := cfg.Planner; p != nil {
 		if err := errors.Join(
 			add(workers, planTimeout, func(ctx context.Context, _ PlanArgs) error { _, err := p.Pass(ctx); return err }),
@@ -231,13 +239,6 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 			return nil, err
 		}
 		queues[QueuePlanner] = river.QueueConfig{MaxWorkers: 1}
-		periodic = append(periodic,
-			river.NewPeriodicJob(river.PeriodicInterval(cfg.PlanEvery),
-				func() (river.JobArgs, *river.InsertOpts) { return PlanArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "plan", RunOnStart: true}),
-			river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepEvery),
-				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "sweep", RunOnStart: true}))
 	}
 	if c := cfg.Calls; c != nil {
 		if err := errors.Join(
@@ -252,16 +253,21 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 			return nil, err
 		}
 		queues[QueueCalls] = river.QueueConfig{MaxWorkers: cmp.Or(cfg.CallWorkers, 10), FetchPollInterval: 200 * time.Millisecond}
-		periodic = append(periodic,
-			river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(cfg.RecoverEvery, 30*time.Second)),
-				func() (river.JobArgs, *river.InsertOpts) { return RecoverArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "recover", RunOnStart: true}),
-			river.NewPeriodicJob(river.PeriodicInterval(cmp.Or(cfg.ReassignEvery, time.Minute)),
-				func() (river.JobArgs, *river.InsertOpts) { return ReassignArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "reassign", RunOnStart: true}),
-			river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
-				func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, nil },
-				&river.PeriodicJobOpts{ID: "retention", RunOnStart: true}))
+	}
+	// Whichever node River elects leader enqueues the periodic jobs, whatever
+	// its roles: every node declares them all, and the queues decide who
+	// works them (a scheduler-only leader still has the recoveries run).
+	every := func(id string, d time.Duration, args river.JobArgs) *river.PeriodicJob {
+		return river.NewPeriodicJob(river.PeriodicInterval(d),
+			func() (river.JobArgs, *river.InsertOpts) { return args, nil },
+			&river.PeriodicJobOpts{ID: id, RunOnStart: true})
+	}
+	periodic := []*river.PeriodicJob{
+		every("plan", cfg.PlanEvery, PlanArgs{}),
+		every("sweep", cfg.SweepEvery, SweepArgs{}),
+		every("recover", cmp.Or(cfg.RecoverEvery, 30*time.Second), RecoverArgs{}),
+		every("reassign", cmp.Or(cfg.ReassignEvery, time.Minute), ReassignArgs{}),
+		every("retention", 6*time.Hour, RetentionArgs{}),
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger:               cfg.Logger,
@@ -269,15 +275,57 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 		Workers:              workers,
 		PeriodicJobs:         periodic,
 		RescueStuckJobsAfter: cmp.Or(cfg.RescueAfter, callJobTimeout+10*time.Minute),
+		SoftStopTimeout:      cfg.SoftStop,
+		// Jobs for the other roles' queues are enqueued here too (a leader's
+		// periodic jobs, a call's escalation) and worked elsewhere.
+		SkipUnknownJobCheck: true,
+		Hooks:               []rivertype.Hook{&jobMetrics{m: cfg.Metrics}},
+		Middleware:          []rivertype.Middleware{working(cfg.Metrics)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
-	c := &Client{Client: client, store: store.New(pool), logger: cfg.Logger}
+	c := &Client{Client: client, store: store.New(pool), calls: cfg.Calls, logger: cfg.Logger}
 	if cfg.Calls != nil {
 		c.promoteEvery = cmp.Or(cfg.PromoteEvery, 200*time.Millisecond)
 	}
 	return c, nil
+}
+
+// jobMetrics gives the node's metrics the jobs River locks (its metric hook).
+type jobMetrics struct {
+	river.HookDefaults
+	m *metrics.Metrics
+}
+
+func (h *jobMetrics) MetricEmit(_ context.Context, p *rivertype.HookMetricEmitParams) {
+	switch m := p.Metric.(type) {
+	case *rivertype.JobGetAvailableCountMetric:
+		h.m.JobsFetched(m.Queue, m.Count, 0)
+	case *rivertype.JobGetAvailableDurationMetric:
+		h.m.JobsFetched(m.Queue, -1, m.Duration)
+	}
+}
+
+// working names the job in the lines its work logs, and counts it.
+func working(m *metrics.Metrics) river.WorkerMiddlewareFunc {
+	return func(ctx context.Context, job *rivertype.JobRow, work func(context.Context) error) error {
+		started := time.Now()
+		err := work(logctx.With(ctx, slog.Int64("job_id", job.ID), slog.String("job", job.Kind)))
+		result := "ok"
+		var snooze *river.JobSnoozeError
+		var cancel *river.JobCancelError
+		switch {
+		case errors.As(err, &snooze):
+			result = "snoozed"
+		case errors.As(err, &cancel):
+			result = "cancelled"
+		case err != nil:
+			result = "error"
+		}
+		m.JobWorked(job.Queue, job.Kind, result, time.Since(started))
+		return err
+	}
 }
 
 // Start starts River and, on a worker node, the loop that makes call jobs
@@ -294,11 +342,16 @@ func (c *Client) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops the promotion loop, then River (letting calls in progress end).
+// Stop stops the promotion loop, hands back the calls waiting for a channel,
+// then stops River, letting calls in progress end within the soft stop
+// (Config.SoftStop) before they are cut short.
 func (c *Client) Stop(ctx context.Context) error {
 	if c.stop != nil {
 		c.stop()
 		<-c.done
+	}
+	if c.calls != nil {
+		c.calls.Drain()
 	}
 	return c.Client.Stop(ctx)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/internal/logctx"
 	"github.com/wellcheck/wellcheck/scheduler"
 )
 
@@ -30,6 +31,10 @@ type Config struct {
 	PlanHorizon, PlanInterval time.Duration
 	// SIP is how calls are placed: the trunk, who we say we are, limits.
 	SIP SIPConfig
+	// Roles is what serve runs (web, worker, scheduler); SoftStop how long a
+	// stopping node lets its calls end.
+	Roles    string
+	SoftStop time.Duration
 
 	flags *flag.FlagSet
 }
@@ -45,7 +50,7 @@ type setting struct {
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
 	var cfg Config
 	var lang, level, horizon, interval string
-	var ringTimeout, maxCall, channels, cps string
+	var ringTimeout, maxCall, channels, cps, softStop string
 	settings := []setting{
 		{"database-url", "WELLCHECK_DATABASE_URL", DefaultDatabaseURL, "Postgres URL", &cfg.DatabaseURL},
 		{"http-addr", "WELLCHECK_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.HTTPAddr},
@@ -70,6 +75,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"prompts-dir", "WELLCHECK_PROMPTS_DIR", "", "directory of prompt WAV files (fr/, en/…; default: the shipped ones)", &cfg.SIP.PromptsDir},
 		{"trunk-channels", "WELLCHECK_TRUNK_CHANNELS", "30", "calls at once through the trunk, across every node", &channels},
 		{"trunk-cps", "WELLCHECK_TRUNK_CPS", "5", "new calls per second through the trunk, across every node", &cps},
+		{"roles", "WELLCHECK_ROLES", "web,worker,scheduler", "what serve runs, comma-separated: web, worker, scheduler", &cfg.Roles},
+		{"soft-stop", "WELLCHECK_SOFT_STOP", "1m", "on stop, how long calls in progress may go on before they are cut short and handed back", &softStop},
 	}
 	fs := flag.NewFlagSet("wellcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -118,6 +125,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if cfg.SIP.CPS, err = strconv.ParseFloat(cps, 64); err != nil || !(cfg.SIP.CPS >= 0.1 && cfg.SIP.CPS <= 1000) {
 		return cfg, nil, &usageError{fmt.Sprintf("trunk cps %q: use a number of calls per second from 0.1 to 1000", cps)}
 	}
+	if cfg.SoftStop, err = time.ParseDuration(softStop); err != nil || cfg.SoftStop < time.Second || cfg.SoftStop > time.Hour {
+		return cfg, nil, &usageError{fmt.Sprintf("soft stop %q: use a duration between 1s and 1h, such as 1m", softStop)}
+	}
+	if _, err := parseRoles(cfg.Roles); err != nil {
+		return cfg, nil, err
+	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return cfg, nil, &usageError{fmt.Sprintf("log level %q: use debug, info, warn or error", level)}
 	}
@@ -128,16 +141,24 @@ var regionCode = regexp.MustCompile(`^[A-Z]{2}$`)
 
 func (c Config) logger(w io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	// Each line also names the request or the job it is about (logctx).
 	switch c.LogFormat {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(logctx.Handler(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(logctx.Handler(slog.NewJSONHandler(w, opts))), nil
 	}
 	return nil, fmt.Errorf("log format %q: use text or json", c.LogFormat)
 }
 
+// buildVersion is the release's version, stamped by the release build
+// (make release: -ldflags "-X main.buildVersion=…").
+var buildVersion string
+
 func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {

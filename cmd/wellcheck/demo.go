@@ -72,7 +72,7 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.runNode(ctx, func(url string) {
+	return a.runNode(ctx, allRoles, func(url string) {
 		printDemo(a.stdout, url, accounts, first, len(cast.persons))
 	})
 }

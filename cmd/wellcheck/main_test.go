@@ -203,6 +203,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"--log-format", "xml", "version"}, `log format "xml"`},
 		{[]string{"--time-zone", "Europe/Pari", "version"}, `time zone "Europe/Pari": use an IANA name`},
 		{[]string{"--region", "France", "version"}, `region "FRANCE": use a two-letter country code`},
+		{[]string{"serve", "--roles", "web,boss"}, `roles "web,boss": use web, worker and scheduler, comma-separated`},
+		{[]string{"serve", "--roles", " , "}, "roles: name at least one of web, worker, scheduler"},
+		{[]string{"--soft-stop", "0s", "version"}, `soft stop "0s": use a duration between 1s and 1h`},
 		{[]string{"user", "add", "--email", "a@b.c", "--name", "A", "--role", "listener"}, "cannot reach Postgres at postgres://postgres@127.0.0.1:1/none"},
 	} {
 		r := c.run("", tt.args...)

@@ -2,31 +2,41 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/internal/logctx"
+	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/migrations"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/web"
 	"github.com/wellcheck/wellcheck/workers"
 )
 
-// serve runs the service until ctx ends: it migrates, runs the scheduler role
-// (River's elected leader passes the planner at start and every
-// --plan-interval, and sweeps missed check-ins every minute) and the worker
-// role (check-in calls through the trunk, within its limits across every
-// node), and serves health endpoints. The web UI joins as it is built.
+// serve runs the service until ctx ends: it migrates, then runs the node's
+// roles (all three by default) and serves health, readiness and metrics.
 func (a *app) serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
 	noMigrate := fs.Bool("no-migrate", false, "do not apply migrations at start")
+	rolesFlag := fs.String("roles", a.cfg.Roles, "what this node does, comma-separated: web, worker, scheduler [$WELLCHECK_ROLES]")
+	fs.DurationVar(&a.cfg.SoftStop, "soft-stop", a.cfg.SoftStop, "on stop, how long calls in progress may go on before they are cut short and handed back [$WELLCHECK_SOFT_STOP]")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r, err := parseRoles(*rolesFlag)
+	if err != nil {
 		return err
 	}
 	if *noMigrate {
@@ -36,13 +46,54 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	} else if err := a.applyMigrations(ctx, true); err != nil {
 		return err
 	}
-	return a.runNode(ctx, nil)
+	return a.runNode(ctx, r, nil)
 }
 
-// runNode runs every role of a node until ctx ends, on a migrated database.
-// started, if set, is told the web interface's address once it listens (the
-// demo prints it with its accounts), and the pages say it is a demo.
-func (a *app) runNode(ctx context.Context, started func(url string)) error {
+// roles are what a node does: the web interface and API (web), the calls
+// (worker), the planner's passes and sweeps (scheduler).
+type roles struct{ web, worker, scheduler bool }
+
+var allRoles = roles{web: true, worker: true, scheduler: true}
+
+func parseRoles(s string) (roles, error) {
+	var r roles
+	for name := range strings.SplitSeq(s, ",") {
+		switch strings.TrimSpace(name) {
+		case "web":
+			r.web = true
+		case "worker":
+			r.worker = true
+		case "scheduler":
+			r.scheduler = true
+		case "":
+		default:
+			return r, &usageError{fmt.Sprintf("roles %q: use web, worker and scheduler, comma-separated", s)}
+		}
+	}
+	if r == (roles{}) {
+		return r, &usageError{"roles: name at least one of web, worker, scheduler"}
+	}
+	return r, nil
+}
+
+func (r roles) String() string {
+	var names []string
+	for _, role := range []struct {
+		on   bool
+		name string
+	}{{r.web, "web"}, {r.worker, "worker"}, {r.scheduler, "scheduler"}} {
+		if role.on {
+			names = append(names, role.name)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// runNode runs a node's roles until ctx ends, on a migrated database, with
+// /healthz, /readyz and /metrics whatever its roles. started, if set, is told
+// the web interface's address once it listens (the demo prints it with its
+// accounts), and the pages say it is a demo.
+func (a *app) runNode(ctx context.Context, r roles, started func(url string)) error {
 	st, err := a.open(ctx)
 	if err != nil {
 		return err
@@ -57,21 +108,44 @@ func (a *app) runNode(ctx context.Context, started func(url string)) error {
 	if err != nil {
 		return err
 	}
-	calls, closeDialer, err := a.calls(ctx, st, prompts)
+	jobs, err := workers.NewJobs(st.Pool(), a.logger)
 	if err != nil {
 		return err
 	}
-	defer closeDialer()
-	river, err := workers.NewClient(st.Pool(), workers.Config{
-		Planner: planner, PlanEvery: a.cfg.PlanInterval,
-		Calls: calls, CallWorkers: a.cfg.SIP.Channels,
-		Logger: a.logger,
-	})
-	if err != nil {
-		return err
+	calls := &workers.Calls{
+		Store: st, Jobs: jobs, Logger: a.logger, TimeZone: a.cfg.TimeZone,
+		StaleAfter: a.cfg.SIP.MaxCall + 2*time.Minute,
 	}
-	if err := river.Start(ctx); err != nil {
-		return fmt.Errorf("start the scheduler: %w", err)
+	mc := metrics.Config{Store: st, TimeZone: a.cfg.TimeZone, Channels: a.cfg.SIP.Channels, CPS: a.cfg.SIP.CPS, Version: version(), Roles: r.String()}
+	var sipReady func() error
+	if r.worker {
+		d, limits, err := a.dialer(ctx, st, prompts)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		calls.Dialer, mc.Trunk, sipReady = d, limits, d.Ready
+	}
+	m := metrics.New(mc)
+	calls.Metrics = m
+
+	var river *workers.Client
+	if r.worker || r.scheduler {
+		cfg := workers.Config{PlanEvery: a.cfg.PlanInterval, CallWorkers: a.cfg.SIP.Channels, SoftStop: a.cfg.SoftStop, Metrics: m, Logger: a.logger}
+		if r.scheduler {
+			cfg.Planner = planner
+		}
+		if r.worker {
+			cfg.Calls = calls
+		}
+		if river, err = workers.NewClient(st.Pool(), cfg); err != nil {
+			return err
+		}
+		// Not ctx: its end would be River's hard stop, cutting every call;
+		// stop below lets them end.
+		if err := river.Start(context.WithoutCancel(ctx)); err != nil {
+			return fmt.Errorf("start the scheduler: %w", err)
+		}
 	}
 
 	mux := http.NewServeMux()
@@ -79,33 +153,27 @@ func (a *app) runNode(ctx context.Context, started func(url string)) error {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		current, err := migrations.Status(ctx, a.pool)
-		switch {
-		case err != nil:
-			a.logger.Warn("readiness: database", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
-		case !current:
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "migrations pending"})
-		default:
-			writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-		}
+		status, code := a.readiness(r.Context(), sipReady)
+		writeJSON(w, code, map[string]string{"status": status})
 	})
+	mux.Handle("GET /metrics", m.Handler())
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return &usageError{"listen on " + a.cfg.HTTPAddr + ": " + err.Error()}
 	}
-	// The web interface. Its cookies are Secure unless it is only reachable
-	// from this machine (the demo, or behind a TLS proxy on the same host).
-	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: a.enroller(st, planner), Jobs: calls.Jobs, Logger: a.logger,
-		SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts), Demo: started != nil}
-	if ui.RiverUI, err = web.RiverDashboard(ctx, calls.Jobs.Client(), a.logger); err != nil {
-		return fmt.Errorf("river's dashboard: %w", err)
+	if r.web {
+		// The web interface. Its cookies are Secure unless it is only
+		// reachable from this machine (the demo, or behind a TLS proxy on the
+		// same host).
+		ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: a.enroller(st, planner), Jobs: jobs, Logger: a.logger,
+			SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts), Demo: started != nil}
+		if ui.RiverUI, err = web.RiverDashboard(ctx, jobs.Client(), a.logger); err != nil {
+			return fmt.Errorf("river's dashboard: %w", err)
+		}
+		mux.Handle("/", ui.Handler())
 	}
-	mux.Handle("/", ui.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	a.logger.Info("serving", "url", "http://"+ln.Addr().String())
+	srv := &http.Server{Handler: requestIDs(a.logger, m.HTTP(mux)), ReadHeaderTimeout: 10 * time.Second}
+	a.logger.Info("serving", "url", "http://"+ln.Addr().String(), "roles", r.String(), "version", version())
 	if started != nil {
 		started("http://" + ln.Addr().String())
 	}
@@ -115,29 +183,102 @@ func (a *app) runNode(ctx context.Context, started func(url string)) error {
 	case err = <-errc:
 	case <-ctx.Done():
 	}
-	a.logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if serr := srv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	// A pass in progress is cancelled and rolled back batch by batch; the next
-	// leader's pass at start covers it. Calls in progress end first (up to
-	// the shutdown's 10 s; a call cut short is retried later as interrupted).
-	if rerr := river.Stop(shutdownCtx); rerr != nil && err == nil {
-		err = fmt.Errorf("stop the scheduler: %w", rerr)
-	}
-	return err
+	return errors.Join(err, a.stop(context.WithoutCancel(ctx), srv, river))
 }
+
+// stop ends a node: the HTTP server, and River, whose calls in progress have
+// --soft-stop to end before they are cut short. A call cut short hangs up, is
+// recorded as our failure and is tried again later, by any node; a job
+// waiting for a channel goes back to the queue. A planner pass in progress is
+// rolled back batch by batch; the next leader's pass covers it.
+func (a *app) stop(ctx context.Context, srv *http.Server, river *workers.Client) error {
+	a.logger.Info("shutting down", "soft_stop", a.cfg.SoftStop)
+	var httpErr, riverErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			httpErr = err
+		}
+	})
+	if river != nil {
+		wg.Go(func() {
+			// Past the soft stop, cut calls hang up and record what happened.
+			ctx, cancel := context.WithTimeout(ctx, a.cfg.SoftStop+30*time.Second)
+			defer cancel()
+			if err := river.Stop(ctx); err != nil {
+				riverErr = fmt.Errorf("stop the scheduler: %w", err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(httpErr, riverErr)
+}
+
+// readiness is whether this node can do its work: the database answers, its
+// migrations are current, and (on a worker) the SIP transport is bound.
+func (a *app) readiness(ctx context.Context, sipReady func() error) (string, int) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	current, err := migrations.Status(ctx, a.pool)
+	switch {
+	case err != nil:
+		a.logger.WarnContext(ctx, "readiness: database", "err", err)
+		return "database unreachable", http.StatusServiceUnavailable
+	case !current:
+		return "migrations pending", http.StatusServiceUnavailable
+	}
+	if sipReady != nil {
+		if err := sipReady(); err != nil {
+			a.logger.WarnContext(ctx, "readiness: SIP", "err", err)
+			return "SIP transport not bound", http.StatusServiceUnavailable
+		}
+	}
+	return "ready", http.StatusOK
+}
+
+// requestIDs names each request in the lines its handling logs, with the
+// caller's X-Request-Id if it is a plain token (a proxy's), else a new one,
+// and sends it back.
+func requestIDs(logger *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !requestID.MatchString(id) {
+			id = rand.Text()[:16]
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx := logctx.With(r.Context(), slog.String("request_id", id))
+		started := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r.WithContext(ctx))
+		// The path only: a query string may hold what was searched for.
+		logger.DebugContext(ctx, "http request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "took", time.Since(started))
+	})
+}
+
+var requestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func isLoopback(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
 }
 
-// calls builds the worker role: the dialer, through the trunk's limits shared
-// by every node, and the logic that decides what each call means.
-func (a *app) calls(ctx context.Context, st *store.Store, prompts *dialer.Prompts) (*workers.Calls, func(), error) {
+// dialer builds the worker role's dialer, through the trunk's limits shared
+// by every node.
+func (a *app) dialer(ctx context.Context, st *store.Store, prompts *dialer.Prompts) (*dialer.Dialer, *store.TrunkLimits, error) {
 	dc, err := a.cfg.SIP.dialerConfig()
 	if err != nil {
 		return nil, nil, err
@@ -153,16 +294,7 @@ func (a *app) calls(ctx context.Context, st *store.Store, prompts *dialer.Prompt
 	if err != nil {
 		return nil, nil, &usageError{fmt.Sprintf("start the dialer: %v", err)}
 	}
-	jobs, err := workers.NewJobs(st.Pool(), a.logger)
-	if err != nil {
-		d.Close()
-		return nil, nil, err
-	}
-	calls := &workers.Calls{
-		Store: st, Dialer: d, Jobs: jobs, Logger: a.logger, TimeZone: a.cfg.TimeZone,
-		StaleAfter: a.cfg.SIP.MaxCall + 2*time.Minute,
-	}
-	return calls, func() { d.Close() }, nil
+	return d, limits, nil
 }
 
 // line is what the settings page shows of the line: the configuration,

@@ -4,5 +4,6 @@ CREATE TABLE river_job (
     id    bigint PRIMARY KEY,
     args  jsonb NOT NULL,
     kind  text NOT NULL,
+    queue text NOT NULL,
     state text NOT NULL
 );

@@ -314,6 +314,7 @@ type RiverJob struct {
 	ID    int64
 	Args  []byte
 	Kind  string
+	Queue string
 	State string
 }
 

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/callee"
+	"github.com/wellcheck/wellcheck/internal/dbtest"
+)
+
+// mainArgsEnv makes this test binary run wellcheck itself (see TestMain):
+// the variable holds the command line as JSON, so a test can start real
+// `wellcheck serve` processes.
+const mainArgsEnv = "WELLCHECK_TEST_MAIN_ARGS"
+
+func TestMain(m *testing.M) {
+	if raw := os.Getenv(mainArgsEnv); raw != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(raw), &args); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Args = append([]string{"wellcheck"}, args...)
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// node is a `wellcheck serve` process started by a test.
+type node struct {
+	cmd  *exec.Cmd
+	addr string // its HTTP address
+	log  *lockedBuffer
+	done chan error
+}
+
+// startServe starts `wellcheck serve` with env and args in a process of its
+// own, and waits until it is ready.
+func startServe(t *testing.T, env map[string]string, args ...string) *node {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	raw, err := json.Marshal(append([]string{"serve"}, args...))
+	require.NoError(t, err)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), mainArgsEnv+"="+string(raw), "WELLCHECK_HTTP_ADDR="+addr)
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	n := &node{cmd: cmd, addr: addr, log: &lockedBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = n.log, n.log
+	require.NoError(t, cmd.Start())
+	go func() { n.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-n.done
+	})
+	require.Eventually(t, func() bool {
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}, time.Minute, 50*time.Millisecond, "serve %v did not get ready:\n%s", args, n.log)
+	return n
+}
+
+// get returns the body of a GET on the node.
+func (n *node) get(t *testing.T, path string) string {
+	t.Helper()
+	res, err := http.Get("http://" + n.addr + path)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode, "GET %s: %s", path, body)
+	return string(body)
+}
+
+// stop sends SIGTERM, as systemd or Kubernetes do, and returns how the
+// process ended.
+func (n *node) stop(t *testing.T, within time.Duration) error {
+	t.Helper()
+	require.NoError(t, n.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-n.done:
+		n.done <- err // for the cleanup
+		return err
+	case <-time.After(within):
+		t.Fatalf("the node did not stop within %s:\n%s", within, n.log)
+		return nil
+	}
+}
+
+// metric reads a sample's value from Prometheus's text format (0 if absent).
+func metric(t *testing.T, text, series string) float64 {
+	t.Helper()
+	for line := range strings.Lines(text) {
+		if name, value, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == series {
+			v, err := strconv.ParseFloat(value, 64)
+			require.NoError(t, err)
+			return v
+		}
+	}
+	return 0
+}
+
+// Two `wellcheck serve` processes against one database and the callee
+// simulator: one runs every role, the other only calls (--roles worker).
+// The trunk allows 3 calls at once and 2 new calls a second across both;
+// 16 persons are due at the same minute. Both nodes call, the limits hold
+// across them as the callee sees it, nobody is called twice, /metrics counts
+// what happened, and SIGTERM lets the calls in progress end before the
+// process exits cleanly.
+func TestTwoNodesShareTheTrunkAndCallEachSlotOnce(t *testing.T) {
+	t.Parallel()
+	const persons, channels, cps = 16, 3, 2.0
+	url := dbtest.NewURL(t)
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Behaviour: callee.PressOne, Ring: 100 * time.Millisecond, KeyDelay: 1500 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { ce.Close() })
+	env := map[string]string{
+		"WELLCHECK_DATABASE_URL": url, "WELLCHECK_LOG_FORMAT": "json", "WELLCHECK_LOG_LEVEL": "debug",
+		"WELLCHECK_SIP_TRUNK": ce.Addr().String(), "WELLCHECK_SIP_LISTEN": "127.0.0.1:0",
+		"WELLCHECK_TRUNK_CHANNELS": strconv.Itoa(channels), "WELLCHECK_TRUNK_CPS": fmt.Sprint(cps),
+		"WELLCHECK_SOFT_STOP": "20s",
+	}
+
+	// The demo's service (open at all hours) and persons, all due at the
+	// first whole minute at least 20 s away.
+	a := &app{cfg: testConfig(t, env), logger: slog.New(slog.DiscardHandler)}
+	defer a.close()
+	st, err := a.open(context.Background())
+	require.NoError(t, err)
+	cast := cast{behaviours: map[string]callee.Behaviour{}}
+	for i := range persons {
+		cast.persons = append(cast.persons, demoPerson{name: demoNames[i], phone: fmt.Sprintf("+331990002%02d", i), language: "fr", behaviour: callee.PressOne})
+	}
+	_, first, err := a.seedDemo(context.Background(), st, cast, 0)
+	require.NoError(t, err)
+
+	full := startServe(t, env, "--no-migrate")
+	worker := startServe(t, env, "--no-migrate", "--roles", "worker")
+	require.Contains(t, worker.get(t, "/metrics"), `wellcheck_build_info{roles="worker"`)
+	res, err := http.Get("http://" + worker.addr + "/login")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusNotFound, res.StatusCode, "a worker node serves no pages")
+
+	// Stop the worker node while it has calls in progress: they end first.
+	ctx := context.Background()
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	workerNode := host + ":" + strconv.Itoa(worker.cmd.Process.Pid)
+	require.Eventually(t, func() bool {
+		var n int
+		return st.Pool().QueryRow(ctx, `SELECT count(*) FROM attempts WHERE ended_at IS NULL AND node = $1`, workerNode).Scan(&n) == nil && n > 0
+	}, time.Until(first)+time.Minute, 20*time.Millisecond, "the worker node has a call in progress")
+	stopped := time.Now()
+	require.NoError(t, worker.stop(t, 30*time.Second), "SIGTERM stops the node cleanly:\n%s", worker.log)
+	t.Logf("the worker node stopped in %s", time.Since(stopped).Round(time.Millisecond))
+	var cut int
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM attempts WHERE node = $1 AND (ended_at IS NULL OR outcome <> 'ok')`, workerNode).Scan(&cut))
+	require.Zero(t, cut, "the worker node's calls in progress ended as the person answered them")
+
+	// The other node calls the rest. (Tomorrow's calls are planned too.)
+	counts := map[wellcheck.CheckInState]int{}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		rows, err := st.Pool().Query(ctx, "SELECT state, count(*) FROM check_ins WHERE slot_at <= now() GROUP BY state")
+		require.NoError(c, err)
+		clear(counts)
+		for rows.Next() {
+			var state string
+			var n int
+			require.NoError(c, rows.Scan(&state, &n))
+			counts[wellcheck.CheckInState(state)] = n
+		}
+		require.NoError(c, rows.Err())
+		require.Equal(c, persons, counts[wellcheck.CheckInConfirmed], "check-ins by state: %v", counts)
+	}, 2*time.Minute, 100*time.Millisecond)
+	require.Len(t, counts, 1, "every check-in confirmed, nothing else: %v", counts)
+
+	// Nobody called twice: one attempt per check-in in the database, one
+	// INVITE per person at the callee; and both nodes called.
+	var attempts, checkIns int
+	var nodes []string
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*), count(DISTINCT check_in_id), array_agg(DISTINCT node) FROM attempts`).Scan(&attempts, &checkIns, &nodes))
+	require.Equal(t, persons, attempts)
+	require.Equal(t, persons, checkIns)
+	require.Len(t, nodes, 2, "both nodes placed calls: %v", nodes)
+	records := ce.Records()
+	require.Len(t, records, persons)
+	called := map[string]int{}
+	for _, r := range records {
+		called[r.To]++
+		require.Equal(t, 1, r.InvitesSeen, "one INVITE per call")
+	}
+	for _, p := range cast.persons {
+		require.Equal(t, 1, called[strings.TrimPrefix(p.phone, "+")]+called[p.phone], "%s called once", p.phone)
+	}
+
+	// The limits held across the two nodes, as the callee saw the calls:
+	// never more than 3 at once (and 3 were reached, so the limit did the
+	// holding), and INVITEs spaced by 1/cps: no two closer than that, and no
+	// four within 3/cps, less 250 ms of network and scheduling jitter (a call
+	// may leave late, never early).
+	slices.SortFunc(records, func(a, b callee.Record) int { return a.Start.Compare(b.Start) })
+	most := 0
+	for _, r := range records {
+		at := 0
+		for _, o := range records {
+			if !o.Start.After(r.Start) && o.End.After(r.Start) {
+				at++
+			}
+		}
+		most = max(most, at)
+	}
+	require.Equal(t, channels, most, "calls at once at the callee")
+	spacing, jitter := time.Duration(float64(time.Second)/cps), 250*time.Millisecond
+	gap := time.Hour
+	for i := 1; i < len(records); i++ {
+		gap = min(gap, records[i].Start.Sub(records[i-1].Start))
+		if i >= 3 {
+			require.GreaterOrEqual(t, records[i].Start.Sub(records[i-3].Start), 3*spacing-jitter, "INVITEs %d to %d", i-3, i)
+		}
+	}
+	require.GreaterOrEqual(t, gap, spacing-jitter, "closest INVITEs")
+	t.Logf("%d calls, at most %d at once, closest INVITEs %s apart", len(records), most, gap.Round(time.Millisecond))
+
+	// /metrics: what the full node did, and the service's day as the
+	// database counts it.
+	text := full.get(t, "/metrics")
+	placed := metric(t, text, `wellcheck_calls_total{outcome="ok"}`)
+	require.Positive(t, placed)
+	require.Less(t, placed, float64(persons), "the full node placed only its share")
+	require.Equal(t, placed, metric(t, text, "wellcheck_calls_started_total"))
+	require.Equal(t, placed, metric(t, text, "wellcheck_call_slot_lag_seconds_count"))
+	require.Equal(t, placed, metric(t, text, "wellcheck_call_talk_seconds_count"))
+	require.Zero(t, metric(t, text, "wellcheck_calls_in_progress"))
+	require.Equal(t, float64(persons), metric(t, text, `wellcheck_check_ins{state="confirmed"}`))
+	require.Equal(t, float64(channels), metric(t, text, `wellcheck_trunk_limit{limit="channels"}`))
+	require.Equal(t, cps, metric(t, text, `wellcheck_trunk_limit{limit="cps"}`))
+	require.Zero(t, metric(t, text, "wellcheck_trunk_channels_in_use"))
+	require.Zero(t, metric(t, text, "wellcheck_calls_due"))
+	require.Equal(t, 1.0, metric(t, text, "wellcheck_database_up"))
+	require.Equal(t, placed, metric(t, text, `wellcheck_river_jobs_worked_total{kind="check_in_call",queue="calls",result="ok"}`))
+	require.Positive(t, metric(t, text, `wellcheck_river_jobs_fetched_total{queue="calls"}`), "River's metric hook")
+	require.Positive(t, metric(t, text, `wellcheck_river_jobs{queue="calls",state="completed"}`))
+
+	// The logs name each job and request, and never a whole number.
+	logs := full.log.String() + worker.log.String()
+	require.Regexp(t, `"job_id":\d+,"job":"check_in_call"`, logs)
+	require.Regexp(t, `"request_id":"[A-Za-z0-9]{16}"`, logs)
+	for _, p := range cast.persons {
+		require.NotContains(t, logs, p.phone[1:], "a phone number in the logs")
+	}
+	require.NoError(t, full.stop(t, 30*time.Second))
+}
+
+func testConfig(t *testing.T, env map[string]string) Config {
+	t.Helper()
+	cfg, _, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	return cfg
+}

@@ -1,0 +1,328 @@
+// Package metrics is what wellcheck shows Prometheus at /metrics.
+//
+// Two kinds of figures: what this node did (calls placed and how they ended,
+// ring and talk times, the lag from a slot to its call, follow-ups put on a
+// list, River's work), counted as it happens; and the state of the service
+// (the day's check-ins by state, the calls waiting for a channel, the lists,
+// River's queues, the trunk's channels), counted in the database when
+// scraped. The second kind is the same on every node: aggregate it with max,
+// not sum.
+package metrics
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wellcheck/wellcheck/scheduler"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// Config is what a node's metrics read.
+type Config struct {
+	Store *store.Store
+	// TimeZone, when set, overrides the service's zone (its day is what
+	// wellcheck_check_ins counts).
+	TimeZone string
+	// Trunk, if set, counts the trunk's channels held by every node (a node
+	// without the worker role has none to show).
+	Trunk interface {
+		InUse(ctx context.Context) (int, error)
+	}
+	// Channels and CPS are the trunk's configured limits.
+	Channels int
+	CPS      float64
+	// Version and Roles label wellcheck_build_info.
+	Version, Roles string
+	// CacheFor is how long the database's figures are kept between scrapes
+	// (default 10 s): several Prometheus servers, or a dashboard refreshing
+	// fast, do not make the database count again.
+	CacheFor time.Duration
+	Now      func() time.Time
+}
+
+// Metrics is a node's registry and the figures it records. A nil *Metrics
+// records nothing (commands and tests that need no metrics).
+type Metrics struct {
+	reg *prometheus.Registry
+
+	calls       *prometheus.CounterVec
+	started     prometheus.Counter
+	inProgress  prometheus.Gauge
+	ring, talk  prometheus.Histogram
+	slotLag     prometheus.Histogram
+	listed      *prometheus.HistogramVec
+	jobs        *prometheus.CounterVec
+	jobTime     *prometheus.HistogramVec
+	fetched     *prometheus.CounterVec
+	fetchTime   *prometheus.HistogramVec
+	httpSeconds *prometheus.HistogramVec
+}
+
+// callBuckets cover a call's phases: a ring of a few seconds to the ring
+// timeout, a talk of the prompts' length to the longest call.
+var callBuckets = []float64{0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180}
+
+// New registers a node's metrics, the Go runtime's and the process's included.
+func New(cfg Config) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		reg: reg,
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wellcheck_calls_total",
+			Help: "Calls this node placed, by outcome (ok, help_requested, no_response, no_answer, busy, declined, invalid_number, failed).",
+		}, []string{"outcome"}),
+		started: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wellcheck_calls_started_total",
+			Help: "Calls this node started (INVITEs sent); its rate is the node's calls per second.",
+		}),
+		inProgress: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "wellcheck_calls_in_progress",
+			Help: "Calls this node is placing now (each holds one of the trunk's channels).",
+		}),
+		ring: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "wellcheck_call_ring_seconds", Help: "Time from the INVITE to the answer or the end of ringing.", Buckets: callBuckets,
+		}),
+		talk: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "wellcheck_call_talk_seconds", Help: "Time from the answer to the end of answered calls.", Buckets: callBuckets,
+		}),
+		slotLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wellcheck_call_slot_lag_seconds",
+			Help:    "Time from a check-in's slot to its first call being placed (waiting for a channel included).",
+			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600},
+		}),
+		listed: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "wellcheck_assignment_lag_seconds",
+			Help:    "Time from a call's end (or the sweep's decision) to its follow-up being on a list, by list (listener or pool).",
+			Buckets: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60},
+		}, []string{"list"}),
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wellcheck_river_jobs_worked_total",
+			Help: "River jobs this node worked, by queue, kind and result (ok, error, cancelled, snoozed).",
+		}, []string{"queue", "kind", "result"}),
+		jobTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "wellcheck_river_job_seconds",
+			Help:    "Time this node spent working River jobs, by kind.",
+			Buckets: []float64{0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 900},
+		}, []string{"kind"}),
+		fetched: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wellcheck_river_jobs_fetched_total",
+			Help: "River jobs this node locked to work, by queue (River's metric hook).",
+		}, []string{"queue"}),
+		fetchTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "wellcheck_river_fetch_seconds",
+			Help:    "Time River took to lock available jobs, by queue (River's metric hook).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
+		}, []string{"queue"}),
+		httpSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "wellcheck_http_request_seconds",
+			Help:    "Time to answer HTTP requests, by method and status code.",
+			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5},
+		}, []string{"method", "code"}),
+	}
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "wellcheck_build_info",
+		Help:        "Always 1: the version this node runs and its roles.",
+		ConstLabels: prometheus.Labels{"version": cfg.Version, "roles": cfg.Roles},
+	})
+	build.Set(1)
+	reg.MustRegister(m.calls, m.started, m.inProgress, m.ring, m.talk, m.slotLag, m.listed, m.jobs, m.jobTime, m.fetched, m.fetchTime, m.httpSeconds, build,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	limits := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "wellcheck_trunk_limit", Help: "The trunk's configured limits across every node: channels, and new calls per second (cps).",
+	}, []string{"limit"})
+	limits.WithLabelValues("channels").Set(float64(cfg.Channels))
+	limits.WithLabelValues("cps").Set(cfg.CPS)
+	reg.MustRegister(limits)
+	if cfg.Store != nil {
+		reg.MustRegister(&gauges{cfg: cfg})
+	}
+	return m
+}
+
+// Handler serves the registry in Prometheus's text format. A figure the
+// database could not give is left out and wellcheck_database_up says so; the
+// rest is served.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, Registry: m.reg})
+}
+
+// CallStarted counts a call going out at at. slot, if set, is its
+// check-in's (the first call only), whose lag to the call is recorded.
+func (m *Metrics) CallStarted(slot, at time.Time) {
+	if m == nil {
+		return
+	}
+	m.started.Inc()
+	m.inProgress.Inc()
+	if !slot.IsZero() {
+		m.slotLag.Observe(max(at.Sub(slot), 0).Seconds())
+	}
+}
+
+// CallEnded counts a call's outcome and its ring and talk times.
+func (m *Metrics) CallEnded(outcome string, ring, talk time.Duration) {
+	if m == nil {
+		return
+	}
+	m.inProgress.Dec()
+	m.calls.WithLabelValues(outcome).Inc()
+	m.ring.Observe(ring.Seconds())
+	if talk > 0 {
+		m.talk.Observe(talk.Seconds())
+	}
+}
+
+// Listed records a follow-up put on a list lag after what caused it, on a
+// listener's list or in the shared pool.
+func (m *Metrics) Listed(lag time.Duration, pooled bool) {
+	if m == nil {
+		return
+	}
+	m.listed.WithLabelValues(listName(pooled)).Observe(max(lag, 0).Seconds())
+}
+
+// JobWorked counts a River job worked and its duration.
+func (m *Metrics) JobWorked(queue, kind, result string, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.jobs.WithLabelValues(queue, kind, result).Inc()
+	m.jobTime.WithLabelValues(kind).Observe(took.Seconds())
+}
+
+// JobsFetched counts jobs River locked from queue, and how long it took.
+func (m *Metrics) JobsFetched(queue string, n int, took time.Duration) {
+	if m == nil {
+		return
+	}
+	if n >= 0 {
+		m.fetched.WithLabelValues(queue).Add(float64(n))
+	}
+	if took > 0 {
+		m.fetchTime.WithLabelValues(queue).Observe(took.Seconds())
+	}
+}
+
+// HTTP wraps h, timing its answers by method and status code.
+func (m *Metrics) HTTP(h http.Handler) http.Handler {
+	if m == nil {
+		return h
+	}
+	return promhttp.InstrumentHandlerDuration(m.httpSeconds, h)
+}
+
+func listName(pooled bool) string {
+	if pooled {
+		return "pool"
+	}
+	return "listener"
+}
+
+// gauges are the figures counted in the database when scraped.
+type gauges struct {
+	cfg Config
+
+	mu     sync.Mutex
+	at     time.Time
+	cached []prometheus.Metric
+}
+
+var (
+	databaseUp = prometheus.NewDesc("wellcheck_database_up",
+		"1 if the database answered the last count of the figures below, 0 if not.", nil, nil)
+	checkIns = prometheus.NewDesc("wellcheck_check_ins",
+		"Check-ins whose slot falls on the service's day (in its time zone), by state.", []string{"state"}, nil)
+	callsDue = prometheus.NewDesc("wellcheck_calls_due",
+		"Check-ins whose slot has come and that no call has claimed yet: the queue the trunk's channels work through.", nil, nil)
+	oldestDue = prometheus.NewDesc("wellcheck_calls_due_oldest_seconds",
+		"How long the oldest check-in due has waited for its call (0 when none waits).", nil, nil)
+	followUps = prometheus.NewDesc("wellcheck_follow_ups_pending",
+		"Follow-ups waiting on a list, by list (listener or pool) and whether they are past due.", []string{"list", "overdue"}, nil)
+	riverJobs = prometheus.NewDesc("wellcheck_river_jobs",
+		"River's jobs by queue and state (available, scheduled, running, retryable, completed…).", []string{"queue", "state"}, nil)
+	channelsInUse = prometheus.NewDesc("wellcheck_trunk_channels_in_use",
+		"The trunk's channels held now, by every node.", nil, nil)
+)
+
+func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{databaseUp, checkIns, callsDue, oldestDue, followUps, riverJobs, channelsInUse} {
+		ch <- d
+	}
+}
+
+func (g *gauges) Collect(ch chan<- prometheus.Metric) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	if g.cached == nil || now.Sub(g.at) >= cmp.Or(g.cfg.CacheFor, 10*time.Second) {
+		g.cached, g.at = g.count(now), now
+	}
+	for _, m := range g.cached {
+		ch <- m
+	}
+}
+
+func (g *gauges) now() time.Time {
+	if g.cfg.Now != nil {
+		return g.cfg.Now()
+	}
+	return time.Now()
+}
+
+// count asks the database, within 5 s.
+func (g *gauges) count(now time.Time) []prometheus.Metric {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	down := []prometheus.Metric{prometheus.MustNewConstMetric(databaseUp, prometheus.GaugeValue, 0)}
+	q := g.cfg.Store.Queries()
+	set, err := q.Settings(ctx)
+	if err != nil {
+		return down
+	}
+	zone, err := scheduler.LoadZone(cmp.Or(g.cfg.TimeZone, set.TimeZone))
+	if err != nil {
+		return down
+	}
+	local := now.In(zone)
+	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, zone)
+	n, err := q.Gauges(ctx, dayStart, dayStart.AddDate(0, 0, 1), now)
+	if err != nil {
+		return down
+	}
+	ms := []prometheus.Metric{
+		prometheus.MustNewConstMetric(databaseUp, prometheus.GaugeValue, 1),
+		prometheus.MustNewConstMetric(callsDue, prometheus.GaugeValue, float64(n.Due)),
+		prometheus.MustNewConstMetric(oldestDue, prometheus.GaugeValue, max(n.OldestDue, 0).Seconds()),
+	}
+	// Every state, zeros included: a rate or an alert needs the series.
+	for _, s := range []string{"planned", "dialing", "confirmed", "flagged", "unreached", "undeliverable", "cancelled", "system_error"} {
+		ms = append(ms, prometheus.MustNewConstMetric(checkIns, prometheus.GaugeValue, float64(n.CheckInsToday[s]), s))
+	}
+	lists := map[[2]bool]int64{}
+	for _, f := range n.FollowUps {
+		lists[[2]bool{f.Pooled, f.Overdue}] = f.N
+	}
+	for _, pooled := range []bool{false, true} {
+		for _, overdue := range []bool{false, true} {
+			ms = append(ms, prometheus.MustNewConstMetric(followUps, prometheus.GaugeValue, float64(lists[[2]bool{pooled, overdue}]),
+				listName(pooled), strconv.FormatBool(overdue)))
+		}
+	}
+	for _, j := range n.Jobs {
+		ms = append(ms, prometheus.MustNewConstMetric(riverJobs, prometheus.GaugeValue, float64(j.N), j.Queue, j.State))
+	}
+	if g.cfg.Trunk != nil {
+		if used, err := g.cfg.Trunk.InUse(ctx); err == nil {
+			ms = append(ms, prometheus.MustNewConstMetric(channelsInUse, prometheus.GaugeValue, float64(used)))
+		}
+	}
+	return ms
+}

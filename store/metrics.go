@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
+)
+
+// Gauges is the state of the service as /metrics shows it, the same on every
+// node: counted in the database when scraped.
+type Gauges struct {
+	// CheckInsToday counts the check-ins whose slot falls on the service's day,
+	// by state.
+	CheckInsToday map[string]int64
+	// Due counts the calls whose slot has come and that no call has claimed
+	// yet; OldestDue is how long the oldest of them has waited.
+	Due       int64
+	OldestDue time.Duration
+	// FollowUps counts the pending follow-ups by list and lateness.
+	FollowUps []FollowUpCount
+	// Jobs counts River's jobs by queue and state.
+	Jobs []JobCount
+}
+
+// FollowUpCount is how many pending follow-ups are on a listener's list or in
+// the shared pool (Pooled), past their due time or not.
+type FollowUpCount struct {
+	Pooled, Overdue bool
+	N               int64
+}
+
+// JobCount is how many of River's jobs are in a queue and state.
+type JobCount struct {
+	Queue, State string
+	N            int64
+}
+
+// Gauges counts what /metrics shows: the check-ins of the day from dayStart
+// to dayEnd, and the queues as they are at now.
+func (q *Queries) Gauges(ctx context.Context, dayStart, dayEnd, now time.Time) (Gauges, error) {
+	g := Gauges{CheckInsToday: map[string]int64{}}
+	states, err := q.q.MetricsCheckInsByState(ctx, dbsqlc.MetricsCheckInsByStateParams{DayStart: dayStart, DayEnd: dayEnd})
+	if err != nil {
+		return g, translate(err, "count the day's check-ins")
+	}
+	for _, s := range states {
+		g.CheckInsToday[s.State] = s.N
+	}
+	due, err := q.q.MetricsCheckInsDue(ctx, now)
+	if err != nil {
+		return g, translate(err, "count the calls due")
+	}
+	g.Due, g.OldestDue = due.N, now.Sub(due.Oldest)
+	followUps, err := q.q.MetricsFollowUpsPending(ctx, now)
+	if err != nil {
+		return g, translate(err, "count the follow-ups")
+	}
+	for _, f := range followUps {
+		g.FollowUps = append(g.FollowUps, FollowUpCount{Pooled: f.Pooled, Overdue: f.Overdue, N: f.N})
+	}
+	jobs, err := q.q.MetricsRiverJobs(ctx)
+	if err != nil {
+		return g, translate(err, "count the jobs")
+	}
+	for _, j := range jobs {
+		g.Jobs = append(g.Jobs, JobCount{Queue: j.Queue, State: j.State, N: j.N})
+	}
+	return g, nil
+}
