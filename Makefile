@@ -5,7 +5,7 @@ SQLC        := github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
 BIN         := bin/wellcheck
 DEMO_EMAIL  := coordinator@example.org
 
-.PHONY: run demo serve build vendor test bench generate db fuzz prompts test-deps
+.PHONY: run demo serve build release vendor test bench generate db fuzz prompts test-deps
 
 # Try wellcheck: a fresh "wellcheck_demo" database (the local cluster started,
 # or installed, if need be), demo accounts printed with their passwords,
@@ -26,6 +26,12 @@ serve: build db
 
 build: vendor
 	$(GO) build -trimpath -o $(BIN) ./cmd/wellcheck
+
+# The release build: a static binary, stamped with its version (`wellcheck
+# version`), paths trimmed. The Dockerfile builds the same way.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+release: vendor
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.buildVersion=$(VERSION)" -o $(BIN) ./cmd/wellcheck
 
 # The pages' chart library, fetched from the npm registry at its pinned version
 # and checked against the registry's hash (not committed: another project's code).
