@@ -177,6 +177,12 @@ func TestTwoNodesShareTheTrunkAndCallEachSlotOnce(t *testing.T) {
 		var n int
 		return st.Pool().QueryRow(ctx, `SELECT count(*) FROM attempts WHERE ended_at IS NULL AND node = $1`, workerNode).Scan(&n) == nil && n > 0
 	}, time.Until(first)+time.Minute, 20*time.Millisecond, "the worker node has a call in progress")
+	// Meanwhile /metrics shows the queue: calls due that wait for a channel,
+	// and channels held, as the database counts them for every node.
+	early := full.get(t, "/metrics")
+	require.Positive(t, metric(t, early, "wellcheck_calls_due"), "calls waiting for a channel")
+	require.Positive(t, metric(t, early, "wellcheck_calls_due_oldest_seconds"))
+	require.InDelta(t, 2, metric(t, early, "wellcheck_trunk_channels_in_use"), 1, "channels held by both nodes")
 	stopped := time.Now()
 	require.NoError(t, worker.stop(t, 30*time.Second), "SIGTERM stops the node cleanly:\n%s", worker.log)
 	t.Logf("the worker node stopped in %s", time.Since(stopped).Round(time.Millisecond))
@@ -250,7 +256,12 @@ func TestTwoNodesShareTheTrunkAndCallEachSlotOnce(t *testing.T) {
 
 	// /metrics: what the full node did, and the service's day as the
 	// database counts it.
-	text := full.get(t, "/metrics")
+	// (The database's figures are counted at most every 10 s.)
+	var text string
+	require.Eventually(t, func() bool {
+		text = full.get(t, "/metrics")
+		return metric(t, text, `wellcheck_check_ins{state="confirmed"}`) == persons
+	}, 15*time.Second, 500*time.Millisecond)
 	placed := metric(t, text, `wellcheck_calls_total{outcome="ok"}`)
 	require.Positive(t, placed)
 	require.Less(t, placed, float64(persons), "the full node placed only its share")
