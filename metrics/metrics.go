@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 )
@@ -126,6 +127,12 @@ func New(cfg Config) *Metrics {
 			Help:    "Time to answer HTTP requests, by method and status code.",
 			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5},
 		}, []string{"method", "code"}),
+	}
+	// Every outcome from the start: a rate sees a series' first call only if
+	// the series existed before it.
+	for _, o := range []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse,
+		wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeInvalidNumber, wellcheck.OutcomeFailed} {
+		m.calls.WithLabelValues(string(o))
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "wellcheck_build_info",

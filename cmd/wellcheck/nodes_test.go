@@ -269,6 +269,7 @@ func TestTwoNodesShareTheTrunkAndCallEachSlotOnce(t *testing.T) {
 	require.Equal(t, placed, metric(t, text, "wellcheck_call_slot_lag_seconds_count"))
 	require.Equal(t, placed, metric(t, text, "wellcheck_call_talk_seconds_count"))
 	require.Zero(t, metric(t, text, "wellcheck_calls_in_progress"))
+	require.Contains(t, text, `wellcheck_calls_total{outcome="busy"} 0`, "every outcome's series exists before its first call")
 	require.Equal(t, float64(persons), metric(t, text, `wellcheck_check_ins{state="confirmed"}`))
 	require.Equal(t, float64(channels), metric(t, text, `wellcheck_trunk_limit{limit="channels"}`))
 	require.Equal(t, cps, metric(t, text, `wellcheck_trunk_limit{limit="cps"}`))
