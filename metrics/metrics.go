@@ -42,12 +42,12 @@ type Config struct {
 	CPS      float64
 	// Version and Roles label wellcheck_build_info.
 	Version, Roles string
-	// CacheFor is how long the database's figures are kept between scrapes
-	// (default 10 s): several Prometheus servers, or a dashboard refreshing
-	// fast, do not make the database count again.
-	CacheFor time.Duration
-	Now      func() time.Time
 }
+
+// cacheFor is how long the database's figures are kept between scrapes:
+// several Prometheus servers, or a dashboard refreshing fast, do not make the
+// database count again.
+const cacheFor = 10 * time.Second
 
 // Metrics is a node's registry and the figures it records. A nil *Metrics
 // records nothing (commands and tests that need no metrics).
@@ -205,17 +205,20 @@ func (m *Metrics) JobWorked(queue, kind, result string, took time.Duration) {
 	m.jobTime.WithLabelValues(kind).Observe(took.Seconds())
 }
 
-// JobsFetched counts jobs River locked from queue, and how long it took.
-func (m *Metrics) JobsFetched(queue string, n int, took time.Duration) {
+// JobsFetched counts n jobs River locked from queue.
+func (m *Metrics) JobsFetched(queue string, n int) {
 	if m == nil {
 		return
 	}
-	if n >= 0 {
-		m.fetched.WithLabelValues(queue).Add(float64(n))
+	m.fetched.WithLabelValues(queue).Add(float64(n))
+}
+
+// FetchTook records how long River took to lock jobs from queue.
+func (m *Metrics) FetchTook(queue string, took time.Duration) {
+	if m == nil {
+		return
 	}
-	if took > 0 {
-		m.fetchTime.WithLabelValues(queue).Observe(took.Seconds())
-	}
+	m.fetchTime.WithLabelValues(queue).Observe(took.Seconds())
 }
 
 // HTTP wraps h, timing its answers by method and status code.
@@ -268,20 +271,13 @@ func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
 func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := g.now()
-	if g.cached == nil || now.Sub(g.at) >= cmp.Or(g.cfg.CacheFor, 10*time.Second) {
+	now := time.Now()
+	if g.cached == nil || now.Sub(g.at) >= cacheFor {
 		g.cached, g.at = g.count(now), now
 	}
 	for _, m := range g.cached {
 		ch <- m
 	}
-}
-
-func (g *gauges) now() time.Time {
-	if g.cfg.Now != nil {
-		return g.cfg.Now()
-	}
-	return time.Now()
 }
 
 // count asks the database, within 5 s.

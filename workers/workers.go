@@ -301,9 +301,9 @@ type jobMetrics struct {
 func (h *jobMetrics) MetricEmit(_ context.Context, p *rivertype.HookMetricEmitParams) {
 	switch m := p.Metric.(type) {
 	case *rivertype.JobGetAvailableCountMetric:
-		h.m.JobsFetched(m.Queue, m.Count, 0)
+		h.m.JobsFetched(m.Queue, m.Count)
 	case *rivertype.JobGetAvailableDurationMetric:
-		h.m.JobsFetched(m.Queue, -1, m.Duration)
+		h.m.FetchTook(m.Queue, m.Duration)
 	}
 }
 

@@ -102,11 +102,13 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 	if err != nil {
 		return err
 	}
-	// The prompts are read once: the dialer plays them, the settings page
-	// lists their languages.
-	prompts, err := a.cfg.SIP.prompts()
-	if err != nil {
-		return err
+	// The prompts are read once, by the nodes that need them: the dialer
+	// plays them, the settings page lists their languages.
+	var prompts *dialer.Prompts
+	if r.web || r.worker {
+		if prompts, err = a.cfg.SIP.prompts(); err != nil {
+			return err
+		}
 	}
 	jobs, err := workers.NewJobs(st.Pool(), a.logger)
 	if err != nil {
