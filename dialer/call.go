@@ -93,7 +93,7 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 			return Result{}, err
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.MaxDuration)
+	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.MaxDuration, errMaxDuration)
 	defer cancel()
 	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{})}
 	res := c.run(ctx, target)
@@ -297,10 +297,16 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	res.Talk = time.Since(answered)
 	res.Outcome, res.Digits = outcome, digits
 	if outcome == wellcheck.OutcomeNoResponse && ctx.Err() != nil && !theyHungUp {
-		return fail("call reached its maximum length of %s", d.cfg.MaxDuration)
+		if context.Cause(ctx) == errMaxDuration {
+			return fail("call reached its maximum length of %s", d.cfg.MaxDuration)
+		}
+		return fail("call cut short: %v", context.Cause(ctx))
 	}
 	return res
 }
+
+// errMaxDuration ends a call that reached Config.MaxDuration.
+var errMaxDuration = errors.New("the call reached its maximum length")
 
 // invite builds the INVITE: To the person, From the service's published number and
 // name, our Contact, the SDP offer, and the outbound proxy's Route.

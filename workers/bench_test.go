@@ -45,7 +45,9 @@ type nodeConfig struct {
 	Offset                                             time.Duration
 	StaleAfter, FailedRetry, RecoverEvery, RescueAfter time.Duration
 	// Lease is how long a dead node's channels stay held (default 4 min).
-	Lease   time.Duration
+	Lease time.Duration
+	// SoftStop is how long close lets calls in progress go on (0: until they end).
+	SoftStop time.Duration
 	Logger  *slog.Logger    `json:"-"`
 	Prompts *dialer.Prompts `json:"-"`
 }
@@ -90,7 +92,7 @@ func newNode(ctx context.Context, cfg nodeConfig) (*node, error) {
 	calls := &workers.Calls{Store: st, Dialer: d, Jobs: jobs, Logger: cfg.Logger, Node: cmp.Or(cfg.Name, "bench"),
 		StaleAfter: cfg.StaleAfter, FailedRetry: cfg.FailedRetry, Now: func() time.Time { return time.Now().Add(cfg.Offset) }}
 	client, err := workers.NewClient(pool, workers.Config{Calls: calls, CallWorkers: cfg.Channels, Logger: cfg.Logger,
-		RecoverEvery: cfg.RecoverEvery, RescueAfter: cfg.RescueAfter})
+		RecoverEvery: cfg.RecoverEvery, RescueAfter: cfg.RescueAfter, SoftStop: cfg.SoftStop})
 	if err == nil {
 		err = client.Start(ctx)
 	}

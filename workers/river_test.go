@@ -183,3 +183,64 @@ func TestEscalationCallsTheContactsOverSIP(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, unacked, "acknowledged by the second contact")
 }
+
+// A node told to stop while a call is in progress lets it go on for the soft
+// stop, then hangs up: the person hears the call end, the attempt is recorded
+// as the system's failure (cut short), not as the person's, and the check-in
+// is called again later rather than given up.
+func TestACallPastTheSoftStopIsCutShortAndCalledAgain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := dbtest.NewURL(t)
+	// The person answers and takes a minute to press 1.
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Ring: 20 * time.Millisecond, KeyDelay: time.Minute})
+	require.NoError(t, err)
+	t.Cleanup(func() { ce.Close() })
+	// The service's clock: a past Tuesday at 10:00, so the call is due at once.
+	n, err := newNode(ctx, nodeConfig{URL: url, Callee: ce.Addr().String(), Channels: 1, Name: "a",
+		Offset: time.Until(time.Date(2026, 11, 17, 10, 0, 0, 0, paris)), SoftStop: time.Second})
+	require.NoError(t, err)
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			n.close()
+		}
+	})
+	st := store.New(dbtest.Connect(t, url)) // the node's closes with it
+	b := &bundle{store: st}
+	pid, _ := b.enrol(t, person{})
+	planAt(t, st, map[string]int64{"": pid}, n.calls.Now())
+
+	require.Eventually(t, func() bool {
+		rs := ce.Records()
+		return len(rs) == 1 && rs[0].Answered
+	}, 10*time.Second, 20*time.Millisecond, "the person answers")
+	stopping := time.Now()
+	n.close()
+	closed = true
+	took := time.Since(stopping)
+	t.Logf("the node stopped %s after it was told to", took.Round(time.Millisecond))
+	require.Less(t, took, 5*time.Second, "a soft stop of 1 s, then the hang-up")
+
+	rs := ce.Records()
+	require.Len(t, rs, 1)
+	require.Equal(t, "caller", rs[0].ByeFrom, "we hung up")
+	require.Empty(t, rs[0].KeysSent)
+	var (
+		outcome, reason, state string
+		ended, retryAt         time.Time
+	)
+	require.NoError(t, st.Pool().QueryRow(ctx, `
+		SELECT a.outcome, a.failure_reason, a.ended_at, c.state, c.retry_at
+		FROM attempts a JOIN check_ins c ON c.id = a.check_in_id WHERE c.person_id = $1`, pid).
+		Scan(&outcome, &reason, &ended, &state, &retryAt))
+	require.Equal(t, string(wellcheck.OutcomeFailed), outcome, "the system's failure, not the person's")
+	require.Contains(t, reason, "call cut short")
+	t.Logf("recorded: %s", reason)
+	require.Equal(t, string(wellcheck.CheckInDialing), state, "not given up")
+	require.Equal(t, 5*time.Minute, retryAt.Sub(ended).Round(time.Second), "called again after the failed-call wait")
+	var retries int
+	require.NoError(t, st.Pool().QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = $1 AND state IN ('scheduled', 'available') AND args->>'attempt' = '2'`,
+		workers.CallArgs{}.Kind()).Scan(&retries))
+	require.Equal(t, 1, retries, "the retry is queued for any node")
+}
