@@ -13,6 +13,7 @@ import (
 	"cmp"
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/scheduler"
@@ -40,8 +42,14 @@ type Config struct {
 	// Channels and CPS are the trunk's configured limits.
 	Channels int
 	CPS      float64
+	// Queues are River's queues whose jobs wellcheck_river_jobs counts even
+	// when a queue has none (others appear once they hold a job).
+	Queues []string
 	// Version and Roles label wellcheck_build_info.
 	Version, Roles string
+	// Now is the clock of the figures counted in the database (tests set
+	// it; time.Now if nil).
+	Now func() time.Time
 }
 
 // cacheFor is how long the database's figures are kept between scrapes:
@@ -55,7 +63,7 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	calls       *prometheus.CounterVec
-	started     prometheus.Counter
+	started     *prometheus.CounterVec
 	inProgress  prometheus.Gauge
 	ring, talk  prometheus.Histogram
 	slotLag     prometheus.Histogram
@@ -78,12 +86,12 @@ func New(cfg Config) *Metrics {
 		reg: reg,
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wellcheck_calls_total",
-			Help: "Calls this node placed, by outcome (ok, help_requested, no_response, no_answer, busy, declined, invalid_number, failed).",
-		}, []string{"outcome"}),
-		started: prometheus.NewCounter(prometheus.CounterOpts{
+			Help: "Calls this node placed, by kind (check_in, escalation, test) and outcome (ok, help_requested, no_response, no_answer, busy, declined, invalid_number, failed).",
+		}, []string{"kind", "outcome"}),
+		started: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wellcheck_calls_started_total",
-			Help: "Calls this node started (INVITEs sent); its rate is the node's calls per second.",
-		}),
+			Help: "Calls this node started (INVITEs sent), by kind; their summed rate is the node's calls per second.",
+		}, []string{"kind"}),
 		inProgress: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "wellcheck_calls_in_progress",
 			Help: "Calls this node is placing now (each holds one of the trunk's channels).",
@@ -124,15 +132,18 @@ func New(cfg Config) *Metrics {
 		}, []string{"queue"}),
 		httpSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "wellcheck_http_request_seconds",
-			Help:    "Time to answer HTTP requests, by method and status code.",
+			Help:    "Time to answer HTTP requests, by route (the pattern that served it, or unmatched), method and status code.",
 			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5},
-		}, []string{"method", "code"}),
+		}, []string{"route", "method", "code"}),
 	}
-	// Every outcome from the start: a rate sees a series' first call only if
-	// the series existed before it.
-	for _, o := range []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse,
-		wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeInvalidNumber, wellcheck.OutcomeFailed} {
-		m.calls.WithLabelValues(string(o))
+	// Every kind and outcome from the start: a rate sees a series' first
+	// call only if the series existed before it.
+	for _, k := range []CallKind{CheckInCall, EscalationCall, TestCall} {
+		m.started.WithLabelValues(string(k))
+		for _, o := range []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse,
+			wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeInvalidNumber, wellcheck.OutcomeFailed} {
+			m.calls.WithLabelValues(string(k), string(o))
+		}
 	}
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "wellcheck_build_info",
@@ -161,13 +172,24 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError, Registry: m.reg})
 }
 
-// CallStarted counts a call going out at at. slot, if set, is its
+// CallKind is why a call is placed: the calls_total and calls_started_total
+// series are by kind, so that escalations and an administrator's test calls
+// do not blur the check-ins' figures.
+type CallKind string
+
+const (
+	CheckInCall    CallKind = "check_in"   // a wellbeing check-in, first call or retry
+	EscalationCall CallKind = "escalation" // a person's emergency contact
+	TestCall       CallKind = "test"       // an administrator's test call
+)
+
+// CallStarted counts a call of a kind going out at at. slot, if set, is its
 // check-in's (the first call only), whose lag to the call is recorded.
-func (m *Metrics) CallStarted(slot, at time.Time) {
+func (m *Metrics) CallStarted(kind CallKind, slot, at time.Time) {
 	if m == nil {
 		return
 	}
-	m.started.Inc()
+	m.started.WithLabelValues(string(kind)).Inc()
 	m.inProgress.Inc()
 	if !slot.IsZero() {
 		m.slotLag.Observe(max(at.Sub(slot), 0).Seconds())
@@ -175,12 +197,12 @@ func (m *Metrics) CallStarted(slot, at time.Time) {
 }
 
 // CallEnded counts a call's outcome and its ring and talk times.
-func (m *Metrics) CallEnded(outcome string, ring, talk time.Duration) {
+func (m *Metrics) CallEnded(kind CallKind, outcome wellcheck.Outcome, ring, talk time.Duration) {
 	if m == nil {
 		return
 	}
 	m.inProgress.Dec()
-	m.calls.WithLabelValues(outcome).Inc()
+	m.calls.WithLabelValues(string(kind), string(outcome)).Inc()
 	m.ring.Observe(ring.Seconds())
 	if talk > 0 {
 		m.talk.Observe(talk.Seconds())
@@ -221,12 +243,17 @@ func (m *Metrics) FetchTook(queue string, took time.Duration) {
 	m.fetchTime.WithLabelValues(queue).Observe(took.Seconds())
 }
 
-// HTTP wraps h, timing its answers by method and status code.
+// HTTP wraps h, timing its answers by route, method and status code. The
+// route is the pattern of the innermost http.ServeMux that served the request
+// (GET /cases/{id}), read once it is served: the muxes below h must pass the
+// request on as they received it, not a copy, until the last one has routed it.
 func (m *Metrics) HTTP(h http.Handler) http.Handler {
 	if m == nil {
 		return h
 	}
-	return promhttp.InstrumentHandlerDuration(m.httpSeconds, h)
+	return promhttp.InstrumentHandlerDuration(m.httpSeconds, h, promhttp.WithLabelFromRequest("route", func(r *http.Request) string {
+		return cmp.Or(r.Pattern, "unmatched")
+	}))
 }
 
 func listName(pooled bool) string {
@@ -251,9 +278,9 @@ var (
 	checkIns = prometheus.NewDesc("wellcheck_check_ins",
 		"Check-ins whose slot falls on the service's day (in its time zone), by state.", []string{"state"}, nil)
 	callsDue = prometheus.NewDesc("wellcheck_calls_due",
-		"Check-ins whose slot has come and that no call has claimed yet: the queue the trunk's channels work through.", nil, nil)
+		"Check-in calls whose time has come (a first call's slot, a retry's time) and that no node has started yet: the queue the trunk's channels work through.", nil, nil)
 	oldestDue = prometheus.NewDesc("wellcheck_calls_due_oldest_seconds",
-		"How long the oldest check-in due has waited for its call (0 when none waits).", nil, nil)
+		"How long the call due longest has waited (0 when none waits).", nil, nil)
 	followUps = prometheus.NewDesc("wellcheck_follow_ups_pending",
 		"Follow-ups waiting on a list, by list (listener or pool) and whether they are past due.", []string{"list", "overdue"}, nil)
 	riverJobs = prometheus.NewDesc("wellcheck_river_jobs",
@@ -261,6 +288,9 @@ var (
 	channelsInUse = prometheus.NewDesc("wellcheck_trunk_channels_in_use",
 		"The trunk's channels held now, by every node.", nil, nil)
 )
+
+// riverStates are the states a River job can be in.
+var riverStates = rivertype.JobStates()
 
 func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{databaseUp, checkIns, callsDue, oldestDue, followUps, riverJobs, channelsInUse} {
@@ -272,6 +302,9 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := time.Now()
+	if g.cfg.Now != nil {
+		now = g.cfg.Now()
+	}
 	if g.cached == nil || now.Sub(g.at) >= cacheFor {
 		g.cached, g.at = g.count(now), now
 	}
@@ -319,8 +352,19 @@ func (g *gauges) count(now time.Time) []prometheus.Metric {
 				listName(pooled), strconv.FormatBool(overdue)))
 		}
 	}
+	// Every state of every queue, zeros included: a queue that empties must
+	// show 0, not vanish.
+	jobs := map[[2]string]int64{}
+	queues := slices.Clone(g.cfg.Queues)
 	for _, j := range n.Jobs {
-		ms = append(ms, prometheus.MustNewConstMetric(riverJobs, prometheus.GaugeValue, float64(j.N), j.Queue, j.State))
+		jobs[[2]string{j.Queue, j.State}] = j.N
+		queues = append(queues, j.Queue)
+	}
+	slices.Sort(queues)
+	for _, q := range slices.Compact(queues) {
+		for _, s := range riverStates {
+			ms = append(ms, prometheus.MustNewConstMetric(riverJobs, prometheus.GaugeValue, float64(jobs[[2]string{q, string(s)}]), q, string(s)))
+		}
 	}
 	if g.cfg.Trunk != nil {
 		if used, err := g.cfg.Trunk.InUse(ctx); err == nil {

@@ -13,8 +13,9 @@ type Gauges struct {
 	// CheckInsToday counts the check-ins whose slot falls on the service's day,
 	// by state.
 	CheckInsToday map[string]int64
-	// Due counts the calls whose slot has come and that no call has claimed
-	// yet; OldestDue is how long the oldest of them has waited.
+	// Due counts the calls whose time has come (a first call's slot, a
+	// retry's time) and that no node has started yet; OldestDue is how long
+	// the one waiting longest has waited.
 	Due       int64
 	OldestDue time.Duration
 	// FollowUps counts the pending follow-ups by list and lateness.
@@ -47,7 +48,7 @@ func (q *Queries) Gauges(ctx context.Context, dayStart, dayEnd, now time.Time) (
 	for _, s := range states {
 		g.CheckInsToday[s.State] = s.N
 	}
-	due, err := q.q.MetricsCheckInsDue(ctx, now)
+	due, err := q.q.MetricsCallsDue(ctx, now)
 	if err != nil {
 		return g, translate(err, "count the calls due")
 	}

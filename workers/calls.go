@@ -177,7 +177,7 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) error {
 			return err
 		})
 	}
-	res, err := c.place(ctx, dialer.Request{To: person.Phone, Lang: person.Language, Claim: claim}, slot)
+	res, err := c.place(ctx, metrics.CheckInCall, dialer.Request{To: person.Phone, Lang: person.Language, Claim: claim}, slot)
 	if attemptID == 0 {
 		if done, err := c.stopped(err); done {
 			return err
@@ -200,11 +200,11 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) error {
 	return c.record(context.WithoutCancel(ctx), a)
 }
 
-// place places a call through the dialer and, once its claim holds (the
-// call is going out), counts it in the node's metrics; slot, if set, is the
+// place places a call of a kind through the dialer and, once its claim holds
+// (the call is going out), counts it in the node's metrics; slot, if set, is the
 // check-in's, whose lag to the call is recorded. A call still waiting for a
 // channel when the node drains gives up with errHandedBack.
-func (c *Calls) place(ctx context.Context, req dialer.Request, slot time.Time) (dialer.Result, error) {
+func (c *Calls) place(ctx context.Context, kind metrics.CallKind, req dialer.Request, slot time.Time) (dialer.Result, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var claiming atomic.Bool
@@ -226,7 +226,7 @@ func (c *Calls) place(ctx context.Context, req dialer.Request, slot time.Time) (
 			}
 		}
 		claimed = true
-		c.Metrics.CallStarted(slot, c.now())
+		c.Metrics.CallStarted(kind, slot, c.now())
 		return nil
 	}
 	res, err := c.Dialer.Place(ctx, req)
@@ -238,7 +238,7 @@ func (c *Calls) place(ctx context.Context, req dialer.Request, slot time.Time) (
 		if err != nil {
 			outcome = wellcheck.OutcomeFailed
 		}
-		c.Metrics.CallEnded(string(outcome), res.Ring, res.Talk)
+		c.Metrics.CallEnded(kind, outcome, res.Ring, res.Talk)
 	}
 	return res, err
 }

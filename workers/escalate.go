@@ -11,6 +11,7 @@ import (
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/store"
 )
 
@@ -83,7 +84,7 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) error {
 				return err
 			})
 		}
-		res, err := c.place(ctx, dialer.Request{To: string(next.contact.Phone), Lang: c.escalationLanguage(next.contact.Language),
+		res, err := c.place(ctx, metrics.EscalationCall, dialer.Request{To: string(next.contact.Phone), Lang: c.escalationLanguage(next.contact.Language),
 			Script: dialer.ScriptEscalation, Claim: claim}, time.Time{})
 		if callID == 0 {
 			if errors.Is(err, errDone) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/store"
 )
 
@@ -57,7 +58,7 @@ func (c *Calls) TestCall(ctx context.Context, id int64) error {
 		return end(dialer.Result{Outcome: wellcheck.OutcomeFailed, Reason: ReasonInterrupted})
 	}
 	claim := func(ctx context.Context) error { return c.Store.Queries().StartTestCall(ctx, id, c.now()) }
-	res, err := c.place(ctx, dialer.Request{To: tc.Target, Lang: tc.Lang, Script: dialer.Script(tc.Script), Claim: claim}, time.Time{})
+	res, err := c.place(ctx, metrics.TestCall, dialer.Request{To: tc.Target, Lang: tc.Lang, Script: dialer.Script(tc.Script), Claim: claim}, time.Time{})
 	if errors.Is(err, errHandedBack) {
 		return river.JobSnooze(time.Second)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/internal/metricstest"
 )
 
 // mainArgsEnv makes this test binary run wellcheck itself (see TestMain):
@@ -113,19 +114,6 @@ func (n *node) stop(t *testing.T, within time.Duration) error {
 	}
 }
 
-// metric reads a sample's value from Prometheus's text format (0 if absent).
-func metric(t *testing.T, text, series string) float64 {
-	t.Helper()
-	for line := range strings.Lines(text) {
-		if name, value, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == series {
-			v, err := strconv.ParseFloat(value, 64)
-			require.NoError(t, err)
-			return v
-		}
-	}
-	return 0
-}
-
 // Two `wellcheck serve` processes against one database and the callee
 // simulator: one runs every role, the other only calls (--roles worker).
 // The trunk allows 3 calls at once and 2 new calls a second across both;
@@ -180,9 +168,9 @@ func TestTwoNodesShareTheTrunkAndCallEachSlotOnce(t *testing.T) {
 	// Meanwhile /metrics shows the queue: calls due that wait for a channel,
 	// and channels held, as the database counts them for every node.
 	early := full.get(t, "/metrics")
-	require.Positive(t, metric(t, early, "wellcheck_calls_due"), "calls waiting for a channel")
-	require.Positive(t, metric(t, early, "wellcheck_calls_due_oldest_seconds"))
-	require.InDelta(t, 2, metric(t, early, "wellcheck_trunk_channels_in_use"), 1, "channels held by both nodes")
+	require.Positive(t, metricstest.Value(t, early, "wellcheck_calls_due"), "calls waiting for a channel")
+	require.Positive(t, metricstest.Value(t, early, "wellcheck_calls_due_oldest_seconds"))
+	require.InDelta(t, 2, metricstest.Value(t, early, "wellcheck_trunk_channels_in_use"), 1, "channels held by both nodes")
 	stopped := time.Now()
 	require.NoError(t, worker.stop(t, 30*time.Second), "SIGTERM stops the node cleanly:\n%s", worker.log)
 	t.Logf("the worker node stopped in %s", time.Since(stopped).Round(time.Millisecond))
@@ -257,28 +245,33 @@ func TestTwoNodesShareTheTrunkAndCallEachSlotOnce(t *testing.T) {
 	// /metrics: what the full node did, and the service's day as the
 	// database counts it.
 	// (The database's figures are counted at most every 10 s.)
+	full.get(t, "/login")
 	var text string
 	require.Eventually(t, func() bool {
 		text = full.get(t, "/metrics")
-		return metric(t, text, `wellcheck_check_ins{state="confirmed"}`) == persons
+		return metricstest.Value(t, text, `wellcheck_check_ins{state="confirmed"}`) == persons
 	}, 15*time.Second, 500*time.Millisecond)
-	placed := metric(t, text, `wellcheck_calls_total{outcome="ok"}`)
+	placed := metricstest.Value(t, text, `wellcheck_calls_total{kind="check_in",outcome="ok"}`)
 	require.Positive(t, placed)
 	require.Less(t, placed, float64(persons), "the full node placed only its share")
-	require.Equal(t, placed, metric(t, text, "wellcheck_calls_started_total"))
-	require.Equal(t, placed, metric(t, text, "wellcheck_call_slot_lag_seconds_count"))
-	require.Equal(t, placed, metric(t, text, "wellcheck_call_talk_seconds_count"))
-	require.Zero(t, metric(t, text, "wellcheck_calls_in_progress"))
-	require.Contains(t, text, `wellcheck_calls_total{outcome="busy"} 0`, "every outcome's series exists before its first call")
-	require.Equal(t, float64(persons), metric(t, text, `wellcheck_check_ins{state="confirmed"}`))
-	require.Equal(t, float64(channels), metric(t, text, `wellcheck_trunk_limit{limit="channels"}`))
-	require.Equal(t, cps, metric(t, text, `wellcheck_trunk_limit{limit="cps"}`))
-	require.Zero(t, metric(t, text, "wellcheck_trunk_channels_in_use"))
-	require.Zero(t, metric(t, text, "wellcheck_calls_due"))
-	require.Equal(t, 1.0, metric(t, text, "wellcheck_database_up"))
-	require.Equal(t, placed, metric(t, text, `wellcheck_river_jobs_worked_total{kind="check_in_call",queue="calls",result="ok"}`))
-	require.Positive(t, metric(t, text, `wellcheck_river_jobs_fetched_total{queue="calls"}`), "River's metric hook")
-	require.Positive(t, metric(t, text, `wellcheck_river_jobs{queue="calls",state="completed"}`))
+	require.Equal(t, placed, metricstest.Value(t, text, `wellcheck_calls_started_total{kind="check_in"}`))
+	require.Zero(t, metricstest.Value(t, text, `wellcheck_calls_started_total{kind="escalation"}`))
+	require.Equal(t, placed, metricstest.Value(t, text, "wellcheck_call_slot_lag_seconds_count"))
+	require.Equal(t, placed, metricstest.Value(t, text, "wellcheck_call_talk_seconds_count"))
+	require.Zero(t, metricstest.Value(t, text, "wellcheck_calls_in_progress"))
+	require.Contains(t, text, `wellcheck_calls_total{kind="check_in",outcome="busy"} 0`, "every outcome's series exists before its first call")
+	require.Equal(t, float64(persons), metricstest.Value(t, text, `wellcheck_check_ins{state="confirmed"}`))
+	require.Equal(t, float64(channels), metricstest.Value(t, text, `wellcheck_trunk_limit{limit="channels"}`))
+	require.Equal(t, cps, metricstest.Value(t, text, `wellcheck_trunk_limit{limit="cps"}`))
+	require.Zero(t, metricstest.Value(t, text, "wellcheck_trunk_channels_in_use"))
+	require.Zero(t, metricstest.Value(t, text, "wellcheck_calls_due"))
+	require.Equal(t, 1.0, metricstest.Value(t, text, "wellcheck_database_up"))
+	require.Equal(t, placed, metricstest.Value(t, text, `wellcheck_river_jobs_worked_total{kind="check_in_call",queue="calls",result="ok"}`))
+	require.Positive(t, metricstest.Value(t, text, `wellcheck_river_jobs_fetched_total{queue="calls"}`), "River's metric hook")
+	require.Positive(t, metricstest.Value(t, text, `wellcheck_river_jobs{queue="calls",state="completed"}`))
+	require.Contains(t, text, `wellcheck_river_jobs{queue="calls",state="discarded"} 0`, "a state with no job shows 0")
+	require.Regexp(t, `wellcheck_http_request_seconds_count\{code="200",method="get",route="GET /metrics"\} [1-9]`, text)
+	require.Regexp(t, `wellcheck_http_request_seconds_count\{code="200",method="get",route="GET /login"\} 1\n`, text, "a page by its route")
 
 	// The logs name each job and request, and never a whole number.
 	logs := full.log.String() + worker.log.String()

@@ -118,7 +118,8 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		Store: st, Jobs: jobs, Logger: a.logger, TimeZone: a.cfg.TimeZone,
 		StaleAfter: a.cfg.SIP.MaxCall + 2*time.Minute,
 	}
-	mc := metrics.Config{Store: st, TimeZone: a.cfg.TimeZone, Channels: a.cfg.SIP.Channels, CPS: a.cfg.SIP.CPS, Version: version(), Roles: r.String()}
+	mc := metrics.Config{Store: st, TimeZone: a.cfg.TimeZone, Channels: a.cfg.SIP.Channels, CPS: a.cfg.SIP.CPS,
+		Queues: []string{workers.QueueCalls, workers.QueuePlanner}, Version: version(), Roles: r.String()}
 	var sipReady func() error
 	if r.worker {
 		d, limits, err := a.dialer(ctx, st, prompts)

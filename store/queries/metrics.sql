@@ -4,12 +4,14 @@ FROM check_ins
 WHERE slot_at >= sqlc.arg(day_start) AND slot_at < sqlc.arg(day_end)
 GROUP BY state;
 
--- name: MetricsCheckInsDue :one
--- Calls whose slot has come and that no call has claimed yet (the queue that
--- the trunk channels work through), and the oldest slot among them.
-SELECT count(*)::bigint AS n, coalesce(min(slot_at), sqlc.arg(now))::timestamptz AS oldest
+-- name: MetricsCallsDue :one
+-- Calls whose time has come and that no node has started yet: a check-in's
+-- first call from its slot, a retry from its time. The trunk's channels work
+-- through them; oldest is when the one waiting longest came due.
+SELECT count(*)::bigint AS n, coalesce(min(coalesce(retry_at, slot_at)), sqlc.arg(now))::timestamptz AS oldest
 FROM check_ins
-WHERE state = 'planned' AND slot_at <= sqlc.arg(now);
+WHERE state IN ('planned', 'dialing') AND calling_since IS NULL
+  AND slot_at <= sqlc.arg(now) AND coalesce(retry_at, slot_at) <= sqlc.arg(now);
 
 -- name: MetricsFollowUpsPending :many
 -- Follow-ups on a list, by list (a listener, or the shared pool) and whether

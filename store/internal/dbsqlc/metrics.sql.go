@@ -10,6 +10,28 @@ import (
 	"time"
 )
 
+const metricsCallsDue = `-- name: MetricsCallsDue :one
+SELECT count(*)::bigint AS n, coalesce(min(coalesce(retry_at, slot_at)), $1)::timestamptz AS oldest
+FROM check_ins
+WHERE state IN ('planned', 'dialing') AND calling_since IS NULL
+  AND slot_at <= $1 AND coalesce(retry_at, slot_at) <= $1
+`
+
+type MetricsCallsDueRow struct {
+	N      int64
+	Oldest time.Time
+}
+
+// Calls whose time has come and that no node has started yet: a check-in's
+// first call from its slot, a retry from its time. The trunk's channels work
+// through them; oldest is when the one waiting longest came due.
+func (q *Queries) MetricsCallsDue(ctx context.Context, now time.Time) (MetricsCallsDueRow, error) {
+	row := q.db.QueryRow(ctx, metricsCallsDue, now)
+	var i MetricsCallsDueRow
+	err := row.Scan(&i.N, &i.Oldest)
+	return i, err
+}
+
 const metricsCheckInsByState = `-- name: MetricsCheckInsByState :many
 SELECT state, count(*)::bigint AS n
 FROM check_ins
@@ -45,26 +67,6 @@ func (q *Queries) MetricsCheckInsByState(ctx context.Context, arg MetricsCheckIn
 		return nil, err
 	}
 	return items, nil
-}
-
-const metricsCheckInsDue = `-- name: MetricsCheckInsDue :one
-SELECT count(*)::bigint AS n, coalesce(min(slot_at), $1)::timestamptz AS oldest
-FROM check_ins
-WHERE state = 'planned' AND slot_at <= $1
-`
-
-type MetricsCheckInsDueRow struct {
-	N      int64
-	Oldest time.Time
-}
-
-// Calls whose slot has come and that no call has claimed yet (the queue that
-// the trunk channels work through), and the oldest slot among them.
-func (q *Queries) MetricsCheckInsDue(ctx context.Context, now time.Time) (MetricsCheckInsDueRow, error) {
-	row := q.db.QueryRow(ctx, metricsCheckInsDue, now)
-	var i MetricsCheckInsDueRow
-	err := row.Scan(&i.N, &i.Oldest)
-	return i, err
 }
 
 const metricsFollowUpsPending = `-- name: MetricsFollowUpsPending :many
