@@ -308,4 +308,5 @@ func TestUserAddSetsAPassword(t *testing.T) {
 		require.True(t, web.CheckPassword(login.PasswordHash, password), email)
 		require.False(t, web.CheckPassword(login.PasswordHash, password+"x"), email)
 	}
+	require.Equal(t, map[string]int{"cli user.add": 2}, auditActions(t, pool, "user.%"), "each account's creation is audited")
 }

@@ -206,17 +206,29 @@ func (a *app) closure(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The change and its audit record, as the settings page writes them.
+	actor := wellcheck.Actor{UserID: &user.ID, Label: "cli:" + user.Email}
 	if verb == "add" {
 		c, err := wellcheck.NewClosure(*from, *to, *reason)
 		if err != nil {
 			return err
 		}
-		if c, err = q.AddClosure(ctx, c, &user.ID); err != nil {
+		if err := st.WithTx(ctx, func(q *store.Queries) error {
+			if c, err = q.AddClosure(ctx, c, &user.ID); err != nil {
+				return err
+			}
+			return q.Audit(ctx, actor, "closure.add", nil, nil, map[string]any{"from": c.From.Format(time.DateOnly), "to": c.To.Format(time.DateOnly)})
+		}); err != nil {
 			return err
 		}
 		a.say("cli_closure_added", c.ID, wellcheck.Date(c.From), wellcheck.Date(c.To))
 	} else {
-		if err := q.DeleteClosure(ctx, id); err != nil {
+		if err := st.WithTx(ctx, func(q *store.Queries) error {
+			if err := q.DeleteClosure(ctx, id); err != nil {
+				return err
+			}
+			return q.Audit(ctx, actor, "closure.delete", nil, nil, map[string]any{"closure_id": id})
+		}); err != nil {
 			return err
 		}
 		a.say("cli_closure_deleted", id)

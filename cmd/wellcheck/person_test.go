@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/wellcheck/wellcheck/internal/dbtest"
 )
 
 func TestPersonChangesFromTheCommandLine(t *testing.T) {
@@ -83,4 +84,6 @@ func TestClosuresFromTheCommandLine(t *testing.T) {
 	require.Equal(t, exitInvalid, r.code, "already gone")
 	r = c.run("", "closure", "list")
 	require.Empty(t, r.stdout)
+	pool := dbtest.Connect(t, c.env["WELLCHECK_DATABASE_URL"])
+	require.Equal(t, map[string]int{"cli:claire@example.org closure.add": 1, "cli:claire@example.org closure.delete": 1}, auditActions(t, pool, "closure.%"), "the service's calendar changes are audited")
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -81,14 +82,20 @@ func TestTokensFromTheCommandLine(t *testing.T) {
 	require.Equal(t, exitInvalid, r.code)
 	require.Equal(t, "aucun jeton d'API n° 99\n", r.stderr)
 
-	actions := map[string]int{}
-	rows, err := pool.Query(ctx, "SELECT action FROM audit_log WHERE action LIKE 'api_token.%'")
+	require.Equal(t, map[string]int{"cli api_token.create": 2, "cli api_token.revoke": 1}, auditActions(t, pool, "api_token.%"))
+}
+
+// auditActions counts the audit log's records whose action is like pattern,
+// by "actor_label action".
+func auditActions(t *testing.T, pool *pgxpool.Pool, pattern string) map[string]int {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), "SELECT actor_label || ' ' || action FROM audit_log WHERE action LIKE $1", pattern)
 	require.NoError(t, err)
-	for rows.Next() {
-		var a string
-		require.NoError(t, rows.Scan(&a))
-		actions[a]++
+	actions, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	counts := map[string]int{}
+	for _, a := range actions {
+		counts[a]++
 	}
-	require.NoError(t, rows.Err())
-	require.Equal(t, map[string]int{"api_token.create": 2, "api_token.revoke": 1}, actions)
+	return counts
 }

@@ -60,8 +60,10 @@ func (a *app) user(ctx context.Context, args []string) error {
 	var created wellcheck.User
 	err = st.WithTx(ctx, func(q *store.Queries) error {
 		var err error
-		created, err = q.CreateUserWithPassword(ctx, u, hash, time.Now())
-		return err
+		if created, err = q.CreateUserWithPassword(ctx, u, hash, time.Now()); err != nil {
+			return err
+		}
+		return q.Audit(ctx, wellcheck.Actor{Label: "cli"}, "user.add", nil, nil, map[string]any{"user_id": created.ID})
 	})
 	if wellcheck.ErrorCode(err) == wellcheck.EConflict && *ifMissing {
 		existing, err := st.Queries().UserByEmail(ctx, u.Email)
