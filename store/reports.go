@@ -214,11 +214,18 @@ const uploadLife = time.Hour
 // SaveUpload keeps a register a user uploaded until they confirm its import
 // (an hour at most), and forgets older ones; it returns its id.
 func (q *Queries) SaveUpload(ctx context.Context, userID int64, fileName string, body []byte, now time.Time) (int64, error) {
-	if err := q.q.DeleteStaleUploads(ctx, now.Add(-uploadLife)); err != nil {
-		return 0, translate(err, "forget old uploads")
+	if _, err := q.PurgeUploads(ctx, now); err != nil {
+		return 0, err
 	}
 	id, err := q.q.SaveUpload(ctx, dbsqlc.SaveUploadParams{UserID: userID, FileName: fileName, Body: body, CreatedAt: now})
 	return id, translate(err, "keep an upload")
+}
+
+// PurgeUploads forgets the registers uploaded more than an hour before now
+// and never confirmed (each holds the names and numbers of the persons in it).
+func (q *Queries) PurgeUploads(ctx context.Context, now time.Time) (int64, error) {
+	n, err := q.q.DeleteStaleUploads(ctx, now.Add(-uploadLife))
+	return n, translate(err, "forget old uploads")
 }
 
 // Upload returns a register the user uploaded within the hour; another's, or

@@ -48,8 +48,8 @@ type nodeConfig struct {
 	Lease time.Duration
 	// SoftStop is how long close lets calls in progress go on (0: until they end).
 	SoftStop time.Duration
-	Logger  *slog.Logger    `json:"-"`
-	Prompts *dialer.Prompts `json:"-"`
+	Logger   *slog.Logger    `json:"-"`
+	Prompts  *dialer.Prompts `json:"-"`
 }
 
 // newNode starts a node; close stops it, letting calls in progress end.

@@ -493,9 +493,20 @@ func TestRetention(t *testing.T) {
 	open, err := b.calls.Cases().Open(ctx, coord, recent, wellcheck.PriorityNormal, "")
 	require.NoError(t, err)
 
+	// A register uploaded a minute ago, and one uploaded two hours ago and
+	// never imported (saved second: an upload forgets those older than it by
+	// an hour, and no one uploaded after it).
+	for _, ago := range []time.Duration{time.Minute, 2 * time.Hour} {
+		_, err := q.SaveUpload(ctx, coord.ID, "registre.csv", []byte("nom;téléphone\nJeanne;06 12 34 56 78\n"), b.clock.Now().Add(-ago))
+		require.NoError(t, err)
+	}
+
 	purged, err := b.calls.Retain(ctx)
 	require.NoError(t, err)
-	require.Equal(t, workers.Purged{ClosedCases: 1, CheckIns: 1, Persons: 1}, purged)
+	require.Equal(t, workers.Purged{ClosedCases: 1, CheckIns: 1, Persons: 1, Uploads: 1}, purged)
+	var uploads int
+	require.NoError(t, b.store.Pool().QueryRow(ctx, "SELECT count(*) FROM import_uploads").Scan(&uploads))
+	require.Equal(t, 1, uploads, "the register still waiting for its confirmation stays")
 
 	_, err = q.PersonForCase(ctx, gone)
 	require.ErrorIs(t, err, wellcheck.ErrNotFound, "the withdrawn person is erased")

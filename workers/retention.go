@@ -22,12 +22,14 @@ func (RetentionArgs) InsertOpts() river.InsertOpts {
 type Purged struct {
 	ClosedCases, CheckIns, Persons int64
 	TestCalls                      int64 // the settings page's, after 30 days
+	Uploads                        int64 // registers uploaded and never imported, after an hour
 }
 
 // Retain applies the service's retention settings (GDPR): cases closed longer
 // ago than the closed-case period go with their notes, follow-ups and
 // escalations, as do finished check-ins older than it with their attempts;
-// test calls go after 30 days; persons who withdrew longer ago than the withdrawn period are erased. What
+// test calls go after 30 days, registers uploaded and never imported after an
+// hour; persons who withdrew longer ago than the withdrawn period are erased. What
 // they counted stays in the daily counts, so reports over any period still add
 // up. Each batch is its own transaction: a pass cut short resumes next time.
 func (c *Calls) Retain(ctx context.Context) (Purged, error) {
@@ -60,6 +62,9 @@ func (c *Calls) Retain(ctx context.Context) (Purged, error) {
 	if p.TestCalls, err = c.Store.Queries().PurgeTestCalls(ctx, now); err != nil {
 		return p, err
 	}
+	if p.Uploads, err = c.Store.Queries().PurgeUploads(ctx, now); err != nil {
+		return p, err
+	}
 	for {
 		ids, err := c.Store.Queries().WithdrawnBefore(ctx, now.AddDate(0, 0, -r.KeepWithdrawnDays))
 		if err != nil || len(ids) == 0 {
@@ -83,6 +88,6 @@ func (c *Calls) Retain(ctx context.Context) (Purged, error) {
 
 func (c *Calls) logRetention(ctx context.Context, p Purged) {
 	if p != (Purged{}) {
-		c.log().InfoContext(ctx, "retention applied", "closed_cases", p.ClosedCases, "check_ins", p.CheckIns, "persons", p.Persons, "test_calls", p.TestCalls)
+		c.log().InfoContext(ctx, "retention applied", "closed_cases", p.ClosedCases, "check_ins", p.CheckIns, "persons", p.Persons, "test_calls", p.TestCalls, "uploads", p.Uploads)
 	}
 }

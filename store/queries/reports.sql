@@ -55,7 +55,7 @@ WHERE c.opened_at >= @from_at AND c.opened_at < @to_at
 ORDER BY c.opened_at, c.id
 LIMIT @page_size;
 
--- name: DeleteStaleUploads :exec
+-- name: DeleteStaleUploads :execrows
 DELETE FROM import_uploads WHERE created_at < @before;
 
 -- name: SaveUpload :one

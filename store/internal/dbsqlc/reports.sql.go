@@ -23,13 +23,16 @@ func (q *Queries) ChannelsInUse(ctx context.Context, now *time.Time) (int32, err
 	return column_1, err
 }
 
-const deleteStaleUploads = `-- name: DeleteStaleUploads :exec
+const deleteStaleUploads = `-- name: DeleteStaleUploads :execrows
 DELETE FROM import_uploads WHERE created_at < $1
 `
 
-func (q *Queries) DeleteStaleUploads(ctx context.Context, before time.Time) error {
-	_, err := q.db.Exec(ctx, deleteStaleUploads, before)
-	return err
+func (q *Queries) DeleteStaleUploads(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteStaleUploads, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const deleteUpload = `-- name: DeleteUpload :exec
