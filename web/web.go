@@ -169,6 +169,15 @@ func (s *Server) Handler() http.Handler {
 	return headers(s.sameOrigin(mux))
 }
 
+// overTLS is whether the browser reached us over HTTPS: directly, or through
+// a proxy that says so (X-Forwarded-Proto), such as one on the same host that
+// talks to a loopback address. Trusting the header is safe here: a client
+// that fakes it only gets cookies its browser will not send over plain HTTP,
+// and an HSTS header browsers ignore over plain HTTP.
+func overTLS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
 // headers sets what every response carries: no inline script or style, no
 // framing, no referrer to other sites, no sniffing, nothing cached of a person's data.
 func headers(next http.Handler) http.Handler {
@@ -189,7 +198,7 @@ func headers(next http.Handler) http.Handler {
 		if !strings.HasPrefix(r.URL.Path, "/static/") {
 			h.Set("Cache-Control", "no-store")
 		}
-		if r.TLS != nil {
+		if overTLS(r) {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
 		next.ServeHTTP(w, r)
@@ -304,7 +313,7 @@ func hashToken(token string) []byte {
 
 func (s *Server) cookie(r *http.Request, name, value string, maxAge time.Duration) *http.Cookie {
 	c := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: s.SecureCookies || r.TLS != nil, MaxAge: int(maxAge / time.Second)}
+		Secure: s.SecureCookies || overTLS(r), MaxAge: int(maxAge / time.Second)}
 	if maxAge < 0 {
 		c.MaxAge = -1
 	}

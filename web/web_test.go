@@ -217,6 +217,22 @@ func TestCookiesAndHeaders(t *testing.T) {
 	require.Equal(t, http.SameSiteLaxMode, session.SameSite)
 	require.Equal(t, "/", session.Path)
 	require.Len(t, session.Value, 43, "256 random bits")
+	require.False(t, session.Secure, "plain HTTP on a loopback address")
+	require.Empty(t, res.Header.Get("Strict-Transport-Security"))
+
+	// Behind a TLS proxy on the same host: the cookie is Secure all the same.
+	proxied := s.browser(t)
+	https := http.Header{"X-Forwarded-Proto": {"https"}}
+	_, _, token = s.get(t, proxied, "/login")
+	res, _ = s.post(t, proxied, "/login", url.Values{"csrf": {token}, "email": {s.user.Email}, "password": {password}}, https)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Equal(t, "max-age=31536000; includeSubDomains", res.Header.Get("Strict-Transport-Security"))
+	secure := 0
+	for _, ck := range res.Cookies() {
+		require.True(t, ck.Secure, ck.Name)
+		secure++
+	}
+	require.Positive(t, secure)
 
 	for _, path := range []string{"/login", "/"} {
 		res, err := c.Get(s.srv.URL + path)
