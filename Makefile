@@ -70,6 +70,7 @@ bench: db
 	$(GO) test ./workers -run '^$$' -bench 'BurnDown/checkins=1000$$' -benchtime 1x -count 3 -timeout 60m
 	$(GO) test ./workers -run '^$$' -bench 'BurnDown/checkins=10000$$' -benchtime 1x -count 1 -timeout 4h
 	$(GO) test ./web -run '^$$' -bench Pages -benchtime 1x -count 5 -timeout 90m
+	$(GO) test ./web -run '^$$' -bench MetricsScrape -benchtime 50x -count 5 -timeout 90m
 
 # A short fuzzing pass over what parses the outside world.
 fuzz:

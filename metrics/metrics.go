@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/scheduler"
@@ -284,13 +283,10 @@ var (
 	followUps = prometheus.NewDesc("wellcheck_follow_ups_pending",
 		"Follow-ups waiting on a list, by list (listener or pool) and whether they are past due.", []string{"list", "overdue"}, nil)
 	riverJobs = prometheus.NewDesc("wellcheck_river_jobs",
-		"River's jobs by queue and state (available, scheduled, running, retryable, completed…).", []string{"queue", "state"}, nil)
+		"River's jobs by queue and state: available (waiting for a worker), pending, running, retryable (failed, to be tried again), discarded (given up). Scheduled, completed and cancelled ones are not counted.", []string{"queue", "state"}, nil)
 	channelsInUse = prometheus.NewDesc("wellcheck_trunk_channels_in_use",
 		"The trunk's channels held now, by every node.", nil, nil)
 )
-
-// riverStates are the states a River job can be in.
-var riverStates = rivertype.JobStates()
 
 func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{databaseUp, checkIns, callsDue, oldestDue, followUps, riverJobs, channelsInUse} {
@@ -362,8 +358,8 @@ func (g *gauges) count(now time.Time) []prometheus.Metric {
 	}
 	slices.Sort(queues)
 	for _, q := range slices.Compact(queues) {
-		for _, s := range riverStates {
-			ms = append(ms, prometheus.MustNewConstMetric(riverJobs, prometheus.GaugeValue, float64(jobs[[2]string{q, string(s)}]), q, string(s)))
+		for _, s := range store.RiverStates {
+			ms = append(ms, prometheus.MustNewConstMetric(riverJobs, prometheus.GaugeValue, float64(jobs[[2]string{q, s}]), q, s))
 		}
 	}
 	if g.cfg.Trunk != nil {

@@ -20,7 +20,7 @@ type Gauges struct {
 	OldestDue time.Duration
 	// FollowUps counts the pending follow-ups by list and lateness.
 	FollowUps []FollowUpCount
-	// Jobs counts River's jobs by queue and state.
+	// Jobs counts River's jobs by queue, in the states RiverStates names.
 	Jobs []JobCount
 }
 
@@ -30,6 +30,11 @@ type FollowUpCount struct {
 	Pooled, Overdue bool
 	N               int64
 }
+
+// RiverStates are the states of River's jobs that Gauges counts: the jobs
+// waiting for a worker, being worked, failed and waiting to be tried again,
+// and given up. Scheduled, completed and cancelled ones are not counted.
+var RiverStates = []string{"available", "pending", "running", "retryable", "discarded"}
 
 // JobCount is how many of River's jobs are in a queue and state.
 type JobCount struct {

@@ -26,6 +26,8 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/internal/metricstest"
+	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/web"
@@ -36,13 +38,13 @@ import (
 // in: 1,000,000 persons, 200 listeners, a month of check-ins and calls,
 // 100,000 open cases. Generating it takes minutes, so the database is kept
 // between runs under benchDatabase and seeded again only when benchSeedVersion
-// or the migrations change. Drop it to free its 5.3 GB:
+// or the migrations change. Drop it to free its 5.8 GB:
 //
 //	psql -h 127.0.0.1 -U postgres -c 'DROP DATABASE IF EXISTS wellcheck_bench_web WITH (FORCE)'
 const (
 	benchDatabase = "wellcheck_bench_web"
 	// benchSeedVersion names what benchSeed generates: change it with the SQL.
-	benchSeedVersion = "pages-1"
+	benchSeedVersion = "pages-2"
 	benchPersons     = 1_000_000
 	benchListeners   = 200
 	// benchRequests is how many requests one iteration makes (b.N × this
@@ -131,16 +133,52 @@ type benchRequest struct {
 	want []string // in the body, so that an error page never passes
 }
 
-func benchSetup(b *testing.B) *benchSite {
+// benchStore opens the seeded database, seeding it first if needed.
+func benchStore(b *testing.B) *store.Store {
 	b.Helper()
-	ctx := context.Background()
 	url := dbtest.Seeded(b, benchDatabase, benchSeedVersion, func(ctx context.Context, url string) error {
 		return benchSeed(ctx, b, url)
 	})
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := pgxpool.New(context.Background(), url)
 	require.NoError(b, err)
 	b.Cleanup(pool.Close)
-	st := store.New(pool)
+	return store.New(pool)
+}
+
+// BenchmarkMetricsScrape is a /metrics scrape that counts in the database
+// (one in 10 s at most, whatever the number of Prometheus servers) on the
+// seeded service at 11:00: the day's check-ins by state, the calls due, the
+// 100,000 pending follow-ups, River's jobs among 1.2 million. It reports the
+// p50 and p95 of the whole answer.
+//
+//	go test ./web -run '^$' -bench MetricsScrape -benchtime 50x -count 5 -timeout 90m
+func BenchmarkMetricsScrape(b *testing.B) {
+	st := benchStore(b)
+	// Each scrape 11 s after the last: past the cache, the database counts.
+	clock := benchNow
+	h := metrics.New(metrics.Config{Store: st, Queues: []string{workers.QueueCalls, workers.QueuePlanner},
+		Now: func() time.Time { return clock }}).Handler()
+	var took []time.Duration
+	for b.Loop() {
+		clock = clock.Add(11 * time.Second)
+		start := time.Now()
+		text := metricstest.Scrape(b, h)
+		took = append(took, time.Since(start))
+		require.Equal(b, 1.0, metricstest.Value(b, text, "wellcheck_database_up"))
+		require.Positive(b, metricstest.Value(b, text, `wellcheck_check_ins{state="confirmed"}`))
+		require.Positive(b, metricstest.Value(b, text, `wellcheck_check_ins{state="dialing"}`))
+		require.Positive(b, metricstest.Value(b, text, `wellcheck_follow_ups_pending{list="pool",overdue="true"}`))
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(benchQuantile(took, 0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(benchQuantile(took, 0.95).Microseconds())/1000, "p95-ms")
+}
+
+func benchSetup(b *testing.B) *benchSite {
+	b.Helper()
+	ctx := context.Background()
+	st := benchStore(b)
+	pool := st.Pool()
 
 	// The server as serve builds it (web_test's setup), on the service's clock.
 	now := func() time.Time { return benchNow }
@@ -570,6 +608,17 @@ var benchSeedSteps = []struct{ what, sql string }{
 				WHEN 'no_response' THEN 21000 ELSE 0 END AS talk) AS m
 		WHERE c.state NOT IN ('planned', 'cancelled')
 		ORDER BY a.started`},
+	// River's call jobs: one completed per call of the last 24 hours (River
+	// keeps them that long), one scheduled per check-in still to call.
+	{"river jobs", `INSERT INTO river_job (args, attempt, attempted_at, created_at, finalized_at, kind, max_attempts, priority, queue, state, scheduled_at)
+		SELECT jsonb_build_object('check_in_id', a.check_in_id, 'attempt', a.number), 1, a.started_at, a.started_at - interval '1 hour', a.ended_at,
+			'check_in_call', 25, 1, 'calls', 'completed'::river_job_state, a.started_at
+		FROM attempts a
+		WHERE a.started_at > {now} - interval '24 hours'
+		UNION ALL
+		SELECT jsonb_build_object('check_in_id', c.id), 0, NULL, c.created_at, NULL, 'check_in_call', 25, 1, 'calls', 'scheduled'::river_job_state, coalesce(c.retry_at, c.slot_at)
+		FROM check_ins c
+		WHERE c.state IN ('planned', 'dialing')`},
 
 	// Open cases (persons whose id ends in 7): half assigned, 250 per
 	// listener; cases closed during the month (persons ≡ 2 mod 7).

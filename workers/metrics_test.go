@@ -63,6 +63,9 @@ func TestMetricsShowTheCallsTheQueueAndTheLists(t *testing.T) {
 	later := person(wellcheck.OutcomeOK)
 	b.checkIn(t, later, at(10, 30), at(17, 0)) // not yet due
 
+	_, err := b.river.Insert(ctx, workers.PlanArgs{}, nil)
+	require.NoError(t, err)
+
 	b.clock.Set(at(10, 5))
 	text := metricstest.Scrape(t, m.Handler())
 	value := func(series string) float64 { return metricstest.Value(t, text, series) }
@@ -96,8 +99,8 @@ func TestMetricsShowTheCallsTheQueueAndTheLists(t *testing.T) {
 	require.Equal(t, 1.0, value(`wellcheck_follow_ups_pending{list="pool",overdue="false"}`))
 	require.Zero(t, value(`wellcheck_follow_ups_pending{list="pool",overdue="true"}`))
 
-	require.Equal(t, 1.0, value(`wellcheck_river_jobs{queue="calls",state="scheduled"}`), "the retry")
-	require.Zero(t, value(`wellcheck_river_jobs{queue="planner",state="available"}`), "a queue without jobs shows 0")
+	require.Equal(t, 1.0, value(`wellcheck_river_jobs{queue="planner",state="available"}`), "a planner pass no scheduler has taken")
+	require.Zero(t, value(`wellcheck_river_jobs{queue="calls",state="discarded"}`), "a state without jobs shows 0")
 
 	// Nobody has called the flagged persons back by the afternoon.
 	b.clock.Set(at(15, 0))
