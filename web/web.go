@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -54,8 +55,8 @@ type Server struct {
 	// any session this long after sign-in (default 12 h, a working day).
 	IdleTimeout, MaxAge time.Duration
 	// MaxFailures failed passwords in a row lock an account for LockFor
-	// (defaults 5 and 15 min); an address may try AttemptsPerAddress times in
-	// AttemptsWindow (defaults 20 in 10 min).
+	// (defaults 5 and 15 min); an address may fail AttemptsPerAddress times in
+	// AttemptsWindow (defaults 20 in 10 min) before it is refused.
 	MaxFailures        int
 	LockFor            time.Duration
 	AttemptsPerAddress int
@@ -401,7 +402,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	password := r.PostFormValue("password")
 	now := s.now()
-	if !s.attempts.allow(clientAddr(r), now, s.AttemptsPerAddress, s.AttemptsWindow) {
+	addr := clientAddr(r)
+	if s.attempts.blocked(addr, now, s.AttemptsPerAddress, s.AttemptsWindow) {
 		s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
 		return
 	}
@@ -421,9 +423,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	match := CheckPassword(hash, password) && exists && acct.PasswordHash != ""
 	switch {
 	case exists && acct.LockedUntil != nil && now.Before(*acct.LockedUntil):
+		s.attempts.failed(addr, now)
 		s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
 		return
 	case !match || acct.Disabled:
+		s.attempts.failed(addr, now)
 		if exists {
 			if _, err := q.RecordLoginFailure(r.Context(), acct.UserID, s.MaxFailures, now.Add(s.LockFor)); err != nil {
 				s.Logger.ErrorContext(r.Context(), "record a failed sign-in", "err", err)
@@ -587,41 +591,61 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// clientAddr is the peer's IP (behind a proxy, the proxy's: configure the
-// proxy to limit sign-ins too).
+// clientAddr is the browser's IP: the peer's, or, when the peer is a proxy on
+// this host (a loopback address), the last address its X-Forwarded-For names,
+// the one the proxy saw. A proxy on another host counts as one address:
+// configure it to limit sign-ins too.
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
+		forwarded := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		if last, err := netip.ParseAddr(strings.TrimSpace(forwarded[len(forwarded)-1])); err == nil {
+			return last.String()
+		}
 	}
 	return host
 }
 
-// attempts counts sign-in attempts per address over a sliding window.
+// attempts counts failed sign-ins per address over a sliding window: a
+// team signing in at the start of a shift behind one address is never
+// refused, a guesser is.
 type attempts struct {
 	mu   sync.Mutex
 	seen map[string][]time.Time
 }
 
-func (a *attempts) allow(addr string, now time.Time, max int, window time.Duration) bool {
+// blocked is whether addr failed max times or more within window before now.
+func (a *attempts) blocked(addr string, now time.Time, max int, window time.Duration) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.seen == nil {
+	return len(a.recent(addr, now, window)) >= max
+}
+
+// failed counts a failed sign-in from addr at now.
+func (a *attempts) failed(addr string, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen == nil || len(a.seen) > 100000 { // a flood of addresses: start again rather than grow
 		a.seen = map[string][]time.Time{}
 	}
-	recent := a.seen[addr][:0]
+	a.seen[addr] = append(a.seen[addr], now)
+}
+
+// recent drops addr's failures older than window and returns the others.
+func (a *attempts) recent(addr string, now time.Time, window time.Duration) []time.Time {
+	kept := a.seen[addr][:0]
 	for _, t := range a.seen[addr] {
 		if now.Sub(t) < window {
-			recent = append(recent, t)
+			kept = append(kept, t)
 		}
 	}
-	if len(recent) >= max {
-		a.seen[addr] = recent
-		return false
+	if len(kept) == 0 {
+		delete(a.seen, addr)
+		return nil
 	}
-	a.seen[addr] = append(recent, now)
-	if len(a.seen) > 100000 { // a flood of addresses: start again rather than grow
-		a.seen = map[string][]time.Time{addr: a.seen[addr]}
-	}
-	return true
+	a.seen[addr] = kept
+	return kept
 }

@@ -527,3 +527,33 @@ func TestCasePage(t *testing.T) {
 	res, _ = s.post(t, c, path(pool, "/follow-up"), url.Values{"reached": {"yes"}, "close": {"resolved"}}, nil)
 	require.Equal(t, http.StatusForbidden, res.StatusCode, "no CSRF token")
 }
+
+// The per-address limit counts failed sign-ins only, by the browser's
+// address as a proxy on this host forwards it: a team signing in behind one
+// proxy at the start of a shift is never refused; an address that keeps
+// guessing is, even with a right password, while the others sign in.
+func TestFailedSignInsPerAddress(t *testing.T) {
+	t.Parallel()
+	s := setup(t, func(ui *web.Server) { ui.AttemptsPerAddress = 3 })
+	from := func(addr string) http.Header { return http.Header{"X-Forwarded-For": {"198.51.100.1, " + addr}} }
+	try := func(addr, email, pw string) int {
+		c := s.browser(t)
+		_, _, token := s.get(t, c, "/login")
+		res, _ := s.post(t, c, "/login", url.Values{"csrf": {token}, "email": {email}, "password": {pw}}, from(addr))
+		return res.StatusCode
+	}
+	for range 5 {
+		for _, u := range []wellcheck.User{s.user, s.other, s.coord} {
+			require.Equal(t, http.StatusSeeOther, try("203.0.113.7", u.Email, password), "signed in")
+		}
+	}
+
+	for _, email := range []string{"nobody@example.org", s.other.Email, "x@example.org"} {
+		require.Equal(t, http.StatusUnauthorized, try("203.0.113.66", email, "guess"))
+	}
+	require.Equal(t, http.StatusTooManyRequests, try("203.0.113.66", s.user.Email, password), "the guesser's address is refused")
+	require.Equal(t, http.StatusSeeOther, try("203.0.113.7", s.user.Email, password), "another address is not")
+
+	s.clock.Set(s.clock.Now().Add(11 * time.Minute))
+	require.Equal(t, http.StatusSeeOther, try("203.0.113.66", s.user.Email, password), "ten minutes later")
+}
