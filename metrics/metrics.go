@@ -243,9 +243,10 @@ func (m *Metrics) FetchTook(queue string, took time.Duration) {
 }
 
 // HTTP wraps h, timing its answers by route, method and status code. The
-// route is the pattern of the innermost http.ServeMux that served the request
-// (GET /cases/{id}), read once it is served: the muxes below h must pass the
-// request on as they received it, not a copy, until the last one has routed it.
+// route is r.Pattern once the request is served: the pattern of the last
+// http.ServeMux that routed the very request h passed on (GET /cases/{id}).
+// A handler that routes a copy of it (River's dashboard behind StripPrefix)
+// leaves the pattern that led to that handler.
 func (m *Metrics) HTTP(h http.Handler) http.Handler {
 	if m == nil {
 		return h
@@ -277,7 +278,7 @@ var (
 	checkIns = prometheus.NewDesc("wellcheck_check_ins",
 		"Check-ins whose slot falls on the service's day (in its time zone), by state.", []string{"state"}, nil)
 	callsDue = prometheus.NewDesc("wellcheck_calls_due",
-		"Check-in calls whose time has come (a first call's slot, a retry's time) and that no node has started yet: the queue the trunk's channels work through.", nil, nil)
+		"Check-in calls whose time has come (a first call's slot, a retry's time), before their check-in's deadline, that no node has started yet: the queue the trunk's channels work through.", nil, nil)
 	oldestDue = prometheus.NewDesc("wellcheck_calls_due_oldest_seconds",
 		"How long the call due longest has waited (0 when none waits).", nil, nil)
 	followUps = prometheus.NewDesc("wellcheck_follow_ups_pending",

@@ -33,7 +33,9 @@ type FollowUpCount struct {
 
 // RiverStates are the states of River's jobs that Gauges counts: the jobs
 // waiting for a worker, being worked, failed and waiting to be tried again,
-// and given up. Scheduled, completed and cancelled ones are not counted.
+// and given up, which a healthy queue keeps small. Scheduled, completed and
+// cancelled ones run to a million rows on a large service: counting them took
+// 130 ms of each scrape.
 var RiverStates = []string{"available", "pending", "running", "retryable", "discarded"}
 
 // JobCount is how many of River's jobs are in a queue and state.
@@ -65,7 +67,7 @@ func (q *Queries) Gauges(ctx context.Context, dayStart, dayEnd, now time.Time) (
 	for _, f := range followUps {
 		g.FollowUps = append(g.FollowUps, FollowUpCount{Pooled: f.Pooled, Overdue: f.Overdue, N: f.N})
 	}
-	jobs, err := q.q.MetricsRiverJobs(ctx)
+	jobs, err := q.q.MetricsRiverJobs(ctx, RiverStates)
 	if err != nil {
 		return g, translate(err, "count the jobs")
 	}

@@ -186,9 +186,9 @@ func TestEscalationCallsTheContactsOverSIP(t *testing.T) {
 
 // A node told to stop while a call is in progress lets it go on for the soft
 // stop, then hangs up: the person hears the call end, the attempt is recorded
-// as the system's failure (cut short), not as the person's, and the check-in
-// is called again later rather than given up.
-func TestACallPastTheSoftStopIsCutShortAndCalledAgain(t *testing.T) {
+// as the system's failure (cut short), not as the person's, and the check-in's
+// next call is queued for any node rather than the check-in given up.
+func TestACallPastTheSoftStopIsCutShortAndQueuedAgain(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := dbtest.NewURL(t)

@@ -17,7 +17,10 @@ import (
 func Value(t testing.TB, text, series string) float64 {
 	t.Helper()
 	for line := range strings.Lines(text) {
-		if name, value, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == series {
+		line = strings.TrimSpace(line)
+		// The value follows the last space (a label's value may hold spaces).
+		if i := strings.LastIndexByte(line, ' '); i > 0 && line[:i] == series {
+			value := line[i+1:]
 			v, err := strconv.ParseFloat(value, 64)
 			require.NoError(t, err, line)
 			return v

@@ -6,12 +6,14 @@ GROUP BY state;
 
 -- name: MetricsCallsDue :one
 -- Calls whose time has come and that no node has started yet: a check-in's
--- first call from its slot, a retry from its time. The trunk's channels work
+-- first call from its slot, a retry from its time, until the deadline (past
+-- it the sweep gives the check-in up: no call is due). The trunk's channels work
 -- through them; oldest is when the one waiting longest came due.
 SELECT count(*)::bigint AS n, coalesce(min(coalesce(retry_at, slot_at)), sqlc.arg(now))::timestamptz AS oldest
 FROM check_ins
 WHERE state IN ('planned', 'dialing') AND calling_since IS NULL
-  AND slot_at <= sqlc.arg(now) AND coalesce(retry_at, slot_at) <= sqlc.arg(now);
+  AND slot_at <= sqlc.arg(now) AND coalesce(retry_at, slot_at) <= sqlc.arg(now)
+  AND deadline_at > sqlc.arg(now);
 
 -- name: MetricsFollowUpsPending :many
 -- Follow-ups on a list, by list (a listener, or the shared pool) and whether
@@ -22,10 +24,9 @@ WHERE state = 'pending'
 GROUP BY 1, 2;
 
 -- name: MetricsRiverJobs :many
--- The states a healthy queue keeps small, read from River's fetching index:
--- scheduled, completed and cancelled jobs run to a million rows on a large
--- service, and counting them would cost every scrape a tenth of a second.
+-- Jobs in the given states (store.RiverStates), read from River's fetching
+-- index (state, queue, …).
 SELECT queue, state::text AS state, count(*)::bigint AS n
 FROM river_job
-WHERE state IN ('available', 'pending', 'running', 'retryable', 'discarded')
+WHERE state = ANY(sqlc.arg(states)::text[]::river_job_state[])
 GROUP BY queue, state;

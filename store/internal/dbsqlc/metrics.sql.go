@@ -15,6 +15,7 @@ SELECT count(*)::bigint AS n, coalesce(min(coalesce(retry_at, slot_at)), $1)::ti
 FROM check_ins
 WHERE state IN ('planned', 'dialing') AND calling_since IS NULL
   AND slot_at <= $1 AND coalesce(retry_at, slot_at) <= $1
+  AND deadline_at > $1
 `
 
 type MetricsCallsDueRow struct {
@@ -23,7 +24,8 @@ type MetricsCallsDueRow struct {
 }
 
 // Calls whose time has come and that no node has started yet: a check-in's
-// first call from its slot, a retry from its time. The trunk's channels work
+// first call from its slot, a retry from its time, until the deadline (past
+// it the sweep gives the check-in up: no call is due). The trunk's channels work
 // through them; oldest is when the one waiting longest came due.
 func (q *Queries) MetricsCallsDue(ctx context.Context, now time.Time) (MetricsCallsDueRow, error) {
 	row := q.db.QueryRow(ctx, metricsCallsDue, now)
@@ -107,7 +109,7 @@ func (q *Queries) MetricsFollowUpsPending(ctx context.Context, now time.Time) ([
 const metricsRiverJobs = `-- name: MetricsRiverJobs :many
 SELECT queue, state::text AS state, count(*)::bigint AS n
 FROM river_job
-WHERE state IN ('available', 'pending', 'running', 'retryable', 'discarded')
+WHERE state = ANY($1::text[]::river_job_state[])
 GROUP BY queue, state
 `
 
@@ -117,11 +119,10 @@ type MetricsRiverJobsRow struct {
 	N     int64
 }
 
-// The states a healthy queue keeps small, read from River's fetching index:
-// scheduled, completed and cancelled jobs run to a million rows on a large
-// service, and counting them would cost every scrape a tenth of a second.
-func (q *Queries) MetricsRiverJobs(ctx context.Context) ([]MetricsRiverJobsRow, error) {
-	rows, err := q.db.Query(ctx, metricsRiverJobs)
+// Jobs in the given states (store.RiverStates), read from River's fetching
+// index (state, queue, …).
+func (q *Queries) MetricsRiverJobs(ctx context.Context, states []string) ([]MetricsRiverJobsRow, error) {
+	rows, err := q.db.Query(ctx, metricsRiverJobs, states)
 	if err != nil {
 		return nil, err
 	}
