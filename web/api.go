@@ -214,10 +214,6 @@ func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 		body.Message = text(lang, "internal")
 	default:
 		body.Message, body.Problems = problemsOf(err, lang)
-		var taken *wellcheck.ConflictError
-		if errors.As(err, &taken) {
-			body.Problems["person.phone"] = body.Message
-		}
 	}
 	var rn *renamed
 	if errors.As(err, &rn) {

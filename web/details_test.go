@@ -48,6 +48,7 @@ func TestCorrectAPersonsDetails(t *testing.T) {
 	res, body = s.post(t, c, path+"/details", form, nil)
 	require.Equal(t, http.StatusConflict, res.StatusCode, "Paul's number")
 	require.Contains(t, body, "Paul Durand")
+	require.Contains(t, body, `id="person.phone-problem"`, "the number's field says so")
 
 	form.Set("person.phone", "06 98 76 54 32")
 	res, _ = s.post(t, c, path+"/details", form, nil)

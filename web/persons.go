@@ -305,10 +305,6 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session,
 	p := signedInPage(text(lang, "enrol"), sess, v)
 	if problem != nil {
 		p.Error, p.Problems = problemsOf(problem, lang)
-		var taken *wellcheck.ConflictError
-		if errors.As(problem, &taken) {
-			p.Problems = map[string]string{"person.phone": p.Error}
-		}
 	}
 	s.render(w, r, "enrol", status, p)
 }

@@ -490,5 +490,11 @@ func problemsOf(err error, lang wellcheck.Lang) (string, map[string]string) {
 			}
 		}
 	}
-	return wellcheck.ErrorText(err, lang), byField
+	message := wellcheck.ErrorText(err, lang)
+	// A number already enrolled for someone else: the number's field says so.
+	var taken *wellcheck.ConflictError
+	if errors.As(err, &taken) {
+		byField["person.phone"] = message
+	}
+	return message, byField
 }
