@@ -336,8 +336,9 @@ func (g *gauges) count(now time.Time) []prometheus.Metric {
 		prometheus.MustNewConstMetric(oldestDue, prometheus.GaugeValue, max(n.OldestDue, 0).Seconds()),
 	}
 	// Every state, zeros included: a rate or an alert needs the series.
-	for _, s := range []string{"planned", "dialing", "confirmed", "flagged", "unreached", "undeliverable", "cancelled", "system_error"} {
-		ms = append(ms, prometheus.MustNewConstMetric(checkIns, prometheus.GaugeValue, float64(n.CheckInsToday[s]), s))
+	for _, s := range []wellcheck.CheckInState{wellcheck.CheckInPlanned, wellcheck.CheckInDialing, wellcheck.CheckInConfirmed, wellcheck.CheckInFlagged,
+		wellcheck.CheckInUnreached, wellcheck.CheckInUndeliverable, wellcheck.CheckInCancelled, wellcheck.CheckInSystemError} {
+		ms = append(ms, prometheus.MustNewConstMetric(checkIns, prometheus.GaugeValue, float64(n.CheckInsToday[string(s)]), string(s)))
 	}
 	lists := map[[2]bool]int64{}
 	for _, f := range n.FollowUps {

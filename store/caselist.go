@@ -20,8 +20,7 @@ type CaseItem struct {
 // shared pool's — never another listener's. The query is the check, as for
 // CaseFor.
 func (q *Queries) OpenCasesFor(ctx context.Context, user wellcheck.User, max int) ([]CaseItem, error) {
-	seeAll := !user.Disabled && (user.Has(wellcheck.RoleCoordinator) || user.Has(wellcheck.RoleAdmin))
-	rows, err := q.q.ListOpenCasesFor(ctx, dbsqlc.ListOpenCasesForParams{SeeAll: seeAll, UserID: &user.ID, Max: int32(max)})
+	rows, err := q.q.ListOpenCasesFor(ctx, dbsqlc.ListOpenCasesForParams{SeeAll: seesEveryCase(user), UserID: &user.ID, Max: int32(max)})
 	if err != nil {
 		return nil, translate(err, "list open cases")
 	}

@@ -154,12 +154,17 @@ func ListVersion(items []ListItem) string {
 	return fmt.Sprintf("%d-%x", len(items), h.Sum64())
 }
 
+// seesEveryCase is whether user may see any case (an active coordinator or
+// admin), not only their own and the shared pool's.
+func seesEveryCase(user wellcheck.User) bool {
+	return !user.Disabled && (user.Has(wellcheck.RoleCoordinator) || user.Has(wellcheck.RoleAdmin))
+}
+
 // CaseFor returns a case if user may see it — coordinators and admins any
 // case, a listener their own and the shared pool's — and ErrNotFound
 // otherwise, whether it does not exist or is not theirs.
 func (q *Queries) CaseFor(ctx context.Context, caseID int64, user wellcheck.User) (wellcheck.Case, error) {
-	seeAll := !user.Disabled && (user.Has(wellcheck.RoleCoordinator) || user.Has(wellcheck.RoleAdmin))
-	r, err := q.q.GetCaseFor(ctx, dbsqlc.GetCaseForParams{ID: caseID, SeeAll: seeAll, UserID: &user.ID})
+	r, err := q.q.GetCaseFor(ctx, dbsqlc.GetCaseForParams{ID: caseID, SeeAll: seesEveryCase(user), UserID: &user.ID})
 	if err != nil {
 		return wellcheck.Case{}, translate(err, fmt.Sprintf("case %d", caseID))
 	}
