@@ -5,7 +5,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/scheduler"
 )
 
 func TestPersonChangesFromTheCommandLine(t *testing.T) {
@@ -60,21 +63,27 @@ func TestClosuresFromTheCommandLine(t *testing.T) {
 	r = c.run("", "closure", "add", "--by", "claire@example.org", "--from", "2026-13-01", "--reason", "x")
 	require.Equal(t, exitInvalid, r.code)
 	require.Contains(t, r.stderr, "« 2026-13-01 » n'est pas une date")
-	r = c.run("", "--lang", "en", "closure", "add", "--by", "claire@example.org", "--from", "2027-01-05", "--to", "2027-01-04")
+	// A Monday and Tuesday to come, with Wednesday open after them, whatever
+	// today is: the CLI runs on the machine's clock.
+	monday := openWeek(t, time.Now())
+	mon, tue, wed := monday.Format(time.DateOnly), monday.AddDate(0, 0, 1).Format(time.DateOnly), monday.AddDate(0, 0, 2).Format(time.DateOnly)
+	r = c.run("", "--lang", "en", "closure", "add", "--by", "claire@example.org", "--from", tue, "--to", mon)
 	require.Equal(t, exitInvalid, r.code)
 	require.Equal(t, "closure end: the closure ends before it starts\nclosure reason: required\n", r.stderr)
 
-	r = c.run("", "closure", "add", "--by", "claire@example.org", "--from", "2027-01-04", "--to", "2027-01-05", "--reason", "inventaire")
+	r = c.run("", "closure", "add", "--by", "claire@example.org", "--from", mon, "--to", tue, "--reason", "inventaire")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	require.Equal(t, "Fermeture n° 1 enregistrée, du 04/01/2027 au 05/01/2027.\nAppels replanifiés pour 1 personne(s).\n", r.stdout)
+	require.Equal(t, "Fermeture n° 1 enregistrée, du "+monday.Format("02/01/2006")+" au "+monday.AddDate(0, 0, 1).Format("02/01/2006")+
+		".\nAppels replanifiés pour 1 personne(s).\n", r.stdout)
 	r = c.run("", "closure", "list")
-	require.Equal(t, "1\t2027-01-04\t2027-01-05\tinventaire\n", r.stdout)
+	require.Equal(t, "1\t"+mon+"\t"+tue+"\tinventaire\n", r.stdout)
 	// The preview can follow the service's own calendar: Monday and Tuesday
 	// are closed, the Monday call moves to Wednesday.
-	r = c.run("", "schedule", "preview", "--service", "--cron", "0 10 * * MON", "--from", "2027-01-04", "--days", "2", "--json")
+	r = c.run("", "schedule", "preview", "--service", "--cron", "0 10 * * MON", "--from", mon, "--days", "2", "--json")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	require.JSONEq(t, `{"local": "2027-01-06T10:00:00+01:00", "utc": "2027-01-06T09:00:00Z", "status": "moved", "reason": "closure",
-		"closed": "closure", "detail": "inventaire", "moved_from": "2027-01-04T10:00:00+01:00"}`, r.stdout)
+	local := func(day string) string { return day + "T10:00:00" + monday.Format("-07:00") }
+	require.JSONEq(t, `{"local": "`+local(wed)+`", "utc": "`+wed+`T`+monday.Add(2*time.Hour).UTC().Format("15:04:05")+`Z", "status": "moved", "reason": "closure",
+		"closed": "closure", "detail": "inventaire", "moved_from": "`+local(mon)+`"}`, r.stdout)
 	r = c.run("", "schedule", "preview", "--service", "--calendar", "BE", "--cron", "0 10 * * MON")
 	require.Equal(t, exitUsage, r.code)
 
@@ -86,4 +95,30 @@ func TestClosuresFromTheCommandLine(t *testing.T) {
 	require.Empty(t, r.stdout)
 	pool := dbtest.Connect(t, c.env["WELLCHECK_DATABASE_URL"])
 	require.Equal(t, map[string]int{"cli:claire@example.org closure.add": 1, "cli:claire@example.org closure.delete": 1}, auditActions(t, pool, "closure.%"), "the service's calendar changes are audited")
+}
+
+// openWeek is 08:00 in Paris on the first Monday at least two weeks after
+// now whose Monday, Tuesday and Wednesday are open days of the default
+// calendar (no public holiday), so that a test of closures reads the same
+// whatever day it runs on.
+func openWeek(t *testing.T, now time.Time) time.Time {
+	t.Helper()
+	cal, err := scheduler.NewCalendar(wellcheck.DefaultSettings(), nil)
+	require.NoError(t, err)
+	d := now.In(cal.Loc).AddDate(0, 0, 14)
+	d = time.Date(d.Year(), d.Month(), d.Day(), 8, 0, 0, 0, cal.Loc)
+	for ; ; d = d.AddDate(0, 0, 1) {
+		if d.Weekday() != time.Monday {
+			continue
+		}
+		open := true
+		for i := range 3 {
+			if reason, _ := cal.Closed(d.AddDate(0, 0, i)); reason != "" {
+				open = false
+			}
+		}
+		if open {
+			return d
+		}
+	}
 }
