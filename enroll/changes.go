@@ -70,6 +70,7 @@ func (s *Service) Withdraw(ctx context.Context, id int64, by wellcheck.User, via
 // change applies c and re-plans the person in one transaction.
 func (s *Service) change(ctx context.Context, id int64, c store.PersonChange, by wellcheck.User, via string) error {
 	actor := actorOf(by, via)
+	c.Now = s.now()
 	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
 		if err := q.ChangePerson(ctx, id, c, actor); err != nil {
 			return err

@@ -208,7 +208,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 			if opts.DryRun || len(rep.Invalid) > 0 && !opts.SkipInvalid || len(valid) == 0 {
 				continue // keep reading: the report names every bad row
 			}
-			ids, err := q.CopyEnrolments(ctx, valid, actor, details)
+			ids, err := q.CopyEnrolments(ctx, valid, checker.Now, actor, details)
 			if err != nil {
 				return err
 			}

@@ -117,7 +117,7 @@ func (s *Service) Enroll(ctx context.Context, req Request, coordinator wellcheck
 		if ref, ok := taken[e.Person.Phone]; ok {
 			return &wellcheck.ConflictError{PersonID: ref.ID, PersonName: ref.FullName}
 		}
-		ids, err := q.CopyEnrolments(ctx, []wellcheck.Enrolment{e}, actor, store.AuditDetails{Via: via})
+		ids, err := q.CopyEnrolments(ctx, []wellcheck.Enrolment{e}, checker.Now, actor, store.AuditDetails{Via: via})
 		if err != nil {
 			return err
 		}

@@ -204,12 +204,15 @@ func (q *Queries) LockOpenCase(ctx context.Context, personID int64) (wellcheck.C
 	return caseOf(r), nil
 }
 
-// CreateCase opens a case (c.PersonID, Priority, OpenedReason, DueAt,
-// AssigneeID); a person with a case open already is a conflict.
+// CreateCase opens a case (c.PersonID, Priority, OpenedReason, OpenedAt,
+// DueAt, AssigneeID); a person with a case open already is a conflict.
 func (q *Queries) CreateCase(ctx context.Context, c wellcheck.Case) (wellcheck.Case, error) {
+	if c.OpenedAt.IsZero() {
+		return wellcheck.Case{}, fmt.Errorf("open a case for person %d: no opening time", c.PersonID)
+	}
 	r, err := q.q.OpenCase(ctx, dbsqlc.OpenCaseParams{
 		PersonID: c.PersonID, Priority: dbsqlc.CasePriority(c.Priority), OpenedReason: string(c.OpenedReason),
-		DueAt: c.DueAt, AssigneeID: c.AssigneeID,
+		OpenedAt: c.OpenedAt, DueAt: c.DueAt, AssigneeID: c.AssigneeID,
 	})
 	if err != nil {
 		return wellcheck.Case{}, translate(err, "open case")

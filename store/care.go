@@ -83,9 +83,10 @@ func (q *Queries) InsertDoneFollowUp(ctx context.Context, c wellcheck.Case, d Do
 	return followUpOf(r), nil
 }
 
-// AddNote writes a note on a person's file (and case, and follow-up).
-func (q *Queries) AddNote(ctx context.Context, personID int64, caseID, followUpID, author *int64, body string) (int64, error) {
-	id, err := q.q.AddNote(ctx, dbsqlc.AddNoteParams{PersonID: personID, CaseID: caseID, FollowUpID: followUpID, AuthorID: author, Body: body})
+// AddNote writes a note on a person's file (and case, and follow-up), as
+// written at at.
+func (q *Queries) AddNote(ctx context.Context, personID int64, caseID, followUpID, author *int64, body string, at time.Time) (int64, error) {
+	id, err := q.q.AddNote(ctx, dbsqlc.AddNoteParams{PersonID: personID, CaseID: caseID, FollowUpID: followUpID, AuthorID: author, Body: body, CreatedAt: at})
 	return id, translate(err, "add a note")
 }
 

@@ -83,8 +83,10 @@ func planFromColumns(cron string, start, end pgtype.Time, maxAttempts *int16, re
 // listener or the shared pool. It must run
 // inside WithTx, so that either every person is enrolled or none is. Callers check
 // numbers against EnrolledByPhones first; a number enrolled by someone else in the
-// meantime makes the whole load fail with a conflict.
-func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, actor wellcheck.Actor, details AuditDetails) ([]int64, error) {
+// meantime makes the whole load fail with a conflict. at is when they are
+// enrolled, on the service's clock: their plans are set then, and the cases
+// their concerns open are opened then.
+func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, at time.Time, actor wellcheck.Actor, details AuditDetails) ([]int64, error) {
 	if q.tx == nil {
 		return nil, fmt.Errorf("CopyEnrolments must run inside WithTx")
 	}
@@ -108,7 +110,7 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 			ID: id, FullName: p.FullName, Phone: p.Phone.E164(), Language: p.Language, TimeZone: p.TimeZone,
 			Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel), ReferentID: p.ReferentID,
 			CronSpec: plan.cron, WindowStart: plan.start, WindowEnd: plan.end, MaxAttempts: plan.maxAttempts,
-			RetryMinutes: plan.retryMinutes, CreatedBy: actor.UserID,
+			RetryMinutes: plan.retryMinutes, CreatedBy: actor.UserID, CreatedAt: at, PlanUpdatedAt: at,
 		}
 		referrals[i] = dbsqlc.CopyReferralsParams{
 			PersonID: id, Source: string(r.Source), ReferrerName: r.ReferrerName, ReferrerPhone: optString(r.ReferrerPhone.E164()),
@@ -125,7 +127,7 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 			})
 		}
 		if e.Notes != "" {
-			notes = append(notes, dbsqlc.CopyNotesParams{PersonID: id, AuthorID: actor.UserID, Body: e.Notes})
+			notes = append(notes, dbsqlc.CopyNotesParams{PersonID: id, AuthorID: actor.UserID, Body: e.Notes, CreatedAt: at})
 		}
 		d := details
 		d.ReferralSource, d.Contacts, d.Cron = string(r.Source), len(e.Contacts), e.Plan.Cron
@@ -158,7 +160,7 @@ func (q *Queries) CopyEnrolments(ctx context.Context, es []wellcheck.Enrolment, 
 	}
 	if slices.ContainsFunc(es, func(e wellcheck.Enrolment) bool { return e.Referral.Concern != "" }) {
 		if _, err := q.q.OpenReferralCases(ctx, dbsqlc.OpenReferralCasesParams{
-			ActorID: actor.UserID, ActorLabel: actor.Label, PersonIds: ids,
+			ActorID: actor.UserID, ActorLabel: actor.Label, PersonIds: ids, Now: at,
 		}); err != nil {
 			return nil, translate(err, "open cases for referral concerns")
 		}
@@ -305,6 +307,9 @@ type PersonChange struct {
 	TimeZone string
 	// For person.pause: until when; for person.withdraw: when consent was withdrawn.
 	At time.Time
+	// Now is when the change is made, on the service's clock: a new plan is
+	// set then (the planner catches up none of its calls due before it).
+	Now time.Time
 }
 
 // ChangePerson applies c to person id and writes its audit record. A person who
@@ -316,10 +321,13 @@ func (q *Queries) ChangePerson(ctx context.Context, id int64, c PersonChange, ac
 	details := map[string]any{}
 	switch c.Action {
 	case "person.plan":
+		if c.Now.IsZero() {
+			return fmt.Errorf("change person %d's plan: no time for the change", id)
+		}
 		plan := planColumnsOf(c.Plan)
 		_, err = q.q.UpdatePersonPlan(ctx, dbsqlc.UpdatePersonPlanParams{
 			ID: id, TimeZone: c.TimeZone, CronSpec: plan.cron, WindowStart: plan.start, WindowEnd: plan.end,
-			MaxAttempts: plan.maxAttempts, RetryMinutes: plan.retryMinutes,
+			MaxAttempts: plan.maxAttempts, RetryMinutes: plan.retryMinutes, At: c.Now,
 		})
 		details["cron"], details["window"], details["time_zone"] = c.Plan.Cron, c.Plan.Window.String(), c.TimeZone
 	case "person.pause":

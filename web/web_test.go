@@ -376,7 +376,7 @@ func (s *site) enrol(t *testing.T, name, number string) int64 {
 	}
 	var id int64
 	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
-		ids, err := q.CopyEnrolments(ctx, []wellcheck.Enrolment{e}, wellcheck.Actor{Label: "test"}, store.AuditDetails{Via: "test"})
+		ids, err := q.CopyEnrolments(ctx, []wellcheck.Enrolment{e}, s.clock.Now(), wellcheck.Actor{Label: "test"}, store.AuditDetails{Via: "test"})
 		if err == nil {
 			id = ids[0]
 		}
@@ -392,7 +392,7 @@ func (s *site) task(t *testing.T, personID int64, assignee *int64, reason wellch
 	ctx := context.Background()
 	var caseID int64
 	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
-		c, err := q.CreateCase(ctx, wellcheck.Case{PersonID: personID, Priority: p, OpenedReason: wellcheck.CaseFlagged, DueAt: s.clock.Now(), AssigneeID: assignee})
+		c, err := q.CreateCase(ctx, wellcheck.Case{PersonID: personID, Priority: p, OpenedReason: wellcheck.CaseFlagged, OpenedAt: s.clock.Now(), DueAt: s.clock.Now(), AssigneeID: assignee})
 		if err != nil {
 			return err
 		}

@@ -62,7 +62,7 @@ func assign(ctx context.Context, q *store.Queries, cal *scheduler.Calendar, ev c
 		c, err = q.RaiseCase(ctx, open.ID, ev.priority, ev.due, assignee)
 	} else {
 		action = "case.open"
-		c, err = q.CreateCase(ctx, wellcheck.Case{PersonID: ev.personID, Priority: ev.priority, OpenedReason: ev.caseReason, DueAt: ev.due, AssigneeID: assignee})
+		c, err = q.CreateCase(ctx, wellcheck.Case{PersonID: ev.personID, Priority: ev.priority, OpenedReason: ev.caseReason, OpenedAt: now, DueAt: ev.due, AssigneeID: assignee})
 	}
 	if err != nil {
 		return wellcheck.Case{}, err

@@ -131,7 +131,7 @@ func enrolMany(b testing.TB, st *store.Store, n int) map[string]int64 {
 	}
 	byNumber := make(map[string]int64, n)
 	require.NoError(b, st.WithTx(ctx, func(q *store.Queries) error {
-		ids, err := q.CopyEnrolments(ctx, es, wellcheck.Actor{Label: "bench"}, store.AuditDetails{Via: "bench"})
+		ids, err := q.CopyEnrolments(ctx, es, bu.now(), wellcheck.Actor{Label: "bench"}, store.AuditDetails{Via: "bench"})
 		for i, id := range ids {
 			byNumber[string(es[i].Person.Phone)] = id
 		}

@@ -43,6 +43,7 @@ func mustZone(name string) *time.Location {
 func at(hour, minute int) time.Time { return time.Date(2026, 12, 1, hour, minute, 0, 0, paris) }
 
 type bundle struct {
+	era    clocktest.Era
 	store  *store.Store
 	calls  *workers.Calls
 	dialer *dialertest.Dialer
@@ -52,7 +53,15 @@ type bundle struct {
 	n      int
 }
 
+// setup is a bundle on its own database, its clock on Tuesday 1 December
+// 2026 at 10:00 in Paris.
 func setup(t *testing.T) *bundle {
+	t.Helper()
+	return setupIn(t, clocktest.Era{})
+}
+
+// setupIn is setup with the clock moved into era e.
+func setupIn(t *testing.T, e clocktest.Era) *bundle {
 	t.Helper()
 	pool := dbtest.New(t)
 	logs := &logtest.Buffer{}
@@ -62,7 +71,7 @@ func setup(t *testing.T) *bundle {
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
 	require.NoError(t, err)
 	st := store.New(pool)
-	b := &bundle{store: st, dialer: &dialertest.Dialer{}, clock: clocktest.New(at(10, 0)), river: rc, logs: logs}
+	b := &bundle{era: e, store: st, dialer: &dialertest.Dialer{}, clock: clocktest.New(e.In(at(10, 0))), river: rc, logs: logs}
 	b.calls = &workers.Calls{Store: st, Dialer: b.dialer, Jobs: jobs, Logger: logger, Node: "test", Now: b.clock.Now}
 	return b
 }
@@ -77,13 +86,22 @@ type person struct {
 	contacts []wellcheck.EmergencyContact
 }
 
+// now is the bundle's clock, or the machine's for a bundle whose nodes run
+// on it (River's own tests).
+func (b *bundle) now() time.Time {
+	if b.clock == nil {
+		return time.Now()
+	}
+	return b.clock.Now()
+}
+
 // enrol writes a person and returns their id and number.
 func (b *bundle) enrol(t testing.TB, p person) (int64, string) {
 	t.Helper()
 	e := b.enrolment(t, p)
 	var id int64
 	require.NoError(t, b.store.WithTx(context.Background(), func(q *store.Queries) error {
-		ids, err := q.CopyEnrolments(context.Background(), []wellcheck.Enrolment{e}, wellcheck.Actor{Label: "test"}, store.AuditDetails{Via: "test"})
+		ids, err := q.CopyEnrolments(context.Background(), []wellcheck.Enrolment{e}, b.now(), wellcheck.Actor{Label: "test"}, store.AuditDetails{Via: "test"})
 		if err == nil {
 			id = ids[0]
 		}
@@ -115,8 +133,8 @@ func (b *bundle) enrolment(t testing.TB, p person) wellcheck.Enrolment {
 			FullName: fmt.Sprintf("Personne %d", b.n), Phone: wellcheck.Phone(number),
 			Language: p.language, TimeZone: "Europe/Paris", RiskLevel: p.risk, ReferentID: p.referent,
 		},
-		Referral: wellcheck.Referral{Source: wellcheck.ReferralFamily, ReferredAt: at(9, 0).AddDate(0, 0, -7)},
-		Consent:  &wellcheck.Consent{GivenBy: wellcheck.ConsentByPerson, GivenAt: at(9, 0).AddDate(0, 0, -7), Method: wellcheck.ConsentByPhone},
+		Referral: wellcheck.Referral{Source: wellcheck.ReferralFamily, ReferredAt: b.era.In(at(9, 0)).AddDate(0, 0, -7)},
+		Consent:  &wellcheck.Consent{GivenBy: wellcheck.ConsentByPerson, GivenAt: b.era.In(at(9, 0)).AddDate(0, 0, -7), Method: wellcheck.ConsentByPhone},
 		Plan:     wellcheck.Plan{Cron: "0 10 * * 2", Window: wellcheck.Window{Start: start, End: end}, Retry: p.retry},
 		Contacts: p.contacts,
 	}
@@ -248,341 +266,359 @@ func script(outcomes ...wellcheck.Outcome) func(string, int) dialer.Result {
 
 func TestEveryOutcomeReachesItsFinalState(t *testing.T) {
 	t.Parallel()
-	const (
-		no     = wellcheck.OutcomeNoAnswer
-		busy   = wellcheck.OutcomeBusy
-		silent = wellcheck.OutcomeNoResponse
-		reject = wellcheck.OutcomeDeclined
-		failed = wellcheck.OutcomeFailed
-		ok     = wellcheck.OutcomeOK
-		help   = wellcheck.OutcomeHelpRequested
-	)
-	for _, tc := range []struct {
-		name     string
-		outcomes []wellcheck.Outcome
-		retry    *wellcheck.RetryPolicy
-		state    wellcheck.CheckInState
-		reason   string
-		times    []string // local times of the attempts
-		followUp wellcheck.FollowUpReason
-		priority wellcheck.Priority
-		due      string
-		issue    bool
-	}{
-		{name: "pressed 1", outcomes: []wellcheck.Outcome{ok}, state: wellcheck.CheckInConfirmed, reason: workers.ReasonPressed1, times: []string{"10:00"}},
-		{name: "pressed 2", outcomes: []wellcheck.Outcome{help}, state: wellcheck.CheckInFlagged, reason: workers.ReasonPressed2, times: []string{"10:00"},
-			followUp: wellcheck.FollowUpFlagged, priority: wellcheck.PriorityHigh, due: "Tue 12:00"},
-		{name: "number does not work", outcomes: []wellcheck.Outcome{wellcheck.OutcomeInvalidNumber}, state: wellcheck.CheckInUndeliverable,
-			reason: workers.ReasonInvalidNumber, times: []string{"10:00"}, issue: true},
-		{name: "never answers: 3 attempts, 15 then 30 minutes apart", outcomes: []wellcheck.Outcome{no}, state: wellcheck.CheckInUnreached,
-			reason: workers.ReasonAttemptsExhausted, times: []string{"10:00", "10:15", "10:45"},
-			followUp: wellcheck.FollowUpUnreached, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
-		{name: "busy, silent, declined", outcomes: []wellcheck.Outcome{busy, silent, reject}, state: wellcheck.CheckInUnreached,
-			reason: workers.ReasonAttemptsExhausted, times: []string{"10:00", "10:15", "10:45"},
-			followUp: wellcheck.FollowUpUnreached, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
-		{name: "answers on the second attempt", outcomes: []wellcheck.Outcome{busy, ok}, state: wellcheck.CheckInConfirmed,
-			reason: workers.ReasonPressed1, times: []string{"10:00", "10:15"}},
-		{name: "the person's own policy", outcomes: []wellcheck.Outcome{no}, retry: &wellcheck.RetryPolicy{MaxAttempts: 2, RetryMinutes: []int{60}},
-			state: wellcheck.CheckInUnreached, reason: workers.ReasonAttemptsExhausted, times: []string{"10:00", "11:00"},
-			followUp: wellcheck.FollowUpUnreached, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
-		{name: "our failures do not count against the person", outcomes: []wellcheck.Outcome{failed, failed, ok}, state: wellcheck.CheckInConfirmed,
-			reason: workers.ReasonPressed1, times: []string{"10:00", "10:05", "10:10"}},
-		{name: "failures that persist are a system error for a listener", outcomes: []wellcheck.Outcome{failed}, state: wellcheck.CheckInSystemError,
-			reason: workers.ReasonCallsFailed, times: []string{"10:00", "10:05", "10:10"},
-			followUp: wellcheck.FollowUpSystemError, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t)
-			b.dialer.Answer = script(tc.outcomes...)
-			listener := b.listener(t, "ecoutante@example.org", []string{"fr"}, 10, true)
-			pid, number := b.enrol(t, person{retry: tc.retry})
-			id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+	clocktest.InEras(t, 2026, func(t *testing.T, e clocktest.Era) {
+		at := func(hour, minute int) time.Time { return e.In(at(hour, minute)) } // Tuesday in the era
+		const (
+			no     = wellcheck.OutcomeNoAnswer
+			busy   = wellcheck.OutcomeBusy
+			silent = wellcheck.OutcomeNoResponse
+			reject = wellcheck.OutcomeDeclined
+			failed = wellcheck.OutcomeFailed
+			ok     = wellcheck.OutcomeOK
+			help   = wellcheck.OutcomeHelpRequested
+		)
+		for _, tc := range []struct {
+			name     string
+			outcomes []wellcheck.Outcome
+			retry    *wellcheck.RetryPolicy
+			state    wellcheck.CheckInState
+			reason   string
+			times    []string // local times of the attempts
+			followUp wellcheck.FollowUpReason
+			priority wellcheck.Priority
+			due      string
+			issue    bool
+		}{
+			{name: "pressed 1", outcomes: []wellcheck.Outcome{ok}, state: wellcheck.CheckInConfirmed, reason: workers.ReasonPressed1, times: []string{"10:00"}},
+			{name: "pressed 2", outcomes: []wellcheck.Outcome{help}, state: wellcheck.CheckInFlagged, reason: workers.ReasonPressed2, times: []string{"10:00"},
+				followUp: wellcheck.FollowUpFlagged, priority: wellcheck.PriorityHigh, due: "Tue 12:00"},
+			{name: "number does not work", outcomes: []wellcheck.Outcome{wellcheck.OutcomeInvalidNumber}, state: wellcheck.CheckInUndeliverable,
+				reason: workers.ReasonInvalidNumber, times: []string{"10:00"}, issue: true},
+			{name: "never answers: 3 attempts, 15 then 30 minutes apart", outcomes: []wellcheck.Outcome{no}, state: wellcheck.CheckInUnreached,
+				reason: workers.ReasonAttemptsExhausted, times: []string{"10:00", "10:15", "10:45"},
+				followUp: wellcheck.FollowUpUnreached, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
+			{name: "busy, silent, declined", outcomes: []wellcheck.Outcome{busy, silent, reject}, state: wellcheck.CheckInUnreached,
+				reason: workers.ReasonAttemptsExhausted, times: []string{"10:00", "10:15", "10:45"},
+				followUp: wellcheck.FollowUpUnreached, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
+			{name: "answers on the second attempt", outcomes: []wellcheck.Outcome{busy, ok}, state: wellcheck.CheckInConfirmed,
+				reason: workers.ReasonPressed1, times: []string{"10:00", "10:15"}},
+			{name: "the person's own policy", outcomes: []wellcheck.Outcome{no}, retry: &wellcheck.RetryPolicy{MaxAttempts: 2, RetryMinutes: []int{60}},
+				state: wellcheck.CheckInUnreached, reason: workers.ReasonAttemptsExhausted, times: []string{"10:00", "11:00"},
+				followUp: wellcheck.FollowUpUnreached, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
+			{name: "our failures do not count against the person", outcomes: []wellcheck.Outcome{failed, failed, ok}, state: wellcheck.CheckInConfirmed,
+				reason: workers.ReasonPressed1, times: []string{"10:00", "10:05", "10:10"}},
+			{name: "failures that persist are a system error for a listener", outcomes: []wellcheck.Outcome{failed}, state: wellcheck.CheckInSystemError,
+				reason: workers.ReasonCallsFailed, times: []string{"10:00", "10:05", "10:10"},
+				followUp: wellcheck.FollowUpSystemError, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				b := setupIn(t, e)
+				b.dialer.Answer = script(tc.outcomes...)
+				listener := b.listener(t, "ecoutante@example.org", []string{"fr"}, 10, true)
+				pid, number := b.enrol(t, person{retry: tc.retry})
+				id := b.checkIn(t, pid, at(10, 0), at(17, 0))
 
-			times := b.callUntilFinal(t, pid, id)
-			require.Equal(t, tc.times, times, "attempt times")
-			require.Equal(t, len(tc.times), b.dialer.CallsTo(number), "calls placed")
-			st, reason := b.state(t, pid, id)
-			require.Equal(t, tc.state, st)
-			require.Equal(t, tc.reason, reason)
+				times := b.callUntilFinal(t, pid, id)
+				require.Equal(t, tc.times, times, "attempt times")
+				require.Equal(t, len(tc.times), b.dialer.CallsTo(number), "calls placed")
+				st, reason := b.state(t, pid, id)
+				require.Equal(t, tc.state, st)
+				require.Equal(t, tc.reason, reason)
 
-			ctx := context.Background()
-			list, err := b.store.Queries().FollowUpsFor(ctx, &listener)
-			require.NoError(t, err)
-			if tc.followUp == "" {
-				require.Empty(t, list, "nothing for a listener")
-			} else {
-				require.Len(t, list, 1)
-				require.Equal(t, pid, list[0].PersonID)
-				require.Equal(t, tc.followUp, list[0].Reason)
-				require.Equal(t, tc.priority, list[0].Priority)
-				require.Equal(t, tc.due, list[0].DueAt.In(paris).Format("Mon 15:04"))
-				require.Equal(t, id, *list[0].CheckInID)
-			}
-			issues, err := b.store.Queries().OpenDataIssues(ctx)
-			require.NoError(t, err)
-			if tc.issue {
-				require.Len(t, issues, 1)
-				require.Equal(t, pid, issues[0].PersonID)
-			} else {
-				require.Empty(t, issues)
-			}
-			attempts, err := b.store.Queries().AttemptsForPerson(ctx, pid)
-			require.NoError(t, err)
-			require.Len(t, attempts, len(tc.times))
-			for i, a := range attempts {
-				require.Equal(t, i+1, a.Number)
-				require.NotNil(t, a.EndedAt)
-			}
-		})
-	}
+				ctx := context.Background()
+				list, err := b.store.Queries().FollowUpsFor(ctx, &listener)
+				require.NoError(t, err)
+				if tc.followUp == "" {
+					require.Empty(t, list, "nothing for a listener")
+				} else {
+					require.Len(t, list, 1)
+					require.Equal(t, pid, list[0].PersonID)
+					require.Equal(t, tc.followUp, list[0].Reason)
+					require.Equal(t, tc.priority, list[0].Priority)
+					require.Equal(t, tc.due, list[0].DueAt.In(paris).Format("Mon 15:04"))
+					require.Equal(t, id, *list[0].CheckInID)
+				}
+				issues, err := b.store.Queries().OpenDataIssues(ctx)
+				require.NoError(t, err)
+				if tc.issue {
+					require.Len(t, issues, 1)
+					require.Equal(t, pid, issues[0].PersonID)
+				} else {
+					require.Empty(t, issues)
+				}
+				attempts, err := b.store.Queries().AttemptsForPerson(ctx, pid)
+				require.NoError(t, err)
+				require.Len(t, attempts, len(tc.times))
+				for i, a := range attempts {
+					require.Equal(t, i+1, a.Number)
+					require.NotNil(t, a.EndedAt)
+				}
+			})
+		}
+	})
 }
 
 func TestRetriesStayInsideTheWindowAndTheCutoff(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name            string
-		window          string
-		slot            time.Time
-		deadline        time.Time
-		times           []string
-		reason          string
-		unreachedAtTime string
-	}{
-		{name: "the third attempt would fall after the 15:30 cut-off", window: "09:00-17:00", slot: at(15, 10), deadline: at(17, 0),
-			times: []string{"15:10", "15:25"}, reason: workers.ReasonNoTimeLeft},
-		{name: "the slot is past the cut-off: one attempt, decided at once", window: "09:00-17:00", slot: at(16, 0), deadline: at(17, 0),
-			times: []string{"16:00"}, reason: workers.ReasonNoTimeLeft},
-		{name: "the window closes before the retry", window: "09:00-11:00", slot: at(10, 50), deadline: at(11, 0),
-			times: []string{"10:50"}, reason: workers.ReasonNoTimeLeft},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t)
-			b.dialer.Answer = script(wellcheck.OutcomeNoAnswer)
-			pid, _ := b.enrol(t, person{window: tc.window})
-			id := b.checkIn(t, pid, tc.slot, tc.deadline)
-			b.clock.Set(tc.slot)
-			require.Equal(t, tc.times, b.callUntilFinal(t, pid, id))
-			st, reason := b.state(t, pid, id)
-			require.Equal(t, wellcheck.CheckInUnreached, st)
-			require.Equal(t, tc.reason, reason)
-		})
-	}
+	clocktest.InEras(t, 2026, func(t *testing.T, e clocktest.Era) {
+		at := func(hour, minute int) time.Time { return e.In(at(hour, minute)) } // Tuesday in the era
+		for _, tc := range []struct {
+			name            string
+			window          string
+			slot            time.Time
+			deadline        time.Time
+			times           []string
+			reason          string
+			unreachedAtTime string
+		}{
+			{name: "the third attempt would fall after the 15:30 cut-off", window: "09:00-17:00", slot: at(15, 10), deadline: at(17, 0),
+				times: []string{"15:10", "15:25"}, reason: workers.ReasonNoTimeLeft},
+			{name: "the slot is past the cut-off: one attempt, decided at once", window: "09:00-17:00", slot: at(16, 0), deadline: at(17, 0),
+				times: []string{"16:00"}, reason: workers.ReasonNoTimeLeft},
+			{name: "the window closes before the retry", window: "09:00-11:00", slot: at(10, 50), deadline: at(11, 0),
+				times: []string{"10:50"}, reason: workers.ReasonNoTimeLeft},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				b := setupIn(t, e)
+				b.dialer.Answer = script(wellcheck.OutcomeNoAnswer)
+				pid, _ := b.enrol(t, person{window: tc.window})
+				id := b.checkIn(t, pid, tc.slot, tc.deadline)
+				b.clock.Set(tc.slot)
+				require.Equal(t, tc.times, b.callUntilFinal(t, pid, id))
+				st, reason := b.state(t, pid, id)
+				require.Equal(t, wellcheck.CheckInUnreached, st)
+				require.Equal(t, tc.reason, reason)
+			})
+		}
+	})
 }
 
 func TestAJobDeliveredTwiceNeverCallsTwice(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	pid, number := b.enrol(t, person{})
-	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
-	ctx := context.Background()
-	// While the call is in progress, River delivers the same job again (a
-	// rescued job, a second node): it finds the attempt and does not dial.
-	var nested atomic.Int32
-	b.dialer.During = func(ctx context.Context, req dialer.Request) {
-		if nested.Add(1) == 1 {
-			require.NoError(t, b.calls.Run(ctx, id, 1))
+	clocktest.InEras(t, 2026, func(t *testing.T, e clocktest.Era) {
+		at := func(hour, minute int) time.Time { return e.In(at(hour, minute)) } // Tuesday in the era
+		b := setupIn(t, e)
+		pid, number := b.enrol(t, person{})
+		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+		ctx := context.Background()
+		// While the call is in progress, River delivers the same job again (a
+		// rescued job, a second node): it finds the attempt and does not dial.
+		var nested atomic.Int32
+		b.dialer.During = func(ctx context.Context, req dialer.Request) {
+			if nested.Add(1) == 1 {
+				require.NoError(t, b.calls.Run(ctx, id, 1))
+			}
 		}
-	}
-	require.NoError(t, b.calls.Run(ctx, id, 1))
-	// And once more after it ended.
-	require.NoError(t, b.calls.Run(ctx, id, 1))
-	require.Equal(t, 1, b.dialer.CallsTo(number))
-	st, _ := b.state(t, pid, id)
-	require.Equal(t, wellcheck.CheckInConfirmed, st)
+		require.NoError(t, b.calls.Run(ctx, id, 1))
+		// And once more after it ended.
+		require.NoError(t, b.calls.Run(ctx, id, 1))
+		require.Equal(t, 1, b.dialer.CallsTo(number))
+		st, _ := b.state(t, pid, id)
+		require.Equal(t, wellcheck.CheckInConfirmed, st)
+	})
 }
 
 // A person erased on request leaves their call jobs queued: the job finds
 // nobody to call and ends, instead of failing and being retried for a day.
 func TestTheJobOfAnErasedPersonEndsQuietly(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	pid, number := b.enrol(t, person{})
-	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
-	ctx := context.Background()
-	require.NoError(t, b.store.WithTx(ctx, func(q *store.Queries) error { return q.ErasePerson(ctx, pid, "Europe/Paris", b.clock.Now()) }))
-	require.NoError(t, b.calls.Run(ctx, id, 1))
-	require.Zero(t, b.dialer.CallsTo(number))
+	clocktest.InEras(t, 2026, func(t *testing.T, e clocktest.Era) {
+		at := func(hour, minute int) time.Time { return e.In(at(hour, minute)) } // Tuesday in the era
+		b := setupIn(t, e)
+		pid, number := b.enrol(t, person{})
+		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+		ctx := context.Background()
+		require.NoError(t, b.store.WithTx(ctx, func(q *store.Queries) error { return q.ErasePerson(ctx, pid, "Europe/Paris", b.clock.Now()) }))
+		require.NoError(t, b.calls.Run(ctx, id, 1))
+		require.Zero(t, b.dialer.CallsTo(number))
+	})
 }
 
 func TestTheCallIsCheckedAgainAtDialTime(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	t.Run("consent withdrawn after planning", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		pid, number := b.enrol(t, person{})
-		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
-		require.NoError(t, b.store.Queries().ChangePerson(ctx, pid, store.PersonChange{Action: "person.withdraw", At: at(9, 0)}, wellcheck.Actor{Label: "test"}))
-		require.NoError(t, b.calls.Run(ctx, id, 1))
-		require.Zero(t, b.dialer.CallsTo(number))
-		st, reason := b.state(t, pid, id)
-		require.Equal(t, wellcheck.CheckInCancelled, st)
-		require.Equal(t, workers.ReasonWithdrawn, reason)
-	})
-	t.Run("paused after planning", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		pid, number := b.enrol(t, person{})
-		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
-		require.NoError(t, b.store.Queries().ChangePerson(ctx, pid, store.PersonChange{Action: "person.pause", At: at(9, 0).AddDate(0, 0, 7)}, wellcheck.Actor{Label: "test"}))
-		require.NoError(t, b.calls.Run(ctx, id, 1))
-		require.Zero(t, b.dialer.CallsTo(number))
-		st, reason := b.state(t, pid, id)
-		require.Equal(t, wellcheck.CheckInCancelled, st)
-		require.Equal(t, workers.ReasonPaused, reason)
-	})
-	t.Run("the job ran after the window closed", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		pid, number := b.enrol(t, person{})
-		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
-		b.clock.Set(at(17, 2))
-		require.NoError(t, b.calls.Run(ctx, id, 1))
-		require.Zero(t, b.dialer.CallsTo(number))
-		st, reason := b.state(t, pid, id)
-		require.Equal(t, wellcheck.CheckInSystemError, st, "never called: handed to a listener")
-		require.Equal(t, workers.ReasonNotCalledInTime, reason)
-		pool, err := b.store.Queries().FollowUpsFor(ctx, nil)
-		require.NoError(t, err)
-		require.Len(t, pool, 1, "in the shared pool: no listener is on shift")
-		require.Equal(t, wellcheck.FollowUpSystemError, pool[0].Reason)
-	})
-	t.Run("the job came early", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		pid, number := b.enrol(t, person{})
-		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
-		b.clock.Set(at(9, 58))
-		err := b.calls.Run(ctx, id, 1)
-		var snooze *river.JobSnoozeError
-		require.ErrorAs(t, err, &snooze)
-		require.Equal(t, 2*time.Minute, snooze.Duration)
-		require.Zero(t, b.dialer.CallsTo(number))
+	clocktest.InEras(t, 2026, func(t *testing.T, e clocktest.Era) {
+		at := func(hour, minute int) time.Time { return e.In(at(hour, minute)) } // Tuesday in the era
+		ctx := context.Background()
+		t.Run("consent withdrawn after planning", func(t *testing.T) {
+			t.Parallel()
+			b := setupIn(t, e)
+			pid, number := b.enrol(t, person{})
+			id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+			require.NoError(t, b.store.Queries().ChangePerson(ctx, pid, store.PersonChange{Action: "person.withdraw", At: at(9, 0)}, wellcheck.Actor{Label: "test"}))
+			require.NoError(t, b.calls.Run(ctx, id, 1))
+			require.Zero(t, b.dialer.CallsTo(number))
+			st, reason := b.state(t, pid, id)
+			require.Equal(t, wellcheck.CheckInCancelled, st)
+			require.Equal(t, workers.ReasonWithdrawn, reason)
+		})
+		t.Run("paused after planning", func(t *testing.T) {
+			t.Parallel()
+			b := setupIn(t, e)
+			pid, number := b.enrol(t, person{})
+			id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+			require.NoError(t, b.store.Queries().ChangePerson(ctx, pid, store.PersonChange{Action: "person.pause", At: at(9, 0).AddDate(0, 0, 7)}, wellcheck.Actor{Label: "test"}))
+			require.NoError(t, b.calls.Run(ctx, id, 1))
+			require.Zero(t, b.dialer.CallsTo(number))
+			st, reason := b.state(t, pid, id)
+			require.Equal(t, wellcheck.CheckInCancelled, st)
+			require.Equal(t, workers.ReasonPaused, reason)
+		})
+		t.Run("the job ran after the window closed", func(t *testing.T) {
+			t.Parallel()
+			b := setupIn(t, e)
+			pid, number := b.enrol(t, person{})
+			id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+			b.clock.Set(at(17, 2))
+			require.NoError(t, b.calls.Run(ctx, id, 1))
+			require.Zero(t, b.dialer.CallsTo(number))
+			st, reason := b.state(t, pid, id)
+			require.Equal(t, wellcheck.CheckInSystemError, st, "never called: handed to a listener")
+			require.Equal(t, workers.ReasonNotCalledInTime, reason)
+			pool, err := b.store.Queries().FollowUpsFor(ctx, nil)
+			require.NoError(t, err)
+			require.Len(t, pool, 1, "in the shared pool: no listener is on shift")
+			require.Equal(t, wellcheck.FollowUpSystemError, pool[0].Reason)
+		})
+		t.Run("the job came early", func(t *testing.T) {
+			t.Parallel()
+			b := setupIn(t, e)
+			pid, number := b.enrol(t, person{})
+			id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+			b.clock.Set(at(9, 58))
+			err := b.calls.Run(ctx, id, 1)
+			var snooze *river.JobSnoozeError
+			require.ErrorAs(t, err, &snooze)
+			require.Equal(t, 2*time.Minute, snooze.Duration)
+			require.Zero(t, b.dialer.CallsTo(number))
+		})
 	})
 }
 
 func TestAssignment(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	help := script(wellcheck.OutcomeHelpRequested)
+	clocktest.InEras(t, 2026, func(t *testing.T, e clocktest.Era) {
+		at := func(hour, minute int) time.Time { return e.In(at(hour, minute)) } // Tuesday in the era
+		ctx := context.Background()
+		help := script(wellcheck.OutcomeHelpRequested)
 
-	t.Run("the referent on shift takes their person", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		b.dialer.Answer = help
-		other := b.listener(t, "a@example.org", []string{"fr"}, 10, true)
-		referent := b.listener(t, "referente@example.org", []string{"fr"}, 10, true)
-		pid, _ := b.enrol(t, person{referent: &referent})
-		b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
-		requireList(t, b, &referent, pid)
-		requireList(t, b, &other)
-	})
-	t.Run("the referent away: who speaks the language, least loaded", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		b.dialer.Answer = help
-		referent := b.listener(t, "referente@example.org", []string{"fr"}, 10, false)
-		english := b.listener(t, "english@example.org", []string{"en"}, 10, true)
-		busy := b.listener(t, "busy@example.org", []string{"fr", "en"}, 10, true)
-		free := b.listener(t, "free@example.org", []string{"en", "fr"}, 10, true)
-		first, _ := b.enrol(t, person{language: "en"})
-		b.callUntilFinal(t, first, b.checkIn(t, first, at(10, 0), at(17, 0)))
-		second, _ := b.enrol(t, person{language: "en"})
-		b.callUntilFinal(t, second, b.checkIn(t, second, at(10, 0), at(17, 0)))
-		// english (id lowest) got the first, busy the second: each had none.
-		requireList(t, b, &english, first)
-		requireList(t, b, &busy, second)
-		third, _ := b.enrol(t, person{referent: &referent})
-		b.callUntilFinal(t, third, b.checkIn(t, third, at(10, 0), at(17, 0)))
-		requireList(t, b, &free, third)
-		requireList(t, b, &referent)
-	})
-	t.Run("everyone full or off shift: the pool, due when a shift starts", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		b.dialer.Answer = help
-		full := b.listener(t, "full@example.org", []string{"fr"}, 0, true)
-		pid, _ := b.enrol(t, person{})
-		b.clock.Set(at(10, 0))
-		b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
-		requireList(t, b, &full)
-		pool := requireList(t, b, nil, pid)
-		require.Equal(t, "Tue 12:00", pool[0].DueAt.In(paris).Format("Mon 15:04"), "someone is on shift: due as a flag is")
+		t.Run("the referent on shift takes their person", func(t *testing.T) {
+			t.Parallel()
+			b := setupIn(t, e)
+			b.dialer.Answer = help
+			other := b.listener(t, "a@example.org", []string{"fr"}, 10, true)
+			referent := b.listener(t, "referente@example.org", []string{"fr"}, 10, true)
+			pid, _ := b.enrol(t, person{referent: &referent})
+			b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
+			requireList(t, b, &referent, pid)
+			requireList(t, b, &other)
+		})
+		t.Run("the referent away: who speaks the language, least loaded", func(t *testing.T) {
+			t.Parallel()
+			b := setupIn(t, e)
+			b.dialer.Answer = help
+			referent := b.listener(t, "referente@example.org", []string{"fr"}, 10, false)
+			english := b.listener(t, "english@example.org", []string{"en"}, 10, true)
+			busy := b.listener(t, "busy@example.org", []string{"fr", "en"}, 10, true)
+			free := b.listener(t, "free@example.org", []string{"en", "fr"}, 10, true)
+			first, _ := b.enrol(t, person{language: "en"})
+			b.callUntilFinal(t, first, b.checkIn(t, first, at(10, 0), at(17, 0)))
+			second, _ := b.enrol(t, person{language: "en"})
+			b.callUntilFinal(t, second, b.checkIn(t, second, at(10, 0), at(17, 0)))
+			// english (id lowest) got the first, busy the second: each had none.
+			requireList(t, b, &english, first)
+			requireList(t, b, &busy, second)
+			third, _ := b.enrol(t, person{referent: &referent})
+			b.callUntilFinal(t, third, b.checkIn(t, third, at(10, 0), at(17, 0)))
+			requireList(t, b, &free, third)
+			requireList(t, b, &referent)
+		})
+		t.Run("everyone full or off shift: the pool, due when a shift starts", func(t *testing.T) {
+			t.Parallel()
+			b := setupIn(t, e)
+			b.dialer.Answer = help
+			full := b.listener(t, "full@example.org", []string{"fr"}, 0, true)
+			pid, _ := b.enrol(t, person{})
+			b.clock.Set(at(10, 0))
+			b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
+			requireList(t, b, &full)
+			pool := requireList(t, b, nil, pid)
+			require.Equal(t, "Tue 12:00", pool[0].DueAt.In(paris).Format("Mon 15:04"), "someone is on shift: due as a flag is")
 
-		// After hours nobody is on shift: due when Wednesday's shift starts.
-		require.NoError(t, b.store.Queries().SetShifts(ctx, full, []store.Shift{
-			{Weekday: time.Tuesday, Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(12, 0)}},
-			{Weekday: time.Wednesday, Window: wellcheck.Window{Start: wellcheck.Clock(9, 30), End: wellcheck.Clock(12, 0)}},
-		}))
-		late, _ := b.enrol(t, person{})
-		b.clock.Set(at(16, 30))
-		b.callUntilFinal(t, late, b.checkIn(t, late, at(16, 30), at(17, 0)))
-		pool = requireList(t, b, nil, pid, late)
-		require.Equal(t, "Wed 09:30", pool[1].DueAt.In(paris).Format("Mon 15:04"))
-	})
-	t.Run("a new event raises the open case; twice unreached is urgent", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		b.dialer.Answer = script(wellcheck.OutcomeNoAnswer)
-		listener := b.listener(t, "l@example.org", []string{"fr"}, 10, true)
-		pid, _ := b.enrol(t, person{retry: &wellcheck.RetryPolicy{MaxAttempts: 1}})
-		monday := at(10, 0).AddDate(0, 0, -1)
-		b.clock.Set(monday)
-		b.callUntilFinal(t, pid, b.checkIn(t, pid, monday, monday.Add(7*time.Hour)))
-		// Monday: nobody on shift (shifts are on Tuesdays): the pool.
-		list := requireList(t, b, nil, pid)
-		require.Equal(t, wellcheck.PriorityNormal, list[0].Priority)
+			// After hours nobody is on shift: due when Wednesday's shift starts.
+			require.NoError(t, b.store.Queries().SetShifts(ctx, full, []store.Shift{
+				{Weekday: time.Tuesday, Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(12, 0)}},
+				{Weekday: time.Wednesday, Window: wellcheck.Window{Start: wellcheck.Clock(9, 30), End: wellcheck.Clock(12, 0)}},
+			}))
+			late, _ := b.enrol(t, person{})
+			b.clock.Set(at(16, 30))
+			b.callUntilFinal(t, late, b.checkIn(t, late, at(16, 30), at(17, 0)))
+			pool = requireList(t, b, nil, pid, late)
+			require.Equal(t, "Wed 09:30", pool[1].DueAt.In(paris).Format("Mon 15:04"))
+		})
+		t.Run("a new event raises the open case; twice unreached is urgent", func(t *testing.T) {
+			t.Parallel()
+			b := setupIn(t, e)
+			b.dialer.Answer = script(wellcheck.OutcomeNoAnswer)
+			listener := b.listener(t, "l@example.org", []string{"fr"}, 10, true)
+			pid, _ := b.enrol(t, person{retry: &wellcheck.RetryPolicy{MaxAttempts: 1}})
+			monday := at(10, 0).AddDate(0, 0, -1)
+			b.clock.Set(monday)
+			b.callUntilFinal(t, pid, b.checkIn(t, pid, monday, monday.Add(7*time.Hour)))
+			// Monday: nobody on shift (shifts are on Tuesdays): the pool.
+			list := requireList(t, b, nil, pid)
+			require.Equal(t, wellcheck.PriorityNormal, list[0].Priority)
 
-		b.clock.Set(at(10, 0))
-		b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
-		list = requireList(t, b, &listener, pid)
-		require.Equal(t, wellcheck.PriorityUrgent, list[0].Priority, "unreached twice in a row")
-		require.Equal(t, wellcheck.FollowUpUnreachedRepeatedly, list[0].Reason)
-		requireList(t, b, nil)
-		c, followUps, err := b.store.Queries().OpenCase(ctx, pid)
-		require.NoError(t, err)
-		require.Equal(t, wellcheck.PriorityUrgent, c.Priority)
-		require.Equal(t, wellcheck.CaseUnreached, c.OpenedReason)
-		require.Len(t, followUps, 1, "one case, one task: the second miss updated it")
+			b.clock.Set(at(10, 0))
+			b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
+			list = requireList(t, b, &listener, pid)
+			require.Equal(t, wellcheck.PriorityUrgent, list[0].Priority, "unreached twice in a row")
+			require.Equal(t, wellcheck.FollowUpUnreachedRepeatedly, list[0].Reason)
+			requireList(t, b, nil)
+			c, followUps, err := b.store.Queries().OpenCase(ctx, pid)
+			require.NoError(t, err)
+			require.Equal(t, wellcheck.PriorityUrgent, c.Priority)
+			require.Equal(t, wellcheck.CaseUnreached, c.OpenedReason)
+			require.Len(t, followUps, 1, "one case, one task: the second miss updated it")
 
-		// A less pressing event on the urgent task does not change why it is there.
-		late := b.checkIn(t, pid, at(11, 0), at(11, 30))
-		b.clock.Set(at(11, 30))
-		_, err = b.planner(t).Sweep(ctx)
-		require.NoError(t, err)
-		st, _ := b.state(t, pid, late)
-		require.Equal(t, wellcheck.CheckInSystemError, st)
-		list = requireList(t, b, &listener, pid)
-		require.Equal(t, wellcheck.FollowUpUnreachedRepeatedly, list[0].Reason)
-		require.Equal(t, wellcheck.PriorityUrgent, list[0].Priority)
-	})
-	t.Run("a call the system missed follows the same rules", func(t *testing.T) {
-		t.Parallel()
-		b := setup(t)
-		away := b.listener(t, "away@example.org", []string{"fr"}, 10, false)
-		english := b.listener(t, "english@example.org", []string{"en"}, 10, true)
-		french := b.listener(t, "french@example.org", []string{"fr"}, 10, true)
-		pid, _ := b.enrol(t, person{referent: &away})
-		id := b.checkIn(t, pid, at(10, 0), at(11, 0))
-		planner := b.planner(t)
+			// A less pressing event on the urgent task does not change why it is there.
+			late := b.checkIn(t, pid, at(11, 0), at(11, 30))
+			b.clock.Set(at(11, 30))
+			_, err = b.planner(t).Sweep(ctx)
+			require.NoError(t, err)
+			st, _ := b.state(t, pid, late)
+			require.Equal(t, wellcheck.CheckInSystemError, st)
+			list = requireList(t, b, &listener, pid)
+			require.Equal(t, wellcheck.FollowUpUnreachedRepeatedly, list[0].Reason)
+			require.Equal(t, wellcheck.PriorityUrgent, list[0].Priority)
+		})
+		t.Run("a call the system missed follows the same rules", func(t *testing.T) {
+			t.Parallel()
+			b := setupIn(t, e)
+			away := b.listener(t, "away@example.org", []string{"fr"}, 10, false)
+			english := b.listener(t, "english@example.org", []string{"en"}, 10, true)
+			french := b.listener(t, "french@example.org", []string{"fr"}, 10, true)
+			pid, _ := b.enrol(t, person{referent: &away})
+			id := b.checkIn(t, pid, at(10, 0), at(11, 0))
+			planner := b.planner(t)
 
-		// Nothing called the person by 11:00 (the node was down).
-		b.clock.Set(at(11, 0))
-		st, err := planner.Sweep(ctx)
-		require.NoError(t, err)
-		require.Equal(t, 1, st.Missed)
-		state, reason := b.state(t, pid, id)
-		require.Equal(t, wellcheck.CheckInSystemError, state)
-		require.Equal(t, store.ReasonMissed, reason)
-		list := requireList(t, b, &french, pid)
-		require.Equal(t, wellcheck.FollowUpMissed, list[0].Reason)
-		require.Equal(t, at(11, 0), list[0].DueAt.In(paris), "someone calls the person now")
-		requireList(t, b, &away)
-		requireList(t, b, &english)
-		requireList(t, b, nil)
-		require.Empty(t, b.dialer.Calls())
+			// Nothing called the person by 11:00 (the node was down).
+			b.clock.Set(at(11, 0))
+			st, err := planner.Sweep(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, st.Missed)
+			state, reason := b.state(t, pid, id)
+			require.Equal(t, wellcheck.CheckInSystemError, state)
+			require.Equal(t, store.ReasonMissed, reason)
+			list := requireList(t, b, &french, pid)
+			require.Equal(t, wellcheck.FollowUpMissed, list[0].Reason)
+			require.Equal(t, at(11, 0), list[0].DueAt.In(paris), "someone calls the person now")
+			requireList(t, b, &away)
+			requireList(t, b, &english)
+			requireList(t, b, nil)
+			require.Empty(t, b.dialer.Calls())
+		})
 	})
 }
 
@@ -611,41 +647,44 @@ func requireList(t *testing.T, b *bundle, listener *int64, persons ...int64) []w
 
 func TestAnInterruptedCallIsRetriedLaterNotAtOnce(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	pid, number := b.enrol(t, person{})
-	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
-	ctx := context.Background()
-	// The node placing the call dies mid-call: the job never returns.
-	b.dialer.During = func(ctx context.Context, req dialer.Request) { panic(errNodeDied) }
-	require.PanicsWithValue(t, errNodeDied, func() { _ = b.calls.Run(ctx, id, 1) })
-	b.dialer.During = nil
+	clocktest.InEras(t, 2026, func(t *testing.T, e clocktest.Era) {
+		at := func(hour, minute int) time.Time { return e.In(at(hour, minute)) } // Tuesday in the era
+		b := setupIn(t, e)
+		pid, number := b.enrol(t, person{})
+		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+		ctx := context.Background()
+		// The node placing the call dies mid-call: the job never returns.
+		b.dialer.During = func(ctx context.Context, req dialer.Request) { panic(errNodeDied) }
+		require.PanicsWithValue(t, errNodeDied, func() { _ = b.calls.Run(ctx, id, 1) })
+		b.dialer.During = nil
 
-	n, err := b.calls.Recover(ctx)
-	require.NoError(t, err)
-	require.Zero(t, n, "a call in progress for a minute is left alone")
-	b.clock.Set(at(10, 6))
-	n, err = b.calls.Recover(ctx)
-	require.NoError(t, err)
-	require.Equal(t, 1, n)
+		n, err := b.calls.Recover(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "a call in progress for a minute is left alone")
+		b.clock.Set(at(10, 6))
+		n, err = b.calls.Recover(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
 
-	attempts, err := b.store.Queries().AttemptsForPerson(ctx, pid)
-	require.NoError(t, err)
-	require.Len(t, attempts, 1)
-	require.Equal(t, wellcheck.OutcomeFailed, attempts[0].Outcome)
-	require.Equal(t, workers.ReasonInterrupted, attempts[0].FailureReason)
-	// River re-delivers the dead node's job: it never dials again.
-	require.NoError(t, b.calls.Run(ctx, id, 1))
-	require.Equal(t, 1, b.dialer.CallsTo(number))
+		attempts, err := b.store.Queries().AttemptsForPerson(ctx, pid)
+		require.NoError(t, err)
+		require.Len(t, attempts, 1)
+		require.Equal(t, wellcheck.OutcomeFailed, attempts[0].Outcome)
+		require.Equal(t, workers.ReasonInterrupted, attempts[0].FailureReason)
+		// River re-delivers the dead node's job: it never dials again.
+		require.NoError(t, b.calls.Run(ctx, id, 1))
+		require.Equal(t, 1, b.dialer.CallsTo(number))
 
-	args, when, ok := b.retryJob(t, id)
-	require.True(t, ok)
-	require.Equal(t, 2, args.Attempt)
-	require.InDelta(t, 5*time.Minute, time.Until(when), float64(10*time.Second), "the retry waits like any failed call")
-	b.clock.Set(at(10, 11))
-	require.NoError(t, b.calls.Run(ctx, id, 2))
-	st, _ := b.state(t, pid, id)
-	require.Equal(t, wellcheck.CheckInConfirmed, st)
-	require.Equal(t, 2, b.dialer.CallsTo(number))
+		args, when, ok := b.retryJob(t, id)
+		require.True(t, ok)
+		require.Equal(t, 2, args.Attempt)
+		require.InDelta(t, 5*time.Minute, time.Until(when), float64(10*time.Second), "the retry waits like any failed call")
+		b.clock.Set(at(10, 11))
+		require.NoError(t, b.calls.Run(ctx, id, 2))
+		st, _ := b.state(t, pid, id)
+		require.Equal(t, wellcheck.CheckInConfirmed, st)
+		require.Equal(t, 2, b.dialer.CallsTo(number))
+	})
 }
 
 var errNodeDied = errors.New("node died")
@@ -655,37 +694,40 @@ var errNodeDied = errors.New("node died")
 // within StaleAfter, and the old job, rescued later, does not dial.
 func TestAJobTakenByADeadNodeIsQueuedAgain(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	ctx := context.Background()
-	pid, number := b.enrol(t, person{})
-	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
-	require.NoError(t, b.store.WithTx(ctx, func(q *store.Queries) error {
-		return b.calls.Jobs.EnqueueCalls(ctx, q, []wellcheck.CheckIn{{ID: id, SlotAt: at(10, 0)}})
-	}))
-	taken := func(ago time.Duration) {
-		_, err := b.store.Pool().Exec(ctx, "UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() - $1::interval WHERE kind = 'check_in_call'", ago.String())
+	clocktest.InEras(t, 2026, func(t *testing.T, e clocktest.Era) {
+		at := func(hour, minute int) time.Time { return e.In(at(hour, minute)) } // Tuesday in the era
+		b := setupIn(t, e)
+		ctx := context.Background()
+		pid, number := b.enrol(t, person{})
+		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+		require.NoError(t, b.store.WithTx(ctx, func(q *store.Queries) error {
+			return b.calls.Jobs.EnqueueCalls(ctx, q, []wellcheck.CheckIn{{ID: id, SlotAt: at(10, 0)}})
+		}))
+		taken := func(ago time.Duration) {
+			_, err := b.store.Pool().Exec(ctx, "UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() - $1::interval WHERE kind = 'check_in_call'", ago.String())
+			require.NoError(t, err)
+		}
+		b.clock.Set(at(10, 6))
+		taken(time.Minute) // a live node waiting for a channel
+		n, err := b.calls.Recover(ctx)
 		require.NoError(t, err)
-	}
-	b.clock.Set(at(10, 6))
-	taken(time.Minute) // a live node waiting for a channel
-	n, err := b.calls.Recover(ctx)
-	require.NoError(t, err)
-	require.Zero(t, n)
+		require.Zero(t, n)
 
-	taken(6 * time.Minute) // its node died
-	n, err = b.calls.Recover(ctx)
-	require.NoError(t, err)
-	require.Equal(t, 1, n)
-	jobs := b.waitingJobs(t, id)
-	require.Len(t, jobs, 1)
-	require.Equal(t, 1, jobs[0].Args.Attempt, "the first attempt, at once")
-	n, err = b.calls.Recover(ctx)
-	require.NoError(t, err)
-	require.Zero(t, n, "queued once")
+		taken(6 * time.Minute) // its node died
+		n, err = b.calls.Recover(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		jobs := b.waitingJobs(t, id)
+		require.Len(t, jobs, 1)
+		require.Equal(t, 1, jobs[0].Args.Attempt, "the first attempt, at once")
+		n, err = b.calls.Recover(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n, "queued once")
 
-	require.NoError(t, b.calls.Run(ctx, id, 1))
-	require.NoError(t, b.calls.Run(ctx, id, 1)) // the dead node's job, rescued
-	require.Equal(t, 1, b.dialer.CallsTo(number))
-	st, _ := b.state(t, pid, id)
-	require.Equal(t, wellcheck.CheckInConfirmed, st)
+		require.NoError(t, b.calls.Run(ctx, id, 1))
+		require.NoError(t, b.calls.Run(ctx, id, 1)) // the dead node's job, rescued
+		require.Equal(t, 1, b.dialer.CallsTo(number))
+		st, _ := b.state(t, pid, id)
+		require.Equal(t, wellcheck.CheckInConfirmed, st)
+	})
 }

@@ -163,7 +163,7 @@ func (s *Cases) Record(ctx context.Context, by wellcheck.User, caseID int64, r F
 		}
 		out.FollowUp.PersonID = cs.PersonID
 		if r.Note != "" {
-			if _, err := q.AddNote(ctx, cs.PersonID, &cs.ID, &out.FollowUp.ID, &by.ID, r.Note); err != nil {
+			if _, err := q.AddNote(ctx, cs.PersonID, &cs.ID, &out.FollowUp.ID, &by.ID, r.Note, now); err != nil {
 				return err
 			}
 		}
@@ -359,7 +359,7 @@ func (s *Cases) Open(ctx context.Context, by wellcheck.User, personID int64, pri
 			return err
 		}
 		if note != "" {
-			if _, err := q.AddNote(ctx, personID, &out.ID, nil, &by.ID, note); err != nil {
+			if _, err := q.AddNote(ctx, personID, &out.ID, nil, &by.ID, note, now); err != nil {
 				return err
 			}
 		}

@@ -90,9 +90,9 @@ ORDER BY s.weekday, s.starts;
 SELECT * FROM cases WHERE person_id = @person_id AND state <> 'closed' FOR NO KEY UPDATE;
 
 -- name: OpenCase :one
-INSERT INTO cases (person_id, state, priority, opened_reason, due_at, assignee_id)
+INSERT INTO cases (person_id, state, priority, opened_reason, opened_at, due_at, assignee_id)
 VALUES (@person_id, CASE WHEN sqlc.narg('assignee_id')::bigint IS NULL THEN 'open' ELSE 'assigned' END,
-        @priority, @opened_reason, @due_at, sqlc.narg('assignee_id'))
+        @priority, @opened_reason, @opened_at, @due_at, sqlc.narg('assignee_id'))
 RETURNING *;
 
 -- name: RaiseCase :one

@@ -25,8 +25,8 @@ VALUES (@case_id, sqlc.narg('done_by'), 'manual', @priority, @done_at, 'done', @
 RETURNING *;
 
 -- name: AddNote :one
-INSERT INTO notes (person_id, case_id, follow_up_id, author_id, body)
-VALUES (@person_id, sqlc.narg('case_id'), sqlc.narg('follow_up_id'), sqlc.narg('author_id'), @body)
+INSERT INTO notes (person_id, case_id, follow_up_id, author_id, body, created_at)
+VALUES (@person_id, sqlc.narg('case_id'), sqlc.narg('follow_up_id'), sqlc.narg('author_id'), @body, @created_at)
 RETURNING id;
 
 -- name: ScheduleFollowUp :one

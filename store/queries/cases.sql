@@ -4,11 +4,11 @@
 -- high risk), due now, with a follow-up for the referent listener if there is
 -- one, else in the shared pool; each opening is audited.
 WITH opened AS (
-    INSERT INTO cases (person_id, state, priority, opened_reason, due_at, assignee_id, opened_by)
+    INSERT INTO cases (person_id, state, priority, opened_reason, opened_at, due_at, assignee_id, opened_by)
     SELECT p.id,
            CASE WHEN p.referent_id IS NULL THEN 'open' ELSE 'assigned' END,
            (CASE WHEN p.risk_level = 'high' THEN 'high' ELSE 'normal' END)::case_priority,
-           'referral', now(), p.referent_id, r.taken_by
+           'referral', @now::timestamptz, @now::timestamptz, p.referent_id, r.taken_by
     FROM persons p
     JOIN referrals r ON r.person_id = p.id
     WHERE p.id = ANY(@person_ids::bigint[]) AND r.concern <> ''

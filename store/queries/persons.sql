@@ -34,9 +34,9 @@ FROM generate_series(1, @n::integer);
 
 -- name: CopyPersons :copyfrom
 INSERT INTO persons (id, full_name, phone, language, time_zone, address, postcode, city, risk_level, referent_id,
-                     cron_spec, window_start, window_end, max_attempts, retry_minutes, created_by)
+                     cron_spec, window_start, window_end, max_attempts, retry_minutes, created_by, created_at, plan_updated_at)
 VALUES (@id, @full_name, @phone, @language, @time_zone, @address, @postcode, @city, @risk_level, @referent_id,
-        @cron_spec, @window_start, @window_end, @max_attempts, @retry_minutes, @created_by);
+        @cron_spec, @window_start, @window_end, @max_attempts, @retry_minutes, @created_by, @created_at, @plan_updated_at);
 
 -- name: CopyReferrals :copyfrom
 INSERT INTO referrals (person_id, source, referrer_name, referrer_phone, concern, referred_at, taken_by)
@@ -51,7 +51,7 @@ INSERT INTO emergency_contacts (person_id, position, full_name, relation, phone,
 VALUES (@person_id, @position, @full_name, @relation, @phone, @language, @consent_at);
 
 -- name: CopyNotes :copyfrom
-INSERT INTO notes (person_id, author_id, body) VALUES (@person_id, @author_id, @body);
+INSERT INTO notes (person_id, author_id, body, created_at) VALUES (@person_id, @author_id, @body, @created_at);
 
 -- Changes to an enrolment. Each returns no row when the person is unknown or in
 -- a status the change does not apply to; the caller tells which.
@@ -60,7 +60,7 @@ INSERT INTO notes (person_id, author_id, body) VALUES (@person_id, @author_id, @
 UPDATE persons
 SET time_zone = @time_zone, cron_spec = @cron_spec, window_start = @window_start, window_end = @window_end,
     max_attempts = @max_attempts, retry_minutes = @retry_minutes,
-    plan_updated_at = now(), updated_at = now()
+    plan_updated_at = @at, updated_at = now()
 WHERE id = @id AND status <> 'withdrawn'
 RETURNING id;
 

@@ -466,9 +466,9 @@ func (q *Queries) LockOpenCase(ctx context.Context, personID int64) (Case, error
 }
 
 const openCase = `-- name: OpenCase :one
-INSERT INTO cases (person_id, state, priority, opened_reason, due_at, assignee_id)
+INSERT INTO cases (person_id, state, priority, opened_reason, opened_at, due_at, assignee_id)
 VALUES ($1, CASE WHEN $2::bigint IS NULL THEN 'open' ELSE 'assigned' END,
-        $3, $4, $5, $2)
+        $3, $4, $5, $6, $2)
 RETURNING id, person_id, state, priority, opened_reason, due_at, assignee_id, opened_by, opened_at, closed_at, closed_by, closure_reason, person_agreed, updated_at
 `
 
@@ -477,6 +477,7 @@ type OpenCaseParams struct {
 	AssigneeID   *int64
 	Priority     CasePriority
 	OpenedReason string
+	OpenedAt     time.Time
 	DueAt        time.Time
 }
 
@@ -486,6 +487,7 @@ func (q *Queries) OpenCase(ctx context.Context, arg OpenCaseParams) (Case, error
 		arg.AssigneeID,
 		arg.Priority,
 		arg.OpenedReason,
+		arg.OpenedAt,
 		arg.DueAt,
 	)
 	var i Case

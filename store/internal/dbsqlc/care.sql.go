@@ -13,8 +13,8 @@ import (
 )
 
 const addNote = `-- name: AddNote :one
-INSERT INTO notes (person_id, case_id, follow_up_id, author_id, body)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO notes (person_id, case_id, follow_up_id, author_id, body, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)
 RETURNING id
 `
 
@@ -24,6 +24,7 @@ type AddNoteParams struct {
 	FollowUpID *int64
 	AuthorID   *int64
 	Body       string
+	CreatedAt  time.Time
 }
 
 func (q *Queries) AddNote(ctx context.Context, arg AddNoteParams) (int64, error) {
@@ -33,6 +34,7 @@ func (q *Queries) AddNote(ctx context.Context, arg AddNoteParams) (int64, error)
 		arg.FollowUpID,
 		arg.AuthorID,
 		arg.Body,
+		arg.CreatedAt,
 	)
 	var id int64
 	err := row.Scan(&id)

@@ -80,14 +80,14 @@ func (q *Queries) ListOpenCases(ctx context.Context, personID int64) ([]ListOpen
 
 const openReferralCases = `-- name: OpenReferralCases :execrows
 WITH opened AS (
-    INSERT INTO cases (person_id, state, priority, opened_reason, due_at, assignee_id, opened_by)
+    INSERT INTO cases (person_id, state, priority, opened_reason, opened_at, due_at, assignee_id, opened_by)
     SELECT p.id,
            CASE WHEN p.referent_id IS NULL THEN 'open' ELSE 'assigned' END,
            (CASE WHEN p.risk_level = 'high' THEN 'high' ELSE 'normal' END)::case_priority,
-           'referral', now(), p.referent_id, r.taken_by
+           'referral', $3::timestamptz, $3::timestamptz, p.referent_id, r.taken_by
     FROM persons p
     JOIN referrals r ON r.person_id = p.id
-    WHERE p.id = ANY($3::bigint[]) AND r.concern <> ''
+    WHERE p.id = ANY($4::bigint[]) AND r.concern <> ''
     RETURNING id, person_id, priority, due_at, assignee_id
 ), tasks AS (
     INSERT INTO follow_ups (case_id, assignee_id, reason, priority, due_at)
@@ -101,6 +101,7 @@ FROM opened
 type OpenReferralCasesParams struct {
 	ActorID    *int64
 	ActorLabel string
+	Now        time.Time
 	PersonIds  []int64
 }
 
@@ -109,7 +110,12 @@ type OpenReferralCasesParams struct {
 // high risk), due now, with a follow-up for the referent listener if there is
 // one, else in the shared pool; each opening is audited.
 func (q *Queries) OpenReferralCases(ctx context.Context, arg OpenReferralCasesParams) (int64, error) {
-	result, err := q.db.Exec(ctx, openReferralCases, arg.ActorID, arg.ActorLabel, arg.PersonIds)
+	result, err := q.db.Exec(ctx, openReferralCases,
+		arg.ActorID,
+		arg.ActorLabel,
+		arg.Now,
+		arg.PersonIds,
+	)
 	if err != nil {
 		return 0, err
 	}

@@ -180,6 +180,7 @@ func (r iteratorForCopyNotes) Values() ([]interface{}, error) {
 		r.rows[0].PersonID,
 		r.rows[0].AuthorID,
 		r.rows[0].Body,
+		r.rows[0].CreatedAt,
 	}, nil
 }
 
@@ -188,7 +189,7 @@ func (r iteratorForCopyNotes) Err() error {
 }
 
 func (q *Queries) CopyNotes(ctx context.Context, arg []CopyNotesParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"notes"}, []string{"person_id", "author_id", "body"}, &iteratorForCopyNotes{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"notes"}, []string{"person_id", "author_id", "body", "created_at"}, &iteratorForCopyNotes{rows: arg})
 }
 
 // iteratorForCopyPersons implements pgx.CopyFromSource.
@@ -227,6 +228,8 @@ func (r iteratorForCopyPersons) Values() ([]interface{}, error) {
 		r.rows[0].MaxAttempts,
 		r.rows[0].RetryMinutes,
 		r.rows[0].CreatedBy,
+		r.rows[0].CreatedAt,
+		r.rows[0].PlanUpdatedAt,
 	}, nil
 }
 
@@ -235,7 +238,7 @@ func (r iteratorForCopyPersons) Err() error {
 }
 
 func (q *Queries) CopyPersons(ctx context.Context, arg []CopyPersonsParams) (int64, error) {
-	return q.db.CopyFrom(ctx, []string{"persons"}, []string{"id", "full_name", "phone", "language", "time_zone", "address", "postcode", "city", "risk_level", "referent_id", "cron_spec", "window_start", "window_end", "max_attempts", "retry_minutes", "created_by"}, &iteratorForCopyPersons{rows: arg})
+	return q.db.CopyFrom(ctx, []string{"persons"}, []string{"id", "full_name", "phone", "language", "time_zone", "address", "postcode", "city", "risk_level", "referent_id", "cron_spec", "window_start", "window_end", "max_attempts", "retry_minutes", "created_by", "created_at", "plan_updated_at"}, &iteratorForCopyPersons{rows: arg})
 }
 
 // iteratorForCopyReferrals implements pgx.CopyFromSource.

@@ -32,28 +32,31 @@ type CopyEmergencyContactsParams struct {
 }
 
 type CopyNotesParams struct {
-	PersonID int64
-	AuthorID *int64
-	Body     string
+	PersonID  int64
+	AuthorID  *int64
+	Body      string
+	CreatedAt time.Time
 }
 
 type CopyPersonsParams struct {
-	ID           int64
-	FullName     string
-	Phone        string
-	Language     string
-	TimeZone     string
-	Address      string
-	Postcode     string
-	City         string
-	RiskLevel    string
-	ReferentID   *int64
-	CronSpec     string
-	WindowStart  pgtype.Time
-	WindowEnd    pgtype.Time
-	MaxAttempts  *int16
-	RetryMinutes []int16
-	CreatedBy    *int64
+	ID            int64
+	FullName      string
+	Phone         string
+	Language      string
+	TimeZone      string
+	Address       string
+	Postcode      string
+	City          string
+	RiskLevel     string
+	ReferentID    *int64
+	CronSpec      string
+	WindowStart   pgtype.Time
+	WindowEnd     pgtype.Time
+	MaxAttempts   *int16
+	RetryMinutes  []int16
+	CreatedBy     *int64
+	CreatedAt     time.Time
+	PlanUpdatedAt time.Time
 }
 
 type CopyReferralsParams struct {
@@ -401,8 +404,8 @@ const updatePersonPlan = `-- name: UpdatePersonPlan :one
 UPDATE persons
 SET time_zone = $1, cron_spec = $2, window_start = $3, window_end = $4,
     max_attempts = $5, retry_minutes = $6,
-    plan_updated_at = now(), updated_at = now()
-WHERE id = $7 AND status <> 'withdrawn'
+    plan_updated_at = $7, updated_at = now()
+WHERE id = $8 AND status <> 'withdrawn'
 RETURNING id
 `
 
@@ -413,6 +416,7 @@ type UpdatePersonPlanParams struct {
 	WindowEnd    pgtype.Time
 	MaxAttempts  *int16
 	RetryMinutes []int16
+	At           time.Time
 	ID           int64
 }
 
@@ -426,6 +430,7 @@ func (q *Queries) UpdatePersonPlan(ctx context.Context, arg UpdatePersonPlanPara
 		arg.WindowEnd,
 		arg.MaxAttempts,
 		arg.RetryMinutes,
+		arg.At,
 		arg.ID,
 	)
 	var id int64
