@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/enroll"
@@ -546,6 +547,27 @@ func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess sessio
 		return
 	}
 	s.fragment(w, r, "home", "list-news", page{Lang: langOf(r)})
+}
+
+// localPath is where a redirect may take the reader when the request names
+// the place (?next=): target if it is a path of this site, else "/". Every
+// redirect whose target comes from a request goes through it.
+//
+// Browsers forgive what a prefix check misses: they drop tabs and line
+// breaks anywhere in a URL and read a backslash as a slash, so "/\t/x" and
+// "/\\x" are "//x", another site. A target with a control character,
+// a space or a backslash anywhere is refused, as is anything that is not a
+// bare path (a scheme, a host, an authority "//x").
+func localPath(target string) string {
+	if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") ||
+		strings.ContainsFunc(target, func(r rune) bool { return r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) }) {
+		return "/"
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	return target
 }
 
 // fromPage tells a page's own question (htmx's) from an API client's.
