@@ -49,7 +49,7 @@ var columns = withContactColumns(map[string]func(r *Request, v string){
 		if v = strings.TrimSpace(v); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				n = -1 // reported as out of range by Check
+				r.Plan.notNumber = v // Check says so, in the coordinator's words
 			}
 			r.Plan.MaxAttempts = n
 		}
