@@ -234,7 +234,20 @@ var catalogue = map[string]translation{
 	"cli_token_added":      {"Jeton d'API n° %d « %s » créé pour %s, avec ses rôles. Le voici ; il ne sera plus affiché :", "API token #%d %q created for %s, with their roles. Here it is; it will not be shown again:"},
 	"cli_token_revoked":    {"Jeton d'API n° %d « %s » révoqué : il ne donne plus accès.", "API token #%d %q revoked: it lets nobody in any more."},
 	"cli_token_unknown":    {"aucun jeton d'API n° %d", "no API token #%d"},
-	"json_invalid":         {"JSON invalide : %s", "invalid JSON: %s"},
+	"json_invalid":         {"le corps n'est pas un JSON lisible", "the body is not readable JSON"},
+	"json_empty":           {"le corps est vide : un objet JSON est attendu", "the body is empty: a JSON object is expected"},
+	"json_truncated":       {"JSON incomplet : le texte s'arrête avant la fin (une accolade ou un guillemet non refermé ?)", "incomplete JSON: the text ends too soon (a brace or a quote left open?)"},
+	"json_syntax":          {"JSON mal formé à la ligne %d, caractère %d : vérifiez les virgules, guillemets et accolades à cet endroit", "malformed JSON on line %d, character %d: check the commas, quotes and braces there"},
+	"json_trailing":        {"le texte continue après l'objet JSON : un seul est attendu", "text follows the JSON object: only one is expected"},
+	"json_unknown_field":   {"champ inconnu : « %s »", "unknown field: %q"},
+	"json_type":            {"« %s » (ligne %d) : il faut %s, pas %s", "%q (line %d): %s expected, not %s"},
+	"json_type_body":       {"il faut %s, pas %s", "%s expected, not %s"},
+	"json_kind.string":     {"un texte", "text"},
+	"json_kind.number":     {"un nombre", "a number"},
+	"json_kind.whole":      {"un nombre entier", "a whole number"},
+	"json_kind.bool":       {"true ou false", "true or false"},
+	"json_kind.array":      {"une liste", "a list"},
+	"json_kind.object":     {"un objet", "an object"},
 }
 
 var fieldLabels = map[string]translation{
