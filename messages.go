@@ -160,7 +160,6 @@ var catalogue = map[string]translation{
 	"csv_quote":                {"ligne mal formée : guillemet en trop ou manquant dans un champ entre guillemets", "malformed line: extra or missing quote in a quoted field"},
 	"csv_bare_quote":           {"ligne mal formée : guillemet isolé dans un champ (mettez le champ entre guillemets et doublez le guillemet)", "malformed line: stray quote in a field (quote the field and double the quote)"},
 	"csv_field_count":          {"ligne mal formée : %d champs, l'en-tête en a %d", "malformed line: %d fields, the header has %d"},
-	"csv_malformed":            {"ligne mal formée : %s", "malformed line: %s"},
 	"csv_empty":                {"le fichier ne contient aucune personne", "the file holds no person"},
 	"csv_duplicate_phone":      {"même numéro qu'à la ligne %d", "same number as on line %d"},
 	"import_had_errors":        {"%d ligne(s) invalide(s) : rien n'a été importé (corrigez-les, ou relancez avec --skip-invalid pour importer les lignes valides)", "%d invalid line(s): nothing was imported (fix them, or run again with --skip-invalid to import the valid lines)"},

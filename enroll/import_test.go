@@ -175,6 +175,8 @@ func TestImportRejectsUnusableFiles(t *testing.T) {
 		{"typo in a column", strings.Replace(header, "contact1_phone", "contact1_phon", 1), "colonne inconnue dans l'en-tête : contact1_phon"},
 		{"empty", "", "le fichier ne contient aucune personne"},
 		{"header only", header, "le fichier ne contient aucune personne"},
+		{"stray quote in the header", strings.Replace(header, "phone", `pho"ne`, 1), "en-tête : ligne mal formée : guillemet isolé dans un champ"},
+		{"quote left open in the header", strings.Replace(header, "phone", `"phone`, 1) + "Jeanne,0612345678\n", "un guillemet ouvert à la ligne 1 n'est pas refermé"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
