@@ -49,7 +49,7 @@ var columns = withContactColumns(map[string]func(r *Request, v string){
 		if v = strings.TrimSpace(v); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				n = -1 // reported as out of range by Check
+				r.Plan.notNumber = v // Check says so, in the coordinator's words
 			}
 			r.Plan.MaxAttempts = n
 		}
@@ -380,7 +380,11 @@ func readCSV(data []byte) ([]row, []string, error) {
 		return nil, nil, fileErr("file", "csv_empty")
 	}
 	if err != nil {
-		return nil, nil, fileErr("header", "csv_malformed", err.Error())
+		var perr *csv.ParseError
+		if errors.As(err, &perr) && perr.Line > perr.StartLine {
+			return nil, nil, fileErr("file", "csv_quote_swallowed", perr.StartLine, perr.Line)
+		}
+		return nil, nil, fileErr("header", quoteProblem(err))
 	}
 	names := make([]string, len(header))
 	var problems wellcheck.Problems
@@ -415,11 +419,7 @@ func readCSV(data []byte) ([]row, []string, error) {
 				// be read, so the file cannot be imported, whatever the flags.
 				return nil, nil, fileErr("file", "csv_quote_swallowed", perr.StartLine, perr.Line)
 			}
-			key := "csv_quote"
-			if errors.Is(perr.Err, csv.ErrBareQuote) {
-				key = "csv_bare_quote"
-			}
-			rows = append(rows, row{line: perr.StartLine, malformed: &wellcheck.Message{Key: key}})
+			rows = append(rows, row{line: perr.StartLine, malformed: &wellcheck.Message{Key: quoteProblem(perr)}})
 			continue // the reader goes on at the next line
 		}
 		if err != nil {
@@ -441,6 +441,16 @@ func readCSV(data []byte) ([]row, []string, error) {
 		rows = append(rows, row{line: line, fields: rec})
 	}
 	return rows, names, nil
+}
+
+// quoteProblem is the message for a line the CSV reader refused: a quote
+// where there should be none, or a quoted field badly closed (the only
+// errors it has with FieldsPerRecord < 0).
+func quoteProblem(err error) string {
+	if errors.Is(err, csv.ErrBareQuote) {
+		return "csv_bare_quote"
+	}
+	return "csv_quote"
 }
 
 // delimiter guesses the separator from the header line: French spreadsheets export

@@ -6,11 +6,14 @@ import (
 	"encoding/csv"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
@@ -172,6 +175,8 @@ func TestImportRejectsUnusableFiles(t *testing.T) {
 		{"typo in a column", strings.Replace(header, "contact1_phone", "contact1_phon", 1), "colonne inconnue dans l'en-tête : contact1_phon"},
 		{"empty", "", "le fichier ne contient aucune personne"},
 		{"header only", header, "le fichier ne contient aucune personne"},
+		{"stray quote in the header", strings.Replace(header, "phone", `pho"ne`, 1), "en-tête : ligne mal formée : guillemet isolé dans un champ"},
+		{"quote left open in the header", strings.Replace(header, "phone", `"phone`, 1) + "Jeanne,0612345678\n", "un guillemet ouvert à la ligne 1 n'est pas refermé"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -312,4 +317,110 @@ func TestImportStopsWhenCancelled(t *testing.T) {
 	_, err := b.svc.Import(ctx, bytes.NewReader(register(50_000, 0, nil)), b.coordinator, enroll.ImportOptions{})
 	require.ErrorIs(t, err, context.Canceled)
 	require.Zero(t, b.count(t))
+}
+
+// goWords are what Go's parsers (strconv, time, JSON, cron) say, which no
+// coordinator should read.
+var goWords = regexp.MustCompile(`(?i)strconv|atoi|parse|invalid syntax|failed to|json|go struct|unmarshal|syntax error|` +
+	`of range|above maximum|below minimum|too many (hyphens|slashes)|unrecognized|provided|expected exactly|%!|<nil>|internal|interne`)
+
+// A register with a bad value in each typed column: every bad value is
+// refused on its line, beside its column, in words a coordinator reads, in
+// French and in English; never in Go's ("failed to parse int from tous:
+// strconv.Atoi: parsing "tous": invalid syntax").
+func TestImportTellsBadValuesInTheCoordinatorsWords(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	columns := []string{"full_name", "phone", "language", "time_zone", "postcode", "risk_level", "referent_email",
+		"referral_source", "referrer_phone", "referred_at", "consent_given_by", "consent_given_at", "consent_method",
+		"cron", "window", "max_attempts", "retry_minutes", "contact1_name", "contact1_phone", "contact1_language", "contact1_consent"}
+	good := map[string]string{
+		"full_name": "Jeanne Martin", "phone": "06 12 34 56 78", "language": "fr", "time_zone": "Europe/Paris", "postcode": "75011",
+		"risk_level": "normal", "referent_email": "", "referral_source": "famille", "referrer_phone": "06 98 76 54 33",
+		"referred_at": "2026-11-20", "consent_given_by": "la personne", "consent_given_at": "2026-11-20", "consent_method": "téléphone",
+		"cron": "0 10 * * MON,WED,FRI", "window": "09:30-12:00", "max_attempts": "3", "retry_minutes": "15,30",
+		"contact1_name": "Paul Martin", "contact1_phone": "06 98 76 54 32", "contact1_language": "fr", "contact1_consent": "oui",
+	}
+	bad := []struct{ column, value, field string }{
+		{"phone", "tous", "person.phone"},
+		{"phone", "06 12", "person.phone"},
+		{"language", "tous", "person.language"},
+		{"time_zone", "tous", "person.time_zone"},
+		{"time_zone", "Europe/Pariss", "person.time_zone"},
+		{"time_zone", "CET", "person.time_zone"},
+		{"postcode", "75011\x01", "person.postcode"},
+		{"risk_level", "tous", "person.risk_level"},
+		{"referent_email", "tous", "person.referent"},
+		{"referral_source", "tous", "referral.source"},
+		{"referrer_phone", "tous", "referral.referrer_phone"},
+		{"referred_at", "tous", "referral.referred_at"},
+		{"referred_at", "2026-02-30", "referral.referred_at"},
+		{"referred_at", "31/13/2026", "referral.referred_at"},
+		{"consent_given_by", "tous", "consent.given_by"},
+		{"consent_given_at", "tous", "consent.given_at"},
+		{"consent_given_at", "2026-11-20T25:00", "consent.given_at"},
+		{"consent_method", "tous", "consent.method"},
+		{"cron", "tous", "plan.cron"},
+		{"cron", "0 tous * * MON", "plan.cron"},
+		{"cron", "tous 10 * * MON", "plan.cron"},
+		{"cron", "0 10 tous * *", "plan.cron"},
+		{"cron", "0 10 * tous *", "plan.cron"},
+		{"cron", "0 10 * * tous", "plan.cron"},
+		{"cron", "0 10 * * LUNDI", "plan.cron"},
+		{"cron", "60 10 * * MON", "plan.cron"},
+		{"cron", "0 25 * * MON", "plan.cron"},
+		{"cron", "0 10 32 * *", "plan.cron"},
+		{"cron", "0 10 * 13 *", "plan.cron"},
+		{"cron", "0 10 * * 8", "plan.cron"},
+		{"cron", "0 12-10 * * MON", "plan.cron"},
+		{"cron", "0 10-12/0 * * MON", "plan.cron"},
+		{"cron", "0 10-11-12 * * MON", "plan.cron"},
+		{"cron", "0 10/2/3 * * MON", "plan.cron"},
+		{"cron", "0,tous 10 * * MON", "plan.cron"},
+		{"cron", "0 10 * * MON-", "plan.cron"},
+		{"cron", "@daily", "plan.cron"},
+		{"cron", "TZ=Europe/Paris 0 10 * * MON", "plan.cron"},
+		{"window", "tous", "plan.window"},
+		{"window", "25:00-26:00", "plan.window"},
+		{"window", "12:00-09:00", "plan.window"},
+		{"max_attempts", "tous", "plan.max_attempts"},
+		{"max_attempts", "2.5", "plan.max_attempts"},
+		{"max_attempts", "11", "plan.max_attempts"},
+		{"retry_minutes", "tous", "plan.retry_minutes"},
+		{"retry_minutes", "15,tous", "plan.retry_minutes"},
+		{"retry_minutes", "0", "plan.retry_minutes"},
+		{"contact1_phone", "tous", "contacts[1].phone"},
+		{"contact1_language", "tous", "contacts[1].language"},
+		{"contact1_consent", "tous", "contacts[1].consent"},
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	require.NoError(t, w.Write(columns))
+	for i, tc := range bad {
+		row := make([]string, len(columns))
+		for j, c := range columns {
+			row[j] = good[c]
+		}
+		row[1] = fmt.Sprintf("06 12 34 %02d %02d", i/100, i%100) // a number of its own
+		row[slices.Index(columns, tc.column)] = tc.value
+		require.NoError(t, w.Write(row))
+	}
+	w.Flush()
+
+	rep, err := b.svc.Import(context.Background(), &buf, b.coordinator, enroll.ImportOptions{DryRun: true})
+	require.NoError(t, err)
+	require.Len(t, rep.Invalid, len(bad), "every row has a bad value")
+	for i, re := range rep.Invalid {
+		tc := bad[i]
+		require.Equal(t, i+2, re.Line)
+		var fields []string
+		for _, p := range re.Problems {
+			fields = append(fields, p.Field)
+			fr, en := p.Text(wellcheck.French), p.Text(wellcheck.English)
+			assert.NotRegexp(t, goWords, fr, "%s = %q", tc.column, tc.value)
+			assert.NotRegexp(t, goWords, en, "%s = %q", tc.column, tc.value)
+			assert.NotEqual(t, fr, en, "%s = %q: said in each language", tc.column, tc.value)
+		}
+		assert.Equal(t, []string{tc.field}, fields, "%s = %q: %v", tc.column, tc.value, re.Problems)
+	}
 }

@@ -76,6 +76,8 @@ type PlanInput struct {
 	Window       string `json:"window"`        // "HH:MM-HH:MM"; default: the service's opening hours
 	MaxAttempts  int    `json:"max_attempts"`  // 0: the service's policy
 	RetryMinutes string `json:"retry_minutes"` // "15,30"; empty: the service's policy
+
+	notNumber string // max attempts as typed, when that was not a number (a CSV cell)
 }
 
 // Checker validates requests against the service's settings. It caches what is
@@ -270,7 +272,7 @@ func (c *Checker) planOf(in PlanInput, zone string, loc *time.Location, problems
 			problems.Add("plan.window", "window_invalid", w)
 		}
 	}
-	if in.MaxAttempts != 0 || strings.TrimSpace(in.RetryMinutes) != "" {
+	if in.MaxAttempts != 0 || in.notNumber != "" || strings.TrimSpace(in.RetryMinutes) != "" {
 		plan.Retry = c.retry(problems, in)
 	}
 	if plan.Cron == "" {
@@ -410,6 +412,9 @@ func parseWindow(s string) (wellcheck.Window, bool) {
 }
 
 func (c *Checker) retry(ps *wellcheck.Problems, in PlanInput) *wellcheck.RetryPolicy {
+	if in.notNumber != "" {
+		ps.Add("plan.max_attempts", "attempts_not_number", in.notNumber)
+	}
 	rp := RetryOf(ps, "plan.", in.MaxAttempts, in.RetryMinutes, c.Settings.Retry)
 	return &rp
 }

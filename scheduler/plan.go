@@ -31,9 +31,28 @@ func ParseCron(spec string) (cron.Schedule, error) {
 	}
 	s, err := cronParser.Parse(spec)
 	if err != nil {
-		return nil, wellcheck.Errorf(wellcheck.EInvalid, "cron_invalid", spec, err.Error())
+		// The parser's error is Go's ("failed to parse int from tous:
+		// strconv.Atoi: …"): say which field is wrong and what it takes.
+		return nil, wellcheck.Errorf(wellcheck.EInvalid, "cron_invalid", spec, badCronField(strings.Fields(spec)))
 	}
 	return s, nil
+}
+
+// cronFieldKeys are the messages that say what each of a spec's five fields
+// takes, in order.
+var cronFieldKeys = [5]string{"cron_bad_minute", "cron_bad_hour", "cron_bad_day", "cron_bad_month", "cron_bad_weekday"}
+
+// badCronField says which of a spec's five fields the parser refuses: the
+// first that does not parse on its own, the others left at "*".
+func badCronField(fields []string) wellcheck.Message {
+	for i, f := range fields {
+		alone := []string{"*", "*", "*", "*", "*"}
+		alone[i] = f
+		if _, err := cronParser.Parse(strings.Join(alone, " ")); err != nil {
+			return wellcheck.Message{Key: cronFieldKeys[i], Args: []any{f}}
+		}
+	}
+	return wellcheck.Message{Key: "cron_bad"}
 }
 
 // LoadZone loads an IANA time zone by name ("Europe/Paris", "America/Guadeloupe",

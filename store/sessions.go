@@ -83,9 +83,24 @@ func (q *Queries) TouchSession(ctx context.Context, tokenHash []byte, now, idleS
 	if err != nil {
 		return Session{}, translate(err, "read a session")
 	}
+	return sessionOf(tokenHash, r), nil
+}
+
+// ReadSession returns the live session of a token hash as TouchSession does,
+// without marking it seen: what a page asks by itself (a poll) does not keep
+// a session alive.
+func (q *Queries) ReadSession(ctx context.Context, tokenHash []byte, now, idleSince time.Time) (Session, error) {
+	r, err := q.q.ReadSession(ctx, dbsqlc.ReadSessionParams{TokenHash: tokenHash, Now: now, IdleSince: idleSince})
+	if err != nil {
+		return Session{}, translate(err, "read a session")
+	}
+	return sessionOf(tokenHash, dbsqlc.TouchSessionRow(r)), nil
+}
+
+func sessionOf(tokenHash []byte, r dbsqlc.TouchSessionRow) Session {
 	return Session{TokenHash: tokenHash, UserID: r.UserID, CSRFToken: r.CsrfToken, CreatedAt: r.CreatedAt,
 		User: userFromRow(dbsqlc.User{ID: r.UserID, Email: r.Email, FullName: r.FullName, Roles: r.Roles, Languages: r.Languages,
-			Capacity: r.Capacity, Present: r.Present})}, nil
+			Capacity: r.Capacity, Present: r.Present})}
 }
 
 // DeleteSession ends one session.

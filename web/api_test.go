@@ -249,11 +249,11 @@ func TestAPIEnrol(t *testing.T) {
 
 	// Bad JSON: 400, saying where; nothing enrolled.
 	for body, want := range map[string]string{
-		strings.Replace(enrolment, `"postcode"`, `"post_code"`, 1):             `JSON invalide : json: unknown field "post_code"`,
-		strings.Replace(enrolment, `"city": "Paris"}`, `"city": "Paris",}`, 1): "JSON invalide : line 2: invalid character '}' looking for beginning of object key string",
-		strings.Replace(enrolment, `"language": "fr"`, `"language": 12`, 1):    "JSON invalide : line 2: json: cannot unmarshal number into Go struct field",
-		enrolment + ` {}`: "JSON invalide : more than one JSON value",
-		``:                "JSON invalide : empty body",
+		strings.Replace(enrolment, `"postcode"`, `"post_code"`, 1):             "champ inconnu : « post_code »",
+		strings.Replace(enrolment, `"city": "Paris"}`, `"city": "Paris",}`, 1): "JSON mal formé à la ligne 2",
+		strings.Replace(enrolment, `"language": "fr"`, `"language": 12`, 1):    "« person.language » (ligne 2) : il faut un texte, pas un nombre",
+		enrolment + ` {}`: "le texte continue après l'objet JSON : un seul est attendu",
+		``:                "le corps est vide : un objet JSON est attendu",
 	} {
 		a := enrol(body, nil)
 		require.Equal(t, http.StatusBadRequest, a.status, a.raw)
@@ -473,7 +473,7 @@ func TestAPICasesAndFollowUps(t *testing.T) {
 	require.Contains(t, a.problems(), "close.reason")
 	a = record(elise, `{"reached": true, "closed": true}`, nil)
 	require.Equal(t, http.StatusBadRequest, a.status)
-	require.Contains(t, a.errorField("message"), `unknown field "closed"`)
+	require.Equal(t, "champ inconnu : « closed »", a.errorField("message"))
 
 	// Reached, a note, the next call tomorrow at 14:00 her time: recorded,
 	// and the case file says so.

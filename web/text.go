@@ -424,12 +424,8 @@ func (s *Server) chooseLang(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, text(langOf(r), "lang_unknown"), http.StatusBadRequest)
 		return
 	}
-	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		next = "/"
-	}
 	http.SetCookie(w, s.cookie(r, langCookie, string(lang), 365*24*time.Hour))
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 }
 
 // funcs are the templates' helpers.

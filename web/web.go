@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/enroll"
@@ -123,7 +124,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
 	mux.Handle("GET /{$}", s.signedIn(s.home))
 	mux.Handle("POST /me/presence", s.only(s.presence, wellcheck.RoleListener))
-	mux.Handle("GET /list/version", s.signedIn(s.listVersion))
+	mux.Handle("GET /list/version", s.polled(s.listVersion))
 	mux.Handle("GET /cases/{id}", s.signedIn(s.casePage))
 	mux.Handle("POST /cases/{id}/claim", s.signedIn(s.claim))
 	mux.Handle("POST /cases/{id}/follow-up", s.signedIn(s.recordFollowUp))
@@ -155,7 +156,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/settings/service", s.only(s.setService, wellcheck.RoleAdmin))
 	mux.Handle("POST /admin/closures", s.only(s.addClosure, wellcheck.RoleAdmin))
 	mux.Handle("POST /admin/closures/{id}/delete", s.only(s.deleteClosure, wellcheck.RoleAdmin))
-	mux.Handle("GET /admin/test-calls", s.only(s.testCallsFragment, wellcheck.RoleAdmin))
+	mux.Handle("GET /admin/test-calls", s.polled(s.allowed(s.testCallsFragment, wellcheck.RoleAdmin)))
 	mux.Handle("POST /admin/test-calls", s.only(s.testCall, wellcheck.RoleAdmin))
 	mux.Handle("GET /admin/audit", s.only(s.audit, wellcheck.RoleAdmin))
 	if s.RiverUI != nil {
@@ -246,14 +247,34 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, why string) {
 type session = store.Session
 
 // signedIn runs h for a signed-in user: others go to the sign-in page. A
-// state-changing request must carry the session's CSRF token.
+// state-changing request must carry the session's CSRF token. The request
+// is the person's activity: it keeps the session alive (IdleTimeout).
 func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, session)) http.Handler {
+	return s.session(h, true)
+}
+
+// polled is signedIn for what a page asks by itself, without anyone doing
+// anything (htmx's "every" triggers: the list's news, the test calls'
+// progress): it reads the session without keeping it alive, so that a tab
+// left open still signs out after IdleTimeout.
+func (s *Server) polled(h func(http.ResponseWriter, *http.Request, session)) http.Handler {
+	return s.session(h, false)
+}
+
+func (s *Server) session(h func(http.ResponseWriter, *http.Request, session), activity bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sess, ok := s.current(r)
+		sess, ok := s.current(r, activity)
 		if !ok {
-			if safeMethod(r.Method) {
+			switch {
+			case fromPage(r):
+				// A page's own question: the browser would follow a redirect
+				// and htmx put the sign-in form inside the page; this takes
+				// the whole page there.
+				w.Header().Set("HX-Redirect", "/login")
+				http.Error(w, text(langOf(r), "signed_out"), http.StatusUnauthorized)
+			case safeMethod(r.Method):
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
-			} else {
+			default:
 				http.Error(w, text(langOf(r), "signed_out"), http.StatusUnauthorized)
 			}
 			return
@@ -268,25 +289,35 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, session)) h
 
 // only runs h for a signed-in user with one of roles; others are refused.
 func (s *Server) only(h func(http.ResponseWriter, *http.Request, session), roles ...wellcheck.Role) http.Handler {
-	return s.signedIn(func(w http.ResponseWriter, r *http.Request, sess session) {
+	return s.signedIn(s.allowed(h, roles...))
+}
+
+// allowed runs h when the session's user has one of roles, and refuses
+// the others.
+func (s *Server) allowed(h func(http.ResponseWriter, *http.Request, session), roles ...wellcheck.Role) func(http.ResponseWriter, *http.Request, session) {
+	return func(w http.ResponseWriter, r *http.Request, sess session) {
 		if !slices.ContainsFunc(roles, sess.User.Has) {
 			s.Logger.WarnContext(r.Context(), "web request refused", "why", "role", "path", r.URL.Path, "user_id", sess.UserID)
 			http.Error(w, text(langOf(r), "not_allowed"), http.StatusForbidden)
 			return
 		}
 		h(w, r, sess)
-	})
+	}
 }
 
-// current reads the request's live session.
-func (s *Server) current(r *http.Request) (session, bool) {
+// current reads the request's live session; activity marks it seen now,
+// which keeps it alive.
+func (s *Server) current(r *http.Request, activity bool) (session, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return session{}, false
 	}
 	now := s.now()
-	q := s.Store.Queries()
-	sess, err := q.TouchSession(r.Context(), hashToken(c.Value), now, now.Add(-s.IdleTimeout))
+	read := s.Store.Queries().ReadSession
+	if activity {
+		read = s.Store.Queries().TouchSession
+	}
+	sess, err := read(r.Context(), hashToken(c.Value), now, now.Add(-s.IdleTimeout))
 	if err != nil {
 		if !errors.Is(err, wellcheck.ErrNotFound) {
 			s.Logger.ErrorContext(r.Context(), "read a session", "err", err)
@@ -383,7 +414,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, sta
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.current(r); ok {
+	if _, ok := s.current(r, true); ok {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
@@ -546,6 +577,27 @@ func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess sessio
 		return
 	}
 	s.fragment(w, r, "home", "list-news", page{Lang: langOf(r)})
+}
+
+// localPath is where a redirect may take the reader when the request names
+// the place (?next=): target if it is a path of this site, else "/". Every
+// redirect whose target comes from a request goes through it.
+//
+// Browsers forgive what a prefix check misses: they drop tabs and line
+// breaks anywhere in a URL and read a backslash as a slash, so "/\t/x" and
+// "/\\x" are "//x", another site. A target with a control character,
+// a space or a backslash anywhere is refused, as is anything that is not a
+// bare path (a scheme, a host, an authority "//x").
+func localPath(target string) string {
+	if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") ||
+		strings.ContainsFunc(target, func(r rune) bool { return r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) }) {
+		return "/"
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	return target
 }
 
 // fromPage tells a page's own question (htmx's) from an API client's.

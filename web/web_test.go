@@ -557,3 +557,50 @@ func TestFailedSignInsPerAddress(t *testing.T) {
 	s.clock.Set(s.clock.Now().Add(11 * time.Minute))
 	require.Equal(t, http.StatusSeeOther, try("203.0.113.66", s.user.Email, password), "ten minutes later")
 }
+
+// An open tab asks by itself whether its list changed (and the settings
+// page how a test call goes); that is not someone at work: a session only
+// polled for longer than the idle timeout is over, and the page goes to the
+// sign-in form, while one where a person moves around stays open.
+func TestPollingDoesNotKeepASessionAlive(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	listOpen, settingsOpen, working := s.browser(t), s.browser(t), s.browser(t)
+	s.signInAs(t, listOpen, elise)
+	s.signInAs(t, settingsOpen, adam)
+	s.signInAs(t, working, louis)
+	poll := func(c *http.Client, path string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, s.srv.URL+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("HX-Request", "true") // as htmx asks
+		res, err := c.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res
+	}
+
+	// Two and a half hours, each tab asking every ten minutes, Louis
+	// opening his list now and then.
+	start := s.clock.Now()
+	for elapsed := 10 * time.Minute; elapsed < 2*time.Hour; elapsed += 10 * time.Minute {
+		s.clock.Set(start.Add(elapsed))
+		require.Less(t, poll(listOpen, "/list/version?seen=x").StatusCode, 300, "still signed in after %s", elapsed)
+		require.Equal(t, http.StatusOK, poll(settingsOpen, "/admin/test-calls").StatusCode, "still signed in after %s", elapsed)
+		if elapsed%(40*time.Minute) == 0 {
+			status, _, _ := s.get(t, working, "/")
+			require.Equal(t, http.StatusOK, status)
+		}
+	}
+	s.clock.Set(start.Add(2*time.Hour + 30*time.Minute))
+
+	for _, c := range []*http.Client{listOpen, settingsOpen} {
+		res := poll(c, "/list/version?seen=x")
+		require.Equal(t, http.StatusUnauthorized, res.StatusCode, "the poll finds the session over")
+		require.Equal(t, "/login", res.Header.Get("HX-Redirect"), "the page goes to the sign-in form")
+		status, _, _ := s.get(t, c, "/")
+		require.Equal(t, http.StatusSeeOther, status, "signed out")
+	}
+	status, _, _ := s.get(t, working, "/")
+	require.Equal(t, http.StatusOK, status, "whoever works stays signed in")
+}

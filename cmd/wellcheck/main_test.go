@@ -146,14 +146,15 @@ func TestEnrollFromJSON(t *testing.T) {
 	require.EqualValues(t, 1, out.PersonID)
 	require.Empty(t, out.Warnings)
 
-	// From standard input, with a misspelt field: refused, with the line.
+	// From standard input, with a misspelt field: refused, saying which;
+	// a value of the wrong kind: refused, saying where.
 	bad := strings.Replace(good, `"postcode"`, `"post_code"`, 1)
 	r = c.run(bad, "enroll", "--by", "claire@example.org", "--file", "-")
 	require.Equal(t, exitInvalid, r.code)
-	require.Equal(t, "JSON invalide : json: unknown field \"post_code\"\n", r.stderr)
+	require.Equal(t, "champ inconnu : « post_code »\n", r.stderr)
 	r = c.run(`{"person": {"full_name": 12}}`, "enroll", "--by", "claire@example.org", "--file", "-")
 	require.Equal(t, exitInvalid, r.code)
-	require.Contains(t, r.stderr, "JSON invalide : line 1: json: cannot unmarshal number")
+	require.Equal(t, "« person.full_name » (ligne 1) : il faut un texte, pas un nombre\n", r.stderr)
 
 	// Flags and a file together are ambiguous.
 	r = c.run("", "enroll", "--by", "claire@example.org", "--file", path, "--name", "X")

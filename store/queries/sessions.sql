@@ -35,6 +35,15 @@ WHERE s.token_hash = @token_hash AND u.id = s.user_id AND u.disabled_at IS NULL
   AND s.expires_at > @now::timestamptz AND s.last_seen_at > @idle_since::timestamptz
 RETURNING s.user_id, s.csrf_token, s.created_at, u.email, u.full_name, u.roles, u.languages, u.capacity, u.present;
 
+-- name: ReadSession :one
+-- The session of a token as TouchSession finds it, left as last seen: for
+-- what a page asks by itself (a poll), which is not the person's activity.
+SELECT s.user_id, s.csrf_token, s.created_at, u.email, u.full_name, u.roles, u.languages, u.capacity, u.present
+FROM sessions s
+JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = @token_hash AND u.disabled_at IS NULL
+  AND s.expires_at > @now::timestamptz AND s.last_seen_at > @idle_since::timestamptz;
+
 -- name: DeleteSession :exec
 DELETE FROM sessions WHERE token_hash = @token_hash;
 

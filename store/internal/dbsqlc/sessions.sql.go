@@ -297,6 +297,51 @@ func (q *Queries) ListMyFollowUps(ctx context.Context, userID *int64) ([]ListMyF
 	return items, nil
 }
 
+const readSession = `-- name: ReadSession :one
+SELECT s.user_id, s.csrf_token, s.created_at, u.email, u.full_name, u.roles, u.languages, u.capacity, u.present
+FROM sessions s
+JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = $1 AND u.disabled_at IS NULL
+  AND s.expires_at > $2::timestamptz AND s.last_seen_at > $3::timestamptz
+`
+
+type ReadSessionParams struct {
+	TokenHash []byte
+	Now       time.Time
+	IdleSince time.Time
+}
+
+type ReadSessionRow struct {
+	UserID    int64
+	CsrfToken string
+	CreatedAt time.Time
+	Email     string
+	FullName  string
+	Roles     []string
+	Languages []string
+	Capacity  int32
+	Present   bool
+}
+
+// The session of a token as TouchSession finds it, left as last seen: for
+// what a page asks by itself (a poll), which is not the person's activity.
+func (q *Queries) ReadSession(ctx context.Context, arg ReadSessionParams) (ReadSessionRow, error) {
+	row := q.db.QueryRow(ctx, readSession, arg.TokenHash, arg.Now, arg.IdleSince)
+	var i ReadSessionRow
+	err := row.Scan(
+		&i.UserID,
+		&i.CsrfToken,
+		&i.CreatedAt,
+		&i.Email,
+		&i.FullName,
+		&i.Roles,
+		&i.Languages,
+		&i.Capacity,
+		&i.Present,
+	)
+	return i, err
+}
+
 const recordLoginFailure = `-- name: RecordLoginFailure :one
 UPDATE users
 SET failed_logins = failed_logins + 1,
