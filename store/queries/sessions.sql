@@ -66,10 +66,17 @@ JOIN persons p ON p.id = c.person_id
 ORDER BY f.priority, f.due_at, f.id;
 
 -- name: GetCaseFor :one
--- A case as a user may see it: coordinators and admins (@see_all) any case, a
--- listener their own and the shared pool's. No row: not found, or not theirs.
-SELECT * FROM cases
-WHERE id = @id AND (@see_all::boolean OR assignee_id = @user_id OR assignee_id IS NULL);
+-- A case as a user may see it: coordinators and admins (@see_all) any case; a
+-- listener, while it is open, their own and the shared pool's; once closed,
+-- only if they handled it: its listener when it closed, who closed it, or who
+-- recorded a follow-up on it (a closed case leaves the pool: its notes and
+-- contacts are not everyone's to read). No row: not found, or not theirs.
+SELECT * FROM cases c
+WHERE c.id = @id AND (
+    @see_all::boolean
+    OR (c.state <> 'closed' AND (c.assignee_id = @user_id OR c.assignee_id IS NULL))
+    OR (c.state = 'closed' AND (c.assignee_id = @user_id OR c.closed_by = @user_id
+        OR EXISTS (SELECT 1 FROM follow_ups f WHERE f.case_id = c.id AND f.done_by = @user_id))));
 
 -- name: ListCaseFollowUps :many
 -- A case's follow-ups, latest first, with the partner each oriented to and who

@@ -75,8 +75,12 @@ func (q *Queries) DeleteUserSessions(ctx context.Context, userID int64) (int64, 
 }
 
 const getCaseFor = `-- name: GetCaseFor :one
-SELECT id, person_id, state, priority, opened_reason, due_at, assignee_id, opened_by, opened_at, closed_at, closed_by, closure_reason, person_agreed, updated_at FROM cases
-WHERE id = $1 AND ($2::boolean OR assignee_id = $3 OR assignee_id IS NULL)
+SELECT id, person_id, state, priority, opened_reason, due_at, assignee_id, opened_by, opened_at, closed_at, closed_by, closure_reason, person_agreed, updated_at FROM cases c
+WHERE c.id = $1 AND (
+    $2::boolean
+    OR (c.state <> 'closed' AND (c.assignee_id = $3 OR c.assignee_id IS NULL))
+    OR (c.state = 'closed' AND (c.assignee_id = $3 OR c.closed_by = $3
+        OR EXISTS (SELECT 1 FROM follow_ups f WHERE f.case_id = c.id AND f.done_by = $3))))
 `
 
 type GetCaseForParams struct {
@@ -85,8 +89,11 @@ type GetCaseForParams struct {
 	UserID *int64
 }
 
-// A case as a user may see it: coordinators and admins (@see_all) any case, a
-// listener their own and the shared pool's. No row: not found, or not theirs.
+// A case as a user may see it: coordinators and admins (@see_all) any case; a
+// listener, while it is open, their own and the shared pool's; once closed,
+// only if they handled it: its listener when it closed, who closed it, or who
+// recorded a follow-up on it (a closed case leaves the pool: its notes and
+// contacts are not everyone's to read). No row: not found, or not theirs.
 func (q *Queries) GetCaseFor(ctx context.Context, arg GetCaseForParams) (Case, error) {
 	row := q.db.QueryRow(ctx, getCaseFor, arg.ID, arg.SeeAll, arg.UserID)
 	var i Case
