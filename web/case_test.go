@@ -6,12 +6,21 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store"
+)
+
+// The person's children, their emergency contacts.
+var (
+	alain = wellcheck.EmergencyContact{Position: 2, FullName: "Alain Roux", Relation: "fils", Phone: "+33698765432", Language: "fr"}
+	nadia = wellcheck.EmergencyContact{Position: 1, FullName: "Nadia Roux", Relation: "fille", Phone: "+33145678900", Language: "fr"}
 )
 
 // closeCase closes a case as user by did, the person agreeing.
@@ -39,4 +48,65 @@ func (s *site) recorded(t *testing.T, caseID, by int64) {
 		_, err = q.InsertDoneFollowUp(ctx, c, store.Done{Reached: true, At: s.clock.Now(), By: &by})
 		return err
 	}))
+}
+
+// partner adds a partner service that serves everyone and returns its id.
+func (s *site) partner(t *testing.T, name string, number wellcheck.Phone) int64 {
+	t.Helper()
+	p, err := s.store.Queries().SavePartner(context.Background(), wellcheck.Partner{Name: name, Kind: "écoute", Phone: number, Hours: "9h-17h"})
+	require.NoError(t, err)
+	return p.ID
+}
+
+// link is a link as the reader sees it: where it goes, and its words.
+type link struct{ Href, Text string }
+
+// telLinks reads the links that dial a number inside what sel selects, in
+// page order.
+func (b *tab) telLinks(t *testing.T, sel string) []link {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	js := fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).map(a => ({Href: a.getAttribute("href"), Text: a.textContent.trim()}))`,
+		sel+` a[href^="tel:"]`)
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[[]link](js))
+	require.NoError(t, err)
+	return links
+}
+
+// eval evaluates a JavaScript expression in the tab's page.
+func eval[T any](t *testing.T, b *tab, js string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	require.NoError(t, err)
+	return v
+}
+
+// Every number a listener may call is a link that dials the real number, in
+// E.164, and reads as the number formatted: the person's on the list and on
+// the case page, each emergency contact's, each partner's.
+func TestBrowserListenerDialsRealNumbers(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tuesday 11:00 in Paris
+	person := s.enrol(t, "Jeanne Martin", "+33612345678", nadia, alain)
+	s.partner(t, "Ligne nationale", "+33143556677")
+	caseID := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+
+	b := s.tab(t)
+	b.signIn(t, elise)
+	require.Equal(t, []link{{"tel:+33612345678", "06 12 34 56 78"}}, b.telLinks(t, "#list"), "the list dials the person")
+
+	b.run(t,
+		chromedp.Click(css(fmt.Sprintf(`#list a[href="/cases/%d"]`, caseID))),
+		chromedp.WaitVisible(css(`#essentials`)),
+	)
+	require.Equal(t, []link{{"tel:+33612345678", "06 12 34 56 78"}}, b.telLinks(t, "#essentials + dl"), "the case page dials the person")
+	require.Equal(t, []link{{"tel:+33145678900", "01 45 67 89 00"}, {"tel:+33698765432", "06 98 76 54 32"}},
+		b.telLinks(t, "section[aria-labelledby=essentials] ol"), "and each emergency contact")
+	require.Contains(t, b.text(t, "section[aria-labelledby=essentials] ol"), "Nadia Roux (fille)")
+	require.Equal(t, []link{{"tel:+33143556677", "01 43 55 66 77"}}, b.telLinks(t, "#partners-near + ul"), "and each partner")
+	require.NotContains(t, eval[string](t, b, `document.body.innerHTML`), "•", "no masked number anywhere")
 }

@@ -18,9 +18,11 @@ import (
 // caseView is what the case page shows.
 type caseView struct {
 	wellcheck.Case
-	Person                         wellcheck.Person
-	Referral                       wellcheck.Referral
-	Contacts                       []contactView
+	Person   wellcheck.Person
+	Referral wellcheck.Referral
+	Contacts []contactView
+	// Phone is the person's number formatted; the link dials
+	// Person.Phone.E164.
 	Phone, LocalTime, PriorityText string
 	Assignee                       string
 	CanClaim, CanReassign          bool
@@ -37,15 +39,17 @@ type event struct {
 	Notes      []string
 }
 
+// contactView is an emergency contact: Phone is their number formatted, E164
+// the number a link dials.
 type contactView struct {
-	FullName, Relation, Phone string
+	FullName, Relation, Phone, E164 string
 }
 
 // contactsOf are a person's emergency contacts as the pages show them.
 func contactsOf(e wellcheck.Enrolment, phones phone.Parser) []contactView {
 	out := make([]contactView, len(e.Contacts))
 	for i, c := range e.Contacts {
-		out[i] = contactView{FullName: c.FullName, Relation: c.Relation, Phone: phones.Format(c.Phone)}
+		out[i] = contactView{FullName: c.FullName, Relation: c.Relation, Phone: phones.Format(c.Phone), E164: c.Phone.E164()}
 	}
 	return out
 }

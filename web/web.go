@@ -364,6 +364,8 @@ type list struct {
 	Items   []listItem
 }
 
+// listItem is a follow-up on the list: Phone is the person's number
+// formatted (the link dials ListItem.Phone.E164).
 type listItem struct {
 	store.ListItem
 	Phone                                    string
