@@ -110,3 +110,43 @@ func TestBrowserListenerDialsRealNumbers(t *testing.T) {
 	require.Equal(t, []link{{"tel:+33143556677", "01 43 55 66 77"}}, b.telLinks(t, "#partners-near + ul"), "and each partner")
 	require.NotContains(t, eval[string](t, b, `document.body.innerHTML`), "•", "no masked number anywhere")
 }
+
+// A listener closes a case, is told it is saved, and opens it again by its
+// address: it reads as closed — how, when, by whom, whether the person
+// agreed — offers nothing to do, and its timeline ends with the closure.
+func TestBrowserClosedCaseReadsClosed(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tuesday 11:00 in Paris
+	caseID := s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	casePage := fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)
+
+	b := s.tab(t)
+	b.signIn(t, elise)
+	b.run(t,
+		chromedp.Navigate(casePage),
+		chromedp.WaitVisible(css(`form[action$="/close"]`)),
+		chromedp.SetValue(css(`form[action$="/close"] select`), "declined_help"),
+		chromedp.Click(css(`form[action$="/close"] [name="agreed"]`)),
+		chromedp.Click(css(`form[action$="/close"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`#list`)),
+	)
+	require.Contains(t, b.text(t, "p.notice"), "Clôture enregistrée", "the listener is told it is saved")
+	require.NotContains(t, b.text(t, "#list"), "Jeanne Martin")
+
+	b.run(t,
+		chromedp.Navigate(casePage),
+		chromedp.WaitVisible(css(`#closed`)),
+	)
+	closed := b.text(t, "section[aria-labelledby=closed]")
+	require.Contains(t, closed, "Dossier clôturé")
+	require.Contains(t, closed, "mar. 01/12 11:00")
+	require.Contains(t, closed, "Élise Écoutante")
+	require.Contains(t, closed, "ne souhaite plus de suivi", "the reason in words")
+	require.Regexp(t, `Accord de la personne\s+oui`, closed)
+	require.NotContains(t, b.text(t, "#essentials + dl"), "haute", "no priority: nothing is pending")
+	forms := eval[[]string](t, b, `Array.from(document.querySelectorAll("main form")).map(f => f.getAttribute("action"))`)
+	require.Empty(t, forms, "no follow-up, claim, hand-on or closing form")
+	require.Contains(t, b.text(t, "#timeline + ol li"), "dossier clôturé par Élise Écoutante : ne souhaite plus de suivi (accord de la personne : oui)",
+		"the closure heads the timeline")
+}

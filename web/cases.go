@@ -25,11 +25,18 @@ type caseView struct {
 	// Person.Phone.E164.
 	Phone, LocalTime, PriorityText string
 	Assignee                       string
-	CanClaim, CanReassign          bool
-	Closures                       []option
-	Partners                       []partnerRow
-	PartnerOptions, Assignees      []option
-	Timeline                       []event
+	// Closed says how the case closed; nil while it is open.
+	Closed                           *closedView
+	CanClaim, CanRecord, CanReassign bool
+	Closures                         []option
+	Partners                         []partnerRow
+	PartnerOptions, Assignees        []option
+	Timeline                         []event
+}
+
+// closedView is a closed case's closure, in words.
+type closedView struct {
+	When, By, Reason, Agreed string
 }
 
 // event is one line of a case's timeline.
@@ -101,7 +108,9 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, sess session) 
 	s.showCase(w, r, sess, c, http.StatusOK, nil)
 }
 
-// showCase renders a case's page, and writes the view to the audit log.
+// showCase renders a case's page, and writes the view to the audit log. A
+// closed case reads as closed: how, when and by whom, and no form to act on
+// it.
 func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, status int, problem error) {
 	lang := langOf(r)
 	q := s.Store.Queries()
@@ -116,10 +125,17 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		return
 	}
 	loc := personZone(e.Person.TimeZone)
+	open := c.State != wellcheck.CaseClosed
 	v := caseView{Case: c, Person: e.Person, Referral: e.Referral, Phone: phones.Format(e.Person.Phone),
 		LocalTime: dayAndClock(lang, s.now().In(loc)), PriorityText: text(lang, "priority."+string(c.Priority)),
-		CanClaim: c.AssigneeID == nil && sess.User.Has(wellcheck.RoleListener)}
+		CanClaim: open && c.AssigneeID == nil && sess.User.Has(wellcheck.RoleListener), CanRecord: open}
 	v.Contacts = contactsOf(e, phones)
+	if !open {
+		if v.Closed, err = s.closedView(r, c, loc); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
 	for _, cr := range wellcheck.ClosureReasons {
 		v.Closures = append(v.Closures, option{Value: string(cr), Text: text(lang, "closure."+string(cr))})
 	}
@@ -135,7 +151,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	}
 	staff := sess.User.Has(wellcheck.RoleCoordinator) || sess.User.Has(wellcheck.RoleAdmin)
 	mine := c.AssigneeID != nil && *c.AssigneeID == sess.UserID
-	v.CanReassign = c.State != wellcheck.CaseClosed && (staff || mine)
+	v.CanReassign = open && (staff || mine)
 	if v.CanReassign {
 		listeners, err := q.Listeners(r.Context())
 		if err != nil {
@@ -155,7 +171,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		}
 		v.Assignee = u.FullName
 	}
-	if v.Timeline, err = s.timeline(r, c, loc); err != nil {
+	if v.Timeline, err = s.timeline(r, c, v.Closed, loc); err != nil {
 		s.internal(w, r, err)
 		return
 	}
@@ -167,14 +183,43 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	if problem != nil {
 		p.Error, p.Problems = problemsOf(problem, lang)
 	}
+	if r.URL.Query().Get("done") == "closed" && !open {
+		p.Notice = text(lang, "done.case_closed")
+	}
 	s.render(w, r, "case", status, p)
 }
 
-// timeline is a case's history, latest first: the person's last check-ins
-// with each call's outcome, and the case's follow-ups with their notes.
-func (s *Server) timeline(r *http.Request, c wellcheck.Case, loc *time.Location) ([]event, error) {
+// closedView says how a closed case closed, in words.
+func (s *Server) closedView(r *http.Request, c wellcheck.Case, loc *time.Location) (*closedView, error) {
+	lang := langOf(r)
+	v := &closedView{Reason: text(lang, "closure."+c.ClosureReason), Agreed: text(lang, "agreed.unknown"), By: "—"}
+	if c.ClosedAt != nil {
+		v.When = dayAndClock(lang, c.ClosedAt.In(loc))
+	}
+	if c.PersonAgreed != nil {
+		v.Agreed = text(lang, "agreed."+strconv.FormatBool(*c.PersonAgreed))
+	}
+	if c.ClosedBy != nil {
+		u, err := s.Store.Queries().User(r.Context(), *c.ClosedBy)
+		if err != nil {
+			return nil, err
+		}
+		v.By = u.FullName
+	}
+	return v, nil
+}
+
+// timeline is a case's history, latest first: its closure, the person's last
+// check-ins with each call's outcome, and the case's follow-ups with their
+// notes.
+func (s *Server) timeline(r *http.Request, c wellcheck.Case, closed *closedView, loc *time.Location) ([]event, error) {
 	lang := langOf(r)
 	q := s.Store.Queries()
+	var events []event
+	if closed != nil && c.ClosedAt != nil {
+		// First, so that it stays above what was recorded with it.
+		events = append(events, event{at: *c.ClosedAt, When: closed.When, Text: text(lang, "closed_event", closed.By, closed.Reason, closed.Agreed)})
+	}
 	checkIns, err := q.CheckInsForPerson(r.Context(), c.PersonID)
 	if err != nil {
 		return nil, err
@@ -187,7 +232,6 @@ func (s *Server) timeline(r *http.Request, c wellcheck.Case, loc *time.Location)
 	for _, a := range attempts {
 		byCheckIn[a.CheckInID] = append(byCheckIn[a.CheckInID], text(lang, "attempt", a.Number, text(lang, "outcome."+string(a.Outcome))))
 	}
-	var events []event
 	for i, shown := len(checkIns)-1, 0; i >= 0 && shown < maxTimelineCheckIns; i-- {
 		ci := checkIns[i]
 		if !ci.State.Final() || ci.State == wellcheck.CheckInCancelled {
@@ -291,15 +335,23 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 		s.refused(w, r, sess, c, err)
 		return
 	}
+	if rec.Close != nil {
+		s.afterCase(w, r, sess, c, "closed")
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 // refused shows the case page again with what was wrong, keeping the status a
-// form's author can act on.
+// form's author can act on. The case is read again: a refusal may be that it
+// changed meanwhile (closed, taken).
 func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
 		s.Logger.ErrorContext(r.Context(), "case action failed", "case_id", c.ID, "err", err)
+	}
+	if now, err := s.Store.Queries().CaseFor(r.Context(), c.ID, sess.User); err == nil {
+		c = now
 	}
 	s.showCase(w, r, sess, c, status, err)
 }
@@ -323,7 +375,7 @@ func (s *Server) reassign(w http.ResponseWriter, r *http.Request, sess session) 
 		s.refused(w, r, sess, c, err)
 		return
 	}
-	s.afterCase(w, r, sess, c)
+	s.afterCase(w, r, sess, c, "")
 }
 
 // closeCase closes a case with its reason and whether the person agreed.
@@ -337,17 +389,21 @@ func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, sess session)
 		s.refused(w, r, sess, c, err)
 		return
 	}
-	s.afterCase(w, r, sess, c)
+	s.afterCase(w, r, sess, c, "closed")
 }
 
 // afterCase sends a listener back to their list and coordinators back to the
-// case.
-func (s *Server) afterCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case) {
+// case, saying what was done (done, a "done." text; "" says nothing).
+func (s *Server) afterCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, done string) {
+	query := ""
+	if done != "" {
+		query = "?done=" + done
+	}
 	if sess.User.Has(wellcheck.RoleCoordinator) || sess.User.Has(wellcheck.RoleAdmin) {
-		http.Redirect(w, r, "/cases/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
+		http.Redirect(w, r, "/cases/"+strconv.FormatInt(c.ID, 10)+query, http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, "/"+query, http.StatusSeeOther)
 }
 
 // presence switches a listener between available and away for their shift.

@@ -510,7 +510,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
 			PriorityText: text(lang, "priority."+string(it.Priority)), ReasonText: text(lang, "reason."+string(it.Reason)),
 			LocalTime: clock(lang, now.In(loc)), Due: dayAndClock(lang, it.DueAt.In(loc))})
 	}
-	s.render(w, r, "home", http.StatusOK, signedInPage(text(lang, "my_list"), sess, l))
+	p := signedInPage(text(lang, "my_list"), sess, l)
+	if r.URL.Query().Get("done") == "closed" {
+		p.Notice = text(lang, "done.case_closed")
+	}
+	s.render(w, r, "home", http.StatusOK, p)
 }
 
 // phones formats numbers for the service's region.
