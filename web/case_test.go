@@ -7,6 +7,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -84,6 +85,22 @@ func eval[T any](t *testing.T, b *tab, js string) T {
 	return v
 }
 
+// value reads the value of the form field sel selects.
+func (b *tab) value(t *testing.T, sel string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Value(css(sel)))
+	require.NoError(t, err)
+	return v
+}
+
+// checked reads whether the box or radio button sel selects is ticked.
+func (b *tab) checked(t *testing.T, sel string) bool {
+	t.Helper()
+	return eval[bool](t, b, fmt.Sprintf(`document.querySelector(%q).checked`, sel))
+}
+
 // Every number a listener may call is a link that dials the real number, in
 // E.164, and reads as the number formatted: the person's on the list and on
 // the case page, each emergency contact's, each partner's.
@@ -149,4 +166,62 @@ func TestBrowserClosedCaseReadsClosed(t *testing.T) {
 	require.Empty(t, forms, "no follow-up, claim, hand-on or closing form")
 	require.Contains(t, b.text(t, "#timeline + ol li"), "dossier clôturé par Élise Écoutante : ne souhaite plus de suivi (accord de la personne : oui)",
 		"the closure heads the timeline")
+}
+
+// A refused form comes back as it was typed, every kind of field: the
+// follow-up form's radio, note, partner, box, date and closure; the closing
+// form's box. The form not sent is left as it was.
+func TestBrowserRefusedFormsKeepWhatWasTyped(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	caseID := s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	partner := strconv.FormatInt(s.partner(t, "Ligne nationale", ""), 10)
+	const note = "Messagerie ; rappeler demain matin."
+	followUp := `form[action$="/follow-up"] `
+
+	b := s.tab(t)
+	b.expect("status of 422") // the refusals
+	b.signIn(t, elise)
+	b.run(t,
+		chromedp.Navigate(fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)),
+		chromedp.WaitVisible(css(`#record`)),
+		chromedp.Click(css(`[name="reached"][value="no"]`)),
+		chromedp.SendKeys(css(`textarea[name="note"]`), note),
+		chromedp.Click(css(followUp+`button[type=submit]`)),
+	)
+	b.waitText(t, "#problems", "la personne n'a pas été jointe : indiquez quand rappeler")
+	require.Equal(t, note, b.value(t, `textarea[name="note"]`), "the note is still there")
+	require.True(t, b.checked(t, `[name="reached"][value="no"]`), "and the answer")
+
+	// Everything at once, a closure and a next follow-up: refused, all kept.
+	b.run(t,
+		chromedp.Click(css(`[name="reached"][value="yes"]`)),
+		chromedp.SetValue(css(`select[name="partner"]`), partner),
+		chromedp.Click(css(`[name="emergency_services"]`)),
+		chromedp.SetValue(css(`input[name="next"]`), "2026-12-02T14:00"),
+		chromedp.SetValue(css(`select[name="close"]`), "oriented"),
+		chromedp.Click(css(followUp+`[name="agreed"]`)),
+		chromedp.Click(css(followUp+`button[type=submit]`)),
+	)
+	b.waitText(t, "#problems", "un dossier clôturé n'a pas de prochain suivi")
+	require.True(t, b.checked(t, `[name="reached"][value="yes"]`))
+	require.Equal(t, note, b.value(t, `textarea[name="note"]`))
+	require.Equal(t, partner, b.value(t, `select[name="partner"]`))
+	require.True(t, b.checked(t, `[name="emergency_services"]`))
+	require.Equal(t, "2026-12-02T14:00", b.value(t, `input[name="next"]`))
+	require.Equal(t, "oriented", b.value(t, `select[name="close"]`))
+	require.True(t, b.checked(t, followUp+`[name="agreed"]`))
+	require.False(t, b.checked(t, `form[action$="/close"] [name="agreed"]`), "the closing form was not sent")
+
+	// The closing form sent without a reason (as a browser that does not
+	// check required fields would): the box ticked stays ticked.
+	b.run(t,
+		chromedp.Click(css(`form[action$="/close"] [name="agreed"]`)),
+		chromedp.Evaluate[chromedp.Void](`(f => { f.querySelector("select").selectedIndex = -1; f.submit() })(document.querySelector('form[action$="/close"]'))`),
+	)
+	b.waitText(t, "#problems", "Motif de clôture")
+	require.True(t, b.checked(t, `form[action$="/close"] [name="agreed"]`))
+	require.False(t, b.checked(t, followUp+`[name="agreed"]`), "the follow-up form was not sent this time")
+	require.Empty(t, b.value(t, `textarea[name="note"]`))
 }
