@@ -7,7 +7,10 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,4 +227,75 @@ func TestBrowserRefusedFormsKeepWhatWasTyped(t *testing.T) {
 	require.True(t, b.checked(t, `form[action$="/close"] [name="agreed"]`))
 	require.False(t, b.checked(t, followUp+`[name="agreed"]`), "the follow-up form was not sent this time")
 	require.Empty(t, b.value(t, `textarea[name="note"]`))
+}
+
+// When the person stays unreached, their emergency contacts are called: what
+// came of it shows on the case page (each call, whom, when, the answer; who
+// will go and see her) and in a line on the list, which learns it as it
+// happens — in French and in English.
+func TestEscalationShowsOnTheCaseAndTheList(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	ctx := context.Background()
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tuesday 11:00 in Paris
+	person := s.enrol(t, "Jeanne Martin", "+33612345678", nadia, alain)
+	caseID := s.task(t, person, &s.user.ID, wellcheck.FollowUpUnreachedRepeatedly, wellcheck.PriorityUrgent)
+	at := func(hour, minute int) time.Time { return time.Date(2026, 12, 1, hour-1, minute, 0, 0, time.UTC) } // Paris time
+	var escalation store.Escalation
+	var contacts []wellcheck.EmergencyContact
+	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
+		var err error
+		if escalation, _, err = q.StartEscalation(ctx, caseID, person, at(9, 30)); err != nil {
+			return err
+		}
+		if contacts, err = q.EmergencyContacts(ctx, person); err != nil {
+			return err
+		}
+		for i, outcome := range []wellcheck.Outcome{wellcheck.OutcomeNoAnswer, wellcheck.OutcomeOK} {
+			start, end := at(9, 31+10*i), at(9, 32+10*i)
+			id, err := q.StartEscalationCall(ctx, escalation, contacts[i], 1, start)
+			if err != nil {
+				return err
+			}
+			if err := q.EndEscalationCall(ctx, store.EscalationCall{ID: id, EndedAt: &end, Outcome: outcome, Acknowledged: outcome == wellcheck.OutcomeOK}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+
+	c := s.browser(t)
+	_, body := s.signInAs(t, c, elise)
+	require.Contains(t, body, "Escalade en cours : appel des contacts d&#39;urgence — 09:30", "the list says the contacts are being called")
+	version := func() string {
+		_, v, _ := s.get(t, c, "/list/version")
+		return v
+	}
+	running := version()
+
+	// Alain pressed 1: he will go and see her.
+	_, err := s.store.Queries().EndEscalation(ctx, escalation.ID, store.EscalationAcknowledged, &contacts[1].ID, at(9, 42))
+	require.NoError(t, err)
+	require.NotEqual(t, running, version(), "an open list learns it")
+	_, body, _ = s.get(t, c, "/")
+	require.Contains(t, body, "Escalade : Alain Roux (fils) ira voir — 09:42")
+
+	_, body, _ = s.get(t, c, fmt.Sprintf("/cases/%d", caseID))
+	section := body[strings.Index(body, `id="escalations"`):]
+	section = section[:strings.Index(section, "</section>")]
+	require.Contains(t, section, "Escalade : Alain Roux (fils) ira voir — mar. 01/12 09:42", "who acknowledged, and when")
+	require.Contains(t, section, "commencée mar. 01/12 09:30")
+	require.Contains(t, section, "Nadia Roux (fille) — <time>mar. 01/12 09:31</time> — pas de réponse")
+	require.Contains(t, section, "Alain Roux (fils) — <time>mar. 01/12 09:41</time> — ira voir (touche 1)")
+	require.Less(t, strings.Index(section, "Nadia Roux"), strings.Index(section, "Alain Roux (fils) —"), "in the order they were called")
+
+	req, err := http.NewRequest(http.MethodGet, s.srv.URL+"/", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept-Language", "en")
+	res, err := c.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	english, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(english), "Escalation: Alain Roux (fils) will go and check — 9:42 am")
 }

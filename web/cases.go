@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -31,6 +32,7 @@ type caseView struct {
 	Closures                         []option
 	Partners                         []partnerRow
 	PartnerOptions, Assignees        []option
+	Escalations                      []escalationView
 	Timeline                         []event
 	// Typed is what a refused form held, to show it again.
 	Typed caseForms
@@ -39,6 +41,17 @@ type caseView struct {
 // closedView is a closed case's closure, in words.
 type closedView struct {
 	When, By, Reason, Agreed string
+}
+
+// escalationView is an escalation as the case page shows it: how it stands,
+// and each call to a contact.
+type escalationView struct {
+	Outcome, State, Started string
+	Calls                   []contactCallView
+}
+
+type contactCallView struct {
+	Who, When, Result string
 }
 
 // caseForms are the case page's forms as they were sent: a refused one
@@ -199,6 +212,10 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		}
 		v.Assignee = u.FullName
 	}
+	if v.Escalations, err = s.escalations(r, c, loc); err != nil {
+		s.internal(w, r, err)
+		return
+	}
 	if v.Timeline, err = s.timeline(r, c, v.Closed, loc); err != nil {
 		s.internal(w, r, err)
 		return
@@ -235,6 +252,78 @@ func (s *Server) closedView(r *http.Request, c wellcheck.Case, loc *time.Locatio
 		v.By = u.FullName
 	}
 	return v, nil
+}
+
+// escalations are a case's calls to the person's emergency contacts, latest
+// escalation first: how each stands, and whom it called, when, with what
+// answer.
+func (s *Server) escalations(r *http.Request, c wellcheck.Case, loc *time.Location) ([]escalationView, error) {
+	lang := langOf(r)
+	es, err := s.Store.Queries().CaseEscalations(r.Context(), c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]escalationView, len(es))
+	for i, e := range es {
+		v := escalationView{Outcome: cmp.Or(e.Outcome, "running"), State: escalationLine(lang, e, loc, time.Time{}),
+			Started: text(lang, "esc_started", dayAndClock(lang, e.StartedAt.In(loc)))}
+		for _, k := range e.Calls {
+			result := text(lang, "outcome."+string(k.Outcome))
+			if k.Outcome == wellcheck.OutcomeOK || k.Outcome == wellcheck.OutcomeHelpRequested {
+				result = text(lang, "esc_call."+string(k.Outcome)) // what a contact's keys mean
+			}
+			if k.Attempt > 1 {
+				result = text(lang, "attempt", k.Attempt, result)
+			}
+			v.Calls = append(v.Calls, contactCallView{Who: contactName(lang, k.FullName, k.Relation, k.Position),
+				When: dayAndClock(lang, k.StartedAt.In(loc)), Result: result})
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// escalationLine says in a line how an escalation stands: who will go and
+// see the person, or why nobody will, and since when. The time is a clock on
+// today (today, in loc), else with its day; with a zero today, always with
+// its day.
+func escalationLine(lang wellcheck.Lang, e store.CaseEscalation, loc *time.Location, today time.Time) string {
+	at := e.StartedAt
+	if e.EndedAt != nil {
+		at = *e.EndedAt
+	}
+	at = at.In(loc)
+	when := dayAndClock(lang, at)
+	if !today.IsZero() {
+		if y, m, d := today.In(loc).Date(); at.Year() == y && at.Month() == m && at.Day() == d {
+			when = clock(lang, at)
+		}
+	}
+	switch e.Outcome {
+	case "":
+		return text(lang, "esc_line.running", when)
+	case store.EscalationAcknowledged:
+		who := text(lang, "a_contact")
+		if e.AcknowledgedName != "" {
+			who = contactName(lang, e.AcknowledgedName, e.AcknowledgedRelation, 0)
+		}
+		return text(lang, "esc_line.acknowledged", who, when)
+	}
+	return text(lang, "esc_line."+e.Outcome, when)
+}
+
+// contactName is an emergency contact as the pages name them: "Alain Roux
+// (fils)"; one removed since by their place in the list.
+func contactName(lang wellcheck.Lang, name, relation string, position int) string {
+	switch {
+	case name == "" && position > 0:
+		return text(lang, "contact_no", position)
+	case name == "":
+		return text(lang, "a_contact")
+	case relation == "":
+		return name
+	}
+	return name + " (" + relation + ")"
 }
 
 // timeline is a case's history, latest first: its closure, the person's last
