@@ -48,6 +48,7 @@ type Case struct {
 	AssigneeID    *int64
 	OpenedAt      time.Time
 	ClosedAt      *time.Time
+	ClosedBy      *int64 // the user who closed it
 	ClosureReason string
 	PersonAgreed  *bool
 }

@@ -235,7 +235,7 @@ func caseOf(r dbsqlc.Case) wellcheck.Case {
 	return wellcheck.Case{
 		ID: r.ID, PersonID: r.PersonID, State: wellcheck.CaseState(r.State), Priority: wellcheck.Priority(r.Priority),
 		OpenedReason: wellcheck.CaseReason(r.OpenedReason), DueAt: r.DueAt, AssigneeID: r.AssigneeID,
-		OpenedAt: r.OpenedAt, ClosedAt: r.ClosedAt, ClosureReason: deref(r.ClosureReason), PersonAgreed: r.PersonAgreed,
+		OpenedAt: r.OpenedAt, ClosedAt: r.ClosedAt, ClosedBy: r.ClosedBy, ClosureReason: deref(r.ClosureReason), PersonAgreed: r.PersonAgreed,
 	}
 }
 

@@ -334,6 +334,52 @@ func (q *Queries) EscalationCalls(ctx context.Context, escalationID int64) ([]Es
 	return out, nil
 }
 
+// CaseEscalation is an escalation as the pages show it: the contact who
+// acknowledged it, by name and relation, and the calls it made to contacts.
+type CaseEscalation struct {
+	Escalation
+	// AcknowledgedName and AcknowledgedRelation are the contact's who
+	// pressed 1 (empty if none did, or the contact was removed since).
+	AcknowledgedName, AcknowledgedRelation string
+	Calls                                  []ContactCall // in the order they were made
+}
+
+// ContactCall is a call to an emergency contact, with whom it called (their
+// name and relation; empty if the contact was removed since).
+type ContactCall struct {
+	EscalationCall
+	FullName, Relation string
+}
+
+// CaseEscalations returns a case's escalations, latest first, each with its
+// calls.
+func (q *Queries) CaseEscalations(ctx context.Context, caseID int64) ([]CaseEscalation, error) {
+	rows, err := q.q.ListCaseEscalations(ctx, caseID)
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("read the escalations of case %d", caseID))
+	}
+	calls, err := q.q.ListCaseEscalationCalls(ctx, caseID)
+	if err != nil {
+		return nil, translate(err, fmt.Sprintf("read the escalation calls of case %d", caseID))
+	}
+	byEscalation := map[int64][]ContactCall{}
+	for _, c := range calls {
+		k := c.EscalationCall
+		byEscalation[k.EscalationID] = append(byEscalation[k.EscalationID], ContactCall{
+			EscalationCall: EscalationCall{ID: k.ID, ContactID: k.EmergencyContactID, Position: int(k.Position), Attempt: int(k.Attempt),
+				StartedAt: k.StartedAt, EndedAt: k.EndedAt, Outcome: wellcheck.Outcome(deref(k.Outcome)), Reason: k.Reason,
+				CallID: k.CallID, Acknowledged: k.Acknowledged},
+			FullName: deref(c.ContactName), Relation: deref(c.ContactRelation),
+		})
+	}
+	out := make([]CaseEscalation, len(rows))
+	for i, r := range rows {
+		out[i] = CaseEscalation{Escalation: escalationOf(r.Escalation), AcknowledgedName: deref(r.AcknowledgedByName),
+			AcknowledgedRelation: deref(r.AcknowledgedByRelation), Calls: byEscalation[r.Escalation.ID]}
+	}
+	return out, nil
+}
+
 // StartEscalationCall records, before the INVITE leaves, that a contact is
 // being called in an escalation (attempt from 1); the same attempt twice is
 // refused (EConflict).

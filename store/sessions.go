@@ -138,6 +138,9 @@ type ListItem struct {
 	Pool     bool // in the shared pool, not (yet) the user's own
 	// UpdatedAt is the follow-up's last change (ListVersion reads it).
 	UpdatedAt time.Time
+	// Escalation is the case's latest escalation, if it had one (without
+	// its calls).
+	Escalation *CaseEscalation
 }
 
 // MyList returns a user's pending follow-ups and the shared pool's (at most
@@ -154,17 +157,28 @@ func (q *Queries) MyList(ctx context.Context, userID int64) ([]ListItem, error) 
 				Reason: wellcheck.FollowUpReason(r.Reason), Priority: wellcheck.Priority(r.Priority), DueAt: r.DueAt, State: "pending"},
 			FullName: r.FullName, Phone: wellcheck.Phone(r.Phone), TimeZone: r.TimeZone, Pool: r.AssigneeID == nil, UpdatedAt: r.UpdatedAt,
 		}
+		if r.EscalationID != nil {
+			out[i].Escalation = &CaseEscalation{
+				Escalation: Escalation{ID: *r.EscalationID, CaseID: r.CaseID, PersonID: r.PersonID, StartedAt: deref(r.EscalationStartedAt),
+					EndedAt: r.EscalationEndedAt, Outcome: deref(r.EscalationOutcome)},
+				AcknowledgedName: deref(r.AcknowledgedByName), AcknowledgedRelation: deref(r.AcknowledgedByRelation),
+			}
+		}
 	}
 	return out, nil
 }
 
 // ListVersion names a list as it stands: it changes whenever a follow-up
-// enters it, leaves it or changes. The list page and its poll both derive it
-// from the list itself, so they cannot disagree.
+// enters it, leaves it or changes, or its case's escalation moves on. The
+// list page and its poll both derive it from the list itself, so they cannot
+// disagree.
 func ListVersion(items []ListItem) string {
 	h := fnv.New64a()
 	for _, it := range items {
 		fmt.Fprintf(h, "%d:%d;", it.ID, it.UpdatedAt.UnixMicro())
+		if e := it.Escalation; e != nil {
+			fmt.Fprintf(h, "e%d:%s;", e.ID, e.Outcome) // a contact's answer is news too
+		}
 	}
 	return fmt.Sprintf("%d-%x", len(items), h.Sum64())
 }

@@ -164,7 +164,18 @@ func TestAPIAuthorisationTable(t *testing.T) {
 	elises := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
 	pool := s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
 	louiss := s.task(t, s.enrol(t, "Luc Voisin", "+33612345670"), &s.other.ID, wellcheck.FollowUpUnreached, wellcheck.PriorityUrgent)
-	ids := map[string]int64{"elise": elises, "pool": pool, "louis": louiss, "person": person}
+	// Closed cases, as in TestAuthorisationTable.
+	elisesClosed := s.task(t, s.enrol(t, "Rose Carré", "+33612345601"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	s.closeCase(t, elisesClosed, s.coord.ID)
+	louissClosed := s.task(t, s.enrol(t, "Henri Carré", "+33612345602"), &s.other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	s.closeCase(t, louissClosed, s.other.ID)
+	handedClosed := s.task(t, s.enrol(t, "Odette Carré", "+33612345603"), &s.other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	s.recorded(t, handedClosed, s.user.ID)
+	s.closeCase(t, handedClosed, s.other.ID)
+	poolClosed := s.task(t, s.enrol(t, "Paul Carré", "+33612345604"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
+	s.closeCase(t, poolClosed, s.coord.ID)
+	ids := map[string]int64{"elise": elises, "pool": pool, "louis": louiss, "person": person,
+		"elise-closed": elisesClosed, "louis-closed": louissClosed, "handed-closed": handedClosed, "pool-closed": poolClosed}
 
 	type row struct {
 		method, path, body string
@@ -174,6 +185,7 @@ func TestAPIAuthorisationTable(t *testing.T) {
 	}
 	const ok, bad, forbidden, missing, conflict, notAllowed = http.StatusOK, http.StatusUnprocessableEntity,
 		http.StatusForbidden, http.StatusNotFound, http.StatusConflict, http.StatusMethodNotAllowed
+	const closeBody = `{"reached": true, "close": {"reason": "resolved", "person_agreed": true}}`
 	rows := []row{
 		{"GET", "/openapi.json", "", [4]int{ok, ok, ok, ok}},
 		{"GET", "/cases", "", [4]int{ok, ok, ok, ok}},
@@ -187,6 +199,14 @@ func TestAPIAuthorisationTable(t *testing.T) {
 		{"POST", "/cases/{elise}/follow-ups", `{}`, [4]int{bad, missing, bad, bad}},
 		{"POST", "/cases/{louis}/follow-ups", `{}`, [4]int{missing, bad, bad, bad}},
 		{"POST", "/cases/{pool}/follow-ups", `{}`, [4]int{bad, bad, bad, bad}},
+		// A closed case: read by who handled it and by staff, never by the
+		// rest of the pool; nobody records on it any more.
+		{"GET", "/cases/{elise-closed}", "", [4]int{ok, missing, ok, ok}},
+		{"GET", "/cases/{louis-closed}", "", [4]int{missing, ok, ok, ok}},
+		{"GET", "/cases/{handed-closed}", "", [4]int{ok, ok, ok, ok}},
+		{"GET", "/cases/{pool-closed}", "", [4]int{missing, missing, ok, ok}},
+		{"POST", "/cases/{elise-closed}/follow-ups", closeBody, [4]int{conflict, missing, conflict, conflict}},
+		{"POST", "/cases/{pool-closed}/follow-ups", closeBody, [4]int{missing, missing, conflict, conflict}},
 		{"POST", "/persons", `{}`, [4]int{forbidden, forbidden, bad, bad}},
 		{"GET", "/persons/{person}", "", [4]int{forbidden, forbidden, ok, ok}},
 		{"GET", "/persons/999999", "", [4]int{forbidden, forbidden, missing, missing}},
@@ -217,6 +237,7 @@ func TestAPIAuthorisationTable(t *testing.T) {
 			}
 			if a.status == missing {
 				require.NotContains(t, a.raw, "Luc Voisin")
+				require.NotContains(t, a.raw, "Carré")
 			}
 		}
 	}

@@ -8,6 +8,7 @@ package web_test
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,17 @@ type tab struct {
 	s    *site
 	mu   sync.Mutex
 	errs []string
+	// expected are complaints the test asks for (a form refused with a 422
+	// is logged as a resource that failed to load).
+	expected []string
+}
+
+// expect has the tab take console messages that contain what as expected,
+// not as the page's errors.
+func (b *tab) expect(what string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expected = append(b.expected, what)
 }
 
 func (s *site) tab(t *testing.T) *tab {
@@ -55,7 +67,9 @@ func (s *site) tab(t *testing.T) *tab {
 			}
 			if m.IsException() || m.Type == chromedp.ConsoleError && !strings.Contains(m.Text, "favicon") {
 				b.mu.Lock()
-				b.errs = append(b.errs, m.String())
+				if !slices.ContainsFunc(b.expected, func(what string) bool { return strings.Contains(m.String(), what) }) {
+					b.errs = append(b.errs, m.String())
+				}
 				b.mu.Unlock()
 			}
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -18,16 +19,65 @@ import (
 // caseView is what the case page shows.
 type caseView struct {
 	wellcheck.Case
-	Person                         wellcheck.Person
-	Referral                       wellcheck.Referral
-	Contacts                       []contactView
+	Person   wellcheck.Person
+	Referral wellcheck.Referral
+	Contacts []contactView
+	// Phone is the person's number formatted; the link dials
+	// Person.Phone.E164.
 	Phone, LocalTime, PriorityText string
 	Assignee                       string
-	CanClaim, CanReassign          bool
-	Closures                       []option
-	Partners                       []partnerRow
-	PartnerOptions, Assignees      []option
-	Timeline                       []event
+	// Closed says how the case closed; nil while it is open.
+	Closed                           *closedView
+	CanClaim, CanRecord, CanReassign bool
+	Closures                         []option
+	Partners                         []partnerRow
+	PartnerOptions, Assignees        []option
+	Escalations                      []escalationView
+	Timeline                         []event
+	// Typed is what a refused form held, to show it again.
+	Typed caseForms
+}
+
+// closedView is a closed case's closure, in words.
+type closedView struct {
+	When, By, Reason, Agreed string
+}
+
+// escalationView is an escalation as the case page shows it: how it stands,
+// and each call to a contact.
+type escalationView struct {
+	Outcome, State, Started string
+	Calls                   []contactCallView
+}
+
+type contactCallView struct {
+	Who, When, Result string
+}
+
+// caseForms are the case page's forms as they were sent: a refused one
+// comes back with everything typed in it, the others as they were.
+type caseForms struct {
+	FollowUp followUpForm
+	Closing  closingForm
+	Assignee string // the reassign form's choice
+}
+
+// followUpForm is the follow-up form as typed.
+type followUpForm struct {
+	Reached, Note, Partner, Next, Close string
+	EmergencyServices, Agreed           bool
+}
+
+// closingForm is the closing form as typed.
+type closingForm struct {
+	Reason string
+	Agreed bool
+}
+
+func followUpFormOf(r *http.Request) followUpForm {
+	return followUpForm{Reached: r.PostFormValue("reached"), Note: r.PostFormValue("note"), Partner: r.PostFormValue("partner"),
+		Next: r.PostFormValue("next"), Close: r.PostFormValue("close"), EmergencyServices: r.PostFormValue("emergency_services") == "yes",
+		Agreed: r.PostFormValue("agreed") == "yes"}
 }
 
 // event is one line of a case's timeline.
@@ -37,15 +87,17 @@ type event struct {
 	Notes      []string
 }
 
+// contactView is an emergency contact: Phone is their number formatted, E164
+// the number a link dials.
 type contactView struct {
-	FullName, Relation, Phone string
+	FullName, Relation, Phone, E164 string
 }
 
 // contactsOf are a person's emergency contacts as the pages show them.
 func contactsOf(e wellcheck.Enrolment, phones phone.Parser) []contactView {
 	out := make([]contactView, len(e.Contacts))
 	for i, c := range e.Contacts {
-		out[i] = contactView{FullName: c.FullName, Relation: c.Relation, Phone: phones.Format(c.Phone)}
+		out[i] = contactView{FullName: c.FullName, Relation: c.Relation, Phone: phones.Format(c.Phone), E164: c.Phone.E164()}
 	}
 	return out
 }
@@ -94,11 +146,13 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, sess session) 
 	if !ok {
 		return
 	}
-	s.showCase(w, r, sess, c, http.StatusOK, nil)
+	s.showCase(w, r, sess, c, http.StatusOK, nil, caseForms{})
 }
 
-// showCase renders a case's page, and writes the view to the audit log.
-func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, status int, problem error) {
+// showCase renders a case's page, with the forms as typed, and writes the
+// view to the audit log. A closed case reads as closed: how, when and by
+// whom, and no form to act on it.
+func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, status int, problem error, typed caseForms) {
 	lang := langOf(r)
 	q := s.Store.Queries()
 	e, err := q.Enrolment(r.Context(), c.PersonID)
@@ -112,10 +166,17 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		return
 	}
 	loc := personZone(e.Person.TimeZone)
+	open := c.State != wellcheck.CaseClosed
 	v := caseView{Case: c, Person: e.Person, Referral: e.Referral, Phone: phones.Format(e.Person.Phone),
 		LocalTime: dayAndClock(lang, s.now().In(loc)), PriorityText: text(lang, "priority."+string(c.Priority)),
-		CanClaim: c.AssigneeID == nil && sess.User.Has(wellcheck.RoleListener)}
+		CanClaim: open && c.AssigneeID == nil && sess.User.Has(wellcheck.RoleListener), CanRecord: open, Typed: typed}
 	v.Contacts = contactsOf(e, phones)
+	if !open {
+		if v.Closed, err = s.closedView(r, c, loc); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+	}
 	for _, cr := range wellcheck.ClosureReasons {
 		v.Closures = append(v.Closures, option{Value: string(cr), Text: text(lang, "closure."+string(cr))})
 	}
@@ -131,7 +192,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	}
 	staff := sess.User.Has(wellcheck.RoleCoordinator) || sess.User.Has(wellcheck.RoleAdmin)
 	mine := c.AssigneeID != nil && *c.AssigneeID == sess.UserID
-	v.CanReassign = c.State != wellcheck.CaseClosed && (staff || mine)
+	v.CanReassign = open && (staff || mine)
 	if v.CanReassign {
 		listeners, err := q.Listeners(r.Context())
 		if err != nil {
@@ -151,7 +212,11 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		}
 		v.Assignee = u.FullName
 	}
-	if v.Timeline, err = s.timeline(r, c, loc); err != nil {
+	if v.Escalations, err = s.escalations(r, c, loc); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if v.Timeline, err = s.timeline(r, c, v.Closed, loc); err != nil {
 		s.internal(w, r, err)
 		return
 	}
@@ -163,14 +228,115 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	if problem != nil {
 		p.Error, p.Problems = problemsOf(problem, lang)
 	}
+	if r.URL.Query().Get("done") == "closed" && !open {
+		p.Notice = text(lang, "done.case_closed")
+	}
 	s.render(w, r, "case", status, p)
 }
 
-// timeline is a case's history, latest first: the person's last check-ins
-// with each call's outcome, and the case's follow-ups with their notes.
-func (s *Server) timeline(r *http.Request, c wellcheck.Case, loc *time.Location) ([]event, error) {
+// closedView says how a closed case closed, in words.
+func (s *Server) closedView(r *http.Request, c wellcheck.Case, loc *time.Location) (*closedView, error) {
+	lang := langOf(r)
+	v := &closedView{Reason: text(lang, "closure."+c.ClosureReason), Agreed: text(lang, "agreed.unknown"), By: "—"}
+	if c.ClosedAt != nil {
+		v.When = dayAndClock(lang, c.ClosedAt.In(loc))
+	}
+	if c.PersonAgreed != nil {
+		v.Agreed = text(lang, "agreed."+strconv.FormatBool(*c.PersonAgreed))
+	}
+	if c.ClosedBy != nil {
+		u, err := s.Store.Queries().User(r.Context(), *c.ClosedBy)
+		if err != nil {
+			return nil, err
+		}
+		v.By = u.FullName
+	}
+	return v, nil
+}
+
+// escalations are a case's calls to the person's emergency contacts, latest
+// escalation first: how each stands, and whom it called, when, with what
+// answer.
+func (s *Server) escalations(r *http.Request, c wellcheck.Case, loc *time.Location) ([]escalationView, error) {
+	lang := langOf(r)
+	es, err := s.Store.Queries().CaseEscalations(r.Context(), c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]escalationView, len(es))
+	for i, e := range es {
+		v := escalationView{Outcome: cmp.Or(e.Outcome, "running"), State: escalationLine(lang, e, loc, time.Time{}),
+			Started: text(lang, "esc_started", dayAndClock(lang, e.StartedAt.In(loc)))}
+		for _, k := range e.Calls {
+			result := text(lang, "outcome."+string(k.Outcome))
+			if k.Outcome == wellcheck.OutcomeOK || k.Outcome == wellcheck.OutcomeHelpRequested {
+				result = text(lang, "esc_call."+string(k.Outcome)) // what a contact's keys mean
+			}
+			if k.Attempt > 1 {
+				result = text(lang, "attempt", k.Attempt, result)
+			}
+			v.Calls = append(v.Calls, contactCallView{Who: contactName(lang, k.FullName, k.Relation, k.Position),
+				When: dayAndClock(lang, k.StartedAt.In(loc)), Result: result})
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// escalationLine says in a line how an escalation stands: who will go and
+// see the person, or why nobody will, and since when. The time is a clock on
+// today (today, in loc), else with its day; with a zero today, always with
+// its day.
+func escalationLine(lang wellcheck.Lang, e store.CaseEscalation, loc *time.Location, today time.Time) string {
+	at := e.StartedAt
+	if e.EndedAt != nil {
+		at = *e.EndedAt
+	}
+	at = at.In(loc)
+	when := dayAndClock(lang, at)
+	if !today.IsZero() {
+		if y, m, d := today.In(loc).Date(); at.Year() == y && at.Month() == m && at.Day() == d {
+			when = clock(lang, at)
+		}
+	}
+	switch e.Outcome {
+	case "":
+		return text(lang, "esc_line.running", when)
+	case store.EscalationAcknowledged:
+		who := text(lang, "a_contact")
+		if e.AcknowledgedName != "" {
+			who = contactName(lang, e.AcknowledgedName, e.AcknowledgedRelation, 0)
+		}
+		return text(lang, "esc_line.acknowledged", who, when)
+	}
+	return text(lang, "esc_line."+e.Outcome, when)
+}
+
+// contactName is an emergency contact as the pages name them: "Alain Roux
+// (fils)"; one removed since by their place in the list.
+func contactName(lang wellcheck.Lang, name, relation string, position int) string {
+	switch {
+	case name == "" && position > 0:
+		return text(lang, "contact_no", position)
+	case name == "":
+		return text(lang, "a_contact")
+	case relation == "":
+		return name
+	}
+	return name + " (" + relation + ")"
+}
+
+// timeline is a case's history, latest first: its closure, the person's last
+// check-ins with each call's outcome, and the case's follow-ups with their
+// notes.
+func (s *Server) timeline(r *http.Request, c wellcheck.Case, closed *closedView, loc *time.Location) ([]event, error) {
 	lang := langOf(r)
 	q := s.Store.Queries()
+	var events []event
+	if closed != nil && c.ClosedAt != nil {
+		// First, so that it stays above what was recorded with it.
+		events = append(events, event{at: *c.ClosedAt, When: closed.When, Text: text(lang, "closed_event", closed.By, closed.Reason, closed.Agreed)})
+	}
 	checkIns, err := q.CheckInsForPerson(r.Context(), c.PersonID)
 	if err != nil {
 		return nil, err
@@ -183,7 +349,6 @@ func (s *Server) timeline(r *http.Request, c wellcheck.Case, loc *time.Location)
 	for _, a := range attempts {
 		byCheckIn[a.CheckInID] = append(byCheckIn[a.CheckInID], text(lang, "attempt", a.Number, text(lang, "outcome."+string(a.Outcome))))
 	}
-	var events []event
 	for i, shown := len(checkIns)-1, 0; i >= 0 && shown < maxTimelineCheckIns; i-- {
 		ci := checkIns[i]
 		if !ci.State.Final() || ci.State == wellcheck.CheckInCancelled {
@@ -242,7 +407,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request, sess session) {
 		return
 	}
 	if _, err := s.Cases.Claim(r.Context(), sess.User, c.ID); err != nil {
-		s.refused(w, r, sess, c, err)
+		s.refused(w, r, sess, c, err, caseForms{})
 		return
 	}
 	http.Redirect(w, r, "/cases/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
@@ -254,23 +419,21 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 	if !ok {
 		return
 	}
-	rec := workers.FollowUpRecord{
-		Reached:                 r.PostFormValue("reached") == "yes",
-		Note:                    r.PostFormValue("note"),
-		EmergencyServicesCalled: r.PostFormValue("emergency_services") == "yes",
+	f := followUpFormOf(r)
+	typed := caseForms{FollowUp: f}
+	rec := workers.FollowUpRecord{Reached: f.Reached == "yes", Note: f.Note, EmergencyServicesCalled: f.EmergencyServices}
+	if f.Close != "" {
+		rec.Close = &workers.Closure{Reason: wellcheck.ClosureReason(f.Close), PersonAgreed: f.Agreed}
 	}
-	if reason := r.PostFormValue("close"); reason != "" {
-		rec.Close = &workers.Closure{Reason: wellcheck.ClosureReason(reason), PersonAgreed: r.PostFormValue("agreed") == "yes"}
-	}
-	if partner := r.PostFormValue("partner"); partner != "" {
-		id, err := strconv.ParseInt(partner, 10, 64)
+	if f.Partner != "" {
+		id, err := strconv.ParseInt(f.Partner, 10, 64)
 		if err != nil {
-			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "partner", Message: wellcheck.Message{Key: "partner_unknown"}}}.Err())
+			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "partner", Message: wellcheck.Message{Key: "partner_unknown"}}}.Err(), typed)
 			return
 		}
 		rec.PartnerID = &id
 	}
-	if next := strings.TrimSpace(r.PostFormValue("next")); next != "" {
+	if next := strings.TrimSpace(f.Next); next != "" {
 		person, err := s.Store.Queries().PersonForCase(r.Context(), c.PersonID)
 		if err != nil {
 			s.internal(w, r, err)
@@ -278,26 +441,34 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 		}
 		t, err := time.ParseInLocation("2006-01-02T15:04", next, personZone(person.TimeZone))
 		if err != nil {
-			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "next", Message: wellcheck.Message{Key: "date_invalid", Args: []any{next}}}}.Err())
+			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "next", Message: wellcheck.Message{Key: "date_invalid", Args: []any{next}}}}.Err(), typed)
 			return
 		}
 		rec.Next = &t
 	}
 	if _, err := s.Cases.Record(r.Context(), sess.User, c.ID, rec); err != nil {
-		s.refused(w, r, sess, c, err)
+		s.refused(w, r, sess, c, err, typed)
+		return
+	}
+	if rec.Close != nil {
+		s.afterCase(w, r, sess, c, "closed")
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// refused shows the case page again with what was wrong, keeping the status a
-// form's author can act on.
-func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, err error) {
+// refused shows the case page again with what was wrong and the forms as
+// typed, keeping the status a form's author can act on. The case is read
+// again: a refusal may be that it changed meanwhile (closed, taken).
+func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, err error, typed caseForms) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
 		s.Logger.ErrorContext(r.Context(), "case action failed", "case_id", c.ID, "err", err)
 	}
-	s.showCase(w, r, sess, c, status, err)
+	if now, err := s.Store.Queries().CaseFor(r.Context(), c.ID, sess.User); err == nil {
+		c = now
+	}
+	s.showCase(w, r, sess, c, status, err, typed)
 }
 
 // reassign hands a case to a listener, or to the shared pool.
@@ -307,19 +478,21 @@ func (s *Server) reassign(w http.ResponseWriter, r *http.Request, sess session) 
 		return
 	}
 	var to *int64
-	if v := r.PostFormValue("assignee"); v != "" {
+	v := r.PostFormValue("assignee")
+	typed := caseForms{Assignee: v}
+	if v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "assignee", Message: wellcheck.Message{Key: "referent_unknown", Args: []any{v}}}}.Err())
+			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "assignee", Message: wellcheck.Message{Key: "referent_unknown", Args: []any{v}}}}.Err(), typed)
 			return
 		}
 		to = &id
 	}
 	if _, err := s.Cases.Reassign(r.Context(), sess.User, c.ID, to); err != nil {
-		s.refused(w, r, sess, c, err)
+		s.refused(w, r, sess, c, err, typed)
 		return
 	}
-	s.afterCase(w, r, sess, c)
+	s.afterCase(w, r, sess, c, "")
 }
 
 // closeCase closes a case with its reason and whether the person agreed.
@@ -328,22 +501,27 @@ func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, sess session)
 	if !ok {
 		return
 	}
-	cl := workers.Closure{Reason: wellcheck.ClosureReason(r.PostFormValue("close.reason")), PersonAgreed: r.PostFormValue("agreed") == "yes"}
+	f := closingForm{Reason: r.PostFormValue("close.reason"), Agreed: r.PostFormValue("agreed") == "yes"}
+	cl := workers.Closure{Reason: wellcheck.ClosureReason(f.Reason), PersonAgreed: f.Agreed}
 	if _, err := s.Cases.Close(r.Context(), sess.User, c.ID, cl); err != nil {
-		s.refused(w, r, sess, c, err)
+		s.refused(w, r, sess, c, err, caseForms{Closing: f})
 		return
 	}
-	s.afterCase(w, r, sess, c)
+	s.afterCase(w, r, sess, c, "closed")
 }
 
 // afterCase sends a listener back to their list and coordinators back to the
-// case.
-func (s *Server) afterCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case) {
+// case, saying what was done (done, a "done." text; "" says nothing).
+func (s *Server) afterCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, done string) {
+	query := ""
+	if done != "" {
+		query = "?done=" + done
+	}
 	if sess.User.Has(wellcheck.RoleCoordinator) || sess.User.Has(wellcheck.RoleAdmin) {
-		http.Redirect(w, r, "/cases/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
+		http.Redirect(w, r, "/cases/"+strconv.FormatInt(c.ID, 10)+query, http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, "/"+query, http.StatusSeeOther)
 }
 
 // presence switches a listener between available and away for their shift.

@@ -29,7 +29,20 @@ func TestAuthorisationTable(t *testing.T) {
 	elises := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
 	pool := s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
 	louiss := s.task(t, s.enrol(t, "Luc Voisin", "+33612345670"), &s.other.ID, wellcheck.FollowUpUnreached, wellcheck.PriorityUrgent)
-	cases := map[string]int64{"elise": elises, "pool": pool, "louis": louiss, "elise-user": s.user.ID}
+	// Closed cases: Élise's (closed by Claire while it was hers), Louis's (by
+	// him), one Élise followed before Louis took it and closed it, and one
+	// Claire closed from the pool.
+	elisesClosed := s.task(t, s.enrol(t, "Rose Carré", "+33612345601"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	s.closeCase(t, elisesClosed, s.coord.ID)
+	louissClosed := s.task(t, s.enrol(t, "Henri Carré", "+33612345602"), &s.other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	s.closeCase(t, louissClosed, s.other.ID)
+	handedClosed := s.task(t, s.enrol(t, "Odette Carré", "+33612345603"), &s.other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	s.recorded(t, handedClosed, s.user.ID)
+	s.closeCase(t, handedClosed, s.other.ID)
+	poolClosed := s.task(t, s.enrol(t, "Paul Carré", "+33612345604"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
+	s.closeCase(t, poolClosed, s.coord.ID)
+	cases := map[string]int64{"elise": elises, "pool": pool, "louis": louiss, "elise-user": s.user.ID,
+		"elise-closed": elisesClosed, "louis-closed": louissClosed, "handed-closed": handedClosed, "pool-closed": poolClosed}
 
 	type row struct {
 		method, path string
@@ -37,7 +50,8 @@ func TestAuthorisationTable(t *testing.T) {
 		// and Adam (admin).
 		want [4]int
 	}
-	const ok, see, bad, forbidden, missing = http.StatusOK, http.StatusSeeOther, http.StatusUnprocessableEntity, http.StatusForbidden, http.StatusNotFound
+	const ok, see, bad, forbidden, missing, conflict = http.StatusOK, http.StatusSeeOther, http.StatusUnprocessableEntity, http.StatusForbidden,
+		http.StatusNotFound, http.StatusConflict
 	rows := []row{
 		{"GET", "/", [4]int{ok, ok, ok, ok}},
 		{"GET", "/list/version", [4]int{ok, ok, ok, ok}},
@@ -54,6 +68,19 @@ func TestAuthorisationTable(t *testing.T) {
 		{"POST", "/cases/{louis}/close", [4]int{missing, bad, bad, bad}},
 		// Only the case's own listener, or staff, hand it on.
 		{"POST", "/cases/{pool}/reassign?assignee=abc", [4]int{bad, bad, bad, bad}},
+		// A closed case: read by who handled it (its listener when it closed,
+		// who closed it, who recorded a follow-up on it), and by staff; never
+		// by the rest of the pool. Nobody acts on it any more (409; 403 for
+		// who may read it but was not its listener).
+		{"GET", "/cases/{elise-closed}", [4]int{ok, missing, ok, ok}},
+		{"GET", "/cases/{louis-closed}", [4]int{missing, ok, ok, ok}},
+		{"GET", "/cases/{handed-closed}", [4]int{ok, ok, ok, ok}},
+		{"GET", "/cases/{pool-closed}", [4]int{missing, missing, ok, ok}},
+		{"POST", "/cases/{elise-closed}/follow-up?reached=yes&close=resolved", [4]int{conflict, missing, conflict, conflict}},
+		{"POST", "/cases/{pool-closed}/follow-up?reached=yes&close=resolved", [4]int{missing, missing, conflict, conflict}},
+		{"POST", "/cases/{pool-closed}/claim", [4]int{missing, missing, forbidden, forbidden}},
+		{"POST", "/cases/{louis-closed}/close?close.reason=resolved", [4]int{missing, conflict, conflict, conflict}},
+		{"POST", "/cases/{handed-closed}/reassign", [4]int{forbidden, conflict, conflict, conflict}},
 		{"POST", "/me/presence", [4]int{see, see, forbidden, forbidden}},
 		{"GET", "/persons/new", [4]int{forbidden, forbidden, ok, ok}},
 		{"POST", "/persons", [4]int{forbidden, forbidden, bad, bad}},

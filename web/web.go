@@ -395,10 +395,14 @@ type list struct {
 	Items   []listItem
 }
 
+// listItem is a follow-up on the list: Phone is the person's number
+// formatted (the link dials ListItem.Phone.E164); EscalationText says how the
+// case's latest escalation went, if it had one.
 type listItem struct {
 	store.ListItem
 	Phone                                    string
 	PriorityText, ReasonText, LocalTime, Due string
+	EscalationText                           string
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
@@ -535,11 +539,19 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
 	l := &list{Version: store.ListVersion(items), Poll: s.ListPoll.Milliseconds()}
 	for _, it := range items {
 		loc := personZone(it.TimeZone)
-		l.Items = append(l.Items, listItem{ListItem: it, Phone: phones.Format(it.Phone),
+		item := listItem{ListItem: it, Phone: phones.Format(it.Phone),
 			PriorityText: text(lang, "priority."+string(it.Priority)), ReasonText: text(lang, "reason."+string(it.Reason)),
-			LocalTime: clock(lang, now.In(loc)), Due: dayAndClock(lang, it.DueAt.In(loc))})
+			LocalTime: clock(lang, now.In(loc)), Due: dayAndClock(lang, it.DueAt.In(loc))}
+		if it.Escalation != nil {
+			item.EscalationText = escalationLine(lang, *it.Escalation, loc, now)
+		}
+		l.Items = append(l.Items, item)
 	}
-	s.render(w, r, "home", http.StatusOK, signedInPage(text(lang, "my_list"), sess, l))
+	p := signedInPage(text(lang, "my_list"), sess, l)
+	if r.URL.Query().Get("done") == "closed" {
+		p.Notice = text(lang, "done.case_closed")
+	}
+	s.render(w, r, "home", http.StatusOK, p)
 }
 
 // phones formats numbers for the service's region.

@@ -363,8 +363,9 @@ func TestPasswords(t *testing.T) {
 	require.ErrorIs(t, err, web.ErrPasswordLength)
 }
 
-// enrol writes a person (Paris, French) and returns their id.
-func (s *site) enrol(t *testing.T, name, number string) int64 {
+// enrol writes a person (Paris, French), with their emergency contacts if
+// any, and returns their id.
+func (s *site) enrol(t *testing.T, name, number string, contacts ...wellcheck.EmergencyContact) int64 {
 	t.Helper()
 	ctx := context.Background()
 	given := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
@@ -373,6 +374,7 @@ func (s *site) enrol(t *testing.T, name, number string) int64 {
 		Referral: wellcheck.Referral{Source: wellcheck.ReferralFamily, ReferredAt: given},
 		Consent:  &wellcheck.Consent{GivenBy: wellcheck.ConsentByPerson, GivenAt: given, Method: wellcheck.ConsentByPhone},
 		Plan:     wellcheck.Plan{Cron: "0 10 * * 2", Window: wellcheck.Window{Start: wellcheck.Clock(9, 0), End: wellcheck.Clock(17, 0)}},
+		Contacts: contacts,
 	}
 	var id int64
 	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {

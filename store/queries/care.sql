@@ -123,6 +123,23 @@ RETURNING *;
 -- name: ListEscalationCalls :many
 SELECT * FROM escalation_calls WHERE escalation_id = @escalation_id ORDER BY position, attempt;
 
+-- name: ListCaseEscalations :many
+-- A case's escalations, latest first, with the contact who acknowledged.
+SELECT sqlc.embed(e), ec.full_name AS acknowledged_by_name, ec.relation AS acknowledged_by_relation
+FROM escalations e
+LEFT JOIN emergency_contacts ec ON ec.id = e.acknowledged_by
+WHERE e.case_id = @case_id
+ORDER BY e.started_at DESC, e.id DESC;
+
+-- name: ListCaseEscalationCalls :many
+-- Every call to an emergency contact on a case, in the order they were made,
+-- with whom it called.
+SELECT sqlc.embed(k), ec.full_name AS contact_name, ec.relation AS contact_relation
+FROM escalation_calls k
+LEFT JOIN emergency_contacts ec ON ec.id = k.emergency_contact_id
+WHERE k.case_id = @case_id
+ORDER BY k.started_at, k.id;
+
 -- name: StartEscalationCall :one
 INSERT INTO escalation_calls (case_id, escalation_id, emergency_contact_id, position, attempt, started_at)
 VALUES (@case_id, @escalation_id, @emergency_contact_id, @position, @attempt, @started_at)

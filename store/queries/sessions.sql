@@ -55,9 +55,10 @@ DELETE FROM sessions WHERE expires_at <= @now::timestamptz OR last_seen_at <= @i
 
 -- name: ListMyFollowUps :many
 -- A user's list: their pending follow-ups and the shared pool's, most pressing
--- first. This WHERE is the authorisation: nobody else's follow-ups. Each half
--- is read in order from follow_ups_list_idx and stops at 500: an OR of the two
--- would read and sort the whole pool.
+-- first, each with its case's latest escalation. This WHERE is the
+-- authorisation: nobody else's follow-ups. Each half is read in order from
+-- follow_ups_list_idx and stops at 500: an OR of the two would read and sort
+-- the whole pool.
 WITH listed AS (
     (SELECT * FROM follow_ups mine WHERE mine.state = 'pending' AND mine.assignee_id = @user_id
      ORDER BY mine.priority, mine.due_at, mine.id LIMIT 500)
@@ -68,17 +69,30 @@ WITH listed AS (
     SELECT * FROM listed ORDER BY priority, due_at, id LIMIT 500
 )
 SELECT f.id, f.case_id, f.reason, f.priority, f.due_at, f.assignee_id, f.updated_at,
-       p.id AS person_id, p.full_name, p.phone, p.time_zone
+       p.id AS person_id, p.full_name, p.phone, p.time_zone,
+       e.id AS escalation_id, e.outcome AS escalation_outcome, e.started_at AS escalation_started_at,
+       e.ended_at AS escalation_ended_at, ec.full_name AS acknowledged_by_name, ec.relation AS acknowledged_by_relation
 FROM top f
 JOIN cases c ON c.id = f.case_id
 JOIN persons p ON p.id = c.person_id
+-- The case's latest escalation, if any: the list says how it went.
+LEFT JOIN escalations e ON e.id = (
+    SELECT le.id FROM escalations le WHERE le.case_id = f.case_id ORDER BY le.started_at DESC, le.id DESC LIMIT 1)
+LEFT JOIN emergency_contacts ec ON ec.id = e.acknowledged_by
 ORDER BY f.priority, f.due_at, f.id;
 
 -- name: GetCaseFor :one
--- A case as a user may see it: coordinators and admins (@see_all) any case, a
--- listener their own and the shared pool's. No row: not found, or not theirs.
-SELECT * FROM cases
-WHERE id = @id AND (@see_all::boolean OR assignee_id = @user_id OR assignee_id IS NULL);
+-- A case as a user may see it: coordinators and admins (@see_all) any case; a
+-- listener, while it is open, their own and the shared pool's; once closed,
+-- only if they handled it: its listener when it closed, who closed it, or who
+-- recorded a follow-up on it (a closed case leaves the pool: its notes and
+-- contacts are not everyone's to read). No row: not found, or not theirs.
+SELECT * FROM cases c
+WHERE c.id = @id AND (
+    @see_all::boolean
+    OR (c.state <> 'closed' AND (c.assignee_id = @user_id OR c.assignee_id IS NULL))
+    OR (c.state = 'closed' AND (c.assignee_id = @user_id OR c.closed_by = @user_id
+        OR EXISTS (SELECT 1 FROM follow_ups f WHERE f.case_id = c.id AND f.done_by = @user_id))));
 
 -- name: ListCaseFollowUps :many
 -- A case's follow-ups, latest first, with the partner each oriented to and who

@@ -443,6 +443,102 @@ func (q *Queries) InsertDoneFollowUp(ctx context.Context, arg InsertDoneFollowUp
 	return i, err
 }
 
+const listCaseEscalationCalls = `-- name: ListCaseEscalationCalls :many
+SELECT k.id, k.case_id, k.emergency_contact_id, k.position, k.started_at, k.ended_at, k.outcome, k.acknowledged, k.call_id, k.escalation_id, k.attempt, k.reason, ec.full_name AS contact_name, ec.relation AS contact_relation
+FROM escalation_calls k
+LEFT JOIN emergency_contacts ec ON ec.id = k.emergency_contact_id
+WHERE k.case_id = $1
+ORDER BY k.started_at, k.id
+`
+
+type ListCaseEscalationCallsRow struct {
+	EscalationCall  EscalationCall
+	ContactName     *string
+	ContactRelation *string
+}
+
+// Every call to an emergency contact on a case, in the order they were made,
+// with whom it called.
+func (q *Queries) ListCaseEscalationCalls(ctx context.Context, caseID int64) ([]ListCaseEscalationCallsRow, error) {
+	rows, err := q.db.Query(ctx, listCaseEscalationCalls, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListCaseEscalationCallsRow
+	for rows.Next() {
+		var i ListCaseEscalationCallsRow
+		if err := rows.Scan(
+			&i.EscalationCall.ID,
+			&i.EscalationCall.CaseID,
+			&i.EscalationCall.EmergencyContactID,
+			&i.EscalationCall.Position,
+			&i.EscalationCall.StartedAt,
+			&i.EscalationCall.EndedAt,
+			&i.EscalationCall.Outcome,
+			&i.EscalationCall.Acknowledged,
+			&i.EscalationCall.CallID,
+			&i.EscalationCall.EscalationID,
+			&i.EscalationCall.Attempt,
+			&i.EscalationCall.Reason,
+			&i.ContactName,
+			&i.ContactRelation,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listCaseEscalations = `-- name: ListCaseEscalations :many
+SELECT e.id, e.case_id, e.person_id, e.started_at, e.ended_at, e.outcome, e.acknowledged_by, ec.full_name AS acknowledged_by_name, ec.relation AS acknowledged_by_relation
+FROM escalations e
+LEFT JOIN emergency_contacts ec ON ec.id = e.acknowledged_by
+WHERE e.case_id = $1
+ORDER BY e.started_at DESC, e.id DESC
+`
+
+type ListCaseEscalationsRow struct {
+	Escalation             Escalation
+	AcknowledgedByName     *string
+	AcknowledgedByRelation *string
+}
+
+// A case's escalations, latest first, with the contact who acknowledged.
+func (q *Queries) ListCaseEscalations(ctx context.Context, caseID int64) ([]ListCaseEscalationsRow, error) {
+	rows, err := q.db.Query(ctx, listCaseEscalations, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListCaseEscalationsRow
+	for rows.Next() {
+		var i ListCaseEscalationsRow
+		if err := rows.Scan(
+			&i.Escalation.ID,
+			&i.Escalation.CaseID,
+			&i.Escalation.PersonID,
+			&i.Escalation.StartedAt,
+			&i.Escalation.EndedAt,
+			&i.Escalation.Outcome,
+			&i.Escalation.AcknowledgedBy,
+			&i.AcknowledgedByName,
+			&i.AcknowledgedByRelation,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listDailyCounts = `-- name: ListDailyCounts :many
 SELECT day, metric, count FROM daily_counts WHERE day BETWEEN $1 AND $2 ORDER BY day, metric
 `

@@ -75,8 +75,12 @@ func (q *Queries) DeleteUserSessions(ctx context.Context, userID int64) (int64, 
 }
 
 const getCaseFor = `-- name: GetCaseFor :one
-SELECT id, person_id, state, priority, opened_reason, due_at, assignee_id, opened_by, opened_at, closed_at, closed_by, closure_reason, person_agreed, updated_at FROM cases
-WHERE id = $1 AND ($2::boolean OR assignee_id = $3 OR assignee_id IS NULL)
+SELECT id, person_id, state, priority, opened_reason, due_at, assignee_id, opened_by, opened_at, closed_at, closed_by, closure_reason, person_agreed, updated_at FROM cases c
+WHERE c.id = $1 AND (
+    $2::boolean
+    OR (c.state <> 'closed' AND (c.assignee_id = $3 OR c.assignee_id IS NULL))
+    OR (c.state = 'closed' AND (c.assignee_id = $3 OR c.closed_by = $3
+        OR EXISTS (SELECT 1 FROM follow_ups f WHERE f.case_id = c.id AND f.done_by = $3))))
 `
 
 type GetCaseForParams struct {
@@ -85,8 +89,11 @@ type GetCaseForParams struct {
 	UserID *int64
 }
 
-// A case as a user may see it: coordinators and admins (@see_all) any case, a
-// listener their own and the shared pool's. No row: not found, or not theirs.
+// A case as a user may see it: coordinators and admins (@see_all) any case; a
+// listener, while it is open, their own and the shared pool's; once closed,
+// only if they handled it: its listener when it closed, who closed it, or who
+// recorded a follow-up on it (a closed case leaves the pool: its notes and
+// contacts are not everyone's to read). No row: not found, or not theirs.
 func (q *Queries) GetCaseFor(ctx context.Context, arg GetCaseForParams) (Case, error) {
 	row := q.db.QueryRow(ctx, getCaseFor, arg.ID, arg.SeeAll, arg.UserID)
 	var i Case
@@ -240,31 +247,44 @@ WITH listed AS (
     SELECT id, case_id, assignee_id, reason, priority, due_at, state, reached, partner_id, emergency_services_called, job_id, done_at, done_by, created_at, check_in_id, updated_at, previous_assignee_id FROM listed ORDER BY priority, due_at, id LIMIT 500
 )
 SELECT f.id, f.case_id, f.reason, f.priority, f.due_at, f.assignee_id, f.updated_at,
-       p.id AS person_id, p.full_name, p.phone, p.time_zone
+       p.id AS person_id, p.full_name, p.phone, p.time_zone,
+       e.id AS escalation_id, e.outcome AS escalation_outcome, e.started_at AS escalation_started_at,
+       e.ended_at AS escalation_ended_at, ec.full_name AS acknowledged_by_name, ec.relation AS acknowledged_by_relation
 FROM top f
 JOIN cases c ON c.id = f.case_id
 JOIN persons p ON p.id = c.person_id
+LEFT JOIN escalations e ON e.id = (
+    SELECT le.id FROM escalations le WHERE le.case_id = f.case_id ORDER BY le.started_at DESC, le.id DESC LIMIT 1)
+LEFT JOIN emergency_contacts ec ON ec.id = e.acknowledged_by
 ORDER BY f.priority, f.due_at, f.id
 `
 
 type ListMyFollowUpsRow struct {
-	ID         int64
-	CaseID     int64
-	Reason     string
-	Priority   CasePriority
-	DueAt      time.Time
-	AssigneeID *int64
-	UpdatedAt  time.Time
-	PersonID   int64
-	FullName   string
-	Phone      string
-	TimeZone   string
+	ID                     int64
+	CaseID                 int64
+	Reason                 string
+	Priority               CasePriority
+	DueAt                  time.Time
+	AssigneeID             *int64
+	UpdatedAt              time.Time
+	PersonID               int64
+	FullName               string
+	Phone                  string
+	TimeZone               string
+	EscalationID           *int64
+	EscalationOutcome      *string
+	EscalationStartedAt    *time.Time
+	EscalationEndedAt      *time.Time
+	AcknowledgedByName     *string
+	AcknowledgedByRelation *string
 }
 
 // A user's list: their pending follow-ups and the shared pool's, most pressing
-// first. This WHERE is the authorisation: nobody else's follow-ups. Each half
-// is read in order from follow_ups_list_idx and stops at 500: an OR of the two
-// would read and sort the whole pool.
+// first, each with its case's latest escalation. This WHERE is the
+// authorisation: nobody else's follow-ups. Each half is read in order from
+// follow_ups_list_idx and stops at 500: an OR of the two would read and sort
+// the whole pool.
+// The case's latest escalation, if any: the list says how it went.
 func (q *Queries) ListMyFollowUps(ctx context.Context, userID *int64) ([]ListMyFollowUpsRow, error) {
 	rows, err := q.db.Query(ctx, listMyFollowUps, userID)
 	if err != nil {
@@ -286,6 +306,12 @@ func (q *Queries) ListMyFollowUps(ctx context.Context, userID *int64) ([]ListMyF
 			&i.FullName,
 			&i.Phone,
 			&i.TimeZone,
+			&i.EscalationID,
+			&i.EscalationOutcome,
+			&i.EscalationStartedAt,
+			&i.EscalationEndedAt,
+			&i.AcknowledgedByName,
+			&i.AcknowledgedByRelation,
 		); err != nil {
 			return nil, err
 		}

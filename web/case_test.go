@@ -1,0 +1,301 @@
+package web_test
+
+// The listener's case page and list as they read them: the numbers they dial,
+// what an escalation to the emergency contacts came to, a closed case, and
+// forms that keep what was typed when they are refused.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// The person's children, their emergency contacts.
+var (
+	alain = wellcheck.EmergencyContact{Position: 2, FullName: "Alain Roux", Relation: "fils", Phone: "+33698765432", Language: "fr"}
+	nadia = wellcheck.EmergencyContact{Position: 1, FullName: "Nadia Roux", Relation: "fille", Phone: "+33145678900", Language: "fr"}
+)
+
+// closeCase closes a case as user by did, the person agreeing.
+func (s *site) closeCase(t *testing.T, caseID, by int64) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
+		if _, err := q.CloseCase(ctx, caseID, string(wellcheck.ClosureResolved), true, &by, s.clock.Now()); err != nil {
+			return err
+		}
+		_, err := q.CancelCaseFollowUps(ctx, caseID)
+		return err
+	}))
+}
+
+// recorded has user by record a follow-up on a case: the person reached.
+func (s *site) recorded(t *testing.T, caseID, by int64) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
+		c, err := q.LockCase(ctx, caseID)
+		if err != nil {
+			return err
+		}
+		_, err = q.InsertDoneFollowUp(ctx, c, store.Done{Reached: true, At: s.clock.Now(), By: &by})
+		return err
+	}))
+}
+
+// partner adds a partner service that serves everyone and returns its id.
+func (s *site) partner(t *testing.T, name string, number wellcheck.Phone) int64 {
+	t.Helper()
+	p, err := s.store.Queries().SavePartner(context.Background(), wellcheck.Partner{Name: name, Kind: "écoute", Phone: number, Hours: "9h-17h"})
+	require.NoError(t, err)
+	return p.ID
+}
+
+// link is a link as the reader sees it: where it goes, and its words.
+type link struct{ Href, Text string }
+
+// telLinks reads the links that dial a number inside what sel selects, in
+// page order.
+func (b *tab) telLinks(t *testing.T, sel string) []link {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	js := fmt.Sprintf(`Array.from(document.querySelectorAll(%q)).map(a => ({Href: a.getAttribute("href"), Text: a.textContent.trim()}))`,
+		sel+` a[href^="tel:"]`)
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[[]link](js))
+	require.NoError(t, err)
+	return links
+}
+
+// eval evaluates a JavaScript expression in the tab's page.
+func eval[T any](t *testing.T, b *tab, js string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	require.NoError(t, err)
+	return v
+}
+
+// value reads the value of the form field sel selects.
+func (b *tab) value(t *testing.T, sel string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Value(css(sel)))
+	require.NoError(t, err)
+	return v
+}
+
+// checked reads whether the box or radio button sel selects is ticked.
+func (b *tab) checked(t *testing.T, sel string) bool {
+	t.Helper()
+	return eval[bool](t, b, fmt.Sprintf(`document.querySelector(%q).checked`, sel))
+}
+
+// Every number a listener may call is a link that dials the real number, in
+// E.164, and reads as the number formatted: the person's on the list and on
+// the case page, each emergency contact's, each partner's.
+func TestBrowserListenerDialsRealNumbers(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tuesday 11:00 in Paris
+	person := s.enrol(t, "Jeanne Martin", "+33612345678", nadia, alain)
+	s.partner(t, "Ligne nationale", "+33143556677")
+	caseID := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+
+	b := s.tab(t)
+	b.signIn(t, elise)
+	require.Equal(t, []link{{"tel:+33612345678", "06 12 34 56 78"}}, b.telLinks(t, "#list"), "the list dials the person")
+
+	b.run(t,
+		chromedp.Click(css(fmt.Sprintf(`#list a[href="/cases/%d"]`, caseID))),
+		chromedp.WaitVisible(css(`#essentials`)),
+	)
+	require.Equal(t, []link{{"tel:+33612345678", "06 12 34 56 78"}}, b.telLinks(t, "#essentials + dl"), "the case page dials the person")
+	require.Equal(t, []link{{"tel:+33145678900", "01 45 67 89 00"}, {"tel:+33698765432", "06 98 76 54 32"}},
+		b.telLinks(t, "section[aria-labelledby=essentials] ol"), "and each emergency contact")
+	require.Contains(t, b.text(t, "section[aria-labelledby=essentials] ol"), "Nadia Roux (fille)")
+	require.Equal(t, []link{{"tel:+33143556677", "01 43 55 66 77"}}, b.telLinks(t, "#partners-near + ul"), "and each partner")
+	require.NotContains(t, eval[string](t, b, `document.body.innerHTML`), "•", "no masked number anywhere")
+}
+
+// A listener closes a case, is told it is saved, and opens it again by its
+// address: it reads as closed — how, when, by whom, whether the person
+// agreed — offers nothing to do, and its timeline ends with the closure.
+func TestBrowserClosedCaseReadsClosed(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tuesday 11:00 in Paris
+	caseID := s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	casePage := fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)
+
+	b := s.tab(t)
+	b.signIn(t, elise)
+	b.run(t,
+		chromedp.Navigate(casePage),
+		chromedp.WaitVisible(css(`form[action$="/close"]`)),
+		chromedp.SetValue(css(`form[action$="/close"] select`), "declined_help"),
+		chromedp.Click(css(`form[action$="/close"] [name="agreed"]`)),
+		chromedp.Click(css(`form[action$="/close"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`#list`)),
+	)
+	require.Contains(t, b.text(t, "p.notice"), "Clôture enregistrée", "the listener is told it is saved")
+	require.NotContains(t, b.text(t, "#list"), "Jeanne Martin")
+
+	b.run(t,
+		chromedp.Navigate(casePage),
+		chromedp.WaitVisible(css(`#closed`)),
+	)
+	closed := b.text(t, "section[aria-labelledby=closed]")
+	require.Contains(t, closed, "Dossier clôturé")
+	require.Contains(t, closed, "mar. 01/12 11:00")
+	require.Contains(t, closed, "Élise Écoutante")
+	require.Contains(t, closed, "ne souhaite plus de suivi", "the reason in words")
+	require.Regexp(t, `Accord de la personne\s+oui`, closed)
+	require.NotContains(t, b.text(t, "#essentials + dl"), "haute", "no priority: nothing is pending")
+	forms := eval[[]string](t, b, `Array.from(document.querySelectorAll("main form")).map(f => f.getAttribute("action"))`)
+	require.Empty(t, forms, "no follow-up, claim, hand-on or closing form")
+	require.Contains(t, b.text(t, "#timeline + ol li"), "dossier clôturé par Élise Écoutante : ne souhaite plus de suivi (accord de la personne : oui)",
+		"the closure heads the timeline")
+}
+
+// A refused form comes back as it was typed, every kind of field: the
+// follow-up form's radio, note, partner, box, date and closure; the closing
+// form's box. The form not sent is left as it was.
+func TestBrowserRefusedFormsKeepWhatWasTyped(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	caseID := s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	partner := strconv.FormatInt(s.partner(t, "Ligne nationale", ""), 10)
+	const note = "Messagerie ; rappeler demain matin."
+	followUp := `form[action$="/follow-up"] `
+
+	b := s.tab(t)
+	b.expect("status of 422") // the refusals
+	b.signIn(t, elise)
+	b.run(t,
+		chromedp.Navigate(fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)),
+		chromedp.WaitVisible(css(`#record`)),
+		chromedp.Click(css(`[name="reached"][value="no"]`)),
+		chromedp.SendKeys(css(`textarea[name="note"]`), note),
+		chromedp.Click(css(followUp+`button[type=submit]`)),
+	)
+	b.waitText(t, "#problems", "la personne n'a pas été jointe : indiquez quand rappeler")
+	require.Equal(t, note, b.value(t, `textarea[name="note"]`), "the note is still there")
+	require.True(t, b.checked(t, `[name="reached"][value="no"]`), "and the answer")
+
+	// Everything at once, a closure and a next follow-up: refused, all kept.
+	b.run(t,
+		chromedp.Click(css(`[name="reached"][value="yes"]`)),
+		chromedp.SetValue(css(`select[name="partner"]`), partner),
+		chromedp.Click(css(`[name="emergency_services"]`)),
+		chromedp.SetValue(css(`input[name="next"]`), "2026-12-02T14:00"),
+		chromedp.SetValue(css(`select[name="close"]`), "oriented"),
+		chromedp.Click(css(followUp+`[name="agreed"]`)),
+		chromedp.Click(css(followUp+`button[type=submit]`)),
+	)
+	b.waitText(t, "#problems", "un dossier clôturé n'a pas de prochain suivi")
+	require.True(t, b.checked(t, `[name="reached"][value="yes"]`))
+	require.Equal(t, note, b.value(t, `textarea[name="note"]`))
+	require.Equal(t, partner, b.value(t, `select[name="partner"]`))
+	require.True(t, b.checked(t, `[name="emergency_services"]`))
+	require.Equal(t, "2026-12-02T14:00", b.value(t, `input[name="next"]`))
+	require.Equal(t, "oriented", b.value(t, `select[name="close"]`))
+	require.True(t, b.checked(t, followUp+`[name="agreed"]`))
+	require.False(t, b.checked(t, `form[action$="/close"] [name="agreed"]`), "the closing form was not sent")
+
+	// The closing form sent without a reason (as a browser that does not
+	// check required fields would): the box ticked stays ticked.
+	b.run(t,
+		chromedp.Click(css(`form[action$="/close"] [name="agreed"]`)),
+		chromedp.Evaluate[chromedp.Void](`(f => { f.querySelector("select").selectedIndex = -1; f.submit() })(document.querySelector('form[action$="/close"]'))`),
+	)
+	b.waitText(t, "#problems", "Motif de clôture")
+	require.True(t, b.checked(t, `form[action$="/close"] [name="agreed"]`))
+	require.False(t, b.checked(t, followUp+`[name="agreed"]`), "the follow-up form was not sent this time")
+	require.Empty(t, b.value(t, `textarea[name="note"]`))
+}
+
+// When the person stays unreached, their emergency contacts are called: what
+// came of it shows on the case page (each call, whom, when, the answer; who
+// will go and see her) and in a line on the list, which learns it as it
+// happens — in French and in English.
+func TestEscalationShowsOnTheCaseAndTheList(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	ctx := context.Background()
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)) // Tuesday 11:00 in Paris
+	person := s.enrol(t, "Jeanne Martin", "+33612345678", nadia, alain)
+	caseID := s.task(t, person, &s.user.ID, wellcheck.FollowUpUnreachedRepeatedly, wellcheck.PriorityUrgent)
+	at := func(hour, minute int) time.Time { return time.Date(2026, 12, 1, hour-1, minute, 0, 0, time.UTC) } // Paris time
+	var escalation store.Escalation
+	var contacts []wellcheck.EmergencyContact
+	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
+		var err error
+		if escalation, _, err = q.StartEscalation(ctx, caseID, person, at(9, 30)); err != nil {
+			return err
+		}
+		if contacts, err = q.EmergencyContacts(ctx, person); err != nil {
+			return err
+		}
+		for i, outcome := range []wellcheck.Outcome{wellcheck.OutcomeNoAnswer, wellcheck.OutcomeOK} {
+			start, end := at(9, 31+10*i), at(9, 32+10*i)
+			id, err := q.StartEscalationCall(ctx, escalation, contacts[i], 1, start)
+			if err != nil {
+				return err
+			}
+			if err := q.EndEscalationCall(ctx, store.EscalationCall{ID: id, EndedAt: &end, Outcome: outcome, Acknowledged: outcome == wellcheck.OutcomeOK}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+
+	c := s.browser(t)
+	_, body := s.signInAs(t, c, elise)
+	require.Contains(t, body, "Escalade en cours : appel des contacts d&#39;urgence — 09:30", "the list says the contacts are being called")
+	version := func() string {
+		_, v, _ := s.get(t, c, "/list/version")
+		return v
+	}
+	running := version()
+
+	// Alain pressed 1: he will go and see her.
+	_, err := s.store.Queries().EndEscalation(ctx, escalation.ID, store.EscalationAcknowledged, &contacts[1].ID, at(9, 42))
+	require.NoError(t, err)
+	require.NotEqual(t, running, version(), "an open list learns it")
+	_, body, _ = s.get(t, c, "/")
+	require.Contains(t, body, "Escalade : Alain Roux (fils) ira voir — 09:42")
+
+	_, body, _ = s.get(t, c, fmt.Sprintf("/cases/%d", caseID))
+	section := body[strings.Index(body, `id="escalations"`):]
+	section = section[:strings.Index(section, "</section>")]
+	require.Contains(t, section, "Escalade : Alain Roux (fils) ira voir — mar. 01/12 09:42", "who acknowledged, and when")
+	require.Contains(t, section, "commencée mar. 01/12 09:30")
+	require.Contains(t, section, "Nadia Roux (fille) — <time>mar. 01/12 09:31</time> — pas de réponse")
+	require.Contains(t, section, "Alain Roux (fils) — <time>mar. 01/12 09:41</time> — ira voir (touche 1)")
+	require.Less(t, strings.Index(section, "Nadia Roux"), strings.Index(section, "Alain Roux (fils) —"), "in the order they were called")
+
+	req, err := http.NewRequest(http.MethodGet, s.srv.URL+"/", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept-Language", "en")
+	res, err := c.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	english, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(english), "Escalation: Alain Roux (fils) will go and check — 9:42 am")
+}
