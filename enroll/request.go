@@ -296,9 +296,10 @@ func (c *Checker) text(ps *wellcheck.Problems, field, s string, limit int, requi
 	return s
 }
 
-// multiline reads free text, where line breaks and tabs are fine.
+// multiline reads free text, where line breaks and tabs are fine; a
+// browser's line breaks (CRLF) are read as the others.
 func (c *Checker) multiline(ps *wellcheck.Problems, field, s string, limit int) string {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 	checkText(ps, field, s, limit, true)
 	return s
 }

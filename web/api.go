@@ -302,6 +302,7 @@ type personJSON struct {
 	Postcode      string        `json:"postcode"`
 	City          string        `json:"city"`
 	RiskLevel     string        `json:"risk_level"`
+	Notes         string        `json:"notes"`
 	ReferentID    *int64        `json:"referent_id"`
 	Status        string        `json:"status"`
 	PausedUntil   *string       `json:"paused_until"`
@@ -403,7 +404,7 @@ func personJSONOf(e wellcheck.Enrolment) personJSON {
 	pe := e.Person
 	p := personJSON{
 		ID: pe.ID, FullName: pe.FullName, Phone: pe.Phone.E164(), Language: pe.Language, TimeZone: pe.TimeZone,
-		Address: pe.Address, Postcode: pe.Postcode, City: pe.City, RiskLevel: string(pe.RiskLevel), ReferentID: pe.ReferentID,
+		Address: pe.Address, Postcode: pe.Postcode, City: pe.City, RiskLevel: string(pe.RiskLevel), Notes: e.Notes, ReferentID: pe.ReferentID,
 		Status: string(pe.Status), PausedUntil: rfc3339Ptr(pe.PausedUntil), WithdrawnAt: rfc3339Ptr(pe.WithdrawnAt),
 		CreatedAt: rfc3339(pe.CreatedAt),
 		Referral: referralJSON{Source: string(e.Referral.Source), ReferrerName: e.Referral.ReferrerName,

@@ -20,6 +20,7 @@ type caseView struct {
 	wellcheck.Case
 	Person                         wellcheck.Person
 	Referral                       wellcheck.Referral
+	Notes                          string // what to know before calling
 	Contacts                       []contactView
 	Phone, LocalTime, PriorityText string
 	Assignee                       string
@@ -112,7 +113,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		return
 	}
 	loc := personZone(e.Person.TimeZone)
-	v := caseView{Case: c, Person: e.Person, Referral: e.Referral, Phone: phones.Format(e.Person.Phone),
+	v := caseView{Case: c, Person: e.Person, Referral: e.Referral, Notes: e.Notes, Phone: phones.Format(e.Person.Phone),
 		LocalTime: dayAndClock(lang, s.now().In(loc)), PriorityText: text(lang, "priority."+string(c.Priority)),
 		CanClaim: c.AssigneeID == nil && sess.User.Has(wellcheck.RoleListener)}
 	v.Contacts = contactsOf(e, phones)

@@ -239,6 +239,7 @@ func TestRefusedFormsKeepWhatWasTyped(t *testing.T) {
 		{name: "a person's details", action: "/persons/" + person + "/details", status: http.StatusUnprocessableEntity, sent: url.Values{
 			"person.full_name": {"Jeanne Martin-Roux"}, "person.phone": {"06 12"}, "person.language": {"es"}, "person.address": {"3 place du Marché"},
 			"person.postcode": {"69003"}, "person.city": {"Lyon"}, "person.risk_level": {"low"}, "person.referent": {"parti@example.org"},
+			"person.notes":          {"Appeler après 10 h : elle fait ses courses tôt."},
 			"contacts[1].full_name": {"Marc Martin"}, "contacts[1].relation": {"fils"}, "contacts[1].phone": {"07 81 23 45 67"}, "contacts[1].consent": {"yes"},
 			"contacts[1].language":  {"en"},
 			"contacts[2].full_name": {"Luc Martin"}, "contacts[2].relation": {"neveu"}, "contacts[2].phone": {"06 11"},

@@ -233,18 +233,19 @@ func requestOf(r *http.Request) enroll.Request {
 		Consent: &enroll.ConsentInput{GivenBy: v("consent.given_by"), RepresentativeName: v("consent.representative_name"),
 			GivenAt: v("consent.given_at"), Method: v("consent.method")},
 	}
-	req.Person.TimeZone, req.Person.Notes = v("person.time_zone"), v("person.notes")
+	req.Person.TimeZone = v("person.time_zone")
 	return req
 }
 
-// detailsOf reads a person's details and emergency contacts from a form.
+// detailsOf reads a person's details, the note about them and their
+// emergency contacts from a form.
 func detailsOf(r *http.Request) enroll.DetailsInput {
 	_ = r.ParseForm()
 	v := func(name string) string { return r.PostForm.Get(name) }
 	in := enroll.DetailsInput{Person: enroll.PersonInput{
 		FullName: v("person.full_name"), Phone: v("person.phone"), Language: v("person.language"),
 		Address: v("person.address"), Postcode: v("person.postcode"), City: v("person.city"),
-		RiskLevel: v("person.risk_level"), Referent: v("person.referent"),
+		RiskLevel: v("person.risk_level"), Referent: v("person.referent"), Notes: v("person.notes"),
 	}}
 	for i := 1; i <= maxFormContacts; i++ {
 		p := fmt.Sprintf("contacts[%d].", i)
@@ -515,7 +516,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 func detailsInputOf(e wellcheck.Enrolment, listeners []store.ListenerLoad, phones phone.Parser) enroll.DetailsInput {
 	p := e.Person
 	in := enroll.DetailsInput{Person: enroll.PersonInput{FullName: p.FullName, Phone: phones.Format(p.Phone), Language: p.Language,
-		Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel)}}
+		Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel), Notes: e.Notes}}
 	for _, l := range listeners {
 		if p.ReferentID != nil && l.ID == *p.ReferentID {
 			in.Person.Referent = l.Email
