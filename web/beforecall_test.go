@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +103,67 @@ func TestNoteBeforeCalling(t *testing.T) {
 	for _, words := range []string{"Malentendante", "matin"} {
 		require.NotContains(t, s.logs.String(), words, "no log line carries the note")
 	}
+}
+
+// A person enrolled without an emergency contact is accepted with a
+// warning, which the form gives as soon as it is sent, the enrolment's
+// result and the person's file until one is added; in French and English.
+func TestNoEmergencyContactWarns(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 21, 8, 0, 0, 0, time.UTC))
+	c := s.browser(t)
+	csrf, _ := s.signInAs(t, c, claire)
+	const warning = "Aucun contact d'urgence : recommandé pour pouvoir alerter un proche si la personne reste injoignable"
+	form := enrolForm(csrf)
+	for _, f := range []string{"full_name", "relation", "phone", "consent"} {
+		form.Del("contacts[1]." + f)
+	}
+
+	// The preview (without script) and a refusal say it beside the contacts.
+	preview := url.Values{}
+	for k, v := range form {
+		preview[k] = v
+	}
+	preview.Set("preview", "1")
+	res, body := s.post(t, c, "/persons", preview, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, warning, textOf(t, body, "no-contacts"))
+	refused := url.Values{}
+	for k, v := range form {
+		refused[k] = v
+	}
+	refused.Set("person.phone", "01 23")
+	res, body = s.post(t, c, "/persons", refused, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.Equal(t, warning, textOf(t, body, "no-contacts"))
+	withContact := enrolForm(csrf)
+	withContact.Set("preview", "1")
+	res, body = s.post(t, c, "/persons", withContact, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Empty(t, textOf(t, body, "no-contacts"), "not with a contact")
+
+	// Enrolled: the result says it, and offers to add one.
+	res, _ = s.post(t, c, "/persons", form, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	where := res.Header.Get("Location")
+	_, body, _ = s.get(t, c, where)
+	require.Contains(t, textOf(t, body, "main"), "Inscription enregistrée")
+	require.Equal(t, warning+" — ajouter un contact", textOf(t, body, "no-contacts"))
+	// In English.
+	status, _, _ := s.get(t, c, "/lang?to=en")
+	require.Equal(t, http.StatusSeeOther, status)
+	_, body, _ = s.get(t, c, where)
+	require.Equal(t, "No emergency contact: recommended, so someone close can be alerted if the person stays unreached — add a contact", textOf(t, body, "no-contacts"))
+
+	// Once a contact is added, the file no longer warns.
+	path := strings.TrimSuffix(where, "?done=enrolled")
+	details := formValues(t, body, path+"/details")
+	details.Set("csrf", csrf)
+	details.Set("contacts[1].full_name", "Pierre Curie")
+	details.Set("contacts[1].phone", "06 98 76 54 32")
+	res, body = s.post(t, c, path+"/details", details, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, body)
+	_, body, _ = s.get(t, c, path)
+	require.Empty(t, textOf(t, body, "no-contacts"))
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/enroll"
@@ -174,6 +176,8 @@ type enrolView struct {
 	Sources, Givers, Zones []option
 	Methods                []option
 	DefaultZone            string
+	// NoContacts warns that the form sent names no emergency contact.
+	NoContacts string
 }
 
 // detailsForm is who a person is, how they are reached and their emergency
@@ -278,8 +282,8 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request, sess session) {
 }
 
 // showEnrol shows the enrolment form: new, with its defaults, or as it was
-// sent (a POST), with the preview of the plan sent and the problems of a
-// refusal.
+// sent (a POST), with the preview of the plan sent, a warning if it names no
+// emergency contact, and the problems of a refusal.
 func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session, status int, problem error) {
 	lang := langOf(r)
 	settings, err := s.Store.Queries().Settings(r.Context())
@@ -308,6 +312,9 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session,
 			return
 		}
 		v.Preview = &preview
+		if !slices.ContainsFunc(requestOf(r).Contacts, func(c enroll.ContactInput) bool { return c != (enroll.ContactInput{}) }) {
+			v.NoContacts = noContactsWarning(lang)
+		}
 		p.Data = v
 		p.keep(r)
 	}
@@ -315,6 +322,15 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session,
 		p.refuse(r, problem)
 	}
 	s.render(w, r, "enrol", status, p)
+}
+
+// noContactsWarning is enrolment's warning for a person without an
+// emergency contact, as the command line and the API give it, as a
+// sentence.
+func noContactsWarning(lang wellcheck.Lang) string {
+	w := wellcheck.Message{Key: "no_emergency_contact"}.Text(lang)
+	r, size := utf8.DecodeRuneInString(w)
+	return string(unicode.ToUpper(r)) + w[size:]
 }
 
 // choices lists a set of values with their words in lang (key prefix+value).
@@ -413,6 +429,9 @@ type personView struct {
 	Details                   detailsForm // the correction form
 	Zones                     []option
 	Changeable                bool
+	// NoContacts warns, while the person may be called, that nobody can be
+	// alerted if they stay unreached.
+	NoContacts string
 }
 
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session) {
@@ -478,6 +497,9 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 		v.Preview = &preview
 	}
 	v.Contacts = contactsOf(e, phones)
+	if v.Changeable && len(e.Contacts) == 0 {
+		v.NoContacts = noContactsWarning(lang)
+	}
 	checkIns, err := q.CheckInsForPerson(r.Context(), id)
 	if err != nil {
 		s.internal(w, r, err)

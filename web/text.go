@@ -321,6 +321,7 @@ var texts = map[string][2]string{
 	"details_change":              {"Corriger l'identité, le numéro, les proches ou ce qu'il faut savoir", "Correct the identity, the number, the contacts or what to know"},
 	"before_call":                 {"À savoir avant d'appeler", "Before you call"},
 	"notes_hint":                  {"Ce que l'écoutant lit en haut du dossier avant d'appeler (ex. : malentendante, parler lentement et fort). Jamais écrit dans les journaux.", "What the listener reads at the top of the file before calling (e.g. hard of hearing, speak slowly and loudly). Never written to the logs."},
+	"add_contact":                 {"ajouter un contact", "add a contact"},
 	"details_hint":                {"Un numéro corrigé règle les signalements de numéro qui ne marche pas ; l'historique garde les appels déjà passés.", "A corrected number settles the reports of a number that does not work; the history keeps the calls already made."},
 	"zone_hint":                   {"Le planning se lit dans ce fuseau horaire : changez-le si la personne a déménagé outre-mer.", "The plan is read in this time zone: change it if the person moved overseas."},
 	"done.plan":                   {"Planning modifié : les appels sont replanifiés.", "Plan changed: the calls are planned again."},
