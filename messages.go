@@ -259,7 +259,7 @@ var fieldLabels = map[string]translation{
 	"closure.to":                  {"fin de la fermeture", "closure end"},
 	"closure.reason":              {"motif de la fermeture", "closure reason"},
 	"person.risk_level":           {"niveau de risque", "risk level"},
-	"person.notes":                {"notes", "notes"},
+	"person.notes":                {"à savoir avant d'appeler (notes)", "before you call (notes)"},
 	"person.address":              {"adresse", "address"},
 	"person.postcode":             {"code postal", "postcode"},
 	"person.city":                 {"commune", "town"},

@@ -173,8 +173,11 @@ type Plan struct {
 
 // Enrolment is everything a coordinator records when a person is referred.
 type Enrolment struct {
-	Person   Person
-	Notes    string // kept apart from identity, never logged
+	Person Person
+	// Notes is what a listener should know before calling the person
+	// ("hard of hearing: speak slowly and loudly"): one text, corrected on
+	// their file, kept apart from identity, never logged.
+	Notes    string
 	Referral Referral
 	Consent  *Consent
 	Contacts []EmergencyContact

@@ -107,10 +107,11 @@ func (s *Service) Erase(ctx context.Context, id int64, by wellcheck.User, via st
 	return nil
 }
 
-// DetailsInput corrects who a person is, how they are reached, and whom to
-// call if they stay unreached: a wrong number, a new address, a contact who
-// changed phones. The plan, the time zone, the referral and the consent are
-// not changed here.
+// DetailsInput corrects who a person is, how they are reached, what a
+// listener should know before calling them (Person.Notes, which replaces the
+// note there was: empty, none), and whom to call if they stay unreached: a
+// wrong number, a new address, a contact who changed phones. The plan, the
+// time zone, the referral and the consent are not changed here.
 type DetailsInput struct {
 	Person   PersonInput    `json:"person"`
 	Contacts []ContactInput `json:"emergency_contacts"`
@@ -130,6 +131,7 @@ func (s *Service) EditDetails(ctx context.Context, id int64, in DetailsInput, by
 	}
 	var problems wellcheck.Problems
 	p := checker.personDetails(&problems, in.Person)
+	notes := checker.multiline(&problems, "person.notes", in.Person.Notes, maxNotes)
 	now := s.now()
 	contacts := checker.contacts(&problems, in.Contacts, p.Phone, &now)
 	if err := problems.Err(); err != nil {
@@ -157,7 +159,12 @@ func (s *Service) EditDetails(ctx context.Context, id int64, in DetailsInput, by
 		if err := q.SavePersonDetails(ctx, p, contacts); err != nil {
 			return err
 		}
-		details := map[string]any{"changed": changedFields(was, p, contacts)}
+		if notes != was.Notes {
+			if err := q.SetPersonNote(ctx, id, notes, actor.UserID, now); err != nil {
+				return err
+			}
+		}
+		details := map[string]any{"changed": changedFields(was, p, notes, contacts)}
 		if p.Phone != was.Person.Phone {
 			uid := by.ID
 			n, err := q.ResolvePersonDataIssues(ctx, id, &uid, now)
@@ -176,7 +183,7 @@ func (s *Service) EditDetails(ctx context.Context, id int64, in DetailsInput, by
 }
 
 // changedFields names what a correction changed, for the audit log.
-func changedFields(was wellcheck.Enrolment, p wellcheck.Person, contacts []wellcheck.EmergencyContact) []string {
+func changedFields(was wellcheck.Enrolment, p wellcheck.Person, notes string, contacts []wellcheck.EmergencyContact) []string {
 	var out []string
 	w := was.Person
 	for _, f := range []struct {
@@ -189,6 +196,7 @@ func changedFields(was wellcheck.Enrolment, p wellcheck.Person, contacts []wellc
 		{"address", w.Address != p.Address || w.Postcode != p.Postcode || w.City != p.City},
 		{"risk_level", w.RiskLevel != p.RiskLevel},
 		{"referent", !wellcheck.SameID(w.ReferentID, p.ReferentID)},
+		{"notes", was.Notes != notes},
 	} {
 		if f.changed {
 			out = append(out, f.name)

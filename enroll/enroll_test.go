@@ -155,6 +155,9 @@ func TestEnrollRejectsBadInput(t *testing.T) {
 		{"contact without phone", func(r *enroll.Request) { r.Contacts[0].Phone = "" }, "contacts[1].phone", "required"},
 		{"contact is the person", func(r *enroll.Request) { r.Contacts[0].Phone = "+33612345678" }, "contacts[1].phone", "phone_same_as_person"},
 		{"contact consent", func(r *enroll.Request) { r.Contacts[0].Consent = "peut-être" }, "contacts[1].consent", "choice_invalid"},
+		{"second contact after an empty place", func(r *enroll.Request) {
+			r.Contacts = []enroll.ContactInput{{}, {FullName: "Paul Martin", Phone: "06 12"}}
+		}, "contacts[2].phone", "phone_invalid"},
 		{"no cron", func(r *enroll.Request) { r.Plan.Cron = "" }, "plan.cron", "required"},
 		{"cron garbled", func(r *enroll.Request) { r.Plan.Cron = "every monday" }, "plan.cron", "cron_invalid"},
 		{"cron never fires", func(r *enroll.Request) { r.Plan.Cron = "0 10 31 2 *" }, "plan.cron", "cron_never"},

@@ -212,14 +212,17 @@ func (c *Checker) personDetails(ps *wellcheck.Problems, p PersonInput) wellcheck
 
 // contacts checks emergency contacts, in order; empty entries (blank CSV
 // columns, a form's unused places) are skipped. Those who agreed to be
-// called get consentAt.
+// called get consentAt. A problem names the contact by its place in the
+// request (contacts[2] is in[1], a CSV's contact2_… columns, a form's second
+// contact), where the coordinator typed it, whatever places before it were
+// left empty.
 func (c *Checker) contacts(ps *wellcheck.Problems, in []ContactInput, personPhone wellcheck.Phone, consentAt *time.Time) []wellcheck.EmergencyContact {
 	var out []wellcheck.EmergencyContact
-	for _, ci := range in {
+	for i, ci := range in {
 		if ci == (ContactInput{}) {
 			continue
 		}
-		field := fmt.Sprintf("contacts[%d]", len(out)+1)
+		field := fmt.Sprintf("contacts[%d]", i+1)
 		ec := wellcheck.EmergencyContact{Position: len(out) + 1}
 		ec.FullName = c.text(ps, field+".full_name", ci.FullName, maxName, true)
 		ec.Relation = c.text(ps, field+".relation", ci.Relation, maxName, false)
@@ -295,9 +298,10 @@ func (c *Checker) text(ps *wellcheck.Problems, field, s string, limit int, requi
 	return s
 }
 
-// multiline reads free text, where line breaks and tabs are fine.
+// multiline reads free text, where line breaks and tabs are fine; a
+// browser's line breaks (CRLF) are read as the others.
 func (c *Checker) multiline(ps *wellcheck.Problems, field, s string, limit int) string {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 	checkText(ps, field, s, limit, true)
 	return s
 }

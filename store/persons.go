@@ -392,6 +392,20 @@ func (q *Queries) SavePersonDetails(ctx context.Context, p wellcheck.Person, con
 	return translate(err, "remove emergency contacts")
 }
 
+// SetPersonNote replaces the note about person id, what a listener reads
+// before calling (empty: none), written by author at at. The notes of the
+// person's cases stay.
+func (q *Queries) SetPersonNote(ctx context.Context, id int64, body string, author *int64, at time.Time) error {
+	if err := q.q.DeletePersonNotes(ctx, id); err != nil {
+		return translate(err, "remove the note about a person")
+	}
+	if body == "" {
+		return nil
+	}
+	err := q.q.AddPersonNote(ctx, dbsqlc.AddPersonNoteParams{PersonID: id, AuthorID: author, Body: body, CreatedAt: at})
+	return translate(err, "write the note about a person")
+}
+
 // ResolvePersonDataIssues settles person id's open issues with their number
 // (a corrected number), by whom; it returns how many there were.
 func (q *Queries) ResolvePersonDataIssues(ctx context.Context, id int64, by *int64, at time.Time) (int64, error) {

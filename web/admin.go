@@ -22,7 +22,6 @@ type settingsView struct {
 	Hours    week
 	Service  serviceForm
 	Closures []closureRow
-	Closure  closureRow // a new one, as typed
 	Line     lineView
 }
 
@@ -125,7 +124,7 @@ func (s *Server) settingsView(r *http.Request) (settingsView, error) {
 // setHours replaces the opening hours, and asks the planner to follow them at
 // once: planned calls on a day now closed move, as a holiday's would.
 func (s *Server) setHours(w http.ResponseWriter, r *http.Request, sess session) {
-	form, hours, problems := readWeek(r, "hours", langOf(r))
+	_, hours, problems := readWeek(r, "hours", langOf(r))
 	if len(hours) == 0 && len(problems) == 0 {
 		problems.Add("hours", "hours_none_open")
 	}
@@ -133,7 +132,7 @@ func (s *Server) setHours(w http.ResponseWriter, r *http.Request, sess session) 
 	if err == nil {
 		err = s.changeCalendar(r, sess, "settings.hours", nil, func(q *store.Queries) error { return q.SetOpeningHours(r.Context(), hours) })
 	}
-	s.afterSettings(w, r, sess, err, "hours", func(v *settingsView) { v.Hours = form })
+	s.afterSettings(w, r, sess, err, "hours")
 }
 
 // changeCalendar makes a change to when the service is open (change), audits
@@ -240,7 +239,7 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 	if err == nil {
 		err = s.changeCalendar(r, sess, "settings.service", nil, func(q *store.Queries) error { return q.SaveSettings(r.Context(), settings) })
 	}
-	s.afterSettings(w, r, sess, err, "service", func(v *settingsView) { v.Service = f })
+	s.afterSettings(w, r, sess, err, "service")
 }
 
 // addClosure closes the service for some days; everyone is re-planned.
@@ -250,9 +249,7 @@ func (s *Server) addClosure(w http.ResponseWriter, r *http.Request, sess session
 		err = s.changeCalendar(r, sess, "closure.add", map[string]any{"from": c.From.Format(time.DateOnly), "to": c.To.Format(time.DateOnly)},
 			func(q *store.Queries) error { _, err := q.AddClosure(r.Context(), c, &sess.UserID); return err })
 	}
-	s.afterSettings(w, r, sess, err, "closure", func(v *settingsView) {
-		v.Closure = closureRow{From: r.PostFormValue("closure.from"), To: r.PostFormValue("closure.to"), Reason: r.PostFormValue("closure.reason")}
-	})
+	s.afterSettings(w, r, sess, err, "closure")
 }
 
 // deleteClosure reopens the days of a closure; everyone is re-planned.
@@ -267,12 +264,13 @@ func (s *Server) deleteClosure(w http.ResponseWriter, r *http.Request, sess sess
 		http.Error(w, text(langOf(r), "not_found_page"), http.StatusNotFound)
 		return
 	}
-	s.afterSettings(w, r, sess, err, "closure_deleted", nil)
+	s.afterSettings(w, r, sess, err, "closure_deleted")
 }
 
 // afterSettings ends a change of settings: back to the page saying what was
-// done, or the page again with the problems and what was typed (typed).
-func (s *Server) afterSettings(w http.ResponseWriter, r *http.Request, sess session, err error, done string, typed func(*settingsView)) {
+// done, or the page again with the problems and the refused form as it was
+// sent.
+func (s *Server) afterSettings(w http.ResponseWriter, r *http.Request, sess session, err error, done string) {
 	if err == nil {
 		http.Redirect(w, r, "/admin/settings?done="+done, http.StatusSeeOther)
 		return
@@ -287,11 +285,7 @@ func (s *Server) afterSettings(w http.ResponseWriter, r *http.Request, sess sess
 		s.internal(w, r, verr)
 		return
 	}
-	if typed != nil {
-		typed(&v)
-	}
-	lang := langOf(r)
-	p := signedInPage(text(lang, "settings"), sess, v)
-	p.Error, p.Problems = problemsOf(err, lang)
+	p := signedInPage(text(langOf(r), "settings"), sess, v)
+	p.refuse(r, err)
 	s.render(w, r, "settings", status, p)
 }

@@ -302,6 +302,7 @@ type personJSON struct {
 	Postcode      string        `json:"postcode"`
 	City          string        `json:"city"`
 	RiskLevel     string        `json:"risk_level"`
+	Notes         string        `json:"notes"`
 	ReferentID    *int64        `json:"referent_id"`
 	Status        string        `json:"status"`
 	PausedUntil   *string       `json:"paused_until"`
@@ -403,7 +404,7 @@ func personJSONOf(e wellcheck.Enrolment) personJSON {
 	pe := e.Person
 	p := personJSON{
 		ID: pe.ID, FullName: pe.FullName, Phone: pe.Phone.E164(), Language: pe.Language, TimeZone: pe.TimeZone,
-		Address: pe.Address, Postcode: pe.Postcode, City: pe.City, RiskLevel: string(pe.RiskLevel), ReferentID: pe.ReferentID,
+		Address: pe.Address, Postcode: pe.Postcode, City: pe.City, RiskLevel: string(pe.RiskLevel), Notes: e.Notes, ReferentID: pe.ReferentID,
 		Status: string(pe.Status), PausedUntil: rfc3339Ptr(pe.PausedUntil), WithdrawnAt: rfc3339Ptr(pe.WithdrawnAt),
 		CreatedAt: rfc3339(pe.CreatedAt),
 		Referral: referralJSON{Source: string(e.Referral.Source), ReferrerName: e.Referral.ReferrerName,
@@ -442,16 +443,15 @@ func (s *Server) apiEnrol(w http.ResponseWriter, r *http.Request, u wellcheck.Us
 	}
 	res, err := s.Enrol.Enroll(r.Context(), req, u, "api")
 	if err != nil {
-		return rename(err, enrolmentFields(req))
+		return rename(err, enrolmentFields)
 	}
 	p, err := s.apiPersonFile(r, u, res.PersonID)
 	if err != nil {
 		return err
 	}
 	v := enrolled{personJSON: p, CaseOpened: res.CaseOpened, Warnings: map[string]string{}}
-	field := enrolmentFields(req)
 	for _, warning := range res.Warnings {
-		v.Warnings[field(warning.Field)] = warning.Message.Text(langOf(r))
+		v.Warnings[enrolmentFields(warning.Field)] = warning.Message.Text(langOf(r))
 	}
 	w.Header().Set("Location", fmt.Sprintf("%s/persons/%d", apiPrefix, res.PersonID))
 	writeJSON(w, http.StatusCreated, v)
@@ -459,34 +459,26 @@ func (s *Server) apiEnrol(w http.ResponseWriter, r *http.Request, u wellcheck.Us
 }
 
 // enrolmentFields names enrolment's problems after the body's fields:
-// "contacts[2].phone" (the second emergency contact that is not empty) is the
-// body's "emergency_contacts[i].phone", "contacts" is "emergency_contacts",
+// "contacts[2].phone" (the second of the body's emergency contacts) is the
+// body's "emergency_contacts[1].phone", "contacts" is "emergency_contacts",
 // and the referent is "referent_email".
-func enrolmentFields(req enroll.Request) func(string) string {
-	var index []int // of each contact enrolment counts, in the body's array
-	for i, c := range req.Contacts {
-		if c != (enroll.ContactInput{}) {
-			index = append(index, i)
-		}
+func enrolmentFields(field string) string {
+	switch field {
+	case "person.referent":
+		return "person.referent_email"
+	case "contacts":
+		return "emergency_contacts"
 	}
-	return func(field string) string {
-		switch field {
-		case "person.referent":
-			return "person.referent_email"
-		case "contacts":
-			return "emergency_contacts"
-		}
-		rest, ok := strings.CutPrefix(field, "contacts[")
-		if !ok {
-			return field
-		}
-		n, after, ok := strings.Cut(rest, "]")
-		k, err := strconv.Atoi(n)
-		if !ok || err != nil || k < 1 || k > len(index) {
-			return field
-		}
-		return fmt.Sprintf("emergency_contacts[%d]%s", index[k-1], after)
+	rest, ok := strings.CutPrefix(field, "contacts[")
+	if !ok {
+		return field
 	}
+	n, after, ok := strings.Cut(rest, "]")
+	k, err := strconv.Atoi(n)
+	if !ok || err != nil || k < 1 {
+		return field
+	}
+	return fmt.Sprintf("emergency_contacts[%d]%s", k-1, after)
 }
 
 func (s *Server) apiPerson(w http.ResponseWriter, r *http.Request, u wellcheck.User) error {

@@ -32,7 +32,12 @@ type auditRow struct {
 func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) {
 	lang := langOf(r)
 	q := s.Store.Queries()
-	v := auditView{Person: strings.TrimSpace(r.FormValue("person")), Actor: r.FormValue("actor"), Action: strings.TrimSpace(r.FormValue("action"))}
+	// The filter's fields (audit.person…), or a link's shorter names
+	// (/admin/audit?person=ID).
+	param := func(name string) string {
+		return strings.TrimSpace(cmp.Or(r.FormValue("audit."+name), r.FormValue(name)))
+	}
+	v := auditView{Person: param("person"), Actor: param("actor"), Action: param("action")}
 	var aq store.AuditQuery
 	var ps wellcheck.Problems
 	idOf := func(field, s string) *int64 {

@@ -65,7 +65,10 @@ func (s *site) tab(t *testing.T) *tab {
 			if err != nil {
 				return
 			}
-			if m.IsException() || m.Type == chromedp.ConsoleError && !strings.Contains(m.Text, "favicon") {
+			// A refused form comes back as 422 or 409, which Chromium logs as
+			// a resource that failed to load: the page itself, not an error.
+			refused := strings.Contains(m.Text, "status of 422") || strings.Contains(m.Text, "status of 409")
+			if m.IsException() || m.Type == chromedp.ConsoleError && !strings.Contains(m.Text, "favicon") && !refused {
 				b.mu.Lock()
 				if !slices.ContainsFunc(b.expected, func(what string) bool { return strings.Contains(m.String(), what) }) {
 					b.errs = append(b.errs, m.String())
@@ -173,6 +176,80 @@ func TestBrowserCoordinatorEnrols(t *testing.T) {
 	where, err := chromedp.Run(b.ctx, chromedp.Location())
 	require.NoError(t, err)
 	require.Regexp(t, `/persons/\d+\?done=enrolled$`, where)
+}
+
+// A coordinator's enrolment is refused (a number mistyped, a contact's number
+// that cannot be called, the referent chosen gone meanwhile): the form comes
+// back with every value she typed or chose, each problem beside the field she
+// filled, and the preview of the plan she chose.
+func TestBrowserRefusedEnrolmentKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 21, 8, 0, 0, 0, time.UTC)) // Monday 21 December, 09:00 in Paris
+	b := s.tab(t)
+	b.signIn(t, claire)
+	b.run(t,
+		chromedp.Navigate(s.srv.URL+"/persons/new"),
+		chromedp.WaitVisible(css(`#enrol-form`)),
+		chromedp.SetValue(field("referral.source"), "landlord"),
+		chromedp.SendKeys(field("referral.referrer_name"), "Office HLM Est"),
+		chromedp.SendKeys(field("referral.concern"), "Ne sort plus depuis une semaine."),
+		chromedp.SendKeys(field("person.full_name"), "Marie Curie"),
+		chromedp.SendKeys(field("person.phone"), "06 12 34"),
+		chromedp.SetValue(field("person.language"), "en"),
+		chromedp.SendKeys(field("person.city"), "Paris"),
+		chromedp.SetValue(field("person.risk_level"), "high"),
+		chromedp.SetValue(field("person.referent"), elise),
+		chromedp.SetValue(field("person.time_zone"), "Europe/Brussels"),
+		chromedp.SendKeys(field("person.notes"), "Malentendante : parler lentement et fort"),
+		chromedp.SetValue(field("consent.given_by"), "legal_representative"),
+		chromedp.SendKeys(field("consent.representative_name"), "Paul Curie"),
+		chromedp.SetValue(field("consent.given_at"), "2026-12-18"),
+		chromedp.SetValue(field("consent.method"), "paper"),
+		// The first contact's place left empty, the second and third filled.
+		chromedp.SendKeys(field("contacts[2].full_name"), "Ève Curie"),
+		chromedp.SendKeys(field("contacts[2].relation"), "fille"),
+		chromedp.SendKeys(field("contacts[2].phone"), "08 99 12 34 56"),
+		chromedp.Click(css(`[name="contacts[2].consent"]`)),
+		chromedp.SendKeys(field("contacts[3].full_name"), "Irène Curie"),
+		chromedp.SendKeys(field("contacts[3].phone"), "06 98 76 54 32"),
+		chromedp.Click(css(`[name="plan.days"][value="TUE"]`)),
+		chromedp.Click(css(`[name="plan.days"][value="THU"]`)),
+		chromedp.SetValue(field("plan.time"), "11:00"),
+		chromedp.SendKeys(field("plan.window"), "10:00-12:00"),
+	)
+	// What the form would send, as the browser reads it.
+	const formData = `[...new FormData(document.getElementById("enrol-form"))].map(([k, v]) => k + "=" + v)`
+	typed, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](formData))
+	require.NoError(t, err)
+	require.Contains(t, typed, "contacts[2].consent=yes")
+	// Meanwhile the referent chosen leaves the service.
+	_, err = s.store.Pool().Exec(context.Background(), "UPDATE users SET disabled_at = now() WHERE id = $1", s.user.ID)
+	require.NoError(t, err)
+
+	b.run(t,
+		chromedp.Click(css(`button.primary`)),
+		chromedp.WaitVisible(css(`#problems`)),
+	)
+	kept, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](formData))
+	require.NoError(t, err)
+	require.ElementsMatch(t, typed, kept, "every value typed or chosen is kept")
+	problems := b.text(t, "#problems")
+	require.Contains(t, problems, "Téléphone du contact d'urgence 2")
+	require.Contains(t, problems, "Écoutant référent")
+	// Each problem beside the field that has it: the second contact's number,
+	// not the empty first place.
+	require.Contains(t, b.text(t, `[id="contacts[2].phone-problem"]`), "08 99 12 34 56")
+	beside, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.getElementById("contacts[1].phone-problem") === null`))
+	require.NoError(t, err)
+	require.True(t, beside, "no problem beside the empty first contact")
+	// The preview is the plan's as chosen, not an empty one.
+	preview := b.text(t, "#preview")
+	require.Contains(t, preview, "0 11 * * TUE,THU")
+	require.Contains(t, preview, "appel(s) dans les 28 prochains jours")
+	n, err := s.store.Queries().CountPersons(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n)
 }
 
 // A person presses 2 on a real call (the dialer over SIP to the callee

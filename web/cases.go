@@ -21,6 +21,7 @@ type caseView struct {
 	wellcheck.Case
 	Person   wellcheck.Person
 	Referral wellcheck.Referral
+	Notes    string // what to know before calling
 	Contacts []contactView
 	// Phone is the person's number formatted; the link dials
 	// Person.Phone.E164.
@@ -167,7 +168,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	}
 	loc := personZone(e.Person.TimeZone)
 	open := c.State != wellcheck.CaseClosed
-	v := caseView{Case: c, Person: e.Person, Referral: e.Referral, Phone: phones.Format(e.Person.Phone),
+	v := caseView{Case: c, Person: e.Person, Referral: e.Referral, Notes: e.Notes, Phone: phones.Format(e.Person.Phone),
 		LocalTime: dayAndClock(lang, s.now().In(loc)), PriorityText: text(lang, "priority."+string(c.Priority)),
 		CanClaim: open && c.AssigneeID == nil && sess.User.Has(wellcheck.RoleListener), CanRecord: open, Typed: typed}
 	v.Contacts = contactsOf(e, phones)

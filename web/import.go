@@ -98,7 +98,7 @@ func (s *Server) runImport(w http.ResponseWriter, r *http.Request, sess session,
 	if wellcheck.ErrorCode(err) == wellcheck.EInvalid && rep.Rows == 0 {
 		// The file itself is unusable (encoding, header, empty).
 		_ = s.Store.Queries().DeleteUpload(r.Context(), id)
-		s.importProblem(w, r, sess, http.StatusUnprocessableEntity, wellcheck.ErrorText(err, lang))
+		s.importProblem(w, r, sess, http.StatusUnprocessableEntity, text(lang, "import_refused", name, wellcheck.ErrorText(err, lang)))
 		return
 	}
 	if err != nil && wellcheck.ErrorCode(err) != wellcheck.EInvalid {
@@ -133,7 +133,11 @@ func (s *Server) runImport(w http.ResponseWriter, r *http.Request, sess session,
 			s.Logger.ErrorContext(r.Context(), "forget an imported upload", "err", err)
 		}
 	}
-	s.render(w, r, "import", status, signedInPage(text(lang, "import"), sess, v))
+	p := signedInPage(text(lang, "import"), sess, v)
+	if status != http.StatusOK {
+		p.keep(r) // the confirmation refused, its choice as it was sent
+	}
+	s.render(w, r, "import", status, p)
 }
 
 func (s *Server) importProblem(w http.ResponseWriter, r *http.Request, sess session, status int, problem string) {

@@ -161,7 +161,7 @@ func (s *Server) testCallsFragment(w http.ResponseWriter, r *http.Request, sess 
 func (s *Server) testCall(w http.ResponseWriter, r *http.Request, sess session) {
 	f := testCallForm{Target: r.PostFormValue("test.target"), Script: r.PostFormValue("test.script"), Lang: r.PostFormValue("test.lang")}
 	err := s.requestTestCall(r, sess, f)
-	s.afterSettings(w, r, sess, err, "test_call", func(v *settingsView) { v.Line.Form = f })
+	s.afterSettings(w, r, sess, err, "test_call")
 }
 
 func (s *Server) requestTestCall(r *http.Request, sess session, f testCallForm) error {

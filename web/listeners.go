@@ -129,7 +129,7 @@ func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess sessi
 			return
 		}
 		p := signedInPage(l.FullName, sess, listenersView{Edit: f})
-		p.Error, p.Problems = problemsOf(err, lang)
+		p.refuse(r, err)
 		s.render(w, r, "listener", status, p)
 		return
 	}

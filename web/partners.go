@@ -90,7 +90,7 @@ func (s *Server) showPartners(w http.ResponseWriter, r *http.Request, sess sessi
 		pg.Notice = text(lang, "done.partner")
 	}
 	if problem != nil {
-		pg.Error, pg.Problems = problemsOf(problem, lang)
+		pg.refuse(r, problem)
 	}
 	name := "partners"
 	if f.ID != 0 {

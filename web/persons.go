@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/enroll"
@@ -174,6 +176,8 @@ type enrolView struct {
 	Sources, Givers, Zones []option
 	Methods                []option
 	DefaultZone            string
+	// NoContacts warns that the form sent names no emergency contact.
+	NoContacts string
 }
 
 // detailsForm is who a person is, how they are reached and their emergency
@@ -217,12 +221,7 @@ type contactRow struct {
 const maxFormContacts = 3
 
 func (s *Server) enrolForm(w http.ResponseWriter, r *http.Request, sess session) {
-	today := s.now().Format(time.DateOnly)
-	req := enroll.Request{
-		Person:  enroll.PersonInput{Language: "fr"},
-		Consent: &enroll.ConsentInput{GivenBy: string(wellcheck.ConsentByPerson), GivenAt: today, Method: string(wellcheck.ConsentByPhone)},
-	}
-	s.showEnrol(w, r, sess, req, planForm{Time: "10:00"}, nil, http.StatusOK, nil)
+	s.showEnrol(w, r, sess, http.StatusOK, nil)
 }
 
 // requestOf reads the enrolment form into the request enrolment checks.
@@ -238,18 +237,19 @@ func requestOf(r *http.Request) enroll.Request {
 		Consent: &enroll.ConsentInput{GivenBy: v("consent.given_by"), RepresentativeName: v("consent.representative_name"),
 			GivenAt: v("consent.given_at"), Method: v("consent.method")},
 	}
-	req.Person.TimeZone, req.Person.Notes = v("person.time_zone"), v("person.notes")
+	req.Person.TimeZone = v("person.time_zone")
 	return req
 }
 
-// detailsOf reads a person's details and emergency contacts from a form.
+// detailsOf reads a person's details, the note about them and their
+// emergency contacts from a form.
 func detailsOf(r *http.Request) enroll.DetailsInput {
 	_ = r.ParseForm()
 	v := func(name string) string { return r.PostForm.Get(name) }
 	in := enroll.DetailsInput{Person: enroll.PersonInput{
 		FullName: v("person.full_name"), Phone: v("person.phone"), Language: v("person.language"),
 		Address: v("person.address"), Postcode: v("person.postcode"), City: v("person.city"),
-		RiskLevel: v("person.risk_level"), Referent: v("person.referent"),
+		RiskLevel: v("person.risk_level"), Referent: v("person.referent"), Notes: v("person.notes"),
 	}}
 	for i := 1; i <= maxFormContacts; i++ {
 		p := fmt.Sprintf("contacts[%d].", i)
@@ -264,12 +264,7 @@ func detailsOf(r *http.Request) enroll.DetailsInput {
 func (s *Server) enrol(w http.ResponseWriter, r *http.Request, sess session) {
 	req, f := requestOf(r), planFormOf(r)
 	if r.PostForm.Has("preview") {
-		v, err := s.preview(r, f)
-		if err != nil {
-			s.internal(w, r, err)
-			return
-		}
-		s.showEnrol(w, r, sess, req, f, &v, http.StatusOK, nil)
+		s.showEnrol(w, r, sess, http.StatusOK, nil)
 		return
 	}
 	req.Plan = f.input()
@@ -280,13 +275,16 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request, sess session) {
 			s.internal(w, r, err)
 			return
 		}
-		s.showEnrol(w, r, sess, req, f, nil, status, err)
+		s.showEnrol(w, r, sess, status, err)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/persons/%d?done=enrolled", res.PersonID), http.StatusSeeOther)
 }
 
-func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session, req enroll.Request, f planForm, preview *previewView, status int, problem error) {
+// showEnrol shows the enrolment form: new, with its defaults, or as it was
+// sent (a POST), with the preview of the plan sent, a warning if it names no
+// emergency contact, and the problems of a refusal.
+func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session, status int, problem error) {
 	lang := langOf(r)
 	settings, err := s.Store.Queries().Settings(r.Context())
 	if err != nil {
@@ -298,15 +296,41 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session,
 		s.internal(w, r, err)
 		return
 	}
-	v := enrolView{Req: req, Details: detailsFormOf(enroll.DetailsInput{Person: req.Person, Contacts: req.Contacts}, listeners, lang),
-		Plan: f, Preview: preview, DefaultZone: settings.TimeZone,
+	req := enroll.Request{
+		Person:  enroll.PersonInput{Language: "fr"},
+		Consent: &enroll.ConsentInput{GivenBy: string(wellcheck.ConsentByPerson), GivenAt: s.now().Format(time.DateOnly), Method: string(wellcheck.ConsentByPhone)},
+	}
+	v := enrolView{Req: req, Details: detailsFormOf(enroll.DetailsInput{Person: req.Person}, listeners, lang),
+		Plan: planForm{Time: "10:00"}, DefaultZone: settings.TimeZone,
 		Sources: choices(lang, "source.", wellcheck.ReferralSources), Givers: choices(lang, "giver.", wellcheck.ConsentGivers),
 		Methods: choices(lang, "method.", wellcheck.ConsentMethods), Zones: zoneOptions}
 	p := signedInPage(text(lang, "enrol"), sess, v)
+	if r.Method == http.MethodPost {
+		preview, err := s.preview(r, planFormOf(r))
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		v.Preview = &preview
+		if !slices.ContainsFunc(requestOf(r).Contacts, func(c enroll.ContactInput) bool { return c != (enroll.ContactInput{}) }) {
+			v.NoContacts = noContactsWarning(lang)
+		}
+		p.Data = v
+		p.keep(r)
+	}
 	if problem != nil {
-		p.Error, p.Problems = problemsOf(problem, lang)
+		p.refuse(r, problem)
 	}
 	s.render(w, r, "enrol", status, p)
+}
+
+// noContactsWarning is enrolment's warning for a person without an
+// emergency contact, as the command line and the API give it, as a
+// sentence.
+func noContactsWarning(lang wellcheck.Lang) string {
+	w := wellcheck.Message{Key: "no_emergency_contact"}.Text(lang)
+	r, size := utf8.DecodeRuneInString(w)
+	return string(unicode.ToUpper(r)) + w[size:]
 }
 
 // choices lists a set of values with their words in lang (key prefix+value).
@@ -405,6 +429,9 @@ type personView struct {
 	Details                   detailsForm // the correction form
 	Zones                     []option
 	Changeable                bool
+	// NoContacts warns, while the person may be called, that nobody can be
+	// alerted if they stay unreached.
+	NoContacts string
 }
 
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session) {
@@ -417,12 +444,12 @@ func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session
 	if done := r.URL.Query().Get("done"); texts["done."+done][0] != "" {
 		notice = text(langOf(r), "done."+done)
 	}
-	s.showPerson(w, r, sess, id, nil, http.StatusOK, nil, notice)
+	s.showPerson(w, r, sess, id, http.StatusOK, nil, notice)
 }
 
 // showPerson renders person id's file, and writes the view to the audit log.
-// typed, if set, puts back what was typed in the form that failed.
-func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session, id int64, typed func(*personView), status int, problem error, notice string) {
+// A problem is a refusal of the form r sent, which comes back as it was sent.
+func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session, id int64, status int, problem error, notice string) {
 	lang := langOf(r)
 	q := s.Store.Queries()
 	e, err := q.Enrolment(r.Context(), id)
@@ -455,8 +482,8 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 		v.Details = detailsFormOf(detailsInputOf(e, listeners, phones), listeners, lang)
 		v.Zones = zoneOptions
 	}
-	if typed != nil {
-		typed(&v)
+	if problem != nil && r.PathValue("action") == "plan" {
+		v.Builder = planFormOf(r) // the preview is the refused plan's
 	}
 	if e.Person.PausedUntil != nil {
 		v.Builder.PausedUntil = e.Person.PausedUntil.Format(time.RFC3339)
@@ -470,6 +497,9 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 		v.Preview = &preview
 	}
 	v.Contacts = contactsOf(e, phones)
+	if v.Changeable && len(e.Contacts) == 0 {
+		v.NoContacts = noContactsWarning(lang)
+	}
 	checkIns, err := q.CheckInsForPerson(r.Context(), id)
 	if err != nil {
 		s.internal(w, r, err)
@@ -498,7 +528,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	p := signedInPage(e.Person.FullName, sess, v)
 	p.Notice = notice
 	if problem != nil {
-		p.Error, p.Problems = problemsOf(problem, lang)
+		p.refuse(r, problem)
 	}
 	s.render(w, r, "person", status, p)
 }
@@ -508,7 +538,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 func detailsInputOf(e wellcheck.Enrolment, listeners []store.ListenerLoad, phones phone.Parser) enroll.DetailsInput {
 	p := e.Person
 	in := enroll.DetailsInput{Person: enroll.PersonInput{FullName: p.FullName, Phone: phones.Format(p.Phone), Language: p.Language,
-		Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel)}}
+		Address: p.Address, Postcode: p.Postcode, City: p.City, RiskLevel: string(p.RiskLevel), Notes: e.Notes}}
 	for _, l := range listeners {
 		if p.ReferentID != nil && l.ID == *p.ReferentID {
 			in.Person.Referent = l.Email
@@ -537,18 +567,12 @@ func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess sessi
 	}
 	ctx, action := r.Context(), r.PathValue("action")
 	var err error
-	var typed func(*personView)
 	switch action {
 	case "plan":
 		pf := planFormOf(r)
-		typed = func(v *personView) { v.Builder = pf }
 		_, _, err = s.Enrol.EditPlan(ctx, id, pf.input(), pf.Zone, sess.User, "web")
 	case "details":
-		in := detailsOf(r)
-		typed = func(v *personView) {
-			v.Details.Person, v.Details.Contacts = in.Person, contactRows(in.Contacts)
-		}
-		err = s.Enrol.EditDetails(ctx, id, in, sess.User, "web")
+		err = s.Enrol.EditDetails(ctx, id, detailsOf(r), sess.User, "web")
 	case "pause":
 		var until time.Time
 		if until, err = s.dateIn(r, id, "person.paused_until"); err == nil {
@@ -578,7 +602,7 @@ func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess sessi
 			s.internal(w, r, err)
 			return
 		}
-		s.showPerson(w, r, sess, id, typed, status, err, "")
+		s.showPerson(w, r, sess, id, status, err, "")
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/persons/%d?done=%s", id, url.QueryEscape(action)), http.StatusSeeOther)

@@ -80,6 +80,7 @@ var texts = map[string][2]string{
 	"import_confirm":              {"Inscrire %d personne(s)", "Enrol %d person(s)"},
 	"import_no_file":              {"Choisissez un fichier CSV.", "Choose a CSV file."},
 	"import_too_large":            {"Fichier trop volumineux (32 Mo au plus).", "File too large (32 MB at most)."},
+	"import_refused":              {"« %s » : %s. Choisissez de nouveau le fichier une fois corrigé.", "“%s”: %s. Choose the file again once corrected."},
 	"import_expired":              {"Ce fichier n'est plus en attente (une heure au plus) : envoyez-le de nouveau.", "This file is no longer waiting (an hour at most): send it again."},
 	"line":                        {"Ligne", "Line"},
 	"problems":                    {"Problèmes", "Problems"},
@@ -339,7 +340,10 @@ var texts = map[string][2]string{
 	"do_erase":                    {"Effacer définitivement", "Erase for good"},
 	"done.enrolled":               {"Inscription enregistrée : les appels sont planifiés.", "Enrolled: the calls are planned."},
 	"done.details":                {"Coordonnées enregistrées : le prochain appel compose le numéro corrigé.", "Details saved: the next call dials the corrected number."},
-	"details_change":              {"Corriger l'identité, le numéro ou les proches", "Correct the identity, the number or the contacts"},
+	"details_change":              {"Corriger l'identité, le numéro, les proches ou ce qu'il faut savoir", "Correct the identity, the number, the contacts or what to know"},
+	"before_call":                 {"À savoir avant d'appeler", "Before you call"},
+	"notes_hint":                  {"Ce que l'écoutant lit en haut du dossier avant d'appeler (ex. : malentendante, parler lentement et fort). Jamais écrit dans les journaux.", "What the listener reads at the top of the file before calling (e.g. hard of hearing, speak slowly and loudly). Never written to the logs."},
+	"add_contact":                 {"ajouter un contact", "add a contact"},
 	"details_hint":                {"Un numéro corrigé règle les signalements de numéro qui ne marche pas ; l'historique garde les appels déjà passés.", "A corrected number settles the reports of a number that does not work; the history keeps the calls already made."},
 	"zone_hint":                   {"Le planning se lit dans ce fuseau horaire : changez-le si la personne a déménagé outre-mer.", "The plan is read in this time zone: change it if the person moved overseas."},
 	"done.plan":                   {"Planning modifié : les appels sont replanifiés.", "Plan changed: the calls are planned again."},
@@ -462,6 +466,44 @@ var funcs = template.FuncMap{
 	"roleOptions":     roleOptions,
 	"calendarChoices": calendarChoices,
 	"hasString":       func(list []string, s string) bool { return slices.Contains(list, s) },
+	"form":            form,
+	"typed":           typed,
+	"ticked":          ticked,
+}
+
+// form is a page as one of its forms, the one that posts to action, sees
+// it: with what was typed into it and its problems if it is the form that
+// was refused, and without those of another form of the page. Every field of
+// a form is drawn with the page form gives (field, typed, ticked), so that a
+// refused form comes back as it was sent, whatever its fields.
+func form(p page, action string) page {
+	if p.Posted != action {
+		p.Typed = nil
+		if p.Posted != "" {
+			p.Problems = nil
+		}
+	}
+	p.Action = action
+	return p
+}
+
+// typed is the value a field named name holds: as it was sent in the page's
+// refused form, else value.
+func typed(p page, name, value string) string {
+	if v, ok := p.Typed[name]; ok && len(v) > 0 {
+		return v[0]
+	}
+	return value
+}
+
+// ticked is whether the box or radio button (name, value) is ticked: as it
+// was sent in the page's refused form (a box not sent was not ticked), else
+// as checked says.
+func ticked(p page, name, value string, checked bool) bool {
+	if p.Typed != nil {
+		return slices.Contains(p.Typed[name], value)
+	}
+	return checked
 }
 
 // partial is what a partial template (forms.html) sees: the page, and its
@@ -487,11 +529,19 @@ type input struct {
 }
 
 // field builds an input named name (a dotted path, as problems name fields)
-// for page p. Type is an <input> type, "textarea", or "select" with options.
+// for page p, holding value, or what was typed into it if p's form was
+// refused. Type is an <input> type, "textarea", or "select" with options; a
+// select whose value is none of its options (a language the list does not
+// name, a referent who has left since the form was shown) offers that value
+// too, so that neither showing nor sending the form again loses it.
 func field(p page, name, value, typ string, required bool, options ...[]option) input {
+	value = typed(p, name, value)
 	in := input{Name: name, Label: label(p.Lang, name), Value: value, Type: typ, Required: required, Problem: p.Problems[name]}
 	if len(options) > 0 {
 		in.Options = options[0]
+		if value != "" && !slices.ContainsFunc(in.Options, func(o option) bool { return o.Value == value }) {
+			in.Options = append(slices.Clip(in.Options), option{value, value})
+		}
 	}
 	return in
 }

@@ -45,8 +45,11 @@ func roleOptions(lang wellcheck.Lang) []option {
 	return out
 }
 
+// newUserForm is the form to add an account, as it first shows.
+var newUserForm = userForm{Languages: "fr", Capacity: "10", Roles: []string{"listener"}}
+
 func (s *Server) users(w http.ResponseWriter, r *http.Request, sess session) {
-	s.showUsers(w, r, sess, http.StatusOK, usersView{New: userForm{Languages: "fr", Capacity: "10", Roles: []string{"listener"}}}, nil)
+	s.showUsers(w, r, sess, http.StatusOK, usersView{New: newUserForm}, nil)
 }
 
 func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, sess session, status int, v usersView, problem error) {
@@ -66,7 +69,7 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, sess session,
 	}
 	p := signedInPage(text(lang, "users"), sess, v)
 	if problem != nil {
-		p.Error, p.Problems = problemsOf(problem, lang)
+		p.refuse(r, problem)
 	}
 	s.render(w, r, "users", status, p)
 }
@@ -100,11 +103,10 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, sess session) {
 			s.internal(w, r, err)
 			return
 		}
-		s.showUsers(w, r, sess, statusOf(err), usersView{New: f}, err)
+		s.showUsers(w, r, sess, statusOf(err), usersView{New: newUserForm}, err)
 		return
 	}
-	s.showUsers(w, r, sess, http.StatusOK, usersView{New: userForm{Languages: "fr", Capacity: "10", Roles: []string{"listener"}},
-		Password: password, For: u.FullName + " <" + u.Email + ">"}, nil)
+	s.showUsers(w, r, sess, http.StatusOK, usersView{New: newUserForm, Password: password, For: u.FullName + " <" + u.Email + ">"}, nil)
 }
 
 // userPage is one account's form.
@@ -163,8 +165,8 @@ func (s *Server) saveUser(w http.ResponseWriter, r *http.Request, sess session) 
 			s.internal(w, r, err)
 			return
 		}
-		p := signedInPage(u.FullName, sess, usersView{Edit: f})
-		p.Error, p.Problems = problemsOf(err, langOf(r))
+		p := signedInPage(u.FullName, sess, usersView{Edit: formOf(u)})
+		p.refuse(r, err)
 		s.render(w, r, "user", statusOf(err), p)
 		return
 	}

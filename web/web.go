@@ -373,6 +373,29 @@ type page struct {
 	// Here is the page's address, to come back to after choosing a language.
 	Here string
 	Demo bool
+	// Typed is what a refused form held as it was sent, and Posted where it
+	// was sent (the form's action): the form shows it again, so that
+	// nothing typed is lost (form, field, typed and ticked in text.go).
+	Typed  url.Values
+	Posted string
+	// Action is where the form a template draws posts (set by form).
+	Action string
+}
+
+// refuse shows the problems of err with the form r sent, beside its fields,
+// and the form again as it was sent: every value typed, every choice, every
+// box ticked or not.
+func (p *page) refuse(r *http.Request, err error) {
+	p.Error, p.Problems = problemsOf(err, langOf(r))
+	p.keep(r)
+}
+
+// keep shows the form r sent again as it was sent.
+func (p *page) keep(r *http.Request) {
+	p.Typed, p.Posted = r.PostForm, r.URL.Path
+	if p.Typed == nil {
+		p.Typed = url.Values{}
+	}
 }
 
 // OtherLang is the language the page offers to switch to.

@@ -20,7 +20,9 @@ SELECT * FROM referrals WHERE person_id = @person_id ORDER BY referred_at DESC, 
 SELECT * FROM consents WHERE person_id = @person_id ORDER BY given_at DESC, id DESC LIMIT 1;
 
 -- name: ListNotes :many
-SELECT * FROM notes WHERE person_id = @person_id ORDER BY created_at, id;
+-- The note about a person, what a listener reads before calling: the notes
+-- on no case (written at enrolment, or corrected on the person's file).
+SELECT * FROM notes WHERE person_id = @person_id AND case_id IS NULL ORDER BY created_at, id;
 
 -- name: CountPersons :one
 SELECT count(*) FROM persons;
@@ -108,6 +110,13 @@ SET full_name = EXCLUDED.full_name, relation = EXCLUDED.relation, phone = EXCLUD
 
 -- name: DeleteEmergencyContactsAfter :exec
 DELETE FROM emergency_contacts WHERE person_id = @person_id AND position > @position;
+
+-- name: DeletePersonNotes :exec
+-- The note about a person goes, to be replaced; case notes stay.
+DELETE FROM notes WHERE person_id = @person_id AND case_id IS NULL;
+
+-- name: AddPersonNote :exec
+INSERT INTO notes (person_id, author_id, body, created_at) VALUES (@person_id, @author_id, @body, @created_at);
 
 -- name: ResolvePersonDataIssues :execrows
 -- A corrected number settles the person's open issues with their number.

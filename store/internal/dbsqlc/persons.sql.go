@@ -12,6 +12,27 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const addPersonNote = `-- name: AddPersonNote :exec
+INSERT INTO notes (person_id, author_id, body, created_at) VALUES ($1, $2, $3, $4)
+`
+
+type AddPersonNoteParams struct {
+	PersonID  int64
+	AuthorID  *int64
+	Body      string
+	CreatedAt time.Time
+}
+
+func (q *Queries) AddPersonNote(ctx context.Context, arg AddPersonNoteParams) error {
+	_, err := q.db.Exec(ctx, addPersonNote,
+		arg.PersonID,
+		arg.AuthorID,
+		arg.Body,
+		arg.CreatedAt,
+	)
+	return err
+}
+
 type CopyConsentsParams struct {
 	PersonID           int64
 	GivenBy            string
@@ -91,6 +112,16 @@ type DeleteEmergencyContactsAfterParams struct {
 
 func (q *Queries) DeleteEmergencyContactsAfter(ctx context.Context, arg DeleteEmergencyContactsAfterParams) error {
 	_, err := q.db.Exec(ctx, deleteEmergencyContactsAfter, arg.PersonID, arg.Position)
+	return err
+}
+
+const deletePersonNotes = `-- name: DeletePersonNotes :exec
+DELETE FROM notes WHERE person_id = $1 AND case_id IS NULL
+`
+
+// The note about a person goes, to be replaced; case notes stay.
+func (q *Queries) DeletePersonNotes(ctx context.Context, personID int64) error {
+	_, err := q.db.Exec(ctx, deletePersonNotes, personID)
 	return err
 }
 
@@ -252,9 +283,11 @@ func (q *Queries) ListEmergencyContacts(ctx context.Context, personID int64) ([]
 }
 
 const listNotes = `-- name: ListNotes :many
-SELECT id, person_id, case_id, follow_up_id, author_id, body, created_at FROM notes WHERE person_id = $1 ORDER BY created_at, id
+SELECT id, person_id, case_id, follow_up_id, author_id, body, created_at FROM notes WHERE person_id = $1 AND case_id IS NULL ORDER BY created_at, id
 `
 
+// The note about a person, what a listener reads before calling: the notes
+// on no case (written at enrolment, or corrected on the person's file).
 func (q *Queries) ListNotes(ctx context.Context, personID int64) ([]Note, error) {
 	rows, err := q.db.Query(ctx, listNotes, personID)
 	if err != nil {
