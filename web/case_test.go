@@ -299,3 +299,27 @@ func TestEscalationShowsOnTheCaseAndTheList(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(english), "Escalation: Alain Roux (fils) will go and check — 9:42 am")
 }
+
+// A listener hands a case back to the shared pool from the case page: the
+// pool's choice (an empty value) is a choice the browser sends, not a
+// required field left empty.
+func TestBrowserHandOnToThePool(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	caseID := s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+
+	b := s.tab(t)
+	b.signIn(t, elise)
+	handOn := `form[action$="/reassign"] `
+	b.run(t,
+		chromedp.Navigate(fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)),
+		chromedp.WaitVisible(css(handOn+`select`)),
+		chromedp.SetValue(css(handOn+`select`), ""),
+		chromedp.Click(css(handOn+`button[type=submit]`)),
+		chromedp.WaitVisible(css(`#list`)),
+	)
+	c, err := s.store.Queries().CaseFor(context.Background(), caseID, s.coord)
+	require.NoError(t, err)
+	require.Nil(t, c.AssigneeID, "the case is in the shared pool")
+}

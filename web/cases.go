@@ -35,8 +35,6 @@ type caseView struct {
 	PartnerOptions, Assignees        []option
 	Escalations                      []escalationView
 	Timeline                         []event
-	// Typed is what a refused form held, to show it again.
-	Typed caseForms
 }
 
 // closedView is a closed case's closure, in words.
@@ -53,32 +51,6 @@ type escalationView struct {
 
 type contactCallView struct {
 	Who, When, Result string
-}
-
-// caseForms are the case page's forms as they were sent: a refused one
-// comes back with everything typed in it, the others as they were.
-type caseForms struct {
-	FollowUp followUpForm
-	Closing  closingForm
-	Assignee string // the reassign form's choice
-}
-
-// followUpForm is the follow-up form as typed.
-type followUpForm struct {
-	Reached, Note, Partner, Next, Close string
-	EmergencyServices, Agreed           bool
-}
-
-// closingForm is the closing form as typed.
-type closingForm struct {
-	Reason string
-	Agreed bool
-}
-
-func followUpFormOf(r *http.Request) followUpForm {
-	return followUpForm{Reached: r.PostFormValue("reached"), Note: r.PostFormValue("note"), Partner: r.PostFormValue("partner"),
-		Next: r.PostFormValue("next"), Close: r.PostFormValue("close"), EmergencyServices: r.PostFormValue("emergency_services") == "yes",
-		Agreed: r.PostFormValue("agreed") == "yes"}
 }
 
 // event is one line of a case's timeline.
@@ -147,13 +119,13 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, sess session) 
 	if !ok {
 		return
 	}
-	s.showCase(w, r, sess, c, http.StatusOK, nil, caseForms{})
+	s.showCase(w, r, sess, c, http.StatusOK, nil)
 }
 
 // showCase renders a case's page, with the forms as typed, and writes the
 // view to the audit log. A closed case reads as closed: how, when and by
 // whom, and no form to act on it.
-func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, status int, problem error, typed caseForms) {
+func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, status int, problem error) {
 	lang := langOf(r)
 	q := s.Store.Queries()
 	e, err := q.Enrolment(r.Context(), c.PersonID)
@@ -170,7 +142,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	open := c.State != wellcheck.CaseClosed
 	v := caseView{Case: c, Person: e.Person, Referral: e.Referral, Notes: e.Notes, Phone: phones.Format(e.Person.Phone),
 		LocalTime: dayAndClock(lang, s.now().In(loc)), PriorityText: text(lang, "priority."+string(c.Priority)),
-		CanClaim: open && c.AssigneeID == nil && sess.User.Has(wellcheck.RoleListener), CanRecord: open, Typed: typed}
+		CanClaim: open && c.AssigneeID == nil && sess.User.Has(wellcheck.RoleListener), CanRecord: open}
 	v.Contacts = contactsOf(e, phones)
 	if !open {
 		if v.Closed, err = s.closedView(r, c, loc); err != nil {
@@ -227,7 +199,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	}
 	p := signedInPage(e.Person.FullName, sess, v)
 	if problem != nil {
-		p.Error, p.Problems = problemsOf(problem, lang)
+		p.refuse(r, problem) // the refused form comes back as it was sent
 	}
 	if r.URL.Query().Get("done") == "closed" && !open {
 		p.Notice = text(lang, "done.case_closed")
@@ -408,7 +380,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request, sess session) {
 		return
 	}
 	if _, err := s.Cases.Claim(r.Context(), sess.User, c.ID); err != nil {
-		s.refused(w, r, sess, c, err, caseForms{})
+		s.refused(w, r, sess, c, err)
 		return
 	}
 	http.Redirect(w, r, "/cases/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
@@ -420,21 +392,20 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 	if !ok {
 		return
 	}
-	f := followUpFormOf(r)
-	typed := caseForms{FollowUp: f}
-	rec := workers.FollowUpRecord{Reached: f.Reached == "yes", Note: f.Note, EmergencyServicesCalled: f.EmergencyServices}
-	if f.Close != "" {
-		rec.Close = &workers.Closure{Reason: wellcheck.ClosureReason(f.Close), PersonAgreed: f.Agreed}
+	rec := workers.FollowUpRecord{Reached: r.PostFormValue("reached") == "yes", Note: r.PostFormValue("note"),
+		EmergencyServicesCalled: r.PostFormValue("emergency_services") == "yes"}
+	if reason := r.PostFormValue("close"); reason != "" {
+		rec.Close = &workers.Closure{Reason: wellcheck.ClosureReason(reason), PersonAgreed: r.PostFormValue("agreed") == "yes"}
 	}
-	if f.Partner != "" {
-		id, err := strconv.ParseInt(f.Partner, 10, 64)
+	if partner := r.PostFormValue("partner"); partner != "" {
+		id, err := strconv.ParseInt(partner, 10, 64)
 		if err != nil {
-			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "partner", Message: wellcheck.Message{Key: "partner_unknown"}}}.Err(), typed)
+			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "partner", Message: wellcheck.Message{Key: "partner_unknown"}}}.Err())
 			return
 		}
 		rec.PartnerID = &id
 	}
-	if next := strings.TrimSpace(f.Next); next != "" {
+	if next := strings.TrimSpace(r.PostFormValue("next")); next != "" {
 		person, err := s.Store.Queries().PersonForCase(r.Context(), c.PersonID)
 		if err != nil {
 			s.internal(w, r, err)
@@ -442,13 +413,13 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 		}
 		t, err := time.ParseInLocation("2006-01-02T15:04", next, personZone(person.TimeZone))
 		if err != nil {
-			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "next", Message: wellcheck.Message{Key: "date_invalid", Args: []any{next}}}}.Err(), typed)
+			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "next", Message: wellcheck.Message{Key: "date_invalid", Args: []any{next}}}}.Err())
 			return
 		}
 		rec.Next = &t
 	}
 	if _, err := s.Cases.Record(r.Context(), sess.User, c.ID, rec); err != nil {
-		s.refused(w, r, sess, c, err, typed)
+		s.refused(w, r, sess, c, err)
 		return
 	}
 	if rec.Close != nil {
@@ -458,10 +429,11 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// refused shows the case page again with what was wrong and the forms as
-// typed, keeping the status a form's author can act on. The case is read
-// again: a refusal may be that it changed meanwhile (closed, taken).
-func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, err error, typed caseForms) {
+// refused shows the case page again with what was wrong and the refused
+// form as it was sent, keeping the status a form's author can act on. The
+// case is read again: a refusal may be that it changed meanwhile (closed,
+// taken).
+func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
 		s.Logger.ErrorContext(r.Context(), "case action failed", "case_id", c.ID, "err", err)
@@ -469,7 +441,7 @@ func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess session, c
 	if now, err := s.Store.Queries().CaseFor(r.Context(), c.ID, sess.User); err == nil {
 		c = now
 	}
-	s.showCase(w, r, sess, c, status, err, typed)
+	s.showCase(w, r, sess, c, status, err)
 }
 
 // reassign hands a case to a listener, or to the shared pool.
@@ -480,17 +452,16 @@ func (s *Server) reassign(w http.ResponseWriter, r *http.Request, sess session) 
 	}
 	var to *int64
 	v := r.PostFormValue("assignee")
-	typed := caseForms{Assignee: v}
 	if v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "assignee", Message: wellcheck.Message{Key: "referent_unknown", Args: []any{v}}}}.Err(), typed)
+			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "assignee", Message: wellcheck.Message{Key: "referent_unknown", Args: []any{v}}}}.Err())
 			return
 		}
 		to = &id
 	}
 	if _, err := s.Cases.Reassign(r.Context(), sess.User, c.ID, to); err != nil {
-		s.refused(w, r, sess, c, err, typed)
+		s.refused(w, r, sess, c, err)
 		return
 	}
 	s.afterCase(w, r, sess, c, "")
@@ -502,10 +473,9 @@ func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, sess session)
 	if !ok {
 		return
 	}
-	f := closingForm{Reason: r.PostFormValue("close.reason"), Agreed: r.PostFormValue("agreed") == "yes"}
-	cl := workers.Closure{Reason: wellcheck.ClosureReason(f.Reason), PersonAgreed: f.Agreed}
+	cl := workers.Closure{Reason: wellcheck.ClosureReason(r.PostFormValue("close.reason")), PersonAgreed: r.PostFormValue("agreed") == "yes"}
 	if _, err := s.Cases.Close(r.Context(), sess.User, c.ID, cl); err != nil {
-		s.refused(w, r, sess, c, err, caseForms{Closing: f})
+		s.refused(w, r, sess, c, err)
 		return
 	}
 	s.afterCase(w, r, sess, c, "closed")
