@@ -160,22 +160,7 @@ func TestAPIAuthorisationTable(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
 	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
-	person := s.enrol(t, "Jeanne Martin", "+33612345678")
-	elises := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	pool := s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
-	louiss := s.task(t, s.enrol(t, "Luc Voisin", "+33612345670"), &s.other.ID, wellcheck.FollowUpUnreached, wellcheck.PriorityUrgent)
-	// Closed cases, as in TestAuthorisationTable.
-	elisesClosed := s.task(t, s.enrol(t, "Rose Carré", "+33612345601"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	s.closeCase(t, elisesClosed, s.coord.ID)
-	louissClosed := s.task(t, s.enrol(t, "Henri Carré", "+33612345602"), &s.other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	s.closeCase(t, louissClosed, s.other.ID)
-	handedClosed := s.task(t, s.enrol(t, "Odette Carré", "+33612345603"), &s.other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	s.recorded(t, handedClosed, s.user.ID)
-	s.closeCase(t, handedClosed, s.other.ID)
-	poolClosed := s.task(t, s.enrol(t, "Paul Carré", "+33612345604"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
-	s.closeCase(t, poolClosed, s.coord.ID)
-	ids := map[string]int64{"elise": elises, "pool": pool, "louis": louiss, "person": person,
-		"elise-closed": elisesClosed, "louis-closed": louissClosed, "handed-closed": handedClosed, "pool-closed": poolClosed}
+	ids := s.authorisationCases(t)
 
 	type row struct {
 		method, path, body string
@@ -241,10 +226,10 @@ func TestAPIAuthorisationTable(t *testing.T) {
 			}
 		}
 	}
-	a := s.call(t, nil, tokens[0], "GET", fmt.Sprintf("/persons/%d", person), "", english)
+	a := s.call(t, nil, tokens[0], "GET", fmt.Sprintf("/persons/%d", ids["person"]), "", english)
 	require.Equal(t, "forbidden", a.errorField("code"))
 	require.Equal(t, "This account's role does not allow this.", a.errorField("message"))
-	a = s.call(t, nil, tokens[0], "DELETE", fmt.Sprintf("/cases/%d", elises), "", nil)
+	a = s.call(t, nil, tokens[0], "DELETE", fmt.Sprintf("/cases/%d", ids["elise"]), "", nil)
 	require.Equal(t, "GET, HEAD", a.header.Get("Allow"))
 }
 

@@ -25,24 +25,9 @@ func TestAuthorisationTable(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
 	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
-	person := s.enrol(t, "Jeanne Martin", "+33612345678")
-	elises := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	pool := s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
-	louiss := s.task(t, s.enrol(t, "Luc Voisin", "+33612345670"), &s.other.ID, wellcheck.FollowUpUnreached, wellcheck.PriorityUrgent)
-	// Closed cases: Élise's (closed by Claire while it was hers), Louis's (by
-	// him), one Élise followed before Louis took it and closed it, and one
-	// Claire closed from the pool.
-	elisesClosed := s.task(t, s.enrol(t, "Rose Carré", "+33612345601"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	s.closeCase(t, elisesClosed, s.coord.ID)
-	louissClosed := s.task(t, s.enrol(t, "Henri Carré", "+33612345602"), &s.other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	s.closeCase(t, louissClosed, s.other.ID)
-	handedClosed := s.task(t, s.enrol(t, "Odette Carré", "+33612345603"), &s.other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	s.recorded(t, handedClosed, s.user.ID)
-	s.closeCase(t, handedClosed, s.other.ID)
-	poolClosed := s.task(t, s.enrol(t, "Paul Carré", "+33612345604"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
-	s.closeCase(t, poolClosed, s.coord.ID)
-	cases := map[string]int64{"elise": elises, "pool": pool, "louis": louiss, "elise-user": s.user.ID,
-		"elise-closed": elisesClosed, "louis-closed": louissClosed, "handed-closed": handedClosed, "pool-closed": poolClosed}
+	cases := s.authorisationCases(t)
+	cases["elise-user"] = s.user.ID
+	person := cases["person"]
 
 	type row struct {
 		method, path string
@@ -145,7 +130,7 @@ func TestAuthorisationTable(t *testing.T) {
 
 	// Signed out: pages send to the sign-in page, actions are refused.
 	anon := s.browser(t)
-	for _, path := range []string{"/", "/persons/new", "/partners", fmt.Sprintf("/cases/%d", pool)} {
+	for _, path := range []string{"/", "/persons/new", "/partners", fmt.Sprintf("/cases/%d", cases["pool"])} {
 		res, err := anon.Get(s.srv.URL + path)
 		require.NoError(t, err)
 		res.Body.Close()
