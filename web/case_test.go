@@ -302,7 +302,7 @@ func TestEscalationShowsOnTheCaseAndTheList(t *testing.T) {
 
 // A listener hands a case back to the shared pool from the case page: the
 // pool's choice (an empty value) is a choice the browser sends, not a
-// required field left empty.
+// required field left empty; and the form does not hand it there unasked.
 func TestBrowserHandOnToThePool(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
@@ -315,6 +315,10 @@ func TestBrowserHandOnToThePool(t *testing.T) {
 	b.run(t,
 		chromedp.Navigate(fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)),
 		chromedp.WaitVisible(css(handOn+`select`)),
+	)
+	require.Equal(t, strconv.FormatInt(s.user.ID, 10), b.value(t, handOn+`select`),
+		"the form opens on the case's listener: sent unchanged, it moves nothing")
+	b.run(t,
 		chromedp.SetValue(css(handOn+`select`), ""),
 		chromedp.Click(css(handOn+`button[type=submit]`)),
 		chromedp.WaitVisible(css(`#list`)),

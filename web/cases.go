@@ -27,6 +27,9 @@ type caseView struct {
 	// Person.Phone.E164.
 	Phone, LocalTime, PriorityText string
 	Assignee                       string
+	// AssigneeValue is the hand-on form's choice as the page opens: the
+	// case's listener, so that sending it unchanged moves nothing.
+	AssigneeValue string
 	// Closed says how the case closed; nil while it is open.
 	Closed                           *closedView
 	CanClaim, CanRecord, CanReassign bool
@@ -183,7 +186,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 			s.internal(w, r, err)
 			return
 		}
-		v.Assignee = u.FullName
+		v.Assignee, v.AssigneeValue = u.FullName, strconv.FormatInt(u.ID, 10)
 	}
 	if v.Escalations, err = s.escalations(r, c, loc); err != nil {
 		s.internal(w, r, err)
