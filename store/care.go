@@ -369,13 +369,13 @@ func (q *Queries) CaseEscalations(ctx context.Context, caseID int64) ([]CaseEsca
 			EscalationCall: EscalationCall{ID: k.ID, ContactID: k.EmergencyContactID, Position: int(k.Position), Attempt: int(k.Attempt),
 				StartedAt: k.StartedAt, EndedAt: k.EndedAt, Outcome: wellcheck.Outcome(deref(k.Outcome)), Reason: k.Reason,
 				CallID: k.CallID, Acknowledged: k.Acknowledged},
-			FullName: deref(c.ContactName), Relation: deref(c.ContactRelation),
+			FullName: k.ContactName, Relation: k.ContactRelation,
 		})
 	}
 	out := make([]CaseEscalation, len(rows))
 	for i, r := range rows {
-		out[i] = CaseEscalation{Escalation: escalationOf(r.Escalation), AcknowledgedName: deref(r.AcknowledgedByName),
-			AcknowledgedRelation: deref(r.AcknowledgedByRelation), Calls: byEscalation[r.Escalation.ID]}
+		out[i] = CaseEscalation{Escalation: escalationOf(r.Escalation), AcknowledgedName: r.AcknowledgedByName,
+			AcknowledgedRelation: r.AcknowledgedByRelation, Calls: byEscalation[r.Escalation.ID]}
 	}
 	return out, nil
 }
@@ -386,6 +386,7 @@ func (q *Queries) CaseEscalations(ctx context.Context, caseID int64) ([]CaseEsca
 func (q *Queries) StartEscalationCall(ctx context.Context, e Escalation, contact wellcheck.EmergencyContact, attempt int, at time.Time) (int64, error) {
 	r, err := q.q.StartEscalationCall(ctx, dbsqlc.StartEscalationCallParams{
 		CaseID: e.CaseID, EscalationID: e.ID, EmergencyContactID: &contact.ID, Position: int16(contact.Position), Attempt: int16(attempt), StartedAt: at,
+		ContactName: contact.FullName, ContactRelation: contact.Relation,
 	})
 	if err != nil {
 		return 0, translate(err, "start an escalation call")

@@ -68,13 +68,16 @@ func TestNoDomainTimeDefaultsToTheDatabasesClock(t *testing.T) {
 		defaults = append(defaults, c)
 	}
 	require.NoError(t, rows.Err())
-	// Bookkeeping only: when a row was written, read by no rule.
-	bookkeeping := regexp.MustCompile(`\.(created_at|updated_at|recorded_at|applied_at)$|^audit_log\.at$`)
-	for _, c := range defaults {
-		require.Regexp(t, bookkeeping, c, "%s defaults to the database's clock", c)
+	// Bookkeeping only: when a row was written, read by no rule (never a
+	// plan's "set at", a case's opening, a note's or a call's time, a
+	// number issue's, an upload's). A new default must be added here,
+	// knowingly, or the column passed the service's time.
+	bookkeeping := []string{
+		"api_tokens.created_at", "audit_log.at", "cases.updated_at", "check_ins.created_at", "check_ins.updated_at",
+		"closures.created_at", "consents.recorded_at", "follow_ups.created_at", "follow_ups.updated_at",
+		"partners.created_at", "partners.updated_at", "persons.updated_at", "planner_state.updated_at",
+		"referrals.created_at", "schema_migrations.applied_at", "service_settings.updated_at",
+		"trunk_limits.updated_at", "users.created_at", "users.updated_at",
 	}
-	for _, c := range []string{"persons.plan_updated_at", "persons.created_at", "cases.opened_at", "notes.created_at",
-		"attempts.started_at", "data_issues.opened_at", "data_issues.last_seen_at"} {
-		require.NotContains(t, defaults, c, "a rule or a report reads %s", c)
-	}
+	require.ElementsMatch(t, bookkeeping, defaults, "the columns that default to the database's clock")
 }

@@ -161,7 +161,7 @@ func (q *Queries) MyList(ctx context.Context, userID int64) ([]ListItem, error) 
 			out[i].Escalation = &CaseEscalation{
 				Escalation: Escalation{ID: *r.EscalationID, CaseID: r.CaseID, PersonID: r.PersonID, StartedAt: deref(r.EscalationStartedAt),
 					EndedAt: r.EscalationEndedAt, Outcome: deref(r.EscalationOutcome)},
-				AcknowledgedName: deref(r.AcknowledgedByName), AcknowledgedRelation: deref(r.AcknowledgedByRelation),
+				AcknowledgedName: r.AcknowledgedByName, AcknowledgedRelation: r.AcknowledgedByRelation,
 			}
 		}
 	}

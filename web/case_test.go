@@ -298,6 +298,26 @@ func TestEscalationShowsOnTheCaseAndTheList(t *testing.T) {
 	english, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
 	require.Contains(t, string(english), "Escalation: Alain Roux (fils) will go and check — 9:42 am")
+
+	// A coordinator later removes Nadia: Alain now holds the first place,
+	// the second is gone. The escalation still names who was called and
+	// who said he would go, as they were then.
+	sophie := wellcheck.EmergencyContact{FullName: "Sophie Roux", Relation: "belle-fille", Phone: "+33145678911", Language: "fr"}
+	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
+		p, _, err := q.Person(ctx, person)
+		if err != nil {
+			return err
+		}
+		return q.SavePersonDetails(ctx, p, []wellcheck.EmergencyContact{sophie})
+	}))
+	_, body, _ = s.get(t, c, "/")
+	require.Contains(t, body, "Escalade : Alain Roux (fils) ira voir — 09:42")
+	_, body, _ = s.get(t, c, fmt.Sprintf("/cases/%d", caseID))
+	section = body[strings.Index(body, `id="escalations"`):]
+	section = section[:strings.Index(section, "</section>")]
+	require.Contains(t, section, "Escalade : Alain Roux (fils) ira voir — mar. 01/12 09:42")
+	require.Contains(t, section, "Nadia Roux (fille) — <time>mar. 01/12 09:31</time> — pas de réponse")
+	require.NotContains(t, section, "Sophie Roux", "she was never called")
 }
 
 // A listener hands a case back to the shared pool from the case page: the
@@ -307,23 +327,73 @@ func TestBrowserHandOnToThePool(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
 	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
-	caseID := s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	person := s.enrol(t, "Jeanne Martin", "+33612345678")
+	caseID := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	reassigned := func() int {
+		entries, err := s.store.Queries().AuditForPerson(context.Background(), person)
+		require.NoError(t, err)
+		n := 0
+		for _, e := range entries {
+			if e.Action == "case.reassign" {
+				n++
+			}
+		}
+		return n
+	}
 
 	b := s.tab(t)
 	b.signIn(t, elise)
 	handOn := `form[action$="/reassign"] `
+	casePage := fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)
 	b.run(t,
-		chromedp.Navigate(fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)),
+		chromedp.Navigate(casePage),
 		chromedp.WaitVisible(css(handOn+`select`)),
 	)
 	require.Equal(t, strconv.FormatInt(s.user.ID, 10), b.value(t, handOn+`select`),
-		"the form opens on the case's listener: sent unchanged, it moves nothing")
+		"the form opens on the case's listener")
 	b.run(t,
-		chromedp.SetValue(css(handOn+`select`), ""),
 		chromedp.Click(css(handOn+`button[type=submit]`)),
 		chromedp.WaitVisible(css(`#list`)),
 	)
 	c, err := s.store.Queries().CaseFor(context.Background(), caseID, s.coord)
 	require.NoError(t, err)
+	require.Equal(t, &s.user.ID, c.AssigneeID, "sent unchanged, it moves nothing")
+	require.Zero(t, reassigned(), "and writes no hand-on to the audit log")
+
+	b.run(t,
+		chromedp.Navigate(casePage),
+		chromedp.WaitVisible(css(handOn+`select`)),
+		chromedp.SetValue(css(handOn+`select`), ""),
+		chromedp.Click(css(handOn+`button[type=submit]`)),
+		chromedp.WaitVisible(css(`#list`)),
+	)
+	c, err = s.store.Queries().CaseFor(context.Background(), caseID, s.coord)
+	require.NoError(t, err)
 	require.Nil(t, c.AssigneeID, "the case is in the shared pool")
+	require.Equal(t, 1, reassigned())
+}
+
+// A closed case's story ends with its closure: a listener who handled it,
+// and may read it still, does not follow the person's later calls through
+// it (a later miss is another case, perhaps another listener's).
+func TestClosedCaseEndsWithItsClosure(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	tuesday := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) // 11:00 in Paris
+	s.clock.Set(tuesday)
+	person := s.enrol(t, "Jeanne Martin", "+33612345678")
+	s.checkIn(t, person, tuesday.Add(-time.Hour), "flagged", "help_requested")
+	caseID := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	s.closeCase(t, caseID, s.user.ID)
+	s.checkIn(t, person, tuesday.AddDate(0, 0, 7).Add(-time.Hour), "unreached", "no_answer", "no_answer", "no_answer")
+	s.clock.Set(tuesday.AddDate(0, 0, 7))
+
+	c := s.browser(t)
+	s.signInAs(t, c, elise)
+	status, body, _ := s.get(t, c, fmt.Sprintf("/cases/%d", caseID))
+	require.Equal(t, http.StatusOK, status, "Élise closed it: she may read it")
+	timeline := body[strings.Index(body, `id="timeline"`):]
+	require.Contains(t, timeline, "mar. 01/12 10:00", "the call that opened it")
+	require.NotContains(t, timeline, "08/12", "nothing after the closure")
+	require.NotContains(t, timeline, "injoignable")
 }

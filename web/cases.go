@@ -187,6 +187,9 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 			return
 		}
 		v.Assignee, v.AssigneeValue = u.FullName, strconv.FormatInt(u.ID, 10)
+		if v.CanReassign && !slices.ContainsFunc(v.Assignees, func(o option) bool { return o.Value == v.AssigneeValue }) {
+			v.Assignees = append(v.Assignees, option{v.AssigneeValue, u.FullName}) // no longer listening: named, not numbered
+		}
 	}
 	if v.Escalations, err = s.escalations(r, c, loc); err != nil {
 		s.internal(w, r, err)
@@ -330,6 +333,9 @@ func (s *Server) timeline(r *http.Request, c wellcheck.Case, closed *closedView,
 		if !ci.State.Final() || ci.State == wellcheck.CheckInCancelled {
 			continue
 		}
+		if c.ClosedAt != nil && ci.SlotAt.After(*c.ClosedAt) {
+			continue // a closed case's story ends with it: what came after is another case's
+		}
 		shown++
 		t := text(lang, "state."+string(ci.State))
 		if calls := byCheckIn[ci.ID]; len(calls) > 0 {
@@ -441,10 +447,17 @@ func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess session, c
 	if status == http.StatusInternalServerError {
 		s.Logger.ErrorContext(r.Context(), "case action failed", "case_id", c.ID, "err", err)
 	}
-	if now, err := s.Store.Queries().CaseFor(r.Context(), c.ID, sess.User); err == nil {
-		c = now
+	now, readErr := s.Store.Queries().CaseFor(r.Context(), c.ID, sess.User)
+	switch {
+	case errors.Is(readErr, wellcheck.ErrNotFound):
+		// Closed or taken meanwhile by someone else: no longer theirs to read.
+		http.Error(w, text(langOf(r), "not_found"), http.StatusNotFound)
+		return
+	case readErr != nil:
+		s.internal(w, r, readErr)
+		return
 	}
-	s.showCase(w, r, sess, c, status, err)
+	s.showCase(w, r, sess, now, status, err)
 }
 
 // reassign hands a case to a listener, or to the shared pool.

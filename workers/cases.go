@@ -297,6 +297,10 @@ func (s *Cases) Reassign(ctx context.Context, by wellcheck.User, caseID int64, t
 		if !by.Has(wellcheck.RoleCoordinator) && !by.Has(wellcheck.RoleAdmin) && (cs.AssigneeID == nil || *cs.AssigneeID != by.ID) {
 			return wellcheck.Errorf(wellcheck.EForbidden, "case_forbidden") // a listener hands on only their own
 		}
+		if to == nil && cs.AssigneeID == nil || to != nil && cs.AssigneeID != nil && *to == *cs.AssigneeID {
+			out = cs // already theirs: nothing moves, nothing to audit
+			return nil
+		}
 		if to != nil {
 			u, err := q.User(ctx, *to)
 			if errors.Is(err, wellcheck.ErrNotFound) || err == nil && (u.Disabled || !u.Has(wellcheck.RoleListener)) {

@@ -124,25 +124,30 @@ RETURNING *;
 SELECT * FROM escalation_calls WHERE escalation_id = @escalation_id ORDER BY position, attempt;
 
 -- name: ListCaseEscalations :many
--- A case's escalations, latest first, with the contact who acknowledged.
-SELECT sqlc.embed(e), ec.full_name AS acknowledged_by_name, ec.relation AS acknowledged_by_relation
+-- A case's escalations, latest first, with the contact who acknowledged as
+-- they were named when they answered.
+SELECT sqlc.embed(e), coalesce(ack.contact_name, '')::text AS acknowledged_by_name,
+       coalesce(ack.contact_relation, '')::text AS acknowledged_by_relation
 FROM escalations e
-LEFT JOIN emergency_contacts ec ON ec.id = e.acknowledged_by
+LEFT JOIN LATERAL (
+    SELECT k.contact_name, k.contact_relation FROM escalation_calls k
+    WHERE k.escalation_id = e.id AND k.acknowledged ORDER BY k.started_at DESC, k.id DESC LIMIT 1) ack ON true
 WHERE e.case_id = @case_id
 ORDER BY e.started_at DESC, e.id DESC;
 
 -- name: ListCaseEscalationCalls :many
 -- Every call to an emergency contact on a case, in the order they were made,
--- with whom it called.
-SELECT sqlc.embed(k), ec.full_name AS contact_name, ec.relation AS contact_relation
+-- with whom it called (their name and relation as they were then).
+SELECT sqlc.embed(k)
 FROM escalation_calls k
-LEFT JOIN emergency_contacts ec ON ec.id = k.emergency_contact_id
 WHERE k.case_id = @case_id
 ORDER BY k.started_at, k.id;
 
 -- name: StartEscalationCall :one
-INSERT INTO escalation_calls (case_id, escalation_id, emergency_contact_id, position, attempt, started_at)
-VALUES (@case_id, @escalation_id, @emergency_contact_id, @position, @attempt, @started_at)
+INSERT INTO escalation_calls (case_id, escalation_id, emergency_contact_id, position, attempt, started_at,
+                              contact_name, contact_relation)
+VALUES (@case_id, @escalation_id, @emergency_contact_id, @position, @attempt, @started_at,
+        @contact_name, @contact_relation)
 RETURNING *;
 
 -- name: EndEscalationCall :exec

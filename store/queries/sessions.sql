@@ -71,14 +71,18 @@ WITH listed AS (
 SELECT f.id, f.case_id, f.reason, f.priority, f.due_at, f.assignee_id, f.updated_at,
        p.id AS person_id, p.full_name, p.phone, p.time_zone,
        e.id AS escalation_id, e.outcome AS escalation_outcome, e.started_at AS escalation_started_at,
-       e.ended_at AS escalation_ended_at, ec.full_name AS acknowledged_by_name, ec.relation AS acknowledged_by_relation
+       e.ended_at AS escalation_ended_at, coalesce(ack.contact_name, '')::text AS acknowledged_by_name,
+       coalesce(ack.contact_relation, '')::text AS acknowledged_by_relation
 FROM top f
 JOIN cases c ON c.id = f.case_id
 JOIN persons p ON p.id = c.person_id
 -- The case's latest escalation, if any: the list says how it went.
 LEFT JOIN escalations e ON e.id = (
     SELECT le.id FROM escalations le WHERE le.case_id = f.case_id ORDER BY le.started_at DESC, le.id DESC LIMIT 1)
-LEFT JOIN emergency_contacts ec ON ec.id = e.acknowledged_by
+-- Who acknowledged it, as they were named when they answered.
+LEFT JOIN LATERAL (
+    SELECT k.contact_name, k.contact_relation FROM escalation_calls k
+    WHERE k.escalation_id = e.id AND k.acknowledged ORDER BY k.started_at DESC, k.id DESC LIMIT 1) ack ON true
 ORDER BY f.priority, f.due_at, f.id;
 
 -- name: GetCaseFor :one

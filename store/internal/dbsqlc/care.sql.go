@@ -444,21 +444,18 @@ func (q *Queries) InsertDoneFollowUp(ctx context.Context, arg InsertDoneFollowUp
 }
 
 const listCaseEscalationCalls = `-- name: ListCaseEscalationCalls :many
-SELECT k.id, k.case_id, k.emergency_contact_id, k.position, k.started_at, k.ended_at, k.outcome, k.acknowledged, k.call_id, k.escalation_id, k.attempt, k.reason, ec.full_name AS contact_name, ec.relation AS contact_relation
+SELECT k.id, k.case_id, k.emergency_contact_id, k.position, k.started_at, k.ended_at, k.outcome, k.acknowledged, k.call_id, k.escalation_id, k.attempt, k.reason, k.contact_name, k.contact_relation
 FROM escalation_calls k
-LEFT JOIN emergency_contacts ec ON ec.id = k.emergency_contact_id
 WHERE k.case_id = $1
 ORDER BY k.started_at, k.id
 `
 
 type ListCaseEscalationCallsRow struct {
-	EscalationCall  EscalationCall
-	ContactName     *string
-	ContactRelation *string
+	EscalationCall EscalationCall
 }
 
 // Every call to an emergency contact on a case, in the order they were made,
-// with whom it called.
+// with whom it called (their name and relation as they were then).
 func (q *Queries) ListCaseEscalationCalls(ctx context.Context, caseID int64) ([]ListCaseEscalationCallsRow, error) {
 	rows, err := q.db.Query(ctx, listCaseEscalationCalls, caseID)
 	if err != nil {
@@ -481,8 +478,8 @@ func (q *Queries) ListCaseEscalationCalls(ctx context.Context, caseID int64) ([]
 			&i.EscalationCall.EscalationID,
 			&i.EscalationCall.Attempt,
 			&i.EscalationCall.Reason,
-			&i.ContactName,
-			&i.ContactRelation,
+			&i.EscalationCall.ContactName,
+			&i.EscalationCall.ContactRelation,
 		); err != nil {
 			return nil, err
 		}
@@ -495,20 +492,24 @@ func (q *Queries) ListCaseEscalationCalls(ctx context.Context, caseID int64) ([]
 }
 
 const listCaseEscalations = `-- name: ListCaseEscalations :many
-SELECT e.id, e.case_id, e.person_id, e.started_at, e.ended_at, e.outcome, e.acknowledged_by, ec.full_name AS acknowledged_by_name, ec.relation AS acknowledged_by_relation
+SELECT e.id, e.case_id, e.person_id, e.started_at, e.ended_at, e.outcome, e.acknowledged_by, coalesce(ack.contact_name, '')::text AS acknowledged_by_name,
+       coalesce(ack.contact_relation, '')::text AS acknowledged_by_relation
 FROM escalations e
-LEFT JOIN emergency_contacts ec ON ec.id = e.acknowledged_by
+LEFT JOIN LATERAL (
+    SELECT k.contact_name, k.contact_relation FROM escalation_calls k
+    WHERE k.escalation_id = e.id AND k.acknowledged ORDER BY k.started_at DESC, k.id DESC LIMIT 1) ack ON true
 WHERE e.case_id = $1
 ORDER BY e.started_at DESC, e.id DESC
 `
 
 type ListCaseEscalationsRow struct {
 	Escalation             Escalation
-	AcknowledgedByName     *string
-	AcknowledgedByRelation *string
+	AcknowledgedByName     string
+	AcknowledgedByRelation string
 }
 
-// A case's escalations, latest first, with the contact who acknowledged.
+// A case's escalations, latest first, with the contact who acknowledged as
+// they were named when they answered.
 func (q *Queries) ListCaseEscalations(ctx context.Context, caseID int64) ([]ListCaseEscalationsRow, error) {
 	rows, err := q.db.Query(ctx, listCaseEscalations, caseID)
 	if err != nil {
@@ -569,7 +570,7 @@ func (q *Queries) ListDailyCounts(ctx context.Context, arg ListDailyCountsParams
 }
 
 const listEscalationCalls = `-- name: ListEscalationCalls :many
-SELECT id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason FROM escalation_calls WHERE escalation_id = $1 ORDER BY position, attempt
+SELECT id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason, contact_name, contact_relation FROM escalation_calls WHERE escalation_id = $1 ORDER BY position, attempt
 `
 
 func (q *Queries) ListEscalationCalls(ctx context.Context, escalationID int64) ([]EscalationCall, error) {
@@ -594,6 +595,8 @@ func (q *Queries) ListEscalationCalls(ctx context.Context, escalationID int64) (
 			&i.EscalationID,
 			&i.Attempt,
 			&i.Reason,
+			&i.ContactName,
+			&i.ContactRelation,
 		); err != nil {
 			return nil, err
 		}
@@ -1099,9 +1102,11 @@ func (q *Queries) StartEscalation(ctx context.Context, arg StartEscalationParams
 }
 
 const startEscalationCall = `-- name: StartEscalationCall :one
-INSERT INTO escalation_calls (case_id, escalation_id, emergency_contact_id, position, attempt, started_at)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason
+INSERT INTO escalation_calls (case_id, escalation_id, emergency_contact_id, position, attempt, started_at,
+                              contact_name, contact_relation)
+VALUES ($1, $2, $3, $4, $5, $6,
+        $7, $8)
+RETURNING id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason, contact_name, contact_relation
 `
 
 type StartEscalationCallParams struct {
@@ -1111,6 +1116,8 @@ type StartEscalationCallParams struct {
 	Position           int16
 	Attempt            int16
 	StartedAt          time.Time
+	ContactName        string
+	ContactRelation    string
 }
 
 func (q *Queries) StartEscalationCall(ctx context.Context, arg StartEscalationCallParams) (EscalationCall, error) {
@@ -1121,6 +1128,8 @@ func (q *Queries) StartEscalationCall(ctx context.Context, arg StartEscalationCa
 		arg.Position,
 		arg.Attempt,
 		arg.StartedAt,
+		arg.ContactName,
+		arg.ContactRelation,
 	)
 	var i EscalationCall
 	err := row.Scan(
@@ -1136,6 +1145,8 @@ func (q *Queries) StartEscalationCall(ctx context.Context, arg StartEscalationCa
 		&i.EscalationID,
 		&i.Attempt,
 		&i.Reason,
+		&i.ContactName,
+		&i.ContactRelation,
 	)
 	return i, err
 }

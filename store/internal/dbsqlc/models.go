@@ -201,6 +201,8 @@ type EscalationCall struct {
 	EscalationID       int64
 	Attempt            int16
 	Reason             string
+	ContactName        string
+	ContactRelation    string
 }
 
 type FollowUp struct {
