@@ -318,6 +318,14 @@ type EscalationCall struct {
 	Reason       string
 	CallID       string
 	Acknowledged bool
+	// FullName and Relation are whom it called, as they were named then.
+	FullName, Relation string
+}
+
+func escalationCallOf(r dbsqlc.EscalationCall) EscalationCall {
+	return EscalationCall{ID: r.ID, ContactID: r.EmergencyContactID, Position: int(r.Position), Attempt: int(r.Attempt), StartedAt: r.StartedAt,
+		EndedAt: r.EndedAt, Outcome: wellcheck.Outcome(deref(r.Outcome)), Reason: r.Reason, CallID: r.CallID, Acknowledged: r.Acknowledged,
+		FullName: r.ContactName, Relation: r.ContactRelation}
 }
 
 // EscalationCalls returns an escalation's calls in order.
@@ -328,8 +336,7 @@ func (q *Queries) EscalationCalls(ctx context.Context, escalationID int64) ([]Es
 	}
 	out := make([]EscalationCall, len(rows))
 	for i, r := range rows {
-		out[i] = EscalationCall{ID: r.ID, ContactID: r.EmergencyContactID, Position: int(r.Position), Attempt: int(r.Attempt), StartedAt: r.StartedAt,
-			EndedAt: r.EndedAt, Outcome: wellcheck.Outcome(deref(r.Outcome)), Reason: r.Reason, CallID: r.CallID, Acknowledged: r.Acknowledged}
+		out[i] = escalationCallOf(r)
 	}
 	return out, nil
 }
@@ -339,16 +346,9 @@ func (q *Queries) EscalationCalls(ctx context.Context, escalationID int64) ([]Es
 type CaseEscalation struct {
 	Escalation
 	// AcknowledgedName and AcknowledgedRelation are the contact's who
-	// pressed 1 (empty if none did, or the contact was removed since).
+	// pressed 1, as they were named then (empty if none did).
 	AcknowledgedName, AcknowledgedRelation string
-	Calls                                  []ContactCall // in the order they were made
-}
-
-// ContactCall is a call to an emergency contact, with whom it called (their
-// name and relation; empty if the contact was removed since).
-type ContactCall struct {
-	EscalationCall
-	FullName, Relation string
+	Calls                                  []EscalationCall // in the order they were made
 }
 
 // CaseEscalations returns a case's escalations, latest first, each with its
@@ -362,15 +362,9 @@ func (q *Queries) CaseEscalations(ctx context.Context, caseID int64) ([]CaseEsca
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("read the escalation calls of case %d", caseID))
 	}
-	byEscalation := map[int64][]ContactCall{}
+	byEscalation := map[int64][]EscalationCall{}
 	for _, c := range calls {
-		k := c.EscalationCall
-		byEscalation[k.EscalationID] = append(byEscalation[k.EscalationID], ContactCall{
-			EscalationCall: EscalationCall{ID: k.ID, ContactID: k.EmergencyContactID, Position: int(k.Position), Attempt: int(k.Attempt),
-				StartedAt: k.StartedAt, EndedAt: k.EndedAt, Outcome: wellcheck.Outcome(deref(k.Outcome)), Reason: k.Reason,
-				CallID: k.CallID, Acknowledged: k.Acknowledged},
-			FullName: k.ContactName, Relation: k.ContactRelation,
-		})
+		byEscalation[c.EscalationID] = append(byEscalation[c.EscalationID], escalationCallOf(c))
 	}
 	out := make([]CaseEscalation, len(rows))
 	for i, r := range rows {

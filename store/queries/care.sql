@@ -138,8 +138,7 @@ ORDER BY e.started_at DESC, e.id DESC;
 -- name: ListCaseEscalationCalls :many
 -- Every call to an emergency contact on a case, in the order they were made,
 -- with whom it called (their name and relation as they were then).
-SELECT sqlc.embed(k)
-FROM escalation_calls k
+SELECT * FROM escalation_calls k
 WHERE k.case_id = @case_id
 ORDER BY k.started_at, k.id;
 

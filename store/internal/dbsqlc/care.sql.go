@@ -444,42 +444,37 @@ func (q *Queries) InsertDoneFollowUp(ctx context.Context, arg InsertDoneFollowUp
 }
 
 const listCaseEscalationCalls = `-- name: ListCaseEscalationCalls :many
-SELECT k.id, k.case_id, k.emergency_contact_id, k.position, k.started_at, k.ended_at, k.outcome, k.acknowledged, k.call_id, k.escalation_id, k.attempt, k.reason, k.contact_name, k.contact_relation
-FROM escalation_calls k
+SELECT id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason, contact_name, contact_relation FROM escalation_calls k
 WHERE k.case_id = $1
 ORDER BY k.started_at, k.id
 `
 
-type ListCaseEscalationCallsRow struct {
-	EscalationCall EscalationCall
-}
-
 // Every call to an emergency contact on a case, in the order they were made,
 // with whom it called (their name and relation as they were then).
-func (q *Queries) ListCaseEscalationCalls(ctx context.Context, caseID int64) ([]ListCaseEscalationCallsRow, error) {
+func (q *Queries) ListCaseEscalationCalls(ctx context.Context, caseID int64) ([]EscalationCall, error) {
 	rows, err := q.db.Query(ctx, listCaseEscalationCalls, caseID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []ListCaseEscalationCallsRow
+	var items []EscalationCall
 	for rows.Next() {
-		var i ListCaseEscalationCallsRow
+		var i EscalationCall
 		if err := rows.Scan(
-			&i.EscalationCall.ID,
-			&i.EscalationCall.CaseID,
-			&i.EscalationCall.EmergencyContactID,
-			&i.EscalationCall.Position,
-			&i.EscalationCall.StartedAt,
-			&i.EscalationCall.EndedAt,
-			&i.EscalationCall.Outcome,
-			&i.EscalationCall.Acknowledged,
-			&i.EscalationCall.CallID,
-			&i.EscalationCall.EscalationID,
-			&i.EscalationCall.Attempt,
-			&i.EscalationCall.Reason,
-			&i.EscalationCall.ContactName,
-			&i.EscalationCall.ContactRelation,
+			&i.ID,
+			&i.CaseID,
+			&i.EmergencyContactID,
+			&i.Position,
+			&i.StartedAt,
+			&i.EndedAt,
+			&i.Outcome,
+			&i.Acknowledged,
+			&i.CallID,
+			&i.EscalationID,
+			&i.Attempt,
+			&i.Reason,
+			&i.ContactName,
+			&i.ContactRelation,
 		); err != nil {
 			return nil, err
 		}
