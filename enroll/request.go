@@ -6,6 +6,7 @@ package enroll
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,6 +69,16 @@ type ContactInput struct {
 	// Consent says whether the person agreed that this contact be called if
 	// they stay unreached: yes/no (oui/non); empty is no.
 	Consent string `json:"consent,omitempty"`
+}
+
+// Empty is a place in the list of contacts left blank: it is skipped, and
+// names nobody.
+func (ci ContactInput) Empty() bool { return ci == ContactInput{} }
+
+// NoContact is whether the request names no emergency contact: enrolment
+// accepts it with a warning.
+func (r Request) NoContact() bool {
+	return !slices.ContainsFunc(r.Contacts, func(c ContactInput) bool { return !c.Empty() })
 }
 
 // PlanInput is when to call.
@@ -181,7 +192,7 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 		consentAt = &e.Consent.GivenAt
 	}
 	e.Contacts = c.contacts(&problems, req.Contacts, e.Person.Phone, consentAt)
-	if len(e.Contacts) == 0 {
+	if req.NoContact() {
 		warnings.Add("contacts", "no_emergency_contact")
 	}
 
@@ -219,7 +230,7 @@ func (c *Checker) personDetails(ps *wellcheck.Problems, p PersonInput) wellcheck
 func (c *Checker) contacts(ps *wellcheck.Problems, in []ContactInput, personPhone wellcheck.Phone, consentAt *time.Time) []wellcheck.EmergencyContact {
 	var out []wellcheck.EmergencyContact
 	for i, ci := range in {
-		if ci == (ContactInput{}) {
+		if ci.Empty() {
 			continue
 		}
 		field := fmt.Sprintf("contacts[%d]", i+1)

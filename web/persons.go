@@ -312,7 +312,7 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session,
 			return
 		}
 		v.Preview = &preview
-		if !slices.ContainsFunc(requestOf(r).Contacts, func(c enroll.ContactInput) bool { return c != (enroll.ContactInput{}) }) {
+		if requestOf(r).NoContact() {
 			v.NoContacts = noContactsWarning(lang)
 		}
 		p.Data = v
