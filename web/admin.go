@@ -57,29 +57,26 @@ func weekOf(name string, hours map[time.Weekday]wellcheck.Window, lang wellcheck
 	return w
 }
 
-// readWeek reads the week form called name: the form as typed (to show it
-// again), the hours, and what is wrong with them, by row.
-func readWeek(r *http.Request, name string, lang wellcheck.Lang) (week, map[time.Weekday]wellcheck.Window, wellcheck.Problems) {
-	w := week{Name: name}
+// readWeek reads the week form called name: the hours, and what is wrong
+// with them, by row. A refused form shows again as it was sent (form).
+func readWeek(r *http.Request, name string) (map[time.Weekday]wellcheck.Window, wellcheck.Problems) {
 	hours := map[time.Weekday]wellcheck.Window{}
 	var problems wellcheck.Problems
 	for _, d := range weekOrder {
 		key := fmt.Sprintf("%s[%d]", name, d)
-		row := weekDay{Day: d, Key: key, Name: wellcheck.WeekdayName(d).Text(lang), Open: r.PostFormValue(key+".open") == "yes",
-			Opens: r.PostFormValue(key + ".opens"), Closes: r.PostFormValue(key + ".closes")}
-		w.Days = append(w.Days, row)
-		if !row.Open {
+		if r.PostFormValue(key+".open") != "yes" {
 			continue
 		}
-		opens, err1 := wellcheck.ParseTimeOfDay(row.Opens)
-		closes, err2 := wellcheck.ParseTimeOfDay(row.Closes)
+		from, to := r.PostFormValue(key+".opens"), r.PostFormValue(key+".closes")
+		opens, err1 := wellcheck.ParseTimeOfDay(from)
+		closes, err2 := wellcheck.ParseTimeOfDay(to)
 		if err1 != nil || err2 != nil || opens >= closes {
-			problems.Add(key, "window_invalid", row.Opens+"-"+row.Closes)
+			problems.Add(key, "window_invalid", from+"-"+to)
 			continue
 		}
 		hours[d] = wellcheck.Window{Start: opens, End: closes}
 	}
-	return w, hours, problems
+	return hours, problems
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, sess session) {
@@ -124,7 +121,7 @@ func (s *Server) settingsView(r *http.Request) (settingsView, error) {
 // setHours replaces the opening hours, and asks the planner to follow them at
 // once: planned calls on a day now closed move, as a holiday's would.
 func (s *Server) setHours(w http.ResponseWriter, r *http.Request, sess session) {
-	_, hours, problems := readWeek(r, "hours", langOf(r))
+	hours, problems := readWeek(r, "hours")
 	if len(hours) == 0 && len(problems) == 0 {
 		problems.Add("hours", "hours_none_open")
 	}

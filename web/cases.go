@@ -401,8 +401,11 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 	if !ok {
 		return
 	}
-	rec := workers.FollowUpRecord{Reached: r.PostFormValue("reached") == "yes", Note: r.PostFormValue("note"),
-		EmergencyServicesCalled: r.PostFormValue("emergency_services") == "yes"}
+	rec := workers.FollowUpRecord{
+		Reached:                 r.PostFormValue("reached") == "yes",
+		Note:                    r.PostFormValue("note"),
+		EmergencyServicesCalled: r.PostFormValue("emergency_services") == "yes",
+	}
 	if reason := r.PostFormValue("close"); reason != "" {
 		rec.Close = &workers.Closure{Reason: wellcheck.ClosureReason(reason), PersonAgreed: r.PostFormValue("agreed") == "yes"}
 	}
@@ -467,8 +470,7 @@ func (s *Server) reassign(w http.ResponseWriter, r *http.Request, sess session) 
 		return
 	}
 	var to *int64
-	v := r.PostFormValue("assignee")
-	if v != "" {
+	if v := r.PostFormValue("assignee"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "assignee", Message: wellcheck.Message{Key: "referent_unknown", Args: []any{v}}}}.Err())

@@ -67,17 +67,21 @@ func (s *Server) listenerPage(w http.ResponseWriter, r *http.Request, sess sessi
 		return
 	}
 	lang := langOf(r)
-	shifts := map[time.Weekday]wellcheck.Window{}
-	for _, sh := range l.Shifts {
-		shifts[sh.Weekday] = sh.Window
-	}
-	f := listenerForm{ID: l.ID, Name: l.FullName, Email: l.Email, Languages: strings.Join(l.Languages, ", "), Skills: strings.Join(l.Skills, ", "),
-		Capacity: strconv.Itoa(l.Capacity), Pending: l.Pending, Shifts: weekOf("shifts", shifts, lang)}
-	p := signedInPage(l.FullName, sess, listenersView{Edit: f})
+	p := signedInPage(l.FullName, sess, listenersView{Edit: listenerFormOf(l, lang)})
 	if r.URL.Query().Get("done") == "saved" {
 		p.Notice = text(lang, "done.listener")
 	}
 	s.render(w, r, "listener", http.StatusOK, p)
+}
+
+// listenerFormOf is a listener's profile as its form shows it.
+func listenerFormOf(l store.Listener, lang wellcheck.Lang) listenerForm {
+	shifts := map[time.Weekday]wellcheck.Window{}
+	for _, sh := range l.Shifts {
+		shifts[sh.Weekday] = sh.Window
+	}
+	return listenerForm{ID: l.ID, Name: l.FullName, Email: l.Email, Languages: strings.Join(l.Languages, ", "), Skills: strings.Join(l.Skills, ", "),
+		Capacity: strconv.Itoa(l.Capacity), Pending: l.Pending, Shifts: weekOf("shifts", shifts, lang)}
 }
 
 // saveListener changes a listener's profile. Assignment reads it at once:
@@ -88,11 +92,9 @@ func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess sessi
 	if !ok {
 		return
 	}
-	lang := langOf(r)
-	shiftsForm, shifts, problems := readWeek(r, "shifts", lang)
-	f := listenerForm{ID: l.ID, Name: l.FullName, Email: l.Email, Languages: r.PostFormValue("listener.languages"),
-		Skills: r.PostFormValue("listener.skills"), Capacity: r.PostFormValue("listener.capacity"), Pending: l.Pending, Shifts: shiftsForm}
-	l.Languages = listField(&problems, "listener.languages", f.Languages, 3, 10)
+	stored := listenerFormOf(l, langOf(r)) // a refused form shows again over it, as sent
+	shifts, problems := readWeek(r, "shifts")
+	l.Languages = listField(&problems, "listener.languages", r.PostFormValue("listener.languages"), 3, 10)
 	for _, code := range l.Languages {
 		if !languageCode.MatchString(code) {
 			problems.Add("listener.languages", "language_invalid", code)
@@ -101,8 +103,8 @@ func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess sessi
 	if len(l.Languages) == 0 {
 		problems.Add("listener.languages", "required")
 	}
-	l.Skills = listField(&problems, "listener.skills", f.Skills, maxSkill, maxSkills)
-	capacity, err := strconv.Atoi(strings.TrimSpace(f.Capacity))
+	l.Skills = listField(&problems, "listener.skills", r.PostFormValue("listener.skills"), maxSkill, maxSkills)
+	capacity, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("listener.capacity")))
 	if err != nil || capacity < 0 || capacity > wellcheck.MaxCapacity {
 		problems.Add("listener.capacity", "capacity_invalid", wellcheck.MaxCapacity)
 	}
@@ -128,7 +130,7 @@ func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess sessi
 			s.internal(w, r, err)
 			return
 		}
-		p := signedInPage(l.FullName, sess, listenersView{Edit: f})
+		p := signedInPage(l.FullName, sess, listenersView{Edit: stored})
 		p.refuse(r, err)
 		s.render(w, r, "listener", status, p)
 		return
