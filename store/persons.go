@@ -402,7 +402,7 @@ func (q *Queries) SetPersonNote(ctx context.Context, id int64, body string, auth
 	if body == "" {
 		return nil
 	}
-	err := q.q.AddPersonNote(ctx, dbsqlc.AddPersonNoteParams{PersonID: id, AuthorID: author, Body: body, CreatedAt: at})
+	_, err := q.q.CopyNotes(ctx, []dbsqlc.CopyNotesParams{{PersonID: id, AuthorID: author, Body: body, CreatedAt: at}})
 	return translate(err, "write the note about a person")
 }
 

@@ -115,9 +115,6 @@ DELETE FROM emergency_contacts WHERE person_id = @person_id AND position > @posi
 -- The note about a person goes, to be replaced; case notes stay.
 DELETE FROM notes WHERE person_id = @person_id AND case_id IS NULL;
 
--- name: AddPersonNote :exec
-INSERT INTO notes (person_id, author_id, body, created_at) VALUES (@person_id, @author_id, @body, @created_at);
-
 -- name: ResolvePersonDataIssues :execrows
 -- A corrected number settles the person's open issues with their number.
 UPDATE data_issues SET resolved_at = @at, resolved_by = @by WHERE person_id = @person_id AND resolved_at IS NULL;

@@ -12,27 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const addPersonNote = `-- name: AddPersonNote :exec
-INSERT INTO notes (person_id, author_id, body, created_at) VALUES ($1, $2, $3, $4)
-`
-
-type AddPersonNoteParams struct {
-	PersonID  int64
-	AuthorID  *int64
-	Body      string
-	CreatedAt time.Time
-}
-
-func (q *Queries) AddPersonNote(ctx context.Context, arg AddPersonNoteParams) error {
-	_, err := q.db.Exec(ctx, addPersonNote,
-		arg.PersonID,
-		arg.AuthorID,
-		arg.Body,
-		arg.CreatedAt,
-	)
-	return err
-}
-
 type CopyConsentsParams struct {
 	PersonID           int64
 	GivenBy            string
