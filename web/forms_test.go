@@ -2,9 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/xml"
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 
 	"github.com/wellcheck/wellcheck/web"
 )
@@ -20,120 +19,49 @@ import (
 // send if it were submitted as it stands, as a browser builds its form data:
 // text, hidden, date and time inputs and textareas by their value, ticked
 // checkboxes and radios, each select's chosen option (its first if none is
-// selected); no file, no button. It reads the page as a browser reads it, not
-// its markup: the order of attributes, the spacing and the escaping do not
-// matter. The page must hold exactly one such form.
+// selected); no file, no button, nothing disabled. The page is parsed as a
+// browser parses it (golang.org/x/net/html), so the order of attributes,
+// the spacing and the escaping do not matter. The page must hold exactly
+// one such form.
 func formValues(t *testing.T, body, action string) url.Values {
 	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(body))
-	d.Strict, d.AutoClose, d.Entity = false, xml.HTMLAutoClose, xml.HTMLEntity
-	attr := func(e xml.StartElement, name string) (string, bool) {
-		for _, a := range e.Attr {
-			if strings.EqualFold(a.Name.Local, name) {
-				return a.Value, true
+	forms := elements(t, body, func(n *html.Node) bool { return n.DataAtom == atom.Form && attr(n, "action") == action })
+	require.Len(t, forms, 1, "one form posts to %s", action)
+	out := url.Values{}
+	for n := range forms[0].Descendants() {
+		name := attr(n, "name")
+		if n.Type != html.ElementNode || name == "" || hasAttr(n, "disabled") {
+			continue
+		}
+		switch n.DataAtom {
+		case atom.Input:
+			switch strings.ToLower(attr(n, "type")) {
+			case "submit", "button", "image", "reset", "file":
+			case "checkbox", "radio":
+				if hasAttr(n, "checked") {
+					out.Add(name, attr(n, "value"))
+				}
+			default:
+				out.Add(name, attr(n, "value"))
 			}
-		}
-		return "", false
-	}
-	type option struct {
-		value    string
-		selected bool
-	}
-	var (
-		out                  url.Values
-		forms                int
-		in                   bool
-		textarea, selectName string
-		text                 strings.Builder
-		options              []option
-		current              *option
-		valued               bool // the current option has a value attribute
-	)
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err, "the page reads as HTML")
-		switch e := tok.(type) {
-		case xml.StartElement:
-			name, _ := attr(e, "name")
-			_, disabled := attr(e, "disabled")
-			switch strings.ToLower(e.Name.Local) {
-			case "form":
-				if a, _ := attr(e, "action"); a == action {
-					in, forms = true, forms+1
-					if out == nil {
-						out = url.Values{}
-					}
-				}
-			case "input":
-				typ, _ := attr(e, "type")
-				value, _ := attr(e, "value")
-				_, checked := attr(e, "checked")
-				switch strings.ToLower(typ) {
-				case "submit", "button", "image", "reset", "file":
-				case "checkbox", "radio":
-					if in && name != "" && checked && !disabled {
-						out.Add(name, value)
-					}
-				default:
-					if in && name != "" && !disabled {
-						out.Add(name, value)
-					}
-				}
-			case "textarea":
-				if in && name != "" && !disabled {
-					textarea = name
-					text.Reset()
-				}
-			case "select":
-				if in && name != "" && !disabled {
-					selectName, options = name, nil
-				}
-			case "option":
-				if selectName != "" {
-					text.Reset()
-					current = &option{}
-					current.value, valued = attr(e, "value")
-					_, current.selected = attr(e, "selected")
+		case atom.Textarea:
+			out.Add(name, textIn(n))
+		case atom.Select:
+			var chosen *html.Node
+			for o := range n.Descendants() {
+				if o.DataAtom == atom.Option && (chosen == nil || hasAttr(o, "selected") && !hasAttr(chosen, "selected")) {
+					chosen = o
 				}
 			}
-		case xml.CharData:
-			text.Write(e)
-		case xml.EndElement:
-			switch strings.ToLower(e.Name.Local) {
-			case "form":
-				in = false
-			case "textarea":
-				if textarea != "" {
-					out.Add(textarea, text.String())
-					textarea = ""
+			if chosen != nil {
+				value, ok := attrOK(chosen, "value")
+				if !ok {
+					value = strings.TrimSpace(textIn(chosen))
 				}
-			case "option":
-				if current != nil {
-					if !valued {
-						current.value = strings.TrimSpace(text.String())
-					}
-					options = append(options, *current)
-					current = nil
-				}
-			case "select":
-				if selectName != "" && len(options) > 0 {
-					chosen := options[0]
-					for _, o := range options {
-						if o.selected {
-							chosen = o
-							break
-						}
-					}
-					out.Add(selectName, chosen.value)
-				}
-				selectName = ""
+				out.Add(name, value)
 			}
 		}
 	}
-	require.Equal(t, 1, forms, "one form posts to %s", action)
 	return out
 }
 
@@ -142,41 +70,51 @@ func formValues(t *testing.T, body, action string) url.Values {
 // element.
 func textOf(t *testing.T, body, id string) string {
 	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(body))
-	d.Strict, d.AutoClose, d.Entity = false, xml.HTMLAutoClose, xml.HTMLEntity
-	var text strings.Builder
-	depth := 0
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return ""
-		}
-		require.NoError(t, err, "the page reads as HTML")
-		switch e := tok.(type) {
-		case xml.StartElement:
-			if depth > 0 {
-				depth++
-				continue
-			}
-			for _, a := range e.Attr {
-				if a.Name.Local == "id" && a.Value == id {
-					depth = 1
-				}
-			}
-		case xml.CharData:
-			if depth > 0 {
-				text.Write(e)
-				text.WriteByte(' ')
-			}
-		case xml.EndElement:
-			if depth > 0 {
-				if depth--; depth == 0 {
-					return strings.Join(strings.Fields(text.String()), " ")
-				}
-			}
+	found := elements(t, body, func(n *html.Node) bool { return attr(n, "id") == id })
+	if len(found) == 0 {
+		return ""
+	}
+	return strings.Join(strings.Fields(textIn(found[0])), " ")
+}
+
+// elements are a page's elements that match, in document order.
+func elements(t *testing.T, body string, match func(*html.Node) bool) []*html.Node {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(body))
+	require.NoError(t, err, "the page reads as HTML")
+	var out []*html.Node
+	for n := range doc.Descendants() {
+		if n.Type == html.ElementNode && match(n) {
+			out = append(out, n)
 		}
 	}
+	return out
 }
+
+// textIn is the text within n, each piece followed by a space.
+func textIn(n *html.Node) string {
+	var b strings.Builder
+	for d := range n.Descendants() {
+		if d.Type == html.TextNode {
+			b.WriteString(d.Data)
+			b.WriteByte(' ')
+		}
+	}
+	return strings.TrimSuffix(b.String(), " ")
+}
+
+func attrOK(n *html.Node, name string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == name {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+func attr(n *html.Node, name string) string { v, _ := attrOK(n, name); return v }
+
+func hasAttr(n *html.Node, name string) bool { _, ok := attrOK(n, name); return ok }
 
 // requireKept checks that the form posting to action, on a page shown again
 // after it was refused, holds every value sent: each field as typed, each box
