@@ -1,6 +1,9 @@
 package wellcheck
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Priority orders a listener's work; the zero value is not a priority.
 type Priority string
@@ -117,4 +120,100 @@ func (p Priority) Raise(q Priority) Priority {
 		return q
 	}
 	return p
+}
+
+// Due is when a follow-up put on a list falls due, in the service's open time.
+type Due int
+
+const (
+	DueNow           Due = iota // someone calls today, now
+	DueWithinTwoOpen            // within two open hours: a flag
+	DueAtClosing                // before the service closes today
+)
+
+// OpenHours is the service's calendar as a due time needs it.
+type OpenHours interface {
+	AddOpen(t time.Time, d time.Duration) time.Time // d of open time after t
+	ClosesAt(t time.Time) time.Time                 // when the service closes on t's day
+}
+
+// At is the due time for an event at now.
+func (d Due) At(h OpenHours, now time.Time) time.Time {
+	switch d {
+	case DueWithinTwoOpen:
+		return h.AddOpen(now, 2*time.Hour)
+	case DueAtClosing:
+		return h.ClosesAt(now)
+	}
+	return now
+}
+
+// Care is what a finished check-in asks of people.
+type Care struct {
+	// Reached: the person answered; a running escalation stops.
+	Reached bool
+	// DataIssue: the number does not work; the coordinators' queue gets it.
+	DataIssue bool
+	// Listed: the person's case opens (or is raised) and goes on a list,
+	// opened for CaseReason, listed for FollowUp, at Priority, due at Due.
+	Listed     bool
+	CaseReason CaseReason
+	FollowUp   FollowUpReason
+	Priority   Priority
+	Due        Due
+	// Escalate: the case is urgent; the person's emergency contacts are called.
+	Escalate bool
+}
+
+// CareAfter decides what a check-in that ended in state for reason asks of
+// people. A flag goes to a listener at high priority, due within two open
+// hours; a person unreached, before closing, urgent (due now, contacts called)
+// when the check-ins before it were unreached too (recent: the person's latest
+// final states, this one first, read for an unreached check-in; urgentAfter:
+// the service's setting); our failure before closing, due now when we never
+// called (the system was down at the slot or the retry). A person at high
+// risk is never below high priority. A number that does not work goes to the
+// coordinators.
+func CareAfter(state CheckInState, reason CheckInReason, risk RiskLevel, recent []CheckInState, urgentAfter int) Care {
+	var c Care
+	switch state {
+	case CheckInConfirmed:
+		return Care{Reached: true}
+	case CheckInUndeliverable:
+		return Care{DataIssue: true}
+	case CheckInFlagged:
+		c = Care{Reached: true, CaseReason: CaseFlagged, FollowUp: FollowUpFlagged, Priority: PriorityHigh, Due: DueWithinTwoOpen}
+	case CheckInUnreached:
+		c = Care{CaseReason: CaseUnreached, FollowUp: FollowUpUnreached, Priority: PriorityNormal, Due: DueAtClosing}
+		urgentAfter = max(urgentAfter, 0)
+		if len(recent) >= urgentAfter && !slices.ContainsFunc(recent[:urgentAfter], func(s CheckInState) bool { return s != CheckInUnreached }) {
+			c.FollowUp, c.Priority, c.Due = FollowUpUnreachedRepeatedly, PriorityUrgent, DueNow
+		}
+	case CheckInSystemError:
+		c = Care{CaseReason: CaseSystemError, FollowUp: FollowUpSystemError, Priority: PriorityNormal, Due: DueAtClosing}
+		if reason == ReasonMissed || reason == ReasonStalled {
+			c.CaseReason, c.FollowUp, c.Due = CaseMissed, FollowUpMissed, DueNow
+		}
+	default:
+		return Care{}
+	}
+	c.Listed = true
+	if risk == RiskHigh {
+		c.Priority = c.Priority.Raise(PriorityHigh)
+	}
+	c.Escalate = c.Priority == PriorityUrgent
+	return c
+}
+
+// PriorityAfterContact is a case's priority once a listener has called: back
+// to normal (high for a person at high risk) if they reached the person,
+// unchanged if not.
+func PriorityAfterContact(current Priority, reached bool, risk RiskLevel) Priority {
+	switch {
+	case !reached:
+		return current
+	case risk == RiskHigh:
+		return PriorityHigh
+	}
+	return PriorityNormal
 }

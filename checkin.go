@@ -19,6 +19,30 @@ const (
 // Final reports whether the state is an end state.
 func (s CheckInState) Final() bool { return s != CheckInPlanned && s != CheckInDialing }
 
+// CheckInReason says why a check-in ended where it did (check_ins.state_reason):
+// the one list the calls, the planner and the pages share.
+type CheckInReason string
+
+const (
+	ReasonPressed1          CheckInReason = "pressed_1"
+	ReasonPressed2          CheckInReason = "pressed_2"
+	ReasonInvalidNumber     CheckInReason = "invalid_number"
+	ReasonAttemptsExhausted CheckInReason = "attempts_exhausted" // every attempt the policy allows was made
+	ReasonNoTimeLeft        CheckInReason = "no_time_left"       // the next attempt would fall after the cut-off or the window
+	ReasonCallsFailed       CheckInReason = "calls_failed"       // our calls kept failing
+	ReasonNotCalledInTime   CheckInReason = "not_called_in_time" // no call could be placed before the deadline
+	ReasonMissed            CheckInReason = "missed"             // the system was down at the slot: never called
+	ReasonStalled           CheckInReason = "stalled"            // the system was down at a retry: never called back
+	ReasonPaused            CheckInReason = "paused"
+	ReasonWithdrawn         CheckInReason = "withdrawn" // consent withdrawn
+	ReasonClosed            CheckInReason = "closed"    // the service closed (a closure added late)
+	ReasonReplanned         CheckInReason = "replanned" // the plan, pause or calendar no longer asks for it
+)
+
+// Interrupted is the failure reason of a call (a check-in's attempt, an
+// emergency contact's call, a test call) whose node stopped mid-call.
+const Interrupted = "interrupted: the node placing the call stopped"
+
 // CheckIn is one planned call slot for one person.
 type CheckIn struct {
 	ID         int64

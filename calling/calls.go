@@ -1,0 +1,393 @@
+// Package calling places wellcheck's calls: a check-in's attempts (dial,
+// apply the domain's decision, record), the calls to an escalation's emergency
+// contacts and the admins' test calls; it recovers the calls whose node died
+// and hands calls back when its node stops. What a finished check-in asks of
+// people is care's (package care); when a job runs is River's (package jobs).
+package calling
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/care"
+	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/metrics"
+	"github.com/wellcheck/wellcheck/scheduler"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// Dialer places calls: *dialer.Dialer, or a fake (dialer/dialertest) in tests.
+type Dialer interface {
+	Place(ctx context.Context, req dialer.Request) (dialer.Result, error)
+}
+
+// Queue is where calling leaves the calls that come later. Times are on the
+// machine's clock.
+type Queue interface {
+	EnqueueRetry(ctx context.Context, q *store.Queries, checkInID int64, attempt int, at time.Time) error
+	EnqueueEscalation(ctx context.Context, q *store.Queries, escalationID int64) error
+}
+
+// Calls dials check-ins and applies what each call means for the person
+// (wellcheck.AfterCall): a retry within the day, or a final state, handed to
+// Care in the same transaction.
+type Calls struct {
+	Store  *store.Store
+	Dialer Dialer
+	Queue  Queue
+	// Care takes the check-ins that end.
+	Care   *care.Cases
+	Logger *slog.Logger
+	// Node names this process in attempts (default: host name:pid).
+	Node string
+	// TimeZone, when set, overrides the service's zone (WELLCHECK_TIME_ZONE).
+	TimeZone string
+	// StaleAfter is how long an attempt may stay in progress before it is
+	// presumed lost with its node (default 5 min: longer than any call).
+	StaleAfter time.Duration
+	// FailedRetry is how long to wait before dialling again after a call that
+	// failed through no fault of the person's (default 5 min).
+	FailedRetry time.Duration
+	// MaxFailures is how many such failures in a row make the check-in a
+	// system_error for the admins (default 3).
+	MaxFailures int
+	// Metrics, if set, counts the calls.
+	Metrics *metrics.Metrics
+	Now     func() time.Time
+
+	drainOnce   sync.Once
+	drain       context.Context
+	drainCancel context.CancelFunc
+
+	calendarsOnce sync.Once
+	calendars     *scheduler.Calendars
+}
+
+func (c *Calls) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// wall converts a time on the service's clock (Now) to the machine's, for
+// River's schedule: they differ only in tests that run the service's clock
+// elsewhere.
+func (c *Calls) wall(t time.Time) time.Time { return time.Now().Add(t.Sub(c.now())) }
+
+// until is how long a job that came early waits: until t, a second at least.
+func (c *Calls) until(t time.Time) time.Duration { return max(t.Sub(c.now()), time.Second) }
+
+func (c *Calls) node() string {
+	if c.Node != "" {
+		return c.Node
+	}
+	// As the trunk's limits name it: two nodes may share a host.
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
+}
+
+func (c *Calls) staleAfter() time.Duration { return cmp.Or(c.StaleAfter, 5*time.Minute) }
+
+func (c *Calls) failures() wellcheck.Failures {
+	return wellcheck.Failures{RetryAfter: c.FailedRetry, InARow: c.MaxFailures}.OrDefault()
+}
+
+// calendar returns the service's calendar and settings as of now.
+func (c *Calls) calendar(ctx context.Context, q *store.Queries, now time.Time) (*scheduler.Calendar, wellcheck.Settings, error) {
+	c.calendarsOnce.Do(func() { c.calendars = &scheduler.Calendars{TimeZone: c.TimeZone} })
+	return c.calendars.At(ctx, q, now)
+}
+
+func (c *Calls) log() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
+// verdict is what judge decided about an attempt: dial it now, wait until
+// wait, or neither — there is nothing to dial (the check-in ended, or another
+// delivery of the job made the attempt).
+type verdict struct {
+	dial bool
+	wait time.Time
+}
+
+// errNotDialled tells the dialer that a claim decided against the call; the
+// claim keeps its verdict.
+var errNotDialled = errors.New("the call is no longer to be placed")
+
+// errNumberChanged stops a claim whose person's number changed since the job
+// read it: the job runs again with the new one.
+var errNumberChanged = errors.New("the person's number changed while the call waited for a channel")
+
+// Run works one call job: attempt (from 1) of the check-in. The attempt row is
+// committed before the INVITE leaves, once a channel is free and the call is
+// still allowed, so a job delivered twice never calls twice; the outcome, and
+// what follows from it, are committed together. A job that came early, or
+// that its node hands back as it stops, must come back after wait.
+func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait time.Duration, err error) {
+	attempt = max(attempt, 1)
+	// A first look, without a channel: most jobs that have nothing to do stop here.
+	var person store.CallPerson
+	var slot time.Time // the first call's, whose lag the metrics show
+	v, err := c.look(ctx, checkInID, attempt, func(_ *store.Queries, ci store.CallCheckIn) error {
+		person = ci.Person
+		if attempt == 1 {
+			slot = ci.SlotAt
+		}
+		return nil
+	})
+	if err != nil || !v.dial {
+		return c.later(v, err)
+	}
+
+	var attemptID int64
+	var started time.Time
+	claim := func(ctx context.Context) error {
+		v, err = c.look(ctx, checkInID, attempt, func(q *store.Queries, ci store.CallCheckIn) error {
+			if ci.Person.Phone != person.Phone {
+				return errNumberChanged
+			}
+			started = c.now()
+			var err error
+			attemptID, err = q.StartAttempt(ctx, checkInID, attempt, started, c.node())
+			return err
+		})
+		if err == nil && !v.dial {
+			return errNotDialled
+		}
+		return err
+	}
+	res, err := c.place(ctx, metrics.CheckInCall, dialer.Request{To: person.Phone, Lang: person.Language, Claim: claim}, slot)
+	if attemptID == 0 {
+		if errors.Is(err, errNotDialled) {
+			return c.later(v, nil)
+		}
+		return c.later(verdict{}, fmt.Errorf("check-in %d attempt %d: %w", checkInID, attempt, err))
+	}
+	if err != nil {
+		// Claimed, then no call: the dialer refused after the claim (it does not
+		// today). Recorded as our failure, so the person is called again.
+		res = dialer.Result{Outcome: wellcheck.OutcomeFailed, Reason: err.Error()}
+	}
+	ended := c.now()
+	a := wellcheck.Attempt{
+		ID: attemptID, CheckInID: checkInID, Number: attempt, StartedAt: started, EndedAt: &ended,
+		Outcome: res.Outcome, SIPStatus: res.SIPStatus, CallID: res.CallID, Ring: res.Ring, Talk: res.Talk,
+		Digits: res.Digits, FailureReason: res.Reason,
+	}
+	// The outcome must not be lost with a cancelled job: a "press 2" is somebody
+	// asking for help.
+	return 0, c.record(context.WithoutCancel(ctx), a)
+}
+
+// look locks the check-in and judges attempt, in a transaction of its own
+// that is committed whatever the verdict (a check-in that can no longer be
+// called ends there); then runs in it when the verdict is to dial.
+func (c *Calls) look(ctx context.Context, checkInID int64, attempt int, then func(q *store.Queries, ci store.CallCheckIn) error) (verdict, error) {
+	var v verdict
+	err := c.Store.WithTx(ctx, func(q *store.Queries) error {
+		ci, err := q.LockCheckInForCall(ctx, checkInID)
+		if err != nil {
+			return err
+		}
+		if v, err = c.judge(ctx, q, ci, attempt); err != nil || !v.dial {
+			return err
+		}
+		return then(q, ci)
+	})
+	return v, err
+}
+
+// later is what a job that did not dial tells River: come back after wait
+// (it came early, or its node is stopping), or nothing (nothing to dial, or
+// its check-in was erased with its person: nobody to call, nothing to retry).
+func (c *Calls) later(v verdict, err error) (time.Duration, error) {
+	switch {
+	case errors.Is(err, errHandedBack):
+		return time.Second, nil
+	case errors.Is(err, wellcheck.ErrNotFound):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case !v.wait.IsZero():
+		return c.until(v.wait), nil
+	}
+	return 0, nil
+}
+
+// judge decides, with the check-in locked, whether attempt may be dialled
+// now; a check-in that can no longer be called is finished on the way.
+func (c *Calls) judge(ctx context.Context, q *store.Queries, ci store.CallCheckIn, attempt int) (verdict, error) {
+	now := c.now()
+	switch {
+	case ci.State.Final():
+		return verdict{}, nil
+	case len(ci.Attempts) >= attempt, ci.CallingSince != nil:
+		return verdict{}, nil // this attempt was made (or is being made) by another delivery
+	case len(ci.Attempts) < attempt-1:
+		c.log().ErrorContext(ctx, "call job ahead of its check-in's attempts", "check_in_id", ci.ID, "attempt", attempt, "made", len(ci.Attempts))
+		return verdict{}, nil
+	case ci.State == wellcheck.CheckInPlanned && attempt > 1:
+		return verdict{}, nil
+	}
+	if ci.Person.Status == wellcheck.PersonWithdrawn {
+		return verdict{}, c.finish(ctx, q, ci, wellcheck.Next{State: wellcheck.CheckInCancelled, Reason: wellcheck.ReasonWithdrawn}, now)
+	}
+	if ci.Person.Status == wellcheck.PersonPaused && ci.Person.PausedUntil != nil && now.Before(*ci.Person.PausedUntil) {
+		return verdict{}, c.finish(ctx, q, ci, wellcheck.Next{State: wellcheck.CheckInCancelled, Reason: wellcheck.ReasonPaused}, now)
+	}
+	due := ci.SlotAt
+	if ci.RetryAt != nil && attempt > 1 {
+		due = *ci.RetryAt
+	}
+	if now.Before(due) {
+		return verdict{wait: due}, nil
+	}
+	cal, _, err := c.calendar(ctx, q, now)
+	if err != nil {
+		return verdict{}, err
+	}
+	if !now.Before(ci.DeadlineAt) {
+		return verdict{}, c.finish(ctx, q, ci, wellcheck.GiveUp(ci.Attempts), now)
+	}
+	if reason, _ := cal.Closed(now); reason != "" && len(ci.Attempts) == 0 {
+		// A closure added after planning: the planner moves the call.
+		return verdict{}, c.finish(ctx, q, ci, wellcheck.Next{State: wellcheck.CheckInCancelled, Reason: wellcheck.ReasonClosed}, now)
+	}
+	if ok, until := callable(ci, cal, now); !ok {
+		if !until.IsZero() && until.Before(ci.DeadlineAt) {
+			return verdict{wait: until}, nil
+		}
+		return verdict{}, c.finish(ctx, q, ci, wellcheck.GiveUp(ci.Attempts), now)
+	}
+	return verdict{dial: true}, nil
+}
+
+// callable reports whether the person may be called at now: inside their
+// window (in their zone) and the service's hours; if not, until is when they
+// next may be today (zero if not today).
+func callable(ci store.CallCheckIn, cal *scheduler.Calendar, now time.Time) (ok bool, until time.Time) {
+	loc, err := scheduler.LoadZone(ci.Person.TimeZone)
+	if err != nil {
+		return false, time.Time{}
+	}
+	local := now.In(loc)
+	tod := wellcheck.Of(local)
+	if tod < ci.Person.Window.Start {
+		y, m, d := local.Date()
+		until = time.Date(y, m, d, ci.Person.Window.Start.Hour(), ci.Person.Window.Start.Minute(), 0, 0, loc)
+	}
+	if !ci.Person.Window.Contains(tod) {
+		return false, until
+	}
+	if !cal.OpenAt(now) {
+		if next := cal.NextOpen(now); next.Sub(now) < 24*time.Hour {
+			return false, next
+		}
+		return false, time.Time{}
+	}
+	return true, time.Time{}
+}
+
+// allowed reports whether an attempt at t is: before the check-in's deadline
+// (the person's window, the service's closing), no later than the day's
+// cut-off, so that a listener can still act on an unreached person the same
+// day, inside the person's window and while the service is open.
+func allowed(ci store.CallCheckIn, cal *scheduler.Calendar, set wellcheck.Settings, t time.Time) bool {
+	if !t.Before(ci.DeadlineAt) {
+		return false
+	}
+	local := ci.SlotAt.In(cal.Loc)
+	y, m, d := local.Date()
+	cutoff := time.Date(y, m, d, set.Cutoff.Hour(), set.Cutoff.Minute(), 0, 0, cal.Loc)
+	if t.After(cutoff) {
+		return false
+	}
+	ok, _ := callable(ci, cal, t)
+	return ok
+}
+
+// record ends attempt a with its outcome and applies what follows, in one
+// transaction, tried again a few times if the database hiccups: the call has
+// happened and its outcome must land.
+func (c *Calls) record(ctx context.Context, a wellcheck.Attempt) error {
+	err := c.persist(ctx, "check_in_id", a.CheckInID, func(q *store.Queries) error {
+		ci, err := q.LockCheckInForCall(ctx, a.CheckInID)
+		if err != nil {
+			return err
+		}
+		if err := q.EndAttempt(ctx, a); err != nil {
+			return err
+		}
+		ci.Attempts = slices.DeleteFunc(ci.Attempts, func(x wellcheck.Attempt) bool { return x.ID == a.ID })
+		ci.Attempts = append(ci.Attempts, a)
+		return c.after(ctx, q, ci, *a.EndedAt)
+	})
+	if err != nil {
+		c.log().ErrorContext(ctx, "a call's outcome could not be recorded: the attempt will be retried as interrupted",
+			"check_in_id", a.CheckInID, "attempt", a.Number, "outcome", a.Outcome, "call_id", a.CallID, "err", err)
+		return fmt.Errorf("record attempt %d of check-in %d: %w", a.Number, a.CheckInID, err)
+	}
+	return nil
+}
+
+// persist runs fn in a transaction, trying up to five times over about six
+// seconds: what a call ended in must survive a database hiccup. idKey and id
+// name what is written, for the log.
+func (c *Calls) persist(ctx context.Context, idKey string, id int64, fn func(q *store.Queries) error) error {
+	var err error
+	for try := range 5 {
+		if try > 0 {
+			time.Sleep(time.Duration(try*try) * 200 * time.Millisecond)
+		}
+		if err = c.Store.WithTx(ctx, fn); err == nil {
+			return nil
+		}
+		c.log().WarnContext(ctx, "recording a call's outcome failed; trying again", idKey, id, "try", try+1, "err", err)
+	}
+	return err
+}
+
+// after applies, with the check-in locked and its last attempt (ended at now)
+// recorded, what the attempts mean (wellcheck.AfterCall): a final state, or
+// the next attempt, queued.
+func (c *Calls) after(ctx context.Context, q *store.Queries, ci store.CallCheckIn, now time.Time) error {
+	cal, set, err := c.calendar(ctx, q, now)
+	if err != nil {
+		return err
+	}
+	policy := set.Retry
+	if ci.Person.Retry != nil {
+		policy = *ci.Person.Retry
+	}
+	next := wellcheck.AfterCall(ci.Attempts, policy, c.failures(), now, func(t time.Time) bool { return allowed(ci, cal, set, t) })
+	if next.Final() {
+		return c.finish(ctx, q, ci, next, now)
+	}
+	if err := q.WaitForRetry(ctx, ci.ID, next.Retry); err != nil {
+		return err
+	}
+	return c.Queue.EnqueueRetry(ctx, q, ci.ID, len(ci.Attempts)+1, c.wall(next.Retry))
+}
+
+// finish puts the check-in in its final state and hands it to Care, in q's
+// transaction.
+func (c *Calls) finish(ctx context.Context, q *store.Queries, ci store.CallCheckIn, end wellcheck.Next, now time.Time) error {
+	if err := q.FinishCheckIn(ctx, ci.ID, end.State, end.Reason, now); err != nil {
+		return err
+	}
+	c.log().InfoContext(ctx, "check-in finished", "check_in_id", ci.ID, "person_id", ci.PersonID, "state", end.State, "reason", end.Reason, "attempts", len(ci.Attempts))
+	return c.Care.HandOn(ctx, q, ci, end.State, end.Reason, now)
+}

@@ -1,0 +1,207 @@
+package calling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/metrics"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// Escalate calls the emergency contacts of an escalation's person in order,
+// with the escalation prompts, until one presses 1, as the domain's rule says
+// (wellcheck.NextContact); each call's row is committed before the INVITE
+// leaves. Nobody acknowledging ends it "nobody": the case stays urgent and
+// heads the coordinators' view. The case closing, the person withdrawing or
+// being reached stops it. Outside opening hours, or while a contact's failed
+// call waits for its retry, the job must come back after wait.
+func (c *Calls) Escalate(ctx context.Context, escalationID int64) (wait time.Duration, err error) {
+	for {
+		var next contactCall
+		err := c.Store.WithTx(ctx, func(q *store.Queries) (err error) {
+			next, err = c.nextContact(ctx, q, escalationID)
+			return err
+		})
+		if err != nil || next.none || !next.wait.IsZero() {
+			return c.later(verdict{wait: next.wait}, err)
+		}
+
+		var callID int64
+		claim := func(ctx context.Context) error {
+			changed := false
+			err := c.Store.WithTx(ctx, func(q *store.Queries) error {
+				again, err := c.nextContact(ctx, q, escalationID)
+				if err != nil {
+					return err
+				}
+				if again.none || !again.wait.IsZero() || again.contact.ID != next.contact.ID || again.attempt != next.attempt || again.contact.Phone != next.contact.Phone {
+					changed = true // things changed while the call waited for a channel: look again
+					return nil
+				}
+				callID, err = q.StartEscalationCall(ctx, again.escalation, again.contact, again.attempt, c.now())
+				return err
+			})
+			if err == nil && changed {
+				return errNotDialled
+			}
+			return err
+		}
+		res, err := c.place(ctx, metrics.EscalationCall, dialer.Request{To: string(next.contact.Phone), Lang: c.escalationLanguage(next.contact.Language),
+			Script: dialer.ScriptEscalation, Claim: claim}, time.Time{})
+		if callID == 0 {
+			if errors.Is(err, errNotDialled) {
+				continue
+			}
+			return c.later(verdict{}, fmt.Errorf("escalation %d: call contact %d: %w", escalationID, next.contact.Position, err))
+		}
+		if err != nil {
+			res = dialer.Result{Outcome: wellcheck.OutcomeFailed, Reason: err.Error()}
+		}
+		// A contact's answer must not be lost with a cancelled job.
+		acknowledged, err := c.recordContactCall(context.WithoutCancel(ctx), next, callID, res)
+		if err != nil || acknowledged {
+			return 0, err
+		}
+	}
+}
+
+// contactCall is an escalation's next call, or why there is none: nothing to
+// call before wait, or nothing to call at all (none: it ended, or another
+// worker is calling).
+type contactCall struct {
+	escalation store.Escalation
+	contact    wellcheck.EmergencyContact
+	attempt    int
+	wait       time.Time
+	none       bool
+}
+
+// recordContactCall records how a contact's call ended and, if they pressed 1,
+// ends the escalation (unless it ended meanwhile: the person was reached).
+func (c *Calls) recordContactCall(ctx context.Context, next contactCall, callID int64, res dialer.Result) (acknowledged bool, err error) {
+	e, contact := next.escalation, next.contact
+	ended := c.now()
+	call := wellcheck.EscalationCall{ID: callID, EndedAt: &ended, Outcome: res.Outcome, Reason: res.Reason, CallID: res.CallID,
+		Acknowledged: res.Outcome == wellcheck.OutcomeOK}
+	err = c.persist(ctx, "escalation_id", e.ID, func(q *store.Queries) error {
+		if err := q.EndEscalationCall(ctx, call); err != nil {
+			return err
+		}
+		c.log().InfoContext(ctx, "escalation call ended", "escalation_id", e.ID, "case_id", e.CaseID, "position", contact.Position,
+			"attempt", next.attempt, "outcome", res.Outcome)
+		if !call.Acknowledged {
+			return nil
+		}
+		if _, err := q.EndEscalation(ctx, e.ID, wellcheck.EscalationAcknowledged, &contact.ID, ended); errors.Is(err, wellcheck.ErrNotFound) {
+			return nil // it ended meanwhile (the person was reached): the answer stands on the call
+		} else if err != nil {
+			return err
+		}
+		return q.Audit(ctx, systemActor, "escalation.acknowledged", &e.PersonID, &e.CaseID,
+			map[string]any{"escalation_id": e.ID, "position": contact.Position, "relation": contact.Relation})
+	})
+	if err != nil {
+		return false, fmt.Errorf("record the call to contact %d of escalation %d: %w", contact.Position, e.ID, err)
+	}
+	return call.Acknowledged, nil
+}
+
+// systemActor is who the audit log says acted.
+var systemActor = wellcheck.Actor{Label: "system:calls"}
+
+// escalationLanguage is lang if the dialer has escalation prompts in it, else
+// the first of French and English it has: a contact is called in a language
+// the service recorded, never not called for want of prompts.
+func (c *Calls) escalationLanguage(lang string) string {
+	speaker, ok := c.Dialer.(interface {
+		Speaks(dialer.Script, string) bool
+	})
+	if !ok || speaker.Speaks(dialer.ScriptEscalation, lang) {
+		return lang
+	}
+	for _, l := range []string{"fr", "en"} {
+		if speaker.Speaks(dialer.ScriptEscalation, l) {
+			return l
+		}
+	}
+	return lang
+}
+
+// nextContact decides, with the case and the escalation locked (in that
+// order, as every step on a case), whom to call next and which attempt,
+// ending the escalation when it is over.
+func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID int64) (contactCall, error) {
+	var next contactCall
+	e, err := q.Escalation(ctx, escalationID)
+	if err != nil {
+		return next, err
+	}
+	cs, err := q.LockCase(ctx, e.CaseID)
+	if err != nil {
+		return next, err
+	}
+	if e, err = q.LockEscalation(ctx, escalationID); err != nil {
+		return next, err
+	}
+	next.escalation = e
+	if e.EndedAt != nil {
+		return contactCall{none: true}, nil
+	}
+	now := c.now()
+	person, err := q.PersonForCase(ctx, e.PersonID)
+	if err != nil {
+		return next, err
+	}
+	if cs.State == wellcheck.CaseClosed || person.Status == wellcheck.PersonWithdrawn {
+		return contactCall{none: true}, c.endEscalation(ctx, q, e, wellcheck.EscalationCancelled, now)
+	}
+	calls, err := q.EscalationCalls(ctx, e.ID)
+	if err != nil {
+		return next, err
+	}
+	for i, k := range calls {
+		if k.EndedAt != nil {
+			continue
+		}
+		if now.Sub(k.StartedAt) < c.staleAfter() {
+			return contactCall{none: true}, nil // a call is in progress: its worker goes on
+		}
+		// Its node died mid-call: our failure, retried like any other.
+		k.EndedAt, k.Outcome, k.Reason = &now, wellcheck.OutcomeFailed, wellcheck.Interrupted
+		if err := q.EndEscalationCall(ctx, k); err != nil {
+			return next, err
+		}
+		calls[i] = k
+	}
+	contacts, err := q.EmergencyContacts(ctx, e.PersonID)
+	if err != nil {
+		return next, err
+	}
+	cal, set, err := c.calendar(ctx, q, now)
+	if err != nil {
+		return next, err
+	}
+	step := wellcheck.NextContact(contacts, calls, set.EscalationNeedsConsent, c.failures(), now, cal.OpenAt(now), cal.NextOpen(now))
+	switch {
+	case step.End != "":
+		return contactCall{none: true}, c.endEscalation(ctx, q, e, step.End, now)
+	case !step.Wait.IsZero():
+		next.wait = step.Wait
+	default:
+		next.contact, next.attempt = step.Contact, step.Attempt
+	}
+	return next, nil
+}
+
+// endEscalation ends escalation e with outcome, in q's transaction.
+func (c *Calls) endEscalation(ctx context.Context, q *store.Queries, e store.Escalation, outcome wellcheck.EscalationOutcome, now time.Time) error {
+	if _, err := q.EndEscalation(ctx, e.ID, outcome, nil, now); err != nil {
+		return err
+	}
+	c.log().WarnContext(ctx, "escalation ended", "escalation_id", e.ID, "case_id", e.CaseID, "outcome", outcome)
+	return q.Audit(ctx, systemActor, "escalation.end", &e.PersonID, &e.CaseID, map[string]any{"escalation_id": e.ID, "outcome": outcome})
+}

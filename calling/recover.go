@@ -1,0 +1,91 @@
+package calling
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// Recover ends the attempts whose node died mid-call (in progress for longer
+// than StaleAfter) as failed, "interrupted", and decides what follows as for
+// any failed call: the person is called again later, never at once. It queues
+// again check-ins whose job a dead node took before dialling, and takes up
+// escalations whose node died mid-call.
+func (c *Calls) Recover(ctx context.Context) (int, error) {
+	now := c.now()
+	ids, err := c.Store.Queries().StaleCalls(ctx, now.Add(-c.staleAfter()))
+	if err != nil {
+		return 0, fmt.Errorf("look for calls whose node died: %w", err)
+	}
+	recovered := 0
+	for _, id := range ids {
+		err := c.Store.WithTx(ctx, func(q *store.Queries) error {
+			ci, err := q.LockCheckInForCall(ctx, id)
+			if err != nil {
+				return err
+			}
+			if ci.CallingSince == nil || now.Sub(*ci.CallingSince) < c.staleAfter() {
+				return nil // it ended meanwhile
+			}
+			i := slices.IndexFunc(ci.Attempts, func(a wellcheck.Attempt) bool { return a.EndedAt == nil })
+			if i < 0 {
+				return fmt.Errorf("check-in %d is calling but has no attempt in progress", id)
+			}
+			a := ci.Attempts[i]
+			a.EndedAt, a.Outcome, a.FailureReason = &now, wellcheck.OutcomeFailed, wellcheck.Interrupted
+			if err := q.EndAttempt(ctx, a); err != nil {
+				return err
+			}
+			ci.Attempts[i] = a
+			c.log().WarnContext(ctx, "call interrupted: its node stopped mid-call", "check_in_id", id, "attempt", a.Number, "call_id", a.CallID)
+			recovered++
+			return c.after(ctx, q, ci, now)
+		})
+		if err != nil {
+			return recovered, fmt.Errorf("recover check-in %d: %w", id, err)
+		}
+	}
+	// A check-in whose job a dead node took before dialling gets a new job at
+	// once, not when River rescues the old one; should that one still be alive,
+	// the attempt rows let only one of the two dial.
+	unworked, err := c.Store.Queries().UnworkedCheckIns(ctx, now.Add(-c.staleAfter()), now, time.Now().Add(-c.staleAfter()))
+	if err != nil {
+		return recovered, fmt.Errorf("look for check-ins no job works: %w", err)
+	}
+	if len(unworked) > 0 {
+		err := c.Store.WithTx(ctx, func(q *store.Queries) error {
+			for _, u := range unworked {
+				if err := c.Queue.EnqueueRetry(ctx, q, u.CheckInID, u.Attempts+1, time.Now()); err != nil {
+					return err
+				}
+				c.log().WarnContext(ctx, "check-in due with no job working it: queued again", "check_in_id", u.CheckInID, "attempt", u.Attempts+1)
+			}
+			return nil
+		})
+		if err != nil {
+			return recovered, fmt.Errorf("queue again check-ins no job works: %w", err)
+		}
+		recovered += len(unworked)
+	}
+	// An escalation whose node died (mid-call or between calls), or whose job
+	// gave up, is taken up again.
+	stale, err := c.Store.Queries().StaleEscalations(ctx, now.Add(-c.staleAfter()), time.Now().Add(-c.staleAfter()))
+	if err != nil {
+		return recovered, fmt.Errorf("look for escalations nothing works: %w", err)
+	}
+	for _, id := range stale {
+		err := c.Store.WithTx(ctx, func(q *store.Queries) error {
+			return c.Queue.EnqueueEscalation(ctx, q, id)
+		})
+		if err != nil {
+			return recovered, fmt.Errorf("take up escalation %d: %w", id, err)
+		}
+		c.log().WarnContext(ctx, "escalation taken up: nothing was working it (its node stopped, or its job gave up or waited long for a channel)", "escalation_id", id)
+		recovered++
+	}
+	return recovered, nil
+}
