@@ -14,9 +14,9 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/jobs"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
-	"github.com/wellcheck/wellcheck/workers"
 )
 
 type bundle struct {
@@ -34,9 +34,9 @@ func setup(t *testing.T) bundle { return setupB(t) }
 // newPlanner is the planner enrolment plans persons with, on the test clock.
 func newPlanner(t testing.TB, st *store.Store, logger *slog.Logger) *scheduler.Planner {
 	t.Helper()
-	jobs, err := workers.NewJobs(st.Pool(), logger)
+	queue, err := jobs.NewJobs(st.Pool(), logger)
 	require.NoError(t, err)
-	return &scheduler.Planner{Store: st, Jobs: jobs, Logger: logger, Now: func() time.Time { return now }}
+	return &scheduler.Planner{Store: st, Jobs: queue, Logger: logger, Now: func() time.Time { return now }}
 }
 
 func setupB(t testing.TB) bundle {

@@ -16,9 +16,9 @@ import (
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/jobs"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
-	"github.com/wellcheck/wellcheck/workers"
 )
 
 // benchZones are where generated persons live: metropolitan France and its
@@ -107,9 +107,9 @@ func BenchmarkPlannerPass(b *testing.B) {
 		b.Run(fmt.Sprintf("persons=%d", n), func(b *testing.B) {
 			pool := dbtest.New(b)
 			benchPlans(b, pool, n)
-			jobs, err := workers.NewJobs(pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			queue, err := jobs.NewJobs(pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			require.NoError(b, err)
-			p := &scheduler.Planner{Store: store.New(pool), Jobs: jobs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			p := &scheduler.Planner{Store: store.New(pool), Jobs: queue, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 				Now: func() time.Time { return monday }}
 			ctx := context.Background()
 			var planned int
@@ -144,10 +144,10 @@ func BenchmarkReplan(b *testing.B) {
 	pool := dbtest.New(b)
 	benchPlans(b, pool, 100_000)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	jobs, err := workers.NewJobs(pool, logger)
+	queue, err := jobs.NewJobs(pool, logger)
 	require.NoError(b, err)
 	st := store.New(pool)
-	p := &scheduler.Planner{Store: st, Jobs: jobs, Logger: logger, Now: func() time.Time { return monday }}
+	p := &scheduler.Planner{Store: st, Jobs: queue, Logger: logger, Now: func() time.Time { return monday }}
 	ctx := context.Background()
 	_, err = p.Pass(ctx)
 	require.NoError(b, err)

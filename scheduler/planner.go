@@ -62,12 +62,6 @@ const (
 	catchUpLimit = maxMove * 24 * time.Hour
 )
 
-// Reasons a planned check-in is cancelled (check_ins.state_reason).
-const (
-	CancelReplanned = "replanned" // the plan, pause or calendar no longer asks for it
-	CancelWithdrawn = "withdrawn" // consent withdrawn
-)
-
 // PassStats says what one planner pass did.
 type PassStats struct {
 	From, To time.Time // the fire times planned
@@ -550,7 +544,7 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 			return fmt.Errorf("enqueue calls: %w", err)
 		}
 	}
-	for reason, ids := range map[string][]int64{CancelReplanned: cancel, CancelWithdrawn: withdraw} {
+	for reason, ids := range map[wellcheck.CheckInReason][]int64{wellcheck.ReasonReplanned: cancel, wellcheck.ReasonWithdrawn: withdraw} {
 		if len(ids) == 0 {
 			continue
 		}

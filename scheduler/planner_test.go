@@ -17,12 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/internal/clocktest"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/internal/logtest"
+	"github.com/wellcheck/wellcheck/jobs"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
-	"github.com/wellcheck/wellcheck/workers"
 )
 
 type plannerBundle struct {
@@ -56,7 +57,7 @@ func setupPlanner(t *testing.T, e clocktest.Era) plannerBundle {
 	pool := dbtest.New(t)
 	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	jobs, err := workers.NewJobs(pool, logger)
+	queue, err := jobs.NewJobs(pool, logger)
 	require.NoError(t, err)
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
 	require.NoError(t, err)
@@ -67,7 +68,7 @@ func setupPlanner(t *testing.T, e clocktest.Era) plannerBundle {
 		era:     e,
 		monday:  monday,
 		store:   st,
-		planner: &scheduler.Planner{Store: st, Jobs: jobs, HandOn: &workers.Calls{Store: st, Logger: logger, Now: clk.Now}, Logger: logger, Now: clk.Now},
+		planner: &scheduler.Planner{Store: st, Jobs: queue, HandOn: &care.Cases{Store: st, Logger: logger, Now: clk.Now}, Logger: logger, Now: clk.Now},
 		clock:   clk,
 		river:   rc,
 		logs:    logs,
@@ -117,7 +118,7 @@ func (b plannerBundle) checkIns(t *testing.T, personID int64) []slot {
 	require.NoError(t, err)
 	out := make([]slot, len(rows))
 	for i, r := range rows {
-		reason := r.StateReason
+		reason := string(r.StateReason)
 		if reason == "" {
 			reason = r.MoveReason
 		}
@@ -131,15 +132,15 @@ func (b plannerBundle) checkIns(t *testing.T, personID int64) []slot {
 func (b plannerBundle) requireJobs(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	res, err := b.river.JobList(ctx, river.NewJobListParams().Kinds(workers.CallArgs{}.Kind()).
+	res, err := b.river.JobList(ctx, river.NewJobListParams().Kinds(jobs.CallArgs{}.Kind()).
 		States(rivertype.JobStateScheduled, rivertype.JobStateAvailable).First(10_000))
 	require.NoError(t, err)
 	waiting := map[int64]*rivertype.JobRow{} // by check-in
 	for _, j := range res.Jobs {
-		var args workers.CallArgs
+		var args jobs.CallArgs
 		require.NoError(t, json.Unmarshal(j.EncodedArgs, &args))
 		require.Nil(t, waiting[args.CheckInID], "two jobs for check-in %d", args.CheckInID)
-		require.Equal(t, workers.QueueCalls, j.Queue)
+		require.Equal(t, jobs.QueueCalls, j.Queue)
 		waiting[args.CheckInID] = j
 	}
 	n, err := b.store.Queries().CountPersons(ctx)

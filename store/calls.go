@@ -127,11 +127,11 @@ func (q *Queries) WaitForRetry(ctx context.Context, checkInID int64, at time.Tim
 }
 
 // FinishCheckIn puts the check-in in its final state, saying why.
-func (q *Queries) FinishCheckIn(ctx context.Context, checkInID int64, state wellcheck.CheckInState, reason string, at time.Time) error {
+func (q *Queries) FinishCheckIn(ctx context.Context, checkInID int64, state wellcheck.CheckInState, reason wellcheck.CheckInReason, at time.Time) error {
 	if !state.Final() {
 		return fmt.Errorf("finish check-in %d: %s is not a final state", checkInID, state)
 	}
-	err := q.q.FinishCheckIn(ctx, dbsqlc.FinishCheckInParams{ID: checkInID, State: string(state), Reason: reason, FinishedAt: &at})
+	err := q.q.FinishCheckIn(ctx, dbsqlc.FinishCheckInParams{ID: checkInID, State: string(state), Reason: string(reason), FinishedAt: &at})
 	return translate(err, fmt.Sprintf("finish check-in %d", checkInID))
 }
 

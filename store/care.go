@@ -207,21 +207,13 @@ type Escalation struct {
 	PersonID       int64
 	StartedAt      time.Time
 	EndedAt        *time.Time
-	Outcome        string // "" while it runs; see EscalationAcknowledged…
-	AcknowledgedBy *int64 // the emergency contact who pressed 1
+	Outcome        wellcheck.EscalationOutcome // "" while it runs
+	AcknowledgedBy *int64                      // the emergency contact who pressed 1
 }
-
-// How an escalation ended.
-const (
-	EscalationAcknowledged = "acknowledged"
-	EscalationNobody       = "nobody"
-	EscalationNoContacts   = "no_contacts"
-	EscalationCancelled    = "cancelled"
-)
 
 func escalationOf(r dbsqlc.Escalation) Escalation {
 	return Escalation{ID: r.ID, CaseID: r.CaseID, PersonID: r.PersonID, StartedAt: r.StartedAt, EndedAt: r.EndedAt,
-		Outcome: deref(r.Outcome), AcknowledgedBy: r.AcknowledgedBy}
+		Outcome: wellcheck.EscalationOutcome(deref(r.Outcome)), AcknowledgedBy: r.AcknowledgedBy}
 }
 
 // StartEscalation starts an escalation for the case; ok is false (and nothing
@@ -256,8 +248,9 @@ func (q *Queries) Escalation(ctx context.Context, id int64) (Escalation, error) 
 }
 
 // EndEscalation ends a running escalation.
-func (q *Queries) EndEscalation(ctx context.Context, id int64, outcome string, ackBy *int64, at time.Time) (Escalation, error) {
-	r, err := q.q.EndEscalation(ctx, dbsqlc.EndEscalationParams{ID: id, Outcome: &outcome, AcknowledgedBy: ackBy, EndedAt: &at})
+func (q *Queries) EndEscalation(ctx context.Context, id int64, outcome wellcheck.EscalationOutcome, ackBy *int64, at time.Time) (Escalation, error) {
+	o := string(outcome)
+	r, err := q.q.EndEscalation(ctx, dbsqlc.EndEscalationParams{ID: id, Outcome: &o, AcknowledgedBy: ackBy, EndedAt: &at})
 	if err != nil {
 		return Escalation{}, translate(err, fmt.Sprintf("end escalation %d", id))
 	}
@@ -273,7 +266,7 @@ func (q *Queries) UnacknowledgedEscalations(ctx context.Context) ([]Escalation, 
 	}
 	out := make([]Escalation, len(rows))
 	for i, r := range rows {
-		out[i] = Escalation{ID: r.ID, CaseID: r.CaseID, PersonID: r.PersonID, StartedAt: r.StartedAt, EndedAt: r.EndedAt, Outcome: deref(r.Outcome)}
+		out[i] = Escalation{ID: r.ID, CaseID: r.CaseID, PersonID: r.PersonID, StartedAt: r.StartedAt, EndedAt: r.EndedAt, Outcome: wellcheck.EscalationOutcome(deref(r.Outcome))}
 	}
 	return out, nil
 }
@@ -306,35 +299,19 @@ func (q *Queries) SetContactConsent(ctx context.Context, contactID int64, at *ti
 	return translate(q.q.SetContactConsent(ctx, dbsqlc.SetContactConsentParams{ID: contactID, ConsentAt: at}), "set contact consent")
 }
 
-// EscalationCall is one call to an emergency contact.
-type EscalationCall struct {
-	ID           int64
-	ContactID    *int64
-	Position     int
-	Attempt      int // 2, 3 after calls that failed through our fault
-	StartedAt    time.Time
-	EndedAt      *time.Time
-	Outcome      wellcheck.Outcome
-	Reason       string
-	CallID       string
-	Acknowledged bool
-	// FullName and Relation are whom it called, as they were named then.
-	FullName, Relation string
-}
-
-func escalationCallOf(r dbsqlc.EscalationCall) EscalationCall {
-	return EscalationCall{ID: r.ID, ContactID: r.EmergencyContactID, Position: int(r.Position), Attempt: int(r.Attempt), StartedAt: r.StartedAt,
+func escalationCallOf(r dbsqlc.EscalationCall) wellcheck.EscalationCall {
+	return wellcheck.EscalationCall{ID: r.ID, ContactID: r.EmergencyContactID, Position: int(r.Position), Attempt: int(r.Attempt), StartedAt: r.StartedAt,
 		EndedAt: r.EndedAt, Outcome: wellcheck.Outcome(deref(r.Outcome)), Reason: r.Reason, CallID: r.CallID, Acknowledged: r.Acknowledged,
 		FullName: r.ContactName, Relation: r.ContactRelation}
 }
 
 // EscalationCalls returns an escalation's calls in order.
-func (q *Queries) EscalationCalls(ctx context.Context, escalationID int64) ([]EscalationCall, error) {
+func (q *Queries) EscalationCalls(ctx context.Context, escalationID int64) ([]wellcheck.EscalationCall, error) {
 	rows, err := q.q.ListEscalationCalls(ctx, escalationID)
 	if err != nil {
 		return nil, translate(err, "read escalation calls")
 	}
-	out := make([]EscalationCall, len(rows))
+	out := make([]wellcheck.EscalationCall, len(rows))
 	for i, r := range rows {
 		out[i] = escalationCallOf(r)
 	}
@@ -348,7 +325,7 @@ type CaseEscalation struct {
 	// AcknowledgedName and AcknowledgedRelation are the contact's who
 	// pressed 1, as they were named then (empty if none did).
 	AcknowledgedName, AcknowledgedRelation string
-	Calls                                  []EscalationCall // in the order they were made
+	Calls                                  []wellcheck.EscalationCall // in the order they were made
 }
 
 // CaseEscalations returns a case's escalations, latest first, each with its
@@ -362,7 +339,7 @@ func (q *Queries) CaseEscalations(ctx context.Context, caseID int64) ([]CaseEsca
 	if err != nil {
 		return nil, translate(err, fmt.Sprintf("read the escalation calls of case %d", caseID))
 	}
-	byEscalation := map[int64][]EscalationCall{}
+	byEscalation := map[int64][]wellcheck.EscalationCall{}
 	for _, c := range calls {
 		byEscalation[c.EscalationID] = append(byEscalation[c.EscalationID], escalationCallOf(c))
 	}
@@ -389,7 +366,7 @@ func (q *Queries) StartEscalationCall(ctx context.Context, e Escalation, contact
 }
 
 // EndEscalationCall records how a call to a contact ended.
-func (q *Queries) EndEscalationCall(ctx context.Context, c EscalationCall) error {
+func (q *Queries) EndEscalationCall(ctx context.Context, c wellcheck.EscalationCall) error {
 	outcome := string(c.Outcome)
 	return translate(q.q.EndEscalationCall(ctx, dbsqlc.EndEscalationCallParams{
 		ID: c.ID, EndedAt: c.EndedAt, Outcome: &outcome, Reason: c.Reason, CallID: c.CallID, Acknowledged: c.Acknowledged,

@@ -149,11 +149,11 @@ func (q *Queries) ReplanCheckIns(ctx context.Context, cs []wellcheck.CheckIn) ([
 
 // CancelCheckIns cancels the planned check-ins among ids, saying why, and
 // returns the ids of those it cancelled.
-func (q *Queries) CancelCheckIns(ctx context.Context, ids []int64, reason string, now time.Time) ([]int64, error) {
+func (q *Queries) CancelCheckIns(ctx context.Context, ids []int64, reason wellcheck.CheckInReason, now time.Time) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	cancelled, err := q.q.CancelCheckIns(ctx, dbsqlc.CancelCheckInsParams{Ids: ids, Reason: reason, Now: now})
+	cancelled, err := q.q.CancelCheckIns(ctx, dbsqlc.CancelCheckInsParams{Ids: ids, Reason: string(reason), Now: now})
 	return cancelled, translate(err, "cancel check-ins")
 }
 
@@ -174,24 +174,18 @@ func (q *Queries) FinaliseMissed(ctx context.Context, now time.Time, limit int) 
 	}
 	out := make([]Missed, len(rows))
 	for i, r := range rows {
-		out[i] = Missed{CheckIn: wellcheck.CheckIn{ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, State: wellcheck.CheckInSystemError}, Reason: r.StateReason}
+		out[i] = Missed{CheckIn: wellcheck.CheckIn{ID: r.ID, PersonID: r.PersonID, SlotAt: r.SlotAt, State: wellcheck.CheckInSystemError}, Reason: wellcheck.CheckInReason(r.StateReason)}
 	}
 	slices.SortFunc(out, func(a, b Missed) int { return cmp.Or(a.SlotAt.Compare(b.SlotAt), cmp.Compare(a.ID, b.ID)) })
 	return out, nil
 }
 
-// Missed is a check-in the sweep finalised: never called (ReasonMissed) or
-// whose retry never ran (ReasonStalled).
+// Missed is a check-in the sweep finalised: never called
+// (wellcheck.ReasonMissed) or whose retry never ran (wellcheck.ReasonStalled).
 type Missed struct {
 	wellcheck.CheckIn
-	Reason string
+	Reason wellcheck.CheckInReason
 }
-
-// Why the sweep finalised a check-in (check_ins.state_reason).
-const (
-	ReasonMissed  = "missed"
-	ReasonStalled = "stalled"
-)
 
 // StalledGrace is how long after its deadline a check-in waiting for a retry
 // is left to its worker before the sweep hands it on.
@@ -266,7 +260,7 @@ func (q *Queries) CheckInsForPerson(ctx context.Context, personID int64) ([]Chec
 	}
 	out := make([]CheckInRow, len(rows))
 	for i, r := range rows {
-		out[i] = CheckInRow{CheckIn: checkInOf(r), StateReason: r.StateReason, FinishedAt: r.FinishedAt}
+		out[i] = CheckInRow{CheckIn: checkInOf(r), StateReason: wellcheck.CheckInReason(r.StateReason), FinishedAt: r.FinishedAt}
 	}
 	return out, nil
 }
@@ -274,7 +268,7 @@ func (q *Queries) CheckInsForPerson(ctx context.Context, personID int64) ([]Chec
 // CheckInRow is a check-in as stored, with its state's reason.
 type CheckInRow struct {
 	wellcheck.CheckIn
-	StateReason string
+	StateReason wellcheck.CheckInReason
 	FinishedAt  *time.Time
 }
 

@@ -2,9 +2,30 @@ package store
 
 import "context"
 
-// CallJobKind is the River kind of the job that dials a check-in; the index
-// that finds a check-in's job is restricted to it.
-const CallJobKind = "check_in_call"
+// The River jobs whose rows this package's SQL reads (to cancel a check-in's
+// call, to find a check-in or an escalation nothing works): their kinds and
+// their arguments as River stores them (JSON). Package jobs defines its job
+// arguments as these types, so the two cannot drift; river_test.go checks the
+// SQL against them.
+const (
+	// CallJobKind is the job that dials a check-in; the index that finds a
+	// check-in's job is restricted to it.
+	CallJobKind = "check_in_call"
+	// EscalationJobKind is the job that calls an escalation's contacts.
+	EscalationJobKind = "escalate"
+)
+
+// CallJob is the arguments of a CallJobKind job: the check-in, and which of
+// its attempts it dials (0 or 1: the first).
+type CallJob struct {
+	CheckInID int64 `json:"check_in_id"`
+	Attempt   int   `json:"attempt,omitempty"`
+}
+
+// EscalationJob is the arguments of an EscalationJobKind job.
+type EscalationJob struct {
+	EscalationID int64 `json:"escalation_id"`
+}
 
 // WaitingCallJobs returns the ids of the call jobs of these check-ins that have
 // not run yet.

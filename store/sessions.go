@@ -160,7 +160,7 @@ func (q *Queries) MyList(ctx context.Context, userID int64) ([]ListItem, error) 
 		if r.EscalationID != nil {
 			out[i].Escalation = &CaseEscalation{
 				Escalation: Escalation{ID: *r.EscalationID, CaseID: r.CaseID, PersonID: r.PersonID, StartedAt: deref(r.EscalationStartedAt),
-					EndedAt: r.EscalationEndedAt, Outcome: deref(r.EscalationOutcome)},
+					EndedAt: r.EscalationEndedAt, Outcome: wellcheck.EscalationOutcome(deref(r.EscalationOutcome))},
 				AcknowledgedName: r.AcknowledgedByName, AcknowledgedRelation: r.AcknowledgedByRelation,
 			}
 		}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/enroll"
-	"github.com/wellcheck/wellcheck/workers"
 )
 
 // The JSON API (/api/v1) lets other systems (a CRM, a social services'
@@ -717,8 +717,8 @@ type closeBody struct {
 
 // record is the follow-up the case service records, the next one read in the
 // person's zone loc when it carries no offset.
-func (b followUpBody) record(loc *time.Location) (workers.FollowUpRecord, error) {
-	rec := workers.FollowUpRecord{Note: b.Note, PartnerID: b.PartnerID, EmergencyServicesCalled: b.EmergencyServicesCalled}
+func (b followUpBody) record(loc *time.Location) (care.FollowUpRecord, error) {
+	rec := care.FollowUpRecord{Note: b.Note, PartnerID: b.PartnerID, EmergencyServicesCalled: b.EmergencyServicesCalled}
 	var ps wellcheck.Problems
 	if b.Reached == nil {
 		ps.Add("reached", "required")
@@ -737,7 +737,7 @@ func (b followUpBody) record(loc *time.Location) (workers.FollowUpRecord, error)
 		}
 	}
 	if b.Close != nil {
-		rec.Close = &workers.Closure{Reason: wellcheck.ClosureReason(b.Close.Reason), PersonAgreed: b.Close.PersonAgreed}
+		rec.Close = &care.Closure{Reason: wellcheck.ClosureReason(b.Close.Reason), PersonAgreed: b.Close.PersonAgreed}
 	}
 	return rec, ps.Err()
 }

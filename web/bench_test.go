@@ -24,14 +24,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/internal/metricstest"
+	"github.com/wellcheck/wellcheck/jobs"
 	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/web"
-	"github.com/wellcheck/wellcheck/workers"
 )
 
 // The web pages' benchmark runs against a département's service a few months
@@ -156,7 +157,7 @@ func BenchmarkMetricsScrape(b *testing.B) {
 	st := benchStore(b)
 	// Each scrape 11 s after the last: past the cache, the database counts.
 	clock := benchNow
-	h := metrics.New(metrics.Config{Store: st, Queues: []string{workers.QueueCalls, workers.QueuePlanner},
+	h := metrics.New(metrics.Config{Store: st, Queues: []string{jobs.QueueCalls, jobs.QueuePlanner},
 		Now: func() time.Time { return clock }}).Handler()
 	var took []time.Duration
 	for b.Loop() {
@@ -183,12 +184,12 @@ func benchSetup(b *testing.B) *benchSite {
 	// The server as serve builds it (web_test's setup), on the service's clock.
 	now := func() time.Time { return benchNow }
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	jobs, err := workers.NewJobs(pool, logger)
+	queue, err := jobs.NewJobs(pool, logger)
 	require.NoError(b, err)
-	calls := &workers.Calls{Store: st, Jobs: jobs, Logger: logger, Now: now}
-	planner := &scheduler.Planner{Store: st, Jobs: jobs, Logger: logger, Now: now}
+	cases := &care.Cases{Store: st, Queue: queue, Logger: logger, Now: now}
+	planner := &scheduler.Planner{Store: st, Jobs: queue, Logger: logger, Now: now}
 	enrol := &enroll.Service{Store: st, Logger: logger, Planner: planner, Now: now}
-	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: enrol, Jobs: jobs, Logger: logger, Now: now}
+	ui := &web.Server{Store: st, Cases: cases, Enrol: enrol, Jobs: queue, Logger: logger, Now: now}
 	s := &benchSite{handler: ui.Handler(), byID: map[int64]benchViewer{}, served: map[string]int{}}
 
 	// A session for every listener and coordinator, written as signing in

@@ -19,12 +19,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/callee"
+	"github.com/wellcheck/wellcheck/calling"
+	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/dialer/dialertest"
+	"github.com/wellcheck/wellcheck/jobs"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/web"
-	"github.com/wellcheck/wellcheck/workers"
 )
 
 // tab is a browser tab on the site, French first, that records what the page
@@ -350,21 +353,21 @@ func TestBrowserAdminHoursChangeThePreview(t *testing.T) {
 func (s *site) callPresses(t *testing.T, now func() time.Time, person int64, number string, behaviour callee.Behaviour) {
 	t.Helper()
 	ctx := context.Background()
-	jobs := s.worker(t, now, map[string]callee.Behaviour{number: behaviour})
+	queue := s.worker(t, now, map[string]callee.Behaviour{number: behaviour})
 	slot := now()
 	require.NoError(t, s.store.WithTx(ctx, func(q *store.Queries) error {
 		created, err := q.CreateCheckIns(ctx, []wellcheck.CheckIn{{PersonID: person, SlotAt: slot.UTC(), DeadlineAt: slot.Add(6 * time.Hour).UTC()}})
 		if err != nil {
 			return err
 		}
-		return jobs.EnqueueCalls(ctx, q, created)
+		return queue.EnqueueCalls(ctx, q, created)
 	}))
 }
 
 // worker starts a worker node for the test: a River client whose dialer
 // calls the callee simulator over SIP on loopback, where each number does
 // what numbers says.
-func (s *site) worker(t *testing.T, now func() time.Time, numbers map[string]callee.Behaviour) *workers.Jobs {
+func (s *site) worker(t *testing.T, now func() time.Time, numbers map[string]callee.Behaviour) *jobs.Jobs {
 	t.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(s.logs, nil))
@@ -381,10 +384,12 @@ func (s *site) worker(t *testing.T, now func() time.Time, numbers map[string]cal
 	}, dialertest.ShortPrompts())
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, d.Close()) })
-	jobs, err := workers.NewJobs(s.store.Pool(), logger)
+	queue, err := jobs.NewJobs(s.store.Pool(), logger)
 	require.NoError(t, err)
-	calls := &workers.Calls{Store: s.store, Dialer: d, Jobs: jobs, Logger: logger, Now: now}
-	client, err := workers.NewClient(s.store.Pool(), workers.Config{Calls: calls, CallWorkers: 2, Logger: logger})
+	cases := &care.Cases{Store: s.store, Queue: queue, Logger: logger, Now: now}
+	calls := &calling.Calls{Store: s.store, Dialer: d, Queue: queue, Care: cases, Logger: logger, Now: now}
+	client, err := jobs.NewClient(s.store.Pool(), jobs.Config{Calls: calls, Care: cases, Admin: &admin.Service{Store: s.store, Logger: logger, Now: now},
+		CallWorkers: 2, Logger: logger})
 	require.NoError(t, err)
 	require.NoError(t, client.Start(ctx))
 	t.Cleanup(func() {
@@ -392,5 +397,5 @@ func (s *site) worker(t *testing.T, now func() time.Time, numbers map[string]cal
 		defer cancel()
 		require.NoError(t, client.Stop(stop))
 	})
-	return jobs
+	return queue
 }

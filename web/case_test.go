@@ -257,7 +257,7 @@ func TestEscalationShowsOnTheCaseAndTheList(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if err := q.EndEscalationCall(ctx, store.EscalationCall{ID: id, EndedAt: &end, Outcome: outcome, Acknowledged: outcome == wellcheck.OutcomeOK}); err != nil {
+			if err := q.EndEscalationCall(ctx, wellcheck.EscalationCall{ID: id, EndedAt: &end, Outcome: outcome, Acknowledged: outcome == wellcheck.OutcomeOK}); err != nil {
 				return err
 			}
 		}
@@ -274,7 +274,7 @@ func TestEscalationShowsOnTheCaseAndTheList(t *testing.T) {
 	running := version()
 
 	// Alain pressed 1: he will go and see her.
-	_, err := s.store.Queries().EndEscalation(ctx, escalation.ID, store.EscalationAcknowledged, &contacts[1].ID, at(9, 42))
+	_, err := s.store.Queries().EndEscalation(ctx, escalation.ID, wellcheck.EscalationAcknowledged, &contacts[1].ID, at(9, 42))
 	require.NoError(t, err)
 	require.NotEqual(t, running, version(), "an open list learns it")
 	_, body, _ = s.get(t, c, "/")

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/phone"
 	"github.com/wellcheck/wellcheck/store"
-	"github.com/wellcheck/wellcheck/workers"
 )
 
 // caseView is what the case page shows.
@@ -244,7 +244,7 @@ func (s *Server) escalations(r *http.Request, c wellcheck.Case, loc *time.Locati
 	}
 	out := make([]escalationView, len(es))
 	for i, e := range es {
-		v := escalationView{Outcome: cmp.Or(e.Outcome, "running"), State: escalationLine(lang, e, loc, time.Time{}),
+		v := escalationView{Outcome: string(cmp.Or(e.Outcome, "running")), State: escalationLine(lang, e, loc, time.Time{}),
 			Started: text(lang, "esc_started", dayAndClock(lang, e.StartedAt.In(loc)))}
 		for _, k := range e.Calls {
 			result := text(lang, "outcome."+string(k.Outcome))
@@ -281,14 +281,14 @@ func escalationLine(lang wellcheck.Lang, e store.CaseEscalation, loc *time.Locat
 	switch e.Outcome {
 	case "":
 		return text(lang, "esc_line.running", when)
-	case store.EscalationAcknowledged:
+	case wellcheck.EscalationAcknowledged:
 		who := text(lang, "a_contact")
 		if e.AcknowledgedName != "" {
 			who = contactName(lang, e.AcknowledgedName, e.AcknowledgedRelation, 0)
 		}
 		return text(lang, "esc_line.acknowledged", who, when)
 	}
-	return text(lang, "esc_line."+e.Outcome, when)
+	return text(lang, "esc_line."+string(e.Outcome), when)
 }
 
 // contactName is an emergency contact as the pages name them: "Alain Roux
@@ -401,13 +401,13 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 	if !ok {
 		return
 	}
-	rec := workers.FollowUpRecord{
+	rec := care.FollowUpRecord{
 		Reached:                 r.PostFormValue("reached") == "yes",
 		Note:                    r.PostFormValue("note"),
 		EmergencyServicesCalled: r.PostFormValue("emergency_services") == "yes",
 	}
 	if reason := r.PostFormValue("close"); reason != "" {
-		rec.Close = &workers.Closure{Reason: wellcheck.ClosureReason(reason), PersonAgreed: r.PostFormValue("agreed") == "yes"}
+		rec.Close = &care.Closure{Reason: wellcheck.ClosureReason(reason), PersonAgreed: r.PostFormValue("agreed") == "yes"}
 	}
 	if partner := r.PostFormValue("partner"); partner != "" {
 		id, err := strconv.ParseInt(partner, 10, 64)
@@ -491,7 +491,7 @@ func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, sess session)
 	if !ok {
 		return
 	}
-	cl := workers.Closure{Reason: wellcheck.ClosureReason(r.PostFormValue("close.reason")), PersonAgreed: r.PostFormValue("agreed") == "yes"}
+	cl := care.Closure{Reason: wellcheck.ClosureReason(r.PostFormValue("close.reason")), PersonAgreed: r.PostFormValue("agreed") == "yes"}
 	if _, err := s.Cases.Close(r.Context(), sess.User, c.ID, cl); err != nil {
 		s.refused(w, r, sess, c, err)
 		return

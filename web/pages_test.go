@@ -571,7 +571,7 @@ func TestCoordinatorsQueue(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if _, err := q.EndEscalation(ctx, e.ID, store.EscalationNobody, nil, at.Add(time.Hour)); err != nil {
+		if _, err := q.EndEscalation(ctx, e.ID, wellcheck.EscalationNobody, nil, at.Add(time.Hour)); err != nil {
 			return err
 		}
 		_, err = q.RecordDataIssue(ctx, store.DataIssue{PersonID: paul, Kind: "undeliverable", Detail: "404 Not Found", LastSeenAt: at})

@@ -26,11 +26,12 @@ import (
 	"unicode"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/enroll"
+	"github.com/wellcheck/wellcheck/jobs"
 	"github.com/wellcheck/wellcheck/phone"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
-	"github.com/wellcheck/wellcheck/workers"
 )
 
 //go:embed templates/*.html
@@ -42,12 +43,12 @@ var staticFiles embed.FS
 // Server serves the web interface.
 type Server struct {
 	Store *store.Store
-	// Cases is the case service the pages act through (workers.Cases).
-	Cases *workers.Cases
+	// Cases is the case service the pages act through (care.Cases).
+	Cases *care.Cases
 	// Enrol enrols persons and changes their enrolment (enroll.Service).
 	Enrol *enroll.Service
 	// Jobs enqueues a planner pass when an admin changes the calendar.
-	Jobs   *workers.Jobs
+	Jobs   *jobs.Jobs
 	Logger *slog.Logger
 	// SecureCookies marks cookies Secure (sent over HTTPS only); serve sets it
 	// unless it listens on loopback.

@@ -19,14 +19,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/internal/clocktest"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/internal/logtest"
+	"github.com/wellcheck/wellcheck/jobs"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/web"
-	"github.com/wellcheck/wellcheck/workers"
 )
 
 const password = "correct horse battery staple"
@@ -76,15 +77,15 @@ func setup(t *testing.T, options ...func(*web.Server)) *site {
 	s.clock = clocktest.New(time.Now())
 	s.logs = &logtest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(s.logs, nil))
-	jobs, err := workers.NewJobs(st.Pool(), logger)
+	queue, err := jobs.NewJobs(st.Pool(), logger)
 	require.NoError(t, err)
-	calls := &workers.Calls{Store: st, Jobs: jobs, Logger: logger, Now: s.clock.Now}
-	planner := &scheduler.Planner{Store: st, Jobs: jobs, Logger: logger, Now: s.clock.Now}
+	cases := &care.Cases{Store: st, Queue: queue, Logger: logger, Now: s.clock.Now}
+	planner := &scheduler.Planner{Store: st, Jobs: queue, Logger: logger, Now: s.clock.Now}
 	enrol := &enroll.Service{Store: st, Logger: logger, Planner: planner, Now: s.clock.Now}
-	ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: enrol, Jobs: jobs, Logger: logger, Now: s.clock.Now}
+	ui := &web.Server{Store: st, Cases: cases, Enrol: enrol, Jobs: queue, Logger: logger, Now: s.clock.Now}
 	ctx, stop := context.WithCancel(ctx)
 	t.Cleanup(stop)
-	ui.RiverUI, err = web.RiverDashboard(ctx, jobs.Client(), logger)
+	ui.RiverUI, err = web.RiverDashboard(ctx, queue.Client(), logger)
 	require.NoError(t, err)
 	for _, o := range options {
 		o(ui)

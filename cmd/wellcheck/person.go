@@ -9,22 +9,33 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
+	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/enroll"
+	"github.com/wellcheck/wellcheck/jobs"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
-	"github.com/wellcheck/wellcheck/workers"
 )
 
 // planner is the planner every command that changes who is called uses: it
 // enqueues call jobs through an insert-only River client, and hands check-ins
 // it finds missed to listeners by the call workers' rules.
 func (a *app) planner(st *store.Store) (*scheduler.Planner, error) {
-	jobs, err := workers.NewJobs(st.Pool(), a.logger)
+	queue, err := jobs.NewJobs(st.Pool(), a.logger)
 	if err != nil {
 		return nil, err
 	}
-	handOn := &workers.Calls{Store: st, Jobs: jobs, Logger: a.logger, TimeZone: a.cfg.TimeZone}
-	return &scheduler.Planner{Store: st, Jobs: jobs, HandOn: handOn, Logger: a.logger, Horizon: a.cfg.PlanHorizon, TimeZone: a.cfg.TimeZone}, nil
+	return &scheduler.Planner{Store: st, Jobs: queue, HandOn: a.care(st, queue), Logger: a.logger, Horizon: a.cfg.PlanHorizon, TimeZone: a.cfg.TimeZone}, nil
+}
+
+// care is the care that follows the calls, as every role builds it.
+func (a *app) care(st *store.Store, queue *jobs.Jobs) *care.Cases {
+	return &care.Cases{Store: st, Queue: queue, Logger: a.logger, TimeZone: a.cfg.TimeZone}
+}
+
+// admin is the administration's use cases.
+func (a *app) admin(st *store.Store) *admin.Service {
+	return &admin.Service{Store: st, Logger: a.logger, TimeZone: a.cfg.TimeZone}
 }
 
 const personUsage = `usage:

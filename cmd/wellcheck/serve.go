@@ -15,13 +15,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wellcheck/wellcheck/calling"
 	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/internal/logctx"
+	"github.com/wellcheck/wellcheck/jobs"
 	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/migrations"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/web"
-	"github.com/wellcheck/wellcheck/workers"
 )
 
 // serve runs the service until ctx ends: it migrates, then runs the node's
@@ -110,16 +111,17 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 			return err
 		}
 	}
-	jobs, err := workers.NewJobs(st.Pool(), a.logger)
+	queue, err := jobs.NewJobs(st.Pool(), a.logger)
 	if err != nil {
 		return err
 	}
-	calls := &workers.Calls{
-		Store: st, Jobs: jobs, Logger: a.logger, TimeZone: a.cfg.TimeZone,
+	cases := a.care(st, queue)
+	calls := &calling.Calls{
+		Store: st, Queue: queue, Care: cases, Logger: a.logger, TimeZone: a.cfg.TimeZone,
 		StaleAfter: a.cfg.SIP.MaxCall + 2*time.Minute,
 	}
 	mc := metrics.Config{Store: st, TimeZone: a.cfg.TimeZone, Channels: a.cfg.SIP.Channels, CPS: a.cfg.SIP.CPS,
-		Queues: []string{workers.QueueCalls, workers.QueuePlanner}, Version: version(), Roles: r.String()}
+		Queues: []string{jobs.QueueCalls, jobs.QueuePlanner}, Version: version(), Roles: r.String()}
 	var sipReady func() error
 	if r.worker {
 		d, limits, err := a.dialer(ctx, st, prompts)
@@ -130,18 +132,18 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		calls.Dialer, mc.Trunk, sipReady = d, limits, d.Ready
 	}
 	m := metrics.New(mc)
-	calls.Metrics = m
+	calls.Metrics, cases.Metrics = m, m
 
-	var river *workers.Client
+	var river *jobs.Client
 	if r.worker || r.scheduler {
-		cfg := workers.Config{PlanEvery: a.cfg.PlanInterval, CallWorkers: a.cfg.SIP.Channels, SoftStop: a.cfg.SoftStop, Metrics: m, Logger: a.logger}
+		cfg := jobs.Config{PlanEvery: a.cfg.PlanInterval, CallWorkers: a.cfg.SIP.Channels, SoftStop: a.cfg.SoftStop, Metrics: m, Logger: a.logger}
 		if r.scheduler {
 			cfg.Planner = planner
 		}
 		if r.worker {
-			cfg.Calls = calls
+			cfg.Calls, cfg.Care, cfg.Admin = calls, cases, a.admin(st)
 		}
-		if river, err = workers.NewClient(st.Pool(), cfg); err != nil {
+		if river, err = jobs.NewClient(st.Pool(), cfg); err != nil {
 			return err
 		}
 		// Not ctx: its end would be River's hard stop, cutting every call;
@@ -168,9 +170,9 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		// The web interface. Its cookies are Secure unless it is only
 		// reachable from this machine (the demo, or behind a TLS proxy on the
 		// same host).
-		ui := &web.Server{Store: st, Cases: calls.Cases(), Enrol: a.enroller(st, planner), Jobs: jobs, Logger: a.logger,
+		ui := &web.Server{Store: st, Cases: cases, Enrol: a.enroller(st, planner), Jobs: queue, Logger: a.logger,
 			SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts), Demo: started != nil}
-		if ui.RiverUI, err = web.RiverDashboard(ctx, jobs.Client(), a.logger); err != nil {
+		if ui.RiverUI, err = web.RiverDashboard(ctx, queue.Client(), a.logger); err != nil {
 			return fmt.Errorf("river's dashboard: %w", err)
 		}
 		mux.Handle("/", ui.Handler())
@@ -194,7 +196,7 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 // recorded as our failure and is tried again later, by any node; a job
 // waiting for a channel goes back to the queue. A planner pass in progress is
 // rolled back batch by batch; the next leader's pass covers it.
-func (a *app) stop(ctx context.Context, srv *http.Server, river *workers.Client) error {
+func (a *app) stop(ctx context.Context, srv *http.Server, river *jobs.Client) error {
 	a.logger.Info("shutting down", "soft_stop", a.cfg.SoftStop)
 	var httpErr, riverErr error
 	var wg sync.WaitGroup

@@ -119,7 +119,7 @@ SELECT state, count(*) AS n FROM check_ins GROUP BY state ORDER BY state;
 
 -- name: WaitingCallJobs :many
 -- The call jobs of these check-ins that have not run yet (the kind is the
--- index's predicate: workers.CallArgs.Kind is store.CallJobKind).
+-- index's predicate: store.CallJobKind, its arguments store.CallJob).
 SELECT id FROM river_job
 WHERE kind = 'check_in_call'
   AND (args ->> 'check_in_id')::bigint = ANY(@check_in_ids::bigint[])
