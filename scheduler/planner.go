@@ -441,23 +441,46 @@ func (b *batch) slots(ctx context.Context, p store.PlanRow) ([]Slot, bool) {
 // today's call on a day that reopened). A plan asks for no call that fired
 // before it was set.
 func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.PlanRow) error {
-	type slotKey struct {
-		person int64
-		at     int64 // Unix seconds: instants from the database carry another location
+	w := b.wanted(ctx, persons)
+	// What exists already: never created twice, and compared with what the plan
+	// asks for. A slot is at most a day before its deadline.
+	since := b.now.Add(-24 * time.Hour)
+	if b.from.Before(since) {
+		since = b.from
 	}
-	var create []wellcheck.CheckIn
-	want := map[slotKey]wellcheck.CheckIn{} // every call the plan still asks for
-	ids := make([]int64, len(persons))
-	withdrawn, unreadable := map[int64]bool{}, map[int64]bool{}
+	existing, err := q.CheckInsSince(ctx, w.persons, since)
+	if err != nil {
+		return fmt.Errorf("read the check-ins planned: %w", err)
+	}
+	return b.write(ctx, q, b.reconcile(w, existing))
+}
+
+// slotKey identifies a person's call at a slot.
+type slotKey struct {
+	person int64
+	at     int64 // Unix seconds: instants from the database carry another location
+}
+
+// wanted is what the plans of a batch's persons ask for.
+type wanted struct {
+	persons    []int64
+	calls      map[slotKey]wellcheck.CheckIn // every call still callable the plans ask for
+	create     []wellcheck.CheckIn           // the calls to create if they do not exist
+	withdrawn  map[int64]bool                // persons who withdrew: their calls are cancelled
+	unreadable map[int64]bool                // persons whose plan cannot be read (logged): left as they are
+}
+
+func (b *batch) wanted(ctx context.Context, persons []store.PlanRow) wanted {
+	w := wanted{persons: make([]int64, len(persons)), calls: map[slotKey]wellcheck.CheckIn{}, withdrawn: map[int64]bool{}, unreadable: map[int64]bool{}}
 	for i, p := range persons {
-		ids[i] = p.ID
+		w.persons[i] = p.ID
 		if p.Status == wellcheck.PersonWithdrawn {
-			withdrawn[p.ID] = true
+			w.withdrawn[p.ID] = true
 			continue
 		}
 		slots, ok := b.slots(ctx, p)
 		if !ok {
-			unreadable[p.ID] = true // logged; their calls already planned are left as they are
+			w.unreadable[p.ID] = true
 			continue
 		}
 		for _, s := range slots {
@@ -467,63 +490,74 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 			c := b.checkIn(p, s)
 			live := c.DeadlineAt.After(b.now)
 			if live {
-				want[slotKey{p.ID, c.SlotAt.Unix()}] = c
+				w.calls[slotKey{p.ID, c.SlotAt.Unix()}] = c
 			}
 			if live || !s.Fire.Before(b.from) {
-				create = append(create, c)
+				w.create = append(w.create, c)
 			}
 		}
 	}
+	return w
+}
 
-	// What exists already: never created twice, and compared with what the plan
-	// asks for. A slot is at most a day before its deadline.
-	since := b.now.Add(-24 * time.Hour)
-	if b.from.Before(since) {
-		since = b.from
-	}
-	existing, err := q.CheckInsSince(ctx, ids, since)
-	if err != nil {
-		return err
-	}
+// changes is what a batch writes.
+type changes struct {
+	create   []wellcheck.CheckIn
+	refresh  []wellcheck.CheckIn // planned again, their rows updated
+	revive   map[int64]bool      // of those, the cancelled ones: they need a new job
+	cancel   []int64             // the plan no longer asks for them
+	withdraw []int64             // their person withdrew
+}
+
+// reconcile compares what the plans ask for with the check-ins that exist.
+// Calls past their deadline, and those of persons whose plan cannot be read,
+// are left as they are.
+func (b *batch) reconcile(w wanted, existing []wellcheck.CheckIn) changes {
+	ch := changes{revive: map[int64]bool{}}
 	exists := make(map[slotKey]bool, len(existing))
-	var cancel, withdraw []int64
-	var refresh []wellcheck.CheckIn
-	revive := map[int64]bool{} // cancelled check-ins planned again: they need a new job
 	for _, o := range existing {
 		k := slotKey{o.PersonID, o.SlotAt.Unix()}
 		exists[k] = true
-		if !o.DeadlineAt.After(b.now) || unreadable[o.PersonID] {
+		if !o.DeadlineAt.After(b.now) || w.unreadable[o.PersonID] {
 			continue
 		}
-		w, ok := want[k]
+		c, asked := w.calls[k]
+		c.ID = o.ID
 		switch {
-		case !ok && o.State == wellcheck.CheckInPlanned && withdrawn[o.PersonID]:
-			withdraw = append(withdraw, o.ID)
-		case !ok && o.State == wellcheck.CheckInPlanned:
-			cancel = append(cancel, o.ID)
-		case ok && o.State == wellcheck.CheckInCancelled:
-			w.ID = o.ID
-			refresh = append(refresh, w)
-			revive[o.ID] = true
-		case ok && o.State == wellcheck.CheckInPlanned &&
-			(!o.DeadlineAt.Equal(w.DeadlineAt) || o.MoveReason != w.MoveReason || !equalTime(o.PlannedFor, w.PlannedFor)):
-			w.ID = o.ID
-			refresh = append(refresh, w)
+		case !asked && o.State == wellcheck.CheckInPlanned && w.withdrawn[o.PersonID]:
+			ch.withdraw = append(ch.withdraw, o.ID)
+		case !asked && o.State == wellcheck.CheckInPlanned:
+			ch.cancel = append(ch.cancel, o.ID)
+		case asked && o.State == wellcheck.CheckInCancelled:
+			ch.refresh = append(ch.refresh, c)
+			ch.revive[o.ID] = true
+		case asked && o.State == wellcheck.CheckInPlanned && moved(o, c):
+			ch.refresh = append(ch.refresh, c)
 		}
 	}
-	create = slices.DeleteFunc(create, func(c wellcheck.CheckIn) bool { return exists[slotKey{c.PersonID, c.SlotAt.Unix()}] })
+	ch.create = slices.DeleteFunc(w.create, func(c wellcheck.CheckIn) bool { return exists[slotKey{c.PersonID, c.SlotAt.Unix()}] })
+	return ch
+}
 
-	created, err := q.CreateCheckIns(ctx, create)
+// moved reports whether the plan now asks for planned check-in o differently:
+// another deadline, or moved for another reason or from another slot.
+func moved(o, c wellcheck.CheckIn) bool {
+	return !o.DeadlineAt.Equal(c.DeadlineAt) || o.MoveReason != c.MoveReason || !equalTime(o.PlannedFor, c.PlannedFor)
+}
+
+// write applies the changes in q's transaction: check-ins created and
+// updated, with jobs for the new ones still callable and the revived ones
+// (their old job was cancelled; new ones past their deadline get none: the
+// sweep hands them to a listener), and check-ins cancelled with their jobs.
+func (b *batch) write(ctx context.Context, q *store.Queries, ch changes) error {
+	created, err := q.CreateCheckIns(ctx, ch.create)
 	if err != nil {
 		return err
 	}
-	refreshed, err := q.ReplanCheckIns(ctx, refresh)
+	refreshed, err := q.ReplanCheckIns(ctx, ch.refresh)
 	if err != nil {
 		return err
 	}
-	// Jobs for new check-ins still callable, and for revived ones (their old job
-	// was cancelled). New ones past their deadline get none: the sweep hands
-	// them to a listener.
 	var enqueue []wellcheck.CheckIn
 	for _, c := range created {
 		if c.DeadlineAt.After(b.now) {
@@ -534,7 +568,7 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 		}
 	}
 	for _, c := range refreshed {
-		if revive[c.ID] {
+		if ch.revive[c.ID] {
 			enqueue = append(enqueue, c)
 		}
 	}
@@ -544,7 +578,7 @@ func (b *batch) plan(ctx context.Context, q *store.Queries, persons []store.Plan
 			return fmt.Errorf("enqueue calls: %w", err)
 		}
 	}
-	for reason, ids := range map[wellcheck.CheckInReason][]int64{wellcheck.ReasonReplanned: cancel, wellcheck.ReasonWithdrawn: withdraw} {
+	for reason, ids := range map[wellcheck.CheckInReason][]int64{wellcheck.ReasonReplanned: ch.cancel, wellcheck.ReasonWithdrawn: ch.withdraw} {
 		if len(ids) == 0 {
 			continue
 		}
