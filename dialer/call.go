@@ -178,30 +178,19 @@ func (c *call) remoteHangUp() { c.hangOnce.Do(func() { close(c.hungUp) }) }
 
 func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	d := c.d
-	var res Result
-	fail := func(format string, args ...any) Result {
-		res.Outcome, res.Reason = wellcheck.OutcomeFailed, fmt.Sprintf(format, args...)
-		return res
-	}
-
 	conn, err := media.Listen(d.mediaIP)
 	if err != nil {
-		return fail("open an RTP port: %v", err)
+		return failed(Result{}, "open an RTP port: %v", err)
 	}
-	var stream *media.Stream // owns conn once the call has media
-	defer func() {
-		if stream == nil {
-			conn.Close()
-		}
-	}()
+	defer conn.Close() // the stream closes it too, if the call gets one
 	local := netip.AddrPortFrom(d.sdpIP, uint16(conn.LocalAddr().(*net.UDPAddr).Port))
 	offer, err := media.Offer(local, rand.Uint64()>>1)
 	if err != nil {
-		return fail("describe our audio: %v", err)
+		return failed(Result{}, "describe our audio: %v", err)
 	}
 	req := d.invite(target, offer)
 	c.localTag, _ = req.From().Params.Get("tag")
-	res.CallID = callIDOf(req)
+	res := Result{CallID: callIDOf(req)}
 	// Known before the INVITE leaves: the trunk's BYE or INFO may follow the answer
 	// at once.
 	d.calls.Store(res.CallID, c)
@@ -211,11 +200,29 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	sess, err := d.dialogs.WriteInvite(ctx, req)
 	if err != nil {
 		d.backoff(d.cfg.OverloadBackoff)
-		return fail("send INVITE: %v", err)
+		return failed(res, "send INVITE: %v", err)
 	}
 	c.session = sess
 	defer sess.Close()
+	res, answered := c.ring(ctx, sess, res, started)
+	if !answered {
+		return res
+	}
+	return c.talk(ctx, sess, conn, res)
+}
 
+// failed is res ended as our failure, saying why.
+func failed(res Result, format string, args ...any) Result {
+	res.Outcome, res.Reason = wellcheck.OutcomeFailed, fmt.Sprintf(format, args...)
+	return res
+}
+
+// ring waits for the INVITE's final answer (sent at started), within the
+// ring timeout. A
+// refusal, no answer or the trunk's silence ends the call here (answered is
+// false, res says how); an answer goes on to talk.
+func (c *call) ring(ctx context.Context, sess *sipgo.DialogClientSession, res Result, started time.Time) (_ Result, answered bool) {
+	d := c.d
 	ringCtx, ringCancel := context.WithTimeout(ctx, d.cfg.RingTimeout)
 	answer := sipgo.AnswerOptions{
 		Username: d.cfg.Trunk.Username,
@@ -227,7 +234,7 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 			return nil
 		},
 	}
-	err = sess.WaitAnswer(ringCtx, answer)
+	err := sess.WaitAnswer(ringCtx, answer)
 	// sipgo gives up after ten responses, provisional ones included, without a
 	// CANCEL; a carrier that repeats 180 would leave the phone ringing. Wait again:
 	// the ring timeout still cancels.
@@ -242,65 +249,67 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	if r := sess.InviteResponse; r != nil && !r.IsProvisional() {
 		res.SIPStatus = r.StatusCode
 	}
-
-	if err != nil {
-		var rejected *sipgo.ErrDialogResponse
-		switch {
-		case errors.As(err, &rejected):
-			return c.rejected(res, rejected.Res)
-		case rang && sess.InviteResponse != nil && sess.InviteResponse.IsSuccess():
-			// Answered as we cancelled: take the call and hang up at once.
-			c.hangUpRaced(sess)
-			res.Outcome, res.Reason = wellcheck.OutcomeNoAnswer, "answered as the ring timeout cancelled it; hung up"
-			if ctx.Err() != nil {
-				return fail("call cut short: %v", context.Cause(ctx))
-			}
-			return res
-		case rang && ctx.Err() != nil:
-			return fail("call cut short before an answer: %v", context.Cause(ctx))
-		case sess.InviteResponse == nil:
-			// Not even 100 Trying: the trunk is down or overloaded, not the person.
-			d.backoff(d.cfg.OverloadBackoff)
-			return fail("the trunk did not respond to the INVITE: %v", err)
-		case rang:
-			res.Outcome = wellcheck.OutcomeNoAnswer
-			return res
-		default:
-			d.backoff(d.cfg.OverloadBackoff)
-			return fail("no final response from the trunk: %v", err)
-		}
+	if err == nil {
+		return res, true
 	}
+	var rejected *sipgo.ErrDialogResponse
+	switch {
+	case errors.As(err, &rejected):
+		return c.rejected(res, rejected.Res), false
+	case rang && sess.InviteResponse != nil && sess.InviteResponse.IsSuccess():
+		// Answered as we cancelled: take the call and hang up at once.
+		c.hangUpRaced(sess)
+		if ctx.Err() != nil {
+			return failed(res, "call cut short: %v", context.Cause(ctx)), false
+		}
+		res.Outcome, res.Reason = wellcheck.OutcomeNoAnswer, "answered as the ring timeout cancelled it; hung up"
+		return res, false
+	case rang && ctx.Err() != nil:
+		return failed(res, "call cut short before an answer: %v", context.Cause(ctx)), false
+	case sess.InviteResponse == nil:
+		// Not even 100 Trying: the trunk is down or overloaded, not the person.
+		d.backoff(d.cfg.OverloadBackoff)
+		return failed(res, "the trunk did not respond to the INVITE: %v", err), false
+	case rang:
+		res.Outcome = wellcheck.OutcomeNoAnswer
+		return res, false
+	}
+	d.backoff(d.cfg.OverloadBackoff)
+	return failed(res, "no final response from the trunk: %v", err), false
+}
 
-	// Answered.
+// talk is the answered call: ACK, media on conn, the check-in's conversation
+// until a key, the menu's end or a hang-up, and our BYE if they did not hang
+// up first.
+func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *net.UDPConn, res Result) Result {
 	answered := time.Now()
 	if err := sess.Ack(context.WithoutCancel(ctx)); err != nil {
 		c.bye(sess)
-		return fail("ACK the answer: %v", err)
+		return failed(res, "ACK the answer: %v", err)
 	}
 	remote, err := media.Parse(sess.InviteResponse.Body())
 	if err != nil {
 		c.bye(sess)
 		res.Talk = time.Since(answered)
 		res.HungUpBy = "us"
-		return fail("unusable SDP answer: %v", err)
+		return failed(res, "unusable SDP answer: %v", err)
 	}
-	stream = media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, Lateness: d.cfg.SendLateness})
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, Lateness: c.d.cfg.SendLateness})
 	stream.Start()
 	outcome, digits, theyHungUp := c.converse(ctx, stream)
 	stream.Close()
+	res.HungUpBy = "them"
 	if !theyHungUp {
 		c.bye(sess)
 		res.HungUpBy = "us"
-	} else {
-		res.HungUpBy = "them"
 	}
 	res.Talk = time.Since(answered)
 	res.Outcome, res.Digits = outcome, digits
 	if outcome == wellcheck.OutcomeNoResponse && ctx.Err() != nil && !theyHungUp {
 		if context.Cause(ctx) == errMaxDuration {
-			return fail("call reached its maximum length of %s", d.cfg.MaxDuration)
+			return failed(res, "call reached its maximum length of %s", c.d.cfg.MaxDuration)
 		}
-		return fail("call cut short: %v", context.Cause(ctx))
+		return failed(res, "call cut short: %v", context.Cause(ctx))
 	}
 	return res
 }
