@@ -4,6 +4,7 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
@@ -12,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -428,16 +430,22 @@ type listItem struct {
 	EscalationText                           string
 }
 
+// render writes page name with status. The page is drawn whole before
+// anything is sent: should its template fail, the reader gets the 500 of a
+// failure rather than half a page that says 200.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
 	p.Lang, p.Here, p.Demo = langOf(r), "/", s.Demo
 	if r.Method == http.MethodGet {
 		p.Here = r.URL.RequestURI()
 	}
+	var b bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
+		s.internal(w, r, fmt.Errorf("render page %s: %w", name, err))
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := s.pages[name].ExecuteTemplate(w, "layout", p); err != nil {
-		s.Logger.ErrorContext(r.Context(), "render a page", "page", name, "err", err)
-	}
+	_, _ = b.WriteTo(w) // a reader gone away is no failure of ours
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -640,11 +648,15 @@ func fromPage(r *http.Request) bool { return r.Header.Get("HX-Request") == "true
 
 // fragment writes one named template of a page's set: the part of the page
 // a question from the page replaces.
+// It is drawn whole before anything is sent, as a page is (render).
 func (s *Server) fragment(w http.ResponseWriter, r *http.Request, pageName, name string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := s.pages[pageName].ExecuteTemplate(w, name, data); err != nil {
-		s.Logger.ErrorContext(r.Context(), "render a fragment", "fragment", name, "err", err)
+	var b bytes.Buffer
+	if err := s.pages[pageName].ExecuteTemplate(&b, name, data); err != nil {
+		s.internal(w, r, fmt.Errorf("render fragment %s of page %s: %w", name, pageName, err))
+		return
 	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = b.WriteTo(w)
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
