@@ -23,7 +23,9 @@ func TestTemplateFailureSendsNoHalfPage(t *testing.T) {
 	s := &Server{Logger: slog.New(slog.NewTextHandler(logs, nil)), pages: map[string]*template.Template{"login": broken}}
 
 	rec := httptest.NewRecorder()
-	s.render(rec, httptest.NewRequest(http.MethodGet, "/login", nil), "login", http.StatusOK, page{Data: struct{}{}})
+	s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return s.render(w, r, "login", http.StatusOK, page{Data: struct{}{}})
+	}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
 
 	require.Equal(t, http.StatusInternalServerError, rec.Code)
 	require.Equal(t, "text/plain; charset=utf-8", rec.Header().Get("Content-Type"))

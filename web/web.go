@@ -119,9 +119,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	mux.HandleFunc("GET /login", s.loginForm)
-	mux.HandleFunc("GET /lang", s.chooseLang)
-	mux.HandleFunc("POST /login", s.login)
+	mux.Handle("GET /login", s.handle(s.loginForm))
+	mux.Handle("GET /lang", s.handle(s.chooseLang))
+	mux.Handle("POST /login", s.handle(s.login))
 	mux.Handle("POST /logout", s.signedIn(s.logout))
 	mux.Handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
 	mux.Handle("GET /{$}", s.signedIn(s.home))
@@ -162,10 +162,11 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/test-calls", s.only(s.testCall, wellcheck.RoleAdmin))
 	mux.Handle("GET /admin/audit", s.only(s.audit, wellcheck.RoleAdmin))
 	if s.RiverUI != nil {
-		mux.Handle(riverPrefix+"/", s.only(func(w http.ResponseWriter, r *http.Request, _ session) {
+		mux.Handle(riverPrefix+"/", s.only(func(w http.ResponseWriter, r *http.Request, _ session) error {
 			// River's dashboard inserts <style> elements.
 			w.Header().Set("Content-Security-Policy", contentPolicy("'self' 'unsafe-inline'"))
 			s.RiverUI.ServeHTTP(w, r)
+			return nil
 		}, wellcheck.RoleAdmin))
 	}
 	mux.Handle("GET /admin/users", s.only(s.users, wellcheck.RoleAdmin))
@@ -227,7 +228,7 @@ func (s *Server) sameOrigin(next http.Handler) http.Handler {
 			}
 			if from != "" {
 				if u, err := url.Parse(from); err != nil || u.Host != r.Host {
-					s.forbidden(w, r, "cross-site request refused")
+					s.fail(w, r, s.forbidden(r, "cross-site request refused"))
 					return
 				}
 			}
@@ -240,18 +241,53 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, why string) {
+// forbidden logs why a request is refused, and is the refusal the reader
+// sees: a request refused, no more.
+func (s *Server) forbidden(r *http.Request, why string) error {
 	s.Logger.WarnContext(r.Context(), "web request refused", "why", why, "path", r.URL.Path)
-	http.Error(w, text(langOf(r), "forbidden"), http.StatusForbidden)
+	return &refusal{status: http.StatusForbidden, code: wellcheck.EForbidden, key: "forbidden"}
+}
+
+// handle serves h, and answers what it returns as an error (fail): the one
+// place where a page's failure becomes a response.
+func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// fail answers the error a handler returned instead of an answer: a refusal
+// with its status and words; anything else is the service's failure,
+// logged, and the reader told only that it failed.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ref *refusal
+	if errors.As(err, &ref) {
+		http.Error(w, text(langOf(r), ref.key, ref.args...), ref.status)
+		return
+	}
+	s.Logger.ErrorContext(r.Context(), "web request failed", "path", r.URL.Path, "err", err)
+	http.Error(w, text(langOf(r), "internal"), http.StatusInternalServerError)
+}
+
+// notFound refuses a request for what is not there, or not the reader's to
+// see, in the words of key.
+func notFound(key string) error {
+	return &refusal{status: http.StatusNotFound, code: wellcheck.ENotFound, key: key}
 }
 
 // session is a request's signed-in session, with its user.
 type session = store.Session
 
+// pageHandler serves a signed-in user's request. It returns an error rather
+// than answer one: handle answers it.
+type pageHandler func(http.ResponseWriter, *http.Request, session) error
+
 // signedIn runs h for a signed-in user: others go to the sign-in page. A
 // state-changing request must carry the session's CSRF token. The request
 // is the person's activity: it keeps the session alive (IdleTimeout).
-func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, session)) http.Handler {
+func (s *Server) signedIn(h pageHandler) http.Handler {
 	return s.session(h, true)
 }
 
@@ -259,12 +295,12 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, session)) h
 // anything (htmx's "every" triggers: the list's news, the test calls'
 // progress): it reads the session without keeping it alive, so that a tab
 // left open still signs out after IdleTimeout.
-func (s *Server) polled(h func(http.ResponseWriter, *http.Request, session)) http.Handler {
+func (s *Server) polled(h pageHandler) http.Handler {
 	return s.session(h, false)
 }
 
-func (s *Server) session(h func(http.ResponseWriter, *http.Request, session), activity bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) session(h pageHandler, activity bool) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		sess, ok := s.current(r, activity)
 		if !ok {
 			switch {
@@ -273,37 +309,33 @@ func (s *Server) session(h func(http.ResponseWriter, *http.Request, session), ac
 				// and htmx put the sign-in form inside the page; this takes
 				// the whole page there.
 				w.Header().Set("HX-Redirect", "/login")
-				http.Error(w, text(langOf(r), "signed_out"), http.StatusUnauthorized)
 			case safeMethod(r.Method):
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
-			default:
-				http.Error(w, text(langOf(r), "signed_out"), http.StatusUnauthorized)
+				return nil
 			}
-			return
+			return &refusal{status: http.StatusUnauthorized, code: "unauthorized", key: "signed_out"}
 		}
 		if !safeMethod(r.Method) && !sameToken(csrfOf(r), sess.CSRFToken) {
-			s.forbidden(w, r, "missing or wrong CSRF token")
-			return
+			return s.forbidden(r, "missing or wrong CSRF token")
 		}
-		h(w, r, sess)
+		return h(w, r, sess)
 	})
 }
 
 // only runs h for a signed-in user with one of roles; others are refused.
-func (s *Server) only(h func(http.ResponseWriter, *http.Request, session), roles ...wellcheck.Role) http.Handler {
+func (s *Server) only(h pageHandler, roles ...wellcheck.Role) http.Handler {
 	return s.signedIn(s.allowed(h, roles...))
 }
 
 // allowed runs h when the session's user has one of roles, and refuses
 // the others.
-func (s *Server) allowed(h func(http.ResponseWriter, *http.Request, session), roles ...wellcheck.Role) func(http.ResponseWriter, *http.Request, session) {
-	return func(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) allowed(h pageHandler, roles ...wellcheck.Role) pageHandler {
+	return func(w http.ResponseWriter, r *http.Request, sess session) error {
 		if !slices.ContainsFunc(roles, sess.User.Has) {
 			s.Logger.WarnContext(r.Context(), "web request refused", "why", "role", "path", r.URL.Path, "user_id", sess.UserID)
-			http.Error(w, text(langOf(r), "not_allowed"), http.StatusForbidden)
-			return
+			return &refusal{status: http.StatusForbidden, code: wellcheck.EForbidden, key: "not_allowed"}
 		}
-		h(w, r, sess)
+		return h(w, r, sess)
 	}
 }
 
@@ -431,60 +463,56 @@ type listItem struct {
 }
 
 // render writes page name with status. The page is drawn whole before
-// anything is sent: should its template fail, the reader gets the 500 of a
-// failure rather than half a page that says 200.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
+// anything is sent: a template that fails is the error render returns, which
+// the reader gets as a failure (500), never as half a page that says 200.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) error {
 	p.Lang, p.Here, p.Demo = langOf(r), "/", s.Demo
 	if r.Method == http.MethodGet {
 		p.Here = r.URL.RequestURI()
 	}
 	var b bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
-		s.internal(w, r, fmt.Errorf("render page %s: %w", name, err))
-		return
+		return fmt.Errorf("render page %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = b.WriteTo(w) // a reader gone away is no failure of ours
+	return nil
 }
 
-func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := s.current(r, true); ok {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
+		return nil
 	}
-	s.showLogin(w, r, http.StatusOK, "", "")
+	return s.showLogin(w, r, http.StatusOK, "", "")
 }
 
 // showLogin renders the sign-in form with a fresh double-submit token.
-func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, problem, email string) {
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, problem, email string) error {
 	token := newToken()
 	http.SetCookie(w, s.cookie(r, loginCSRF, token, time.Hour))
 	lang := langOf(r)
-	s.render(w, r, "login", status, page{Title: text(lang, "sign_in"), CSRF: token, Error: problem, Email: email})
+	return s.render(w, r, "login", status, page{Title: text(lang, "sign_in"), CSRF: token, Error: problem, Email: email})
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	lang := langOf(r)
 	c, err := r.Cookie(loginCSRF)
 	if err != nil || !sameToken(r.PostFormValue("csrf"), c.Value) {
-		s.forbidden(w, r, "sign-in form without its CSRF token")
-		return
+		return s.forbidden(r, "sign-in form without its CSRF token")
 	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	password := r.PostFormValue("password")
 	now := s.now()
 	addr := clientAddr(r)
 	if s.attempts.blocked(addr, now, s.AttemptsPerAddress, s.AttemptsWindow) {
-		s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
-		return
+		return s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
 	}
 	q := s.Store.Queries()
 	acct, err := q.LoginByEmail(r.Context(), email)
 	if err != nil && !errors.Is(err, wellcheck.ErrNotFound) {
-		s.Logger.ErrorContext(r.Context(), "sign in", "err", err)
-		http.Error(w, text(lang, "internal"), http.StatusInternalServerError)
-		return
+		return fmt.Errorf("sign in: %w", err)
 	}
 	exists := err == nil
 	hash := dummyHash
@@ -496,8 +524,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case exists && acct.LockedUntil != nil && now.Before(*acct.LockedUntil):
 		s.attempts.failed(addr, now)
-		s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
-		return
+		return s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
 	case !match || acct.Disabled:
 		s.attempts.failed(addr, now)
 		if exists {
@@ -507,8 +534,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			_ = q.Audit(r.Context(), wellcheck.Actor{UserID: &acct.UserID, Label: "web"}, "user.login_failed", nil, nil, nil)
 		}
 		s.Logger.InfoContext(r.Context(), "sign-in refused", "known_account", exists)
-		s.showLogin(w, r, http.StatusUnauthorized, text(lang, "wrong_credentials"), email)
-		return
+		return s.showLogin(w, r, http.StatusUnauthorized, text(lang, "wrong_credentials"), email)
 	}
 	token := newToken()
 	err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
@@ -525,24 +551,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return q.Audit(r.Context(), wellcheck.Actor{UserID: &acct.UserID, Label: "web"}, "user.login", nil, nil, nil)
 	})
 	if err != nil {
-		s.Logger.ErrorContext(r.Context(), "sign in", "err", err)
-		http.Error(w, text(lang, "internal"), http.StatusInternalServerError)
-		return
+		return fmt.Errorf("sign in: %w", err)
 	}
 	http.SetCookie(w, s.cookie(r, loginCSRF, "", -1))
 	http.SetCookie(w, s.cookie(r, sessionCookie, token, s.MaxAge))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
 }
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess session) error {
 	if err := s.Store.Queries().DeleteSession(r.Context(), sess.TokenHash); err != nil {
 		s.Logger.ErrorContext(r.Context(), "sign out", "err", err)
 	}
 	http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
 }
 
-func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess session) error {
 	q := s.Store.Queries()
 	if _, err := q.DeleteUserSessions(r.Context(), sess.UserID); err != nil {
 		s.Logger.ErrorContext(r.Context(), "sign out everywhere", "err", err)
@@ -550,21 +576,20 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess s
 	_ = q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.logout_everywhere", nil, nil, nil)
 	http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
 }
 
 // home is the user's list: their follow-ups and the shared pool's, most
 // pressing first, each with why it is there and the person's own time.
-func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) error {
 	lang := langOf(r)
 	items, err := s.Store.Queries().MyList(r.Context(), sess.UserID)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	phones, err := s.phones(r)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	now := s.now()
 	l := &list{Version: store.ListVersion(items), Poll: s.ListPoll.Milliseconds()}
@@ -582,7 +607,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
 	if r.URL.Query().Get("done") == "closed" {
 		p.Notice = text(lang, "done.case_closed")
 	}
-	s.render(w, r, "home", http.StatusOK, p)
+	return s.render(w, r, "home", http.StatusOK, p)
 }
 
 // phones formats numbers for the service's region.
@@ -602,24 +627,23 @@ func personZone(name string) *time.Location {
 
 // listVersion tells the list page whether the list changed: the version of
 // the list it would show now.
-func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess session) error {
 	items, err := s.Store.Queries().MyList(r.Context(), sess.UserID)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	version := store.ListVersion(items)
 	if !fromPage(r) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"version": version})
-		return
+		return nil
 	}
 	// The list page asking: nothing while the list is the one it shows.
 	if r.URL.Query().Get("seen") == version {
 		w.WriteHeader(http.StatusNoContent)
-		return
+		return nil
 	}
-	s.fragment(w, r, "home", "list-news", page{Lang: langOf(r)})
+	return s.fragment(w, "home", "list-news", page{Lang: langOf(r)})
 }
 
 // localPath is where a redirect may take the reader when the request names
@@ -649,19 +673,14 @@ func fromPage(r *http.Request) bool { return r.Header.Get("HX-Request") == "true
 // fragment writes one named template of a page's set: the part of the page
 // a question from the page replaces.
 // It is drawn whole before anything is sent, as a page is (render).
-func (s *Server) fragment(w http.ResponseWriter, r *http.Request, pageName, name string, data any) {
+func (s *Server) fragment(w http.ResponseWriter, pageName, name string, data any) error {
 	var b bytes.Buffer
 	if err := s.pages[pageName].ExecuteTemplate(&b, name, data); err != nil {
-		s.internal(w, r, fmt.Errorf("render fragment %s of page %s: %w", name, pageName, err))
-		return
+		return fmt.Errorf("render fragment %s of page %s: %w", name, pageName, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = b.WriteTo(w)
-}
-
-func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
-	s.Logger.ErrorContext(r.Context(), "web request failed", "path", r.URL.Path, "err", err)
-	http.Error(w, text(langOf(r), "internal"), http.StatusInternalServerError)
+	return nil
 }
 
 // clock and dayAndClock write a time the reader's way.
