@@ -89,7 +89,7 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, sess sessi
 	if done := r.URL.Query().Get("done"); done != "" {
 		p.Notice = text(lang, "done."+done)
 	}
-	return s.render(w, r, "settings", http.StatusOK, p)
+	return s.render(w, r, pageSettings, http.StatusOK, p)
 }
 
 // settingsView reads what the settings page shows: the opening hours, the
@@ -279,5 +279,5 @@ func (s *Server) afterSettings(w http.ResponseWriter, r *http.Request, sess sess
 	}
 	p := signedInPage(text(langOf(r), "settings"), sess, v)
 	p.refuse(r, err)
-	return s.render(w, r, "settings", status, p)
+	return s.render(w, r, pageSettings, status, p)
 }

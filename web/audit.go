@@ -70,7 +70,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) err
 	if err := ps.Err(); err != nil {
 		p.Error, p.Problems = problemsOf(err, lang)
 		p.Data = v
-		return s.render(w, r, "audit", http.StatusUnprocessableEntity, p)
+		return s.render(w, r, pageAudit, http.StatusUnprocessableEntity, p)
 	}
 	entries, err := q.SearchAudit(r.Context(), aq)
 	if err != nil {
@@ -96,5 +96,5 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) err
 		v.Next = "/admin/audit?" + next.Encode()
 	}
 	p.Data = v
-	return s.render(w, r, "audit", http.StatusOK, p)
+	return s.render(w, r, pageAudit, http.StatusOK, p)
 }

@@ -193,7 +193,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	if r.URL.Query().Get("done") == "closed" && !open {
 		p.Notice = text(lang, "done.case_closed")
 	}
-	return s.render(w, r, "case", status, p)
+	return s.render(w, r, pageCase, status, p)
 }
 
 // closedView says how a closed case closed, in words.

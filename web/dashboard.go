@@ -56,7 +56,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess session)
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, "dashboard", http.StatusOK, signedInPage(text(langOf(r), "dashboard"), sess, v))
+	return s.render(w, r, pageDashboard, http.StatusOK, signedInPage(text(langOf(r), "dashboard"), sess, v))
 }
 
 func (s *Server) dashboardView(r *http.Request, export exportForm) (dashboardView, error) {

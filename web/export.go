@@ -42,7 +42,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, sess session) er
 		}
 		p := signedInPage(text(lang, "dashboard"), sess, v)
 		p.Error, p.Problems = problemsOf(err, lang)
-		return s.render(w, r, "dashboard", statusOf(err), p)
+		return s.render(w, r, pageDashboard, statusOf(err), p)
 	}
 	first, last := from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly)
 	err = q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "export."+strings.ReplaceAll(what, "-", "_"), nil, nil,

@@ -45,7 +45,7 @@ func (s *Server) importView() importView {
 
 // importForm asks for a register (CSV), the one `wellcheck import` reads.
 func (s *Server) importForm(w http.ResponseWriter, r *http.Request, sess session) error {
-	return s.render(w, r, "import", http.StatusOK, signedInPage(text(langOf(r), "import"), sess, s.importView()))
+	return s.render(w, r, pageImport, http.StatusOK, signedInPage(text(langOf(r), "import"), sess, s.importView()))
 }
 
 // checkImport keeps the uploaded register and checks every row of it, as
@@ -130,13 +130,13 @@ func (s *Server) runImport(w http.ResponseWriter, r *http.Request, sess session,
 	if status != http.StatusOK {
 		p.keep(r) // the confirmation refused, its choice as it was sent
 	}
-	return s.render(w, r, "import", status, p)
+	return s.render(w, r, pageImport, status, p)
 }
 
 func (s *Server) importProblem(w http.ResponseWriter, r *http.Request, sess session, status int, problem string) error {
 	p := signedInPage(text(langOf(r), "import"), sess, s.importView())
 	p.Error = problem
-	return s.render(w, r, "import", status, p)
+	return s.render(w, r, pageImport, status, p)
 }
 
 // limitBody refuses a request body longer than n bytes.

@@ -150,7 +150,7 @@ func (s *Server) testCallsFragment(w http.ResponseWriter, r *http.Request, sess 
 	if err != nil {
 		return err
 	}
-	return s.fragment(w, "settings", "test-calls", v)
+	return s.renderFragment(w, fragmentTestCalls, v)
 }
 
 // testCall asks for a test call: the job that places it goes in the same

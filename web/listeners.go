@@ -55,7 +55,7 @@ func (s *Server) listeners(w http.ResponseWriter, r *http.Request, sess session)
 	for _, l := range ls {
 		v.Listeners = append(v.Listeners, loadOf(l))
 	}
-	return s.render(w, r, "listeners", http.StatusOK, signedInPage(text(lang, "listeners"), sess, v))
+	return s.render(w, r, pageListeners, http.StatusOK, signedInPage(text(lang, "listeners"), sess, v))
 }
 
 // listenerPage is a listener's profile: languages, skills, capacity, shifts.
@@ -69,7 +69,7 @@ func (s *Server) listenerPage(w http.ResponseWriter, r *http.Request, sess sessi
 	if r.URL.Query().Get("done") == "saved" {
 		p.Notice = text(lang, "done.listener")
 	}
-	return s.render(w, r, "listener", http.StatusOK, p)
+	return s.render(w, r, pageListener, http.StatusOK, p)
 }
 
 // listenerFormOf is a listener's profile as its form shows it.
@@ -129,7 +129,7 @@ func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess sessi
 		}
 		p := signedInPage(l.FullName, sess, listenersView{Edit: stored})
 		p.refuse(r, err)
-		return s.render(w, r, "listener", status, p)
+		return s.render(w, r, pageListener, status, p)
 	}
 	http.Redirect(w, r, "/listeners/"+strconv.FormatInt(l.ID, 10)+"?done=saved", http.StatusSeeOther)
 	return nil

@@ -60,7 +60,7 @@ func (s *Server) partnerPage(w http.ResponseWriter, r *http.Request, sess sessio
 	if p.Phone != "" {
 		f.Phone = phones.Format(p.Phone)
 	}
-	return s.render(w, r, "partner", http.StatusOK, signedInPage(p.Name, sess, partnerView{Edit: f}))
+	return s.render(w, r, pagePartner, http.StatusOK, signedInPage(p.Name, sess, partnerView{Edit: f}))
 }
 
 // partnerOf reads the partner a path names.
@@ -89,9 +89,9 @@ func (s *Server) showPartners(w http.ResponseWriter, r *http.Request, sess sessi
 	if problem != nil {
 		pg.refuse(r, problem)
 	}
-	name := "partners"
+	name := pagePartners
 	if f.ID != 0 {
-		name = "partner"
+		name = pagePartner
 	}
 	return s.render(w, r, name, status, pg)
 }

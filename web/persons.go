@@ -159,7 +159,7 @@ func (s *Server) planPreview(w http.ResponseWriter, r *http.Request, sess sessio
 		return err
 	}
 	if fromPage(r) {
-		return s.fragment(w, "enrol", "preview-body", partial{page{Lang: langOf(r)}, &v})
+		return s.renderFragment(w, fragmentPreview, partial{page{Lang: langOf(r)}, &v})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
@@ -315,7 +315,7 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session,
 	if problem != nil {
 		p.refuse(r, problem)
 	}
-	return s.render(w, r, "enrol", status, p)
+	return s.render(w, r, pageEnrol, status, p)
 }
 
 // noContactsWarning is enrolment's warning for a person without an
@@ -405,7 +405,7 @@ func (s *Server) searchPersons(w http.ResponseWriter, r *http.Request, sess sess
 			v.Hits = append(v.Hits, personHit{PersonHit: h, Phone: phones.Format(h.Phone), StatusText: text(lang, "status."+string(h.Status))})
 		}
 	}
-	return s.render(w, r, "persons", http.StatusOK, signedInPage(text(lang, "persons"), sess, v))
+	return s.render(w, r, pagePersons, http.StatusOK, signedInPage(text(lang, "persons"), sess, v))
 }
 
 // personView is a person's file as coordinators see it.
@@ -510,7 +510,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	if problem != nil {
 		p.refuse(r, problem)
 	}
-	return s.render(w, r, "person", status, p)
+	return s.render(w, r, pagePerson, status, p)
 }
 
 // detailsInputOf shows a person's details and contacts as the correction

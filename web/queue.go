@@ -44,7 +44,7 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, sess session) err
 	if r.URL.Query().Get("done") == "resolved" {
 		p.Notice = text(lang, "done.resolved")
 	}
-	return s.render(w, r, "queue", http.StatusOK, p)
+	return s.render(w, r, pageQueue, http.StatusOK, p)
 }
 
 // resolveIssue marks an undeliverable number dealt with (corrected, or the

@@ -70,7 +70,7 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, sess session,
 	if problem != nil {
 		p.refuse(r, problem)
 	}
-	return s.render(w, r, "users", status, p)
+	return s.render(w, r, pageUsers, status, p)
 }
 
 // addUser creates an account with a password made up here and shown once,
@@ -116,7 +116,7 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, sess session) 
 	if r.URL.Query().Get("done") == "saved" {
 		p.Notice = text(langOf(r), "done.user")
 	}
-	return s.render(w, r, "user", http.StatusOK, p)
+	return s.render(w, r, pageUser, http.StatusOK, p)
 }
 
 func formOf(u wellcheck.User) userForm {
@@ -163,7 +163,7 @@ func (s *Server) saveUser(w http.ResponseWriter, r *http.Request, sess session) 
 		}
 		p := signedInPage(u.FullName, sess, usersView{Edit: formOf(u)})
 		p.refuse(r, err)
-		return s.render(w, r, "user", statusOf(err), p)
+		return s.render(w, r, pageUser, statusOf(err), p)
 	}
 	http.Redirect(w, r, "/admin/users/"+strconv.FormatInt(u.ID, 10)+"?done=saved", http.StatusSeeOther)
 	return nil
@@ -195,5 +195,5 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, sess sess
 	if u.ID == sess.UserID { // their own sessions ended with the others
 		http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
 	}
-	return s.render(w, r, "user", http.StatusOK, signedInPage(u.FullName, sess, usersView{Edit: formOf(u), Password: password, For: u.FullName + " <" + u.Email + ">"}))
+	return s.render(w, r, pageUser, http.StatusOK, signedInPage(u.FullName, sess, usersView{Edit: formOf(u), Password: password, For: u.FullName + " <" + u.Email + ">"}))
 }

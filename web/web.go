@@ -4,7 +4,6 @@
 package web
 
 import (
-	"bytes"
 	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -34,9 +32,6 @@ import (
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/workers"
 )
-
-//go:embed templates/*.html
-var templateFiles embed.FS
 
 //go:embed static
 var staticFiles embed.FS
@@ -78,7 +73,7 @@ type Server struct {
 	Demo bool
 
 	once     sync.Once
-	pages    map[string]*template.Template
+	pages    pages
 	attempts attempts
 }
 
@@ -94,7 +89,8 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-func (s *Server) init() {
+// defaults fills in the settings left unset.
+func (s *Server) defaults() {
 	s.once.Do(func() {
 		s.IdleTimeout = cmp.Or(s.IdleTimeout, 2*time.Hour)
 		s.MaxAge = cmp.Or(s.MaxAge, 12*time.Hour)
@@ -106,16 +102,35 @@ func (s *Server) init() {
 		if s.Logger == nil {
 			s.Logger = slog.New(slog.DiscardHandler)
 		}
-		s.pages = map[string]*template.Template{}
-		for _, page := range []string{"login", "home", "case", "enrol", "persons", "person", "partners", "partner", "settings", "queue", "dashboard", "import", "listeners", "listener", "users", "user", "audit"} {
-			s.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/forms.html", "templates/"+page+".html"))
-		}
 	})
 }
 
-// Handler returns the web interface's routes, behind the security headers.
+// Routes returns the web interface's routes, behind the security headers.
+// It parses every page's template first: one missing or broken is an error
+// here, at start, rather than a failure on a reader's request.
+func (s *Server) Routes() (http.Handler, error) {
+	return s.routes(templateFiles)
+}
+
+// Handler is Routes for a caller with no use for a server without its
+// pages: it panics if a template is missing or broken. They are embedded,
+// so that is a mistake of the program's, which its tests find.
 func (s *Server) Handler() http.Handler {
-	s.init()
+	h, err := s.Routes()
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// routes is Routes with the pages' templates from fsys.
+func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
+	pages, err := parsePages(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("web pages: %w", err)
+	}
+	s.defaults()
+	s.pages = pages
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
@@ -175,7 +190,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/users/{id}", s.only(s.saveUser, wellcheck.RoleAdmin))
 	mux.Handle("POST /admin/users/{id}/password", s.only(s.resetPassword, wellcheck.RoleAdmin))
 	mux.Handle(apiPrefix+"/", s.api()) // the JSON API: a bearer token, never the session cookie (api.go)
-	return headers(s.sameOrigin(mux))
+	return headers(s.sameOrigin(mux)), nil
 }
 
 // overTLS is whether the browser reached us over HTTPS: directly, or through
@@ -462,24 +477,6 @@ type listItem struct {
 	EscalationText                           string
 }
 
-// render writes page name with status. The page is drawn whole before
-// anything is sent: a template that fails is the error render returns, which
-// the reader gets as a failure (500), never as half a page that says 200.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) error {
-	p.Lang, p.Here, p.Demo = langOf(r), "/", s.Demo
-	if r.Method == http.MethodGet {
-		p.Here = r.URL.RequestURI()
-	}
-	var b bytes.Buffer
-	if err := s.pages[name].ExecuteTemplate(&b, "layout", p); err != nil {
-		return fmt.Errorf("render page %s: %w", name, err)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = b.WriteTo(w) // a reader gone away is no failure of ours
-	return nil
-}
-
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := s.current(r, true); ok {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -493,7 +490,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, p
 	token := newToken()
 	http.SetCookie(w, s.cookie(r, loginCSRF, token, time.Hour))
 	lang := langOf(r)
-	return s.render(w, r, "login", status, page{Title: text(lang, "sign_in"), CSRF: token, Error: problem, Email: email})
+	return s.render(w, r, pageLogin, status, page{Title: text(lang, "sign_in"), CSRF: token, Error: problem, Email: email})
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -607,7 +604,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) erro
 	if r.URL.Query().Get("done") == "closed" {
 		p.Notice = text(lang, "done.case_closed")
 	}
-	return s.render(w, r, "home", http.StatusOK, p)
+	return s.render(w, r, pageHome, http.StatusOK, p)
 }
 
 // phones formats numbers for the service's region.
@@ -643,7 +640,7 @@ func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess sessio
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	return s.fragment(w, "home", "list-news", page{Lang: langOf(r)})
+	return s.renderFragment(w, fragmentListNews, page{Lang: langOf(r)})
 }
 
 // localPath is where a redirect may take the reader when the request names
@@ -669,19 +666,6 @@ func localPath(target string) string {
 
 // fromPage tells a page's own question (htmx's) from an API client's.
 func fromPage(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
-
-// fragment writes one named template of a page's set: the part of the page
-// a question from the page replaces.
-// It is drawn whole before anything is sent, as a page is (render).
-func (s *Server) fragment(w http.ResponseWriter, pageName, name string, data any) error {
-	var b bytes.Buffer
-	if err := s.pages[pageName].ExecuteTemplate(&b, name, data); err != nil {
-		return fmt.Errorf("render fragment %s of page %s: %w", name, pageName, err)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = b.WriteTo(w)
-	return nil
-}
 
 // clock and dayAndClock write a time the reader's way.
 func clock(lang wellcheck.Lang, t time.Time) string {
