@@ -190,7 +190,7 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	mux.Handle("POST /admin/users/{id}", s.only(s.saveUser, wellcheck.RoleAdmin))
 	mux.Handle("POST /admin/users/{id}/password", s.only(s.resetPassword, wellcheck.RoleAdmin))
 	mux.Handle(apiPrefix+"/", s.api()) // the JSON API: a bearer token, never the session cookie (api.go)
-	return headers(s.sameOrigin(mux)), nil
+	return headers(s.crossOrigin(mux)), nil
 }
 
 // overTLS is whether the browser reached us over HTTPS: directly, or through
@@ -217,7 +217,9 @@ func headers(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		// same-origin, not no-referrer: under no-referrer browsers send
-		// "Origin: null" with the pages' own forms, which sameOrigin refuses.
+		// "Origin: null" with the pages' own forms, which crossOrigin
+		// refuses from a browser without Sec-Fetch-Site; and the oldest
+		// browsers, without Origin either, are checked by their Referer.
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
@@ -231,25 +233,39 @@ func headers(next http.Handler) http.Handler {
 	})
 }
 
-// sameOrigin refuses a state-changing request another site's page sent: its
-// Origin (or, without one, Referer) must be this host. Browsers send Origin
-// on every cross-site POST.
-func (s *Server) sameOrigin(next http.Handler) http.Handler {
+// crossOrigin refuses a state-changing request another site's page sent,
+// by Go's CrossOriginProtection: the browser's Sec-Fetch-Site must say it
+// comes from this site, or, from a browser without it, Origin must be this
+// host. A browser older still, sending neither, is held to its Referer
+// (sameReferer). What passes still needs its CSRF token: the session's
+// (signedIn), or the sign-in form's (login).
+func (s *Server) crossOrigin(next http.Handler) http.Handler {
+	protection := http.NewCrossOriginProtection()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !safeMethod(r.Method) {
-			from := r.Header.Get("Origin")
-			if from == "" {
-				from = r.Header.Get("Referer")
-			}
-			if from != "" {
-				if u, err := url.Parse(from); err != nil || u.Host != r.Host {
-					s.fail(w, r, s.forbidden(r, "cross-site request refused"))
-					return
-				}
-			}
+		err := protection.Check(r)
+		if err == nil {
+			err = sameReferer(r)
+		}
+		if err != nil {
+			s.fail(w, r, s.forbidden(r, err.Error()))
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// sameReferer refuses a state-changing request that carries neither
+// Sec-Fetch-Site nor Origin, which CrossOriginProtection lets through,
+// when its Referer names another host.
+func sameReferer(r *http.Request) error {
+	from := r.Header.Get("Referer")
+	if safeMethod(r.Method) || from == "" || r.Header.Get("Sec-Fetch-Site") != "" || r.Header.Get("Origin") != "" {
+		return nil
+	}
+	if u, err := url.Parse(from); err == nil && u.Host == r.Host {
+		return nil
+	}
+	return errors.New("cross-origin request detected: Sec-Fetch-Site and Origin are missing, and Referer does not match Host")
 }
 
 func safeMethod(m string) bool {
