@@ -105,9 +105,10 @@ func (s *Server) defaults() {
 	})
 }
 
-// Routes returns the web interface's routes, behind the security headers.
-// It parses every page's template first: one missing or broken is an error
-// here, at start, rather than a failure on a reader's request.
+// Routes returns the web interface's routes, behind the security headers
+// and the cross-origin check. It parses every page's template first: one
+// missing or broken is an error here, at start, rather than a failure on a
+// reader's request.
 func (s *Server) Routes() (http.Handler, error) {
 	return s.routes(templateFiles)
 }
@@ -272,8 +273,8 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// forbidden logs why a request is refused, and is the refusal the reader
-// sees: a request refused, no more.
+// forbidden logs why r is refused, and returns the refusal: the reader is
+// told only that it was refused.
 func (s *Server) forbidden(r *http.Request, why string) error {
 	s.Logger.WarnContext(r.Context(), "web request refused", "why", why, "path", r.URL.Path)
 	return &refusal{status: http.StatusForbidden, code: wellcheck.EForbidden, key: "forbidden"}
