@@ -79,18 +79,17 @@ func readWeek(r *http.Request, name string) (map[time.Weekday]wellcheck.Window, 
 	return hours, problems
 }
 
-func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, sess session) error {
 	v, err := s.settingsView(r)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	lang := langOf(r)
 	p := signedInPage(text(lang, "settings"), sess, v)
 	if done := r.URL.Query().Get("done"); done != "" {
 		p.Notice = text(lang, "done."+done)
 	}
-	s.render(w, r, "settings", http.StatusOK, p)
+	return s.render(w, r, pageSettings, http.StatusOK, p)
 }
 
 // settingsView reads what the settings page shows: the opening hours, the
@@ -120,7 +119,7 @@ func (s *Server) settingsView(r *http.Request) (settingsView, error) {
 
 // setHours replaces the opening hours, and asks the planner to follow them at
 // once: planned calls on a day now closed move, as a holiday's would.
-func (s *Server) setHours(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) setHours(w http.ResponseWriter, r *http.Request, sess session) error {
 	hours, problems := readWeek(r, "hours")
 	if len(hours) == 0 && len(problems) == 0 {
 		problems.Add("hours", "hours_none_open")
@@ -129,7 +128,7 @@ func (s *Server) setHours(w http.ResponseWriter, r *http.Request, sess session) 
 	if err == nil {
 		err = s.changeCalendar(r, sess, "settings.hours", nil, func(q *store.Queries) error { return q.SetOpeningHours(r.Context(), hours) })
 	}
-	s.afterSettings(w, r, sess, err, "hours")
+	return s.afterSettings(w, r, sess, err, "hours")
 }
 
 // changeCalendar makes a change to when the service is open (change), audits
@@ -186,12 +185,11 @@ func calendarChoices(lang wellcheck.Lang) []option {
 
 // setService saves the service's settings; a planner pass follows at once,
 // since the holiday calendar decides which days are open.
-func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session) error {
 	q := s.Store.Queries()
 	settings, err := q.Settings(r.Context())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	f := serviceForm{Calendar: r.PostFormValue("settings.calendar"), Cutoff: r.PostFormValue("settings.cutoff"),
 		MaxAttempts: r.PostFormValue("settings.max_attempts"), RetryMinutes: r.PostFormValue("settings.retry_minutes"),
@@ -236,53 +234,50 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 	if err == nil {
 		err = s.changeCalendar(r, sess, "settings.service", nil, func(q *store.Queries) error { return q.SaveSettings(r.Context(), settings) })
 	}
-	s.afterSettings(w, r, sess, err, "service")
+	return s.afterSettings(w, r, sess, err, "service")
 }
 
 // addClosure closes the service for some days; everyone is re-planned.
-func (s *Server) addClosure(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) addClosure(w http.ResponseWriter, r *http.Request, sess session) error {
 	c, err := wellcheck.NewClosure(r.PostFormValue("closure.from"), r.PostFormValue("closure.to"), r.PostFormValue("closure.reason"))
 	if err == nil {
 		err = s.changeCalendar(r, sess, "closure.add", map[string]any{"from": c.From.Format(time.DateOnly), "to": c.To.Format(time.DateOnly)},
 			func(q *store.Queries) error { _, err := q.AddClosure(r.Context(), c, &sess.UserID); return err })
 	}
-	s.afterSettings(w, r, sess, err, "closure")
+	return s.afterSettings(w, r, sess, err, "closure")
 }
 
 // deleteClosure reopens the days of a closure; everyone is re-planned.
-func (s *Server) deleteClosure(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) deleteClosure(w http.ResponseWriter, r *http.Request, sess session) error {
 	id, ok := pathID(r)
-	var err error = wellcheck.ErrNotFound
-	if ok {
-		err = s.changeCalendar(r, sess, "closure.delete", map[string]any{"closure_id": id},
-			func(q *store.Queries) error { return q.DeleteClosure(r.Context(), id) })
+	if !ok {
+		return notFound("not_found_page")
 	}
+	err := s.changeCalendar(r, sess, "closure.delete", map[string]any{"closure_id": id},
+		func(q *store.Queries) error { return q.DeleteClosure(r.Context(), id) })
 	if errors.Is(err, wellcheck.ErrNotFound) {
-		http.Error(w, text(langOf(r), "not_found_page"), http.StatusNotFound)
-		return
+		return notFound("not_found_page")
 	}
-	s.afterSettings(w, r, sess, err, "closure_deleted")
+	return s.afterSettings(w, r, sess, err, "closure_deleted")
 }
 
 // afterSettings ends a change of settings: back to the page saying what was
 // done, or the page again with the problems and the refused form as it was
 // sent.
-func (s *Server) afterSettings(w http.ResponseWriter, r *http.Request, sess session, err error, done string) {
+func (s *Server) afterSettings(w http.ResponseWriter, r *http.Request, sess session, err error, done string) error {
 	if err == nil {
 		http.Redirect(w, r, "/admin/settings?done="+done, http.StatusSeeOther)
-		return
+		return nil
 	}
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	v, verr := s.settingsView(r)
 	if verr != nil {
-		s.internal(w, r, verr)
-		return
+		return verr
 	}
 	p := signedInPage(text(langOf(r), "settings"), sess, v)
 	p.refuse(r, err)
-	s.render(w, r, "settings", status, p)
+	return s.render(w, r, pageSettings, status, p)
 }

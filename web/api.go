@@ -143,9 +143,10 @@ func NewAPIToken() (token string, hash []byte) {
 	return token, hashToken(token)
 }
 
-// refusal is an answer the API gives of itself rather than a service's error:
-// its status, its code, and its message (a catalogue key, or the text of
-// cause).
+// refusal is an answer the API or a page gives of itself rather than a
+// service's error: its status, its code, and its message (a catalogue key,
+// or the text of cause). A page answers it as text (fail), the API as JSON
+// (apiFail).
 type refusal struct {
 	status       int
 	code         string
@@ -267,7 +268,7 @@ func apiPathID(r *http.Request, notFound string) (int64, error) {
 // notFoundAs turns "not found" into a refusal saying what was not found.
 func notFoundAs(err error, key string) error {
 	if errors.Is(err, wellcheck.ErrNotFound) {
-		return &refusal{status: http.StatusNotFound, code: wellcheck.ENotFound, key: key}
+		return notFound(key)
 	}
 	return err
 }

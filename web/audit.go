@@ -29,7 +29,7 @@ type auditRow struct {
 // audit shows the audit log to admins, newest first, a hundred entries a
 // page: who did what, to whom, when. Its details never hold a phone number
 // or a note.
-func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) error {
 	lang := langOf(r)
 	q := s.Store.Queries()
 	// The filter's fields (audit.person…), or a link's shorter names
@@ -56,13 +56,11 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) {
 	aq.Before, _ = strconv.ParseInt(r.FormValue("before"), 10, 64)
 	settings, err := q.Settings(r.Context())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	users, err := q.Users(r.Context())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	v.Actors = append(v.Actors, option{"", text(lang, "audit_anyone")})
 	for _, u := range users {
@@ -72,13 +70,11 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) {
 	if err := ps.Err(); err != nil {
 		p.Error, p.Problems = problemsOf(err, lang)
 		p.Data = v
-		s.render(w, r, "audit", http.StatusUnprocessableEntity, p)
-		return
+		return s.render(w, r, pageAudit, http.StatusUnprocessableEntity, p)
 	}
 	entries, err := q.SearchAudit(r.Context(), aq)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	zone := personZone(settings.TimeZone)
 	for _, e := range entries {
@@ -100,5 +96,5 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) {
 		v.Next = "/admin/audit?" + next.Encode()
 	}
 	p.Data = v
-	s.render(w, r, "audit", http.StatusOK, p)
+	return s.render(w, r, pageAudit, http.StatusOK, p)
 }

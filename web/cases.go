@@ -85,8 +85,8 @@ type dated struct{ When, State string }
 // caseOf reads the case a request names, if the user may see it: a listener
 // their own and the shared pool's, coordinators and admins any. Another's case
 // is "not found", as one that does not exist.
-func (s *Server) caseOf(w http.ResponseWriter, r *http.Request, sess session) (wellcheck.Case, bool) {
-	return loadPath(s, w, r, "not_found", func(ctx context.Context, id int64) (wellcheck.Case, error) {
+func (s *Server) caseOf(r *http.Request, sess session) (wellcheck.Case, error) {
+	return loadPath(r, "not_found", func(ctx context.Context, id int64) (wellcheck.Case, error) {
 		return s.Store.Queries().CaseFor(ctx, id, sess.User)
 	})
 }
@@ -98,48 +98,38 @@ func pathID(r *http.Request) (int64, bool) {
 }
 
 // loadPath reads what a request's path names with load: a malformed id, or
-// nothing found, answers 404 with the words of notFound; another error 500.
-func loadPath[T any](s *Server, w http.ResponseWriter, r *http.Request, notFound string, load func(context.Context, int64) (T, error)) (T, bool) {
-	var v T
+// nothing found, is a 404 in the words of missing.
+func loadPath[T any](r *http.Request, missing string, load func(context.Context, int64) (T, error)) (T, error) {
 	id, ok := pathID(r)
-	if ok {
-		var err error
-		v, err = load(r.Context(), id)
-		if err == nil {
-			return v, true
-		}
-		if !errors.Is(err, wellcheck.ErrNotFound) {
-			s.internal(w, r, err)
-			return v, false
-		}
+	if !ok {
+		var none T
+		return none, notFound(missing)
 	}
-	http.Error(w, text(langOf(r), notFound), http.StatusNotFound)
-	return v, false
+	v, err := load(r.Context(), id)
+	return v, notFoundAs(err, missing)
 }
 
-func (s *Server) casePage(w http.ResponseWriter, r *http.Request, sess session) {
-	c, ok := s.caseOf(w, r, sess)
-	if !ok {
-		return
+func (s *Server) casePage(w http.ResponseWriter, r *http.Request, sess session) error {
+	c, err := s.caseOf(r, sess)
+	if err != nil {
+		return err
 	}
-	s.showCase(w, r, sess, c, http.StatusOK, nil)
+	return s.showCase(w, r, sess, c, http.StatusOK, nil)
 }
 
 // showCase renders a case's page, with the forms as typed, and writes the
 // view to the audit log. A closed case reads as closed: how, when and by
 // whom, and no form to act on it.
-func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, status int, problem error) {
+func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, status int, problem error) error {
 	lang := langOf(r)
 	q := s.Store.Queries()
 	e, err := q.Enrolment(r.Context(), c.PersonID)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	phones, err := s.phones(r)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	loc := personZone(e.Person.TimeZone)
 	open := c.State != wellcheck.CaseClosed
@@ -149,8 +139,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	v.Contacts = contactsOf(e, phones)
 	if !open {
 		if v.Closed, err = s.closedView(r, c, loc); err != nil {
-			s.internal(w, r, err)
-			return
+			return err
 		}
 	}
 	for _, cr := range wellcheck.ClosureReasons {
@@ -158,8 +147,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	}
 	partners, err := q.PartnersFor(r.Context(), e.Person.Postcode, e.Person.City)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	v.PartnerOptions = []option{{"", text(lang, "no_partner")}}
 	for _, p := range partners {
@@ -172,8 +160,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	if v.CanReassign {
 		listeners, err := q.Listeners(r.Context())
 		if err != nil {
-			s.internal(w, r, err)
-			return
+			return err
 		}
 		v.Assignees = []option{{"", text(lang, "pool")}}
 		for _, l := range listeners {
@@ -183,8 +170,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	if c.AssigneeID != nil {
 		u, err := q.User(r.Context(), *c.AssigneeID)
 		if err != nil {
-			s.internal(w, r, err)
-			return
+			return err
 		}
 		v.Assignee, v.AssigneeValue = u.FullName, strconv.FormatInt(u.ID, 10)
 		if v.CanReassign && !slices.ContainsFunc(v.Assignees, func(o option) bool { return o.Value == v.AssigneeValue }) {
@@ -192,16 +178,13 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		}
 	}
 	if v.Escalations, err = s.escalations(r, c, loc); err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	if v.Timeline, err = s.timeline(r, c, v.Closed, loc); err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "case.view", &c.PersonID, &c.ID, nil); err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	p := signedInPage(e.Person.FullName, sess, v)
 	if problem != nil {
@@ -210,7 +193,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	if r.URL.Query().Get("done") == "closed" && !open {
 		p.Notice = text(lang, "done.case_closed")
 	}
-	s.render(w, r, "case", status, p)
+	return s.render(w, r, pageCase, status, p)
 }
 
 // closedView says how a closed case closed, in words.
@@ -383,23 +366,23 @@ func (s *Server) timeline(r *http.Request, c wellcheck.Case, closed *closedView,
 // maxTimelineCheckIns is how many past check-ins a case's timeline shows.
 const maxTimelineCheckIns = 20
 
-func (s *Server) claim(w http.ResponseWriter, r *http.Request, sess session) {
-	c, ok := s.caseOf(w, r, sess)
-	if !ok {
-		return
+func (s *Server) claim(w http.ResponseWriter, r *http.Request, sess session) error {
+	c, err := s.caseOf(r, sess)
+	if err != nil {
+		return err
 	}
 	if _, err := s.Cases.Claim(r.Context(), sess.User, c.ID); err != nil {
-		s.refused(w, r, sess, c, err)
-		return
+		return s.refused(w, r, sess, c, err)
 	}
 	http.Redirect(w, r, "/cases/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
+	return nil
 }
 
 // recordFollowUp records a listener's follow-up from the case page's form.
-func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess session) {
-	c, ok := s.caseOf(w, r, sess)
-	if !ok {
-		return
+func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess session) error {
+	c, err := s.caseOf(r, sess)
+	if err != nil {
+		return err
 	}
 	rec := care.FollowUpRecord{
 		Reached:                 r.PostFormValue("reached") == "yes",
@@ -412,40 +395,37 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 	if partner := r.PostFormValue("partner"); partner != "" {
 		id, err := strconv.ParseInt(partner, 10, 64)
 		if err != nil {
-			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "partner", Message: wellcheck.Message{Key: "partner_unknown"}}}.Err())
-			return
+			return s.refused(w, r, sess, c, wellcheck.Problems{{Field: "partner", Message: wellcheck.Message{Key: "partner_unknown"}}}.Err())
 		}
 		rec.PartnerID = &id
 	}
 	if next := strings.TrimSpace(r.PostFormValue("next")); next != "" {
 		person, err := s.Store.Queries().PersonForCase(r.Context(), c.PersonID)
 		if err != nil {
-			s.internal(w, r, err)
-			return
+			return err
 		}
 		t, err := time.ParseInLocation("2006-01-02T15:04", next, personZone(person.TimeZone))
 		if err != nil {
-			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "next", Message: wellcheck.Message{Key: "date_invalid", Args: []any{next}}}}.Err())
-			return
+			return s.refused(w, r, sess, c, wellcheck.Problems{{Field: "next", Message: wellcheck.Message{Key: "date_invalid", Args: []any{next}}}}.Err())
 		}
 		rec.Next = &t
 	}
 	if _, err := s.Cases.Record(r.Context(), sess.User, c.ID, rec); err != nil {
-		s.refused(w, r, sess, c, err)
-		return
+		return s.refused(w, r, sess, c, err)
 	}
 	if rec.Close != nil {
 		s.afterCase(w, r, sess, c, "closed")
-		return
+		return nil
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
 }
 
 // refused shows the case page again with what was wrong and the refused
 // form as it was sent, keeping the status a form's author can act on. The
 // case is read again: a refusal may be that it changed meanwhile (closed,
 // taken).
-func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, err error) {
+func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess session, c wellcheck.Case, err error) error {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
 		s.Logger.ErrorContext(r.Context(), "case action failed", "case_id", c.ID, "err", err)
@@ -454,49 +434,46 @@ func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess session, c
 	switch {
 	case errors.Is(readErr, wellcheck.ErrNotFound):
 		// Closed or taken meanwhile by someone else: no longer theirs to read.
-		http.Error(w, text(langOf(r), "not_found"), http.StatusNotFound)
-		return
+		return notFound("not_found")
 	case readErr != nil:
-		s.internal(w, r, readErr)
-		return
+		return readErr
 	}
-	s.showCase(w, r, sess, now, status, err)
+	return s.showCase(w, r, sess, now, status, err)
 }
 
 // reassign hands a case to a listener, or to the shared pool.
-func (s *Server) reassign(w http.ResponseWriter, r *http.Request, sess session) {
-	c, ok := s.caseOf(w, r, sess)
-	if !ok {
-		return
+func (s *Server) reassign(w http.ResponseWriter, r *http.Request, sess session) error {
+	c, err := s.caseOf(r, sess)
+	if err != nil {
+		return err
 	}
 	var to *int64
 	if v := r.PostFormValue("assignee"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			s.refused(w, r, sess, c, wellcheck.Problems{{Field: "assignee", Message: wellcheck.Message{Key: "referent_unknown", Args: []any{v}}}}.Err())
-			return
+			return s.refused(w, r, sess, c, wellcheck.Problems{{Field: "assignee", Message: wellcheck.Message{Key: "referent_unknown", Args: []any{v}}}}.Err())
 		}
 		to = &id
 	}
 	if _, err := s.Cases.Reassign(r.Context(), sess.User, c.ID, to); err != nil {
-		s.refused(w, r, sess, c, err)
-		return
+		return s.refused(w, r, sess, c, err)
 	}
 	s.afterCase(w, r, sess, c, "")
+	return nil
 }
 
 // closeCase closes a case with its reason and whether the person agreed.
-func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, sess session) {
-	c, ok := s.caseOf(w, r, sess)
-	if !ok {
-		return
+func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, sess session) error {
+	c, err := s.caseOf(r, sess)
+	if err != nil {
+		return err
 	}
 	cl := care.Closure{Reason: wellcheck.ClosureReason(r.PostFormValue("close.reason")), PersonAgreed: r.PostFormValue("agreed") == "yes"}
 	if _, err := s.Cases.Close(r.Context(), sess.User, c.ID, cl); err != nil {
-		s.refused(w, r, sess, c, err)
-		return
+		return s.refused(w, r, sess, c, err)
 	}
 	s.afterCase(w, r, sess, c, "closed")
+	return nil
 }
 
 // afterCase sends a listener back to their list and coordinators back to the
@@ -514,7 +491,7 @@ func (s *Server) afterCase(w http.ResponseWriter, r *http.Request, sess session,
 }
 
 // presence switches a listener between available and away for their shift.
-func (s *Server) presence(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) presence(w http.ResponseWriter, r *http.Request, sess session) error {
 	present := r.PostFormValue("present") == "yes"
 	err := s.Store.WithTx(r.Context(), func(q *store.Queries) error {
 		if err := q.SetPresent(r.Context(), sess.UserID, present); err != nil {
@@ -523,8 +500,8 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request, sess session) 
 		return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.presence", nil, nil, map[string]any{"present": present})
 	})
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
 }

@@ -51,13 +51,12 @@ type exportForm struct {
 
 // dashboard shows coordinators the day so far (calls due, placed, their
 // outcomes, cases, channels, each listener's load) and the last 30 days.
-func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess session) error {
 	v, err := s.dashboardView(r, exportForm{})
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
-	s.render(w, r, "dashboard", http.StatusOK, signedInPage(text(langOf(r), "dashboard"), sess, v))
+	return s.render(w, r, pageDashboard, http.StatusOK, signedInPage(text(langOf(r), "dashboard"), sess, v))
 }
 
 func (s *Server) dashboardView(r *http.Request, export exportForm) (dashboardView, error) {

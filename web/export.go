@@ -24,13 +24,12 @@ func exportChoices(lang wellcheck.Lang) []option {
 // in French, semicolon-separated with a byte-order mark (what a French
 // spreadsheet opens as is); in English, comma-separated. Times are in the
 // service's zone. No phone number leaves this way; the export is audited.
-func (s *Server) export(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) export(w http.ResponseWriter, r *http.Request, sess session) error {
 	lang := langOf(r)
 	q := s.Store.Queries()
 	settings, err := q.Settings(r.Context())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	zone := personZone(settings.TimeZone)
 	form := exportForm{What: r.FormValue("export.what"), From: r.FormValue("export.from"), To: r.FormValue("export.to")}
@@ -39,20 +38,17 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, sess session) {
 	if err != nil {
 		v, verr := s.dashboardView(r, form)
 		if verr != nil {
-			s.internal(w, r, verr)
-			return
+			return verr
 		}
 		p := signedInPage(text(lang, "dashboard"), sess, v)
 		p.Error, p.Problems = problemsOf(err, lang)
-		s.render(w, r, "dashboard", statusOf(err), p)
-		return
+		return s.render(w, r, pageDashboard, statusOf(err), p)
 	}
 	first, last := from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly)
 	err = q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "export."+strings.ReplaceAll(what, "-", "_"), nil, nil,
 		map[string]any{"from": first, "to": last})
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 
 	name := fmt.Sprintf("wellcheck-%s-%s-%s.csv", text(lang, "export.file."+what), first, last)
@@ -101,6 +97,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, sess session) {
 		// The header is sent: the download ends short, and the log says why.
 		s.Logger.ErrorContext(r.Context(), "export", "what", what, "err", err)
 	}
+	return nil
 }
 
 // exportPeriod checks an export's form: what, and a period of whole days in

@@ -44,38 +44,35 @@ func (s *Server) importView() importView {
 }
 
 // importForm asks for a register (CSV), the one `wellcheck import` reads.
-func (s *Server) importForm(w http.ResponseWriter, r *http.Request, sess session) {
-	s.render(w, r, "import", http.StatusOK, signedInPage(text(langOf(r), "import"), sess, s.importView()))
+func (s *Server) importForm(w http.ResponseWriter, r *http.Request, sess session) error {
+	return s.render(w, r, pageImport, http.StatusOK, signedInPage(text(langOf(r), "import"), sess, s.importView()))
 }
 
 // checkImport keeps the uploaded register and checks every row of it, as
 // `wellcheck import --dry-run` does, and shows the report; nothing is
 // enrolled until the coordinator confirms.
-func (s *Server) checkImport(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) checkImport(w http.ResponseWriter, r *http.Request, sess session) error {
 	lang := langOf(r)
 	file, header, err := r.FormFile("file")
 	if err != nil {
-		s.importProblem(w, r, sess, http.StatusUnprocessableEntity, text(lang, "import_no_file"))
-		return
+		return s.importProblem(w, r, sess, http.StatusUnprocessableEntity, text(lang, "import_no_file"))
 	}
 	defer file.Close()
 	body, err := io.ReadAll(file)
 	if err != nil {
-		s.importProblem(w, r, sess, http.StatusRequestEntityTooLarge, text(lang, "import_too_large"))
-		return
+		return s.importProblem(w, r, sess, http.StatusRequestEntityTooLarge, text(lang, "import_too_large"))
 	}
 	name := filepath.Base(header.Filename)
 	id, err := s.Store.Queries().SaveUpload(r.Context(), sess.UserID, truncate(name, 200), body, s.now())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
-	s.runImport(w, r, sess, id, name, body, enroll.ImportOptions{FileName: name, DryRun: true})
+	return s.runImport(w, r, sess, id, name, body, enroll.ImportOptions{FileName: name, DryRun: true})
 }
 
 // confirmImport imports a register checked before, the valid rows only if
 // the coordinator said so.
-func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, sess session) error {
 	id, ok := pathID(r)
 	name, body, err := "", []byte(nil), error(wellcheck.ErrNotFound)
 	if ok {
@@ -83,27 +80,23 @@ func (s *Server) confirmImport(w http.ResponseWriter, r *http.Request, sess sess
 	}
 	switch {
 	case errors.Is(err, wellcheck.ErrNotFound):
-		s.importProblem(w, r, sess, http.StatusNotFound, text(langOf(r), "import_expired"))
-		return
+		return s.importProblem(w, r, sess, http.StatusNotFound, text(langOf(r), "import_expired"))
 	case err != nil:
-		s.internal(w, r, err)
-		return
+		return err
 	}
-	s.runImport(w, r, sess, id, name, body, enroll.ImportOptions{FileName: name, SkipInvalid: r.PostFormValue("skip_invalid") == "yes"})
+	return s.runImport(w, r, sess, id, name, body, enroll.ImportOptions{FileName: name, SkipInvalid: r.PostFormValue("skip_invalid") == "yes"})
 }
 
-func (s *Server) runImport(w http.ResponseWriter, r *http.Request, sess session, id int64, name string, body []byte, opts enroll.ImportOptions) {
+func (s *Server) runImport(w http.ResponseWriter, r *http.Request, sess session, id int64, name string, body []byte, opts enroll.ImportOptions) error {
 	lang := langOf(r)
 	rep, err := s.Enrol.Import(r.Context(), bytes.NewReader(body), sess.User, opts)
 	if wellcheck.ErrorCode(err) == wellcheck.EInvalid && rep.Rows == 0 {
 		// The file itself is unusable (encoding, header, empty).
 		_ = s.Store.Queries().DeleteUpload(r.Context(), id)
-		s.importProblem(w, r, sess, http.StatusUnprocessableEntity, text(lang, "import_refused", name, wellcheck.ErrorText(err, lang)))
-		return
+		return s.importProblem(w, r, sess, http.StatusUnprocessableEntity, text(lang, "import_refused", name, wellcheck.ErrorText(err, lang)))
 	}
 	if err != nil && wellcheck.ErrorCode(err) != wellcheck.EInvalid {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	v := s.importView()
 	v.FileName, v.Checked, v.Valid, v.Bad = name, true, rep.Valid, len(rep.Invalid)
@@ -137,13 +130,13 @@ func (s *Server) runImport(w http.ResponseWriter, r *http.Request, sess session,
 	if status != http.StatusOK {
 		p.keep(r) // the confirmation refused, its choice as it was sent
 	}
-	s.render(w, r, "import", status, p)
+	return s.render(w, r, pageImport, status, p)
 }
 
-func (s *Server) importProblem(w http.ResponseWriter, r *http.Request, sess session, status int, problem string) {
+func (s *Server) importProblem(w http.ResponseWriter, r *http.Request, sess session, status int, problem string) error {
 	p := signedInPage(text(langOf(r), "import"), sess, s.importView())
 	p.Error = problem
-	s.render(w, r, "import", status, p)
+	return s.render(w, r, pageImport, status, p)
 }
 
 // limitBody refuses a request body longer than n bytes.

@@ -141,27 +141,25 @@ func (s *Server) testCalls(r *http.Request, settings wellcheck.Settings) (testCa
 }
 
 // testCallsFragment is the list of test calls alone, for the page to poll.
-func (s *Server) testCallsFragment(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) testCallsFragment(w http.ResponseWriter, r *http.Request, sess session) error {
 	settings, err := s.Store.Queries().Settings(r.Context())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	v, err := s.testCalls(r, settings)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
-	s.fragment(w, r, "settings", "test-calls", v)
+	return s.renderFragment(w, fragmentTestCalls, v)
 }
 
 // testCall asks for a test call: the job that places it goes in the same
 // transaction as its row and the audit entry, and any worker node places it
 // with the dialer that wellcheck call uses.
-func (s *Server) testCall(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) testCall(w http.ResponseWriter, r *http.Request, sess session) error {
 	f := testCallForm{Target: r.PostFormValue("test.target"), Script: r.PostFormValue("test.script"), Lang: r.PostFormValue("test.lang")}
 	err := s.requestTestCall(r, sess, f)
-	s.afterSettings(w, r, sess, err, "test_call")
+	return s.afterSettings(w, r, sess, err, "test_call")
 }
 
 func (s *Server) requestTestCall(r *http.Request, sess session, f testCallForm) error {

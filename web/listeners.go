@@ -40,38 +40,36 @@ type listenerForm struct {
 
 // listeners lists the active listeners with their load, and how many cases
 // wait in the shared pool.
-func (s *Server) listeners(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) listeners(w http.ResponseWriter, r *http.Request, sess session) error {
 	lang := langOf(r)
 	q := s.Store.Queries()
 	ls, err := q.Listeners(r.Context())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	counts, err := q.OpenCases(r.Context())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	v := listenersView{Pool: counts.Pool}
 	for _, l := range ls {
 		v.Listeners = append(v.Listeners, loadOf(l))
 	}
-	s.render(w, r, "listeners", http.StatusOK, signedInPage(text(lang, "listeners"), sess, v))
+	return s.render(w, r, pageListeners, http.StatusOK, signedInPage(text(lang, "listeners"), sess, v))
 }
 
 // listenerPage is a listener's profile: languages, skills, capacity, shifts.
-func (s *Server) listenerPage(w http.ResponseWriter, r *http.Request, sess session) {
-	l, ok := loadPath(s, w, r, "not_found_page", s.Store.Queries().Listener)
-	if !ok {
-		return
+func (s *Server) listenerPage(w http.ResponseWriter, r *http.Request, sess session) error {
+	l, err := loadPath(r, "not_found_page", s.Store.Queries().Listener)
+	if err != nil {
+		return err
 	}
 	lang := langOf(r)
 	p := signedInPage(l.FullName, sess, listenersView{Edit: listenerFormOf(l, lang)})
 	if r.URL.Query().Get("done") == "saved" {
 		p.Notice = text(lang, "done.listener")
 	}
-	s.render(w, r, "listener", http.StatusOK, p)
+	return s.render(w, r, pageListener, http.StatusOK, p)
 }
 
 // listenerFormOf is a listener's profile as its form shows it.
@@ -87,10 +85,10 @@ func listenerFormOf(l store.Listener, lang wellcheck.Lang) listenerForm {
 // saveListener changes a listener's profile. Assignment reads it at once:
 // languages and skills match persons to listeners, capacity bounds their
 // list, shifts say when they take cases.
-func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess session) {
-	l, ok := loadPath(s, w, r, "not_found_page", s.Store.Queries().Listener)
-	if !ok {
-		return
+func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess session) error {
+	l, err := loadPath(r, "not_found_page", s.Store.Queries().Listener)
+	if err != nil {
+		return err
 	}
 	stored := listenerFormOf(l, langOf(r)) // a refused form shows again over it, as sent
 	shifts, problems := readWeek(r, "shifts")
@@ -127,15 +125,14 @@ func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess sessi
 	if err != nil {
 		status := statusOf(err)
 		if status == http.StatusInternalServerError {
-			s.internal(w, r, err)
-			return
+			return err
 		}
 		p := signedInPage(l.FullName, sess, listenersView{Edit: stored})
 		p.refuse(r, err)
-		s.render(w, r, "listener", status, p)
-		return
+		return s.render(w, r, pageListener, status, p)
 	}
 	http.Redirect(w, r, "/listeners/"+strconv.FormatInt(l.ID, 10)+"?done=saved", http.StatusSeeOther)
+	return nil
 }
 
 // listField reads a list typed as text, its items between commas,

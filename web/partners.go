@@ -43,43 +43,40 @@ type partnerForm struct {
 	Archived                        bool
 }
 
-func (s *Server) partners(w http.ResponseWriter, r *http.Request, sess session) {
-	s.showPartners(w, r, sess, partnerForm{}, http.StatusOK, nil)
+func (s *Server) partners(w http.ResponseWriter, r *http.Request, sess session) error {
+	return s.showPartners(w, r, sess, partnerForm{}, http.StatusOK, nil)
 }
 
-func (s *Server) partnerPage(w http.ResponseWriter, r *http.Request, sess session) {
-	p, ok := s.partnerOf(w, r)
-	if !ok {
-		return
+func (s *Server) partnerPage(w http.ResponseWriter, r *http.Request, sess session) error {
+	p, err := s.partnerOf(r)
+	if err != nil {
+		return err
 	}
 	phones, err := s.phones(r)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	f := partnerForm{ID: p.ID, Name: p.Name, Kind: p.Kind, Areas: strings.Join(p.Areas, ", "), Hours: p.Hours, Archived: p.ArchivedAt != nil}
 	if p.Phone != "" {
 		f.Phone = phones.Format(p.Phone)
 	}
-	s.render(w, r, "partner", http.StatusOK, signedInPage(p.Name, sess, partnerView{Edit: f}))
+	return s.render(w, r, pagePartner, http.StatusOK, signedInPage(p.Name, sess, partnerView{Edit: f}))
 }
 
 // partnerOf reads the partner a path names.
-func (s *Server) partnerOf(w http.ResponseWriter, r *http.Request) (wellcheck.Partner, bool) {
-	return loadPath(s, w, r, "not_found_page", s.Store.Queries().Partner)
+func (s *Server) partnerOf(r *http.Request) (wellcheck.Partner, error) {
+	return loadPath(r, "not_found_page", s.Store.Queries().Partner)
 }
 
-func (s *Server) showPartners(w http.ResponseWriter, r *http.Request, sess session, f partnerForm, status int, problem error) {
+func (s *Server) showPartners(w http.ResponseWriter, r *http.Request, sess session, f partnerForm, status int, problem error) error {
 	lang := langOf(r)
 	list, err := s.Store.Queries().Partners(r.Context(), true)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	phones, err := s.phones(r)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	v := partnerView{Edit: f}
 	for _, p := range list {
@@ -92,25 +89,25 @@ func (s *Server) showPartners(w http.ResponseWriter, r *http.Request, sess sessi
 	if problem != nil {
 		pg.refuse(r, problem)
 	}
-	name := "partners"
+	name := pagePartners
 	if f.ID != 0 {
-		name = "partner"
+		name = pagePartner
 	}
-	s.render(w, r, name, status, pg)
+	return s.render(w, r, name, status, pg)
 }
 
 // savePartner adds a partner (POST /partners) or changes one, archiving it
 // included (POST /partners/{id}).
-func (s *Server) savePartner(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) savePartner(w http.ResponseWriter, r *http.Request, sess session) error {
 	f := partnerForm{
 		Name: r.PostFormValue("partner.name"), Kind: r.PostFormValue("partner.kind"), Areas: r.PostFormValue("partner.areas"),
 		Phone: r.PostFormValue("partner.phone"), Hours: r.PostFormValue("partner.hours"), Archived: r.PostFormValue("archived") == "yes",
 	}
 	var current wellcheck.Partner
 	if r.PathValue("id") != "" {
-		var ok bool
-		if current, ok = s.partnerOf(w, r); !ok {
-			return
+		var err error
+		if current, err = s.partnerOf(r); err != nil {
+			return err
 		}
 		f.ID = current.ID
 	}
@@ -133,13 +130,12 @@ func (s *Server) savePartner(w http.ResponseWriter, r *http.Request, sess sessio
 	}
 	if err != nil {
 		if statusOf(err) == http.StatusInternalServerError {
-			s.internal(w, r, err)
-			return
+			return err
 		}
-		s.showPartners(w, r, sess, f, statusOf(err), err)
-		return
+		return s.showPartners(w, r, sess, f, statusOf(err), err)
 	}
 	http.Redirect(w, r, "/partners?done=partner", http.StatusSeeOther)
+	return nil
 }
 
 // checkPartner validates a partner as typed.

@@ -153,18 +153,17 @@ func (s *Server) preview(r *http.Request, f planForm) (previewView, error) {
 
 // planPreview answers the form's script: the preview of the plan as typed so
 // far, as JSON.
-func (s *Server) planPreview(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) planPreview(w http.ResponseWriter, r *http.Request, sess session) error {
 	v, err := s.preview(r, planFormOf(r))
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	if fromPage(r) {
-		s.fragment(w, r, "enrol", "preview-body", partial{page{Lang: langOf(r)}, &v})
-		return
+		return s.renderFragment(w, fragmentPreview, partial{page{Lang: langOf(r)}, &v})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
+	return nil
 }
 
 // enrolView is the enrolment form.
@@ -220,8 +219,8 @@ type contactRow struct {
 // maxFormContacts is how many emergency contacts the form offers.
 const maxFormContacts = 3
 
-func (s *Server) enrolForm(w http.ResponseWriter, r *http.Request, sess session) {
-	s.showEnrol(w, r, sess, http.StatusOK, nil)
+func (s *Server) enrolForm(w http.ResponseWriter, r *http.Request, sess session) error {
+	return s.showEnrol(w, r, sess, http.StatusOK, nil)
 }
 
 // requestOf reads the enrolment form into the request enrolment checks.
@@ -261,40 +260,36 @@ func detailsOf(r *http.Request) enroll.DetailsInput {
 
 // enrol enrols the person the form describes, or shows the form again with
 // every problem beside its field; "preview" only previews the plan.
-func (s *Server) enrol(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) enrol(w http.ResponseWriter, r *http.Request, sess session) error {
 	req, f := requestOf(r), planFormOf(r)
 	if r.PostForm.Has("preview") {
-		s.showEnrol(w, r, sess, http.StatusOK, nil)
-		return
+		return s.showEnrol(w, r, sess, http.StatusOK, nil)
 	}
 	req.Plan = f.input()
 	res, err := s.Enrol.Enroll(r.Context(), req, sess.User, "web")
 	if err != nil {
 		status := statusOf(err)
 		if status == http.StatusInternalServerError {
-			s.internal(w, r, err)
-			return
+			return err
 		}
-		s.showEnrol(w, r, sess, status, err)
-		return
+		return s.showEnrol(w, r, sess, status, err)
 	}
 	http.Redirect(w, r, fmt.Sprintf("/persons/%d?done=enrolled", res.PersonID), http.StatusSeeOther)
+	return nil
 }
 
 // showEnrol shows the enrolment form: new, with its defaults, or as it was
 // sent (a POST), with the preview of the plan sent, a warning if it names no
 // emergency contact, and the problems of a refusal.
-func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session, status int, problem error) {
+func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session, status int, problem error) error {
 	lang := langOf(r)
 	settings, err := s.Store.Queries().Settings(r.Context())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	listeners, err := s.Store.Queries().Listeners(r.Context())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	req := enroll.Request{
 		Person:  enroll.PersonInput{Language: "fr"},
@@ -308,8 +303,7 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session,
 	if r.Method == http.MethodPost {
 		preview, err := s.preview(r, planFormOf(r))
 		if err != nil {
-			s.internal(w, r, err)
-			return
+			return err
 		}
 		v.Preview = &preview
 		if requestOf(r).NoContact() {
@@ -321,7 +315,7 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session,
 	if problem != nil {
 		p.refuse(r, problem)
 	}
-	s.render(w, r, "enrol", status, p)
+	return s.render(w, r, pageEnrol, status, p)
 }
 
 // noContactsWarning is enrolment's warning for a person without an
@@ -391,14 +385,13 @@ type personHit struct {
 const maxHits = 50
 
 // searchPersons finds persons by name or number.
-func (s *Server) searchPersons(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) searchPersons(w http.ResponseWriter, r *http.Request, sess session) error {
 	lang := langOf(r)
 	v := personsView{Query: strings.TrimSpace(r.URL.Query().Get("q"))}
 	if v.Query != "" {
 		phones, err := s.phones(r)
 		if err != nil {
-			s.internal(w, r, err)
-			return
+			return err
 		}
 		var number wellcheck.Phone
 		if strings.ContainsAny(v.Query, "0123456789") {
@@ -406,14 +399,13 @@ func (s *Server) searchPersons(w http.ResponseWriter, r *http.Request, sess sess
 		}
 		hits, err := s.Store.Queries().SearchPersons(r.Context(), v.Query, number, maxHits)
 		if err != nil {
-			s.internal(w, r, err)
-			return
+			return err
 		}
 		for _, h := range hits {
 			v.Hits = append(v.Hits, personHit{PersonHit: h, Phone: phones.Format(h.Phone), StatusText: text(lang, "status."+string(h.Status))})
 		}
 	}
-	s.render(w, r, "persons", http.StatusOK, signedInPage(text(lang, "persons"), sess, v))
+	return s.render(w, r, pagePersons, http.StatusOK, signedInPage(text(lang, "persons"), sess, v))
 }
 
 // personView is a person's file as coordinators see it.
@@ -434,37 +426,30 @@ type personView struct {
 	NoContacts string
 }
 
-func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session) error {
 	id, ok := pathID(r)
 	if !ok {
-		http.Error(w, text(langOf(r), "person_not_found"), http.StatusNotFound)
-		return
+		return notFound("person_not_found")
 	}
 	notice := ""
 	if done := r.URL.Query().Get("done"); texts["done."+done][0] != "" {
 		notice = text(langOf(r), "done."+done)
 	}
-	s.showPerson(w, r, sess, id, http.StatusOK, nil, notice)
+	return s.showPerson(w, r, sess, id, http.StatusOK, nil, notice)
 }
 
 // showPerson renders person id's file, and writes the view to the audit log.
 // A problem is a refusal of the form r sent, which comes back as it was sent.
-func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session, id int64, status int, problem error, notice string) {
+func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session, id int64, status int, problem error, notice string) error {
 	lang := langOf(r)
 	q := s.Store.Queries()
 	e, err := q.Enrolment(r.Context(), id)
-	if errors.Is(err, wellcheck.ErrNotFound) {
-		http.Error(w, text(lang, "person_not_found"), http.StatusNotFound)
-		return
-	}
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return notFoundAs(err, "person_not_found")
 	}
 	phones, err := s.phones(r)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	loc := personZone(e.Person.TimeZone)
 	v := personView{Enrolment: e, Phone: phones.Format(e.Person.Phone), StatusText: text(lang, "status."+string(e.Person.Status)),
@@ -476,8 +461,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	if v.Changeable { // the correction form: its referent choices
 		listeners, err := q.Listeners(r.Context())
 		if err != nil {
-			s.internal(w, r, err)
-			return
+			return err
 		}
 		v.Details = detailsFormOf(detailsInputOf(e, listeners, phones), listeners, lang)
 		v.Zones = zoneOptions
@@ -491,8 +475,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	if v.Changeable {
 		preview, err := s.preview(r, v.Builder)
 		if err != nil {
-			s.internal(w, r, err)
-			return
+			return err
 		}
 		v.Preview = &preview
 	}
@@ -502,8 +485,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	}
 	checkIns, err := q.CheckInsForPerson(r.Context(), id)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	for i := len(checkIns) - 1; i >= 0; i-- {
 		ci := checkIns[i]
@@ -518,19 +500,17 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	if c, _, err := q.OpenCase(r.Context(), id); err == nil {
 		v.CaseID = c.ID
 	} else if !errors.Is(err, wellcheck.ErrNotFound) {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "person.view", &id, nil, nil); err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	p := signedInPage(e.Person.FullName, sess, v)
 	p.Notice = notice
 	if problem != nil {
 		p.refuse(r, problem)
 	}
-	s.render(w, r, "person", status, p)
+	return s.render(w, r, pagePerson, status, p)
 }
 
 // detailsInputOf shows a person's details and contacts as the correction
@@ -558,12 +538,10 @@ func detailsInputOf(e wellcheck.Enrolment, listeners []store.ListenerLoad, phone
 // changePerson applies a coordinator's change to a person: their details
 // corrected, a new plan, a pause, its end, consent withdrawn, or erasure on
 // request.
-func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess session) {
-	lang := langOf(r)
+func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess session) error {
 	id, ok := pathID(r)
 	if !ok {
-		http.Error(w, text(lang, "person_not_found"), http.StatusNotFound)
-		return
+		return notFound("person_not_found")
 	}
 	ctx, action := r.Context(), r.PathValue("action")
 	var err error
@@ -590,22 +568,20 @@ func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess sessi
 		}
 		if err == nil {
 			http.Redirect(w, r, "/persons?done=erased", http.StatusSeeOther)
-			return
+			return nil
 		}
 	default:
-		http.Error(w, text(lang, "not_found_page"), http.StatusNotFound)
-		return
+		return notFound("not_found_page")
 	}
 	if err != nil {
 		status := statusOf(err)
 		if status == http.StatusInternalServerError {
-			s.internal(w, r, err)
-			return
+			return err
 		}
-		s.showPerson(w, r, sess, id, status, err, "")
-		return
+		return s.showPerson(w, r, sess, id, status, err, "")
 	}
 	http.Redirect(w, r, fmt.Sprintf("/persons/%d?done=%s", id, url.QueryEscape(action)), http.StatusSeeOther)
+	return nil
 }
 
 // confirmed refuses an irreversible change whose box was not ticked.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/wellcheck/wellcheck"
@@ -21,17 +20,15 @@ type queueRow struct {
 // queue shows what waits for a coordinator: people still unreached after
 // their emergency contacts were called (urgent, first), and numbers that do
 // not work.
-func (s *Server) queue(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) queue(w http.ResponseWriter, r *http.Request, sess session) error {
 	lang := langOf(r)
 	escalations, issues, err := s.Store.Queries().Queue(r.Context())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	phones, err := s.phones(r)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	row := func(it store.QueueItem, what string) queueRow {
 		return queueRow{QueueItem: it, Phone: phones.Format(it.Phone), Since: dayAndClock(lang, it.Since.In(personZone(it.TimeZone))), What: what}
@@ -47,28 +44,25 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, sess session) {
 	if r.URL.Query().Get("done") == "resolved" {
 		p.Notice = text(lang, "done.resolved")
 	}
-	s.render(w, r, "queue", http.StatusOK, p)
+	return s.render(w, r, pageQueue, http.StatusOK, p)
 }
 
 // resolveIssue marks an undeliverable number dealt with (corrected, or the
 // person reached another way).
-func (s *Server) resolveIssue(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) resolveIssue(w http.ResponseWriter, r *http.Request, sess session) error {
 	id, ok := pathID(r)
-	var err error = wellcheck.ErrNotFound
-	if ok {
-		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
-			if err := q.ResolveDataIssue(r.Context(), id, sess.UserID, s.now()); err != nil {
-				return err
-			}
-			return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "data_issue.resolve", nil, nil, map[string]any{"data_issue_id": id})
-		})
+	if !ok {
+		return notFound("not_found_page")
 	}
-	switch {
-	case err == nil:
-		http.Redirect(w, r, "/queue?done=resolved", http.StatusSeeOther)
-	case errors.Is(err, wellcheck.ErrNotFound):
-		http.Error(w, text(langOf(r), "not_found_page"), http.StatusNotFound)
-	default:
-		s.internal(w, r, err)
+	err := s.Store.WithTx(r.Context(), func(q *store.Queries) error {
+		if err := q.ResolveDataIssue(r.Context(), id, sess.UserID, s.now()); err != nil {
+			return err
+		}
+		return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "data_issue.resolve", nil, nil, map[string]any{"data_issue_id": id})
+	})
+	if err != nil {
+		return notFoundAs(err, "not_found_page")
 	}
+	http.Redirect(w, r, "/queue?done=resolved", http.StatusSeeOther)
+	return nil
 }

@@ -444,14 +444,14 @@ func langNamed(name string) (wellcheck.Lang, bool) {
 // chooseLang keeps the language the reader picked (?to=fr|en) for a year,
 // and goes back to the page they were on (?next=, a path of this site).
 // It changes nothing on the server: a preference of the browser's.
-func (s *Server) chooseLang(w http.ResponseWriter, r *http.Request) {
+func (s *Server) chooseLang(w http.ResponseWriter, r *http.Request) error {
 	lang, ok := langNamed(r.URL.Query().Get("to"))
 	if !ok {
-		http.Error(w, text(langOf(r), "lang_unknown"), http.StatusBadRequest)
-		return
+		return &refusal{status: http.StatusBadRequest, code: wellcheck.EInvalid, key: "lang_unknown"}
 	}
 	http.SetCookie(w, s.cookie(r, langCookie, string(lang), 365*24*time.Hour))
 	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
+	return nil
 }
 
 // funcs are the templates' helpers.

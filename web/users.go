@@ -48,16 +48,15 @@ func roleOptions(lang wellcheck.Lang) []option {
 // newUserForm is the form to add an account, as it first shows.
 var newUserForm = userForm{Languages: "fr", Capacity: "10", Roles: []string{"listener"}}
 
-func (s *Server) users(w http.ResponseWriter, r *http.Request, sess session) {
-	s.showUsers(w, r, sess, http.StatusOK, usersView{New: newUserForm}, nil)
+func (s *Server) users(w http.ResponseWriter, r *http.Request, sess session) error {
+	return s.showUsers(w, r, sess, http.StatusOK, usersView{New: newUserForm}, nil)
 }
 
-func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, sess session, status int, v usersView, problem error) {
+func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, sess session, status int, v usersView, problem error) error {
 	lang := langOf(r)
 	accounts, err := s.Store.Queries().Users(r.Context())
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	now := s.now()
 	for _, a := range accounts {
@@ -71,13 +70,13 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, sess session,
 	if problem != nil {
 		p.refuse(r, problem)
 	}
-	s.render(w, r, "users", status, p)
+	return s.render(w, r, pageUsers, status, p)
 }
 
 // addUser creates an account with a password made up here and shown once,
 // for the admin to pass on; the user changes it… by asking an admin again
 // (there is no e-mail here to send a link with).
-func (s *Server) addUser(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request, sess session) error {
 	f := userForm{Email: r.PostFormValue("user.email"), FullName: r.PostFormValue("user.full_name"), Languages: r.PostFormValue("user.languages"),
 		Capacity: r.PostFormValue("user.capacity"), Roles: r.PostForm["user.roles"]}
 	capacity, err := strconv.Atoi(strings.TrimSpace(f.Capacity))
@@ -100,26 +99,24 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, sess session) {
 	}
 	if err != nil {
 		if statusOf(err) == http.StatusInternalServerError {
-			s.internal(w, r, err)
-			return
+			return err
 		}
-		s.showUsers(w, r, sess, statusOf(err), usersView{New: newUserForm}, err)
-		return
+		return s.showUsers(w, r, sess, statusOf(err), usersView{New: newUserForm}, err)
 	}
-	s.showUsers(w, r, sess, http.StatusOK, usersView{New: newUserForm, Password: password, For: u.FullName + " <" + u.Email + ">"}, nil)
+	return s.showUsers(w, r, sess, http.StatusOK, usersView{New: newUserForm, Password: password, For: u.FullName + " <" + u.Email + ">"}, nil)
 }
 
 // userPage is one account's form.
-func (s *Server) userPage(w http.ResponseWriter, r *http.Request, sess session) {
-	u, ok := loadPath(s, w, r, "not_found_page", s.Store.Queries().User)
-	if !ok {
-		return
+func (s *Server) userPage(w http.ResponseWriter, r *http.Request, sess session) error {
+	u, err := loadPath(r, "not_found_page", s.Store.Queries().User)
+	if err != nil {
+		return err
 	}
 	p := signedInPage(u.FullName, sess, usersView{Edit: formOf(u)})
 	if r.URL.Query().Get("done") == "saved" {
 		p.Notice = text(langOf(r), "done.user")
 	}
-	s.render(w, r, "user", http.StatusOK, p)
+	return s.render(w, r, pageUser, http.StatusOK, p)
 }
 
 func formOf(u wellcheck.User) userForm {
@@ -132,10 +129,10 @@ func formOf(u wellcheck.User) userForm {
 
 // saveUser changes an account's name and roles, or disables it: a disabled
 // user's sessions end at once. An admin cannot lock themselves out.
-func (s *Server) saveUser(w http.ResponseWriter, r *http.Request, sess session) {
-	u, ok := loadPath(s, w, r, "not_found_page", s.Store.Queries().User)
-	if !ok {
-		return
+func (s *Server) saveUser(w http.ResponseWriter, r *http.Request, sess session) error {
+	u, err := loadPath(r, "not_found_page", s.Store.Queries().User)
+	if err != nil {
+		return err
 	}
 	f := userForm{ID: u.ID, Email: u.Email, FullName: r.PostFormValue("user.full_name"), Roles: r.PostForm["user.roles"],
 		Disabled: r.PostFormValue("user.disabled") == "yes"}
@@ -162,23 +159,22 @@ func (s *Server) saveUser(w http.ResponseWriter, r *http.Request, sess session) 
 	}
 	if err != nil {
 		if statusOf(err) == http.StatusInternalServerError {
-			s.internal(w, r, err)
-			return
+			return err
 		}
 		p := signedInPage(u.FullName, sess, usersView{Edit: formOf(u)})
 		p.refuse(r, err)
-		s.render(w, r, "user", statusOf(err), p)
-		return
+		return s.render(w, r, pageUser, statusOf(err), p)
 	}
 	http.Redirect(w, r, "/admin/users/"+strconv.FormatInt(u.ID, 10)+"?done=saved", http.StatusSeeOther)
+	return nil
 }
 
 // resetPassword gives an account a new password, shown once; its sessions
 // end and a lock from failed attempts is lifted.
-func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, sess session) {
-	u, ok := loadPath(s, w, r, "not_found_page", s.Store.Queries().User)
-	if !ok {
-		return
+func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, sess session) error {
+	u, err := loadPath(r, "not_found_page", s.Store.Queries().User)
+	if err != nil {
+		return err
 	}
 	password := rand.Text()
 	hash, err := HashPassword(password)
@@ -194,11 +190,10 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, sess sess
 		})
 	}
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	if u.ID == sess.UserID { // their own sessions ended with the others
 		http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
 	}
-	s.render(w, r, "user", http.StatusOK, signedInPage(u.FullName, sess, usersView{Edit: formOf(u), Password: password, For: u.FullName + " <" + u.Email + ">"}))
+	return s.render(w, r, pageUser, http.StatusOK, signedInPage(u.FullName, sess, usersView{Edit: formOf(u), Password: password, For: u.FullName + " <" + u.Email + ">"}))
 }

@@ -12,7 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"html/template"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -33,9 +33,6 @@ import (
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 )
-
-//go:embed templates/*.html
-var templateFiles embed.FS
 
 //go:embed static
 var staticFiles embed.FS
@@ -77,7 +74,7 @@ type Server struct {
 	Demo bool
 
 	once     sync.Once
-	pages    map[string]*template.Template
+	pages    pages
 	attempts attempts
 }
 
@@ -93,7 +90,8 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-func (s *Server) init() {
+// defaults fills in the settings left unset.
+func (s *Server) defaults() {
 	s.once.Do(func() {
 		s.IdleTimeout = cmp.Or(s.IdleTimeout, 2*time.Hour)
 		s.MaxAge = cmp.Or(s.MaxAge, 12*time.Hour)
@@ -105,22 +103,42 @@ func (s *Server) init() {
 		if s.Logger == nil {
 			s.Logger = slog.New(slog.DiscardHandler)
 		}
-		s.pages = map[string]*template.Template{}
-		for _, page := range []string{"login", "home", "case", "enrol", "persons", "person", "partners", "partner", "settings", "queue", "dashboard", "import", "listeners", "listener", "users", "user", "audit"} {
-			s.pages[page] = template.Must(template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/forms.html", "templates/"+page+".html"))
-		}
 	})
 }
 
-// Handler returns the web interface's routes, behind the security headers.
+// Routes returns the web interface's routes, behind the security headers
+// and the cross-origin check. It parses every page's template first: one
+// missing or broken is an error here, at start, rather than a failure on a
+// reader's request.
+func (s *Server) Routes() (http.Handler, error) {
+	return s.routes(templateFiles)
+}
+
+// Handler is Routes for a caller with no use for a server without its
+// pages: it panics if a template is missing or broken. They are embedded,
+// so that is a mistake of the program's, which its tests find.
 func (s *Server) Handler() http.Handler {
-	s.init()
+	h, err := s.Routes()
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
+
+// routes is Routes with the pages' templates from fsys.
+func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
+	pages, err := parsePages(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("web pages: %w", err)
+	}
+	s.defaults()
+	s.pages = pages
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	mux.HandleFunc("GET /login", s.loginForm)
-	mux.HandleFunc("GET /lang", s.chooseLang)
-	mux.HandleFunc("POST /login", s.login)
+	mux.Handle("GET /login", s.handle(s.loginForm))
+	mux.Handle("GET /lang", s.handle(s.chooseLang))
+	mux.Handle("POST /login", s.handle(s.login))
 	mux.Handle("POST /logout", s.signedIn(s.logout))
 	mux.Handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
 	mux.Handle("GET /{$}", s.signedIn(s.home))
@@ -161,10 +179,11 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/test-calls", s.only(s.testCall, wellcheck.RoleAdmin))
 	mux.Handle("GET /admin/audit", s.only(s.audit, wellcheck.RoleAdmin))
 	if s.RiverUI != nil {
-		mux.Handle(riverPrefix+"/", s.only(func(w http.ResponseWriter, r *http.Request, _ session) {
+		mux.Handle(riverPrefix+"/", s.only(func(w http.ResponseWriter, r *http.Request, _ session) error {
 			// River's dashboard inserts <style> elements.
 			w.Header().Set("Content-Security-Policy", contentPolicy("'self' 'unsafe-inline'"))
 			s.RiverUI.ServeHTTP(w, r)
+			return nil
 		}, wellcheck.RoleAdmin))
 	}
 	mux.Handle("GET /admin/users", s.only(s.users, wellcheck.RoleAdmin))
@@ -173,7 +192,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/users/{id}", s.only(s.saveUser, wellcheck.RoleAdmin))
 	mux.Handle("POST /admin/users/{id}/password", s.only(s.resetPassword, wellcheck.RoleAdmin))
 	mux.Handle(apiPrefix+"/", s.api()) // the JSON API: a bearer token, never the session cookie (api.go)
-	return headers(s.sameOrigin(mux))
+	return headers(s.crossOrigin(mux)), nil
 }
 
 // overTLS is whether the browser reached us over HTTPS: directly, or through
@@ -200,7 +219,9 @@ func headers(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		// same-origin, not no-referrer: under no-referrer browsers send
-		// "Origin: null" with the pages' own forms, which sameOrigin refuses.
+		// "Origin: null" with the pages' own forms, which crossOrigin
+		// refuses from a browser without Sec-Fetch-Site; and the oldest
+		// browsers, without Origin either, are checked by their Referer.
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
@@ -214,43 +235,92 @@ func headers(next http.Handler) http.Handler {
 	})
 }
 
-// sameOrigin refuses a state-changing request another site's page sent: its
-// Origin (or, without one, Referer) must be this host. Browsers send Origin
-// on every cross-site POST.
-func (s *Server) sameOrigin(next http.Handler) http.Handler {
+// crossOrigin refuses a state-changing request another site's page sent,
+// by Go's CrossOriginProtection: the browser's Sec-Fetch-Site must say it
+// comes from this site, or, from a browser without it, Origin must be this
+// host. A browser older still, sending neither, is held to its Referer
+// (sameReferer). What passes still needs its CSRF token: the session's
+// (signedIn), or the sign-in form's (login).
+func (s *Server) crossOrigin(next http.Handler) http.Handler {
+	protection := http.NewCrossOriginProtection()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !safeMethod(r.Method) {
-			from := r.Header.Get("Origin")
-			if from == "" {
-				from = r.Header.Get("Referer")
-			}
-			if from != "" {
-				if u, err := url.Parse(from); err != nil || u.Host != r.Host {
-					s.forbidden(w, r, "cross-site request refused")
-					return
-				}
-			}
+		err := protection.Check(r)
+		if err == nil {
+			err = sameReferer(r)
+		}
+		if err != nil {
+			s.fail(w, r, s.forbidden(r, err.Error()))
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// sameReferer refuses a state-changing request that carries neither
+// Sec-Fetch-Site nor Origin, which CrossOriginProtection lets through,
+// when its Referer names another host.
+func sameReferer(r *http.Request) error {
+	from := r.Header.Get("Referer")
+	if safeMethod(r.Method) || from == "" || r.Header.Get("Sec-Fetch-Site") != "" || r.Header.Get("Origin") != "" {
+		return nil
+	}
+	if u, err := url.Parse(from); err == nil && u.Host == r.Host {
+		return nil
+	}
+	return errors.New("cross-origin request detected: Sec-Fetch-Site and Origin are missing, and Referer does not match Host")
 }
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, why string) {
+// forbidden logs why r is refused, and returns the refusal: the reader is
+// told only that it was refused.
+func (s *Server) forbidden(r *http.Request, why string) error {
 	s.Logger.WarnContext(r.Context(), "web request refused", "why", why, "path", r.URL.Path)
-	http.Error(w, text(langOf(r), "forbidden"), http.StatusForbidden)
+	return &refusal{status: http.StatusForbidden, code: wellcheck.EForbidden, key: "forbidden"}
+}
+
+// handle serves h, and answers what it returns as an error (fail): the one
+// place where a page's failure becomes a response.
+func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// fail answers the error a handler returned instead of an answer: a refusal
+// with its status and words; anything else is the service's failure,
+// logged, and the reader told only that it failed.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ref *refusal
+	if errors.As(err, &ref) {
+		http.Error(w, text(langOf(r), ref.key, ref.args...), ref.status)
+		return
+	}
+	s.Logger.ErrorContext(r.Context(), "web request failed", "path", r.URL.Path, "err", err)
+	http.Error(w, text(langOf(r), "internal"), http.StatusInternalServerError)
+}
+
+// notFound refuses a request for what is not there, or not the reader's to
+// see, in the words of key.
+func notFound(key string) error {
+	return &refusal{status: http.StatusNotFound, code: wellcheck.ENotFound, key: key}
 }
 
 // session is a request's signed-in session, with its user.
 type session = store.Session
 
+// pageHandler serves a signed-in user's request. It returns an error rather
+// than answer one: handle answers it.
+type pageHandler func(http.ResponseWriter, *http.Request, session) error
+
 // signedIn runs h for a signed-in user: others go to the sign-in page. A
 // state-changing request must carry the session's CSRF token. The request
 // is the person's activity: it keeps the session alive (IdleTimeout).
-func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, session)) http.Handler {
+func (s *Server) signedIn(h pageHandler) http.Handler {
 	return s.session(h, true)
 }
 
@@ -258,12 +328,12 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, session)) h
 // anything (htmx's "every" triggers: the list's news, the test calls'
 // progress): it reads the session without keeping it alive, so that a tab
 // left open still signs out after IdleTimeout.
-func (s *Server) polled(h func(http.ResponseWriter, *http.Request, session)) http.Handler {
+func (s *Server) polled(h pageHandler) http.Handler {
 	return s.session(h, false)
 }
 
-func (s *Server) session(h func(http.ResponseWriter, *http.Request, session), activity bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) session(h pageHandler, activity bool) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		sess, ok := s.current(r, activity)
 		if !ok {
 			switch {
@@ -272,37 +342,33 @@ func (s *Server) session(h func(http.ResponseWriter, *http.Request, session), ac
 				// and htmx put the sign-in form inside the page; this takes
 				// the whole page there.
 				w.Header().Set("HX-Redirect", "/login")
-				http.Error(w, text(langOf(r), "signed_out"), http.StatusUnauthorized)
 			case safeMethod(r.Method):
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
-			default:
-				http.Error(w, text(langOf(r), "signed_out"), http.StatusUnauthorized)
+				return nil
 			}
-			return
+			return &refusal{status: http.StatusUnauthorized, code: "unauthorized", key: "signed_out"}
 		}
 		if !safeMethod(r.Method) && !sameToken(csrfOf(r), sess.CSRFToken) {
-			s.forbidden(w, r, "missing or wrong CSRF token")
-			return
+			return s.forbidden(r, "missing or wrong CSRF token")
 		}
-		h(w, r, sess)
+		return h(w, r, sess)
 	})
 }
 
 // only runs h for a signed-in user with one of roles; others are refused.
-func (s *Server) only(h func(http.ResponseWriter, *http.Request, session), roles ...wellcheck.Role) http.Handler {
+func (s *Server) only(h pageHandler, roles ...wellcheck.Role) http.Handler {
 	return s.signedIn(s.allowed(h, roles...))
 }
 
 // allowed runs h when the session's user has one of roles, and refuses
 // the others.
-func (s *Server) allowed(h func(http.ResponseWriter, *http.Request, session), roles ...wellcheck.Role) func(http.ResponseWriter, *http.Request, session) {
-	return func(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) allowed(h pageHandler, roles ...wellcheck.Role) pageHandler {
+	return func(w http.ResponseWriter, r *http.Request, sess session) error {
 		if !slices.ContainsFunc(roles, sess.User.Has) {
 			s.Logger.WarnContext(r.Context(), "web request refused", "why", "role", "path", r.URL.Path, "user_id", sess.UserID)
-			http.Error(w, text(langOf(r), "not_allowed"), http.StatusForbidden)
-			return
+			return &refusal{status: http.StatusForbidden, code: wellcheck.EForbidden, key: "not_allowed"}
 		}
-		h(w, r, sess)
+		return h(w, r, sess)
 	}
 }
 
@@ -429,55 +495,39 @@ type listItem struct {
 	EscalationText                           string
 }
 
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
-	p.Lang, p.Here, p.Demo = langOf(r), "/", s.Demo
-	if r.Method == http.MethodGet {
-		p.Here = r.URL.RequestURI()
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	if err := s.pages[name].ExecuteTemplate(w, "layout", p); err != nil {
-		s.Logger.ErrorContext(r.Context(), "render a page", "page", name, "err", err)
-	}
-}
-
-func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := s.current(r, true); ok {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
+		return nil
 	}
-	s.showLogin(w, r, http.StatusOK, "", "")
+	return s.showLogin(w, r, http.StatusOK, "", "")
 }
 
 // showLogin renders the sign-in form with a fresh double-submit token.
-func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, problem, email string) {
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, problem, email string) error {
 	token := newToken()
 	http.SetCookie(w, s.cookie(r, loginCSRF, token, time.Hour))
 	lang := langOf(r)
-	s.render(w, r, "login", status, page{Title: text(lang, "sign_in"), CSRF: token, Error: problem, Email: email})
+	return s.render(w, r, pageLogin, status, page{Title: text(lang, "sign_in"), CSRF: token, Error: problem, Email: email})
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	lang := langOf(r)
 	c, err := r.Cookie(loginCSRF)
 	if err != nil || !sameToken(r.PostFormValue("csrf"), c.Value) {
-		s.forbidden(w, r, "sign-in form without its CSRF token")
-		return
+		return s.forbidden(r, "sign-in form without its CSRF token")
 	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	password := r.PostFormValue("password")
 	now := s.now()
 	addr := clientAddr(r)
 	if s.attempts.blocked(addr, now, s.AttemptsPerAddress, s.AttemptsWindow) {
-		s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
-		return
+		return s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
 	}
 	q := s.Store.Queries()
 	acct, err := q.LoginByEmail(r.Context(), email)
 	if err != nil && !errors.Is(err, wellcheck.ErrNotFound) {
-		s.Logger.ErrorContext(r.Context(), "sign in", "err", err)
-		http.Error(w, text(lang, "internal"), http.StatusInternalServerError)
-		return
+		return fmt.Errorf("sign in: %w", err)
 	}
 	exists := err == nil
 	hash := dummyHash
@@ -489,8 +539,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case exists && acct.LockedUntil != nil && now.Before(*acct.LockedUntil):
 		s.attempts.failed(addr, now)
-		s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
-		return
+		return s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
 	case !match || acct.Disabled:
 		s.attempts.failed(addr, now)
 		if exists {
@@ -500,8 +549,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			_ = q.Audit(r.Context(), wellcheck.Actor{UserID: &acct.UserID, Label: "web"}, "user.login_failed", nil, nil, nil)
 		}
 		s.Logger.InfoContext(r.Context(), "sign-in refused", "known_account", exists)
-		s.showLogin(w, r, http.StatusUnauthorized, text(lang, "wrong_credentials"), email)
-		return
+		return s.showLogin(w, r, http.StatusUnauthorized, text(lang, "wrong_credentials"), email)
 	}
 	token := newToken()
 	err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
@@ -518,24 +566,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return q.Audit(r.Context(), wellcheck.Actor{UserID: &acct.UserID, Label: "web"}, "user.login", nil, nil, nil)
 	})
 	if err != nil {
-		s.Logger.ErrorContext(r.Context(), "sign in", "err", err)
-		http.Error(w, text(lang, "internal"), http.StatusInternalServerError)
-		return
+		return fmt.Errorf("sign in: %w", err)
 	}
 	http.SetCookie(w, s.cookie(r, loginCSRF, "", -1))
 	http.SetCookie(w, s.cookie(r, sessionCookie, token, s.MaxAge))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
 }
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess session) error {
 	if err := s.Store.Queries().DeleteSession(r.Context(), sess.TokenHash); err != nil {
 		s.Logger.ErrorContext(r.Context(), "sign out", "err", err)
 	}
 	http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
 }
 
-func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess session) error {
 	q := s.Store.Queries()
 	if _, err := q.DeleteUserSessions(r.Context(), sess.UserID); err != nil {
 		s.Logger.ErrorContext(r.Context(), "sign out everywhere", "err", err)
@@ -543,21 +591,20 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess s
 	_ = q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.logout_everywhere", nil, nil, nil)
 	http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
 }
 
 // home is the user's list: their follow-ups and the shared pool's, most
 // pressing first, each with why it is there and the person's own time.
-func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) error {
 	lang := langOf(r)
 	items, err := s.Store.Queries().MyList(r.Context(), sess.UserID)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	phones, err := s.phones(r)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	now := s.now()
 	l := &list{Version: store.ListVersion(items), Poll: s.ListPoll.Milliseconds()}
@@ -575,7 +622,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) {
 	if r.URL.Query().Get("done") == "closed" {
 		p.Notice = text(lang, "done.case_closed")
 	}
-	s.render(w, r, "home", http.StatusOK, p)
+	return s.render(w, r, pageHome, http.StatusOK, p)
 }
 
 // phones formats numbers for the service's region.
@@ -595,24 +642,23 @@ func personZone(name string) *time.Location {
 
 // listVersion tells the list page whether the list changed: the version of
 // the list it would show now.
-func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess session) {
+func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess session) error {
 	items, err := s.Store.Queries().MyList(r.Context(), sess.UserID)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return err
 	}
 	version := store.ListVersion(items)
 	if !fromPage(r) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]string{"version": version})
-		return
+		return nil
 	}
 	// The list page asking: nothing while the list is the one it shows.
 	if r.URL.Query().Get("seen") == version {
 		w.WriteHeader(http.StatusNoContent)
-		return
+		return nil
 	}
-	s.fragment(w, r, "home", "list-news", page{Lang: langOf(r)})
+	return s.renderFragment(w, fragmentListNews, page{Lang: langOf(r)})
 }
 
 // localPath is where a redirect may take the reader when the request names
@@ -638,20 +684,6 @@ func localPath(target string) string {
 
 // fromPage tells a page's own question (htmx's) from an API client's.
 func fromPage(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
-
-// fragment writes one named template of a page's set: the part of the page
-// a question from the page replaces.
-func (s *Server) fragment(w http.ResponseWriter, r *http.Request, pageName, name string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := s.pages[pageName].ExecuteTemplate(w, name, data); err != nil {
-		s.Logger.ErrorContext(r.Context(), "render a fragment", "fragment", name, "err", err)
-	}
-}
-
-func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
-	s.Logger.ErrorContext(r.Context(), "web request failed", "path", r.URL.Path, "err", err)
-	http.Error(w, text(langOf(r), "internal"), http.StatusInternalServerError)
-}
 
 // clock and dayAndClock write a time the reader's way.
 func clock(lang wellcheck.Lang, t time.Time) string {

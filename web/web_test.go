@@ -259,10 +259,12 @@ func TestCSRF(t *testing.T) {
 		form   url.Values
 		header http.Header
 	}{
-		"no token":         {url.Values{}, nil},
-		"another token":    {url.Values{"csrf": {strings.Repeat("x", 43)}}, nil},
-		"another site":     {url.Values{"csrf": {csrf}}, http.Header{"Origin": {"https://evil.example"}}},
-		"another referrer": {url.Values{"csrf": {csrf}}, http.Header{"Referer": {"https://evil.example/page"}}},
+		"no token":                           {url.Values{}, nil},
+		"another token":                      {url.Values{"csrf": {strings.Repeat("x", 43)}}, nil},
+		"another site":                       {url.Values{"csrf": {csrf}}, http.Header{"Origin": {"https://evil.example"}}},
+		"another referrer":                   {url.Values{"csrf": {csrf}}, http.Header{"Referer": {"https://evil.example/page"}}},
+		"another site, as a browser says it": {url.Values{"csrf": {csrf}}, http.Header{"Sec-Fetch-Site": {"cross-site"}}},
+		"a sibling site":                     {url.Values{"csrf": {csrf}}, http.Header{"Sec-Fetch-Site": {"same-site"}}},
 	} {
 		res, body := s.post(t, c, "/logout/everywhere", tc.form, tc.header)
 		require.Equal(t, http.StatusForbidden, res.StatusCode, name)
@@ -275,6 +277,31 @@ func TestCSRF(t *testing.T) {
 	fresh := s.browser(t)
 	res, _ := s.post(t, fresh, "/login", url.Values{"email": {s.user.Email}, "password": {password}}, nil)
 	require.Equal(t, http.StatusForbidden, res.StatusCode)
+	// And another site cannot sign a browser in, token or not.
+	_, _, token := s.get(t, fresh, "/login")
+	res, _ = s.post(t, fresh, "/login", url.Values{"csrf": {token}, "email": {s.user.Email}, "password": {password}}, http.Header{"Sec-Fetch-Site": {"cross-site"}})
+	require.Equal(t, http.StatusForbidden, res.StatusCode)
+}
+
+// The pages' own forms get through however a browser sends them: with
+// Sec-Fetch-Site (and "Origin: null" should a policy hide the referrer),
+// with Origin alone, with Referer alone, or with none of them.
+func TestOwnFormsPassTheOriginCheck(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	c := s.browser(t)
+	csrf := s.signIn(t, c)
+	for name, header := range map[string]http.Header{
+		"a browser today":           {"Sec-Fetch-Site": {"same-origin"}, "Origin": {s.srv.URL}},
+		"a referrer hidden":         {"Sec-Fetch-Site": {"same-origin"}, "Origin": {"null"}},
+		"no Sec-Fetch-Site":         {"Origin": {s.srv.URL}},
+		"only a referrer":           {"Referer": {s.srv.URL + "/"}},
+		"no header (not a browser)": nil,
+	} {
+		res, _ := s.post(t, c, "/me/presence", url.Values{"csrf": {csrf}, "present": {"yes"}}, header)
+		require.Equal(t, http.StatusSeeOther, res.StatusCode, name)
+		require.Equal(t, "/", res.Header.Get("Location"), name)
+	}
 }
 
 func TestWrongPasswordsLockTheAccount(t *testing.T) {
