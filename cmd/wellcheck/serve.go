@@ -175,7 +175,11 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		if ui.RiverUI, err = web.RiverDashboard(ctx, queue.Client(), a.logger); err != nil {
 			return fmt.Errorf("river's dashboard: %w", err)
 		}
-		mux.Handle("/", ui.Handler())
+		pages, err := ui.Routes()
+		if err != nil {
+			return fmt.Errorf("the web interface: %w", err)
+		}
+		mux.Handle("/", pages)
 	}
 	srv := &http.Server{Handler: requestIDs(a.logger, m.HTTP(mux)), ReadHeaderTimeout: 10 * time.Second}
 	a.logger.Info("serving", "url", "http://"+ln.Addr().String(), "roles", r.String(), "version", version())
