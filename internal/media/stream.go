@@ -241,52 +241,19 @@ func (s *Stream) send() {
 		}
 
 		s.mu.Lock()
-		if len(s.events) > 0 {
-			ev := s.events[0]
-			s.events = s.events[1:]
-			if ev.Marker { // a new press: its timestamp is the moment it starts
-				eventTS = pkt.Timestamp
-			}
-			pkt.PayloadType = remote.EventType
-			hdr := pkt.Header
-			hdr.Timestamp, hdr.Marker = eventTS, ev.Marker
-			s.stats.Sent++
-			s.mu.Unlock()
-			out := rtp.Packet{Header: hdr, Payload: ev.Event.Marshal()}
-			m, err := out.MarshalTo(buf)
-			if err == nil {
-				_, err = s.conn.WriteToUDP(buf[:m], to)
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-		} else if s.cfg.SuppressSilence && len(s.playing) == 0 {
-			s.mu.Unlock()
+		out, ok := s.next(&pkt, frame, &eventTS, quiet)
+		s.mu.Unlock()
+		if !ok {
 			pkt.Timestamp += samples
 			pkt.Marker = true // whatever comes next starts a talkspurt
 			continue
-		} else {
-			k := copy(frame, s.playing)
-			s.playing = s.playing[k:]
-			if k < len(frame) || len(s.playing) == 0 {
-				if s.done != nil && len(s.playing) == 0 {
-					s.endPlayback()
-				}
-			}
-			for i := k; i < len(frame); i++ {
-				frame[i] = quiet
-			}
-			s.stats.Sent++
-			s.mu.Unlock()
-			pkt.PayloadType = remote.Codec.PayloadType
-			pkt.Payload = frame
-			m, err := pkt.MarshalTo(buf)
-			if err == nil {
-				_, err = s.conn.WriteToUDP(buf[:m], to)
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
+		}
+		m, err := out.MarshalTo(buf)
+		if err == nil {
+			_, err = s.conn.WriteToUDP(buf[:m], to)
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return
 		}
 		if s.cfg.Lateness != nil {
 			s.cfg.Lateness(time.Since(due))
@@ -295,6 +262,42 @@ func (s *Stream) send() {
 		pkt.Timestamp += samples
 		pkt.Marker = false
 	}
+}
+
+// next decides, with s.mu held, what this tick sends: the next key event
+// (the press's first packet marks its start, eventTS), else the next frame of
+// the sound playing, silence after its end; ok is false when silence is
+// suppressed and there is nothing to play. pkt is the stream's running
+// header; frame holds the audio sent.
+func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32, quiet byte) (out rtp.Packet, ok bool) {
+	remote := s.cfg.Remote
+	switch {
+	case len(s.events) > 0:
+		ev := s.events[0]
+		s.events = s.events[1:]
+		if ev.Marker { // a new press: its timestamp is the moment it starts
+			*eventTS = pkt.Timestamp
+		}
+		pkt.PayloadType = remote.EventType
+		hdr := pkt.Header
+		hdr.Timestamp, hdr.Marker = *eventTS, ev.Marker
+		s.stats.Sent++
+		return rtp.Packet{Header: hdr, Payload: ev.Event.Marshal()}, true
+	case s.cfg.SuppressSilence && len(s.playing) == 0:
+		return rtp.Packet{}, false
+	}
+	k := copy(frame, s.playing)
+	s.playing = s.playing[k:]
+	if s.done != nil && len(s.playing) == 0 {
+		s.endPlayback()
+	}
+	for i := k; i < len(frame); i++ {
+		frame[i] = quiet
+	}
+	s.stats.Sent++
+	pkt.PayloadType = remote.Codec.PayloadType
+	pkt.Payload = frame
+	return *pkt, true
 }
 
 func (s *Stream) receive() {
