@@ -3,6 +3,7 @@ package wellcheck
 import (
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Settings is the service's configuration as admins set it.
@@ -98,4 +99,47 @@ func NewClosure(from, to, reason string) (Closure, error) {
 		ps.Add("closure.reason", "required")
 	}
 	return c, ps.Err()
+}
+
+// Range is the values a setting may take, bounds included.
+type Range struct{ Min, Max int }
+
+// Has reports whether n is in the range.
+func (r Range) Has(n int) bool { return r.Min <= n && n <= r.Max }
+
+// The limits of what admins set.
+var (
+	LimitMaxAttempts     = Range{1, 10}
+	LimitMaxCallsPerDay  = Range{1, 12}
+	LimitUrgentAfter     = Range{1, 10}
+	LimitKeepClosedCases = Range{30, 3650} // days
+	LimitKeepWithdrawn   = Range{0, 3650}  // days
+)
+
+// MaxCallerName is the longest caller name, in characters, a trunk shows.
+const MaxCallerName = 40
+
+// Check reports what is outside the limits in settings an admin set;
+// problems name settings.<field>.
+func (s Settings) Check() error {
+	var ps Problems
+	for _, n := range []struct {
+		field string
+		v     int
+		r     Range
+	}{
+		{"settings.max_attempts", s.Retry.MaxAttempts, LimitMaxAttempts},
+		{"settings.max_calls_per_day", s.MaxCallsPerDay, LimitMaxCallsPerDay},
+		{"settings.urgent_after", s.UnreachedUrgentAfter, LimitUrgentAfter},
+		{"settings.keep_closed_cases", s.KeepClosedCasesDays, LimitKeepClosedCases},
+		{"settings.keep_withdrawn", s.KeepWithdrawnDays, LimitKeepWithdrawn},
+	} {
+		if !n.r.Has(n.v) {
+			ps.Add(n.field, "number_between", n.r.Min, n.r.Max)
+		}
+	}
+	if utf8.RuneCountInString(s.CallerName) > MaxCallerName {
+		ps.Add("settings.caller_name", "too_long", MaxCallerName)
+	}
+	return ps.Err()
 }

@@ -1,4 +1,4 @@
-package web
+package admin
 
 import (
 	"crypto/rand"
@@ -85,9 +85,9 @@ func parseHash(s string) (argonHash, error) {
 	return h, nil
 }
 
-// dummyHash is checked against when an account does not exist, so that a
+// DummyHash is checked against when an account does not exist, so that a
 // wrong e-mail takes as long as a wrong password.
-var dummyHash = func() string {
+var DummyHash = func() string {
 	h, _ := HashPassword("not the password of anyone")
 	return h
 }()

@@ -1,45 +1,15 @@
-// Package admin is the administration of a wellcheck service: the rules that
-// keep its data no longer than needed (retention), and, as they move here,
-// users and passwords, closures, settings, partners and listeners' profiles,
-// each validated, audited and re-planned in one place for the pages, the API
-// and the command line.
 package admin
 
 import (
 	"cmp"
 	"context"
-	"log/slog"
-	"time"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store"
 )
 
-// Service is the administration's use cases.
-type Service struct {
-	Store *store.Store
-	// TimeZone, when set, overrides the service's zone (WELLCHECK_TIME_ZONE).
-	TimeZone string
-	Logger   *slog.Logger
-	Now      func() time.Time
-}
-
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
-func (s *Service) log() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
-}
-
 // retentionActor is who the audit log says purged.
-var retentionActor = wellcheck.Actor{Label: "system:calls"}
+var retentionActor = wellcheck.SystemActor("retention")
 
 // Purged is what a retention pass removed.
 type Purged struct {

@@ -111,7 +111,7 @@ func (c *Calls) recordContactCall(ctx context.Context, next contactCall, callID 
 }
 
 // systemActor is who the audit log says acted.
-var systemActor = wellcheck.Actor{Label: "system:calls"}
+var systemActor = wellcheck.SystemActor("calls")
 
 // escalationLanguage is lang if the dialer has escalation prompts in it, else
 // the first of French and English it has: a contact is called in a language

@@ -46,7 +46,7 @@ type Queue interface {
 }
 
 // systemActor is who the audit log says acted when nobody did.
-var systemActor = wellcheck.Actor{Label: "system:calls"}
+var systemActor = wellcheck.SystemActor("calls")
 
 func (s *Cases) now() time.Time {
 	if s.Now != nil {
@@ -104,9 +104,9 @@ const (
 	maxNextAhead = 90 * 24 * time.Hour
 )
 
-// actorOf labels a user in the audit log.
-func actorOf(u wellcheck.User) wellcheck.Actor {
-	return wellcheck.Actor{UserID: &u.ID, Label: fmt.Sprintf("user:%d", u.ID)}
+// actorOf is u acting with ctx, for the audit log.
+func actorOf(ctx context.Context, u wellcheck.User) wellcheck.Actor {
+	return wellcheck.UserActor(u.ID, wellcheck.ViaOf(ctx))
 }
 
 // mayAct reports whether u may act on a case: a listener on their own cases
@@ -241,7 +241,7 @@ func (s *Cases) done(ctx context.Context, q *store.Queries, by wellcheck.User, c
 	if r.PartnerID != nil {
 		details["partner_id"] = *r.PartnerID
 	}
-	if err := q.Audit(ctx, actorOf(by), "follow_up.record", &cs.PersonID, &cs.ID, details); err != nil {
+	if err := q.Audit(ctx, actorOf(ctx, by), "follow_up.record", &cs.PersonID, &cs.ID, details); err != nil {
 		return f, err
 	}
 	if r.Reached {
@@ -283,7 +283,7 @@ func (s *Cases) scheduleNext(ctx context.Context, q *store.Queries, by wellcheck
 	if err := s.Queue.EnqueueFollowUpDue(ctx, q, f.ID, s.wall(due)); err != nil {
 		return settled, nil, false, err
 	}
-	err = q.Audit(ctx, actorOf(by), "follow_up.schedule", &cs.PersonID, &cs.ID, map[string]any{"follow_up_id": f.ID, "due_at": due})
+	err = q.Audit(ctx, actorOf(ctx, by), "follow_up.schedule", &cs.PersonID, &cs.ID, map[string]any{"follow_up_id": f.ID, "due_at": due})
 	return settled, &f, moved, err
 }
 
@@ -319,7 +319,7 @@ func closeCase(ctx context.Context, q *store.Queries, by wellcheck.User, cs well
 	if _, err := q.CancelCaseFollowUps(ctx, cs.ID); err != nil {
 		return closed, err
 	}
-	return closed, q.Audit(ctx, actorOf(by), "case.close", &cs.PersonID, &cs.ID, map[string]any{"reason": cl.Reason, "person_agreed": cl.PersonAgreed})
+	return closed, q.Audit(ctx, actorOf(ctx, by), "case.close", &cs.PersonID, &cs.ID, map[string]any{"reason": cl.Reason, "person_agreed": cl.PersonAgreed})
 }
 
 // Claim takes a case from the shared pool onto a listener's list.
@@ -341,7 +341,7 @@ func (s *Cases) Claim(ctx context.Context, by wellcheck.User, caseID int64) (wel
 		if out, err = q.AssignCase(ctx, cs.ID, &by.ID); err != nil {
 			return err
 		}
-		return q.Audit(ctx, actorOf(by), "case.claim", &cs.PersonID, &cs.ID, nil)
+		return q.Audit(ctx, actorOf(ctx, by), "case.claim", &cs.PersonID, &cs.ID, nil)
 	})
 	return out, err
 }
@@ -372,7 +372,7 @@ func (s *Cases) Reassign(ctx context.Context, by wellcheck.User, caseID int64, t
 				return err
 			}
 		}
-		return reassign(ctx, q, actorOf(by), cs, to, &out)
+		return reassign(ctx, q, actorOf(ctx, by), cs, to, &out)
 	})
 	return out, err
 }
@@ -419,7 +419,7 @@ func (s *Cases) Open(ctx context.Context, by wellcheck.User, personID int64, pri
 			return err
 		}
 		ev := caseEvent{personID: personID, referent: person.ReferentID, language: person.Language,
-			caseReason: wellcheck.CaseManual, reason: wellcheck.FollowUpManual, priority: priority, due: now, actor: actorOf(by)}
+			caseReason: wellcheck.CaseManual, reason: wellcheck.FollowUpManual, priority: priority, due: now, actor: actorOf(ctx, by)}
 		if out, err = assign(ctx, q, cal, ev, now); err != nil {
 			return err
 		}

@@ -133,6 +133,5 @@ func (s *Service) Enroll(ctx context.Context, req Request, coordinator wellcheck
 }
 
 func actorOf(u wellcheck.User, via string) wellcheck.Actor {
-	id := u.ID
-	return wellcheck.Actor{UserID: &id, Label: fmt.Sprintf("%s:%s", via, u.Email)}
+	return wellcheck.UserActor(u.ID, wellcheck.Via(via))
 }

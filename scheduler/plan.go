@@ -97,7 +97,7 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, cal *Calendar, maxPerDay
 	}
 	sched, err := ParseCron(plan.Cron)
 	if err != nil {
-		*problems = append(*problems, wellcheck.Problem{Field: "plan.cron", Message: err.(*wellcheck.Error).Message})
+		problems.AddErr("plan.cron", err)
 		return
 	}
 	spec := strings.TrimSpace(plan.Cron)

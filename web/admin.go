@@ -14,7 +14,6 @@ import (
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/phone"
 	"github.com/wellcheck/wellcheck/scheduler"
-	"github.com/wellcheck/wellcheck/store"
 )
 
 // settingsView is the admin's service settings page.
@@ -121,29 +120,11 @@ func (s *Server) settingsView(r *http.Request) (settingsView, error) {
 // once: planned calls on a day now closed move, as a holiday's would.
 func (s *Server) setHours(w http.ResponseWriter, r *http.Request, sess session) error {
 	hours, problems := readWeek(r, "hours")
-	if len(hours) == 0 && len(problems) == 0 {
-		problems.Add("hours", "hours_none_open")
-	}
 	err := problems.Err()
 	if err == nil {
-		err = s.changeCalendar(r, sess, "settings.hours", nil, func(q *store.Queries) error { return q.SetOpeningHours(r.Context(), hours) })
+		err = s.Admin.SetOpeningHours(r.Context(), actorOf(sess), hours)
 	}
 	return s.afterSettings(w, r, sess, err, "hours")
-}
-
-// changeCalendar makes a change to when the service is open (change), audits
-// it as action, and asks for a planner pass in the same transaction, so that
-// planned calls follow at once.
-func (s *Server) changeCalendar(r *http.Request, sess session, action string, details map[string]any, change func(*store.Queries) error) error {
-	return s.Store.WithTx(r.Context(), func(q *store.Queries) error {
-		if err := change(q); err != nil {
-			return err
-		}
-		if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, action, nil, nil, details); err != nil {
-			return err
-		}
-		return s.Jobs.EnqueuePass(r.Context(), q)
-	})
 }
 
 // serviceForm is the service's settings as typed.
@@ -198,10 +179,12 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 		KeepClosedCases: r.PostFormValue("settings.keep_closed_cases"), KeepWithdrawn: r.PostFormValue("settings.keep_withdrawn"),
 		NeedsConsent: r.PostFormValue("settings.needs_consent") == "yes"}
 	var ps wellcheck.Problems
-	number := func(field, v string, lo, hi int) int {
+	// A number that does not read is out of the setting's range: the limits'
+	// check says so, once, with what is expected.
+	number := func(v string, limit wellcheck.Range) int {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < lo || n > hi {
-			ps.Add(field, "number_between", lo, hi)
+		if err != nil {
+			return limit.Min - 1
 		}
 		return n
 	}
@@ -212,15 +195,12 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 	if settings.Cutoff, err = wellcheck.ParseTimeOfDay(strings.TrimSpace(f.Cutoff)); err != nil {
 		ps.Add("settings.cutoff", "time_invalid", f.Cutoff)
 	}
-	settings.Retry = enroll.RetryOf(&ps, "settings.", number("settings.max_attempts", f.MaxAttempts, 1, 10), f.RetryMinutes, settings.Retry)
-	settings.MaxCallsPerDay = number("settings.max_calls_per_day", f.MaxCallsPerDay, 1, 12)
-	settings.UnreachedUrgentAfter = number("settings.urgent_after", f.UrgentAfter, 1, 10)
-	settings.KeepClosedCasesDays = number("settings.keep_closed_cases", f.KeepClosedCases, 30, 3650)
-	settings.KeepWithdrawnDays = number("settings.keep_withdrawn", f.KeepWithdrawn, 0, 3650)
+	settings.Retry = enroll.RetryOf(&ps, "settings.", number(f.MaxAttempts, wellcheck.LimitMaxAttempts), f.RetryMinutes, settings.Retry)
+	settings.MaxCallsPerDay = number(f.MaxCallsPerDay, wellcheck.LimitMaxCallsPerDay)
+	settings.UnreachedUrgentAfter = number(f.UrgentAfter, wellcheck.LimitUrgentAfter)
+	settings.KeepClosedCasesDays = number(f.KeepClosedCases, wellcheck.LimitKeepClosedCases)
+	settings.KeepWithdrawnDays = number(f.KeepWithdrawn, wellcheck.LimitKeepWithdrawn)
 	settings.CallerName = strings.TrimSpace(f.CallerName)
-	if len([]rune(settings.CallerName)) > 40 {
-		ps.Add("settings.caller_name", "too_long", 40)
-	}
 	settings.CallerNumber = ""
 	if strings.TrimSpace(f.CallerNumber) != "" {
 		n, err := phone.Parser{Region: settings.DefaultRegion}.ParseService(f.CallerNumber)
@@ -230,9 +210,12 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 		settings.CallerNumber = string(n)
 	}
 	settings.EscalationNeedsConsent = f.NeedsConsent
+	if v, ok := errors.AsType[*wellcheck.ValidationError](settings.Check()); ok {
+		ps = append(ps, v.Problems...)
+	}
 	err = ps.Err()
 	if err == nil {
-		err = s.changeCalendar(r, sess, "settings.service", nil, func(q *store.Queries) error { return q.SaveSettings(r.Context(), settings) })
+		err = s.Admin.SaveSettings(r.Context(), actorOf(sess), settings)
 	}
 	return s.afterSettings(w, r, sess, err, "service")
 }
@@ -241,8 +224,7 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 func (s *Server) addClosure(w http.ResponseWriter, r *http.Request, sess session) error {
 	c, err := wellcheck.NewClosure(r.PostFormValue("closure.from"), r.PostFormValue("closure.to"), r.PostFormValue("closure.reason"))
 	if err == nil {
-		err = s.changeCalendar(r, sess, "closure.add", map[string]any{"from": c.From.Format(time.DateOnly), "to": c.To.Format(time.DateOnly)},
-			func(q *store.Queries) error { _, err := q.AddClosure(r.Context(), c, &sess.UserID); return err })
+		_, err = s.Admin.AddClosure(r.Context(), actorOf(sess), c)
 	}
 	return s.afterSettings(w, r, sess, err, "closure")
 }
@@ -253,8 +235,7 @@ func (s *Server) deleteClosure(w http.ResponseWriter, r *http.Request, sess sess
 	if !ok {
 		return notFound("not_found_page")
 	}
-	err := s.changeCalendar(r, sess, "closure.delete", map[string]any{"closure_id": id},
-		func(q *store.Queries) error { return q.DeleteClosure(r.Context(), id) })
+	err := s.Admin.DeleteClosure(r.Context(), actorOf(sess), id)
 	if errors.Is(err, wellcheck.ErrNotFound) {
 		return notFound("not_found_page")
 	}

@@ -96,6 +96,7 @@ func (s *Server) api() http.Handler {
 // returns as an error becomes the JSON refusal.
 func (s *Server) apiHandler(rt apiRoute) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(wellcheck.WithVia(r.Context(), wellcheck.ViaAPI)) // for the audit log
 		var u wellcheck.User
 		if !rt.public {
 			var err error
@@ -387,7 +388,7 @@ func (s *Server) apiPersonFile(r *http.Request, u wellcheck.User, id int64) (per
 	} else if !errors.Is(err, wellcheck.ErrNotFound) {
 		return p, err
 	}
-	err = q.Audit(r.Context(), wellcheck.Actor{UserID: &u.ID, Label: "api"}, "person.view", &id, nil, nil)
+	err = q.Audit(r.Context(), wellcheck.UserActor(u.ID, wellcheck.ViaAPI), "person.view", &id, nil, nil)
 	return p, err
 }
 
@@ -679,7 +680,7 @@ func (s *Server) apiShowCase(w http.ResponseWriter, r *http.Request, u wellcheck
 	for _, n := range notes {
 		v.Notes = append(v.Notes, noteJSON{ID: n.ID, FollowUpID: n.FollowUpID, AuthorID: n.AuthorID, Body: n.Body, CreatedAt: rfc3339(n.CreatedAt)})
 	}
-	if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &u.ID, Label: "api"}, "case.view", &c.PersonID, &c.ID, nil); err != nil {
+	if err := q.Audit(r.Context(), wellcheck.UserActor(u.ID, wellcheck.ViaAPI), "case.view", &c.PersonID, &c.ID, nil); err != nil {
 		return err
 	}
 	writeJSON(w, status, v)

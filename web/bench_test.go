@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
@@ -189,7 +190,7 @@ func benchSetup(b *testing.B) *benchSite {
 	cases := &care.Cases{Store: st, Queue: queue, Logger: logger, Now: now}
 	planner := &scheduler.Planner{Store: st, Jobs: queue, Logger: logger, Now: now}
 	enrol := &enroll.Service{Store: st, Logger: logger, Planner: planner, Now: now}
-	ui := &web.Server{Store: st, Cases: cases, Enrol: enrol, Jobs: queue, Logger: logger, Now: now}
+	ui := &web.Server{Store: st, Cases: cases, Enrol: enrol, Admin: &admin.Service{Store: st, Passes: queue, Logger: logger, Now: now}, Jobs: queue, Logger: logger, Now: now}
 	s := &benchSite{handler: ui.Handler(), byID: map[int64]benchViewer{}, served: map[string]int{}}
 
 	// A session for every listener and coordinator, written as signing in
@@ -389,7 +390,7 @@ func benchSeed(ctx context.Context, b *testing.B, url string) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	hash, err := web.HashPassword(password)
+	hash, err := admin.HashPassword(password)
 	if err != nil {
 		return err
 	}

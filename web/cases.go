@@ -183,7 +183,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	if v.Timeline, err = s.timeline(r, c, v.Closed, loc); err != nil {
 		return err
 	}
-	if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "case.view", &c.PersonID, &c.ID, nil); err != nil {
+	if err := q.Audit(r.Context(), actorOf(sess), "case.view", &c.PersonID, &c.ID, nil); err != nil {
 		return err
 	}
 	p := signedInPage(e.Person.FullName, sess, v)
@@ -497,7 +497,7 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request, sess session) 
 		if err := q.SetPresent(r.Context(), sess.UserID, present); err != nil {
 			return err
 		}
-		return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.presence", nil, nil, map[string]any{"present": present})
+		return q.Audit(r.Context(), actorOf(sess), "user.presence", nil, nil, map[string]any{"present": present})
 	})
 	if err != nil {
 		return err

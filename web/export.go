@@ -45,7 +45,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, sess session) er
 		return s.render(w, r, pageDashboard, statusOf(err), p)
 	}
 	first, last := from.Format(time.DateOnly), to.AddDate(0, 0, -1).Format(time.DateOnly)
-	err = q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "export."+strings.ReplaceAll(what, "-", "_"), nil, nil,
+	err = q.Audit(r.Context(), actorOf(sess), "export."+strings.ReplaceAll(what, "-", "_"), nil, nil,
 		map[string]any{"from": first, "to": last})
 	if err != nil {
 		return err

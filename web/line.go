@@ -194,7 +194,7 @@ func (s *Server) requestTestCall(r *http.Request, sess session, f testCallForm) 
 		if err != nil {
 			return err
 		}
-		if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "test_call.request", nil, nil,
+		if err := q.Audit(r.Context(), actorOf(sess), "test_call.request", nil, nil,
 			map[string]any{"test_call_id": id, "script": cmp.Or(f.Script, "check_in"), "lang": f.Lang}); err != nil {
 			return err
 		}

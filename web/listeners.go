@@ -115,12 +115,7 @@ func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess sessi
 	}
 	err = problems.Err()
 	if err == nil {
-		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
-			if err := q.SaveListener(r.Context(), l); err != nil {
-				return err
-			}
-			return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "listener.profile", nil, nil, map[string]any{"user_id": l.ID})
-		})
+		err = s.Admin.SaveListener(r.Context(), actorOf(sess), l)
 	}
 	if err != nil {
 		status := statusOf(err)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/phone"
-	"github.com/wellcheck/wellcheck/store"
 )
 
 // Limits of a partner's fields.
@@ -120,13 +119,7 @@ func (s *Server) savePartner(w http.ResponseWriter, r *http.Request, sess sessio
 		} else if !f.Archived {
 			p.ArchivedAt = nil
 		}
-		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
-			saved, err := q.SavePartner(r.Context(), p)
-			if err != nil {
-				return err
-			}
-			return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "partner.save", nil, nil, map[string]any{"partner_id": saved.ID})
-		})
+		_, err = s.Admin.SavePartner(r.Context(), actorOf(sess), p)
 	}
 	if err != nil {
 		if statusOf(err) == http.StatusInternalServerError {
@@ -157,7 +150,7 @@ func (s *Server) checkPartner(r *http.Request, f partnerForm) (wellcheck.Partner
 			return p, err
 		}
 		if p.Phone, err = phones.ParseService(number); err != nil {
-			problems = append(problems, wellcheck.Problem{Field: "partner.phone", Message: err.(*wellcheck.Error).Message})
+			problems.AddErr("partner.phone", err)
 		}
 	}
 	return p, problems.Err()

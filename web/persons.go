@@ -502,7 +502,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	} else if !errors.Is(err, wellcheck.ErrNotFound) {
 		return err
 	}
-	if err := q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "person.view", &id, nil, nil); err != nil {
+	if err := q.Audit(r.Context(), actorOf(sess), "person.view", &id, nil, nil); err != nil {
 		return err
 	}
 	p := signedInPage(e.Person.FullName, sess, v)

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 
-	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store"
 )
 
@@ -58,7 +57,7 @@ func (s *Server) resolveIssue(w http.ResponseWriter, r *http.Request, sess sessi
 		if err := q.ResolveDataIssue(r.Context(), id, sess.UserID, s.now()); err != nil {
 			return err
 		}
-		return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "data_issue.resolve", nil, nil, map[string]any{"data_issue_id": id})
+		return q.Audit(r.Context(), actorOf(sess), "data_issue.resolve", nil, nil, map[string]any{"data_issue_id": id})
 	})
 	if err != nil {
 		return notFoundAs(err, "not_found_page")

@@ -1,13 +1,12 @@
 package web
 
 import (
-	"crypto/rand"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/store"
 )
 
@@ -84,18 +83,9 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, sess session) e
 		capacity = -1
 	}
 	u, err := wellcheck.NewUser(f.Email, f.FullName, f.Roles, strings.Split(f.Languages, ","), capacity)
-	password := rand.Text()
+	password := admin.NewPassword()
 	if err == nil {
-		var hash string
-		if hash, err = HashPassword(password); err == nil {
-			err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
-				var err error
-				if u, err = q.CreateUserWithPassword(r.Context(), u, hash, s.now()); err != nil {
-					return err
-				}
-				return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.add", nil, nil, map[string]any{"user_id": u.ID})
-			})
-		}
+		u, err = s.Admin.AddUser(r.Context(), actorOf(sess), u, password)
 	}
 	if err != nil {
 		if statusOf(err) == http.StatusInternalServerError {
@@ -137,25 +127,9 @@ func (s *Server) saveUser(w http.ResponseWriter, r *http.Request, sess session) 
 	f := userForm{ID: u.ID, Email: u.Email, FullName: r.PostFormValue("user.full_name"), Roles: r.PostForm["user.roles"],
 		Disabled: r.PostFormValue("user.disabled") == "yes"}
 	checked, err := wellcheck.NewUser(u.Email, f.FullName, f.Roles, u.Languages, u.Capacity)
-	if err == nil && u.ID == sess.UserID && (f.Disabled || !slices.Contains(checked.Roles, wellcheck.RoleAdmin)) {
-		var ps wellcheck.Problems
-		ps.Add("user.roles", "self_lockout")
-		err = ps.Err()
-	}
 	if err == nil {
 		checked.ID, checked.Disabled = u.ID, f.Disabled
-		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
-			if err := q.SaveAccount(r.Context(), checked, s.now()); err != nil {
-				return err
-			}
-			if checked.Disabled {
-				if _, err := q.DeleteUserSessions(r.Context(), u.ID); err != nil {
-					return err
-				}
-			}
-			return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.change", nil, nil,
-				map[string]any{"user_id": u.ID, "roles": f.Roles, "disabled": f.Disabled})
-		})
+		err = s.Admin.ChangeUser(r.Context(), actorOf(sess), checked)
 	}
 	if err != nil {
 		if statusOf(err) == http.StatusInternalServerError {
@@ -176,19 +150,7 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request, sess sess
 	if err != nil {
 		return err
 	}
-	password := rand.Text()
-	hash, err := HashPassword(password)
-	if err == nil {
-		err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
-			if err := q.SetPasswordHash(r.Context(), u.ID, hash, s.now()); err != nil {
-				return err
-			}
-			if _, err := q.DeleteUserSessions(r.Context(), u.ID); err != nil {
-				return err
-			}
-			return q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.password_reset", nil, nil, map[string]any{"user_id": u.ID})
-		})
-	}
+	password, err := s.Admin.ResetPassword(r.Context(), actorOf(sess), u.ID)
 	if err != nil {
 		return err
 	}

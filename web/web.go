@@ -26,6 +26,7 @@ import (
 	"unicode"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/jobs"
@@ -44,7 +45,10 @@ type Server struct {
 	Cases *care.Cases
 	// Enrol enrols persons and changes their enrolment (enroll.Service).
 	Enrol *enroll.Service
-	// Jobs enqueues a planner pass when an admin changes the calendar.
+	// Admin is the administration's use cases: users, the calendar and
+	// settings, partners, listeners' profiles (admin.Service).
+	Admin *admin.Service
+	// Jobs enqueues the test calls an admin asks for.
 	Jobs   *jobs.Jobs
 	Logger *slog.Logger
 	// SecureCookies marks cookies Secure (sent over HTTPS only); serve sets it
@@ -285,6 +289,10 @@ func (s *Server) forbidden(r *http.Request, why string) error {
 // place where a page's failure becomes a response.
 func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The services called for the page write "web" in the audit log. (A
+		// copy of the request, once routed: the metrics read the pattern the
+		// mux set on the one it was given.)
+		r = r.WithContext(wellcheck.WithVia(r.Context(), wellcheck.ViaWeb))
 		if err := h(w, r); err != nil {
 			s.fail(w, r, err)
 		}
@@ -530,12 +538,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("sign in: %w", err)
 	}
 	exists := err == nil
-	hash := dummyHash
+	hash := admin.DummyHash
 	if exists && acct.PasswordHash != "" {
 		hash = acct.PasswordHash
 	}
 	// The hash is checked whatever happens, so that no answer comes faster.
-	match := CheckPassword(hash, password) && exists && acct.PasswordHash != ""
+	match := admin.CheckPassword(hash, password) && exists && acct.PasswordHash != ""
 	switch {
 	case exists && acct.LockedUntil != nil && now.Before(*acct.LockedUntil):
 		s.attempts.failed(addr, now)
@@ -546,7 +554,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 			if _, err := q.RecordLoginFailure(r.Context(), acct.UserID, s.MaxFailures, now.Add(s.LockFor)); err != nil {
 				s.Logger.ErrorContext(r.Context(), "record a failed sign-in", "err", err)
 			}
-			_ = q.Audit(r.Context(), wellcheck.Actor{UserID: &acct.UserID, Label: "web"}, "user.login_failed", nil, nil, nil)
+			_ = q.Audit(r.Context(), wellcheck.UserActor(acct.UserID, wellcheck.ViaWeb), "user.login_failed", nil, nil, nil)
 		}
 		s.Logger.InfoContext(r.Context(), "sign-in refused", "known_account", exists)
 		return s.showLogin(w, r, http.StatusUnauthorized, text(lang, "wrong_credentials"), email)
@@ -563,7 +571,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 			CreatedAt: now, ExpiresAt: now.Add(s.MaxAge), UserAgent: truncate(r.UserAgent(), 200)}); err != nil {
 			return err
 		}
-		return q.Audit(r.Context(), wellcheck.Actor{UserID: &acct.UserID, Label: "web"}, "user.login", nil, nil, nil)
+		return q.Audit(r.Context(), wellcheck.UserActor(acct.UserID, wellcheck.ViaWeb), "user.login", nil, nil, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
@@ -588,7 +596,7 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess s
 	if _, err := q.DeleteUserSessions(r.Context(), sess.UserID); err != nil {
 		s.Logger.ErrorContext(r.Context(), "sign out everywhere", "err", err)
 	}
-	_ = q.Audit(r.Context(), wellcheck.Actor{UserID: &sess.UserID, Label: "web"}, "user.logout_everywhere", nil, nil, nil)
+	_ = q.Audit(r.Context(), actorOf(sess), "user.logout_everywhere", nil, nil, nil)
 	http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
@@ -775,3 +783,6 @@ func (a *attempts) recent(addr string, now time.Time, window time.Duration) []ti
 	a.seen[addr] = kept
 	return kept
 }
+
+// actorOf is the signed-in user acting through the pages, for the audit log.
+func actorOf(sess session) wellcheck.Actor { return wellcheck.UserActor(sess.UserID, wellcheck.ViaWeb) }

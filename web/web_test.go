@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/internal/clocktest"
@@ -52,7 +53,7 @@ const (
 
 // passwordHash is hashed once: argon2id takes its time on purpose.
 var passwordHash = sync.OnceValue(func() string {
-	h, err := web.HashPassword(password)
+	h, err := admin.HashPassword(password)
 	if err != nil {
 		panic(err)
 	}
@@ -82,7 +83,7 @@ func setup(t *testing.T, options ...func(*web.Server)) *site {
 	cases := &care.Cases{Store: st, Queue: queue, Logger: logger, Now: s.clock.Now}
 	planner := &scheduler.Planner{Store: st, Jobs: queue, Logger: logger, Now: s.clock.Now}
 	enrol := &enroll.Service{Store: st, Logger: logger, Planner: planner, Now: s.clock.Now}
-	ui := &web.Server{Store: st, Cases: cases, Enrol: enrol, Jobs: queue, Logger: logger, Now: s.clock.Now}
+	ui := &web.Server{Store: st, Cases: cases, Enrol: enrol, Admin: &admin.Service{Store: st, Passes: queue, Logger: logger, Now: s.clock.Now}, Jobs: queue, Logger: logger, Now: s.clock.Now}
 	ctx, stop := context.WithCancel(ctx)
 	t.Cleanup(stop)
 	ui.RiverUI, err = web.RiverDashboard(ctx, queue.Client(), logger)
@@ -374,21 +375,6 @@ func TestSignOutEverywhereAndExpiry(t *testing.T) {
 	require.NoError(t, err)
 	status, _, _ = s.get(t, laptop, "/")
 	require.Equal(t, http.StatusSeeOther, status)
-}
-
-func TestPasswords(t *testing.T) {
-	t.Parallel()
-	h, err := web.HashPassword(password)
-	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$"))
-	require.True(t, web.CheckPassword(h, password))
-	require.False(t, web.CheckPassword(h, password+"!"))
-	other, err := web.HashPassword(password)
-	require.NoError(t, err)
-	require.NotEqual(t, h, other, "salted")
-	require.False(t, web.CheckPassword("$argon2id$garbage", password))
-	_, err = web.HashPassword("short")
-	require.ErrorIs(t, err, web.ErrPasswordLength)
 }
 
 // enrol writes a person (Paris, French), with their emergency contacts if

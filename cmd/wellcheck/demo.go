@@ -15,11 +15,11 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
-	"github.com/wellcheck/wellcheck/web"
 )
 
 // demo runs wellcheck on a fresh demo database with fictitious persons whose
@@ -201,7 +201,7 @@ func (a *app) seedDemo(ctx context.Context, st *store.Store, cast cast, firstCal
 			return nil, time.Time{}, err
 		}
 		acc.password = rand.Text()
-		hash, err := web.HashPassword(acc.password)
+		hash, err := admin.HashPassword(acc.password)
 		if err != nil {
 			return nil, time.Time{}, err
 		}

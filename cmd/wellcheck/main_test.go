@@ -18,10 +18,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/migrations"
 	"github.com/wellcheck/wellcheck/store"
-	"github.com/wellcheck/wellcheck/web"
 )
 
 // cli runs wellcheck commands against one database, like a shell would.
@@ -306,8 +306,8 @@ func TestUserAddSetsAPassword(t *testing.T) {
 	for email, password := range map[string]string{"admin@example.org": "une phrase de passe solide", "ecoute@example.org": m[1]} {
 		login, err := q.LoginByEmail(context.Background(), email)
 		require.NoError(t, err)
-		require.True(t, web.CheckPassword(login.PasswordHash, password), email)
-		require.False(t, web.CheckPassword(login.PasswordHash, password+"x"), email)
+		require.True(t, admin.CheckPassword(login.PasswordHash, password), email)
+		require.False(t, admin.CheckPassword(login.PasswordHash, password+"x"), email)
 	}
 	require.Equal(t, map[string]int{"cli user.add": 2}, auditActions(t, pool, "user.%"), "each account's creation is audited")
 }

@@ -33,9 +33,20 @@ func (a *app) care(st *store.Store, queue *jobs.Jobs) *care.Cases {
 	return &care.Cases{Store: st, Queue: queue, Logger: a.logger, TimeZone: a.cfg.TimeZone}
 }
 
-// admin is the administration's use cases.
-func (a *app) admin(st *store.Store) *admin.Service {
-	return &admin.Service{Store: st, Logger: a.logger, TimeZone: a.cfg.TimeZone}
+// administration is the administration's use cases, as the command line
+// runs them: planner passes queued through an insert-only River client.
+func (a *app) administration(st *store.Store) (*admin.Service, error) {
+	queue, err := jobs.NewJobs(st.Pool(), a.logger)
+	if err != nil {
+		return nil, err
+	}
+	return a.admin(st, queue), nil
+}
+
+// admin is the administration's use cases, queueing planner passes through
+// queue.
+func (a *app) admin(st *store.Store, queue *jobs.Jobs) *admin.Service {
+	return &admin.Service{Store: st, Passes: queue, Logger: a.logger, TimeZone: a.cfg.TimeZone}
 }
 
 const personUsage = `usage:
@@ -217,35 +228,31 @@ func (a *app) closure(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The change and its audit record, as the settings page writes them.
-	actor := wellcheck.Actor{UserID: &user.ID, Label: "cli:" + user.Email}
+	// The change, its audit record and its planner pass, as the settings
+	// page makes them.
+	office, err := a.administration(st)
+	if err != nil {
+		return err
+	}
+	actor := wellcheck.UserActor(user.ID, wellcheck.ViaCLI)
 	if verb == "add" {
 		c, err := wellcheck.NewClosure(*from, *to, *reason)
 		if err != nil {
 			return err
 		}
-		if err := st.WithTx(ctx, func(q *store.Queries) error {
-			if c, err = q.AddClosure(ctx, c, &user.ID); err != nil {
-				return err
-			}
-			return q.Audit(ctx, actor, "closure.add", nil, nil, map[string]any{"from": c.From.Format(time.DateOnly), "to": c.To.Format(time.DateOnly)})
-		}); err != nil {
+		if c, err = office.AddClosure(ctx, actor, c); err != nil {
 			return err
 		}
 		a.say("cli_closure_added", c.ID, wellcheck.Date(c.From), wellcheck.Date(c.To))
 	} else {
-		if err := st.WithTx(ctx, func(q *store.Queries) error {
-			if err := q.DeleteClosure(ctx, id); err != nil {
-				return err
-			}
-			return q.Audit(ctx, actor, "closure.delete", nil, nil, map[string]any{"closure_id": id})
-		}); err != nil {
+		if err := office.DeleteClosure(ctx, actor, id); err != nil {
 			return err
 		}
 		a.say("cli_closure_deleted", id)
 	}
-	// A pass reconciles everyone with the new calendar. Should it fail, the
-	// closure stands and the server's next pass does it.
+	// The pass queued reconciles everyone with the new calendar once a
+	// scheduler node runs it; the command line runs one now as well, so that
+	// what it prints is already true. Should it fail, the queued one does it.
 	stats, err := svc.Planner.Pass(ctx)
 	if err != nil {
 		return err

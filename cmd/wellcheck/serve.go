@@ -141,7 +141,7 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 			cfg.Planner = planner
 		}
 		if r.worker {
-			cfg.Calls, cfg.Care, cfg.Admin = calls, cases, a.admin(st)
+			cfg.Calls, cfg.Care, cfg.Admin = calls, cases, a.admin(st, queue)
 		}
 		if river, err = jobs.NewClient(st.Pool(), cfg); err != nil {
 			return err
@@ -170,7 +170,7 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		// The web interface. Its cookies are Secure unless it is only
 		// reachable from this machine (the demo, or behind a TLS proxy on the
 		// same host).
-		ui := &web.Server{Store: st, Cases: cases, Enrol: a.enroller(st, planner), Jobs: queue, Logger: a.logger,
+		ui := &web.Server{Store: st, Cases: cases, Enrol: a.enroller(st, planner), Admin: a.admin(st, queue), Jobs: queue, Logger: a.logger,
 			SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts), Demo: started != nil}
 		if ui.RiverUI, err = web.RiverDashboard(ctx, queue.Client(), a.logger); err != nil {
 			return fmt.Errorf("river's dashboard: %w", err)

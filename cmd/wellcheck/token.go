@@ -85,7 +85,7 @@ func (a *app) tokenAdd(ctx context.Context, args []string) error {
 		if created, err = q.CreateAPIToken(ctx, u.ID, n, hash, time.Now()); err != nil {
 			return err
 		}
-		return q.Audit(ctx, wellcheck.Actor{Label: "cli"}, "api_token.create", nil, nil,
+		return q.Audit(ctx, wellcheck.Operator, "api_token.create", nil, nil,
 			map[string]any{"token_id": created.ID, "user_id": u.ID, "name": n})
 	})
 	if err != nil {
@@ -129,7 +129,7 @@ func (a *app) tokenRevoke(ctx context.Context, id int64) error {
 		if revoked, err = q.RevokeAPIToken(ctx, id, time.Now()); err != nil {
 			return err
 		}
-		return q.Audit(ctx, wellcheck.Actor{Label: "cli"}, "api_token.revoke", nil, nil,
+		return q.Audit(ctx, wellcheck.Operator, "api_token.revoke", nil, nil,
 			map[string]any{"token_id": id, "user_id": revoked.UserID, "name": revoked.Name})
 	})
 	if errors.Is(err, wellcheck.ErrNotFound) {

@@ -3,16 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/wellcheck/wellcheck"
-	"github.com/wellcheck/wellcheck/store"
-	"github.com/wellcheck/wellcheck/web"
+	"github.com/wellcheck/wellcheck/admin"
 )
 
 func (a *app) user(ctx context.Context, args []string) error {
@@ -32,39 +29,26 @@ func (a *app) user(ctx context.Context, args []string) error {
 		return err
 	}
 	u, err := wellcheck.NewUser(*email, *name, strings.Split(*roles, ","), strings.Split(*langs, ","), *capacity)
-	var ps wellcheck.Problems
-	if v, ok := errors.AsType[*wellcheck.ValidationError](err); ok {
-		ps = v.Problems
+	if err != nil {
+		return err
 	}
-	password, generated := "", false
+	password, generated := admin.NewPassword(), true
 	if *passwordStdin {
 		line, err := bufio.NewReader(a.stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
-		password = strings.TrimRight(line, "\r\n")
-	} else {
-		password, generated = rand.Text(), true // 26 characters, 130 bits
-	}
-	hash, err := web.HashPassword(password)
-	if err != nil {
-		ps.Add("user.password", "password_length", web.MinPassword, web.MaxPassword)
-	}
-	if err := ps.Err(); err != nil {
-		return err
+		password, generated = strings.TrimRight(line, "\r\n"), false
 	}
 	st, err := a.open(ctx)
 	if err != nil {
 		return err
 	}
-	var created wellcheck.User
-	err = st.WithTx(ctx, func(q *store.Queries) error {
-		var err error
-		if created, err = q.CreateUserWithPassword(ctx, u, hash, time.Now()); err != nil {
-			return err
-		}
-		return q.Audit(ctx, wellcheck.Actor{Label: "cli"}, "user.add", nil, nil, map[string]any{"user_id": created.ID})
-	})
+	svc, err := a.administration(st)
+	if err != nil {
+		return err
+	}
+	created, err := svc.AddUser(ctx, wellcheck.Operator, u, password)
 	if wellcheck.ErrorCode(err) == wellcheck.EConflict && *ifMissing {
 		existing, err := st.Queries().UserByEmail(ctx, u.Email)
 		if err != nil {
