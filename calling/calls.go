@@ -148,8 +148,11 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 		}
 		return nil
 	})
-	if err != nil || !v.dial {
-		return c.later(v, err)
+	if err != nil {
+		return c.later(v, fmt.Errorf("check-in %d attempt %d: %w", checkInID, attempt, err))
+	}
+	if !v.dial {
+		return c.later(v, nil)
 	}
 
 	var attemptID int64

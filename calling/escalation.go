@@ -26,8 +26,11 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) (wait time.Dur
 			next, err = c.nextContact(ctx, q, escalationID)
 			return err
 		})
-		if err != nil || next.none || !next.wait.IsZero() {
-			return c.later(verdict{wait: next.wait}, err)
+		if err != nil {
+			return c.later(verdict{}, fmt.Errorf("escalation %d: %w", escalationID, err))
+		}
+		if next.none || !next.wait.IsZero() {
+			return c.later(verdict{wait: next.wait}, nil)
 		}
 
 		var callID int64

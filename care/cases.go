@@ -308,7 +308,10 @@ func (s *Cases) Close(ctx context.Context, by wellcheck.User, caseID int64, cl C
 		out, err = closeCase(ctx, q, by, cs, cl, s.now())
 		return err
 	})
-	return out, err
+	if err != nil {
+		return out, fmt.Errorf("close case %d: %w", caseID, err)
+	}
+	return out, nil
 }
 
 func closeCase(ctx context.Context, q *store.Queries, by wellcheck.User, cs wellcheck.Case, cl Closure, now time.Time) (wellcheck.Case, error) {
@@ -343,7 +346,10 @@ func (s *Cases) Claim(ctx context.Context, by wellcheck.User, caseID int64) (wel
 		}
 		return q.Audit(ctx, actorOf(ctx, by), "case.claim", &cs.PersonID, &cs.ID, nil)
 	})
-	return out, err
+	if err != nil {
+		return out, fmt.Errorf("claim case %d: %w", caseID, err)
+	}
+	return out, nil
 }
 
 // Reassign hands a case and its pending follow-up to another active listener
@@ -374,7 +380,10 @@ func (s *Cases) Reassign(ctx context.Context, by wellcheck.User, caseID int64, t
 		}
 		return reassign(ctx, q, actorOf(ctx, by), cs, to, &out)
 	})
-	return out, err
+	if err != nil {
+		return out, fmt.Errorf("hand case %d on: %w", caseID, err)
+	}
+	return out, nil
 }
 
 func reassign(ctx context.Context, q *store.Queries, actor wellcheck.Actor, cs wellcheck.Case, to *int64, out *wellcheck.Case) error {
@@ -433,7 +442,10 @@ func (s *Cases) Open(ctx context.Context, by wellcheck.User, personID int64, pri
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return out, fmt.Errorf("open a case for person %d: %w", personID, err)
+	}
+	return out, nil
 }
 
 // FollowUpDue puts a scheduled follow-up on a list: the case's listener's
@@ -557,7 +569,7 @@ func (s *Cases) HandOnOrphans(ctx context.Context) (int, error) {
 			return nil
 		})
 		if err != nil {
-			return moved, err
+			return moved, fmt.Errorf("hand on follow-ups of absent listeners: %w", err)
 		}
 		moved += batch
 		if len(orphans) < store.OrphanPage {

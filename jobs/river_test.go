@@ -219,17 +219,15 @@ func TestACallPastTheSoftStopIsCutShortAndQueuedAgain(t *testing.T) {
 		rs := ce.Records()
 		return len(rs) == 1 && rs[0].Answered
 	}, 10*time.Second, 20*time.Millisecond, "the person answers")
-	stopping := time.Now()
 	n.close()
 	closed = true
-	took := time.Since(stopping)
-	t.Logf("the node stopped %s after it was told to", took.Round(time.Millisecond))
-	require.Less(t, took, 5*time.Second, "a soft stop of 1 s, then the hang-up")
 
+	// Had the node waited for the call to end, the person would have pressed
+	// 1 a minute in and hung up: we hung up first, before any key.
 	rs := ce.Records()
 	require.Len(t, rs, 1)
 	require.Equal(t, "caller", rs[0].ByeFrom, "we hung up")
-	require.Empty(t, rs[0].KeysSent)
+	require.Empty(t, rs[0].KeysSent, "cut short before the person's key")
 	var (
 		outcome, reason, state string
 		ended, retryAt         time.Time
