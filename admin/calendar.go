@@ -9,13 +9,48 @@ import (
 	"github.com/wellcheck/wellcheck/store"
 )
 
+// Week is a week's hours as typed in the form called Name ("hours",
+// "shifts"): for each day open, its opening and closing times (HH:MM).
+type Week struct {
+	Name string
+	Days map[time.Weekday][2]string
+}
+
+// WeekOrder is the week as the service lives it, Monday first.
+var WeekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
+
+// DayField is the form field of a week's day, which its problem names.
+func (w Week) DayField(d time.Weekday) string { return fmt.Sprintf("%s[%d]", w.Name, d) }
+
+// read checks a week as typed: its hours, and what is wrong with them, by day.
+func (w Week) read() (map[time.Weekday]wellcheck.Window, wellcheck.Problems) {
+	hours := map[time.Weekday]wellcheck.Window{}
+	var problems wellcheck.Problems
+	for _, d := range WeekOrder {
+		typed, open := w.Days[d]
+		if !open {
+			continue
+		}
+		opens, err1 := wellcheck.ParseTimeOfDay(typed[0])
+		closes, err2 := wellcheck.ParseTimeOfDay(typed[1])
+		if err1 != nil || err2 != nil || opens >= closes {
+			problems.Add(w.DayField(d), "window_invalid", typed[0]+"-"+typed[1])
+			continue
+		}
+		hours[d] = wellcheck.Window{Start: opens, End: closes}
+	}
+	return hours, problems
+}
+
 // SetOpeningHours replaces the service's opening hours (at least one day
 // open); planned calls follow at once, as a holiday's would.
-func (s *Service) SetOpeningHours(ctx context.Context, by wellcheck.Actor, hours map[time.Weekday]wellcheck.Window) error {
-	if len(hours) == 0 {
-		var ps wellcheck.Problems
-		ps.Add("hours", "hours_none_open")
-		return ps.Err()
+func (s *Service) SetOpeningHours(ctx context.Context, by wellcheck.Actor, week Week) error {
+	hours, problems := week.read()
+	if len(hours) == 0 && len(problems) == 0 {
+		problems.Add("hours", "hours_none_open")
+	}
+	if err := problems.Err(); err != nil {
+		return err
 	}
 	return s.changeCalendar(ctx, by, "settings.hours", nil, func(q *store.Queries) error { return q.SetOpeningHours(ctx, hours) })
 }

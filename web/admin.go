@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/enroll"
 	"github.com/wellcheck/wellcheck/phone"
 	"github.com/wellcheck/wellcheck/scheduler"
@@ -40,14 +40,11 @@ type weekDay struct {
 	Opens, Closes string
 }
 
-// weekOrder is the week as the service lives it, Monday first.
-var weekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
-
 // weekOf shows hours in a week form called name.
 func weekOf(name string, hours map[time.Weekday]wellcheck.Window, lang wellcheck.Lang) week {
 	w := week{Name: name}
-	for _, d := range weekOrder {
-		row := weekDay{Day: d, Key: fmt.Sprintf("%s[%d]", name, d), Name: wellcheck.WeekdayName(d).Text(lang)}
+	for _, d := range admin.WeekOrder {
+		row := weekDay{Day: d, Key: admin.Week{Name: name}.DayField(d), Name: wellcheck.WeekdayName(d).Text(lang)}
 		if h, ok := hours[d]; ok {
 			row.Open, row.Opens, row.Closes = true, h.Start.String(), h.End.String()
 		}
@@ -56,26 +53,16 @@ func weekOf(name string, hours map[time.Weekday]wellcheck.Window, lang wellcheck
 	return w
 }
 
-// readWeek reads the week form called name: the hours, and what is wrong
-// with them, by row. A refused form shows again as it was sent (form).
-func readWeek(r *http.Request, name string) (map[time.Weekday]wellcheck.Window, wellcheck.Problems) {
-	hours := map[time.Weekday]wellcheck.Window{}
-	var problems wellcheck.Problems
-	for _, d := range weekOrder {
-		key := fmt.Sprintf("%s[%d]", name, d)
-		if r.PostFormValue(key+".open") != "yes" {
-			continue
+// readWeek reads the week form called name, as typed: the service checks it.
+func readWeek(r *http.Request, name string) admin.Week {
+	w := admin.Week{Name: name, Days: map[time.Weekday][2]string{}}
+	for _, d := range admin.WeekOrder {
+		key := w.DayField(d)
+		if r.PostFormValue(key+".open") == "yes" {
+			w.Days[d] = [2]string{r.PostFormValue(key + ".opens"), r.PostFormValue(key + ".closes")}
 		}
-		from, to := r.PostFormValue(key+".opens"), r.PostFormValue(key+".closes")
-		opens, err1 := wellcheck.ParseTimeOfDay(from)
-		closes, err2 := wellcheck.ParseTimeOfDay(to)
-		if err1 != nil || err2 != nil || opens >= closes {
-			problems.Add(key, "window_invalid", from+"-"+to)
-			continue
-		}
-		hours[d] = wellcheck.Window{Start: opens, End: closes}
 	}
-	return hours, problems
+	return w
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, sess session) error {
@@ -119,11 +106,7 @@ func (s *Server) settingsView(r *http.Request) (settingsView, error) {
 // setHours replaces the opening hours, and asks the planner to follow them at
 // once: planned calls on a day now closed move, as a holiday's would.
 func (s *Server) setHours(w http.ResponseWriter, r *http.Request, sess session) error {
-	hours, problems := readWeek(r, "hours")
-	err := problems.Err()
-	if err == nil {
-		err = s.Admin.SetOpeningHours(r.Context(), actorOf(sess), hours)
-	}
+	err := s.Admin.SetOpeningHours(r.Context(), actorOf(sess), readWeek(r, "hours"))
 	return s.afterSettings(w, r, sess, err, "hours")
 }
 

@@ -2,24 +2,14 @@ package web
 
 import (
 	"net/http"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/store"
 )
-
-// Limits of a listener's profile.
-const (
-	maxSkills = 20
-	maxSkill  = 40
-)
-
-var languageCode = regexp.MustCompile(`^[a-z]{2,3}$`)
 
 // listenersView is the listeners' list, or one listener's profile form.
 type listenersView struct {
@@ -91,32 +81,10 @@ func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess sessi
 		return err
 	}
 	stored := listenerFormOf(l, langOf(r)) // a refused form shows again over it, as sent
-	shifts, problems := readWeek(r, "shifts")
-	l.Languages = listField(&problems, "listener.languages", r.PostFormValue("listener.languages"), 3, 10)
-	for _, code := range l.Languages {
-		if !languageCode.MatchString(code) {
-			problems.Add("listener.languages", "language_invalid", code)
-		}
-	}
-	if len(l.Languages) == 0 {
-		problems.Add("listener.languages", "required")
-	}
-	l.Skills = listField(&problems, "listener.skills", r.PostFormValue("listener.skills"), maxSkill, maxSkills)
-	capacity, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("listener.capacity")))
-	if err != nil || capacity < 0 || capacity > wellcheck.MaxCapacity {
-		problems.Add("listener.capacity", "capacity_invalid", wellcheck.MaxCapacity)
-	}
-	l.Capacity = capacity
-	l.Shifts = nil
-	for _, d := range weekOrder {
-		if h, ok := shifts[d]; ok {
-			l.Shifts = append(l.Shifts, store.Shift{Weekday: d, Window: h})
-		}
-	}
-	err = problems.Err()
-	if err == nil {
-		err = s.Admin.SaveListener(r.Context(), actorOf(sess), l)
-	}
+	err = s.Admin.SaveListener(r.Context(), actorOf(sess), l.ID, admin.ListenerInput{
+		Languages: r.PostFormValue("listener.languages"), Skills: r.PostFormValue("listener.skills"),
+		Capacity: r.PostFormValue("listener.capacity"), Shifts: readWeek(r, "shifts"),
+	})
 	if err != nil {
 		status := statusOf(err)
 		if status == http.StatusInternalServerError {
@@ -128,23 +96,4 @@ func (s *Server) saveListener(w http.ResponseWriter, r *http.Request, sess sessi
 	}
 	http.Redirect(w, r, "/listeners/"+strconv.FormatInt(l.ID, 10)+"?done=saved", http.StatusSeeOther)
 	return nil
-}
-
-// listField reads a list typed as text, its items between commas,
-// semicolons or lines, lower-cased: each maxLen characters at most, maxItems
-// in all. Problems are the field's.
-func listField(ps *wellcheck.Problems, field, s string, maxLen, maxItems int) []string {
-	var items []string
-	for _, it := range strings.FieldsFunc(strings.ToLower(s), func(c rune) bool { return c == ',' || c == ';' || c == '\n' }) {
-		if it = strings.TrimSpace(it); it != "" {
-			items = append(items, it)
-		}
-	}
-	if slices.ContainsFunc(items, func(it string) bool { return utf8.RuneCountInString(it) > maxLen }) {
-		ps.Add(field, "too_long", maxLen)
-	}
-	if len(items) > maxItems {
-		ps.Add(field, "too_many", maxItems)
-	}
-	return items
 }

@@ -5,14 +5,8 @@ import (
 	"strings"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/phone"
-)
-
-// Limits of a partner's fields.
-const (
-	maxPartnerText = 500
-	maxAreas       = 500
-	maxArea        = 80
 )
 
 // partnerView is the directory, or one partner's form.
@@ -102,25 +96,15 @@ func (s *Server) savePartner(w http.ResponseWriter, r *http.Request, sess sessio
 		Name: r.PostFormValue("partner.name"), Kind: r.PostFormValue("partner.kind"), Areas: r.PostFormValue("partner.areas"),
 		Phone: r.PostFormValue("partner.phone"), Hours: r.PostFormValue("partner.hours"), Archived: r.PostFormValue("archived") == "yes",
 	}
-	var current wellcheck.Partner
 	if r.PathValue("id") != "" {
-		var err error
-		if current, err = s.partnerOf(r); err != nil {
+		current, err := s.partnerOf(r)
+		if err != nil {
 			return err
 		}
 		f.ID = current.ID
 	}
-	p, err := s.checkPartner(r, f)
-	if err == nil {
-		p.ArchivedAt = current.ArchivedAt
-		if f.Archived && p.ArchivedAt == nil {
-			now := s.now()
-			p.ArchivedAt = &now
-		} else if !f.Archived {
-			p.ArchivedAt = nil
-		}
-		_, err = s.Admin.SavePartner(r.Context(), actorOf(sess), p)
-	}
+	_, err := s.Admin.SavePartner(r.Context(), actorOf(sess), f.ID, admin.PartnerInput{
+		Name: f.Name, Kind: f.Kind, Areas: f.Areas, Phone: f.Phone, Hours: f.Hours, Archived: f.Archived})
 	if err != nil {
 		if statusOf(err) == http.StatusInternalServerError {
 			return err
@@ -129,29 +113,4 @@ func (s *Server) savePartner(w http.ResponseWriter, r *http.Request, sess sessio
 	}
 	http.Redirect(w, r, "/partners?done=partner", http.StatusSeeOther)
 	return nil
-}
-
-// checkPartner validates a partner as typed.
-func (s *Server) checkPartner(r *http.Request, f partnerForm) (wellcheck.Partner, error) {
-	var problems wellcheck.Problems
-	p := wellcheck.Partner{ID: f.ID, Name: strings.TrimSpace(f.Name), Kind: strings.TrimSpace(f.Kind), Hours: strings.TrimSpace(f.Hours)}
-	if p.Name == "" {
-		problems.Add("partner.name", "required")
-	}
-	for field, v := range map[string]string{"partner.name": p.Name, "partner.kind": p.Kind, "partner.hours": p.Hours} {
-		if len(v) > maxPartnerText {
-			problems.Add(field, "too_long", maxPartnerText)
-		}
-	}
-	p.Areas = listField(&problems, "partner.areas", f.Areas, maxArea, maxAreas)
-	if number := strings.TrimSpace(f.Phone); number != "" {
-		phones, err := s.phones(r)
-		if err != nil {
-			return p, err
-		}
-		if p.Phone, err = phones.ParseService(number); err != nil {
-			problems.AddErr("partner.phone", err)
-		}
-	}
-	return p, problems.Err()
 }
