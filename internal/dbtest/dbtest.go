@@ -69,6 +69,15 @@ func Connect(t testing.TB, url string) *pgxpool.Pool {
 // connect by themselves (the CLI). It is dropped when t ends.
 func NewURL(t testing.TB) string {
 	t.Helper()
+	url, release := acquire(t)
+	t.Cleanup(release)
+	return url
+}
+
+// acquire returns the URL of a fresh, migrated database and the function that
+// disposes of it, to be called once nothing is connected to it any more.
+func acquire(t testing.TB) (url string, release func()) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(ctx) })
@@ -82,8 +91,7 @@ func NewURL(t testing.TB) string {
 	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, templateName)); err != nil {
 		t.Fatalf("dbtest: create database %s: %v", name, err)
 	}
-	t.Cleanup(func() { dropDatabase(t, name) })
-	return withDatabase(ServerURL(), name)
+	return withDatabase(ServerURL(), name), func() { dropDatabase(t, name) }
 }
 
 func dropDatabase(t testing.TB, name string) {
