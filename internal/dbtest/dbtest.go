@@ -124,8 +124,8 @@ func create(t testing.TB) string {
 		tmpl, shapeErr = readShape(ctx, conn)
 	})
 	if shapeErr != nil {
-		t.Errorf("dbtest: read what the template holds: %v", shapeErr)
-		t.FailNow()
+		dropDatabase(t, name)
+		t.Fatalf("dbtest: read what the template holds: %v", shapeErr)
 	}
 	return name
 }

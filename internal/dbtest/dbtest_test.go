@@ -177,3 +177,12 @@ func databasesLike(t *testing.T, name string) []string {
 	require.NoError(t, err)
 	return names
 }
+
+func TestADatabaseTheTestDroppedIsLeftAlone(t *testing.T) {
+	name := create(t)
+	dropDatabase(t, name)
+	next, err := putBack(context.Background(), name)
+	require.NoError(t, err)
+	require.Empty(t, next)
+	require.Empty(t, takeIdle())
+}

@@ -54,8 +54,9 @@ type shape struct {
 	schema    string     // fingerprint of the schema (schemaSQL)
 	seeds     []seed     // the rows of the tables that migrations fill
 	sequences []sequence // where every sequence stands
-	// recyclable is false when the schema holds something truncation does
-	// not reset (a materialized view): such databases are always dropped.
+	// recyclable is false when the schema holds something that deleting
+	// rows does not reset (a materialized view): such databases are always
+	// dropped.
 	recyclable bool
 }
 
@@ -200,10 +201,14 @@ func putBack(ctx context.Context, name string) (string, error) {
 	next := testDatabaseName()
 	if _, err := admin.Exec(ctx, "ALTER DATABASE "+name+" RENAME TO "+next); err != nil {
 		var pgErr *pgconn.PgError
-		if !errors.As(err, &pgErr) || pgErr.Code != "55006" { // object_in_use: a session is still there
-			return "", errors.Join(fmt.Errorf("rename %s: %w", name, err), drop(ctx, admin, name))
+		errors.As(err, &pgErr)
+		switch {
+		case pgErr != nil && pgErr.Code == "55006": // object_in_use: a session is still there
+			return "", drop(ctx, admin, name)
+		case pgErr != nil && pgErr.Code == "3D000": // invalid_catalog_name: the test dropped it
+			return "", nil
 		}
-		return "", drop(ctx, admin, name)
+		return "", errors.Join(fmt.Errorf("rename %s: %w", name, err), drop(ctx, admin, name))
 	}
 	if tmpl == nil || !tmpl.recyclable {
 		return "", drop(ctx, admin, next)
