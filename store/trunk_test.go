@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck/internal/dbtest"
@@ -21,6 +22,7 @@ func TestTrunkLimitsHoldAcrossNodes(t *testing.T) {
 	ctx := context.Background()
 	url := dbtest.NewURL(t)
 	cfg := store.TrunkLimitsConfig{Trunk: "trunk.example:5060", Channels: 3, CPS: 20, Lease: time.Minute}
+	gap := time.Second / 20
 	var nodes []*store.TrunkLimits
 	for range 2 {
 		st := store.New(dbtest.Connect(t, url))
@@ -28,37 +30,58 @@ func TestTrunkLimitsHoldAcrossNodes(t *testing.T) {
 		require.NoError(t, err)
 		nodes = append(nodes, l)
 	}
+	// The trunk's pacing runs on the database's clock: so do the test's
+	// readings, taken as each call may start.
+	clock := dbtest.Connect(t, url)
+	before := dbNow(t, clock)
 
+	type call struct {
+		start time.Time // on the database's clock
+		held  int       // channels held by every node, this one's included
+		err   error
+	}
+	calls := make([]call, 16)
 	var inUse, most atomic.Int32
-	var mu sync.Mutex
-	var starts []time.Time
 	var wg sync.WaitGroup
-	for i := range 16 {
+	for i := range calls {
 		node := nodes[i%2]
 		wg.Go(func() {
+			c := &calls[i]
 			release, err := node.Acquire(ctx)
-			require.NoError(t, err)
+			if err != nil {
+				c.err = err
+				return
+			}
+			defer release()
 			n := inUse.Add(1)
 			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
 			}
-			mu.Lock()
-			starts = append(starts, time.Now())
-			mu.Unlock()
-			held, err := node.InUse(ctx)
-			require.NoError(t, err)
-			require.LessOrEqual(t, held, 3)
+			if c.err = clock.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&c.start); c.err != nil {
+				return
+			}
+			if c.held, c.err = node.InUse(ctx); c.err != nil {
+				return
+			}
 			time.Sleep(200 * time.Millisecond) // the call: long enough that channels, not the rate, run out
 			inUse.Add(-1)
-			release()
 		})
 	}
 	wg.Wait()
+	starts := make([]time.Time, len(calls))
+	for i, c := range calls {
+		require.NoError(t, c.err, "call %d", i)
+		require.LessOrEqual(t, c.held, 3, "call %d", i)
+		starts[i] = c.start
+	}
 	require.LessOrEqual(t, most.Load(), int32(3))
 	require.Equal(t, int32(3), most.Load(), "the channels were used")
+	// Each call reserves its start on the trunk's row, 1/CPS after the one
+	// before, whichever node placed it, and waits for it: the n-th call to
+	// start does so at least n-1 gaps after the first could.
 	slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
-	// 16 starts at 20 a second take at least 15 gaps of 50 ms, less the first
-	// start's own wake-up lateness.
-	require.GreaterOrEqual(t, starts[len(starts)-1].Sub(starts[0]), 15*50*time.Millisecond-25*time.Millisecond)
+	for i, at := range starts {
+		require.False(t, at.Before(before.Add(time.Duration(i)*gap)), "call %d of 16 started %s after the first could, before its turn", i+1, at.Sub(before))
+	}
 	held, err := nodes[0].InUse(ctx)
 	require.NoError(t, err)
 	require.Zero(t, held, "every channel was released")
@@ -74,13 +97,26 @@ func TestTrunkBackoffStopsEveryNode(t *testing.T) {
 	require.NoError(t, err)
 	b, err := store.New(dbtest.Connect(t, url)).NewTrunkLimits(ctx, cfg)
 	require.NoError(t, err)
+	clock := dbtest.Connect(t, url) // the trunk's: the database's
 
+	before := dbNow(t, clock)
 	require.NoError(t, a.Backoff(ctx, 600*time.Millisecond))
-	began := time.Now()
+	var until time.Time
+	require.NoError(t, clock.QueryRow(ctx, "SELECT backoff_until FROM trunk_limits WHERE trunk = $1", cfg.Trunk).Scan(&until))
+	require.False(t, until.Before(before.Add(600*time.Millisecond)), "the backoff is the trunk's, for every node")
 	release, err := b.Acquire(ctx)
 	require.NoError(t, err)
+	started := dbNow(t, clock)
 	release()
-	require.GreaterOrEqual(t, time.Since(began), 500*time.Millisecond)
+	require.False(t, started.Before(until), "the other node's call started %s before the backoff ended", until.Sub(started))
+}
+
+// dbNow reads the database's clock, which the trunk's limits run on.
+func dbNow(t *testing.T, db *pgxpool.Pool) time.Time {
+	t.Helper()
+	var now time.Time
+	require.NoError(t, db.QueryRow(context.Background(), "SELECT clock_timestamp()").Scan(&now))
+	return now
 }
 
 // A node that died mid-call frees its channel when the lease runs out; a call that

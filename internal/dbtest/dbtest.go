@@ -2,8 +2,10 @@
 //
 // The server comes from WELLCHECK_TEST_DATABASE_URL (default: the local cluster).
 // A template database is migrated once per schema version, under an advisory lock
-// so parallel test binaries share it; each test then gets a fresh copy, dropped
-// when the test ends. If Postgres cannot be reached the test fails, saying how to
+// so parallel test binaries share it; each test then gets a copy of its own.
+// When the test ends the copy is emptied back to the template's rows and handed
+// to the next test of the process, which is much cheaper than copying the
+// template again (see recycle.go). If Postgres cannot be reached the test fails, saying how to
 // start it: tests never skip.
 package dbtest
 
@@ -46,8 +48,8 @@ var (
 	templateErr  error
 )
 
-// New returns a pool on a fresh, migrated database of its own, closed and dropped
-// when t ends.
+// New returns a pool on a fresh, migrated database of its own, closed when t
+// ends; the database is then put back for the next test, or dropped.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	return Connect(t, NewURL(t))
@@ -61,13 +63,43 @@ func Connect(t testing.TB, url string) *pgxpool.Pool {
 	if err != nil {
 		t.Fatalf("dbtest: open pool: %v", err)
 	}
-	t.Cleanup(pool.Close) // runs before the DROP registered by NewURL
+	t.Cleanup(pool.Close) // runs before NewURL's cleanup, which needs it closed
 	return pool
 }
 
-// NewURL creates a fresh, migrated database and returns its URL, for tests that
-// connect by themselves (the CLI). It is dropped when t ends.
+// NewURL returns the URL of a fresh, migrated database of its own, for tests
+// that connect by themselves (the CLI). When t ends, after its other cleanups,
+// the database is put back as the template left it for the next test of the
+// process, under another name; if a session is still connected to it, or the
+// test changed its schema, it is dropped instead.
 func NewURL(t testing.TB) string {
+	t.Helper()
+	url, release := acquire(t)
+	t.Cleanup(release)
+	return url
+}
+
+// acquire returns the URL of a fresh, migrated database and the function that
+// disposes of it, to be called once nothing is connected to it any more: it
+// puts the database back as the template left it for the next test (see
+// putBack), or drops it.
+func acquire(t testing.TB) (url string, release func()) {
+	t.Helper()
+	name := takeIdle()
+	if name == "" {
+		name = create(t)
+	}
+	return withDatabase(ServerURL(), name), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := putBack(ctx, name); err != nil {
+			t.Errorf("dbtest: %v", err)
+		}
+	}
+}
+
+// create copies the template into a new database and returns its name.
+func create(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -82,8 +114,20 @@ func NewURL(t testing.TB) string {
 	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, templateName)); err != nil {
 		t.Fatalf("dbtest: create database %s: %v", name, err)
 	}
-	t.Cleanup(func() { dropDatabase(t, name) })
-	return withDatabase(ServerURL(), name)
+	shapeOnce.Do(func() {
+		conn, err := pgx.Connect(ctx, withDatabase(ServerURL(), name))
+		if err != nil {
+			shapeErr = err
+			return
+		}
+		defer conn.Close(context.Background())
+		tmpl, shapeErr = readShape(ctx, conn)
+	})
+	if shapeErr != nil {
+		dropDatabase(t, name)
+		t.Fatalf("dbtest: read what the template holds: %v", shapeErr)
+	}
+	return name
 }
 
 func dropDatabase(t testing.TB, name string) {
