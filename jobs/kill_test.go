@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
@@ -96,10 +97,10 @@ func TestAKilledNodeLosesNoCallAndRepeatsNone(t *testing.T) {
 	// Kill the victim while it has a call in progress. (Waiting for two at
 	// once failed now and then on a loaded machine; one is enough to show a
 	// call recovered.)
-	require.Eventually(t, func() bool {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		var n int
-		require.NoError(t, st.Pool().QueryRow(ctx, "SELECT count(*) FROM attempts WHERE node = 'victim' AND ended_at IS NULL").Scan(&n))
-		return n >= 1
+		require.NoError(c, st.Pool().QueryRow(ctx, "SELECT count(*) FROM attempts WHERE node = 'victim' AND ended_at IS NULL").Scan(&n))
+		assert.GreaterOrEqual(c, n, 1)
 	}, 20*time.Second, 5*time.Millisecond, "the victim has a call in progress")
 	require.NoError(t, child.Process.Kill())
 	_ = child.Wait()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
@@ -108,16 +109,16 @@ func TestTwoNodesCallEveryCheckInOnce(t *testing.T) {
 	}
 
 	// A flag reaches the listener's list within seconds.
-	require.Eventually(t, func() bool {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		list, err := pools[0].Queries().FollowUpsFor(ctx, &listener)
-		require.NoError(t, err)
-		return len(list) > 0
+		require.NoError(c, err)
+		assert.NotEmpty(c, list)
 	}, 20*time.Second, 50*time.Millisecond)
 
-	require.Eventually(t, func() bool {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		counts, err := pools[0].Queries().CountCheckIns(ctx)
-		require.NoError(t, err)
-		return counts[wellcheck.CheckInPlanned]+counts[wellcheck.CheckInDialing] == 0
+		require.NoError(c, err)
+		assert.Zero(c, counts[wellcheck.CheckInPlanned]+counts[wellcheck.CheckInDialing])
 	}, 60*time.Second, 50*time.Millisecond, "every check-in reaches a final state")
 
 	q := pools[0].Queries()
@@ -168,10 +169,10 @@ func TestEscalationCallsTheContactsOverSIP(t *testing.T) {
 	c, err := n.calls.Care.Open(ctx, coord, pid, wellcheck.PriorityUrgent, "")
 	require.NoError(t, err)
 
-	require.Eventually(t, func() bool {
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
 		var outcome *string
-		require.NoError(t, n.store.Pool().QueryRow(ctx, "SELECT outcome FROM escalations WHERE case_id = $1", c.ID).Scan(&outcome))
-		return outcome != nil
+		require.NoError(ct, n.store.Pool().QueryRow(ctx, "SELECT outcome FROM escalations WHERE case_id = $1", c.ID).Scan(&outcome))
+		assert.NotNil(ct, outcome)
 	}, 20*time.Second, 50*time.Millisecond)
 	var seen []string
 	for _, r := range ce.Records() {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck/callee"
@@ -59,9 +59,9 @@ func TestTestCall(t *testing.T) {
 
 	// A worker node places it; the person on the line presses 2.
 	s.worker(t, time.Now, map[string]callee.Behaviour{"+33612345678": callee.PressTwo})
-	require.Eventually(t, func() bool {
-		_, body, _ = s.get(t, c, "/admin/test-calls")
-		return !strings.Contains(body, "hx-trigger")
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		_, body, _ = s.get(ct, c, "/admin/test-calls")
+		assert.NotContains(ct, body, "hx-trigger")
 	}, 20*time.Second, 100*time.Millisecond)
 	require.Contains(t, body, "<td>touche 2 (SIP 200)</td><td>2</td>")
 	require.Contains(t, body, "<td>Adam Admin</td><td>06 12 34 56 78</td><td>Appel de contrôle — français</td>")

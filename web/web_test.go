@@ -106,8 +106,12 @@ func (s *site) browser(t *testing.T) *http.Client {
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // get fetches path and returns the status, the body and the page's CSRF token.
-func (s *site) get(t *testing.T, c *http.Client, path string) (int, string, string) {
-	t.Helper()
+// t may be an EventuallyWithT's collector: its condition runs on a goroutine
+// of its own, where only the collector may fail.
+func (s *site) get(t require.TestingT, c *http.Client, path string) (int, string, string) {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
 	res, err := c.Get(s.srv.URL + path)
 	require.NoError(t, err)
 	defer res.Body.Close()
