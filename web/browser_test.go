@@ -98,13 +98,19 @@ func (b *tab) run(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
 	require.NoError(t, chromedp.Do(ctx, steps...))
 }
 
-// text reads the text of the element sel selects.
+// text reads the text of the element sel selects. A read that fails while
+// the element is being replaced (a poll swapping part of the page in, the
+// page after a click that navigates) is tried again.
 func (b *tab) text(t *testing.T, sel string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	require.NoError(t, err)
+	var s string
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		defer cancel()
+		var err error
+		s, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		assert.NoError(c, err)
+	}, 30*time.Second, 50*time.Millisecond)
 	return s
 }
 
