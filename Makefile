@@ -59,7 +59,7 @@ test-deps: vendor
 prompts:
 	scripts/prompts
 
-# Benchmarks whose figures are in the README's Performance section.
+# Benchmarks whose figures are in docs/performance.md (headlines in the README).
 bench: db
 	$(GO) test ./enroll -run '^$$' -bench Import100k -benchtime 3x -count 5
 	$(GO) test ./scheduler -run '^$$' -bench PlannerPass -benchtime 1x -count 3 -timeout 90m
