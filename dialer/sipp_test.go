@@ -47,7 +47,11 @@ func sipp(t *testing.T, scenario string) (int, func()) {
 	t.Helper()
 	bin, err := exec.LookPath("sipp")
 	require.NoError(t, err, "SIPp is needed for these tests: run make test-deps (or apt-get install sip-tester)")
+	// Two pairs apart: a port just closed may be handed out again at once.
 	port, media := freePort(t), freePort(t)
+	for media >= port-3 && media <= port+3 {
+		media = freePort(t)
+	}
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	cmd := exec.CommandContext(ctx, bin,
