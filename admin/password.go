@@ -30,9 +30,15 @@ const (
 // ErrPasswordLength is returned for a password too short or too long.
 var ErrPasswordLength = fmt.Errorf("a password has %d to %d characters", MinPassword, MaxPassword)
 
+// PasswordFits reports whether a password has an allowed length.
+func PasswordFits(password string) bool {
+	n := utf8.RuneCountInString(password)
+	return MinPassword <= n && n <= MaxPassword
+}
+
 // HashPassword returns the argon2id hash of a password, in PHC format.
 func HashPassword(password string) (string, error) {
-	if n := utf8.RuneCountInString(password); n < MinPassword || n > MaxPassword {
+	if !PasswordFits(password) {
 		return "", ErrPasswordLength
 	}
 	salt := make([]byte, saltLen)

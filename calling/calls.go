@@ -49,8 +49,6 @@ type Calls struct {
 	Logger *slog.Logger
 	// Node names this process in attempts (default: host name:pid).
 	Node string
-	// TimeZone, when set, overrides the service's zone (WELLCHECK_TIME_ZONE).
-	TimeZone string
 	// StaleAfter is how long an attempt may stay in progress before it is
 	// presumed lost with its node (default 5 min: longer than any call).
 	StaleAfter time.Duration
@@ -67,9 +65,6 @@ type Calls struct {
 	drainOnce   sync.Once
 	drain       context.Context
 	drainCancel context.CancelFunc
-
-	calendarsOnce sync.Once
-	calendars     *scheduler.Calendars
 }
 
 func (c *Calls) now() time.Time {
@@ -102,10 +97,10 @@ func (c *Calls) failures() wellcheck.Failures {
 	return wellcheck.Failures{RetryAfter: c.FailedRetry, InARow: c.MaxFailures}.OrDefault()
 }
 
-// calendar returns the service's calendar and settings as of now.
+// calendar returns the service's calendar and settings as of now: Care's
+// copy, so that a call's decision and its hand-on read the same settings.
 func (c *Calls) calendar(ctx context.Context, q *store.Queries, now time.Time) (*scheduler.Calendar, wellcheck.Settings, error) {
-	c.calendarsOnce.Do(func() { c.calendars = &scheduler.Calendars{TimeZone: c.TimeZone} })
-	return c.calendars.At(ctx, q, now)
+	return c.Care.Calendar(ctx, q, now)
 }
 
 func (c *Calls) log() *slog.Logger {

@@ -55,8 +55,10 @@ func (s *Cases) now() time.Time {
 	return time.Now()
 }
 
-// calendar returns the service's calendar and settings as of now.
-func (s *Cases) calendar(ctx context.Context, q *store.Queries, now time.Time) (*scheduler.Calendar, wellcheck.Settings, error) {
+// Calendar returns the service's calendar and settings as of now, read in
+// q's transaction at most every 30 seconds: the calls and the care that
+// follows them read the same copy.
+func (s *Cases) Calendar(ctx context.Context, q *store.Queries, now time.Time) (*scheduler.Calendar, wellcheck.Settings, error) {
 	s.calendarsOnce.Do(func() { s.calendars = &scheduler.Calendars{TimeZone: s.TimeZone} })
 	return s.calendars.At(ctx, q, now)
 }
@@ -259,7 +261,7 @@ func (s *Cases) scheduleNext(ctx context.Context, q *store.Queries, by wellcheck
 	if err != nil {
 		return cs, nil, false, err
 	}
-	cal, _, err := s.calendar(ctx, q, now)
+	cal, _, err := s.Calendar(ctx, q, now)
 	if err != nil {
 		return cs, nil, false, err
 	}
@@ -423,7 +425,7 @@ func (s *Cases) Open(ctx context.Context, by wellcheck.User, personID int64, pri
 		if err != nil {
 			return err
 		}
-		cal, _, err := s.calendar(ctx, q, now)
+		cal, _, err := s.Calendar(ctx, q, now)
 		if err != nil {
 			return err
 		}
@@ -491,7 +493,7 @@ func (s *Cases) FollowUpDue(ctx context.Context, followUpID int64) (wait time.Du
 		if err := q.SetFollowUpState(ctx, f.ID, state); err != nil {
 			return err
 		}
-		cal, _, err := s.calendar(ctx, q, now)
+		cal, _, err := s.Calendar(ctx, q, now)
 		if err != nil {
 			return err
 		}
@@ -524,7 +526,7 @@ func (s *Cases) HandOnOrphans(ctx context.Context) (int, error) {
 		var orphans []store.Orphan
 		var batch int
 		err := s.Store.WithTx(ctx, func(q *store.Queries) error {
-			cal, _, err := s.calendar(ctx, q, now)
+			cal, _, err := s.Calendar(ctx, q, now)
 			if err != nil {
 				return err
 			}

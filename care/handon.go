@@ -17,7 +17,7 @@ import (
 // coordinators for a number that does not work. A person who answered stops a
 // running escalation.
 func (s *Cases) HandOn(ctx context.Context, q *store.Queries, ci store.CallCheckIn, state wellcheck.CheckInState, reason wellcheck.CheckInReason, now time.Time) error {
-	cal, set, err := s.calendar(ctx, q, now)
+	cal, set, err := s.Calendar(ctx, q, now)
 	if err != nil {
 		return err
 	}

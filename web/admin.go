@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/admin"
@@ -162,12 +163,13 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 		KeepClosedCases: r.PostFormValue("settings.keep_closed_cases"), KeepWithdrawn: r.PostFormValue("settings.keep_withdrawn"),
 		NeedsConsent: r.PostFormValue("settings.needs_consent") == "yes"}
 	var ps wellcheck.Problems
-	// A number that does not read is out of the setting's range: the limits'
-	// check says so, once, with what is expected.
-	number := func(v string, limit wellcheck.Range) int {
+	// Every problem at once, beside its field, in the order of the form: the
+	// limits are the domain's (wellcheck.Settings.Check, which the service
+	// applies again).
+	number := func(field, v string, limit wellcheck.Range) int {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			return limit.Min - 1
+		if err != nil || !limit.Has(n) {
+			ps.Add(field, "number_between", limit.Min, limit.Max)
 		}
 		return n
 	}
@@ -178,12 +180,15 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 	if settings.Cutoff, err = wellcheck.ParseTimeOfDay(strings.TrimSpace(f.Cutoff)); err != nil {
 		ps.Add("settings.cutoff", "time_invalid", f.Cutoff)
 	}
-	settings.Retry = enroll.RetryOf(&ps, "settings.", number(f.MaxAttempts, wellcheck.LimitMaxAttempts), f.RetryMinutes, settings.Retry)
-	settings.MaxCallsPerDay = number(f.MaxCallsPerDay, wellcheck.LimitMaxCallsPerDay)
-	settings.UnreachedUrgentAfter = number(f.UrgentAfter, wellcheck.LimitUrgentAfter)
-	settings.KeepClosedCasesDays = number(f.KeepClosedCases, wellcheck.LimitKeepClosedCases)
-	settings.KeepWithdrawnDays = number(f.KeepWithdrawn, wellcheck.LimitKeepWithdrawn)
+	settings.Retry = enroll.RetryOf(&ps, "settings.", number("settings.max_attempts", f.MaxAttempts, wellcheck.LimitMaxAttempts), f.RetryMinutes, settings.Retry)
+	settings.MaxCallsPerDay = number("settings.max_calls_per_day", f.MaxCallsPerDay, wellcheck.LimitMaxCallsPerDay)
+	settings.UnreachedUrgentAfter = number("settings.urgent_after", f.UrgentAfter, wellcheck.LimitUrgentAfter)
+	settings.KeepClosedCasesDays = number("settings.keep_closed_cases", f.KeepClosedCases, wellcheck.LimitKeepClosedCases)
+	settings.KeepWithdrawnDays = number("settings.keep_withdrawn", f.KeepWithdrawn, wellcheck.LimitKeepWithdrawn)
 	settings.CallerName = strings.TrimSpace(f.CallerName)
+	if utf8.RuneCountInString(settings.CallerName) > wellcheck.MaxCallerName {
+		ps.Add("settings.caller_name", "too_long", wellcheck.MaxCallerName)
+	}
 	settings.CallerNumber = ""
 	if strings.TrimSpace(f.CallerNumber) != "" {
 		n, err := phone.Parser{Region: settings.DefaultRegion}.ParseService(f.CallerNumber)
@@ -193,9 +198,6 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 		settings.CallerNumber = string(n)
 	}
 	settings.EscalationNeedsConsent = f.NeedsConsent
-	if v, ok := errors.AsType[*wellcheck.ValidationError](settings.Check()); ok {
-		ps = append(ps, v.Problems...)
-	}
 	err = ps.Err()
 	if err == nil {
 		err = s.Admin.SaveSettings(r.Context(), actorOf(sess), settings)

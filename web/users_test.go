@@ -193,6 +193,15 @@ func TestServiceSettingsAndClosures(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "FR-AM", got.HolidayCalendar, "nothing saved")
 
+	// A number of attempts that is not a number is refused, not taken as
+	// "keep the current one".
+	form = url.Values{"csrf": {csrf}, "settings.calendar": {"FR-AM"}, "settings.cutoff": {"16:00"}, "settings.max_attempts": {"trois"},
+		"settings.retry_minutes": {"10"}, "settings.max_calls_per_day": {"4"}, "settings.urgent_after": {"3"},
+		"settings.keep_closed_cases": {"365"}, "settings.keep_withdrawn": {"30"}}
+	res, body = s.post(t, c, "/admin/settings/service", form, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.Contains(t, body, `<p class="problem" id="settings.max_attempts-problem">un nombre de 1 à 10</p>`)
+
 	// A closure over Christmas week, listed, then removed; each re-plans.
 	res, _ = s.post(t, c, "/admin/closures", url.Values{"csrf": {csrf}, "closure.from": {"2026-12-24"}, "closure.to": {"2026-12-31"}, "closure.reason": {"Fêtes"}}, nil)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)

@@ -117,7 +117,7 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 	}
 	cases := a.care(st, queue)
 	calls := &calling.Calls{
-		Store: st, Queue: queue, Care: cases, Logger: a.logger, TimeZone: a.cfg.TimeZone,
+		Store: st, Queue: queue, Care: cases, Logger: a.logger,
 		StaleAfter: a.cfg.SIP.MaxCall + 2*time.Minute,
 	}
 	mc := metrics.Config{Store: st, TimeZone: a.cfg.TimeZone, Channels: a.cfg.SIP.Channels, CPS: a.cfg.SIP.CPS,

@@ -29,7 +29,10 @@ func (a *app) user(ctx context.Context, args []string) error {
 		return err
 	}
 	u, err := wellcheck.NewUser(*email, *name, strings.Split(*roles, ","), strings.Split(*langs, ","), *capacity)
-	if err != nil {
+	var ps wellcheck.Problems
+	if v, ok := errors.AsType[*wellcheck.ValidationError](err); ok {
+		ps = v.Problems
+	} else if err != nil {
 		return err
 	}
 	password, generated := admin.NewPassword(), true
@@ -39,6 +42,12 @@ func (a *app) user(ctx context.Context, args []string) error {
 			return err
 		}
 		password, generated = strings.TrimRight(line, "\r\n"), false
+	}
+	if !admin.PasswordFits(password) { // every problem at once, before the database
+		ps.Add("user.password", "password_length", admin.MinPassword, admin.MaxPassword)
+	}
+	if err := ps.Err(); err != nil {
+		return err
 	}
 	st, err := a.open(ctx)
 	if err != nil {
