@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/enroll"
 )
@@ -125,7 +126,7 @@ func (s *Server) bearer(r *http.Request) (wellcheck.User, error) {
 		s.Logger.WarnContext(r.Context(), "api request refused", "why", "no bearer token", "path", r.URL.Path)
 		return wellcheck.User{}, &refusal{status: http.StatusUnauthorized, code: "unauthorized", key: "api_unauthorized"}
 	}
-	id, u, err := s.Store.Queries().UseAPIToken(r.Context(), hashToken(token), s.now())
+	id, u, err := s.Store.Queries().UseAPIToken(r.Context(), admin.HashSecret(token), s.now())
 	if errors.Is(err, wellcheck.ErrNotFound) {
 		s.Logger.WarnContext(r.Context(), "api request refused", "why", "unknown or revoked token, or disabled user", "path", r.URL.Path)
 		return wellcheck.User{}, &refusal{status: http.StatusUnauthorized, code: "unauthorized", key: "api_unauthorized", invalidToken: true}
@@ -135,13 +136,6 @@ func (s *Server) bearer(r *http.Request) (wellcheck.User, error) {
 	}
 	s.Logger.DebugContext(r.Context(), "api request", "path", r.URL.Path, "token_id", id, "user_id", u.ID)
 	return u, nil
-}
-
-// NewAPIToken makes a token for the JSON API: the value, shown once to whoever
-// asked for it, and its SHA-256, which is all that is stored.
-func NewAPIToken() (token string, hash []byte) {
-	token = "wck_" + newToken()
-	return token, hashToken(token)
 }
 
 // refusal is an answer the API or a page gives of itself rather than a

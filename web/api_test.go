@@ -16,18 +16,20 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/store"
-	"github.com/wellcheck/wellcheck/web"
 )
 
-// apiToken makes a token acting as u, through the store as `wellcheck token
-// add` does, and returns it with its id.
+// apiToken makes a token acting as u, through the administration as
+// `wellcheck token add` does, and returns it with its id.
 func (s *site) apiToken(t *testing.T, u wellcheck.User) (string, int64) {
 	t.Helper()
-	token, hash := web.NewAPIToken()
-	require.Equal(t, sha256.Sum256([]byte(token)), [32]byte(hash), "only the SHA-256 of the token is stored")
-	created, err := s.store.Queries().CreateAPIToken(context.Background(), u.ID, "intégration de test", hash, s.clock.Now())
+	office := &admin.Service{Store: s.store, Now: s.clock.Now}
+	token, created, err := office.AddAPIToken(context.Background(), wellcheck.Operator, u.Email, "intégration de test")
 	require.NoError(t, err)
+	var hash []byte
+	require.NoError(t, s.store.Pool().QueryRow(context.Background(), "SELECT token_hash FROM api_tokens WHERE id = $1", created.ID).Scan(&hash))
+	require.Equal(t, sha256.Sum256([]byte(token)), [32]byte(hash), "only the SHA-256 of the token is stored")
 	return token, created.ID
 }
 

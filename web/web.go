@@ -5,11 +5,8 @@ package web
 
 import (
 	"cmp"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -392,7 +389,7 @@ func (s *Server) current(r *http.Request, activity bool) (session, bool) {
 	if activity {
 		read = s.Store.Queries().TouchSession
 	}
-	sess, err := read(r.Context(), hashToken(c.Value), now, now.Add(-s.IdleTimeout))
+	sess, err := read(r.Context(), admin.HashSecret(c.Value), now, now.Add(-s.IdleTimeout))
 	if err != nil {
 		if !errors.Is(err, wellcheck.ErrNotFound) {
 			s.Logger.ErrorContext(r.Context(), "read a session", "err", err)
@@ -411,17 +408,6 @@ func csrfOf(r *http.Request) string {
 
 func sameToken(a, b string) bool {
 	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-func newToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
 }
 
 func (s *Server) cookie(r *http.Request, name, value string, maxAge time.Duration) *http.Cookie {
@@ -513,7 +499,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 
 // showLogin renders the sign-in form with a fresh double-submit token.
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, problem, email string) error {
-	token := newToken()
+	token := admin.NewSecret()
 	http.SetCookie(w, s.cookie(r, loginCSRF, token, time.Hour))
 	lang := langOf(r)
 	return s.render(w, r, pageLogin, status, page{Title: text(lang, "sign_in"), CSRF: token, Error: problem, Email: email})
@@ -559,7 +545,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		s.Logger.InfoContext(r.Context(), "sign-in refused", "known_account", exists)
 		return s.showLogin(w, r, http.StatusUnauthorized, text(lang, "wrong_credentials"), email)
 	}
-	token := newToken()
+	token := admin.NewSecret()
 	err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
 		if err := q.ResetLoginFailures(r.Context(), acct.UserID); err != nil {
 			return err
@@ -567,7 +553,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		if _, err := q.DeleteExpiredSessions(r.Context(), now, now.Add(-s.IdleTimeout)); err != nil {
 			return err
 		}
-		if err := q.CreateSession(r.Context(), store.Session{TokenHash: hashToken(token), UserID: acct.UserID, CSRFToken: newToken(),
+		if err := q.CreateSession(r.Context(), store.Session{TokenHash: admin.HashSecret(token), UserID: acct.UserID, CSRFToken: admin.NewSecret(),
 			CreatedAt: now, ExpiresAt: now.Add(s.MaxAge), UserAgent: truncate(r.UserAgent(), 200)}); err != nil {
 			return err
 		}

@@ -11,8 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/wellcheck/wellcheck"
-	"github.com/wellcheck/wellcheck/store"
-	"github.com/wellcheck/wellcheck/web"
 )
 
 const tokenUsage = `usage:
@@ -71,27 +69,15 @@ func (a *app) tokenAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := st.Queries().UserByEmail(ctx, *email)
-	if errors.Is(err, wellcheck.ErrNotFound) || err == nil && u.Disabled {
-		return wellcheck.Errorf(wellcheck.EInvalid, "user_unknown", *email)
-	}
+	office, err := a.administration(st)
 	if err != nil {
 		return err
 	}
-	token, hash := web.NewAPIToken()
-	var created store.APIToken
-	err = st.WithTx(ctx, func(q *store.Queries) error {
-		var err error
-		if created, err = q.CreateAPIToken(ctx, u.ID, n, hash, time.Now()); err != nil {
-			return err
-		}
-		return q.Audit(ctx, wellcheck.Operator, "api_token.create", nil, nil,
-			map[string]any{"token_id": created.ID, "user_id": u.ID, "name": n})
-	})
+	token, created, err := office.AddAPIToken(ctx, wellcheck.Operator, *email, n)
 	if err != nil {
 		return err
 	}
-	a.say("cli_token_added", created.ID, n, u.Email)
+	a.say("cli_token_added", created.ID, n, created.UserEmail)
 	fmt.Fprintln(a.stdout, token)
 	return nil
 }
@@ -123,15 +109,11 @@ func (a *app) tokenRevoke(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	var revoked store.APIToken
-	err = st.WithTx(ctx, func(q *store.Queries) error {
-		var err error
-		if revoked, err = q.RevokeAPIToken(ctx, id, time.Now()); err != nil {
-			return err
-		}
-		return q.Audit(ctx, wellcheck.Operator, "api_token.revoke", nil, nil,
-			map[string]any{"token_id": id, "user_id": revoked.UserID, "name": revoked.Name})
-	})
+	office, err := a.administration(st)
+	if err != nil {
+		return err
+	}
+	revoked, err := office.RevokeAPIToken(ctx, wellcheck.Operator, id)
 	if errors.Is(err, wellcheck.ErrNotFound) {
 		return wellcheck.Errorf(wellcheck.ENotFound, "cli_token_unknown", id)
 	}
