@@ -71,6 +71,7 @@ bench: db
 	$(GO) test ./jobs -run '^$$' -bench 'BurnDown/checkins=10000$$' -benchtime 1x -count 1 -timeout 4h
 	$(GO) test ./web -run '^$$' -bench Pages -benchtime 1x -count 5 -timeout 90m
 	$(GO) test ./web -run '^$$' -bench MetricsScrape -benchtime 50x -count 5 -timeout 90m
+	$(GO) test ./internal/dbtest -run '^$$' -bench New -count 5
 
 # A short fuzzing pass over what parses the outside world.
 fuzz:
