@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,11 +37,22 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	dbName := fs.String("database", "wellcheck_demo", "the demo's database on the configured server; emptied at each start")
 	persons := fs.Int("persons", 36, "fictitious persons to enrol (12 to 200)")
 	firstCall := fs.Duration("first-call", 0, "how much later than the next minute or so the first calls come due")
+	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "wellcheck-demo.log"), "where the demo's log goes (the terminal keeps what to do)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *persons < 12 || *persons > 200 {
 		return &usageError{"--persons: between 12 and 200"}
+	}
+	// The terminal says what to do; the log, of every call and job, goes to a
+	// file (its lines would bury the accounts' passwords).
+	logs, err := os.Create(*logFile)
+	if err != nil {
+		return &usageError{fmt.Sprintf("--log-file: %v", err)}
+	}
+	defer logs.Close()
+	if a.logger, err = a.cfg.logger(logs); err != nil {
+		return err
 	}
 	dsn, err := pgx.ParseConfig(a.cfg.DatabaseURL)
 	if err != nil {
@@ -73,7 +86,7 @@ func (a *app) demo(ctx context.Context, args []string) error {
 		return err
 	}
 	return a.runNode(ctx, allRoles, func(url string) {
-		printDemo(a.stdout, url, accounts, first, len(cast.persons))
+		printDemo(a.stdout, url, accounts, first, len(cast.persons), *logFile)
 	})
 }
 
@@ -263,19 +276,37 @@ func (a *app) seedDemo(ctx context.Context, st *store.Store, cast cast, firstCal
 			return nil, time.Time{}, fmt.Errorf("enrol the demo's %s: %w", p.name, err)
 		}
 	}
+	// Partner services to orient persons to (fictitious numbers, in the range
+	// France keeps for fiction).
+	office, err := a.administration(st)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	for _, p := range []admin.PartnerInput{
+		{Name: "Centre communal d'action sociale (fictif)", Kind: "aide sociale", Areas: "69003, 69007", Phone: "01 99 00 10 01", Hours: "lun.–ven. 9 h–12 h, 14 h–17 h"},
+		{Name: "Portage de repas Lyon 3 (fictif)", Kind: "repas à domicile", Areas: "69003", Phone: "01 99 00 10 02", Hours: "lun.–sam. 8 h–13 h"},
+		{Name: "Ligne d'écoute des aidants (fictive)", Kind: "soutien aux aidants", Phone: "01 99 00 10 03", Hours: "tous les jours 9 h–21 h"},
+	} {
+		if _, err := office.SavePartner(ctx, wellcheck.SystemActor("demo"), 0, p); err != nil {
+			return nil, time.Time{}, fmt.Errorf("add the demo's partner %s: %w", p.Name, err)
+		}
+	}
 	return accounts, first, nil
 }
 
-func printDemo(w io.Writer, url string, accounts []demoAccount, first time.Time, persons int) {
+func printDemo(w io.Writer, url string, accounts []demoAccount, first time.Time, persons int, logFile string) {
 	fmt.Fprintf(w, "\nwellcheck demo is running: open %s\n\n", url)
 	for _, acc := range accounts {
 		fmt.Fprintf(w, "  %-12s %-27s %s\n", acc.role, acc.email, acc.password)
 	}
-	fmt.Fprintf(w, "\n%d fictitious persons are enrolled; their calls come due from %s, the rest within two minutes.\n", persons, first.Format("15:04"))
+	fmt.Fprintf(w, "\n%d fictitious persons are enrolled; their calls come due from %s (%s time), the rest within two minutes.\n",
+		persons, first.Format("15:04"), first.Location())
 	fmt.Fprintln(w, "The calls go to a telephone simulator: most press 1, some press 2, some never answer,")
 	fmt.Fprintln(w, "one line is busy and one number does not work; one person stays unreached twice and")
 	fmt.Fprintln(w, "their son is called. The demo service is open every day at all hours and retries after")
-	fmt.Fprintln(w, "a minute, so everything shows within five minutes. Ctrl-C stops everything.")
+	fmt.Fprintln(w, "a minute, so everything shows within five minutes. Three fictitious partner services are")
+	fmt.Fprintln(w, "in the directory, to orient persons to. Ctrl-C stops everything.")
+	fmt.Fprintf(w, "\nThe log goes to %s (tail -f it to follow the calls).\n", logFile)
 }
 
 // withDatabase is dsn naming another database on the same server.

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -52,9 +54,10 @@ func TestDemo(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	var stdout, stderr lockedBuffer
+	logFile := filepath.Join(t.TempDir(), "demo.log")
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--http-addr", "127.0.0.1:0", "demo", "--database", name, "--first-call", "0s", "--persons", "12"},
+		done <- run(ctx, []string{"--http-addr", "127.0.0.1:0", "demo", "--database", name, "--first-call", "0s", "--persons", "12", "--log-file", logFile},
 			func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
 	}()
 
@@ -69,6 +72,8 @@ func TestDemo(t *testing.T) {
 		return true
 	}, time.Minute, 50*time.Millisecond, "stdout: %s\nstderr: %s", &stdout, &stderr)
 	require.Contains(t, stdout.String(), "12 fictitious persons are enrolled")
+	require.Regexp(t, `come due from \d\d:\d\d \(Europe/Paris time\)`, stdout.String(), "times say their zone")
+	require.Contains(t, stdout.String(), "The log goes to "+logFile)
 
 	// The coordinator signs in with the printed password; the pages say demo.
 	jar, err := cookiejar.New(nil)
@@ -105,6 +110,11 @@ func TestDemo(t *testing.T) {
 		return err == nil && confirmed > 0 && flagged > 0
 	}, 150*time.Second, time.Second, "stderr: %s", &stderr)
 
+	// Partners are in the directory, to orient persons to.
+	var partners int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM partners").Scan(&partners))
+	require.Equal(t, 3, partners)
+
 	stop()
 	select {
 	case err := <-done:
@@ -112,6 +122,11 @@ func TestDemo(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the demo did not stop within 30 s of Ctrl-C")
 	}
+	// The terminal stays quiet: the calls' log lines are in the file.
+	require.Empty(t, stderr.String())
+	log, err := os.ReadFile(logFile)
+	require.NoError(t, err)
+	require.Contains(t, string(log), "check-in finished")
 }
 
 // Without a reachable Postgres the demo says how to get one; bad flags say
