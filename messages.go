@@ -109,7 +109,7 @@ var catalogue = map[string]translation{
 	"required":                 {"obligatoire", "required"},
 	"too_long":                 {"trop long (%d caractères au plus)", "too long (at most %d characters)"},
 	"phone_taken":              {"ce numéro est déjà inscrit pour %s (personne n° %d)", "this number is already enrolled for %s (person #%d)"},
-	"phone_invalid":            {"« %s » n'est pas un numéro de téléphone valide", "%q is not a valid phone number"},
+	"phone_invalid":            {"« %s » n'est pas un numéro de téléphone : un numéro français comme 06 12 34 56 78, ou international commençant par +", "%q is not a phone number: a French number such as 06 12 34 56 78, or an international one starting with +"},
 	"phone_unknown_region":     {"« %s » : indiquez l'indicatif du pays (+33…) ou un numéro national", "%q: give the country code (+33…) or a national number"},
 	"phone_not_dialable":       {"« %s » ne peut pas être appelé pour un appel de bien-être (%s)", "%q cannot be called for a check-in (%s)"},
 	"phone_premium":            {"numéro surtaxé", "premium-rate number"},

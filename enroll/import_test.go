@@ -75,7 +75,7 @@ func TestImportOneBadRowInAThousandImportsNothing(t *testing.T) {
 	require.Zero(t, rep.Imported)
 	require.Len(t, rep.Invalid, 1)
 	require.Equal(t, 501, rep.Invalid[0].Line)
-	require.Equal(t, "téléphone : « 06 12 34 56 » n'est pas un numéro de téléphone valide", rep.Invalid[0].Problems[0].Text(wellcheck.French))
+	require.Equal(t, "téléphone : « 06 12 34 56 » n'est pas un numéro de téléphone : un numéro français comme 06 12 34 56 78, ou international commençant par +", rep.Invalid[0].Problems[0].Text(wellcheck.French))
 	require.Zero(t, b.count(t), "nothing is imported")
 
 	// With --skip-invalid the 999 valid rows go in, the bad one stays out.

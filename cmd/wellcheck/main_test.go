@@ -173,7 +173,7 @@ func TestImportReportsBadLines(t *testing.T) {
 
 	r := c.run("", "import", "--by", "claire@example.org", "--dry-run", path)
 	require.Equal(t, exitOK, r.code, r.stderr)
-	require.Equal(t, "ligne 3 : téléphone : « 06 12 34 » n'est pas un numéro de téléphone valide\n"+
+	require.Equal(t, "ligne 3 : téléphone : « 06 12 34 » n'est pas un numéro de téléphone : un numéro français comme 06 12 34 56 78, ou international commençant par +\n"+
 		"1 ligne(s) — attention : contacts d'urgence : aucun contact d'urgence : recommandé pour pouvoir alerter un proche si la personne reste injoignable (lignes 4)\n"+
 		"Vérification seule : 3 ligne(s) lue(s), 2 valide(s), 1 invalide(s) ; rien n'a été importé.\n", r.stdout)
 
