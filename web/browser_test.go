@@ -171,7 +171,7 @@ func TestBrowserCoordinatorEnrols(t *testing.T) {
 	// on Fridays, their calls merge into the Mondays'.
 	b.waitText(t, "#preview", "6 appel(s) dans les 28 prochains jours")
 	preview := b.text(t, "#preview")
-	require.Contains(t, preview, "0 10 * * MON,FRI")
+	require.Contains(t, preview, "lundi et vendredi vers 10 h")
 	require.Contains(t, preview, "prévu vendredi 25/12/2026 10:00 +01:00, jour férié (Noël)")
 	require.Contains(t, preview, "jour férié (Nouvel an)")
 
@@ -254,7 +254,7 @@ func TestBrowserRefusedEnrolmentKeepsWhatWasTyped(t *testing.T) {
 	require.True(t, beside, "no problem beside the empty first contact")
 	// The preview is the plan's as chosen, not an empty one.
 	preview := b.text(t, "#preview")
-	require.Contains(t, preview, "0 11 * * TUE,THU")
+	require.Contains(t, preview, "mardi et jeudi vers 11 h")
 	require.Contains(t, preview, "appel(s) dans les 28 prochains jours")
 	n, err := s.store.Queries().CountPersons(context.Background())
 	require.NoError(t, err)
@@ -332,7 +332,7 @@ func TestBrowserAdminHoursChangeThePreview(t *testing.T) {
 			chromedp.WaitVisible(css(`#enrol-form`)),
 			chromedp.Click(css(`[name="plan.days"][value="MON"]`)),
 		)
-		b.waitText(t, "#preview", "0 10 * * MON")
+		b.waitText(t, "#preview", "lundi vers 10 h")
 		return b.text(t, "#preview")
 	}
 	before := previewMonday()

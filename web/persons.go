@@ -107,6 +107,7 @@ func planFormFrom(p wellcheck.Plan, zone string) planForm {
 // previewView is a plan's preview as the form and its script show it.
 type previewView struct {
 	Cron     string     `json:"cron"`
+	Words    string     `json:"words,omitempty"` // the plan as people say it, when it can be
 	Head     string     `json:"head"`
 	Calls    int        `json:"calls"`
 	Slots    []slotView `json:"slots"`
@@ -145,6 +146,7 @@ func (s *Server) preview(r *http.Request, f planForm) (previewView, error) {
 		return v, err
 	}
 	v.Head = text(lang, "preview_head", p.Calls(), previewDays, p.Zone.String())
+	v.Words, _ = scheduler.Describe(in.Cron, lang)
 	for _, sl := range p.Slots {
 		v.Slots = append(v.Slots, slotView{When: scheduler.LocalTime(sl.At, lang), Status: sl.Status, Text: sl.Describe(lang)})
 	}
@@ -424,6 +426,9 @@ type personView struct {
 	// NoContacts warns, while the person may be called, that nobody can be
 	// alerted if they stay unreached.
 	NoContacts string
+	// PlanWords is the plan as people say it ("lundi et jeudi vers 10 h");
+	// empty for an expert's spec, shown as it is.
+	PlanWords string
 }
 
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session) error {
@@ -454,6 +459,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	loc := personZone(e.Person.TimeZone)
 	v := personView{Enrolment: e, Phone: phones.Format(e.Person.Phone), StatusText: text(lang, "status."+string(e.Person.Status)),
 		Window: e.Plan.Window.String(), Changeable: e.Person.Status != wellcheck.PersonWithdrawn}
+	v.PlanWords, _ = scheduler.Describe(e.Plan.Cron, lang)
 	if e.Person.PausedUntil != nil {
 		v.PausedUntil = dayAndClock(lang, e.Person.PausedUntil.In(loc))
 	}

@@ -1,0 +1,121 @@
+package scheduler
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+)
+
+// cronDays are the weekday names cron writes, Sunday first as time.Weekday.
+var cronDays = []string{"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}
+
+// Describe says a plan's cron spec in words, as a coordinator or listener
+// reads it: "lundi, mercredi et vendredi vers 10 h", "du lundi au vendredi
+// vers 9 h 30", "tous les jours vers 14 h". ok is false for a spec that
+// is not one time on some weekdays (an expert's spec): show it as it is.
+func Describe(spec string, lang wellcheck.Lang) (words string, ok bool) {
+	days, hour, minute, ok := simpleSpec(spec)
+	if !ok {
+		return "", false
+	}
+	at := wellcheck.Message{Key: "plan_at", Args: []any{hour, minute}}
+	if minute == 0 {
+		at = wellcheck.Message{Key: "plan_at_hour", Args: []any{hour}}
+	}
+	var which wellcheck.Message
+	switch weekdays := []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}; {
+	case len(days) == 7:
+		which = wellcheck.Message{Key: "plan_every_day"}
+	case len(days) == 5 && sameDays(days, weekdays):
+		which = wellcheck.Message{Key: "plan_monday_to_friday"}
+	default:
+		names := make([]string, len(days))
+		for i, d := range days {
+			names[i] = wellcheck.WeekdayName(d).Text(lang)
+		}
+		which = wellcheck.Message{Key: "plan_days_list", Args: []any{list(names, lang)}}
+	}
+	return wellcheck.Message{Key: "plan_in_words", Args: []any{which, at}}.Text(lang), true
+}
+
+// simpleSpec reads "M H * * DAYS" (DAYS a list or ranges of weekday names
+// or numbers, or *), the days Monday first.
+func simpleSpec(spec string) (days []time.Weekday, hour, minute int, ok bool) {
+	f := strings.Fields(spec)
+	if len(f) != 5 || f[2] != "*" || f[3] != "*" {
+		return nil, 0, 0, false
+	}
+	var err1, err2 error
+	minute, err1 = strconv.Atoi(f[0])
+	hour, err2 = strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil || minute < 0 || minute > 59 || hour < 0 || hour > 23 {
+		return nil, 0, 0, false
+	}
+	set := map[time.Weekday]bool{}
+	if f[4] == "*" {
+		for d := range 7 {
+			set[time.Weekday(d)] = true
+		}
+	}
+	for _, part := range strings.Split(f[4], ",") {
+		if part == "*" {
+			continue
+		}
+		from, to, isRange := strings.Cut(part, "-")
+		a, okA := weekday(from)
+		b := a
+		okB := true
+		if isRange {
+			b, okB = weekday(to)
+		}
+		if !okA || !okB || b < a {
+			return nil, 0, 0, false
+		}
+		for d := a; d <= b; d++ {
+			set[d%7] = true
+		}
+	}
+	for i := range 7 {
+		if d := time.Weekday((i + 1) % 7); set[d] {
+			days = append(days, d)
+		}
+	}
+	return days, hour, minute, len(days) > 0
+}
+
+// weekday reads a cron weekday: a name (MON) or a number (0 or 7: Sunday).
+func weekday(s string) (time.Weekday, bool) {
+	for i, name := range cronDays {
+		if strings.EqualFold(s, name) {
+			return time.Weekday(i), true
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 7 {
+		return 0, false
+	}
+	return time.Weekday(n), true
+}
+
+func sameDays(a, b []time.Weekday) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// list joins names as a sentence does: "lundi, mercredi et vendredi".
+func list(words []string, lang wellcheck.Lang) string {
+	if len(words) == 1 {
+		return words[0]
+	}
+	and := wellcheck.Message{Key: "and"}.Text(lang)
+	return strings.Join(words[:len(words)-1], ", ") + " " + and + " " + words[len(words)-1]
+}
