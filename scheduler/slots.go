@@ -174,8 +174,8 @@ func (s Slot) Describe(lang wellcheck.Lang) string {
 }
 
 // LocalTime writes a time in its own zone the reader's way: "lundi 28/12/2026
-// 10:00 +01:00".
+// 10:00". The zone is said once, beside a list of times, in words.
 func LocalTime(t time.Time, lang wellcheck.Lang) string {
 	day := wellcheck.Message{Key: "weekday_date", Args: []any{wellcheck.WeekdayName(t.Weekday()), wellcheck.Date(t)}}.Text(lang)
-	return day + " " + t.Format("15:04 -07:00")
+	return day + " " + t.Format("15:04")
 }

@@ -172,7 +172,7 @@ func TestBrowserCoordinatorEnrols(t *testing.T) {
 	b.waitText(t, "#preview", "6 appel(s) dans les 28 prochains jours")
 	preview := b.text(t, "#preview")
 	require.Contains(t, preview, "lundi et vendredi vers 10 h")
-	require.Contains(t, preview, "prévu vendredi 25/12/2026 10:00 +01:00, jour férié (Noël)")
+	require.Contains(t, preview, "prévu vendredi 25/12/2026 10:00, jour férié (Noël)")
 	require.Contains(t, preview, "jour férié (Nouvel an)")
 
 	b.run(t,
@@ -336,7 +336,7 @@ func TestBrowserAdminHoursChangeThePreview(t *testing.T) {
 		return b.text(t, "#preview")
 	}
 	before := previewMonday()
-	require.Contains(t, before, "lundi 18/01/2027 10:00 +01:00 — appel")
+	require.Contains(t, before, "lundi 18/01/2027 10:00 — appel")
 	require.NotContains(t, before, "service fermé")
 
 	b.run(t,
@@ -349,7 +349,7 @@ func TestBrowserAdminHoursChangeThePreview(t *testing.T) {
 	require.Contains(t, b.text(t, "p.notice"), "Heures d'ouverture enregistrées")
 
 	after := previewMonday()
-	require.Contains(t, after, "mardi 19/01/2027 10:00 +01:00 — appel déplacé — service fermé ce jour-là ; prévu lundi 18/01/2027 10:00 +01:00")
+	require.Contains(t, after, "mardi 19/01/2027 10:00 — appel déplacé — service fermé ce jour-là ; prévu lundi 18/01/2027 10:00")
 	require.Contains(t, after, "tombe des jours de fermeture (lundi)", "and the coordinator is warned")
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -145,7 +146,7 @@ func (s *Server) preview(r *http.Request, f planForm) (previewView, error) {
 	if err != nil {
 		return v, err
 	}
-	v.Head = text(lang, "preview_head", p.Calls(), previewDays, p.Zone.String())
+	v.Head = text(lang, "preview_head", p.Calls(), previewDays, zoneName(lang, p.Zone.String()))
 	v.Words, _ = scheduler.Describe(in.Cron, lang)
 	for _, sl := range p.Slots {
 		v.Slots = append(v.Slots, slotView{When: scheduler.LocalTime(sl.At, lang), Status: sl.Status, Text: sl.Describe(lang)})
@@ -300,7 +301,7 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session,
 	v := enrolView{Req: req, Details: detailsFormOf(enroll.DetailsInput{Person: req.Person}, listeners, lang),
 		Plan: planForm{Time: "10:00"}, DefaultZone: settings.TimeZone,
 		Sources: choices(lang, "source.", wellcheck.ReferralSources), Givers: choices(lang, "giver.", wellcheck.ConsentGivers),
-		Methods: choices(lang, "method.", wellcheck.ConsentMethods), Zones: zoneOptions}
+		Methods: choices(lang, "method.", wellcheck.ConsentMethods), Zones: zoneChoices(lang, cmp.Or(req.Person.TimeZone, settings.TimeZone))}
 	p := signedInPage(text(lang, "enrol"), sess, v)
 	if r.Method == http.MethodPost {
 		preview, err := s.preview(r, planFormOf(r))
@@ -351,11 +352,51 @@ func languageName(code string) string {
 	return code
 }
 
-// zoneOptions are the time zones of France and Belgium, mainland and overseas.
-var zoneOptions = []option{{"Europe/Paris", "Europe/Paris"}, {"Europe/Brussels", "Europe/Brussels"},
-	{"America/Guadeloupe", "America/Guadeloupe"}, {"America/Martinique", "America/Martinique"},
-	{"America/Cayenne", "America/Cayenne"}, {"Indian/Reunion", "Indian/Reunion"}, {"Indian/Mayotte", "Indian/Mayotte"},
-	{"America/Miquelon", "America/Miquelon"}, {"Pacific/Noumea", "Pacific/Noumea"}, {"Pacific/Tahiti", "Pacific/Tahiti"}}
+// places are the time zones of France and Belgium, mainland and overseas,
+// named as people say them (French, English).
+var places = []struct{ zone, fr, en string }{
+	{"Europe/Paris", "France métropolitaine", "Mainland France"},
+	{"Europe/Brussels", "Belgique", "Belgium"},
+	{"America/Guadeloupe", "Guadeloupe", "Guadeloupe"},
+	{"America/Martinique", "Martinique", "Martinique"},
+	{"America/Cayenne", "Guyane", "French Guiana"},
+	{"Indian/Reunion", "La Réunion", "Réunion"},
+	{"Indian/Mayotte", "Mayotte", "Mayotte"},
+	{"America/Miquelon", "Saint-Pierre-et-Miquelon", "Saint Pierre and Miquelon"},
+	{"America/St_Barthelemy", "Saint-Barthélemy", "Saint Barthélemy"},
+	{"America/Marigot", "Saint-Martin", "Saint Martin"},
+	{"Pacific/Noumea", "Nouvelle-Calédonie", "New Caledonia"},
+	{"Pacific/Tahiti", "Polynésie française (Tahiti)", "French Polynesia (Tahiti)"},
+	{"Pacific/Wallis", "Wallis-et-Futuna", "Wallis and Futuna"},
+}
+
+// zoneName is a time zone as people say it: the place, or the zone's name
+// for one that is not French or Belgian.
+func zoneName(lang wellcheck.Lang, zone string) string {
+	for _, p := range places {
+		if p.zone == zone {
+			if lang == wellcheck.English {
+				return p.en
+			}
+			return p.fr
+		}
+	}
+	return zone
+}
+
+// zoneChoices are the places to choose a person's time zone from, with
+// current (a zone set otherwise, by the API or an import) kept if it is not
+// one of them: saving a form never moves a person to another zone unasked.
+func zoneChoices(lang wellcheck.Lang, current string) []option {
+	out := make([]option, 0, len(places)+1)
+	for _, p := range places {
+		out = append(out, option{p.zone, zoneName(lang, p.zone)})
+	}
+	if current != "" && !slices.ContainsFunc(out, func(o option) bool { return o.Value == current }) {
+		out = append(out, option{current, current})
+	}
+	return out
+}
 
 // statusOf is the HTTP status of a service's refusal.
 func statusOf(err error) int {
@@ -429,6 +470,8 @@ type personView struct {
 	// PlanWords is the plan as people say it ("lundi et jeudi vers 10 h");
 	// empty for an expert's spec, shown as it is.
 	PlanWords string
+	// ZoneName is the person's time zone as people say it ("Guadeloupe").
+	ZoneName string
 }
 
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session) error {
@@ -460,6 +503,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	v := personView{Enrolment: e, Phone: phones.Format(e.Person.Phone), StatusText: text(lang, "status."+string(e.Person.Status)),
 		Window: e.Plan.Window.String(), Changeable: e.Person.Status != wellcheck.PersonWithdrawn}
 	v.PlanWords, _ = scheduler.Describe(e.Plan.Cron, lang)
+	v.ZoneName = zoneName(lang, e.Person.TimeZone)
 	if e.Person.PausedUntil != nil {
 		v.PausedUntil = dayAndClock(lang, e.Person.PausedUntil.In(loc))
 	}
@@ -470,7 +514,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 			return err
 		}
 		v.Details = detailsFormOf(detailsInputOf(e, listeners, phones), listeners, lang)
-		v.Zones = zoneOptions
+		v.Zones = zoneChoices(lang, e.Person.TimeZone)
 	}
 	if problem != nil && r.PathValue("action") == "plan" {
 		v.Builder = planFormOf(r) // the preview is the refused plan's

@@ -109,7 +109,9 @@ func (a *app) schedule(ctx context.Context, args []string) error {
 	}
 	a.say("cli_preview_head", preview.Plan.Cron, preview.Plan.Window.String(), preview.Zone.String(), settings.HolidayCalendar, preview.Calls())
 	for _, s := range preview.Slots {
-		fmt.Fprintf(a.stdout, "%-28s %s  %s\n", scheduler.LocalTime(s.At, a.cfg.Lang), s.At.UTC().Format("15:04Z"), s.Describe(a.cfg.Lang))
+		// For operators: the local time with its offset, and UTC.
+		local := scheduler.LocalTime(s.At, a.cfg.Lang) + " " + s.At.Format("-07:00")
+		fmt.Fprintf(a.stdout, "%-28s %s  %s\n", local, s.At.UTC().Format("15:04Z"), s.Describe(a.cfg.Lang))
 	}
 	return nil
 }
