@@ -318,6 +318,7 @@ func TestBrowserFlagReachesTheListenerLive(t *testing.T) {
 	focusedAfter, scrolledAfter := place()
 	require.Equal(t, focused, focusedAfter, "the focus stays on the number she was on")
 	require.Equal(t, scrolled, scrolledAfter, "the page does not scroll under her")
+	require.Empty(t, b.axe(t), "the list as swapped in passes axe-core's WCAG 2 A and AA rules")
 	row := b.text(t, "#list tbody tr:first-child")
 	require.Contains(t, row, "Marie Curie")
 	require.Contains(t, row, "a demandé un rappel (touche 2)")
