@@ -488,10 +488,11 @@ func TestMyListShowsMineAndThePoolNeverAnothers(t *testing.T) {
 	// with the new version — and, for the live region, what changed.
 	shown := regexp.MustCompile(`hx-get="/list/version\?seen=` + regexp.QuoteMeta(v1) + `&amp;shown=(\d+,\d+)"`).FindStringSubmatch(body)
 	require.NotNil(t, shown, "the list asks with the version and the cases it shows")
-	ask := func(query string) (int, string) {
+	ask := func(query string, lang ...string) (int, string) {
 		req, err := http.NewRequest(http.MethodGet, s.srv.URL+"/list/version?"+query, nil)
 		require.NoError(t, err)
 		req.Header.Set("HX-Request", "true")
+		req.Header.Set("Accept-Language", strings.Join(lang, ","))
 		res, err := c.Do(req)
 		require.NoError(t, err)
 		defer res.Body.Close()
@@ -511,6 +512,9 @@ func TestMyListShowsMineAndThePoolNeverAnothers(t *testing.T) {
 	require.NotContains(t, update, "<html", "the list alone, not a page")
 	_, update = ask(url.Values{"seen": {v1}, "shown": {shown[1] + ",999999"}}.Encode())
 	require.Contains(t, update, "Liste mise à jour : 1 nouveau suivi, 1 suivi retiré")
+	_, update = ask(url.Values{"seen": {v1}, "shown": {""}}.Encode(), "en")
+	require.Contains(t, update, "List updated: 3 new follow-ups")
+	require.Contains(t, update, "◆</span> high", "the list in English too")
 
 	// Later, the follow-ups whose time has passed say so in words.
 	s.clock.Set(s.clock.Now().Add(time.Hour))
