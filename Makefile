@@ -51,7 +51,8 @@ test: test-deps
 	$(GO) test -race -count=1 ./...
 
 # What the tests need beyond Go and Postgres: SIPp (Debian's sip-tester) for
-# the dialer, Chromium for the pages, and the pages' chart library.
+# the dialer, Chromium for the pages, the pages' scripts and axe-core, which
+# the browser tests run on every page.
 test-deps: vendor
 	@scripts/need sipp=sip-tester chromium=chromium
 

@@ -7,6 +7,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -262,8 +263,9 @@ func TestBrowserRefusedEnrolmentKeepsWhatWasTyped(t *testing.T) {
 }
 
 // A person presses 2 on a real call (the dialer over SIP to the callee
-// simulator); the listener, whose list is open, is told without reloading,
-// takes the case from the pool, records the call back and closes the case.
+// simulator); the listener, whose list is open, sees it come by itself — her
+// screen reader told, her place on the page kept —, takes the case from the
+// pool, records the call back and closes the case.
 func TestBrowserFlagReachesTheListenerLive(t *testing.T) {
 	t.Parallel()
 	s := setup(t, func(ui *web.Server) { ui.ListPoll = 300 * time.Millisecond })
@@ -275,31 +277,56 @@ func TestBrowserFlagReachesTheListenerLive(t *testing.T) {
 	start, wall := time.Date(2026, 11, 17, 10, 0, 0, 0, paris), time.Now()
 	now := func() time.Time { return start.Add(time.Since(wall)) }
 	s.clock.Set(start)
+	// Her list already has one follow-up, due later.
+	paul := s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), &s.user.ID, wellcheck.FollowUpMissed, wellcheck.PriorityLow)
+	_, err = s.store.Pool().Exec(ctx, "UPDATE follow_ups SET due_at = now() + interval '1 day' WHERE case_id = $1", paul)
+	require.NoError(t, err)
 
 	b := s.tab(t)
 	b.signIn(t, elise)
-	require.Contains(t, b.text(t, "#list"), "Aucun suivi en attente.")
+	require.Contains(t, b.text(t, "#list tbody"), "Paul Durand")
+	require.NotContains(t, b.text(t, "#list tbody"), "Marie Curie")
+	// She is on Paul's number, the page scrolled as far as it goes.
+	paulsNumber := fmt.Sprintf("list-tel-%d", paul)
+	b.run(t,
+		chromedp.EmulateViewport(800, 300),
+		chromedp.Focus(css("#"+paulsNumber)),
+		chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, document.body.scrollHeight)`),
+	)
+	place := func() (string, float64) {
+		focused, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.id`))
+		require.NoError(t, err)
+		scrolled, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`window.scrollY`))
+		require.NoError(t, err)
+		return focused, scrolled
+	}
+	focused, scrolled := place()
+	require.Equal(t, paulsNumber, focused)
+	require.Positive(t, scrolled, "the page is scrolled down")
 
 	const number = "+33612345678"
 	person := s.enrol(t, "Marie Curie", number)
 	s.callPresses(t, now, person, number, callee.PressTwo)
 
-	// The list learns it within a poll, and says so without moving anything.
-	b.run(t, chromedp.WaitVisible(css(`#list-news`)))
-	require.Contains(t, b.text(t, "#list-news"), "Votre liste a changé")
-	require.Contains(t, b.text(t, "#list"), "Aucun suivi en attente.", "the list the listener reads does not move under her hands")
-	b.run(t,
-		chromedp.Click(css(`#list-news a`)),
-		chromedp.WaitVisible(css(`#list table`)),
-	)
-	row := b.text(t, "#list tbody tr")
+	// The list shows it within a poll, by itself; her screen reader is told
+	// through the live region, and she is where she was.
+	b.waitText(t, "#list tbody", "Marie Curie")
+	b.waitText(t, "#list-update", "Liste mise à jour : 1 nouveau suivi")
+	live, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById("list-update").getAttribute("aria-live")`))
+	require.NoError(t, err)
+	require.Equal(t, "polite", live)
+	focusedAfter, scrolledAfter := place()
+	require.Equal(t, focused, focusedAfter, "the focus stays on the number she was on")
+	require.Equal(t, scrolled, scrolledAfter, "the page does not scroll under her")
+	require.Empty(t, b.axe(t), "the list as swapped in passes axe-core's WCAG 2 A and AA rules")
+	row := b.text(t, "#list tbody tr:first-child")
 	require.Contains(t, row, "Marie Curie")
 	require.Contains(t, row, "a demandé un rappel (touche 2)")
 	require.Contains(t, row, "pool partagé")
 	require.Contains(t, row, "06 12 34 56 78")
 
 	b.run(t,
-		chromedp.Click(css(`#list tbody a`)),
+		chromedp.Click(css(`#list tbody tr:first-child a`)),
 		chromedp.WaitVisible(css(`#record`)),
 	)
 	require.Contains(t, b.text(t, "#timeline + ol"), "demande un rappel (touche 2) (essai 1 : touche 2)", "the call is in the timeline")
@@ -313,7 +340,7 @@ func TestBrowserFlagReachesTheListenerLive(t *testing.T) {
 		chromedp.Click(css(`form[action$="/follow-up"] button[type=submit]`)),
 		chromedp.WaitVisible(css(`#list`)),
 	)
-	require.Contains(t, b.text(t, "#list"), "Aucun suivi en attente.")
+	require.NotContains(t, b.text(t, "#list"), "Marie Curie")
 	c, _, err := s.store.Queries().OpenCase(ctx, person)
 	require.ErrorIs(t, err, wellcheck.ErrNotFound, "the case is closed: %+v", c)
 }

@@ -70,14 +70,14 @@ type fragment struct {
 }
 
 var (
-	fragmentListNews  = fragment{pageHome, "list-news"}
-	fragmentTestCalls = fragment{pageSettings, "test-calls"}
-	fragmentPreview   = fragment{pageEnrol, "preview-body"}
+	fragmentListUpdate = fragment{pageHome, "list-update"}
+	fragmentTestCalls  = fragment{pageSettings, "test-calls"}
+	fragmentPreview    = fragment{pageEnrol, "preview-body"}
 )
 
 // fragments are the fragments handlers render; Routes checks each is in its
 // page's set.
-var fragments = []fragment{fragmentListNews, fragmentTestCalls, fragmentPreview}
+var fragments = []fragment{fragmentListUpdate, fragmentTestCalls, fragmentPreview}
 
 // pages are every page's template set, parsed.
 type pages [pageCount]*template.Template

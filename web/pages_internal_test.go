@@ -55,7 +55,7 @@ func TestMissingTemplateFailsConstruction(t *testing.T) {
 		"a page's file missing":     {map[string]*string{"templates/audit.html": nil}, "parse page audit"},
 		"the shared layout missing": {map[string]*string{"templates/layout.html": nil}, "layout.html"},
 		"a page without content":    {map[string]*string{"templates/queue.html": &empty}, "templates/queue.html defines no content"},
-		"a fragment missing":        {map[string]*string{"templates/home.html": &content}, "no fragment list-news"},
+		"a fragment missing":        {map[string]*string{"templates/home.html": &content}, "no fragment list-update"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -472,21 +473,34 @@ func signedInPage(title string, sess session, data any) page {
 	return page{Title: title, User: &sess.User, CSRF: sess.CSRFToken, Data: data}
 }
 
-// list is a user's list as the page shows it.
+// list is a user's list as the page shows it. Shown is the cases it shows
+// (their ids, comma-separated), which the page sends back when it asks
+// whether the list changed; Update says, when it did, what changed.
 type list struct {
 	Version string
 	Poll    int64 // milliseconds between the page's questions
 	Items   []listItem
+	Shown   string
+	Update  string
 }
 
 // listItem is a follow-up on the list: Phone is the person's number
-// formatted (the link dials ListItem.Phone.E164); EscalationText says how the
-// case's latest escalation went, if it had one.
+// formatted (the link dials ListItem.Phone.E164); Shape marks the priority
+// beside its word and colour; EscalationText says how the case's latest
+// escalation went, if it had one; Overdue, whether its time is past.
 type listItem struct {
 	store.ListItem
 	Phone                                    string
 	PriorityText, ReasonText, LocalTime, Due string
+	Shape                                    string
 	EscalationText                           string
+	Overdue                                  bool
+}
+
+// priorityShapes mark priorities by shape as well as by colour and word.
+var priorityShapes = map[wellcheck.Priority]string{
+	wellcheck.PriorityUrgent: "▲", wellcheck.PriorityHigh: "◆",
+	wellcheck.PriorityNormal: "●", wellcheck.PriorityLow: "○",
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
@@ -591,32 +605,46 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess s
 // home is the user's list: their follow-ups and the shared pool's, most
 // pressing first, each with why it is there and the person's own time.
 func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) error {
+	l, err := s.myList(r, sess)
+	if err != nil {
+		return err
+	}
 	lang := langOf(r)
-	items, err := s.Store.Queries().MyList(r.Context(), sess.UserID)
-	if err != nil {
-		return err
-	}
-	phones, err := s.phones(r)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	l := &list{Version: store.ListVersion(items), Poll: s.ListPoll.Milliseconds()}
-	for _, it := range items {
-		loc := personZone(it.TimeZone)
-		item := listItem{ListItem: it, Phone: phones.Format(it.Phone),
-			PriorityText: text(lang, "priority."+string(it.Priority)), ReasonText: text(lang, "reason."+string(it.Reason)),
-			LocalTime: clock(lang, now.In(loc)), Due: dayAndClock(lang, it.DueAt.In(loc))}
-		if it.Escalation != nil {
-			item.EscalationText = escalationLine(lang, *it.Escalation, loc, now)
-		}
-		l.Items = append(l.Items, item)
-	}
 	p := signedInPage(text(lang, "my_list"), sess, l)
 	if r.URL.Query().Get("done") == "closed" {
 		p.Notice = text(lang, "done.case_closed")
 	}
 	return s.render(w, r, pageHome, http.StatusOK, p)
+}
+
+// myList reads the session's user's list as the page shows it.
+func (s *Server) myList(r *http.Request, sess session) (*list, error) {
+	lang := langOf(r)
+	items, err := s.Store.Queries().MyList(r.Context(), sess.UserID)
+	if err != nil {
+		return nil, err
+	}
+	phones, err := s.phones(r)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	l := &list{Version: store.ListVersion(items), Poll: s.ListPoll.Milliseconds()}
+	shown := make([]string, 0, len(items))
+	for _, it := range items {
+		loc := personZone(it.TimeZone)
+		item := listItem{ListItem: it, Phone: phones.Format(it.Phone),
+			PriorityText: text(lang, "priority."+string(it.Priority)), ReasonText: text(lang, "reason."+string(it.Reason)),
+			Shape: priorityShapes[it.Priority], LocalTime: clock(lang, now.In(loc)), Due: dayAndClock(lang, it.DueAt.In(loc)),
+			Overdue: it.DueAt.Before(now)}
+		if it.Escalation != nil {
+			item.EscalationText = escalationLine(lang, *it.Escalation, loc, now)
+		}
+		l.Items = append(l.Items, item)
+		shown = append(shown, strconv.FormatInt(it.CaseID, 10))
+	}
+	l.Shown = strings.Join(shown, ",")
+	return l, nil
 }
 
 // phones formats numbers for the service's region.
@@ -635,24 +663,72 @@ func personZone(name string) *time.Location {
 }
 
 // listVersion tells the list page whether the list changed: the version of
-// the list it would show now.
+// the list it would show now. The page itself (htmx) gets nothing while the
+// list is the one it shows (?seen=), then the list as it is now and, for its
+// live region, what changed since the cases it shows (?shown=).
 func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess session) error {
-	items, err := s.Store.Queries().MyList(r.Context(), sess.UserID)
+	if !fromPage(r) {
+		items, err := s.Store.Queries().MyList(r.Context(), sess.UserID)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"version": store.ListVersion(items)})
+		return nil
+	}
+	l, err := s.myList(r, sess)
 	if err != nil {
 		return err
 	}
-	version := store.ListVersion(items)
-	if !fromPage(r) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"version": version})
-		return nil
-	}
-	// The list page asking: nothing while the list is the one it shows.
-	if r.URL.Query().Get("seen") == version {
+	if r.URL.Query().Get("seen") == l.Version {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	return s.renderFragment(w, fragmentListNews, page{Lang: langOf(r)})
+	lang := langOf(r)
+	l.Update = listUpdate(lang, r.URL.Query().Get("shown"), l.Items)
+	return s.renderFragment(w, fragmentListUpdate, page{Lang: lang, Data: l})
+}
+
+// listUpdate says what changed on a list that showed the cases shown
+// (comma-separated ids) and now shows items: "Liste mise à jour : 1 nouveau
+// suivi, 1 suivi retiré".
+func listUpdate(lang wellcheck.Lang, shown string, items []listItem) string {
+	before := map[int64]bool{}
+	for id := range strings.SplitSeq(shown, ",") {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+			before[n] = true
+		}
+	}
+	added, now := 0, map[int64]bool{}
+	for _, it := range items {
+		now[it.CaseID] = true
+		if !before[it.CaseID] {
+			added++
+		}
+	}
+	removed := 0
+	for id := range before {
+		if !now[id] {
+			removed++
+		}
+	}
+	var what []string
+	switch {
+	case added == 1:
+		what = append(what, text(lang, "list_added_one"))
+	case added > 1:
+		what = append(what, text(lang, "list_added", added))
+	}
+	switch {
+	case removed == 1:
+		what = append(what, text(lang, "list_removed_one"))
+	case removed > 1:
+		what = append(what, text(lang, "list_removed", removed))
+	}
+	if len(what) == 0 {
+		return text(lang, "list_updated")
+	}
+	return text(lang, "list_updated_with", strings.Join(what, ", "))
 }
 
 // localPath is where a redirect may take the reader when the request names

@@ -484,12 +484,15 @@ func TestMyListShowsMineAndThePoolNeverAnothers(t *testing.T) {
 	require.NotEqual(t, v1, version(), "a flag on my list: the page learns it")
 
 	// The page's own question (htmx) is answered with nothing while the list
-	// is the one it shows, then with the news.
-	require.Contains(t, body, `hx-get="/list/version?seen=`+v1+`"`)
-	ask := func(seen string) (int, string) {
-		req, err := http.NewRequest(http.MethodGet, s.srv.URL+"/list/version?seen="+seen, nil)
+	// is the one it shows, then with the list as it is now — which asks on
+	// with the new version — and, for the live region, what changed.
+	shown := regexp.MustCompile(`hx-get="/list/version\?seen=` + regexp.QuoteMeta(v1) + `&amp;shown=(\d+,\d+)"`).FindStringSubmatch(body)
+	require.NotNil(t, shown, "the list asks with the version and the cases it shows")
+	ask := func(query string, lang ...string) (int, string) {
+		req, err := http.NewRequest(http.MethodGet, s.srv.URL+"/list/version?"+query, nil)
 		require.NoError(t, err)
 		req.Header.Set("HX-Request", "true")
+		req.Header.Set("Accept-Language", strings.Join(lang, ","))
 		res, err := c.Do(req)
 		require.NoError(t, err)
 		defer res.Body.Close()
@@ -497,12 +500,48 @@ func TestMyListShowsMineAndThePoolNeverAnothers(t *testing.T) {
 		require.NoError(t, err)
 		return res.StatusCode, string(b)
 	}
-	status, news := ask(version())
+	v2 := version()
+	status, update := ask("seen=" + v2)
 	require.Equal(t, http.StatusNoContent, status)
-	require.Empty(t, news)
-	status, news = ask(v1)
+	require.Empty(t, update)
+	status, update = ask(url.Values{"seen": {v1}, "shown": {shown[1]}}.Encode())
 	require.Equal(t, http.StatusOK, status)
-	require.Equal(t, `<p id="list-news" class="news" role="status"><a href="/">Votre liste a changé : afficher la nouvelle liste</a></p>`, news)
+	require.Contains(t, update, "Nouvelle Personne", "the new list")
+	require.Contains(t, update, `hx-get="/list/version?seen=`+v2+`&amp;shown=`, "which asks on from its own version")
+	require.Contains(t, update, `<p id="list-update" hx-swap-oob="innerHTML">Liste mise à jour : 1 nouveau suivi</p>`)
+	require.NotContains(t, update, "<html", "the list alone, not a page")
+	_, update = ask(url.Values{"seen": {v1}, "shown": {shown[1] + ",999999"}}.Encode())
+	require.Contains(t, update, "Liste mise à jour : 1 nouveau suivi, 1 suivi retiré")
+	_, update = ask(url.Values{"seen": {v1}, "shown": {""}}.Encode(), "en")
+	require.Contains(t, update, "List updated: 3 new follow-ups")
+	require.Contains(t, update, "◆</span> high", "the list in English too")
+
+	// Later, the follow-ups whose time has passed say so in words.
+	s.clock.Set(s.clock.Now().Add(time.Hour))
+	_, body, _ = s.get(t, c, "/")
+	require.Equal(t, 3, strings.Count(body, "en retard"), "every follow-up is now overdue")
+}
+
+// The list tells priorities by word, colour and shape, gives each number as
+// a link that dials it and never breaks it over two lines.
+func TestMyListPriorityShapesAndNumbers(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityUrgent)
+	s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), &s.user.ID, wellcheck.FollowUpMissed, wellcheck.PriorityHigh)
+	s.task(t, s.enrol(t, "Anne Petit", "+33612345670"), &s.user.ID, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
+	s.task(t, s.enrol(t, "Luc Blanc", "+33612345671"), &s.user.ID, wellcheck.FollowUpMissed, wellcheck.PriorityLow)
+	c := s.browser(t)
+	s.signIn(t, c)
+	_, body, _ := s.get(t, c, "/")
+	for _, want := range []string{"▲</span> urgente", "◆</span> haute", "●</span> normale", "○</span> basse"} {
+		require.Contains(t, body, want)
+	}
+	require.Contains(t, body, `class="tel" href="tel:&#43;33612345678">06 12 34 56 78</a>`)
+	require.NotContains(t, body, "en retard", "nothing is overdue yet")
+	_, css, _ := s.get(t, c, "/static/app.css")
+	require.Contains(t, css, "#list a.tel { white-space: nowrap; }")
 }
 
 func TestCasePage(t *testing.T) {
