@@ -574,7 +574,7 @@ func TestCoordinatorsQueue(t *testing.T) {
 		if _, err := q.EndEscalation(ctx, e.ID, wellcheck.EscalationNobody, nil, at.Add(time.Hour)); err != nil {
 			return err
 		}
-		_, err = q.RecordDataIssue(ctx, store.DataIssue{PersonID: paul, Kind: "undeliverable", Detail: "404 Not Found", LastSeenAt: at})
+		_, err = q.RecordDataIssue(ctx, store.DataIssue{PersonID: paul, Kind: "undeliverable", Detail: string(wellcheck.ReasonInvalidNumber), LastSeenAt: at})
 		return err
 	}))
 
@@ -588,7 +588,8 @@ func TestCoordinatorsQueue(t *testing.T) {
 	issues := body[strings.Index(body, `id="issues"`):]
 	require.Contains(t, issues, fmt.Sprintf(`<a href="/persons/%d">Paul Durand</a>`, paul))
 	require.Contains(t, issues, "06 12 34 56 79")
-	require.Contains(t, issues, "404 Not Found — 1 appel(s) en échec")
+	require.Contains(t, issues, "le réseau répond que ce numéro n&#39;existe pas — 1 appel en échec", "in words")
+	require.NotContains(t, issues, "invalid_number", "never the code")
 
 	open, err := s.store.Queries().OpenDataIssues(ctx)
 	require.NoError(t, err)

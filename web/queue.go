@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store"
 )
 
@@ -37,7 +38,16 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, sess session) err
 		v.Escalations = append(v.Escalations, row(e, text(lang, "escalation."+e.Outcome)))
 	}
 	for _, d := range issues {
-		v.Issues = append(v.Issues, row(d, text(lang, "issue_seen", d.Occurrences)))
+		// What the network said, in words, and how often.
+		what := text(lang, "issue.other")
+		if d.Detail == string(wellcheck.ReasonInvalidNumber) {
+			what = text(lang, "issue.invalid_number")
+		}
+		seen := text(lang, "issue_seen", d.Occurrences)
+		if d.Occurrences == 1 {
+			seen = text(lang, "issue_seen_once")
+		}
+		v.Issues = append(v.Issues, row(d, what+" — "+seen))
 	}
 	p := signedInPage(text(lang, "queue"), sess, v)
 	if r.URL.Query().Get("done") == "resolved" {
