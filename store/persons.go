@@ -240,6 +240,8 @@ type AuditEntry struct {
 	Details  map[string]any
 	// ActorName is the acting user's name, if one acted and still exists.
 	ActorName string
+	// PersonName is the person's name, read by SearchAudit while they exist.
+	PersonName string
 }
 
 // AuditForPerson returns the audit trail of a person, oldest first.
@@ -261,7 +263,9 @@ func (q *Queries) AuditForPerson(ctx context.Context, personID int64) ([]AuditEn
 // start with Action; a page of them before the entry Before (0: the newest).
 type AuditQuery struct {
 	PersonID, ActorID *int64
+	PersonName        string // a part of the person's name
 	Action            string
+	Since, Until      *time.Time // the period, [Since, Until)
 	Before            int64
 }
 
@@ -270,8 +274,8 @@ const AuditPage = 100
 
 // SearchAudit returns a page of the audit log, newest first.
 func (q *Queries) SearchAudit(ctx context.Context, aq AuditQuery) ([]AuditEntry, error) {
-	rows, err := q.q.SearchAudit(ctx, dbsqlc.SearchAuditParams{PersonID: aq.PersonID, ActorID: aq.ActorID, Action: aq.Action,
-		BeforeID: aq.Before, PageSize: AuditPage})
+	rows, err := q.q.SearchAudit(ctx, dbsqlc.SearchAuditParams{PersonID: aq.PersonID, PersonName: aq.PersonName, ActorID: aq.ActorID,
+		Action: aq.Action, Since: aq.Since, Until: aq.Until, BeforeID: aq.Before, PageSize: AuditPage})
 	if err != nil {
 		return nil, translate(err, "search the audit log")
 	}
@@ -281,6 +285,7 @@ func (q *Queries) SearchAudit(ctx context.Context, aq AuditQuery) ([]AuditEntry,
 			PersonID: r.PersonID, CaseID: r.CaseID, Details: r.Details}, r.ActorName); err != nil {
 			return nil, err
 		}
+		out[i].PersonName = r.PersonName
 	}
 	return out, nil
 }

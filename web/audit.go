@@ -3,10 +3,14 @@ package web
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store"
@@ -14,21 +18,61 @@ import (
 
 // auditView is a page of the audit log, with its filters.
 type auditView struct {
-	Person, Actor, Action string
-	Actors                []option
-	Entries               []auditRow
-	Next                  string // the next page's address, if there is one
+	Person, Actor, Action, Since, Until string
+	Actors, Actions                     []option
+	Entries                             []auditRow
+	Next                                string // the next page's address, if there is one
 }
 
 type auditRow struct {
 	store.AuditEntry
-	When, Who, Details string
-	Person, Case       int64 // 0: none
+	When, Who, Did, Details string
+	Person, Case            int64 // 0: none
+}
+
+// auditActions are the actions the log names, in the order the filter
+// offers them; each says, in words, what was done (and to whom, when a
+// person follows).
+var auditActions = []string{
+	"person.view", "case.view", "person.enrol", "person.details", "person.plan", "person.pause", "person.resume",
+	"person.withdraw", "person.erase", "person.purge", "case.open", "case.raise", "case.claim", "case.reassign",
+	"case.close", "follow_up.record", "follow_up.schedule", "escalation.start", "escalation.acknowledged",
+	"escalation.end", "data_issue.resolve", "user.login", "user.login_failed", "user.logout_everywhere",
+	"user.presence", "user.add", "user.change", "user.password_reset", "settings.hours", "settings.service",
+	"closure.add", "closure.delete", "partner.save", "listener.profile", "test_call.request", "export.",
+	"api_token.create", "api_token.revoke",
+}
+
+// did says an action in words ("a consulté le dossier de"); an action the
+// catalogue does not know is shown as it is.
+func did(lang wellcheck.Lang, action string) string {
+	key := "did." + action
+	if strings.HasPrefix(action, "export.") {
+		key = "did.export."
+	}
+	if t := text(lang, key); t != key {
+		return t
+	}
+	return action
+}
+
+// whoDid names who acted: the user, or the system's part, in words.
+func whoDid(lang wellcheck.Lang, e store.AuditEntry) string {
+	switch {
+	case e.ActorName != "":
+		return e.ActorName
+	case strings.HasPrefix(e.Actor, "system:"):
+		return text(lang, "who_system", text(lang, "system_part."+strings.TrimPrefix(e.Actor, "system:")))
+	case e.Actor == string(wellcheck.ViaCLI):
+		return text(lang, "who_operator")
+	}
+	return e.Actor
 }
 
 // audit shows the audit log to admins, newest first, a hundred entries a
-// page: who did what, to whom, when. Its details never hold a phone number
-// or a note.
+// page, as sentences: who did what, to whom, when. It filters by person
+// (a part of the name, or the number), by who acted, by action and by
+// period. Its details never hold a phone number or a note.
 func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) error {
 	lang := langOf(r)
 	q := s.Store.Queries()
@@ -37,27 +81,42 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) err
 	param := func(name string) string {
 		return strings.TrimSpace(cmp.Or(r.FormValue("audit."+name), r.FormValue(name)))
 	}
-	v := auditView{Person: param("person"), Actor: param("actor"), Action: param("action")}
-	var aq store.AuditQuery
-	var ps wellcheck.Problems
-	idOf := func(field, s string) *int64 {
-		if s == "" {
-			return nil
-		}
-		id, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || id <= 0 {
-			ps.Add(field, "id_invalid", s)
-			return nil
-		}
-		return &id
-	}
-	aq.PersonID, aq.ActorID = idOf("audit.person", v.Person), idOf("audit.actor", v.Actor)
-	aq.Action = truncate(v.Action, 100)
-	aq.Before, _ = strconv.ParseInt(r.FormValue("before"), 10, 64)
+	v := auditView{Person: param("person"), Actor: param("actor"), Action: param("action"), Since: param("since"), Until: param("until")}
 	settings, err := q.Settings(r.Context())
 	if err != nil {
 		return err
 	}
+	zone := personZone(settings.TimeZone)
+	var aq store.AuditQuery
+	var ps wellcheck.Problems
+	if id, err := strconv.ParseInt(v.Person, 10, 64); err == nil && id > 0 {
+		aq.PersonID = &id
+	} else {
+		aq.PersonName = truncate(v.Person, 100)
+	}
+	if v.Actor != "" {
+		id, err := strconv.ParseInt(v.Actor, 10, 64)
+		if err != nil || id <= 0 {
+			ps.Add("audit.actor", "id_invalid", v.Actor)
+		} else {
+			aq.ActorID = &id
+		}
+	}
+	day := func(field, value string, after int) *time.Time {
+		if value == "" {
+			return nil
+		}
+		d, err := time.ParseInLocation(time.DateOnly, value, zone)
+		if err != nil {
+			ps.Add(field, "date_invalid", value)
+			return nil
+		}
+		d = d.AddDate(0, 0, after)
+		return &d
+	}
+	aq.Since, aq.Until = day("audit.since", v.Since, 0), day("audit.until", v.Until, 1) // the last day included
+	aq.Action = truncate(v.Action, 100)
+	aq.Before, _ = strconv.ParseInt(r.FormValue("before"), 10, 64)
 	users, err := q.Users(r.Context())
 	if err != nil {
 		return err
@@ -65,6 +124,10 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) err
 	v.Actors = append(v.Actors, option{"", text(lang, "audit_anyone")})
 	for _, u := range users {
 		v.Actors = append(v.Actors, option{strconv.FormatInt(u.ID, 10), u.FullName})
+	}
+	v.Actions = append(v.Actions, option{"", text(lang, "audit_any_action")})
+	for _, a := range auditActions {
+		v.Actions = append(v.Actions, option{a, did(lang, a)})
 	}
 	p := signedInPage(text(lang, "audit"), sess, nil)
 	if err := ps.Err(); err != nil {
@@ -76,25 +139,44 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) err
 	if err != nil {
 		return err
 	}
-	zone := personZone(settings.TimeZone)
 	for _, e := range entries {
-		row := auditRow{AuditEntry: e, When: dayAndClock(lang, e.At.In(zone)) + e.At.In(zone).Format(":05"), Who: cmp.Or(e.ActorName, e.Actor)}
+		row := auditRow{AuditEntry: e, When: dayAndClock(lang, e.At.In(zone)) + e.At.In(zone).Format(":05"), Who: whoDid(lang, e), Did: did(lang, e.Action)}
 		if e.PersonID != nil {
 			row.Person = *e.PersonID
 		}
 		if e.CaseID != nil {
 			row.Case = *e.CaseID
 		}
-		if len(e.Details) > 0 {
-			b, _ := json.Marshal(e.Details) // decoded from JSON: encodes again
-			row.Details = string(b)
-		}
+		row.Details = details(e.Details)
 		v.Entries = append(v.Entries, row)
 	}
 	if len(entries) == store.AuditPage {
-		next := url.Values{"person": {v.Person}, "actor": {v.Actor}, "action": {v.Action}, "before": {strconv.FormatInt(entries[len(entries)-1].ID, 10)}}
+		next := url.Values{"person": {v.Person}, "actor": {v.Actor}, "action": {v.Action}, "since": {v.Since}, "until": {v.Until},
+			"before": {strconv.FormatInt(entries[len(entries)-1].ID, 10)}}
 		v.Next = "/admin/audit?" + next.Encode()
 	}
 	p.Data = v
 	return s.render(w, r, pageAudit, http.StatusOK, p)
+}
+
+// details writes an entry's details as "key: value" pairs, keys in order.
+func details(d map[string]any) string {
+	parts := make([]string, 0, len(d))
+	for _, k := range slices.Sorted(maps.Keys(d)) {
+		v := d[k]
+		if b, err := json.Marshal(v); err == nil && !isScalar(v) {
+			parts = append(parts, k+": "+string(b))
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s: %v", k, v))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func isScalar(v any) bool {
+	switch v.(type) {
+	case string, bool, float64, nil:
+		return true
+	}
+	return false
 }

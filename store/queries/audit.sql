@@ -10,12 +10,17 @@ SELECT action FROM audit_log WHERE actor_id = @actor_id ORDER BY at, id;
 
 -- name: SearchAudit :many
 -- The audit log newest first, a page before @before_id (0: the newest),
--- for one person, one actor, actions starting with @action, as asked.
-SELECT a.*, coalesce(u.full_name, '')::text AS actor_name
-FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+-- for one person (by id, or a part of their name), one actor, actions
+-- starting with @action, in [@since, @until), as asked; with the names of
+-- the actor and the person (empty once erased).
+SELECT a.*, coalesce(u.full_name, '')::text AS actor_name, coalesce(p.full_name, '')::text AS person_name
+FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN persons p ON p.id = a.person_id
 WHERE (sqlc.narg('person_id')::bigint IS NULL OR a.person_id = sqlc.narg('person_id'))
+  AND (@person_name::text = '' OR p.full_name ILIKE '%' || @person_name::text || '%')
   AND (sqlc.narg('actor_id')::bigint IS NULL OR a.actor_id = sqlc.narg('actor_id'))
   AND (@action::text = '' OR a.action LIKE @action::text || '%')
+  AND (sqlc.narg('since')::timestamptz IS NULL OR a.at >= sqlc.narg('since'))
+  AND (sqlc.narg('until')::timestamptz IS NULL OR a.at < sqlc.narg('until'))
   AND (@before_id::bigint = 0 OR a.id < @before_id::bigint)
 ORDER BY a.id DESC
 LIMIT @page_size;

@@ -76,22 +76,28 @@ func (q *Queries) ListAuditForPerson(ctx context.Context, personID *int64) ([]Au
 }
 
 const searchAudit = `-- name: SearchAudit :many
-SELECT a.id, a.at, a.actor_id, a.actor_label, a.action, a.person_id, a.case_id, a.details, coalesce(u.full_name, '')::text AS actor_name
-FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+SELECT a.id, a.at, a.actor_id, a.actor_label, a.action, a.person_id, a.case_id, a.details, coalesce(u.full_name, '')::text AS actor_name, coalesce(p.full_name, '')::text AS person_name
+FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN persons p ON p.id = a.person_id
 WHERE ($1::bigint IS NULL OR a.person_id = $1)
-  AND ($2::bigint IS NULL OR a.actor_id = $2)
-  AND ($3::text = '' OR a.action LIKE $3::text || '%')
-  AND ($4::bigint = 0 OR a.id < $4::bigint)
+  AND ($2::text = '' OR p.full_name ILIKE '%' || $2::text || '%')
+  AND ($3::bigint IS NULL OR a.actor_id = $3)
+  AND ($4::text = '' OR a.action LIKE $4::text || '%')
+  AND ($5::timestamptz IS NULL OR a.at >= $5)
+  AND ($6::timestamptz IS NULL OR a.at < $6)
+  AND ($7::bigint = 0 OR a.id < $7::bigint)
 ORDER BY a.id DESC
-LIMIT $5
+LIMIT $8
 `
 
 type SearchAuditParams struct {
-	PersonID *int64
-	ActorID  *int64
-	Action   string
-	BeforeID int64
-	PageSize int32
+	PersonID   *int64
+	PersonName string
+	ActorID    *int64
+	Action     string
+	Since      *time.Time
+	Until      *time.Time
+	BeforeID   int64
+	PageSize   int32
 }
 
 type SearchAuditRow struct {
@@ -104,15 +110,21 @@ type SearchAuditRow struct {
 	CaseID     *int64
 	Details    []byte
 	ActorName  string
+	PersonName string
 }
 
 // The audit log newest first, a page before @before_id (0: the newest),
-// for one person, one actor, actions starting with @action, as asked.
+// for one person (by id, or a part of their name), one actor, actions
+// starting with @action, in [@since, @until), as asked; with the names of
+// the actor and the person (empty once erased).
 func (q *Queries) SearchAudit(ctx context.Context, arg SearchAuditParams) ([]SearchAuditRow, error) {
 	rows, err := q.db.Query(ctx, searchAudit,
 		arg.PersonID,
+		arg.PersonName,
 		arg.ActorID,
 		arg.Action,
+		arg.Since,
+		arg.Until,
 		arg.BeforeID,
 		arg.PageSize,
 	)
@@ -133,6 +145,7 @@ func (q *Queries) SearchAudit(ctx context.Context, arg SearchAuditParams) ([]Sea
 			&i.CaseID,
 			&i.Details,
 			&i.ActorName,
+			&i.PersonName,
 		); err != nil {
 			return nil, err
 		}

@@ -569,7 +569,7 @@ WHERE kind = 'check_in_call'
 `
 
 // The call jobs of these check-ins that have not run yet (the kind is the
-// index's predicate: workers.CallArgs.Kind is store.CallJobKind).
+// index's predicate: store.CallJobKind, its arguments store.CallJob).
 func (q *Queries) WaitingCallJobs(ctx context.Context, checkInIds []int64) ([]int64, error) {
 	rows, err := q.db.Query(ctx, waitingCallJobs, checkInIds)
 	if err != nil {
