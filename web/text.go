@@ -388,6 +388,33 @@ var texts = map[string][2]string{
 	"demo_banner":                 {"Démonstration : les personnes sont fictives, les appels vont à un simulateur de téléphone, et le service est ouvert tous les jours à toute heure, avec des rappels après une minute, pour que les appels se voient tout de suite.", "Demo: the persons are fictitious, the calls go to a telephone simulator, and the service is open every day at all hours, with retries after a minute, so that calls show at once."},
 	"lang_unknown":                {"Langue inconnue : fr ou en.", "Unknown language: fr or en."},
 	"other_lang":                  {"English", "Français"},
+	"why_now":                     {"Pourquoi l'appeler", "Why call now"},
+	"why.flagged":                 {"a appuyé sur 2 à %s : demande un rappel", "pressed 2 at %s: asked for a call back"},
+	"why.unreached":               {"injoignable à l'appel de %s (%d essai(s))", "not reached at the %s call (%d tries)"},
+	"why.unreached_repeatedly":    {"injoignable %d fois de suite, la dernière à %s", "not reached %d times in a row, the last at %s"},
+	"why.callback":                {"rappel prévu à %s", "call back planned at %s"},
+	"why.referral":                {"signalement avec inquiétude : %s", "referral with a concern: %s"},
+	"call_person":                 {"Appeler", "Call"},
+	"no_contacts_case":            {"Aucun contact d'urgence.", "No emergency contact."},
+	"esc_calls":                   {"%d appel(s) aux contacts", "%d call(s) to the contacts"},
+	"record_call":                 {"Noter cet appel", "Record this call"},
+	"next_step":                   {"Ensuite", "Next step"},
+	"then.call_again":             {"Rappeler le… à…", "Call again on… at…"},
+	"next_hint":                   {"Hors des heures d'ouverture, le rappel passe à la prochaine ouverture.", "Outside opening hours, the call moves to the next opening."},
+	"then.close":                  {"Clore le dossier", "Close the case"},
+	"done.follow_up":              {"Suivi enregistré.", "Follow-up saved."},
+	"lang.fr":                     {"français", "French"},
+	"lang.en":                     {"anglais", "English"},
+	"lang.ar":                     {"arabe", "Arabic"},
+	"lang.es":                     {"espagnol", "Spanish"},
+	"lang.pt":                     {"portugais", "Portuguese"},
+	"lang.it":                     {"italien", "Italian"},
+	"lang.de":                     {"allemand", "German"},
+	"lang.tr":                     {"turc", "Turkish"},
+	"lang.ru":                     {"russe", "Russian"},
+	"lang.zh":                     {"chinois", "Chinese"},
+	"lang.pl":                     {"polonais", "Polish"},
+	"lang.ro":                     {"roumain", "Romanian"},
 	"api_too_large":               {"Corps de requête trop gros : %d Kio au plus.", "Request body too large: %d KiB at most."},
 }
 
@@ -406,6 +433,15 @@ func text(lang wellcheck.Lang, key string, args ...any) string {
 		s = fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// spokenLanguage is a language a person speaks, named in the reader's
+// language ("arabe", "Arabic"); else by its own name, else its code.
+func spokenLanguage(lang wellcheck.Lang, code string) string {
+	if _, ok := texts["lang."+code]; ok {
+		return text(lang, "lang."+code)
+	}
+	return languageName(code)
 }
 
 // langCookie keeps the language a reader chose (/lang).
