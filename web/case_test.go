@@ -132,8 +132,9 @@ func TestBrowserListenerDialsRealNumbers(t *testing.T) {
 }
 
 // A listener closes a case through the form that records the call, is told
-// it is saved, and opens it again by its address: it reads as closed — how, when, by whom, whether the person
-// agreed — offers nothing to do, and its timeline ends with the closure.
+// it is saved, and opens it again by its address: it reads as closed — how,
+// when, by whom, whether the person agreed —, offers nothing to do, not even
+// a button to call, and its timeline ends with the closure.
 func TestBrowserClosedCaseReadsClosed(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
@@ -167,7 +168,8 @@ func TestBrowserClosedCaseReadsClosed(t *testing.T) {
 	require.Contains(t, closed, "ne souhaite plus de suivi", "the reason in words")
 	require.Regexp(t, `Accord de la personne\s+oui`, closed)
 	require.NotContains(t, b.text(t, ".facts"), "haute", "no priority: nothing is pending")
-	require.Zero(t, eval[int](t, b, `document.querySelectorAll("#why").length`), "nothing to call about")
+	require.Zero(t, eval[int](t, b, `document.querySelectorAll("#why, .call-button").length`), "nothing to call about")
+	require.Equal(t, []link{{"tel:+33612345678", "06 12 34 56 78"}}, b.telLinks(t, ".facts"), "the number is still there")
 	forms := eval[[]string](t, b, `Array.from(document.querySelectorAll("main form")).map(f => f.getAttribute("action"))`)
 	require.Empty(t, forms, "no follow-up, claim, hand-on or closing form")
 	require.Contains(t, b.text(t, "#timeline + ol li"), "dossier clôturé par Élise Écoutante : ne souhaite plus de suivi (accord de la personne : oui)",
