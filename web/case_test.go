@@ -401,3 +401,43 @@ func TestClosedCaseEndsWithItsClosure(t *testing.T) {
 	require.NotContains(t, timeline, "08/12", "nothing after the closure")
 	require.NotContains(t, timeline, "injoignable")
 }
+
+// The case page says why the person is to be called, in words, with the time
+// in their zone: a key pressed, calls unanswered once or several times in a
+// row, a referral's concern. A day other than today is named.
+func TestCaseSaysWhyNow(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	tuesday := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) // 11:00 in Paris
+	s.clock.Set(tuesday)
+	c := s.browser(t)
+	s.signIn(t, c)
+	for i, tc := range []struct {
+		name   string
+		reason wellcheck.FollowUpReason
+		calls  func(person int64)
+		want   string
+	}{
+		{"pressed 2", wellcheck.FollowUpFlagged, func(person int64) {
+			s.checkIn(t, person, tuesday.Add(-time.Hour), "flagged", "no_answer", "help_requested")
+		}, "a appuyé sur 2 à 10:15 : demande un rappel"},
+		{"unreached", wellcheck.FollowUpUnreached, func(person int64) {
+			s.checkIn(t, person, tuesday.Add(-time.Hour), "unreached", "no_answer", "no_answer", "busy")
+		}, "injoignable à l'appel de 10:00 (3 essai(s))"},
+		{"unreached in a row", wellcheck.FollowUpUnreachedRepeatedly, func(person int64) {
+			s.checkIn(t, person, tuesday.AddDate(0, 0, -14), "confirmed", "ok")
+			s.checkIn(t, person, tuesday.AddDate(0, 0, -7), "unreached", "no_answer")
+			s.checkIn(t, person, tuesday.AddDate(0, 0, -1), "unreached", "no_answer")
+		}, "injoignable 2 fois de suite, la dernière à lun. 30/11 11:00"},
+		{"a referral's concern", wellcheck.FollowUpReferral, func(person int64) {
+			_, err := s.store.Pool().Exec(context.Background(), "UPDATE referrals SET concern = 'Ne sort plus.' WHERE person_id = $1", person)
+			require.NoError(t, err)
+		}, "signalement avec inquiétude : Ne sort plus."},
+	} {
+		person := s.enrol(t, "Jeanne "+tc.name, fmt.Sprintf("+336123400%02d", i))
+		tc.calls(person)
+		caseID := s.task(t, person, &s.user.ID, tc.reason, wellcheck.PriorityHigh)
+		_, body, _ := s.get(t, c, fmt.Sprintf("/cases/%d", caseID))
+		require.Equal(t, "Pourquoi l'appeler "+tc.want, textOf(t, body, "why"), tc.name)
+	}
+}
