@@ -39,7 +39,8 @@ func TestNoteBeforeCalling(t *testing.T) {
 	details := formValues(t, body, path+"/details")
 	require.Equal(t, note, details.Get("person.notes"), "the correction form holds it, to correct")
 
-	// The listener about to call sees it above everything else on the case.
+	// The listener about to call sees it at the top of the case, by the
+	// button that calls.
 	caseID := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
 	l := s.browser(t)
 	s.signIn(t, l)
@@ -49,7 +50,8 @@ func TestNoteBeforeCalling(t *testing.T) {
 	}
 	body = casePage()
 	require.Equal(t, "À savoir avant d'appeler "+note, textOf(t, body, "before-call"))
-	require.Less(t, strings.Index(body, `id="before-call"`), strings.Index(body, `id="essentials"`), "near the top, before the essentials")
+	require.Less(t, strings.Index(body, `class="call-button"`), strings.Index(body, `id="before-call"`), "right under the button that calls")
+	require.Less(t, strings.Index(body, `id="before-call"`), strings.Index(body, `id="record"`), "before the form that records the call")
 
 	// Corrected on the file, as typed in a browser (its line breaks CRLF).
 	const corrected = "Malentendante : parler lentement et fort.\nPréfère être appelée le matin."

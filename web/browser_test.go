@@ -331,10 +331,11 @@ func TestBrowserFlagReachesTheListenerLive(t *testing.T) {
 	)
 	require.Contains(t, b.text(t, "#timeline + ol"), "demande un rappel (touche 2) (essai 1 : touche 2)", "the call is in the timeline")
 	b.run(t, chromedp.Click(css(`form[action$="/claim"] button`)))
-	b.waitText(t, "#essentials + dl", "Élise Écoutante") // the case is hers now
+	b.waitText(t, ".facts", "Élise Écoutante") // the case is hers now
 	b.run(t,
 		chromedp.Click(css(`[name="reached"][value="yes"]`)),
 		chromedp.SendKeys(css(`textarea[name="note"]`), "Se sentait seule ; orientée vers le club du quartier."),
+		chromedp.Click(css(`[name="then"][value="close"]`)),
 		chromedp.SetValue(css(`#close`), "resolved"),
 		chromedp.Click(css(`[name="agreed"]`)),
 		chromedp.Click(css(`form[action$="/follow-up"] button[type=submit]`)),

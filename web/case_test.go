@@ -121,19 +121,20 @@ func TestBrowserListenerDialsRealNumbers(t *testing.T) {
 
 	b.run(t,
 		chromedp.Click(css(fmt.Sprintf(`#list a[href="/cases/%d"]`, caseID))),
-		chromedp.WaitVisible(css(`#essentials`)),
+		chromedp.WaitVisible(css(`.call-button`)),
 	)
-	require.Equal(t, []link{{"tel:+33612345678", "06 12 34 56 78"}}, b.telLinks(t, "#essentials + dl"), "the case page dials the person")
+	require.Equal(t, []link{{"tel:+33612345678", "Appeler 06 12 34 56 78"}}, b.telLinks(t, ".call"), "the case page's button dials the person")
 	require.Equal(t, []link{{"tel:+33145678900", "01 45 67 89 00"}, {"tel:+33698765432", "06 98 76 54 32"}},
-		b.telLinks(t, "section[aria-labelledby=essentials] ol"), "and each emergency contact")
-	require.Contains(t, b.text(t, "section[aria-labelledby=essentials] ol"), "Nadia Roux (fille)")
+		b.telLinks(t, "section[aria-labelledby=emergency] ol"), "and each emergency contact")
+	require.Contains(t, b.text(t, "section[aria-labelledby=emergency] ol"), "Nadia Roux (fille)")
 	require.Equal(t, []link{{"tel:+33143556677", "01 43 55 66 77"}}, b.telLinks(t, "#partners-near + ul"), "and each partner")
 	require.NotContains(t, eval[string](t, b, `document.body.innerHTML`), "•", "no masked number anywhere")
 }
 
-// A listener closes a case, is told it is saved, and opens it again by its
-// address: it reads as closed — how, when, by whom, whether the person
-// agreed — offers nothing to do, and its timeline ends with the closure.
+// A listener closes a case through the form that records the call, is told
+// it is saved, and opens it again by its address: it reads as closed — how,
+// when, by whom, whether the person agreed —, offers nothing to do, not even
+// a button to call, and its timeline ends with the closure.
 func TestBrowserClosedCaseReadsClosed(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
@@ -145,10 +146,12 @@ func TestBrowserClosedCaseReadsClosed(t *testing.T) {
 	b.signIn(t, elise)
 	b.run(t,
 		chromedp.Navigate(casePage),
-		chromedp.WaitVisible(css(`form[action$="/close"]`)),
-		chromedp.SetValue(css(`form[action$="/close"] select`), "declined_help"),
-		chromedp.Click(css(`form[action$="/close"] [name="agreed"]`)),
-		chromedp.Click(css(`form[action$="/close"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`#record`)),
+		chromedp.Click(css(`[name="reached"][value="yes"]`)),
+		chromedp.Click(css(`[name="then"][value="close"]`)),
+		chromedp.SetValue(css(`#close`), "declined_help"),
+		chromedp.Click(css(`[name="agreed"]`)),
+		chromedp.Click(css(`form[action$="/follow-up"] button[type=submit]`)),
 		chromedp.WaitVisible(css(`#list`)),
 	)
 	require.Contains(t, b.text(t, "p.notice"), "Clôture enregistrée", "the listener is told it is saved")
@@ -164,7 +167,9 @@ func TestBrowserClosedCaseReadsClosed(t *testing.T) {
 	require.Contains(t, closed, "Élise Écoutante")
 	require.Contains(t, closed, "ne souhaite plus de suivi", "the reason in words")
 	require.Regexp(t, `Accord de la personne\s+oui`, closed)
-	require.NotContains(t, b.text(t, "#essentials + dl"), "haute", "no priority: nothing is pending")
+	require.NotContains(t, b.text(t, ".facts"), "haute", "no priority: nothing is pending")
+	require.Zero(t, eval[int](t, b, `document.querySelectorAll("#why, .call-button").length`), "nothing to call about")
+	require.Equal(t, []link{{"tel:+33612345678", "06 12 34 56 78"}}, b.telLinks(t, ".facts"), "the number is still there")
 	forms := eval[[]string](t, b, `Array.from(document.querySelectorAll("main form")).map(f => f.getAttribute("action"))`)
 	require.Empty(t, forms, "no follow-up, claim, hand-on or closing form")
 	require.Contains(t, b.text(t, "#timeline + ol li"), "dossier clôturé par Élise Écoutante : ne souhaite plus de suivi (accord de la personne : oui)",
@@ -172,8 +177,8 @@ func TestBrowserClosedCaseReadsClosed(t *testing.T) {
 }
 
 // A refused form comes back as it was typed, every kind of field: the
-// follow-up form's radio, note, partner, box, date and closure; the closing
-// form's box. The form not sent is left as it was.
+// record form's radios, note, partner, box, date, closure and agreement.
+// The form not sent (the hand-on) is left as it was.
 func TestBrowserRefusedFormsKeepWhatWasTyped(t *testing.T) {
 	t.Parallel()
 	s := setup(t)
@@ -191,42 +196,40 @@ func TestBrowserRefusedFormsKeepWhatWasTyped(t *testing.T) {
 		chromedp.WaitVisible(css(`#record`)),
 		chromedp.Click(css(`[name="reached"][value="no"]`)),
 		chromedp.SendKeys(css(`textarea[name="note"]`), note),
+		chromedp.Click(css(`[name="then"][value="call_again"]`)),
 		chromedp.Click(css(followUp+`button[type=submit]`)),
 	)
 	b.waitText(t, "#problems", "la personne n'a pas été jointe : indiquez quand rappeler")
 	require.Equal(t, note, b.value(t, `textarea[name="note"]`), "the note is still there")
 	require.True(t, b.checked(t, `[name="reached"][value="no"]`), "and the answer")
+	require.True(t, b.checked(t, `[name="then"][value="call_again"]`), "and the next step chosen")
 
-	// Everything at once, a closure and a next follow-up: refused, all kept.
+	// Everything filled, the case to close but no reason chosen (as a
+	// browser that does not check required fields would send it): refused,
+	// the problem beside the reason, all kept.
 	b.run(t,
 		chromedp.Click(css(`[name="reached"][value="yes"]`)),
 		chromedp.SetValue(css(`select[name="partner"]`), partner),
 		chromedp.Click(css(`[name="emergency_services"]`)),
 		chromedp.SetValue(css(`input[name="next"]`), "2026-12-02T14:00"),
-		chromedp.SetValue(css(`select[name="close"]`), "oriented"),
+		chromedp.Click(css(`[name="then"][value="close"]`)),
 		chromedp.Click(css(followUp+`[name="agreed"]`)),
 		chromedp.Click(css(followUp+`button[type=submit]`)),
 	)
-	b.waitText(t, "#problems", "un dossier clôturé n'a pas de prochain suivi")
+	b.waitText(t, "#close-problem", "")
+	require.Contains(t, b.text(t, "#problems"), "Motif de clôture")
 	require.True(t, b.checked(t, `[name="reached"][value="yes"]`))
 	require.Equal(t, note, b.value(t, `textarea[name="note"]`))
 	require.Equal(t, partner, b.value(t, `select[name="partner"]`))
 	require.True(t, b.checked(t, `[name="emergency_services"]`))
 	require.Equal(t, "2026-12-02T14:00", b.value(t, `input[name="next"]`))
-	require.Equal(t, "oriented", b.value(t, `select[name="close"]`))
+	require.True(t, b.checked(t, `[name="then"][value="close"]`))
+	require.Empty(t, b.value(t, `select[name="close"]`))
 	require.True(t, b.checked(t, followUp+`[name="agreed"]`))
-	require.False(t, b.checked(t, `form[action$="/close"] [name="agreed"]`), "the closing form was not sent")
-
-	// The closing form sent without a reason (as a browser that does not
-	// check required fields would): the box ticked stays ticked.
-	b.run(t,
-		chromedp.Click(css(`form[action$="/close"] [name="agreed"]`)),
-		chromedp.Evaluate[chromedp.Void](`(f => { f.querySelector("select").selectedIndex = -1; f.submit() })(document.querySelector('form[action$="/close"]'))`),
-	)
-	b.waitText(t, "#problems", "Motif de clôture")
-	require.True(t, b.checked(t, `form[action$="/close"] [name="agreed"]`))
-	require.False(t, b.checked(t, followUp+`[name="agreed"]`), "the follow-up form was not sent this time")
-	require.Empty(t, b.value(t, `textarea[name="note"]`))
+	require.Equal(t, strconv.FormatInt(s.user.ID, 10), b.value(t, `form[action$="/reassign"] select`), "the hand-on form was not sent")
+	c, err := s.store.Queries().CaseFor(context.Background(), caseID, s.coord)
+	require.NoError(t, err)
+	require.NotEqual(t, wellcheck.CaseClosed, c.State, "nothing was saved")
 }
 
 // When the person stays unreached, their emergency contacts are called: what
@@ -281,7 +284,8 @@ func TestEscalationShowsOnTheCaseAndTheList(t *testing.T) {
 	require.Contains(t, body, "Escalade : Alain Roux (fils) ira voir — 09:42")
 
 	_, body, _ = s.get(t, c, fmt.Sprintf("/cases/%d", caseID))
-	section := body[strings.Index(body, `id="escalations"`):]
+	require.Contains(t, textOf(t, body, "why"), "Escalade : Alain Roux (fils) ira voir — 09:42", "why she is to be called, from the top")
+	section := body[strings.Index(body, `class="escalation `):]
 	section = section[:strings.Index(section, "</section>")]
 	require.Contains(t, section, "Escalade : Alain Roux (fils) ira voir — mar. 01/12 09:42", "who acknowledged, and when")
 	require.Contains(t, section, "commencée mar. 01/12 09:30")
@@ -313,7 +317,7 @@ func TestEscalationShowsOnTheCaseAndTheList(t *testing.T) {
 	_, body, _ = s.get(t, c, "/")
 	require.Contains(t, body, "Escalade : Alain Roux (fils) ira voir — 09:42")
 	_, body, _ = s.get(t, c, fmt.Sprintf("/cases/%d", caseID))
-	section = body[strings.Index(body, `id="escalations"`):]
+	section = body[strings.Index(body, `class="escalation `):]
 	section = section[:strings.Index(section, "</section>")]
 	require.Contains(t, section, "Escalade : Alain Roux (fils) ira voir — mar. 01/12 09:42")
 	require.Contains(t, section, "Nadia Roux (fille) — <time>mar. 01/12 09:31</time> — pas de réponse")
@@ -396,4 +400,44 @@ func TestClosedCaseEndsWithItsClosure(t *testing.T) {
 	require.Contains(t, timeline, "mar. 01/12 10:00", "the call that opened it")
 	require.NotContains(t, timeline, "08/12", "nothing after the closure")
 	require.NotContains(t, timeline, "injoignable")
+}
+
+// The case page says why the person is to be called, in words, with the time
+// in their zone: a key pressed, calls unanswered once or several times in a
+// row, a referral's concern. A day other than today is named.
+func TestCaseSaysWhyNow(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	tuesday := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) // 11:00 in Paris
+	s.clock.Set(tuesday)
+	c := s.browser(t)
+	s.signIn(t, c)
+	for i, tc := range []struct {
+		name   string
+		reason wellcheck.FollowUpReason
+		calls  func(person int64)
+		want   string
+	}{
+		{"pressed 2", wellcheck.FollowUpFlagged, func(person int64) {
+			s.checkIn(t, person, tuesday.Add(-time.Hour), "flagged", "no_answer", "help_requested")
+		}, "a appuyé sur 2 à 10:15 : demande un rappel"},
+		{"unreached", wellcheck.FollowUpUnreached, func(person int64) {
+			s.checkIn(t, person, tuesday.Add(-time.Hour), "unreached", "no_answer", "no_answer", "busy")
+		}, "injoignable à l'appel de 10:00 (3 essai(s))"},
+		{"unreached in a row", wellcheck.FollowUpUnreachedRepeatedly, func(person int64) {
+			s.checkIn(t, person, tuesday.AddDate(0, 0, -14), "confirmed", "ok")
+			s.checkIn(t, person, tuesday.AddDate(0, 0, -7), "unreached", "no_answer")
+			s.checkIn(t, person, tuesday.AddDate(0, 0, -1), "unreached", "no_answer")
+		}, "injoignable 2 fois de suite, la dernière à lun. 30/11 11:00"},
+		{"a referral's concern", wellcheck.FollowUpReferral, func(person int64) {
+			_, err := s.store.Pool().Exec(context.Background(), "UPDATE referrals SET concern = 'Ne sort plus.' WHERE person_id = $1", person)
+			require.NoError(t, err)
+		}, "signalement avec inquiétude : Ne sort plus."},
+	} {
+		person := s.enrol(t, "Jeanne "+tc.name, fmt.Sprintf("+336123400%02d", i))
+		tc.calls(person)
+		caseID := s.task(t, person, &s.user.ID, tc.reason, wellcheck.PriorityHigh)
+		_, body, _ := s.get(t, c, fmt.Sprintf("/cases/%d", caseID))
+		require.Equal(t, "Pourquoi l'appeler "+tc.want, textOf(t, body, "why"), tc.name)
+	}
 }

@@ -26,7 +26,10 @@ type caseView struct {
 	// Phone is the person's number formatted; the link dials
 	// Person.Phone.E164.
 	Phone, LocalTime, PriorityText string
-	Assignee                       string
+	// Language is the person's language in words; Why says why they are
+	// to be called now, in lines, times in their zone.
+	Language, Assignee string
+	Why                []string
 	// AssigneeValue is the hand-on form's choice as the page opens: the
 	// case's listener, so that sending it unchanged moves nothing.
 	AssigneeValue string
@@ -137,6 +140,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		LocalTime: dayAndClock(lang, s.now().In(loc)), PriorityText: text(lang, "priority."+string(c.Priority)),
 		CanClaim: open && c.AssigneeID == nil && sess.User.Has(wellcheck.RoleListener), CanRecord: open}
 	v.Contacts = contactsOf(e, phones)
+	v.Language = spokenLanguage(lang, e.Person.Language)
 	if !open {
 		if v.Closed, err = s.closedView(r, c, loc); err != nil {
 			return err
@@ -177,12 +181,19 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 			v.Assignees = append(v.Assignees, option{v.AssigneeValue, u.FullName}) // no longer listening: named, not numbered
 		}
 	}
-	if v.Escalations, err = s.escalations(r, c, loc); err != nil {
+	es, err := q.CaseEscalations(r.Context(), c.ID)
+	if err != nil {
 		return err
 	}
-	if v.Timeline, err = s.timeline(r, c, v.Closed, loc); err != nil {
+	v.Escalations = escalationViews(lang, es, loc)
+	h, err := s.history(r, c)
+	if err != nil {
 		return err
 	}
+	if open {
+		v.Why = why(lang, c, e.Referral, h, es, loc, s.now())
+	}
+	v.Timeline = timeline(lang, c, v.Closed, h, loc)
 	if err := q.Audit(r.Context(), actorOf(sess), "case.view", &c.PersonID, &c.ID, nil); err != nil {
 		return err
 	}
@@ -190,8 +201,11 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 	if problem != nil {
 		p.refuse(r, problem) // the refused form comes back as it was sent
 	}
-	if r.URL.Query().Get("done") == "closed" && !open {
+	switch done := r.URL.Query().Get("done"); {
+	case done == "closed" && !open:
 		p.Notice = text(lang, "done.case_closed")
+	case done == "recorded" && open:
+		p.Notice = text(lang, "done.follow_up")
 	}
 	return s.render(w, r, pageCase, status, p)
 }
@@ -216,15 +230,10 @@ func (s *Server) closedView(r *http.Request, c wellcheck.Case, loc *time.Locatio
 	return v, nil
 }
 
-// escalations are a case's calls to the person's emergency contacts, latest
-// escalation first: how each stands, and whom it called, when, with what
-// answer.
-func (s *Server) escalations(r *http.Request, c wellcheck.Case, loc *time.Location) ([]escalationView, error) {
-	lang := langOf(r)
-	es, err := s.Store.Queries().CaseEscalations(r.Context(), c.ID)
-	if err != nil {
-		return nil, err
-	}
+// escalationViews are a case's calls to the person's emergency contacts,
+// latest escalation first: how each stands, and whom it called, when, with
+// what answer.
+func escalationViews(lang wellcheck.Lang, es []store.CaseEscalation, loc *time.Location) []escalationView {
 	out := make([]escalationView, len(es))
 	for i, e := range es {
 		v := escalationView{Outcome: string(cmp.Or(e.Outcome, "running")), State: escalationLine(lang, e, loc, time.Time{}),
@@ -242,7 +251,7 @@ func (s *Server) escalations(r *http.Request, c wellcheck.Case, loc *time.Locati
 		}
 		out[i] = v
 	}
-	return out, nil
+	return out
 }
 
 // escalationLine says in a line how an escalation stands: who will go and
@@ -288,31 +297,134 @@ func contactName(lang wellcheck.Lang, name, relation string, position int) strin
 	return name + " (" + relation + ")"
 }
 
+// caseHistory is what a case's page tells of its past: the person's
+// check-ins with their calls, and the case's notes and follow-ups.
+type caseHistory struct {
+	checkIns  []store.CheckInRow
+	attempts  []wellcheck.Attempt
+	notes     []store.Note
+	followUps []store.CaseFollowUp
+}
+
+// history reads a case's history.
+func (s *Server) history(r *http.Request, c wellcheck.Case) (caseHistory, error) {
+	q := s.Store.Queries()
+	var h caseHistory
+	var err error
+	if h.checkIns, err = q.CheckInsForPerson(r.Context(), c.PersonID); err != nil {
+		return h, err
+	}
+	if h.attempts, err = q.AttemptsForPerson(r.Context(), c.PersonID); err != nil {
+		return h, err
+	}
+	if h.notes, err = q.CaseNotes(r.Context(), c.ID); err != nil {
+		return h, err
+	}
+	h.followUps, err = q.CaseFollowUps(r.Context(), c.ID)
+	return h, err
+}
+
+// why says, in lines, why an open case's person is to be called now: what
+// put the case's follow-up on a list — a key pressed, calls unanswered, a
+// referral's concern, a call back planned — with its time in the person's
+// zone, and how the latest escalation to their contacts stands.
+func why(lang wellcheck.Lang, c wellcheck.Case, ref wellcheck.Referral, h caseHistory, es []store.CaseEscalation, loc *time.Location, now time.Time) []string {
+	var lines []string
+	at := func(t time.Time) string { return when(lang, t, loc, now) }
+	i := slices.IndexFunc(h.followUps, func(f store.CaseFollowUp) bool { return f.State == "pending" || f.State == "scheduled" })
+	reason := wellcheck.FollowUpReason(c.OpenedReason)
+	var checkInID *int64
+	due := c.DueAt
+	if i >= 0 {
+		reason, checkInID, due = h.followUps[i].Reason, h.followUps[i].CheckInID, h.followUps[i].DueAt
+	}
+	// The check-in behind it: the one named, else the latest in that state.
+	checkIn := func(state wellcheck.CheckInState) (store.CheckInRow, bool) {
+		for j := len(h.checkIns) - 1; j >= 0; j-- {
+			ci := h.checkIns[j]
+			if checkInID != nil && ci.ID == *checkInID || checkInID == nil && ci.State == state {
+				return ci, true
+			}
+		}
+		return store.CheckInRow{}, false
+	}
+	line := text(lang, "reason."+string(reason))
+	switch reason {
+	case wellcheck.FollowUpFlagged:
+		if ci, ok := checkIn(wellcheck.CheckInFlagged); ok {
+			for _, a := range h.attempts {
+				if a.CheckInID == ci.ID && a.Outcome == wellcheck.OutcomeHelpRequested {
+					line = text(lang, "why.flagged", at(*cmp.Or(a.EndedAt, &a.StartedAt)))
+				}
+			}
+		}
+	case wellcheck.FollowUpUnreached:
+		if ci, ok := checkIn(wellcheck.CheckInUnreached); ok {
+			tries := 0
+			for _, a := range h.attempts {
+				if a.CheckInID == ci.ID {
+					tries++
+				}
+			}
+			line = text(lang, "why.unreached", at(ci.SlotAt), tries)
+		}
+	case wellcheck.FollowUpUnreachedRepeatedly:
+		n, last := 0, time.Time{}
+		for j := len(h.checkIns) - 1; j >= 0; j-- {
+			ci := h.checkIns[j]
+			if !ci.State.Final() || ci.State == wellcheck.CheckInCancelled {
+				continue
+			}
+			if ci.State != wellcheck.CheckInUnreached {
+				break
+			}
+			if n == 0 {
+				last = ci.SlotAt
+			}
+			n++
+		}
+		if n > 1 {
+			line = text(lang, "why.unreached_repeatedly", n, at(last))
+		}
+	case wellcheck.FollowUpCallback:
+		line = text(lang, "why.callback", at(due))
+	case wellcheck.FollowUpReferral:
+		if ref.Concern != "" {
+			line = text(lang, "why.referral", ref.Concern)
+		}
+	}
+	lines = append(lines, line)
+	if len(es) > 0 {
+		lines = append(lines, escalationLine(lang, es[0], loc, now))
+	}
+	return lines
+}
+
+// when is a time in loc as the case page says it: a clock on today, else
+// with its day.
+func when(lang wellcheck.Lang, t time.Time, loc *time.Location, now time.Time) string {
+	t, now = t.In(loc), now.In(loc)
+	if y, m, d := now.Date(); t.Year() == y && t.Month() == m && t.Day() == d {
+		return clock(lang, t)
+	}
+	return dayAndClock(lang, t)
+}
+
 // timeline is a case's history, latest first: its closure, the person's last
 // check-ins with each call's outcome, and the case's follow-ups with their
 // notes.
-func (s *Server) timeline(r *http.Request, c wellcheck.Case, closed *closedView, loc *time.Location) ([]event, error) {
-	lang := langOf(r)
-	q := s.Store.Queries()
+func timeline(lang wellcheck.Lang, c wellcheck.Case, closed *closedView, h caseHistory, loc *time.Location) []event {
 	var events []event
 	if closed != nil && c.ClosedAt != nil {
 		// First, so that it stays above what was recorded with it.
 		events = append(events, event{at: *c.ClosedAt, When: closed.When, Text: text(lang, "closed_event", closed.By, closed.Reason, closed.Agreed)})
 	}
-	checkIns, err := q.CheckInsForPerson(r.Context(), c.PersonID)
-	if err != nil {
-		return nil, err
-	}
-	attempts, err := q.AttemptsForPerson(r.Context(), c.PersonID)
-	if err != nil {
-		return nil, err
-	}
 	byCheckIn := map[int64][]string{}
-	for _, a := range attempts {
+	for _, a := range h.attempts {
 		byCheckIn[a.CheckInID] = append(byCheckIn[a.CheckInID], text(lang, "attempt", a.Number, text(lang, "outcome."+string(a.Outcome))))
 	}
-	for i, shown := len(checkIns)-1, 0; i >= 0 && shown < maxTimelineCheckIns; i-- {
-		ci := checkIns[i]
+	for i, shown := len(h.checkIns)-1, 0; i >= 0 && shown < maxTimelineCheckIns; i-- {
+		ci := h.checkIns[i]
 		if !ci.State.Final() || ci.State == wellcheck.CheckInCancelled {
 			continue
 		}
@@ -326,23 +438,15 @@ func (s *Server) timeline(r *http.Request, c wellcheck.Case, closed *closedView,
 		}
 		events = append(events, event{at: ci.SlotAt, When: dayAndClock(lang, ci.SlotAt.In(loc)), Text: t})
 	}
-	notes, err := q.CaseNotes(r.Context(), c.ID)
-	if err != nil {
-		return nil, err
-	}
 	noted := map[int64][]string{}
-	for _, n := range notes {
+	for _, n := range h.notes {
 		if n.FollowUpID != nil {
 			noted[*n.FollowUpID] = append(noted[*n.FollowUpID], n.Body)
 		} else {
 			events = append(events, event{at: n.CreatedAt, When: dayAndClock(lang, n.CreatedAt.In(loc)), Notes: []string{n.Body}})
 		}
 	}
-	followUps, err := q.CaseFollowUps(r.Context(), c.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range followUps {
+	for _, f := range h.followUps {
 		switch {
 		case f.DoneAt != nil:
 			what := []string{text(lang, "reached."+strconv.FormatBool(f.Reached != nil && *f.Reached))}
@@ -360,7 +464,7 @@ func (s *Server) timeline(r *http.Request, c wellcheck.Case, closed *closedView,
 		}
 	}
 	slices.SortStableFunc(events, func(a, b event) int { return b.at.Compare(a.at) })
-	return events, nil
+	return events
 }
 
 // maxTimelineCheckIns is how many past check-ins a case's timeline shows.
@@ -378,7 +482,11 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request, sess session) err
 	return nil
 }
 
-// recordFollowUp records a listener's follow-up from the case page's form.
+// recordFollowUp records a call from the case page's one form: reached or
+// not, a note, a partner, emergency services, and the next step — call again
+// at a time, or close the case with a reason and the person's agreement.
+// Whoever sent neither step (a client of its own) gets what it typed: a next
+// time, a closure, or both refused together.
 func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess session) error {
 	c, err := s.caseOf(r, sess)
 	if err != nil {
@@ -389,7 +497,12 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 		Note:                    r.PostFormValue("note"),
 		EmergencyServicesCalled: r.PostFormValue("emergency_services") == "yes",
 	}
-	if reason := r.PostFormValue("close"); reason != "" {
+	then := r.PostFormValue("then")
+	reason := r.PostFormValue("close")
+	if then == "close" && reason == "" {
+		return s.refused(w, r, sess, c, wellcheck.Problems{{Field: "close.reason", Message: wellcheck.Message{Key: "required"}}}.Err())
+	}
+	if reason != "" && then != "call_again" {
 		rec.Close = &care.Closure{Reason: wellcheck.ClosureReason(reason), PersonAgreed: r.PostFormValue("agreed") == "yes"}
 	}
 	if partner := r.PostFormValue("partner"); partner != "" {
@@ -399,7 +512,7 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 		}
 		rec.PartnerID = &id
 	}
-	if next := strings.TrimSpace(r.PostFormValue("next")); next != "" {
+	if next := strings.TrimSpace(r.PostFormValue("next")); next != "" && then != "close" {
 		person, err := s.Store.Queries().PersonForCase(r.Context(), c.PersonID)
 		if err != nil {
 			return err
@@ -417,7 +530,7 @@ func (s *Server) recordFollowUp(w http.ResponseWriter, r *http.Request, sess ses
 		s.afterCase(w, r, sess, c, "closed")
 		return nil
 	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	s.afterCase(w, r, sess, c, "recorded")
 	return nil
 }
 
@@ -459,20 +572,6 @@ func (s *Server) reassign(w http.ResponseWriter, r *http.Request, sess session) 
 		return s.refused(w, r, sess, c, err)
 	}
 	s.afterCase(w, r, sess, c, "")
-	return nil
-}
-
-// closeCase closes a case with its reason and whether the person agreed.
-func (s *Server) closeCase(w http.ResponseWriter, r *http.Request, sess session) error {
-	c, err := s.caseOf(r, sess)
-	if err != nil {
-		return err
-	}
-	cl := care.Closure{Reason: wellcheck.ClosureReason(r.PostFormValue("close.reason")), PersonAgreed: r.PostFormValue("agreed") == "yes"}
-	if _, err := s.Cases.Close(r.Context(), sess.User, c.ID, cl); err != nil {
-		return s.refused(w, r, sess, c, err)
-	}
-	s.afterCase(w, r, sess, c, "closed")
 	return nil
 }
 

@@ -50,7 +50,7 @@ func TestAuthorisationTable(t *testing.T) {
 		{"POST", "/cases/{elise}/follow-up", [4]int{bad, missing, bad, bad}},
 		{"POST", "/cases/{louis}/follow-up", [4]int{missing, bad, bad, bad}},
 		{"POST", "/cases/{louis}/reassign?assignee=abc", [4]int{missing, bad, bad, bad}},
-		{"POST", "/cases/{louis}/close", [4]int{missing, bad, bad, bad}},
+		{"POST", "/cases/{louis}/follow-up?then=close", [4]int{missing, bad, bad, bad}},
 		// Only the case's own listener, or staff, hand it on.
 		{"POST", "/cases/{pool}/reassign?assignee=abc", [4]int{bad, bad, bad, bad}},
 		// A closed case: read by who handled it (its listener when it closed,
@@ -64,7 +64,7 @@ func TestAuthorisationTable(t *testing.T) {
 		{"POST", "/cases/{elise-closed}/follow-up?reached=yes&close=resolved", [4]int{conflict, missing, conflict, conflict}},
 		{"POST", "/cases/{pool-closed}/follow-up?reached=yes&close=resolved", [4]int{missing, missing, conflict, conflict}},
 		{"POST", "/cases/{pool-closed}/claim", [4]int{missing, missing, forbidden, forbidden}},
-		{"POST", "/cases/{louis-closed}/close?close.reason=resolved", [4]int{missing, conflict, conflict, conflict}},
+		{"POST", "/cases/{louis-closed}/follow-up?reached=yes&then=close&close=resolved", [4]int{missing, conflict, conflict, conflict}},
 		{"POST", "/cases/{handed-closed}/reassign", [4]int{forbidden, conflict, conflict, conflict}},
 		{"POST", "/me/presence", [4]int{see, see, forbidden, forbidden}},
 		{"GET", "/persons/new", [4]int{forbidden, forbidden, ok, ok}},
@@ -481,12 +481,17 @@ func TestHandOnCloseAndPresence(t *testing.T) {
 	lcsrf, body := s.signInAs(t, lc, louis)
 	require.Contains(t, body, "Jeanne Martin")
 
-	// Louis closes it: a reason is needed.
-	res, body = s.post(t, lc, casePath+"/close", url.Values{"csrf": {lcsrf}}, nil)
+	// Louis closes it, through the one form that records a call: a reason
+	// is needed.
+	res, body = s.post(t, lc, casePath+"/follow-up", url.Values{"csrf": {lcsrf}, "reached": {"yes"}, "then": {"close"}}, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
-	require.Contains(t, body, `id="close.reason-problem"`)
-	res, _ = s.post(t, lc, casePath+"/close", url.Values{"csrf": {lcsrf}, "close.reason": {"resolved"}, "agreed": {"yes"}}, nil)
+	require.Contains(t, body, `id="close-problem"`)
+	res, _ = s.post(t, lc, casePath+"/follow-up", url.Values{"csrf": {lcsrf}, "reached": {"yes"}, "then": {"close"}, "close": {"resolved"}, "agreed": {"yes"}}, nil)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Equal(t, "/?done=closed", res.Header.Get("Location"))
+	// There is no other way to close a case from the pages.
+	res, _ = s.post(t, lc, casePath+"/close", url.Values{"csrf": {lcsrf}, "close.reason": {"resolved"}}, nil)
+	require.Equal(t, http.StatusNotFound, res.StatusCode)
 	_, body, _ = s.get(t, lc, "/")
 	require.NotContains(t, body, "Jeanne Martin")
 	closed, err := s.store.Queries().LockCase(ctx, caseID)

@@ -226,14 +226,13 @@ var texts = map[string][2]string{
 	"referral":                    {"Signalement", "Referral"},
 	"contacts":                    {"Contacts d'urgence", "Emergency contacts"},
 	"claim":                       {"Prendre ce dossier", "Take this case"},
-	"record":                      {"Noter un suivi", "Record a follow-up"},
+	"record":                      {"Noter cet appel", "Record this call"},
 	"reached_q":                   {"La personne a-t-elle été jointe ?", "Was the person reached?"},
 	"yes":                         {"Oui", "Yes"},
 	"no":                          {"Non", "No"},
 	"note":                        {"Note", "Note"},
 	"emergency_called":            {"Les secours ont été appelés", "Emergency services were called"},
 	"next":                        {"Prochain suivi (heure de la personne)", "Next follow-up (the person's time)"},
-	"close_reason":                {"Ou clôturer le dossier, motif", "Or close the case, reason"},
 	"person_agreed":               {"La personne est d'accord", "The person agrees"},
 	"save":                        {"Enregistrer", "Save"},
 	"history":                     {"Historique", "History"},
@@ -416,8 +415,6 @@ var texts = map[string][2]string{
 	"no_partner":                  {"aucun", "none"},
 	"reassign":                    {"Confier le dossier à", "Hand the case to"},
 	"do_reassign":                 {"Confier", "Hand over"},
-	"close_title":                 {"Clôturer le dossier", "Close the case"},
-	"do_close":                    {"Clôturer", "Close"},
 	"load":                        {"%d suivi(s) en attente sur %d", "%d follow-up(s) waiting of %d"},
 	"assigned_to":                 {"Suivi par", "Followed by"},
 	"attempt":                     {"essai %d : %s", "attempt %d: %s"},
@@ -443,6 +440,32 @@ var texts = map[string][2]string{
 	"demo_banner":                 {"Démonstration : les personnes sont fictives, les appels vont à un simulateur de téléphone, et le service est ouvert tous les jours à toute heure, avec des rappels après une minute, pour que les appels se voient tout de suite.", "Demo: the persons are fictitious, the calls go to a telephone simulator, and the service is open every day at all hours, with retries after a minute, so that calls show at once."},
 	"lang_unknown":                {"Langue inconnue : fr ou en.", "Unknown language: fr or en."},
 	"other_lang":                  {"English", "Français"},
+	"why_now":                     {"Pourquoi l'appeler", "Why call now"},
+	"why.flagged":                 {"a appuyé sur 2 à %s : demande un rappel", "pressed 2 at %s: asked for a call back"},
+	"why.unreached":               {"injoignable à l'appel de %s (%d essai(s))", "not reached at the %s call (%d tries)"},
+	"why.unreached_repeatedly":    {"injoignable %d fois de suite, la dernière à %s", "not reached %d times in a row, the last at %s"},
+	"why.callback":                {"rappel prévu à %s", "call back planned at %s"},
+	"why.referral":                {"signalement avec inquiétude : %s", "referral with a concern: %s"},
+	"call_person":                 {"Appeler", "Call"},
+	"no_contacts_case":            {"Aucun contact d'urgence.", "No emergency contact."},
+	"esc_calls":                   {"%d appel(s) aux contacts", "%d call(s) to the contacts"},
+	"next_step":                   {"Ensuite", "Next step"},
+	"then.call_again":             {"Rappeler le… à…", "Call again on… at…"},
+	"next_hint":                   {"Hors des heures d'ouverture, le rappel passe à la prochaine ouverture.", "Outside opening hours, the call moves to the next opening."},
+	"then.close":                  {"Clore le dossier", "Close the case"},
+	"done.follow_up":              {"Suivi enregistré.", "Follow-up saved."},
+	"lang.fr":                     {"français", "French"},
+	"lang.en":                     {"anglais", "English"},
+	"lang.ar":                     {"arabe", "Arabic"},
+	"lang.es":                     {"espagnol", "Spanish"},
+	"lang.pt":                     {"portugais", "Portuguese"},
+	"lang.it":                     {"italien", "Italian"},
+	"lang.de":                     {"allemand", "German"},
+	"lang.tr":                     {"turc", "Turkish"},
+	"lang.ru":                     {"russe", "Russian"},
+	"lang.zh":                     {"chinois", "Chinese"},
+	"lang.pl":                     {"polonais", "Polish"},
+	"lang.ro":                     {"roumain", "Romanian"},
 	"api_too_large":               {"Corps de requête trop gros : %d Kio au plus.", "Request body too large: %d KiB at most."},
 }
 
@@ -461,6 +484,15 @@ func text(lang wellcheck.Lang, key string, args ...any) string {
 		s = fmt.Sprintf(s, args...)
 	}
 	return s
+}
+
+// spokenLanguage is a language a person speaks, named in the reader's
+// language ("arabe", "Arabic"); else by its own name, else its code.
+func spokenLanguage(lang wellcheck.Lang, code string) string {
+	if _, ok := texts["lang."+code]; ok {
+		return text(lang, "lang."+code)
+	}
+	return languageName(code)
 }
 
 // langCookie keeps the language a reader chose (/lang).

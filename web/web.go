@@ -150,7 +150,6 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	mux.Handle("POST /cases/{id}/claim", s.signedIn(s.claim))
 	mux.Handle("POST /cases/{id}/follow-up", s.signedIn(s.recordFollowUp))
 	mux.Handle("POST /cases/{id}/reassign", s.signedIn(s.reassign))
-	mux.Handle("POST /cases/{id}/close", s.signedIn(s.closeCase))
 	staff := []wellcheck.Role{wellcheck.RoleCoordinator, wellcheck.RoleAdmin}
 	mux.Handle("GET /persons/new", s.only(s.enrolForm, staff...))
 	mux.Handle("POST /persons", s.only(s.enrol, staff...))
@@ -611,8 +610,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) erro
 	}
 	lang := langOf(r)
 	p := signedInPage(text(lang, "my_list"), sess, l)
-	if r.URL.Query().Get("done") == "closed" {
+	switch r.URL.Query().Get("done") {
+	case "closed":
 		p.Notice = text(lang, "done.case_closed")
+	case "recorded":
+		p.Notice = text(lang, "done.follow_up")
 	}
 	return s.render(w, r, pageHome, http.StatusOK, p)
 }
