@@ -36,6 +36,7 @@ const (
 	pageUsers
 	pageUser
 	pageAudit
+	pageAccount
 	pageCount // how many pages there are
 )
 
@@ -58,6 +59,7 @@ var pageFiles = [pageCount]string{
 	pageUsers:     "users",
 	pageUser:      "user",
 	pageAudit:     "audit",
+	pageAccount:   "account",
 }
 
 func (p pageName) String() string { return pageFiles[p] }

@@ -388,6 +388,12 @@ var texts = map[string][2]string{
 	"demo_banner":                 {"Démonstration : les personnes sont fictives, les appels vont à un simulateur de téléphone, et le service est ouvert tous les jours à toute heure, avec des rappels après une minute, pour que les appels se voient tout de suite.", "Demo: the persons are fictitious, the calls go to a telephone simulator, and the service is open every day at all hours, with retries after a minute, so that calls show at once."},
 	"lang_unknown":                {"Langue inconnue : fr ou en.", "Unknown language: fr or en."},
 	"other_lang":                  {"English", "Français"},
+	"account":                     {"Mon compte", "My account"},
+	"interface_lang":              {"Langue de l'interface", "Interface language"},
+	"lang_now":                    {"L'interface est en français.", "The interface is in English."},
+	"lang_choose":                 {"Passer en anglais (English)", "Switch to French (Français)"},
+	"sessions":                    {"Mes sessions", "My sessions"},
+	"logout_everywhere_hint":      {"Ferme votre session sur cet appareil et sur tous les autres (un ordinateur partagé, une tablette perdue) : il faudra vous reconnecter partout.", "Ends your session on this device and on every other one (a shared computer, a lost tablet): you will have to sign in again everywhere."},
 	"api_too_large":               {"Corps de requête trop gros : %d Kio au plus.", "Request body too large: %d KiB at most."},
 }
 
