@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,4 +62,70 @@ func TestLanding(t *testing.T) {
 	require.Equal(t, "/queue?done=closed", res.Header.Get("Location"))
 	_, body, _ = s.get(t, c, "/queue?done=closed")
 	require.Contains(t, body, "Clôture enregistrée.")
+}
+
+// The header holds the role's links, the user's name (their account) and
+// one sign-out button; signing out everywhere is on the account page.
+func TestHeaderAndAccount(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	header := func(body string) string {
+		start := strings.Index(body, `<header class="top">`)
+		require.GreaterOrEqual(t, start, 0)
+		return body[start : start+strings.Index(body[start:], "</header>")]
+	}
+
+	l := s.browser(t)
+	csrf := s.signIn(t, l)
+	_, body, _ := s.get(t, l, "/")
+	h := header(body)
+	require.Contains(t, h, `href="/" aria-current="page">Ma liste</a>`, "the page they are on")
+	require.Contains(t, h, `<span class="away">Absent(e)</span>`, "a listener's presence")
+	require.Equal(t, 1, strings.Count(h, `action="/logout"`), "one sign-out button")
+	require.NotContains(t, h, "/logout/everywhere", "not in the header")
+	require.NotContains(t, h, "/queue", "a listener's links only")
+	require.NotContains(t, h, "Administration")
+
+	status, body, _ := s.get(t, l, "/account")
+	require.Equal(t, http.StatusOK, status)
+	main := body[strings.Index(body, "<main"):]
+	require.Contains(t, main, "<dd>Élise Écoutante</dd>")
+	require.Contains(t, main, "<dd>ecoutante@example.org</dd>")
+	require.Contains(t, main, "<dd>écoutant</dd>", "roles in words")
+	require.Contains(t, main, `href="/lang?to=en&amp;next=/account"`)
+	require.Contains(t, main, `action="/logout/everywhere"`)
+	require.Contains(t, header(body), `aria-current="page">Élise Écoutante</a>`)
+
+	// Signing out everywhere from there ends every session.
+	other := s.browser(t)
+	s.signIn(t, other)
+	res, _ := s.post(t, l, "/logout/everywhere", url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	status, _, _ = s.get(t, other, "/")
+	require.Equal(t, http.StatusSeeOther, status, "the other device is signed out")
+
+	// A coordinator: the queue, persons, enrolment, the dashboard, the
+	// rest grouped; no administration, no presence.
+	c := s.browser(t)
+	_, body = s.signInAs(t, c, claire)
+	h = header(body)
+	for _, link := range []string{"/queue", "/persons", "/persons/new", "/dashboard", "/list", "/listeners", "/partners", "/persons/import", "/account"} {
+		require.Contains(t, h, `href="`+link+`"`, link)
+	}
+	require.NotContains(t, h, "/admin/")
+	require.NotContains(t, h, "/me/presence")
+	_, body, _ = s.get(t, c, "/account")
+	require.Contains(t, body, "<dd>coordinateur</dd>")
+
+	// An admin: the administration's links grouped, River's dashboard with
+	// them.
+	a := s.browser(t)
+	_, body = s.signInAs(t, a, adam)
+	h = header(body)
+	admin := h[strings.Index(h, "Administration</summary>"):]
+	for _, link := range []string{"/admin/settings", "/admin/users", "/admin/audit", "/admin/river/"} {
+		require.Contains(t, admin, `href="`+link+`"`, link)
+	}
+	_, body, _ = s.get(t, a, "/account")
+	require.Contains(t, body, "<dd>administrateur</dd>")
 }

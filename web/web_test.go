@@ -145,7 +145,7 @@ func (s *site) signIn(t *testing.T, c *http.Client) string {
 	t.Helper()
 	csrf, body := s.signInAs(t, c, "Ecoutante@example.org")
 	require.Contains(t, body, "<h1>Ma liste</h1>")
-	require.Contains(t, body, `<span class="who">Élise Écoutante</span>`)
+	require.Regexp(t, `<a class="who" href="/account"[^>]*>Élise Écoutante</a>`, body, "her name, a link to her account")
 	return csrf
 }
 
