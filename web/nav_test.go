@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/web"
 )
 
 // addUser adds an account with roles and the tests' password.
@@ -128,4 +129,13 @@ func TestHeaderAndAccount(t *testing.T) {
 	}
 	_, body, _ = s.get(t, a, "/account")
 	require.Contains(t, body, "<dd>administrateur</dd>")
+}
+
+// Without River's dashboard served, the admin's menu does not offer it.
+func TestNoRiverNoLink(t *testing.T) {
+	t.Parallel()
+	s := setup(t, func(ui *web.Server) { ui.RiverUI = nil })
+	_, body := s.signInAs(t, s.browser(t), adam)
+	require.Contains(t, body, `href="/admin/users"`)
+	require.NotContains(t, body, "/admin/river/")
 }

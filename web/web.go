@@ -436,6 +436,8 @@ type page struct {
 	// Here is the page's address, to come back to after choosing a language.
 	Here string
 	Demo bool
+	// River is whether River's dashboard is served, for the admin's menu.
+	River bool
 	// Typed is what a refused form held as it was sent, and Posted where it
 	// was sent (the form's action): the form shows it again, so that
 	// nothing typed is lost (form, field, typed and ticked in text.go).
