@@ -53,7 +53,8 @@ func (b *tab) expect(what string) {
 
 func (s *site) tab(t *testing.T) *tab {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.NoSandbox, chromedp.Flag("accept-lang", "fr-FR,fr"))
+	// A tablet, held upright: what listeners and coordinators mostly use.
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.NoSandbox, chromedp.Flag("accept-lang", "fr-FR,fr"), chromedp.WindowSize(820, 1180))
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(alloc)
@@ -154,7 +155,7 @@ func TestBrowserCoordinatorEnrols(t *testing.T) {
 	b := s.tab(t)
 	b.signIn(t, claire)
 	b.run(t,
-		chromedp.Click(css(`a[href="/persons/new"]`)),
+		chromedp.Click(css(`header .nav-wide a[href="/persons/new"]`)),
 		chromedp.WaitVisible(css(`#enrol-form`)),
 	)
 	require.Contains(t, b.text(t, "#preview"), "Choisissez des jours et une heure")
@@ -368,7 +369,9 @@ func TestBrowserAdminHoursChangeThePreview(t *testing.T) {
 	require.NotContains(t, before, "service fermé")
 
 	b.run(t,
-		chromedp.Click(css(`a[href="/admin/settings"]`)),
+		// In the header's Administration menu.
+		chromedp.Click(css(`header .nav-wide details:has(a[href="/admin/settings"]) > summary`)),
+		chromedp.Click(css(`header .nav-wide a[href="/admin/settings"]`)),
 		chromedp.WaitVisible(css(`[name="hours[1].open"]`)),
 		chromedp.Click(css(`[name="hours[1].open"]`)),
 		chromedp.Click(css(`form[action="/admin/settings/hours"] button[type=submit]`)),

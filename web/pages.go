@@ -36,6 +36,7 @@ const (
 	pageUsers
 	pageUser
 	pageAudit
+	pageAccount
 	pageCount // how many pages there are
 )
 
@@ -58,6 +59,7 @@ var pageFiles = [pageCount]string{
 	pageUsers:     "users",
 	pageUser:      "user",
 	pageAudit:     "audit",
+	pageAccount:   "account",
 }
 
 func (p pageName) String() string { return pageFiles[p] }
@@ -113,7 +115,7 @@ func parsePages(fsys fs.FS) (pages, error) {
 // anything is sent: a template that fails is the error render returns, which
 // the reader gets as a failure (500), never as half a page that says 200.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name pageName, status int, p page) error {
-	p.Lang, p.Here, p.Demo = langOf(r), "/", s.Demo
+	p.Lang, p.Here, p.Demo, p.River = langOf(r), "/", s.Demo, s.RiverUI != nil
 	if r.Method == http.MethodGet {
 		p.Here = r.URL.RequestURI()
 	}

@@ -38,7 +38,11 @@ func TestAuthorisationTable(t *testing.T) {
 	const ok, see, bad, forbidden, missing, conflict = http.StatusOK, http.StatusSeeOther, http.StatusUnprocessableEntity, http.StatusForbidden,
 		http.StatusNotFound, http.StatusConflict
 	rows := []row{
-		{"GET", "/", [4]int{ok, ok, ok, ok}},
+		// A listener lands on their list, a coordinator or an admin on what
+		// they act on (TestLanding); the list is at /list for them.
+		{"GET", "/", [4]int{ok, ok, see, see}},
+		{"GET", "/list", [4]int{ok, ok, ok, ok}},
+		{"GET", "/account", [4]int{ok, ok, ok, ok}},
 		{"GET", "/list/version", [4]int{ok, ok, ok, ok}},
 		{"GET", "/cases/{elise}", [4]int{ok, missing, ok, ok}},
 		{"GET", "/cases/{pool}", [4]int{ok, ok, ok, ok}},
@@ -130,7 +134,7 @@ func TestAuthorisationTable(t *testing.T) {
 
 	// Signed out: pages send to the sign-in page, actions are refused.
 	anon := s.browser(t)
-	for _, path := range []string{"/", "/persons/new", "/partners", fmt.Sprintf("/cases/%d", cases["pool"])} {
+	for _, path := range []string{"/", "/list", "/account", "/persons/new", "/partners", fmt.Sprintf("/cases/%d", cases["pool"])} {
 		res, err := anon.Get(s.srv.URL + path)
 		require.NoError(t, err)
 		res.Body.Close()

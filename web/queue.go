@@ -50,8 +50,11 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, sess session) err
 		v.Issues = append(v.Issues, row(d, what+" — "+seen))
 	}
 	p := signedInPage(text(lang, "queue"), sess, v)
-	if r.URL.Query().Get("done") == "resolved" {
+	switch r.URL.Query().Get("done") {
+	case "resolved":
 		p.Notice = text(lang, "done.resolved")
+	case "closed": // a case closed, come back through / (home)
+		p.Notice = text(lang, "done.case_closed")
 	}
 	return s.render(w, r, pageQueue, http.StatusOK, p)
 }

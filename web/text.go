@@ -437,7 +437,7 @@ var texts = map[string][2]string{
 	"api_not_allowed":             {"Le rôle de ce compte ne permet pas cette action.", "This account's role does not allow this."},
 	"api_no_route":                {"Cette adresse n'existe pas dans l'API (voir /api/v1/openapi.json).", "No such address in the API (see /api/v1/openapi.json)."},
 	"api_method":                  {"Méthode non acceptée à cette adresse ; acceptées : %s.", "Method not allowed at this address; allowed: %s."},
-	"demo_banner":                 {"Démonstration : les personnes sont fictives, les appels vont à un simulateur de téléphone, et le service est ouvert tous les jours à toute heure, avec des rappels après une minute, pour que les appels se voient tout de suite.", "Demo: the persons are fictitious, the calls go to a telephone simulator, and the service is open every day at all hours, with retries after a minute, so that calls show at once."},
+	"demo_banner":                 {"Démonstration : les personnes sont fictives, les appels vont à un simulateur ; ouvert à toute heure, rappels après une minute.", "Demo: the persons are fictitious, the calls go to a simulator; open at all hours, retries after a minute."},
 	"lang_unknown":                {"Langue inconnue : fr ou en.", "Unknown language: fr or en."},
 	"other_lang":                  {"English", "Français"},
 	"why_now":                     {"Pourquoi l'appeler", "Why call now"},
@@ -466,6 +466,17 @@ var texts = map[string][2]string{
 	"lang.zh":                     {"chinois", "Chinese"},
 	"lang.pl":                     {"polonais", "Polish"},
 	"lang.ro":                     {"roumain", "Romanian"},
+	"account":                     {"Mon compte", "My account"},
+	"interface_lang":              {"Langue de l'interface", "Interface language"},
+	"lang_now":                    {"L'interface est en français.", "The interface is in English."},
+	"lang_choose":                 {"Passer en anglais (English)", "Switch to French (Français)"},
+	"sessions":                    {"Mes sessions", "My sessions"},
+	"logout_everywhere_hint":      {"Ferme votre session sur cet appareil et sur tous les autres (un ordinateur partagé, une tablette perdue) : il faudra vous reconnecter partout.", "Ends your session on this device and on every other one (a shared computer, a lost tablet): you will have to sign in again everywhere."},
+	"nav.more":                    {"Plus", "More"},
+	"nav.admin":                   {"Administration", "Administration"},
+	"nav.enrol":                   {"Inscrire", "Enrol"},
+	"nav.list":                    {"Liste des suivis", "Follow-up list"},
+	"river":                       {"Tâches de fond (River)", "Background jobs (River)"},
 	"api_too_large":               {"Corps de requête trop gros : %d Kio au plus.", "Request body too large: %d KiB at most."},
 }
 
@@ -556,6 +567,8 @@ var funcs = template.FuncMap{
 	"form":            form,
 	"typed":           typed,
 	"ticked":          ticked,
+	// at is whether the page at here is path (the link to it is the current page).
+	"at": func(here, path string) bool { return strings.SplitN(here, "?", 2)[0] == path },
 }
 
 // form is a page as one of its forms, the one that posts to action, sees

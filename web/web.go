@@ -144,6 +144,8 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	mux.Handle("POST /logout", s.signedIn(s.logout))
 	mux.Handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
 	mux.Handle("GET /{$}", s.signedIn(s.home))
+	mux.Handle("GET /list", s.signedIn(s.list))
+	mux.Handle("GET /account", s.signedIn(s.account))
 	mux.Handle("POST /me/presence", s.only(s.presence, wellcheck.RoleListener))
 	mux.Handle("GET /list/version", s.polled(s.listVersion))
 	mux.Handle("GET /cases/{id}", s.signedIn(s.casePage))
@@ -434,6 +436,8 @@ type page struct {
 	// Here is the page's address, to come back to after choosing a language.
 	Here string
 	Demo bool
+	// River is whether River's dashboard is served, for the admin's menu.
+	River bool
 	// Typed is what a refused form held as it was sent, and Posted where it
 	// was sent (the form's action): the form shows it again, so that
 	// nothing typed is lost (form, field, typed and ticked in text.go).
@@ -590,6 +594,22 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess session) er
 	return nil
 }
 
+// account is the user's own page: who they are to the service, their
+// language, and signing out on every device.
+func (s *Server) account(w http.ResponseWriter, r *http.Request, sess session) error {
+	lang := langOf(r)
+	roles := make([]string, len(sess.User.Roles))
+	for i, role := range sess.User.Roles {
+		roles[i] = text(lang, "role."+string(role))
+	}
+	return s.render(w, r, pageAccount, http.StatusOK, signedInPage(text(lang, "account"), sess, accountView{Roles: strings.Join(roles, ", ")}))
+}
+
+// accountView is what the account page shows beside the user.
+type accountView struct {
+	Roles string // the user's roles, in words
+}
+
 func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess session) error {
 	q := s.Store.Queries()
 	if _, err := q.DeleteUserSessions(r.Context(), sess.UserID); err != nil {
@@ -601,9 +621,40 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess s
 	return nil
 }
 
-// home is the user's list: their follow-ups and the shared pool's, most
-// pressing first, each with why it is there and the person's own time.
+// home is where a user lands: what they act on. A listener, whatever their
+// other roles, lands on their list; a coordinator on the queue (what waits
+// for them); an admin who is nothing else on the dashboard. A redirect
+// keeps the query, so that what an action came back to say (?done=) is
+// still said there.
 func (s *Server) home(w http.ResponseWriter, r *http.Request, sess session) error {
+	if target := landing(sess.User); target != "/" {
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return nil
+	}
+	return s.list(w, r, sess)
+}
+
+// landing is the page u lands on.
+func landing(u wellcheck.User) string {
+	switch {
+	case u.Has(wellcheck.RoleListener):
+		return "/"
+	case u.Has(wellcheck.RoleCoordinator):
+		return "/queue"
+	case u.Has(wellcheck.RoleAdmin):
+		return "/dashboard"
+	}
+	return "/"
+}
+
+// list is the user's list: their follow-ups and the shared pool's, most
+// pressing first, each with why it is there and the person's own time. A
+// listener has it at /, a coordinator or an admin at /list. What an action
+// came back to say (?done=) is said above it.
+func (s *Server) list(w http.ResponseWriter, r *http.Request, sess session) error {
 	l, err := s.myList(r, sess)
 	if err != nil {
 		return err

@@ -145,22 +145,36 @@ func (s *site) signIn(t *testing.T, c *http.Client) string {
 	t.Helper()
 	csrf, body := s.signInAs(t, c, "Ecoutante@example.org")
 	require.Contains(t, body, "<h1>Ma liste</h1>")
-	require.Contains(t, body, `<span class="who">Élise Écoutante</span>`)
+	require.Regexp(t, `<a class="who" href="/account"[^>]*>Élise Écoutante</a>`, body, "her name, a link to her account")
 	return csrf
 }
 
-// signInAs signs c in as the user with e-mail and returns the home page's
-// CSRF token and body.
+// signInAs signs c in as the user with e-mail and returns the CSRF token and
+// body of the page they land on (landing).
 func (s *site) signInAs(t *testing.T, c *http.Client, email string) (string, string) {
 	t.Helper()
 	_, _, token := s.get(t, c, "/login")
 	res, _ := s.post(t, c, "/login", url.Values{"csrf": {token}, "email": {email}, "password": {password}}, nil)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	require.Equal(t, "/", res.Header.Get("Location"))
-	status, body, csrf := s.get(t, c, "/")
+	status, body, csrf := s.get(t, c, s.landing(t, c))
 	require.Equal(t, http.StatusOK, status)
 	require.NotEmpty(t, csrf)
 	return csrf, body
+}
+
+// landing is where c's user lands: / for a listener, else where / sends
+// them.
+func (s *site) landing(t *testing.T, c *http.Client) string {
+	t.Helper()
+	res, err := c.Get(s.srv.URL + "/")
+	require.NoError(t, err)
+	res.Body.Close()
+	if res.StatusCode == http.StatusSeeOther {
+		return res.Header.Get("Location")
+	}
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	return "/"
 }
 
 func TestSignInAndOut(t *testing.T) {

@@ -1,0 +1,141 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/web"
+)
+
+// addUser adds an account with roles and the tests' password.
+func (s *site) addUser(t *testing.T, email, name string, roles ...wellcheck.Role) wellcheck.User {
+	t.Helper()
+	ctx := context.Background()
+	u, err := s.store.Queries().CreateUser(ctx, wellcheck.User{Email: email, FullName: name, Roles: roles, Capacity: 10})
+	require.NoError(t, err)
+	require.NoError(t, s.store.Queries().SetPasswordHash(ctx, u.ID, passwordHash(), time.Now()))
+	return u
+}
+
+// Each lands on what they act on: a listener, whatever their other roles,
+// on their list; a coordinator on the queue; an admin who is nothing else on
+// the dashboard. What an action came back to say is said there.
+func TestLanding(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.addUser(t, "lc@example.org", "Léa Deux-Rôles", wellcheck.RoleListener, wellcheck.RoleCoordinator)
+	s.addUser(t, "ac@example.org", "Anne Admin-Coord", wellcheck.RoleAdmin, wellcheck.RoleCoordinator)
+	for _, tc := range []struct {
+		email, lands, h1 string
+	}{
+		{elise, "/", "<h1>Ma liste</h1>"},
+		{"lc@example.org", "/", "<h1>Ma liste</h1>"},
+		{claire, "/queue", "<h1>À traiter</h1>"},
+		{"ac@example.org", "/queue", "<h1>À traiter</h1>"},
+		{adam, "/dashboard", "<h1>Tableau de bord</h1>"},
+	} {
+		c := s.browser(t)
+		_, body := s.signInAs(t, c, tc.email)
+		require.Equal(t, tc.lands, s.landing(t, c), tc.email)
+		require.Contains(t, body, tc.h1, tc.email)
+	}
+
+	// A coordinator's list is still theirs to see, at /list.
+	c := s.browser(t)
+	s.signInAs(t, c, claire)
+	status, body, _ := s.get(t, c, "/list")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, "<h1>Ma liste</h1>")
+
+	// A case closed sends to /, which sends a coordinator to the queue with
+	// the notice.
+	res, err := c.Get(s.srv.URL + "/?done=closed")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	require.Equal(t, "/queue?done=closed", res.Header.Get("Location"))
+	_, body, _ = s.get(t, c, "/queue?done=closed")
+	require.Contains(t, body, "Clôture enregistrée.")
+}
+
+// The header holds the role's links, the user's name (their account) and
+// one sign-out button; signing out everywhere is on the account page.
+func TestHeaderAndAccount(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	header := func(body string) string {
+		start := strings.Index(body, `<header class="top">`)
+		require.GreaterOrEqual(t, start, 0)
+		return body[start : start+strings.Index(body[start:], "</header>")]
+	}
+
+	l := s.browser(t)
+	csrf := s.signIn(t, l)
+	_, body, _ := s.get(t, l, "/")
+	h := header(body)
+	require.Contains(t, h, `href="/" aria-current="page">Ma liste</a>`, "the page they are on")
+	require.Contains(t, h, `<span class="away">Absent(e)</span>`, "a listener's presence")
+	require.Equal(t, 1, strings.Count(h, `action="/logout"`), "one sign-out button")
+	require.NotContains(t, h, "/logout/everywhere", "not in the header")
+	require.NotContains(t, h, "/queue", "a listener's links only")
+	require.NotContains(t, h, "Administration")
+
+	status, body, _ := s.get(t, l, "/account")
+	require.Equal(t, http.StatusOK, status)
+	main := body[strings.Index(body, "<main"):]
+	require.Contains(t, main, "<dd>Élise Écoutante</dd>")
+	require.Contains(t, main, "<dd>ecoutante@example.org</dd>")
+	require.Contains(t, main, "<dd>écoutant</dd>", "roles in words")
+	require.Contains(t, main, `href="/lang?to=en&amp;next=/account"`)
+	require.Contains(t, main, `action="/logout/everywhere"`)
+	require.Contains(t, header(body), `aria-current="page">Élise Écoutante</a>`)
+
+	// Signing out everywhere from there ends every session.
+	other := s.browser(t)
+	s.signIn(t, other)
+	res, _ := s.post(t, l, "/logout/everywhere", url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	status, _, _ = s.get(t, other, "/")
+	require.Equal(t, http.StatusSeeOther, status, "the other device is signed out")
+
+	// A coordinator: the queue, persons, enrolment, the dashboard, the
+	// rest grouped; no administration, no presence.
+	c := s.browser(t)
+	_, body = s.signInAs(t, c, claire)
+	h = header(body)
+	for _, link := range []string{"/queue", "/persons", "/persons/new", "/dashboard", "/list", "/listeners", "/partners", "/persons/import", "/account"} {
+		require.Contains(t, h, `href="`+link+`"`, link)
+	}
+	require.NotContains(t, h, "/admin/")
+	require.NotContains(t, h, "/me/presence")
+	_, body, _ = s.get(t, c, "/account")
+	require.Contains(t, body, "<dd>coordinateur</dd>")
+
+	// An admin: the administration's links grouped, River's dashboard with
+	// them.
+	a := s.browser(t)
+	_, body = s.signInAs(t, a, adam)
+	h = header(body)
+	admin := h[strings.Index(h, "Administration</summary>"):]
+	for _, link := range []string{"/admin/settings", "/admin/users", "/admin/audit", "/admin/river/"} {
+		require.Contains(t, admin, `href="`+link+`"`, link)
+	}
+	_, body, _ = s.get(t, a, "/account")
+	require.Contains(t, body, "<dd>administrateur</dd>")
+}
+
+// Without River's dashboard served, the admin's menu does not offer it.
+func TestNoRiverNoLink(t *testing.T) {
+	t.Parallel()
+	s := setup(t, func(ui *web.Server) { ui.RiverUI = nil })
+	_, body := s.signInAs(t, s.browser(t), adam)
+	require.Contains(t, body, `href="/admin/users"`)
+	require.NotContains(t, body, "/admin/river/")
+}
