@@ -260,8 +260,8 @@ func TestRefusedFormsKeepWhatWasTyped(t *testing.T) {
 
 	// The filters (forms that ask, not change) keep theirs too.
 	for path, action := range map[string]string{
-		"/dashboard/export?export.what=cases&export.from=2026-11-30&export.to=2026-11-01":         "/dashboard/export",
-		"/admin/audit?audit.person=abc&audit.actor=" + itoa(s.coord.ID) + "&audit.action=person.": "/admin/audit",
+		"/dashboard/export?export.what=cases&export.from=2026-11-30&export.to=2026-11-01":                              "/dashboard/export",
+		"/admin/audit?audit.person=abc&audit.actor=" + itoa(s.coord.ID) + "&audit.action=person.view&audit.since=hier": "/admin/audit",
 	} {
 		status, body, _ := s.get(t, c, path)
 		require.Equal(t, http.StatusUnprocessableEntity, status, path)
