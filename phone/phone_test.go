@@ -2,6 +2,7 @@ package phone_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -92,7 +93,8 @@ func TestErrorsNeverLogWhatWasTyped(t *testing.T) {
 		_, err := fr.Parse(typed)
 		require.Error(t, err)
 		require.NotContains(t, err.Error(), typed, "Error() is what reaches logs")
-		require.NotContains(t, fmt.Sprint(err), "12 34")
+		// (The message's own example of a number aside.)
+		require.NotContains(t, strings.ReplaceAll(fmt.Sprint(err), "06 12 34 56 78", ""), "12 34")
 		var e *wellcheck.Error
 		require.ErrorAs(t, err, &e)
 		require.Contains(t, e.Text(wellcheck.French), typed, "the coordinator sees what they typed")
