@@ -92,8 +92,9 @@ func TestErrorsNeverLogWhatWasTyped(t *testing.T) {
 	for _, typed := range []string{"0899 12 34 56", "01 99 00 10 20 poste 12", "06 12 34"} {
 		_, err := fr.Parse(typed)
 		require.Error(t, err)
-		require.NotContains(t, err.Error(), typed, "Error() is what reaches logs")
-		// (The message's own example of a number aside.)
+		// What reaches logs, the message's own example of a number aside.
+		logged := strings.ReplaceAll(err.Error(), "06 12 34 56 78", "")
+		require.NotContains(t, logged, typed, "Error() is what reaches logs")
 		require.NotContains(t, strings.ReplaceAll(fmt.Sprint(err), "06 12 34 56 78", ""), "12 34")
 		var e *wellcheck.Error
 		require.ErrorAs(t, err, &e)
