@@ -3,7 +3,6 @@ package web
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -122,8 +121,10 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) err
 		return err
 	}
 	v.Actors = append(v.Actors, option{"", text(lang, "audit_anyone")})
+	names := map[int64]string{}
 	for _, u := range users {
 		v.Actors = append(v.Actors, option{strconv.FormatInt(u.ID, 10), u.FullName})
+		names[u.ID] = u.FullName
 	}
 	v.Actions = append(v.Actions, option{"", text(lang, "audit_any_action")})
 	for _, a := range auditActions {
@@ -147,7 +148,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) err
 		if e.CaseID != nil {
 			row.Case = *e.CaseID
 		}
-		row.Details = details(e.Details)
+		row.Details = details(lang, e.Details, names, zone)
 		v.Entries = append(v.Entries, row)
 	}
 	if len(entries) == store.AuditPage {
@@ -159,24 +160,51 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) err
 	return s.render(w, r, pageAudit, http.StatusOK, p)
 }
 
-// details writes an entry's details as "key: value" pairs, keys in order.
-func details(d map[string]any) string {
+// details writes an entry's details in words, "label : value" pairs in a
+// stable order: a user's id becomes their name, a priority or a reason its
+// words, yes and no words; a key the catalogue does not name is shown as
+// it is.
+func details(lang wellcheck.Lang, d map[string]any, users map[int64]string, zone *time.Location) string {
 	parts := make([]string, 0, len(d))
 	for _, k := range slices.Sorted(maps.Keys(d)) {
-		v := d[k]
-		if b, err := json.Marshal(v); err == nil && !isScalar(v) {
-			parts = append(parts, k+": "+string(b))
-			continue
+		label := text(lang, "detail."+k)
+		if label == "detail."+k {
+			label = k
 		}
-		parts = append(parts, fmt.Sprintf("%s: %v", k, v))
+		parts = append(parts, label+" : "+detailValue(lang, k, d[k], users, zone))
 	}
 	return strings.Join(parts, " · ")
 }
 
-func isScalar(v any) bool {
-	switch v.(type) {
-	case string, bool, float64, nil:
-		return true
+func detailValue(lang wellcheck.Lang, key string, v any, users map[int64]string, zone *time.Location) string {
+	switch v := v.(type) {
+	case bool:
+		if v {
+			return text(lang, "yes")
+		}
+		return text(lang, "no")
+	case float64: // JSON numbers
+		if (key == "assignee_id" || key == "user_id" || key == "from" || key == "to") && users[int64(v)] != "" {
+			return users[int64(v)]
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case string:
+		switch key {
+		case "priority":
+			return text(lang, "priority."+v)
+		case "reason":
+			if t := text(lang, "reason."+v); t != "reason."+v {
+				return t
+			}
+		case "due_at", "at":
+			if t, err := time.Parse(time.RFC3339, v); err == nil {
+				return dayAndClock(lang, t.In(zone))
+			}
+		}
+		return v
+	case nil:
+		return "—"
 	}
-	return false
+	b, _ := json.Marshal(v)
+	return string(b)
 }

@@ -111,6 +111,13 @@ func TestAuditViewer(t *testing.T) {
 		"a sentence, with names")
 	require.NotContains(t, entries(body), "s&#39;est connecté", "only this person's entries")
 	require.NotContains(t, body, "06 12 34 56 78")
+	require.NoError(t, s.store.Queries().Audit(context.Background(), wellcheck.SystemActor("calls"), "case.open", &person, &caseID,
+		map[string]any{"assignee_id": s.user.ID, "priority": "high", "reason": "flagged"}))
+	_, body, _ = s.get(t, c, "/admin/audit?action=case.open")
+	require.Contains(t, entries(body), "<strong>le système (appels)</strong> a ouvert un dossier pour")
+	require.Contains(t, entries(body), "écoutant : Élise Écoutante", "details in words: the assignee's name")
+	require.Contains(t, entries(body), "priorité : haute")
+	require.NotContains(t, entries(body), "assignee_id")
 
 	// By a part of the name, by who acted and what, by period.
 	_, body, _ = s.get(t, c, "/admin/audit?person=martin")
