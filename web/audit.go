@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 )
 
@@ -196,6 +197,12 @@ func detailValue(lang wellcheck.Lang, key string, v any, users map[int64]string,
 			if t := text(lang, "reason."+v); t != "reason."+v {
 				return t
 			}
+		case "cron":
+			if words, ok := scheduler.Describe(v, lang); ok {
+				return words
+			}
+		case "referral_source":
+			return text(lang, "source."+v)
 		case "due_at", "at":
 			if t, err := time.Parse(time.RFC3339, v); err == nil {
 				return dayAndClock(lang, t.In(zone))
