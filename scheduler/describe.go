@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ var cronDays = []string{"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}
 // vers 9 h 30", "tous les jours vers 14 h". ok is false for a spec that
 // is not one time on some weekdays (an expert's spec): show it as it is.
 func Describe(spec string, lang wellcheck.Lang) (words string, ok bool) {
-	days, hour, minute, ok := simpleSpec(spec)
+	days, hour, minute, ok := Simple(spec)
 	if !ok {
 		return "", false
 	}
@@ -28,7 +29,7 @@ func Describe(spec string, lang wellcheck.Lang) (words string, ok bool) {
 	switch weekdays := []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}; {
 	case len(days) == 7:
 		which = wellcheck.Message{Key: "plan_every_day"}
-	case len(days) == 5 && sameDays(days, weekdays):
+	case slices.Equal(days, weekdays):
 		which = wellcheck.Message{Key: "plan_monday_to_friday"}
 	default:
 		names := make([]string, len(days))
@@ -40,9 +41,10 @@ func Describe(spec string, lang wellcheck.Lang) (words string, ok bool) {
 	return wellcheck.Message{Key: "plan_in_words", Args: []any{which, at}}.Text(lang), true
 }
 
-// simpleSpec reads "M H * * DAYS" (DAYS a list or ranges of weekday names
-// or numbers, or *), the days Monday first.
-func simpleSpec(spec string) (days []time.Weekday, hour, minute int, ok bool) {
+// Simple reads a spec that is one time on some weekdays, "M H * * DAYS"
+// (DAYS a list or ranges of weekday names or numbers, or *): the days,
+// Monday first, and the time. ok is false for any other spec.
+func Simple(spec string) (days []time.Weekday, hour, minute int, ok bool) {
 	f := strings.Fields(spec)
 	if len(f) != 5 || f[2] != "*" || f[3] != "*" {
 		return nil, 0, 0, false
@@ -97,18 +99,6 @@ func weekday(s string) (time.Weekday, bool) {
 		return 0, false
 	}
 	return time.Weekday(n), true
-}
-
-func sameDays(a, b []time.Weekday) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // list joins names as a sentence does: "lundi, mercredi et vendredi".

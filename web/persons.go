@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -86,20 +85,14 @@ type checkOption struct {
 }
 
 // planFormFrom fills the builder from a stored plan: days and time when the
-// spec is that simple, the spec itself otherwise.
+// spec is one time on some weekdays (scheduler.Simple), the spec itself
+// otherwise.
 func planFormFrom(p wellcheck.Plan, zone string) planForm {
 	f := planForm{Cron: p.Cron, Window: p.Window.String(), Zone: zone}
-	fields := strings.Fields(p.Cron)
-	if len(fields) == 5 && fields[2] == "*" && fields[3] == "*" {
-		m, errM := strconv.Atoi(fields[0])
-		h, errH := strconv.Atoi(fields[1])
-		days := strings.Split(fields[4], ",")
-		simple := errM == nil && errH == nil && m < 60 && h < 24
+	if days, h, m, ok := scheduler.Simple(p.Cron); ok {
+		f.Days, f.Time, f.Cron = nil, fmt.Sprintf("%02d:%02d", h, m), ""
 		for _, d := range days {
-			simple = simple && slices.Contains(weekdays, d)
-		}
-		if simple {
-			f.Days, f.Time, f.Cron = days, fmt.Sprintf("%02d:%02d", h, m), ""
+			f.Days = append(f.Days, weekdays[(int(d)+6)%7]) // weekdays is Monday first
 		}
 	}
 	return f
