@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -22,23 +23,37 @@ import (
 // key with the RFC 4733 packets SIPp ships, are busy, never answer, are overloaded
 // or challenge with digest. SIPp is a test dependency: `make test-deps` installs it.
 
-// freePort finds a UDP port nobody uses, with the next one free too (SIPp's RTP
-// takes two).
-func freePort(t *testing.T) int {
+// freePorts finds n UDP ports nobody uses, each with the one two above it
+// free too (SIPp's RTP takes two), their ranges apart. The sockets found stay
+// bound until all are: a port just closed is not handed out twice.
+func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	for range 100 {
+	var held []net.PacketConn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	var ports []int
+	for tries := 0; len(ports) < n && tries < 100; tries++ {
 		a, err := net.ListenPacket("udp", "127.0.0.1:0")
 		require.NoError(t, err)
+		held = append(held, a)
 		port := a.LocalAddr().(*net.UDPAddr).Port
-		b, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port+2))
-		a.Close()
-		if err == nil {
-			b.Close()
-			return port
+		if slices.ContainsFunc(ports, func(p int) bool { return port >= p-3 && port <= p+3 }) {
+			continue
 		}
+		b, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port+2))
+		if err != nil {
+			continue
+		}
+		held = append(held, b)
+		ports = append(ports, port)
 	}
-	t.Fatal("no free UDP port pair")
-	return 0
+	if len(ports) < n {
+		t.Fatalf("no %d free UDP port pairs", n)
+	}
+	return ports
 }
 
 // sipp runs one scenario for one call and returns its SIP port and a function
@@ -47,11 +62,8 @@ func sipp(t *testing.T, scenario string) (int, func()) {
 	t.Helper()
 	bin, err := exec.LookPath("sipp")
 	require.NoError(t, err, "SIPp is needed for these tests: run make test-deps (or apt-get install sip-tester)")
-	// Two pairs apart: a port just closed may be handed out again at once.
-	port, media := freePort(t), freePort(t)
-	for media >= port-3 && media <= port+3 {
-		media = freePort(t)
-	}
+	ports := freePorts(t, 2)
+	port, media := ports[0], ports[1]
 	dir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	cmd := exec.CommandContext(ctx, bin,
