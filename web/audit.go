@@ -50,10 +50,7 @@ func did(lang wellcheck.Lang, action string) string {
 	if strings.HasPrefix(action, "export.") {
 		key = "did.export."
 	}
-	if t := text(lang, key); t != key {
-		return t
-	}
-	return action
+	return textOr(lang, key, action)
 }
 
 // whoDid names who acted: the user, or the system's part, in words.
@@ -168,11 +165,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, sess session) err
 func details(lang wellcheck.Lang, d map[string]any, users map[int64]string, zone *time.Location) string {
 	parts := make([]string, 0, len(d))
 	for _, k := range slices.Sorted(maps.Keys(d)) {
-		label := text(lang, "detail."+k)
-		if label == "detail."+k {
-			label = k
-		}
-		parts = append(parts, label+" : "+detailValue(lang, k, d[k], users, zone))
+		parts = append(parts, textOr(lang, "detail."+k, k)+" : "+detailValue(lang, k, d[k], users, zone))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -194,9 +187,7 @@ func detailValue(lang wellcheck.Lang, key string, v any, users map[int64]string,
 		case "priority":
 			return text(lang, "priority."+v)
 		case "reason":
-			if t := text(lang, "reason."+v); t != "reason."+v {
-				return t
-			}
+			return textOr(lang, "reason."+v, v)
 		case "cron":
 			if words, ok := scheduler.Describe(v, lang); ok {
 				return words

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 
-	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store"
 )
 
@@ -39,10 +38,7 @@ func (s *Server) queue(w http.ResponseWriter, r *http.Request, sess session) err
 	}
 	for _, d := range issues {
 		// What the network said, in words, and how often.
-		what := text(lang, "issue.other")
-		if d.Detail == string(wellcheck.ReasonInvalidNumber) {
-			what = text(lang, "issue.invalid_number")
-		}
+		what := textOr(lang, "issue."+d.Detail, text(lang, "issue.other"))
 		seen := text(lang, "issue_seen", d.Occurrences)
 		if d.Occurrences == 1 {
 			seen = text(lang, "issue_seen_once")

@@ -527,13 +527,19 @@ func text(lang wellcheck.Lang, key string, args ...any) string {
 	return s
 }
 
+// textOr is text for a key the catalogue may not have (a code read from
+// the database): fallback when it has none.
+func textOr(lang wellcheck.Lang, key, fallback string) string {
+	if _, ok := texts[key]; !ok {
+		return fallback
+	}
+	return text(lang, key)
+}
+
 // spokenLanguage is a language a person speaks, named in the reader's
 // language ("arabe", "Arabic"); else by its own name, else its code.
 func spokenLanguage(lang wellcheck.Lang, code string) string {
-	if _, ok := texts["lang."+code]; ok {
-		return text(lang, "lang."+code)
-	}
-	return languageName(code)
+	return textOr(lang, "lang."+code, languageName(code))
 }
 
 // langCookie keeps the language a reader chose (/lang).
