@@ -123,6 +123,15 @@ func TestPriorityAfterContact(t *testing.T) {
 	require.Equal(t, wellcheck.PriorityHigh, wellcheck.PriorityAfterContact(wellcheck.PriorityUrgent, true, wellcheck.RiskHigh))
 }
 
+// opening is a service open or closed now, opening next at next.
+type opening struct {
+	open bool
+	next time.Time
+}
+
+func (o opening) OpenAt(time.Time) bool        { return o.open }
+func (o opening) NextOpen(time.Time) time.Time { return o.next }
+
 func TestNextContact(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	ago := func(d time.Duration) *time.Time { t := now.Add(-d); return &t }
@@ -158,7 +167,7 @@ func TestNextContact(t *testing.T) {
 		{name: "closed: wait for the opening", contacts: both, closed: true, want: wellcheck.EscalationStep{Wait: nextOpen}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := wellcheck.NextContact(tc.contacts, tc.calls, tc.consent, wellcheck.Failures{}, now, !tc.closed, nextOpen)
+			got := wellcheck.NextContact(tc.contacts, tc.calls, tc.consent, wellcheck.Failures{}, now, opening{!tc.closed, nextOpen})
 			require.Equal(t, tc.want, got)
 		})
 	}

@@ -31,6 +31,12 @@ type EscalationCall struct {
 	FullName, Relation string
 }
 
+// Opening is the service's calendar as an escalation needs it.
+type Opening interface {
+	OpenAt(t time.Time) bool
+	NextOpen(t time.Time) time.Time // the next moment the service is open after t
+}
+
 // EscalationStep is an escalation's next step: call Contact (the Attempt-th
 // time), wait until Wait, or end with End.
 type EscalationStep struct {
@@ -46,9 +52,9 @@ type EscalationStep struct {
 // f.RetryAfter, up to f.InARow calls); a contact who answered — whether or not
 // they pressed 1 — is done with. Only contacts whose consent is recorded are
 // called where the service asks for it (needsConsent). Calls are placed only
-// when the service is open (open; else wait until nextOpen). Nobody left to
-// call ends it: no_contacts if there was nobody to call, nobody otherwise.
-func NextContact(contacts []EmergencyContact, calls []EscalationCall, needsConsent bool, f Failures, now time.Time, open bool, nextOpen time.Time) EscalationStep {
+// while the service is open (else wait until it opens). Nobody left to call
+// ends it: no_contacts if there was nobody to call, nobody otherwise.
+func NextContact(contacts []EmergencyContact, calls []EscalationCall, needsConsent bool, f Failures, now time.Time, hours Opening) EscalationStep {
 	f = f.OrDefault()
 	contacts = slices.DeleteFunc(slices.Clone(contacts), func(ec EmergencyContact) bool {
 		return needsConsent && ec.ConsentAt == nil
@@ -69,8 +75,8 @@ func NextContact(contacts []EmergencyContact, calls []EscalationCall, needsConse
 		if n := len(made); n > 0 && now.Before(made[n-1].EndedAt.Add(f.RetryAfter)) {
 			return EscalationStep{Wait: made[n-1].EndedAt.Add(f.RetryAfter)}
 		}
-		if !open {
-			return EscalationStep{Wait: nextOpen}
+		if !hours.OpenAt(now) {
+			return EscalationStep{Wait: hours.NextOpen(now)}
 		}
 		return EscalationStep{Contact: ec, Attempt: len(made) + 1}
 	}

@@ -188,7 +188,7 @@ func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID 
 	if err != nil {
 		return next, err
 	}
-	step := wellcheck.NextContact(contacts, calls, set.EscalationNeedsConsent, c.failures(), now, cal.OpenAt(now), cal.NextOpen(now))
+	step := wellcheck.NextContact(contacts, calls, set.EscalationNeedsConsent, c.failures(), now, cal)
 	switch {
 	case step.End != "":
 		return contactCall{none: true}, c.endEscalation(ctx, q, e, step.End, now)
