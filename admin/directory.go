@@ -36,11 +36,15 @@ type PartnerInput struct {
 // follow-ups that oriented someone to it. Problems name partner.<field>.
 func (s *Service) SavePartner(ctx context.Context, by wellcheck.Actor, id int64, in PartnerInput) (wellcheck.Partner, error) {
 	q := s.Store.Queries()
-	settings, err := q.Settings(ctx)
-	if err != nil {
-		return wellcheck.Partner{}, fmt.Errorf("save a partner: %w", err)
+	var phones phone.Parser // numbers typed without a country code are the service's region's
+	if strings.TrimSpace(in.Phone) != "" {
+		settings, err := q.Settings(ctx)
+		if err != nil {
+			return wellcheck.Partner{}, fmt.Errorf("save a partner: %w", err)
+		}
+		phones.Region = settings.DefaultRegion
 	}
-	p, err := checkPartner(in, phone.Parser{Region: settings.DefaultRegion})
+	p, err := checkPartner(in, phones)
 	if err != nil {
 		return p, err
 	}
