@@ -3,7 +3,6 @@ package care
 import (
 	"context"
 	"fmt"
-
 	"time"
 
 	"github.com/wellcheck/wellcheck"
