@@ -59,14 +59,63 @@ func (m Message) render(lang Lang, mask bool) string {
 	if lang == English {
 		format = tr.en
 	}
-	if len(m.Args) == 0 {
-		return format
-	}
 	args := make([]any, len(m.Args))
 	for i, a := range m.Args {
 		args[i] = renderArg(a, lang, mask)
 	}
+	return Format(lang, format, args...)
+}
+
+// Format is fmt.Sprintf for the catalogues' texts, which agree with the
+// numbers they hold: "{a|b}" is a when the count written last before it is
+// singular in lang, b otherwise ("%d {ligne lue|lignes lues}"). French
+// counts 0 and 1 as singular, English 1 only.
+func Format(lang Lang, format string, args ...any) string {
+	if strings.IndexByte(format, '{') >= 0 {
+		format = agree(lang, format, args)
+	}
+	if len(args) == 0 {
+		return format
+	}
 	return fmt.Sprintf(format, args...)
+}
+
+// agree resolves format's "{singular|plural}" choices against the integer
+// arguments of the verbs that precede them.
+func agree(lang Lang, format string, args []any) string {
+	var b strings.Builder
+	arg, count := 0, -1 // the next verb's argument; the last count written
+	for i := 0; i < len(format); i++ {
+		switch c := format[i]; {
+		case c == '%' && i+1 < len(format) && format[i+1] == '%':
+			b.WriteString("%%")
+			i++
+		case c == '%':
+			if arg < len(args) {
+				if n, ok := args[arg].(int); ok {
+					count = n
+				}
+			}
+			arg++
+			b.WriteByte(c)
+		case c == '{':
+			choice, rest, ok := strings.Cut(format[i+1:], "}")
+			one, many, two := strings.Cut(choice, "|")
+			if !ok || !two {
+				b.WriteByte(c)
+				continue
+			}
+			if count == 1 || count == 0 && lang != English {
+				b.WriteString(one)
+			} else {
+				b.WriteString(many)
+			}
+			i = len(format) - len(rest) - 1
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // Text writes the date the reader's way.
@@ -162,7 +211,7 @@ var catalogue = map[string]translation{
 	"csv_field_count":          {"ligne mal formée : %d champs, l'en-tête en a %d", "malformed line: %d fields, the header has %d"},
 	"csv_empty":                {"le fichier ne contient aucune personne", "the file holds no person"},
 	"csv_duplicate_phone":      {"même numéro qu'à la ligne %d", "same number as on line %d"},
-	"import_had_errors":        {"%d ligne(s) invalide(s) : rien n'a été importé (corrigez-les, ou relancez avec --skip-invalid pour importer les lignes valides)", "%d invalid line(s): nothing was imported (fix them, or run again with --skip-invalid to import the valid lines)"},
+	"import_had_errors":        {"%d {ligne invalide|lignes invalides} : rien n'a été importé (corrigez-les, ou relancez avec --skip-invalid pour importer les lignes valides)", "%d invalid {line|lines}: nothing was imported (fix them, or run again with --skip-invalid to import the valid lines)"},
 	"plan_in_words":            {"%s vers %s", "%s around %s"},
 	"plan_at_hour":             {"%d h", "%d:00"},
 	"plan_at":                  {"%d h %02d", "%d:%02d"},
@@ -220,12 +269,12 @@ var catalogue = map[string]translation{
 	// Command-line output.
 	"cli_enrolled":         {"Inscription enregistrée : %s (personne n° %d), %s — appels « %s », %s (%s)", "Enrolled: %s (person #%d), %s — calls %q, %s (%s)"},
 	"cli_warning":          {"Attention : %s", "Warning: %s"},
-	"cli_preview_head":     {"Planning « %s », plage %s, fuseau %s, calendrier %s : %d appel(s)", "Plan %q, window %s, zone %s, calendar %s: %d call(s)"},
+	"cli_preview_head":     {"Planning « %s », plage %s, fuseau %s, calendrier %s : %d {appel|appels}", "Plan %q, window %s, zone %s, calendar %s: %d {call|calls}"},
 	"cli_case_opened":      {"Dossier ouvert : l'inquiétude signalée est sur la liste de l'écoutant référent, ou des écoutants à défaut.", "Case opened: the referrer's concern is on the referent listener's list, or the listeners' shared list."},
 	"cli_row_error":        {"ligne %d : %s", "line %d: %s"},
-	"cli_row_warning":      {"%d ligne(s) — attention : %s (lignes %s)", "%d line(s) — warning: %s (lines %s)"},
-	"cli_import_dry_run":   {"Vérification seule : %d ligne(s) lue(s), %d valide(s), %d invalide(s) ; rien n'a été importé.", "Dry run: %d line(s) read, %d valid, %d invalid; nothing was imported."},
-	"cli_import_done":      {"%d ligne(s) lue(s), %d personne(s) inscrite(s), %d ligne(s) invalide(s) écartée(s).", "%d line(s) read, %d person(s) enrolled, %d invalid line(s) left out."},
+	"cli_row_warning":      {"%d {ligne|lignes} — attention : %s ({ligne|lignes} %s)", "%d {line|lines} — warning: %s ({line|lines} %s)"},
+	"cli_import_dry_run":   {"Vérification seule : %d {ligne lue|lignes lues}, %d {valide|valides}, %d {invalide|invalides} ; rien n'a été importé.", "Dry run: %d {line|lines} read, %d valid, %d invalid; nothing was imported."},
+	"cli_import_done":      {"%d {ligne lue|lignes lues}, %d {personne inscrite|personnes inscrites}, %d {ligne invalide écartée|lignes invalides écartées}.", "%d {line|lines} read, %d {person|persons} enrolled, %d invalid {line|lines} left out."},
 	"cli_user_added":       {"Utilisateur ajouté : %s <%s> (n° %d), rôles : %s", "User added: %s <%s> (#%d), roles: %s"},
 	"cli_user_password":    {"Mot de passe (affiché une seule fois, à transmettre à la personne) : %s", "Password (shown once, to pass on to the person): %s"},
 	"cli_user_exists":      {"L'utilisateur %s existe déjà (n° %d) : rien n'a changé.", "User %s already exists (#%d): nothing changed."},
@@ -233,10 +282,10 @@ var catalogue = map[string]translation{
 	"cli_person_paused":    {"Personne n° %d en pause jusqu'au %s. Appels restants :", "Person #%d paused until %s. Calls left:"},
 	"cli_person_resumed":   {"Personne n° %d : les appels reprennent. Appels prévus :", "Person #%d: calls resume. Calls planned:"},
 	"cli_person_withdrawn": {"Personne n° %d : consentement retiré, plus aucun appel.", "Person #%d: consent withdrawn, no more calls."},
-	"cli_person_calls":     {"%d appel(s) prévu(s).", "%d call(s) planned."},
+	"cli_person_calls":     {"%d {appel prévu|appels prévus}.", "%d {call|calls} planned."},
 	"cli_closure_added":    {"Fermeture n° %d enregistrée, du %s au %s.", "Closure #%d recorded, from %s to %s."},
 	"cli_closure_deleted":  {"Fermeture n° %d supprimée.", "Closure #%d deleted."},
-	"cli_replanned":        {"Appels replanifiés pour %d personne(s).", "Calls re-planned for %d person(s)."},
+	"cli_replanned":        {"Appels replanifiés pour %d {personne|personnes}.", "Calls re-planned for %d {person|persons}."},
 	"cli_token_added":      {"Jeton d'API n° %d « %s » créé pour %s, avec ses rôles. Le voici ; il ne sera plus affiché :", "API token #%d %q created for %s, with their roles. Here it is; it will not be shown again:"},
 	"cli_token_revoked":    {"Jeton d'API n° %d « %s » révoqué : il ne donne plus accès.", "API token #%d %q revoked: it lets nobody in any more."},
 	"cli_token_unknown":    {"aucun jeton d'API n° %d", "no API token #%d"},

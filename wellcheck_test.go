@@ -24,6 +24,27 @@ func TestMessagesRenderInTheReadersLanguage(t *testing.T) {
 	require.Equal(t, "no_such_key", wellcheck.Message{Key: "no_such_key"}.Text(wellcheck.French), "a missing translation shows, it is not blank")
 }
 
+func TestCountsAgreeWithTheirWords(t *testing.T) {
+	t.Parallel()
+	done := func(read, enrolled, left int) wellcheck.Message {
+		return wellcheck.Message{Key: "cli_import_done", Args: []any{read, enrolled, left}}
+	}
+	for _, tc := range []struct {
+		m      wellcheck.Message
+		fr, en string
+	}{
+		{done(1, 1, 0), "1 ligne lue, 1 personne inscrite, 0 ligne invalide écartée.", "1 line read, 1 person enrolled, 0 invalid lines left out."},
+		{done(12, 10, 2), "12 lignes lues, 10 personnes inscrites, 2 lignes invalides écartées.", "12 lines read, 10 persons enrolled, 2 invalid lines left out."},
+		{wellcheck.Message{Key: "cli_row_warning", Args: []any{3, "x", "4, 5, 9"}}, "3 lignes — attention : x (lignes 4, 5, 9)", "3 lines — warning: x (lines 4, 5, 9)"},
+		{wellcheck.Message{Key: "cli_row_warning", Args: []any{1, "x", "4"}}, "1 ligne — attention : x (ligne 4)", "1 line — warning: x (line 4)"},
+	} {
+		require.Equal(t, tc.fr, tc.m.Text(wellcheck.French))
+		require.Equal(t, tc.en, tc.m.Text(wellcheck.English))
+	}
+	// Braces that are not a choice, and percent signs, are left as they are.
+	require.Equal(t, "{a} 100% 2 b", wellcheck.Format(wellcheck.French, "{a} 100%% %d {a|b}", 2))
+}
+
 func TestFieldLabels(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "téléphone du contact d'urgence 2", wellcheck.FieldLabel("contacts[2].phone", wellcheck.French))

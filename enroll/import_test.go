@@ -69,7 +69,7 @@ func TestImportOneBadRowInAThousandImportsNothing(t *testing.T) {
 
 	rep, err := b.svc.Import(ctx, bytes.NewReader(data), b.coordinator, enroll.ImportOptions{FileName: "registre.csv"})
 	require.Equal(t, wellcheck.EInvalid, wellcheck.ErrorCode(err))
-	require.Contains(t, wellcheck.ErrorText(err, wellcheck.French), "1 ligne(s) invalide(s) : rien n'a été importé")
+	require.Contains(t, wellcheck.ErrorText(err, wellcheck.French), "1 ligne invalide : rien n'a été importé")
 	require.Equal(t, 1000, rep.Rows)
 	require.Equal(t, 999, rep.Valid)
 	require.Zero(t, rep.Imported)

@@ -171,7 +171,7 @@ func TestBrowserCoordinatorEnrols(t *testing.T) {
 	)
 	// The live preview, without a reload: Christmas and New Year's Day fall
 	// on Fridays, their calls merge into the Mondays'.
-	b.waitText(t, "#preview", "6 appel(s) dans les 28 prochains jours")
+	b.waitText(t, "#preview", "6 appels dans les 28 prochains jours")
 	preview := b.text(t, "#preview")
 	require.Contains(t, preview, "lundi et vendredi vers 10 h")
 	require.Contains(t, preview, "prévu vendredi 25/12/2026 10:00, jour férié (Noël)")
@@ -257,7 +257,7 @@ func TestBrowserRefusedEnrolmentKeepsWhatWasTyped(t *testing.T) {
 	// The preview is the plan's as chosen, not an empty one.
 	preview := b.text(t, "#preview")
 	require.Contains(t, preview, "mardi et jeudi vers 11 h")
-	require.Contains(t, preview, "appel(s) dans les 28 prochains jours")
+	require.Contains(t, preview, "appels dans les 28 prochains jours")
 	n, err := s.store.Queries().CountPersons(context.Background())
 	require.NoError(t, err)
 	require.Zero(t, n)

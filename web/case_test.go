@@ -423,7 +423,7 @@ func TestCaseSaysWhyNow(t *testing.T) {
 		}, "a appuyé sur 2 à 10:15 : demande un rappel"},
 		{"unreached", wellcheck.FollowUpUnreached, func(person int64) {
 			s.checkIn(t, person, tuesday.Add(-time.Hour), "unreached", "no_answer", "no_answer", "busy")
-		}, "injoignable à l'appel de 10:00 (3 essai(s))"},
+		}, "injoignable à l'appel de 10:00 (3 essais)"},
 		{"unreached in a row", wellcheck.FollowUpUnreachedRepeatedly, func(person int64) {
 			s.checkIn(t, person, tuesday.AddDate(0, 0, -14), "confirmed", "ok")
 			s.checkIn(t, person, tuesday.AddDate(0, 0, -7), "unreached", "no_answer")

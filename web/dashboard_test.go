@@ -91,7 +91,7 @@ func TestDashboard(t *testing.T) {
 		"dossiers ouverts": "2", "suivis faits": "0", "dossiers en attente d'un écoutant": "1", "dossiers suivis": "1", "dossiers urgents": "1",
 	}, stats(t, body, "cases"))
 	require.Contains(t, body, `<tr><td>Élise Écoutante</td><td><span class="away">Absent(e)</span></td>`)
-	require.Contains(t, body, `<meter min="0" max="10" high="10" value="1"></meter> 1 suivi(s) en attente sur 10`)
+	require.Contains(t, body, `<meter min="0" max="10" high="10" value="1"></meter> 1 suivi en attente sur 10`)
 
 	// Thirty days, oldest first, each with its figures; the chart library
 	// and the script that draws from the table.

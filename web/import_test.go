@@ -67,11 +67,11 @@ func TestImportFromTheBrowser(t *testing.T) {
 	// line reports them, and nobody enrolled.
 	status, page = s.upload(t, c, csrf, "registre.csv", register)
 	require.Equal(t, http.StatusOK, status)
-	require.Contains(t, page, "Vérification seule : 4 ligne(s) lue(s), 2 valide(s), 2 invalide(s) ; rien n&#39;a été importé.")
+	require.Contains(t, page, "Vérification seule : 4 lignes lues, 2 valides, 2 invalides ; rien n&#39;a été importé.")
 	require.Regexp(t, `<tr><td>4</td><td><ul><li>téléphone : « 12345 » n&#39;est pas un numéro de téléphone : un numéro français comme 06 12 34 56 78, ou international commençant par &#43;</li></ul></td></tr>`, page)
 	require.Regexp(t, `<tr><td>5</td><td><ul><li>[^<]*20:00–21:00[^<]*heures d&#39;ouverture[^<]*</li></ul></td></tr>`, page)
-	require.Contains(t, page, `<input type="checkbox" name="skip_invalid" value="yes" required> Inscrire les personnes valides et écarter les 2 ligne(s) invalide(s)`)
-	require.Contains(t, page, "Inscrire 2 personne(s)")
+	require.Contains(t, page, `<input type="checkbox" name="skip_invalid" value="yes" required> Inscrire les personnes valides et écarter les 2 lignes invalides`)
+	require.Contains(t, page, "Inscrire 2 personnes")
 	require.Zero(t, s.enrolled(t))
 	confirm := confirmAction.FindStringSubmatch(page)[1]
 
@@ -90,7 +90,7 @@ func TestImportFromTheBrowser(t *testing.T) {
 	// the upload is forgotten.
 	res, page = s.post(t, c, confirm, url.Values{"csrf": {csrf}, "skip_invalid": {"yes"}}, nil)
 	require.Equal(t, http.StatusOK, res.StatusCode)
-	require.Contains(t, page, "4 ligne(s) lue(s), 2 personne(s) inscrite(s), 2 ligne(s) invalide(s) écartée(s).")
+	require.Contains(t, page, "4 lignes lues, 2 personnes inscrites, 2 lignes invalides écartées.")
 	require.Equal(t, 2, s.enrolled(t))
 	var planned, uploads int
 	require.NoError(t, s.store.Pool().QueryRow(context.Background(), "SELECT count(*) FROM check_ins").Scan(&planned))

@@ -26,9 +26,9 @@ func TestListenersProfiles(t *testing.T) {
 	s.signInAs(t, c, claire)
 	status, body, csrf := s.get(t, c, "/listeners")
 	require.Equal(t, http.StatusOK, status)
-	require.Contains(t, body, `<a href="/list">1 dossier(s) en attente d&#39;un écoutant</a>`)
+	require.Contains(t, body, `<a href="/list">1 dossier en attente d&#39;un écoutant</a>`)
 	require.Contains(t, body, `<a href="/listeners/`+itoa(s.user.ID)+`">Élise Écoutante</a>`)
-	require.Contains(t, body, `1 suivi(s) en attente sur 10`)
+	require.Contains(t, body, `1 suivi en attente sur 10`)
 	require.NotContains(t, body[strings.Index(body, `id="listeners"`):], `">Claire Coordinatrice</a>`, "only listeners")
 
 	path := "/listeners/" + itoa(s.user.ID)

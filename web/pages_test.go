@@ -472,7 +472,7 @@ func TestHandOnCloseAndPresence(t *testing.T) {
 	c := s.browser(t)
 	csrf := s.signIn(t, c)
 	_, body, _ := s.get(t, c, casePath)
-	require.Contains(t, body, "Louis Lebon — 0 suivi(s) en attente sur 10", "the listeners to hand on to, with their load")
+	require.Contains(t, body, "Louis Lebon — 0 suivi en attente sur 10", "the listeners to hand on to, with their load")
 
 	// Élise hands the case to Louis: off her list, onto his.
 	res, _ := s.post(t, c, casePath+"/reassign", url.Values{"csrf": {csrf}, "assignee": {strconv.FormatInt(s.other.ID, 10)}}, nil)

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"slices"
@@ -76,8 +75,8 @@ var texts = map[string][2]string{
 	"import_report":                    {"Vérification de %s", "Check of %s"},
 	"import_invalid":                   {"Lignes à corriger", "Lines to correct"},
 	"import_more":                      {"Les %d premières lignes sur %d sont affichées.", "The first %d of %d lines are shown."},
-	"import_skip":                      {"Inscrire les personnes valides et écarter les %d ligne(s) invalide(s)", "Enrol the valid persons and leave out the %d invalid line(s)"},
-	"import_confirm":                   {"Inscrire %d personne(s)", "Enrol %d person(s)"},
+	"import_skip":                      {"Inscrire les personnes valides et écarter {la|les} %d {ligne invalide|lignes invalides}", "Enrol the valid persons and leave out the %d invalid {line|lines}"},
+	"import_confirm":                   {"Inscrire %d {personne|personnes}", "Enrol %d {person|persons}"},
 	"import_no_file":                   {"Choisissez un fichier CSV.", "Choose a CSV file."},
 	"import_too_large":                 {"Fichier trop volumineux (32 Mo au plus).", "File too large (32 MB at most)."},
 	"import_refused":                   {"« %s » : %s. Choisissez de nouveau le fichier une fois corrigé.", "“%s”: %s. Choose the file again once corrected."},
@@ -85,13 +84,13 @@ var texts = map[string][2]string{
 	"line":                             {"Ligne", "Line"},
 	"problems":                         {"Problèmes", "Problems"},
 	"listeners":                        {"Écoutants", "Listeners"},
-	"pool_waiting":                     {"%d dossier(s) en attente d'un écoutant", "%d case(s) waiting for a listener"},
+	"pool_waiting":                     {"%d {dossier|dossiers} en attente d'un écoutant", "%d {case|cases} waiting for a listener"},
 	"listeners_hint":                   {"Les comptes se créent dans l'administration des utilisateurs.", "Accounts are created in the users' administration."},
 	"languages_hint":                   {"codes de langue séparés par des virgules : fr, en, ar…", "language codes, comma-separated: fr, en, ar…"},
 	"skills_hint":                      {"séparées par des virgules : deuil, addictions, aidants…", "comma-separated: bereavement, addictions, carers…"},
 	"shifts_title":                     {"Permanences de la semaine (heure du service)", "Weekly shifts (the service's time)"},
 	"shifts_hint":                      {"Les dossiers sont confiés aux écoutants présents et de permanence, selon leur capacité.", "Cases go to listeners present and on shift, within their capacity."},
-	"pending_now":                      {"%d suivi(s) en attente", "%d follow-up(s) waiting"},
+	"pending_now":                      {"%d {suivi|suivis} en attente", "%d {follow-up|follow-ups} waiting"},
 	"done.listener":                    {"Profil enregistré.", "Profile saved."},
 	"users":                            {"Utilisateurs", "Users"},
 	"name":                             {"Nom", "Name"},
@@ -339,7 +338,7 @@ var texts = map[string][2]string{
 	"not_found_page":                   {"Page introuvable.", "Page not found."},
 	"person_not_found":                 {"Personne introuvable.", "Person not found."},
 	"fix_these":                        {"Rien n'a été enregistré. À corriger :", "Nothing was saved. To fix:"},
-	"preview_head":                     {"%d appel(s) dans les %d prochains jours (heure de la personne, %s)", "%d call(s) in the next %d days (the person's time, %s)"},
+	"preview_head":                     {"%d {appel|appels} dans les %d prochains jours (heure de la personne, %s)", "%d {call|calls} in the next %d days (the person's time, %s)"},
 	"preview":                          {"Aperçu des prochains appels", "Preview of the next calls"},
 	"show_preview":                     {"Voir l'aperçu", "Show the preview"},
 	"preview_needs_plan":               {"Choisissez des jours et une heure pour voir les prochains appels.", "Choose days and a time to see the next calls."},
@@ -445,7 +444,7 @@ var texts = map[string][2]string{
 	"no_partner":                       {"aucun", "none"},
 	"reassign":                         {"Confier le dossier à", "Hand the case to"},
 	"do_reassign":                      {"Confier", "Hand over"},
-	"load":                             {"%d suivi(s) en attente sur %d", "%d follow-up(s) waiting of %d"},
+	"load":                             {"%d {suivi|suivis} en attente sur %d", "%d {follow-up|follow-ups} waiting of %d"},
 	"assigned_to":                      {"Suivi par", "Followed by"},
 	"attempt":                          {"essai %d : %s", "attempt %d: %s"},
 	"followup_done":                    {"suivi par %s : %s", "follow-up by %s: %s"},
@@ -472,13 +471,13 @@ var texts = map[string][2]string{
 	"other_lang":                       {"English", "Français"},
 	"why_now":                          {"Pourquoi l'appeler", "Why call now"},
 	"why.flagged":                      {"a appuyé sur 2 à %s : demande un rappel", "pressed 2 at %s: asked for a call back"},
-	"why.unreached":                    {"injoignable à l'appel de %s (%d essai(s))", "not reached at the %s call (%d tries)"},
+	"why.unreached":                    {"injoignable à l'appel de %s (%d {essai|essais})", "not reached at the %s call (%d {try|tries})"},
 	"why.unreached_repeatedly":         {"injoignable %d fois de suite, la dernière à %s", "not reached %d times in a row, the last at %s"},
 	"why.callback":                     {"rappel prévu à %s", "call back planned at %s"},
 	"why.referral":                     {"signalement avec inquiétude : %s", "referral with a concern: %s"},
 	"call_person":                      {"Appeler", "Call"},
 	"no_contacts_case":                 {"Aucun contact d'urgence.", "No emergency contact."},
-	"esc_calls":                        {"%d appel(s) aux contacts", "%d call(s) to the contacts"},
+	"esc_calls":                        {"%d {appel|appels} aux contacts", "%d {call|calls} to the contacts"},
 	"next_step":                        {"Ensuite", "Next step"},
 	"then.call_again":                  {"Rappeler le… à…", "Call again on… at…"},
 	"next_hint":                        {"Hors des heures d'ouverture, le rappel passe à la prochaine ouverture.", "Outside opening hours, the call moves to the next opening."},
@@ -521,10 +520,7 @@ func text(lang wellcheck.Lang, key string, args ...any) string {
 	if lang == wellcheck.English {
 		s = t[1]
 	}
-	if len(args) > 0 {
-		s = fmt.Sprintf(s, args...)
-	}
-	return s
+	return wellcheck.Format(lang, s, args...)
 }
 
 // textOr is text for a key the catalogue may not have (a code read from

@@ -174,17 +174,17 @@ func TestImportReportsBadLines(t *testing.T) {
 	r := c.run("", "import", "--by", "claire@example.org", "--dry-run", path)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Equal(t, "ligne 3 : téléphone : « 06 12 34 » n'est pas un numéro de téléphone : un numéro français comme 06 12 34 56 78, ou international commençant par +\n"+
-		"1 ligne(s) — attention : contacts d'urgence : aucun contact d'urgence : recommandé pour pouvoir alerter un proche si la personne reste injoignable (lignes 4)\n"+
-		"Vérification seule : 3 ligne(s) lue(s), 2 valide(s), 1 invalide(s) ; rien n'a été importé.\n", r.stdout)
+		"1 ligne — attention : contacts d'urgence : aucun contact d'urgence : recommandé pour pouvoir alerter un proche si la personne reste injoignable (ligne 4)\n"+
+		"Vérification seule : 3 lignes lues, 2 valides, 1 invalide ; rien n'a été importé.\n", r.stdout)
 
 	r = c.run("", "import", "--by", "claire@example.org", path)
 	require.Equal(t, exitInvalid, r.code)
 	require.Contains(t, r.stdout, "ligne 3 : ")
-	require.Contains(t, r.stderr, "1 ligne(s) invalide(s) : rien n'a été importé")
+	require.Contains(t, r.stderr, "1 ligne invalide : rien n'a été importé")
 
 	r = c.run("", "--lang", "en", "import", "--by", "claire@example.org", "--skip-invalid", path)
 	require.Equal(t, exitOK, r.code, r.stderr)
-	require.Contains(t, r.stdout, "3 line(s) read, 2 person(s) enrolled, 1 invalid line(s) left out.")
+	require.Contains(t, r.stdout, "3 lines read, 2 persons enrolled, 1 invalid line left out.")
 
 	r = c.run("", "import", "--by", "claire@example.org", filepath.Join(t.TempDir(), "missing.csv"))
 	require.Equal(t, exitUsage, r.code)

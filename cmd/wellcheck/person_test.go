@@ -22,7 +22,7 @@ func TestPersonChangesFromTheCommandLine(t *testing.T) {
 	r = c.run("", "person", "pause", "1", "--by", "claire@example.org", "--until", until)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Contains(t, r.stdout, "Personne n° 1 en pause jusqu'au ")
-	require.Contains(t, r.stdout, "0 appel(s) prévu(s).")
+	require.Contains(t, r.stdout, "0 appel prévu.")
 
 	r = c.run("", "person", "pause", "1", "--by", "claire@example.org", "--until", "hier")
 	require.Equal(t, exitInvalid, r.code)
@@ -43,7 +43,7 @@ func TestPersonChangesFromTheCommandLine(t *testing.T) {
 
 	r = c.run("", "person", "withdraw", "1", "--by", "claire@example.org")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	require.Equal(t, "Personne n° 1 : consentement retiré, plus aucun appel.\n0 appel(s) prévu(s).\n", r.stdout)
+	require.Equal(t, "Personne n° 1 : consentement retiré, plus aucun appel.\n0 appel prévu.\n", r.stdout)
 	r = c.run("", "person", "plan", "1", "--by", "claire@example.org", "--cron", "0 10 * * *", "--window", "09:30-12:00")
 	require.Equal(t, exitConflict, r.code)
 	require.Contains(t, r.stderr, "a retiré son consentement")
@@ -74,7 +74,7 @@ func TestClosuresFromTheCommandLine(t *testing.T) {
 	r = c.run("", "closure", "add", "--by", "claire@example.org", "--from", mon, "--to", tue, "--reason", "inventaire")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Equal(t, "Fermeture n° 1 enregistrée, du "+monday.Format("02/01/2006")+" au "+monday.AddDate(0, 0, 1).Format("02/01/2006")+
-		".\nAppels replanifiés pour 1 personne(s).\n", r.stdout)
+		".\nAppels replanifiés pour 1 personne.\n", r.stdout)
 	r = c.run("", "closure", "list")
 	require.Equal(t, "1\t"+mon+"\t"+tue+"\tinventaire\n", r.stdout)
 	// The preview can follow the service's own calendar: Monday and Tuesday

@@ -14,7 +14,7 @@ func TestSchedulePreview(t *testing.T) {
 
 	r := c.run("", "schedule", "preview", "--cron", "0 10 * * MON,WED,FRI", "--window", "09:30-12:00", "--from", "2026-12-21", "--days", "10")
 	require.Equal(t, exitOK, r.code, r.stderr)
-	require.Equal(t, "Planning « 0 10 * * MON,WED,FRI », plage 09:30–12:00, fuseau Europe/Paris, calendrier FR : 4 appel(s)\n"+
+	require.Equal(t, "Planning « 0 10 * * MON,WED,FRI », plage 09:30–12:00, fuseau Europe/Paris, calendrier FR : 4 appels\n"+
 		"lundi 21/12/2026 10:00 +01:00 09:00Z  appel\n"+
 		"mercredi 23/12/2026 10:00 +01:00 09:00Z  appel\n"+
 		"lundi 28/12/2026 10:00 +01:00 09:00Z  pas d'appel — regroupé avec l'appel de ce jour ; prévu vendredi 25/12/2026 10:00, jour férié (Noël)\n"+
