@@ -217,7 +217,6 @@ var catalogue = map[string]translation{
 	"plan_at":                  {"%d h %02d", "%d:%02d"},
 	"plan_every_day":           {"tous les jours", "every day"},
 	"plan_monday_to_friday":    {"du lundi au vendredi", "Monday to Friday"},
-	"plan_days_list":           {"%s", "%s"},
 	"and":                      {"et", "and"},
 	"weekday_0":                {"dimanche", "Sunday"},
 	"weekday_1":                {"lundi", "Monday"},

@@ -17,9 +17,18 @@ var cronDays = []string{"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}
 // vers 9 h 30", "tous les jours vers 14 h". ok is false for a spec that
 // is not one time on some weekdays (an expert's spec): show it as it is.
 func Describe(spec string, lang wellcheck.Lang) (words string, ok bool) {
-	days, hour, minute, ok := Simple(spec)
+	m, ok := Words(spec)
 	if !ok {
 		return "", false
+	}
+	return m.Text(lang), true
+}
+
+// Words is Describe's message, to say in the reader's language later.
+func Words(spec string) (wellcheck.Message, bool) {
+	days, hour, minute, ok := Simple(spec)
+	if !ok {
+		return wellcheck.Message{}, false
 	}
 	at := wellcheck.Message{Key: "plan_at", Args: []any{hour, minute}}
 	if minute == 0 {
@@ -32,13 +41,22 @@ func Describe(spec string, lang wellcheck.Lang) (words string, ok bool) {
 	case slices.Equal(days, weekdays):
 		which = wellcheck.Message{Key: "plan_monday_to_friday"}
 	default:
-		names := make([]string, len(days))
+		names := make([]any, len(days))
 		for i, d := range days {
-			names[i] = wellcheck.WeekdayName(d).Text(lang)
+			names[i] = wellcheck.WeekdayName(d)
 		}
-		which = wellcheck.Message{Key: "plan_days_list", Args: []any{list(names, lang)}}
+		which = wellcheck.List(names)
 	}
-	return wellcheck.Message{Key: "plan_in_words", Args: []any{which, at}}.Text(lang), true
+	return wellcheck.Message{Key: "plan_in_words", Args: []any{which, at}}, true
+}
+
+// said is how a problem quotes a plan: in words when it can be, else the
+// spec as it was typed.
+func said(spec string) any {
+	if m, ok := Words(spec); ok {
+		return m
+	}
+	return spec
 }
 
 // Simple reads a spec that is one time on some weekdays, "M H * * DAYS"
@@ -99,13 +117,4 @@ func weekday(s string) (time.Weekday, bool) {
 		return 0, false
 	}
 	return time.Weekday(n), true
-}
-
-// list joins names as a sentence does: "lundi, mercredi et vendredi".
-func list(words []string, lang wellcheck.Lang) string {
-	if len(words) == 1 {
-		return words[0]
-	}
-	and := wellcheck.Message{Key: "and"}.Text(lang)
-	return strings.Join(words[:len(words)-1], ", ") + " " + and + " " + words[len(words)-1]
 }

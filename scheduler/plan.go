@@ -104,7 +104,7 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, cal *Calendar, maxPerDay
 
 	first := sched.Next(now.In(loc))
 	if first.IsZero() || first.Sub(now) > horizon {
-		problems.Add("plan.cron", "cron_never", spec)
+		problems.Add("plan.cron", "cron_never", said(spec))
 		return
 	}
 
@@ -122,11 +122,11 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, cal *Calendar, maxPerDay
 		for ; !u.IsZero() && sameDate(u, t); u = sched.Next(u) {
 			calls++
 			if !plan.Window.Contains(wellcheck.Of(u)) {
-				problems.Add("plan.cron", "cron_outside_window", spec, wellcheck.Of(u).String(), plan.Window.String())
+				problems.Add("plan.cron", "cron_outside_window", said(spec), wellcheck.Of(u).String(), plan.Window.String())
 				return
 			}
 			if calls > maxPerDay {
-				problems.Add("plan.cron", "cron_too_often", spec, callsPerDay(sched, t), maxPerDay)
+				problems.Add("plan.cron", "cron_too_often", said(spec), callsPerDay(sched, t), maxPerDay)
 				return
 			}
 		}
@@ -162,7 +162,7 @@ func CheckPlan(plan wellcheck.Plan, loc *time.Location, cal *Calendar, maxPerDay
 		for i, wd := range days {
 			names[i] = wellcheck.WeekdayName(wd)
 		}
-		warnings.Add("plan.cron", "cron_closed_days", spec, wellcheck.List(names))
+		warnings.Add("plan.cron", "cron_closed_days", said(spec), wellcheck.List(names))
 	}
 
 	// On every one of those days, in the service's own zone, the window lies within

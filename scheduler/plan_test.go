@@ -109,7 +109,7 @@ func TestCheckPlanMessagesSayWhy(t *testing.T) {
 		problems2[0].Text(wellcheck.French), "names the first day it would go wrong: Paris's first summer-time call day (Monday 29 is Easter Monday)")
 
 	_, warnings := check("0 10 * * *")
-	require.Equal(t, "planning : « 0 10 * * * » tombe des jours de fermeture (samedi et dimanche) : ces appels seront reportés au prochain jour ouvert",
+	require.Equal(t, "planning : « tous les jours vers 10 h » tombe des jours de fermeture (samedi et dimanche) : ces appels seront reportés au prochain jour ouvert",
 		warnings[0].Text(wellcheck.French))
 }
 

@@ -380,7 +380,7 @@ func TestAPIPersonChanges(t *testing.T) {
 	require.Contains(t, a.problems(), "time_zone")
 	a = s.call(t, nil, token, "PUT", path+"/plan", `{"cron": "0 20 * * THU"}`, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, a.status, a.raw)
-	require.Contains(t, a.problems()["cron"], "« 0 20 * * THU » appelle à 20:00, hors de la plage d'appel")
+	require.Contains(t, a.problems()["cron"], "« jeudi vers 20 h » appelle à 20:00, hors de la plage d'appel")
 	a = s.call(t, nil, token, "PUT", path+"/plan", `{"plan": {"cron": "0 10 * * THU"}}`, nil)
 	require.Equal(t, http.StatusBadRequest, a.status, "the plan route's body is flat")
 	a = s.call(t, nil, token, "GET", path, "", nil)

@@ -112,7 +112,7 @@ func TestEnrollFromFlags(t *testing.T) {
 	require.Equal(t, exitInvalid, r.code)
 	require.Equal(t, "phone: \"0899 12 34 56\" cannot be called for a check-in (premium-rate number)\n"+
 		"consent: the person's consent is required to enrol them\n"+
-		"plan: \"0 20 * * *\" calls at 20:00, outside the call window 09:00–17:00\n", r.stderr)
+		"plan: \"every day around 20:00\" calls at 20:00, outside the call window 09:00–17:00\n", r.stderr)
 
 	// Without an emergency contact: enrolled, with a warning.
 	args := append([]string{}, jeanne...)

@@ -42,7 +42,7 @@ func TestSchedulePreview(t *testing.T) {
 	// A plan refused at enrolment is refused here, saying why.
 	r = c.run("", "schedule", "preview", "--cron", "0 20 * * *", "--window", "09:00-12:00")
 	require.Equal(t, exitInvalid, r.code)
-	require.Equal(t, "planning : « 0 20 * * * » appelle à 20:00, hors de la plage d'appel 09:00–12:00\n", r.stderr)
+	require.Equal(t, "planning : « tous les jours vers 20 h » appelle à 20:00, hors de la plage d'appel 09:00–12:00\n", r.stderr)
 	r = c.run("", "schedule", "preview", "--cron", "0 10 * * MON", "--tz", "Mars/Olympus")
 	require.Equal(t, exitInvalid, r.code)
 	require.Contains(t, r.stderr, "« Mars/Olympus » n'est pas un fuseau horaire connu")
