@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,85 +17,6 @@ import (
 	"github.com/wellcheck/wellcheck/store"
 )
 
-// MaxContacts is how many emergency contacts a CSV row can carry (contact1_… to
-// contact3_…).
-const MaxContacts = 3
-
-// columns maps each CSV header name to where its value goes in a Request.
-var columns = withContactColumns(map[string]func(r *Request, v string){
-	"full_name":              func(r *Request, v string) { r.Person.FullName = v },
-	"phone":                  func(r *Request, v string) { r.Person.Phone = v },
-	"language":               func(r *Request, v string) { r.Person.Language = v },
-	"time_zone":              func(r *Request, v string) { r.Person.TimeZone = v },
-	"address":                func(r *Request, v string) { r.Person.Address = v },
-	"postcode":               func(r *Request, v string) { r.Person.Postcode = v },
-	"city":                   func(r *Request, v string) { r.Person.City = v },
-	"risk_level":             func(r *Request, v string) { r.Person.RiskLevel = v },
-	"referent_email":         func(r *Request, v string) { r.Person.Referent = v },
-	"notes":                  func(r *Request, v string) { r.Person.Notes = v },
-	"referral_source":        func(r *Request, v string) { r.Referral.Source = v },
-	"referrer_name":          func(r *Request, v string) { r.Referral.ReferrerName = v },
-	"referrer_phone":         func(r *Request, v string) { r.Referral.ReferrerPhone = v },
-	"referral_concern":       func(r *Request, v string) { r.Referral.Concern = v },
-	"referred_at":            func(r *Request, v string) { r.Referral.ReferredAt = v },
-	"consent_given_by":       func(r *Request, v string) { consent(r).GivenBy = v },
-	"consent_representative": func(r *Request, v string) { consent(r).RepresentativeName = v },
-	"consent_given_at":       func(r *Request, v string) { consent(r).GivenAt = v },
-	"consent_method":         func(r *Request, v string) { consent(r).Method = v },
-	"cron":                   func(r *Request, v string) { r.Plan.Cron = v },
-	"window":                 func(r *Request, v string) { r.Plan.Window = v },
-	"max_attempts": func(r *Request, v string) {
-		if v = strings.TrimSpace(v); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				r.Plan.notNumber = v // Check says so, in the coordinator's words
-			}
-			r.Plan.MaxAttempts = n
-		}
-	},
-	"retry_minutes": func(r *Request, v string) { r.Plan.RetryMinutes = v },
-})
-
-// requiredColumns must be in every header.
-var requiredColumns = []string{"full_name", "phone", "referral_source", "consent_given_by", "consent_given_at", "consent_method", "cron"}
-
-// withContactColumns adds contact1_… to contactN_… to the columns.
-func withContactColumns(cols map[string]func(r *Request, v string)) map[string]func(r *Request, v string) {
-	for i := 1; i <= MaxContacts; i++ {
-		cols[fmt.Sprintf("contact%d_name", i)] = func(r *Request, v string) { contact(r, i).FullName = v }
-		cols[fmt.Sprintf("contact%d_relation", i)] = func(r *Request, v string) { contact(r, i).Relation = v }
-		cols[fmt.Sprintf("contact%d_phone", i)] = func(r *Request, v string) { contact(r, i).Phone = v }
-		cols[fmt.Sprintf("contact%d_language", i)] = func(r *Request, v string) { contact(r, i).Language = v }
-		cols[fmt.Sprintf("contact%d_consent", i)] = func(r *Request, v string) { contact(r, i).Consent = v }
-	}
-	return cols
-}
-
-// Columns lists the CSV columns wellcheck import understands, required ones first.
-func Columns() (required, optional []string) {
-	for name := range columns {
-		if !slices.Contains(requiredColumns, name) {
-			optional = append(optional, name)
-		}
-	}
-	slices.Sort(optional)
-	return slices.Clone(requiredColumns), optional
-}
-
-func consent(r *Request) *ConsentInput {
-	if r.Consent == nil {
-		r.Consent = &ConsentInput{}
-	}
-	return r.Consent
-}
-
-func contact(r *Request, n int) *ContactInput {
-	for len(r.Contacts) < n {
-		r.Contacts = append(r.Contacts, ContactInput{})
-	}
-	return &r.Contacts[n-1]
-}
-
 // ImportOptions tune an import.
 type ImportOptions struct {
 	FileName    string // for the audit log
@@ -104,10 +24,41 @@ type ImportOptions struct {
 	SkipInvalid bool   // import the valid rows even when some are invalid
 }
 
-// RowError is a CSV row that cannot be enrolled, with its line in the file.
+// RowError is a register's row that cannot be enrolled: its line in the file
+// (its row in a spreadsheet) and its problems, each in the columns it was
+// found in.
 type RowError struct {
 	Line     int
 	Problems wellcheck.Problems
+	columns  [][]int // per problem, the file's columns it is in
+	layout   *layout
+}
+
+// Texts says each problem where the coordinator will look for it: "colonne C
+// (Téléphone) : « 06 12 » n'est pas un numéro…", in the header as the file
+// writes it.
+func (re RowError) Texts(lang wellcheck.Lang) []string {
+	out := make([]string, len(re.Problems))
+	for i, p := range re.Problems {
+		var at []int
+		if i < len(re.columns) {
+			at = re.columns[i]
+		}
+		if len(at) == 0 {
+			out[i] = p.Text(lang)
+			continue
+		}
+		letters, headers := make([]any, len(at)), make([]string, len(at))
+		for j, c := range at {
+			letters[j], headers[j] = Letter(c), re.layout.written[c]
+		}
+		key := "import_in_column"
+		if len(at) > 1 {
+			key = "import_in_columns"
+		}
+		out[i] = wellcheck.Message{Key: key, Args: []any{wellcheck.List(letters), strings.Join(headers, ", "), p.Message}}.Text(lang)
+	}
+	return out
 }
 
 // WarningSummary gathers one warning across rows.
@@ -167,7 +118,11 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 	if err != nil {
 		return rep, fmt.Errorf("read import file: %w", err)
 	}
-	rows, header, err := readCSV(data)
+	written, rows, err := readRegister(data)
+	if err != nil {
+		return rep, err
+	}
+	lay, err := layoutOf(written)
 	if err != nil {
 		return rep, err
 	}
@@ -185,7 +140,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, coordinator wellcheck
 	// is one transaction: if any row turns out invalid (and --skip-invalid was not
 	// given) it is rolled back and nothing is imported.
 	ctx, cancel := context.WithCancel(ctx)
-	chunks := checkChunks(ctx, checker, header, rows, coordinator.ID)
+	chunks := checkChunks(ctx, checker, lay, rows, coordinator.ID)
 	defer func() {
 		cancel()
 		for range chunks { // wait for the checker to stop
@@ -244,12 +199,12 @@ const importChunk = 8192
 
 // checkChunks validates rows in file order, chunk by chunk, on every core. It
 // does no I/O, and runs ahead of the consumer by one chunk; it stops when ctx ends.
-func checkChunks(ctx context.Context, c *Checker, header []string, rows []row, takenBy int64) <-chan []rowResult {
+func checkChunks(ctx context.Context, c *Checker, lay *layout, rows []row, takenBy int64) <-chan []rowResult {
 	out := make(chan []rowResult, 1)
 	go func() {
 		defer close(out)
 		for start := 0; start < len(rows); start += importChunk {
-			results := checkRows(ctx, c, header, rows[start:min(start+importChunk, len(rows))], takenBy)
+			results := checkRows(ctx, c, lay, rows[start:min(start+importChunk, len(rows))], takenBy)
 			if ctx.Err() != nil {
 				return
 			}
@@ -290,7 +245,11 @@ func (rep *Report) add(results []rowResult, taken map[wellcheck.Phone]store.Pers
 			}
 		}
 		if len(res.problems) > 0 {
-			rep.Invalid = append(rep.Invalid, RowError{Line: res.line, Problems: res.problems})
+			re := RowError{Line: res.line, Problems: res.problems, layout: res.layout}
+			for _, p := range res.problems {
+				re.columns = append(re.columns, res.layout.columnsOf(p.Field, res.inWords))
+			}
+			rep.Invalid = append(rep.Invalid, re)
 			continue
 		}
 		valid = append(valid, res.enrolment)
@@ -320,6 +279,7 @@ type row struct {
 	line      int
 	fields    []string           // in header order
 	malformed *wellcheck.Message // why the line could not be read
+	raw       bool               // a spreadsheet's cells: dates and times as numbers
 }
 
 // swallowed reports whether a field of rec spans lines one of which looks like a
@@ -354,19 +314,16 @@ type rowResult struct {
 	enrolment wellcheck.Enrolment
 	problems  wellcheck.Problems
 	warnings  wellcheck.Problems
+	layout    *layout
+	inWords   bool // the plan is days and a time, not a cron spec
 }
 
 // readCSV parses the whole file: encoding, delimiter, header, then one row per
-// record. File-level problems (encoding, header) are a *wellcheck.ValidationError;
+// record. File-level problems (encoding, quotes) are a *wellcheck.ValidationError;
 // a malformed record becomes a row with err set, so the rest is still checked.
-func readCSV(data []byte) ([]row, []string, error) {
-	fileErr := func(field, key string, args ...any) error {
-		var ps wellcheck.Problems
-		ps.Add(field, key, args...)
-		return ps.Err()
-	}
+func readCSV(data []byte) (header []string, rows []row, err error) {
 	if !utf8.Valid(data) {
-		return nil, nil, fileErr("file", "csv_not_utf8")
+		return nil, nil, fileProblem("csv_not_utf8")
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
@@ -375,38 +332,17 @@ func readCSV(data []byte) ([]row, []string, error) {
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
 
-	header, err := cr.Read()
+	header, err = cr.Read()
 	if err == io.EOF {
-		return nil, nil, fileErr("file", "csv_empty")
+		return nil, nil, fileProblem("csv_empty")
 	}
 	if err != nil {
 		var perr *csv.ParseError
 		if errors.As(err, &perr) && perr.Line > perr.StartLine {
-			return nil, nil, fileErr("file", "csv_quote_swallowed", perr.StartLine, perr.Line)
+			return nil, nil, fileProblem("csv_quote_swallowed", perr.StartLine, perr.Line)
 		}
-		return nil, nil, fileErr("header", quoteProblem(err))
+		return nil, nil, fileProblem(quoteProblem(err))
 	}
-	names := make([]string, len(header))
-	var problems wellcheck.Problems
-	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(h))
-		if _, ok := columns[name]; !ok {
-			problems.Add("header", "csv_header_unknown", h)
-		} else if slices.Contains(names[:i], name) {
-			problems.Add("header", "csv_header_duplicate", h)
-		}
-		names[i] = name
-	}
-	for _, req := range requiredColumns {
-		if !slices.Contains(names, req) {
-			problems.Add("header", "csv_header_missing", req)
-		}
-	}
-	if err := problems.Err(); err != nil {
-		return nil, nil, err
-	}
-
-	var rows []row
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -417,7 +353,7 @@ func readCSV(data []byte) ([]row, []string, error) {
 			if perr.Line > perr.StartLine {
 				// A quote left open swallowed the lines after it: those rows cannot
 				// be read, so the file cannot be imported, whatever the flags.
-				return nil, nil, fileErr("file", "csv_quote_swallowed", perr.StartLine, perr.Line)
+				return nil, nil, fileProblem("csv_quote_swallowed", perr.StartLine, perr.Line)
 			}
 			rows = append(rows, row{line: perr.StartLine, malformed: &wellcheck.Message{Key: quoteProblem(perr)}})
 			continue // the reader goes on at the next line
@@ -426,21 +362,21 @@ func readCSV(data []byte) ([]row, []string, error) {
 			return nil, nil, fmt.Errorf("read CSV: %w", err)
 		}
 		line, _ := cr.FieldPos(0) // only valid for a record read without error
-		if end, ok := swallowed(cr, rec, cr.Comma, len(names)); ok {
+		if end, ok := swallowed(cr, rec, cr.Comma, len(header)); ok {
 			// A quote opened in one record and closed on a later line parses as one
 			// record that holds the lines between: whole rows hidden in a field.
-			return nil, nil, fileErr("file", "csv_quote_swallowed", line, end)
+			return nil, nil, fileProblem("csv_quote_swallowed", line, end)
 		}
 		if blank(rec) {
 			continue // an empty line, or a spreadsheet's ";;;;"
 		}
-		if len(rec) != len(names) {
-			rows = append(rows, row{line: line, malformed: &wellcheck.Message{Key: "csv_field_count", Args: []any{len(rec), len(names)}}})
+		if len(rec) != len(header) {
+			rows = append(rows, row{line: line, malformed: &wellcheck.Message{Key: "csv_field_count", Args: []any{len(rec), len(header)}}})
 			continue
 		}
 		rows = append(rows, row{line: line, fields: rec})
 	}
-	return rows, names, nil
+	return header, rows, nil
 }
 
 // quoteProblem is the message for a line the CSV reader refused: a quote
@@ -466,38 +402,50 @@ func delimiter(header []byte) rune {
 }
 
 // checkRows validates every row, in parallel: phone parsing dominates.
-func checkRows(ctx context.Context, c *Checker, header []string, rows []row, takenBy int64) []rowResult {
-	setters := make([]func(*Request, string), len(header))
-	for i, name := range header {
-		setters[i] = columns[name]
-	}
+func checkRows(ctx context.Context, c *Checker, lay *layout, rows []row, takenBy int64) []rowResult {
 	results := make([]rowResult, len(rows))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(rows)/256))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(rows) && ctx.Err() == nil; i += workers {
-				r := rows[i]
-				res := rowResult{line: r.line}
-				if r.malformed != nil {
-					res.problems = append(res.problems, wellcheck.Problem{Message: *r.malformed})
-					results[i] = res
-					continue
-				}
-				var req Request
-				for i, v := range r.fields {
-					setters[i](&req, v)
-				}
-				e, warnings, err := c.Check(req, takenBy)
-				res.enrolment, res.warnings = e, warnings
-				var verr *wellcheck.ValidationError
-				if errors.As(err, &verr) {
-					res.problems = verr.Problems
-				}
-				results[i] = res
+				results[i] = checkRow(c, lay, rows[i], takenBy)
 			}
 		})
 	}
 	wg.Wait()
 	return results
+}
+
+func checkRow(c *Checker, lay *layout, r row, takenBy int64) rowResult {
+	res := rowResult{line: r.line, layout: lay}
+	if r.malformed != nil {
+		res.problems = append(res.problems, wellcheck.Problem{Message: *r.malformed})
+		return res
+	}
+	var req Request
+	for i, v := range r.fields {
+		if lay.index[i] < 0 {
+			if strings.TrimSpace(v) != "" {
+				res.problems.Add("", "register_cell_outside", Letter(i))
+			}
+			continue
+		}
+		col := columns[lay.index[i]]
+		if r.raw {
+			v = cellText(v, col.kind)
+		}
+		col.set(&req, v)
+	}
+	if len(res.problems) > 0 {
+		return res
+	}
+	res.inWords = strings.TrimSpace(req.Plan.Cron) == ""
+	e, warnings, err := c.Check(req, takenBy)
+	res.enrolment, res.warnings = e, warnings
+	var verr *wellcheck.ValidationError
+	if errors.As(err, &verr) {
+		res.problems = verr.Problems
+	}
+	return res
 }

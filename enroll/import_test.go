@@ -171,11 +171,11 @@ func TestImportRejectsUnusableFiles(t *testing.T) {
 		name, data, want string
 	}{
 		{"latin-1", "full_name,phone\nH\xe9l\xe8ne,0612345678\n", "le fichier n'est pas en UTF-8"},
-		{"missing columns", "full_name,phone\nJeanne,0612345678\n", "colonne obligatoire absente de l'en-tête : referral_source"},
-		{"typo in a column", strings.Replace(header, "contact1_phone", "contact1_phon", 1), "colonne inconnue dans l'en-tête : contact1_phon"},
+		{"missing columns", "full_name,phone\nJeanne,0612345678\n", "colonne obligatoire absente de l'en-tête : « Origine du signalement » (voir le modèle)"},
+		{"typo in a column", strings.Replace(header, "contact1_phone", "contact1_phon", 1), "colonne L « contact1_phon » inconnue : donnez-lui un nom du modèle"},
 		{"empty", "", "le fichier ne contient aucune personne"},
 		{"header only", header, "le fichier ne contient aucune personne"},
-		{"stray quote in the header", strings.Replace(header, "phone", `pho"ne`, 1), "en-tête : ligne mal formée : guillemet isolé dans un champ"},
+		{"stray quote in the header", strings.Replace(header, "phone", `pho"ne`, 1), "fichier : ligne mal formée : guillemet isolé dans un champ"},
 		{"quote left open in the header", strings.Replace(header, "phone", `"phone`, 1) + "Jeanne,0612345678\n", "un guillemet ouvert à la ligne 1 n'est pas refermé"},
 	}
 	for _, tt := range tests {

@@ -81,8 +81,11 @@ func (r Request) NoContact() bool {
 	return !slices.ContainsFunc(r.Contacts, func(c ContactInput) bool { return !c.Empty() })
 }
 
-// PlanInput is when to call.
+// PlanInput is when to call: days and a time in words ("du lundi au
+// vendredi", "10 h 30"), or a cron spec, which wins when both are given.
 type PlanInput struct {
+	Days         string `json:"days,omitempty"`
+	Time         string `json:"time,omitempty"`
 	Cron         string `json:"cron"`
 	Window       string `json:"window"`        // "HH:MM-HH:MM"; default: the service's opening hours
 	MaxAttempts  int    `json:"max_attempts"`  // 0: the service's policy
@@ -279,6 +282,10 @@ func (c *Checker) planIn(in PlanInput, zone, fallback string) (wellcheck.Plan, *
 // invalid, which is reported elsewhere).
 func (c *Checker) planOf(in PlanInput, zone string, loc *time.Location, problems, warnings *wellcheck.Problems) wellcheck.Plan {
 	plan := wellcheck.Plan{Cron: strings.Join(strings.Fields(in.Cron), " "), Window: c.Settings.OpeningHours()}
+	inWords := plan.Cron == "" && strings.TrimSpace(in.Days+in.Time) != ""
+	if inWords {
+		plan.Cron = specOf(problems, in.Days, in.Time)
+	}
 	windowOK := true
 	if w := strings.TrimSpace(in.Window); w != "" {
 		plan.Window, windowOK = parseWindow(w)
@@ -289,14 +296,37 @@ func (c *Checker) planOf(in PlanInput, zone string, loc *time.Location, problems
 	if in.MaxAttempts != 0 || in.notNumber != "" || strings.TrimSpace(in.RetryMinutes) != "" {
 		plan.Retry = c.retry(problems, in)
 	}
-	if plan.Cron == "" {
+	if plan.Cron == "" && !inWords {
 		problems.Add("plan.cron", "required")
-	} else if loc != nil && windowOK {
+	} else if plan.Cron != "" && loc != nil && windowOK {
 		v := c.checkPlan(plan, zone, loc)
 		*problems = append(*problems, v.problems...)
 		*warnings = append(*warnings, v.warnings...)
 	}
 	return plan
+}
+
+// specOf is the cron spec of a plan given as days and a time in words;
+// empty, with the problems said, when they do not make one.
+func specOf(problems *wellcheck.Problems, days, at string) string {
+	d, daysOK := scheduler.ParseDays(days)
+	switch {
+	case strings.TrimSpace(days) == "":
+		problems.Add("plan.days", "required")
+	case !daysOK:
+		problems.Add("plan.days", "days_invalid", strings.TrimSpace(days))
+	}
+	t, timeOK := scheduler.ParseTime(at)
+	switch {
+	case strings.TrimSpace(at) == "":
+		problems.Add("plan.time", "required")
+	case !timeOK:
+		problems.Add("plan.time", "time_invalid", strings.TrimSpace(at))
+	}
+	if !daysOK || !timeOK {
+		return ""
+	}
+	return scheduler.Spec(d, t.Hour(), t.Minute())
 }
 
 // text reads a one-line field.

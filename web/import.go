@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,8 @@ const maxRowsShown = 200
 // what was imported.
 type importView struct {
 	Required, Optional string
-	Upload             int64 // the register waiting for confirmation
+	Plan               string // the plan's columns
+	Upload             int64  // the register waiting for confirmation
 	FileName           string
 	Checked            bool // a report is shown
 	Summary            string
@@ -38,14 +40,47 @@ type rowProblem struct {
 	Problems []string
 }
 
-func (s *Server) importView() importView {
-	req, opt := enroll.Columns()
-	return importView{Required: strings.Join(req, ", "), Optional: strings.Join(opt, ", ")}
+func (s *Server) importView(lang wellcheck.Lang) importView {
+	req, opt := enroll.Columns(lang)
+	quote := func(hs []string) string {
+		for i, h := range hs {
+			hs[i] = text(lang, "quoted", h)
+		}
+		return strings.Join(hs, ", ")
+	}
+	plan := []string{enroll.Header("days", lang), enroll.Header("time", lang)}
+	return importView{Required: quote(req), Optional: quote(opt), Plan: quote(plan)}
 }
 
-// importForm asks for a register (CSV), the one `wellcheck import` reads.
+// importForm asks for a register (.xlsx or CSV), the one `wellcheck import`
+// reads, and offers the model to fill in.
 func (s *Server) importForm(w http.ResponseWriter, r *http.Request, sess session) error {
-	return s.render(w, r, pageImport, http.StatusOK, signedInPage(text(langOf(r), "import"), sess, s.importView()))
+	return s.render(w, r, pageImport, http.StatusOK, signedInPage(text(langOf(r), "import"), sess, s.importView(langOf(r))))
+}
+
+// importModel sends the register to fill in, as a workbook or CSV, its
+// headers in the reader's language.
+func (s *Server) importModel(w http.ResponseWriter, r *http.Request, sess session) error {
+	lang := langOf(r)
+	name := text(lang, "import_model_file")
+	var body []byte
+	switch r.PathValue("format") {
+	case "model.xlsx":
+		model, err := enroll.Model(lang)
+		if err != nil {
+			return err
+		}
+		body, name = model, name+".xlsx"
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	case "model.csv":
+		body, name = enroll.ModelCSV(lang), name+".csv"
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	default:
+		return notFound("not_found_page")
+	}
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	_, err := w.Write(body)
+	return err
 }
 
 // checkImport keeps the uploaded register and checks every row of it, as
@@ -98,14 +133,10 @@ func (s *Server) runImport(w http.ResponseWriter, r *http.Request, sess session,
 	if err != nil && wellcheck.ErrorCode(err) != wellcheck.EInvalid {
 		return err
 	}
-	v := s.importView()
+	v := s.importView(lang)
 	v.FileName, v.Checked, v.Valid, v.Bad = name, true, rep.Valid, len(rep.Invalid)
 	for _, re := range rep.Invalid[:min(len(rep.Invalid), maxRowsShown)] {
-		row := rowProblem{Line: re.Line}
-		for _, p := range re.Problems {
-			row.Problems = append(row.Problems, p.Text(lang))
-		}
-		v.Invalid = append(v.Invalid, row)
+		v.Invalid = append(v.Invalid, rowProblem{Line: re.Line, Problems: re.Texts(lang)})
 	}
 	for _, w := range rep.Warnings {
 		v.Warnings = append(v.Warnings, w.Text(lang))
@@ -134,7 +165,7 @@ func (s *Server) runImport(w http.ResponseWriter, r *http.Request, sess session,
 }
 
 func (s *Server) importProblem(w http.ResponseWriter, r *http.Request, sess session, status int, problem string) error {
-	p := signedInPage(text(langOf(r), "import"), sess, s.importView())
+	p := signedInPage(text(langOf(r), "import"), sess, s.importView(langOf(r)))
 	p.Error = problem
 	return s.render(w, r, pageImport, status, p)
 }

@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 )
 
 // register is a small register as a coordinator keeps one: two good rows, a
@@ -61,14 +63,15 @@ func TestImportFromTheBrowser(t *testing.T) {
 	s.signInAs(t, c, claire)
 	status, page, csrf := s.get(t, c, "/persons/import")
 	require.Equal(t, http.StatusOK, status)
-	require.Contains(t, page, "Colonnes obligatoires : full_name, phone")
+	require.Contains(t, page, "Obligatoires : « Nom et prénom », « Téléphone », ")
+	require.Contains(t, page, `href="/persons/import/model.xlsx"`, "the model to fill in")
 
 	// The check: every bad row with its line and reasons, as the command
 	// line reports them, and nobody enrolled.
 	status, page = s.upload(t, c, csrf, "registre.csv", register)
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, page, "Vérification seule : 4 lignes lues, 2 valides, 2 invalides ; rien n&#39;a été importé.")
-	require.Regexp(t, `<tr><td>4</td><td><ul><li>téléphone : « 12345 » n&#39;est pas un numéro de téléphone : un numéro français comme 06 12 34 56 78, ou international commençant par &#43;</li></ul></td></tr>`, page)
+	require.Regexp(t, `<tr><td>4</td><td><ul><li>colonne B \(phone\) : « 12345 » n&#39;est pas un numéro de téléphone : un numéro français comme 06 12 34 56 78, ou international commençant par &#43;</li></ul></td></tr>`, page)
 	require.Regexp(t, `<tr><td>5</td><td><ul><li>[^<]*20:00–21:00[^<]*heures d&#39;ouverture[^<]*</li></ul></td></tr>`, page)
 	require.Contains(t, page, `<input type="checkbox" name="skip_invalid" value="yes" required> Inscrire les personnes valides et écarter les 2 lignes invalides`)
 	require.Contains(t, page, "Inscrire 2 personnes")
@@ -122,4 +125,33 @@ func TestImportFromTheBrowser(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, res.StatusCode)
 	require.Contains(t, page, "Ce fichier n&#39;est plus en attente")
 	require.NotContains(t, s.logs.String(), "99 00 10 20")
+}
+
+// The model downloads in the reader's language, as a workbook the import
+// reads back, or as CSV.
+func TestImportModelDownloads(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	c := s.browser(t)
+	s.signInAs(t, c, claire)
+	res, err := c.Get(s.srv.URL + "/persons/import/model.xlsx")
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, `attachment; filename=modele-registre-wellcheck.xlsx`, res.Header.Get("Content-Disposition"))
+	model, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	f, err := excelize.OpenReader(bytes.NewReader(model))
+	require.NoError(t, err)
+	defer f.Close()
+	require.Equal(t, []string{"Personnes", "Mode d'emploi"}, f.GetSheetList())
+	header, err := f.GetRows("Personnes")
+	require.NoError(t, err)
+	require.Equal(t, []string{"Nom et prénom", "Téléphone", "Jours d'appel", "Heure d'appel"}, header[0][:4])
+
+	status, page, _ := s.get(t, c, "/persons/import/model.csv")
+	require.Equal(t, http.StatusOK, status)
+	require.True(t, strings.HasPrefix(page, "\ufeffNom et prénom;Téléphone;"))
+	status, _, _ = s.get(t, c, "/persons/import/model.ods")
+	require.Equal(t, http.StatusNotFound, status)
 }

@@ -160,6 +160,7 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	mux.Handle("GET /persons/import", s.only(s.importForm, staff...))
 	mux.Handle("POST /persons/import", limitBody(maxUpload+1<<20, s.only(s.checkImport, staff...)))
 	mux.Handle("POST /persons/import/{id}", s.only(s.confirmImport, staff...))
+	mux.Handle("GET /persons/import/{format}", s.only(s.importModel, staff...))
 	mux.Handle("GET /persons/{id}", s.only(s.personPage, staff...))
 	mux.Handle("POST /persons/{id}/{action}", s.only(s.changePerson, staff...))
 	mux.Handle("GET /partners", s.only(s.partners, staff...))

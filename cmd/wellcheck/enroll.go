@@ -165,10 +165,11 @@ func (a *app) importCSV(ctx context.Context, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "check every row and report; import nothing")
 	skipInvalid := fs.Bool("skip-invalid", false, "import the valid rows even if some rows are invalid")
 	fs.Usage = func() {
-		req, opt := enroll.Columns()
-		fmt.Fprintf(a.stderr, "Usage: wellcheck import --by EMAIL [--dry-run] [--skip-invalid] FILE.csv\n\n"+
-			"CSV in UTF-8, separated by commas, semicolons or tabs, with a header.\n"+
-			"Required columns: %s\nOptional columns: %s\n\n", strings.Join(req, ", "), strings.Join(opt, ", "))
+		req, opt := enroll.Columns(wellcheck.English)
+		fmt.Fprintf(a.stderr, "Usage: wellcheck import --by EMAIL [--dry-run] [--skip-invalid] FILE.xlsx|FILE.csv\n\n"+
+			"A workbook (.xlsx, its first sheet) or CSV in UTF-8 (commas, semicolons or tabs),\n"+
+			"with a header naming the columns, in French or English.\n"+
+			"Required columns: %s, and the plan: days and time (or cron)\nOptional columns: %s\n\n", strings.Join(req, ", "), strings.Join(opt, ", "))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -176,7 +177,7 @@ func (a *app) importCSV(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return &usageError{"import: give exactly one CSV file (- for standard input)"}
+		return &usageError{"import: give exactly one register, .xlsx or CSV (- for standard input)"}
 	}
 	if *by == "" {
 		return &usageError{"import: --by EMAIL (the coordinator responsible) is required"}
@@ -212,8 +213,7 @@ func (a *app) importCSV(ctx context.Context, args []string) error {
 // printReport writes one line per bad row, the warnings, and a summary.
 func (a *app) printReport(rep enroll.Report) {
 	for _, re := range rep.Invalid {
-		texts := problemTexts(re.Problems, a.cfg.Lang)
-		a.say("cli_row_error", re.Line, strings.Join(texts, " ; "))
+		a.say("cli_row_error", re.Line, strings.Join(re.Texts(a.cfg.Lang), " ; "))
 	}
 	for _, w := range rep.Warnings {
 		fmt.Fprintln(a.stdout, w.Text(a.cfg.Lang))
