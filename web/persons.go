@@ -600,6 +600,8 @@ type personView struct {
 	PlanWords string
 	// ZoneName is the person's time zone as people say it ("Guadeloupe").
 	ZoneName string
+	// Language is the language the person is called in, in words.
+	Language string
 }
 
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session) error {
@@ -632,6 +634,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 		Window: e.Plan.Window.String(), Changeable: e.Person.Status != wellcheck.PersonWithdrawn}
 	v.PlanWords, _ = scheduler.Describe(e.Plan.Cron, lang)
 	v.ZoneName = zoneName(lang, e.Person.TimeZone)
+	v.Language = spokenLanguage(lang, e.Person.Language)
 	if e.Person.PausedUntil != nil {
 		v.PausedUntil = dayAndClock(lang, e.Person.PausedUntil.In(loc))
 	}

@@ -514,6 +514,13 @@ var texts = map[string][2]string{
 	"plan_repeat.days":                 {"Certains jours :", "Certain days:"},
 	"zone_other":                       {"Autre fuseau horaire…", "Another time zone…"},
 	"zone_other_label":                 {"Fuseau horaire (nom IANA, par exemple America/Montreal)", "Time zone (IANA name, for example America/Montreal)"},
+	"reason.undeliverable":             {"numéro qui ne fonctionne pas", "number that does not work"},
+	"escalation.acknowledged":          {"un contact d'urgence a confirmé", "an emergency contact confirmed"},
+	"escalation.cancelled":             {"appels aux contacts arrêtés", "calls to the contacts stopped"},
+	"via.web":                          {"l'interface web", "the web interface"},
+	"via.api":                          {"l'API", "the API"},
+	"via.cli":                          {"la ligne de commande", "the command line"},
+	"via.import":                       {"un import de registre", "a register import"},
 	"zone_other_hint":                  {"Tapez les premières lettres d'une ville ou d'un continent pour voir les fuseaux. Rempli, il remplace le choix de la liste.", "Type the first letters of a city or a continent to see the zones. Filled in, it replaces the choice in the list."},
 }
 
