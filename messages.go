@@ -418,6 +418,7 @@ var catalogue = map[string]translation{
 	"json_kind.bool":       {"true ou false", "true or false"},
 	"json_kind.array":      {"une liste", "a list"},
 	"json_kind.object":     {"un objet", "an object"},
+	"time_zone_missing":    {"tapez le fuseau horaire (exemple : America/Montreal), ou choisissez un lieu dans la liste", "type the time zone (for example America/Montreal), or choose a place from the list"},
 }
 
 var fieldLabels = map[string]translation{
@@ -506,6 +507,8 @@ var fieldLabels = map[string]translation{
 	"shift":                       {"permanence, jour", "shift, day"},
 	"export.from":                 {"du", "from"},
 	"export.to":                   {"au", "to"},
+	"plan.repeat":                 {"jours", "days"},
+	"person.time_zone_other":      {"autre fuseau horaire", "another time zone"},
 }
 
 // List joins items (strings or Messages) as "a, b et c" in the reader's language.

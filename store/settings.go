@@ -41,6 +41,17 @@ func (q *Queries) Settings(ctx context.Context) (wellcheck.Settings, error) {
 	return s, nil
 }
 
+// TimeZoneNames are the IANA time zones a person may live in, by name, as
+// Postgres knows them (pg_timezone_names): every continent's and ocean's
+// place and UTC, without the posix/, Etc/ and legacy aliases.
+func (q *Queries) TimeZoneNames(ctx context.Context) ([]string, error) {
+	names, err := q.q.ListTimeZoneNames(ctx)
+	if err != nil {
+		return nil, translate(err, "list time zone names")
+	}
+	return names, nil
+}
+
 func ints(xs []int16) []int {
 	out := make([]int, len(xs))
 	for i, x := range xs {

@@ -186,8 +186,12 @@ func detailValue(lang wellcheck.Lang, key string, v any, users map[int64]string,
 		switch key {
 		case "priority":
 			return text(lang, "priority."+v)
-		case "reason":
-			return textOr(lang, "reason."+v, v)
+		case "reason": // a case's or follow-up's, or a closure's
+			return textOr(lang, "reason."+v, textOr(lang, "closure."+v, v))
+		case "outcome": // an escalation's
+			return textOr(lang, "escalation."+v, v)
+		case "via":
+			return textOr(lang, "via."+v, v)
 		case "cron":
 			if words, ok := scheduler.Describe(v, lang); ok {
 				return words

@@ -100,7 +100,7 @@ func (s *Server) dashboardView(r *http.Request, export exportForm) (dashboardVie
 		{Name: text(lang, "stat.urgent"), Value: int64(o.Urgent), Class: "alert"},
 	}, Export: export}
 	for _, l := range o.Listeners {
-		v.Listeners = append(v.Listeners, loadOf(l))
+		v.Listeners = append(v.Listeners, loadOf(l, lang))
 	}
 	for _, d := range days {
 		v.Days = append(v.Days, dayRowOf(lang, d))
@@ -111,8 +111,13 @@ func (s *Server) dashboardView(r *http.Request, export exportForm) (dashboardVie
 	return v, nil
 }
 
-func loadOf(l store.ListenerLoad) listenerLoad {
-	return listenerLoad{ID: l.ID, Name: l.FullName, Languages: strings.Join(l.Languages, ", "), Present: l.Present, Pending: l.Pending, Capacity: l.Capacity}
+// loadOf is a listener's load, the languages they speak named in lang.
+func loadOf(l store.ListenerLoad, lang wellcheck.Lang) listenerLoad {
+	names := make([]string, len(l.Languages))
+	for i, code := range l.Languages {
+		names[i] = spokenLanguage(lang, code)
+	}
+	return listenerLoad{ID: l.ID, Name: l.FullName, Languages: strings.Join(names, ", "), Present: l.Present, Pending: l.Pending, Capacity: l.Capacity}
 }
 
 func dayRowOf(lang wellcheck.Lang, d store.Day) dayRow {

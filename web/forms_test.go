@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -185,7 +187,7 @@ func TestRefusedFormsKeepWhatWasTyped(t *testing.T) {
 		}, others: map[string]url.Values{"/persons/" + person + "/plan": {"person.time_zone": {"Europe/Paris"}}}},
 		{name: "a person's plan", action: "/persons/" + person + "/plan", status: http.StatusUnprocessableEntity, sent: url.Values{
 			"person.time_zone": {"Europe/Brussels"}, "plan.days": {"MON", "WED"}, "plan.time": {"14:30"}, "plan.window": {"14:00-16:00"},
-			"plan.cron": {"0 20 * * THU"},
+			"plan.cron": {"0 20 1 * *"}, // an expert's spec, not days: it stays as typed
 		}, others: map[string]url.Values{"/persons/" + person + "/details": {"person.full_name": {"Jeanne Martin"}}}},
 		{name: "a pause", action: "/persons/" + person + "/pause", status: http.StatusUnprocessableEntity, sent: url.Values{
 			"person.paused_until": {"2026-11-30"},
@@ -283,4 +285,139 @@ func TestRefusedFormsKeepWhatWasTyped(t *testing.T) {
 	require.NoError(t, err)
 	_, body, _ = s.get(t, c, "/persons/"+person)
 	require.Equal(t, "nl", formValues(t, body, "/persons/"+person+"/details").Get("person.language"))
+}
+
+// The plan builder's choice of days: Monday to Friday and every day are one
+// choice each, the boxes count only with "certain days", and a refused form
+// comes back with the choice made; an expert's spec that says one time on
+// some days comes back in those words.
+func TestPlanShortcuts(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 21, 8, 0, 0, 0, time.UTC)) // Monday 21 December, 09:00 in Paris
+	c := s.browser(t)
+	csrf, _ := s.signInAs(t, c, claire)
+
+	_, body, _ := s.get(t, c, "/persons/new")
+	require.Equal(t, "Quels jours ? Du lundi au vendredi Tous les jours Certains jours : lundi mardi mercredi jeudi vendredi samedi dimanche",
+		textOf(t, body, "plan.repeat"), "the choice of days, then the boxes")
+	require.Empty(t, formValues(t, body, "/persons")["plan.repeat"], "no choice made for a new person")
+
+	for i, r := range []struct {
+		repeat string
+		days   []string
+		cron   string
+	}{
+		{"weekdays", []string{"SAT"}, "30 9 * * MON-FRI"}, // a box ticked by the way does not count
+		{"every_day", nil, "30 9 * * *"},
+		{"days", []string{"TUE", "SAT"}, "30 9 * * TUE,SAT"},
+		{"", []string{"WED"}, "30 9 * * WED"}, // no choice made: the boxes ticked
+	} {
+		t.Run(r.cron, func(t *testing.T) {
+			form := enrolForm(csrf)
+			form.Set("person.phone", fmt.Sprintf("06 12 34 56 %02d", 10+i))
+			form.Set("plan.time", "09:30")
+			form.Del("plan.days")
+			form["plan.days"] = r.days
+			if r.repeat != "" {
+				form.Set("plan.repeat", r.repeat)
+			}
+			res, _ := s.post(t, c, "/persons", form, nil)
+			require.Equal(t, http.StatusSeeOther, res.StatusCode)
+			var id int64
+			_, err := fmt.Sscanf(res.Header.Get("Location"), "/persons/%d", &id)
+			require.NoError(t, err)
+			e, err := s.store.Queries().Enrolment(context.Background(), id)
+			require.NoError(t, err)
+			require.Equal(t, r.cron, e.Plan.Cron)
+
+			// The person's page shows the plan in the same choice.
+			_, body, _ := s.get(t, c, res.Header.Get("Location"))
+			got := formValues(t, body, fmt.Sprintf("/persons/%d/plan", id))
+			require.Equal(t, cmp.Or(r.repeat, "days"), got.Get("plan.repeat"))
+			require.Equal(t, "09:30", got.Get("plan.time"))
+			require.Empty(t, got.Get("plan.cron"), "in words, not as a spec")
+		})
+	}
+
+	// Refused (no name), the form keeps the choice made.
+	form := enrolForm(csrf)
+	form.Set("person.full_name", "")
+	form.Set("plan.repeat", "every_day")
+	form.Set("plan.time", "17:15")
+	res, body := s.post(t, c, "/persons", form, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	got := formValues(t, body, "/persons")
+	require.Equal(t, "every_day", got.Get("plan.repeat"))
+	require.Equal(t, "17:15", got.Get("plan.time"))
+	require.ElementsMatch(t, []string{"MON", "FRI"}, got["plan.days"], "the boxes as ticked, for the next choice")
+
+	// An expert's spec that says Monday to Friday comes back in those words,
+	// and as typed.
+	form.Set("plan.cron", "0 9 * * 1-5")
+	_, body = s.post(t, c, "/persons", form, nil)
+	got = formValues(t, body, "/persons")
+	require.Equal(t, "weekdays", got.Get("plan.repeat"))
+	require.Equal(t, "09:00", got.Get("plan.time"))
+	require.Equal(t, "0 9 * * 1-5", got.Get("plan.cron"))
+	require.Contains(t, textOf(t, body, "preview"), "du lundi au vendredi vers 9 h")
+}
+
+// Another time zone than the French places, typed from the full list: it is
+// the person's, and one that is not a zone is refused by name, the form
+// coming back with what was typed.
+func TestOtherTimeZone(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 21, 8, 0, 0, 0, time.UTC))
+	c := s.browser(t)
+	csrf, _ := s.signInAs(t, c, claire)
+
+	_, body, _ := s.get(t, c, "/persons/new")
+	options := elements(t, body, func(n *html.Node) bool {
+		return n.DataAtom == atom.Option && n.Parent != nil && attr(n.Parent, "id") == "zone-names"
+	})
+	var names []string
+	for _, o := range options {
+		names = append(names, attr(o, "value"))
+	}
+	require.Contains(t, names, "America/Montreal", "every zone on request")
+	require.Contains(t, names, "Pacific/Auckland")
+	require.NotContains(t, names, "posix/Europe/Paris", "no alias")
+	require.Contains(t, body, `<option value="other">Autre fuseau horaire…</option>`)
+
+	form := enrolForm(csrf)
+	form.Set("person.time_zone", "other")
+	form.Set("person.time_zone_other", "America/Montreal")
+	form.Set("plan.time", "05:00")
+	form.Set("plan.window", "04:00-10:00") // within the service's hours in Paris, five or six hours ahead
+	res, body := s.post(t, c, "/persons", form, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, textOf(t, body, "problems"))
+	var id int64
+	_, err := fmt.Sscanf(res.Header.Get("Location"), "/persons/%d", &id)
+	require.NoError(t, err)
+	e, err := s.store.Queries().Enrolment(context.Background(), id)
+	require.NoError(t, err)
+	require.Equal(t, "America/Montreal", e.Person.TimeZone)
+	// Its page shows it as the other zone, kept when the plan is saved.
+	_, body, _ = s.get(t, c, res.Header.Get("Location"))
+	got := formValues(t, body, fmt.Sprintf("/persons/%d/plan", id))
+	require.Equal(t, "other", got.Get("person.time_zone"))
+	require.Equal(t, "America/Montreal", got.Get("person.time_zone_other"))
+
+	for _, r := range []struct{ zone, other, problem string }{
+		{"other", "Mars/Olympus_Mons", "« Mars/Olympus_Mons » n'est pas un fuseau horaire connu (exemple : Europe/Paris)"},
+		{"other", "", "tapez le fuseau horaire (exemple : America/Montreal), ou choisissez un lieu dans la liste"},
+	} {
+		form := enrolForm(csrf)
+		form.Set("person.phone", "06 12 34 56 99")
+		form.Set("person.time_zone", r.zone)
+		form.Set("person.time_zone_other", r.other)
+		res, body := s.post(t, c, "/persons", form, nil)
+		require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+		require.Contains(t, textOf(t, body, "problems"), r.problem)
+		requireKept(t, body, "/persons", url.Values{"person.time_zone": {r.zone}, "person.time_zone_other": {r.other}})
+		require.Len(t, elements(t, body, func(n *html.Node) bool { return attr(n, "id") == "other-zone" && hasAttr(n, "open") }), 1,
+			"the other zone's field is open")
+	}
 }

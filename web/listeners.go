@@ -43,7 +43,7 @@ func (s *Server) listeners(w http.ResponseWriter, r *http.Request, sess session)
 	}
 	v := listenersView{Pool: counts.Pool}
 	for _, l := range ls {
-		v.Listeners = append(v.Listeners, loadOf(l))
+		v.Listeners = append(v.Listeners, loadOf(l, lang))
 	}
 	return s.render(w, r, pageListeners, http.StatusOK, signedInPage(text(lang, "listeners"), sess, v))
 }

@@ -1,7 +1,7 @@
 package web
 
 import (
-	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,9 +26,14 @@ const previewDays = 28
 // weekdays are the plan builder's days, as cron writes them.
 var weekdays = []string{"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"}
 
-// planForm is the plan builder: days and a time, or a cron spec for experts
-// (which wins when given), in a window.
+// planForm is the plan builder: which days (Monday to Friday, every day, or
+// the days ticked) and a time, or a cron spec for experts (which wins when
+// given), in a window.
 type planForm struct {
+	// Repeat is the days chosen: repeatWeekdays, repeatEveryDay or
+	// repeatDays (the days ticked count only then); none chosen, the days
+	// ticked.
+	Repeat       string
 	Days         []string
 	Time, Cron   string
 	Window, Zone string
@@ -36,13 +41,20 @@ type planForm struct {
 	PausedUntil string
 }
 
+// The plan builder's choices of days.
+const (
+	repeatWeekdays = "weekdays"
+	repeatEveryDay = "every_day"
+	repeatDays     = "days"
+)
+
 // planFormOf reads the plan builder's fields.
 func planFormOf(r *http.Request) planForm {
 	_ = r.ParseForm()
 	return planForm{
-		Days: r.Form["plan.days"], Time: strings.TrimSpace(r.Form.Get("plan.time")),
+		Repeat: r.Form.Get("plan.repeat"), Days: r.Form["plan.days"], Time: strings.TrimSpace(r.Form.Get("plan.time")),
 		Cron: strings.TrimSpace(r.Form.Get("plan.cron")), Window: strings.TrimSpace(r.Form.Get("plan.window")),
-		Zone: strings.TrimSpace(r.Form.Get("person.time_zone")), PausedUntil: r.Form.Get("plan.paused_until"),
+		Zone: zoneOf(r), PausedUntil: r.Form.Get("plan.paused_until"),
 	}
 }
 
@@ -56,18 +68,41 @@ func (f planForm) input() enroll.PlanInput {
 	return enroll.PlanInput{Cron: f.built(), Window: f.Window}
 }
 
+// built is the cron spec of the days chosen and the time: "0 10 * * MON-FRI",
+// "0 10 * * *", "0 10 * * MON,THU".
 func (f planForm) built() string {
 	t, err := time.Parse("15:04", f.Time)
-	var days []string
-	for _, d := range weekdays {
-		if slices.Contains(f.Days, d) {
-			days = append(days, d)
-		}
-	}
-	if err != nil || len(days) == 0 {
+	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("%d %d * * %s", t.Minute(), t.Hour(), strings.Join(days, ","))
+	var days string
+	switch f.Repeat {
+	case repeatWeekdays:
+		days = "MON-FRI"
+	case repeatEveryDay:
+		days = "*"
+	default: // repeatDays, or no choice made: the days ticked
+		var ticked []string
+		for _, d := range weekdays {
+			if slices.Contains(f.Days, d) {
+				ticked = append(ticked, d)
+			}
+		}
+		days = strings.Join(ticked, ",")
+	}
+	if days == "" {
+		return ""
+	}
+	return fmt.Sprintf("%d %d * * %s", t.Minute(), t.Hour(), days)
+}
+
+// RepeatChoice is the choice of days the form shows: the one made, else
+// certain days when some are ticked.
+func (f planForm) RepeatChoice() string {
+	if f.Repeat == "" && len(f.Days) > 0 {
+		return repeatDays
+	}
+	return f.Repeat
 }
 
 // dayOptions are the weekdays to tick, in the reader's language.
@@ -88,12 +123,32 @@ type checkOption struct {
 // spec is one time on some weekdays (scheduler.Simple), the spec itself
 // otherwise.
 func planFormFrom(p wellcheck.Plan, zone string) planForm {
-	f := planForm{Cron: p.Cron, Window: p.Window.String(), Zone: zone}
-	if days, h, m, ok := scheduler.Simple(p.Cron); ok {
-		f.Days, f.Time, f.Cron = nil, fmt.Sprintf("%02d:%02d", h, m), ""
-		for _, d := range days {
-			f.Days = append(f.Days, weekdays[(int(d)+6)%7]) // weekdays is Monday first
-		}
+	f := planForm{Cron: p.Cron, Window: p.Window.String(), Zone: zone}.inWords()
+	if f.Repeat != "" {
+		f.Cron = ""
+	}
+	return f
+}
+
+// inWords fills the builder's days and time from its cron spec when the
+// spec says one time on some weekdays (scheduler.Simple): Monday to Friday,
+// every day, or the days. The spec stays as it is, and still wins.
+func (f planForm) inWords() planForm {
+	days, h, m, ok := scheduler.Simple(f.Cron)
+	if !ok {
+		return f
+	}
+	f.Days, f.Time = nil, fmt.Sprintf("%02d:%02d", h, m)
+	for _, d := range days {
+		f.Days = append(f.Days, weekdays[(int(d)+6)%7]) // weekdays is Monday first
+	}
+	switch {
+	case len(days) == 7:
+		f.Repeat = repeatEveryDay
+	case slices.Equal(f.Days, weekdays[:5]):
+		f.Repeat = repeatWeekdays
+	default:
+		f.Repeat = repeatDays
 	}
 	return f
 }
@@ -164,13 +219,12 @@ func (s *Server) planPreview(w http.ResponseWriter, r *http.Request, sess sessio
 
 // enrolView is the enrolment form.
 type enrolView struct {
-	Req                    enroll.Request
-	Details                detailsForm
-	Plan                   planForm
-	Preview                *previewView
-	Sources, Givers, Zones []option
-	Methods                []option
-	DefaultZone            string
+	Req                      enroll.Request
+	Details                  detailsForm
+	Plan                     planForm
+	Preview                  *previewView
+	Sources, Givers, Methods []option
+	Zone                     zoneForm
 	// NoContacts warns that the form sent names no emergency contact.
 	NoContacts string
 }
@@ -232,7 +286,7 @@ func requestOf(r *http.Request) enroll.Request {
 		Consent: &enroll.ConsentInput{GivenBy: v("consent.given_by"), RepresentativeName: v("consent.representative_name"),
 			GivenAt: v("consent.given_at"), Method: v("consent.method")},
 	}
-	req.Person.TimeZone = v("person.time_zone")
+	req.Person.TimeZone = zoneOf(r)
 	return req
 }
 
@@ -262,7 +316,13 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request, sess session) err
 		return s.showEnrol(w, r, sess, http.StatusOK, nil)
 	}
 	req.Plan = f.input()
+	if noOtherZone(r) {
+		req.Person.TimeZone = otherZone
+	}
 	res, err := s.Enrol.Enroll(r.Context(), req, sess.User, "web")
+	if noOtherZone(r) {
+		err = zoneMissing(err)
+	}
 	if err != nil {
 		status := statusOf(err)
 		if status == http.StatusInternalServerError {
@@ -291,13 +351,18 @@ func (s *Server) showEnrol(w http.ResponseWriter, r *http.Request, sess session,
 		Person:  enroll.PersonInput{Language: "fr"},
 		Consent: &enroll.ConsentInput{GivenBy: string(wellcheck.ConsentByPerson), GivenAt: s.now().Format(time.DateOnly), Method: string(wellcheck.ConsentByPhone)},
 	}
+	zone, err := s.zoneFormOf(r, lang, settings.TimeZone)
+	if err != nil {
+		return err
+	}
 	v := enrolView{Req: req, Details: detailsFormOf(enroll.DetailsInput{Person: req.Person}, listeners, lang),
-		Plan: planForm{Time: "10:00"}, DefaultZone: settings.TimeZone,
+		Plan: planForm{Time: "10:00"}, Zone: zone,
 		Sources: choices(lang, "source.", wellcheck.ReferralSources), Givers: choices(lang, "giver.", wellcheck.ConsentGivers),
-		Methods: choices(lang, "method.", wellcheck.ConsentMethods), Zones: zoneChoices(lang, cmp.Or(req.Person.TimeZone, settings.TimeZone))}
+		Methods: choices(lang, "method.", wellcheck.ConsentMethods)}
 	p := signedInPage(text(lang, "enrol"), sess, v)
 	if r.Method == http.MethodPost {
-		preview, err := s.preview(r, planFormOf(r))
+		v.Plan = planFormOf(r).inWords() // as sent, an expert's simple spec in words
+		preview, err := s.preview(r, v.Plan)
 		if err != nil {
 			return err
 		}
@@ -347,7 +412,7 @@ func languageName(code string) string {
 
 // places are the time zones of France and Belgium, mainland and overseas,
 // named as people say them (French, English).
-var places = []struct{ zone, fr, en string }{
+var places = []place{
 	{"Europe/Paris", "France métropolitaine", "Mainland France"},
 	{"Europe/Brussels", "Belgique", "Belgium"},
 	{"America/Guadeloupe", "Guadeloupe", "Guadeloupe"},
@@ -363,6 +428,8 @@ var places = []struct{ zone, fr, en string }{
 	{"Pacific/Wallis", "Wallis-et-Futuna", "Wallis and Futuna"},
 }
 
+type place struct{ zone, fr, en string }
+
 // zoneName is a time zone as people say it: the place, or the zone's name
 // for one that is not French or Belgian.
 func zoneName(lang wellcheck.Lang, zone string) string {
@@ -377,18 +444,86 @@ func zoneName(lang wellcheck.Lang, zone string) string {
 	return zone
 }
 
-// zoneChoices are the places to choose a person's time zone from, with
-// current (a zone set otherwise, by the API or an import) kept if it is not
-// one of them: saving a form never moves a person to another zone unasked.
-func zoneChoices(lang wellcheck.Lang, current string) []option {
-	out := make([]option, 0, len(places)+1)
+// otherZone is the zone list's last choice, another time zone than the
+// places it names: the one typed in the field beside it.
+const otherZone = "other"
+
+// zoneForm is the choice of a person's time zone: a place, or another zone
+// typed, from the full list on request.
+type zoneForm struct {
+	Place, Other string
+	Places       []option
+	// All are every time zone's name, offered as the other zone is typed.
+	All []string
+}
+
+// zoneFormOf shows zone as the form's choice: its place if it is one, else
+// the other zone typed, so that saving a form never moves a person to
+// another zone unasked.
+func (s *Server) zoneFormOf(r *http.Request, lang wellcheck.Lang, zone string) (zoneForm, error) {
+	all, err := s.zoneNames(r.Context())
+	if err != nil {
+		return zoneForm{}, err
+	}
+	f := zoneForm{Place: zone, All: all}
 	for _, p := range places {
-		out = append(out, option{p.zone, zoneName(lang, p.zone)})
+		f.Places = append(f.Places, option{p.zone, zoneName(lang, p.zone)})
 	}
-	if current != "" && !slices.ContainsFunc(out, func(o option) bool { return o.Value == current }) {
-		out = append(out, option{current, current})
+	f.Places = append(f.Places, option{otherZone, text(lang, "zone_other")})
+	if !slices.ContainsFunc(places, func(p place) bool { return p.zone == zone }) {
+		f.Place, f.Other = otherZone, zone
 	}
-	return out
+	return f, nil
+}
+
+// zoneNames are every time zone's name, asked of Postgres once.
+func (s *Server) zoneNames(ctx context.Context) ([]string, error) {
+	s.zones.Lock()
+	defer s.zones.Unlock()
+	if s.zones.names == nil {
+		names, err := s.Store.Queries().TimeZoneNames(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.zones.names = names
+	}
+	return s.zones.names, nil
+}
+
+// zoneOf reads the time zone a form chose: the other zone if one is typed
+// (as the cron spec replaces the days), else the place chosen; none when
+// the other zone was chosen but not typed (noOtherZone).
+func zoneOf(r *http.Request) string {
+	_ = r.ParseForm()
+	if other := strings.TrimSpace(r.Form.Get("person.time_zone_other")); other != "" {
+		return other
+	}
+	if zone := strings.TrimSpace(r.Form.Get("person.time_zone")); zone != otherZone {
+		return zone
+	}
+	return ""
+}
+
+// noOtherZone is whether a form chose another time zone without typing it:
+// the zone is then refused (zoneMissing), not left to the default.
+func noOtherZone(r *http.Request) bool {
+	return zoneOf(r) == "" && r.Form.Get("person.time_zone") == otherZone
+}
+
+// zoneMissing says, of a form that chose another time zone without typing
+// it (and so sent otherZone as its zone), that the zone is to be typed
+// rather than that "other" is not a time zone.
+func zoneMissing(err error) error {
+	var invalid *wellcheck.ValidationError
+	if !errors.As(err, &invalid) {
+		return err
+	}
+	for i, p := range invalid.Problems {
+		if p.Field == "person.time_zone" && p.Message.Key == "time_zone_invalid" {
+			invalid.Problems[i].Message = wellcheck.Message{Key: "time_zone_missing"}
+		}
+	}
+	return err
 }
 
 // statusOf is the HTTP status of a service's refusal.
@@ -455,7 +590,7 @@ type personView struct {
 	Builder                   planForm // the plan, in the plan builder
 	Preview                   *previewView
 	Details                   detailsForm // the correction form
-	Zones                     []option
+	Zone                      zoneForm
 	Changeable                bool
 	// NoContacts warns, while the person may be called, that nobody can be
 	// alerted if they stay unreached.
@@ -465,6 +600,8 @@ type personView struct {
 	PlanWords string
 	// ZoneName is the person's time zone as people say it ("Guadeloupe").
 	ZoneName string
+	// Language is the language the person is called in, in words.
+	Language string
 }
 
 func (s *Server) personPage(w http.ResponseWriter, r *http.Request, sess session) error {
@@ -497,6 +634,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 		Window: e.Plan.Window.String(), Changeable: e.Person.Status != wellcheck.PersonWithdrawn}
 	v.PlanWords, _ = scheduler.Describe(e.Plan.Cron, lang)
 	v.ZoneName = zoneName(lang, e.Person.TimeZone)
+	v.Language = spokenLanguage(lang, e.Person.Language)
 	if e.Person.PausedUntil != nil {
 		v.PausedUntil = dayAndClock(lang, e.Person.PausedUntil.In(loc))
 	}
@@ -507,10 +645,12 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 			return err
 		}
 		v.Details = detailsFormOf(detailsInputOf(e, listeners, phones), listeners, lang)
-		v.Zones = zoneChoices(lang, e.Person.TimeZone)
+		if v.Zone, err = s.zoneFormOf(r, lang, e.Person.TimeZone); err != nil {
+			return err
+		}
 	}
 	if problem != nil && r.PathValue("action") == "plan" {
-		v.Builder = planFormOf(r) // the preview is the refused plan's
+		v.Builder = planFormOf(r).inWords() // the preview is the refused plan's
 	}
 	if e.Person.PausedUntil != nil {
 		v.Builder.PausedUntil = e.Person.PausedUntil.Format(time.RFC3339)
@@ -591,7 +731,13 @@ func (s *Server) changePerson(w http.ResponseWriter, r *http.Request, sess sessi
 	switch action {
 	case "plan":
 		pf := planFormOf(r)
+		if noOtherZone(r) {
+			pf.Zone = otherZone
+		}
 		_, _, err = s.Enrol.EditPlan(ctx, id, pf.input(), pf.Zone, sess.User, "web")
+		if noOtherZone(r) {
+			err = zoneMissing(err)
+		}
 	case "details":
 		err = s.Enrol.EditDetails(ctx, id, detailsOf(r), sess.User, "web")
 	case "pause":

@@ -518,6 +518,20 @@ var texts = map[string][2]string{
 	"nav.list":                         {"Liste des suivis", "Follow-up list"},
 	"river":                            {"Tâches de fond (River)", "Background jobs (River)"},
 	"api_too_large":                    {"Corps de requête trop gros : %d Kio au plus.", "Request body too large: %d KiB at most."},
+	"plan_which":                       {"Quels jours ?", "Which days?"},
+	"plan_repeat.weekdays":             {"Du lundi au vendredi", "Monday to Friday"},
+	"plan_repeat.every_day":            {"Tous les jours", "Every day"},
+	"plan_repeat.days":                 {"Certains jours :", "Certain days:"},
+	"zone_other":                       {"Autre fuseau horaire…", "Another time zone…"},
+	"zone_other_label":                 {"Fuseau horaire (nom IANA, par exemple America/Montreal)", "Time zone (IANA name, for example America/Montreal)"},
+	"reason.undeliverable":             {"numéro qui ne fonctionne pas", "number that does not work"},
+	"escalation.acknowledged":          {"un contact d'urgence a confirmé", "an emergency contact confirmed"},
+	"escalation.cancelled":             {"appels aux contacts arrêtés", "calls to the contacts stopped"},
+	"via.web":                          {"l'interface web", "the web interface"},
+	"via.api":                          {"l'API", "the API"},
+	"via.cli":                          {"la ligne de commande", "the command line"},
+	"via.import":                       {"un import de registre", "a register import"},
+	"zone_other_hint":                  {"Tapez les premières lettres d'une ville ou d'un continent pour voir les fuseaux. Rempli, il remplace le choix de la liste.", "Type the first letters of a city or a continent to see the zones. Filled in, it replaces the choice in the list."},
 }
 
 // text returns a word of the interface in lang, filled with args (the key

@@ -78,6 +78,11 @@ type Server struct {
 	once     sync.Once
 	pages    pages
 	attempts attempts
+	// zones are every time zone's name, once asked (zoneNames).
+	zones struct {
+		sync.Mutex
+		names []string
+	}
 }
 
 const (
