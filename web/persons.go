@@ -75,25 +75,23 @@ func (f planForm) built() string {
 	if err != nil {
 		return ""
 	}
-	var days string
+	var days []time.Weekday
 	switch f.Repeat {
 	case repeatWeekdays:
-		days = "MON-FRI"
+		days = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}
 	case repeatEveryDay:
-		days = "*"
+		days = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
 	default: // repeatDays, or no choice made: the days ticked
-		var ticked []string
-		for _, d := range weekdays {
+		for i, d := range weekdays {
 			if slices.Contains(f.Days, d) {
-				ticked = append(ticked, d)
+				days = append(days, time.Weekday((i+1)%7)) // weekdays is Monday first
 			}
 		}
-		days = strings.Join(ticked, ",")
 	}
-	if days == "" {
+	if len(days) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d %d * * %s", t.Minute(), t.Hour(), days)
+	return scheduler.Spec(days, t.Hour(), t.Minute())
 }
 
 // RepeatChoice is the choice of days the form shows: the one made, else
