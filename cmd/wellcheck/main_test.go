@@ -173,7 +173,7 @@ func TestImportReportsBadLines(t *testing.T) {
 
 	r := c.run("", "import", "--by", "claire@example.org", "--dry-run", path)
 	require.Equal(t, exitOK, r.code, r.stderr)
-	require.Equal(t, "ligne 3 : téléphone : « 06 12 34 » n'est pas un numéro de téléphone : un numéro français comme 06 12 34 56 78, ou international commençant par +\n"+
+	require.Equal(t, "ligne 3 : colonne B (phone) : « 06 12 34 » n'est pas un numéro de téléphone : un numéro français comme 06 12 34 56 78, ou international commençant par +\n"+
 		"1 ligne — attention : contacts d'urgence : aucun contact d'urgence : recommandé pour pouvoir alerter un proche si la personne reste injoignable (ligne 4)\n"+
 		"Vérification seule : 3 lignes lues, 2 valides, 1 invalide ; rien n'a été importé.\n", r.stdout)
 
@@ -200,7 +200,7 @@ func TestUsage(t *testing.T) {
 		{nil, "no command given"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"enroll", "--name", "X"}, "--by EMAIL"},
-		{[]string{"import", "--by", "a@b.c"}, "exactly one CSV file"},
+		{[]string{"import", "--by", "a@b.c"}, "give exactly one register, .xlsx or CSV"},
 		{[]string{"--log-format", "xml", "version"}, `log format "xml"`},
 		{[]string{"--time-zone", "Europe/Pari", "version"}, `time zone "Europe/Pari": use an IANA name`},
 		{[]string{"--region", "France", "version"}, `region "FRANCE": use a two-letter country code`},
