@@ -29,6 +29,7 @@ type ImportOptions struct {
 // found in.
 type RowError struct {
 	Line     int
+	Name     string // the person's name as the row gives it, to find the row by
 	Problems wellcheck.Problems
 	columns  [][]int // per problem, the file's columns it is in
 	layout   *layout
@@ -245,7 +246,7 @@ func (rep *Report) add(results []rowResult, taken map[wellcheck.Phone]store.Pers
 			}
 		}
 		if len(res.problems) > 0 {
-			re := RowError{Line: res.line, Problems: res.problems, layout: res.layout}
+			re := RowError{Line: res.line, Name: res.name, Problems: res.problems, layout: res.layout}
 			for _, p := range res.problems {
 				re.columns = append(re.columns, res.layout.columnsOf(p.Field, res.inWords))
 			}
@@ -315,7 +316,8 @@ type rowResult struct {
 	problems  wellcheck.Problems
 	warnings  wellcheck.Problems
 	layout    *layout
-	inWords   bool // the plan is days and a time, not a cron spec
+	inWords   bool   // the plan is days and a time, not a cron spec
+	name      string // the full name as typed
 }
 
 // readCSV parses the whole file: encoding, delimiter, header, then one row per
@@ -441,6 +443,7 @@ func checkRow(c *Checker, lay *layout, r row, takenBy int64) rowResult {
 		return res
 	}
 	res.inWords = strings.TrimSpace(req.Plan.Cron) == ""
+	res.name = strings.TrimSpace(req.Person.FullName)
 	e, warnings, err := c.Check(req, takenBy)
 	res.enrolment, res.warnings = e, warnings
 	var verr *wellcheck.ValidationError

@@ -37,6 +37,7 @@ type importView struct {
 
 type rowProblem struct {
 	Line     int
+	Name     string
 	Problems []string
 }
 
@@ -136,7 +137,7 @@ func (s *Server) runImport(w http.ResponseWriter, r *http.Request, sess session,
 	v := s.importView(lang)
 	v.FileName, v.Checked, v.Valid, v.Bad = name, true, rep.Valid, len(rep.Invalid)
 	for _, re := range rep.Invalid[:min(len(rep.Invalid), maxRowsShown)] {
-		v.Invalid = append(v.Invalid, rowProblem{Line: re.Line, Problems: re.Texts(lang)})
+		v.Invalid = append(v.Invalid, rowProblem{Line: re.Line, Name: re.Name, Problems: re.Texts(lang)})
 	}
 	for _, w := range rep.Warnings {
 		v.Warnings = append(v.Warnings, w.Text(lang))

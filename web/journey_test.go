@@ -177,6 +177,7 @@ func TestBrowserJourneyCoordinatorEnrolsAndImports(t *testing.T) {
 	)
 	require.Contains(t, b.text(t, "#summary"), "3 lignes lues, 2 valides, 1 invalide")
 	require.Equal(t, "5", b.text(t, "#invalid tbody tr:first-child td:first-child"), "the sheet's row")
+	require.Equal(t, "Marcel Bernard", b.text(t, "#invalid tbody tr:first-child td:nth-child(2)"), "and who is on it")
 	require.Equal(t, "colonne B (Téléphone) : « 06 12 » n'est pas un numéro de téléphone : un numéro français comme 06 12 34 56 78, ou international commençant par +",
 		b.text(t, "#invalid tbody tr:first-child li"))
 	b.run(t,

@@ -74,7 +74,7 @@ var texts = map[string][2]string{
 	"import_model_title":               {"Partir du modèle", "Start from the model"},
 	"import_model_hint":                {"Le modèle a une colonne par information, des listes de choix, et une feuille « Mode d'emploi ». Votre registre peut garder ses colonnes si leurs en-têtes sont ceux du modèle, en français ou en anglais ; un titre au-dessus de l'en-tête ne gêne pas.", "The model has a column for each piece of information, drop-down lists, and a \"How to fill in\" sheet. Your register can keep its columns if their headers are the model's, in French or English; a title above the header is fine."},
 	"import_model_xlsx":                {"Télécharger le modèle Excel (.xlsx)", "Download the Excel model (.xlsx)"},
-	"import_model_csv":                 {"le modèle CSV", "the CSV model"},
+	"import_model_csv":                 {"ou le modèle CSV", "or the CSV model"},
 	"import_model_file":                {"modele-registre-wellcheck", "wellcheck-register-model"},
 	"import_columns_title":             {"Les colonnes", "The columns"},
 	"import_columns":                   {"Obligatoires : %s, et le planning : %s (par exemple « du lundi au vendredi », « 10 h 30 »).", "Required: %s, and the plan: %s (for example \"Monday to Friday\", \"10:30\")."},
