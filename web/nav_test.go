@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
@@ -138,4 +139,53 @@ func TestNoRiverNoLink(t *testing.T) {
 	_, body := s.signInAs(t, s.browser(t), adam)
 	require.Contains(t, body, `href="/admin/users"`)
 	require.NotContains(t, body, "/admin/river/")
+}
+
+// headerLine is how a header lays out: how many rows its items take, whether
+// anything runs off the screen, and the user's name as shown and as titled.
+type headerLine struct {
+	Rows          int
+	Overflows     bool
+	Height, Shown float64
+	Cut           bool
+	Name, Title   string
+}
+
+const headerLineJS = `(() => {
+	const header = document.querySelector("header.top"), who = header.querySelector(".who");
+	const items = [...header.querySelectorAll("a, summary, button, .present, .away")]
+		.filter(e => e.checkVisibility()).map(e => e.getBoundingClientRect());
+	const rows = new Set(items.map(r => Math.round(r.top + r.height / 2)));
+	return {Rows: rows.size, Overflows: document.documentElement.scrollWidth > window.innerWidth || items.some(r => r.right > window.innerWidth),
+		Height: header.getBoundingClientRect().height, Shown: who.clientWidth, Cut: who.scrollWidth > who.clientWidth,
+		Name: who.textContent, Title: who.title};
+})()`
+
+// A long name does not push the header onto a second line on a tablet held
+// upright (820 px): it is cut with an ellipsis and stays whole in the link's
+// text (its accessible name) and title — for an admin, and for a listener
+// who also coordinates and administers, whose presence is in the header too;
+// in French and in English.
+func TestBrowserLongNameKeepsTheHeaderOnOneLine(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	const long = "Marie-Bernadette Delacroix-Montgolfier"
+	s.addUser(t, "mb@example.org", long, wellcheck.RoleAdmin)
+	s.addUser(t, "mb3@example.org", long, wellcheck.RoleListener, wellcheck.RoleCoordinator, wellcheck.RoleAdmin)
+	for _, email := range []string{"mb@example.org", "mb3@example.org"} {
+		b := s.tab(t)
+		b.run(t, chromedp.EmulateViewport(820, 1180))
+		b.signIn(t, email)
+		for _, lang := range []string{"fr", "en"} {
+			b.run(t, chromedp.Navigate(s.srv.URL+"/lang?to="+lang+"&next=/account"), chromedp.WaitVisible(css("header .who")))
+			h := eval[headerLine](t, b, headerLineJS)
+			require.Equal(t, 1, h.Rows, "%s in %s: one line", email, lang)
+			require.Less(t, h.Height, 60.0, "%s in %s: one line high", email, lang)
+			require.False(t, h.Overflows, "%s in %s: nothing off the screen", email, lang)
+			require.True(t, h.Cut, "%s in %s: the name is cut", email, lang)
+			require.GreaterOrEqual(t, h.Shown, 90.0, "%s in %s: enough of the name to know it", email, lang)
+			require.Equal(t, long, h.Name, "the whole name to a screen reader")
+			require.Contains(t, h.Title, long, "the whole name on hovering")
+		}
+	}
 }
