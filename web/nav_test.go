@@ -189,3 +189,39 @@ func TestBrowserLongNameKeepsTheHeaderOnOneLine(t *testing.T) {
 		}
 	}
 }
+
+// On a phone (390×844) a coordinator's and an admin's links are behind
+// "Menu": hidden until it opens, shown when it does, and one of them leads
+// to its page; nothing runs off the screen, even with a long name and every
+// role.
+func TestBrowserPhoneMenu(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.addUser(t, "mb3@example.org", "Marie-Bernadette Delacroix-Montgolfier", wellcheck.RoleListener, wellcheck.RoleCoordinator, wellcheck.RoleAdmin)
+	for _, tc := range []struct{ email, link, h1 string }{
+		{claire, "/persons", "Personnes"},
+		{adam, "/dashboard", "Tableau de bord"},
+		{"mb3@example.org", "/queue", "À traiter"},
+	} {
+		b := s.tab(t)
+		b.run(t, chromedp.EmulateViewport(390, 844))
+		b.signIn(t, tc.email)
+		visible := func(sel string) bool {
+			return eval[bool](t, b, `(() => { const e = document.querySelector(`+"`"+sel+"`"+`); return !!e && e.checkVisibility(); })()`)
+		}
+		link := `header a[href="` + tc.link + `"]`
+		require.Equal(t, 0, eval[int](t, b, `[...document.querySelectorAll('`+link+`')].filter(e => e.checkVisibility()).length`), "%s: behind Menu", tc.email)
+		require.True(t, visible(`header .nav-narrow > summary`), "%s: Menu is there", tc.email)
+		require.Equal(t, "Menu", b.text(t, "header .nav-narrow > summary"))
+		h := eval[headerLine](t, b, headerLineJS)
+		require.False(t, h.Overflows, "%s: nothing off the screen", tc.email)
+
+		b.run(t, chromedp.Click(css(`header .nav-narrow > summary`)), chromedp.WaitVisible(css(`header .nav-narrow `+link[len("header "):])))
+		for _, l := range []string{"/queue", "/persons", "/persons/new", "/dashboard"} {
+			require.True(t, visible(`header .nav-narrow a[href="`+l+`"]`), "%s: %s in the open Menu", tc.email, l)
+		}
+		b.run(t, chromedp.Click(css(`header .nav-narrow `+link[len("header "):])))
+		b.waitText(t, "main h1", tc.h1)
+		require.Equal(t, s.srv.URL+tc.link, eval[string](t, b, "location.href"))
+	}
+}
