@@ -11,8 +11,8 @@ import (
 )
 
 // Counts are what happened on a day, by metric: "check_in.confirmed",
-// "calls.placed", "case.opened.flagged", "case.closed.resolved",
-// "follow_up.reached"… (see report_day in migration 0009).
+// "calls.placed", "calls.retried", "case.opened.flagged", "case.closed.resolved",
+// "follow_up.reached"… (see report_day in migrations 0009 and 0016).
 type Counts map[string]int64
 
 // Sum adds up the metrics that start with prefix ("case.closed.").

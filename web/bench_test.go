@@ -297,7 +297,8 @@ func (s *benchSite) check(b *testing.B, r benchRequest, rec *httptest.ResponseRe
 	body := rec.Body.String()
 	require.Equal(b, http.StatusOK, rec.Code, "GET %s as %s: %.300s", r.path, r.who.name, body)
 	if !strings.HasPrefix(r.path, "/list/") {
-		require.Contains(b, body, `href="/account" title="Mon compte">`+html.EscapeString(r.who.name)+`</a>`, "GET %s", r.path)
+		name := html.EscapeString(r.who.name)
+		require.Contains(b, body, `href="/account" title="`+name+` — Mon compte">`+name+`</a>`, "GET %s", r.path)
 	}
 	for _, w := range r.want {
 		require.Contains(b, body, w, "GET %s as %s", r.path, r.who.name)

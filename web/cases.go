@@ -191,7 +191,7 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		return err
 	}
 	if open {
-		v.Why = why(lang, c, e.Referral, h, es, loc, s.now())
+		v.Why = why(lang, c, e.Referral, h, loc, s.now())
 	}
 	v.Timeline = timeline(lang, c, v.Closed, h, loc)
 	if err := q.Audit(r.Context(), actorOf(sess), "case.view", &c.PersonID, &c.ID, nil); err != nil {
@@ -327,9 +327,9 @@ func (s *Server) history(r *http.Request, c wellcheck.Case) (caseHistory, error)
 // why says, in lines, why an open case's person is to be called now: what
 // put the case's follow-up on a list — a key pressed, calls unanswered, a
 // referral's concern, a call back planned — with its time in the person's
-// zone, and how the latest escalation to their contacts stands.
-func why(lang wellcheck.Lang, c wellcheck.Case, ref wellcheck.Referral, h caseHistory, es []store.CaseEscalation, loc *time.Location, now time.Time) []string {
-	var lines []string
+// zone. How an escalation to their contacts stands is said once, with the
+// contacts, where a listener looks for it.
+func why(lang wellcheck.Lang, c wellcheck.Case, ref wellcheck.Referral, h caseHistory, loc *time.Location, now time.Time) []string {
 	at := func(t time.Time) string { return when(lang, t, loc, now) }
 	i := slices.IndexFunc(h.followUps, func(f store.CaseFollowUp) bool { return f.State == "pending" || f.State == "scheduled" })
 	reason := wellcheck.FollowUpReason(c.OpenedReason)
@@ -393,11 +393,7 @@ func why(lang wellcheck.Lang, c wellcheck.Case, ref wellcheck.Referral, h caseHi
 			line = text(lang, "why.referral", ref.Concern)
 		}
 	}
-	lines = append(lines, line)
-	if len(es) > 0 {
-		lines = append(lines, escalationLine(lang, es[0], loc, now))
-	}
-	return lines
+	return []string{line}
 }
 
 // when is a time in loc as the case page says it: a clock on today, else

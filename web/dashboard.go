@@ -15,6 +15,7 @@ const dashboardDays = 30
 // dashboardView is the service today at a glance and its last 30 days.
 type dashboardView struct {
 	Zone      string
+	Summary   string // "7 appels passés pour 5 prévus, dont 3 rappels automatiques."
 	Today     []stat
 	Cases     []stat
 	Listeners []listenerLoad
@@ -39,7 +40,7 @@ type listenerLoad struct {
 // dayRow is one day of the charts' table (the charts draw it; the table is
 // there for whoever does not see them).
 type dayRow struct {
-	Date, Label                                          string
+	Date, Label, Short                                   string
 	Confirmed, Flagged, Unreached, Undeliverable, Placed int64
 	CasesOpened, CasesClosed, FollowUpsDone              int64
 }
@@ -82,9 +83,11 @@ func (s *Server) dashboardView(r *http.Request, export exportForm) (dashboardVie
 	y, m, d := today.Date()
 	days = append(days, store.Day{Date: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), Counts: o.Today})
 	c := o.Today
-	v := dashboardView{Zone: settings.TimeZone, Today: []stat{
-		{Name: text(lang, "stat.due"), Value: c.Sum("check_in.") - c["check_in.cancelled"]},
-		{Name: text(lang, "stat.placed"), Value: c["calls.placed"]},
+	due, placed, retried := c.Sum("check_in.")-c["check_in.cancelled"], c["calls.placed"], c["calls.retried"]
+	v := dashboardView{Zone: settings.TimeZone, Summary: summary(lang, due, placed, retried), Today: []stat{
+		{Name: text(lang, "stat.due"), Value: due},
+		{Name: text(lang, "stat.placed"), Value: placed},
+		{Name: text(lang, "stat.retries"), Value: retried},
 		{Name: text(lang, "stat.confirmed"), Value: c["check_in.confirmed"], Class: "good"},
 		{Name: text(lang, "stat.flagged"), Value: c["check_in.flagged"], Class: "alert"},
 		{Name: text(lang, "stat.unreached"), Value: c["check_in.unreached"], Class: "warn"},
@@ -93,8 +96,8 @@ func (s *Server) dashboardView(r *http.Request, export exportForm) (dashboardVie
 		{Name: text(lang, "stat.planned"), Value: c["check_in.planned"]},
 		{Name: text(lang, "stat.channels"), Value: int64(o.ChannelsInUse)},
 	}, Cases: []stat{
-		{Name: text(lang, "stat.cases_opened"), Value: c.Sum("case.opened.")},
-		{Name: text(lang, "stat.follow_ups_done"), Value: c.Sum("follow_up.")},
+		{Name: text(lang, "stat.cases_opened_today"), Value: c.Sum("case.opened.")},
+		{Name: text(lang, "stat.follow_ups_today"), Value: c.Sum("follow_up.")},
 		{Name: text(lang, "stat.pool"), Value: int64(o.Pool)},
 		{Name: text(lang, "stat.assigned"), Value: int64(o.Assigned)},
 		{Name: text(lang, "stat.urgent"), Value: int64(o.Urgent), Class: "alert"},
@@ -122,8 +125,35 @@ func loadOf(l store.ListenerLoad, lang wellcheck.Lang) listenerLoad {
 
 func dayRowOf(lang wellcheck.Lang, d store.Day) dayRow {
 	c := d.Counts
-	return dayRow{Date: d.Date.Format(time.DateOnly), Label: day(lang, d.Date),
+	return dayRow{Date: d.Date.Format(time.DateOnly), Label: day(lang, d.Date), Short: shortDay(lang, d.Date),
 		Confirmed: c["check_in.confirmed"], Flagged: c["check_in.flagged"], Unreached: c["check_in.unreached"],
 		Undeliverable: c["check_in.undeliverable"], Placed: c["calls.placed"],
 		CasesOpened: c.Sum("case.opened."), CasesClosed: c.Sum("case.closed.") - c["case.closed.open"], FollowUpsDone: c.Sum("follow_up.")}
+}
+
+// summary says the day's calls in a sentence: those placed against those
+// planned, and how many of them were retries, so that more calls placed than
+// planned needs no explaining.
+func summary(lang wellcheck.Lang, due, placed, retried int64) string {
+	if retried == 0 {
+		return text(lang, "summary.no_retries", count(lang, "n_placed", placed), count(lang, "n_due", due))
+	}
+	return text(lang, "summary", count(lang, "n_placed", placed), count(lang, "n_due", due), count(lang, "n_retries", retried))
+}
+
+// count says n with its noun, singular (key.one) for one — and for zero in
+// French.
+func count(lang wellcheck.Lang, key string, n int64) string {
+	if n == 1 || n == 0 && lang != wellcheck.English {
+		key += ".one"
+	}
+	return text(lang, key, n)
+}
+
+// shortDay is a date as a chart's axis says it: "30/11", "30 Nov".
+func shortDay(lang wellcheck.Lang, t time.Time) string {
+	if lang == wellcheck.English {
+		return t.Format("2 Jan")
+	}
+	return t.Format("02/01")
 }

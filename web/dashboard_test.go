@@ -83,19 +83,23 @@ func TestDashboard(t *testing.T) {
 	s.signInAs(t, c, claire)
 	status, body, _ := s.get(t, c, "/dashboard")
 	require.Equal(t, http.StatusOK, status)
+	// Calls placed read against calls planned: Bruno's second call and
+	// Denis's second and third are retries, Cora is still to call.
+	require.Contains(t, body, `<p class="summary" id="summary">7 appels passés pour 5 prévus, dont 3 rappels automatiques.</p>`)
 	require.Equal(t, map[string]string{
-		"appels prévus": "5", "appels passés": "7", "vont bien (touche 1)": "2", "demandent un rappel (touche 2)": "1",
-		"injoignables": "1", "numéros invalides": "0", "en cours d'appel": "0", "encore à appeler": "1", "lignes occupées": "0",
+		"appels prévus": "5", "appels passés": "7", "dont rappels automatiques": "3", "vont bien (touche 1)": "2", "demandent un rappel (touche 2)": "1",
+		"injoignables": "1", "numéros invalides": "0", "en cours d'appel": "0", "encore à appeler": "1", "lignes utilisées en ce moment": "0",
 	}, stats(t, body, "today"))
 	require.Equal(t, map[string]string{
-		"dossiers ouverts": "2", "suivis faits": "0", "dossiers en attente d'un écoutant": "1", "dossiers suivis": "1", "dossiers urgents": "1",
+		"dossiers ouverts aujourd'hui": "2", "suivis faits aujourd'hui": "0", "dossiers en attente d'un écoutant": "1",
+		"dossiers pris par un écoutant": "1", "dossiers urgents": "1",
 	}, stats(t, body, "cases"))
 	require.Contains(t, body, `<tr><td>Élise Écoutante</td><td><span class="away">Absent(e)</span></td>`)
 	require.Contains(t, body, `<meter min="0" max="10" high="10" value="1"></meter> 1 suivi en attente sur 10`)
 
 	// Thirty days, oldest first, each with its figures; the chart library
 	// and the script that draws from the table.
-	days := regexp.MustCompile(`<tr><th scope="row"><time datetime="([0-9-]+)">[^<]+</time></th>((?:<td>\d+</td>)+)</tr>`).FindAllStringSubmatch(body, -1)
+	days := regexp.MustCompile(`<tr><th scope="row"><time datetime="([0-9-]+)" data-short="[0-9/]+">[^<]+</time></th>((?:<td>\d+</td>)+)</tr>`).FindAllStringSubmatch(body, -1)
 	require.Len(t, days, 30)
 	require.Equal(t, "2026-11-02", days[0][1])
 	require.Equal(t, "2026-12-01", days[29][1])
@@ -123,7 +127,7 @@ func TestDashboard(t *testing.T) {
 	_, err = s.store.Pool().Exec(context.Background(), "DELETE FROM check_ins WHERE slot_at < $1", at(0, 12))
 	require.NoError(t, err)
 	_, body, _ = s.get(t, c, "/dashboard")
-	require.Contains(t, body, `<time datetime="2026-11-30">lun. 30/11</time></th><td>1</td><td>0</td><td>0</td><td>1</td><td>2</td>`)
+	require.Contains(t, body, `<time datetime="2026-11-30" data-short="30/11">lun. 30/11</time></th><td>1</td><td>0</td><td>0</td><td>1</td><td>2</td>`)
 
 	// In English.
 	req, err := http.NewRequest(http.MethodGet, s.srv.URL+"/dashboard", nil)
@@ -137,7 +141,9 @@ func TestDashboard(t *testing.T) {
 	en := string(raw)
 	require.Contains(t, en, "<h1>Dashboard</h1>")
 	require.Equal(t, "2", stats(t, en, "today")["all well (pressed 1)"])
-	require.Contains(t, en, `<time datetime="2026-11-30">Mon 30 Nov</time>`)
+	require.Equal(t, "3", stats(t, en, "today")["of them, automatic retries"])
+	require.Contains(t, en, "7 calls placed for 5 planned, 3 automatic retries among them.")
+	require.Contains(t, en, `<time datetime="2026-11-30" data-short="30 Nov">Mon 30 Nov</time>`)
 }
 
 func TestExport(t *testing.T) {
@@ -266,4 +272,45 @@ func TestBrowserDashboardCharts(t *testing.T) {
 	})()`))
 	require.NoError(t, err)
 	require.True(t, painted, "something is painted on the canvas")
+
+	// Read on a tablet held upright: the axes named in French, the days
+	// short and level, the legend at a size one reads at arm's length, and
+	// the charts one per row, each tall enough not to squash its bars.
+	type axes struct {
+		X, Y        string
+		First, Font int
+		Ticks       []string
+		Rotation    float64
+		Height      float64
+		Stacked     bool
+	}
+	read := func() axes {
+		t.Helper()
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[axes](`(() => {
+			const chart = Chart.getChart("chart-checkins"), x = chart.scales.x;
+			const a = document.getElementById("chart-checkins").closest("figure").getBoundingClientRect();
+			const b = document.getElementById("chart-cases").closest("figure").getBoundingClientRect();
+			return {X: chart.options.scales.x.title.text, Y: chart.options.scales.y.title.text,
+				Ticks: x.ticks.map(t => t.label), Rotation: x.labelRotation, Font: Chart.helpers.toFont(chart.legend.options.labels.font).size,
+				Height: chart.height, Stacked: b.top >= a.bottom && Math.abs(a.left - b.left) < 1};
+		})()`))
+		require.NoError(t, err)
+		return got
+	}
+	tablet := read()
+	require.Equal(t, "Jour", tablet.X)
+	require.Equal(t, "appels prévus", tablet.Y)
+	require.Equal(t, "02/11", tablet.Ticks[0], "the day, without its weekday")
+	require.Zero(t, tablet.Rotation, "the days read level")
+	require.GreaterOrEqual(t, tablet.Font, 13)
+	require.GreaterOrEqual(t, tablet.Height, 280.0)
+	require.True(t, tablet.Stacked, "one chart per row")
+
+	// On a phone, the same, narrower.
+	b.run(t, chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(css("#chart-checkins")))
+	phone := read()
+	require.Equal(t, "appels prévus", phone.Y)
+	require.Zero(t, phone.Rotation)
+	require.GreaterOrEqual(t, phone.Font, 13)
+	require.True(t, phone.Stacked)
 }

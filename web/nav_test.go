@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
@@ -138,4 +139,90 @@ func TestNoRiverNoLink(t *testing.T) {
 	_, body := s.signInAs(t, s.browser(t), adam)
 	require.Contains(t, body, `href="/admin/users"`)
 	require.NotContains(t, body, "/admin/river/")
+}
+
+// headerLine is how a header lays out: how many rows its items take, whether
+// anything runs off the screen, and the user's name as shown and as titled.
+type headerLine struct {
+	Rows          int
+	Overflows     bool
+	Height, Shown float64
+	Cut           bool
+	Name, Title   string
+}
+
+const headerLineJS = `(() => {
+	const header = document.querySelector("header.top"), who = header.querySelector(".who");
+	const items = [...header.querySelectorAll("a, summary, button, .present, .away")]
+		.filter(e => e.checkVisibility()).map(e => e.getBoundingClientRect());
+	const rows = new Set(items.map(r => Math.round(r.top + r.height / 2)));
+	return {Rows: rows.size, Overflows: document.documentElement.scrollWidth > window.innerWidth || items.some(r => r.right > window.innerWidth),
+		Height: header.getBoundingClientRect().height, Shown: who.clientWidth, Cut: who.scrollWidth > who.clientWidth,
+		Name: who.textContent, Title: who.title};
+})()`
+
+// A long name does not push the header onto a second line on a tablet held
+// upright (820 px) or not (1100 px): it is cut with an ellipsis and stays
+// whole in the link's text (its accessible name) and title — for an admin,
+// and for a listener who also coordinates and administers, whose presence is
+// in the header too; in French and in English.
+func TestBrowserLongNameKeepsTheHeaderOnOneLine(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	const long = "Marie-Bernadette Delacroix-Montgolfier"
+	s.addUser(t, "mb@example.org", long, wellcheck.RoleAdmin)
+	s.addUser(t, "mb3@example.org", long, wellcheck.RoleListener, wellcheck.RoleCoordinator, wellcheck.RoleAdmin)
+	for _, email := range []string{"mb@example.org", "mb3@example.org"} {
+		b := s.tab(t)
+		b.signIn(t, email)
+		for _, width := range []int64{820, 1100} {
+			for _, lang := range []string{"fr", "en"} {
+				b.run(t, chromedp.EmulateViewport(width, 1180), chromedp.Navigate(s.srv.URL+"/lang?to="+lang+"&next=/account"), chromedp.WaitVisible(css("header .who")))
+				h := eval[headerLine](t, b, headerLineJS)
+				require.Equal(t, 1, h.Rows, "%s at %d px in %s: one line", email, width, lang)
+				require.Less(t, h.Height, 60.0, "%s at %d px in %s: one line high", email, width, lang)
+				require.False(t, h.Overflows, "%s at %d px in %s: nothing off the screen", email, width, lang)
+				require.True(t, h.Cut, "%s at %d px in %s: the name is cut", email, width, lang)
+				require.GreaterOrEqual(t, h.Shown, 90.0, "%s at %d px in %s: enough of the name to know it", email, width, lang)
+				require.Equal(t, long, h.Name, "the whole name to a screen reader")
+				require.Contains(t, h.Title, long, "the whole name on hovering")
+			}
+		}
+	}
+}
+
+// On a phone (390×844) a coordinator's and an admin's links are behind
+// "Menu": hidden until it opens, shown when it does, and one of them leads
+// to its page; nothing runs off the screen, even with a long name and every
+// role.
+func TestBrowserPhoneMenu(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.addUser(t, "mb3@example.org", "Marie-Bernadette Delacroix-Montgolfier", wellcheck.RoleListener, wellcheck.RoleCoordinator, wellcheck.RoleAdmin)
+	for _, tc := range []struct{ email, link, h1 string }{
+		{claire, "/persons", "Personnes"},
+		{adam, "/dashboard", "Tableau de bord"},
+		{"mb3@example.org", "/queue", "À traiter"},
+	} {
+		b := s.tab(t)
+		b.run(t, chromedp.EmulateViewport(390, 844))
+		b.signIn(t, tc.email)
+		visible := func(sel string) bool {
+			return eval[bool](t, b, `(() => { const e = document.querySelector(`+"`"+sel+"`"+`); return !!e && e.checkVisibility(); })()`)
+		}
+		link := `header a[href="` + tc.link + `"]`
+		require.Equal(t, 0, eval[int](t, b, `[...document.querySelectorAll('`+link+`')].filter(e => e.checkVisibility()).length`), "%s: behind Menu", tc.email)
+		require.True(t, visible(`header .nav-narrow > summary`), "%s: Menu is there", tc.email)
+		require.Equal(t, "Menu", b.text(t, "header .nav-narrow > summary"))
+		h := eval[headerLine](t, b, headerLineJS)
+		require.False(t, h.Overflows, "%s: nothing off the screen", tc.email)
+
+		b.run(t, chromedp.Click(css(`header .nav-narrow > summary`)), chromedp.WaitVisible(css(`header .nav-narrow `+link[len("header "):])))
+		for _, l := range []string{"/queue", "/persons", "/persons/new", "/dashboard"} {
+			require.True(t, visible(`header .nav-narrow a[href="`+l+`"]`), "%s: %s in the open Menu", tc.email, l)
+		}
+		b.run(t, chromedp.Click(css(`header .nav-narrow `+link[len("header "):])))
+		b.waitText(t, "main h1", tc.h1)
+		require.Equal(t, s.srv.URL+tc.link, eval[string](t, b, "location.href"))
+	}
 }
