@@ -608,3 +608,23 @@ func TestAPIOpenAPIDocument(t *testing.T) {
 		require.Equal(t, described, allow, path)
 	}
 }
+
+// An integration may send the plan as a coordinator says it: days and a time.
+func TestAPIEnrolPlanInWords(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	s.clock.Set(time.Date(2026, 12, 21, 8, 0, 0, 0, time.UTC)) // Monday 21 December, 09:00 in Paris
+	token, _ := s.apiToken(t, s.coord)
+	words := func(days, at string) string {
+		return strings.Replace(enrolment, `"plan": {"cron": "0 10 * * MON,FRI", "window": "09:30-12:00"}`,
+			fmt.Sprintf(`"plan": {"days": %q, "time": %q, "window": "09:30-12:00"}`, days, at), 1)
+	}
+	a := s.call(t, nil, token, "POST", "/persons", words("un jour sur deux", "25:00"), nil)
+	require.Equal(t, http.StatusUnprocessableEntity, a.status, a.raw)
+	require.Contains(t, a.problems()["plan.days"], "« un jour sur deux » : indiquez des jours")
+	require.Equal(t, "« 25:00 » n'est pas une heure (par exemple 10:00 ou 10 h 30)", a.problems()["plan.time"])
+
+	a = s.call(t, nil, token, "POST", "/persons", words("lundi et vendredi", "10 h"), nil)
+	require.Equal(t, http.StatusCreated, a.status, a.raw)
+	require.Equal(t, "0 10 * * MON,FRI", a.body["plan"].(map[string]any)["cron"])
+}
