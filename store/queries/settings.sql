@@ -4,14 +4,6 @@ SELECT * FROM service_settings;
 -- name: ListOpeningHours :many
 SELECT * FROM opening_hours ORDER BY weekday;
 
--- name: ListTimeZoneNames :many
--- The time zones a person may live in: the continents' and oceans' places
--- (with their old names, America/Montreal) and UTC; not posix/, Etc/ or
--- SystemV/ aliases, nor legacy names such as US/Eastern.
-SELECT name FROM pg_timezone_names
-WHERE name ~ '^(Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific)/' OR name = 'UTC'
-ORDER BY name;
-
 -- name: ClearOpeningHours :exec
 DELETE FROM opening_hours;
 

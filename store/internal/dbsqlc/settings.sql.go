@@ -87,35 +87,6 @@ func (q *Queries) ListOpeningHours(ctx context.Context) ([]OpeningHour, error) {
 	return items, nil
 }
 
-const listTimeZoneNames = `-- name: ListTimeZoneNames :many
-SELECT name FROM pg_timezone_names
-WHERE name ~ '^(Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific)/' OR name = 'UTC'
-ORDER BY name
-`
-
-// The time zones a person may live in: the continents' and oceans' places
-// (with their old names, America/Montreal) and UTC; not posix/, Etc/ or
-// SystemV/ aliases, nor legacy names such as US/Eastern.
-func (q *Queries) ListTimeZoneNames(ctx context.Context) ([]string, error) {
-	rows, err := q.db.Query(ctx, listTimeZoneNames)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		items = append(items, name)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const updateServiceSettings = `-- name: UpdateServiceSettings :exec
 UPDATE service_settings SET holiday_calendar = $1, cutoff = $2, max_attempts = $3,
     retry_minutes = $4::smallint[], max_calls_per_day = $5,
