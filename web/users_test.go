@@ -211,7 +211,7 @@ func TestServiceSettingsAndClosures(t *testing.T) {
 	res, body = s.post(t, c, "/admin/settings/service", form, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 	require.Contains(t, body, `<p class="problem" id="settings.calendar-problem">« XX » n&#39;est pas une valeur possible (BE, FR, FR-AM, NONE)</p>`)
-	require.Contains(t, body, `<p class="problem" id="settings.cutoff-problem">« 25:00 » n&#39;est pas une heure (HH:MM)</p>`)
+	require.Contains(t, body, `<p class="problem" id="settings.cutoff-problem">« 25:00 » n&#39;est pas une heure (par exemple 10:00 ou 10 h 30)</p>`)
 	require.Contains(t, body, `id="settings.retry_minutes-problem"`)
 	require.Contains(t, body, `<p class="problem" id="settings.keep_closed_cases-problem">un nombre de 30 à 3650</p>`)
 	require.Contains(t, body, `value="10, soon"`)
