@@ -205,10 +205,10 @@ func TestEnrollReportsEveryProblemAtOnce(t *testing.T) {
 	var verr *wellcheck.ValidationError
 	require.ErrorAs(t, err, &verr)
 	require.Equal(t, "téléphone : « 0899123456 » ne peut pas être appelé pour un appel de bien-être (numéro surtaxé)\n"+
-		"fuseau horaire : « Mars/Olympus » n'est pas un fuseau horaire connu (exemple : Europe/Paris)\n"+
+		"fuseau horaire : « Mars/Olympus » n'est pas un fuseau horaire connu : un lieu (France métropolitaine, Guadeloupe, La Réunion…) ou un fuseau comme America/Montreal\n"+
 		"consentement : le consentement de la personne est obligatoire pour l'inscrire", verr.Text(wellcheck.French))
 	require.Equal(t, "phone: \"0899123456\" cannot be called for a check-in (premium-rate number)\n"+
-		"time zone: \"Mars/Olympus\" is not a known time zone (for example Europe/Paris)\n"+
+		"time zone: \"Mars/Olympus\" is not a known time zone: a place (Mainland France, Guadeloupe, Réunion…) or a zone such as America/Montreal\n"+
 		"consent: the person's consent is required to enrol them", verr.Text(wellcheck.English))
 }
 

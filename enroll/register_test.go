@@ -194,3 +194,35 @@ func TestModelIsARegisterTheImportReads(t *testing.T) {
 	csvModel := string(enroll.ModelCSV(wellcheck.French))
 	require.True(t, strings.HasPrefix(csvModel, "\ufeffNom et prénom;Téléphone;Jours d'appel;Heure d'appel;"), csvModel[:80])
 }
+
+// Registers name overseas places as people say them, not by IANA zone.
+func TestImportReadsPlacesAsTimeZones(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	// Their windows in their own time, inside the service's hours in Paris
+	// all year (summer time moves Paris, not them).
+	data := "nom;téléphone;jours;heure;plage;fuseau horaire;origine;consentement donné par;date du consentement;recueil du consentement\n" +
+		"Jeanne Hoarau;+262 262 12 34 56;lundi;14:00;12:00-19:00;La Réunion;mairie;la personne;2026-11-02;téléphone\n" +
+		"Marcel Jean-Louis;+590 590 12 34 56;mardi;10:00;09:00-11:00;guadeloupe;mairie;la personne;2026-11-02;téléphone\n" +
+		"Paul Neige;0199001020;jeudi;10:00;;Mars;mairie;la personne;2026-11-02;téléphone\n"
+	rep, err := b.svc.Import(context.Background(), strings.NewReader(data), b.coordinator, enroll.ImportOptions{SkipInvalid: true})
+	require.NoError(t, err)
+	require.Equal(t, 2, rep.Imported)
+	require.Equal(t, []string{"colonne F (fuseau horaire) : « Mars » n'est pas un fuseau horaire connu : un lieu (France métropolitaine, Guadeloupe, La Réunion…) ou un fuseau comme America/Montreal"},
+		rep.Invalid[0].Texts(wellcheck.French))
+	zones := map[string]string{}
+	rows, err := b.store.Pool().Query(context.Background(), "SELECT full_name, time_zone FROM persons")
+	require.NoError(t, err)
+	for rows.Next() {
+		var name, zone string
+		require.NoError(t, rows.Scan(&name, &zone))
+		zones[name] = zone
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, map[string]string{"Jeanne Hoarau": "Indian/Reunion", "Marcel Jean-Louis": "America/Guadeloupe"}, zones)
+	for place, zone := range map[string]string{"Polynésie": "Pacific/Tahiti", "nouvelle-calédonie": "Pacific/Noumea", "Réunion": "Indian/Reunion", "French Guiana": "America/Cayenne", "France": "Europe/Paris"} {
+		got, ok := wellcheck.ZoneOfPlace(place)
+		require.True(t, ok, place)
+		require.Equal(t, zone, got, place)
+	}
+}

@@ -145,10 +145,7 @@ func (c *Checker) Check(req Request, takenBy int64) (wellcheck.Enrolment, wellch
 	// Person.
 	p := req.Person
 	e.Person = c.personDetails(&problems, p)
-	e.Person.TimeZone = strings.TrimSpace(p.TimeZone)
-	if e.Person.TimeZone == "" {
-		e.Person.TimeZone = c.Settings.TimeZone
-	}
+	e.Person.TimeZone = zoneOf(p.TimeZone, c.Settings.TimeZone)
 	loc, err := c.location(e.Person.TimeZone)
 	if err != nil {
 		problems.Add("person.time_zone", "time_zone_invalid", e.Person.TimeZone)
@@ -263,10 +260,7 @@ func (c *Checker) CheckPlan(spec, zone, window string) (wellcheck.Plan, *time.Lo
 // planIn checks a plan for a person in zone (fallback when zone is empty).
 func (c *Checker) planIn(in PlanInput, zone, fallback string) (wellcheck.Plan, *time.Location, wellcheck.Problems, error) {
 	var problems, warnings wellcheck.Problems
-	zone = strings.TrimSpace(zone)
-	if zone == "" {
-		zone = fallback
-	}
+	zone = zoneOf(zone, fallback)
 	loc, err := c.location(zone)
 	if err != nil {
 		problems.Add("person.time_zone", "time_zone_invalid", zone)
@@ -304,6 +298,19 @@ func (c *Checker) planOf(in PlanInput, zone string, loc *time.Location, problems
 		*warnings = append(*warnings, v.warnings...)
 	}
 	return plan
+}
+
+// zoneOf is the time zone typed: an IANA name, or a place as people say it
+// ("La Réunion"); empty, fallback.
+func zoneOf(typed, fallback string) string {
+	typed = strings.TrimSpace(typed)
+	if typed == "" {
+		return fallback
+	}
+	if zone, ok := wellcheck.ZoneOfPlace(typed); ok {
+		return zone
+	}
+	return typed
 }
 
 // specOf is the cron spec of a plan given as days and a time in words;

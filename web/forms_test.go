@@ -406,7 +406,7 @@ func TestOtherTimeZone(t *testing.T) {
 	require.Equal(t, "America/Montreal", got.Get("person.time_zone_other"))
 
 	for _, r := range []struct{ zone, other, problem string }{
-		{"other", "Mars/Olympus_Mons", "« Mars/Olympus_Mons » n'est pas un fuseau horaire connu (exemple : Europe/Paris)"},
+		{"other", "Mars/Olympus_Mons", "« Mars/Olympus_Mons » n'est pas un fuseau horaire connu : un lieu (France métropolitaine, Guadeloupe, La Réunion…) ou un fuseau comme America/Montreal"},
 		{"other", "", "tapez le fuseau horaire (exemple : America/Montreal), ou choisissez un lieu dans la liste"},
 	} {
 		form := enrolForm(csrf)

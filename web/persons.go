@@ -408,39 +408,9 @@ func languageName(code string) string {
 	return code
 }
 
-// places are the time zones of France and Belgium, mainland and overseas,
-// named as people say them (French, English).
-var places = []place{
-	{"Europe/Paris", "France métropolitaine", "Mainland France"},
-	{"Europe/Brussels", "Belgique", "Belgium"},
-	{"America/Guadeloupe", "Guadeloupe", "Guadeloupe"},
-	{"America/Martinique", "Martinique", "Martinique"},
-	{"America/Cayenne", "Guyane", "French Guiana"},
-	{"Indian/Reunion", "La Réunion", "Réunion"},
-	{"Indian/Mayotte", "Mayotte", "Mayotte"},
-	{"America/Miquelon", "Saint-Pierre-et-Miquelon", "Saint Pierre and Miquelon"},
-	{"America/St_Barthelemy", "Saint-Barthélemy", "Saint Barthélemy"},
-	{"America/Marigot", "Saint-Martin", "Saint Martin"},
-	{"Pacific/Noumea", "Nouvelle-Calédonie", "New Caledonia"},
-	{"Pacific/Tahiti", "Polynésie française (Tahiti)", "French Polynesia (Tahiti)"},
-	{"Pacific/Wallis", "Wallis-et-Futuna", "Wallis and Futuna"},
-}
-
-type place struct{ zone, fr, en string }
-
 // zoneName is a time zone as people say it: the place, or the zone's name
 // for one that is not French or Belgian.
-func zoneName(lang wellcheck.Lang, zone string) string {
-	for _, p := range places {
-		if p.zone == zone {
-			if lang == wellcheck.English {
-				return p.en
-			}
-			return p.fr
-		}
-	}
-	return zone
-}
+func zoneName(lang wellcheck.Lang, zone string) string { return wellcheck.ZoneName(zone, lang) }
 
 // otherZone is the zone list's last choice, another time zone than the
 // places it names: the one typed in the field beside it.
@@ -464,11 +434,11 @@ func (s *Server) zoneFormOf(r *http.Request, lang wellcheck.Lang, zone string) (
 		return zoneForm{}, err
 	}
 	f := zoneForm{Place: zone, All: all}
-	for _, p := range places {
-		f.Places = append(f.Places, option{p.zone, zoneName(lang, p.zone)})
+	for _, p := range wellcheck.Places {
+		f.Places = append(f.Places, option{p.Zone, p.Name(lang)})
 	}
 	f.Places = append(f.Places, option{otherZone, text(lang, "zone_other")})
-	if !slices.ContainsFunc(places, func(p place) bool { return p.zone == zone }) {
+	if !slices.ContainsFunc(wellcheck.Places, func(p wellcheck.Place) bool { return p.Zone == zone }) {
 		f.Place, f.Other = otherZone, zone
 	}
 	return f, nil
