@@ -126,11 +126,11 @@ var byHeader = func() map[string]int {
 	return m
 }()
 
-var accents = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
 // foldHeader is how headers compare: case, accents, spaces and punctuation
 // left out ("Téléphone (contact 1)" is "telephonecontact1").
 func foldHeader(h string) string {
+	// A chain keeps state: one per call, for imports that run at once.
+	accents := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	h, _, _ = transform.String(accents, strings.ToLower(h))
 	return strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
