@@ -124,3 +124,27 @@ func (p RetryPolicy) Delay(made int) time.Duration {
 	}
 	return time.Duration(p.RetryMinutes[min(made-1, len(p.RetryMinutes)-1)]) * time.Minute
 }
+
+// Corrected decides what a call's real outcome, heard after the call was
+// presumed lost (Interrupted) or after its check-in ended, does to the
+// check-in, in state. What the person said wins over what was presumed:
+//   - pressing 2 flags the check-in whatever it became meanwhile, confirmed
+//     included: a request for help is never lost;
+//   - pressing 1 confirms a check-in still going, or one that ended without
+//     the person (unreached, system_error); a flag stays a flag;
+//   - a number that does not exist ends a check-in still going;
+//   - anything else (no answer, busy, a failure) changes nothing: the
+//     check-in goes on as decided.
+//
+// ok is false when nothing changes.
+func Corrected(state CheckInState, real Outcome) (next Next, ok bool) {
+	switch {
+	case real == OutcomeHelpRequested && state != CheckInFlagged:
+		return Next{State: CheckInFlagged, Reason: ReasonPressed2}, true
+	case real == OutcomeOK && (!state.Final() || state == CheckInUnreached || state == CheckInSystemError):
+		return Next{State: CheckInConfirmed, Reason: ReasonPressed1}, true
+	case real == OutcomeInvalidNumber && !state.Final():
+		return Next{State: CheckInUndeliverable, Reason: ReasonInvalidNumber}, true
+	}
+	return Next{}, false
+}

@@ -184,3 +184,35 @@ func TestGiveUp(t *testing.T) {
 		require.Equal(t, tc.want, wellcheck.GiveUp(attempts(tc.made...)), "%v", tc.made)
 	}
 }
+
+// A late real outcome against every state a check-in can be in meanwhile.
+func TestCorrectedOutcomeWinsOverWhatWasPresumed(t *testing.T) {
+	t.Parallel()
+	states := []wellcheck.CheckInState{wellcheck.CheckInPlanned, wellcheck.CheckInDialing, wellcheck.CheckInConfirmed, wellcheck.CheckInFlagged,
+		wellcheck.CheckInUnreached, wellcheck.CheckInUndeliverable, wellcheck.CheckInSystemError, wellcheck.CheckInCancelled}
+	outcomes := []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy,
+		wellcheck.OutcomeNoResponse, wellcheck.OutcomeFailed, wellcheck.OutcomeInvalidNumber}
+	for _, s := range states {
+		for _, o := range outcomes {
+			next, ok := wellcheck.Corrected(s, o)
+			switch {
+			case o == wellcheck.OutcomeHelpRequested:
+				// The duty of care: a "press 2" always reaches a listener.
+				require.Equal(t, s != wellcheck.CheckInFlagged, ok, "%s after %s", o, s)
+				if ok {
+					require.Equal(t, wellcheck.CheckInFlagged, next.State)
+				}
+			case o == wellcheck.OutcomeOK:
+				want := !s.Final() || s == wellcheck.CheckInUnreached || s == wellcheck.CheckInSystemError
+				require.Equal(t, want, ok, "%s after %s", o, s)
+				if ok {
+					require.Equal(t, wellcheck.CheckInConfirmed, next.State)
+				}
+			case o == wellcheck.OutcomeInvalidNumber:
+				require.Equal(t, !s.Final(), ok, "%s after %s", o, s)
+			default:
+				require.False(t, ok, "%s after %s changes nothing", o, s)
+			}
+		}
+	}
+}
