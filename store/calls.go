@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
@@ -115,10 +114,14 @@ func (q *Queries) EndAttempt(ctx context.Context, a wellcheck.Attempt) error {
 		return translate(err, fmt.Sprintf("end attempt %d", a.ID))
 	}
 	if n == 0 {
-		return fmt.Errorf("end attempt %d: it has already ended", a.ID)
+		return fmt.Errorf("end attempt %d: %w", a.ID, ErrAttemptEnded)
 	}
 	return nil
 }
+
+// ErrAttemptEnded is an attempt that already has its real outcome: only one
+// presumed lost (wellcheck.Interrupted) takes a late one.
+var ErrAttemptEnded = errors.New("the attempt has already ended")
 
 // WaitForRetry leaves the check-in dialing, its next attempt due at at.
 func (q *Queries) WaitForRetry(ctx context.Context, checkInID int64, at time.Time) error {
@@ -355,18 +358,11 @@ func (q *Queries) AttemptsForPerson(ctx context.Context, personID int64) ([]well
 	return out, nil
 }
 
-// StaleCalls returns check-ins (at most 500) with an attempt in progress since
-// before before.
-func (q *Queries) StaleCalls(ctx context.Context, before time.Time) ([]int64, error) {
-	ids, err := q.q.ListStaleCalls(ctx, &before)
-	return ids, translate(err, "find interrupted calls")
-}
-
 // PromoteDueCallJobs makes the call jobs due within ahead available to River's
 // workers now, rather than at its next scheduling round (every 5 s): a call
 // starts within a second of its slot.
 func (q *Queries) PromoteDueCallJobs(ctx context.Context, ahead time.Duration) (int64, error) {
-	n, err := q.q.PromoteDueCallJobs(ctx, pgtype.Interval{Microseconds: ahead.Microseconds(), Valid: true})
+	n, err := q.q.PromoteDueCallJobs(ctx, interval(ahead))
 	return n, translate(err, "make due calls available")
 }
 

@@ -22,12 +22,13 @@ import (
 func TestQueriesReadTheServicesClock(t *testing.T) {
 	t.Parallel()
 	// The database's clock stays where it is compared with the database's
-	// clock only: the trunk's leases and pacing (shared by every node,
-	// whatever their clocks) and River's own schedule; and in rows'
+	// clock only: the trunk's leases and pacing and the nodes' heartbeats
+	// (shared by every node, whatever their clocks) and River's own schedule; and in rows'
 	// updated_at, which no rule reads (the list's version compares it for
 	// equality only).
 	allowed := []*regexp.Regexp{
 		regexp.MustCompile(`^trunk\.sql:`),
+		regexp.MustCompile(`^nodes\.sql:`),
 		regexp.MustCompile(`^calls\.sql:.*scheduled_at <= now\(\) \+ @ahead::interval`),
 	}
 	bookkeeping := regexp.MustCompile(`updated_at = now\(\)`)

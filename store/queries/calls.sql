@@ -33,7 +33,7 @@ SELECT id FROM attempt;
 UPDATE attempts
 SET ended_at = @ended_at, outcome = @outcome, sip_status = sqlc.narg('sip_status'), call_id = @call_id,
     ring_ms = sqlc.narg('ring_ms'), talk_ms = sqlc.narg('talk_ms'), digits = @digits, failure_reason = @failure_reason
-WHERE id = @id AND outcome IS NULL;
+WHERE id = @id AND (outcome IS NULL OR failure_reason LIKE 'interrupted:%');
 
 -- name: WaitForRetry :exec
 UPDATE check_ins
@@ -151,11 +151,6 @@ SELECT * FROM data_issues WHERE resolved_at IS NULL ORDER BY opened_at, id;
 -- name: ListAttemptsForPerson :many
 SELECT a.* FROM attempts a JOIN check_ins c ON c.id = a.check_in_id
 WHERE c.person_id = @person_id ORDER BY a.started_at, a.id;
-
--- name: ListStaleCalls :many
--- Check-ins with an attempt in progress since before @before: longer than any
--- call lasts, so their node died mid-call.
-SELECT id FROM check_ins WHERE calling_since < @before ORDER BY calling_since LIMIT 500;
 
 -- name: PromoteDueCallJobs :execrows
 -- River's leader makes scheduled jobs available every five seconds; a call

@@ -16,7 +16,7 @@ const endAttempt = `-- name: EndAttempt :execrows
 UPDATE attempts
 SET ended_at = $1, outcome = $2, sip_status = $3, call_id = $4,
     ring_ms = $5, talk_ms = $6, digits = $7, failure_reason = $8
-WHERE id = $9 AND outcome IS NULL
+WHERE id = $9 AND (outcome IS NULL OR failure_reason LIKE 'interrupted:%')
 `
 
 type EndAttemptParams struct {
@@ -293,32 +293,6 @@ func (q *Queries) ListOpenDataIssues(ctx context.Context) ([]DataIssue, error) {
 			return nil, err
 		}
 		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listStaleCalls = `-- name: ListStaleCalls :many
-SELECT id FROM check_ins WHERE calling_since < $1 ORDER BY calling_since LIMIT 500
-`
-
-// Check-ins with an attempt in progress since before @before: longer than any
-// call lasts, so their node died mid-call.
-func (q *Queries) ListStaleCalls(ctx context.Context, before *time.Time) ([]int64, error) {
-	rows, err := q.db.Query(ctx, listStaleCalls, before)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		items = append(items, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

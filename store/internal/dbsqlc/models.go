@@ -233,6 +233,12 @@ type ImportUpload struct {
 	CreatedAt time.Time
 }
 
+type Node struct {
+	Name    string
+	SeenAt  time.Time
+	UpSince time.Time
+}
+
 type Note struct {
 	ID         int64
 	PersonID   int64

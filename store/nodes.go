@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
+)
+
+// Heartbeat records that node is alive and reaches the database, on the
+// database's clock. A beat after a gap longer than gap begins a new run.
+// mayJudge is whether the node's run has lasted deadAfter: only then may it
+// judge other nodes dead (LostCalls).
+func (q *Queries) Heartbeat(ctx context.Context, node string, gap, deadAfter time.Duration) (mayJudge bool, err error) {
+	ok, err := q.q.Heartbeat(ctx, dbsqlc.HeartbeatParams{Name: node, Gap: interval(gap), DeadAfter: interval(deadAfter)})
+	if err != nil {
+		return false, translate(err, "heartbeat of node "+node)
+	}
+	return ok, nil
+}
+
+// LostCalls returns check-ins (at most 500) with an attempt in progress whose
+// node has not beaten for deadAfter, as judged by node judge, which must
+// have beaten throughout that time (and within gap) (after an outage that silenced every
+// node, nobody is judged until they all had the time to beat again). A node
+// that never beat is judged by its attempt's start, before startedBefore.
+func (q *Queries) LostCalls(ctx context.Context, judge string, gap, deadAfter time.Duration, startedBefore time.Time) ([]int64, error) {
+	ids, err := q.q.ListLostCalls(ctx, dbsqlc.ListLostCallsParams{Judge: judge, Gap: interval(gap), DeadAfter: interval(deadAfter), StartedBefore: startedBefore})
+	return ids, translate(err, "find calls lost with their node")
+}
+
+// ForgetNodes deletes the nodes not seen for a day.
+func (q *Queries) ForgetNodes(ctx context.Context) error {
+	return translate(q.q.ForgetNodes(ctx), "forget nodes gone")
+}
+
+// Unavailable reports whether err means the database could not be reached or
+// could not answer now — a connection refused, reset or timed out, a server
+// shutting down or starting, too many connections, a serialization failure —
+// rather than refusing what was asked: trying again later may succeed.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code[:2] {
+		case "08", "53", "57", "58": // connection, resources, operator intervention, system
+			return true
+		}
+		return pgErr.Code == "40001" || pgErr.Code == "40P01" // serialization failure, deadlock
+	}
+	var netErr net.Error
+	var connectErr *pgconn.ConnectError
+	return errors.As(err, &netErr) || errors.As(err, &connectErr) || pgconn.Timeout(err) ||
+		pgconn.SafeToRetry(err) || errors.Is(err, context.DeadlineExceeded) || isClosed(err)
+}
+
+// isClosed is a connection that went away mid-query: pgx says so in words.
+func isClosed(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"conn closed", "unexpected EOF", "connection reset", "broken pipe", "conn busy"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,32 @@
+-- Node liveness, on the database's clock: the one clock every node shares.
+
+-- name: Heartbeat :one
+-- The node is alive and reaches the database. A beat after a gap longer than
+-- @gap starts a new run (up_since): the node was away, or the database was.
+INSERT INTO nodes (name, seen_at, up_since) VALUES (@name, now(), now())
+ON CONFLICT (name) DO UPDATE
+SET seen_at = now(),
+    up_since = CASE WHEN nodes.seen_at < now() - @gap::interval THEN now() ELSE nodes.up_since END
+RETURNING up_since <= now() - @dead_after::interval AS may_judge;
+
+-- name: ListLostCalls :many
+-- Check-ins with an attempt in progress whose node has not been seen for
+-- @dead_after while the asking node @judge was seen throughout (its run of
+-- heartbeats began before that, and its last beat is within @gap): the node
+-- died mid-call. A node with no row
+-- (it never beat) is judged by the attempt's age instead, @started_before.
+SELECT c.id
+FROM check_ins c
+JOIN attempts a ON a.check_in_id = c.id AND a.ended_at IS NULL
+LEFT JOIN nodes n ON n.name = a.node
+WHERE c.calling_since IS NOT NULL
+  AND EXISTS (SELECT 1 FROM nodes j WHERE j.name = @judge AND j.up_since <= now() - @dead_after::interval
+                                    AND j.seen_at >= now() - @gap::interval)
+  AND CASE WHEN n.name IS NULL THEN a.started_at < @started_before
+           ELSE n.seen_at < now() - @dead_after::interval END
+ORDER BY c.calling_since
+LIMIT 500;
+
+-- name: ForgetNodes :exec
+-- Nodes not seen for a day are gone for good.
+DELETE FROM nodes WHERE seen_at < now() - interval '1 day';
