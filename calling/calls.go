@@ -60,7 +60,14 @@ type Calls struct {
 	MaxFailures int
 	// Metrics, if set, counts the calls.
 	Metrics *metrics.Metrics
-	Now     func() time.Time
+	// Journal, if set, keeps the outcomes heard until the database has them,
+	// across the node's restarts (OpenJournal).
+	Journal *Journal
+	// DeadAfter is how long a node may go without a heartbeat before its
+	// calls in progress are presumed lost (default 1 min; Beat every
+	// BeatEvery, default 10 s).
+	DeadAfter time.Duration
+	Now       func() time.Time
 
 	drainOnce   sync.Once
 	drain       context.Context
@@ -185,8 +192,8 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 		Outcome: res.Outcome, SIPStatus: res.SIPStatus, CallID: res.CallID, Ring: res.Ring, Talk: res.Talk,
 		Digits: res.Digits, FailureReason: res.Reason,
 	}
-	// The outcome must not be lost with a cancelled job: a "press 2" is somebody
-	// asking for help.
+	// The outcome must not be lost with a cancelled job, a database away or
+	// the node stopping: a "press 2" is somebody asking for help.
 	return 0, c.record(context.WithoutCancel(ctx), a)
 }
 
@@ -318,45 +325,123 @@ func allowed(ci store.CallCheckIn, cal *scheduler.Calendar, set wellcheck.Settin
 }
 
 // record ends attempt a with its outcome and applies what follows, in one
-// transaction, tried again a few times if the database hiccups: the call has
-// happened and its outcome must land.
+// transaction. The call has happened and its outcome must land: it is held
+// in the node's journal first, then tried for as long as the database is
+// away (keep); should the node stop meanwhile, it is recorded when the node
+// starts again (Replay).
 func (c *Calls) record(ctx context.Context, a wellcheck.Attempt) error {
-	err := c.persist(ctx, "check_in_id", a.CheckInID, func(q *store.Queries) error {
-		ci, err := q.LockCheckInForCall(ctx, a.CheckInID)
-		if err != nil {
-			return err
+	if c.Journal != nil {
+		if err := c.Journal.Hold(a); err != nil {
+			c.log().ErrorContext(ctx, "the outcome journal cannot be written: this outcome is kept in memory only",
+				"check_in_id", a.CheckInID, "attempt", a.Number, "err", err)
 		}
-		if err := q.EndAttempt(ctx, a); err != nil {
-			return err
-		}
-		ci.Attempts = slices.DeleteFunc(ci.Attempts, func(x wellcheck.Attempt) bool { return x.ID == a.ID })
-		ci.Attempts = append(ci.Attempts, a)
-		return c.after(ctx, q, ci, *a.EndedAt)
-	})
+	}
+	err := c.keep(ctx, "check_in_id", a.CheckInID, func(q *store.Queries) error { return c.apply(ctx, q, a) })
 	if err != nil {
-		c.log().ErrorContext(ctx, "a call's outcome could not be recorded: the attempt will be retried as interrupted",
+		// Refused, not unreachable (the check-in was erased with its person):
+		// trying again would not change that.
+		c.log().ErrorContext(ctx, "a call's outcome was refused by the database",
 			"check_in_id", a.CheckInID, "attempt", a.Number, "outcome", a.Outcome, "call_id", a.CallID, "err", err)
+	}
+	if c.Journal != nil {
+		if jerr := c.Journal.Recorded(a.ID); jerr != nil {
+			c.log().ErrorContext(ctx, "the outcome journal cannot be written", "err", jerr)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("record attempt %d of check-in %d: %w", a.Number, a.CheckInID, err)
 	}
 	return nil
 }
 
-// persist runs fn in a transaction, trying up to five times over about six
-// seconds: what a call ended in must survive a database hiccup. idKey and id
-// name what is written, for the log.
-func (c *Calls) persist(ctx context.Context, idKey string, id int64, fn func(q *store.Queries) error) error {
-	var err error
-	for try := range 5 {
-		if try > 0 {
-			time.Sleep(time.Duration(try*try) * 200 * time.Millisecond)
-		}
-		if err = c.Store.WithTx(ctx, fn); err == nil {
-			return nil
-		}
-		c.log().WarnContext(ctx, "recording a call's outcome failed; trying again", idKey, id, "try", try+1, "err", err)
+// apply ends attempt a with its outcome, the check-in locked, and decides
+// what follows: the next attempt or a final state (after). An outcome that
+// comes late — its call was presumed lost (wellcheck.Interrupted), or its
+// check-in ended meanwhile — is the person's real answer and wins over what
+// was presumed (wellcheck.Corrected).
+func (c *Calls) apply(ctx context.Context, q *store.Queries, a wellcheck.Attempt) error {
+	ci, err := q.LockCheckInForCall(ctx, a.CheckInID)
+	if err != nil {
+		return err
 	}
-	return err
+	err = q.EndAttempt(ctx, a)
+	if errors.Is(err, store.ErrAttemptEnded) {
+		return nil // recorded before (a journal replayed after its mark was lost)
+	}
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(ci.Attempts, func(x wellcheck.Attempt) bool { return x.ID == a.ID })
+	late := i >= 0 && ci.Attempts[i].EndedAt != nil
+	if i >= 0 {
+		ci.Attempts[i] = a
+	} else {
+		ci.Attempts = append(ci.Attempts, a)
+	}
+	if !late && !ci.State.Final() {
+		return c.after(ctx, q, ci, *a.EndedAt)
+	}
+	next, ok := wellcheck.Corrected(ci.State, a.Outcome)
+	if !ok {
+		return nil
+	}
+	c.log().WarnContext(ctx, "a call's real outcome came late and wins over what was presumed",
+		"check_in_id", ci.ID, "attempt", a.Number, "outcome", a.Outcome, "was", ci.State, "now", next.State)
+	return c.finish(ctx, q, ci, next, c.now())
 }
+
+// Replay records the outcomes the journal holds from before the node
+// (re)started: each as if its call had just ended, waiting for the database
+// if need be. It returns how many it recorded.
+func (c *Calls) Replay(ctx context.Context) int {
+	if c.Journal == nil {
+		return 0
+	}
+	n := 0
+	for _, a := range c.Journal.Pending() {
+		c.log().WarnContext(ctx, "recording an outcome held in the journal", "check_in_id", a.CheckInID, "attempt", a.Number, "outcome", a.Outcome)
+		if err := c.record(ctx, a); err == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// keep runs fn in a transaction until it commits, while the database cannot
+// be reached or cannot answer (store.Unavailable), waiting longer each time
+// (up to keepBackoff); it gives up only on a refusal. Each try is bounded, so
+// that a database that drops packets is tried again rather than waited for.
+// idKey and id name what is written, for the log, which says once that it
+// waits and once that it got through.
+func (c *Calls) keep(ctx context.Context, idKey string, id int64, fn func(q *store.Queries) error) error {
+	ctx = context.WithoutCancel(ctx) // what a call ended in outlives its job
+	wait, since := 200*time.Millisecond, time.Now()
+	for try := 1; ; try++ {
+		tctx, cancel := context.WithTimeout(ctx, keepTry)
+		err := c.Store.WithTx(tctx, fn)
+		cancel()
+		switch {
+		case err == nil:
+			if try > 1 {
+				c.log().InfoContext(ctx, "a call's outcome was recorded once the database answered", idKey, id, "tries", try, "after", time.Since(since).Round(time.Second))
+			}
+			return nil
+		case !store.Unavailable(err):
+			return err
+		case try == 1:
+			c.log().WarnContext(ctx, "the database cannot record a call's outcome: held, and tried again until it can", idKey, id, "err", err)
+		}
+		time.Sleep(wait)
+		wait = min(wait*2, keepBackoff)
+	}
+}
+
+// keepTry bounds one try at recording an outcome; keepBackoff the wait
+// between tries while the database is away.
+const (
+	keepTry     = 15 * time.Second
+	keepBackoff = 10 * time.Second
+)
 
 // after applies, with the check-in locked and its last attempt (ended at now)
 // recorded, what the attempts mean (wellcheck.AfterCall): a final state, or

@@ -90,7 +90,7 @@ func (c *Calls) recordContactCall(ctx context.Context, next contactCall, callID 
 	ended := c.now()
 	call := wellcheck.EscalationCall{ID: callID, EndedAt: &ended, Outcome: res.Outcome, Reason: res.Reason, CallID: res.CallID,
 		Acknowledged: res.Outcome == wellcheck.OutcomeOK}
-	err = c.persist(ctx, "escalation_id", e.ID, func(q *store.Queries) error {
+	err = c.keep(ctx, "escalation_id", e.ID, func(q *store.Queries) error {
 		if err := q.EndEscalationCall(ctx, call); err != nil {
 			return err
 		}

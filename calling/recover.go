@@ -1,6 +1,7 @@
 package calling
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -10,14 +11,37 @@ import (
 	"github.com/wellcheck/wellcheck/store"
 )
 
-// Recover ends the attempts whose node died mid-call (in progress for longer
-// than StaleAfter) as failed, "interrupted", and decides what follows as for
-// any failed call: the person is called again later, never at once. It queues
-// again check-ins whose job a dead node took before dialling, and takes up
-// escalations whose node died mid-call.
+// BeatEvery is how often the node tells the database it is alive: every
+// 10 s, and at least four times within DeadAfter.
+func (c *Calls) BeatEvery() time.Duration { return min(10*time.Second, c.deadAfter()/4) }
+
+// Beat tells the database this node is alive, on the database's clock: a
+// node that beats keeps its calls (Recover).
+func (c *Calls) Beat(ctx context.Context) error {
+	_, err := c.Store.Queries().Heartbeat(ctx, c.node(), 3*c.BeatEvery(), c.deadAfter())
+	return err
+}
+
+func (c *Calls) deadAfter() time.Duration { return cmp.Or(c.DeadAfter, time.Minute) }
+
+// Recover ends the attempts whose node died mid-call as failed,
+// "interrupted", and decides what follows as for any failed call: the person
+// is called again later, never at once. A node is dead when it has not beaten
+// for DeadAfter, by the database's clock, as seen by this node which beat
+// throughout: never by comparing node clocks, and not right after an outage
+// that silenced every node (see store.LostCalls). Its real outcome, should
+// it come later, wins (apply). Recover also queues again check-ins whose job
+// a dead node took before dialling, and takes up escalations whose node died
+// mid-call.
 func (c *Calls) Recover(ctx context.Context) (int, error) {
 	now := c.now()
-	ids, err := c.Store.Queries().StaleCalls(ctx, now.Add(-c.staleAfter()))
+	if err := c.Beat(ctx); err != nil {
+		return 0, fmt.Errorf("heartbeat before looking for lost calls: %w", err)
+	}
+	if err := c.Store.Queries().ForgetNodes(ctx); err != nil {
+		return 0, err
+	}
+	ids, err := c.Store.Queries().LostCalls(ctx, c.node(), 3*c.BeatEvery(), c.deadAfter(), now.Add(-c.staleAfter()))
 	if err != nil {
 		return 0, fmt.Errorf("look for calls whose node died: %w", err)
 	}
@@ -28,7 +52,7 @@ func (c *Calls) Recover(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			if ci.CallingSince == nil || now.Sub(*ci.CallingSince) < c.staleAfter() {
+			if ci.CallingSince == nil {
 				return nil // it ended meanwhile
 			}
 			i := slices.IndexFunc(ci.Attempts, func(a wellcheck.Attempt) bool { return a.EndedAt == nil })

@@ -47,6 +47,9 @@ type nodeConfig struct {
 	// Offset is the service's clock minus the machine's.
 	Offset                                             time.Duration
 	StaleAfter, FailedRetry, RecoverEvery, RescueAfter time.Duration
+	// DeadAfter is how long a node goes without a heartbeat before its calls
+	// are presumed lost (default 1 min).
+	DeadAfter time.Duration
 	// Lease is how long a dead node's channels stay held (default 4 min).
 	Lease time.Duration
 	// SoftStop is how long close lets calls in progress go on (0: until they end).
@@ -95,7 +98,7 @@ func newNode(ctx context.Context, cfg nodeConfig) (*node, error) {
 	now := func() time.Time { return time.Now().Add(cfg.Offset) }
 	cases := &care.Cases{Store: st, Queue: queue, Logger: cfg.Logger, Now: now}
 	calls := &calling.Calls{Store: st, Dialer: d, Queue: queue, Care: cases, Logger: cfg.Logger, Node: cmp.Or(cfg.Name, "bench"),
-		StaleAfter: cfg.StaleAfter, FailedRetry: cfg.FailedRetry, Now: now}
+		StaleAfter: cfg.StaleAfter, DeadAfter: cfg.DeadAfter, FailedRetry: cfg.FailedRetry, Now: now}
 	client, err := jobs.NewClient(pool, jobs.Config{Calls: calls, Care: cases, Admin: &admin.Service{Store: st, Logger: cfg.Logger, Now: now},
 		CallWorkers: cfg.Channels, Logger: cfg.Logger,
 		RecoverEvery: cfg.RecoverEvery, RescueAfter: cfg.RescueAfter, SoftStop: cfg.SoftStop})

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
@@ -79,10 +80,19 @@ func setupIn(t *testing.T, e clocktest.Era) *bundle {
 	st := store.New(pool)
 	b := &bundle{era: e, store: st, dialer: &dialertest.Dialer{}, clock: clocktest.New(e.In(at(10, 0))), river: rc, logs: logs}
 	b.care = &care.Cases{Store: st, Queue: queue, Logger: logger, Now: b.clock.Now}
-	b.calls = &calling.Calls{Store: st, Dialer: b.dialer, Queue: queue, Care: b.care, Logger: logger, Node: "test", Now: b.clock.Now}
+	b.calls = &calling.Calls{Store: st, Dialer: b.dialer, Queue: queue, Care: b.care, Logger: logger, Node: "test", Now: b.clock.Now,
+		DeadAfter: 2 * time.Second}
 	b.admin = &admin.Service{Store: st, Logger: logger, Now: b.clock.Now}
 	b.queue = queue
 	return b
+}
+
+// node is another node of the service, on the same database, dialler and
+// clock: its calls die with it, and it is presumed dead after two seconds
+// without a heartbeat.
+func (b *bundle) node(name string) *calling.Calls {
+	return &calling.Calls{Store: b.store, Dialer: b.dialer, Queue: b.queue, Care: b.care, Logger: b.calls.Logger,
+		Node: name, Now: b.clock.Now, DeadAfter: b.calls.DeadAfter}
 }
 
 // run, escalate, followUpDue and testCall work a job by hand, returning what
@@ -680,18 +690,28 @@ func TestAnInterruptedCallIsRetriedLaterNotAtOnce(t *testing.T) {
 		pid, number := b.enrol(t, person{})
 		id := b.checkIn(t, pid, at(10, 0), at(17, 0))
 		ctx := context.Background()
-		// The node placing the call dies mid-call: the job never returns.
+		// Two nodes: this one, and one that dies mid-call (the job never
+		// returns, its heartbeat stops).
+		require.NoError(t, b.calls.Beat(ctx))
+		dead := b.node("dead")
+		require.NoError(t, dead.Beat(ctx))
 		b.dialer.During = func(ctx context.Context, req dialer.Request) { panic(errNodeDied) }
-		require.PanicsWithValue(t, errNodeDied, func() { _ = b.run(ctx, id, 1) })
+		require.PanicsWithValue(t, errNodeDied, func() { _, _ = dead.Run(ctx, id, 1) })
 		b.dialer.During = nil
 
+		// However far this node's clock runs ahead of the other's, a node
+		// that beat a moment ago keeps its call.
+		b.clock.Set(at(10, 6))
 		n, err := b.calls.Recover(ctx)
 		require.NoError(t, err)
-		require.Zero(t, n, "a call in progress for a minute is left alone")
-		b.clock.Set(at(10, 6))
-		n, err = b.calls.Recover(ctx)
-		require.NoError(t, err)
-		require.Equal(t, 1, n)
+		require.Zero(t, n, "a call whose node is alive is left alone")
+		// Once it has not beaten for DeadAfter, by the database's clock, its
+		// call is presumed lost.
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			n, err := b.calls.Recover(ctx)
+			require.NoError(c, err)
+			assert.Equal(c, 1, n)
+		}, 10*time.Second, 200*time.Millisecond)
 
 		attempts, err := b.store.Queries().AttemptsForPerson(ctx, pid)
 		require.NoError(t, err)
@@ -712,6 +732,96 @@ func TestAnInterruptedCallIsRetriedLaterNotAtOnce(t *testing.T) {
 		require.Equal(t, wellcheck.CheckInConfirmed, st)
 		require.Equal(t, 2, b.dialer.CallsTo(number))
 	})
+}
+
+// A call presumed lost (its node silent: a partition, a database away from
+// it) whose real outcome comes later: the person pressed 2. Their answer wins
+// over "interrupted": the check-in is flagged and their listener has it, and
+// the retry queued meanwhile calls nobody.
+func TestALateRealOutcomeWinsOverInterrupted(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	pid, number := b.enrol(t, person{})
+	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+	ctx := context.Background()
+	require.NoError(t, b.calls.Beat(ctx))
+	cut := b.node("cut")
+	require.NoError(t, cut.Beat(ctx))
+
+	// The call is going on when the node loses the database: the person
+	// presses 2 while another node presumes the call lost.
+	heard := make(chan struct{})
+	b.dialer.Answer = script(wellcheck.OutcomeHelpRequested)
+	b.dialer.During = func(ctx context.Context, req dialer.Request) {
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			n, err := b.calls.Recover(ctx)
+			require.NoError(c, err)
+			assert.Equal(c, 1, n)
+		}, 10*time.Second, 200*time.Millisecond)
+		close(heard)
+	}
+	require.NoError(t, jobs.Snooze(cut.Run(ctx, id, 1)))
+	<-heard
+
+	attempts, err := b.store.Queries().AttemptsForPerson(ctx, pid)
+	require.NoError(t, err)
+	require.Len(t, attempts, 1)
+	require.Equal(t, wellcheck.OutcomeHelpRequested, attempts[0].Outcome, "what the person said, not what was presumed")
+	require.Equal(t, "2", attempts[0].Digits)
+	st, _ := b.state(t, pid, id)
+	require.Equal(t, wellcheck.CheckInFlagged, st)
+	_, _, err = b.store.Queries().OpenCase(ctx, pid)
+	require.NoError(t, err, "their request for help opened a case")
+	// The retry "interrupted" had queued finds the check-in ended.
+	args, _, ok := b.retryJob(t, id)
+	require.True(t, ok)
+	b.clock.Set(at(10, 6))
+	require.NoError(t, b.run(ctx, id, args.Attempt))
+	require.Equal(t, 1, b.dialer.CallsTo(number), "called once")
+	require.Contains(t, b.logs.String(), "a call's real outcome came late and wins over what was presumed")
+}
+
+// A node that heard "press 2" and died before the database had it: its
+// journal holds the outcome, and the node records it when it starts again.
+func TestAnOutcomeHeldInTheJournalIsRecordedAtRestart(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	pid, _ := b.enrol(t, person{})
+	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+	ctx := context.Background()
+	dir := t.TempDir()
+
+	// The node claims the call; the person presses 2; the node writes it
+	// in its journal and dies before the database has it.
+	before := b.node("before")
+	journal, err := calling.OpenJournal(dir)
+	require.NoError(t, err)
+	attemptID, err := b.store.Queries().StartAttempt(ctx, id, 1, b.clock.Now(), "before")
+	require.NoError(t, err)
+	ended := b.clock.Now().Add(40 * time.Second)
+	require.NoError(t, journal.Hold(wellcheck.Attempt{ID: attemptID, CheckInID: id, Number: 1, StartedAt: b.clock.Now(), EndedAt: &ended,
+		Outcome: wellcheck.OutcomeHelpRequested, Digits: "2", SIPStatus: 200, CallID: "call-1"}))
+	_ = before
+	require.NoError(t, journal.Close()) // the process is gone; its file stays
+
+	// The node starts again (a new process: another name).
+	after := b.node("after")
+	after.Journal, err = calling.OpenJournal(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { after.Journal.Close() })
+	require.Len(t, after.Journal.Pending(), 1)
+	require.Equal(t, 1, after.Replay(ctx))
+
+	st, _ := b.state(t, pid, id)
+	require.Equal(t, wellcheck.CheckInFlagged, st)
+	_, _, err = b.store.Queries().OpenCase(ctx, pid)
+	require.NoError(t, err)
+	require.Empty(t, after.Journal.Pending(), "recorded, the journal lets it go")
+	require.Zero(t, after.Replay(ctx), "and a second start records nothing twice")
+
+	// One node a journal: a second one is refused, clearly.
+	_, err = calling.OpenJournal(dir)
+	require.ErrorContains(t, err, "used by another node")
 }
 
 var errNodeDied = errors.New("node died")

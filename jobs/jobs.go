@@ -359,6 +359,9 @@ func (c *Client) Start(ctx context.Context) error {
 		ctx, c.stop = context.WithCancel(context.WithoutCancel(ctx))
 		c.done = make(chan struct{})
 		go c.promote(ctx)
+		// Outcomes the node heard before it last stopped, recorded as soon as
+		// the database answers.
+		go c.calls.Replay(ctx)
 	}
 	return nil
 }
@@ -377,19 +380,46 @@ func (c *Client) Stop(ctx context.Context) error {
 	return c.Client.Stop(ctx)
 }
 
+// promote makes call jobs available as they come due, and beats the node's
+// heartbeat (calling.Calls.BeatEvery). Each says once when it starts failing and
+// once when it works again, not at every tick of an outage.
 func (c *Client) promote(ctx context.Context) {
 	defer close(c.done)
 	t := time.NewTicker(c.promoteEvery)
 	defer t.Stop()
+	var promoting, beating outage
+	beat := time.Time{}
 	for {
+		if time.Since(beat) >= c.calls.BeatEvery() {
+			beat = time.Now()
+			beating.say(ctx, c.logger, "node heartbeat", c.calls.Beat(ctx))
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if _, err := c.store.Queries().PromoteDueCallJobs(ctx, c.promoteEvery); err != nil && ctx.Err() == nil {
-			c.logger.WarnContext(ctx, "make due calls available", "err", err)
+		_, err := c.store.Queries().PromoteDueCallJobs(ctx, c.promoteEvery)
+		if ctx.Err() == nil {
+			promoting.say(ctx, c.logger, "make due calls available", err)
 		}
+	}
+}
+
+// outage remembers whether a loop's last try failed, so that an outage is
+// logged when it begins and ends.
+type outage struct {
+	since time.Time
+}
+
+func (o *outage) say(ctx context.Context, logger *slog.Logger, what string, err error) {
+	switch {
+	case err != nil && o.since.IsZero():
+		o.since = time.Now()
+		logger.WarnContext(ctx, what+" fails; trying again", "err", err)
+	case err == nil && !o.since.IsZero():
+		logger.InfoContext(ctx, what+" works again", "after", time.Since(o.since).Round(time.Second))
+		o.since = time.Time{}
 	}
 }
 

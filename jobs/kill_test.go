@@ -63,7 +63,7 @@ func TestAKilledNodeLosesNoCallAndRepeatsNone(t *testing.T) {
 	slot := time.Date(2026, 11, 17, 10, 0, 0, 0, paris)
 	offset := slot.Sub(time.Now())
 	cfg := nodeConfig{URL: url, Callee: ce.Addr().String(), Channels: 8, Offset: offset,
-		StaleAfter: 2 * time.Second, FailedRetry: time.Second, RecoverEvery: 200 * time.Millisecond,
+		StaleAfter: 2 * time.Second, DeadAfter: 2 * time.Second, FailedRetry: time.Second, RecoverEvery: 200 * time.Millisecond,
 		// The victim's channels are free again soon after it dies (a call lasts
 		// about 2 s here; serve leases for --max-call + 1 min).
 		Lease: 5 * time.Second}

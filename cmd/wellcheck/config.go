@@ -35,6 +35,8 @@ type Config struct {
 	// stopping node lets its calls end.
 	Roles    string
 	SoftStop time.Duration
+	// StateDir is the node's own directory: its outcome journal.
+	StateDir string
 
 	flags *flag.FlagSet
 }
@@ -77,6 +79,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"trunk-cps", "WELLCHECK_TRUNK_CPS", "5", "new calls per second through the trunk, across every node", &cps},
 		{"roles", "WELLCHECK_ROLES", "web,worker,scheduler", "what serve runs, comma-separated: web, worker, scheduler", &cfg.Roles},
 		{"soft-stop", "WELLCHECK_SOFT_STOP", "1m", "on stop, how long calls in progress may go on before they are cut short and handed back", &softStop},
+		{"state-dir", "WELLCHECK_STATE_DIR", "", "this node's own directory, where it keeps the outcomes of its calls until the database has them (default: $STATE_DIRECTORY, else ~/.local/state/wellcheck); one node a directory", &cfg.StateDir},
 	}
 	fs := flag.NewFlagSet("wellcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -80,6 +80,14 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	// The demo's line: the simulator, unreached calls given up after 15 s.
 	a.cfg.SIP.Trunk, a.cfg.SIP.Transport, a.cfg.SIP.Listen = ce.Addr().String(), "udp", "127.0.0.1:0"
 	a.cfg.SIP.RingTimeout = 15 * time.Second
+	// The demo's node keeps its journal of its own, beside any service on
+	// the machine.
+	if a.cfg.StateDir == "" {
+		if a.cfg.StateDir, err = os.MkdirTemp("", "wellcheck-demo-state-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(a.cfg.StateDir)
+	}
 
 	accounts, first, err := a.seedDemo(ctx, st, cast, *firstCall)
 	if err != nil {

@@ -36,7 +36,7 @@ type result struct {
 }
 
 func newCLI(t *testing.T, dbURL string) *cli {
-	return &cli{t: t, env: map[string]string{"WELLCHECK_DATABASE_URL": dbURL}}
+	return &cli{t: t, env: map[string]string{"WELLCHECK_DATABASE_URL": dbURL, "WELLCHECK_STATE_DIR": t.TempDir()}}
 }
 
 func (c *cli) run(stdin string, args ...string) result {

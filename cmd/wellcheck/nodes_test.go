@@ -64,7 +64,8 @@ func startServe(t *testing.T, env map[string]string, args ...string) *node {
 	require.NoError(t, err)
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), mainArgsEnv+"="+string(raw), "WELLCHECK_HTTP_ADDR="+addr)
+	// Each node its own state directory (its outcome journal), as on two machines.
+	cmd.Env = append(os.Environ(), mainArgsEnv+"="+string(raw), "WELLCHECK_HTTP_ADDR="+addr, "WELLCHECK_STATE_DIR="+t.TempDir())
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

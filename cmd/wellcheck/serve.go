@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -130,6 +132,13 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		}
 		defer d.Close()
 		calls.Dialer, mc.Trunk, sipReady = d, limits, d.Ready
+		if calls.Journal, err = calling.OpenJournal(filepath.Join(a.stateDir(), "journal")); err != nil {
+			return &usageError{err.Error()}
+		}
+		defer calls.Journal.Close()
+		if n := len(calls.Journal.Pending()); n > 0 {
+			a.logger.Warn("outcomes heard before the node stopped are to be recorded", "count", n)
+		}
 	}
 	m := metrics.New(mc)
 	calls.Metrics, cases.Metrics = m, m
@@ -318,4 +327,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// stateDir is the node's own directory: --state-dir, else systemd's
+// StateDirectory, else the user's state directory.
+func (a *app) stateDir() string {
+	if a.cfg.StateDir != "" {
+		return a.cfg.StateDir
+	}
+	if d, _, _ := strings.Cut(os.Getenv("STATE_DIRECTORY"), ":"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "wellcheck")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "state", "wellcheck")
+	}
+	return filepath.Join(os.TempDir(), "wellcheck")
 }
