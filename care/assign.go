@@ -31,6 +31,17 @@ type caseEvent struct {
 // person's referent listener if on shift, present and below capacity, else the
 // on-shift, present listener speaking the person's language with the fewest
 // pending follow-ups, else the shared pool, due when the next shift starts.
+//
+// No listener goes above capacity when given a new person, however many flags
+// arrive at once on however many nodes: the choice is serialised until commit
+// (store.PickListener says how, and why it cannot deadlock with the case and
+// check-in locks held here). The case's own listener is kept whatever their
+// load: a new event on their person's case is not a new person. If that case
+// already has its task on their list (a second flag, a miss after a flag), the
+// task is brought up to date and their load does not change; if it has none
+// (its next follow-up is only scheduled), a task is added and may take them
+// above capacity, deliberately: the person stays with the listener who knows
+// them, and a listener at or above capacity is given nobody new.
 func assign(ctx context.Context, q *store.Queries, cal *scheduler.Calendar, ev caseEvent, now time.Time) (wellcheck.Case, error) {
 	open, err := q.LockOpenCase(ctx, ev.personID)
 	exists := err == nil

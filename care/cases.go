@@ -534,6 +534,16 @@ func (s *Cases) HandOnOrphans(ctx context.Context) (int, error) {
 				return err
 			}
 			batch = 0
+			// The page's cases first, all at once: picking a listener for one
+			// takes the choice of a listener until commit, and whoever holds a
+			// later one may be waiting for that choice (see store.PickListener).
+			ids := make([]int64, len(orphans))
+			for i, o := range orphans {
+				ids[i] = o.CaseID
+			}
+			if err := q.LockCases(ctx, ids, nil); err != nil {
+				return err
+			}
 			for _, o := range orphans {
 				cs, err := q.LockCase(ctx, o.CaseID)
 				if err != nil {

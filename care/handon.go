@@ -63,8 +63,18 @@ func (s *Cases) HandOn(ctx context.Context, q *store.Queries, ci store.CallCheck
 // handed on. It implements scheduler.HandOn.
 func (s *Cases) HandOnMissed(ctx context.Context, q *store.Queries, missed []store.Missed, now time.Time) error {
 	latest := map[int64]store.Missed{}
+	var persons []int64
 	for _, m := range missed { // oldest first
+		if _, ok := latest[m.PersonID]; !ok {
+			persons = append(persons, m.PersonID)
+		}
 		latest[m.PersonID] = m
+	}
+	// Their open cases first, all at once: assigning one takes the choice of
+	// a listener until commit, and whoever holds a later one may be waiting
+	// for that choice (see store.PickListener).
+	if err := q.LockCases(ctx, nil, persons); err != nil {
+		return err
 	}
 	for _, m := range missed {
 		if latest[m.PersonID].ID != m.ID {

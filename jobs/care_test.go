@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -548,4 +549,123 @@ func TestRetention(t *testing.T) {
 		require.NoError(t, err)
 		require.Zero(t, again)
 	})
+}
+
+// A burst of flags, handed on by many call workers at once, never puts a
+// listener above their capacity: the rest wait in the shared pool. A second
+// press of 2 from a person already on a list raises their case where it is.
+func TestABurstOfFlagsNeverOverfillsAListener(t *testing.T) {
+	t.Parallel()
+	const (
+		persons  = 500
+		workers  = 50
+		capacity = 10
+	)
+	ctx := context.Background()
+	b := setup(t)
+	b.dialer.Answer = script(wellcheck.OutcomeHelpRequested)
+	listeners := []int64{
+		b.listener(t, "a@example.org", []string{"fr"}, capacity, true),
+		b.listener(t, "b@example.org", []string{"fr"}, capacity, true),
+		b.listener(t, "c@example.org", []string{"fr"}, capacity, true),
+	}
+	es := make([]wellcheck.Enrolment, persons)
+	for i := range es {
+		es[i] = b.enrolment(t, person{})
+	}
+	var pids []int64
+	require.NoError(t, b.store.WithTx(ctx, func(q *store.Queries) error {
+		var err error
+		pids, err = q.CopyEnrolments(ctx, es, b.now(), wellcheck.Actor{Label: "test"}, store.AuditDetails{Via: "test"})
+		return err
+	}))
+	plan := func(pids []int64, slot time.Time) []int64 {
+		cs := make([]wellcheck.CheckIn, len(pids))
+		for i, pid := range pids {
+			cs[i] = wellcheck.CheckIn{PersonID: pid, SlotAt: slot.UTC(), DeadlineAt: at(17, 0).UTC()}
+		}
+		var ids []int64
+		require.NoError(t, b.store.WithTx(ctx, func(q *store.Queries) error {
+			planned, err := q.CreateCheckIns(ctx, cs)
+			for _, c := range planned {
+				ids = append(ids, c.ID)
+			}
+			return err
+		}))
+		return ids
+	}
+	// Every check-in is called by one of many workers, each finishing its
+	// call in its own transaction, as River's workers do on one node or many:
+	// what they share is the database.
+	callAll := func(ids []int64) {
+		work := make(chan int64)
+		errs := make(chan error, len(ids))
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				for id := range work {
+					errs <- b.run(ctx, id, 1)
+				}
+			})
+		}
+		for _, id := range ids {
+			work <- id
+		}
+		close(work)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		// Nothing was recorded only at a second try (a deadlock, a conflict).
+		require.NotContains(t, b.logs.String(), "trying again")
+	}
+	callAll(plan(pids, at(10, 0)))
+
+	full := map[int64]int{} // listener → pending follow-ups: their capacity
+	for _, l := range listeners {
+		full[l] = capacity
+	}
+	onLists := map[int64]int64{} // person → listener
+	lists := func() map[int64]int {
+		loads := map[int64]int{}
+		for _, l := range listeners {
+			list, err := b.store.Queries().FollowUpsFor(ctx, &l)
+			require.NoError(t, err)
+			loads[l] = len(list)
+			for _, f := range list {
+				if _, ok := onLists[f.PersonID]; !ok {
+					onLists[f.PersonID] = l
+				}
+				require.Equal(t, l, onLists[f.PersonID], "person %d stays with their listener", f.PersonID)
+			}
+		}
+		return loads
+	}
+	require.Equal(t, full, lists(), "each listener's list holds their capacity, no more")
+	pool, err := b.store.Queries().FollowUpsFor(ctx, nil)
+	require.NoError(t, err)
+	require.Len(t, pool, persons-len(listeners)*capacity, "the rest wait in the shared pool")
+	counts, err := b.store.Queries().OpenCases(ctx)
+	require.NoError(t, err)
+	require.Equal(t, store.CaseCounts{Pool: persons - len(listeners)*capacity, Assigned: len(listeners) * capacity}, counts)
+	for _, pid := range pids {
+		c, followUps, err := b.store.Queries().OpenCase(ctx, pid)
+		require.NoError(t, err, "person %d has a case open", pid)
+		require.Len(t, followUps, 1, "person %d: one case, one task", pid)
+		require.Equal(t, c.AssigneeID, followUps[0].AssigneeID)
+	}
+
+	// The persons on a list press 2 again: each case is raised on its
+	// listener's list (the same task, brought up to date), not added to it.
+	var again []int64
+	for pid := range onLists {
+		again = append(again, pid)
+	}
+	b.clock.Set(at(11, 0))
+	callAll(plan(again, at(11, 0)))
+	require.Equal(t, full, lists(), "a raised case is the same task on the same list")
+	counts, err = b.store.Queries().OpenCases(ctx)
+	require.NoError(t, err)
+	require.Equal(t, store.CaseCounts{Pool: persons - len(listeners)*capacity, Assigned: len(listeners) * capacity}, counts)
 }

@@ -164,8 +164,39 @@ type Pick struct {
 // service's zone: shifts are kept in it), or nil for the shared pool: the
 // current assignee if on shift and present, else the referent if on shift,
 // present and below capacity, else the on-shift, present listener below
-// capacity speaking the language with the fewest pending follow-ups.
+// capacity speaking the language with the fewest pending follow-ups. Call it
+// inside WithTx, with the case locked, and put the follow-up on the list in
+// the same transaction.
+//
+// Capacity holds across nodes: a listener's load is counted in one statement
+// and the follow-up that adds to it written in another, so two transactions
+// choosing at once (two flags, two nodes) would both see the last free place
+// and both take it. PickListener therefore first takes the choice of a
+// listener (a transaction-scoped advisory lock on one fixed key), held until
+// the caller's transaction ends, and only then counts, in a statement of its
+// own whose read-committed snapshot sees what the previous holder committed.
+//
+// One lock rather than the listeners' rows (FOR NO KEY UPDATE on the one
+// chosen, count again, choose again if full): in a burst every transaction
+// wants the same least-loaded listener and queues on its row anyway, and the
+// row locks would add a retry loop and a wait on one listener while holding
+// another. The cost is that choices queue, cluster-wide, for the rest of their
+// transaction (the follow-up, the audit row, perhaps an escalation's job, the
+// commit: milliseconds), which is hundreds a second, far above what a
+// listening line sees; a transaction that puts nothing on a list never takes
+// it.
+//
+// No deadlock: the choice is the last lock an assigning transaction takes.
+// Before it, it holds the check-in's row and the case's; after it, it touches
+// only that case's rows (its follow-up, escalation, notes) and inserts, which
+// nobody waiting for the choice holds. A transaction acting on several cases
+// (the sweep's missed check-ins, the hand-on of orphaned follow-ups) locks
+// them all first (LockCases, in id order) so that it never waits for a case
+// while holding the choice.
 func (q *Queries) PickListener(ctx context.Context, p Pick) (*int64, error) {
+	if err := q.q.LockListenerChoice(ctx); err != nil {
+		return nil, translate(err, "wait for the choice of a listener")
+	}
 	id, err := q.q.PickListener(ctx, dbsqlc.PickListenerParams{
 		Keep: p.Keep, Referent: p.Referent, Language: p.Language,
 		Weekday: int16(wellcheck.ISOWeekday(p.At.Weekday())), LocalTime: pgTime(wellcheck.Of(p.At)),
@@ -196,6 +227,13 @@ func (q *Queries) ListenerShifts(ctx context.Context) ([]Shift, error) {
 		out[i] = Shift{Weekday: time.Weekday(r.Weekday % 7), Window: wellcheck.Window{Start: timeOfDay(r.Starts), End: timeOfDay(r.Ends)}}
 	}
 	return out, nil
+}
+
+// LockCases locks the cases ids and the open cases of persons, all at once and
+// in id order: what a transaction acting on several cases does before it
+// picks a listener for any (see PickListener).
+func (q *Queries) LockCases(ctx context.Context, ids, persons []int64) error {
+	return translate(q.q.LockCases(ctx, dbsqlc.LockCasesParams{Ids: ids, PersonIds: persons}), "lock cases")
 }
 
 // LockOpenCase returns the person's open case, locked; ErrNotFound if none.

@@ -77,6 +77,23 @@ ORDER BY coalesce(id = sqlc.narg('keep')::bigint, false) DESC,
          load, id
 LIMIT 1;
 
+-- name: LockListenerChoice :exec
+-- The choice of a listener, taken by one transaction at a time across every
+-- node until it commits or rolls back (see store.PickListener). The two-key
+-- form (2003135596 is "well" in ASCII; 1, this lock) lives apart from the
+-- one-key advisory locks of migrations and River.
+SELECT pg_advisory_xact_lock(2003135596, 1);
+
+-- name: LockCases :exec
+-- Cases by id, and the open cases of persons, locked in id order: a
+-- transaction that acts on several cases locks them all at once, before it
+-- takes the choice of a listener (LockListenerChoice), so that it never waits
+-- for a case while holding that choice.
+SELECT id FROM cases
+WHERE id = ANY(@ids::bigint[]) OR (person_id = ANY(@person_ids::bigint[]) AND state <> 'closed')
+ORDER BY id
+FOR NO KEY UPDATE;
+
 -- name: ListListenerShifts :many
 -- Every active listener's weekly shifts: when the next one starts is when the
 -- shared pool is next worked.

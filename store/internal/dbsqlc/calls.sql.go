@@ -351,6 +351,27 @@ func (q *Queries) ListUnworkedCheckIns(ctx context.Context, arg ListUnworkedChec
 	return items, nil
 }
 
+const lockCases = `-- name: LockCases :exec
+SELECT id FROM cases
+WHERE id = ANY($1::bigint[]) OR (person_id = ANY($2::bigint[]) AND state <> 'closed')
+ORDER BY id
+FOR NO KEY UPDATE
+`
+
+type LockCasesParams struct {
+	Ids       []int64
+	PersonIds []int64
+}
+
+// Cases by id, and the open cases of persons, locked in id order: a
+// transaction that acts on several cases locks them all at once, before it
+// takes the choice of a listener (LockListenerChoice), so that it never waits
+// for a case while holding that choice.
+func (q *Queries) LockCases(ctx context.Context, arg LockCasesParams) error {
+	_, err := q.db.Exec(ctx, lockCases, arg.Ids, arg.PersonIds)
+	return err
+}
+
 const lockCheckInForCall = `-- name: LockCheckInForCall :one
 
 SELECT c.id, c.person_id, c.slot_at, c.deadline_at, c.state, c.calling_since, c.retry_at,
@@ -411,6 +432,19 @@ func (q *Queries) LockCheckInForCall(ctx context.Context, id int64) (LockCheckIn
 		&i.RiskLevel,
 	)
 	return i, err
+}
+
+const lockListenerChoice = `-- name: LockListenerChoice :exec
+SELECT pg_advisory_xact_lock(2003135596, 1)
+`
+
+// The choice of a listener, taken by one transaction at a time across every
+// node until it commits or rolls back (see store.PickListener). The two-key
+// form (2003135596 is "well" in ASCII; 1, this lock) lives apart from the
+// one-key advisory locks of migrations and River.
+func (q *Queries) LockListenerChoice(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, lockListenerChoice)
+	return err
 }
 
 const lockOpenCase = `-- name: LockOpenCase :one
