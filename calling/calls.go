@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wellcheck/wellcheck"
@@ -67,7 +68,15 @@ type Calls struct {
 	// calls in progress are presumed lost (default 1 min; Beat every
 	// BeatEvery, default 10 s).
 	DeadAfter time.Duration
-	Now       func() time.Time
+	// MaxSkew is how far the machine's clock may be from the database's
+	// before the node stops starting calls (default 2 s); MachineClock reads
+	// the machine's clock (default time.Now; a test's injected skew).
+	MaxSkew      time.Duration
+	MachineClock func() time.Time
+	Now          func() time.Time
+
+	offset atomic.Int64 // the machine's clock minus the database's, at the last beat
+	skewed atomic.Bool
 
 	drainOnce   sync.Once
 	drain       context.Context
@@ -124,6 +133,9 @@ type verdict struct {
 	dial bool
 	wait time.Time
 }
+
+// skewWait is how long a call waits on a node whose clock is off.
+const skewWait = 30 * time.Second
 
 // errNotDialled tells the dialer that a claim decided against the call; the
 // claim keeps its verdict.
@@ -209,6 +221,12 @@ func (c *Calls) look(ctx context.Context, checkInID int64, attempt int, then fun
 		}
 		if v, err = c.judge(ctx, q, ci, attempt); err != nil || !v.dial {
 			return err
+		}
+		if _, skewed := c.Skew(); skewed {
+			// A node whose clock is off would judge windows and hours wrong:
+			// the call waits for this node's clock, or another node.
+			v = verdict{wait: c.now().Add(skewWait)}
+			return nil
 		}
 		return then(q, ci)
 	})

@@ -16,10 +16,49 @@ import (
 func (c *Calls) BeatEvery() time.Duration { return min(10*time.Second, c.deadAfter()/4) }
 
 // Beat tells the database this node is alive, on the database's clock: a
-// node that beats keeps its calls (Recover).
+// node that beats keeps its calls (Recover). It also measures how far the
+// machine's clock is from the database's: a node off by more than MaxSkew
+// starts no call (Skew) until it is right again.
 func (c *Calls) Beat(ctx context.Context) error {
-	_, err := c.Store.Queries().Heartbeat(ctx, c.node(), 3*c.BeatEvery(), c.deadAfter())
-	return err
+	sent := c.machine()
+	dbNow, _, err := c.Store.Queries().Heartbeat(ctx, c.node(), 3*c.BeatEvery(), c.deadAfter())
+	if err != nil {
+		return err
+	}
+	back := c.machine()
+	// The database read its clock between sent and back: the middle is the
+	// best guess, off by half the round trip at most.
+	offset := sent.Add(back.Sub(sent) / 2).Sub(dbNow)
+	c.offset.Store(int64(offset))
+	c.Metrics.ClockOffset(offset)
+	if was := c.skewed.Swap(c.tooFar(offset)); was != c.tooFar(offset) {
+		if !was {
+			c.log().ErrorContext(ctx, "this machine's clock is too far from the database's: no call starts here until it is set right",
+				"offset", offset.Round(time.Millisecond), "max", c.maxSkew())
+		} else {
+			c.log().InfoContext(ctx, "this machine's clock agrees with the database's again: calls start here again", "offset", offset.Round(time.Millisecond))
+		}
+	}
+	return nil
+}
+
+// Skew is how far the machine's clock was from the database's at the last
+// beat, and whether that is too far to start calls.
+func (c *Calls) Skew() (offset time.Duration, tooFar bool) {
+	return time.Duration(c.offset.Load()), c.skewed.Load()
+}
+
+func (c *Calls) tooFar(offset time.Duration) bool {
+	return offset > c.maxSkew() || offset < -c.maxSkew()
+}
+
+func (c *Calls) maxSkew() time.Duration { return cmp.Or(c.MaxSkew, 2*time.Second) }
+
+func (c *Calls) machine() time.Time {
+	if c.MachineClock != nil {
+		return c.MachineClock()
+	}
+	return time.Now()
 }
 
 func (c *Calls) deadAfter() time.Duration { return cmp.Or(c.DeadAfter, time.Minute) }

@@ -868,3 +868,34 @@ func TestAJobTakenByADeadNodeIsQueuedAgain(t *testing.T) {
 		require.Equal(t, wellcheck.CheckInConfirmed, st)
 	})
 }
+
+// A node whose machine clock runs 3 minutes ahead of the database's would
+// judge windows and opening hours wrong: it starts no call, says why, and
+// calls again once its clock is right.
+func TestANodeWhoseClockIsOffStartsNoCall(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	pid, number := b.enrol(t, person{})
+	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+	ctx := context.Background()
+	skewed := b.node("skewed")
+	skewed.MachineClock = func() time.Time { return time.Now().Add(3 * time.Minute) }
+	require.NoError(t, skewed.Beat(ctx))
+	offset, tooFar := skewed.Skew()
+	require.True(t, tooFar)
+	require.InDelta(t, 3*time.Minute, offset, float64(time.Second))
+
+	var snooze *river.JobSnoozeError
+	require.ErrorAs(t, jobs.Snooze(skewed.Run(ctx, id, 1)), &snooze)
+	require.Equal(t, 30*time.Second, snooze.Duration, "the call waits for a node whose clock is right")
+	require.Zero(t, b.dialer.CallsTo(number))
+	require.Contains(t, b.logs.String(), "this machine's clock is too far from the database's")
+
+	skewed.MachineClock = nil
+	require.NoError(t, skewed.Beat(ctx))
+	require.NoError(t, jobs.Snooze(skewed.Run(ctx, id, 1)))
+	require.Equal(t, 1, b.dialer.CallsTo(number))
+	st, _ := b.state(t, pid, id)
+	require.Equal(t, wellcheck.CheckInConfirmed, st)
+	require.Contains(t, b.logs.String(), "agrees with the database's again")
+}

@@ -64,6 +64,7 @@ type Metrics struct {
 	calls       *prometheus.CounterVec
 	started     *prometheus.CounterVec
 	inProgress  prometheus.Gauge
+	clockOffset prometheus.Gauge
 	ring, talk  prometheus.Histogram
 	slotLag     prometheus.Histogram
 	listed      *prometheus.HistogramVec
@@ -94,6 +95,10 @@ func New(cfg Config) *Metrics {
 		inProgress: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "wellcheck_calls_in_progress",
 			Help: "Calls this node is placing now (each holds one of the trunk's channels).",
+		}),
+		clockOffset: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "wellcheck_clock_offset_seconds",
+			Help: "This machine's clock minus the database's, at the node's last heartbeat; beyond --max-clock-skew the node starts no call.",
 		}),
 		ring: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "wellcheck_call_ring_seconds", Help: "Time from the INVITE to the answer or the end of ringing.", Buckets: callBuckets,
@@ -150,7 +155,7 @@ func New(cfg Config) *Metrics {
 		ConstLabels: prometheus.Labels{"version": cfg.Version, "roles": cfg.Roles},
 	})
 	build.Set(1)
-	reg.MustRegister(m.calls, m.started, m.inProgress, m.ring, m.talk, m.slotLag, m.listed, m.jobs, m.jobTime, m.fetched, m.fetchTime, m.httpSeconds, build,
+	reg.MustRegister(m.calls, m.started, m.inProgress, m.clockOffset, m.ring, m.talk, m.slotLag, m.listed, m.jobs, m.jobTime, m.fetched, m.fetchTime, m.httpSeconds, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	limits := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "wellcheck_trunk_limit", Help: "The trunk's configured limits across every node: channels, and new calls per second (cps).",
@@ -193,6 +198,14 @@ func (m *Metrics) CallStarted(kind CallKind, slot, at time.Time) {
 	if !slot.IsZero() {
 		m.slotLag.Observe(max(at.Sub(slot), 0).Seconds())
 	}
+}
+
+// ClockOffset records how far the machine's clock is from the database's.
+func (m *Metrics) ClockOffset(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.clockOffset.Set(d.Seconds())
 }
 
 // CallEnded counts a call's outcome and its ring and talk times.

@@ -13,15 +13,15 @@ import (
 )
 
 // Heartbeat records that node is alive and reaches the database, on the
-// database's clock. A beat after a gap longer than gap begins a new run.
-// mayJudge is whether the node's run has lasted deadAfter: only then may it
-// judge other nodes dead (LostCalls).
-func (q *Queries) Heartbeat(ctx context.Context, node string, gap, deadAfter time.Duration) (mayJudge bool, err error) {
-	ok, err := q.q.Heartbeat(ctx, dbsqlc.HeartbeatParams{Name: node, Gap: interval(gap), DeadAfter: interval(deadAfter)})
+// database's clock, and returns that clock. A beat after a gap longer than
+// gap begins a new run; mayJudge is whether the node's run has lasted
+// deadAfter: only then may it judge other nodes dead (LostCalls).
+func (q *Queries) Heartbeat(ctx context.Context, node string, gap, deadAfter time.Duration) (dbNow time.Time, mayJudge bool, err error) {
+	row, err := q.q.Heartbeat(ctx, dbsqlc.HeartbeatParams{Name: node, Gap: interval(gap), DeadAfter: interval(deadAfter)})
 	if err != nil {
-		return false, translate(err, "heartbeat of node "+node)
+		return time.Time{}, false, translate(err, "heartbeat of node "+node)
 	}
-	return ok, nil
+	return row.DbNow, row.MayJudge, nil
 }
 
 // LostCalls returns check-ins (at most 500) with an attempt in progress whose

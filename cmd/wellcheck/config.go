@@ -37,6 +37,9 @@ type Config struct {
 	SoftStop time.Duration
 	// StateDir is the node's own directory: its outcome journal.
 	StateDir string
+	// MaxClockSkew is how far the machine's clock may be from the
+	// database's before the node stops starting calls.
+	MaxClockSkew time.Duration
 
 	flags *flag.FlagSet
 }
@@ -52,7 +55,7 @@ type setting struct {
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, []string, error) {
 	var cfg Config
 	var lang, level, horizon, interval string
-	var ringTimeout, maxCall, channels, cps, softStop string
+	var ringTimeout, maxCall, channels, cps, softStop, skew string
 	settings := []setting{
 		{"database-url", "WELLCHECK_DATABASE_URL", DefaultDatabaseURL, "Postgres URL", &cfg.DatabaseURL},
 		{"http-addr", "WELLCHECK_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.HTTPAddr},
@@ -79,6 +82,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"trunk-cps", "WELLCHECK_TRUNK_CPS", "5", "new calls per second through the trunk, across every node", &cps},
 		{"roles", "WELLCHECK_ROLES", "web,worker,scheduler", "what serve runs, comma-separated: web, worker, scheduler", &cfg.Roles},
 		{"soft-stop", "WELLCHECK_SOFT_STOP", "1m", "on stop, how long calls in progress may go on before they are cut short and handed back", &softStop},
+		{"max-clock-skew", "WELLCHECK_MAX_CLOCK_SKEW", "2s", "how far this machine's clock may be from the database's before the node stops starting calls", &skew},
 		{"state-dir", "WELLCHECK_STATE_DIR", "", "this node's own directory, where it keeps the outcomes of its calls until the database has them (default: $STATE_DIRECTORY, else ~/.local/state/wellcheck); one node a directory", &cfg.StateDir},
 	}
 	fs := flag.NewFlagSet("wellcheck", flag.ContinueOnError)
@@ -130,6 +134,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.SoftStop, err = time.ParseDuration(softStop); err != nil || cfg.SoftStop < time.Second || cfg.SoftStop > time.Hour {
 		return cfg, nil, &usageError{fmt.Sprintf("soft stop %q: use a duration between 1s and 1h, such as 1m", softStop)}
+	}
+	if cfg.MaxClockSkew, err = time.ParseDuration(skew); err != nil || cfg.MaxClockSkew < 100*time.Millisecond || cfg.MaxClockSkew > time.Minute {
+		return cfg, nil, &usageError{fmt.Sprintf("max clock skew %q: use a duration between 100ms and 1m, such as 2s", skew)}
 	}
 	if _, err := parseRoles(cfg.Roles); err != nil {
 		return cfg, nil, err

@@ -124,7 +124,7 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 	}
 	mc := metrics.Config{Store: st, TimeZone: a.cfg.TimeZone, Channels: a.cfg.SIP.Channels, CPS: a.cfg.SIP.CPS,
 		Queues: []string{jobs.QueueCalls, jobs.QueuePlanner}, Version: version(), Roles: r.String()}
-	var sipReady func() error
+	var sipReady, clockReady func() error
 	if r.worker {
 		d, limits, err := a.dialer(ctx, st, prompts)
 		if err != nil {
@@ -132,6 +132,13 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		}
 		defer d.Close()
 		calls.Dialer, mc.Trunk, sipReady = d, limits, d.Ready
+		calls.MaxSkew = a.cfg.MaxClockSkew
+		clockReady = func() error {
+			if offset, tooFar := calls.Skew(); tooFar {
+				return fmt.Errorf("clock off by %s from the database's", offset.Round(time.Millisecond))
+			}
+			return nil
+		}
 		if calls.Journal, err = calling.OpenJournal(filepath.Join(a.stateDir(), "journal")); err != nil {
 			return &usageError{err.Error()}
 		}
@@ -167,7 +174,7 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		status, code := a.readiness(r.Context(), sipReady)
+		status, code := a.readiness(r.Context(), sipReady, clockReady)
 		writeJSON(w, code, map[string]string{"status": status})
 	})
 	mux.Handle("GET /metrics", m.Handler())
@@ -236,7 +243,7 @@ func (a *app) stop(ctx context.Context, srv *http.Server, river *jobs.Client) er
 
 // readiness is whether this node can do its work: the database answers, its
 // migrations are current, and (on a worker) the SIP transport is bound.
-func (a *app) readiness(ctx context.Context, sipReady func() error) (string, int) {
+func (a *app) readiness(ctx context.Context, sipReady, clockReady func() error) (string, int) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	current, err := migrations.Status(ctx, a.pool)
@@ -251,6 +258,11 @@ func (a *app) readiness(ctx context.Context, sipReady func() error) (string, int
 		if err := sipReady(); err != nil {
 			a.logger.WarnContext(ctx, "readiness: SIP", "err", err)
 			return "SIP transport not bound", http.StatusServiceUnavailable
+		}
+	}
+	if clockReady != nil {
+		if err := clockReady(); err != nil {
+			return err.Error() + ": no call starts here", http.StatusServiceUnavailable
 		}
 	}
 	return "ready", http.StatusOK

@@ -7,7 +7,7 @@ INSERT INTO nodes (name, seen_at, up_since) VALUES (@name, now(), now())
 ON CONFLICT (name) DO UPDATE
 SET seen_at = now(),
     up_since = CASE WHEN nodes.seen_at < now() - @gap::interval THEN now() ELSE nodes.up_since END
-RETURNING up_since <= now() - @dead_after::interval AS may_judge;
+RETURNING up_since <= now() - @dead_after::interval AS may_judge, now()::timestamptz AS db_now;
 
 -- name: ListLostCalls :many
 -- Check-ins with an attempt in progress whose node has not been seen for

@@ -28,7 +28,7 @@ INSERT INTO nodes (name, seen_at, up_since) VALUES ($1, now(), now())
 ON CONFLICT (name) DO UPDATE
 SET seen_at = now(),
     up_since = CASE WHEN nodes.seen_at < now() - $2::interval THEN now() ELSE nodes.up_since END
-RETURNING up_since <= now() - $3::interval AS may_judge
+RETURNING up_since <= now() - $3::interval AS may_judge, now()::timestamptz AS db_now
 `
 
 type HeartbeatParams struct {
@@ -37,14 +37,19 @@ type HeartbeatParams struct {
 	DeadAfter pgtype.Interval
 }
 
+type HeartbeatRow struct {
+	MayJudge bool
+	DbNow    time.Time
+}
+
 // Node liveness, on the database's clock: the one clock every node shares.
 // The node is alive and reaches the database. A beat after a gap longer than
 // @gap starts a new run (up_since): the node was away, or the database was.
-func (q *Queries) Heartbeat(ctx context.Context, arg HeartbeatParams) (bool, error) {
+func (q *Queries) Heartbeat(ctx context.Context, arg HeartbeatParams) (HeartbeatRow, error) {
 	row := q.db.QueryRow(ctx, heartbeat, arg.Name, arg.Gap, arg.DeadAfter)
-	var may_judge bool
-	err := row.Scan(&may_judge)
-	return may_judge, err
+	var i HeartbeatRow
+	err := row.Scan(&i.MayJudge, &i.DbNow)
+	return i, err
 }
 
 const listLostCalls = `-- name: ListLostCalls :many
