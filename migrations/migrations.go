@@ -118,6 +118,11 @@ func Up(ctx context.Context, pool *pgxpool.Pool) (Result, error) {
 		res.RiverApplied = append(res.RiverApplied, v.Version)
 	}
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		// A migration may rewrite a large table: the service's statement
+		// timeout is for its queries, not for this.
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    integer PRIMARY KEY,
 			name       text NOT NULL,

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/url"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,7 +20,11 @@ import (
 // open connects to the database, failing with a message that says what to do.
 func (a *app) open(ctx context.Context) (*store.Store, error) {
 	if a.pool == nil {
-		pool, err := pgxpool.New(ctx, a.cfg.DatabaseURL)
+		cfg, err := poolConfig(a.cfg)
+		if err != nil {
+			return nil, &usageError{fmt.Sprintf("database URL: %v", err)}
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
 		if err != nil {
 			return nil, &usageError{fmt.Sprintf("database URL: %v", err)}
 		}
@@ -94,4 +101,64 @@ func (a *app) applyMigrations(ctx context.Context, createDB bool) error {
 		a.logger.Info("schema up to date")
 	}
 	return nil
+}
+
+// Bounded waits on the database, unless the URL says otherwise: a database
+// that drops packets fails a connection in connectTimeout and a query in
+// about tcpUserTimeout, rather than hanging a node for the system's TCP
+// retransmissions (15 minutes); a statement or a lock that takes longer than
+// any of ours should is cut short, and so is a transaction left open.
+const (
+	connectTimeout = 5 * time.Second
+	tcpUserTimeout = 15 * time.Second
+)
+
+var sessionLimits = map[string]string{
+	"statement_timeout":                   "60s",
+	"lock_timeout":                        "10s",
+	"idle_in_transaction_session_timeout": "5min",
+}
+
+// poolConfig is the database pool for cfg: bounded waits (above), and as
+// many connections as the node's roles use at once (poolSize).
+func poolConfig(cfg Config) (*pgxpool.Config, error) {
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if pc.ConnConfig.ConnectTimeout == 0 {
+		pc.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	for k, v := range sessionLimits {
+		if _, set := pc.ConnConfig.RuntimeParams[k]; !set {
+			pc.ConnConfig.RuntimeParams[k] = v
+		}
+	}
+	dialer := &net.Dialer{KeepAlive: 5 * time.Second, Control: userTimeout(tcpUserTimeout)}
+	pc.ConnConfig.DialFunc = dialer.DialContext
+	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
+		r, _ := parseRoles(cfg.Roles) // checked when the configuration was read
+		pc.MaxConns = poolSize(r, cfg.SIP.Channels)
+	}
+	return pc, nil
+}
+
+// poolSize is how many connections a node's roles use at once: River's own
+// (leader, producer, notifier: 3); the web's requests (8); the calls' —
+// each call holds a connection only to claim and to record (not while it
+// rings or talks), so up to 16 at once whatever the channels, plus recovery,
+// promotion and the heartbeat (4); the planner's two batches and its sweep
+// (3). A node of every role on 30 channels: 34. See docs/scaling.md.
+func poolSize(r roles, channels int) int32 {
+	n := 3
+	if r.web {
+		n += 8
+	}
+	if r.worker {
+		n += 4 + min(channels, 16)
+	}
+	if r.scheduler {
+		n += 3
+	}
+	return int32(n)
 }

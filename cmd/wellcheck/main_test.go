@@ -311,3 +311,38 @@ func TestUserAddSetsAPassword(t *testing.T) {
 	}
 	require.Equal(t, map[string]int{"cli user.add": 2}, auditActions(t, pool, "user.%"), "each account's creation is audited")
 }
+
+// The database pool bounds every wait and fits the node's roles, unless the
+// URL says otherwise.
+func TestPoolBoundsItsWaits(t *testing.T) {
+	t.Parallel()
+	cfg := Config{DatabaseURL: "postgres://postgres@127.0.0.1:5432/wellcheck", Roles: "web,worker,scheduler", SIP: SIPConfig{Channels: 30}}
+	pc, err := poolConfig(cfg)
+	require.NoError(t, err)
+	require.Equal(t, 5*time.Second, pc.ConnConfig.ConnectTimeout)
+	require.Equal(t, "60s", pc.ConnConfig.RuntimeParams["statement_timeout"])
+	require.Equal(t, "10s", pc.ConnConfig.RuntimeParams["lock_timeout"])
+	require.EqualValues(t, 34, pc.MaxConns)
+	// As the server sees it.
+	cfg.DatabaseURL = dbtest.ServerURL()
+	pc, err = poolConfig(cfg)
+	require.NoError(t, err)
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+	require.NoError(t, err)
+	defer pool.Close()
+	var statement, lock string
+	require.NoError(t, pool.QueryRow(context.Background(), "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')").Scan(&statement, &lock))
+	require.Equal(t, []string{"1min", "10s"}, []string{statement, lock})
+
+	cfg.Roles = "web"
+	pc, err = poolConfig(cfg)
+	require.NoError(t, err)
+	require.EqualValues(t, 11, pc.MaxConns)
+
+	cfg.DatabaseURL = "postgres://postgres@127.0.0.1:5432/wellcheck?connect_timeout=2&statement_timeout=5000&pool_max_conns=7"
+	pc, err = poolConfig(cfg)
+	require.NoError(t, err)
+	require.Equal(t, 2*time.Second, pc.ConnConfig.ConnectTimeout)
+	require.Equal(t, "5000", pc.ConnConfig.RuntimeParams["statement_timeout"])
+	require.EqualValues(t, 7, pc.MaxConns)
+}
