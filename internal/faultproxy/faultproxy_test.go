@@ -1,18 +1,24 @@
 package faultproxy_test
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net"
+	"net/url"
 	"strconv"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/internal/faultproxy"
 )
 
@@ -22,6 +28,133 @@ func TestMain(m *testing.M) {
 
 // waitFor bounds every wait on an event.
 const waitFor = 5 * time.Second
+
+type bundle struct {
+	proxy *faultproxy.Proxy
+	url   string // the test's database, through the proxy
+	pool  *pgxpool.Pool
+}
+
+// setup puts a proxy between a pool and a fresh database of the test's own.
+func setup(t *testing.T) bundle {
+	t.Helper()
+	direct := dbtest.NewURL(t)
+	cfg, err := pgx.ParseConfig(direct)
+	require.NoError(t, err)
+	p, err := faultproxy.New(net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, p.Close()) })
+	u := p.URL(direct)
+	return bundle{proxy: p, url: u, pool: dbtest.Connect(t, u)}
+}
+
+// acquire takes a connection from b's pool and returns the function that
+// gives it back, also called when t ends: a pool closes only once every
+// connection is back.
+func (b bundle) acquire(t *testing.T) (*pgxpool.Conn, func()) {
+	t.Helper()
+	conn, err := b.pool.Acquire(t.Context())
+	require.NoError(t, err)
+	release := sync.OnceFunc(conn.Release)
+	t.Cleanup(release)
+	return conn, release
+}
+
+func selectOne(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) error {
+	var one int
+	return q.QueryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+// connectionLost reports whether err is a connection that broke, not a
+// timeout nor an answer from Postgres. pgx reports a connection reset under a
+// simple-protocol query as ErrConnClosed: it closes the connection on the
+// read error, then reads again.
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	return err != nil && !pgconn.Timeout(err) && !errors.As(err, &pgErr) &&
+		(errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+			errors.Is(err, syscall.EPIPE) || errors.Is(err, pgconn.ErrConnClosed))
+}
+
+func TestPassThrough(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	require.NoError(t, selectOne(t.Context(), b.pool))
+	s := b.proxy.Stats()
+	require.Equal(t, int64(1), s.Accepted)
+	require.Positive(t, s.ToTarget)
+	require.Positive(t, s.FromTarget)
+}
+
+func TestResetBreaksConnectionsUntilHeal(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	conn, release := b.acquire(t)
+	// So that Postgres ends the query below when the proxy drops it, and the
+	// session does not outlive the test.
+	_, err := conn.Exec(t.Context(), "SET client_connection_check_interval = '100ms'")
+	require.NoError(t, err)
+
+	// A query in flight when the database restarts fails at once, well
+	// before its own deadline.
+	sent := b.proxy.Stats().ToTarget
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	queryErr := make(chan error, 1)
+	go func() {
+		_, err := conn.Exec(ctx, "SELECT pg_sleep(60)")
+		queryErr <- err
+	}()
+	require.Eventually(t, func() bool { return b.proxy.Stats().ToTarget > sent }, waitFor, time.Millisecond)
+	b.proxy.Reset()
+	err = <-queryErr
+	require.True(t, connectionLost(err), "query in flight: %v", err)
+	release()
+
+	// While it restarts, new connections fail at once too.
+	ctx, cancel = context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	_, err = pgx.Connect(ctx, b.url)
+	require.True(t, connectionLost(err), "connect while reset: %v", err)
+	require.Error(t, b.pool.Ping(ctx))
+
+	b.proxy.Heal()
+	require.NoError(t, selectOne(t.Context(), b.pool), "the pool reconnects by itself")
+	s := b.proxy.Stats()
+	require.Equal(t, int64(1), s.Reset)
+	require.GreaterOrEqual(t, s.Refused, int64(2))
+}
+
+func TestBlackHoleHangsUntilHeal(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	conn, release := b.acquire(t)
+
+	b.proxy.BlackHole()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	err := selectOne(ctx, conn)
+	require.True(t, pgconn.Timeout(err), "query across a partition gets no answer: %v", err)
+	release()
+
+	u, err := url.Parse(b.url)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("connect_timeout", "1")
+	u.RawQuery = q.Encode()
+	_, err = pgx.Connect(t.Context(), u.String())
+	require.True(t, pgconn.Timeout(err), "connect across a partition: %v", err)
+
+	b.proxy.Heal()
+	fresh, err := pgx.Connect(t.Context(), u.String())
+	require.NoError(t, err)
+	defer fresh.Close(context.Background())
+	require.NoError(t, selectOne(t.Context(), fresh))
+	require.NoError(t, selectOne(t.Context(), b.pool), "the pool drops the broken connection and makes a new one")
+	require.Positive(t, b.proxy.Stats().Dropped)
+}
 
 func TestURL(t *testing.T) {
 	t.Parallel()
