@@ -307,3 +307,57 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	_, err = net.Dial("tcp", p.Addr())
 	require.Error(t, err, "Close stops listening")
 }
+
+// TestFaultsWhileBusy changes state under clients that keep sending, for the
+// race detector; the package's TestMain then checks that Close left no
+// goroutine behind.
+func TestFaultsWhileBusy(t *testing.T) {
+	t.Parallel()
+	e := newEcho(t)
+	t.Cleanup(e.close)
+	p, err := faultproxy.New(e.ln.Addr().String())
+	require.NoError(t, err)
+
+	var clients sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		clients.Go(func() {
+			buf := make([]byte, 64)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c, err := net.Dial("tcp", p.Addr())
+				if err != nil {
+					continue // refused during a reset
+				}
+				for range 10 {
+					_ = c.SetDeadline(time.Now().Add(10 * time.Millisecond))
+					if _, err := c.Write(buf); err != nil {
+						break
+					}
+					if _, err := c.Read(buf); err != nil {
+						break
+					}
+				}
+				c.Close()
+			}
+		})
+	}
+	faults := []func(){p.Reset, p.BlackHole, p.Heal, p.BlackHole, p.Reset, p.Heal}
+	for i := range 60 {
+		faults[i%len(faults)]()
+		before := p.Stats().Accepted
+		require.Eventually(t, func() bool { return p.Stats().Accepted > before }, waitFor, time.Millisecond)
+	}
+	require.NoError(t, p.Close())
+	close(stop)
+	clients.Wait()
+	s := p.Stats()
+	require.Positive(t, s.Refused)
+	require.Positive(t, s.Reset)
+	require.Positive(t, s.Dropped)
+	require.Positive(t, s.FromTarget)
+}
