@@ -291,7 +291,7 @@ func NewClient(pool *pgxpool.Pool, cfg Config) (*Client, error) {
 		every("retention", 6*time.Hour, RetentionArgs{}),
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Logger:               cfg.Logger,
+		Logger:               quiet(cfg.Logger),
 		Queues:               queues,
 		Workers:              workers,
 		PeriodicJobs:         periodic,
@@ -392,19 +392,27 @@ func (c *Client) promote(ctx context.Context) {
 	for {
 		if time.Since(beat) >= c.calls.BeatEvery() {
 			beat = time.Now()
-			beating.say(ctx, c.logger, "node heartbeat", c.calls.Beat(ctx))
+			tctx, cancel := context.WithTimeout(ctx, loopTry)
+			beating.say(ctx, c.logger, "node heartbeat", c.calls.Beat(tctx))
+			cancel()
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		_, err := c.store.Queries().PromoteDueCallJobs(ctx, c.promoteEvery)
+		tctx, cancel := context.WithTimeout(ctx, loopTry)
+		_, err := c.store.Queries().PromoteDueCallJobs(tctx, c.promoteEvery)
+		cancel()
 		if ctx.Err() == nil {
 			promoting.say(ctx, c.logger, "make due calls available", err)
 		}
 	}
 }
+
+// loopTry bounds one promotion or heartbeat: a database that drops packets
+// must not stop the loop.
+const loopTry = 5 * time.Second
 
 // outage remembers whether a loop's last try failed, so that an outage is
 // logged when it begins and ends.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"slices"
@@ -23,6 +24,7 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/internal/faultproxy"
 	"github.com/wellcheck/wellcheck/internal/metricstest"
 )
 
@@ -304,4 +306,64 @@ func testConfig(t *testing.T, env map[string]string) Config {
 	cfg, _, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
 	require.NoError(t, err)
 	return cfg
+}
+
+// A database that drops every packet, then one that restarts: /readyz says
+// so within 10 s, the log says each outage once rather than at every tick,
+// and the node is ready again by itself each time — no restart.
+func TestANodeSaysItsDatabaseIsAwayAndComesBack(t *testing.T) {
+	t.Parallel()
+	dbURL := dbtest.NewURL(t)
+	u, err := url.Parse(dbURL)
+	require.NoError(t, err)
+	proxy, err := faultproxy.New(u.Host)
+	require.NoError(t, err)
+	t.Cleanup(func() { proxy.Close() })
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Behaviour: callee.PressOne})
+	require.NoError(t, err)
+	t.Cleanup(func() { ce.Close() })
+	migrate := newCLI(t, dbURL)
+	require.Zero(t, migrate.run("", "migrate").code)
+	n := startServe(t, map[string]string{
+		"WELLCHECK_DATABASE_URL": proxy.URL(dbURL), "WELLCHECK_SIP_TRUNK": ce.Addr().String(), "WELLCHECK_SIP_LISTEN": "127.0.0.1:0",
+	}, "--no-migrate")
+
+	status := func() (int, string) {
+		client := http.Client{Timeout: 5 * time.Second}
+		res, err := client.Get("http://" + n.addr + "/readyz")
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	proxy.BlackHole()
+	cut := time.Now()
+	require.Eventually(t, func() bool {
+		code, body := status()
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "database unreachable")
+	}, 10*time.Second, 100*time.Millisecond, "/readyz says the database is away")
+	t.Logf("/readyz said so after %s", time.Since(cut).Round(100*time.Millisecond))
+	time.Sleep(3 * time.Second) // an outage of a few seconds more, ticking
+	proxy.Heal()
+	require.Eventually(t, func() bool {
+		code, _ := status()
+		return code == http.StatusOK
+	}, 30*time.Second, 200*time.Millisecond, "ready again by itself:\n%s", n.log)
+	// A restart of the database: every try fails at once, five a second.
+	proxy.Reset()
+	time.Sleep(3 * time.Second)
+	proxy.Heal()
+	require.Eventually(t, func() bool {
+		code, _ := status()
+		return code == http.StatusOK && strings.Contains(n.log.String(), "make due calls available works again")
+	}, 30*time.Second, 200*time.Millisecond, "ready again by itself:\n%s", n.log)
+	require.Nil(t, n.cmd.ProcessState, "the process never stopped")
+	logs := n.log.String()
+	// Each outage logged once by our loops, and River's at most once a
+	// minute a message, not at every tick.
+	require.Equal(t, strings.Count(logs, "make due calls available fails"), strings.Count(logs, "make due calls available works again"), logs)
+	require.LessOrEqual(t, strings.Count(logs, "make due calls available fails"), 2, logs)
+	require.LessOrEqual(t, strings.Count(logs, "producer: Error fetching jobs"), 2, logs)
 }
