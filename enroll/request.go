@@ -250,13 +250,6 @@ func (c *Checker) contacts(ps *wellcheck.Problems, in []ContactInput, personPhon
 	return out
 }
 
-// CheckPlan validates a plan on its own, as Check does within an enrolment: the
-// cron spec, the person's zone (default: the service's) and the window (default:
-// the opening hours). Warnings are accepted, problems are a ValidationError.
-func (c *Checker) CheckPlan(spec, zone, window string) (wellcheck.Plan, *time.Location, wellcheck.Problems, error) {
-	return c.planIn(PlanInput{Cron: spec, Window: window}, zone, c.Settings.TimeZone)
-}
-
 // planIn checks a plan for a person in zone (fallback when zone is empty).
 func (c *Checker) planIn(in PlanInput, zone, fallback string) (wellcheck.Plan, *time.Location, wellcheck.Problems, error) {
 	var problems, warnings wellcheck.Problems

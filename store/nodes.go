@@ -14,14 +14,11 @@ import (
 
 // Heartbeat records that node is alive and reaches the database, on the
 // database's clock, and returns that clock. A beat after a gap longer than
-// gap begins a new run; mayJudge is whether the node's run has lasted
-// deadAfter: only then may it judge other nodes dead (LostCalls).
-func (q *Queries) Heartbeat(ctx context.Context, node string, gap, deadAfter time.Duration) (dbNow time.Time, mayJudge bool, err error) {
-	row, err := q.q.Heartbeat(ctx, dbsqlc.HeartbeatParams{Name: node, Gap: interval(gap), DeadAfter: interval(deadAfter)})
-	if err != nil {
-		return time.Time{}, false, translate(err, "heartbeat of node "+node)
-	}
-	return row.DbNow, row.MayJudge, nil
+// gap begins a new run of beats; only a node whose run has lasted as long as
+// a dead node's silence may judge it (LostCalls).
+func (q *Queries) Heartbeat(ctx context.Context, node string, gap time.Duration) (dbNow time.Time, err error) {
+	dbNow, err = q.q.Heartbeat(ctx, dbsqlc.HeartbeatParams{Name: node, Gap: interval(gap)})
+	return dbNow, translate(err, "heartbeat of node "+node)
 }
 
 // LostCalls returns check-ins (at most 500) with an attempt in progress whose

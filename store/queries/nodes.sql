@@ -1,13 +1,14 @@
 -- Node liveness, on the database's clock: the one clock every node shares.
 
 -- name: Heartbeat :one
--- The node is alive and reaches the database. A beat after a gap longer than
--- @gap starts a new run (up_since): the node was away, or the database was.
+-- The node is alive and reaches the database; the database's clock, for the
+-- node to compare with its own. A beat after a gap longer than @gap starts a
+-- new run (up_since): the node was away, or the database was.
 INSERT INTO nodes (name, seen_at, up_since) VALUES (@name, now(), now())
 ON CONFLICT (name) DO UPDATE
 SET seen_at = now(),
     up_since = CASE WHEN nodes.seen_at < now() - @gap::interval THEN now() ELSE nodes.up_since END
-RETURNING up_since <= now() - @dead_after::interval AS may_judge, now()::timestamptz AS db_now;
+RETURNING now()::timestamptz AS db_now;
 
 -- name: ListLostCalls :many
 -- Check-ins with an attempt in progress whose node has not been seen for

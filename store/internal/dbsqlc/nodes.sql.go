@@ -28,28 +28,23 @@ INSERT INTO nodes (name, seen_at, up_since) VALUES ($1, now(), now())
 ON CONFLICT (name) DO UPDATE
 SET seen_at = now(),
     up_since = CASE WHEN nodes.seen_at < now() - $2::interval THEN now() ELSE nodes.up_since END
-RETURNING up_since <= now() - $3::interval AS may_judge, now()::timestamptz AS db_now
+RETURNING now()::timestamptz AS db_now
 `
 
 type HeartbeatParams struct {
-	Name      string
-	Gap       pgtype.Interval
-	DeadAfter pgtype.Interval
-}
-
-type HeartbeatRow struct {
-	MayJudge bool
-	DbNow    time.Time
+	Name string
+	Gap  pgtype.Interval
 }
 
 // Node liveness, on the database's clock: the one clock every node shares.
-// The node is alive and reaches the database. A beat after a gap longer than
-// @gap starts a new run (up_since): the node was away, or the database was.
-func (q *Queries) Heartbeat(ctx context.Context, arg HeartbeatParams) (HeartbeatRow, error) {
-	row := q.db.QueryRow(ctx, heartbeat, arg.Name, arg.Gap, arg.DeadAfter)
-	var i HeartbeatRow
-	err := row.Scan(&i.MayJudge, &i.DbNow)
-	return i, err
+// The node is alive and reaches the database; the database's clock, for the
+// node to compare with its own. A beat after a gap longer than @gap starts a
+// new run (up_since): the node was away, or the database was.
+func (q *Queries) Heartbeat(ctx context.Context, arg HeartbeatParams) (time.Time, error) {
+	row := q.db.QueryRow(ctx, heartbeat, arg.Name, arg.Gap)
+	var db_now time.Time
+	err := row.Scan(&db_now)
+	return db_now, err
 }
 
 const listLostCalls = `-- name: ListLostCalls :many
