@@ -95,6 +95,17 @@ func (b *bundle) node(name string) *calling.Calls {
 		Node: name, Now: b.clock.Now, DeadAfter: b.calls.DeadAfter}
 }
 
+// recoversOne waits until this node's recovery finds one call lost with its
+// node (no heartbeat for DeadAfter, by the database's clock) and ends it.
+func (b *bundle) recoversOne(t *testing.T) {
+	t.Helper()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		n, err := b.calls.Recover(context.Background())
+		require.NoError(c, err)
+		assert.Equal(c, 1, n)
+	}, 10*time.Second, 200*time.Millisecond)
+}
+
 // run, escalate, followUpDue and testCall work a job by hand, returning what
 // River would see: nil, an error, or a snooze when the job must come back.
 func (b *bundle) run(ctx context.Context, checkInID int64, attempt int) error {
@@ -707,11 +718,7 @@ func TestAnInterruptedCallIsRetriedLaterNotAtOnce(t *testing.T) {
 		require.Zero(t, n, "a call whose node is alive is left alone")
 		// Once it has not beaten for DeadAfter, by the database's clock, its
 		// call is presumed lost.
-		require.EventuallyWithT(t, func(c *assert.CollectT) {
-			n, err := b.calls.Recover(ctx)
-			require.NoError(c, err)
-			assert.Equal(c, 1, n)
-		}, 10*time.Second, 200*time.Millisecond)
+		b.recoversOne(t)
 
 		attempts, err := b.store.Queries().AttemptsForPerson(ctx, pid)
 		require.NoError(t, err)
@@ -753,11 +760,7 @@ func TestALateRealOutcomeWinsOverInterrupted(t *testing.T) {
 	heard := make(chan struct{})
 	b.dialer.Answer = script(wellcheck.OutcomeHelpRequested)
 	b.dialer.During = func(ctx context.Context, req dialer.Request) {
-		require.EventuallyWithT(t, func(c *assert.CollectT) {
-			n, err := b.calls.Recover(ctx)
-			require.NoError(c, err)
-			assert.Equal(c, 1, n)
-		}, 10*time.Second, 200*time.Millisecond)
+		b.recoversOne(t)
 		close(heard)
 	}
 	require.NoError(t, jobs.Snooze(cut.Run(ctx, id, 1)))
