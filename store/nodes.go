@@ -38,7 +38,8 @@ func (q *Queries) ForgetNodes(ctx context.Context) error {
 
 // Unavailable reports whether err means the database could not be reached or
 // could not answer now — a connection refused, reset or timed out, a server
-// shutting down or starting, too many connections, a serialization failure —
+// shutting down or starting, too many connections, a statement or lock that
+// timed out, a serialization failure or deadlock —
 // rather than refusing what was asked: trying again later may succeed.
 func Unavailable(err error) bool {
 	if err == nil {
@@ -47,10 +48,14 @@ func Unavailable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code[:2] {
-		case "08", "53", "57", "58": // connection, resources, operator intervention, system
+		case "08", "53", "57", "58": // connection, resources, operator intervention (a statement timeout), system
 			return true
 		}
-		return pgErr.Code == "40001" || pgErr.Code == "40P01" // serialization failure, deadlock
+		switch pgErr.Code {
+		case "40001", "40P01", "55P03", "55006": // serialization failure, deadlock, lock timeout, object in use
+			return true
+		}
+		return false
 	}
 	var netErr net.Error
 	var connectErr *pgconn.ConnectError
