@@ -29,13 +29,20 @@ RUN scripts/vendor-js
 # (cmd/wellcheck imports time/tzdata), so time zones resolve without
 # /usr/share/zoneinfo.
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.buildVersion=${VERSION}" -o /out/wellcheck ./cmd/wellcheck
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.buildVersion=${VERSION}" -o /out/wellcheck ./cmd/wellcheck \
+ && mkdir -p /out/state
 
 # ---- run ------------------------------------------------------------------
 # Distroless static, nonroot variant: CA certificates (for Postgres and SIP over
 # TLS), tzdata, a passwd entry for user "nonroot" (65532), and no shell.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/wellcheck /wellcheck
+# The node's own directory: the outcomes of its calls until the database has
+# them. A volume, so that a recreated container records what the last one
+# heard; give each node (each replica) its own.
+COPY --from=build --chown=65532:65532 /out/state /var/lib/wellcheck
+ENV WELLCHECK_STATE_DIR=/var/lib/wellcheck
+VOLUME /var/lib/wellcheck
 USER 65532:65532
 
 # Listen on every interface inside the container. Session cookies are then

@@ -8,6 +8,7 @@ package calling
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,7 +49,8 @@ type Calls struct {
 	// Care takes the check-ins that end.
 	Care   *care.Cases
 	Logger *slog.Logger
-	// Node names this process in attempts (default: host name:pid).
+	// Node names this process in attempts and heartbeats (default: host:pid
+	// and a random part, see node).
 	Node string
 	// StaleAfter is how long an attempt may stay in progress before it is
 	// presumed lost with its node (default 5 min: longer than any call).
@@ -78,6 +80,9 @@ type Calls struct {
 	offset atomic.Int64 // the machine's clock minus the database's, at the last beat
 	skewed atomic.Bool
 
+	nameOnce sync.Once
+	name     string
+
 	drainOnce   sync.Once
 	drain       context.Context
 	drainCancel context.CancelFunc
@@ -98,13 +103,19 @@ func (c *Calls) wall(t time.Time) time.Time { return time.Now().Add(t.Sub(c.now(
 // until is how long a job that came early waits: until t, a second at least.
 func (c *Calls) until(t time.Time) time.Duration { return max(t.Sub(c.now()), time.Second) }
 
+// node names this process in attempts and heartbeats: Node, else host:pid
+// and a random part, so that a process restarted with the same pid (PID 1 in
+// a container) is a new node, and the calls its previous life left are
+// recovered as that node's.
 func (c *Calls) node() string {
 	if c.Node != "" {
 		return c.Node
 	}
-	// As the trunk's limits name it: two nodes may share a host.
-	host, _ := os.Hostname()
-	return host + ":" + strconv.Itoa(os.Getpid())
+	c.nameOnce.Do(func() {
+		host, _ := os.Hostname()
+		c.name = host + ":" + strconv.Itoa(os.Getpid()) + ":" + rand.Text()[:6]
+	})
+	return c.name
 }
 
 func (c *Calls) staleAfter() time.Duration { return cmp.Or(c.StaleAfter, 5*time.Minute) }
@@ -215,18 +226,19 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 func (c *Calls) look(ctx context.Context, checkInID int64, attempt int, then func(q *store.Queries, ci store.CallCheckIn) error) (verdict, error) {
 	var v verdict
 	err := c.Store.WithTx(ctx, func(q *store.Queries) error {
+		if _, skewed := c.Skew(); skewed {
+			// A node whose clock is off would judge windows, hours and
+			// deadlines wrong (and judge ends check-ins): the call waits for
+			// this node's clock, or another node.
+			v = verdict{wait: c.now().Add(skewWait)}
+			return nil
+		}
 		ci, err := q.LockCheckInForCall(ctx, checkInID)
 		if err != nil {
 			return err
 		}
 		if v, err = c.judge(ctx, q, ci, attempt); err != nil || !v.dial {
 			return err
-		}
-		if _, skewed := c.Skew(); skewed {
-			// A node whose clock is off would judge windows and hours wrong:
-			// the call waits for this node's clock, or another node.
-			v = verdict{wait: c.now().Add(skewWait)}
-			return nil
 		}
 		return then(q, ci)
 	})
@@ -355,16 +367,20 @@ func (c *Calls) record(ctx context.Context, a wellcheck.Attempt) error {
 		}
 	}
 	err := c.keep(ctx, "check_in_id", a.CheckInID, func(q *store.Queries) error { return c.apply(ctx, q, a) })
-	if err != nil {
-		// Refused, not unreachable (the check-in was erased with its person):
-		// trying again would not change that.
-		c.log().ErrorContext(ctx, "a call's outcome was refused by the database",
-			"check_in_id", a.CheckInID, "attempt", a.Number, "outcome", a.Outcome, "call_id", a.CallID, "err", err)
-	}
-	if c.Journal != nil {
-		if jerr := c.Journal.Recorded(a.ID); jerr != nil {
-			c.log().ErrorContext(ctx, "the outcome journal cannot be written", "err", jerr)
+	switch {
+	case err == nil, errors.Is(err, wellcheck.ErrNotFound):
+		// Recorded; or its check-in was erased with its person: nobody to
+		// record it for.
+		if c.Journal != nil {
+			if jerr := c.Journal.Recorded(a.ID); jerr != nil {
+				c.log().ErrorContext(ctx, "the outcome journal cannot be written", "err", jerr)
+			}
 		}
+	default:
+		// Refused for a reason trying again now would not change: it stays in
+		// the journal, and the node tries again when it starts.
+		c.log().ErrorContext(ctx, "a call's outcome was refused by the database: kept in the journal for the node's next start",
+			"check_in_id", a.CheckInID, "attempt", a.Number, "outcome", a.Outcome, "call_id", a.CallID, "err", err)
 	}
 	if err != nil {
 		return fmt.Errorf("record attempt %d of check-in %d: %w", a.Number, a.CheckInID, err)

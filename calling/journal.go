@@ -2,6 +2,7 @@ package calling
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,9 @@ import (
 // run. It holds ids, times, the outcome and the keys pressed, never a name
 // or a number.
 type Journal struct {
+	// Damaged is how many lines could not be read when it was opened.
+	Damaged int
+
 	mu      sync.Mutex
 	f       *os.File
 	path    string
@@ -115,10 +119,13 @@ func (j *Journal) read() error {
 		return fmt.Errorf("outcome journal: %w", err)
 	}
 	lines := bytes.Split(data, []byte("\n"))
-	for n, line := range lines[:len(lines)-1] {
+	for _, line := range lines[:len(lines)-1] {
 		var l journalLine
 		if err := json.Unmarshal(line, &l); err != nil {
-			return fmt.Errorf("outcome journal %s, line %d: %w", j.path, n+1, err)
+			// A line damaged by a failed write (a full disk): what it held
+			// is lost, the rest is not; the node still starts.
+			j.Damaged++
+			continue
 		}
 		switch {
 		case l.Attempt != nil:
@@ -167,18 +174,22 @@ func (j *Journal) Recorded(id int64) error {
 	return j.append(journalLine{Recorded: id}, false)
 }
 
+// append writes one line; a write that fails part way is cut off, so that
+// the next line does not run on from it.
 func (j *Journal) append(l journalLine, sync bool) error {
 	b, err := json.Marshal(l)
 	if err != nil {
 		return fmt.Errorf("outcome journal: %w", err)
 	}
-	if _, err := j.f.Write(append(b, '\n')); err != nil {
+	info, err := j.f.Stat()
+	if err != nil {
 		return fmt.Errorf("outcome journal: %w", err)
 	}
-	if sync {
-		if err := j.f.Sync(); err != nil {
-			return fmt.Errorf("outcome journal: %w", err)
-		}
+	if _, err = j.f.Write(append(b, '\n')); err == nil && sync {
+		err = j.f.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("outcome journal: %w", errors.Join(err, j.f.Truncate(info.Size())))
 	}
 	return nil
 }
@@ -191,7 +202,9 @@ func (j *Journal) Pending() []wellcheck.Attempt {
 	for _, a := range j.pending {
 		out = append(out, a)
 	}
-	slices.SortFunc(out, func(a, b wellcheck.Attempt) int { return a.StartedAt.Compare(b.StartedAt) })
+	slices.SortFunc(out, func(a, b wellcheck.Attempt) int {
+		return cmp.Or(a.StartedAt.Compare(b.StartedAt), cmp.Compare(a.ID, b.ID))
+	})
 	return out
 }
 

@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -825,6 +828,40 @@ func TestAnOutcomeHeldInTheJournalIsRecordedAtRestart(t *testing.T) {
 	// One node a journal: a second one is refused, clearly.
 	_, err = calling.OpenJournal(dir)
 	require.ErrorContains(t, err, "used by another node")
+}
+
+// A journal a failed write damaged (a full disk): the node still starts,
+// says how many lines it lost, and keeps what the others hold; a line cut
+// short at the end (the machine stopped mid-write) is cut off.
+func TestADamagedJournalStillOpens(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ended := time.Date(2026, 12, 1, 9, 1, 0, 0, time.UTC)
+	j, err := calling.OpenJournal(dir)
+	require.NoError(t, err)
+	for id := range int64(3) {
+		require.NoError(t, j.Hold(wellcheck.Attempt{ID: id + 1, CheckInID: 10 + id, Number: 1, StartedAt: ended.Add(-time.Minute), EndedAt: &ended, Outcome: wellcheck.OutcomeHelpRequested, Digits: "2"}))
+	}
+	require.NoError(t, j.Close())
+	path := filepath.Join(dir, "outcomes.jsonl")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(data), "\n")
+	lines[1] = `{"attempt":{"id":2,"check_in` + "\n" // a write that failed part way
+	require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "")+`{"recorded":`), 0o600))
+
+	j, err = calling.OpenJournal(dir)
+	require.NoError(t, err)
+	defer j.Close()
+	require.Equal(t, 1, j.Damaged)
+	pending := j.Pending()
+	require.Len(t, pending, 2)
+	require.Equal(t, []int64{1, 3}, []int64{pending[0].ID, pending[1].ID})
+	require.Equal(t, "2", pending[1].Digits)
+	require.NoError(t, j.Recorded(1))
+	data, err = os.ReadFile(path)
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(string(data), `{"recorded":1}`+"\n"), "the cut-short line is gone before the next one: %q", data)
 }
 
 var errNodeDied = errors.New("node died")

@@ -234,6 +234,8 @@ type Client struct {
 	logger       *slog.Logger
 	stop         context.CancelFunc
 	done         chan struct{}
+	stopBeat     context.CancelFunc
+	beaten       chan struct{}
 }
 
 // NewClient returns the River client of a node's roles: the scheduler role
@@ -352,6 +354,19 @@ func working(m *metrics.Metrics) river.WorkerMiddlewareFunc {
 // Start starts River and, on a worker node, the loop that makes call jobs
 // available as they come due.
 func (c *Client) Start(ctx context.Context) error {
+	if c.promoteEvery > 0 {
+		// The heartbeat first, so that the node's clock is checked before its
+		// first call; it beats until River has stopped (Stop), its calls in
+		// progress included.
+		beatCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		c.stopBeat, c.beaten = cancel, make(chan struct{})
+		tctx, done := context.WithTimeout(beatCtx, loopTry)
+		if err := c.calls.Beat(tctx); err != nil {
+			c.logger.WarnContext(ctx, "node heartbeat fails; trying again", "err", err)
+		}
+		done()
+		go c.beat(beatCtx)
+	}
 	if err := c.Client.Start(ctx); err != nil {
 		return err
 	}
@@ -377,25 +392,45 @@ func (c *Client) Stop(ctx context.Context) error {
 	if c.calls != nil {
 		c.calls.Drain()
 	}
-	return c.Client.Stop(ctx)
+	err := c.Client.Stop(ctx)
+	if c.stopBeat != nil {
+		c.stopBeat()
+		<-c.beaten
+	}
+	return err
 }
 
-// promote makes call jobs available as they come due, and beats the node's
-// heartbeat (calling.Calls.BeatEvery). Each says once when it starts failing and
-// once when it works again, not at every tick of an outage.
+// beat beats the node's heartbeat (calling.Calls.BeatEvery) until ctx ends,
+// saying once when it starts failing and once when it works again.
+func (c *Client) beat(ctx context.Context) {
+	defer close(c.beaten)
+	t := time.NewTicker(c.calls.BeatEvery())
+	defer t.Stop()
+	var beating outage
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		tctx, cancel := context.WithTimeout(ctx, loopTry)
+		err := c.calls.Beat(tctx)
+		cancel()
+		if ctx.Err() == nil {
+			beating.say(ctx, c.logger, "node heartbeat", err)
+		}
+	}
+}
+
+// promote makes call jobs available as they come due, saying once when it
+// starts failing and once when it works again, not at every tick of an
+// outage.
 func (c *Client) promote(ctx context.Context) {
 	defer close(c.done)
 	t := time.NewTicker(c.promoteEvery)
 	defer t.Stop()
-	var promoting, beating outage
-	beat := time.Time{}
+	var promoting outage
 	for {
-		if time.Since(beat) >= c.calls.BeatEvery() {
-			beat = time.Now()
-			tctx, cancel := context.WithTimeout(ctx, loopTry)
-			beating.say(ctx, c.logger, "node heartbeat", c.calls.Beat(tctx))
-			cancel()
-		}
 		select {
 		case <-ctx.Done():
 			return

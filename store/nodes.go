@@ -48,7 +48,7 @@ func Unavailable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code[:2] {
-		case "08", "53", "57", "58": // connection, resources, operator intervention (a statement timeout), system
+		case "08", "25", "53", "57", "58": // connection, transaction state (a read-only standby after a failover), resources, operator intervention (a statement timeout), system
 			return true
 		}
 		switch pgErr.Code {
@@ -66,7 +66,7 @@ func Unavailable(err error) bool {
 // isClosed is a connection that went away mid-query: pgx says so in words.
 func isClosed(err error) bool {
 	msg := err.Error()
-	for _, s := range []string{"conn closed", "unexpected EOF", "connection reset", "broken pipe", "conn busy"} {
+	for _, s := range []string{"conn closed", "closed pool", "unexpected EOF", "connection reset", "broken pipe", "conn busy"} {
 		if strings.Contains(msg, s) {
 			return true
 		}

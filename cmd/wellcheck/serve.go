@@ -146,6 +146,9 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		if n := len(calls.Journal.Pending()); n > 0 {
 			a.logger.Warn("outcomes heard before the node stopped are to be recorded", "count", n)
 		}
+		if calls.Journal.Damaged > 0 {
+			a.logger.Error("lines of the outcome journal could not be read (a failed write): their outcomes are lost", "lines", calls.Journal.Damaged)
+		}
 	}
 	m := metrics.New(mc)
 	calls.Metrics, cases.Metrics = m, m
