@@ -26,6 +26,11 @@ func (c *Calls) Beat(ctx context.Context) error {
 		return err
 	}
 	back := c.machine()
+	if back.Sub(sent) > c.maxSkew() {
+		// A slow beat (a reconnection, a busy pool) measures nothing: the
+		// database read its clock somewhere in that time.
+		return nil
+	}
 	// The database read its clock between sent and back: the middle is the
 	// best guess, off by half the round trip at most.
 	offset := sent.Add(back.Sub(sent) / 2).Sub(dbNow)
