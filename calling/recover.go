@@ -88,23 +88,22 @@ func (c *Calls) Recover(ctx context.Context) (int, error) {
 	if err := c.Store.Queries().ForgetNodes(ctx); err != nil {
 		return 0, err
 	}
-	ids, err := c.Store.Queries().LostCalls(ctx, c.node(), 3*c.BeatEvery(), c.deadAfter(), now.Add(-c.staleAfter()))
+	lost, err := c.Store.Queries().LostCalls(ctx, c.node(), 3*c.BeatEvery(), c.deadAfter(), now.Add(-c.staleAfter()))
 	if err != nil {
 		return 0, fmt.Errorf("look for calls whose node died: %w", err)
 	}
 	recovered := 0
-	for _, id := range ids {
+	for _, l := range lost {
 		err := c.Store.WithTx(ctx, func(q *store.Queries) error {
-			ci, err := q.LockCheckInForCall(ctx, id)
+			ci, err := q.LockCheckInForCall(ctx, l.CheckInID)
 			if err != nil {
 				return err
 			}
-			if ci.CallingSince == nil {
-				return nil // it ended meanwhile
-			}
-			i := slices.IndexFunc(ci.Attempts, func(a wellcheck.Attempt) bool { return a.EndedAt == nil })
-			if i < 0 {
-				return fmt.Errorf("check-in %d is calling but has no attempt in progress", id)
+			// The lost attempt, if it is still in progress: it may have ended
+			// meanwhile (its real outcome came), and another begun.
+			i := slices.IndexFunc(ci.Attempts, func(a wellcheck.Attempt) bool { return a.ID == l.AttemptID && a.EndedAt == nil })
+			if ci.CallingSince == nil || i < 0 {
+				return nil
 			}
 			a := ci.Attempts[i]
 			a.EndedAt, a.Outcome, a.FailureReason = &now, wellcheck.OutcomeFailed, wellcheck.Interrupted
@@ -112,13 +111,13 @@ func (c *Calls) Recover(ctx context.Context) (int, error) {
 				return err
 			}
 			ci.Attempts[i] = a
-			c.log().WarnContext(ctx, "call interrupted: its node stopped mid-call", "check_in_id", id, "attempt", a.Number, "call_id", a.CallID)
+			c.log().WarnContext(ctx, "call interrupted: its node stopped mid-call", "check_in_id", l.CheckInID, "attempt", a.Number, "call_id", a.CallID)
 			recovered++
 			return c.after(ctx, q, ci, now)
 		})
 		if err != nil {
 			// One check-in that cannot be recovered does not hold up the others.
-			c.log().ErrorContext(ctx, "recover a call lost with its node", "check_in_id", id, "err", err)
+			c.log().ErrorContext(ctx, "recover a call lost with its node", "check_in_id", l.CheckInID, "err", err)
 		}
 	}
 	// A check-in whose job a dead node took before dialling gets a new job at

@@ -21,14 +21,21 @@ func (q *Queries) Heartbeat(ctx context.Context, node string, gap time.Duration)
 	return dbNow, translate(err, "heartbeat of node "+node)
 }
 
-// LostCalls returns check-ins (at most 500) with an attempt in progress whose
-// node has not beaten for deadAfter, as judged by node judge, which must
-// have beaten throughout that time (and within gap) (after an outage that silenced every
-// node, nobody is judged until they all had the time to beat again). A node
+// A LostCall is an attempt in progress whose node died, and its check-in.
+type LostCall struct{ CheckInID, AttemptID int64 }
+
+// LostCalls returns the attempts (at most 500) in progress whose node has not
+// beaten for deadAfter, as judged by node judge, which must have beaten
+// throughout that time (and within gap): after an outage that silenced every
+// node, nobody is judged until they all had the time to beat again. A node
 // that never beat is judged by its attempt's start, before startedBefore.
-func (q *Queries) LostCalls(ctx context.Context, judge string, gap, deadAfter time.Duration, startedBefore time.Time) ([]int64, error) {
-	ids, err := q.q.ListLostCalls(ctx, dbsqlc.ListLostCallsParams{Judge: judge, Gap: interval(gap), DeadAfter: interval(deadAfter), StartedBefore: startedBefore})
-	return ids, translate(err, "find calls lost with their node")
+func (q *Queries) LostCalls(ctx context.Context, judge string, gap, deadAfter time.Duration, startedBefore time.Time) ([]LostCall, error) {
+	rows, err := q.q.ListLostCalls(ctx, dbsqlc.ListLostCallsParams{Judge: judge, Gap: interval(gap), DeadAfter: interval(deadAfter), StartedBefore: startedBefore})
+	out := make([]LostCall, len(rows))
+	for i, r := range rows {
+		out[i] = LostCall{CheckInID: r.CheckInID, AttemptID: r.AttemptID}
+	}
+	return out, translate(err, "find calls lost with their node")
 }
 
 // ForgetNodes deletes the nodes not seen for a day.

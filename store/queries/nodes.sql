@@ -16,7 +16,7 @@ RETURNING now()::timestamptz AS db_now;
 -- heartbeats began before that, and its last beat is within @gap): the node
 -- died mid-call. A node with no row
 -- (it never beat) is judged by the attempt's age instead, @started_before.
-SELECT c.id
+SELECT c.id AS check_in_id, a.id AS attempt_id
 FROM check_ins c
 JOIN attempts a ON a.check_in_id = c.id AND a.ended_at IS NULL
 LEFT JOIN nodes n ON n.name = a.node

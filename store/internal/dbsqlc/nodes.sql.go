@@ -48,7 +48,7 @@ func (q *Queries) Heartbeat(ctx context.Context, arg HeartbeatParams) (time.Time
 }
 
 const listLostCalls = `-- name: ListLostCalls :many
-SELECT c.id
+SELECT c.id AS check_in_id, a.id AS attempt_id
 FROM check_ins c
 JOIN attempts a ON a.check_in_id = c.id AND a.ended_at IS NULL
 LEFT JOIN nodes n ON n.name = a.node
@@ -68,12 +68,17 @@ type ListLostCallsParams struct {
 	StartedBefore time.Time
 }
 
+type ListLostCallsRow struct {
+	CheckInID int64
+	AttemptID int64
+}
+
 // Check-ins with an attempt in progress whose node has not been seen for
 // @dead_after while the asking node @judge was seen throughout (its run of
 // heartbeats began before that, and its last beat is within @gap): the node
 // died mid-call. A node with no row
 // (it never beat) is judged by the attempt's age instead, @started_before.
-func (q *Queries) ListLostCalls(ctx context.Context, arg ListLostCallsParams) ([]int64, error) {
+func (q *Queries) ListLostCalls(ctx context.Context, arg ListLostCallsParams) ([]ListLostCallsRow, error) {
 	rows, err := q.db.Query(ctx, listLostCalls,
 		arg.Judge,
 		arg.DeadAfter,
@@ -84,13 +89,13 @@ func (q *Queries) ListLostCalls(ctx context.Context, arg ListLostCallsParams) ([
 		return nil, err
 	}
 	defer rows.Close()
-	var items []int64
+	var items []ListLostCallsRow
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var i ListLostCallsRow
+		if err := rows.Scan(&i.CheckInID, &i.AttemptID); err != nil {
 			return nil, err
 		}
-		items = append(items, id)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
