@@ -12,9 +12,10 @@ import (
 // that says so hundreds of times hides what else it says.
 const quietEvery = time.Minute
 
-// quiet is logger for River: a warning or an error whose message was logged
-// less than quietEvery ago is counted rather than logged, and the next one
-// logged says how many it stands for ("repeated").
+// quiet is logger for River: a warning or an error whose message (for the
+// same queue or job kind) was logged less than quietEvery ago is counted
+// rather than logged, and the next one logged says how many it stands for
+// ("repeated").
 func quiet(logger *slog.Logger) *slog.Logger {
 	if logger == nil {
 		return nil
@@ -30,22 +31,29 @@ type quietHandler struct {
 // seen is what the handler and those made from it (WithAttrs) share.
 type seen struct {
 	mu   sync.Mutex
-	last map[string]time.Time // message → when it was last logged
-	held map[string]int       // message → how many were not logged since
+	last map[string]time.Time // message (and queue or job kind) → when it was last logged
+	held map[string]int       // the same → how many were not logged since
 }
 
 func (h *quietHandler) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level < slog.LevelWarn {
 		return h.Handler.Handle(ctx, r)
 	}
+	key := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "queue" || a.Key == "job_kind" || a.Key == "kind" {
+			key += "\x00" + a.Value.String() // one job's failures do not hide another's
+		}
+		return true
+	})
 	h.mu.Lock()
-	if at, ok := h.last[r.Message]; ok && r.Time.Sub(at) < quietEvery {
-		h.held[r.Message]++
+	if at, ok := h.last[key]; ok && r.Time.Sub(at) < quietEvery {
+		h.held[key]++
 		h.mu.Unlock()
 		return nil
 	}
-	n := h.held[r.Message]
-	h.last[r.Message], h.held[r.Message] = r.Time, 0
+	n := h.held[key]
+	h.last[key], h.held[key] = r.Time, 0
 	h.mu.Unlock()
 	if n > 0 {
 		r.AddAttrs(slog.Int("repeated", n))
