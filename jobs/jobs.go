@@ -400,36 +400,27 @@ func (c *Client) Stop(ctx context.Context) error {
 	return err
 }
 
-// beat beats the node's heartbeat (calling.Calls.BeatEvery) until ctx ends,
-// saying once when it starts failing and once when it works again.
+// beat beats the node's heartbeat (calling.Calls.BeatEvery) until ctx ends.
 func (c *Client) beat(ctx context.Context) {
-	defer close(c.beaten)
-	t := time.NewTicker(c.calls.BeatEvery())
-	defer t.Stop()
-	var beating outage
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		tctx, cancel := context.WithTimeout(ctx, loopTry)
-		err := c.calls.Beat(tctx)
-		cancel()
-		if ctx.Err() == nil {
-			beating.say(ctx, c.logger, "node heartbeat", err)
-		}
-	}
+	c.loop(ctx, c.beaten, c.calls.BeatEvery(), "node heartbeat", c.calls.Beat)
 }
 
-// promote makes call jobs available as they come due, saying once when it
-// starts failing and once when it works again, not at every tick of an
-// outage.
+// promote makes call jobs available as they come due, until ctx ends.
 func (c *Client) promote(ctx context.Context) {
-	defer close(c.done)
-	t := time.NewTicker(c.promoteEvery)
+	c.loop(ctx, c.done, c.promoteEvery, "make due calls available", func(ctx context.Context) error {
+		_, err := c.store.Queries().PromoteDueCallJobs(ctx, c.promoteEvery)
+		return err
+	})
+}
+
+// loop tries what every d, each try bounded by loopTry, until ctx ends (then
+// it closes done), saying once when it starts failing and once when it works
+// again, not at every tick of an outage.
+func (c *Client) loop(ctx context.Context, done chan struct{}, d time.Duration, what string, try func(context.Context) error) {
+	defer close(done)
+	t := time.NewTicker(d)
 	defer t.Stop()
-	var promoting outage
+	var o outage
 	for {
 		select {
 		case <-ctx.Done():
@@ -437,10 +428,10 @@ func (c *Client) promote(ctx context.Context) {
 		case <-t.C:
 		}
 		tctx, cancel := context.WithTimeout(ctx, loopTry)
-		_, err := c.store.Queries().PromoteDueCallJobs(tctx, c.promoteEvery)
+		err := try(tctx)
 		cancel()
 		if ctx.Err() == nil {
-			promoting.say(ctx, c.logger, "make due calls available", err)
+			o.say(ctx, c.logger, what, err)
 		}
 	}
 }
