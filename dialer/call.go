@@ -357,7 +357,12 @@ func (c *call) rejected(res Result, r *sip.Response) Result {
 			res.Reason += ": check the trunk's username and password"
 		}
 	}
-	if r.StatusCode == sip.StatusServiceUnavailable {
+	// What the trunk says of itself holds for every call through it: every
+	// node waits rather than send the next person's INVITE into it.
+	switch s := r.StatusCode; {
+	case s == sip.StatusUnauthorized || s == sip.StatusForbidden || s == sip.StatusProxyAuthRequired:
+		c.d.backoff(c.d.cfg.RefusedBackoff)
+	case s >= 500 && s < 600:
 		c.d.backoff(retryAfter(r, c.d.cfg.OverloadBackoff))
 	}
 	return res
@@ -381,7 +386,7 @@ func Classify(status int) wellcheck.Outcome {
 	return wellcheck.OutcomeFailed
 }
 
-// retryAfter is the 503's Retry-After in seconds, or def.
+// retryAfter is a server error's Retry-After in seconds, or def.
 func retryAfter(r *sip.Response, def time.Duration) time.Duration {
 	if h := r.GetHeader("Retry-After"); h != nil {
 		v, _, _ := strings.Cut(h.Value(), ";")

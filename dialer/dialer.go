@@ -63,9 +63,15 @@ type Config struct {
 	// every other process dialling through it.
 	Limits Limiter
 	// OverloadBackoff is how long every node stops sending calls after the trunk
-	// answers 503 without Retry-After or does not answer at all (default 30 s).
+	// answers 503 or another server error (5xx) without Retry-After, or does
+	// not answer at all (default 30 s).
 	OverloadBackoff time.Duration
-	Logger          *slog.Logger
+	// RefusedBackoff is how long every node stops sending calls after the
+	// trunk refuses us (401, 403, 407 once authenticated): every call would be
+	// refused the same way, and a trunk refused at full rate may ban the
+	// address (default 2 min).
+	RefusedBackoff time.Duration
+	Logger         *slog.Logger
 	// SendLateness, if set, is told how late each RTP packet left against its due
 	// time (metrics, benchmarks). It is called from every call's sender: keep it cheap.
 	SendLateness func(time.Duration)
@@ -86,6 +92,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxDuration <= 0 {
 		c.MaxDuration = 3 * time.Minute
+	}
+	if c.RefusedBackoff <= 0 {
+		c.RefusedBackoff = 2 * time.Minute
 	}
 	if c.OverloadBackoff <= 0 {
 		c.OverloadBackoff = 30 * time.Second

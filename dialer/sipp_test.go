@@ -132,6 +132,10 @@ func TestAgainstSIPp(t *testing.T) {
 		// SIPp exits 0 only once it had our ACK and BYE: the raced answer was hung up.
 		{scenario: "answer_on_cancel.xml", outcome: wellcheck.OutcomeNoAnswer},
 		{scenario: "unavailable_503.xml", outcome: wellcheck.OutcomeFailed, status: 503, backoff: 30 * time.Second},
+		// The trunk refusing us, or failing inside: every node waits rather
+		// than send the next person's INVITE into it.
+		{scenario: "forbidden_403.xml", outcome: wellcheck.OutcomeFailed, status: 403, backoff: 2 * time.Minute},
+		{scenario: "server_error_500.xml", outcome: wellcheck.OutcomeFailed, status: 500, backoff: 30 * time.Second},
 		{scenario: "auth_answer.xml", trunk: dialer.Trunk{Username: "trunkuser", Password: "trunksecret"}, outcome: wellcheck.OutcomeNoResponse, status: 200},
 	}
 	for _, tt := range tests {
