@@ -42,25 +42,32 @@ var placeWords = map[string]string{
 	"tahiti": "Pacific/Tahiti", "guyane francaise": "America/Cayenne", "nouvelle caledonie": "Pacific/Noumea",
 }
 
-var placeFolder = strings.NewReplacer("é", "e", "è", "e", "ê", "e", "É", "e", "à", "a", "-", " ", "(", "", ")", "")
+// placeKey is a place's name as ZoneOfPlace compares it: folded, without
+// hyphens, brackets or a leading "la".
+func placeKey(s string) string {
+	s = strings.Join(strings.Fields(placePunct.Replace(Fold(s))), " ")
+	return strings.TrimPrefix(s, "la ")
+}
+
+var placePunct = strings.NewReplacer("-", " ", "(", "", ")", "")
+
+// placeZones maps every name of every place, and placeWords, to its zone.
+var placeZones = func() map[string]string {
+	m := map[string]string{}
+	for _, p := range Places {
+		m[placeKey(p.fr)], m[placeKey(p.en)] = p.Zone, p.Zone
+	}
+	for w, zone := range placeWords {
+		m[placeKey(w)] = zone
+	}
+	return m
+}()
 
 // ZoneOfPlace is the time zone of a place as a register writes it
 // ("Guadeloupe", "La Réunion", "Polynésie"), in French or English.
 func ZoneOfPlace(name string) (string, bool) {
-	key := strings.Join(strings.Fields(placeFolder.Replace(strings.ToLower(name))), " ")
-	key = strings.TrimPrefix(key, "la ")
-	if zone, ok := placeWords[key]; ok {
-		return zone, true
-	}
-	for _, p := range Places {
-		for _, n := range []string{p.fr, p.en} {
-			n = strings.Join(strings.Fields(placeFolder.Replace(strings.ToLower(n))), " ")
-			if key == n || key == strings.TrimPrefix(n, "la ") {
-				return p.Zone, true
-			}
-		}
-	}
-	return "", false
+	zone, ok := placeZones[placeKey(name)]
+	return zone, ok
 }
 
 // ZoneName is a time zone as people say it: its place, or its IANA name

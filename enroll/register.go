@@ -5,11 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/wellcheck/wellcheck"
 )
@@ -129,15 +124,12 @@ var byHeader = func() map[string]int {
 // foldHeader is how headers compare: case, accents, spaces and punctuation
 // left out ("Téléphone (contact 1)" is "telephonecontact1").
 func foldHeader(h string) string {
-	// A chain keeps state: one per call, for imports that run at once.
-	accents := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	h, _, _ = transform.String(accents, strings.ToLower(h))
 	return strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 			return r
 		}
 		return -1
-	}, h)
+	}, wellcheck.Fold(h))
 }
 
 // columnFor is the column a header names, or -1.

@@ -516,7 +516,7 @@ func choice[T ~string](ps *wellcheck.Problems, field, s string, def T, allowed [
 		}
 		return def
 	}
-	norm := choiceFolder.Replace(s)
+	norm := choiceFolder.Replace(wellcheck.Fold(s))
 	for _, a := range allowed {
 		if norm == string(a) {
 			return a
@@ -536,9 +536,9 @@ func choice[T ~string](ps *wellcheck.Problems, field, s string, def T, allowed [
 // yesNo is a yes/no column.
 type yesNo string
 
-// choiceFolder folds how people write a choice ("Services sociaux", "élevé") to
-// its code form ("services_sociaux", "eleve").
-var choiceFolder = strings.NewReplacer("-", "_", " ", "_", "é", "e", "è", "e", "ê", "e")
+// choiceFolder turns a choice as people write it, folded ("services sociaux",
+// "eleve"), to its code form ("services_sociaux").
+var choiceFolder = strings.NewReplacer("-", "_", " ", "_")
 
 // French aliases, as registers and coordinators write them (accents folded).
 var (

@@ -61,7 +61,6 @@ var (
 	// daySeparators split a list of days; rangeWords join a range's ends.
 	daySeparators = regexp.MustCompile(`\s*(?:,|;|/|\+|&|\bet\b|\band\b)\s*`)
 	rangeWords    = regexp.MustCompile(`\s*(?:-|–|\ba\b|\bau\b|\bto\b|\bthrough\b|\bjusqu'au\b)\s*`)
-	accentFolder  = strings.NewReplacer("é", "e", "è", "e", "ê", "e", "à", "a", "û", "u", "ô", "o", ".", "")
 )
 
 // ParseDays reads the days of a plan as people write them, in French or
@@ -69,7 +68,7 @@ var (
 // "tous les jours", "Mon, Thu", "MON,WED,FRI". The days come Monday first;
 // ok is false when some part of s names no day.
 func ParseDays(s string) (days []time.Weekday, ok bool) {
-	s = accentFolder.Replace(strings.ToLower(strings.Join(strings.Fields(s), " ")))
+	s = strings.ReplaceAll(wellcheck.Fold(strings.Join(strings.Fields(s), " ")), ".", "")
 	switch {
 	case s == "":
 		return nil, false

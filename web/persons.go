@@ -192,7 +192,7 @@ func (s *Server) preview(r *http.Request, f planForm) (previewView, error) {
 	if err != nil {
 		return v, err
 	}
-	v.Head = text(lang, "preview_head", p.Calls(), previewDays, zoneName(lang, p.Zone.String()))
+	v.Head = text(lang, "preview_head", p.Calls(), previewDays, wellcheck.ZoneName(p.Zone.String(), lang))
 	v.Words, _ = scheduler.Describe(in.Cron, lang)
 	for _, sl := range p.Slots {
 		v.Slots = append(v.Slots, slotView{When: scheduler.LocalTime(sl.At, lang), Status: sl.Status, Text: sl.Describe(lang)})
@@ -408,10 +408,6 @@ func languageName(code string) string {
 	return code
 }
 
-// zoneName is a time zone as people say it: the place, or the zone's name
-// for one that is not French or Belgian.
-func zoneName(lang wellcheck.Lang, zone string) string { return wellcheck.ZoneName(zone, lang) }
-
 // otherZone is the zone list's last choice, another time zone than the
 // places it names: the one typed in the field beside it.
 const otherZone = "other"
@@ -601,7 +597,7 @@ func (s *Server) showPerson(w http.ResponseWriter, r *http.Request, sess session
 	v := personView{Enrolment: e, Phone: phones.Format(e.Person.Phone), StatusText: text(lang, "status."+string(e.Person.Status)),
 		Window: e.Plan.Window.String(), Changeable: e.Person.Status != wellcheck.PersonWithdrawn}
 	v.PlanWords, _ = scheduler.Describe(e.Plan.Cron, lang)
-	v.ZoneName = zoneName(lang, e.Person.TimeZone)
+	v.ZoneName = wellcheck.ZoneName(e.Person.TimeZone, lang)
 	v.Language = spokenLanguage(lang, e.Person.Language)
 	if e.Person.PausedUntil != nil {
 		v.PausedUntil = dayAndClock(lang, e.Person.PausedUntil.In(loc))
