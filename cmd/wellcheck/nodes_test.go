@@ -345,15 +345,17 @@ func TestANodeSaysItsDatabaseIsAwayAndComesBack(t *testing.T) {
 		return code == http.StatusServiceUnavailable && strings.Contains(body, "database unreachable")
 	}, 10*time.Second, 100*time.Millisecond, "/readyz says the database is away")
 	t.Logf("/readyz said so after %s", time.Since(cut).Round(100*time.Millisecond))
-	time.Sleep(3 * time.Second) // an outage of a few seconds more, ticking
 	proxy.Heal()
 	require.Eventually(t, func() bool {
 		code, _ := status()
 		return code == http.StatusOK
 	}, 30*time.Second, 200*time.Millisecond, "ready again by itself:\n%s", n.log)
-	// A restart of the database: every try fails at once, five a second.
+	// A restart of the database: every try fails at once, five a second;
+	// it lasts until the node's loops and River's have been refused many
+	// times over.
+	refused := proxy.Stats().Refused
 	proxy.Reset()
-	time.Sleep(3 * time.Second)
+	require.Eventually(t, func() bool { return proxy.Stats().Refused >= refused+20 }, 30*time.Second, 50*time.Millisecond)
 	proxy.Heal()
 	require.Eventually(t, func() bool {
 		code, _ := status()
