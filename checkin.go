@@ -30,6 +30,7 @@ const (
 	ReasonAttemptsExhausted CheckInReason = "attempts_exhausted" // every attempt the policy allows was made
 	ReasonNoTimeLeft        CheckInReason = "no_time_left"       // the next attempt would fall after the cut-off or the window
 	ReasonCallsFailed       CheckInReason = "calls_failed"       // our calls kept failing
+	ReasonTrunkDown         CheckInReason = "trunk_down"         // the trunk failed every call (a storm) until no time was left
 	ReasonNotCalledInTime   CheckInReason = "not_called_in_time" // no call could be placed before the deadline
 	ReasonMissed            CheckInReason = "missed"             // the system was down at the slot: never called
 	ReasonStalled           CheckInReason = "stalled"            // the system was down at a retry: never called back
@@ -81,4 +82,7 @@ type Attempt struct {
 	Ring, Talk    time.Duration
 	Digits        string
 	FailureReason string
+	// Trunk says the call failed in a storm (see TrunkRule): the trunk's
+	// fault, counted against nobody.
+	Trunk bool
 }

@@ -44,6 +44,14 @@ func (n Next) Final() bool { return n.State != "" }
 func AfterCall(attempts []Attempt, policy RetryPolicy, f Failures, now time.Time, allowed func(time.Time) bool) Next {
 	f = f.OrDefault()
 	last := attempts[len(attempts)-1].Outcome
+	if attempts[len(attempts)-1].Trunk {
+		// The trunk failed everyone, not the person: tried again once it
+		// carries calls (TrunkRule holds the calls until then).
+		if retry := now.Add(f.RetryAfter); allowed(retry) {
+			return Next{Retry: retry}
+		}
+		return GiveUp(attempts)
+	}
 	switch last {
 	case OutcomeOK:
 		return Next{State: CheckInConfirmed, Reason: ReasonPressed1}
@@ -73,11 +81,13 @@ func AfterCall(attempts []Attempt, policy RetryPolicy, f Failures, now time.Time
 
 // GiveUp is how a check-in that can no longer be called ends: unreached if
 // the person was called and did not take it, system_error if the system never
-// managed to call them.
+// managed to call them (trunk_down if a storm was the cause).
 func GiveUp(attempts []Attempt) Next {
 	switch {
 	case missedByPerson(attempts) > 0:
 		return Next{State: CheckInUnreached, Reason: ReasonNoTimeLeft}
+	case slices.ContainsFunc(attempts, func(a Attempt) bool { return a.Trunk }):
+		return Next{State: CheckInSystemError, Reason: ReasonTrunkDown}
 	case len(attempts) > 0:
 		return Next{State: CheckInSystemError, Reason: ReasonCallsFailed}
 	}
@@ -97,17 +107,21 @@ func (o Outcome) MissedByPerson() bool {
 func missedByPerson(as []Attempt) int {
 	n := 0
 	for _, a := range as {
-		if a.Outcome.MissedByPerson() {
+		if a.Outcome.MissedByPerson() && !a.Trunk {
 			n++
 		}
 	}
 	return n
 }
 
-// failuresInARow counts the failed attempts at the end of as.
+// failuresInARow counts the failed attempts at the end of as; those of a
+// storm are passed over: they say nothing of this person's line.
 func failuresInARow(as []Attempt) int {
 	n := 0
 	for _, a := range slices.Backward(as) {
+		if a.Trunk {
+			continue
+		}
 		if a.Outcome != OutcomeFailed {
 			break
 		}
