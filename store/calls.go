@@ -74,7 +74,7 @@ func attemptOf(a dbsqlc.Attempt) wellcheck.Attempt {
 		ID: a.ID, CheckInID: a.CheckInID, Number: int(a.Number), StartedAt: a.StartedAt, EndedAt: a.EndedAt,
 		Outcome: wellcheck.Outcome(deref(a.Outcome)), SIPStatus: int(deref(a.SipStatus)), CallID: a.CallID,
 		Ring: time.Duration(deref(a.RingMs)) * time.Millisecond, Talk: time.Duration(deref(a.TalkMs)) * time.Millisecond,
-		Digits: a.Digits, FailureReason: a.FailureReason,
+		Digits: a.Digits, FailureReason: a.FailureReason, Trunk: a.Trunk,
 	}
 }
 

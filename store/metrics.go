@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
 )
 
@@ -22,6 +24,8 @@ type Gauges struct {
 	FollowUps []FollowUpCount
 	// Jobs counts River's jobs by queue, in the states RiverStates names.
 	Jobs []JobCount
+	// Storm is the trunk's storm going on, if any.
+	Storm *wellcheck.TrunkStorm
 }
 
 // FollowUpCount is how many pending follow-ups are on a listener's list or in
@@ -73,6 +77,12 @@ func (q *Queries) Gauges(ctx context.Context, dayStart, dayEnd, now time.Time) (
 	}
 	for _, j := range jobs {
 		g.Jobs = append(g.Jobs, JobCount{Queue: j.Queue, State: j.State, N: j.N})
+	}
+	switch s, err := q.OpenTrunkStorm(ctx); {
+	case err == nil:
+		g.Storm = &s
+	case !errors.Is(err, wellcheck.ErrNotFound):
+		return g, err
 	}
 	return g, nil
 }

@@ -100,7 +100,7 @@ func (q *Queries) InsertAudit(ctx context.Context, arg InsertAuditParams) error 
 }
 
 const listAttempts = `-- name: ListAttempts :many
-SELECT id, check_in_id, number, started_at, ended_at, outcome, sip_status, call_id, ring_ms, talk_ms, digits, failure_reason, node FROM attempts WHERE check_in_id = $1 ORDER BY number
+SELECT id, check_in_id, number, started_at, ended_at, outcome, sip_status, call_id, ring_ms, talk_ms, digits, failure_reason, node, trunk FROM attempts WHERE check_in_id = $1 ORDER BY number
 `
 
 func (q *Queries) ListAttempts(ctx context.Context, checkInID int64) ([]Attempt, error) {
@@ -126,6 +126,7 @@ func (q *Queries) ListAttempts(ctx context.Context, checkInID int64) ([]Attempt,
 			&i.Digits,
 			&i.FailureReason,
 			&i.Node,
+			&i.Trunk,
 		); err != nil {
 			return nil, err
 		}
@@ -138,7 +139,7 @@ func (q *Queries) ListAttempts(ctx context.Context, checkInID int64) ([]Attempt,
 }
 
 const listAttemptsForPerson = `-- name: ListAttemptsForPerson :many
-SELECT a.id, a.check_in_id, a.number, a.started_at, a.ended_at, a.outcome, a.sip_status, a.call_id, a.ring_ms, a.talk_ms, a.digits, a.failure_reason, a.node FROM attempts a JOIN check_ins c ON c.id = a.check_in_id
+SELECT a.id, a.check_in_id, a.number, a.started_at, a.ended_at, a.outcome, a.sip_status, a.call_id, a.ring_ms, a.talk_ms, a.digits, a.failure_reason, a.node, a.trunk FROM attempts a JOIN check_ins c ON c.id = a.check_in_id
 WHERE c.person_id = $1 ORDER BY a.started_at, a.id
 `
 
@@ -165,6 +166,7 @@ func (q *Queries) ListAttemptsForPerson(ctx context.Context, personID int64) ([]
 			&i.Digits,
 			&i.FailureReason,
 			&i.Node,
+			&i.Trunk,
 		); err != nil {
 			return nil, err
 		}

@@ -80,6 +80,7 @@ type Attempt struct {
 	Digits        string
 	FailureReason string
 	Node          string
+	Trunk         bool
 }
 
 type AuditLog struct {
@@ -392,6 +393,17 @@ type TrunkLimit struct {
 	NextCallAt   time.Time
 	BackoffUntil time.Time
 	UpdatedAt    time.Time
+}
+
+type TrunkStorm struct {
+	ID      int64
+	Fault   string
+	BeganAt time.Time
+	EndedAt *time.Time
+	ProbeAt time.Time
+	Probes  int32
+	Calls   int32
+	Persons int32
 }
 
 type User struct {
