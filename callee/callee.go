@@ -40,10 +40,15 @@ const (
 	AnswerLate  Behaviour = "late"        // ring for AnswerAfter, then answer and press 1
 	NotFound    Behaviour = "not_found"   // 404 Not Found
 	Unavailable Behaviour = "unavailable" // 503 Service Unavailable, Retry-After
+	// What a trunk in trouble answers to every call (see Storm).
+	TempUnavailable Behaviour = "temporarily_unavailable" // 480 Temporarily Unavailable, at once
+	ServerError     Behaviour = "server_error"            // 500 Server Internal Error
+	Unauthorized    Behaviour = "unauthorized"            // 401 Unauthorized, whatever the credentials
 )
 
 // Behaviours lists every behaviour, for help texts and validation.
-var Behaviours = []Behaviour{PressOne, PressTwo, Silent, HangUp, Busy, Decline, NeverAnswer, AnswerLate, NotFound, Unavailable}
+var Behaviours = []Behaviour{PressOne, PressTwo, Silent, HangUp, Busy, Decline, NeverAnswer, AnswerLate, NotFound, Unavailable,
+	TempUnavailable, ServerError, Unauthorized}
 
 // ParseBehaviour checks a behaviour's name.
 func ParseBehaviour(s string) (Behaviour, error) {
@@ -151,6 +156,7 @@ type Callee struct {
 	order   []string
 	ended   chan struct{} // closed and replaced whenever a call ends
 	nonce   string
+	storm   Behaviour // what every new call gets, if set (Storm)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -304,8 +310,19 @@ func (c *Callee) Wait(ctx context.Context, n int) ([]Record, error) {
 	}
 }
 
+// Storm makes every new call get b, whoever it is for, as a trunk in
+// trouble answers everyone the same way; Storm("") ends it.
+func (c *Callee) Storm(b Behaviour) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.storm = b
+}
+
 // behaviour draws what a new call gets; the caller holds mu (the draw uses rng).
 func (c *Callee) behaviour(number string) Behaviour {
+	if c.storm != "" {
+		return c.storm
+	}
 	if b, ok := c.cfg.Numbers[number]; ok {
 		return b
 	}
@@ -415,6 +432,12 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		return reject(sip.StatusNotFound, "Not Found")
 	case Unavailable:
 		return reject(sip.StatusServiceUnavailable, "Service Unavailable", sip.NewHeader("Retry-After", "2"))
+	case TempUnavailable:
+		return reject(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable")
+	case ServerError:
+		return reject(sip.StatusInternalServerError, "Server Internal Error")
+	case Unauthorized:
+		return reject(sip.StatusUnauthorized, "Unauthorized")
 	}
 
 	offer, err := media.Parse(dlg.InviteRequest.Body())
