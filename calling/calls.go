@@ -61,6 +61,9 @@ type Calls struct {
 	// MaxFailures is how many such failures in a row make the check-in a
 	// system_error for the admins (default 3).
 	MaxFailures int
+	// Trunk tells a trunk that fails everyone from persons who do not
+	// answer (zero: the defaults).
+	Trunk wellcheck.TrunkRule
 	// Metrics, if set, counts the calls.
 	Metrics *metrics.Metrics
 	// Journal, if set, keeps the outcomes heard until the database has them,
@@ -166,7 +169,7 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 	// A first look, without a channel: most jobs that have nothing to do stop here.
 	var person store.CallPerson
 	var slot time.Time // the first call's, whose lag the metrics show
-	v, err := c.look(ctx, checkInID, attempt, func(_ *store.Queries, ci store.CallCheckIn) error {
+	v, err := c.look(ctx, checkInID, attempt, false, func(_ *store.Queries, ci store.CallCheckIn) error {
 		person = ci.Person
 		if attempt == 1 {
 			slot = ci.SlotAt
@@ -183,7 +186,7 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 	var attemptID int64
 	var started time.Time
 	claim := func(ctx context.Context) error {
-		v, err = c.look(ctx, checkInID, attempt, func(q *store.Queries, ci store.CallCheckIn) error {
+		v, err = c.look(ctx, checkInID, attempt, true, func(q *store.Queries, ci store.CallCheckIn) error {
 			if ci.Person.Phone != person.Phone {
 				return errNumberChanged
 			}
@@ -222,8 +225,9 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 
 // look locks the check-in and judges attempt, in a transaction of its own
 // that is committed whatever the verdict (a check-in that can no longer be
-// called ends there); then runs in it when the verdict is to dial.
-func (c *Calls) look(ctx context.Context, checkInID int64, attempt int, then func(q *store.Queries, ci store.CallCheckIn) error) (verdict, error) {
+// called ends there); then runs in it when the verdict is to dial. claiming
+// says the call leaves if it is.
+func (c *Calls) look(ctx context.Context, checkInID int64, attempt int, claiming bool, then func(q *store.Queries, ci store.CallCheckIn) error) (verdict, error) {
 	var v verdict
 	err := c.Store.WithTx(ctx, func(q *store.Queries) error {
 		if _, skewed := c.Skew(); skewed {
@@ -237,7 +241,7 @@ func (c *Calls) look(ctx context.Context, checkInID int64, attempt int, then fun
 		if err != nil {
 			return err
 		}
-		if v, err = c.judge(ctx, q, ci, attempt); err != nil || !v.dial {
+		if v, err = c.judge(ctx, q, ci, attempt, claiming); err != nil || !v.dial {
 			return err
 		}
 		return then(q, ci)
@@ -263,8 +267,9 @@ func (c *Calls) later(v verdict, err error) (time.Duration, error) {
 }
 
 // judge decides, with the check-in locked, whether attempt may be dialled
-// now; a check-in that can no longer be called is finished on the way.
-func (c *Calls) judge(ctx context.Context, q *store.Queries, ci store.CallCheckIn, attempt int) (verdict, error) {
+// now (claiming: and the call leaves if so); a check-in that can no longer be
+// called is finished on the way.
+func (c *Calls) judge(ctx context.Context, q *store.Queries, ci store.CallCheckIn, attempt int, claiming bool) (verdict, error) {
 	now := c.now()
 	switch {
 	case ci.State.Final():
@@ -295,7 +300,11 @@ func (c *Calls) judge(ctx context.Context, q *store.Queries, ci store.CallCheckI
 		return verdict{}, err
 	}
 	if !now.Before(ci.DeadlineAt) {
-		return verdict{}, c.finish(ctx, q, ci, wellcheck.GiveUp(ci.Attempts), now)
+		next, err := c.giveUp(ctx, q, ci)
+		if err != nil {
+			return verdict{}, err
+		}
+		return verdict{}, c.finish(ctx, q, ci, next, now)
 	}
 	if reason, _ := cal.Closed(now); reason != "" && len(ci.Attempts) == 0 {
 		// A closure added after planning: the planner moves the call.
@@ -307,7 +316,28 @@ func (c *Calls) judge(ctx context.Context, q *store.Queries, ci store.CallCheckI
 		}
 		return verdict{}, c.finish(ctx, q, ci, wellcheck.GiveUp(ci.Attempts), now)
 	}
+	// A trunk in a storm holds the call, up to the deadline.
+	if until, err := c.held(ctx, q, now, claiming); err != nil || !until.IsZero() {
+		if until.After(ci.DeadlineAt) {
+			until = ci.DeadlineAt
+		}
+		return verdict{wait: until}, err
+	}
 	return verdict{dial: true}, nil
+}
+
+// giveUp is how a check-in past its deadline ends (wellcheck.GiveUp), the
+// reason trunk_down when a storm going on kept it from being called at all.
+func (c *Calls) giveUp(ctx context.Context, q *store.Queries, ci store.CallCheckIn) (wellcheck.Next, error) {
+	next := wellcheck.GiveUp(ci.Attempts)
+	if next.Reason != wellcheck.ReasonNotCalledInTime {
+		return next, nil
+	}
+	_, stormy, err := storm(ctx, q)
+	if stormy {
+		next.Reason = wellcheck.ReasonTrunkDown
+	}
+	return next, err
 }
 
 // callable reports whether the person may be called at now: inside their
@@ -413,6 +443,11 @@ func (c *Calls) apply(ctx context.Context, q *store.Queries, a wellcheck.Attempt
 		ci.Attempts = append(ci.Attempts, a)
 	}
 	if !late && !ci.State.Final() {
+		trunks, err := c.trunkAfter(ctx, q, a)
+		if err != nil {
+			return err
+		}
+		markTrunk(ci.Attempts, trunks)
 		return c.after(ctx, q, ci, *a.EndedAt)
 	}
 	next, ok := wellcheck.Corrected(ci.State, a.Outcome)

@@ -23,7 +23,7 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) (wait time.Dur
 	for {
 		var next contactCall
 		err := c.Store.WithTx(ctx, func(q *store.Queries) (err error) {
-			next, err = c.nextContact(ctx, q, escalationID)
+			next, err = c.nextContact(ctx, q, escalationID, false)
 			return err
 		})
 		if err != nil {
@@ -37,7 +37,7 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) (wait time.Dur
 		claim := func(ctx context.Context) error {
 			changed := false
 			err := c.Store.WithTx(ctx, func(q *store.Queries) error {
-				again, err := c.nextContact(ctx, q, escalationID)
+				again, err := c.nextContact(ctx, q, escalationID, true)
 				if err != nil {
 					return err
 				}
@@ -45,7 +45,8 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) (wait time.Dur
 					changed = true // things changed while the call waited for a channel: look again
 					return nil
 				}
-				callID, err = q.StartEscalationCall(ctx, again.escalation, again.contact, again.attempt, c.now())
+				next.started = c.now()
+				callID, err = q.StartEscalationCall(ctx, again.escalation, again.contact, again.attempt, next.started)
 				return err
 			})
 			if err == nil && changed {
@@ -79,6 +80,7 @@ type contactCall struct {
 	escalation store.Escalation
 	contact    wellcheck.EmergencyContact
 	attempt    int
+	started    time.Time // when its call started
 	wait       time.Time
 	none       bool
 }
@@ -91,6 +93,15 @@ func (c *Calls) recordContactCall(ctx context.Context, next contactCall, callID 
 	call := wellcheck.EscalationCall{ID: callID, EndedAt: &ended, Outcome: res.Outcome, Reason: res.Reason, CallID: res.CallID,
 		Acknowledged: res.Outcome == wellcheck.OutcomeOK}
 	err = c.keep(ctx, "escalation_id", e.ID, func(q *store.Queries) error {
+		// A call that failed the way a storm fails every call is the
+		// trunk's failure, tried again: it never uses up a contact.
+		_, trunks, err := c.judgeTrunk(ctx, q, next.started, res.Outcome, res.SIPStatus)
+		if err != nil {
+			return err
+		}
+		if trunks {
+			call.Outcome, call.Reason = wellcheck.OutcomeFailed, fmt.Sprintf("the trunk fails every call (%s): %s", res.Outcome, res.Reason)
+		}
 		if err := q.EndEscalationCall(ctx, call); err != nil {
 			return err
 		}
@@ -136,8 +147,9 @@ func (c *Calls) escalationLanguage(lang string) string {
 
 // nextContact decides, with the case and the escalation locked (in that
 // order, as every step on a case), whom to call next and which attempt,
-// ending the escalation when it is over.
-func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID int64) (contactCall, error) {
+// ending the escalation when it is over; a trunk in a storm holds the call
+// (claiming: the call leaves if it may).
+func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID int64, claiming bool) (contactCall, error) {
 	var next contactCall
 	e, err := q.Escalation(ctx, escalationID)
 	if err != nil {
@@ -195,6 +207,11 @@ func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID 
 	case !step.Wait.IsZero():
 		next.wait = step.Wait
 	default:
+		until, err := c.held(ctx, q, now, claiming)
+		if err != nil || !until.IsZero() {
+			next.wait = until
+			return next, err
+		}
 		next.contact, next.attempt = step.Contact, step.Attempt
 	}
 	return next, nil

@@ -40,6 +40,9 @@ type Config struct {
 	// MaxClockSkew is how far the machine's clock may be from the
 	// database's before the node stops starting calls.
 	MaxClockSkew time.Duration
+	// TrunkStorm tells a trunk that fails everyone from persons who do not
+	// answer.
+	TrunkStorm wellcheck.TrunkRule
 
 	flags *flag.FlagSet
 }
@@ -56,6 +59,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	var cfg Config
 	var lang, level, horizon, interval string
 	var ringTimeout, maxCall, channels, cps, softStop, skew string
+	var stormWindow, stormCalls, stormPersons, stormPercent string
 	settings := []setting{
 		{"database-url", "WELLCHECK_DATABASE_URL", DefaultDatabaseURL, "Postgres URL", &cfg.DatabaseURL},
 		{"http-addr", "WELLCHECK_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.HTTPAddr},
@@ -80,6 +84,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"prompts-dir", "WELLCHECK_PROMPTS_DIR", "", "directory of prompt WAV files (fr/, en/…; default: the shipped ones)", &cfg.SIP.PromptsDir},
 		{"trunk-channels", "WELLCHECK_TRUNK_CHANNELS", "30", "calls at once through the trunk, across every node", &channels},
 		{"trunk-cps", "WELLCHECK_TRUNK_CPS", "5", "new calls per second through the trunk, across every node", &cps},
+		{"trunk-storm-window", "WELLCHECK_TRUNK_STORM_WINDOW", "5m", "a trunk storm is judged on the calls that ended within this time", &stormWindow},
+		{"trunk-storm-calls", "WELLCHECK_TRUNK_STORM_CALLS", "10", "a trunk storm needs at least this many calls in its window", &stormCalls},
+		{"trunk-storm-persons", "WELLCHECK_TRUNK_STORM_PERSONS", "5", "a trunk storm needs its failed calls to reach at least this many different persons", &stormPersons},
+		{"trunk-storm-percent", "WELLCHECK_TRUNK_STORM_PERCENT", "80", "a trunk storm needs at least this share (in %) of the window's calls to fail the same way", &stormPercent},
 		{"roles", "WELLCHECK_ROLES", "web,worker,scheduler", "what serve runs, comma-separated: web, worker, scheduler", &cfg.Roles},
 		{"soft-stop", "WELLCHECK_SOFT_STOP", "1m", "on stop, how long calls in progress may go on before they are cut short and handed back", &softStop},
 		{"max-clock-skew", "WELLCHECK_MAX_CLOCK_SKEW", "2s", "how far this machine's clock may be from the database's before the node stops starting calls", &skew},
@@ -138,6 +146,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if cfg.MaxClockSkew, err = time.ParseDuration(skew); err != nil || cfg.MaxClockSkew < 100*time.Millisecond || cfg.MaxClockSkew > time.Minute {
 		return cfg, nil, &usageError{fmt.Sprintf("max clock skew %q: use a duration between 100ms and 1m, such as 2s", skew)}
 	}
+	if cfg.TrunkStorm, err = parseStorm(stormWindow, stormCalls, stormPersons, stormPercent); err != nil {
+		return cfg, nil, err
+	}
 	if _, err := parseRoles(cfg.Roles); err != nil {
 		return cfg, nil, err
 	}
@@ -148,6 +159,25 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 }
 
 var regionCode = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// parseStorm reads the trunk storm rule's thresholds.
+func parseStorm(window, calls, persons, percent string) (wellcheck.TrunkRule, error) {
+	var r wellcheck.TrunkRule
+	var err error
+	if r.Window, err = time.ParseDuration(window); err != nil || r.Window < time.Minute || r.Window > time.Hour {
+		return r, &usageError{fmt.Sprintf("trunk storm window %q: use a duration between 1m and 1h, such as 5m", window)}
+	}
+	if r.Calls, err = strconv.Atoi(calls); err != nil || r.Calls < 3 || r.Calls > 10000 {
+		return r, &usageError{fmt.Sprintf("trunk storm calls %q: use a whole number from 3 to 10000, such as 10", calls)}
+	}
+	if r.Persons, err = strconv.Atoi(persons); err != nil || r.Persons < 2 || r.Persons > r.Calls {
+		return r, &usageError{fmt.Sprintf("trunk storm persons %q: use a whole number from 2 to the storm's calls (%d), such as 5", persons, r.Calls)}
+	}
+	if r.Percent, err = strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(percent), "%")); err != nil || r.Percent < 51 || r.Percent > 100 {
+		return r, &usageError{fmt.Sprintf("trunk storm percent %q: use a whole number from 51 to 100, such as 80", percent)}
+	}
+	return r, nil
+}
 
 func (c Config) logger(w io.Writer) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}

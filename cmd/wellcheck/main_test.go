@@ -207,6 +207,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"serve", "--roles", "web,boss"}, `roles "web,boss": use web, worker and scheduler, comma-separated`},
 		{[]string{"serve", "--roles", " , "}, "roles: name at least one of web, worker, scheduler"},
 		{[]string{"--soft-stop", "0s", "version"}, `soft stop "0s": use a duration between 1s and 1h`},
+		{[]string{"--trunk-storm-percent", "40", "version"}, `trunk storm percent "40": use a whole number from 51 to 100`},
+		{[]string{"--trunk-storm-calls", "6", "--trunk-storm-persons", "8", "version"}, `trunk storm persons "8": use a whole number from 2 to the storm's calls (6)`},
+		{[]string{"--trunk-storm-window", "10s", "version"}, `trunk storm window "10s": use a duration between 1m and 1h`},
 		{[]string{"user", "add", "--email", "a@b.c", "--name", "A", "--role", "listener"}, "cannot reach Postgres at postgres://postgres@127.0.0.1:1/none"},
 	} {
 		r := c.run("", tt.args...)

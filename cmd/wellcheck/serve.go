@@ -120,7 +120,7 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 	cases := a.care(st, queue)
 	calls := &calling.Calls{
 		Store: st, Queue: queue, Care: cases, Logger: a.logger,
-		StaleAfter: a.cfg.SIP.MaxCall + 2*time.Minute,
+		StaleAfter: a.cfg.SIP.MaxCall + 2*time.Minute, Trunk: a.cfg.TrunkStorm,
 	}
 	mc := metrics.Config{Store: st, TimeZone: a.cfg.TimeZone, Channels: a.cfg.SIP.Channels, CPS: a.cfg.SIP.CPS,
 		Queues: []string{jobs.QueueCalls, jobs.QueuePlanner}, Version: version(), Roles: r.String()}
