@@ -300,10 +300,16 @@ var (
 		"River's jobs by queue and state: available (waiting for a worker), pending, running, retryable (failed, to be tried again), discarded (given up). Scheduled, completed and cancelled ones are not counted.", []string{"queue", "state"}, nil)
 	channelsInUse = prometheus.NewDesc("wellcheck_trunk_channels_in_use",
 		"The trunk's channels held now, by every node.", nil, nil)
+	trunkStorm = prometheus.NewDesc("wellcheck_trunk_storm",
+		"1 while the trunk fails most calls the same way, to many persons (a storm, by the fault named): calls are held and count against nobody until it carries calls again.", []string{"fault"}, nil)
 )
 
+// faults are every kind of storm, each shown (0 or 1) so that an alert has its series.
+var faults = []wellcheck.TrunkFault{wellcheck.FaultUnanswered, wellcheck.FaultBusy, wellcheck.FaultDeclined, wellcheck.FaultNoNumber,
+	wellcheck.FaultSilent, wellcheck.FaultRefused, wellcheck.FaultServer, wellcheck.FaultNoTrunk}
+
 func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{databaseUp, checkIns, callsDue, oldestDue, followUps, riverJobs, channelsInUse} {
+	for _, d := range []*prometheus.Desc{databaseUp, checkIns, callsDue, oldestDue, followUps, riverJobs, channelsInUse, trunkStorm} {
 		ch <- d
 	}
 }
@@ -376,6 +382,13 @@ func (g *gauges) count(now time.Time) []prometheus.Metric {
 		for _, s := range store.RiverStates {
 			ms = append(ms, prometheus.MustNewConstMetric(riverJobs, prometheus.GaugeValue, float64(jobs[[2]string{q, s}]), q, s))
 		}
+	}
+	for _, f := range faults {
+		on := 0.0
+		if n.Storm != nil && n.Storm.Fault == f {
+			on = 1
+		}
+		ms = append(ms, prometheus.MustNewConstMetric(trunkStorm, prometheus.GaugeValue, on, string(f)))
 	}
 	if g.cfg.Trunk != nil {
 		if used, err := g.cfg.Trunk.InUse(ctx); err == nil {

@@ -417,7 +417,11 @@ func timeline(lang wellcheck.Lang, c wellcheck.Case, closed *closedView, h caseH
 	}
 	byCheckIn := map[int64][]string{}
 	for _, a := range h.attempts {
-		byCheckIn[a.CheckInID] = append(byCheckIn[a.CheckInID], text(lang, "attempt", a.Number, text(lang, "outcome."+string(a.Outcome))))
+		key := "attempt"
+		if a.Trunk {
+			key = "attempt.trunk"
+		}
+		byCheckIn[a.CheckInID] = append(byCheckIn[a.CheckInID], text(lang, key, a.Number, text(lang, "outcome."+string(a.Outcome))))
 	}
 	for i, shown := len(h.checkIns)-1, 0; i >= 0 && shown < maxTimelineCheckIns; i-- {
 		ci := h.checkIns[i]

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -14,6 +15,10 @@ const dashboardDays = 30
 
 // dashboardView is the service today at a glance and its last 30 days.
 type dashboardView struct {
+	// Storm says the trunk fails every call (a storm going on), Storms
+	// those of today that are over.
+	Storm     string
+	Storms    []string
 	Zone      string
 	Summary   string // "7 appels passés pour 5 prévus, dont 3 rappels automatiques."
 	Today     []stat
@@ -102,6 +107,9 @@ func (s *Server) dashboardView(r *http.Request, export exportForm) (dashboardVie
 		{Name: text(lang, "stat.assigned"), Value: int64(o.Assigned)},
 		{Name: text(lang, "stat.urgent"), Value: int64(o.Urgent), Class: "alert"},
 	}, Export: export}
+	if v.Storm, v.Storms, err = storms(r.Context(), q, lang, zone, now); err != nil {
+		return dashboardView{}, err
+	}
 	for _, l := range o.Listeners {
 		v.Listeners = append(v.Listeners, loadOf(l, lang))
 	}
@@ -121,6 +129,29 @@ func loadOf(l store.ListenerLoad, lang wellcheck.Lang) listenerLoad {
 		names[i] = spokenLanguage(lang, code)
 	}
 	return listenerLoad{ID: l.ID, Name: l.FullName, Languages: strings.Join(names, ", "), Present: l.Present, Pending: l.Pending, Capacity: l.Capacity}
+}
+
+// storms says, in lang, the trunk's storm going on, if any, and those that
+// ended today (in zone): the admins and coordinators see why calls are held
+// and that nobody was counted unreached for them.
+func storms(ctx context.Context, q *store.Queries, lang wellcheck.Lang, zone *time.Location, now time.Time) (going string, today []string, err error) {
+	list, err := q.TrunkStorms(ctx, 10)
+	if err != nil {
+		return "", nil, err
+	}
+	local := now.In(zone)
+	y, m, d := local.Date()
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, zone)
+	for _, s := range list {
+		fault := text(lang, "fault."+string(s.Fault))
+		switch {
+		case s.Until == nil:
+			going = text(lang, "storm.now", fault, when(lang, s.Since, zone, now))
+		case !s.Until.Before(midnight):
+			today = append(today, text(lang, "storm.over", clock(lang, s.Since.In(zone)), clock(lang, s.Until.In(zone)), fault))
+		}
+	}
+	return going, today, nil
 }
 
 func dayRowOf(lang wellcheck.Lang, d store.Day) dayRow {

@@ -314,3 +314,37 @@ func TestBrowserDashboardCharts(t *testing.T) {
 	require.GreaterOrEqual(t, phone.Font, 13)
 	require.True(t, phone.Stacked)
 }
+
+// A trunk failing every call is the first thing a coordinator reads on the
+// dashboard: since when, how, that nobody is counted for it; and the storms
+// of the day that are over.
+func TestTheDashboardSaysTheLineIsFailing(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	ctx := context.Background()
+	paris, _ := time.LoadLocation("Europe/Paris")
+	at := func(hour, minute int) time.Time { return time.Date(2026, 12, 1, hour, minute, 0, 0, paris) }
+	s.clock.Set(at(14, 0))
+	c := s.browser(t)
+	s.signInAs(t, c, claire)
+	_, body, _ := s.get(t, c, "/dashboard")
+	require.NotContains(t, body, `id="storm"`, "no storm, nothing said")
+
+	q := s.store.Queries()
+	morning, _, err := q.BeginTrunkStorm(ctx, wellcheck.FaultServer, at(9, 12), at(9, 13), 12, 11)
+	require.NoError(t, err)
+	_, err = q.EndTrunkStorm(ctx, morning, at(9, 31))
+	require.NoError(t, err)
+	_, began, err := q.BeginTrunkStorm(ctx, wellcheck.FaultUnanswered, at(13, 20), at(13, 21), 10, 10)
+	require.NoError(t, err)
+	require.True(t, began)
+
+	_, body, _ = s.get(t, c, "/dashboard")
+	require.Contains(t, body, `<div class="storm" role="alert" id="storm"><p><strong>La ligne téléphonique est en panne : les appels automatiques sont suspendus.</strong></p>`)
+	require.Contains(t, body, "Depuis 13:20, presque tous les appels échouent de la même façon (aucune réponse, 480 ou 408)")
+	require.Contains(t, body, "<li>La ligne a été en panne de 09:12 à 09:31 (erreur chez l&#39;opérateur, 5xx) : les appels manqués ont été refaits.</li>")
+
+	s.get(t, c, "/lang?to=en")
+	_, body, _ = s.get(t, c, "/dashboard")
+	require.Contains(t, body, "Since 1:20 pm, nearly every call has failed the same way (no answer, 480 or 408)")
+}

@@ -32,7 +32,7 @@ func rawCodes() []string {
 		add(string(s))
 	}
 	for _, r := range []wellcheck.CheckInReason{wellcheck.ReasonInvalidNumber, wellcheck.ReasonAttemptsExhausted, wellcheck.ReasonNoTimeLeft,
-		wellcheck.ReasonCallsFailed, wellcheck.ReasonNotCalledInTime, wellcheck.ReasonMissed, wellcheck.ReasonStalled, wellcheck.ReasonPaused,
+		wellcheck.ReasonCallsFailed, wellcheck.ReasonTrunkDown, wellcheck.ReasonNotCalledInTime, wellcheck.ReasonMissed, wellcheck.ReasonStalled, wellcheck.ReasonPaused,
 		wellcheck.ReasonWithdrawn, wellcheck.ReasonClosed, wellcheck.ReasonReplanned} {
 		add(string(r))
 	}

@@ -15,8 +15,21 @@ import (
 
 // texts are the interface's words, French first.
 var texts = map[string][2]string{
-	"dashboard":                        {"Tableau de bord", "Dashboard"},
-	"dashboard_zone":                   {"Heures et jours du service (%s).", "The service's hours and days (%s)."},
+	"dashboard":      {"Tableau de bord", "Dashboard"},
+	"dashboard_zone": {"Heures et jours du service (%s).", "The service's hours and days (%s)."},
+	"storm.title":    {"La ligne téléphonique est en panne : les appels automatiques sont suspendus.", "The telephone line is failing: automatic calls are on hold."},
+	"storm.now": {"Depuis %[2]s, presque tous les appels échouent de la même façon (%[1]s), vers des personnes différentes : c'est la ligne, pas les personnes. Ces appels ne comptent contre personne et aucun proche n'est appelé pour eux. Un appel d'essai part toutes les quelques minutes ; les appels reprennent d'eux-mêmes dès que la ligne fonctionne, dans les plages de chacun. Prévenez l'opérateur si cela dure.",
+		"Since %[2]s, nearly every call has failed the same way (%[1]s), to different persons: it is the line, not the persons. These calls count against nobody and no family member is called because of them. A test call goes out every few minutes; calls resume by themselves as soon as the line works, within each person's hours. Tell the carrier if it lasts."},
+	"storm.over":                       {"La ligne a été en panne de %s à %s (%s) : les appels manqués ont été refaits.", "The line failed from %s to %s (%s): the calls it failed were placed again."},
+	"fault.unanswered":                 {"aucune réponse, 480 ou 408", "no answer, 480 or 408"},
+	"fault.busy":                       {"occupé", "busy"},
+	"fault.declined":                   {"appels rejetés, 603", "calls declined, 603"},
+	"fault.invalid_number":             {"numéros inexistants, 404", "numbers that do not exist, 404"},
+	"fault.silent":                     {"décroché sans qu'aucune touche soit entendue", "answered, no key heard"},
+	"fault.refused":                    {"l'opérateur refuse nos appels, 401 ou 403", "the carrier refuses our calls, 401 or 403"},
+	"fault.server_error":               {"erreur chez l'opérateur, 5xx", "error at the carrier, 5xx"},
+	"fault.unreachable":                {"opérateur injoignable", "carrier unreachable"},
+	"attempt.trunk":                    {"essai %d : %s — panne de la ligne, compté contre personne", "attempt %d: %s — the line failed, counted against nobody"},
 	"today":                            {"Aujourd'hui", "Today"},
 	"cases":                            {"Dossiers", "Cases"},
 	"stat.due":                         {"appels prévus", "calls planned"},
