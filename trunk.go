@@ -11,7 +11,8 @@ import (
 type TrunkFault string
 
 const (
-	FaultUnanswered TrunkFault = "unanswered"     // 480, 408, or ringing out
+	FaultUnanswered TrunkFault = "unanswered"     // 480, 408: the network says the line cannot be reached
+	FaultRangOut    TrunkFault = "rang_out"       // rang until we gave up: nobody picked up, or their answer never reached us
 	FaultBusy       TrunkFault = "busy"           // 486, 600
 	FaultDeclined   TrunkFault = "declined"       // 603 (a carrier's call filter, say)
 	FaultNoNumber   TrunkFault = "invalid_number" // 404 and the like (a dialling plan gone wrong)
@@ -26,6 +27,9 @@ const (
 func FaultOf(o Outcome, sipStatus int) TrunkFault {
 	switch o {
 	case OutcomeNoAnswer:
+		if sipStatus == 487 || sipStatus == 200 { // we cancelled it (or hung up on a late answer) after the ring timeout
+			return FaultRangOut
+		}
 		return FaultUnanswered
 	case OutcomeBusy:
 		return FaultBusy

@@ -65,7 +65,9 @@ func TestEachWayACallEndsIsOneFault(t *testing.T) {
 		{wellcheck.OutcomeHelpRequested, 200, ""},
 		{wellcheck.OutcomeNoAnswer, 480, wellcheck.FaultUnanswered},
 		{wellcheck.OutcomeNoAnswer, 408, wellcheck.FaultUnanswered},
-		{wellcheck.OutcomeNoAnswer, 487, wellcheck.FaultUnanswered}, // rang out: we cancelled
+		{wellcheck.OutcomeNoAnswer, 0, wellcheck.FaultUnanswered},
+		{wellcheck.OutcomeNoAnswer, 487, wellcheck.FaultRangOut}, // we cancelled it after the ring timeout
+		{wellcheck.OutcomeNoAnswer, 200, wellcheck.FaultRangOut}, // answered as we cancelled it: hung up
 		{wellcheck.OutcomeBusy, 486, wellcheck.FaultBusy},
 		{wellcheck.OutcomeDeclined, 603, wellcheck.FaultDeclined},
 		{wellcheck.OutcomeInvalidNumber, 404, wellcheck.FaultNoNumber},
@@ -98,6 +100,7 @@ func TestAStormEndsWithACallItDidNotFail(t *testing.T) {
 	s := wellcheck.TrunkStorm{Fault: wellcheck.FaultUnanswered, Since: since}
 	require.True(t, s.Carried(since.Add(time.Minute), ""), "a key pressed on a call placed during the storm")
 	require.True(t, s.Carried(since.Add(time.Minute), wellcheck.FaultBusy), "a busy line: the trunk reached it")
+	require.True(t, s.Carried(since.Add(time.Minute), wellcheck.FaultRangOut), "a phone that rang: the trunk reached it")
 	require.False(t, s.Carried(since.Add(time.Minute), wellcheck.FaultUnanswered), "failed the storm's way")
 	require.False(t, s.Carried(since.Add(-time.Minute), ""), "placed before the storm: says nothing of the trunk now")
 }

@@ -305,7 +305,7 @@ var (
 )
 
 // faults are every kind of storm, each shown (0 or 1) so that an alert has its series.
-var faults = []wellcheck.TrunkFault{wellcheck.FaultUnanswered, wellcheck.FaultBusy, wellcheck.FaultDeclined, wellcheck.FaultNoNumber,
+var faults = []wellcheck.TrunkFault{wellcheck.FaultUnanswered, wellcheck.FaultRangOut, wellcheck.FaultBusy, wellcheck.FaultDeclined, wellcheck.FaultNoNumber,
 	wellcheck.FaultSilent, wellcheck.FaultRefused, wellcheck.FaultServer, wellcheck.FaultNoTrunk}
 
 func (g *gauges) Describe(ch chan<- *prometheus.Desc) {

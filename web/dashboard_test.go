@@ -341,10 +341,10 @@ func TestTheDashboardSaysTheLineIsFailing(t *testing.T) {
 
 	_, body, _ = s.get(t, c, "/dashboard")
 	require.Contains(t, body, `<div class="storm" role="alert" id="storm"><p><strong>La ligne téléphonique est en panne : les appels automatiques sont suspendus.</strong></p>`)
-	require.Contains(t, body, "Depuis 13:20, presque tous les appels échouent de la même façon (aucune réponse, 480 ou 408)")
+	require.Contains(t, body, "Depuis 13:20, presque tous les appels échouent de la même façon (ligne injoignable, 480 ou 408)")
 	require.Contains(t, body, "<li>La ligne a été en panne de 09:12 à 09:31 (erreur chez l&#39;opérateur, 5xx) : les appels manqués ont été refaits.</li>")
 
 	s.get(t, c, "/lang?to=en")
 	_, body, _ = s.get(t, c, "/dashboard")
-	require.Contains(t, body, "Since 1:20 pm, nearly every call has failed the same way (no answer, 480 or 408)")
+	require.Contains(t, body, "Since 1:20 pm, nearly every call has failed the same way (line unreachable, 480 or 408)")
 }
