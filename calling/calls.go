@@ -473,6 +473,12 @@ func (c *Calls) Replay(ctx context.Context) int {
 			n++
 		}
 	}
+	for _, o := range c.Journal.PendingContacts() {
+		c.log().WarnContext(ctx, "recording a contact's answer held in the journal", "escalation_id", o.Escalation, "position", o.Position, "outcome", o.Outcome)
+		if _, err := c.recordContactCall(ctx, o); err == nil {
+			n++
+		}
+	}
 	return n
 }
 

@@ -65,8 +65,13 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) (wait time.Dur
 		if err != nil {
 			res = dialer.Result{Outcome: wellcheck.OutcomeFailed, Reason: err.Error()}
 		}
-		// A contact's answer must not be lost with a cancelled job.
-		acknowledged, err := c.recordContactCall(context.WithoutCancel(ctx), next, callID, res)
+		// A contact's answer must not be lost with a cancelled job, a
+		// database away or the node stopping.
+		o := ContactOutcome{Escalation: next.escalation.ID, Case: next.escalation.CaseID, Person: next.escalation.PersonID,
+			Contact: next.contact.ID, Position: next.contact.Position, Relation: next.contact.Relation, Attempt: next.attempt,
+			Call: callID, Started: next.started, Ended: c.now(),
+			Outcome: res.Outcome, SIPStatus: res.SIPStatus, Reason: res.Reason, CallID: res.CallID}
+		acknowledged, err := c.recordContactCall(context.WithoutCancel(ctx), o)
 		if err != nil || acknowledged {
 			return 0, err
 		}
@@ -85,41 +90,74 @@ type contactCall struct {
 	none       bool
 }
 
+// ContactOutcome is how a call to an emergency contact ended, as recorded
+// and as the journal keeps it (its own format: ids, times, the outcome, the
+// contact's relation for the audit log; never a name or a number).
+type ContactOutcome struct {
+	Escalation int64             `json:"escalation_id"`
+	Case       int64             `json:"case_id"`
+	Person     int64             `json:"person_id"`
+	Contact    int64             `json:"contact_id"`
+	Position   int               `json:"position"`
+	Relation   string            `json:"relation,omitempty"`
+	Attempt    int               `json:"attempt"`
+	Call       int64             `json:"call"` // the escalation call's id
+	Started    time.Time         `json:"started_at"`
+	Ended      time.Time         `json:"ended_at"`
+	Outcome    wellcheck.Outcome `json:"outcome"`
+	SIPStatus  int               `json:"sip_status,omitempty"`
+	Reason     string            `json:"reason,omitempty"`
+	CallID     string            `json:"call_id,omitempty"`
+}
+
 // recordContactCall records how a contact's call ended and, if they pressed 1,
-// ends the escalation (unless it ended meanwhile: the person was reached).
-func (c *Calls) recordContactCall(ctx context.Context, next contactCall, callID int64, res dialer.Result) (acknowledged bool, err error) {
-	e, contact := next.escalation, next.contact
-	ended := c.now()
-	call := wellcheck.EscalationCall{ID: callID, EndedAt: &ended, Outcome: res.Outcome, Reason: res.Reason, CallID: res.CallID,
-		Acknowledged: res.Outcome == wellcheck.OutcomeOK}
-	err = c.keep(ctx, "escalation_id", e.ID, func(q *store.Queries) error {
+// ends the escalation (unless it ended meanwhile: the person was reached). As
+// a check-in's outcome (record), it is held in the journal first, then tried
+// for as long as the database is away.
+func (c *Calls) recordContactCall(ctx context.Context, o ContactOutcome) (acknowledged bool, err error) {
+	if c.Journal != nil {
+		if err := c.Journal.HoldContact(o); err != nil {
+			c.log().ErrorContext(ctx, "the outcome journal cannot be written: this contact's answer is kept in memory only",
+				"escalation_id", o.Escalation, "err", err)
+		}
+	}
+	call := wellcheck.EscalationCall{ID: o.Call, EndedAt: &o.Ended, Outcome: o.Outcome, Reason: o.Reason, CallID: o.CallID,
+		Acknowledged: o.Outcome == wellcheck.OutcomeOK}
+	err = c.keep(ctx, "escalation_id", o.Escalation, func(q *store.Queries) error {
 		// A call that failed the way a storm fails every call is the
 		// trunk's failure, tried again: it never uses up a contact.
-		_, trunks, err := c.judgeTrunk(ctx, q, next.started, res.Outcome, res.SIPStatus)
+		_, trunks, err := c.judgeTrunk(ctx, q, o.Started, o.Outcome, o.SIPStatus)
 		if err != nil {
 			return err
 		}
 		if trunks {
-			call.Outcome, call.Reason = wellcheck.OutcomeFailed, fmt.Sprintf("the trunk fails every call (%s): %s", res.Outcome, res.Reason)
+			call.Outcome, call.Reason = wellcheck.OutcomeFailed, fmt.Sprintf("the trunk fails every call (%s): %s", o.Outcome, o.Reason)
 		}
-		if err := q.EndEscalationCall(ctx, call); err != nil {
-			return err
+		if ended, err := q.EndEscalationCall(ctx, call); err != nil || !ended {
+			return err // !ended: recorded before (a journal replayed after its mark was lost)
 		}
-		c.log().InfoContext(ctx, "escalation call ended", "escalation_id", e.ID, "case_id", e.CaseID, "position", contact.Position,
-			"attempt", next.attempt, "outcome", res.Outcome)
+		c.log().InfoContext(ctx, "escalation call ended", "escalation_id", o.Escalation, "case_id", o.Case, "position", o.Position,
+			"attempt", o.Attempt, "outcome", o.Outcome)
 		if !call.Acknowledged {
 			return nil
 		}
-		if _, err := q.EndEscalation(ctx, e.ID, wellcheck.EscalationAcknowledged, &contact.ID, ended); errors.Is(err, wellcheck.ErrNotFound) {
+		if _, err := q.EndEscalation(ctx, o.Escalation, wellcheck.EscalationAcknowledged, &o.Contact, o.Ended); errors.Is(err, wellcheck.ErrNotFound) {
 			return nil // it ended meanwhile (the person was reached): the answer stands on the call
 		} else if err != nil {
 			return err
 		}
-		return q.Audit(ctx, systemActor, "escalation.acknowledged", &e.PersonID, &e.CaseID,
-			map[string]any{"escalation_id": e.ID, "position": contact.Position, "relation": contact.Relation})
+		return q.Audit(ctx, systemActor, "escalation.acknowledged", &o.Person, &o.Case,
+			map[string]any{"escalation_id": o.Escalation, "position": o.Position, "relation": o.Relation})
 	})
+	if err == nil || errors.Is(err, wellcheck.ErrNotFound) {
+		if c.Journal != nil {
+			if jerr := c.Journal.RecordedContact(o.Call); jerr != nil {
+				c.log().ErrorContext(ctx, "the outcome journal cannot be written", "err", jerr)
+			}
+		}
+	}
 	if err != nil {
-		return false, fmt.Errorf("record the call to contact %d of escalation %d: %w", contact.Position, e.ID, err)
+		return false, fmt.Errorf("record the call to contact %d of escalation %d: %w", o.Position, o.Escalation, err)
 	}
 	return call.Acknowledged, nil
 }
@@ -187,8 +225,8 @@ func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID 
 		}
 		// Its node died mid-call: our failure, retried like any other.
 		k.EndedAt, k.Outcome, k.Reason = &now, wellcheck.OutcomeFailed, wellcheck.Interrupted
-		if err := q.EndEscalationCall(ctx, k); err != nil {
-			return next, err
+		if ended, err := q.EndEscalationCall(ctx, k); err != nil || !ended {
+			return contactCall{none: true}, err // !ended: its real outcome came meanwhile; its worker goes on
 		}
 		calls[i] = k
 	}

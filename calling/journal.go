@@ -26,22 +26,26 @@ import (
 // may be away, and memory dies with the process; a file in the node's state
 // directory survives both, costs one fsync a call, and needs nothing else to
 // run. It holds ids, times, the outcome and the keys pressed, never a name
-// or a number.
+// or a number. It keeps the answers of emergency contacts too: a contact's
+// "press 1" is a key pressed like any other.
 type Journal struct {
 	// Damaged is how many lines could not be read when it was opened.
 	Damaged int
 
-	mu      sync.Mutex
-	f       *os.File
-	path    string
-	pending map[int64]wellcheck.Attempt // by attempt id
+	mu       sync.Mutex
+	f        *os.File
+	path     string
+	pending  map[int64]wellcheck.Attempt // by attempt id
+	contacts map[int64]ContactOutcome    // by escalation call id
 }
 
 // journalLine is one line of the file: an outcome to record, or the id of one
-// recorded.
+// recorded; a check-in's attempt, or a call to an emergency contact.
 type journalLine struct {
-	Attempt  *journalAttempt `json:"attempt,omitempty"`
-	Recorded int64           `json:"recorded,omitempty"`
+	Attempt         *journalAttempt `json:"attempt,omitempty"`
+	Recorded        int64           `json:"recorded,omitempty"`
+	Contact         *ContactOutcome `json:"contact,omitempty"`
+	RecordedContact int64           `json:"recorded_contact,omitempty"`
 }
 
 // journalAttempt is an attempt as the file keeps it: a format of its own, so
@@ -102,7 +106,7 @@ func OpenJournal(dir string) (*Journal, error) {
 		f.Close()
 		return nil, fmt.Errorf("outcome journal %s is used by another node (give each node its own directory): %w", path, err)
 	}
-	j := &Journal{f: f, path: path, pending: map[int64]wellcheck.Attempt{}}
+	j := &Journal{f: f, path: path, pending: map[int64]wellcheck.Attempt{}, contacts: map[int64]ContactOutcome{}}
 	if err := j.read(); err != nil {
 		f.Close()
 		return nil, err
@@ -132,6 +136,10 @@ func (j *Journal) read() error {
 			j.pending[l.Attempt.ID] = l.Attempt.attempt()
 		case l.Recorded != 0:
 			delete(j.pending, l.Recorded)
+		case l.Contact != nil:
+			j.contacts[l.Contact.Call] = *l.Contact
+		case l.RecordedContact != 0:
+			delete(j.contacts, l.RecordedContact)
 		}
 	}
 	if cut := lines[len(lines)-1]; len(cut) > 0 {
@@ -163,15 +171,44 @@ func (j *Journal) Recorded(id int64) error {
 		return nil
 	}
 	delete(j.pending, id)
-	if len(j.pending) == 0 {
+	return j.mark(journalLine{Recorded: id})
+}
+
+// HoldContact writes how a call to an emergency contact ended and syncs it.
+func (j *Journal) HoldContact(o ContactOutcome) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.append(journalLine{Contact: &o}, true); err != nil {
+		return err
+	}
+	j.contacts[o.Call] = o
+	return nil
+}
+
+// RecordedContact marks the contact's call (its escalation call id) as in
+// the database.
+func (j *Journal) RecordedContact(call int64) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, ok := j.contacts[call]; !ok {
+		return nil
+	}
+	delete(j.contacts, call)
+	return j.mark(journalLine{RecordedContact: call})
+}
+
+// mark writes that an outcome was recorded, j.mu held. Once nothing is
+// pending, the file starts again empty. The mark is not synced: should it
+// be lost, the outcome is recorded again, which its call refuses as
+// already ended.
+func (j *Journal) mark(l journalLine) error {
+	if len(j.pending) == 0 && len(j.contacts) == 0 {
 		if err := j.f.Truncate(0); err != nil {
 			return fmt.Errorf("outcome journal: %w", err)
 		}
 		return j.f.Sync()
 	}
-	// Not synced: should the mark be lost, the outcome is recorded again,
-	// which its attempt refuses as already ended.
-	return j.append(journalLine{Recorded: id}, false)
+	return j.append(l, false)
 }
 
 // append writes one line; a write that fails part way is cut off, so that
@@ -204,6 +241,21 @@ func (j *Journal) Pending() []wellcheck.Attempt {
 	}
 	slices.SortFunc(out, func(a, b wellcheck.Attempt) int {
 		return cmp.Or(a.StartedAt.Compare(b.StartedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// PendingContacts is what the journal holds of calls to emergency contacts
+// that was not recorded, oldest call first.
+func (j *Journal) PendingContacts() []ContactOutcome {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]ContactOutcome, 0, len(j.contacts))
+	for _, o := range j.contacts {
+		out = append(out, o)
+	}
+	slices.SortFunc(out, func(a, b ContactOutcome) int {
+		return cmp.Or(a.Started.Compare(b.Started), cmp.Compare(a.Call, b.Call))
 	})
 	return out
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/admin"
+	"github.com/wellcheck/wellcheck/calling"
 	"github.com/wellcheck/wellcheck/care"
 	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/dialer/dialertest"
@@ -668,4 +669,59 @@ func TestABurstOfFlagsNeverOverfillsAListener(t *testing.T) {
 	counts, err = b.store.Queries().OpenCases(ctx)
 	require.NoError(t, err)
 	require.Equal(t, store.CaseCounts{Pool: persons - len(listeners)*capacity, Assigned: len(listeners) * capacity}, counts)
+}
+
+// A contact's "press 1" held in the journal when the node stopped is
+// recorded when it starts again, even after another node presumed the call
+// lost: the escalation ends acknowledged, and nobody else is called.
+func TestAContactsAnswerHeldInTheJournalIsRecordedAtRestart(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	q := b.store.Queries()
+	_, caseID := b.urgent(t, contacts())
+	jobsQueued := queued[jobs.EscalateArgs](t, b)
+	require.Len(t, jobsQueued, 1)
+	id := jobsQueued[0].Args.EscalationID
+	e, err := q.Escalation(ctx, id)
+	require.NoError(t, err)
+	cs, err := q.EmergencyContacts(ctx, e.PersonID)
+	require.NoError(t, err)
+
+	// The node calls the first contact, who presses 1; the node writes it in
+	// its journal and dies before the database has it.
+	started := b.clock.Now()
+	call, err := q.StartEscalationCall(ctx, e, cs[0], 1, started)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	journal, err := calling.OpenJournal(dir)
+	require.NoError(t, err)
+	require.NoError(t, journal.HoldContact(calling.ContactOutcome{Escalation: id, Case: caseID, Person: e.PersonID,
+		Contact: cs[0].ID, Position: cs[0].Position, Relation: cs[0].Relation, Attempt: 1, Call: call,
+		Started: started, Ended: started.Add(40 * time.Second), Outcome: wellcheck.OutcomeOK, SIPStatus: 200, CallID: "call-1"}))
+	require.NoError(t, journal.Close())
+
+	// Ten minutes later another node presumes the call lost with its node,
+	// and waits to call that contact again.
+	b.clock.Set(started.Add(10 * time.Minute))
+	require.Error(t, b.escalate(ctx, id), "the contact is called again later")
+	require.Empty(t, escalationCalls(b))
+
+	// The node starts again and records what the contact said.
+	after := b.node("after")
+	after.Journal, err = calling.OpenJournal(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { after.Journal.Close() })
+	require.Len(t, after.Journal.PendingContacts(), 1)
+	require.Equal(t, 1, after.Replay(ctx))
+	got := lastEscalation(t, b, caseID)
+	require.Equal(t, wellcheck.EscalationAcknowledged, got.Outcome)
+	require.Equal(t, &cs[0].ID, got.AcknowledgedBy)
+	require.Empty(t, after.Journal.PendingContacts(), "recorded, the journal lets it go")
+	require.Zero(t, after.Replay(ctx), "and a second start records nothing twice")
+
+	// Nobody else is called.
+	b.clock.Set(started.Add(30 * time.Minute))
+	require.NoError(t, b.escalate(ctx, id))
+	require.Empty(t, escalationCalls(b))
 }

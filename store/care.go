@@ -365,12 +365,15 @@ func (q *Queries) StartEscalationCall(ctx context.Context, e Escalation, contact
 	return r.ID, nil
 }
 
-// EndEscalationCall records how a call to a contact ended.
-func (q *Queries) EndEscalationCall(ctx context.Context, c wellcheck.EscalationCall) error {
+// EndEscalationCall records how a call to a contact ended; ended is false
+// when it had ended already (only a call presumed lost with its node,
+// wellcheck.Interrupted, takes its real outcome late).
+func (q *Queries) EndEscalationCall(ctx context.Context, c wellcheck.EscalationCall) (ended bool, err error) {
 	outcome := string(c.Outcome)
-	return translate(q.q.EndEscalationCall(ctx, dbsqlc.EndEscalationCallParams{
+	n, err := q.q.EndEscalationCall(ctx, dbsqlc.EndEscalationCallParams{
 		ID: c.ID, EndedAt: c.EndedAt, Outcome: &outcome, Reason: c.Reason, CallID: c.CallID, Acknowledged: c.Acknowledged,
-	}), "end an escalation call")
+	})
+	return n == 1, translate(err, "end an escalation call")
 }
 
 // SetCareSettings changes the settings of the care cycle: whether contacts

@@ -260,7 +260,7 @@ func TestEscalationShowsOnTheCaseAndTheList(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if err := q.EndEscalationCall(ctx, wellcheck.EscalationCall{ID: id, EndedAt: &end, Outcome: outcome, Acknowledged: outcome == wellcheck.OutcomeOK}); err != nil {
+			if _, err := q.EndEscalationCall(ctx, wellcheck.EscalationCall{ID: id, EndedAt: &end, Outcome: outcome, Acknowledged: outcome == wellcheck.OutcomeOK}); err != nil {
 				return err
 			}
 		}

@@ -149,7 +149,7 @@ func TestNoRawCodeShown(t *testing.T) {
 			}
 			ended := at(3, 9).Add(time.Duration(i)*time.Minute + 30*time.Second)
 			outcome := []wellcheck.Outcome{wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy}[i%2]
-			if err := q.EndEscalationCall(ctx, wellcheck.EscalationCall{ID: id, EndedAt: &ended, Outcome: outcome}); err != nil {
+			if _, err := q.EndEscalationCall(ctx, wellcheck.EscalationCall{ID: id, EndedAt: &ended, Outcome: outcome}); err != nil {
 				return err
 			}
 		}

@@ -143,7 +143,7 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 			return &usageError{err.Error()}
 		}
 		defer calls.Journal.Close()
-		if n := len(calls.Journal.Pending()); n > 0 {
+		if n := len(calls.Journal.Pending()) + len(calls.Journal.PendingContacts()); n > 0 {
 			a.logger.Warn("outcomes heard before the node stopped are to be recorded", "count", n)
 		}
 		if calls.Journal.Damaged > 0 {

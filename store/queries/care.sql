@@ -149,10 +149,12 @@ VALUES (@case_id, @escalation_id, @emergency_contact_id, @position, @attempt, @s
         @contact_name, @contact_relation)
 RETURNING *;
 
--- name: EndEscalationCall :exec
+-- name: EndEscalationCall :execrows
+-- A call in progress, or one presumed lost with its node (interrupted),
+-- whose real outcome wins.
 UPDATE escalation_calls
 SET ended_at = @ended_at, outcome = @outcome, reason = @reason, call_id = @call_id, acknowledged = @acknowledged
-WHERE id = @id AND ended_at IS NULL;
+WHERE id = @id AND (ended_at IS NULL OR reason LIKE 'interrupted:%');
 
 -- name: ListStaleEscalations :many
 -- Running escalations, started before @before, that nothing is working: no

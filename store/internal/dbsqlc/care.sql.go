@@ -316,10 +316,10 @@ func (q *Queries) EndEscalation(ctx context.Context, arg EndEscalationParams) (E
 	return i, err
 }
 
-const endEscalationCall = `-- name: EndEscalationCall :exec
+const endEscalationCall = `-- name: EndEscalationCall :execrows
 UPDATE escalation_calls
 SET ended_at = $1, outcome = $2, reason = $3, call_id = $4, acknowledged = $5
-WHERE id = $6 AND ended_at IS NULL
+WHERE id = $6 AND (ended_at IS NULL OR reason LIKE 'interrupted:%')
 `
 
 type EndEscalationCallParams struct {
@@ -331,8 +331,10 @@ type EndEscalationCallParams struct {
 	ID           int64
 }
 
-func (q *Queries) EndEscalationCall(ctx context.Context, arg EndEscalationCallParams) error {
-	_, err := q.db.Exec(ctx, endEscalationCall,
+// A call in progress, or one presumed lost with its node (interrupted),
+// whose real outcome wins.
+func (q *Queries) EndEscalationCall(ctx context.Context, arg EndEscalationCallParams) (int64, error) {
+	result, err := q.db.Exec(ctx, endEscalationCall,
 		arg.EndedAt,
 		arg.Outcome,
 		arg.Reason,
@@ -340,7 +342,10 @@ func (q *Queries) EndEscalationCall(ctx context.Context, arg EndEscalationCallPa
 		arg.Acknowledged,
 		arg.ID,
 	)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const getEscalation = `-- name: GetEscalation :one
