@@ -102,7 +102,7 @@ func (c *Calls) Recover(ctx context.Context) (int, error) {
 			// The lost attempt, if it is still in progress: it may have ended
 			// meanwhile (its real outcome came), and another begun.
 			i := slices.IndexFunc(ci.Attempts, func(a wellcheck.Attempt) bool { return a.ID == l.AttemptID && a.EndedAt == nil })
-			if ci.CallingSince == nil || i < 0 {
+			if i < 0 {
 				return nil
 			}
 			a := ci.Attempts[i]
@@ -113,6 +113,9 @@ func (c *Calls) Recover(ctx context.Context) (int, error) {
 			ci.Attempts[i] = a
 			c.log().WarnContext(ctx, "call interrupted: its node stopped mid-call", "check_in_id", l.CheckInID, "attempt", a.Number, "call_id", a.CallID)
 			recovered++
+			if ci.State.Final() {
+				return nil // an earlier call's late outcome ended the check-in while this one rang
+			}
 			return c.after(ctx, q, ci, now)
 		})
 		if err != nil {

@@ -787,6 +787,52 @@ func TestALateRealOutcomeWinsOverInterrupted(t *testing.T) {
 	require.Contains(t, b.logs.String(), "a call's real outcome came late and wins over what was presumed")
 }
 
+// A late real outcome ends the check-in while its next attempt rings on
+// another node, which then dies: that attempt is ended all the same, and the
+// check-in stays as the person left it.
+func TestAnAttemptLeftRingingByALateOutcomeIsEnded(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	pid, _ := b.enrol(t, person{})
+	id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+	ctx := context.Background()
+	require.NoError(t, b.calls.Beat(ctx))
+	cut := b.node("cut")
+	require.NoError(t, cut.Beat(ctx))
+
+	// Attempt 1 is presumed lost; attempt 2 starts on a node that will die;
+	// then attempt 1's real outcome, a press 2, comes and flags the check-in.
+	b.dialer.Answer = script(wellcheck.OutcomeHelpRequested)
+	b.dialer.During = func(ctx context.Context, req dialer.Request) {
+		b.recoversOne(t)
+		_, err := b.store.Queries().StartAttempt(ctx, id, 2, b.clock.Now(), "ringer")
+		require.NoError(t, err)
+	}
+	require.NoError(t, jobs.Snooze(cut.Run(ctx, id, 1)))
+	st, _ := b.state(t, pid, id)
+	require.Equal(t, wellcheck.CheckInFlagged, st)
+
+	// The ringing node never records attempt 2: it is ended as interrupted,
+	// and the check-in stays flagged, with nothing more queued.
+	b.clock.Set(at(10, 10))
+	b.recoversOne(t)
+	attempts, err := b.store.Queries().AttemptsForPerson(ctx, pid)
+	require.NoError(t, err)
+	require.Len(t, attempts, 2)
+	require.Equal(t, wellcheck.OutcomeHelpRequested, attempts[0].Outcome)
+	require.NotNil(t, attempts[1].EndedAt, "no attempt left open")
+	require.Equal(t, wellcheck.Interrupted, attempts[1].FailureReason)
+	st, _ = b.state(t, pid, id)
+	require.Equal(t, wellcheck.CheckInFlagged, st)
+	_, _, ok := b.retryJob(t, id)
+	require.True(t, ok, "attempt 1's presumed loss had queued a retry")
+	b.clock.Set(at(10, 20))
+	for _, j := range b.waitingJobs(t, id) {
+		require.NoError(t, b.run(ctx, id, j.Args.Attempt))
+	}
+	require.Equal(t, 1, len(b.dialer.Calls()), "nobody is called again")
+}
+
 // A node that heard "press 2" and died before the database had it: its
 // journal holds the outcome, and the node records it when it starts again.
 func TestAnOutcomeHeldInTheJournalIsRecordedAtRestart(t *testing.T) {

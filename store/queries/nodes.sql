@@ -16,16 +16,17 @@ RETURNING now()::timestamptz AS db_now;
 -- heartbeats began before that, and its last beat is within @gap): the node
 -- died mid-call. A node with no row
 -- (it never beat) is judged by the attempt's age instead, @started_before.
+-- The check-in may have ended meanwhile (an earlier call's real outcome came
+-- late): its open attempt is ended all the same.
 SELECT c.id AS check_in_id, a.id AS attempt_id
 FROM check_ins c
 JOIN attempts a ON a.check_in_id = c.id AND a.ended_at IS NULL
 LEFT JOIN nodes n ON n.name = a.node
-WHERE c.calling_since IS NOT NULL
-  AND EXISTS (SELECT 1 FROM nodes j WHERE j.name = @judge AND j.up_since <= now() - @dead_after::interval
+WHERE EXISTS (SELECT 1 FROM nodes j WHERE j.name = @judge AND j.up_since <= now() - @dead_after::interval
                                     AND j.seen_at >= now() - @gap::interval)
   AND CASE WHEN n.name IS NULL THEN a.started_at < @started_before
            ELSE n.seen_at < now() - @dead_after::interval END
-ORDER BY c.calling_since
+ORDER BY a.started_at
 LIMIT 500;
 
 -- name: ForgetNodes :exec
