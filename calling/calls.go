@@ -73,6 +73,10 @@ type Calls struct {
 	// calls in progress are presumed lost (default 1 min; Beat every
 	// BeatEvery, default 10 s).
 	DeadAfter time.Duration
+	// Heartbeats is the store the heartbeat goes through (default Store):
+	// a pool of its own, so that calls holding every connection of the
+	// node's pool never silence it and get its calls presumed lost.
+	Heartbeats *store.Store
 	// MaxSkew is how far the machine's clock may be from the database's
 	// before the node stops starting calls (default 2 s); MachineClock reads
 	// the machine's clock (default time.Now; a test's injected skew).

@@ -21,7 +21,7 @@ func (c *Calls) BeatEvery() time.Duration { return min(10*time.Second, c.deadAft
 // starts no call (Skew) until it is right again.
 func (c *Calls) Beat(ctx context.Context) error {
 	sent := c.machine()
-	dbNow, err := c.Store.Queries().Heartbeat(ctx, c.node(), 3*c.BeatEvery())
+	dbNow, err := cmp.Or(c.Heartbeats, c.Store).Queries().Heartbeat(ctx, c.node(), 3*c.BeatEvery())
 	if err != nil {
 		return err
 	}

@@ -119,6 +119,22 @@ var sessionLimits = map[string]string{
 	"idle_in_transaction_session_timeout": "5min",
 }
 
+// heartbeatPool is a one-connection pool of its own for the node's
+// heartbeat: calls holding every connection of the node's pool must never
+// silence it (its calls would be presumed lost).
+func (a *app) heartbeatPool(ctx context.Context) (*pgxpool.Pool, error) {
+	cfg, err := poolConfig(a.cfg)
+	if err != nil {
+		return nil, &usageError{fmt.Sprintf("database URL: %v", err)}
+	}
+	cfg.MaxConns, cfg.MinConns = 1, 0
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, &usageError{fmt.Sprintf("database URL: %v", err)}
+	}
+	return pool, nil
+}
+
 // poolConfig is the database pool for cfg: bounded waits (above), and as
 // many connections as the node's roles use at once (poolSize).
 func poolConfig(cfg Config) (*pgxpool.Config, error) {
@@ -147,8 +163,9 @@ func poolConfig(cfg Config) (*pgxpool.Config, error) {
 // (leader, producer, notifier: 3); the web's requests (8); the calls' —
 // each call holds a connection only to claim and to record (not while it
 // rings or talks), so up to 16 at once whatever the channels, plus recovery,
-// promotion and the heartbeat (4); the planner's two batches and its sweep
-// (3). A node of every role on 30 channels: 34. See docs/scaling.md.
+// promotion and escalations (4); the planner's two batches and its sweep
+// (3). A node of every role on 30 channels: 34, and the heartbeat's own
+// connection (heartbeatPool). See docs/scaling.md.
 func poolSize(r roles, channels int) int32 {
 	n := 3
 	if r.web {

@@ -132,6 +132,12 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		}
 		defer d.Close()
 		calls.Dialer, mc.Trunk, sipReady = d, limits, d.Ready
+		beats, err := a.heartbeatPool(ctx)
+		if err != nil {
+			return err
+		}
+		defer beats.Close() // after River has stopped, and the heartbeat with it
+		calls.Heartbeats = store.New(beats)
 		calls.MaxSkew = a.cfg.MaxClockSkew
 		clockReady = func() error {
 			if offset, tooFar := calls.Skew(); tooFar {
