@@ -121,6 +121,7 @@ type Record struct {
 	To           string // Request-URI user: the number called
 	FromUser     string
 	FromName     string
+	FromTag      string // the caller's tag: its side of the dialog
 	Behaviour    Behaviour
 	Challenged   bool // a 401 was sent first
 	Answered     bool
@@ -348,6 +349,9 @@ func (c *Callee) record(req *sip.Request) *Record {
 		r = &Record{CallID: id, To: req.Recipient.User, Start: time.Now()}
 		if f := req.From(); f != nil {
 			r.FromUser, r.FromName = f.Address.User, f.DisplayName
+			if f.Params != nil {
+				r.FromTag, _ = f.Params.Get("tag")
+			}
 		}
 		r.Behaviour = c.behaviour(r.To)
 		c.records[id] = r

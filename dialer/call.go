@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -165,6 +166,13 @@ type call struct {
 	keys     chan byte // from SIP INFO
 	hungUp   chan struct{}
 	hangOnce sync.Once
+	answerer atomic.Value // netip.Addr: where the answer to our INVITE came from
+}
+
+// peer is the address that answered the call (zero before an answer).
+func (c *call) peer() netip.Addr {
+	ip, _ := c.answerer.Load().(netip.Addr)
+	return ip
 }
 
 func (c *call) key(k byte) {
@@ -250,6 +258,7 @@ func (c *call) ring(ctx context.Context, sess *sipgo.DialogClientSession, res Re
 		res.SIPStatus = r.StatusCode
 	}
 	if err == nil {
+		c.answerer.Store(peerOf(sess.InviteResponse))
 		return res, true
 	}
 	var rejected *sipgo.ErrDialogResponse

@@ -42,6 +42,10 @@ type Trunk struct {
 // Config says how a Dialer places calls.
 type Config struct {
 	Trunk Trunk
+	// Allow are addresses, besides the trunk's and the outbound proxy's,
+	// whose requests outside a call (OPTIONS) are answered: an SBC's other
+	// addresses. Any other address gets no answer at all.
+	Allow []netip.Prefix
 	// CallerNumber (E.164) and CallerName are what the person's phone shows: the
 	// service's published number, so people recognise the call.
 	CallerNumber string
@@ -135,6 +139,9 @@ type Dialer struct {
 	sdpIP    netip.Addr    // and says this in SDP
 	trunk    sip.Uri       // host, port and transport of the trunk
 	route    *sip.RouteHeader
+
+	allowed []netip.Prefix // may send requests outside a call (peers)
+	ignoredCounters
 
 	calls  sync.Map // Call-ID → *call
 	closer func() error
@@ -231,11 +238,15 @@ func (d *Dialer) start() (err error) {
 		return fmt.Errorf("dialer: SIP server: %w", err)
 	}
 	d.server = srv
-	srv.OnBye(d.onBye)
-	srv.OnInfo(d.onInfo)
-	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
+	if d.allowed, err = d.peers(); err != nil {
+		return err
+	}
+	srv.OnBye(d.inCall(d.onBye))
+	srv.OnInfo(d.inCall(d.onInfo))
+	srv.OnOptions(d.outsideCall(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
-	})
+	}))
+	srv.OnNoRoute(d.outsideCall(d.noRoute))
 
 	var local netip.AddrPort
 	switch cfg.Trunk.Transport {
@@ -364,23 +375,13 @@ func (d *Dialer) trunkPort() int {
 }
 
 // onBye ends a call the person hung up.
-func (d *Dialer) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	c := d.callFor(req)
-	if c == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
-		return
-	}
+func (d *Dialer) onBye(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	_ = c.session.ReadBye(req, tx)
 	c.remoteHangUp()
 }
 
 // onInfo reads a key sent as SIP INFO.
-func (d *Dialer) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	c := d.callFor(req)
-	if c == nil {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
-		return
-	}
+func (d *Dialer) onInfo(c *call, req *sip.Request, tx sip.ServerTransaction) {
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -18,9 +19,12 @@ import (
 
 // SIPConfig is how calls are placed.
 type SIPConfig struct {
-	Trunk, Transport, Proxy  string
-	Username, Password       string
-	Listen, ExternalAddr     string
+	Trunk, Transport, Proxy string
+	Username, Password      string
+	Listen, ExternalAddr    string
+	// Allow lists addresses or networks, besides the trunk's and the
+	// proxy's, whose SIP requests are answered.
+	Allow                    string
 	CallerNumber, CallerName string
 	RingTimeout, MaxCall     time.Duration
 	PromptsDir               string
@@ -38,7 +42,12 @@ func (c SIPConfig) dialerConfig() (dialer.Config, error) {
 	if err != nil {
 		return dialer.Config{}, &usageError{fmt.Sprintf("sip trunk %q: %v", c.Trunk, err)}
 	}
+	allow, err := parseAllow(c.Allow)
+	if err != nil {
+		return dialer.Config{}, err
+	}
 	return dialer.Config{
+		Allow: allow,
 		Trunk: dialer.Trunk{
 			Host: host, Port: port, Transport: strings.ToLower(c.Transport), Proxy: c.Proxy,
 			Username: c.Username, Password: c.Password,
@@ -50,6 +59,27 @@ func (c SIPConfig) dialerConfig() (dialer.Config, error) {
 		RingTimeout:  c.RingTimeout,
 		MaxDuration:  c.MaxCall,
 	}, nil
+}
+
+// parseAllow reads a comma-separated list of IP addresses and networks
+// (CIDR).
+func parseAllow(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if ip, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, &usageError{fmt.Sprintf("sip allow %q: use IP addresses or networks, comma-separated, such as 203.0.113.10,198.51.100.0/28", f)}
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func (c SIPConfig) prompts() (*dialer.Prompts, error) {

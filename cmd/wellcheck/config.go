@@ -76,6 +76,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"sip-user", "WELLCHECK_SIP_USER", "", "username for the trunk's digest authentication", &cfg.SIP.Username},
 		{"sip-password", "WELLCHECK_SIP_PASSWORD", "", "password for the trunk's digest authentication", &cfg.SIP.Password},
 		{"sip-listen", "WELLCHECK_SIP_LISTEN", "0.0.0.0:5062", "local SIP address; RTP uses the same host", &cfg.SIP.Listen},
+		{"sip-allow", "WELLCHECK_SIP_ALLOW", "", "addresses or networks, besides the trunk's and the proxy's, whose SIP requests are answered (comma-separated; an SBC's other addresses); any other gets no answer", &cfg.SIP.Allow},
 		{"sip-external-addr", "WELLCHECK_SIP_EXTERNAL_ADDR", "", "address[:port] to advertise in SIP and SDP when behind NAT", &cfg.SIP.ExternalAddr},
 		{"caller-number", "WELLCHECK_CALLER_NUMBER", "+33199000000", "the service's published number, shown to the person (E.164; the default is a fictional one)", &cfg.SIP.CallerNumber},
 		{"caller-name", "WELLCHECK_CALLER_NAME", "wellcheck", "the name shown with the caller number", &cfg.SIP.CallerName},
@@ -147,6 +148,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return cfg, nil, &usageError{fmt.Sprintf("max clock skew %q: use a duration between 100ms and 1m, such as 2s", skew)}
 	}
 	if cfg.TrunkStorm, err = parseStorm(stormWindow, stormCalls, stormPersons, stormPercent); err != nil {
+		return cfg, nil, err
+	}
+	if _, err := parseAllow(cfg.SIP.Allow); err != nil {
 		return cfg, nil, err
 	}
 	if _, err := parseRoles(cfg.Roles); err != nil {

@@ -210,6 +210,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"--trunk-storm-percent", "40", "version"}, `trunk storm percent "40": use a whole number from 51 to 100`},
 		{[]string{"--trunk-storm-calls", "6", "--trunk-storm-persons", "8", "version"}, `trunk storm persons "8": use a whole number from 2 to the storm's calls (6)`},
 		{[]string{"--trunk-storm-window", "10s", "version"}, `trunk storm window "10s": use a duration between 1m and 1h`},
+		{[]string{"--sip-allow", "203.0.113.10, sbc.example", "version"}, `sip allow "sbc.example": use IP addresses or networks`},
 		{[]string{"user", "add", "--email", "a@b.c", "--name", "A", "--role", "listener"}, "cannot reach Postgres at postgres://postgres@127.0.0.1:1/none"},
 	} {
 		r := c.run("", tt.args...)

@@ -1,0 +1,140 @@
+package dialer
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Who may send the dialer requests. The SIP port is open to the network: a
+// scanner's OPTIONS, a stranger's INVITE, a forged BYE or INFO aimed at a
+// call in progress must get nothing — not even an answer that says a SIP
+// service listens here. Requests outside a call are answered only for the
+// trunk's and the outbound proxy's addresses (resolved at start) and those
+// configured (Config.Allow: an SBC's other addresses); a request inside a
+// call only from the address that answered it, or one of those.
+
+// peers resolves the addresses allowed to send requests outside a call.
+func (d *Dialer) peers() ([]netip.Prefix, error) {
+	hosts := []string{d.cfg.Trunk.Host}
+	if d.cfg.Trunk.Proxy != "" {
+		host, _, err := SplitHostPort(d.cfg.Trunk.Proxy)
+		if err != nil {
+			return nil, err
+		}
+		hosts = append(hosts, host)
+	}
+	out := append([]netip.Prefix(nil), d.cfg.Allow...)
+	for _, h := range hosts {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", h)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("dialer: resolve %s, whose requests are the only ones answered: %w", h, err)
+		}
+		for _, ip := range ips {
+			ip = ip.Unmap()
+			out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+		}
+	}
+	return out, nil
+}
+
+// sourceIP is the address a request came from: the connection's or
+// packet's, not what its Via claims.
+func sourceIP(req *sip.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// trusted reports whether ip may send requests outside a call.
+func (d *Dialer) trusted(ip netip.Addr) bool {
+	for _, p := range d.allowed {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// outsideCall answers a request only when it comes from a trusted address;
+// any other is ignored (and counted, and logged once a minute at most).
+func (d *Dialer) outsideCall(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if ip := sourceIP(req); !d.trusted(ip) {
+			d.ignore(req, ip)
+			return
+		}
+		h(req, tx)
+	}
+}
+
+// inCall hands a request inside a call to h with its call, when it comes
+// from the call's peer (the address that answered it) or a trusted
+// address; a request for no call gets 481 if it comes from a trusted
+// address, and nothing otherwise.
+func (d *Dialer) inCall(h func(c *call, req *sip.Request, tx sip.ServerTransaction)) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		ip := sourceIP(req)
+		c := d.callFor(req)
+		switch {
+		case c != nil && (ip == c.peer() || d.trusted(ip)):
+			h(c, req, tx)
+		case c == nil && d.trusted(ip):
+			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+		default:
+			d.ignore(req, ip)
+		}
+	}
+}
+
+// noRoute is what a trusted address gets for a method the dialer does not
+// serve: 405 (an ACK gets nothing, as always).
+func (d *Dialer) noRoute(req *sip.Request, tx sip.ServerTransaction) {
+	if tx == nil || req.IsAck() {
+		return
+	}
+	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusMethodNotAllowed, "Method Not Allowed", nil))
+}
+
+// Ignored counts the requests ignored since the dialer started: they came
+// from an address that may not send them.
+func (d *Dialer) Ignored() int64 { return d.ignored.Load() }
+
+func (d *Dialer) ignore(req *sip.Request, ip netip.Addr) {
+	n := d.ignored.Add(1)
+	now := time.Now().UnixNano()
+	if last := d.ignoredLog.Load(); now-last < int64(time.Minute) || !d.ignoredLog.CompareAndSwap(last, now) {
+		return
+	}
+	// The source address and method only: a request's URI or headers may
+	// hold a number.
+	d.log.Warn("SIP request from an address that may not send it: ignored", "method", req.Method.String(), "from", ip.String(), "ignored_so_far", n)
+}
+
+// peerOf is the address the answer to our INVITE came from.
+func peerOf(res *sip.Response) netip.Addr {
+	if res == nil {
+		return netip.Addr{}
+	}
+	ap, err := netip.ParseAddrPort(res.Source())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+// counters of ignored requests, on the Dialer.
+type ignoredCounters struct {
+	ignored    atomic.Int64
+	ignoredLog atomic.Int64 // when one was last logged (Unix ns)
+}

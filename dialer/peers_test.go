@@ -1,0 +1,107 @@
+package dialer_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/callee"
+	"github.com/wellcheck/wellcheck/dialer"
+)
+
+// ask sends one SIP request from the address from and returns the status
+// line of the answer, or "" if none came within a second.
+func ask(t *testing.T, from string, to net.Addr, request string) string {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", from+":0")
+	require.NoError(t, err)
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	_, err = conn.WriteTo([]byte(strings.ReplaceAll(request, "{via}", local)), to)
+	require.NoError(t, err)
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(time.Second)))
+	buf := make([]byte, 4096)
+	n, _, err := conn.ReadFrom(buf)
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+	return line
+}
+
+func options(to net.Addr, n int) string {
+	return fmt.Sprintf("OPTIONS sip:wellcheck@%s SIP/2.0\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK-options-%d\r\n"+
+		"From: <sip:scanner@example.org>;tag=s%d\r\nTo: <sip:wellcheck@%s>\r\nCall-ID: options-%d\r\nCSeq: 1 OPTIONS\r\n"+
+		"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", to, n, n, to, n)
+}
+
+// Only the trunk (and the addresses an operator adds) gets an answer: a
+// scanner elsewhere learns nothing, not even that SIP listens here.
+func TestOnlyTheTrunkIsAnswered(t *testing.T) {
+	t.Parallel()
+	b := setup(t, callee.Config{}, dialer.Config{}) // the trunk: the simulator on 127.0.0.1
+	to := b.dialer.Addr()
+	require.Equal(t, "SIP/2.0 200 OK", ask(t, "127.0.0.1", to, options(to, 1)), "the trunk's address")
+	require.Empty(t, ask(t, "127.0.0.2", to, options(to, 2)), "another address: no answer")
+	invite := strings.ReplaceAll(options(to, 3), "OPTIONS", "INVITE")
+	require.Empty(t, ask(t, "127.0.0.2", to, invite), "a stranger's INVITE: no answer")
+	require.Equal(t, "SIP/2.0 405 Method Not Allowed", ask(t, "127.0.0.1", to, strings.ReplaceAll(options(to, 4), "OPTIONS", "MESSAGE")))
+	require.EqualValues(t, 2, b.dialer.Ignored())
+
+	allowed := setup(t, callee.Config{}, dialer.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}})
+	to = allowed.dialer.Addr()
+	require.Equal(t, "SIP/2.0 200 OK", ask(t, "127.0.0.2", to, options(to, 5)), "an address the operator allows")
+	require.Empty(t, ask(t, "127.0.0.3", to, options(to, 6)))
+}
+
+// A request inside a call is taken only from the address that answered it:
+// a stranger who learnt the call's identifiers can neither press a key for
+// the person nor hang up on them.
+func TestAForgedRequestCannotSpeakForThePerson(t *testing.T) {
+	t.Parallel()
+	b := setup(t, callee.Config{Behaviour: callee.Silent}, dialer.Config{})
+	to := b.dialer.Addr()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	type result struct {
+		res dialer.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := b.dialer.Call(ctx, "+33612345678", "fr")
+		done <- result{res, err}
+	}()
+	var rec callee.Record
+	require.Eventually(t, func() bool {
+		for _, r := range b.callee.Records() {
+			if r.Answered {
+				rec = r
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond)
+	inDialog := func(method, body string) string {
+		return fmt.Sprintf("%s sip:wellcheck@%s SIP/2.0\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK-%s\r\n"+
+			"From: <sip:+33612345678@%s>;tag=forged\r\nTo: <sip:wellcheck@%s>;tag=%s\r\nCall-ID: %s\r\nCSeq: 50 %s\r\n"+
+			"Content-Type: application/dtmf-relay\r\nMax-Forwards: 70\r\nContent-Length: %d\r\n\r\n%s",
+			method, to, strings.ToLower(method), to, to, rec.FromTag, rec.CallID, method, len(body), body)
+	}
+	require.Empty(t, ask(t, "127.0.0.2", to, inDialog("INFO", "Signal=2\r\nDuration=160\r\n")), "a forged key: no answer")
+	require.Empty(t, ask(t, "127.0.0.2", to, inDialog("BYE", "")), "a forged hang-up: no answer")
+
+	r := <-done
+	require.NoError(t, r.err)
+	require.Equal(t, wellcheck.OutcomeNoResponse, r.res.Outcome, "the person pressed nothing")
+	require.Empty(t, r.res.Digits)
+	require.Equal(t, "us", r.res.HungUpBy, "the call went on until the menu ended")
+	require.EqualValues(t, 2, b.dialer.Ignored())
+}
