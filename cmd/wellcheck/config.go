@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -21,11 +22,15 @@ import (
 type Config struct {
 	DatabaseURL string
 	HTTPAddr    string
-	Region      string // overrides the service's default phone region when set
-	TimeZone    string // overrides the service's time zone when set
-	Lang        wellcheck.Lang
-	LogFormat   string
-	LogLevel    slog.Level
+	// MetricsAddr, if set, serves /metrics there rather than on HTTPAddr;
+	// MetricsToken, if set, is the bearer token a scrape must show (else
+	// only this machine may scrape).
+	MetricsAddr, MetricsToken string
+	Region                    string // overrides the service's default phone region when set
+	TimeZone                  string // overrides the service's time zone when set
+	Lang                      wellcheck.Lang
+	LogFormat                 string
+	LogLevel                  slog.Level
 	// PlanHorizon is how far ahead check-ins are planned; PlanInterval how often
 	// the planner passes.
 	PlanHorizon, PlanInterval time.Duration
@@ -63,6 +68,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	settings := []setting{
 		{"database-url", "WELLCHECK_DATABASE_URL", DefaultDatabaseURL, "Postgres URL", &cfg.DatabaseURL},
 		{"http-addr", "WELLCHECK_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.HTTPAddr},
+		{"metrics-addr", "WELLCHECK_METRICS_ADDR", "", "address to serve /metrics on, apart from the web (default: on --http-addr)", &cfg.MetricsAddr},
+		{"metrics-token", "WELLCHECK_METRICS_TOKEN", "", "bearer token a scrape of /metrics must show (default: none, and only this machine may scrape)", &cfg.MetricsToken},
 		{"region", "WELLCHECK_REGION", "", "phone region for numbers typed without country code (default: the service's, FR)", &cfg.Region},
 		{"time-zone", "WELLCHECK_TIME_ZONE", "", "service time zone (default: the service's, Europe/Paris)", &cfg.TimeZone},
 		{"lang", "WELLCHECK_LANG", "fr", "language of messages: fr or en", &lang},
@@ -105,8 +112,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	// Help text shows defaults, which may come from the environment: no password.
 	fs.Lookup("database-url").DefValue = redact(fs.Lookup("database-url").DefValue)
-	if fs.Lookup("sip-password").DefValue != "" {
-		fs.Lookup("sip-password").DefValue = "(set)"
+	for _, secret := range []string{"sip-password", "metrics-token"} {
+		if fs.Lookup(secret).DefValue != "" {
+			fs.Lookup(secret).DefValue = "(set)"
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
@@ -150,6 +159,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if cfg.TrunkStorm, err = parseStorm(stormWindow, stormCalls, stormPersons, stormPercent); err != nil {
 		return cfg, nil, err
 	}
+	if err := checkMetrics(cfg.MetricsAddr, cfg.MetricsToken); err != nil {
+		return cfg, nil, err
+	}
 	if _, err := parseAllow(cfg.SIP.Allow); err != nil {
 		return cfg, nil, err
 	}
@@ -163,6 +175,24 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 }
 
 var regionCode = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// checkMetrics refuses /metrics served beyond this machine without a token.
+func checkMetrics(addr, token string) error {
+	if token != "" && len(token) < 16 {
+		return &usageError{"metrics token: use 16 characters or more (a random one: openssl rand -base64 24)"}
+	}
+	if addr == "" || token != "" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return &usageError{fmt.Sprintf("metrics address %q: use host:port, such as 127.0.0.1:9464", addr)}
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return &usageError{fmt.Sprintf("metrics address %q is reachable beyond this machine: set --metrics-token too", addr)}
+	}
+	return nil
+}
 
 // parseStorm reads the trunk storm rule's thresholds.
 func parseStorm(window, calls, persons, percent string) (wellcheck.TrunkRule, error) {

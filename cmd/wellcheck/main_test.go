@@ -211,6 +211,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"--trunk-storm-calls", "6", "--trunk-storm-persons", "8", "version"}, `trunk storm persons "8": use a whole number from 2 to the storm's calls (6)`},
 		{[]string{"--trunk-storm-window", "10s", "version"}, `trunk storm window "10s": use a duration between 1m and 1h`},
 		{[]string{"--sip-allow", "203.0.113.10, sbc.example", "version"}, `sip allow "sbc.example": use IP addresses or networks`},
+		{[]string{"--metrics-addr", "0.0.0.0:9464", "version"}, `metrics address "0.0.0.0:9464" is reachable beyond this machine: set --metrics-token too`},
+		{[]string{"--metrics-token", "short", "version"}, `metrics token: use 16 characters or more`},
 		{[]string{"user", "add", "--email", "a@b.c", "--name", "A", "--role", "listener"}, "cannot reach Postgres at postgres://postgres@127.0.0.1:1/none"},
 	} {
 		r := c.run("", tt.args...)
@@ -237,6 +239,7 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	require.NoError(t, ln.Close())
 	c.env["WELLCHECK_HTTP_ADDR"] = addr
 	c.env["WELLCHECK_SIP_LISTEN"] = "127.0.0.1:0"
+	c.env["WELLCHECK_METRICS_TOKEN"] = "a-scrape-token-of-prometheus"
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -267,6 +270,21 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, string(page), "<h1>Connexion</h1>")
+	// /metrics only with the token, even from this machine.
+	resp, err = http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer a-scrape-token-of-prometheus")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	figures, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(figures), "wellcheck_build_info")
 
 	// The scheduler role runs a planner pass at start (RunOnStart): a restart
 	// never skips a day.

@@ -186,7 +186,20 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		status, code := a.readiness(r.Context(), sipReady, clockReady)
 		writeJSON(w, code, map[string]string{"status": status})
 	})
-	mux.Handle("GET /metrics", m.Handler())
+	scrape := metrics.Guard(a.cfg.MetricsToken, m.Handler())
+	if a.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", scrape)
+	} else {
+		mln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+		if err != nil {
+			return &usageError{"listen on " + a.cfg.MetricsAddr + ": " + err.Error()}
+		}
+		mmux := http.NewServeMux()
+		mmux.Handle("GET /metrics", scrape)
+		msrv := &http.Server{Handler: mmux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+	}
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return &usageError{"listen on " + a.cfg.HTTPAddr + ": " + err.Error()}
