@@ -142,6 +142,7 @@ func TestNextContact(t *testing.T) {
 	call := func(pos int, o wellcheck.Outcome, ended *time.Time) wellcheck.EscalationCall {
 		return wellcheck.EscalationCall{Position: pos, Outcome: o, EndedAt: ended}
 	}
+	storm := func(k wellcheck.EscalationCall) wellcheck.EscalationCall { k.Trunk = true; return k }
 	nextOpen := now.Add(23 * time.Hour)
 	for _, tc := range []struct {
 		name     string
@@ -165,6 +166,10 @@ func TestNextContact(t *testing.T) {
 		{name: "everyone called", contacts: both, calls: []wellcheck.EscalationCall{call(1, wellcheck.OutcomeBusy, ago(time.Hour)), call(2, wellcheck.OutcomeNoAnswer, ago(time.Minute))},
 			want: wellcheck.EscalationStep{End: wellcheck.EscalationNobody}},
 		{name: "closed: wait for the opening", contacts: both, closed: true, want: wellcheck.EscalationStep{Wait: nextOpen}},
+		{name: "calls a storm failed never use her up", contacts: both, calls: []wellcheck.EscalationCall{
+			storm(call(1, wellcheck.OutcomeFailed, ago(time.Hour))), storm(call(1, wellcheck.OutcomeFailed, ago(time.Hour))),
+			storm(call(1, wellcheck.OutcomeFailed, ago(time.Hour))), storm(call(1, wellcheck.OutcomeFailed, ago(time.Minute)))},
+			want: wellcheck.EscalationStep{Contact: alice, Attempt: 5}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := wellcheck.NextContact(tc.contacts, tc.calls, tc.consent, wellcheck.Failures{}, now, opening{!tc.closed, nextOpen})

@@ -171,7 +171,8 @@ type Care struct {
 // when the check-ins before it were unreached too (recent: the person's latest
 // final states, this one first, read for an unreached check-in; urgentAfter:
 // the service's setting); our failure before closing, due now when we never
-// called (the system was down at the slot or the retry). A person at high
+// called (the system was down at the slot or the retry) or the trunk failed
+// everyone (trunk_down): a listener calls the person by hand. A person at high
 // risk is never below high priority. A number that does not work goes to the
 // coordinators.
 func CareAfter(state CheckInState, reason CheckInReason, risk RiskLevel, recent []CheckInState, urgentAfter int) Care {
@@ -191,7 +192,7 @@ func CareAfter(state CheckInState, reason CheckInReason, risk RiskLevel, recent 
 		}
 	case CheckInSystemError:
 		c = Care{CaseReason: CaseSystemError, FollowUp: FollowUpSystemError, Priority: PriorityNormal, Due: DueAtClosing}
-		if reason == ReasonMissed || reason == ReasonStalled {
+		if reason == ReasonMissed || reason == ReasonStalled || reason == ReasonTrunkDown {
 			c.CaseReason, c.FollowUp, c.Due = CaseMissed, FollowUpMissed, DueNow
 		}
 	default:

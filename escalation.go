@@ -27,6 +27,9 @@ type EscalationCall struct {
 	Reason       string
 	CallID       string
 	Acknowledged bool
+	// Trunk says a storm failed the call (TrunkRule): it never uses the
+	// contact up.
+	Trunk bool
 	// FullName and Relation are whom it called, as they were named then.
 	FullName, Relation string
 }
@@ -63,9 +66,16 @@ func NextContact(contacts []EmergencyContact, calls []EscalationCall, needsConse
 		return EscalationStep{End: EscalationNoContacts}
 	}
 	for _, ec := range contacts {
+		// made are the calls that count: a storm's say nothing of this
+		// contact (the storm holds the next call itself); all number them.
 		var made []EscalationCall
+		all := 0
 		for _, k := range calls {
-			if k.Position == ec.Position {
+			if k.Position != ec.Position {
+				continue
+			}
+			all++
+			if !k.Trunk {
 				made = append(made, k)
 			}
 		}
@@ -78,7 +88,7 @@ func NextContact(contacts []EmergencyContact, calls []EscalationCall, needsConse
 		if !hours.OpenAt(now) {
 			return EscalationStep{Wait: hours.NextOpen(now)}
 		}
-		return EscalationStep{Contact: ec, Attempt: len(made) + 1}
+		return EscalationStep{Contact: ec, Attempt: all + 1}
 	}
 	return EscalationStep{End: EscalationNobody}
 }

@@ -2,6 +2,8 @@ package wellcheck
 
 import (
 	"cmp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -20,11 +22,21 @@ const (
 	FaultRefused    TrunkFault = "refused"        // 401, 403, 407: the trunk refuses us
 	FaultServer     TrunkFault = "server_error"   // 5xx
 	FaultNoTrunk    TrunkFault = "unreachable"    // no final answer from the trunk at all
+	// FaultOurs is a call that failed on our side (no RTP port, the node
+	// stopping or dying): it says nothing of the trunk, either way.
+	FaultOurs TrunkFault = "ours"
 )
 
-// FaultOf is the kind of failure a call's ending is, or "" for a call in
-// which the person pressed a key.
-func FaultOf(o Outcome, sipStatus int) TrunkFault {
+// OnOurSide begins the failure reason of a call that failed on our side
+// before or without the trunk's doing (Interrupted is one too).
+const OnOurSide = "on our side: "
+
+// FaultOf is the kind of failure a call's ending is (with its SIP status
+// and failure reason), or "" for a call in which the person pressed a key.
+func FaultOf(o Outcome, sipStatus int, reason string) TrunkFault {
+	if o == OutcomeFailed && (strings.HasPrefix(reason, OnOurSide) || reason == Interrupted) {
+		return FaultOurs
+	}
 	switch o {
 	case OutcomeNoAnswer:
 		if sipStatus == 487 || sipStatus == 200 { // we cancelled it (or hung up on a late answer) after the ring timeout
@@ -75,17 +87,24 @@ func (r TrunkRule) OrDefault() TrunkRule {
 	}
 }
 
-// TrunkCall is one check-in call that ended within the rule's window.
+// TrunkCall is one check-in call that ended within the rule's window: a
+// first call (a retry is biased: it goes to someone who did not answer
+// before), not counted in a storm before.
 type TrunkCall struct {
 	AttemptID int64
 	PersonID  int64
 	Fault     TrunkFault // "" when a key was pressed
+	// Final says its check-in has ended: counted, but not marked as the
+	// trunk's, since what it decided stands.
+	Final bool
 }
 
 // Storm reports the fault that makes calls, the check-in calls ended in the
-// last Window, a storm, if they are one.
+// last Window, a storm, if they are one. Calls that failed on our side are
+// left out.
 func (r TrunkRule) Storm(calls []TrunkCall) (TrunkFault, bool) {
 	r = r.OrDefault()
+	calls = slices.DeleteFunc(slices.Clone(calls), func(c TrunkCall) bool { return c.Fault == FaultOurs })
 	if len(calls) < r.Calls {
 		return "", false
 	}
@@ -121,6 +140,7 @@ type TrunkStorm struct {
 	Until          *time.Time
 	ProbeAt        time.Time
 	Probes         int
+	ProbeBy        string // the call that has the probe, while it waits for a channel
 	Calls, Persons int
 }
 
@@ -139,7 +159,14 @@ func (r TrunkRule) NextProbe(s TrunkStorm, now time.Time) time.Time {
 // Carried reports whether a call that started at started and ended in fault
 // shows the trunk in storm s carrying calls again: a call placed during the
 // storm that did not fail its way (a call placed before may have gone
-// through where later ones did not).
+// through where later ones did not), nor on our side.
 func (s TrunkStorm) Carried(started time.Time, fault TrunkFault) bool {
-	return fault != s.Fault && !started.Before(s.Since)
+	return fault != s.Fault && fault != FaultOurs && !started.Before(s.Since)
+}
+
+// Failed reports whether a call that started at started and ended in fault
+// is storm s's doing: it failed its way, and started within the rule's
+// window before the storm was seen, or after.
+func (r TrunkRule) Failed(s TrunkStorm, started time.Time, fault TrunkFault) bool {
+	return fault == s.Fault && !started.Before(s.Since.Add(-r.OrDefault().Window))
 }

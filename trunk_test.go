@@ -39,6 +39,8 @@ func TestTheTrunkIsJudgedAsAWhole(t *testing.T) {
 		{"500 to everyone", calls(12, 12, 1, wellcheck.FaultServer), wellcheck.FaultServer},
 		{"401 to everyone", calls(12, 12, 1, wellcheck.FaultRefused), wellcheck.FaultRefused},
 		{"everyone pressed a key", calls(30, 30, 1, ""), ""},
+		{"our own failures are not the trunk's", append(calls(12, 12, 1, wellcheck.FaultOurs), calls(2, 2, 100, wellcheck.FaultServer)...), ""},
+		{"nor do they dilute one", append(calls(10, 10, 1, wellcheck.FaultServer), calls(20, 20, 100, wellcheck.FaultOurs)...), wellcheck.FaultServer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fault, ok := rule.Storm(tc.calls)
@@ -60,26 +62,29 @@ func TestEachWayACallEndsIsOneFault(t *testing.T) {
 		outcome wellcheck.Outcome
 		status  int
 		fault   wellcheck.TrunkFault
+		reason  string
 	}{
-		{wellcheck.OutcomeOK, 200, ""},
-		{wellcheck.OutcomeHelpRequested, 200, ""},
-		{wellcheck.OutcomeNoAnswer, 480, wellcheck.FaultUnanswered},
-		{wellcheck.OutcomeNoAnswer, 408, wellcheck.FaultUnanswered},
-		{wellcheck.OutcomeNoAnswer, 0, wellcheck.FaultUnanswered},
-		{wellcheck.OutcomeNoAnswer, 487, wellcheck.FaultRangOut}, // we cancelled it after the ring timeout
-		{wellcheck.OutcomeNoAnswer, 200, wellcheck.FaultRangOut}, // answered as we cancelled it: hung up
-		{wellcheck.OutcomeBusy, 486, wellcheck.FaultBusy},
-		{wellcheck.OutcomeDeclined, 603, wellcheck.FaultDeclined},
-		{wellcheck.OutcomeInvalidNumber, 404, wellcheck.FaultNoNumber},
-		{wellcheck.OutcomeNoResponse, 200, wellcheck.FaultSilent},
-		{wellcheck.OutcomeFailed, 401, wellcheck.FaultRefused},
-		{wellcheck.OutcomeFailed, 403, wellcheck.FaultRefused},
-		{wellcheck.OutcomeFailed, 407, wellcheck.FaultRefused},
-		{wellcheck.OutcomeFailed, 500, wellcheck.FaultServer},
-		{wellcheck.OutcomeFailed, 503, wellcheck.FaultServer},
-		{wellcheck.OutcomeFailed, 0, wellcheck.FaultNoTrunk},
+		{wellcheck.OutcomeOK, 200, "", ""},
+		{wellcheck.OutcomeHelpRequested, 200, "", ""},
+		{wellcheck.OutcomeNoAnswer, 480, wellcheck.FaultUnanswered, ""},
+		{wellcheck.OutcomeNoAnswer, 408, wellcheck.FaultUnanswered, ""},
+		{wellcheck.OutcomeNoAnswer, 0, wellcheck.FaultUnanswered, ""},
+		{wellcheck.OutcomeNoAnswer, 487, wellcheck.FaultRangOut, ""}, // we cancelled it after the ring timeout
+		{wellcheck.OutcomeNoAnswer, 200, wellcheck.FaultRangOut, ""}, // answered as we cancelled it: hung up
+		{wellcheck.OutcomeBusy, 486, wellcheck.FaultBusy, ""},
+		{wellcheck.OutcomeDeclined, 603, wellcheck.FaultDeclined, ""},
+		{wellcheck.OutcomeInvalidNumber, 404, wellcheck.FaultNoNumber, ""},
+		{wellcheck.OutcomeNoResponse, 200, wellcheck.FaultSilent, ""},
+		{wellcheck.OutcomeFailed, 401, wellcheck.FaultRefused, ""},
+		{wellcheck.OutcomeFailed, 403, wellcheck.FaultRefused, ""},
+		{wellcheck.OutcomeFailed, 407, wellcheck.FaultRefused, ""},
+		{wellcheck.OutcomeFailed, 500, wellcheck.FaultServer, ""},
+		{wellcheck.OutcomeFailed, 503, wellcheck.FaultServer, ""},
+		{wellcheck.OutcomeFailed, 0, wellcheck.FaultNoTrunk, "the trunk did not respond to the INVITE"},
+		{wellcheck.OutcomeFailed, 0, wellcheck.FaultOurs, wellcheck.OnOurSide + "open an RTP port: too many open files"},
+		{wellcheck.OutcomeFailed, 0, wellcheck.FaultOurs, wellcheck.Interrupted},
 	} {
-		require.Equal(t, tc.fault, wellcheck.FaultOf(tc.outcome, tc.status), "%s %d", tc.outcome, tc.status)
+		require.Equal(t, tc.fault, wellcheck.FaultOf(tc.outcome, tc.status, tc.reason), "%s %d", tc.outcome, tc.status)
 	}
 }
 
@@ -103,6 +108,13 @@ func TestAStormEndsWithACallItDidNotFail(t *testing.T) {
 	require.True(t, s.Carried(since.Add(time.Minute), wellcheck.FaultRangOut), "a phone that rang: the trunk reached it")
 	require.False(t, s.Carried(since.Add(time.Minute), wellcheck.FaultUnanswered), "failed the storm's way")
 	require.False(t, s.Carried(since.Add(-time.Minute), ""), "placed before the storm: says nothing of the trunk now")
+	require.False(t, s.Carried(since.Add(time.Minute), wellcheck.FaultOurs), "failed on our side: says nothing of the trunk")
+
+	var rule wellcheck.TrunkRule
+	require.True(t, rule.Failed(s, since.Add(time.Minute), wellcheck.FaultUnanswered))
+	require.True(t, rule.Failed(s, since.Add(-4*time.Minute), wellcheck.FaultUnanswered), "within the window that made the storm")
+	require.False(t, rule.Failed(s, since.Add(-6*time.Minute), wellcheck.FaultUnanswered), "long before: a call of its own")
+	require.False(t, rule.Failed(s, since.Add(time.Minute), wellcheck.FaultBusy))
 }
 
 // The calls a storm failed count against nobody: the check-in is tried

@@ -214,7 +214,10 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 	if err != nil {
 		// Claimed, then no call: the dialer refused after the claim (it does not
 		// today). Recorded as our failure, so the person is called again.
-		res = dialer.Result{Outcome: wellcheck.OutcomeFailed, Reason: err.Error()}
+		res = dialer.Result{Outcome: wellcheck.OutcomeFailed, Reason: err.Error(), Local: true}
+	}
+	if res.Local {
+		res.Reason = wellcheck.OnOurSide + res.Reason
 	}
 	ended := c.now()
 	a := wellcheck.Attempt{
@@ -299,11 +302,18 @@ func (c *Calls) judge(ctx context.Context, q *store.Queries, ci store.CallCheckI
 	if now.Before(due) {
 		return verdict{wait: due}, nil
 	}
-	cal, _, err := c.calendar(ctx, q, now)
+	cal, set, err := c.calendar(ctx, q, now)
 	if err != nil {
 		return verdict{}, err
 	}
-	if !now.Before(ci.DeadlineAt) {
+	// The last moment to call: the deadline, and for a retry the day's
+	// cut-off too (a retry held or delayed past it would leave a listener
+	// no time to act on an unreached person the same day).
+	limit := ci.DeadlineAt
+	if attempt > 1 {
+		limit = earlier(limit, cutoff(ci, cal, set).Add(time.Nanosecond))
+	}
+	if !now.Before(limit) {
 		next, err := c.giveUp(ctx, q, ci)
 		if err != nil {
 			return verdict{}, err
@@ -320,14 +330,34 @@ func (c *Calls) judge(ctx context.Context, q *store.Queries, ci store.CallCheckI
 		}
 		return verdict{}, c.finish(ctx, q, ci, wellcheck.GiveUp(ci.Attempts), now)
 	}
-	// A trunk in a storm holds the call, up to the deadline.
-	if until, err := c.held(ctx, q, now, claiming); err != nil || !until.IsZero() {
-		if until.After(ci.DeadlineAt) {
-			until = ci.DeadlineAt
+	// A trunk in a storm holds the call, up to a little before its limit:
+	// then it ends (trunk_down) before the planner's sweep would call it
+	// missed.
+	until, err := c.held(ctx, q, now, fmt.Sprintf("check-in %d attempt %d", ci.ID, attempt), claiming)
+	switch giveUpAt := limit.Add(-heldMargin); {
+	case err != nil:
+		return verdict{}, err
+	case until.IsZero():
+		return verdict{dial: true}, nil
+	case !now.Before(giveUpAt):
+		next, err := c.giveUp(ctx, q, ci)
+		if err != nil {
+			return verdict{}, err
 		}
-		return verdict{wait: until}, err
+		return verdict{}, c.finish(ctx, q, ci, next, now)
+	default:
+		return verdict{wait: earlier(until, giveUpAt)}, nil
 	}
-	return verdict{dial: true}, nil
+}
+
+// heldMargin is how long before its limit a call the trunk holds gives up.
+const heldMargin = time.Minute
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // giveUp is how a check-in past its deadline ends (wellcheck.GiveUp), the
@@ -375,17 +405,17 @@ func callable(ci store.CallCheckIn, cal *scheduler.Calendar, now time.Time) (ok 
 // cut-off, so that a listener can still act on an unreached person the same
 // day, inside the person's window and while the service is open.
 func allowed(ci store.CallCheckIn, cal *scheduler.Calendar, set wellcheck.Settings, t time.Time) bool {
-	if !t.Before(ci.DeadlineAt) {
-		return false
-	}
-	local := ci.SlotAt.In(cal.Loc)
-	y, m, d := local.Date()
-	cutoff := time.Date(y, m, d, set.Cutoff.Hour(), set.Cutoff.Minute(), 0, 0, cal.Loc)
-	if t.After(cutoff) {
+	if !t.Before(ci.DeadlineAt) || t.After(cutoff(ci, cal, set)) {
 		return false
 	}
 	ok, _ := callable(ci, cal, t)
 	return ok
+}
+
+// cutoff is the day's cut-off of the check-in's day: no retry after it.
+func cutoff(ci store.CallCheckIn, cal *scheduler.Calendar, set wellcheck.Settings) time.Time {
+	y, m, d := ci.SlotAt.In(cal.Loc).Date()
+	return time.Date(y, m, d, set.Cutoff.Hour(), set.Cutoff.Minute(), 0, 0, cal.Loc)
 }
 
 // record ends attempt a with its outcome and applies what follows, in one
@@ -400,7 +430,14 @@ func (c *Calls) record(ctx context.Context, a wellcheck.Attempt) error {
 				"check_in_id", a.CheckInID, "attempt", a.Number, "err", err)
 		}
 	}
-	err := c.keep(ctx, "check_in_id", a.CheckInID, func(q *store.Queries) error { return c.apply(ctx, q, a) })
+	var trunk trunkVerdict
+	err := c.keep(ctx, "check_in_id", a.CheckInID, func(q *store.Queries) (err error) {
+		trunk, err = c.apply(ctx, q, a)
+		return err
+	})
+	if err == nil && trunk.carried {
+		c.endStorm(ctx, trunk.storm)
+	}
 	switch {
 	case err == nil, errors.Is(err, wellcheck.ErrNotFound):
 		// Recorded; or its check-in was erased with its person: nobody to
@@ -426,18 +463,20 @@ func (c *Calls) record(ctx context.Context, a wellcheck.Attempt) error {
 // what follows: the next attempt or a final state (after). An outcome that
 // comes late — its call was presumed lost (wellcheck.Interrupted), or its
 // check-in ended meanwhile — is the person's real answer and wins over what
-// was presumed (wellcheck.Corrected).
-func (c *Calls) apply(ctx context.Context, q *store.Queries, a wellcheck.Attempt) error {
+// was presumed (wellcheck.Corrected). It says what the call showed of the
+// trunk (trunkAfter).
+func (c *Calls) apply(ctx context.Context, q *store.Queries, a wellcheck.Attempt) (trunkVerdict, error) {
+	var trunk trunkVerdict
 	ci, err := q.LockCheckInForCall(ctx, a.CheckInID)
 	if err != nil {
-		return err
+		return trunk, err
 	}
 	err = q.EndAttempt(ctx, a)
 	if errors.Is(err, store.ErrAttemptEnded) {
-		return nil // recorded before (a journal replayed after its mark was lost)
+		return trunk, nil // recorded before (a journal replayed after its mark was lost)
 	}
 	if err != nil {
-		return err
+		return trunk, err
 	}
 	i := slices.IndexFunc(ci.Attempts, func(x wellcheck.Attempt) bool { return x.ID == a.ID })
 	late := i >= 0 && ci.Attempts[i].EndedAt != nil
@@ -447,20 +486,20 @@ func (c *Calls) apply(ctx context.Context, q *store.Queries, a wellcheck.Attempt
 		ci.Attempts = append(ci.Attempts, a)
 	}
 	if !late && !ci.State.Final() {
-		trunks, err := c.trunkAfter(ctx, q, a)
+		marked, trunk, err := c.trunkAfter(ctx, q, a)
 		if err != nil {
-			return err
+			return trunk, err
 		}
-		markTrunk(ci.Attempts, trunks)
-		return c.after(ctx, q, ci, *a.EndedAt)
+		markTrunk(ci.Attempts, marked)
+		return trunk, c.after(ctx, q, ci, *a.EndedAt)
 	}
 	next, ok := wellcheck.Corrected(ci.State, a.Outcome)
 	if !ok {
-		return nil
+		return trunk, nil
 	}
 	c.log().WarnContext(ctx, "a call's real outcome came late and wins over what was presumed",
 		"check_in_id", ci.ID, "attempt", a.Number, "outcome", a.Outcome, "was", ci.State, "now", next.State)
-	return c.finish(ctx, q, ci, next, c.now())
+	return trunk, c.finish(ctx, q, ci, next, c.now())
 }
 
 // Replay records the outcomes the journal holds from before the node

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/wellcheck/wellcheck"
@@ -23,7 +25,7 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) (wait time.Dur
 	for {
 		var next contactCall
 		err := c.Store.WithTx(ctx, func(q *store.Queries) (err error) {
-			next, err = c.nextContact(ctx, q, escalationID, false)
+			next, err = c.nextContact(ctx, q, escalationID)
 			return err
 		})
 		if err != nil {
@@ -37,13 +39,18 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) (wait time.Dur
 		claim := func(ctx context.Context) error {
 			changed := false
 			err := c.Store.WithTx(ctx, func(q *store.Queries) error {
-				again, err := c.nextContact(ctx, q, escalationID, true)
+				again, err := c.nextContact(ctx, q, escalationID)
 				if err != nil {
 					return err
 				}
 				if again.none || !again.wait.IsZero() || again.contact.ID != next.contact.ID || again.attempt != next.attempt || again.contact.Phone != next.contact.Phone {
 					changed = true // things changed while the call waited for a channel: look again
 					return nil
+				}
+				// The trunk in a storm: this call leaves only as its probe.
+				if until, err := c.held(ctx, q, c.now(), escalationKey(escalationID), true); err != nil || !until.IsZero() {
+					changed = true
+					return err
 				}
 				next.started = c.now()
 				callID, err = q.StartEscalationCall(ctx, again.escalation, again.contact, again.attempt, next.started)
@@ -63,7 +70,10 @@ func (c *Calls) Escalate(ctx context.Context, escalationID int64) (wait time.Dur
 			return c.later(verdict{}, fmt.Errorf("escalation %d: call contact %d: %w", escalationID, next.contact.Position, err))
 		}
 		if err != nil {
-			res = dialer.Result{Outcome: wellcheck.OutcomeFailed, Reason: err.Error()}
+			res = dialer.Result{Outcome: wellcheck.OutcomeFailed, Reason: err.Error(), Local: true}
+		}
+		if res.Local {
+			res.Reason = wellcheck.OnOurSide + res.Reason
 		}
 		// A contact's answer must not be lost with a cancelled job, a
 		// database away or the node stopping.
@@ -92,14 +102,15 @@ type contactCall struct {
 
 // ContactOutcome is how a call to an emergency contact ended, as recorded
 // and as the journal keeps it (its own format: ids, times, the outcome, the
-// contact's relation for the audit log; never a name or a number).
+// keys; never a name, a number or the contact's relation, which is free
+// text: read again from the database when a replay needs it).
 type ContactOutcome struct {
 	Escalation int64             `json:"escalation_id"`
 	Case       int64             `json:"case_id"`
 	Person     int64             `json:"person_id"`
 	Contact    int64             `json:"contact_id"`
 	Position   int               `json:"position"`
-	Relation   string            `json:"relation,omitempty"`
+	Relation   string            `json:"-"`
 	Attempt    int               `json:"attempt"`
 	Call       int64             `json:"call"` // the escalation call's id
 	Started    time.Time         `json:"started_at"`
@@ -123,21 +134,23 @@ func (c *Calls) recordContactCall(ctx context.Context, o ContactOutcome) (acknow
 	}
 	call := wellcheck.EscalationCall{ID: o.Call, EndedAt: &o.Ended, Outcome: o.Outcome, Reason: o.Reason, CallID: o.CallID,
 		Acknowledged: o.Outcome == wellcheck.OutcomeOK}
+	var trunk trunkVerdict
 	err = c.keep(ctx, "escalation_id", o.Escalation, func(q *store.Queries) error {
 		// A call that failed the way a storm fails every call is the
 		// trunk's failure, tried again: it never uses up a contact.
-		_, trunks, err := c.judgeTrunk(ctx, q, o.Started, o.Outcome, o.SIPStatus)
-		if err != nil {
+		var err error
+		if trunk, err = c.judgeTrunk(ctx, q, o.Started, o.Outcome, o.SIPStatus, o.Reason); err != nil {
 			return err
 		}
-		if trunks {
-			call.Outcome, call.Reason = wellcheck.OutcomeFailed, fmt.Sprintf("the trunk fails every call (%s): %s", o.Outcome, o.Reason)
+		if trunk.failed {
+			call.Outcome, call.Trunk = wellcheck.OutcomeFailed, true
+			call.Reason = fmt.Sprintf("the trunk fails every call (%s): %s", o.Outcome, o.Reason)
 		}
 		if ended, err := q.EndEscalationCall(ctx, call); err != nil || !ended {
 			return err // !ended: recorded before (a journal replayed after its mark was lost)
 		}
 		c.log().InfoContext(ctx, "escalation call ended", "escalation_id", o.Escalation, "case_id", o.Case, "position", o.Position,
-			"attempt", o.Attempt, "outcome", o.Outcome)
+			"attempt", o.Attempt, "outcome", call.Outcome, "trunk", call.Trunk)
 		if !call.Acknowledged {
 			return nil
 		}
@@ -146,9 +159,20 @@ func (c *Calls) recordContactCall(ctx context.Context, o ContactOutcome) (acknow
 		} else if err != nil {
 			return err
 		}
+		relation := o.Relation
+		if relation == "" { // replayed from the journal
+			if cs, err := q.EmergencyContacts(ctx, o.Person); err == nil {
+				if i := slices.IndexFunc(cs, func(ec wellcheck.EmergencyContact) bool { return ec.ID == o.Contact }); i >= 0 {
+					relation = cs[i].Relation
+				}
+			}
+		}
 		return q.Audit(ctx, systemActor, "escalation.acknowledged", &o.Person, &o.Case,
-			map[string]any{"escalation_id": o.Escalation, "position": o.Position, "relation": o.Relation})
+			map[string]any{"escalation_id": o.Escalation, "position": o.Position, "relation": relation})
 	})
+	if err == nil && trunk.carried {
+		c.endStorm(ctx, trunk.storm)
+	}
 	if err == nil || errors.Is(err, wellcheck.ErrNotFound) {
 		if c.Journal != nil {
 			if jerr := c.Journal.RecordedContact(o.Call); jerr != nil {
@@ -186,8 +210,8 @@ func (c *Calls) escalationLanguage(lang string) string {
 // nextContact decides, with the case and the escalation locked (in that
 // order, as every step on a case), whom to call next and which attempt,
 // ending the escalation when it is over; a trunk in a storm holds the call
-// (claiming: the call leaves if it may).
-func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID int64, claiming bool) (contactCall, error) {
+// (the claim confirms the probe: Escalate).
+func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID int64) (contactCall, error) {
 	var next contactCall
 	e, err := q.Escalation(ctx, escalationID)
 	if err != nil {
@@ -226,7 +250,9 @@ func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID 
 		// Its node died mid-call: our failure, retried like any other.
 		k.EndedAt, k.Outcome, k.Reason = &now, wellcheck.OutcomeFailed, wellcheck.Interrupted
 		if ended, err := q.EndEscalationCall(ctx, k); err != nil || !ended {
-			return contactCall{none: true}, err // !ended: its real outcome came meanwhile; its worker goes on
+			// !ended: its real outcome came meanwhile (a node's journal
+			// replayed it): decide again in a moment.
+			return contactCall{wait: now.Add(time.Second)}, err
 		}
 		calls[i] = k
 	}
@@ -245,7 +271,7 @@ func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID 
 	case !step.Wait.IsZero():
 		next.wait = step.Wait
 	default:
-		until, err := c.held(ctx, q, now, claiming)
+		until, err := c.held(ctx, q, now, escalationKey(escalationID), false)
 		if err != nil || !until.IsZero() {
 			next.wait = until
 			return next, err
@@ -254,6 +280,9 @@ func (c *Calls) nextContact(ctx context.Context, q *store.Queries, escalationID 
 	}
 	return next, nil
 }
+
+// escalationKey names an escalation's next call for the trunk's probe.
+func escalationKey(id int64) string { return "escalation " + strconv.FormatInt(id, 10) }
 
 // endEscalation ends escalation e with outcome, in q's transaction.
 func (c *Calls) endEscalation(ctx context.Context, q *store.Queries, e store.Escalation, outcome wellcheck.EscalationOutcome, now time.Time) error {

@@ -34,6 +34,10 @@ type Result struct {
 	Reason    string            `json:"reason,omitempty"` // why, for failed
 	// Provisional lists the provisional statuses seen (100, 180, 183…), in order.
 	Provisional []int `json:"provisional,omitempty"`
+	// Local says a failed call failed on our side — no RTP port, the call
+	// cut short by us (the node stopping, its maximum length) — and says
+	// nothing of the trunk.
+	Local bool `json:"local,omitempty"`
 	// HungUpBy is "us" or "them" for an answered call.
 	HungUpBy string `json:"hung_up_by,omitempty"`
 }
@@ -188,13 +192,13 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	d := c.d
 	conn, err := media.Listen(d.mediaIP)
 	if err != nil {
-		return failed(Result{}, "open an RTP port: %v", err)
+		return ours(Result{}, "open an RTP port: %v", err)
 	}
 	defer conn.Close() // the stream closes it too, if the call gets one
 	local := netip.AddrPortFrom(d.sdpIP, uint16(conn.LocalAddr().(*net.UDPAddr).Port))
 	offer, err := media.Offer(local, rand.Uint64()>>1)
 	if err != nil {
-		return failed(Result{}, "describe our audio: %v", err)
+		return ours(Result{}, "describe our audio: %v", err)
 	}
 	req := d.invite(target, offer)
 	c.localTag, _ = req.From().Params.Get("tag")
@@ -222,6 +226,14 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 // failed is res ended as our failure, saying why.
 func failed(res Result, format string, args ...any) Result {
 	res.Outcome, res.Reason = wellcheck.OutcomeFailed, fmt.Sprintf(format, args...)
+	return res
+}
+
+// ours is res ended as a failure on our side (no RTP port, the call cut
+// short by us): it says nothing of the trunk (Result.Local).
+func ours(res Result, format string, args ...any) Result {
+	res = failed(res, format, args...)
+	res.Local = true
 	return res
 }
 
@@ -269,12 +281,12 @@ func (c *call) ring(ctx context.Context, sess *sipgo.DialogClientSession, res Re
 		// Answered as we cancelled: take the call and hang up at once.
 		c.hangUpRaced(sess)
 		if ctx.Err() != nil {
-			return failed(res, "call cut short: %v", context.Cause(ctx)), false
+			return ours(res, "call cut short: %v", context.Cause(ctx)), false
 		}
 		res.Outcome, res.Reason = wellcheck.OutcomeNoAnswer, "answered as the ring timeout cancelled it; hung up"
 		return res, false
 	case rang && ctx.Err() != nil:
-		return failed(res, "call cut short before an answer: %v", context.Cause(ctx)), false
+		return ours(res, "call cut short before an answer: %v", context.Cause(ctx)), false
 	case sess.InviteResponse == nil:
 		// Not even 100 Trying: the trunk is down or overloaded, not the person.
 		d.backoff(d.cfg.OverloadBackoff)
@@ -316,9 +328,9 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	res.Outcome, res.Digits = outcome, digits
 	if outcome == wellcheck.OutcomeNoResponse && ctx.Err() != nil && !theyHungUp {
 		if context.Cause(ctx) == errMaxDuration {
-			return failed(res, "call reached its maximum length of %s", c.d.cfg.MaxDuration)
+			return ours(res, "call reached its maximum length of %s", c.d.cfg.MaxDuration)
 		}
-		return failed(res, "call cut short: %v", context.Cause(ctx))
+		return ours(res, "call cut short: %v", context.Cause(ctx))
 	}
 	return res
 }

@@ -7,6 +7,7 @@ package jobs_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -91,6 +92,9 @@ func TestATrunkStormCountsAgainstNobody(t *testing.T) {
 			require.Equal(t, tc.fault, s.Fault)
 			require.Equal(t, 10, s.Calls)
 			require.Equal(t, 10, s.Persons)
+			// The call that showed the storm is the trunk's too: retried after
+			// 5 minutes, not the policy's 15 for a person who did not answer.
+			require.Equal(t, at(10, 5).UTC(), retryAt(t, b, checkIns[9]).UTC())
 			// The admins are told: the log and the alert's series.
 			require.Contains(t, b.logs.String(), "the trunk fails most calls the same way, to many persons")
 			require.Equal(t, 1.0, storm())
@@ -114,6 +118,17 @@ func TestATrunkStormCountsAgainstNobody(t *testing.T) {
 			require.Equal(t, at(10, 5).UTC(), storms[0].Until.UTC())
 			require.Equal(t, 0.0, storm())
 			require.Contains(t, b.logs.String(), "the trunk carries calls again")
+
+			// A busy line right after does not bring the storm back from its
+			// own calls, still within the window.
+			other, otherNumber := b.enrol(t, person{})
+			numbers[otherNumber] = other
+			otherCheckIn := b.checkIn(t, other, at(10, 5), at(17, 0))
+			ce.Storm(callee.Busy)
+			require.NoError(t, b.run(ctx, otherCheckIn, 1))
+			ce.Storm("")
+			_, err = b.store.Queries().OpenTrunkStorm(ctx)
+			require.ErrorIs(t, err, wellcheck.ErrNotFound, "the storm stays over")
 
 			// Everyone else is called again when their retry comes, and is
 			// confirmed: nobody unreached, no case, no family called.
@@ -148,6 +163,7 @@ func TestATrunkStormCountsAgainstNobody(t *testing.T) {
 				}
 				require.Equal(t, want, perPerson[p], "calls to person %d", i+1)
 			}
+			require.Equal(t, 1, perPerson[other], "the busy line, retried later")
 		})
 	}
 }
@@ -181,24 +197,97 @@ func TestATrunkStormHoldsAnEscalation(t *testing.T) {
 	require.Error(t, b.escalate(ctx, id), "held: the job comes back later")
 	require.Empty(t, escalationCalls(b))
 
-	// 10:01: the call to the first contact goes out as the storm's probe,
-	// fails its way, and is our failure: that contact is called again later.
-	b.clock.Set(at(10, 1))
-	require.Error(t, b.escalate(ctx, id), "the contact's call is retried later")
-	require.Equal(t, []string{"+33699000001 fr"}, escalationCalls(b))
+	// 10:01, 10:02, 10:04: the call to the first contact goes out as the
+	// storm's probe, fails its way, and is the trunk's failure: that contact
+	// is called again at the next probe, however many times — more than the
+	// three failures that would otherwise pass her over.
+	for _, minute := range []int{1, 2, 4} {
+		b.clock.Set(at(10, minute))
+		require.Error(t, b.escalate(ctx, id), "10:%02d: the contact's call is retried later", minute)
+	}
+	require.Equal(t, slices.Repeat([]string{"+33699000001 fr"}, 3), escalationCalls(b))
 	calls, err := q.EscalationCalls(ctx, id)
 	require.NoError(t, err)
-	require.Len(t, calls, 1)
-	require.Equal(t, wellcheck.OutcomeFailed, calls[0].Outcome)
-	require.Contains(t, calls[0].Reason, "the trunk fails every call")
+	require.Len(t, calls, 3)
+	for _, k := range calls {
+		require.Equal(t, wellcheck.OutcomeFailed, k.Outcome)
+		require.True(t, k.Trunk)
+		require.Contains(t, k.Reason, "the trunk fails every call")
+	}
+	require.Error(t, b.escalate(ctx, id), "10:04: held until the next probe")
+	require.Len(t, escalationCalls(b), 3)
 
-	// 10:06: the trunk is back; the same contact is called and acknowledges.
+	// 10:08: the trunk is back; the same contact is called and acknowledges.
 	trunkDown = false
-	b.clock.Set(at(10, 6))
+	b.clock.Set(at(10, 8))
 	require.NoError(t, b.escalate(ctx, id))
-	require.Equal(t, []string{"+33699000001 fr", "+33699000001 fr"}, escalationCalls(b), "the second contact is never called")
+	require.Equal(t, slices.Repeat([]string{"+33699000001 fr"}, 4), escalationCalls(b), "the second contact is never called")
 	e := lastEscalation(t, b, caseID)
 	require.Equal(t, wellcheck.EscalationAcknowledged, e.Outcome)
 	_, err = q.OpenTrunkStorm(ctx)
 	require.ErrorIs(t, err, wellcheck.ErrNotFound, "the acknowledged call ended the storm")
+}
+
+// retryAt is when a check-in's next call is due.
+func retryAt(t *testing.T, b *bundle, checkInID int64) time.Time {
+	t.Helper()
+	var retry time.Time
+	require.NoError(t, b.store.Pool().QueryRow(context.Background(), `SELECT retry_at FROM check_ins WHERE id = $1`, checkInID).Scan(&retry))
+	return retry
+}
+
+// A storm that lasts until a person can no longer be called hands them to
+// a listener, before the planner's sweep would call them missed: a person
+// the storm kept from being called at all as the trunk's failure, due now;
+// a person who had really missed a call before it as unreached, at the
+// day's cut-off and not after.
+func TestAStormThatOutlastsTheDayHandsPersonsOn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	q := b.store.Queries()
+	b.dialer.Answer = func(string, int) dialer.Result {
+		r := dialertest.Result(wellcheck.OutcomeNoAnswer)
+		r.SIPStatus = 480
+		return r
+	}
+
+	// Kept from being called: due at 10:00, deadline 10:30; no probe until 11:00.
+	never, _ := b.enrol(t, person{})
+	neverID := b.checkIn(t, never, at(10, 0), at(10, 30))
+	_, _, err := q.BeginTrunkStorm(ctx, wellcheck.FaultUnanswered, at(9, 58), at(11, 0), 10, 10)
+	require.NoError(t, err)
+	require.Error(t, b.run(ctx, neverID, 1), "held")
+	b.clock.Set(at(10, 29))
+	require.NoError(t, b.run(ctx, neverID, 1))
+	st, reason := b.state(t, never, neverID)
+	require.Equal(t, wellcheck.CheckInSystemError, st)
+	require.Equal(t, wellcheck.ReasonTrunkDown, reason)
+	c, _, err := q.OpenCase(ctx, never)
+	require.NoError(t, err, "a listener calls them by hand")
+	require.Equal(t, wellcheck.CaseMissed, c.OpenedReason)
+	require.Zero(t, b.dialer.Calls(), "never called")
+	storms, err := q.TrunkStorms(ctx, 1)
+	require.NoError(t, err)
+	require.Nil(t, storms[0].Until)
+	_, err = q.EndTrunkStorm(ctx, storms[0], at(10, 30))
+	require.NoError(t, err)
+
+	// Missed a call at 15:00; a storm from 15:05 holds the retry (15:15)
+	// past the cut-off (15:30): unreached, decided in time.
+	missed, number := b.enrol(t, person{})
+	missedID := b.checkIn(t, missed, at(15, 0), at(17, 0))
+	b.clock.Set(at(15, 0))
+	require.NoError(t, b.run(ctx, missedID, 1))
+	require.Equal(t, 1, b.dialer.CallsTo(number))
+	_, _, err = q.BeginTrunkStorm(ctx, wellcheck.FaultUnanswered, at(15, 5), at(16, 0), 10, 10)
+	require.NoError(t, err)
+	b.clock.Set(at(15, 15))
+	require.Error(t, b.run(ctx, missedID, 2), "held")
+	b.clock.Set(at(15, 29).Add(30 * time.Second))
+	require.NoError(t, b.run(ctx, missedID, 2))
+	st, reason = b.state(t, missed, missedID)
+	require.Equal(t, wellcheck.CheckInUnreached, st)
+	require.Equal(t, wellcheck.ReasonNoTimeLeft, reason)
+	require.Equal(t, 1, b.dialer.CallsTo(number), "not called after the cut-off")
 }

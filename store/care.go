@@ -302,7 +302,7 @@ func (q *Queries) SetContactConsent(ctx context.Context, contactID int64, at *ti
 func escalationCallOf(r dbsqlc.EscalationCall) wellcheck.EscalationCall {
 	return wellcheck.EscalationCall{ID: r.ID, ContactID: r.EmergencyContactID, Position: int(r.Position), Attempt: int(r.Attempt), StartedAt: r.StartedAt,
 		EndedAt: r.EndedAt, Outcome: wellcheck.Outcome(deref(r.Outcome)), Reason: r.Reason, CallID: r.CallID, Acknowledged: r.Acknowledged,
-		FullName: r.ContactName, Relation: r.ContactRelation}
+		FullName: r.ContactName, Relation: r.ContactRelation, Trunk: r.Trunk}
 }
 
 // EscalationCalls returns an escalation's calls in order.
@@ -371,7 +371,7 @@ func (q *Queries) StartEscalationCall(ctx context.Context, e Escalation, contact
 func (q *Queries) EndEscalationCall(ctx context.Context, c wellcheck.EscalationCall) (ended bool, err error) {
 	outcome := string(c.Outcome)
 	n, err := q.q.EndEscalationCall(ctx, dbsqlc.EndEscalationCallParams{
-		ID: c.ID, EndedAt: c.EndedAt, Outcome: &outcome, Reason: c.Reason, CallID: c.CallID, Acknowledged: c.Acknowledged,
+		ID: c.ID, EndedAt: c.EndedAt, Outcome: &outcome, Reason: c.Reason, CallID: c.CallID, Acknowledged: c.Acknowledged, Trunk: c.Trunk,
 	})
 	return n == 1, translate(err, "end an escalation call")
 }

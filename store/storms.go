@@ -9,14 +9,14 @@ import (
 	"github.com/wellcheck/wellcheck/store/internal/dbsqlc"
 )
 
-// RecentCalls returns the check-in calls that ended since since, as the
-// trunk rule reads them.
+// RecentCalls returns the check-in calls that ended since since (the
+// latest 2000 at most), as the trunk rule reads them (wellcheck.TrunkCall).
 func (q *Queries) RecentCalls(ctx context.Context, since time.Time) ([]wellcheck.TrunkCall, error) {
 	rows, err := q.q.ListRecentCalls(ctx, since)
 	out := make([]wellcheck.TrunkCall, len(rows))
 	for i, r := range rows {
-		out[i] = wellcheck.TrunkCall{AttemptID: r.ID, PersonID: r.PersonID,
-			Fault: wellcheck.FaultOf(wellcheck.Outcome(deref(r.Outcome)), int(deref(r.SipStatus)))}
+		out[i] = wellcheck.TrunkCall{AttemptID: r.ID, PersonID: r.PersonID, Final: r.Final,
+			Fault: wellcheck.FaultOf(wellcheck.Outcome(deref(r.Outcome)), int(deref(r.SipStatus)), r.FailureReason)}
 	}
 	return out, translate(err, "read the calls just ended")
 }
@@ -49,11 +49,19 @@ func (q *Queries) BeginTrunkStorm(ctx context.Context, fault wellcheck.TrunkFaul
 	return s, false, err
 }
 
-// TakeTrunkProbe makes the call about to leave storm s's probe, if one is due
-// at now and no other call took it; the next is then due at next.
-func (q *Queries) TakeTrunkProbe(ctx context.Context, s wellcheck.TrunkStorm, now, next time.Time) (bool, error) {
-	n, err := q.q.TakeTrunkProbe(ctx, dbsqlc.TakeTrunkProbeParams{ID: s.ID, Now: now, Next: next})
+// TakeTrunkProbe gives storm s's probe to call by, if one is due at now and
+// no other call has it, until until (while it waits for a channel); a storm
+// with no probe since quietSince starts its waits over.
+func (q *Queries) TakeTrunkProbe(ctx context.Context, s wellcheck.TrunkStorm, by string, now, until, quietSince time.Time) (bool, error) {
+	n, err := q.q.TakeTrunkProbe(ctx, dbsqlc.TakeTrunkProbeParams{ID: s.ID, By: &by, Now: now, Until: until, QuietSince: quietSince})
 	return n == 1, translate(err, "take the trunk's probe")
+}
+
+// ConfirmTrunkProbe says call by, which has storm s's probe, leaves; the
+// next probe is due at next. False if by does not have it (any more).
+func (q *Queries) ConfirmTrunkProbe(ctx context.Context, s wellcheck.TrunkStorm, by string, next time.Time) (bool, error) {
+	n, err := q.q.ConfirmTrunkProbe(ctx, dbsqlc.ConfirmTrunkProbeParams{ID: s.ID, By: &by, Next: next})
+	return n == 1, translate(err, "confirm the trunk's probe")
 }
 
 // EndTrunkStorm ends storm s at at; false if it had ended already.
@@ -74,5 +82,5 @@ func (q *Queries) TrunkStorms(ctx context.Context, count int) ([]wellcheck.Trunk
 
 func stormOf(s dbsqlc.TrunkStorm) wellcheck.TrunkStorm {
 	return wellcheck.TrunkStorm{ID: s.ID, Fault: wellcheck.TrunkFault(s.Fault), Since: s.BeganAt, Until: s.EndedAt,
-		ProbeAt: s.ProbeAt, Probes: int(s.Probes), Calls: int(s.Calls), Persons: int(s.Persons)}
+		ProbeAt: s.ProbeAt, Probes: int(s.Probes), ProbeBy: deref(s.ProbeBy), Calls: int(s.Calls), Persons: int(s.Persons)}
 }

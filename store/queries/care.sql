@@ -153,7 +153,7 @@ RETURNING *;
 -- A call in progress, or one presumed lost with its node (interrupted),
 -- whose real outcome wins.
 UPDATE escalation_calls
-SET ended_at = @ended_at, outcome = @outcome, reason = @reason, call_id = @call_id, acknowledged = @acknowledged
+SET ended_at = @ended_at, outcome = @outcome, reason = @reason, call_id = @call_id, acknowledged = @acknowledged, trunk = @trunk
 WHERE id = @id AND (ended_at IS NULL OR reason LIKE 'interrupted:%');
 
 -- name: ListStaleEscalations :many

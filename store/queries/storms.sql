@@ -2,15 +2,16 @@
 -- service's clock, passed in.
 
 -- name: ListRecentCalls :many
--- The check-in calls that ended since @since, with whom they were to. Calls
--- whose node stopped mid-call (wellcheck.Interrupted) say nothing of the
--- trunk: a node dying with its calls is not a storm.
-SELECT a.id, c.person_id, a.outcome, a.sip_status
+-- The first calls of check-ins that ended since @since, with whom they were
+-- to and whether their check-in ended: a retry goes to someone who did not
+-- answer before, and a call a storm already failed (trunk) was counted.
+SELECT a.id, c.person_id, a.outcome, a.sip_status, a.failure_reason,
+       c.state NOT IN ('planned', 'dialing') AS final
 FROM attempts a
 JOIN check_ins c ON c.id = a.check_in_id
-WHERE a.ended_at >= @since::timestamptz
-  AND a.failure_reason NOT LIKE 'interrupted:%'
-ORDER BY a.id;
+WHERE a.ended_at >= @since::timestamptz AND a.number = 1 AND NOT a.trunk
+ORDER BY a.ended_at DESC
+LIMIT 2000;
 
 -- name: MarkTrunkAttempts :exec
 UPDATE attempts SET trunk = true WHERE id = ANY(@ids::bigint[]);
@@ -26,10 +27,18 @@ ON CONFLICT ((true)) WHERE ended_at IS NULL DO NOTHING
 RETURNING *;
 
 -- name: TakeTrunkProbe :execrows
--- The call about to leave is the storm's next probe, if it is due and no
--- other call took it; the one after is due at @next.
-UPDATE trunk_storms SET probe_at = @next, probes = probes + 1
+-- The probe is due: call @by takes it, to go for a channel, and holds it
+-- until @until. A storm that went quiet (no probe since @quiet_since: the
+-- service closed, nothing to call) starts its waits over.
+UPDATE trunk_storms
+SET probe_by = @by, probe_at = @until,
+    probes = CASE WHEN probe_at < @quiet_since THEN 0 ELSE probes END
 WHERE id = @id AND ended_at IS NULL AND probe_at <= @now;
+
+-- name: ConfirmTrunkProbe :execrows
+-- Call @by, which holds the probe, leaves; the next probe is due at @next.
+UPDATE trunk_storms SET probe_by = NULL, probe_at = @next, probes = probes + 1
+WHERE id = @id AND ended_at IS NULL AND probe_by = @by;
 
 -- name: EndTrunkStorm :execrows
 UPDATE trunk_storms SET ended_at = @ended_at::timestamptz WHERE id = @id AND ended_at IS NULL;

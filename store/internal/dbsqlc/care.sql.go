@@ -318,8 +318,8 @@ func (q *Queries) EndEscalation(ctx context.Context, arg EndEscalationParams) (E
 
 const endEscalationCall = `-- name: EndEscalationCall :execrows
 UPDATE escalation_calls
-SET ended_at = $1, outcome = $2, reason = $3, call_id = $4, acknowledged = $5
-WHERE id = $6 AND (ended_at IS NULL OR reason LIKE 'interrupted:%')
+SET ended_at = $1, outcome = $2, reason = $3, call_id = $4, acknowledged = $5, trunk = $6
+WHERE id = $7 AND (ended_at IS NULL OR reason LIKE 'interrupted:%')
 `
 
 type EndEscalationCallParams struct {
@@ -328,6 +328,7 @@ type EndEscalationCallParams struct {
 	Reason       string
 	CallID       string
 	Acknowledged bool
+	Trunk        bool
 	ID           int64
 }
 
@@ -340,6 +341,7 @@ func (q *Queries) EndEscalationCall(ctx context.Context, arg EndEscalationCallPa
 		arg.Reason,
 		arg.CallID,
 		arg.Acknowledged,
+		arg.Trunk,
 		arg.ID,
 	)
 	if err != nil {
@@ -449,7 +451,7 @@ func (q *Queries) InsertDoneFollowUp(ctx context.Context, arg InsertDoneFollowUp
 }
 
 const listCaseEscalationCalls = `-- name: ListCaseEscalationCalls :many
-SELECT id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason, contact_name, contact_relation FROM escalation_calls k
+SELECT id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason, contact_name, contact_relation, trunk FROM escalation_calls k
 WHERE k.case_id = $1
 ORDER BY k.started_at, k.id
 `
@@ -480,6 +482,7 @@ func (q *Queries) ListCaseEscalationCalls(ctx context.Context, caseID int64) ([]
 			&i.Reason,
 			&i.ContactName,
 			&i.ContactRelation,
+			&i.Trunk,
 		); err != nil {
 			return nil, err
 		}
@@ -570,7 +573,7 @@ func (q *Queries) ListDailyCounts(ctx context.Context, arg ListDailyCountsParams
 }
 
 const listEscalationCalls = `-- name: ListEscalationCalls :many
-SELECT id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason, contact_name, contact_relation FROM escalation_calls WHERE escalation_id = $1 ORDER BY position, attempt
+SELECT id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason, contact_name, contact_relation, trunk FROM escalation_calls WHERE escalation_id = $1 ORDER BY position, attempt
 `
 
 func (q *Queries) ListEscalationCalls(ctx context.Context, escalationID int64) ([]EscalationCall, error) {
@@ -597,6 +600,7 @@ func (q *Queries) ListEscalationCalls(ctx context.Context, escalationID int64) (
 			&i.Reason,
 			&i.ContactName,
 			&i.ContactRelation,
+			&i.Trunk,
 		); err != nil {
 			return nil, err
 		}
@@ -1106,7 +1110,7 @@ INSERT INTO escalation_calls (case_id, escalation_id, emergency_contact_id, posi
                               contact_name, contact_relation)
 VALUES ($1, $2, $3, $4, $5, $6,
         $7, $8)
-RETURNING id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason, contact_name, contact_relation
+RETURNING id, case_id, emergency_contact_id, position, started_at, ended_at, outcome, acknowledged, call_id, escalation_id, attempt, reason, contact_name, contact_relation, trunk
 `
 
 type StartEscalationCallParams struct {
@@ -1147,6 +1151,7 @@ func (q *Queries) StartEscalationCall(ctx context.Context, arg StartEscalationCa
 		&i.Reason,
 		&i.ContactName,
 		&i.ContactRelation,
+		&i.Trunk,
 	)
 	return i, err
 }

@@ -204,6 +204,7 @@ type EscalationCall struct {
 	Reason             string
 	ContactName        string
 	ContactRelation    string
+	Trunk              bool
 }
 
 type FollowUp struct {
@@ -402,6 +403,7 @@ type TrunkStorm struct {
 	EndedAt *time.Time
 	ProbeAt time.Time
 	Probes  int32
+	ProbeBy *string
 	Calls   int32
 	Persons int32
 }

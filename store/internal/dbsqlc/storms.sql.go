@@ -14,7 +14,7 @@ const beginTrunkStorm = `-- name: BeginTrunkStorm :one
 INSERT INTO trunk_storms (fault, began_at, probe_at, calls, persons)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT ((true)) WHERE ended_at IS NULL DO NOTHING
-RETURNING id, fault, began_at, ended_at, probe_at, probes, calls, persons
+RETURNING id, fault, began_at, ended_at, probe_at, probes, probe_by, calls, persons
 `
 
 type BeginTrunkStormParams struct {
@@ -42,10 +42,31 @@ func (q *Queries) BeginTrunkStorm(ctx context.Context, arg BeginTrunkStormParams
 		&i.EndedAt,
 		&i.ProbeAt,
 		&i.Probes,
+		&i.ProbeBy,
 		&i.Calls,
 		&i.Persons,
 	)
 	return i, err
+}
+
+const confirmTrunkProbe = `-- name: ConfirmTrunkProbe :execrows
+UPDATE trunk_storms SET probe_by = NULL, probe_at = $1, probes = probes + 1
+WHERE id = $2 AND ended_at IS NULL AND probe_by = $3
+`
+
+type ConfirmTrunkProbeParams struct {
+	Next time.Time
+	ID   int64
+	By   *string
+}
+
+// Call @by, which holds the probe, leaves; the next probe is due at @next.
+func (q *Queries) ConfirmTrunkProbe(ctx context.Context, arg ConfirmTrunkProbeParams) (int64, error) {
+	result, err := q.db.Exec(ctx, confirmTrunkProbe, arg.Next, arg.ID, arg.By)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const endTrunkStorm = `-- name: EndTrunkStorm :execrows
@@ -67,26 +88,29 @@ func (q *Queries) EndTrunkStorm(ctx context.Context, arg EndTrunkStormParams) (i
 
 const listRecentCalls = `-- name: ListRecentCalls :many
 
-SELECT a.id, c.person_id, a.outcome, a.sip_status
+SELECT a.id, c.person_id, a.outcome, a.sip_status, a.failure_reason,
+       c.state NOT IN ('planned', 'dialing') AS final
 FROM attempts a
 JOIN check_ins c ON c.id = a.check_in_id
-WHERE a.ended_at >= $1::timestamptz
-  AND a.failure_reason NOT LIKE 'interrupted:%'
-ORDER BY a.id
+WHERE a.ended_at >= $1::timestamptz AND a.number = 1 AND NOT a.trunk
+ORDER BY a.ended_at DESC
+LIMIT 2000
 `
 
 type ListRecentCallsRow struct {
-	ID        int64
-	PersonID  int64
-	Outcome   *string
-	SipStatus *int16
+	ID            int64
+	PersonID      int64
+	Outcome       *string
+	SipStatus     *int16
+	FailureReason string
+	Final         bool
 }
 
 // The trunk judged as a whole: storms (wellcheck.TrunkRule). Times are the
 // service's clock, passed in.
-// The check-in calls that ended since @since, with whom they were to. Calls
-// whose node stopped mid-call (wellcheck.Interrupted) say nothing of the
-// trunk: a node dying with its calls is not a storm.
+// The first calls of check-ins that ended since @since, with whom they were
+// to and whether their check-in ended: a retry goes to someone who did not
+// answer before, and a call a storm already failed (trunk) was counted.
 func (q *Queries) ListRecentCalls(ctx context.Context, since time.Time) ([]ListRecentCallsRow, error) {
 	rows, err := q.db.Query(ctx, listRecentCalls, since)
 	if err != nil {
@@ -101,6 +125,8 @@ func (q *Queries) ListRecentCalls(ctx context.Context, since time.Time) ([]ListR
 			&i.PersonID,
 			&i.Outcome,
 			&i.SipStatus,
+			&i.FailureReason,
+			&i.Final,
 		); err != nil {
 			return nil, err
 		}
@@ -113,7 +139,7 @@ func (q *Queries) ListRecentCalls(ctx context.Context, since time.Time) ([]ListR
 }
 
 const listTrunkStorms = `-- name: ListTrunkStorms :many
-SELECT id, fault, began_at, ended_at, probe_at, probes, calls, persons FROM trunk_storms ORDER BY ended_at IS NULL DESC, began_at DESC LIMIT $1
+SELECT id, fault, began_at, ended_at, probe_at, probes, probe_by, calls, persons FROM trunk_storms ORDER BY ended_at IS NULL DESC, began_at DESC LIMIT $1
 `
 
 // The latest storms, the one going on first.
@@ -133,6 +159,7 @@ func (q *Queries) ListTrunkStorms(ctx context.Context, count int32) ([]TrunkStor
 			&i.EndedAt,
 			&i.ProbeAt,
 			&i.Probes,
+			&i.ProbeBy,
 			&i.Calls,
 			&i.Persons,
 		); err != nil {
@@ -156,7 +183,7 @@ func (q *Queries) MarkTrunkAttempts(ctx context.Context, ids []int64) error {
 }
 
 const openTrunkStorm = `-- name: OpenTrunkStorm :one
-SELECT id, fault, began_at, ended_at, probe_at, probes, calls, persons FROM trunk_storms WHERE ended_at IS NULL
+SELECT id, fault, began_at, ended_at, probe_at, probes, probe_by, calls, persons FROM trunk_storms WHERE ended_at IS NULL
 `
 
 func (q *Queries) OpenTrunkStorm(ctx context.Context) (TrunkStorm, error) {
@@ -169,6 +196,7 @@ func (q *Queries) OpenTrunkStorm(ctx context.Context) (TrunkStorm, error) {
 		&i.EndedAt,
 		&i.ProbeAt,
 		&i.Probes,
+		&i.ProbeBy,
 		&i.Calls,
 		&i.Persons,
 	)
@@ -176,20 +204,31 @@ func (q *Queries) OpenTrunkStorm(ctx context.Context) (TrunkStorm, error) {
 }
 
 const takeTrunkProbe = `-- name: TakeTrunkProbe :execrows
-UPDATE trunk_storms SET probe_at = $1, probes = probes + 1
-WHERE id = $2 AND ended_at IS NULL AND probe_at <= $3
+UPDATE trunk_storms
+SET probe_by = $1, probe_at = $2,
+    probes = CASE WHEN probe_at < $3 THEN 0 ELSE probes END
+WHERE id = $4 AND ended_at IS NULL AND probe_at <= $5
 `
 
 type TakeTrunkProbeParams struct {
-	Next time.Time
-	ID   int64
-	Now  time.Time
+	By         *string
+	Until      time.Time
+	QuietSince time.Time
+	ID         int64
+	Now        time.Time
 }
 
-// The call about to leave is the storm's next probe, if it is due and no
-// other call took it; the one after is due at @next.
+// The probe is due: call @by takes it, to go for a channel, and holds it
+// until @until. A storm that went quiet (no probe since @quiet_since: the
+// service closed, nothing to call) starts its waits over.
 func (q *Queries) TakeTrunkProbe(ctx context.Context, arg TakeTrunkProbeParams) (int64, error) {
-	result, err := q.db.Exec(ctx, takeTrunkProbe, arg.Next, arg.ID, arg.Now)
+	result, err := q.db.Exec(ctx, takeTrunkProbe,
+		arg.By,
+		arg.Until,
+		arg.QuietSince,
+		arg.ID,
+		arg.Now,
+	)
 	if err != nil {
 		return 0, err
 	}
