@@ -68,13 +68,17 @@ func (s *Server) apiRoutes() []apiRoute {
 	}
 }
 
-// api routes /api/v1/: each route behind its token and role check; another
-// method on a known path is 405, an unknown path 404, both in JSON.
-func (s *Server) api() http.Handler {
+// api routes /api/v1/ on routes: each route behind its token and role
+// check; another method on a known path is 405, an unknown path 404, both in
+// JSON. The routes and the 404 are noted in routes; the 405s, which answer
+// nothing else, are not.
+func (s *Server) api(routes *routeTable) {
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
 	for _, rt := range s.apiRoutes() {
-		mux.Handle(rt.method+" "+apiPrefix+rt.path, s.apiHandler(rt))
+		pattern := rt.method + " " + apiPrefix + rt.path
+		mux.Handle(pattern, s.apiHandler(rt))
+		routes.patterns = append(routes.patterns, pattern)
 		allowed[rt.path] = append(allowed[rt.path], rt.method)
 	}
 	for path, methods := range allowed {
@@ -90,7 +94,7 @@ func (s *Server) api() http.Handler {
 	mux.HandleFunc(apiPrefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		s.apiFail(w, r, &refusal{status: http.StatusNotFound, code: "not_found", key: "api_no_route"})
 	})
-	return mux
+	routes.handle(apiPrefix+"/", mux)
 }
 
 // apiHandler checks a request's token and role, then runs the route; what it

@@ -77,6 +77,7 @@ type Server struct {
 
 	once     sync.Once
 	pages    pages
+	served   []string // the routes' patterns (routeTable)
 	attempts attempts
 	// zones are every time zone's name, once asked (zoneNames).
 	zones struct {
@@ -140,68 +141,84 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	}
 	s.defaults()
 	s.pages = pages
-	mux := http.NewServeMux()
+	mux := &routeTable{ServeMux: http.NewServeMux()}
 	static, _ := fs.Sub(staticFiles, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	mux.Handle("GET /login", s.handle(s.loginForm))
-	mux.Handle("GET /lang", s.handle(s.chooseLang))
-	mux.Handle("POST /login", s.handle(s.login))
-	mux.Handle("POST /logout", s.signedIn(s.logout))
-	mux.Handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
-	mux.Handle("GET /{$}", s.signedIn(s.home))
-	mux.Handle("GET /list", s.signedIn(s.list))
-	mux.Handle("GET /account", s.signedIn(s.account))
-	mux.Handle("POST /me/presence", s.only(s.presence, wellcheck.RoleListener))
-	mux.Handle("GET /list/version", s.polled(s.listVersion))
-	mux.Handle("GET /cases/{id}", s.signedIn(s.casePage))
-	mux.Handle("POST /cases/{id}/claim", s.signedIn(s.claim))
-	mux.Handle("POST /cases/{id}/follow-up", s.signedIn(s.recordFollowUp))
-	mux.Handle("POST /cases/{id}/reassign", s.signedIn(s.reassign))
+	mux.handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.handle("GET /login", s.handle(s.loginForm))
+	mux.handle("GET /lang", s.handle(s.chooseLang))
+	mux.handle("POST /login", s.handle(s.login))
+	mux.handle("POST /logout", s.signedIn(s.logout))
+	mux.handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
+	mux.handle("GET /{$}", s.signedIn(s.home))
+	mux.handle("GET /list", s.signedIn(s.list))
+	mux.handle("GET /account", s.signedIn(s.account))
+	mux.handle("POST /me/presence", s.only(s.presence, wellcheck.RoleListener))
+	mux.handle("GET /list/version", s.polled(s.listVersion))
+	mux.handle("GET /cases/{id}", s.signedIn(s.casePage))
+	mux.handle("POST /cases/{id}/claim", s.signedIn(s.claim))
+	mux.handle("POST /cases/{id}/follow-up", s.signedIn(s.recordFollowUp))
+	mux.handle("POST /cases/{id}/reassign", s.signedIn(s.reassign))
 	staff := []wellcheck.Role{wellcheck.RoleCoordinator, wellcheck.RoleAdmin}
-	mux.Handle("GET /persons/new", s.only(s.enrolForm, staff...))
-	mux.Handle("POST /persons", s.only(s.enrol, staff...))
-	mux.Handle("GET /plan/preview", s.only(s.planPreview, staff...))
-	mux.Handle("GET /persons", s.only(s.searchPersons, staff...))
-	mux.Handle("GET /persons/import", s.only(s.importForm, staff...))
-	mux.Handle("POST /persons/import", limitBody(maxUpload+1<<20, s.only(s.checkImport, staff...)))
-	mux.Handle("POST /persons/import/{id}", s.only(s.confirmImport, staff...))
-	mux.Handle("GET /persons/import/{format}", s.only(s.importModel, staff...))
-	mux.Handle("GET /persons/{id}", s.only(s.personPage, staff...))
-	mux.Handle("POST /persons/{id}/{action}", s.only(s.changePerson, staff...))
-	mux.Handle("GET /partners", s.only(s.partners, staff...))
-	mux.Handle("POST /partners", s.only(s.savePartner, staff...))
-	mux.Handle("GET /partners/{id}", s.only(s.partnerPage, staff...))
-	mux.Handle("POST /partners/{id}", s.only(s.savePartner, staff...))
-	mux.Handle("GET /queue", s.only(s.queue, staff...))
-	mux.Handle("GET /listeners", s.only(s.listeners, staff...))
-	mux.Handle("GET /listeners/{id}", s.only(s.listenerPage, staff...))
-	mux.Handle("POST /listeners/{id}", s.only(s.saveListener, staff...))
-	mux.Handle("GET /dashboard", s.only(s.dashboard, staff...))
-	mux.Handle("GET /dashboard/export", s.only(s.export, staff...))
-	mux.Handle("POST /queue/issues/{id}/resolve", s.only(s.resolveIssue, staff...))
-	mux.Handle("GET /admin/settings", s.only(s.settingsPage, wellcheck.RoleAdmin))
-	mux.Handle("POST /admin/settings/hours", s.only(s.setHours, wellcheck.RoleAdmin))
-	mux.Handle("POST /admin/settings/service", s.only(s.setService, wellcheck.RoleAdmin))
-	mux.Handle("POST /admin/closures", s.only(s.addClosure, wellcheck.RoleAdmin))
-	mux.Handle("POST /admin/closures/{id}/delete", s.only(s.deleteClosure, wellcheck.RoleAdmin))
-	mux.Handle("GET /admin/test-calls", s.polled(s.allowed(s.testCallsFragment, wellcheck.RoleAdmin)))
-	mux.Handle("POST /admin/test-calls", s.only(s.testCall, wellcheck.RoleAdmin))
-	mux.Handle("GET /admin/audit", s.only(s.audit, wellcheck.RoleAdmin))
+	mux.handle("GET /persons/new", s.only(s.enrolForm, staff...))
+	mux.handle("POST /persons", s.only(s.enrol, staff...))
+	mux.handle("GET /plan/preview", s.only(s.planPreview, staff...))
+	mux.handle("GET /persons", s.only(s.searchPersons, staff...))
+	mux.handle("GET /persons/import", s.only(s.importForm, staff...))
+	mux.handle("POST /persons/import", limitBody(maxUpload+1<<20, s.only(s.checkImport, staff...)))
+	mux.handle("POST /persons/import/{id}", s.only(s.confirmImport, staff...))
+	mux.handle("GET /persons/import/{format}", s.only(s.importModel, staff...))
+	mux.handle("GET /persons/{id}", s.only(s.personPage, staff...))
+	mux.handle("POST /persons/{id}/{action}", s.only(s.changePerson, staff...))
+	mux.handle("GET /partners", s.only(s.partners, staff...))
+	mux.handle("POST /partners", s.only(s.savePartner, staff...))
+	mux.handle("GET /partners/{id}", s.only(s.partnerPage, staff...))
+	mux.handle("POST /partners/{id}", s.only(s.savePartner, staff...))
+	mux.handle("GET /queue", s.only(s.queue, staff...))
+	mux.handle("GET /listeners", s.only(s.listeners, staff...))
+	mux.handle("GET /listeners/{id}", s.only(s.listenerPage, staff...))
+	mux.handle("POST /listeners/{id}", s.only(s.saveListener, staff...))
+	mux.handle("GET /dashboard", s.only(s.dashboard, staff...))
+	mux.handle("GET /dashboard/export", s.only(s.export, staff...))
+	mux.handle("POST /queue/issues/{id}/resolve", s.only(s.resolveIssue, staff...))
+	mux.handle("GET /admin/settings", s.only(s.settingsPage, wellcheck.RoleAdmin))
+	mux.handle("POST /admin/settings/hours", s.only(s.setHours, wellcheck.RoleAdmin))
+	mux.handle("POST /admin/settings/service", s.only(s.setService, wellcheck.RoleAdmin))
+	mux.handle("POST /admin/closures", s.only(s.addClosure, wellcheck.RoleAdmin))
+	mux.handle("POST /admin/closures/{id}/delete", s.only(s.deleteClosure, wellcheck.RoleAdmin))
+	mux.handle("GET /admin/test-calls", s.polled(s.allowed(s.testCallsFragment, wellcheck.RoleAdmin)))
+	mux.handle("POST /admin/test-calls", s.only(s.testCall, wellcheck.RoleAdmin))
+	mux.handle("GET /admin/audit", s.only(s.audit, wellcheck.RoleAdmin))
 	if s.RiverUI != nil {
-		mux.Handle(riverPrefix+"/", s.only(func(w http.ResponseWriter, r *http.Request, _ session) error {
+		mux.handle(riverPrefix+"/", s.only(func(w http.ResponseWriter, r *http.Request, _ session) error {
 			// River's dashboard inserts <style> elements.
 			w.Header().Set("Content-Security-Policy", contentPolicy("'self' 'unsafe-inline'"))
 			s.RiverUI.ServeHTTP(w, r)
 			return nil
 		}, wellcheck.RoleAdmin))
 	}
-	mux.Handle("GET /admin/users", s.only(s.users, wellcheck.RoleAdmin))
-	mux.Handle("POST /admin/users", s.only(s.addUser, wellcheck.RoleAdmin))
-	mux.Handle("GET /admin/users/{id}", s.only(s.userPage, wellcheck.RoleAdmin))
-	mux.Handle("POST /admin/users/{id}", s.only(s.saveUser, wellcheck.RoleAdmin))
-	mux.Handle("POST /admin/users/{id}/password", s.only(s.resetPassword, wellcheck.RoleAdmin))
-	mux.Handle(apiPrefix+"/", s.api()) // the JSON API: a bearer token, never the session cookie (api.go)
+	mux.handle("GET /admin/users", s.only(s.users, wellcheck.RoleAdmin))
+	mux.handle("POST /admin/users", s.only(s.addUser, wellcheck.RoleAdmin))
+	mux.handle("GET /admin/users/{id}", s.only(s.userPage, wellcheck.RoleAdmin))
+	mux.handle("POST /admin/users/{id}", s.only(s.saveUser, wellcheck.RoleAdmin))
+	mux.handle("POST /admin/users/{id}/password", s.only(s.resetPassword, wellcheck.RoleAdmin))
+	s.api(mux) // the JSON API: a bearer token, never the session cookie (api.go)
+	s.served = mux.patterns
 	return headers(s.crossOrigin(mux)), nil
+}
+
+// routeTable is the mux the routes are registered on, keeping their
+// patterns, pages' and API's alike: a ServeMux cannot list them, and the
+// authorisation test tries every one (authorisation_test.go), so a route
+// registered any other way would escape it.
+type routeTable struct {
+	*http.ServeMux
+	patterns []string
+}
+
+// handle registers h for pattern and notes the pattern.
+func (t *routeTable) handle(pattern string, h http.Handler) {
+	t.Handle(pattern, h)
+	t.patterns = append(t.patterns, pattern)
 }
 
 // overTLS is whether the browser reached us over HTTPS: directly, or through

@@ -35,6 +35,7 @@ const password = "correct horse battery staple"
 
 type site struct {
 	srv   *httptest.Server
+	ui    *web.Server
 	store *store.Store
 	clock *clocktest.Clock
 	logs  *logtest.Buffer
@@ -91,6 +92,7 @@ func setup(t *testing.T, options ...func(*web.Server)) *site {
 	for _, o := range options {
 		o(ui)
 	}
+	s.ui = ui
 	s.srv = httptest.NewServer(ui.Handler())
 	t.Cleanup(s.srv.Close)
 	return s
@@ -417,30 +419,6 @@ func (s *site) enrol(t *testing.T, name, number string, contacts ...wellcheck.Em
 		return err
 	}))
 	return id
-}
-
-// authorisationCases are the cases both authorisation tables (pages and API)
-// try every route on, by name: Élise's, the shared pool's and Louis's open
-// ones (and Élise's person); closed ones: Élise's (closed by Claire while it
-// was hers), Louis's (by him), one Élise followed before Louis took it and
-// closed it, and one Claire closed from the pool.
-func (s *site) authorisationCases(t *testing.T) map[string]int64 {
-	t.Helper()
-	person := s.enrol(t, "Jeanne Martin", "+33612345678")
-	elises := s.task(t, person, &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	pool := s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
-	louiss := s.task(t, s.enrol(t, "Luc Voisin", "+33612345670"), &s.other.ID, wellcheck.FollowUpUnreached, wellcheck.PriorityUrgent)
-	elisesClosed := s.task(t, s.enrol(t, "Rose Carré", "+33612345601"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	s.closeCase(t, elisesClosed, s.coord.ID)
-	louissClosed := s.task(t, s.enrol(t, "Henri Carré", "+33612345602"), &s.other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	s.closeCase(t, louissClosed, s.other.ID)
-	handedClosed := s.task(t, s.enrol(t, "Odette Carré", "+33612345603"), &s.other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
-	s.recorded(t, handedClosed, s.user.ID)
-	s.closeCase(t, handedClosed, s.other.ID)
-	poolClosed := s.task(t, s.enrol(t, "Paul Carré", "+33612345604"), nil, wellcheck.FollowUpMissed, wellcheck.PriorityNormal)
-	s.closeCase(t, poolClosed, s.coord.ID)
-	return map[string]int64{"elise": elises, "pool": pool, "louis": louiss, "person": person,
-		"elise-closed": elisesClosed, "louis-closed": louissClosed, "handed-closed": handedClosed, "pool-closed": poolClosed}
 }
 
 // task puts a follow-up for a person on a list (nil: the pool) and returns

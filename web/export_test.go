@@ -1,0 +1,5 @@
+package web
+
+// ServedRoutes are the patterns of every route Routes serves, pages' and
+// API's, for the authorisation matrix (authorisation_test.go).
+func (s *Server) ServedRoutes() []string { return s.served }
