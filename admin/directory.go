@@ -152,7 +152,7 @@ func (s *Service) SaveListener(ctx context.Context, by wellcheck.Actor, id int64
 // semicolons or lines, lower-cased: each maxLen characters at most, maxItems
 // in all. Problems are the field's.
 func listField(ps *wellcheck.Problems, field, s string, maxLen, maxItems int) []string {
-	var items []string
+	items := []string{} // none is an empty list, not NULL
 	for _, it := range strings.FieldsFunc(strings.ToLower(s), func(c rune) bool { return c == ',' || c == ';' || c == '\n' }) {
 		if it = strings.TrimSpace(it); it != "" {
 			items = append(items, it)

@@ -71,6 +71,14 @@ func TestListenersProfiles(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 15, l.Capacity, "nothing saved")
 
+	// Skills cleared: none, saved as none.
+	form = url.Values{"csrf": {csrf}, "listener.languages": {"fr"}, "listener.skills": {""}, "listener.capacity": {"15"}}
+	res, _ = s.post(t, c, path, form, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	l, err = s.store.Queries().Listener(context.Background(), s.user.ID)
+	require.NoError(t, err)
+	require.Empty(t, l.Skills)
+
 	// A coordinator is no listener: no profile to edit.
 	status, _, _ = s.get(t, c, "/listeners/"+itoa(s.coord.ID))
 	require.Equal(t, http.StatusNotFound, status)
