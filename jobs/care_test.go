@@ -523,7 +523,7 @@ func TestRetention(t *testing.T) {
 		require.Equal(t, admin.Purged{ClosedCases: 1, CheckIns: 1, Persons: 1, Uploads: 1}, purged)
 		var uploads int
 		require.NoError(t, b.store.Pool().QueryRow(ctx, "SELECT count(*) FROM import_uploads").Scan(&uploads))
-		require.Equal(t, 1, uploads, "the register still waiting for its confirmation stays")
+		require.Zero(t, uploads, "a person was erased: the register waiting for its confirmation may hold them, and goes too")
 
 		_, err = q.PersonForCase(ctx, gone)
 		require.ErrorIs(t, err, wellcheck.ErrNotFound, "the withdrawn person is erased")
@@ -546,9 +546,13 @@ func TestRetention(t *testing.T) {
 			at(10, 0).Format(time.DateOnly):                    {"person.purged": 1},
 		}, counts, "what went is still counted")
 
+		_, err = q.SaveUpload(ctx, coord.ID, "registre.csv", []byte("nom;téléphone\nJeanne;06 12 34 56 78\n"), b.clock.Now().Add(-time.Minute))
+		require.NoError(t, err)
 		again, err := b.admin.Retain(ctx)
 		require.NoError(t, err)
 		require.Zero(t, again)
+		require.NoError(t, b.store.Pool().QueryRow(ctx, "SELECT count(*) FROM import_uploads").Scan(&uploads))
+		require.Equal(t, 1, uploads, "nobody erased: the register still waiting for its confirmation stays")
 	})
 }
 

@@ -408,7 +408,10 @@ func (q *Queries) WithdrawnBefore(ctx context.Context, before time.Time) ([]int6
 
 // ErasePerson deletes a person and everything about them (plan, contacts,
 // check-ins, cases, notes), adding what they counted to the daily counts. The
-// audit log keeps their id, never their identity.
+// audit log keeps their id, which names no one once the person is gone, and
+// of its details only pseudonymousDetails. Every register waiting for its
+// import's confirmation goes too (an hour old at most): any of them may hold
+// the person, and its user uploads it again.
 func (q *Queries) ErasePerson(ctx context.Context, id int64, zone string, at time.Time) error {
 	if err := q.q.CountPersonForRetention(ctx, dbsqlc.CountPersonForRetentionParams{PersonID: id, Zone: zone, At: at}); err != nil {
 		return translate(err, fmt.Sprintf("count person %d", id))
@@ -420,7 +423,25 @@ func (q *Queries) ErasePerson(ctx context.Context, id int64, zone string, at tim
 	if n == 0 {
 		return wellcheck.ErrNotFound
 	}
+	if _, err := q.q.PseudonymiseAudit(ctx, dbsqlc.PseudonymiseAuditParams{PersonID: &id, Kept: pseudonymousDetails}); err != nil {
+		return translate(err, fmt.Sprintf("pseudonymise person %d's audit entries", id))
+	}
+	if _, err := q.q.DeleteAllUploads(ctx); err != nil {
+		return translate(err, "forget the uploads waiting for confirmation")
+	}
 	return nil
+}
+
+// pseudonymousDetails are the audit details an erased person's entries keep:
+// ids, counts, kinds and outcomes, which say what was done without saying who
+// the person was or how they live. Everything else goes (the plan, the time
+// zone, the register's file name, who referred them, a contact's relation, a
+// pause's end, a callback's time), including any key added later and not
+// listed here.
+var pseudonymousDetails = []string{
+	"after_days", "assignee_id", "changed", "check_in_id", "emergency_contacts", "emergency_services_called",
+	"escalation_id", "follow_up_id", "from", "number_issues_resolved", "on_request", "outcome", "partner_id",
+	"person_agreed", "position", "priority", "reached", "reason", "to", "via",
 }
 
 // DailyCounts returns the kept counts from one day to another (dates in the
