@@ -378,10 +378,12 @@ func (q *Queries) EndEscalationCall(ctx context.Context, c wellcheck.EscalationC
 
 // SetCareSettings changes the settings of the care cycle: whether contacts
 // need the person's consent to be called, and the retention periods (EInvalid
-// out of range: closed cases 30 to 3650 days, withdrawn persons 0 to 3650).
+// out of range: closed cases 30 to 3650 days, withdrawn persons 0 to 3650,
+// the audit log 30 to 3650).
 func (q *Queries) SetCareSettings(ctx context.Context, s wellcheck.Settings) error {
 	return translate(q.q.SetCareSettings(ctx, dbsqlc.SetCareSettingsParams{
-		KeepClosedCasesDays: int32(s.KeepClosedCasesDays), KeepWithdrawnDays: int32(s.KeepWithdrawnDays), EscalationNeedsConsent: s.EscalationNeedsConsent,
+		KeepClosedCasesDays: int32(s.KeepClosedCasesDays), KeepWithdrawnDays: int32(s.KeepWithdrawnDays), KeepAuditDays: int32(s.KeepAuditDays),
+		EscalationNeedsConsent: s.EscalationNeedsConsent,
 	}), "set the care settings")
 }
 
@@ -398,6 +400,13 @@ func (q *Queries) PurgeClosedCases(ctx context.Context, before time.Time, zone s
 func (q *Queries) PurgeOldCheckIns(ctx context.Context, before time.Time, zone string) (int64, error) {
 	n, err := q.q.PurgeOldCheckIns(ctx, dbsqlc.PurgeOldCheckInsParams{Before: before, Zone: zone})
 	return n, translate(err, "purge old check-ins")
+}
+
+// PurgeAudit deletes up to 10000 audit log entries older than days, by the
+// database's clock (which stamps them); it returns how many went.
+func (q *Queries) PurgeAudit(ctx context.Context, days int) (int64, error) {
+	n, err := q.q.PurgeAudit(ctx, int32(days))
+	return n, translate(err, "purge the audit log")
 }
 
 // WithdrawnBefore returns up to 500 persons who withdrew before before.

@@ -33,3 +33,9 @@ LIMIT @page_size;
 UPDATE audit_log a
 SET details = coalesce((SELECT jsonb_object_agg(d.key, d.value) FROM jsonb_each(a.details) d WHERE d.key = ANY (@kept::text[])), '{}')
 WHERE a.person_id = @person_id;
+
+-- name: PurgeAudit :execrows
+-- Up to 10000 entries older than @days days by the database's clock, which
+-- stamped them.
+DELETE FROM audit_log WHERE id IN (
+    SELECT id FROM audit_log WHERE at < now() - make_interval(days => @days::int) ORDER BY at LIMIT 10000);

@@ -98,6 +98,21 @@ func (q *Queries) PseudonymiseAudit(ctx context.Context, arg PseudonymiseAuditPa
 	return result.RowsAffected(), nil
 }
 
+const purgeAudit = `-- name: PurgeAudit :execrows
+DELETE FROM audit_log WHERE id IN (
+    SELECT id FROM audit_log WHERE at < now() - make_interval(days => $1::int) ORDER BY at LIMIT 10000)
+`
+
+// Up to 10000 entries older than @days days by the database's clock, which
+// stamped them.
+func (q *Queries) PurgeAudit(ctx context.Context, days int32) (int64, error) {
+	result, err := q.db.Exec(ctx, purgeAudit, days)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const searchAudit = `-- name: SearchAudit :many
 SELECT a.id, a.at, a.actor_id, a.actor_label, a.action, a.person_id, a.case_id, a.details, coalesce(u.full_name, '')::text AS actor_name, coalesce(p.full_name, '')::text AS person_name
 FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN persons p ON p.id = a.person_id
