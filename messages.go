@@ -494,6 +494,7 @@ var fieldLabels = map[string]translation{
 	"test.lang":                   {"langue", "language"},
 	"settings.keep_closed_cases":  {"conservation des dossiers clôturés (jours)", "closed cases kept (days)"},
 	"settings.keep_withdrawn":     {"conservation après retrait du consentement (jours)", "kept after consent is withdrawn (days)"},
+	"settings.keep_audit":         {"conservation du journal d'audit (jours)", "audit log kept (days)"},
 	"audit.person":                {"personne (nom ou n°)", "person (name or #)"},
 	"audit.actor":                 {"qui", "who"},
 	"audit.action":                {"action", "action"},

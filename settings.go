@@ -25,8 +25,9 @@ type Settings struct {
 	// person's consent to it is recorded.
 	EscalationNeedsConsent bool
 	// Retention (GDPR): closed cases' files and finished check-ins are kept
-	// KeepClosedCasesDays, withdrawn persons KeepWithdrawnDays.
-	KeepClosedCasesDays, KeepWithdrawnDays int
+	// KeepClosedCasesDays, withdrawn persons KeepWithdrawnDays, the audit
+	// log's entries KeepAuditDays.
+	KeepClosedCasesDays, KeepWithdrawnDays, KeepAuditDays int
 }
 
 // DefaultSettings are a French listening line's: Monday to Friday 9:00–17:00,
@@ -48,6 +49,7 @@ func DefaultSettings() Settings {
 		Hours:                hours,
 		KeepClosedCasesDays:  730,
 		KeepWithdrawnDays:    90,
+		KeepAuditDays:        365,
 	}
 }
 
@@ -114,6 +116,7 @@ var (
 	LimitUrgentAfter     = Range{1, 10}
 	LimitKeepClosedCases = Range{30, 3650} // days
 	LimitKeepWithdrawn   = Range{0, 3650}  // days
+	LimitKeepAudit       = Range{30, 3650} // days
 )
 
 // MaxCallerName is the longest caller name, in characters, a trunk shows.
@@ -133,6 +136,7 @@ func (s Settings) Check() error {
 		{"settings.urgent_after", s.UnreachedUrgentAfter, LimitUrgentAfter},
 		{"settings.keep_closed_cases", s.KeepClosedCasesDays, LimitKeepClosedCases},
 		{"settings.keep_withdrawn", s.KeepWithdrawnDays, LimitKeepWithdrawn},
+		{"settings.keep_audit", s.KeepAuditDays, LimitKeepAudit},
 	} {
 		if !n.r.Has(n.v) {
 			ps.Add(n.field, "number_between", n.r.Min, n.r.Max)

@@ -22,6 +22,7 @@ func TestSettingsLimits(t *testing.T) {
 		{"settings.urgent_after", wellcheck.LimitUrgentAfter, func(s *wellcheck.Settings, n int) { s.UnreachedUrgentAfter = n }},
 		{"settings.keep_closed_cases", wellcheck.LimitKeepClosedCases, func(s *wellcheck.Settings, n int) { s.KeepClosedCasesDays = n }},
 		{"settings.keep_withdrawn", wellcheck.LimitKeepWithdrawn, func(s *wellcheck.Settings, n int) { s.KeepWithdrawnDays = n }},
+		{"settings.keep_audit", wellcheck.LimitKeepAudit, func(s *wellcheck.Settings, n int) { s.KeepAuditDays = n }},
 	} {
 		for n, ok := range map[int]bool{tc.limit.Min: true, tc.limit.Max: true, tc.limit.Min - 1: false, tc.limit.Max + 1: false} {
 			s := wellcheck.DefaultSettings()

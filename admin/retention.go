@@ -16,15 +16,18 @@ type Purged struct {
 	ClosedCases, CheckIns, Persons int64
 	TestCalls                      int64 // the settings page's, after 30 days
 	Uploads                        int64 // registers uploaded and never imported, after an hour
+	Audit                          int64 // the audit log's entries, after the audit period
 }
 
 // Retain applies the service's retention settings (GDPR): cases closed longer
 // ago than the closed-case period go with their notes, follow-ups and
 // escalations, as do finished check-ins older than it with their attempts;
 // test calls go after 30 days, registers uploaded and never imported after an
-// hour; persons who withdrew longer ago than the withdrawn period are erased. What
-// they counted stays in the daily counts, so reports over any period still add
-// up. Each batch is its own transaction: a pass cut short resumes next time.
+// hour; the audit log's entries older than the audit period go (aged by the
+// database's clock, which stamped them); persons who withdrew longer ago than
+// the withdrawn period are erased. What they counted stays in the daily counts,
+// so reports over any period still add up. Each batch is its own transaction: a
+// pass cut short resumes next time.
 func (s *Service) Retain(ctx context.Context) (Purged, error) {
 	now := s.now()
 	var p Purged
@@ -40,6 +43,7 @@ func (s *Service) Retain(ctx context.Context) (Purged, error) {
 	}{
 		{&p.ClosedCases, func(q *store.Queries) (int64, error) { return q.PurgeClosedCases(ctx, kept, zone) }},
 		{&p.CheckIns, func(q *store.Queries) (int64, error) { return q.PurgeOldCheckIns(ctx, kept, zone) }},
+		{&p.Audit, func(q *store.Queries) (int64, error) { return q.PurgeAudit(ctx, r.KeepAuditDays) }},
 	} {
 		for {
 			var n int64
@@ -81,6 +85,6 @@ func (s *Service) Retain(ctx context.Context) (Purged, error) {
 
 func (s *Service) logRetention(ctx context.Context, p Purged) {
 	if p != (Purged{}) {
-		s.log().InfoContext(ctx, "retention applied", "closed_cases", p.ClosedCases, "check_ins", p.CheckIns, "persons", p.Persons, "test_calls", p.TestCalls, "uploads", p.Uploads)
+		s.log().InfoContext(ctx, "retention applied", "closed_cases", p.ClosedCases, "check_ins", p.CheckIns, "persons", p.Persons, "test_calls", p.TestCalls, "uploads", p.Uploads, "audit", p.Audit)
 	}
 }

@@ -103,9 +103,9 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{})}
 	res := c.run(ctx, target)
 	if res.Outcome == wellcheck.OutcomeFailed {
-		d.log.Warn("call failed", "to", maskTarget(to), "call_id", res.CallID, "status", res.SIPStatus, "reason", res.Reason)
+		d.log.Warn("call failed", "to", wellcheck.MaskPhone(to), "call_id", res.CallID, "status", res.SIPStatus, "reason", res.Reason)
 	} else {
-		d.log.Info("call ended", "to", maskTarget(to), "call_id", res.CallID, "outcome", res.Outcome, "status", res.SIPStatus,
+		d.log.Info("call ended", "to", wellcheck.MaskPhone(to), "call_id", res.CallID, "outcome", res.Outcome, "status", res.SIPStatus,
 			"ring", res.Ring.Round(time.Millisecond), "talk", res.Talk.Round(time.Millisecond))
 	}
 	return res, nil
@@ -125,13 +125,13 @@ func (d *Dialer) target(to string) (sip.Uri, error) {
 	if strings.HasPrefix(to, "sip:") {
 		return parseURI(to)
 	}
-	return sip.Uri{}, fmt.Errorf("%s is neither an E.164 number (+33…) nor a sip: URI", maskTarget(to))
+	return sip.Uri{}, fmt.Errorf("%s is neither an E.164 number (+33…) nor a sip: URI", wellcheck.MaskPhone(to))
 }
 
 func parseURI(to string) (sip.Uri, error) {
 	var uri sip.Uri
 	if err := sip.ParseUri(to, &uri); err != nil || uri.Host == "" {
-		return sip.Uri{}, wellcheck.Errorf(wellcheck.EInvalid, "sip_uri_invalid", maskTarget(to))
+		return sip.Uri{}, wellcheck.Errorf(wellcheck.EInvalid, "sip_uri_invalid", wellcheck.MaskPhone(to))
 	}
 	return uri, nil
 }
@@ -148,16 +148,6 @@ func Target(typed string, numbers phone.Parser) (string, error) {
 	}
 	p, err := numbers.Parse(typed)
 	return string(p), err
-}
-
-// maskTarget hides a phone number for logs and errors; a URI's user part is one.
-func maskTarget(to string) string {
-	if rest, ok := strings.CutPrefix(to, "sip:"); ok {
-		if user, host, ok := strings.Cut(rest, "@"); ok {
-			return "sip:" + wellcheck.MaskPhone(user) + "@" + host
-		}
-	}
-	return wellcheck.MaskPhone(to)
 }
 
 // call is one call in progress.

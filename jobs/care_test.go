@@ -518,12 +518,22 @@ func TestRetention(t *testing.T) {
 			require.NoError(t, err)
 		}
 
+		// The audit log: an entry from 400 days ago, one from 300, by the
+		// database's clock, which stamps them; a year is kept by default.
+		for _, days := range []int{400, 300} {
+			_, err := b.store.Pool().Exec(ctx, "INSERT INTO audit_log (at, actor_label, action) VALUES (now() - make_interval(days => $1), 'test', 'user.add')", days)
+			require.NoError(t, err)
+		}
+
 		purged, err := b.admin.Retain(ctx)
 		require.NoError(t, err)
-		require.Equal(t, admin.Purged{ClosedCases: 1, CheckIns: 1, Persons: 1, Uploads: 1}, purged)
+		require.Equal(t, admin.Purged{ClosedCases: 1, CheckIns: 1, Persons: 1, Uploads: 1, Audit: 1}, purged)
+		var oldest int
+		require.NoError(t, b.store.Pool().QueryRow(ctx, "SELECT extract(day FROM now() - min(at))::int FROM audit_log").Scan(&oldest))
+		require.Equal(t, 300, oldest, "the audit log keeps its last year")
 		var uploads int
 		require.NoError(t, b.store.Pool().QueryRow(ctx, "SELECT count(*) FROM import_uploads").Scan(&uploads))
-		require.Equal(t, 1, uploads, "the register still waiting for its confirmation stays")
+		require.Zero(t, uploads, "a person was erased: the register waiting for its confirmation may hold them, and goes too")
 
 		_, err = q.PersonForCase(ctx, gone)
 		require.ErrorIs(t, err, wellcheck.ErrNotFound, "the withdrawn person is erased")
@@ -546,9 +556,23 @@ func TestRetention(t *testing.T) {
 			at(10, 0).Format(time.DateOnly):                    {"person.purged": 1},
 		}, counts, "what went is still counted")
 
+		_, err = q.SaveUpload(ctx, coord.ID, "registre.csv", []byte("nom;téléphone\nJeanne;06 12 34 56 78\n"), b.clock.Now().Add(-time.Minute))
+		require.NoError(t, err)
 		again, err := b.admin.Retain(ctx)
 		require.NoError(t, err)
 		require.Zero(t, again)
+		require.NoError(t, b.store.Pool().QueryRow(ctx, "SELECT count(*) FROM import_uploads").Scan(&uploads))
+		require.Equal(t, 1, uploads, "nobody erased: the register still waiting for its confirmation stays")
+
+		// An admin keeps the audit log 90 days: the entry of 300 days goes.
+		set, err := q.Settings(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 365, set.KeepAuditDays, "a year by default")
+		set.KeepAuditDays = 90
+		require.NoError(t, q.SetCareSettings(ctx, set))
+		again, err = b.admin.Retain(ctx)
+		require.NoError(t, err)
+		require.Equal(t, admin.Purged{Audit: 1}, again)
 	})
 }
 

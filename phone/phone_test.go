@@ -78,12 +78,18 @@ func TestFormat(t *testing.T) {
 func TestMaskNeverShowsTheNumber(t *testing.T) {
 	t.Parallel()
 	p := wellcheck.Phone("+33612345678")
-	require.Equal(t, "+336••••••78", p.String())
-	require.NotContains(t, p.String(), "12345")
-	require.Equal(t, "+336••••••78", p.LogValue().String())
-	require.Equal(t, "•••", wellcheck.Phone("+3361").String())
+	require.Equal(t, "••••••78", p.String(), "the last two digits, nothing more")
+	require.Equal(t, "••••••78", p.LogValue().String())
 	require.Equal(t, "+33612345678", p.E164())
-	require.Equal(t, "061•••••78", wellcheck.MaskPhone("06\u202f12\u202f34\u202f56\u202f78"), "typed with narrow no-break spaces")
+	for _, tc := range []struct{ in, want string }{
+		{"+3361", "•••"},
+		{"06\u202f12\u202f34\u202f56\u202f78", "••••••78"}, // typed with narrow no-break spaces
+		{"+32 470 12 34 56", "••••••56"},
+		{"sip:+33612345678@trunk.example.net", "sip:••••••78@trunk.example.net"},
+		{"sip:alice@pbx.example.net", "sip:•••@pbx.example.net"},
+	} {
+		require.Equal(t, tc.want, wellcheck.MaskPhone(tc.in), tc.in)
+	}
 }
 
 func TestErrorsNeverLogWhatWasTyped(t *testing.T) {

@@ -378,10 +378,12 @@ func (q *Queries) EndEscalationCall(ctx context.Context, c wellcheck.EscalationC
 
 // SetCareSettings changes the settings of the care cycle: whether contacts
 // need the person's consent to be called, and the retention periods (EInvalid
-// out of range: closed cases 30 to 3650 days, withdrawn persons 0 to 3650).
+// out of range: closed cases 30 to 3650 days, withdrawn persons 0 to 3650,
+// the audit log 30 to 3650).
 func (q *Queries) SetCareSettings(ctx context.Context, s wellcheck.Settings) error {
 	return translate(q.q.SetCareSettings(ctx, dbsqlc.SetCareSettingsParams{
-		KeepClosedCasesDays: int32(s.KeepClosedCasesDays), KeepWithdrawnDays: int32(s.KeepWithdrawnDays), EscalationNeedsConsent: s.EscalationNeedsConsent,
+		KeepClosedCasesDays: int32(s.KeepClosedCasesDays), KeepWithdrawnDays: int32(s.KeepWithdrawnDays), KeepAuditDays: int32(s.KeepAuditDays),
+		EscalationNeedsConsent: s.EscalationNeedsConsent,
 	}), "set the care settings")
 }
 
@@ -400,6 +402,13 @@ func (q *Queries) PurgeOldCheckIns(ctx context.Context, before time.Time, zone s
 	return n, translate(err, "purge old check-ins")
 }
 
+// PurgeAudit deletes up to 10000 audit log entries older than days, by the
+// database's clock (which stamps them); it returns how many went.
+func (q *Queries) PurgeAudit(ctx context.Context, days int) (int64, error) {
+	n, err := q.q.PurgeAudit(ctx, int32(days))
+	return n, translate(err, "purge the audit log")
+}
+
 // WithdrawnBefore returns up to 500 persons who withdrew before before.
 func (q *Queries) WithdrawnBefore(ctx context.Context, before time.Time) ([]int64, error) {
 	ids, err := q.q.ListWithdrawnBefore(ctx, &before)
@@ -408,7 +417,10 @@ func (q *Queries) WithdrawnBefore(ctx context.Context, before time.Time) ([]int6
 
 // ErasePerson deletes a person and everything about them (plan, contacts,
 // check-ins, cases, notes), adding what they counted to the daily counts. The
-// audit log keeps their id, never their identity.
+// audit log keeps their id, which names no one once the person is gone, and
+// of its details only pseudonymousDetails. Every register waiting for its
+// import's confirmation goes too (an hour old at most): any of them may hold
+// the person, and its user uploads it again.
 func (q *Queries) ErasePerson(ctx context.Context, id int64, zone string, at time.Time) error {
 	if err := q.q.CountPersonForRetention(ctx, dbsqlc.CountPersonForRetentionParams{PersonID: id, Zone: zone, At: at}); err != nil {
 		return translate(err, fmt.Sprintf("count person %d", id))
@@ -420,7 +432,25 @@ func (q *Queries) ErasePerson(ctx context.Context, id int64, zone string, at tim
 	if n == 0 {
 		return wellcheck.ErrNotFound
 	}
+	if _, err := q.q.PseudonymiseAudit(ctx, dbsqlc.PseudonymiseAuditParams{PersonID: &id, Kept: pseudonymousDetails}); err != nil {
+		return translate(err, fmt.Sprintf("pseudonymise person %d's audit entries", id))
+	}
+	if _, err := q.q.DeleteAllUploads(ctx); err != nil {
+		return translate(err, "forget the uploads waiting for confirmation")
+	}
 	return nil
+}
+
+// pseudonymousDetails are the audit details an erased person's entries keep:
+// ids, counts, kinds and outcomes, which say what was done without saying who
+// the person was or how they live. Everything else goes (the plan, the time
+// zone, the register's file name, who referred them, a contact's relation, a
+// pause's end, a callback's time), including any key added later and not
+// listed here.
+var pseudonymousDetails = []string{
+	"after_days", "assignee_id", "changed", "check_in_id", "emergency_contacts", "emergency_services_called",
+	"escalation_id", "follow_up_id", "from", "number_issues_resolved", "on_request", "outcome", "partner_id",
+	"person_agreed", "position", "priority", "reached", "reason", "to", "via",
 }
 
 // DailyCounts returns the kept counts from one day to another (dates in the

@@ -23,13 +23,15 @@ func TestQueriesReadTheServicesClock(t *testing.T) {
 	t.Parallel()
 	// The database's clock stays where it is compared with the database's
 	// clock only: the trunk's leases and pacing and the nodes' heartbeats
-	// (shared by every node, whatever their clocks) and River's own schedule; and in rows'
-	// updated_at, which no rule reads (the list's version compares it for
-	// equality only).
+	// (shared by every node, whatever their clocks) and River's own schedule;
+	// the audit log's retention, which ages entries the database stamped
+	// (audit_log.at); and in rows' updated_at, which no rule reads (the
+	// list's version compares it for equality only).
 	allowed := []*regexp.Regexp{
 		regexp.MustCompile(`^trunk\.sql:`),
 		regexp.MustCompile(`^nodes\.sql:`),
 		regexp.MustCompile(`^calls\.sql:.*scheduled_at <= now\(\) \+ @ahead::interval`),
+		regexp.MustCompile(`^audit\.sql:.*WHERE at < now\(\) - make_interval`),
 	}
 	bookkeeping := regexp.MustCompile(`updated_at = now\(\)`)
 	clock := regexp.MustCompile(`(?i)\b(now\(\)|current_(date|time|timestamp)|localtime(stamp)?|clock_timestamp|transaction_timestamp|statement_timestamp)`)
@@ -71,8 +73,9 @@ func TestNoDomainTimeDefaultsToTheDatabasesClock(t *testing.T) {
 	require.NoError(t, rows.Err())
 	// Bookkeeping only: when a row was written, read by no rule (never a
 	// plan's "set at", a case's opening, a note's or a call's time, a
-	// number issue's, an upload's). A new default must be added here,
-	// knowingly, or the column passed the service's time.
+	// number issue's, an upload's) but for the audit log's retention, which
+	// ages audit_log.at by the same database clock. A new default must be
+	// added here, knowingly, or the column passed the service's time.
 	bookkeeping := []string{
 		"api_tokens.created_at", "audit_log.at", "cases.updated_at", "check_ins.created_at", "check_ins.updated_at",
 		"closures.created_at", "consents.recorded_at", "follow_ups.created_at", "follow_ups.updated_at",

@@ -114,7 +114,7 @@ func (s *Server) setHours(w http.ResponseWriter, r *http.Request, sess session) 
 // serviceForm is the service's settings as typed.
 type serviceForm struct {
 	Calendar, Cutoff, MaxAttempts, RetryMinutes, MaxCallsPerDay, UrgentAfter string
-	CallerNumber, CallerName, KeepClosedCases, KeepWithdrawn                 string
+	CallerNumber, CallerName, KeepClosedCases, KeepWithdrawn, KeepAudit      string
 	NeedsConsent                                                             bool
 }
 
@@ -127,7 +127,8 @@ type closureRow struct {
 func serviceFormOf(s wellcheck.Settings, phones phone.Parser) serviceForm {
 	f := serviceForm{Calendar: s.HolidayCalendar, Cutoff: s.Cutoff.String(), MaxAttempts: strconv.Itoa(s.Retry.MaxAttempts),
 		MaxCallsPerDay: strconv.Itoa(s.MaxCallsPerDay), UrgentAfter: strconv.Itoa(s.UnreachedUrgentAfter), CallerName: s.CallerName,
-		KeepClosedCases: strconv.Itoa(s.KeepClosedCasesDays), KeepWithdrawn: strconv.Itoa(s.KeepWithdrawnDays), NeedsConsent: s.EscalationNeedsConsent}
+		KeepClosedCases: strconv.Itoa(s.KeepClosedCasesDays), KeepWithdrawn: strconv.Itoa(s.KeepWithdrawnDays),
+		KeepAudit: strconv.Itoa(s.KeepAuditDays), NeedsConsent: s.EscalationNeedsConsent}
 	minutes := make([]string, len(s.Retry.RetryMinutes))
 	for i, m := range s.Retry.RetryMinutes {
 		minutes[i] = strconv.Itoa(m)
@@ -161,7 +162,7 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 		MaxCallsPerDay: r.PostFormValue("settings.max_calls_per_day"), UrgentAfter: r.PostFormValue("settings.urgent_after"),
 		CallerNumber: r.PostFormValue("settings.caller_number"), CallerName: r.PostFormValue("settings.caller_name"),
 		KeepClosedCases: r.PostFormValue("settings.keep_closed_cases"), KeepWithdrawn: r.PostFormValue("settings.keep_withdrawn"),
-		NeedsConsent: r.PostFormValue("settings.needs_consent") == "yes"}
+		KeepAudit: r.PostFormValue("settings.keep_audit"), NeedsConsent: r.PostFormValue("settings.needs_consent") == "yes"}
 	var ps wellcheck.Problems
 	// Every problem at once, beside its field, in the order of the form: the
 	// limits are the domain's (wellcheck.Settings.Check, which the service
@@ -185,6 +186,7 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 	settings.UnreachedUrgentAfter = number("settings.urgent_after", f.UrgentAfter, wellcheck.LimitUrgentAfter)
 	settings.KeepClosedCasesDays = number("settings.keep_closed_cases", f.KeepClosedCases, wellcheck.LimitKeepClosedCases)
 	settings.KeepWithdrawnDays = number("settings.keep_withdrawn", f.KeepWithdrawn, wellcheck.LimitKeepWithdrawn)
+	settings.KeepAuditDays = number("settings.keep_audit", f.KeepAudit, wellcheck.LimitKeepAudit)
 	settings.CallerName = strings.TrimSpace(f.CallerName)
 	if utf8.RuneCountInString(settings.CallerName) > wellcheck.MaxCallerName {
 		ps.Add("settings.caller_name", "too_long", wellcheck.MaxCallerName)

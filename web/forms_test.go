@@ -201,7 +201,7 @@ func TestRefusedFormsKeepWhatWasTyped(t *testing.T) {
 			"settings.calendar": {"BE"}, "settings.cutoff": {"14:45"}, "settings.max_attempts": {"11"}, "settings.retry_minutes": {"10, 20"},
 			"settings.max_calls_per_day": {"2"}, "settings.urgent_after": {"3"}, "settings.caller_number": {"01 99 00 00 00"},
 			"settings.caller_name": {"Mairie de Lyon"}, "settings.needs_consent": {"yes"}, "settings.keep_closed_cases": {"400"},
-			"settings.keep_withdrawn": {"30"},
+			"settings.keep_withdrawn": {"30"}, "settings.keep_audit": {"500"},
 		}, others: map[string]url.Values{"/admin/settings/hours": {"hours[1].open": {"yes"}, "hours[1].opens": {"09:00"}}}},
 		{name: "a closure", action: "/admin/closures", status: http.StatusUnprocessableEntity, sent: url.Values{
 			"closure.from": {"2026-12-24"}, "closure.to": {"2026-12-20"}, "closure.reason": {"Fermeture de fin d'année"},

@@ -240,6 +240,7 @@ var texts = map[string][2]string{
 	"add_closure":                      {"Ajouter la fermeture", "Add the closure"},
 	"closures_hint":                    {"Les jours fériés suivent le calendrier choisi ci-dessous ; les appels prévus un jour fermé passent au jour ouvert suivant, dans la minute.", "Public holidays follow the calendar chosen below; calls due on a closed day move to the next open day, within a minute."},
 	"service_settings":                 {"Appels et conservation", "Calls and retention"},
+	"keep_audit_hint":                  {"Les entrées plus anciennes du journal d'audit sont supprimées ; celles d'une personne effacée ne disent déjà plus qui elle était.", "Older audit log entries are deleted; those of an erased person already no longer say who they were."},
 	"cutoff_hint":                      {"Après cette heure (celle du service), une personne non jointe du jour va sur la liste des écoutants.", "After this time (the service's), a person not reached that day goes on the listeners' list."},
 	"needs_consent":                    {"N'appeler un contact d'urgence qu'avec le consentement enregistré de la personne", "Call an emergency contact only with the person's recorded consent"},
 	"settings_elsewhere":               {"Le fuseau horaire, la région des numéros, la ligne (trunk) et les messages enregistrés se règlent dans la configuration du serveur.", "The time zone, the numbers' region, the trunk and the recorded prompts are set in the server's configuration."},

@@ -190,7 +190,7 @@ func TestServiceSettingsAndClosures(t *testing.T) {
 	form := url.Values{"csrf": {csrf}, "settings.calendar": {"FR-AM"}, "settings.cutoff": {"16:00"}, "settings.max_attempts": {"4"},
 		"settings.retry_minutes": {"10"}, "settings.max_calls_per_day": {"4"}, "settings.urgent_after": {"3"},
 		"settings.caller_number": {"01 99 00 00 00"}, "settings.caller_name": {"Mairie"}, "settings.needs_consent": {"yes"},
-		"settings.keep_closed_cases": {"365"}, "settings.keep_withdrawn": {"30"}}
+		"settings.keep_closed_cases": {"365"}, "settings.keep_withdrawn": {"30"}, "settings.keep_audit": {"180"}}
 	res, _ := s.post(t, c, "/admin/settings/service", form, nil)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	got, err := s.store.Queries().Settings(ctx)
@@ -201,6 +201,7 @@ func TestServiceSettingsAndClosures(t *testing.T) {
 	require.Equal(t, "+33199000000", got.CallerNumber)
 	require.True(t, got.EscalationNeedsConsent)
 	require.Equal(t, 365, got.KeepClosedCasesDays)
+	require.Equal(t, 180, got.KeepAuditDays)
 	require.Equal(t, 1, passes(), "the calls follow the new calendar at once")
 
 	// Problems beside their fields, what was typed kept, nothing saved.
@@ -208,12 +209,15 @@ func TestServiceSettingsAndClosures(t *testing.T) {
 	form.Set("settings.cutoff", "25:00")
 	form.Set("settings.retry_minutes", "10, soon")
 	form.Set("settings.keep_closed_cases", "7")
+	form.Set("settings.keep_audit", "20")
 	res, body = s.post(t, c, "/admin/settings/service", form, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 	require.Contains(t, body, `<p class="problem" id="settings.calendar-problem">« XX » n&#39;est pas une valeur possible (BE, FR, FR-AM, NONE)</p>`)
 	require.Contains(t, body, `<p class="problem" id="settings.cutoff-problem">« 25:00 » n&#39;est pas une heure (par exemple 10:00 ou 10 h 30)</p>`)
 	require.Contains(t, body, `id="settings.retry_minutes-problem"`)
 	require.Contains(t, body, `<p class="problem" id="settings.keep_closed_cases-problem">un nombre de 30 à 3650</p>`)
+	require.Contains(t, body, `<p class="problem" id="settings.keep_audit-problem">un nombre de 30 à 3650</p>`)
+	require.Contains(t, body, `name="settings.keep_audit" type="number" value="20"`)
 	require.Contains(t, body, `value="10, soon"`)
 	got, err = s.store.Queries().Settings(ctx)
 	require.NoError(t, err)
@@ -223,7 +227,7 @@ func TestServiceSettingsAndClosures(t *testing.T) {
 	// "keep the current one".
 	form = url.Values{"csrf": {csrf}, "settings.calendar": {"FR-AM"}, "settings.cutoff": {"16:00"}, "settings.max_attempts": {"trois"},
 		"settings.retry_minutes": {"10"}, "settings.max_calls_per_day": {"4"}, "settings.urgent_after": {"3"},
-		"settings.keep_closed_cases": {"365"}, "settings.keep_withdrawn": {"30"}}
+		"settings.keep_closed_cases": {"365"}, "settings.keep_withdrawn": {"30"}, "settings.keep_audit": {"365"}}
 	res, body = s.post(t, c, "/admin/settings/service", form, nil)
 	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 	require.Contains(t, body, `<p class="problem" id="settings.max_attempts-problem">un nombre de 1 à 10</p>`)

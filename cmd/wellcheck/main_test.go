@@ -97,7 +97,7 @@ func TestEnrollFromFlags(t *testing.T) {
 	r := c.run("", jeanne...)
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Equal(t, "Inscription enregistrée : Jeanne Martin (personne n° 1), 06 12 34 56 78 — appels « 0 10 * * MON,WED,FRI », 09:30–12:00 (Europe/Paris)\n", r.stdout)
-	require.Contains(t, r.stderr, "+336••••••78", "the log masks the number")
+	require.Contains(t, r.stderr, "phone=••••••78", "the log masks the number down to its last two digits")
 	require.NotContains(t, r.stderr, "12 34 56 78")
 	require.NotContains(t, r.stderr, "612345678")
 

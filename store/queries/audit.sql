@@ -24,3 +24,18 @@ WHERE (sqlc.narg('person_id')::bigint IS NULL OR a.person_id = sqlc.narg('person
   AND (@before_id::bigint = 0 OR a.id < @before_id::bigint)
 ORDER BY a.id DESC
 LIMIT @page_size;
+
+-- name: PseudonymiseAudit :execrows
+-- An erased person's entries keep who did what and when, on an id that no
+-- longer names anyone, and of their details only the keys in @kept (ids,
+-- counts, kinds, outcomes): never a plan, a zone, a file, a relation or a
+-- date of the person's own.
+UPDATE audit_log a
+SET details = coalesce((SELECT jsonb_object_agg(d.key, d.value) FROM jsonb_each(a.details) d WHERE d.key = ANY (@kept::text[])), '{}')
+WHERE a.person_id = @person_id;
+
+-- name: PurgeAudit :execrows
+-- Up to 10000 entries older than @days days by the database's clock, which
+-- stamped them.
+DELETE FROM audit_log WHERE id IN (
+    SELECT id FROM audit_log WHERE at < now() - make_interval(days => @days::int) ORDER BY at LIMIT 10000);

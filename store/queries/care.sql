@@ -177,7 +177,7 @@ UPDATE emergency_contacts SET consent_at = sqlc.narg('consent_at') WHERE id = @i
 -- name: SetCareSettings :exec
 UPDATE service_settings
 SET keep_closed_cases_days = @keep_closed_cases_days, keep_withdrawn_days = @keep_withdrawn_days,
-    escalation_needs_consent = @escalation_needs_consent, updated_at = now();
+    keep_audit_days = @keep_audit_days, escalation_needs_consent = @escalation_needs_consent, updated_at = now();
 
 -- name: PurgeClosedCases :one
 -- Closed cases' files older than @before go, with their follow-ups, notes and

@@ -66,3 +66,6 @@ SELECT file_name, body FROM import_uploads WHERE id = @id AND user_id = @user_id
 
 -- name: DeleteUpload :exec
 DELETE FROM import_uploads WHERE id = @id;
+
+-- name: DeleteAllUploads :execrows
+DELETE FROM import_uploads;

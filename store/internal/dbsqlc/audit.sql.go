@@ -75,6 +75,44 @@ func (q *Queries) ListAuditForPerson(ctx context.Context, personID *int64) ([]Au
 	return items, nil
 }
 
+const pseudonymiseAudit = `-- name: PseudonymiseAudit :execrows
+UPDATE audit_log a
+SET details = coalesce((SELECT jsonb_object_agg(d.key, d.value) FROM jsonb_each(a.details) d WHERE d.key = ANY ($1::text[])), '{}')
+WHERE a.person_id = $2
+`
+
+type PseudonymiseAuditParams struct {
+	Kept     []string
+	PersonID *int64
+}
+
+// An erased person's entries keep who did what and when, on an id that no
+// longer names anyone, and of their details only the keys in @kept (ids,
+// counts, kinds, outcomes): never a plan, a zone, a file, a relation or a
+// date of the person's own.
+func (q *Queries) PseudonymiseAudit(ctx context.Context, arg PseudonymiseAuditParams) (int64, error) {
+	result, err := q.db.Exec(ctx, pseudonymiseAudit, arg.Kept, arg.PersonID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const purgeAudit = `-- name: PurgeAudit :execrows
+DELETE FROM audit_log WHERE id IN (
+    SELECT id FROM audit_log WHERE at < now() - make_interval(days => $1::int) ORDER BY at LIMIT 10000)
+`
+
+// Up to 10000 entries older than @days days by the database's clock, which
+// stamped them.
+func (q *Queries) PurgeAudit(ctx context.Context, days int32) (int64, error) {
+	result, err := q.db.Exec(ctx, purgeAudit, days)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const searchAudit = `-- name: SearchAudit :many
 SELECT a.id, a.at, a.actor_id, a.actor_label, a.action, a.person_id, a.case_id, a.details, coalesce(u.full_name, '')::text AS actor_name, coalesce(p.full_name, '')::text AS person_name
 FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id LEFT JOIN persons p ON p.id = a.person_id

@@ -998,17 +998,23 @@ func (q *Queries) ScheduleFollowUp(ctx context.Context, arg ScheduleFollowUpPara
 const setCareSettings = `-- name: SetCareSettings :exec
 UPDATE service_settings
 SET keep_closed_cases_days = $1, keep_withdrawn_days = $2,
-    escalation_needs_consent = $3, updated_at = now()
+    keep_audit_days = $3, escalation_needs_consent = $4, updated_at = now()
 `
 
 type SetCareSettingsParams struct {
 	KeepClosedCasesDays    int32
 	KeepWithdrawnDays      int32
+	KeepAuditDays          int32
 	EscalationNeedsConsent bool
 }
 
 func (q *Queries) SetCareSettings(ctx context.Context, arg SetCareSettingsParams) error {
-	_, err := q.db.Exec(ctx, setCareSettings, arg.KeepClosedCasesDays, arg.KeepWithdrawnDays, arg.EscalationNeedsConsent)
+	_, err := q.db.Exec(ctx, setCareSettings,
+		arg.KeepClosedCasesDays,
+		arg.KeepWithdrawnDays,
+		arg.KeepAuditDays,
+		arg.EscalationNeedsConsent,
+	)
 	return err
 }
 

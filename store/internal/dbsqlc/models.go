@@ -345,6 +345,7 @@ type ServiceSetting struct {
 	EscalationNeedsConsent bool
 	KeepClosedCasesDays    int32
 	KeepWithdrawnDays      int32
+	KeepAuditDays          int32
 }
 
 type Session struct {

@@ -23,6 +23,18 @@ func (q *Queries) ChannelsInUse(ctx context.Context, now *time.Time) (int32, err
 	return column_1, err
 }
 
+const deleteAllUploads = `-- name: DeleteAllUploads :execrows
+DELETE FROM import_uploads
+`
+
+func (q *Queries) DeleteAllUploads(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteAllUploads)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const deleteStaleUploads = `-- name: DeleteStaleUploads :execrows
 DELETE FROM import_uploads WHERE created_at < $1
 `

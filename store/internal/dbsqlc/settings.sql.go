@@ -36,7 +36,7 @@ func (q *Queries) ClearOpeningHours(ctx context.Context) error {
 }
 
 const getSettings = `-- name: GetSettings :one
-SELECT id, name, time_zone, holiday_calendar, default_region, cutoff, max_attempts, retry_minutes, max_calls_per_day, unreached_urgent_after, caller_number, caller_name, updated_at, escalation_needs_consent, keep_closed_cases_days, keep_withdrawn_days FROM service_settings
+SELECT id, name, time_zone, holiday_calendar, default_region, cutoff, max_attempts, retry_minutes, max_calls_per_day, unreached_urgent_after, caller_number, caller_name, updated_at, escalation_needs_consent, keep_closed_cases_days, keep_withdrawn_days, keep_audit_days FROM service_settings
 `
 
 func (q *Queries) GetSettings(ctx context.Context) (ServiceSetting, error) {
@@ -59,6 +59,7 @@ func (q *Queries) GetSettings(ctx context.Context) (ServiceSetting, error) {
 		&i.EscalationNeedsConsent,
 		&i.KeepClosedCasesDays,
 		&i.KeepWithdrawnDays,
+		&i.KeepAuditDays,
 	)
 	return i, err
 }
@@ -92,7 +93,7 @@ UPDATE service_settings SET holiday_calendar = $1, cutoff = $2, max_attempts = $
     retry_minutes = $4::smallint[], max_calls_per_day = $5,
     unreached_urgent_after = $6, caller_number = $7, caller_name = $8,
     escalation_needs_consent = $9, keep_closed_cases_days = $10,
-    keep_withdrawn_days = $11, updated_at = now()
+    keep_withdrawn_days = $11, keep_audit_days = $12, updated_at = now()
 `
 
 type UpdateServiceSettingsParams struct {
@@ -107,6 +108,7 @@ type UpdateServiceSettingsParams struct {
 	EscalationNeedsConsent bool
 	KeepClosedCasesDays    int32
 	KeepWithdrawnDays      int32
+	KeepAuditDays          int32
 }
 
 func (q *Queries) UpdateServiceSettings(ctx context.Context, arg UpdateServiceSettingsParams) error {
@@ -122,6 +124,7 @@ func (q *Queries) UpdateServiceSettings(ctx context.Context, arg UpdateServiceSe
 		arg.EscalationNeedsConsent,
 		arg.KeepClosedCasesDays,
 		arg.KeepWithdrawnDays,
+		arg.KeepAuditDays,
 	)
 	return err
 }
