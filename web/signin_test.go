@@ -322,3 +322,25 @@ func TestConcurrentSignInsStayUnderTheBound(t *testing.T) {
 	// few times 19 MiB, never a hash per sign-in.
 	require.Less(t, grew, 8*19.0, "heap growth in MiB")
 }
+
+// Each API token has its own bucket: past its burst, 429 with Retry-After,
+// before the database is asked; another token goes on.
+func TestAPITokenRateLimit(t *testing.T) {
+	t.Parallel()
+	s := setup(t, func(ui *web.Server) {
+		ui.APIRate = 0.01 // a request every 100 s: the test does not wait for one
+		ui.APIBurst = 3
+	})
+	busy, _ := s.apiToken(t, s.user)
+	calm, _ := s.apiToken(t, s.other)
+	for range 3 {
+		require.Equal(t, http.StatusOK, s.call(t, nil, busy, http.MethodGet, "/cases", "", nil).status)
+	}
+	a := s.call(t, nil, busy, http.MethodGet, "/cases", "", http.Header{"Accept-Language": {"en"}})
+	require.Equal(t, http.StatusTooManyRequests, a.status)
+	require.Equal(t, "100", a.header.Get("Retry-After"))
+	require.Equal(t, "rate_limited", a.errorField("code"))
+	require.Equal(t, "Too many requests for this token: wait as long as the Retry-After header says.", a.errorField("message"))
+	require.Equal(t, http.StatusOK, s.call(t, nil, calm, http.MethodGet, "/cases", "", nil).status, "another token")
+	require.Equal(t, http.StatusUnauthorized, s.call(t, nil, "", http.MethodGet, "/cases", "", nil).status, "no token: 401, not limited")
+}

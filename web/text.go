@@ -501,6 +501,7 @@ var texts = map[string][2]string{
 	"reached.false":                    {"personne non jointe", "person not reached"},
 	"outcome.":                         {"en cours", "in progress"},
 	"api_unauthorized":                 {"Jeton d'API manquant, inconnu ou révoqué : envoyez l'en-tête « Authorization: Bearer <jeton> ».", "Missing, unknown or revoked API token: send the header \"Authorization: Bearer <token>\"."},
+	"api_rate_limited":                 {"Trop de requêtes pour ce jeton : attendez le délai que dit l'en-tête Retry-After.", "Too many requests for this token: wait as long as the Retry-After header says."},
 	"api_not_allowed":                  {"Le rôle de ce compte ne permet pas cette action.", "This account's role does not allow this."},
 	"api_no_route":                     {"Cette adresse n'existe pas dans l'API (voir /api/v1/openapi.json).", "No such address in the API (see /api/v1/openapi.json)."},
 	"api_method":                       {"Méthode non acceptée à cette adresse ; acceptées : %s.", "Method not allowed at this address; allowed: %s."},

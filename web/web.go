@@ -63,6 +63,10 @@ type Server struct {
 	// no turn within HashWait (default 1 s) is answered 429.
 	Hashes   int
 	HashWait time.Duration
+	// APIRate and APIBurst are each API token's token bucket on this node
+	// (defaults 10 requests a second, 50 at once).
+	APIRate  float64
+	APIBurst int
 	Now      func() time.Time
 	// ListPoll is how often an open list asks whether it changed (default 10 s).
 	ListPoll time.Duration
@@ -80,6 +84,7 @@ type Server struct {
 	pages   pages
 	hashing hashGate
 	pace    refusalPace
+	tokens  tokenBuckets
 	// zones are every time zone's name, once asked (zoneNames).
 	zones struct {
 		sync.Mutex
@@ -105,6 +110,8 @@ func (s *Server) defaults() {
 		s.IdleTimeout = cmp.Or(s.IdleTimeout, 2*time.Hour)
 		s.MaxAge = cmp.Or(s.MaxAge, 12*time.Hour)
 		s.signInDefaults()
+		s.APIRate = cmp.Or(s.APIRate, 10)
+		s.APIBurst = cmp.Or(s.APIBurst, 50)
 		s.ListPoll = cmp.Or(s.ListPoll, 10*time.Second)
 		if s.Logger == nil {
 			s.Logger = slog.New(slog.DiscardHandler)
