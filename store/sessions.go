@@ -27,8 +27,6 @@ func (q *Queries) SetPasswordHash(ctx context.Context, userID int64, hash string
 type Login struct {
 	UserID       int64
 	PasswordHash string // "" if none was ever set
-	FailedLogins int
-	LockedUntil  *time.Time
 	Disabled     bool
 }
 
@@ -38,23 +36,52 @@ func (q *Queries) LoginByEmail(ctx context.Context, email string) (Login, error)
 	if err != nil {
 		return Login{}, translate(err, "read an account")
 	}
-	return Login{UserID: r.ID, PasswordHash: deref(r.PasswordHash), FailedLogins: int(r.FailedLogins),
-		LockedUntil: r.LockedUntil, Disabled: r.DisabledAt != nil}, nil
+	return Login{UserID: r.ID, PasswordHash: deref(r.PasswordHash), Disabled: r.DisabledAt != nil}, nil
 }
 
-// RecordLoginFailure counts a failed password; at max in a row the account
-// locks until lockUntil. It returns the lock, if any.
-func (q *Queries) RecordLoginFailure(ctx context.Context, userID int64, max int, lockUntil time.Time) (*time.Time, error) {
-	r, err := q.q.RecordLoginFailure(ctx, dbsqlc.RecordLoginFailureParams{ID: userID, Max: int32(max), LockUntil: lockUntil})
+// SignInFailures reads the failures that bear on an attempt on account
+// userID (0 for an e-mail no account has) from addr.
+func (q *Queries) SignInFailures(ctx context.Context, userID int64, addr string) (wellcheck.SignInFailures, error) {
+	r, err := q.q.GetSignInFailures(ctx, dbsqlc.GetSignInFailuresParams{UserID: userID, Addr: addr})
 	if err != nil {
-		return nil, translate(err, "record a failed sign-in")
+		return wellcheck.SignInFailures{}, translate(err, "read failed sign-ins")
 	}
-	return r.LockedUntil, nil
+	failed := func(n int32, last *time.Time) wellcheck.FailedSignIns {
+		return wellcheck.FailedSignIns{Count: int(n), Last: deref(last)}
+	}
+	return wellcheck.SignInFailures{
+		Pair:    failed(r.PairFailures, r.PairLast),
+		Address: failed(r.AddressFailures, r.AddressLast),
+		Account: failed(r.AccountFailures, r.AccountLast),
+	}, nil
 }
 
-// ResetLoginFailures clears the count after a successful sign-in.
-func (q *Queries) ResetLoginFailures(ctx context.Context, userID int64) error {
-	return translate(q.q.ResetLoginFailures(ctx, userID), "reset failed sign-ins")
+// RecordSignInFailure counts a failed sign-in at now from addr against the
+// address; and, when a password was checked and was wrong for account
+// userID (non-zero), against the pair and the account. Failures the policy
+// forgets start counting again.
+func (q *Queries) RecordSignInFailure(ctx context.Context, p wellcheck.SignInPolicy, userID int64, addr string, checked bool, now time.Time) error {
+	err := q.q.RecordAddressFailure(ctx, dbsqlc.RecordAddressFailureParams{Addr: addr, Now: now, ForgetBefore: now.Add(-p.Address.Forget)})
+	if err == nil && checked && userID != 0 {
+		err = q.q.RecordPairFailure(ctx, dbsqlc.RecordPairFailureParams{UserID: userID, Addr: addr, Now: now, ForgetBefore: now.Add(-p.Pair.Forget)})
+		if err == nil {
+			err = q.q.RecordAccountFailure(ctx, dbsqlc.RecordAccountFailureParams{ID: userID, Now: now, ForgetBefore: now.Add(-p.AccountForget)})
+		}
+	}
+	return translate(err, "record a failed sign-in")
+}
+
+// ClearPairFailures starts the count of account userID from addr again,
+// after the right password from there.
+func (q *Queries) ClearPairFailures(ctx context.Context, userID int64, addr string) error {
+	return translate(q.q.ClearPairFailures(ctx, dbsqlc.ClearPairFailuresParams{UserID: userID, Addr: addr}), "clear failed sign-ins")
+}
+
+// DeleteForgottenFailures deletes the failures the policy no longer counts
+// at now: client addresses are kept no longer than they serve.
+func (q *Queries) DeleteForgottenFailures(ctx context.Context, p wellcheck.SignInPolicy, now time.Time) error {
+	return translate(q.q.DeleteForgottenFailures(ctx, dbsqlc.DeleteForgottenFailuresParams{
+		PairsBefore: now.Add(-p.Pair.Forget), AddressesBefore: now.Add(-p.Address.Forget)}), "delete forgotten failed sign-ins")
 }
 
 // Session is a signed-in browser.

@@ -153,8 +153,9 @@ func (q *Queries) SaveListener(ctx context.Context, l Listener) error {
 // Account is a user as the admins' page shows them.
 type Account struct {
 	wellcheck.User
-	LockedUntil *time.Time
-	CreatedAt   time.Time
+	// FailedSignIns are the account's failed sign-ins from every address.
+	FailedSignIns wellcheck.FailedSignIns
+	CreatedAt     time.Time
 }
 
 // Users lists every user, active ones first, by name.
@@ -165,7 +166,8 @@ func (q *Queries) Users(ctx context.Context) ([]Account, error) {
 	}
 	out := make([]Account, len(rows))
 	for i, r := range rows {
-		out[i] = Account{User: userFromRow(r), LockedUntil: r.LockedUntil, CreatedAt: r.CreatedAt}
+		out[i] = Account{User: userFromRow(r), CreatedAt: r.CreatedAt,
+			FailedSignIns: wellcheck.FailedSignIns{Count: int(r.FailedLogins), Last: deref(r.LastFailedLoginAt)}}
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -104,6 +105,14 @@ func (s *Server) apiHandler(rt apiRoute) http.Handler {
 		r = r.WithContext(wellcheck.WithVia(r.Context(), wellcheck.ViaAPI)) // for the audit log
 		var u wellcheck.User
 		if !rt.public {
+			// Each token's bucket, on the real clock (a pace, not a rule),
+			// before the database is asked about the token.
+			if ok, retry := s.limitToken(bearerToken(r)); !ok {
+				s.Logger.WarnContext(r.Context(), "api request refused", "why", "rate limit", "path", r.URL.Path)
+				w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retry.Seconds()))))
+				s.apiFail(w, r, &refusal{status: http.StatusTooManyRequests, code: "rate_limited", key: "api_rate_limited"})
+				return
+			}
 			var err error
 			if u, err = s.bearer(r); err != nil {
 				s.apiFail(w, r, err)
@@ -124,9 +133,8 @@ func (s *Server) apiHandler(rt apiRoute) http.Handler {
 // bearer is the user a request's token acts as: the token must be live and
 // its user enabled. The session cookie does not count.
 func (s *Server) bearer(r *http.Request) (wellcheck.User, error) {
-	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	token = strings.TrimSpace(token)
-	if !strings.EqualFold(scheme, "Bearer") || token == "" || len(token) > 200 {
+	token := bearerToken(r)
+	if token == "" || len(token) > 200 {
 		s.Logger.WarnContext(r.Context(), "api request refused", "why", "no bearer token", "path", r.URL.Path)
 		return wellcheck.User{}, &refusal{status: http.StatusUnauthorized, code: "unauthorized", key: "api_unauthorized"}
 	}
@@ -140,6 +148,25 @@ func (s *Server) bearer(r *http.Request) (wellcheck.User, error) {
 	}
 	s.Logger.DebugContext(r.Context(), "api request", "path", r.URL.Path, "token_id", id, "user_id", u.ID)
 	return u, nil
+}
+
+// limitToken takes one request from token's bucket; a request without a
+// token, which is refused without the database, has none.
+func (s *Server) limitToken(token string) (ok bool, retry time.Duration) {
+	if token == "" || len(token) > 200 {
+		return true, 0
+	}
+	return s.tokens.take(string(admin.HashSecret(token)), s.APIRate, s.APIBurst, time.Now())
+}
+
+// bearerToken is the token a request's Authorization header carries; "" if
+// none.
+func bearerToken(r *http.Request) string {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
 }
 
 // refusal is an answer the API or a page gives of itself rather than a

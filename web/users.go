@@ -23,7 +23,10 @@ type usersView struct {
 type accountRow struct {
 	store.Account
 	RoleNames string
-	Locked    bool
+	// FailedSignIns are the account's failed sign-ins from every address in
+	// the last hour (they lock nothing: a guesser slows down only
+	// themselves).
+	FailedSignIns int
 }
 
 // userForm is an account as typed.
@@ -63,7 +66,7 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, sess session,
 		for i, role := range a.Roles {
 			names[i] = text(lang, "role."+string(role))
 		}
-		v.Users = append(v.Users, accountRow{Account: a, RoleNames: strings.Join(names, ", "), Locked: a.LockedUntil != nil && now.Before(*a.LockedUntil)})
+		v.Users = append(v.Users, accountRow{Account: a, RoleNames: strings.Join(names, ", "), FailedSignIns: s.SignIn.AccountFailures(a.FailedSignIns, now)})
 	}
 	p := signedInPage(text(lang, "users"), sess, v)
 	if problem != nil {

@@ -55,14 +55,19 @@ type Server struct {
 	// IdleTimeout ends a session unused this long (default 2 h); MaxAge ends
 	// any session this long after sign-in (default 12 h, a working day).
 	IdleTimeout, MaxAge time.Duration
-	// MaxFailures failed passwords in a row lock an account for LockFor
-	// (defaults 5 and 15 min); an address may fail AttemptsPerAddress times in
-	// AttemptsWindow (defaults 20 in 10 min) before it is refused.
-	MaxFailures        int
-	LockFor            time.Duration
-	AttemptsPerAddress int
-	AttemptsWindow     time.Duration
-	Now                func() time.Time
+	// SignIn is how failed sign-ins hold back further attempts (default
+	// wellcheck.DefaultSignInPolicy).
+	SignIn wellcheck.SignInPolicy
+	// Hashes is how many passwords this node checks at once, at most
+	// (argon2id takes 19 MiB each; default GOMAXPROCS); a sign-in that finds
+	// no turn within HashWait (default 1 s) is answered 429.
+	Hashes   int
+	HashWait time.Duration
+	// APIRate and APIBurst are each API token's token bucket on this node
+	// (defaults 10 requests a second, 50 at once).
+	APIRate  float64
+	APIBurst int
+	Now      func() time.Time
 	// ListPoll is how often an open list asks whether it changed (default 10 s).
 	ListPoll time.Duration
 	// RiverUI, if set, is River's job dashboard (RiverDashboard), shown to
@@ -75,10 +80,12 @@ type Server struct {
 	// persons, a simulated telephone, a service open at all hours.
 	Demo bool
 
-	once     sync.Once
-	pages    pages
-	served   []string // the routes' patterns (routeTable)
-	attempts attempts
+	once    sync.Once
+	pages   pages
+	served  []string // the routes' patterns (routeTable)
+	hashing hashGate
+	pace    refusalPace
+	tokens  tokenBuckets
 	// zones are every time zone's name, once asked (zoneNames).
 	zones struct {
 		sync.Mutex
@@ -103,10 +110,9 @@ func (s *Server) defaults() {
 	s.once.Do(func() {
 		s.IdleTimeout = cmp.Or(s.IdleTimeout, 2*time.Hour)
 		s.MaxAge = cmp.Or(s.MaxAge, 12*time.Hour)
-		s.MaxFailures = cmp.Or(s.MaxFailures, 5)
-		s.LockFor = cmp.Or(s.LockFor, 15*time.Minute)
-		s.AttemptsPerAddress = cmp.Or(s.AttemptsPerAddress, 20)
-		s.AttemptsWindow = cmp.Or(s.AttemptsWindow, 10*time.Minute)
+		s.signInDefaults()
+		s.APIRate = cmp.Or(s.APIRate, 10)
+		s.APIBurst = cmp.Or(s.APIBurst, 50)
 		s.ListPoll = cmp.Or(s.ListPoll, 10*time.Second)
 		if s.Logger == nil {
 			s.Logger = slog.New(slog.DiscardHandler)
@@ -545,69 +551,6 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request, status int, p
 	return s.render(w, r, pageLogin, status, page{Title: text(lang, "sign_in"), CSRF: token, Error: problem, Email: email})
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
-	lang := langOf(r)
-	c, err := r.Cookie(loginCSRF)
-	if err != nil || !sameToken(r.PostFormValue("csrf"), c.Value) {
-		return s.forbidden(r, "sign-in form without its CSRF token")
-	}
-	email := strings.TrimSpace(r.PostFormValue("email"))
-	password := r.PostFormValue("password")
-	now := s.now()
-	addr := clientAddr(r)
-	if s.attempts.blocked(addr, now, s.AttemptsPerAddress, s.AttemptsWindow) {
-		return s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
-	}
-	q := s.Store.Queries()
-	acct, err := q.LoginByEmail(r.Context(), email)
-	if err != nil && !errors.Is(err, wellcheck.ErrNotFound) {
-		return fmt.Errorf("sign in: %w", err)
-	}
-	exists := err == nil
-	hash := admin.DummyHash
-	if exists && acct.PasswordHash != "" {
-		hash = acct.PasswordHash
-	}
-	// The hash is checked whatever happens, so that no answer comes faster.
-	match := admin.CheckPassword(hash, password) && exists && acct.PasswordHash != ""
-	switch {
-	case exists && acct.LockedUntil != nil && now.Before(*acct.LockedUntil):
-		s.attempts.failed(addr, now)
-		return s.showLogin(w, r, http.StatusTooManyRequests, text(lang, "too_many_attempts"), email)
-	case !match || acct.Disabled:
-		s.attempts.failed(addr, now)
-		if exists {
-			if _, err := q.RecordLoginFailure(r.Context(), acct.UserID, s.MaxFailures, now.Add(s.LockFor)); err != nil {
-				s.Logger.ErrorContext(r.Context(), "record a failed sign-in", "err", err)
-			}
-			_ = q.Audit(r.Context(), wellcheck.UserActor(acct.UserID, wellcheck.ViaWeb), "user.login_failed", nil, nil, nil)
-		}
-		s.Logger.InfoContext(r.Context(), "sign-in refused", "known_account", exists)
-		return s.showLogin(w, r, http.StatusUnauthorized, text(lang, "wrong_credentials"), email)
-	}
-	token := admin.NewSecret()
-	err = s.Store.WithTx(r.Context(), func(q *store.Queries) error {
-		if err := q.ResetLoginFailures(r.Context(), acct.UserID); err != nil {
-			return err
-		}
-		if _, err := q.DeleteExpiredSessions(r.Context(), now, now.Add(-s.IdleTimeout)); err != nil {
-			return err
-		}
-		if err := q.CreateSession(r.Context(), store.Session{TokenHash: admin.HashSecret(token), UserID: acct.UserID, CSRFToken: admin.NewSecret(),
-			CreatedAt: now, ExpiresAt: now.Add(s.MaxAge), UserAgent: truncate(r.UserAgent(), 200)}); err != nil {
-			return err
-		}
-		return q.Audit(r.Context(), wellcheck.UserActor(acct.UserID, wellcheck.ViaWeb), "user.login", nil, nil, nil)
-	})
-	if err != nil {
-		return fmt.Errorf("sign in: %w", err)
-	}
-	http.SetCookie(w, s.cookie(r, loginCSRF, "", -1))
-	http.SetCookie(w, s.cookie(r, sessionCookie, token, s.MaxAge))
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-	return nil
-}
-
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess session) error {
 	if err := s.Store.Queries().DeleteSession(r.Context(), sess.TokenHash); err != nil {
 		s.Logger.ErrorContext(r.Context(), "sign out", "err", err)
@@ -879,47 +822,6 @@ func clientAddr(r *http.Request) string {
 		}
 	}
 	return host
-}
-
-// attempts counts failed sign-ins per address over a sliding window: a
-// team signing in at the start of a shift behind one address is never
-// refused, a guesser is.
-type attempts struct {
-	mu   sync.Mutex
-	seen map[string][]time.Time
-}
-
-// blocked is whether addr failed max times or more within window before now.
-func (a *attempts) blocked(addr string, now time.Time, max int, window time.Duration) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.recent(addr, now, window)) >= max
-}
-
-// failed counts a failed sign-in from addr at now.
-func (a *attempts) failed(addr string, now time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.seen == nil || len(a.seen) > 100000 { // a flood of addresses: start again rather than grow
-		a.seen = map[string][]time.Time{}
-	}
-	a.seen[addr] = append(a.seen[addr], now)
-}
-
-// recent drops addr's failures older than window and returns the others.
-func (a *attempts) recent(addr string, now time.Time, window time.Duration) []time.Time {
-	kept := a.seen[addr][:0]
-	for _, t := range a.seen[addr] {
-		if now.Sub(t) < window {
-			kept = append(kept, t)
-		}
-	}
-	if len(kept) == 0 {
-		delete(a.seen, addr)
-		return nil
-	}
-	a.seen[addr] = kept
-	return kept
 }
 
 // actorOf is the signed-in user acting through the pages, for the audit log.

@@ -48,6 +48,11 @@ type Config struct {
 	// TrunkStorm tells a trunk that fails everyone from persons who do not
 	// answer.
 	TrunkStorm wellcheck.TrunkRule
+	// SignInHashes is how many passwords a web node checks at once (0: as
+	// many as GOMAXPROCS); APIRate and APIBurst each API token's bucket.
+	SignInHashes int
+	APIRate      float64
+	APIBurst     int
 
 	flags *flag.FlagSet
 }
@@ -65,11 +70,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	var lang, level, horizon, interval string
 	var ringTimeout, maxCall, channels, cps, softStop, skew string
 	var stormWindow, stormCalls, stormPersons, stormPercent string
+	var signInHashes, apiRate, apiBurst string
 	settings := []setting{
 		{"database-url", "WELLCHECK_DATABASE_URL", DefaultDatabaseURL, "Postgres URL", &cfg.DatabaseURL},
 		{"http-addr", "WELLCHECK_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.HTTPAddr},
 		{"metrics-addr", "WELLCHECK_METRICS_ADDR", "", "address to serve /metrics on, apart from the web (default: on --http-addr)", &cfg.MetricsAddr},
 		{"metrics-token", "WELLCHECK_METRICS_TOKEN", "", "bearer token a scrape of /metrics must show (default: none, and only this machine may scrape)", &cfg.MetricsToken},
+		{"signin-hashes", "WELLCHECK_SIGNIN_HASHES", "", "passwords a web node checks at once, 19 MiB each (default: GOMAXPROCS); more sign-ins wait a second, then get 429", &signInHashes},
+		{"api-rate", "WELLCHECK_API_RATE", "10", "API requests a second each token may send to a node", &apiRate},
+		{"api-burst", "WELLCHECK_API_BURST", "50", "API requests each token may send in a row to a node", &apiBurst},
 		{"region", "WELLCHECK_REGION", "", "phone region for numbers typed without country code (default: the service's, FR)", &cfg.Region},
 		{"time-zone", "WELLCHECK_TIME_ZONE", "", "service time zone (default: the service's, Europe/Paris)", &cfg.TimeZone},
 		{"lang", "WELLCHECK_LANG", "fr", "language of messages: fr or en", &lang},
@@ -155,6 +164,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.MaxClockSkew, err = time.ParseDuration(skew); err != nil || cfg.MaxClockSkew < 100*time.Millisecond || cfg.MaxClockSkew > time.Minute {
 		return cfg, nil, &usageError{fmt.Sprintf("max clock skew %q: use a duration between 100ms and 1m, such as 2s", skew)}
+	}
+	if signInHashes != "" {
+		if cfg.SignInHashes, err = strconv.Atoi(signInHashes); err != nil || cfg.SignInHashes < 1 || cfg.SignInHashes > 256 {
+			return cfg, nil, &usageError{fmt.Sprintf("signin hashes %q: use a whole number from 1 to 256, such as 2", signInHashes)}
+		}
+	}
+	if cfg.APIRate, err = strconv.ParseFloat(apiRate, 64); err != nil || !(cfg.APIRate >= 0.1 && cfg.APIRate <= 10000) {
+		return cfg, nil, &usageError{fmt.Sprintf("api rate %q: use a number of requests per second from 0.1 to 10000, such as 10", apiRate)}
+	}
+	if cfg.APIBurst, err = strconv.Atoi(apiBurst); err != nil || cfg.APIBurst < 1 || cfg.APIBurst > 100000 {
+		return cfg, nil, &usageError{fmt.Sprintf("api burst %q: use a whole number from 1 to 100000, such as 50", apiBurst)}
 	}
 	if cfg.TrunkStorm, err = parseStorm(stormWindow, stormCalls, stormPersons, stormPercent); err != nil {
 		return cfg, nil, err

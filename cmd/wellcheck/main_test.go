@@ -209,6 +209,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"--soft-stop", "0s", "version"}, `soft stop "0s": use a duration between 1s and 1h`},
 		{[]string{"--trunk-storm-percent", "40", "version"}, `trunk storm percent "40": use a whole number from 51 to 100`},
 		{[]string{"--trunk-storm-calls", "6", "--trunk-storm-persons", "8", "version"}, `trunk storm persons "8": use a whole number from 2 to the storm's calls (6)`},
+		{[]string{"--signin-hashes", "0", "version"}, `signin hashes "0": use a whole number from 1 to 256`},
+		{[]string{"--api-rate", "0", "version"}, `api rate "0": use a number of requests per second from 0.1 to 10000`},
 		{[]string{"--trunk-storm-window", "10s", "version"}, `trunk storm window "10s": use a duration between 1m and 1h`},
 		{[]string{"--sip-allow", "203.0.113.10, sbc.example", "version"}, `sip allow "sbc.example": use IP addresses or networks`},
 		{[]string{"--metrics-addr", "0.0.0.0:9464", "version"}, `metrics address "0.0.0.0:9464" is reachable beyond this machine: set --metrics-token too`},

@@ -209,7 +209,8 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		// reachable from this machine (the demo, or behind a TLS proxy on the
 		// same host).
 		ui := &web.Server{Store: st, Cases: cases, Enrol: a.enroller(st, planner), Admin: a.admin(st, queue), Jobs: queue, Logger: a.logger,
-			SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts), Demo: started != nil}
+			SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts), Demo: started != nil,
+			Hashes: a.cfg.SignInHashes, APIRate: a.cfg.APIRate, APIBurst: a.cfg.APIBurst}
 		if ui.RiverUI, err = web.RiverDashboard(ctx, queue.Client(), a.logger); err != nil {
 			return fmt.Errorf("river's dashboard: %w", err)
 		}

@@ -1,25 +1,60 @@
 -- Signing in: accounts' passwords and lockout, and server-side sessions.
 
 -- name: SetPasswordHash :execrows
+-- A new password also lifts what holds back the account's sign-ins: its
+-- failures from every address.
+WITH cleared AS (DELETE FROM login_failures WHERE user_id = @id)
 UPDATE users SET password_hash = @password_hash, password_changed_at = @changed_at,
-    failed_logins = 0, locked_until = NULL, updated_at = now()
+    failed_logins = 0, last_failed_login_at = NULL, updated_at = now()
 WHERE id = @id;
 
 -- name: GetLogin :one
 -- What signing in needs of an account, by e-mail (case-insensitive).
-SELECT id, password_hash, failed_logins, locked_until, disabled_at FROM users WHERE lower(email) = lower(@email);
+SELECT id, password_hash, disabled_at FROM users WHERE lower(email) = lower(@email);
 
--- name: RecordLoginFailure :one
--- One more failed password; at @max failures in a row the account locks until
--- @lock_until.
+-- name: GetSignInFailures :one
+-- The failures that bear on an attempt on account @user_id (0: an e-mail no
+-- account has) from @addr: the pair's, the address's, the account's.
+SELECT coalesce(p.failures, 0)::int AS pair_failures, p.last_failed_at AS pair_last,
+       coalesce(a.failures, 0)::int AS address_failures, a.last_failed_at AS address_last,
+       coalesce(u.failed_logins, 0)::int AS account_failures, u.last_failed_login_at AS account_last
+FROM (SELECT 1) one
+LEFT JOIN login_failures p ON p.user_id = @user_id AND p.addr = @addr
+LEFT JOIN login_address_failures a ON a.addr = @addr
+LEFT JOIN users u ON u.id = @user_id;
+
+-- name: RecordAddressFailure :exec
+-- One more failure from @addr; those before @forget_before no longer count.
+INSERT INTO login_address_failures AS f (addr, failures, last_failed_at) VALUES (@addr, 1, @now)
+ON CONFLICT (addr) DO UPDATE
+SET failures = CASE WHEN f.last_failed_at <= @forget_before THEN 1 ELSE f.failures + 1 END,
+    last_failed_at = greatest(f.last_failed_at, @now);
+
+-- name: RecordPairFailure :exec
+-- One more wrong password for account @user_id from @addr; failures before
+-- @forget_before no longer count.
+INSERT INTO login_failures AS f (user_id, addr, failures, last_failed_at) VALUES (@user_id, @addr, 1, @now)
+ON CONFLICT (user_id, addr) DO UPDATE
+SET failures = CASE WHEN f.last_failed_at <= @forget_before THEN 1 ELSE f.failures + 1 END,
+    last_failed_at = greatest(f.last_failed_at, @now);
+
+-- name: RecordAccountFailure :exec
+-- One more wrong password for the account, from any address.
 UPDATE users
-SET failed_logins = failed_logins + 1,
-    locked_until = CASE WHEN failed_logins + 1 >= @max::int THEN @lock_until::timestamptz ELSE locked_until END
-WHERE id = @id
-RETURNING failed_logins, locked_until;
+SET failed_logins = CASE WHEN last_failed_login_at IS NULL OR last_failed_login_at <= @forget_before::timestamptz
+        THEN 1 ELSE failed_logins + 1 END,
+    last_failed_login_at = greatest(last_failed_login_at, @now::timestamptz)
+WHERE id = @id;
 
--- name: ResetLoginFailures :exec
-UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = @id;
+-- name: ClearPairFailures :exec
+-- The right password from @addr: that pair starts again (the account's and
+-- the address's counts do not: a distributed attack or spraying goes on).
+DELETE FROM login_failures WHERE user_id = @user_id AND addr = @addr;
+
+-- name: DeleteForgottenFailures :exec
+-- Failures no rule counts any more.
+WITH pairs AS (DELETE FROM login_failures p WHERE p.last_failed_at <= @pairs_before::timestamptz)
+DELETE FROM login_address_failures a WHERE a.last_failed_at <= @addresses_before::timestamptz;
 
 -- name: CreateSession :exec
 INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, user_agent)

@@ -235,6 +235,19 @@ type ImportUpload struct {
 	CreatedAt time.Time
 }
 
+type LoginAddressFailure struct {
+	Addr         string
+	Failures     int32
+	LastFailedAt time.Time
+}
+
+type LoginFailure struct {
+	UserID       int64
+	Addr         string
+	Failures     int32
+	LastFailedAt time.Time
+}
+
 type Node struct {
 	Name    string
 	SeenAt  time.Time
@@ -423,6 +436,6 @@ type User struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	FailedLogins      int32
-	LockedUntil       *time.Time
 	PasswordChangedAt *time.Time
+	LastFailedLoginAt *time.Time
 }

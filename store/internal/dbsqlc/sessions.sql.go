@@ -10,6 +10,22 @@ import (
 	"time"
 )
 
+const clearPairFailures = `-- name: ClearPairFailures :exec
+DELETE FROM login_failures WHERE user_id = $1 AND addr = $2
+`
+
+type ClearPairFailuresParams struct {
+	UserID int64
+	Addr   string
+}
+
+// The right password from @addr: that pair starts again (the account's and
+// the address's counts do not: a distributed attack or spraying goes on).
+func (q *Queries) ClearPairFailures(ctx context.Context, arg ClearPairFailuresParams) error {
+	_, err := q.db.Exec(ctx, clearPairFailures, arg.UserID, arg.Addr)
+	return err
+}
+
 const createSession = `-- name: CreateSession :exec
 INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, user_agent)
 VALUES ($1, $2, $3, $4, $4, $5, $6)
@@ -51,6 +67,22 @@ func (q *Queries) DeleteExpiredSessions(ctx context.Context, arg DeleteExpiredSe
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const deleteForgottenFailures = `-- name: DeleteForgottenFailures :exec
+WITH pairs AS (DELETE FROM login_failures p WHERE p.last_failed_at <= $2::timestamptz)
+DELETE FROM login_address_failures a WHERE a.last_failed_at <= $1::timestamptz
+`
+
+type DeleteForgottenFailuresParams struct {
+	AddressesBefore time.Time
+	PairsBefore     time.Time
+}
+
+// Failures no rule counts any more.
+func (q *Queries) DeleteForgottenFailures(ctx context.Context, arg DeleteForgottenFailuresParams) error {
+	_, err := q.db.Exec(ctx, deleteForgottenFailures, arg.AddressesBefore, arg.PairsBefore)
+	return err
 }
 
 const deleteSession = `-- name: DeleteSession :exec
@@ -117,14 +149,12 @@ func (q *Queries) GetCaseFor(ctx context.Context, arg GetCaseForParams) (Case, e
 }
 
 const getLogin = `-- name: GetLogin :one
-SELECT id, password_hash, failed_logins, locked_until, disabled_at FROM users WHERE lower(email) = lower($1)
+SELECT id, password_hash, disabled_at FROM users WHERE lower(email) = lower($1)
 `
 
 type GetLoginRow struct {
 	ID           int64
 	PasswordHash *string
-	FailedLogins int32
-	LockedUntil  *time.Time
 	DisabledAt   *time.Time
 }
 
@@ -132,12 +162,46 @@ type GetLoginRow struct {
 func (q *Queries) GetLogin(ctx context.Context, email string) (GetLoginRow, error) {
 	row := q.db.QueryRow(ctx, getLogin, email)
 	var i GetLoginRow
+	err := row.Scan(&i.ID, &i.PasswordHash, &i.DisabledAt)
+	return i, err
+}
+
+const getSignInFailures = `-- name: GetSignInFailures :one
+SELECT coalesce(p.failures, 0)::int AS pair_failures, p.last_failed_at AS pair_last,
+       coalesce(a.failures, 0)::int AS address_failures, a.last_failed_at AS address_last,
+       coalesce(u.failed_logins, 0)::int AS account_failures, u.last_failed_login_at AS account_last
+FROM (SELECT 1) one
+LEFT JOIN login_failures p ON p.user_id = $1 AND p.addr = $2
+LEFT JOIN login_address_failures a ON a.addr = $2
+LEFT JOIN users u ON u.id = $1
+`
+
+type GetSignInFailuresParams struct {
+	UserID int64
+	Addr   string
+}
+
+type GetSignInFailuresRow struct {
+	PairFailures    int32
+	PairLast        *time.Time
+	AddressFailures int32
+	AddressLast     *time.Time
+	AccountFailures int32
+	AccountLast     *time.Time
+}
+
+// The failures that bear on an attempt on account @user_id (0: an e-mail no
+// account has) from @addr: the pair's, the address's, the account's.
+func (q *Queries) GetSignInFailures(ctx context.Context, arg GetSignInFailuresParams) (GetSignInFailuresRow, error) {
+	row := q.db.QueryRow(ctx, getSignInFailures, arg.UserID, arg.Addr)
+	var i GetSignInFailuresRow
 	err := row.Scan(
-		&i.ID,
-		&i.PasswordHash,
-		&i.FailedLogins,
-		&i.LockedUntil,
-		&i.DisabledAt,
+		&i.PairFailures,
+		&i.PairLast,
+		&i.AddressFailures,
+		&i.AddressLast,
+		&i.AccountFailures,
+		&i.AccountLast,
 	)
 	return i, err
 }
@@ -372,47 +436,76 @@ func (q *Queries) ReadSession(ctx context.Context, arg ReadSessionParams) (ReadS
 	return i, err
 }
 
-const recordLoginFailure = `-- name: RecordLoginFailure :one
+const recordAccountFailure = `-- name: RecordAccountFailure :exec
 UPDATE users
-SET failed_logins = failed_logins + 1,
-    locked_until = CASE WHEN failed_logins + 1 >= $1::int THEN $2::timestamptz ELSE locked_until END
+SET failed_logins = CASE WHEN last_failed_login_at IS NULL OR last_failed_login_at <= $1::timestamptz
+        THEN 1 ELSE failed_logins + 1 END,
+    last_failed_login_at = greatest(last_failed_login_at, $2::timestamptz)
 WHERE id = $3
-RETURNING failed_logins, locked_until
 `
 
-type RecordLoginFailureParams struct {
-	Max       int32
-	LockUntil time.Time
-	ID        int64
+type RecordAccountFailureParams struct {
+	ForgetBefore time.Time
+	Now          time.Time
+	ID           int64
 }
 
-type RecordLoginFailureRow struct {
-	FailedLogins int32
-	LockedUntil  *time.Time
+// One more wrong password for the account, from any address.
+func (q *Queries) RecordAccountFailure(ctx context.Context, arg RecordAccountFailureParams) error {
+	_, err := q.db.Exec(ctx, recordAccountFailure, arg.ForgetBefore, arg.Now, arg.ID)
+	return err
 }
 
-// One more failed password; at @max failures in a row the account locks until
-// @lock_until.
-func (q *Queries) RecordLoginFailure(ctx context.Context, arg RecordLoginFailureParams) (RecordLoginFailureRow, error) {
-	row := q.db.QueryRow(ctx, recordLoginFailure, arg.Max, arg.LockUntil, arg.ID)
-	var i RecordLoginFailureRow
-	err := row.Scan(&i.FailedLogins, &i.LockedUntil)
-	return i, err
-}
-
-const resetLoginFailures = `-- name: ResetLoginFailures :exec
-UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1
+const recordAddressFailure = `-- name: RecordAddressFailure :exec
+INSERT INTO login_address_failures AS f (addr, failures, last_failed_at) VALUES ($1, 1, $2)
+ON CONFLICT (addr) DO UPDATE
+SET failures = CASE WHEN f.last_failed_at <= $3 THEN 1 ELSE f.failures + 1 END,
+    last_failed_at = greatest(f.last_failed_at, $2)
 `
 
-func (q *Queries) ResetLoginFailures(ctx context.Context, id int64) error {
-	_, err := q.db.Exec(ctx, resetLoginFailures, id)
+type RecordAddressFailureParams struct {
+	Addr         string
+	Now          time.Time
+	ForgetBefore time.Time
+}
+
+// One more failure from @addr; those before @forget_before no longer count.
+func (q *Queries) RecordAddressFailure(ctx context.Context, arg RecordAddressFailureParams) error {
+	_, err := q.db.Exec(ctx, recordAddressFailure, arg.Addr, arg.Now, arg.ForgetBefore)
+	return err
+}
+
+const recordPairFailure = `-- name: RecordPairFailure :exec
+INSERT INTO login_failures AS f (user_id, addr, failures, last_failed_at) VALUES ($1, $2, 1, $3)
+ON CONFLICT (user_id, addr) DO UPDATE
+SET failures = CASE WHEN f.last_failed_at <= $4 THEN 1 ELSE f.failures + 1 END,
+    last_failed_at = greatest(f.last_failed_at, $3)
+`
+
+type RecordPairFailureParams struct {
+	UserID       int64
+	Addr         string
+	Now          time.Time
+	ForgetBefore time.Time
+}
+
+// One more wrong password for account @user_id from @addr; failures before
+// @forget_before no longer count.
+func (q *Queries) RecordPairFailure(ctx context.Context, arg RecordPairFailureParams) error {
+	_, err := q.db.Exec(ctx, recordPairFailure,
+		arg.UserID,
+		arg.Addr,
+		arg.Now,
+		arg.ForgetBefore,
+	)
 	return err
 }
 
 const setPasswordHash = `-- name: SetPasswordHash :execrows
 
+WITH cleared AS (DELETE FROM login_failures WHERE user_id = $3)
 UPDATE users SET password_hash = $1, password_changed_at = $2,
-    failed_logins = 0, locked_until = NULL, updated_at = now()
+    failed_logins = 0, last_failed_login_at = NULL, updated_at = now()
 WHERE id = $3
 `
 
@@ -423,6 +516,8 @@ type SetPasswordHashParams struct {
 }
 
 // Signing in: accounts' passwords and lockout, and server-side sessions.
+// A new password also lifts what holds back the account's sign-ins: its
+// failures from every address.
 func (q *Queries) SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) (int64, error) {
 	result, err := q.db.Exec(ctx, setPasswordHash, arg.PasswordHash, arg.ChangedAt, arg.ID)
 	if err != nil {

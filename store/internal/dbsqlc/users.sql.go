@@ -37,7 +37,7 @@ func (q *Queries) AddShifts(ctx context.Context, arg AddShiftsParams) error {
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, full_name, roles, languages, capacity)
 VALUES ($1, $2, $3::text[], $4::text[], $5)
-RETURNING id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, locked_until, password_changed_at
+RETURNING id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, password_changed_at, last_failed_login_at
 `
 
 type CreateUserParams struct {
@@ -71,8 +71,8 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.FailedLogins,
-		&i.LockedUntil,
 		&i.PasswordChangedAt,
+		&i.LastFailedLoginAt,
 	)
 	return i, err
 }
@@ -87,7 +87,7 @@ func (q *Queries) DeleteShifts(ctx context.Context, userID int64) error {
 }
 
 const getListener = `-- name: GetListener :one
-SELECT u.id, u.email, u.full_name, u.roles, u.password_hash, u.languages, u.skills, u.capacity, u.present, u.disabled_at, u.created_at, u.updated_at, u.failed_logins, u.locked_until, u.password_changed_at, (SELECT count(*) FROM follow_ups f WHERE f.assignee_id = u.id AND f.state = 'pending')::int AS pending
+SELECT u.id, u.email, u.full_name, u.roles, u.password_hash, u.languages, u.skills, u.capacity, u.present, u.disabled_at, u.created_at, u.updated_at, u.failed_logins, u.password_changed_at, u.last_failed_login_at, (SELECT count(*) FROM follow_ups f WHERE f.assignee_id = u.id AND f.state = 'pending')::int AS pending
 FROM users u WHERE u.id = $1 AND 'listener' = ANY (u.roles)
 `
 
@@ -105,8 +105,8 @@ type GetListenerRow struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	FailedLogins      int32
-	LockedUntil       *time.Time
 	PasswordChangedAt *time.Time
+	LastFailedLoginAt *time.Time
 	Pending           int32
 }
 
@@ -127,15 +127,15 @@ func (q *Queries) GetListener(ctx context.Context, id int64) (GetListenerRow, er
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.FailedLogins,
-		&i.LockedUntil,
 		&i.PasswordChangedAt,
+		&i.LastFailedLoginAt,
 		&i.Pending,
 	)
 	return i, err
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, locked_until, password_changed_at FROM users WHERE id = $1
+SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, password_changed_at, last_failed_login_at FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
@@ -155,14 +155,14 @@ func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.FailedLogins,
-		&i.LockedUntil,
 		&i.PasswordChangedAt,
+		&i.LastFailedLoginAt,
 	)
 	return i, err
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, locked_until, password_changed_at FROM users WHERE lower(email) = lower($1)
+SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, password_changed_at, last_failed_login_at FROM users WHERE lower(email) = lower($1)
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -182,8 +182,8 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.FailedLogins,
-		&i.LockedUntil,
 		&i.PasswordChangedAt,
+		&i.LastFailedLoginAt,
 	)
 	return i, err
 }
@@ -248,7 +248,7 @@ func (q *Queries) ListUserShifts(ctx context.Context, userID int64) ([]ListUserS
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, locked_until, password_changed_at FROM users ORDER BY disabled_at IS NOT NULL, lower(full_name), id
+SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, password_changed_at, last_failed_login_at FROM users ORDER BY disabled_at IS NOT NULL, lower(full_name), id
 `
 
 func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
@@ -274,8 +274,8 @@ func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.FailedLogins,
-			&i.LockedUntil,
 			&i.PasswordChangedAt,
+			&i.LastFailedLoginAt,
 		); err != nil {
 			return nil, err
 		}
