@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -199,6 +200,16 @@ func TestSignInAndOut(t *testing.T) {
 		}
 	}
 	require.NotNil(t, session)
+	// The database keeps the token's SHA-256 and the password's argon2id
+	// hash, never either in clear: a stolen copy signs nobody in.
+	var stored []byte
+	require.NoError(t, s.store.Pool().QueryRow(context.Background(), "SELECT token_hash FROM sessions WHERE user_id = $1", s.user.ID).Scan(&stored))
+	sum := sha256.Sum256([]byte(session.Value))
+	require.Equal(t, sum[:], stored)
+	var hash string
+	require.NoError(t, s.store.Pool().QueryRow(context.Background(), "SELECT password_hash FROM users WHERE id = $1", s.user.ID).Scan(&hash))
+	require.True(t, strings.HasPrefix(hash, "$argon2id$"), hash)
+	require.NotContains(t, hash, password)
 
 	// The audit log has the sign-in; the logs never the password.
 	audit, err := s.store.Queries().AuditActionsBy(context.Background(), s.user.ID)
