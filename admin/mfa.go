@@ -50,16 +50,6 @@ var (
 	ErrNoSecretKey = errors.New("the second factor's secret is sealed and WELLCHECK_SECRET_KEY is not set")
 )
 
-// codeProblem is err as a problem of the form's code field, if it is one.
-func codeProblem(err error) error {
-	if errors.Is(err, ErrWrongCode) || errors.Is(err, ErrCodeLocked) {
-		var ps wellcheck.Problems
-		ps.AddErr("mfa.code", err)
-		return ps.Err()
-	}
-	return err
-}
-
 // Enrolment is a secret to add to an authenticator app: URL (otpauth://,
 // for the QR code) and Secret (base32, to type).
 type Enrolment struct {
@@ -194,7 +184,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, by wellcheck.Actor, u wellche
 		return q.Audit(ctx, by, "mfa.enrol", nil, nil, map[string]any{"user_id": u.ID, "kind": "totp"})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("confirm a second factor: %w", codeProblem(err))
+		return nil, fmt.Errorf("confirm a second factor: %w", err)
 	}
 	return codes, nil
 }
@@ -261,7 +251,7 @@ func (s *Service) confirmed(ctx context.Context, u wellcheck.User, code string, 
 	if wrong != nil {
 		s.countFailure(ctx, u.ID)
 	}
-	return codeProblem(err)
+	return err
 }
 
 // ResetSecondFactor removes user id's second factor and recovery codes, for
