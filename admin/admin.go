@@ -22,8 +22,11 @@ type Service struct {
 	Passes Passes
 	// TimeZone, when set, overrides the service's zone (WELLCHECK_TIME_ZONE).
 	TimeZone string
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// SecretKey, when set, seals second factors' secrets in the database
+	// (WELLCHECK_SECRET_KEY, MinSecretKey characters at least; mfa.go).
+	SecretKey string
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Passes queues a planner pass in q's transaction.

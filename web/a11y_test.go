@@ -83,7 +83,7 @@ func TestA11yEveryPage(t *testing.T) {
 		visits []visit
 	}{
 		{"", paths("/login")},
-		{elise, paths("/", fmt.Sprintf("/cases/%d", hers), fmt.Sprintf("/cases/%d", pool))},
+		{elise, paths("/", fmt.Sprintf("/cases/%d", hers), fmt.Sprintf("/cases/%d", pool), "/account")},
 		{claire, append(paths("/", fmt.Sprintf("/cases/%d", hers), "/persons/new", "/persons", "/persons?q=Martin",
 			fmt.Sprintf("/persons/%d", jeanne), "/persons/import", "/partners", fmt.Sprintf("/partners/%d", partner),
 			"/queue", "/listeners", fmt.Sprintf("/listeners/%d", s.user.ID), "/dashboard"), refused)},

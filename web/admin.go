@@ -23,6 +23,9 @@ type settingsView struct {
 	Service  serviceForm
 	Closures []closureRow
 	Line     lineView
+	// SecondFactor is the roles, each ticked if it must have a second
+	// factor (mfa.go).
+	SecondFactor []checkOption
 }
 
 // week is a form's week of hours, one window a day at most: the service's
@@ -98,6 +101,9 @@ func (s *Server) settingsView(r *http.Request) (settingsView, error) {
 	lang := langOf(r)
 	v := settingsView{Hours: weekOf("hours", settings.Hours, lang), Service: serviceFormOf(settings, phone.Parser{Region: settings.DefaultRegion}),
 		Line: lineView{Line: s.Line, Facts: s.Line.facts(lang), TestCalls: tests, Form: testCallForm{Lang: string(lang)}}}
+	if v.SecondFactor, err = secondFactorRoles(r, q); err != nil {
+		return settingsView{}, err
+	}
 	for _, c := range closures {
 		v.Closures = append(v.Closures, closureRow{ID: c.ID, From: wellcheck.Date(c.From).Text(lang), To: wellcheck.Date(c.To).Text(lang), Reason: c.Reason})
 	}

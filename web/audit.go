@@ -38,7 +38,8 @@ var auditActions = []string{
 	"person.withdraw", "person.erase", "person.purge", "case.open", "case.raise", "case.claim", "case.reassign",
 	"case.close", "follow_up.record", "follow_up.schedule", "escalation.start", "escalation.acknowledged",
 	"escalation.end", "data_issue.resolve", "user.login", "user.login_failed", "user.logout_everywhere",
-	"user.presence", "user.add", "user.change", "user.password_reset", "settings.hours", "settings.service",
+	"user.presence", "user.add", "user.change", "user.password_reset", "user.mfa_reset", "mfa.enrol",
+	"mfa.recovery_codes", "mfa.disable", "session.end", "settings.hours", "settings.service", "settings.second_factor",
 	"closure.add", "closure.delete", "partner.save", "listener.profile", "test_call.request", "export.",
 	"api_token.create", "api_token.revoke",
 }

@@ -115,6 +115,8 @@ const (
 	user            object = "user" // a listener's account
 	closure         object = "closure"
 	issue           object = "number issue"
+	ownSession      object = "another of their sessions"
+	othersSession   object = "someone else's session" // Louis's
 )
 
 // rule is a row of the matrix: a route as registered, the object its path
@@ -135,6 +137,11 @@ var authorisation = []rule{
 	{"GET /login", "", noObject, public},
 	{"POST /login", "", noObject, public},
 	{"GET /lang", "/lang?to=en&next=/list", noObject, public},
+	// The second step of a sign-in answers only a pending sign-in (its
+	// own cookie, which no role here holds: TestSecondStepOpensNoPage);
+	// signed in, its page sends home.
+	{"GET /login/second-factor", "", noObject, signedIn},
+	{"POST /login/second-factor", "", noObject, want{out, out, out, out, out}},
 	// Anyone signed in.
 	{"POST /logout", "", noObject, signedIn},
 	{"POST /logout/everywhere", "", noObject, signedIn},
@@ -142,6 +149,13 @@ var authorisation = []rule{
 	{"GET /list", "", noObject, signedIn},
 	{"GET /list/version", "", noObject, signedIn},
 	{"GET /account", "", noObject, signedIn},
+	// One's own sessions and second factor; another's session is not found.
+	{"POST /account/sessions/{id}/end", "", ownSession, signedIn},
+	{"POST /account/sessions/{id}/end", "", othersSession, want{out, hidden, hidden, hidden, out}},
+	{"POST /account/second-factor", "", noObject, signedIn},
+	{"POST /account/second-factor/confirm", "", noObject, signedIn},
+	{"POST /account/second-factor/recovery-codes", "", noObject, signedIn},
+	{"POST /account/second-factor/disable", "", noObject, signedIn},
 	{"POST /me/presence", "", noObject, listenersOnly},
 
 	// Cases: a listener their own and the pool's; another's is hidden, as
@@ -215,6 +229,7 @@ var authorisation = []rule{
 	{"GET /admin/settings", "", noObject, adminsOnly},
 	{"POST /admin/settings/hours", "", noObject, adminsOnly},
 	{"POST /admin/settings/service", "", noObject, adminsOnly},
+	{"POST /admin/settings/second-factor", "", noObject, adminsOnly},
 	{"POST /admin/closures", "", noObject, adminsOnly},
 	{"POST /admin/closures/{id}/delete", "", closure, adminsOnly},
 	{"GET /admin/test-calls", "", noObject, adminsOnly},
@@ -226,6 +241,7 @@ var authorisation = []rule{
 	{"GET /admin/users/{id}", "", user, adminsOnly},
 	{"POST /admin/users/{id}", "", user, adminsOnly},
 	{"POST /admin/users/{id}/password", "", user, adminsOnly},
+	{"POST /admin/users/{id}/second-factor/reset", "", user, adminsOnly},
 
 	// The JSON API: a token, never the session cookie; cases as on the
 	// pages, persons for staff.
@@ -386,7 +402,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			s.clock.Set(time.Date(2026, 12, 21, 8, 0, 0, 0, time.UTC)) // a Monday, 09:00 in Paris
 			creds := s.credentials(t)
 			for who := range roleNames {
-				fx := &fixture{s: s, t: t, ids: map[object]int64{}}
+				fx := &fixture{s: s, t: t, ids: map[object]int64{}, who: role(who)}
 				for _, r := range byRoute[route] {
 					s.check(t, r, role(who), creds, fx)
 				}
@@ -517,6 +533,7 @@ type fixture struct {
 	t     *testing.T
 	ids   map[object]int64
 	names []string // the persons it enrolled, which a refusal must not name
+	who   role     // whose request
 }
 
 func (fx *fixture) id(o object) int64 {
@@ -594,6 +611,22 @@ func (fx *fixture) make(o object) int64 {
 		c, err = s.store.Queries().AddClosure(ctx, c, &s.admin.ID)
 		require.NoError(t, err)
 		return c.ID
+	case ownSession, othersSession:
+		owner := map[role]wellcheck.User{listener: s.user, coordinator: s.coord, administrator: s.admin, crossed: s.admin}[fx.who]
+		if o == othersSession || fx.who == anonymous {
+			owner = s.other
+		}
+		token := admin.NewSecret()
+		now := s.clock.Now()
+		require.NoError(t, s.store.Queries().CreateSession(ctx, store.Session{TokenHash: admin.HashSecret(token), UserID: owner.ID,
+			CSRFToken: admin.NewSecret(), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+		sessions, err := s.store.Queries().UserSessions(ctx, owner.ID, now, time.Time{})
+		require.NoError(t, err)
+		for _, us := range sessions {
+			if bytes.Equal(us.TokenHash, admin.HashSecret(token)) {
+				return us.ID
+			}
+		}
 	case issue:
 		d, err := s.store.Queries().RecordDataIssue(ctx, store.DataIssue{PersonID: fx.enrol(), Kind: store.IssueUndeliverable, Detail: "404", LastSeenAt: s.clock.Now()})
 		require.NoError(t, err)

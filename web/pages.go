@@ -37,29 +37,31 @@ const (
 	pageUser
 	pageAudit
 	pageAccount
+	pageSecondFactor
 	pageCount // how many pages there are
 )
 
 // pageFiles are the pages' templates: pageFiles[p] is templates/<it>.html.
 var pageFiles = [pageCount]string{
-	pageLogin:     "login",
-	pageHome:      "home",
-	pageCase:      "case",
-	pageEnrol:     "enrol",
-	pagePersons:   "persons",
-	pagePerson:    "person",
-	pagePartners:  "partners",
-	pagePartner:   "partner",
-	pageSettings:  "settings",
-	pageQueue:     "queue",
-	pageDashboard: "dashboard",
-	pageImport:    "import",
-	pageListeners: "listeners",
-	pageListener:  "listener",
-	pageUsers:     "users",
-	pageUser:      "user",
-	pageAudit:     "audit",
-	pageAccount:   "account",
+	pageLogin:        "login",
+	pageHome:         "home",
+	pageCase:         "case",
+	pageEnrol:        "enrol",
+	pagePersons:      "persons",
+	pagePerson:       "person",
+	pagePartners:     "partners",
+	pagePartner:      "partner",
+	pageSettings:     "settings",
+	pageQueue:        "queue",
+	pageDashboard:    "dashboard",
+	pageImport:       "import",
+	pageListeners:    "listeners",
+	pageListener:     "listener",
+	pageUsers:        "users",
+	pageUser:         "user",
+	pageAudit:        "audit",
+	pageAccount:      "account",
+	pageSecondFactor: "second_factor",
 }
 
 func (p pageName) String() string { return pageFiles[p] }

@@ -205,34 +205,57 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	return s.showLogin(w, r, http.StatusUnauthorized, text(lang, "signin_refused"), email)
 }
 
-// signIn opens a session for account userID, whose right password came from
-// addr at now.
+// signIn goes on with account userID, whose right password came from addr
+// at now: its failures from addr are forgotten, then its second step
+// (mfa.go) if it has a factor or its role requires one, else its session.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request, userID int64, addr string, now time.Time) error {
 	ctx := r.Context()
-	token := admin.NewSecret()
 	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
 		if err := q.ClearPairFailures(ctx, userID, addr); err != nil {
 			return err
 		}
-		if err := q.DeleteForgottenFailures(ctx, s.SignIn, now); err != nil {
-			return err
-		}
-		if _, err := q.DeleteExpiredSessions(ctx, now, now.Add(-s.IdleTimeout)); err != nil {
-			return err
-		}
-		if err := q.CreateSession(ctx, store.Session{TokenHash: admin.HashSecret(token), UserID: userID, CSRFToken: admin.NewSecret(),
-			CreatedAt: now, ExpiresAt: now.Add(s.MaxAge), UserAgent: truncate(r.UserAgent(), 200)}); err != nil {
-			return err
-		}
-		return q.Audit(ctx, wellcheck.UserActor(userID, wellcheck.ViaWeb), "user.login", nil, nil, nil)
+		return q.DeleteForgottenFailures(ctx, s.SignIn, now)
 	})
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)
 	}
+	if done, err := s.secondStep(w, r, userID, now); done || err != nil {
+		return err
+	}
+	if _, err := s.openSession(w, r, userID, now, nil, nil); err != nil {
+		return err
+	}
 	http.SetCookie(w, s.cookie(r, loginCSRF, "", -1))
-	http.SetCookie(w, s.cookie(r, sessionCookie, token, s.MaxAge))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 	return nil
+}
+
+// openSession signs userID in at now: a session, its cookie and the audit
+// log's user.login (with details), in one transaction with also, if set. It
+// returns the session's CSRF token.
+func (s *Server) openSession(w http.ResponseWriter, r *http.Request, userID int64, now time.Time, details map[string]any, also func(q *store.Queries) error) (string, error) {
+	ctx := r.Context()
+	token, csrf := admin.NewSecret(), admin.NewSecret()
+	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
+		if also != nil {
+			if err := also(q); err != nil {
+				return err
+			}
+		}
+		if _, err := q.DeleteExpiredSessions(ctx, now, now.Add(-s.IdleTimeout)); err != nil {
+			return err
+		}
+		if err := q.CreateSession(ctx, store.Session{TokenHash: admin.HashSecret(token), UserID: userID, CSRFToken: csrf,
+			CreatedAt: now, ExpiresAt: now.Add(s.MaxAge), UserAgent: truncate(r.UserAgent(), 200)}); err != nil {
+			return err
+		}
+		return q.Audit(ctx, wellcheck.UserActor(userID, wellcheck.ViaWeb), "user.login", nil, nil, details)
+	})
+	if err != nil {
+		return "", fmt.Errorf("sign in: %w", err)
+	}
+	http.SetCookie(w, s.cookie(r, sessionCookie, token, s.MaxAge))
+	return csrf, nil
 }
 
 // throttleAddr is the address failures are counted against: the client's

@@ -17,7 +17,9 @@ type usersView struct {
 	New      userForm
 	Edit     userForm
 	Password string // a password just made, shown this once
-	For      string // whose
+	// HasFactor is whether the account has a second factor (mfa.go).
+	HasFactor bool
+	For       string // whose
 }
 
 type accountRow struct {
@@ -105,9 +107,16 @@ func (s *Server) userPage(w http.ResponseWriter, r *http.Request, sess session) 
 	if err != nil {
 		return err
 	}
-	p := signedInPage(u.FullName, sess, usersView{Edit: formOf(u)})
-	if r.URL.Query().Get("done") == "saved" {
+	has, err := s.Admin.HasSecondFactor(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	p := signedInPage(u.FullName, sess, usersView{Edit: formOf(u), HasFactor: has})
+	switch r.URL.Query().Get("done") {
+	case "saved":
 		p.Notice = text(langOf(r), "done.user")
+	case "mfa_reset":
+		p.Notice = text(langOf(r), "done.mfa_reset")
 	}
 	return s.render(w, r, pageUser, http.StatusOK, p)
 }

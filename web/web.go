@@ -153,11 +153,18 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	mux.handle("GET /login", s.handle(s.loginForm))
 	mux.handle("GET /lang", s.handle(s.chooseLang))
 	mux.handle("POST /login", s.handle(s.login))
+	mux.handle("GET "+secondStepPath, s.handle(s.secondStepForm))
+	mux.handle("POST "+secondStepPath, s.handle(s.checkSecondStep))
 	mux.handle("POST /logout", s.signedIn(s.logout))
 	mux.handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
 	mux.handle("GET /{$}", s.signedIn(s.home))
 	mux.handle("GET /list", s.signedIn(s.list))
 	mux.handle("GET /account", s.signedIn(s.account))
+	mux.handle("POST /account/sessions/{id}/end", s.signedIn(s.endSession))
+	mux.handle("POST /account/second-factor", s.signedIn(s.startEnrolment))
+	mux.handle("POST /account/second-factor/confirm", s.signedIn(s.confirmEnrolment))
+	mux.handle("POST /account/second-factor/recovery-codes", s.signedIn(s.newRecoveryCodes))
+	mux.handle("POST /account/second-factor/disable", s.signedIn(s.disableSecondFactor))
 	mux.handle("POST /me/presence", s.only(s.presence, wellcheck.RoleListener))
 	mux.handle("GET /list/version", s.polled(s.listVersion))
 	mux.handle("GET /cases/{id}", s.signedIn(s.casePage))
@@ -189,6 +196,7 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	mux.handle("GET /admin/settings", s.only(s.settingsPage, wellcheck.RoleAdmin))
 	mux.handle("POST /admin/settings/hours", s.only(s.setHours, wellcheck.RoleAdmin))
 	mux.handle("POST /admin/settings/service", s.only(s.setService, wellcheck.RoleAdmin))
+	mux.handle("POST /admin/settings/second-factor", s.only(s.setSecondFactorRoles, wellcheck.RoleAdmin))
 	mux.handle("POST /admin/closures", s.only(s.addClosure, wellcheck.RoleAdmin))
 	mux.handle("POST /admin/closures/{id}/delete", s.only(s.deleteClosure, wellcheck.RoleAdmin))
 	mux.handle("GET /admin/test-calls", s.polled(s.allowed(s.testCallsFragment, wellcheck.RoleAdmin)))
@@ -207,6 +215,7 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	mux.handle("GET /admin/users/{id}", s.only(s.userPage, wellcheck.RoleAdmin))
 	mux.handle("POST /admin/users/{id}", s.only(s.saveUser, wellcheck.RoleAdmin))
 	mux.handle("POST /admin/users/{id}/password", s.only(s.resetPassword, wellcheck.RoleAdmin))
+	mux.handle("POST /admin/users/{id}/second-factor/reset", s.only(s.resetSecondFactor, wellcheck.RoleAdmin))
 	s.api(mux) // the JSON API: a bearer token, never the session cookie (api.go)
 	s.served = mux.patterns
 	return headers(s.crossOrigin(mux)), nil
@@ -561,19 +570,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess session) er
 }
 
 // account is the user's own page: who they are to the service, their
-// language, and signing out on every device.
+// language, their sessions, their second factor, and signing out on every
+// device (account.go).
 func (s *Server) account(w http.ResponseWriter, r *http.Request, sess session) error {
-	lang := langOf(r)
-	roles := make([]string, len(sess.User.Roles))
-	for i, role := range sess.User.Roles {
-		roles[i] = text(lang, "role."+string(role))
-	}
-	return s.render(w, r, pageAccount, http.StatusOK, signedInPage(text(lang, "account"), sess, accountView{Roles: strings.Join(roles, ", ")}))
-}
-
-// accountView is what the account page shows beside the user.
-type accountView struct {
-	Roles string // the user's roles, in words
+	return s.showAccount(w, r, sess, http.StatusOK, nil)
 }
 
 func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request, sess session) error {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/internal/logctx"
 	"github.com/wellcheck/wellcheck/scheduler"
 )
@@ -26,11 +27,13 @@ type Config struct {
 	// MetricsToken, if set, is the bearer token a scrape must show (else
 	// only this machine may scrape).
 	MetricsAddr, MetricsToken string
-	Region                    string // overrides the service's default phone region when set
-	TimeZone                  string // overrides the service's time zone when set
-	Lang                      wellcheck.Lang
-	LogFormat                 string
-	LogLevel                  slog.Level
+	// SecretKey seals the second factors' secrets in the database (admin/mfa.go).
+	SecretKey string
+	Region    string // overrides the service's default phone region when set
+	TimeZone  string // overrides the service's time zone when set
+	Lang      wellcheck.Lang
+	LogFormat string
+	LogLevel  slog.Level
 	// PlanHorizon is how far ahead check-ins are planned; PlanInterval how often
 	// the planner passes.
 	PlanHorizon, PlanInterval time.Duration
@@ -79,6 +82,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"signin-hashes", "WELLCHECK_SIGNIN_HASHES", "", "passwords a web node checks at once, 19 MiB each (default: GOMAXPROCS); more sign-ins wait a second, then get 429", &signInHashes},
 		{"api-rate", "WELLCHECK_API_RATE", "10", "API requests a second each token may send to a node", &apiRate},
 		{"api-burst", "WELLCHECK_API_BURST", "50", "API requests each token may send in a row to a node", &apiBurst},
+		{"secret-key", "WELLCHECK_SECRET_KEY", "", "key that seals second factors' secrets in the database, 32 characters at least (openssl rand -base64 32); keep it apart from database backups", &cfg.SecretKey},
 		{"region", "WELLCHECK_REGION", "", "phone region for numbers typed without country code (default: the service's, FR)", &cfg.Region},
 		{"time-zone", "WELLCHECK_TIME_ZONE", "", "service time zone (default: the service's, Europe/Paris)", &cfg.TimeZone},
 		{"lang", "WELLCHECK_LANG", "fr", "language of messages: fr or en", &lang},
@@ -121,7 +125,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	// Help text shows defaults, which may come from the environment: no password.
 	fs.Lookup("database-url").DefValue = redact(fs.Lookup("database-url").DefValue)
-	for _, secret := range []string{"sip-password", "metrics-token"} {
+	for _, secret := range []string{"sip-password", "metrics-token", "secret-key"} {
 		if fs.Lookup(secret).DefValue != "" {
 			fs.Lookup(secret).DefValue = "(set)"
 		}
@@ -136,6 +140,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		if _, err := scheduler.LoadZone(cfg.TimeZone); err != nil {
 			return cfg, nil, &usageError{fmt.Sprintf("time zone %q: use an IANA name such as Europe/Paris", cfg.TimeZone)}
 		}
+	}
+	if cfg.SecretKey != "" && len(cfg.SecretKey) < admin.MinSecretKey {
+		return cfg, nil, &usageError{fmt.Sprintf("secret key: %d characters at least (openssl rand -base64 32)", admin.MinSecretKey)}
 	}
 	if cfg.Region != "" && !regionCode.MatchString(cfg.Region) {
 		return cfg, nil, &usageError{fmt.Sprintf("region %q: use a two-letter country code such as FR or BE", cfg.Region)}

@@ -370,3 +370,38 @@ func TestPoolBoundsItsWaits(t *testing.T) {
 	require.Equal(t, "5000", pc.ConnConfig.RuntimeParams["statement_timeout"])
 	require.EqualValues(t, 7, pc.MaxConns)
 }
+
+// The only admin lost their phone: the command line resets their second
+// factor, ends their sessions and says so in the audit log.
+func TestUserMFAReset(t *testing.T) {
+	t.Parallel()
+	c := withCoordinator(t)
+	c.env["WELLCHECK_SECRET_KEY"] = "trop courte"
+	r := c.run("", "user", "mfa-reset", "--email", "claire@example.org")
+	require.Equal(t, exitUsage, r.code, "a secret key too short is refused")
+	delete(c.env, "WELLCHECK_SECRET_KEY")
+
+	pool, err := pgxpool.New(context.Background(), c.env["WELLCHECK_DATABASE_URL"])
+	require.NoError(t, err)
+	defer pool.Close()
+	ctx := context.Background()
+	_, err = pool.Exec(ctx, `INSERT INTO second_factors (user_id, secret, created_at, confirmed_at) VALUES (1, 'plain:JBSWY3DPEHPK3PXP', now(), now())`)
+	require.NoError(t, err)
+	now := time.Now()
+	require.NoError(t, store.New(pool).Queries().CreateSession(ctx, store.Session{TokenHash: admin.HashSecret("token"), UserID: 1,
+		CSRFToken: admin.NewSecret(), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+
+	r = c.run("", "user", "mfa-reset", "--email", "Claire@example.org")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Contains(t, r.stdout, "Double authentification de Claire Coordinatrice <claire@example.org> (n° 1) réinitialisée")
+	var factors, sessions int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM second_factors), (SELECT count(*) FROM sessions)").Scan(&factors, &sessions))
+	require.Zero(t, factors)
+	require.Zero(t, sessions)
+	require.Equal(t, map[string]int{"cli user.add": 1, "cli user.mfa_reset": 1}, auditActions(t, pool, "user.%"))
+
+	r = c.run("", "user", "mfa-reset", "--email", "personne@example.org")
+	require.NotEqual(t, exitOK, r.code)
+	r = c.run("", "user", "mfa-reset")
+	require.Equal(t, exitUsage, r.code)
+}

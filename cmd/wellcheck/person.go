@@ -46,7 +46,7 @@ func (a *app) administration(st *store.Store) (*admin.Service, error) {
 // admin is the administration's use cases, queueing planner passes through
 // queue.
 func (a *app) admin(st *store.Store, queue *jobs.Jobs) *admin.Service {
-	return &admin.Service{Store: st, Passes: queue, Logger: a.logger, TimeZone: a.cfg.TimeZone}
+	return &admin.Service{Store: st, Passes: queue, Logger: a.logger, TimeZone: a.cfg.TimeZone, SecretKey: a.cfg.SecretKey}
 }
 
 const personUsage = `usage:

@@ -208,6 +208,9 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		// The web interface. Its cookies are Secure unless it is only
 		// reachable from this machine (the demo, or behind a TLS proxy on the
 		// same host).
+		if a.cfg.SecretKey == "" {
+			a.logger.InfoContext(ctx, "second factors' secrets are kept unsealed in the database: set WELLCHECK_SECRET_KEY to seal them")
+		}
 		ui := &web.Server{Store: st, Cases: cases, Enrol: a.enroller(st, planner), Admin: a.admin(st, queue), Jobs: queue, Logger: a.logger,
 			SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts), Demo: started != nil,
 			Hashes: a.cfg.SignInHashes, APIRate: a.cfg.APIRate, APIBurst: a.cfg.APIBurst}

@@ -12,9 +12,16 @@ import (
 	"github.com/wellcheck/wellcheck/admin"
 )
 
+const userUsage = `usage:
+  wellcheck user add --email EMAIL --name NAME --role listener|coordinator|admin[,…] [--password-stdin]
+  wellcheck user mfa-reset --email EMAIL`
+
 func (a *app) user(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "mfa-reset" {
+		return a.mfaReset(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return &usageError{"usage: wellcheck user add --email EMAIL --name NAME --role listener|coordinator|admin[,…] [--password-stdin]"}
+		return &usageError{userUsage}
 	}
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
@@ -77,5 +84,38 @@ func (a *app) user(ctx context.Context, args []string) error {
 	if generated {
 		a.say("cli_user_password", password)
 	}
+	return nil
+}
+
+// mfaReset removes a user's second factor, for one who lost it — the only
+// admin, say, who cannot reach the users' page: their sessions end and they
+// enrol again at their next sign-in if their role requires it. Audited as
+// the command line's.
+func (a *app) mfaReset(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("user mfa-reset", flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	email := fs.String("email", "", "e-mail of the account (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*email) == "" {
+		return &usageError{userUsage}
+	}
+	st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	svc, err := a.administration(st)
+	if err != nil {
+		return err
+	}
+	u, err := st.Queries().UserByEmail(ctx, strings.TrimSpace(*email))
+	if err != nil {
+		return err
+	}
+	if err := svc.ResetSecondFactor(ctx, wellcheck.Operator, u.ID); err != nil {
+		return err
+	}
+	a.say("cli_user_mfa_reset", u.FullName, u.Email, u.ID)
 	return nil
 }

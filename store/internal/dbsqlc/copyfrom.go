@@ -278,3 +278,36 @@ func (r iteratorForCopyReferrals) Err() error {
 func (q *Queries) CopyReferrals(ctx context.Context, arg []CopyReferralsParams) (int64, error) {
 	return q.db.CopyFrom(ctx, []string{"referrals"}, []string{"person_id", "source", "referrer_name", "referrer_phone", "concern", "referred_at", "taken_by"}, &iteratorForCopyReferrals{rows: arg})
 }
+
+// iteratorForInsertRecoveryCodes implements pgx.CopyFromSource.
+type iteratorForInsertRecoveryCodes struct {
+	rows                 []InsertRecoveryCodesParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForInsertRecoveryCodes) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForInsertRecoveryCodes) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].UserID,
+		r.rows[0].CodeHash,
+	}, nil
+}
+
+func (r iteratorForInsertRecoveryCodes) Err() error {
+	return nil
+}
+
+func (q *Queries) InsertRecoveryCodes(ctx context.Context, arg []InsertRecoveryCodesParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"recovery_codes"}, []string{"user_id", "code_hash"}, &iteratorForInsertRecoveryCodes{rows: arg})
+}

@@ -282,6 +282,16 @@ type Partner struct {
 	UpdatedAt  time.Time
 }
 
+type PendingLogin struct {
+	TokenHash []byte
+	UserID    int64
+	CsrfToken string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Failures  int32
+	UserAgent string
+}
+
 type Person struct {
 	ID            int64
 	FullName      string
@@ -314,6 +324,12 @@ type PlannerState struct {
 	UpdatedAt    time.Time
 }
 
+type RecoveryCode struct {
+	UserID   int64
+	CodeHash []byte
+	UsedAt   *time.Time
+}
+
 type Referral struct {
 	ID            int64
 	PersonID      int64
@@ -339,6 +355,22 @@ type RiverJob struct {
 	Kind  string
 	Queue string
 	State string
+}
+
+type SecondFactor struct {
+	UserID      int64
+	Secret      string
+	CreatedAt   time.Time
+	ConfirmedAt *time.Time
+	LastStep    int64
+	Failures    int32
+	LockedUntil *time.Time
+}
+
+type SecondFactorPolicy struct {
+	One       bool
+	Roles     []string
+	UpdatedAt *time.Time
 }
 
 type ServiceSetting struct {
@@ -369,6 +401,7 @@ type Session struct {
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
 	UserAgent  string
+	ID         int64
 }
 
 type Shift struct {
