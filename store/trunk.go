@@ -98,11 +98,7 @@ func (t *TrunkLimits) Acquire(ctx context.Context) (func(), error) {
 			return nil, err
 		}
 	}
-	release := func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = q.ReleaseTrunkChannel(ctx, dbsqlc.ReleaseTrunkChannelParams{Trunk: t.trunk, Slot: slot, Holder: &holder})
-	}
+	release := func() { t.release(context.WithoutCancel(ctx), slot, holder) }
 	for {
 		r, err := q.ReserveTrunkStart(ctx, dbsqlc.ReserveTrunkStartParams{Gap: interval(t.gap), Trunk: t.trunk})
 		if err != nil {
@@ -132,6 +128,31 @@ func (t *TrunkLimits) Acquire(ctx context.Context) (func(), error) {
 		}
 		return release, nil
 	}
+}
+
+// release frees a channel. A database away keeps it held until its lease
+// runs out, and the trunk's calls with it: a call that ended during an
+// outage would hold its channel minutes after the database came back. So a
+// release that cannot be made is tried again, in the background, until it
+// is made or the lease is over.
+func (t *TrunkLimits) release(ctx context.Context, slot int32, holder string) {
+	params := dbsqlc.ReleaseTrunkChannelParams{Trunk: t.trunk, Slot: slot, Holder: &holder}
+	try := func() bool {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return t.store.Queries().q.ReleaseTrunkChannel(ctx, params) == nil
+	}
+	if try() {
+		return
+	}
+	go func() {
+		for wait, end := 200*time.Millisecond, time.Now().Add(t.lease); time.Now().Before(end); wait = min(wait*2, 5*time.Second) {
+			time.Sleep(wait)
+			if try() {
+				return
+			}
+		}
+	}()
 }
 
 // Backoff stops every node from starting calls for wait.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/internal/faultproxy"
 	"github.com/wellcheck/wellcheck/store"
 )
 
@@ -154,4 +156,38 @@ func TestTrunkLimitsRefuseNonsense(t *testing.T) {
 		_, err := st.NewTrunkLimits(context.Background(), cfg)
 		require.Error(t, err, "%+v", cfg)
 	}
+}
+
+// A call that ends while the database is away frees its channel once the
+// database is back, not when its lease runs out: the morning's calls do not
+// wait minutes after an outage for channels nobody uses.
+func TestAChannelFreedDuringAnOutageIsFreedWhenItEnds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	direct := dbtest.New(t)
+	proxy, err := faultproxy.New(direct.Config().ConnConfig.Host + ":" + strconv.Itoa(int(direct.Config().ConnConfig.Port)))
+	require.NoError(t, err)
+	t.Cleanup(func() { proxy.Close() })
+	through, err := pgxpool.New(ctx, proxy.URL(direct.Config().ConnString()))
+	require.NoError(t, err)
+	t.Cleanup(through.Close)
+
+	cfg := store.TrunkLimitsConfig{Trunk: "t", Channels: 1, CPS: 100, Lease: 10 * time.Minute, Poll: 20 * time.Millisecond}
+	node, err := store.New(through).NewTrunkLimits(ctx, cfg)
+	require.NoError(t, err)
+	other, err := store.New(direct).NewTrunkLimits(ctx, cfg)
+	require.NoError(t, err)
+	release, err := node.Acquire(ctx)
+	require.NoError(t, err)
+
+	proxy.Reset()
+	release() // the call ends; the database is away
+	time.Sleep(time.Second)
+	proxy.Heal()
+
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	again, err := other.Acquire(wait)
+	require.NoError(t, err, "the channel came free once the database was back, long before its 10-minute lease")
+	again()
 }
