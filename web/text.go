@@ -283,6 +283,7 @@ var texts = map[string][2]string{
 	"email":                            {"Adresse e-mail", "E-mail address"},
 	"password":                         {"Mot de passe", "Password"},
 	"signin_refused":                   {"Adresse e-mail ou mot de passe incorrect, ou trop d'essais : vérifiez-les et réessayez dans un moment.", "Wrong e-mail address or password, or too many attempts: check them and try again in a moment."},
+	"too_many_attempts":                {"Trop d'essais de code : réessayez dans quelques minutes, en recommençant par le mot de passe.", "Too many wrong codes: try again in a few minutes, starting with the password."},
 	"signin_busy":                      {"Trop de connexions en même temps : réessayez dans quelques secondes.", "Too many people are signing in at once: try again in a few seconds."},
 	"logout":                           {"Se déconnecter", "Sign out"},
 	"logout_everywhere":                {"Se déconnecter de tous les appareils", "Sign out on every device"},
