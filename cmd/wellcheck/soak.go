@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -183,17 +184,22 @@ func (a *app) soak(ctx context.Context, args []string) (err error) {
 }
 
 type soakOptions struct {
-	duration, settle       time.Duration
-	persons                int
-	seed                   uint64
-	outageMin, outageMax   time.Duration
-	gapMin, gapMax         time.Duration
-	maxCuts                int
-	rawHoles               bool
-	dir                    string // logs and state directories
-	nodeBinary             string // default: this program
-	nodeSoftStop, nodeRing time.Duration
+	duration, settle     time.Duration
+	persons              int
+	seed                 uint64
+	outageMin, outageMax time.Duration
+	gapMin, gapMax       time.Duration
+	maxCuts              int
+	rawHoles             bool
+	dir                  string // logs and state directories
 }
+
+// The nodes' calls: unanswered ones given up after 15 s, as in the demo; on
+// SIGTERM, 10 s for calls in progress.
+const (
+	soakRing     = 15 * time.Second
+	soakSoftStop = 10 * time.Second
+)
 
 // soakRun is one soak under way.
 type soakRun struct {
@@ -244,12 +250,9 @@ type soakNode struct {
 // startNodes starts two nodes of every role, each with its own state
 // directory and log file, through the proxy, and waits until both are ready.
 func (r *soakRun) startNodes(ctx context.Context) error {
-	bin := r.nodeBinary
-	if bin == "" {
-		var err error
-		if bin, err = os.Executable(); err != nil {
-			return err
-		}
+	bin, err := os.Executable()
+	if err != nil {
+		return err
 	}
 	cfg := r.app.cfg
 	for i := range 2 {
@@ -269,11 +272,11 @@ func (r *soakRun) startNodes(ctx context.Context) error {
 		args := []string{
 			"--database-url", r.proxy.URL(cfg.DatabaseURL), "--http-addr", n.addr, "--state-dir", state,
 			"--sip-trunk", r.callee.Addr().String(), "--sip-transport", "udp", "--sip-listen", "127.0.0.1:0",
-			"--ring-timeout", cmpDuration(r.nodeRing, 15*time.Second).String(),
+			"--ring-timeout", soakRing.String(),
 			"--trunk-channels", strconv.Itoa(cfg.SIP.Channels), "--trunk-cps", strconv.FormatFloat(cfg.SIP.CPS, 'g', -1, 64),
 			"--caller-number", cfg.SIP.CallerNumber, "--lang", string(cfg.Lang),
 			"--log-format", cfg.LogFormat, "--log-level", strings.ToLower(cfg.LogLevel.String()),
-			"--soft-stop", cmpDuration(r.nodeSoftStop, 10*time.Second).String(),
+			"--soft-stop", soakSoftStop.String(),
 		}
 		for _, f := range []struct{ name, v string }{{"time-zone", cfg.TimeZone}, {"region", cfg.Region}, {"prompts-dir", cfg.SIP.PromptsDir}} {
 			if f.v != "" {
@@ -331,13 +334,6 @@ func (r *soakRun) startNodes(ctx context.Context) error {
 	return nil
 }
 
-func cmpDuration(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
-
 // stopNodes sends SIGTERM to the nodes still running and waits for them.
 func (r *soakRun) stopNodes() {
 	for _, n := range r.nodes {
@@ -349,7 +345,7 @@ func (r *soakRun) stopNodes() {
 	for _, n := range r.nodes {
 		select {
 		case <-n.done:
-		case <-time.After(cmpDuration(r.nodeSoftStop, 10*time.Second) + time.Minute):
+		case <-time.After(soakSoftStop + time.Minute):
 			_ = n.cmd.Process.Kill()
 			<-n.done
 		}
@@ -674,7 +670,7 @@ func (r *soakRun) analyse(ctx context.Context) (*soakReport, error) {
 		case a == nil:
 			rep.lost = append(rep.lost, fmt.Sprintf("call %s at %s: pressed %s, no attempt in the database", rec.CallID, clock(rec.Start), rec.KeysSent))
 		case a.outcome != string(want):
-			got := cmpString(a.outcome, "no outcome")
+			got := cmp.Or(a.outcome, "no outcome")
 			if a.failure != "" {
 				got += " (" + a.failure + ")"
 			}
@@ -727,13 +723,6 @@ func (r *soakRun) analyse(ctx context.Context) (*soakReport, error) {
 		n.mu.Unlock()
 	}
 	return rep, nil
-}
-
-func cmpString(s, def string) string {
-	if s != "" {
-		return s
-	}
-	return def
 }
 
 // failure is why the soak failed, or "".
