@@ -5,7 +5,7 @@ SQLC        := github.com/sqlc-dev/sqlc/cmd/sqlc@v1.31.1
 BIN         := bin/wellcheck
 DEMO_EMAIL  := coordinator@example.org
 
-.PHONY: run demo serve build release vendor test bench generate db fuzz prompts test-deps
+.PHONY: run demo serve build release vendor test bench generate db fuzz prompts test-deps soak
 
 # Try wellcheck: a fresh "wellcheck_demo" database (the local cluster started,
 # or installed, if need be), demo accounts printed with their passwords,
@@ -73,6 +73,14 @@ bench: db
 	$(GO) test ./web -run '^$$' -bench Pages -benchtime 1x -count 5 -timeout 90m
 	$(GO) test ./web -run '^$$' -bench MetricsScrape -benchtime 50x -count 5 -timeout 90m
 	$(GO) test ./internal/dbtest -run '^$$' -bench New -count 5
+
+# Half an hour of a busy morning against a failing database: two nodes, the
+# callee simulator, the database cut at random (resets and black holes,
+# 5 s to 2 min); reports calls placed, outcomes recorded, lost and duplicate
+# calls (goal 0 each), and how soon calls resumed after each cut. Figures in
+# docs/performance.md.
+soak: build db
+	$(BIN) soak
 
 # A short fuzzing pass over what parses the outside world.
 fuzz:

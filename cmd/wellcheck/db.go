@@ -150,6 +150,12 @@ func poolConfig(cfg Config) (*pgxpool.Config, error) {
 			pc.ConnConfig.RuntimeParams[k] = v
 		}
 	}
+	// The pool pings a connection that was idle before it hands it out; a
+	// connection whose requests went nowhere (its stream cut mid-way) would
+	// hold the ping, and whoever waits for a connection, for ever.
+	if pc.PingTimeout == 0 {
+		pc.PingTimeout = connectTimeout
+	}
 	dialer := &net.Dialer{KeepAlive: 5 * time.Second, Control: userTimeout(tcpUserTimeout)}
 	pc.ConnConfig.DialFunc = dialer.DialContext
 	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -182,106 +184,26 @@ type demoAccount struct{ role, email, name, password string }
 // calls come due from firstCall on; it returns the accounts and the first
 // call's time.
 func (a *app) seedDemo(ctx context.Context, st *store.Store, cast cast, firstCall time.Duration) ([]demoAccount, time.Time, error) {
-	q := st.Queries()
-	settings, err := q.Settings(ctx)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	allDay := wellcheck.Window{Start: wellcheck.Clock(0, 0), End: wellcheck.Clock(23, 59)}
-	hours := map[time.Weekday]wellcheck.Window{}
-	var shifts []store.Shift
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		hours[d] = allDay
-		shifts = append(shifts, store.Shift{Weekday: d, Window: allDay})
-	}
-	settings.Name, settings.HolidayCalendar, settings.Cutoff = "wellcheck démo", "NONE", allDay.End
-	settings.Retry = wellcheck.RetryPolicy{MaxAttempts: 2, RetryMinutes: []int{1}}
-	settings.MaxCallsPerDay, settings.UnreachedUrgentAfter = 6, 2
-	settings.CallerName = "wellcheck démo"
-	if err := st.WithTx(ctx, func(q *store.Queries) error {
-		if err := q.SaveSettings(ctx, settings); err != nil {
-			return err
-		}
-		return q.SetOpeningHours(ctx, hours)
-	}); err != nil {
-		return nil, time.Time{}, err
-	}
-
 	accounts := []demoAccount{
 		{"admin", "admin@example.org", "Alice Administratrice", ""},
 		{"coordinator", "coordinatrice@example.org", "Camille Coordinatrice", ""},
 		{"listener", "ecoutant1@example.org", "Élise Écoutante", ""},
 		{"listener", "ecoutant2@example.org", "Louis Écoutant", ""},
 	}
-	var listeners []string
-	var coordinator wellcheck.User
-	for i := range accounts {
-		acc := &accounts[i]
-		u, err := wellcheck.NewUser(acc.email, acc.name, []string{acc.role}, []string{"fr", "en"}, 20)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		acc.password = rand.Text()
-		hash, err := admin.HashPassword(acc.password)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		if u, err = q.CreateUserWithPassword(ctx, u, hash, time.Now()); err != nil {
-			return nil, time.Time{}, err
-		}
-		switch acc.role {
-		case "listener":
-			listeners = append(listeners, acc.email)
-			l, err := q.Listener(ctx, u.ID)
-			if err != nil {
-				return nil, time.Time{}, err
-			}
-			l.Shifts = shifts
-			if err := q.SaveListener(ctx, l); err != nil {
-				return nil, time.Time{}, err
-			}
-			if err := q.SetPresent(ctx, u.ID, true); err != nil {
-				return nil, time.Time{}, err
-			}
-		case "coordinator":
-			coordinator = u
-		}
-	}
-
-	planner, err := a.planner(st)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	enrol := a.enroller(st, planner)
-	zone, err := scheduler.LoadZone(cmp.Or(a.cfg.TimeZone, settings.TimeZone))
+	e, err := a.seedService(ctx, st, "demo", "wellcheck démo", wellcheck.RetryPolicy{MaxAttempts: 2, RetryMinutes: []int{1}}, accounts)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
 	// Cron is by the minute: the first whole minute at least 20 s away (the
 	// service starts meanwhile).
-	first := time.Now().In(zone).Add(firstCall + 20*time.Second).Truncate(time.Minute).Add(time.Minute)
-	today := time.Now().In(zone).Format(time.DateOnly)
+	first := time.Now().In(e.zone).Add(firstCall + 20*time.Second).Truncate(time.Minute).Add(time.Minute)
 	for i, p := range cast.persons {
-		at := first.Add(time.Duration(p.wave) * time.Minute)
-		spec := fmt.Sprintf("%d %d * * *", at.Minute(), at.Hour())
+		at := []time.Time{first.Add(time.Duration(p.wave) * time.Minute)}
 		if p.twice {
-			again := at.Add(2 * time.Minute)
-			spec = fmt.Sprintf("%d,%d %d,%d * * *", at.Minute(), again.Minute(), at.Hour(), again.Hour())
+			at = append(at, at[0].Add(2*time.Minute))
 		}
-		req := enroll.Request{
-			Person:   enroll.PersonInput{FullName: p.name, Phone: p.phone, Language: p.language, City: "Lyon", Postcode: "69003"},
-			Referral: enroll.ReferralInput{Source: string(wellcheck.ReferralFamily), ReferrerName: "Famille (fictive)"},
-			Consent:  &enroll.ConsentInput{GivenBy: string(wellcheck.ConsentByPerson), GivenAt: today, Method: string(wellcheck.ConsentByPhone)},
-			Plan:     enroll.PlanInput{Cron: spec, Window: "00:00-23:59"},
-		}
-		if i%2 == 0 {
-			req.Person.Referent = listeners[i/2%len(listeners)]
-		}
-		if p.contact != "" {
-			req.Contacts = []enroll.ContactInput{{FullName: "Fils (fictif)", Relation: "fils", Phone: p.contact, Consent: "yes"}}
-		}
-		if _, err := enrol.Enroll(ctx, req, coordinator, "demo"); err != nil {
-			return nil, time.Time{}, fmt.Errorf("enrol the demo's %s: %w", p.name, err)
+		if err := e.enrol(ctx, i, p, at...); err != nil {
+			return nil, time.Time{}, err
 		}
 	}
 	// Partner services to orient persons to (fictitious numbers, in the range
@@ -300,6 +222,123 @@ func (a *app) seedDemo(ctx context.Context, st *store.Store, cast cast, firstCal
 		}
 	}
 	return accounts, first, nil
+}
+
+// seeded is a service seeded for fictitious persons: who enrols them, and
+// the listeners who follow them.
+type seeded struct {
+	enroller    *enroll.Service
+	coordinator wellcheck.User
+	listeners   []string
+	zone        *time.Location
+	today       string
+	via         string // what the enrolments say they came through
+}
+
+// seedService makes a service open every day at all hours, with no public
+// holiday and the cut-off at 23:59, so that calls happen whatever the hour
+// (the demo's and the soak's), retrying as retry says; then its accounts
+// (their passwords made up), the listeners present at all hours. via names
+// the command in the enrolments' audit.
+func (a *app) seedService(ctx context.Context, st *store.Store, via, name string, retry wellcheck.RetryPolicy, accounts []demoAccount) (seeded, error) {
+	q := st.Queries()
+	settings, err := q.Settings(ctx)
+	if err != nil {
+		return seeded{}, err
+	}
+	allDay := wellcheck.Window{Start: wellcheck.Clock(0, 0), End: wellcheck.Clock(23, 59)}
+	hours := map[time.Weekday]wellcheck.Window{}
+	var shifts []store.Shift
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		hours[d] = allDay
+		shifts = append(shifts, store.Shift{Weekday: d, Window: allDay})
+	}
+	settings.Name, settings.HolidayCalendar, settings.Cutoff = name, "NONE", allDay.End
+	settings.Retry = retry
+	settings.MaxCallsPerDay, settings.UnreachedUrgentAfter = max(6, retry.MaxAttempts), 2
+	settings.CallerName = name
+	if err := st.WithTx(ctx, func(q *store.Queries) error {
+		if err := q.SaveSettings(ctx, settings); err != nil {
+			return err
+		}
+		return q.SetOpeningHours(ctx, hours)
+	}); err != nil {
+		return seeded{}, err
+	}
+
+	var s seeded
+	for i := range accounts {
+		acc := &accounts[i]
+		u, err := wellcheck.NewUser(acc.email, acc.name, []string{acc.role}, []string{"fr", "en"}, 20)
+		if err != nil {
+			return seeded{}, err
+		}
+		acc.password = rand.Text()
+		hash, err := admin.HashPassword(acc.password)
+		if err != nil {
+			return seeded{}, err
+		}
+		if u, err = q.CreateUserWithPassword(ctx, u, hash, time.Now()); err != nil {
+			return seeded{}, err
+		}
+		switch acc.role {
+		case "listener":
+			s.listeners = append(s.listeners, acc.email)
+			l, err := q.Listener(ctx, u.ID)
+			if err != nil {
+				return seeded{}, err
+			}
+			l.Shifts = shifts
+			if err := q.SaveListener(ctx, l); err != nil {
+				return seeded{}, err
+			}
+			if err := q.SetPresent(ctx, u.ID, true); err != nil {
+				return seeded{}, err
+			}
+		case "coordinator":
+			s.coordinator = u
+		}
+	}
+
+	planner, err := a.planner(st)
+	if err != nil {
+		return seeded{}, err
+	}
+	s.enroller = a.enroller(st, planner)
+	if s.zone, err = scheduler.LoadZone(cmp.Or(a.cfg.TimeZone, settings.TimeZone)); err != nil {
+		return seeded{}, err
+	}
+	s.today = time.Now().In(s.zone).Format(time.DateOnly)
+	s.via = via
+	return s, nil
+}
+
+// enrol enrols the i-th fictitious person p, referred by family and
+// consenting by phone, called every day at the times of day at (by the
+// minute, in the service's zone); every other person has a listener as
+// referent.
+func (s seeded) enrol(ctx context.Context, i int, p demoPerson, at ...time.Time) error {
+	var minutes, hours []string
+	for _, t := range at {
+		t = t.In(s.zone)
+		minutes, hours = append(minutes, strconv.Itoa(t.Minute())), append(hours, strconv.Itoa(t.Hour()))
+	}
+	req := enroll.Request{
+		Person:   enroll.PersonInput{FullName: p.name, Phone: p.phone, Language: p.language, City: "Lyon", Postcode: "69003"},
+		Referral: enroll.ReferralInput{Source: string(wellcheck.ReferralFamily), ReferrerName: "Famille (fictive)"},
+		Consent:  &enroll.ConsentInput{GivenBy: string(wellcheck.ConsentByPerson), GivenAt: s.today, Method: string(wellcheck.ConsentByPhone)},
+		Plan:     enroll.PlanInput{Cron: strings.Join(minutes, ",") + " " + strings.Join(hours, ",") + " * * *", Window: "00:00-23:59"},
+	}
+	if i%2 == 0 && len(s.listeners) > 0 {
+		req.Person.Referent = s.listeners[i/2%len(s.listeners)]
+	}
+	if p.contact != "" {
+		req.Contacts = []enroll.ContactInput{{FullName: "Fils (fictif)", Relation: "fils", Phone: p.contact, Consent: "yes"}}
+	}
+	if _, err := s.enroller.Enroll(ctx, req, s.coordinator, s.via); err != nil {
+		return fmt.Errorf("enrol the fictitious %s: %w", p.name, err)
+	}
+	return nil
 }
 
 func printDemo(w io.Writer, url string, accounts []demoAccount, first time.Time, persons int, logFile string) {

@@ -83,6 +83,8 @@ Commands:
   schedule preview  the calls a plan would produce (holidays, moves, reasons)
   call TARGET    place one real check-in call (number or sip: URI); prints its outcome as JSON
   callee         run the SIP callee simulator (--listen, --behaviour, --keys, --weights)
+  soak           two nodes, the callee simulator and the database cut at random for 30 minutes;
+                 reports calls placed, outcomes recorded, lost and duplicate calls, outages
   version        print the version
 
 Global flags (each also read from the environment variable shown):
@@ -137,6 +139,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		err = app.call(ctx, cmdArgs)
 	case "callee":
 		err = app.callee(ctx, cmdArgs)
+	case "soak":
+		err = app.soak(ctx, cmdArgs)
 	case "version":
 		fmt.Fprintln(stdout, "wellcheck", version())
 		return nil

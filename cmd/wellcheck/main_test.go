@@ -346,6 +346,7 @@ func TestPoolBoundsItsWaits(t *testing.T) {
 	require.Equal(t, 5*time.Second, pc.ConnConfig.ConnectTimeout)
 	require.Equal(t, "60s", pc.ConnConfig.RuntimeParams["statement_timeout"])
 	require.Equal(t, "10s", pc.ConnConfig.RuntimeParams["lock_timeout"])
+	require.Equal(t, 5*time.Second, pc.PingTimeout, "a ping lost with its connection's bytes holds nothing for ever")
 	require.EqualValues(t, 34, pc.MaxConns)
 	// As the server sees it.
 	cfg.DatabaseURL = dbtest.ServerURL()
@@ -368,6 +369,7 @@ func TestPoolBoundsItsWaits(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2*time.Second, pc.ConnConfig.ConnectTimeout)
 	require.Equal(t, "5000", pc.ConnConfig.RuntimeParams["statement_timeout"])
+	require.Equal(t, 5*time.Second, pc.PingTimeout)
 	require.EqualValues(t, 7, pc.MaxConns)
 }
 

@@ -34,6 +34,11 @@ import (
 const mainArgsEnv = "WELLCHECK_TEST_MAIN_ARGS"
 
 func TestMain(m *testing.M) {
+	// Started with wellcheck's arguments rather than the test flags (go test
+	// passes -test.… first): it is a node the soak started from this binary.
+	if len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-test.") {
+		main()
+	}
 	if raw := os.Getenv(mainArgsEnv); raw != "" {
 		var args []string
 		if err := json.Unmarshal([]byte(raw), &args); err != nil {
