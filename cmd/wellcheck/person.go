@@ -43,6 +43,16 @@ func (a *app) administration(st *store.Store) (*admin.Service, error) {
 	return a.admin(st, queue), nil
 }
 
+// office opens the database for a command of the administration's.
+func (a *app) office(ctx context.Context) (*store.Store, *admin.Service, error) {
+	st, err := a.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := a.administration(st)
+	return st, svc, err
+}
+
 // admin is the administration's use cases, queueing planner passes through
 // queue.
 func (a *app) admin(st *store.Store, queue *jobs.Jobs) *admin.Service {

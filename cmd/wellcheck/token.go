@@ -65,11 +65,7 @@ func (a *app) tokenAdd(ctx context.Context, args []string) error {
 	if utf8.RuneCountInString(n) > maxTokenName {
 		return &usageError{fmt.Sprintf("token add: --name is longer than %d characters", maxTokenName)}
 	}
-	st, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	office, err := a.administration(st)
+	_, office, err := a.office(ctx)
 	if err != nil {
 		return err
 	}
@@ -105,11 +101,7 @@ func (a *app) tokenList(ctx context.Context) error {
 
 // tokenRevoke revokes a token at once: the next request with it is refused.
 func (a *app) tokenRevoke(ctx context.Context, id int64) error {
-	st, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	office, err := a.administration(st)
+	_, office, err := a.office(ctx)
 	if err != nil {
 		return err
 	}

@@ -56,11 +56,7 @@ func (a *app) user(ctx context.Context, args []string) error {
 	if err := ps.Err(); err != nil {
 		return err
 	}
-	st, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	svc, err := a.administration(st)
+	st, svc, err := a.office(ctx)
 	if err != nil {
 		return err
 	}
@@ -101,11 +97,7 @@ func (a *app) mfaReset(ctx context.Context, args []string) error {
 	if strings.TrimSpace(*email) == "" {
 		return &usageError{userUsage}
 	}
-	st, err := a.open(ctx)
-	if err != nil {
-		return err
-	}
-	svc, err := a.administration(st)
+	st, svc, err := a.office(ctx)
 	if err != nil {
 		return err
 	}
