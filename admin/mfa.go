@@ -231,27 +231,21 @@ func (s *Service) DisableSecondFactor(ctx context.Context, by wellcheck.Actor, u
 // confirmed runs do in a transaction once code is a current code of u's
 // confirmed factor (a wrong one counts towards the lock).
 func (s *Service) confirmed(ctx context.Context, u wellcheck.User, code string, do func(q *store.Queries) error) error {
-	var wrong error
-	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
+	return s.Store.WithTx(ctx, func(q *store.Queries) error {
 		f, err := q.SecondFactor(ctx, u.ID)
 		if errors.Is(err, wellcheck.ErrNotFound) || (err == nil && !f.Confirmed()) {
 			return wellcheck.Errorf(wellcheck.EConflict, "no_second_factor")
 		} else if err != nil {
 			return err
 		}
-		if f.LockedUntil != nil && s.now().Before(*f.LockedUntil) {
-			return ErrCodeLocked
+		if err := s.takeTry(ctx, u.ID); err != nil {
+			return err
 		}
 		if err := s.checkTOTP(ctx, q, f, code); err != nil {
-			wrong = err
 			return err
 		}
 		return do(q)
 	})
-	if wrong != nil {
-		s.countFailure(ctx, u.ID)
-	}
-	return err
 }
 
 // ResetSecondFactor removes user id's second factor and recovery codes, for
@@ -293,8 +287,8 @@ func (s *Service) VerifySecondFactor(ctx context.Context, userID int64, code str
 		return false, err
 	}
 	now := s.now()
-	if f.LockedUntil != nil && now.Before(*f.LockedUntil) {
-		return false, ErrCodeLocked
+	if err := s.takeTry(ctx, userID); err != nil {
+		return false, err
 	}
 	if c := normalCode(code); len(c) != int(totpDigits) {
 		ok, uerr := q.UseRecoveryCode(ctx, userID, hashCode(c), now)
@@ -308,17 +302,20 @@ func (s *Service) VerifySecondFactor(ctx context.Context, userID int64, code str
 	} else {
 		err = s.checkTOTP(ctx, q, f, code)
 	}
-	if errors.Is(err, ErrWrongCode) {
-		s.countFailure(ctx, userID)
-	}
 	return false, err
 }
 
-// countFailure counts a wrong code, out of any transaction that failed.
-func (s *Service) countFailure(ctx context.Context, userID int64) {
-	if _, err := s.Store.Queries().RecordSecondFactorFailure(context.WithoutCancel(ctx), userID, MaxCodeFailures, s.now().Add(CodeLockFor)); err != nil {
-		s.log().ErrorContext(ctx, "record a wrong code", "err", err)
+// takeTry counts a code about to be checked, in a transaction of its own
+// (committed whatever the check), before it is checked: codes sent at once,
+// to any node, are each counted, and the MaxCodeFailures-th since the last
+// right one locks the factor for CodeLockFor (ErrCodeLocked).
+func (s *Service) takeTry(ctx context.Context, userID int64) error {
+	now := s.now()
+	took, err := s.Store.Queries().TakeSecondFactorTry(context.WithoutCancel(ctx), userID, now, MaxCodeFailures, now.Add(CodeLockFor))
+	if err == nil && !took {
+		err = ErrCodeLocked
 	}
+	return err
 }
 
 // checkTOTP accepts code if it is f's code for the time step now, one

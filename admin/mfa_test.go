@@ -2,7 +2,10 @@ package admin_test
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,6 +212,41 @@ func TestWrongCodesLockTheSecondStep(t *testing.T) {
 	// The count started again: one wrong code does not lock.
 	_, err = svc.VerifySecondFactor(ctx, u.ID, "123456")
 	require.ErrorIs(t, err, admin.ErrWrongCode)
+}
+
+// Codes sent all at once, to any node, are each counted: no more than the
+// limit is ever checked. And a lock that ran out starts the count afresh:
+// one more wrong code does not lock the listener out again.
+func TestCodesSentAtOnceAreCountedEach(t *testing.T) {
+	t.Parallel()
+	svc, _, clock, u := mfaSetup(t)
+	ctx := context.Background()
+	secret, _ := enrolled(t, svc, clock, u)
+	clock.Set(clock.Now().Add(time.Minute))
+	var wrong, locked atomic.Int32
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Go(func() {
+			_, err := svc.VerifySecondFactor(ctx, u.ID, "123456")
+			switch {
+			case errors.Is(err, admin.ErrWrongCode):
+				wrong.Add(1)
+			case errors.Is(err, admin.ErrCodeLocked):
+				locked.Add(1)
+			default:
+				t.Errorf("unexpected: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	require.EqualValues(t, admin.MaxCodeFailures, wrong.Load(), "codes checked")
+	require.EqualValues(t, 100-admin.MaxCodeFailures, locked.Load())
+
+	clock.Set(clock.Now().Add(admin.CodeLockFor + time.Minute))
+	_, err := svc.VerifySecondFactor(ctx, u.ID, "123456")
+	require.ErrorIs(t, err, admin.ErrWrongCode)
+	_, err = svc.VerifySecondFactor(ctx, u.ID, code(t, secret, clock.Now()))
+	require.NoError(t, err, "one slip after a lock does not lock again")
 }
 
 func TestSecondFactorRequiredAndReset(t *testing.T) {

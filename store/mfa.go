@@ -62,14 +62,12 @@ func (q *Queries) AcceptStep(ctx context.Context, userID, step int64) (bool, err
 	return n == 1, translate(err, "accept a code")
 }
 
-// RecordSecondFactorFailure counts a wrong code; at max in a row the second
-// step locks until lockUntil, which it returns.
-func (q *Queries) RecordSecondFactorFailure(ctx context.Context, userID int64, max int, lockUntil time.Time) (*time.Time, error) {
-	r, err := q.q.RecordSecondFactorFailure(ctx, dbsqlc.RecordSecondFactorFailureParams{UserID: userID, Max: int32(max), LockUntil: lockUntil})
-	if err != nil {
-		return nil, translate(err, "record a wrong code")
-	}
-	return r.LockedUntil, nil
+// TakeSecondFactorTry counts a code about to be checked at now, atomically:
+// false if the factor is locked. The max-th try since the last right code
+// locks it until lockUntil (a right code starts the count again).
+func (q *Queries) TakeSecondFactorTry(ctx context.Context, userID int64, now time.Time, max int, lockUntil time.Time) (bool, error) {
+	n, err := q.q.TakeSecondFactorTry(ctx, dbsqlc.TakeSecondFactorTryParams{UserID: userID, Now: now, Max: int32(max), LockUntil: lockUntil})
+	return n == 1, translate(err, "count a code")
 }
 
 // ClearSecondFactorFailures starts the count of wrong codes again.

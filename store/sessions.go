@@ -56,13 +56,17 @@ func (q *Queries) SignInFailures(ctx context.Context, userID int64, addr string)
 	}, nil
 }
 
-// RecordSignInFailure counts a failed sign-in at now from addr against the
-// address; and, when a password was checked and was wrong for account
-// userID (non-zero), against the pair and the account. Failures the policy
-// forgets start counting again.
+// RecordSignInFailure counts a failed sign-in at now from addr, when a
+// password was checked (an attempt held back unchecked makes no wait
+// grow): against the address; and, when it was wrong for account userID
+// (non-zero), against the pair and the account. Failures the policy forgets
+// start counting again.
 func (q *Queries) RecordSignInFailure(ctx context.Context, p wellcheck.SignInPolicy, userID int64, addr string, checked bool, now time.Time) error {
+	if !checked {
+		return nil
+	}
 	err := q.q.RecordAddressFailure(ctx, dbsqlc.RecordAddressFailureParams{Addr: addr, Now: now, ForgetBefore: now.Add(-p.Address.Forget)})
-	if err == nil && checked && userID != 0 {
+	if err == nil && userID != 0 {
 		err = q.q.RecordPairFailure(ctx, dbsqlc.RecordPairFailureParams{UserID: userID, Addr: addr, Now: now, ForgetBefore: now.Add(-p.Pair.Forget)})
 		if err == nil {
 			err = q.q.RecordAccountFailure(ctx, dbsqlc.RecordAccountFailureParams{ID: userID, Now: now, ForgetBefore: now.Add(-p.AccountForget)})
@@ -135,9 +139,15 @@ func (q *Queries) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	return translate(q.q.DeleteSession(ctx, tokenHash), "end a session")
 }
 
-// DeleteUserSessions ends every session of a user (signing out everywhere).
+// DeleteUserSessions ends every session of a user (signing out everywhere,
+// a new password, an account disabled), and every sign-in of theirs under
+// way at its second step: a reset meant to shut an intruder out leaves no
+// window. It returns how many sessions ended.
 func (q *Queries) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
 	n, err := q.q.DeleteUserSessions(ctx, userID)
+	if err == nil {
+		err = q.q.DeleteUserPendingLogins(ctx, userID)
+	}
 	return n, translate(err, "end a user's sessions")
 }
 

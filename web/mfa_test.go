@@ -293,3 +293,33 @@ func (a agent) RoundTrip(r *http.Request) (*http.Response, error) {
 	r.Header.Set("User-Agent", a.ua)
 	return http.DefaultTransport.RoundTrip(r)
 }
+
+// A new password given by an admin, meant to shut an intruder out, ends a
+// sign-in already at its second step too: the code then opens nothing.
+func TestANewPasswordEndsASecondStepUnderWay(t *testing.T) {
+	t.Parallel()
+	s := setup(t)
+	c := s.browser(t)
+	secret, _ := s.enrolFromAccount(t, c, s.signIn(t, c))
+	s.tick()
+
+	intruder := s.browser(t)
+	s.password(t, intruder, elise) // the password is known; the code is not yet
+	admin := s.browser(t)
+	csrf, _ := s.signInAs(t, admin, adam)
+	res, _ := s.post(t, admin, "/admin/users/"+itoa(s.user.ID)+"/password", url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+
+	// The second step is gone: back to the password, whatever the code.
+	res, err := intruder.Get(s.srv.URL + "/login/second-factor")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, "/login", res.Header.Get("Location"))
+	res, err = intruder.PostForm(s.srv.URL+"/login/second-factor", url.Values{"mfa.code": {s.totpCode(t, secret)}})
+	require.NoError(t, err)
+	res.Body.Close()
+	res, err = intruder.Get(s.srv.URL + "/list")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, "/login", res.Header.Get("Location"), "no session")
+}

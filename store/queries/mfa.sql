@@ -20,14 +20,18 @@ UPDATE second_factors SET confirmed_at = @confirmed_at WHERE user_id = @user_id 
 UPDATE second_factors SET last_step = @step, failures = 0, locked_until = NULL
 WHERE user_id = @user_id AND last_step < @step;
 
--- name: RecordSecondFactorFailure :one
--- One more wrong code; at @max in a row the second step locks until
--- @lock_until.
+-- name: TakeSecondFactorTry :execrows
+-- One more code is about to be checked, counted before it is (a code right
+-- starts the count again: AcceptStep), so that codes sent at once are
+-- counted each: the @max-th since the last right code locks the factor
+-- until @lock_until, and no row means it is locked. A lock that ran out
+-- starts the count again from one.
 UPDATE second_factors
-SET failures = failures + 1,
-    locked_until = CASE WHEN failures + 1 >= @max::int THEN @lock_until::timestamptz ELSE locked_until END
-WHERE user_id = @user_id
-RETURNING failures, locked_until;
+SET failures = CASE WHEN locked_until <= @now::timestamptz THEN 1 ELSE failures + 1 END,
+    locked_until = CASE WHEN (CASE WHEN locked_until <= @now::timestamptz THEN 1 ELSE failures + 1 END) >= @max::int THEN @lock_until::timestamptz
+                        WHEN locked_until <= @now::timestamptz THEN NULL
+                        ELSE locked_until END
+WHERE user_id = @user_id AND (locked_until IS NULL OR locked_until <= @now::timestamptz);
 
 -- name: ClearSecondFactorFailures :exec
 UPDATE second_factors SET failures = 0, locked_until = NULL WHERE user_id = @user_id;

@@ -299,34 +299,6 @@ func (q *Queries) RecordPendingFailure(ctx context.Context, tokenHash []byte) (i
 	return failures, err
 }
 
-const recordSecondFactorFailure = `-- name: RecordSecondFactorFailure :one
-UPDATE second_factors
-SET failures = failures + 1,
-    locked_until = CASE WHEN failures + 1 >= $1::int THEN $2::timestamptz ELSE locked_until END
-WHERE user_id = $3
-RETURNING failures, locked_until
-`
-
-type RecordSecondFactorFailureParams struct {
-	Max       int32
-	LockUntil time.Time
-	UserID    int64
-}
-
-type RecordSecondFactorFailureRow struct {
-	Failures    int32
-	LockedUntil *time.Time
-}
-
-// One more wrong code; at @max in a row the second step locks until
-// @lock_until.
-func (q *Queries) RecordSecondFactorFailure(ctx context.Context, arg RecordSecondFactorFailureParams) (RecordSecondFactorFailureRow, error) {
-	row := q.db.QueryRow(ctx, recordSecondFactorFailure, arg.Max, arg.LockUntil, arg.UserID)
-	var i RecordSecondFactorFailureRow
-	err := row.Scan(&i.Failures, &i.LockedUntil)
-	return i, err
-}
-
 const setSecondFactorRoles = `-- name: SetSecondFactorRoles :exec
 UPDATE second_factor_policy SET roles = $1::text[], updated_at = $2
 `
@@ -358,6 +330,40 @@ type StartSecondFactorParams struct {
 func (q *Queries) StartSecondFactor(ctx context.Context, arg StartSecondFactorParams) error {
 	_, err := q.db.Exec(ctx, startSecondFactor, arg.UserID, arg.Secret, arg.CreatedAt)
 	return err
+}
+
+const takeSecondFactorTry = `-- name: TakeSecondFactorTry :execrows
+UPDATE second_factors
+SET failures = CASE WHEN locked_until <= $1::timestamptz THEN 1 ELSE failures + 1 END,
+    locked_until = CASE WHEN (CASE WHEN locked_until <= $1::timestamptz THEN 1 ELSE failures + 1 END) >= $2::int THEN $3::timestamptz
+                        WHEN locked_until <= $1::timestamptz THEN NULL
+                        ELSE locked_until END
+WHERE user_id = $4 AND (locked_until IS NULL OR locked_until <= $1::timestamptz)
+`
+
+type TakeSecondFactorTryParams struct {
+	Now       time.Time
+	Max       int32
+	LockUntil time.Time
+	UserID    int64
+}
+
+// One more code is about to be checked, counted before it is (a code right
+// starts the count again: AcceptStep), so that codes sent at once are
+// counted each: the @max-th since the last right code locks the factor
+// until @lock_until, and no row means it is locked. A lock that ran out
+// starts the count again from one.
+func (q *Queries) TakeSecondFactorTry(ctx context.Context, arg TakeSecondFactorTryParams) (int64, error) {
+	result, err := q.db.Exec(ctx, takeSecondFactorTry,
+		arg.Now,
+		arg.Max,
+		arg.LockUntil,
+		arg.UserID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const useRecoveryCode = `-- name: UseRecoveryCode :execrows
