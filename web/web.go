@@ -817,11 +817,24 @@ func clientAddr(r *http.Request) string {
 	}
 	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
 		forwarded := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-		if last, err := netip.ParseAddr(strings.TrimSpace(forwarded[len(forwarded)-1])); err == nil {
-			return last.String()
+		if last := strings.TrimSpace(forwarded[len(forwarded)-1]); last != "" {
+			return forwardedAddr(last)
 		}
 	}
 	return host
+}
+
+// forwardedAddr is the client a proxy names: an address, with a port or in
+// brackets as some proxies write it; anything else ("unknown") stands for
+// itself, so that such clients share one count rather than loopback's.
+func forwardedAddr(s string) string {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().String()
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+		return ip.Unmap().String()
+	}
+	return "forwarded:" + s
 }
 
 // actorOf is the signed-in user acting through the pages, for the audit log.
