@@ -182,7 +182,6 @@ func TestAChannelFreedDuringAnOutageIsFreedWhenItEnds(t *testing.T) {
 
 	proxy.Reset()
 	release() // the call ends; the database is away
-	time.Sleep(time.Second)
 	proxy.Heal()
 
 	wait, cancel := context.WithTimeout(ctx, 20*time.Second)

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -476,17 +477,11 @@ func (r *soakRun) cutting() bool {
 // dueAt counts, on the soak's own connection, the check-ins waiting for their
 // first call, and the next one due if there is none.
 func (r *soakRun) dueAt(ctx context.Context) (int, time.Time) {
-	var due int
-	var next *time.Time
-	err := r.st.Pool().QueryRow(ctx, `SELECT count(*) FILTER (WHERE slot_at <= now()), min(slot_at) FILTER (WHERE slot_at > now())
-		FROM check_ins WHERE state = 'planned' AND slot_at < $1`, r.lastDue.Add(time.Minute)).Scan(&due, &next)
+	due, next, err := r.st.Queries().SoakDue(ctx, time.Now(), r.lastDue.Add(time.Minute))
 	if err != nil {
 		r.app.logger.Warn("soak: count the check-ins due", "err", err)
 	}
-	if next == nil {
-		return due, time.Time{}
-	}
-	return due, *next
+	return due, next
 }
 
 // watch notes, every half second on the soak's own connection, when the
@@ -494,8 +489,8 @@ func (r *soakRun) dueAt(ctx context.Context) (int, time.Time) {
 func (r *soakRun) watch(ctx context.Context) {
 	last := 0
 	for wait(ctx, 500*time.Millisecond) {
-		var n int
-		if err := r.st.Pool().QueryRow(ctx, `SELECT count(*) FROM attempts WHERE ended_at IS NOT NULL`).Scan(&n); err != nil {
+		n, err := r.st.Queries().SoakOutcomes(ctx)
+		if err != nil {
 			continue
 		}
 		if n > last {
@@ -511,9 +506,7 @@ func (r *soakRun) watch(ctx context.Context) {
 func (r *soakRun) settleDown(ctx context.Context) {
 	deadline := time.Now().Add(r.settle)
 	for time.Now().Before(deadline) {
-		var open int
-		err := r.st.Pool().QueryRow(ctx, `SELECT count(*) FROM check_ins WHERE slot_at < $1 AND state IN ('planned', 'dialing')`,
-			r.lastDue.Add(time.Minute)).Scan(&open)
+		open, err := r.st.Queries().SoakOpen(ctx, r.lastDue.Add(time.Minute))
 		if err == nil && open == 0 {
 			return
 		}
@@ -578,42 +571,33 @@ func (r *soakRun) analyse(ctx context.Context) (*soakReport, error) {
 	rep := &soakReport{duration: r.duration, persons: r.persons, seed: r.seed, dir: r.dir, rawHoles: r.rawHoles,
 		states: map[string]int{}, outcomes: map[string]int{}, cuts: r.cuts}
 	before := r.lastDue.Add(time.Minute)
-	pool := r.st.Pool()
+	q := r.st.Queries()
 
 	var unfinished []string
-	rows, err := pool.Query(ctx, `SELECT id, state FROM check_ins WHERE slot_at < $1 ORDER BY id`, before)
+	states, err := q.SoakCheckIns(ctx, before)
 	if err != nil {
-		return nil, fmt.Errorf("soak: read the check-ins: %w", err)
+		return nil, fmt.Errorf("soak: %w", err)
 	}
-	var id int64
-	var state string
-	if _, err := pgx.ForEachRow(rows, []any{&id, &state}, func() error {
+	for _, id := range slices.Sorted(maps.Keys(states)) {
+		state := states[id]
 		rep.due++
-		rep.states[state]++
-		if !wellcheck.CheckInState(state).Final() {
+		rep.states[string(state)]++
+		if !state.Final() {
 			unfinished = append(unfinished, fmt.Sprintf("check-in %d unfinished (%s)", id, state))
 		} else {
 			rep.finished++
 		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("soak: read the check-ins: %w", err)
 	}
 
-	rows, err = pool.Query(ctx, `SELECT a.check_in_id, a.number, a.started_at, coalesce(a.outcome, ''), a.call_id, p.phone, a.failure_reason
-		FROM attempts a JOIN check_ins c ON c.id = a.check_in_id JOIN persons p ON p.id = c.person_id
-		WHERE c.slot_at < $1 ORDER BY a.started_at`, before)
+	rows, err := q.SoakAttempts(ctx, before)
 	if err != nil {
-		return nil, fmt.Errorf("soak: read the attempts: %w", err)
+		return nil, fmt.Errorf("soak: %w", err)
 	}
 	var attempts []*soakAttempt
 	byCallID := map[string]*soakAttempt{}
-	for rows.Next() {
-		a := &soakAttempt{}
-		if err := rows.Scan(&a.checkIn, &a.number, &a.started, &a.outcome, &a.callID, &a.phone, &a.failure); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("soak: read the attempts: %w", err)
-		}
+	for _, row := range rows {
+		a := &soakAttempt{checkIn: row.CheckInID, number: row.Number, started: row.StartedAt, outcome: string(row.Outcome),
+			callID: row.CallID, phone: row.Phone, failure: row.FailureReason}
 		attempts = append(attempts, a)
 		if a.outcome != "" {
 			rep.recorded++
@@ -622,9 +606,6 @@ func (r *soakRun) analyse(ctx context.Context) (*soakReport, error) {
 		if a.callID != "" {
 			byCallID[a.callID] = a
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("soak: read the attempts: %w", err)
 	}
 
 	// Each call the callee received is an attempt's: by its Call-ID, which
