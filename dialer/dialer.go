@@ -258,7 +258,7 @@ func (d *Dialer) start() (err error) {
 		local = conn.LocalAddr().(*net.UDPAddr).AddrPort()
 		d.listener, closeListener = conn.LocalAddr(), conn.Close
 		d.serving = make(chan struct{})
-		d.wg.Go(func() { defer close(d.serving); _ = srv.ServeUDP(conn) })
+		d.wg.Go(func() { defer close(d.serving); _ = srv.ServeUDP(filteredPackets{conn, d}) })
 		// Calls go out of this socket (below): wait until the transport knows it,
 		// or the first INVITE would try to bind the port a second time.
 		if err := awaitListener(ua, conn.LocalAddr().String()); err != nil {
@@ -272,7 +272,7 @@ func (d *Dialer) start() (err error) {
 		local = l.Addr().(*net.TCPAddr).AddrPort()
 		d.listener, closeListener = l.Addr(), l.Close
 		d.serving = make(chan struct{})
-		d.wg.Go(func() { defer close(d.serving); _ = srv.ServeTCP(l) })
+		d.wg.Go(func() { defer close(d.serving); _ = srv.ServeTCP(filteredConns{l, d}) })
 	default: // tls: requests inside a call come back on the connection we opened
 		local = netip.AddrPortFrom(bindIP, uint16(port))
 	}

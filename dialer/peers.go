@@ -71,7 +71,7 @@ func (d *Dialer) trusted(ip netip.Addr) bool {
 func (d *Dialer) outsideCall(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		if ip := sourceIP(req); !d.trusted(ip) {
-			d.ignore(req, ip)
+			d.ignore(req.Method.String(), ip)
 			return
 		}
 		h(req, tx)
@@ -92,9 +92,79 @@ func (d *Dialer) inCall(h func(c *call, req *sip.Request, tx sip.ServerTransacti
 		case c == nil && d.trusted(ip):
 			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		default:
-			d.ignore(req, ip)
+			d.ignore(req.Method.String(), ip)
 		}
 	}
+}
+
+// admitted reports whether the socket takes what ip sends: a trusted
+// address, or the peer of a call in progress. Anything else is dropped
+// before the SIP stack reads it, so that even a request it could not parse
+// (no Via, no CSeq), which it would answer 400 itself, gets nothing.
+func (d *Dialer) admitted(ip netip.Addr) bool {
+	if d.trusted(ip) {
+		return true
+	}
+	peer := false
+	d.calls.Range(func(_, v any) bool {
+		peer = v.(*call).peer() == ip
+		return !peer
+	})
+	return peer
+}
+
+// filteredPackets is the UDP socket as the SIP stack reads it: only what
+// admitted addresses send.
+type filteredPackets struct {
+	net.PacketConn
+	d *Dialer
+}
+
+func (f filteredPackets) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := f.PacketConn.ReadFrom(b)
+		if err != nil {
+			return n, addr, err
+		}
+		ip := addrIP(addr)
+		if f.d.admitted(ip) {
+			return n, addr, nil
+		}
+		f.d.ignore("packet", ip)
+	}
+}
+
+// filteredConns is the TCP listener as the SIP stack accepts from it: a
+// connection from an address not admitted is closed at once.
+type filteredConns struct {
+	net.Listener
+	d *Dialer
+}
+
+func (f filteredConns) Accept() (net.Conn, error) {
+	for {
+		c, err := f.Listener.Accept()
+		if err != nil {
+			return c, err
+		}
+		ip := addrIP(c.RemoteAddr())
+		if f.d.admitted(ip) {
+			return c, nil
+		}
+		f.d.ignore("connection", ip)
+		_ = c.Close()
+	}
+}
+
+// addrIP is a socket address's IP (zero when it has none).
+func addrIP(a net.Addr) netip.Addr {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case *net.TCPAddr:
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 // noRoute is what a trusted address gets for a method the dialer does not
@@ -110,7 +180,9 @@ func (d *Dialer) noRoute(req *sip.Request, tx sip.ServerTransaction) {
 // from an address that may not send them.
 func (d *Dialer) Ignored() int64 { return d.ignored.Load() }
 
-func (d *Dialer) ignore(req *sip.Request, ip netip.Addr) {
+// ignore counts what came from ip and was dropped (what: a request's
+// method, "packet" or "connection" when dropped at the socket).
+func (d *Dialer) ignore(what string, ip netip.Addr) {
 	n := d.ignored.Add(1)
 	now := time.Now().UnixNano()
 	if last := d.ignoredLog.Load(); now-last < int64(time.Minute) || !d.ignoredLog.CompareAndSwap(last, now) {
@@ -118,7 +190,7 @@ func (d *Dialer) ignore(req *sip.Request, ip netip.Addr) {
 	}
 	// The source address and method only: a request's URI or headers may
 	// hold a number.
-	d.log.Warn("SIP request from an address that may not send it: ignored", "method", req.Method.String(), "from", ip.String(), "ignored_so_far", n)
+	d.log.Warn("SIP from an address that may not send it: ignored", "what", what, "from", ip.String(), "ignored_so_far", n)
 }
 
 // peerOf is the address the answer to our INVITE came from.

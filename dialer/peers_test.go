@@ -53,7 +53,13 @@ func TestOnlyTheTrunkIsAnswered(t *testing.T) {
 	invite := strings.ReplaceAll(options(to, 3), "OPTIONS", "INVITE")
 	require.Empty(t, ask(t, "127.0.0.2", to, invite), "a stranger's INVITE: no answer")
 	require.Equal(t, "SIP/2.0 405 Method Not Allowed", ask(t, "127.0.0.1", to, strings.ReplaceAll(options(to, 4), "OPTIONS", "MESSAGE")))
-	require.EqualValues(t, 2, b.dialer.Ignored())
+	// A request the SIP stack cannot parse (no Via, no CSeq), which it
+	// would answer 400 itself: the trunk gets that answer, a stranger
+	// nothing, and no TCP connection either.
+	bad := malformed(to)
+	require.Equal(t, "SIP/2.0 400 Bad Request", ask(t, "127.0.0.1", to, bad), "the trunk's address")
+	require.Empty(t, ask(t, "127.0.0.2", to, bad), "another address: no answer at all")
+	require.EqualValues(t, 3, b.dialer.Ignored())
 
 	allowed := setup(t, callee.Config{}, dialer.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}})
 	to = allowed.dialer.Addr()
@@ -103,5 +109,49 @@ func TestAForgedRequestCannotSpeakForThePerson(t *testing.T) {
 	require.Equal(t, wellcheck.OutcomeNoResponse, r.res.Outcome, "the person pressed nothing")
 	require.Empty(t, r.res.Digits)
 	require.Equal(t, "us", r.res.HungUpBy, "the call went on until the menu ended")
-	require.EqualValues(t, 2, b.dialer.Ignored())
+	// A request the SIP stack cannot parse (no Via, no CSeq), which it
+	// would answer 400 itself: the trunk gets that answer, a stranger
+	// nothing, and no TCP connection either.
+	bad := malformed(to)
+	require.Equal(t, "SIP/2.0 400 Bad Request", ask(t, "127.0.0.1", to, bad), "the trunk's address")
+	require.Empty(t, ask(t, "127.0.0.2", to, bad), "another address: no answer at all")
+	require.EqualValues(t, 3, b.dialer.Ignored())
+}
+
+// askTCP sends request over a TCP connection from the address from and
+// returns the first line of the answer ("" when the connection is closed
+// or silent).
+func askTCP(t *testing.T, from string, to net.Addr, request string) string {
+	t.Helper()
+	nd := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: time.Second}
+	conn, err := nd.Dial("tcp", to.String())
+	require.NoError(t, err)
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	request = strings.ReplaceAll(strings.ReplaceAll(request, "SIP/2.0/UDP", "SIP/2.0/TCP"), "{via}", local)
+	if _, err := conn.Write([]byte(request)); err != nil {
+		return ""
+	}
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(time.Second)))
+	buf := make([]byte, 4096)
+	n, _ := conn.Read(buf)
+	line, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+	return line
+}
+
+// malformed is a request the SIP stack cannot parse (no Via, no CSeq).
+func malformed(to net.Addr) string {
+	return fmt.Sprintf("OPTIONS sip:wellcheck@%s SIP/2.0\r\nFrom: <sip:scanner@example.org>;tag=m\r\n"+
+		"To: <sip:wellcheck@%s>\r\nCall-ID: malformed\r\nContent-Length: 0\r\n\r\n", to, to)
+}
+
+// Over TCP, a stranger's connection is closed before a byte is read.
+func TestOnlyTheTrunkConnects(t *testing.T) {
+	t.Parallel()
+	b := setup(t, callee.Config{Network: "tcp"}, dialer.Config{})
+	to := b.dialer.Addr()
+	require.Equal(t, "SIP/2.0 200 OK", askTCP(t, "127.0.0.1", to, options(to, 1)), "the trunk's address")
+	require.Equal(t, "SIP/2.0 400 Bad Request", askTCP(t, "127.0.0.1", to, malformed(to)), "the trunk's address")
+	require.Empty(t, askTCP(t, "127.0.0.2", to, malformed(to)), "another address: closed")
+	require.EqualValues(t, 1, b.dialer.Ignored())
 }
