@@ -156,7 +156,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	defer leave()
 
 	now := s.now()
-	addr := throttleAddr(r)
+	addr := s.throttleAddr(r)
 	q := s.Store.Queries()
 	acct, err := q.LoginByEmail(ctx, email)
 	if err != nil && !errors.Is(err, wellcheck.ErrNotFound) {
@@ -261,8 +261,8 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request, userID int6
 // throttleAddr is the address failures are counted against: the client's
 // (clientAddr), an IPv6 address by its /64, which one subscriber usually
 // holds whole.
-func throttleAddr(r *http.Request) string {
-	addr := clientAddr(r)
+func (s *Server) throttleAddr(r *http.Request) string {
+	addr := s.clientAddr(r)
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
 		return addr

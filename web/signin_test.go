@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"runtime"
@@ -355,4 +358,41 @@ func TestAPITokenRateLimit(t *testing.T) {
 	require.Equal(t, "Too many requests for this token: wait as long as the Retry-After header says.", a.errorField("message"))
 	require.Equal(t, http.StatusOK, s.call(t, nil, calm, http.MethodGet, "/cases", "", nil).status, "another token")
 	require.Equal(t, http.StatusUnauthorized, s.call(t, nil, "", http.MethodGet, "/cases", "", nil).status, "no token: 401, not limited")
+}
+
+// Behind a reverse proxy on another host every client comes from the
+// proxy's address. Not trusted, the proxy is one address: a guesser's wrong
+// passwords hold back everyone's attempts on the account. Trusted
+// (--trusted-proxies), its X-Forwarded-For names each client, and only the
+// guesser waits.
+func TestBehindATrustedProxyOnlyTheGuesserWaits(t *testing.T) {
+	t.Parallel()
+	for _, trusted := range []bool{false, true} {
+		s := setup(t, func(ui *web.Server) {
+			if trusted {
+				ui.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+			}
+		})
+		s.behindProxy(t, "10.1.2.3")
+		for range 5 {
+			require.Equal(t, http.StatusUnauthorized, s.signInFrom(t, "198.51.100.10", elise, "wrong password!").status)
+		}
+		got := s.signInFrom(t, "203.0.113.20", elise, password).status
+		if trusted {
+			require.Equal(t, http.StatusSeeOther, got, "trusted proxy: Élise at another address signs in")
+		} else {
+			require.Equal(t, http.StatusUnauthorized, got, "untrusted proxy: one address for all")
+		}
+	}
+}
+
+// behindProxy serves the site as a proxy at ip would reach it: every
+// request's peer is ip (no other host can connect here).
+func (s *site) behindProxy(t *testing.T, ip string) {
+	h := s.srv.Config.Handler
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.RemoteAddr = net.JoinHostPort(ip, "443")
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(s.srv.Close)
 }

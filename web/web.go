@@ -67,7 +67,10 @@ type Server struct {
 	// (defaults 10 requests a second, 50 at once).
 	APIRate  float64
 	APIBurst int
-	Now      func() time.Time
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client, besides one on this host (a loopback address).
+	TrustedProxies []netip.Prefix
+	Now            func() time.Time
 	// ListPoll is how often an open list asks whether it changed (default 10 s).
 	ListPoll time.Duration
 	// RiverUI, if set, is River's job dashboard (RiverDashboard), shown to
@@ -806,22 +809,47 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// clientAddr is the browser's IP: the peer's, or, when the peer is a proxy on
-// this host (a loopback address), the last address its X-Forwarded-For names,
-// the one the proxy saw. A proxy on another host counts as one address:
-// configure it to limit sign-ins too.
-func clientAddr(r *http.Request) string {
+// clientAddr is the browser's IP: the peer's, unless the peer is a proxy
+// this server trusts (one on this host, or in TrustedProxies). Then its
+// X-Forwarded-For is read from the end, the addresses trusted proxies added
+// stepped over, and the first other one is the client: what comes before it
+// the client may have written itself.
+func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
-		forwarded := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-		if last := strings.TrimSpace(forwarded[len(forwarded)-1]); last != "" {
-			return forwardedAddr(last)
+	if ip, err := netip.ParseAddr(host); err != nil || !s.trustedProxy(ip) {
+		return host
+	}
+	forwarded := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	client := host
+	for i := len(forwarded) - 1; i >= 0; i-- {
+		f := strings.TrimSpace(forwarded[i])
+		if f == "" {
+			break
+		}
+		client = forwardedAddr(f)
+		if ip, err := netip.ParseAddr(client); err != nil || !s.trustedProxy(ip) {
+			break
 		}
 	}
-	return host
+	return client
+}
+
+// trustedProxy reports whether ip is a proxy whose X-Forwarded-For is
+// believed: one on this host, or one the operator names.
+func (s *Server) trustedProxy(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if ip.IsLoopback() {
+		return true
+	}
+	for _, p := range s.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // forwardedAddr is the client a proxy names: an address, with a port or in

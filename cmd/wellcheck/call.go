@@ -42,7 +42,7 @@ func (c SIPConfig) dialerConfig() (dialer.Config, error) {
 	if err != nil {
 		return dialer.Config{}, &usageError{fmt.Sprintf("sip trunk %q: %v", c.Trunk, err)}
 	}
-	allow, err := parseAllow(c.Allow)
+	allow, err := parseNetworks("sip allow", c.Allow)
 	if err != nil {
 		return dialer.Config{}, err
 	}
@@ -61,9 +61,9 @@ func (c SIPConfig) dialerConfig() (dialer.Config, error) {
 	}, nil
 }
 
-// parseAllow reads a comma-separated list of IP addresses and networks
+// parseNetworks reads a comma-separated list of IP addresses and networks
 // (CIDR).
-func parseAllow(s string) ([]netip.Prefix, error) {
+func parseNetworks(setting, s string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for f := range strings.SplitSeq(s, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -75,7 +75,7 @@ func parseAllow(s string) ([]netip.Prefix, error) {
 		}
 		p, err := netip.ParsePrefix(f)
 		if err != nil {
-			return nil, &usageError{fmt.Sprintf("sip allow %q: use IP addresses or networks, comma-separated, such as 203.0.113.10,198.51.100.0/28", f)}
+			return nil, &usageError{fmt.Sprintf("%s %q: use IP addresses or networks, comma-separated, such as 203.0.113.10,198.51.100.0/28", setting, f)}
 		}
 		out = append(out, p.Masked())
 	}

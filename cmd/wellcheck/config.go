@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -56,6 +57,9 @@ type Config struct {
 	SignInHashes int
 	APIRate      float64
 	APIBurst     int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// (besides one on this host).
+	TrustedProxies []netip.Prefix
 
 	flags *flag.FlagSet
 }
@@ -73,7 +77,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	var lang, level, horizon, interval string
 	var ringTimeout, maxCall, channels, cps, softStop, skew string
 	var stormWindow, stormCalls, stormPersons, stormPercent string
-	var signInHashes, apiRate, apiBurst string
+	var signInHashes, apiRate, apiBurst, trustedProxies string
 	settings := []setting{
 		{"database-url", "WELLCHECK_DATABASE_URL", DefaultDatabaseURL, "Postgres URL", &cfg.DatabaseURL},
 		{"http-addr", "WELLCHECK_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.HTTPAddr},
@@ -82,6 +86,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"signin-hashes", "WELLCHECK_SIGNIN_HASHES", "", "passwords a web node checks at once, 19 MiB each (default: GOMAXPROCS); more sign-ins wait a second, then get 429", &signInHashes},
 		{"api-rate", "WELLCHECK_API_RATE", "10", "API requests a second each token may send to a node", &apiRate},
 		{"api-burst", "WELLCHECK_API_BURST", "50", "API requests each token may send in a row to a node", &apiBurst},
+		{"trusted-proxies", "WELLCHECK_TRUSTED_PROXIES", "", "addresses or networks of the reverse proxies in front of the web, besides one on this machine, whose X-Forwarded-For names the client (comma-separated)", &trustedProxies},
 		{"secret-key", "WELLCHECK_SECRET_KEY", "", "key that seals second factors' secrets in the database, 32 characters at least (openssl rand -base64 32); keep it apart from database backups", &cfg.SecretKey},
 		{"region", "WELLCHECK_REGION", "", "phone region for numbers typed without country code (default: the service's, FR)", &cfg.Region},
 		{"time-zone", "WELLCHECK_TIME_ZONE", "", "service time zone (default: the service's, Europe/Paris)", &cfg.TimeZone},
@@ -189,7 +194,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if err := checkMetrics(cfg.MetricsAddr, cfg.MetricsToken); err != nil {
 		return cfg, nil, err
 	}
-	if _, err := parseAllow(cfg.SIP.Allow); err != nil {
+	if _, err := parseNetworks("sip allow", cfg.SIP.Allow); err != nil {
+		return cfg, nil, err
+	}
+	if cfg.TrustedProxies, err = parseNetworks("trusted proxies", trustedProxies); err != nil {
 		return cfg, nil, err
 	}
 	if _, err := parseRoles(cfg.Roles); err != nil {

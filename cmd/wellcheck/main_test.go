@@ -213,6 +213,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"--api-rate", "0", "version"}, `api rate "0": use a number of requests per second from 0.1 to 10000`},
 		{[]string{"--trunk-storm-window", "10s", "version"}, `trunk storm window "10s": use a duration between 1m and 1h`},
 		{[]string{"--sip-allow", "203.0.113.10, sbc.example", "version"}, `sip allow "sbc.example": use IP addresses or networks`},
+		{[]string{"--trusted-proxies", "10.0.0.0/8, proxy.example", "version"}, `trusted proxies "proxy.example": use IP addresses or networks`},
 		{[]string{"--metrics-addr", "0.0.0.0:9464", "version"}, `metrics address "0.0.0.0:9464" is reachable beyond this machine: set --metrics-token too`},
 		{[]string{"--metrics-token", "short", "version"}, `metrics token: use 16 characters or more`},
 		{[]string{"user", "add", "--email", "a@b.c", "--name", "A", "--role", "listener"}, "cannot reach Postgres at postgres://postgres@127.0.0.1:1/none"},
