@@ -309,6 +309,12 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	stream.Start()
 	outcome, digits, theyHungUp := c.converse(ctx, stream)
 	stream.Close()
+	if st := stream.Stats(); st.LatchedTo.IsValid() {
+		// The carrier's media address, not the person's number: an operator
+		// reading this learns their trunk needs symmetric RTP.
+		c.d.log.Info("media came from elsewhere than the answer said: latched onto it", "call_id", res.CallID,
+			"described", remote.Addr.String(), "latched", st.LatchedTo.String())
+	}
 	res.HungUpBy = "them"
 	if !theyHungUp {
 		c.bye(sess)

@@ -127,6 +127,8 @@ func TestAgainstSIPp(t *testing.T) {
 		backoff  time.Duration
 	}{
 		{scenario: "answer_rfc4733.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1"},
+		// Behind NAT: the answer names an address the media never comes from.
+		{scenario: "answer_media_elsewhere.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1"},
 		{scenario: "busy.xml", outcome: wellcheck.OutcomeBusy, status: 486},
 		{scenario: "no_answer.xml", outcome: wellcheck.OutcomeNoAnswer, status: 487},
 		// SIPp exits 0 only once it had our ACK and BYE: the raced answer was hung up.

@@ -68,7 +68,8 @@ type StreamConfig struct {
 }
 
 // Stream is one call's RTP audio over one UDP socket (sent from the port it receives
-// on, as symmetric RTP expects). While the peer receives, it sends a packet every
+// on, as symmetric RTP expects). Its peer is the description's address until
+// media comes from elsewhere (see latch). While the peer receives, it sends a packet every
 // ptime from the moment Start is called until Close: what Play gives it, silence
 // otherwise. Send times follow a fixed schedule from the start, so the pace never
 // drifts however late one wake-up is; timestamps advance by one packet's samples
@@ -83,6 +84,7 @@ type Stream struct {
 	done    chan struct{} // closed when the current sound ends or is replaced
 	events  []EventPacket // key presses waiting to go out, one per tick
 	stats   StreamStats
+	media   latch
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -96,6 +98,53 @@ type StreamStats struct {
 	ReceivedEvents   int // telephone-event packets
 	ReceivedUnknown  int // other payload types or unparsable packets
 	ReceivedStranger int // packets from an address other than the peer's
+	// LatchedTo is the source the stream latched onto, its media having come
+	// from there rather than from the description's address; zero if none.
+	LatchedTo netip.AddrPort
+}
+
+// Symmetric RTP ("comedia", RFC 4961). Behind NAT or an SBC, a peer's media
+// often comes from an address other than the one its SDP names — a private
+// address, a port its NAT rewrote — and our packets must go back there to
+// reach it. Until a packet has come from the description's address, a source
+// that sends latchRun packets in a row (consecutive sequence numbers) of a
+// negotiated payload type becomes the peer, for receiving and for sending.
+// Once the peer is heard, or a source latched, it is kept for the call: a
+// stranger's packets later can neither speak for the person nor take the
+// audio away.
+const latchRun = 2
+
+// latch is a stream's peer and the source it may latch onto.
+type latch struct {
+	peer      netip.AddrPort // where we send, whose packets we take
+	settled   bool           // the peer was heard or latched: no latching now
+	candidate netip.AddrPort // another source sending negotiated media
+	next      uint16         // the sequence number expected next from it
+	run       int            // its packets in a row so far
+}
+
+// admit reports whether a packet from src, with sequence number seq and a
+// negotiated payload type when negotiated, is the peer's; it latches onto
+// src when src has sent latchRun such packets in a row before the peer
+// was heard.
+func (l *latch) admit(src netip.AddrPort, seq uint16, negotiated bool) (ok, latched bool) {
+	if src == l.peer {
+		l.settled = true
+		return true, false
+	}
+	if l.settled || !negotiated {
+		return false, false
+	}
+	if src != l.candidate || seq != l.next {
+		l.candidate, l.run = src, 0
+	}
+	l.run++
+	l.next = seq + 1
+	if l.run < latchRun {
+		return false, false
+	}
+	l.peer, l.settled = src, true
+	return true, true
 }
 
 // Listen opens the UDP socket a stream will use, on ip with a port the system picks,
@@ -106,7 +155,8 @@ func Listen(ip netip.Addr) (*net.UDPConn, error) {
 
 // NewStream wraps conn (from Listen); it owns conn from now on, even on error.
 func NewStream(conn *net.UDPConn, cfg StreamConfig) *Stream {
-	return &Stream{conn: conn, cfg: cfg, keys: make(chan byte, 16), stop: make(chan struct{})}
+	peer := netip.AddrPortFrom(cfg.Remote.Addr.Addr().Unmap(), cfg.Remote.Addr.Port())
+	return &Stream{conn: conn, cfg: cfg, keys: make(chan byte, 16), stop: make(chan struct{}), media: latch{peer: peer}}
 }
 
 // LocalAddr is where the stream receives.
@@ -201,7 +251,6 @@ func (s *Stream) send() {
 	if !remote.Receives() {
 		return
 	}
-	to := net.UDPAddrFromAddrPort(remote.Addr)
 	ptime := remote.Ptime
 	samples := uint32(ptime * SampleRate / time.Second)
 	quiet := silence(remote.Codec)
@@ -242,6 +291,7 @@ func (s *Stream) send() {
 
 		s.mu.Lock()
 		out, ok := s.next(&pkt, frame, &eventTS, quiet)
+		to := s.media.peer
 		s.mu.Unlock()
 		if !ok {
 			pkt.Timestamp += samples
@@ -250,7 +300,7 @@ func (s *Stream) send() {
 		}
 		m, err := out.MarshalTo(buf)
 		if err == nil {
-			_, err = s.conn.WriteToUDP(buf[:m], to)
+			_, err = s.conn.WriteToUDPAddrPort(buf[:m], to)
 		}
 		if errors.Is(err, net.ErrClosed) {
 			return
@@ -319,18 +369,18 @@ func (s *Stream) receive() {
 			}
 			continue // ICMP unreachable and the like: the peer may still come
 		}
-		if from.Addr().Unmap() != remote.Addr.Addr().Unmap() {
-			s.count(func(st *StreamStats) { st.ReceivedStranger++ })
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		parsed := pkt.Unmarshal(buf[:n]) == nil
+		negotiated := parsed && (pkt.PayloadType == remote.Codec.PayloadType || remote.Events && s.isEvent(pkt.PayloadType))
+		if !s.admit(from, pkt.SequenceNumber, negotiated) {
 			continue
 		}
-		if err := pkt.Unmarshal(buf[:n]); err != nil {
+		if !parsed {
 			s.count(func(st *StreamStats) { st.ReceivedUnknown++ })
 			continue
 		}
 		switch {
-		case remote.Events && (pkt.PayloadType == remote.EventType || pkt.PayloadType == EventPayloadType && remote.Codec.PayloadType != EventPayloadType):
-			// The answer's number, or the one our offer named: endpoints send events
-			// under either.
+		case remote.Events && s.isEvent(pkt.PayloadType):
 			s.count(func(st *StreamStats) { st.ReceivedEvents++ })
 			if key, ok := events.Packet(&pkt); ok && s.cfg.DetectKeys {
 				s.deliver(key)
@@ -348,6 +398,29 @@ func (s *Stream) receive() {
 			s.count(func(st *StreamStats) { st.ReceivedUnknown++ })
 		}
 	}
+}
+
+// isEvent reports whether pt is telephone-event's: the answer's number, or
+// the one our offer named (endpoints send events under either).
+func (s *Stream) isEvent(pt uint8) bool {
+	r := s.cfg.Remote
+	return pt == r.EventType || pt == EventPayloadType && r.Codec.PayloadType != EventPayloadType
+}
+
+// admit passes a packet to the latch; one not admitted is counted as a
+// stranger's.
+func (s *Stream) admit(from netip.AddrPort, seq uint16, negotiated bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ok, latched := s.media.admit(from, seq, negotiated)
+	if latched {
+		s.stats.LatchedTo = from
+	}
+	if !ok {
+		s.stats.Received++
+		s.stats.ReceivedStranger++
+	}
+	return ok
 }
 
 func (s *Stream) count(f func(*StreamStats)) {

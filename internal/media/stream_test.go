@@ -1,0 +1,155 @@
+package media_test
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck/internal/media"
+)
+
+// A phone on loopback: a UDP socket that sends RTP as a phone would and
+// counts what reaches it.
+type phone struct {
+	conn *net.UDPConn
+	seq  uint16
+	ts   uint32
+}
+
+func newPhone(t *testing.T) *phone {
+	t.Helper()
+	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return &phone{conn: c, seq: 1000, ts: 5000}
+}
+
+func (p *phone) addr() netip.AddrPort { return p.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+func (p *phone) send(t *testing.T, to netip.AddrPort, pt uint8, marker bool, ts uint32, payload []byte) {
+	t.Helper()
+	b, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, Marker: marker, SequenceNumber: p.seq, Timestamp: ts, SSRC: 7},
+		Payload: payload}).Marshal()
+	require.NoError(t, err)
+	p.seq++
+	_, err = p.conn.WriteToUDPAddrPort(b, to)
+	require.NoError(t, err)
+}
+
+// audio sends n packets of 20 ms of silence.
+func (p *phone) audio(t *testing.T, to netip.AddrPort, n int) {
+	t.Helper()
+	for range n {
+		p.send(t, to, 0, false, p.ts, make([]byte, 160))
+		p.ts += 160
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// press sends key as RFC 4733 events, interleaved with comfort noise (13)
+// and a payload type nobody negotiated (96), as some phones do.
+func (p *phone) press(t *testing.T, to netip.AddrPort, key byte) {
+	t.Helper()
+	pkts, ok := media.EventPackets(key, 200*time.Millisecond, 10)
+	require.True(t, ok)
+	start := p.ts
+	for i, ev := range pkts {
+		p.send(t, to, media.EventPayloadType, ev.Marker, start, ev.Event.Marshal())
+		if i%3 == 0 {
+			p.send(t, to, 13, false, p.ts, []byte{40})
+			p.send(t, to, 96, false, p.ts, []byte{1, 2, 3, 4})
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	p.ts += 1600
+}
+
+// received counts the packets that reach the phone within d.
+func (p *phone) received(t *testing.T, d time.Duration) int {
+	t.Helper()
+	n := 0
+	buf := make([]byte, 1500)
+	deadline := time.Now().Add(d)
+	for {
+		require.NoError(t, p.conn.SetReadDeadline(deadline))
+		if _, _, err := p.conn.ReadFromUDPAddrPort(buf); err != nil {
+			return n
+		}
+		n++
+	}
+}
+
+func stream(t *testing.T, remote netip.AddrPort) *media.Stream {
+	t.Helper()
+	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+	require.NoError(t, err)
+	s := media.NewStream(c, media.StreamConfig{DetectKeys: true, Remote: media.Description{
+		Addr: remote, Codec: media.PCMU, Events: true, EventType: media.EventPayloadType,
+		Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
+	}})
+	s.Start()
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+func key(t *testing.T, s *media.Stream) byte {
+	t.Helper()
+	select {
+	case k := <-s.Keys():
+		return k
+	case <-time.After(2 * time.Second):
+		return 0
+	}
+}
+
+// Behind NAT the SDP names an address the media never comes from: the
+// stream latches onto where it does come from, hears the key, and sends its
+// audio back there rather than into the void.
+func TestStreamLatchesOntoMediaFromElsewhere(t *testing.T) {
+	t.Parallel()
+	described, real := newPhone(t), newPhone(t) // the SDP's address, and the NAT's
+	s := stream(t, described.addr())
+	require.Positive(t, described.received(t, 100*time.Millisecond), "before any media, audio goes where the SDP says")
+
+	// A source sending a type nobody negotiated is not followed.
+	stranger := newPhone(t)
+	for range 5 {
+		stranger.send(t, s.LocalAddr(), 96, false, 0, []byte{1})
+	}
+	real.audio(t, s.LocalAddr(), 3)
+	real.press(t, s.LocalAddr(), '1')
+	require.Equal(t, byte('1'), key(t, s), "the key from the NAT's address is heard")
+	require.Equal(t, real.addr(), s.Stats().LatchedTo)
+	require.Positive(t, real.received(t, 100*time.Millisecond), "our audio follows the media")
+	described.received(t, 50*time.Millisecond) // what was in flight
+	require.Zero(t, described.received(t, 100*time.Millisecond), "and no longer goes to the SDP's address")
+	require.Positive(t, s.Stats().ReceivedUnknown, "comfort noise and the unknown type are set aside")
+
+	// Latched, the stream keeps its peer: a stranger cannot press a key.
+	stranger.audio(t, s.LocalAddr(), 5)
+	stranger.press(t, s.LocalAddr(), '2')
+	require.Zero(t, key(t, s))
+	require.Zero(t, stranger.received(t, 100*time.Millisecond))
+}
+
+// Once media has come from the SDP's address, a stranger sending the
+// negotiated types takes nothing: neither the keys nor the audio.
+func TestStreamKeepsThePeerItHeard(t *testing.T) {
+	t.Parallel()
+	peer, stranger := newPhone(t), newPhone(t)
+	s := stream(t, peer.addr())
+	peer.audio(t, s.LocalAddr(), 2)
+	stranger.audio(t, s.LocalAddr(), 5)
+	stranger.press(t, s.LocalAddr(), '2')
+	require.Zero(t, key(t, s), "a stranger's key")
+	require.Zero(t, stranger.received(t, 100*time.Millisecond), "a stranger gets no audio")
+	require.Positive(t, s.Stats().ReceivedStranger)
+	require.Equal(t, netip.AddrPort{}, s.Stats().LatchedTo)
+
+	peer.press(t, s.LocalAddr(), '1')
+	require.Equal(t, byte('1'), key(t, s), "the peer's key, among comfort noise and unknown types")
+}
