@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -32,7 +34,8 @@ type Behaviour string
 const (
 	PressOne    Behaviour = "ok"          // answer, press 1 after the greeting
 	PressTwo    Behaviour = "help"        // answer, press 2
-	Silent      Behaviour = "silent"      // answer, press nothing (an answering machine)
+	Silent      Behaviour = "silent"      // answer, press nothing
+	Voicemail   Behaviour = "voicemail"   // an answering machine: a greeting, a beep, then it records
 	HangUp      Behaviour = "hang_up"     // answer, hang up after a moment without a key
 	Busy        Behaviour = "busy"        // 486 Busy Here
 	Decline     Behaviour = "decline"     // 603 Decline
@@ -47,7 +50,7 @@ const (
 )
 
 // Behaviours lists every behaviour, for help texts and validation.
-var Behaviours = []Behaviour{PressOne, PressTwo, Silent, HangUp, Busy, Decline, NeverAnswer, AnswerLate, NotFound, Unavailable,
+var Behaviours = []Behaviour{PressOne, PressTwo, Silent, Voicemail, HangUp, Busy, Decline, NeverAnswer, AnswerLate, NotFound, Unavailable,
 	TempUnavailable, ServerError, Unauthorized}
 
 // ParseBehaviour checks a behaviour's name.
@@ -109,6 +112,9 @@ type Config struct {
 	// SuppressSilence sends RTP only for keys and tones, like a phone with voice
 	// activity detection; by default the simulator streams silence as most do.
 	SuppressSilence bool
+	// Greeting is what a Voicemail line plays on answer, its beep included
+	// (default: DefaultGreeting); it records from the greeting's end.
+	Greeting *media.Sound
 	// Username and Password, if set, make every INVITE prove itself with digest
 	// authentication (a 401 challenge) first.
 	Username, Password string
@@ -134,6 +140,10 @@ type Record struct {
 	Start, End   time.Time
 	FinalStatus  int
 	InvitesSeen  int
+	// A Voicemail line's recording: how much sound reached it (20 ms packets
+	// louder than -40 dBFS) before its greeting ended and after, what it
+	// recorded.
+	SoundDuringGreeting, Recorded time.Duration
 }
 
 // Callee is a running simulator.
@@ -487,7 +497,21 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 	}
 	remote := answer
 	remote.Events = events && offer.Events
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence})
+	var recording atomic.Bool // a Voicemail line's greeting is over
+	hear := func(pcm []int16) {
+		if !loud(pcm) {
+			return
+		}
+		d := time.Duration(len(pcm)) * time.Second / media.SampleRate
+		c.update(r, func(r *Record) {
+			if recording.Load() {
+				r.Recorded += d
+			} else {
+				r.SoundDuringGreeting += d
+			}
+		})
+	}
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, Hear: hear})
 	if err := dlg.RespondSDP(body); err != nil {
 		stream.Close()
 		return sip.StatusOK
@@ -500,6 +524,19 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		c.update(r, func(r *Record) { r.AudioPackets, r.OtherPackets = st.ReceivedAudio, st.Received-st.ReceivedAudio })
 	}()
 
+	if r.Behaviour == Voicemail {
+		greeting := c.cfg.Greeting
+		if greeting == nil {
+			greeting = DefaultGreeting()
+		}
+		select {
+		case <-stream.Play(greeting):
+			recording.Store(true)
+		case <-ctx.Done():
+			c.update(r, func(r *Record) { r.ByeFrom = "caller" })
+			return sip.StatusOK
+		}
+	}
 	var key byte
 	switch r.Behaviour {
 	case PressOne, AnswerLate:
@@ -508,7 +545,7 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		key = '2'
 	}
 	select {
-	case <-time.After(c.cfg.KeyDelay):
+	case <-time.After(c.keyDelay(r.Behaviour)):
 	case <-ctx.Done():
 		c.update(r, func(r *Record) { r.ByeFrom = "caller" })
 		return sip.StatusOK
@@ -535,6 +572,48 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		c.update(r, func(r *Record) { r.ByeFrom = "callee" })
 	}
 	return sip.StatusOK
+}
+
+// keyDelay is how long after answering (after its greeting, for a
+// machine) the line presses its key or, without one, waits for the caller
+// to hang up: a machine records for a minute.
+func (c *Callee) keyDelay(b Behaviour) time.Duration {
+	if b == Voicemail {
+		return time.Minute
+	}
+	return c.cfg.KeyDelay
+}
+
+// loud reports whether pcm holds sound: louder than -40 dBFS.
+func loud(pcm []int16) bool {
+	var e float64
+	for _, v := range pcm {
+		e += float64(v) * float64(v)
+	}
+	return len(pcm) > 0 && e/float64(len(pcm)) > 32768*32768*math.Pow(10, -40.0/10)/2
+}
+
+// DefaultGreeting is a machine's greeting as the simulator plays it: five
+// seconds of speech-like sound (syllables of shaped noise, short pauses
+// between words) and a beep of 1 kHz for 400 ms.
+func DefaultGreeting() *media.Sound {
+	r := rand.New(rand.NewPCG(24, 5))
+	var pcm []int16
+	for len(pcm) < 5*media.SampleRate {
+		syllable := 1200 + r.IntN(800) // 150–250 ms
+		for n := range syllable {
+			env := math.Sin(math.Pi * float64(n) / float64(syllable))
+			pcm = append(pcm, int16(6000*env*(r.Float64()*2-1)))
+		}
+		if r.IntN(3) == 0 { // between words
+			pcm = append(pcm, make([]int16, 800+r.IntN(1600))...)
+		}
+	}
+	pcm = append(pcm, make([]int16, 2400)...)
+	for n := range 3200 {
+		pcm = append(pcm, int16(10000*math.Sin(2*math.Pi*1000*float64(n)/media.SampleRate)))
+	}
+	return media.NewSound(pcm)
 }
 
 // press sends one key the configured way.

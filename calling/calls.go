@@ -173,12 +173,15 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 	// A first look, without a channel: most jobs that have nothing to do stop here.
 	var person store.CallPerson
 	var slot time.Time // the first call's, whose lag the metrics show
-	v, err := c.look(ctx, checkInID, attempt, false, func(_ *store.Queries, ci store.CallCheckIn) error {
+	var leaveMessage bool
+	v, err := c.look(ctx, checkInID, attempt, false, func(q *store.Queries, ci store.CallCheckIn) error {
 		person = ci.Person
 		if attempt == 1 {
 			slot = ci.SlotAt
 		}
-		return nil
+		set, err := q.Settings(ctx)
+		leaveMessage = set.VoicemailMessage
+		return err
 	})
 	if err != nil {
 		return c.later(v, fmt.Errorf("check-in %d attempt %d: %w", checkInID, attempt, err))
@@ -204,7 +207,7 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 		}
 		return err
 	}
-	res, err := c.place(ctx, metrics.CheckInCall, dialer.Request{To: person.Phone, Lang: person.Language, Claim: claim}, slot)
+	res, err := c.place(ctx, metrics.CheckInCall, dialer.Request{To: person.Phone, Lang: person.Language, LeaveMessage: leaveMessage, Claim: claim}, slot)
 	if attemptID == 0 {
 		if errors.Is(err, errNotDialled) {
 			return c.later(v, nil)

@@ -59,6 +59,10 @@ type Request struct {
 	// Script is what the call says: a check-in (default) or an escalation to
 	// an emergency contact.
 	Script Script
+	// LeaveMessage: on an answering machine, after its beep, a check-in's
+	// call leaves the language's voicemail message (if it has one) rather
+	// than hang up (a service setting).
+	LeaveMessage bool
 	// Claim, when set, runs once a channel is free, just before the INVITE: an
 	// error stops the call before anything reaches the phone, and Place returns
 	// it as is. A worker records its attempt here, so that a call which waited
@@ -100,7 +104,8 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.MaxDuration, errMaxDuration)
 	defer cancel()
-	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{})}
+	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{}),
+		leaveMessage: req.LeaveMessage && req.Script != ScriptEscalation}
 	res := c.run(ctx, target)
 	if res.Outcome == wellcheck.OutcomeFailed {
 		d.log.Warn("call failed", "to", wellcheck.MaskPhone(to), "call_id", res.CallID, "status", res.SIPStatus, "reason", res.Reason)
@@ -152,10 +157,12 @@ func Target(typed string, numbers phone.Parser) (string, error) {
 
 // call is one call in progress.
 type call struct {
-	d        *Dialer
-	prompts  *PromptSet
-	session  *sipgo.DialogClientSession
-	localTag string
+	d       *Dialer
+	prompts *PromptSet
+	// leaveMessage: on a machine, the voicemail message rather than a hang-up.
+	leaveMessage bool
+	session      *sipgo.DialogClientSession
+	localTag     string
 
 	keys     chan byte // from SIP INFO
 	hungUp   chan struct{}
@@ -305,7 +312,7 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 		res.HungUpBy = "us"
 		return failed(res, "unusable SDP answer: %v", err)
 	}
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, Lateness: c.d.cfg.SendLateness})
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: true, Lateness: c.d.cfg.SendLateness})
 	stream.Start()
 	outcome, digits, theyHungUp := c.converse(ctx, stream)
 	stream.Close()
@@ -446,10 +453,18 @@ func (c *call) hangUpRaced(sess *sipgo.DialogClientSession) {
 // came, then the closing that matches the answer. A key counts from the moment the
 // call is answered, during any prompt. It returns the outcome, the keys received,
 // and whether the person hung up.
+//
+// An answering machine (media.MachineDetector) changes only what happens when
+// no key comes: its beep stops the menu at once, for the voicemail message
+// (LeaveMessage) or a hang-up; a greeting that merely sounds like a machine's
+// lets the menu play on (it may be a person saying a long sentence), and ends
+// the call as a voicemail if no key came. A key always wins.
 func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Outcome, string, bool) {
 	var digits []byte
+	machine, beep, leaving := false, false, false
 	// wait plays sound and returns the first key pressed while it plays or, with
-	// listen, within KeyTimeout after; 0 if none. ok is false once the call is over.
+	// listen, within KeyTimeout after; 0 if none, or at a machine's beep. ok is
+	// false once the call is over.
 	wait := func(sound *media.Sound, listen bool) (key byte, ok bool) {
 		played := stream.Play(sound)
 		var timeout <-chan time.Time
@@ -465,6 +480,15 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 			case k := <-c.keys:
 				digits = append(digits, k)
 				return k, true
+			case h := <-stream.Heard():
+				if len(digits) > 0 || leaving {
+					continue // a person pressed a key, or the message is being left
+				}
+				machine = true
+				if h == media.HeardBeep {
+					beep = true
+					return 0, true
+				}
 			case <-played:
 				if !listen {
 					return 0, true
@@ -480,21 +504,43 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 	}
 
 	key, ok := wait(c.prompts.Greeting, false)
-	for round := 0; ok && key != '1' && key != '2' && round < 2; round++ {
+	for round := 0; ok && !beep && key != '1' && key != '2' && round < 2; round++ {
 		key, ok = wait(c.prompts.Menu, true)
 	}
 	outcome := wellcheck.OutcomeNoResponse
 	closing := c.prompts.NoResponse
+	if machine {
+		outcome = wellcheck.OutcomeVoicemail
+		switch {
+		case c.leaveMessage && c.prompts.Voicemail != nil:
+			closing = c.prompts.Voicemail
+		case beep:
+			closing = nil // a machine that records: nothing to say to it
+		}
+	}
 	switch key {
 	case '1':
 		outcome, closing = wellcheck.OutcomeOK, c.prompts.OK
 	case '2':
 		outcome, closing = wellcheck.OutcomeHelpRequested, c.prompts.Help
 	}
-	if !ok {
+	if !ok || closing == nil {
 		return outcome, string(digits), isClosed(c.hungUp)
 	}
 	stream.StopPlaying()
+	if outcome == wellcheck.OutcomeVoicemail {
+		// A person who presses a key during the message was no machine.
+		leaving = true
+		switch key, _ := wait(closing, false); key {
+		case '1':
+			outcome, closing = wellcheck.OutcomeOK, c.prompts.OK
+		case '2':
+			outcome, closing = wellcheck.OutcomeHelpRequested, c.prompts.Help
+		default:
+			return outcome, string(digits), isClosed(c.hungUp)
+		}
+		stream.StopPlaying()
+	}
 	select {
 	case <-stream.Play(closing):
 	case <-c.hungUp:

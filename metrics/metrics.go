@@ -144,7 +144,7 @@ func New(cfg Config) *Metrics {
 	// call only if the series existed before it.
 	for _, k := range []CallKind{CheckInCall, EscalationCall, TestCall} {
 		m.started.WithLabelValues(string(k))
-		for _, o := range []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse,
+		for _, o := range []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse, wellcheck.OutcomeVoicemail,
 			wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeInvalidNumber, wellcheck.OutcomeFailed} {
 			m.calls.WithLabelValues(string(k), string(o))
 		}

@@ -61,6 +61,12 @@ type StreamConfig struct {
 	DetectKeys bool
 	// Lateness, if set, is told how late each packet left against its due time.
 	Lateness func(time.Duration)
+	// Hear, if set, is given the decoded audio of each packet received from
+	// the peer (the callee simulator records with it).
+	Hear func(pcm []int16)
+	// DetectMachine listens for an answering machine (see MachineDetector)
+	// during the first machineListen of audio: Heard tells what it finds.
+	DetectMachine bool
 	// SuppressSilence sends nothing while there is nothing to play, as phones with
 	// voice activity detection do; timestamps keep counting and the next talkspurt
 	// starts with the marker bit.
@@ -75,9 +81,10 @@ type StreamConfig struct {
 // drifts however late one wake-up is; timestamps advance by one packet's samples
 // each time, and only the first packet carries the marker bit.
 type Stream struct {
-	conn *net.UDPConn
-	cfg  StreamConfig
-	keys chan byte
+	conn  *net.UDPConn
+	cfg   StreamConfig
+	keys  chan byte
+	heard chan Heard
 
 	mu      sync.Mutex
 	playing []byte        // what is left of the current sound
@@ -156,7 +163,7 @@ func Listen(ip netip.Addr) (*net.UDPConn, error) {
 // NewStream wraps conn (from Listen); it owns conn from now on, even on error.
 func NewStream(conn *net.UDPConn, cfg StreamConfig) *Stream {
 	peer := netip.AddrPortFrom(cfg.Remote.Addr.Addr().Unmap(), cfg.Remote.Addr.Port())
-	return &Stream{conn: conn, cfg: cfg, keys: make(chan byte, 16), stop: make(chan struct{}), media: latch{peer: peer}}
+	return &Stream{conn: conn, cfg: cfg, keys: make(chan byte, 16), heard: make(chan Heard, 4), stop: make(chan struct{}), media: latch{peer: peer}}
 }
 
 // LocalAddr is where the stream receives.
@@ -173,6 +180,25 @@ func (s *Stream) Start() {
 
 // Keys delivers detected key presses, each once.
 func (s *Stream) Keys() <-chan byte { return s.keys }
+
+// Heard is what the machine detector finds, when StreamConfig.DetectMachine.
+type Heard int
+
+const (
+	// HeardMachine: the answer sounds like a machine's greeting (a label:
+	// a person saying a long sentence may sound so too).
+	HeardMachine Heard = iota + 1
+	// HeardBeep: a machine's beep, conclusive.
+	HeardBeep
+)
+
+// machineListen is how long into the call the detector listens: a beep
+// after the longest greetings, not the whole call.
+const machineListen = 30 * time.Second
+
+// Heard delivers what the machine detector finds: HeardMachine once, at the
+// verdict, and HeardBeep at each beep.
+func (s *Stream) Heard() <-chan Heard { return s.heard }
 
 // Play replaces what the stream plays with sound; the channel it returns closes when
 // sound has been sent in full, replaced, stopped, or the stream closed.
@@ -358,6 +384,11 @@ func (s *Stream) receive() {
 	if s.cfg.DetectKeys && !remote.Events {
 		tones = NewToneDetector()
 	}
+	var machine *MachineDetector
+	var heard int // frames the machine detector has heard (of 20 ms)
+	if s.cfg.DetectMachine {
+		machine = NewMachineDetector()
+	}
 	buf := make([]byte, 1500)
 	var pcm []int16
 	var pkt rtp.Packet
@@ -387,12 +418,24 @@ func (s *Stream) receive() {
 			}
 		case pkt.PayloadType == remote.Codec.PayloadType:
 			s.count(func(st *StreamStats) { st.ReceivedAudio++ })
-			if tones == nil {
+			if machine != nil && frames(heard) >= machineListen {
+				machine = nil
+			}
+			if tones == nil && machine == nil && s.cfg.Hear == nil {
 				continue
 			}
 			pcm = decode(pcm[:0], remote.Codec, pkt.Payload)
-			for _, key := range tones.Write(pcm) {
-				s.deliver(key)
+			if tones != nil {
+				for _, key := range tones.Write(pcm) {
+					s.deliver(key)
+				}
+			}
+			if machine != nil {
+				heard += len(pcm) / machineFrame
+				s.listen(machine, pcm)
+			}
+			if s.cfg.Hear != nil {
+				s.cfg.Hear(pcm)
 			}
 		default:
 			s.count(func(st *StreamStats) { st.ReceivedUnknown++ })
@@ -428,6 +471,24 @@ func (s *Stream) count(f func(*StreamStats)) {
 	s.stats.Received++
 	f(&s.stats)
 	s.mu.Unlock()
+}
+
+// listen hears pcm with the machine detector and tells what changed.
+func (s *Stream) listen(d *MachineDetector, pcm []int16) {
+	was, beeps := d.Verdict(), d.Beeps()
+	if v := d.Write(pcm); v == Machine && was != Machine {
+		s.tell(HeardMachine)
+	}
+	if d.Beeps() > beeps {
+		s.tell(HeardBeep)
+	}
+}
+
+func (s *Stream) tell(h Heard) {
+	select {
+	case s.heard <- h:
+	default: // four unread: the call is past caring
+	}
 }
 
 func (s *Stream) deliver(key byte) {

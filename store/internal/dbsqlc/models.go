@@ -391,6 +391,7 @@ type ServiceSetting struct {
 	KeepClosedCasesDays    int32
 	KeepWithdrawnDays      int32
 	KeepAuditDays          int32
+	VoicemailMessage       bool
 }
 
 type Session struct {
