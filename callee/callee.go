@@ -26,6 +26,7 @@ import (
 	"github.com/icholy/digest"
 
 	"github.com/wellcheck/wellcheck/internal/media"
+	"github.com/wellcheck/wellcheck/internal/netsim"
 )
 
 // Behaviour is what the simulated person (or their line) does with a call.
@@ -112,6 +113,9 @@ type Config struct {
 	// SuppressSilence sends RTP only for keys and tones, like a phone with voice
 	// activity detection; by default the simulator streams silence as most do.
 	SuppressSilence bool
+	// Line, if set, puts a poor line (internal/netsim) between the caller's
+	// media and this phone's: packets lost, delayed, reordered both ways.
+	Line *netsim.Config
 	// Greeting is what a Voicemail line plays on answer, its beep included
 	// (default: DefaultGreeting); it records from the greeting's end.
 	Greeting *media.Sound
@@ -490,12 +494,24 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 	}
 	events := c.cfg.Keys == RFC4733
 	local := netip.AddrPortFrom(c.addr.Addr(), conn.LocalAddr().(*net.UDPAddr).AddrPort().Port())
+	remote := answer
+	if c.cfg.Line != nil {
+		// The caller sends to the line, and the line to this phone.
+		line := *c.cfg.Line
+		line.Seed = rand.Uint64()
+		relay, err := netsim.New(line, offer.Addr, local)
+		if err != nil {
+			conn.Close()
+			return reject(sip.StatusInternalServerError, "No Line")
+		}
+		defer relay.Close()
+		local, remote.Addr = relay.AddrForA(), relay.AddrForB()
+	}
 	body, err := media.Answer(answer, local, rand.Uint64()>>1, events)
 	if err != nil {
 		conn.Close()
 		return reject(sip.StatusInternalServerError, "SDP")
 	}
-	remote := answer
 	remote.Events = events && offer.Events
 	var recording atomic.Bool // a Voicemail line's greeting is over
 	hear := func(pcm []int16) {
