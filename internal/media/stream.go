@@ -56,8 +56,10 @@ type StreamConfig struct {
 	// Remote is the peer's description: where to send, codec, event type, ptime,
 	// and whether it sends or receives at all.
 	Remote Description
-	// DetectKeys turns on key detection: RFC 4733 events when Remote.Events, in-band
-	// tones (Goertzel on the decoded audio) otherwise.
+	// DetectKeys turns on key detection: RFC 4733 events when Remote.Events, and
+	// in-band tones (Goertzel on the decoded audio) always, since many phones and
+	// gateways send tones even when events were negotiated. A press that comes
+	// both ways counts once (see deliver).
 	DetectKeys bool
 	// Lateness, if set, is told how late each packet left against its due time.
 	Lateness func(time.Duration)
@@ -85,6 +87,11 @@ type Stream struct {
 	cfg   StreamConfig
 	keys  chan byte
 	heard chan Heard
+	// The last key delivered, how and when: only the receiving goroutine
+	// touches them.
+	lastKey   byte
+	lastEvent bool
+	lastAt    time.Time
 
 	mu      sync.Mutex
 	playing []byte        // what is left of the current sound
@@ -381,7 +388,7 @@ func (s *Stream) receive() {
 	remote := s.cfg.Remote
 	var events EventDetector
 	var tones *ToneDetector
-	if s.cfg.DetectKeys && !remote.Events {
+	if s.cfg.DetectKeys {
 		tones = NewToneDetector()
 	}
 	var machine *MachineDetector
@@ -414,7 +421,7 @@ func (s *Stream) receive() {
 		case remote.Events && s.isEvent(pkt.PayloadType):
 			s.count(func(st *StreamStats) { st.ReceivedEvents++ })
 			if key, ok := events.Packet(&pkt); ok && s.cfg.DetectKeys {
-				s.deliver(key)
+				s.deliver(key, true)
 			}
 		case pkt.PayloadType == remote.Codec.PayloadType:
 			s.count(func(st *StreamStats) { st.ReceivedAudio++ })
@@ -427,7 +434,7 @@ func (s *Stream) receive() {
 			pcm = decode(pcm[:0], remote.Codec, pkt.Payload)
 			if tones != nil {
 				for _, key := range tones.Write(pcm) {
-					s.deliver(key)
+					s.deliver(key, false)
 				}
 			}
 			if machine != nil {
@@ -491,7 +498,19 @@ func (s *Stream) tell(h Heard) {
 	}
 }
 
-func (s *Stream) deliver(key byte) {
+// bothWays is how close a key heard as an event and as a tone must be to
+// count once: a gateway that sends both does so for the same press, the
+// tone's detection lagging the event's by its 30 ms or so.
+const bothWays = 400 * time.Millisecond
+
+// deliver hands key on, unless the same key just came the other way (event
+// or tone): one press sent both ways.
+func (s *Stream) deliver(key byte, event bool) {
+	now := time.Now()
+	if key == s.lastKey && event != s.lastEvent && now.Sub(s.lastAt) < bothWays {
+		return
+	}
+	s.lastKey, s.lastEvent, s.lastAt = key, event, now
 	select {
 	case s.keys <- key:
 	default: // nobody reads sixteen keys behind: a stuck key, not a person

@@ -1,6 +1,7 @@
 package media_test
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/stretchr/testify/require"
+	"github.com/zaf/g711"
 
 	"github.com/wellcheck/wellcheck/internal/media"
 )
@@ -152,4 +154,39 @@ func TestStreamKeepsThePeerItHeard(t *testing.T) {
 
 	peer.press(t, s.LocalAddr(), '1')
 	require.Equal(t, byte('1'), key(t, s), "the peer's key, among comfort noise and unknown types")
+}
+
+// tone sends key as 200 ms of in-band tones, PCMU.
+func (p *phone) tone(t *testing.T, to netip.AddrPort, key byte) {
+	t.Helper()
+	pcm, ok := media.GenerateTone(key, 200*time.Millisecond)
+	require.True(t, ok)
+	lin := make([]byte, 2*len(pcm))
+	for i, v := range pcm {
+		binary.LittleEndian.PutUint16(lin[2*i:], uint16(v))
+	}
+	ulaw := g711.EncodeUlaw(lin)
+	for i := 0; i+160 <= len(ulaw); i += 160 {
+		p.send(t, to, 0, false, p.ts, ulaw[i:i+160])
+		p.ts += 160
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// Many phones and gateways send keys as tones even when events were
+// negotiated: they count. One that sends a press both ways has it counted
+// once.
+func TestKeysComeAsTonesOrBoth(t *testing.T) {
+	t.Parallel()
+	p := newPhone(t)
+	s := stream(t, p.addr())
+	p.audio(t, s.LocalAddr(), 2)
+	p.tone(t, s.LocalAddr(), '2')
+	require.Equal(t, byte('2'), key(t, s), "a tone, events negotiated")
+
+	p.audio(t, s.LocalAddr(), 10)
+	p.press(t, s.LocalAddr(), '1')
+	p.tone(t, s.LocalAddr(), '1')
+	require.Equal(t, byte('1'), key(t, s))
+	require.Zero(t, key(t, s), "the same press, both ways: once")
 }
