@@ -50,12 +50,12 @@ test: test-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-# What the tests need beyond Go and Postgres: SIPp (Debian's sip-tester) for
-# the dialer, espeak-ng and sox for the answering machines' corpus, Chromium
+# What the tests need beyond Go and Postgres: SIPp (Debian's sip-tester) and
+# baresip for the dialer, espeak-ng and sox for the answering machines' corpus, Chromium
 # for the pages, the pages' scripts and axe-core, which the browser tests run
 # on every page.
 test-deps: vendor
-	@scripts/need sipp=sip-tester espeak-ng=espeak-ng sox=sox chromium=chromium
+	@scripts/need sipp=sip-tester baresip=baresip espeak-ng=espeak-ng sox=sox chromium=chromium
 
 # Regenerate the default prompt WAV files (espeak-ng + sox, installed if missing).
 prompts:
