@@ -133,7 +133,7 @@ func freeTCPPort(t *testing.T) int {
 // established waits for baresip to say the call is up.
 func (p *phoneBaresip) established(t *testing.T) {
 	t.Helper()
-	require.NoError(t, p.ctl.SetReadDeadline(time.Now().Add(10*time.Second)))
+	require.NoError(t, p.ctl.SetReadDeadline(time.Now().Add(20*time.Second)))
 	for {
 		msg := p.netstring(t)
 		var ev struct {
