@@ -102,7 +102,7 @@ func (a *app) call(ctx context.Context, args []string) error {
 	lang := fs.String("lang", "fr", "language of the prompts")
 	trunk := fs.String("trunk", a.cfg.SIP.Trunk, "SIP trunk or PBX, host[:port]")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	if fs.NArg() != 1 {
 		return &usageError{"usage: wellcheck call [--lang fr] [--trunk host:port] NUMBER-OR-SIP-URI"}
@@ -161,7 +161,7 @@ func (a *app) callee(ctx context.Context, args []string) error {
 		return nil
 	})
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	cfg := callee.Config{Listen: *listen, Network: *network, Numbers: numbers, Seed: *seed, Ring: *ring, KeyDelay: *keyDelay, Logger: a.logger}
 	var err error

@@ -41,7 +41,7 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	firstCall := fs.Duration("first-call", 0, "how much later than the next minute or so the first calls come due")
 	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "wellcheck-demo.log"), "where the demo's log goes (the terminal keeps what to do)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	if *persons < 12 || *persons > 200 {
 		return &usageError{"--persons: between 12 and 200"}

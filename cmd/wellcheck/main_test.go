@@ -216,6 +216,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"--trusted-proxies", "10.0.0.0/8, proxy.example", "version"}, `trusted proxies "proxy.example": use IP addresses or networks`},
 		{[]string{"--metrics-addr", "0.0.0.0:9464", "version"}, `metrics address "0.0.0.0:9464" is reachable beyond this machine: set --metrics-token too`},
 		{[]string{"--metrics-token", "short", "version"}, `metrics token: use 16 characters or more`},
+		{[]string{"--nope", "version"}, `flag provided but not defined: -nope`},
+		{[]string{"call", "--sip-listen", "127.0.0.1:5062", "+33612345678"}, `global flags, such as --sip-trunk or --database-url, go before the command`},
 		{[]string{"user", "add", "--email", "a@b.c", "--name", "A", "--role", "listener"}, "cannot reach Postgres at postgres://postgres@127.0.0.1:1/none"},
 	} {
 		r := c.run("", tt.args...)

@@ -36,7 +36,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	rolesFlag := fs.String("roles", a.cfg.Roles, "what this node does, comma-separated: web, worker, scheduler [$WELLCHECK_ROLES]")
 	fs.DurationVar(&a.cfg.SoftStop, "soft-stop", a.cfg.SoftStop, "on stop, how long calls in progress may go on before they are cut short and handed back [$WELLCHECK_SOFT_STOP]")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	r, err := parseRoles(*rolesFlag)
 	if err != nil {
