@@ -26,7 +26,7 @@ import (
 // freePorts finds n UDP ports nobody uses, each with the one two above it
 // free too (SIPp's RTP takes two), their ranges apart. The sockets found stay
 // bound until all are: a port just closed is not handed out twice.
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var held []net.PacketConn
 	defer func() {
