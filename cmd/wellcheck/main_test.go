@@ -216,6 +216,11 @@ func TestUsage(t *testing.T) {
 		{[]string{"--trusted-proxies", "10.0.0.0/8, proxy.example", "version"}, `trusted proxies "proxy.example": use IP addresses or networks`},
 		{[]string{"--metrics-addr", "0.0.0.0:9464", "version"}, `metrics address "0.0.0.0:9464" is reachable beyond this machine: set --metrics-token too`},
 		{[]string{"--metrics-token", "short", "version"}, `metrics token: use 16 characters or more`},
+		{[]string{"--sip-register", "maybe", "version"}, `sip register "maybe": use on or off`},
+		{[]string{"--sip-register", "on", "version"}, `sip register: set --sip-user (and --sip-password)`},
+		{[]string{"--sip-user", "u", "--sip-register", "on", "--sip-registrar", "a:b:c", "version"}, `sip registrar "a:b:c": use host[:port]`},
+		{[]string{"--sip-register-expires", "5s", "version"}, `sip register expires "5s": use a duration between 30s and 24h`},
+		{[]string{"--sip-keepalive", "100ms", "version"}, `sip keepalive "100ms": use 0 (off) or a duration between 1s and 1h`},
 		{[]string{"user", "add", "--email", "a@b.c", "--name", "A", "--role", "listener"}, "cannot reach Postgres at postgres://postgres@127.0.0.1:1/none"},
 	} {
 		r := c.run("", tt.args...)
