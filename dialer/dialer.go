@@ -211,6 +211,7 @@ func (d *Dialer) startLine() {
 		d.lineWG.Go(func() { d.keepRegistered(ctx) })
 	}
 	if d.cfg.Keepalive > 0 {
+		d.health.state = TrunkHealth{State: TrunkUnknown, Target: d.hostPort(d.keepaliveTarget()), Since: time.Now()}
 		d.lineWG.Go(func() { d.keepAlive(ctx) })
 	}
 }

@@ -88,9 +88,6 @@ func (d *Dialer) keepaliveTarget() sip.Uri {
 // keepAlive probes the trunk every Keepalive until ctx ends.
 func (d *Dialer) keepAlive(ctx context.Context) {
 	target := d.keepaliveTarget()
-	d.health.mu.Lock()
-	d.health.state = TrunkHealth{State: TrunkUnknown, Target: d.hostPort(target), Since: time.Now()}
-	d.health.mu.Unlock()
 	every := d.cfg.Keepalive
 	// An answer later than the next probe is no answer: a miss. (Over UDP,
 	// SIP's own timer would wait 32 s.)

@@ -166,57 +166,63 @@ func (d *Dialer) Registered() error {
 // keepRegistered registers, then refreshes and retries until ctx ends; it
 // unregisters then, if registered.
 func (d *Dialer) keepRegistered(ctx context.Context) {
-	r := d.reg
-	for {
-		granted, err := d.register(ctx, r.cfg.Expires)
+	for ctx.Err() == nil {
+		granted, err := d.register(ctx, d.reg.cfg.Expires)
 		if ctx.Err() != nil {
-			break
+			break // stopping: says nothing of the registrar
 		}
-		now := time.Now()
-		var wait time.Duration
-		r.mu.Lock()
-		prev := r.state
-		if err == nil {
-			// Refresh between half and four fifths of what was granted.
-			wait = time.Duration(float64(granted) * (0.5 + 0.3*rand.Float64()))
-			r.state = Registration{State: RegRegistered, AOR: prev.AOR, Contact: prev.Contact, Since: prev.Since,
-				ExpiresAt: now.Add(granted), RefreshAt: now.Add(wait)}
-			if prev.State != RegRegistered {
-				r.state.Since = now
-			}
-		} else {
-			var status *regStatus
-			errors.As(err, &status)
-			failures := prev.Failures + 1
-			wait = retryWait(r.cfg.RetryMin, r.cfg.RetryMax, failures)
-			r.state = Registration{State: RegFailing, AOR: prev.AOR, Contact: prev.Contact, Since: prev.Since,
-				RefreshAt: now.Add(wait), Reason: err.Error(), Failures: failures}
-			if status != nil {
-				r.state.Status = status.code
-			}
-			if prev.State == RegRegistered && now.Before(prev.ExpiresAt) {
-				// A failed refresh: the registrar still holds us until then.
-				r.state.ExpiresAt = prev.ExpiresAt
-			}
-			if prev.State != RegFailing {
-				r.state.Since = now
-			}
-		}
-		st := r.state
-		r.mu.Unlock()
-		d.registrationChanged(prev, st)
+		t := time.NewTimer(d.registered(granted, err))
 		select {
 		case <-ctx.Done():
-		case <-time.After(wait):
-			continue
+			t.Stop()
+		case <-t.C:
 		}
-		break
 	}
+	d.unregister(ctx)
+}
+
+// registered records how a registration ended (err nil: granted for
+// granted) and returns the wait until the next: a refresh, or a retry.
+func (d *Dialer) registered(granted time.Duration, err error) time.Duration {
+	r := d.reg
+	now := time.Now()
+	var wait time.Duration
+	r.mu.Lock()
+	prev := r.state
+	next := Registration{AOR: prev.AOR, Contact: prev.Contact, Since: prev.Since}
+	if err == nil {
+		// Refresh between half and four fifths of what was granted.
+		wait = time.Duration(float64(granted) * (0.5 + 0.3*rand.Float64()))
+		next.State, next.ExpiresAt, next.RefreshAt = RegRegistered, now.Add(granted), now.Add(wait)
+	} else {
+		next.State, next.Failures, next.Reason = RegFailing, prev.Failures+1, err.Error()
+		wait = retryWait(r.cfg.RetryMin, r.cfg.RetryMax, next.Failures)
+		next.RefreshAt = now.Add(wait)
+		if status := (*regStatus)(nil); errors.As(err, &status) {
+			next.Status = status.code
+		}
+		if prev.State == RegRegistered && now.Before(prev.ExpiresAt) {
+			// A refresh that failed: the registrar still holds us until then.
+			next.ExpiresAt = prev.ExpiresAt
+		}
+	}
+	if next.State != prev.State {
+		next.Since = now
+	}
+	r.state = next
+	r.mu.Unlock()
+	d.registrationChanged(prev, next)
+	return wait
+}
+
+// unregister asks the registrar to forget this node's Contact now, if it
+// holds it, rather than send calls to a node gone until it expires: a clean
+// stop.
+func (d *Dialer) unregister(ctx context.Context) {
+	r := d.reg
 	if d.Registration().State != RegRegistered {
 		return
 	}
-	// A clean stop: the registrar forgets this Contact now, rather than
-	// sending calls to a node gone until it expires.
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 	defer cancel()
 	_, err := d.register(uctx, 0)
@@ -224,11 +230,12 @@ func (d *Dialer) keepRegistered(ctx context.Context) {
 	prev := r.state
 	r.state = Registration{State: RegOff, AOR: prev.AOR, Contact: prev.Contact, Since: time.Now()}
 	r.mu.Unlock()
+	d.cfg.Observer.SIPRegistered(false)
 	if err != nil {
-		d.log.Warn("unregister from the SIP registrar", "aor", prev.AOR, "error", err)
+		d.log.Warn("unregister from the SIP registrar: it forgets this node when the registration expires", "aor", prev.AOR,
+			"expires_at", prev.ExpiresAt, "error", err)
 		return
 	}
-	d.cfg.Observer.SIPRegistered(false)
 	d.log.Info("unregistered from the SIP registrar", "aor", prev.AOR)
 }
 
