@@ -37,7 +37,7 @@ func TestCallsWaitWhileTheTrunkIsDown(t *testing.T) {
 	d, err := dialer.New(dialer.Config{
 		Trunk:  dialer.Trunk{Host: ce.Addr().Addr().String(), Port: int(ce.Addr().Port())},
 		Listen: "127.0.0.1:0", CallerNumber: "+33199000000", RingTimeout: 2 * time.Second, KeyTimeout: 400 * time.Millisecond,
-		Keepalive: 50 * time.Millisecond, Observer: m, Logger: b.calls.Logger,
+		Keepalive: 100 * time.Millisecond, Observer: m, Logger: b.calls.Logger,
 	}, dialertest.ShortPrompts())
 	require.NoError(t, err)
 	t.Cleanup(func() { d.Close() })
