@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/dialer/dialertest"
+	"github.com/wellcheck/wellcheck/internal/logtest"
 )
 
 // Kamailio plays the carrier's registrar and proxy (testdata/kamailio): it
@@ -295,7 +297,13 @@ func TestRegisterWrongPassword(t *testing.T) {
 	t.Parallel()
 	k := startKamailio(t, 9, nil)
 	obs := &recordingObserver{}
-	d := kamDialer(t, k, "wrong-pass", &dialer.Register{RetryMin: 100 * time.Millisecond, RetryMax: 200 * time.Millisecond}, obs)
+	var logs logtest.Buffer
+	d, err := dialer.New(dialer.Config{
+		Trunk:  dialer.Trunk{Host: "127.0.0.1", Port: k.cfg.Port, Username: kamUser, Password: "wrong-pass"},
+		Listen: "127.0.0.1:0", CallerNumber: callerNumber, Observer: obs, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Register: &dialer.Register{RetryMin: 100 * time.Millisecond, RetryMax: 200 * time.Millisecond},
+	}, dialertest.ShortPrompts())
+	require.NoError(t, err)
 	defer d.Close()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		r := d.Registration()
@@ -308,8 +316,10 @@ func TestRegisterWrongPassword(t *testing.T) {
 	require.Contains(t, r.Reason, "check the SIP username and password")
 	require.NotContains(t, r.Reason, "wrong-pass")
 	require.True(t, r.ExpiresAt.IsZero())
-	err := d.Registered()
+	err = d.Registered()
 	require.ErrorContains(t, err, "not registered with the SIP registrar: the registrar answered 401")
+	require.Contains(t, logs.String(), "SIP registration failed")
+	require.NotContains(t, logs.String(), "wrong-pass", "no password in the log")
 	require.Empty(t, k.bindings(t, kamUser))
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
