@@ -408,6 +408,25 @@ func TestKeepaliveKamailio(t *testing.T) {
 	require.False(t, d.TrunkDown())
 }
 
+// With an outbound proxy, the keep-alives go to the proxy: the trunk behind
+// it (here an address where nothing answers) is the proxy's business.
+func TestKeepaliveGoesToTheOutboundProxy(t *testing.T) {
+	t.Parallel()
+	k := startKamailio(t, 9, nil)
+	d, err := dialer.New(dialer.Config{
+		Trunk:  dialer.Trunk{Host: "127.0.0.1", Port: freePorts(t, 1)[0], Proxy: fmt.Sprintf("127.0.0.1:%d", k.cfg.Port)},
+		Listen: "127.0.0.1:0", CallerNumber: callerNumber, Keepalive: 100 * time.Millisecond,
+	}, dialertest.ShortPrompts())
+	require.NoError(t, err)
+	defer d.Close()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, dialer.TrunkUp, d.TrunkHealth().State)
+	}, 10*time.Second, 5*time.Millisecond)
+	h := d.TrunkHealth()
+	require.Equal(t, fmt.Sprintf("127.0.0.1:%d", k.cfg.Port), h.Target)
+	require.Equal(t, 200, h.Status, "kamailio's own answer")
+}
+
 // Keep-alives against the callee simulator, which answers OPTIONS 405 (still
 // alive): up with an RTT; the far end stopped, down after three misses in
 // a row; back at the first answer.
