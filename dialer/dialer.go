@@ -255,9 +255,13 @@ func (d *Dialer) configure() error {
 		}
 		d.route = &sip.RouteHeader{Address: uri}
 	}
-	var err error
-	d.reg, err = d.newRegistrar()
-	return err
+	if cfg.Register != nil {
+		var err error
+		if d.reg, err = d.newRegistrar(*cfg.Register); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *Dialer) start() (err error) {

@@ -98,13 +98,9 @@ type registrar struct {
 	state Registration
 }
 
-// newRegistrar prepares the registration configured, if any.
-func (d *Dialer) newRegistrar() (*registrar, error) {
-	cfg := d.cfg.Register
-	if cfg == nil {
-		return nil, nil
-	}
-	r := &registrar{cfg: *cfg, callID: sip.CallIDHeader(sip.GenerateTagN(32)), fromTag: sip.GenerateTagN(16), cseq: 1}
+// newRegistrar prepares the registration cfg.
+func (d *Dialer) newRegistrar(cfg Register) (*registrar, error) {
+	r := &registrar{cfg: cfg, callID: sip.CallIDHeader(sip.GenerateTagN(32)), fromTag: sip.GenerateTagN(16), cseq: 1}
 	r.cfg.defaults(d.cfg.Trunk)
 	if r.cfg.User == "" {
 		return nil, errors.New("dialer: registration needs a user (the trunk's username)")
