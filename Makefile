@@ -51,10 +51,11 @@ test: test-deps
 	$(GO) test -race -count=1 ./...
 
 # What the tests need beyond Go and Postgres: SIPp (Debian's sip-tester) and
-# kamailio (registrar and proxy, with kamcmd) for the dialer, Chromium for the pages, the pages' scripts and axe-core, which
+# kamailio (registrar and proxy, with kamcmd; in /usr/sbin, off a user's PATH)
+# for the dialer, Chromium for the pages, the pages' scripts and axe-core, which
 # the browser tests run on every page.
 test-deps: vendor
-	@scripts/need sipp=sip-tester chromium=chromium kamailio=kamailio
+	@PATH="$$PATH:/usr/sbin" scripts/need sipp=sip-tester chromium=chromium kamailio=kamailio
 
 # Regenerate the default prompt WAV files (espeak-ng + sox, installed if missing).
 prompts:
