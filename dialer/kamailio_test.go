@@ -317,6 +317,7 @@ func TestRegisterWrongPassword(t *testing.T) {
 	require.NotContains(t, r.Reason, "wrong-pass")
 	require.True(t, r.ExpiresAt.IsZero())
 	err = d.Registered()
+	require.ErrorIs(t, err, dialer.ErrNotRegistered)
 	require.ErrorContains(t, err, "not registered with the SIP registrar: the registrar answered 401")
 	require.Contains(t, logs.String(), "SIP registration failed")
 	require.NotContains(t, logs.String(), "wrong-pass", "no password in the log")

@@ -145,17 +145,21 @@ func (d *Dialer) Registration() Registration {
 	return d.reg.state
 }
 
+// ErrNotRegistered is a node configured to register that is not
+// registered (Registered).
+var ErrNotRegistered = errors.New("not registered with the SIP registrar")
+
 // Registered says whether the node can take calls as the registrar knows
 // it: nil when registered or not configured to register; else why not,
-// in words an operator can act on (/readyz).
+// in words an operator can act on (/readyz), wrapping ErrNotRegistered.
 func (d *Dialer) Registered() error {
 	switch r := d.Registration(); r.State {
 	case RegOff, RegRegistered:
 		return nil
 	case RegRegistering:
-		return errors.New("not registered with the SIP registrar yet")
+		return fmt.Errorf("%w yet", ErrNotRegistered)
 	default:
-		return fmt.Errorf("not registered with the SIP registrar: %s", r.Reason)
+		return fmt.Errorf("%w: %s", ErrNotRegistered, r.Reason)
 	}
 }
 

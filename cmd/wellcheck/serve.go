@@ -307,10 +307,11 @@ func (a *app) readiness(ctx context.Context, sipReady, clockReady func() error) 
 	}
 	if sipReady != nil {
 		if err := sipReady(); err != nil {
-			a.logger.WarnContext(ctx, "readiness: SIP", "err", err)
-			if msg := err.Error(); strings.HasPrefix(msg, "not registered") {
-				return msg, http.StatusServiceUnavailable
+			if errors.Is(err, dialer.ErrNotRegistered) {
+				// The registration logs its failures itself, once per change.
+				return err.Error(), http.StatusServiceUnavailable
 			}
+			a.logger.WarnContext(ctx, "readiness: SIP", "err", err)
 			return "SIP transport not bound", http.StatusServiceUnavailable
 		}
 	}
