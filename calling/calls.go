@@ -64,6 +64,10 @@ type Calls struct {
 	// Trunk tells a trunk that fails everyone from persons who do not
 	// answer (zero: the defaults).
 	Trunk wellcheck.TrunkRule
+	// Line, if set, is this node's own view of the trunk (the dialer's
+	// keep-alives): while it sees the trunk down, the node's calls wait,
+	// held as in a storm and counting against nobody.
+	Line interface{ TrunkDown() bool }
 	// Metrics, if set, counts the calls.
 	Metrics *metrics.Metrics
 	// Journal, if set, keeps the outcomes heard until the database has them,
@@ -333,9 +337,9 @@ func (c *Calls) judge(ctx context.Context, q *store.Queries, ci store.CallCheckI
 		}
 		return verdict{}, c.finish(ctx, q, ci, wellcheck.GiveUp(ci.Attempts), now)
 	}
-	// A trunk in a storm holds the call, up to a little before its limit:
-	// then it ends (trunk_down) before the planner's sweep would call it
-	// missed.
+	// A trunk in a storm, or down as this node sees it, holds the call, up
+	// to a little before its limit: then it ends (trunk_down) before the
+	// planner's sweep would call it missed.
 	until, err := c.held(ctx, q, now, fmt.Sprintf("check-in %d attempt %d", ci.ID, attempt), claiming)
 	switch giveUpAt := limit.Add(-heldMargin); {
 	case err != nil:
@@ -364,10 +368,15 @@ func earlier(a, b time.Time) time.Time {
 }
 
 // giveUp is how a check-in past its deadline ends (wellcheck.GiveUp), the
-// reason trunk_down when a storm going on kept it from being called at all.
+// reason trunk_down when a storm going on, or the trunk down as this node
+// sees it, kept it from being called at all.
 func (c *Calls) giveUp(ctx context.Context, q *store.Queries, ci store.CallCheckIn) (wellcheck.Next, error) {
 	next := wellcheck.GiveUp(ci.Attempts)
 	if next.Reason != wellcheck.ReasonNotCalledInTime {
+		return next, nil
+	}
+	if c.lineDown() {
+		next.Reason = wellcheck.ReasonTrunkDown
 		return next, nil
 	}
 	_, stormy, err := storm(ctx, q)

@@ -316,6 +316,13 @@ func TestBadInput(t *testing.T) {
 	require.ErrorContains(t, err, "not udp, tcp or tls")
 	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1"}, Listen: "127.0.0.1:0", CallerNumber: "0123456789"}, dialertest.ShortPrompts())
 	require.ErrorContains(t, err, "E.164")
+	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1"}, Listen: "127.0.0.1:0", CallerNumber: callerNumber, Register: &dialer.Register{}}, dialertest.ShortPrompts())
+	require.ErrorContains(t, err, "registration needs a user")
+	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Username: "u"}, Listen: "127.0.0.1:0", CallerNumber: callerNumber,
+		Register: &dialer.Register{Registrar: "a:b:c"}}, dialertest.ShortPrompts())
+	require.ErrorContains(t, err, `registrar "a:b:c"`)
+	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1"}, Listen: "127.0.0.1:0", CallerNumber: callerNumber, Keepalive: -time.Second}, dialertest.ShortPrompts())
+	require.ErrorContains(t, err, "keep-alive interval -1s is negative")
 
 	d, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: 9}, Listen: "127.0.0.1:0", CallerNumber: callerNumber}, dialertest.ShortPrompts())
 	require.NoError(t, err)

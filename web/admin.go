@@ -100,7 +100,7 @@ func (s *Server) settingsView(r *http.Request) (settingsView, error) {
 	}
 	lang := langOf(r)
 	v := settingsView{Hours: weekOf("hours", settings.Hours, lang), Service: serviceFormOf(settings, phone.Parser{Region: settings.DefaultRegion}),
-		Line: lineView{Line: s.Line, Facts: s.Line.facts(lang), TestCalls: tests, Form: testCallForm{Lang: string(lang)}}}
+		Line: lineView{Line: s.Line, Facts: s.Line.facts(lang, personZone(settings.TimeZone)), TestCalls: tests, Form: testCallForm{Lang: string(lang)}}}
 	if v.SecondFactor, err = secondFactorRoles(r, q); err != nil {
 		return settingsView{}, err
 	}

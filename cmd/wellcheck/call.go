@@ -30,10 +30,19 @@ type SIPConfig struct {
 	PromptsDir               string
 	Channels                 int
 	CPS                      float64
+	// Register says whether worker nodes register with the registrar (the
+	// trunk unless Registrar is set), asking for RegisterExpires.
+	Register        bool
+	Registrar       string
+	RegisterExpires time.Duration
+	// Keepalive is how often worker nodes send the trunk an OPTIONS (0: never).
+	Keepalive time.Duration
 }
 
 // dialerConfig turns the settings into the dialer's; limits are added by whoever
-// has a database.
+// has a database, the registration and keep-alives by a worker node
+// (lineConfig): a one-off call must not register the node's address, nor
+// unregister it when it ends.
 func (c SIPConfig) dialerConfig() (dialer.Config, error) {
 	host, port, err := dialer.SplitHostPort(c.Trunk)
 	if err == nil && host == "" {
@@ -59,6 +68,15 @@ func (c SIPConfig) dialerConfig() (dialer.Config, error) {
 		RingTimeout:  c.RingTimeout,
 		MaxDuration:  c.MaxCall,
 	}, nil
+}
+
+// lineConfig adds to a worker node's dialer configuration its registration
+// and keep-alives.
+func (c SIPConfig) lineConfig(dc *dialer.Config) {
+	dc.Keepalive = c.Keepalive
+	if c.Register {
+		dc.Register = &dialer.Register{Registrar: c.Registrar, Expires: c.RegisterExpires}
+	}
 }
 
 // parseNetworks reads a comma-separated list of IP addresses and networks
