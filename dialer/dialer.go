@@ -243,7 +243,12 @@ func (d *Dialer) start() (err error) {
 	}
 	srv.OnBye(d.inCall(d.onBye))
 	srv.OnInfo(d.inCall(d.onInfo))
-	srv.OnOptions(d.outsideCall(func(req *sip.Request, tx sip.ServerTransaction) {
+	// Inside a call (midcall.go): re-INVITE, its ACK, UPDATE, OPTIONS.
+	// A new INVITE is nobody's business here: 405 to a trusted address.
+	srv.OnInvite(d.inDialogOr(d.onReinvite, d.noRoute))
+	srv.OnAck(d.onAck)
+	srv.OnRequest(sip.UPDATE, d.inCall(d.onUpdate))
+	srv.OnOptions(d.inDialogOr(d.okInCall, func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	}))
 	srv.OnNoRoute(d.outsideCall(d.noRoute))

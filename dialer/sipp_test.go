@@ -125,6 +125,10 @@ func TestAgainstSIPp(t *testing.T) {
 		status   int
 		digits   string
 		backoff  time.Duration
+		// renegotiated counts the new descriptions the callee gave mid-call;
+		// early, that it played early media (a 183 with SDP).
+		renegotiated int
+		early        bool
 	}{
 		{scenario: "answer_rfc4733.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1"},
 		// Behind NAT: the answer names an address the media never comes from.
@@ -139,6 +143,15 @@ func TestAgainstSIPp(t *testing.T) {
 		{scenario: "forbidden_403.xml", outcome: wellcheck.OutcomeFailed, status: 403, backoff: 2 * time.Minute},
 		{scenario: "server_error_500.xml", outcome: wellcheck.OutcomeFailed, status: 500, backoff: 30 * time.Second},
 		{scenario: "auth_answer.xml", trunk: dialer.Trunk{Username: "trunkuser", Password: "trunksecret"}, outcome: wellcheck.OutcomeNoResponse, status: 200},
+		// Early media never makes the call answered: a failure after it
+		// is classified by its final status, and the announcement's key
+		// is not the person's.
+		{scenario: "early_media_busy.xml", outcome: wellcheck.OutcomeBusy, status: 486, early: true},
+		{scenario: "early_media_answer.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", early: true},
+		// Mid-call: SIPp's scenarios check each 200 OK's SDP themselves.
+		{scenario: "reinvite_hold.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 3},
+		{scenario: "reinvite_delayed_offer.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
+		{scenario: "update_options_midcall.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
@@ -160,6 +173,11 @@ func TestAgainstSIPp(t *testing.T) {
 			require.Equal(t, tt.outcome, res.Outcome, "%+v", res)
 			require.Equal(t, tt.status, res.SIPStatus)
 			require.Equal(t, tt.digits, res.Digits)
+			require.Equal(t, tt.renegotiated, res.Renegotiated)
+			require.Equal(t, tt.early, res.EarlyMedia)
+			if tt.early {
+				require.Contains(t, res.Provisional, 183)
+			}
 			if tt.backoff > 0 {
 				require.Equal(t, []time.Duration{tt.backoff}, limits.backoffs, "the trunk's Retry-After is every node's backoff")
 			} else {

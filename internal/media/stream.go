@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -65,6 +66,11 @@ type StreamConfig struct {
 	// voice activity detection do; timestamps keep counting and the next talkspurt
 	// starts with the marker bit.
 	SuppressSilence bool
+	// NotFrom are sources the stream never latches onto unless the
+	// description names them: those of the early media before the answer
+	// (a carrier's ringback or announcement), whose last packets may still
+	// arrive once the call is answered elsewhere.
+	NotFrom []netip.AddrPort
 }
 
 // Stream is one call's RTP audio over one UDP socket (sent from the port it receives
@@ -119,12 +125,12 @@ const latchRun = 2
 
 // latch is a stream's peer and the source it may latch onto.
 type latch struct {
-	peer      netip.AddrPort // where we send, whose packets we take
-	former    netip.AddrPort // the peer before an update moved it: never latched onto again
-	settled   bool           // the peer was heard or latched: no latching now
-	candidate netip.AddrPort // another source sending negotiated media
-	next      uint16         // the sequence number expected next from it
-	run       int            // its packets in a row so far
+	peer      netip.AddrPort   // where we send, whose packets we take
+	refused   []netip.AddrPort // never latched onto: early media's sources, a peer an update moved from
+	settled   bool             // the peer was heard or latched: no latching now
+	candidate netip.AddrPort   // another source sending negotiated media
+	next      uint16           // the sequence number expected next from it
+	run       int              // its packets in a row so far
 }
 
 // admit reports whether a packet from src, with sequence number seq and a
@@ -136,7 +142,7 @@ func (l *latch) admit(src netip.AddrPort, seq uint16, negotiated bool) (ok, latc
 		l.settled = true
 		return true, false
 	}
-	if l.settled || !negotiated || src == l.former {
+	if l.settled || !negotiated || slices.Contains(l.refused, src) {
 		return false, false
 	}
 	if src != l.candidate || seq != l.next {
@@ -160,8 +166,12 @@ func Listen(ip netip.Addr) (*net.UDPConn, error) {
 // NewStream wraps conn (from Listen); it owns conn from now on, even on error.
 func NewStream(conn *net.UDPConn, cfg StreamConfig) *Stream {
 	peer := unmap(cfg.Remote.Addr)
+	var refused []netip.AddrPort
+	for _, a := range cfg.NotFrom {
+		refused = append(refused, unmap(a))
+	}
 	return &Stream{conn: conn, cfg: cfg, keys: make(chan byte, 16), stop: make(chan struct{}),
-		remote: cfg.Remote, described: peer, media: latch{peer: peer}}
+		remote: cfg.Remote, described: peer, media: latch{peer: peer, refused: refused}}
 }
 
 func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
@@ -186,7 +196,7 @@ func (s *Stream) Update(d Description) {
 		s.described = addr
 		// The old path may still deliver for a moment: it is not the
 		// peer any more, and may not latch back.
-		s.media = latch{peer: addr, former: s.media.peer}
+		s.media = latch{peer: addr, refused: append(s.media.refused, s.media.peer)}
 	}
 	s.remote = d
 	s.held = !d.Receives()
