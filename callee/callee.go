@@ -44,11 +44,16 @@ const (
 	TempUnavailable Behaviour = "temporarily_unavailable" // 480 Temporarily Unavailable, at once
 	ServerError     Behaviour = "server_error"            // 500 Server Internal Error
 	Unauthorized    Behaviour = "unauthorized"            // 401 Unauthorized, whatever the credentials
+	// EarlyMedia is a carrier that plays early media while the phone
+	// rings: 183 Session Progress with SDP and RTP to the caller before
+	// the 200 OK, then the person answers and presses 1. The record
+	// counts what the caller sent before the answer (EarlyPackets).
+	EarlyMedia Behaviour = "early_media"
 )
 
 // Behaviours lists every behaviour, for help texts and validation.
 var Behaviours = []Behaviour{PressOne, PressTwo, Silent, HangUp, Busy, Decline, NeverAnswer, AnswerLate, NotFound, Unavailable,
-	TempUnavailable, ServerError, Unauthorized}
+	TempUnavailable, ServerError, Unauthorized, EarlyMedia}
 
 // ParseBehaviour checks a behaviour's name.
 func ParseBehaviour(s string) (Behaviour, error) {
@@ -109,6 +114,10 @@ type Config struct {
 	// SuppressSilence sends RTP only for keys and tones, like a phone with voice
 	// activity detection; by default the simulator streams silence as most do.
 	SuppressSilence bool
+	// ComfortNoise sends comfort noise (RFC 3389, payload type 13, which
+	// the caller never negotiated) whenever there is nothing to play, as
+	// phones with voice activity detection do.
+	ComfortNoise bool
 	// Username and Password, if set, make every INVITE prove itself with digest
 	// authentication (a 401 challenge) first.
 	Username, Password string
@@ -131,6 +140,9 @@ type Record struct {
 	Offer        media.Description
 	AudioPackets int // RTP packets of the negotiated codec received
 	OtherPackets int
+	// EarlyPackets counts the RTP packets the caller sent before the 200
+	// OK (EarlyMedia): there should be none.
+	EarlyPackets int
 	Start, End   time.Time
 	FinalStatus  int
 	InvitesSeen  int
@@ -449,7 +461,28 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		return reject(sip.StatusNotAcceptableHere, "Not Acceptable Here")
 	}
 	c.update(r, func(r *Record) { r.Offer = offer })
-	_ = dlg.Respond(sip.StatusRinging, "Ringing", nil)
+	var early *media.Stream
+	var earlyBody []byte
+	if r.Behaviour == EarlyMedia {
+		// The carrier's announcement, from the media address the answer
+		// will name as well.
+		conn, body, remote, status := c.media(offer)
+		if status != 0 {
+			return reject(status, "No Media")
+		}
+		early = media.NewStream(conn, media.StreamConfig{Remote: remote, ComfortNoise: c.cfg.ComfortNoise})
+		earlyBody = body
+		if err := dlg.Respond(sip.StatusSessionInProgress, "Session Progress", body, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+			early.Close()
+			return sip.StatusOK
+		}
+		early.Start()
+		if pcm, ok := media.GenerateTone('5', 500*time.Millisecond); ok {
+			early.Play(media.NewSound(pcm))
+		}
+	} else {
+		_ = dlg.Respond(sip.StatusRinging, "Ringing", nil)
+	}
 
 	ring := c.cfg.Ring
 	switch r.Behaviour {
@@ -462,38 +495,41 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 	case <-time.After(ring):
 	case <-ctx.Done(): // CANCEL: sipgo has answered it and the INVITE with 487
 		c.update(r, func(r *Record) { r.Cancelled = true })
+		if early != nil {
+			early.Close()
+		}
 		return sip.StatusRequestTerminated
 	case <-c.ctx.Done():
+		if early != nil {
+			early.Close()
+		}
 		return reject(sip.StatusServiceUnavailable, "Shutting Down")
 	}
 
-	conn, err := media.Listen(c.addr.Addr())
-	if err != nil {
-		return reject(sip.StatusInternalServerError, "No Media Port")
+	var stream *media.Stream
+	var body []byte
+	if early != nil {
+		// The same stream goes on: what reached it so far came before the answer.
+		stream, body = early, earlyBody
+		early.StopPlaying()
+		st := early.Stats()
+		c.update(r, func(r *Record) { r.EarlyPackets = st.Received })
+	} else {
+		conn, b, remote, status := c.media(offer)
+		if status != 0 {
+			return reject(status, "No Media")
+		}
+		body = b
+		stream = media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, ComfortNoise: c.cfg.ComfortNoise})
 	}
-	answer := offer
-	if strings.EqualFold(c.cfg.Codec, "PCMA") {
-		answer.Codec = media.PCMA
-	}
-	if c.cfg.EventType != 0 {
-		answer.EventType = c.cfg.EventType
-	}
-	events := c.cfg.Keys == RFC4733
-	local := netip.AddrPortFrom(c.addr.Addr(), conn.LocalAddr().(*net.UDPAddr).AddrPort().Port())
-	body, err := media.Answer(answer, local, rand.Uint64()>>1, events)
-	if err != nil {
-		conn.Close()
-		return reject(sip.StatusInternalServerError, "SDP")
-	}
-	remote := answer
-	remote.Events = events && offer.Events
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence})
 	if err := dlg.RespondSDP(body); err != nil {
 		stream.Close()
 		return sip.StatusOK
 	}
 	c.update(r, func(r *Record) { r.Answered = true })
-	stream.Start()
+	if early == nil {
+		stream.Start()
+	}
 	defer func() {
 		st := stream.Stats()
 		stream.Close()
@@ -502,7 +538,7 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 
 	var key byte
 	switch r.Behaviour {
-	case PressOne, AnswerLate:
+	case PressOne, AnswerLate, EarlyMedia:
 		key = '1'
 	case PressTwo:
 		key = '2'
@@ -535,6 +571,33 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		c.update(r, func(r *Record) { r.ByeFrom = "callee" })
 	}
 	return sip.StatusOK
+}
+
+// media opens a media port and answers offer from it: the socket, our
+// SDP and the caller's description as our stream uses it; status is not 0
+// when that failed.
+func (c *Callee) media(offer media.Description) (*net.UDPConn, []byte, media.Description, int) {
+	conn, err := media.Listen(c.addr.Addr())
+	if err != nil {
+		return nil, nil, media.Description{}, sip.StatusInternalServerError
+	}
+	answer := offer
+	if strings.EqualFold(c.cfg.Codec, "PCMA") {
+		answer.Codec = media.PCMA
+	}
+	if c.cfg.EventType != 0 {
+		answer.EventType = c.cfg.EventType
+	}
+	events := c.cfg.Keys == RFC4733
+	local := netip.AddrPortFrom(c.addr.Addr(), conn.LocalAddr().(*net.UDPAddr).AddrPort().Port())
+	body, err := media.Answer(answer, local, rand.Uint64()>>1, events)
+	if err != nil {
+		conn.Close()
+		return nil, nil, media.Description{}, sip.StatusInternalServerError
+	}
+	remote := answer
+	remote.Events = events && offer.Events
+	return conn, body, remote, 0
 }
 
 // press sends one key the configured way.

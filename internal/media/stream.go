@@ -17,6 +17,9 @@ import (
 // SampleRate is G.711's and telephone-event's clock: 8,000 samples a second.
 const SampleRate = 8000
 
+// ComfortNoisePayloadType is RFC 3389's static payload type, CN.
+const ComfortNoisePayloadType = 13
+
 // Sound is audio ready to send, encoded once in both G.711 laws so that every call
 // playing it shares the same bytes.
 type Sound struct {
@@ -66,6 +69,11 @@ type StreamConfig struct {
 	// voice activity detection do; timestamps keep counting and the next talkspurt
 	// starts with the marker bit.
 	SuppressSilence bool
+	// ComfortNoise sends comfort noise (RFC 3389: payload type 13, one
+	// byte of level) instead of silence while there is nothing to play, as
+	// phones with voice activity detection do, negotiated or not: the
+	// callee simulator plays such a phone.
+	ComfortNoise bool
 	// NotFrom are sources the stream never latches onto unless the
 	// description names them: those of the early media before the answer
 	// (a carrier's ringback or announcement), whose last packets may still
@@ -388,6 +396,11 @@ func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32) (out rtp.P
 		return rtp.Packet{Header: hdr, Payload: ev.Event.Marshal()}, true
 	case s.cfg.SuppressSilence && len(s.playing) == 0:
 		return rtp.Packet{}, false
+	case s.cfg.ComfortNoise && len(s.playing) == 0:
+		s.stats.Sent++
+		hdr := pkt.Header
+		hdr.PayloadType = ComfortNoisePayloadType
+		return rtp.Packet{Header: hdr, Payload: []byte{70}}, true // -70 dBov
 	}
 	k := copy(frame, s.playing)
 	s.playing = s.playing[k:]
