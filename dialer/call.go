@@ -107,7 +107,8 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.MaxDuration, errMaxDuration)
 	defer cancel()
-	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{}), ended: make(chan struct{})}
+	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{}), ended: make(chan struct{}),
+		timers: make(chan sessionTimer, 1)}
 	res := c.run(ctx, target)
 	if res.Outcome == wellcheck.OutcomeFailed {
 		d.log.Warn("call failed", "to", wellcheck.MaskPhone(to), "call_id", res.CallID, "status", res.SIPStatus, "reason", res.Reason)
@@ -171,7 +172,8 @@ type call struct {
 	ended    chan struct{} // closed when the call is over
 	id       string        // its Call-ID
 	local    *media.Session
-	early    []netip.AddrPort // the addresses of early media's SDP (183)
+	early    []netip.AddrPort  // the addresses of early media's SDP (183)
+	timers   chan sessionTimer // a new Session-Expires from the far end's requests
 
 	// What requests inside the call (midcall.go) act on.
 	mu        sync.Mutex
@@ -368,7 +370,16 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	c.stream = stream
 	stream.Start()
 	c.mu.Unlock()
+	first := sessionTimer{}
+	if interval, refresher, ok := readSessionExpires(sess.InviteResponse); ok {
+		first = sessionTimer{interval: interval, ours: refresher != "uas"}
+	}
+	keepCtx, stopKeeping := context.WithCancel(ctx)
+	var keeping sync.WaitGroup
+	keeping.Go(func() { c.keepSession(keepCtx, sess, first) })
 	outcome, digits, theyHungUp := c.converse(ctx, stream)
+	stopKeeping()
+	keeping.Wait()
 	c.end()
 	stream.Close()
 	c.mu.Lock()
@@ -419,6 +430,7 @@ func (d *Dialer) invite(target sip.Uri, offer []byte) *sip.Request {
 		req.AppendHeader(sip.HeaderClone(d.route))
 	}
 	req.AppendHeader(sip.NewHeader("Allow", allowed))
+	req.AppendHeader(sip.NewHeader("Supported", "timer"))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(offer)
 	if tp, ok := target.UriParams.Get("transport"); ok && tp != "" {

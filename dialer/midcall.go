@@ -22,12 +22,7 @@ import (
 // In-dialog OPTIONS (keep-alives) get 200. Like every request inside a
 // call, they are taken only from the call's peer or a trusted address
 // (inCall); a re-INVITE for a call that is over gets 481.
-//
-// Session timers (RFC 4028) are not supported, and our requests do not
-// say they are (no "Supported: timer"): a far end that wants them must
-// refresh the session itself (refresher=uas), which it does with the
-// re-INVITEs or UPDATEs answered here. A call lasts at most MaxDuration
-// (3 min by default), two intervals of the smallest Session-Expires (90 s).
+// Session timers are in timer.go.
 
 // allowed is the Allow header of our INVITE and of our answers inside a call.
 const allowed = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, UPDATE"
@@ -77,6 +72,7 @@ func (d *Dialer) onReinvite(c *call, req *sip.Request, tx sip.ServerTransaction)
 		return
 	}
 	res := d.sdpResponse(req, body)
+	c.answerSessionTimer(req, res)
 	if err := tx.Respond(res); err != nil {
 		return
 	}
@@ -115,13 +111,15 @@ func (d *Dialer) onUpdate(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(refusal(req, status))
 		return
 	}
+	var res *sip.Response
 	if body == nil {
-		res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+		res = sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
 		res.AppendHeader(sip.HeaderClone(&d.dialogs.ContactHDR))
-		_ = tx.Respond(res)
-		return
+	} else {
+		res = d.sdpResponse(req, body)
 	}
-	_ = tx.Respond(d.sdpResponse(req, body))
+	c.answerSessionTimer(req, res)
+	_ = tx.Respond(res)
 }
 
 // onAck takes the ACK of our 200 OK to a re-INVITE: it stops that 200's

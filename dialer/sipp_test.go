@@ -152,6 +152,11 @@ func TestAgainstSIPp(t *testing.T) {
 		{scenario: "reinvite_hold.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 3},
 		{scenario: "reinvite_delayed_offer.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
 		{scenario: "update_options_midcall.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 3},
+		// Session timers with us as refresher: SIPp fails unless the
+		// refresh (UPDATE, or re-INVITE when UPDATE is not allowed) comes
+		// within the interval.
+		{scenario: "session_timer_update.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1"},
+		{scenario: "session_timer_reinvite.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {

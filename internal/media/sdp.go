@@ -128,6 +128,14 @@ func (s *Session) Answer(offer Description) ([]byte, error) {
 	return s.give([]Codec{offer.Codec}, offer.Events, offer.EventType, offer.Ptime, offer.Direction.Reciprocal())
 }
 
+// Last is the last description given, as given (nil before any): what a
+// session refresh offers again, its version unchanged.
+func (s *Session) Last() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.last)
+}
+
 // Version is the version of the last description given.
 func (s *Session) Version() uint64 {
 	s.mu.Lock()
