@@ -572,8 +572,13 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 		return outcome, string(digits), isClosed(c.hungUp)
 	}
 	stream.StopPlaying()
+	// A key pressed while the person holds us: the closing waits for the
+	// end of the hold, but not beyond its own length and a little more.
+	heard := time.NewTimer(closing.Duration() + 2*time.Second)
+	defer heard.Stop()
 	select {
 	case <-stream.Play(closing):
+	case <-heard.C:
 	case <-c.hungUp:
 	case <-ctx.Done():
 	}

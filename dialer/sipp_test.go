@@ -150,6 +150,7 @@ func TestAgainstSIPp(t *testing.T) {
 		{scenario: "early_media_answer.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", early: true},
 		// Mid-call: SIPp's scenarios check each 200 OK's SDP themselves.
 		{scenario: "reinvite_hold.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 3},
+		{scenario: "reinvite_hold_key.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
 		{scenario: "reinvite_delayed_offer.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
 		{scenario: "update_options_midcall.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 3},
 		// Session timers with us as refresher: SIPp fails unless the
