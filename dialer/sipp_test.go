@@ -147,6 +147,9 @@ func TestAgainstSIPp(t *testing.T) {
 		// is classified by its final status, and the announcement's key
 		// is not the person's.
 		{scenario: "early_media_busy.xml", outcome: wellcheck.OutcomeBusy, status: 486, early: true},
+		{scenario: "early_media_480.xml", outcome: wellcheck.OutcomeNoAnswer, status: 480, early: true},
+		{scenario: "early_media_404.xml", outcome: wellcheck.OutcomeInvalidNumber, status: 404, early: true},
+		{scenario: "early_media_503.xml", outcome: wellcheck.OutcomeFailed, status: 503, early: true, backoff: 30 * time.Second},
 		{scenario: "early_media_answer.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", early: true},
 		// Mid-call: SIPp's scenarios check each 200 OK's SDP themselves.
 		{scenario: "reinvite_hold.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 3},
