@@ -97,7 +97,8 @@ type Stream struct {
 	remote    Description    // the peer's description in force (cfg.Remote until Update)
 	described netip.AddrPort // the address it names
 	held      bool           // an update stopped the peer receiving: sound waits
-	playing   []byte         // what is left of the current sound
+	sound     *Sound         // the sound playing, if any
+	playing   []byte         // what is left of it, in the peer's law
 	done      chan struct{}  // closed when the current sound ends or is replaced
 	events    []EventPacket  // key presses waiting to go out, one per tick
 	stats     StreamStats
@@ -206,6 +207,12 @@ func (s *Stream) Update(d Description) {
 		// peer any more, and may not latch back.
 		s.media = latch{peer: addr, refused: append(s.media.refused, s.media.peer)}
 	}
+	if d.Codec.Name != s.remote.Codec.Name && len(s.playing) > 0 {
+		// The rest of the sound playing, in the law now agreed on (one
+		// byte a sample in either).
+		at := len(s.sound.encoded(s.remote.Codec)) - len(s.playing)
+		s.playing = s.sound.encoded(d.Codec)[at:]
+	}
 	s.remote = d
 	s.held = !d.Receives()
 }
@@ -240,7 +247,7 @@ func (s *Stream) Play(sound *Sound) <-chan struct{} {
 	s.endPlayback()
 	done := make(chan struct{})
 	s.done = done
-	s.playing = sound.encoded(s.remote.Codec)
+	s.sound, s.playing = sound, sound.encoded(s.remote.Codec)
 	if !s.remote.Receives() && !s.held {
 		s.endPlayback() // nobody listens, nor ever said they would: the sound is over at once
 	}
@@ -255,7 +262,7 @@ func (s *Stream) StopPlaying() {
 }
 
 func (s *Stream) endPlayback() {
-	s.playing = nil
+	s.sound, s.playing = nil, nil
 	if s.done != nil {
 		close(s.done)
 		s.done = nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/stretchr/testify/require"
+	"github.com/zaf/g711"
 
 	"github.com/wellcheck/wellcheck/internal/media"
 )
@@ -223,4 +224,35 @@ func TestStreamFollowsANewAddress(t *testing.T) {
 	s.Update(desc)
 	moved.received(t, 50*time.Millisecond)
 	require.Positive(t, moved.received(t, 100*time.Millisecond))
+}
+
+// A re-INVITE that changes the codec mid-prompt: the rest of the prompt
+// goes out in the new law, not the old law's bytes under the new type.
+func TestStreamChangesCodecMidSound(t *testing.T) {
+	t.Parallel()
+	p := newPhone(t)
+	s := stream(t, p.addr())
+	pcm := make([]int16, media.SampleRate) // a second of a steady level
+	for i := range pcm {
+		pcm[i] = 3000
+	}
+	s.Play(media.NewSound(pcm))
+	desc := s.Remote()
+	desc.Codec = media.PCMA
+	s.Update(desc)
+
+	want := g711.EncodeAlawFrame(3000)
+	require.NoError(t, p.conn.SetReadDeadline(time.Now().Add(2*time.Second)))
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := p.conn.ReadFromUDPAddrPort(buf)
+		require.NoError(t, err, "no A-law packet of the prompt came")
+		var pkt rtp.Packet
+		require.NoError(t, pkt.Unmarshal(buf[:n]))
+		if pkt.PayloadType != media.PCMA.PayloadType {
+			continue // sent before the update
+		}
+		require.Equal(t, want, pkt.Payload[0], "A-law bytes under the A-law type")
+		return
+	}
 }
