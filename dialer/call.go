@@ -180,6 +180,7 @@ type call struct {
 	stream    *media.Stream // set once the call is answered
 	done      bool          // the call is over: requests get 481
 	offered   uint32        // CSeq of a re-INVITE our offer answered, until its ACK
+	inviting  bool          // our refreshing re-INVITE is out
 	acks      map[uint32]chan struct{}
 	ackedSeqs []uint32
 	updates   int

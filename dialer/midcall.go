@@ -157,8 +157,8 @@ func refusal(req *sip.Request, status int) *sip.Response {
 
 // renegotiate reads the peer's new offer in req and returns our SDP for
 // the 200 OK (nil for an UPDATE without an offer) or the status that
-// refuses it: 481 once the call is over, 491 before it is set up (our own
-// INVITE is still in progress: RFC 3261 §14.2), 488 for an offer with
+// refuses it: 481 once the call is over, 491 before it is set up or while
+// our own re-INVITE is out (RFC 3261 §14.2), 488 for an offer with
 // no audio we can use (the call goes on as it was). A re-INVITE without
 // an offer (delayed) gets our offer; its answer comes in the ACK.
 func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, int) {
@@ -167,7 +167,7 @@ func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, int) {
 	switch {
 	case c.done:
 		return nil, sip.StatusCallTransactionDoesNotExists
-	case c.stream == nil:
+	case c.stream == nil, invite && c.inviting:
 		return nil, sip.StatusRequestPending
 	}
 	if len(req.Body()) == 0 {

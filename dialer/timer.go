@@ -138,6 +138,17 @@ func (c *call) refreshSession(ctx context.Context, sess *sipgo.DialogClientSessi
 	method := sip.INVITE
 	if allows(sess.InviteResponse, sip.UPDATE) {
 		method = sip.UPDATE
+	} else {
+		// While our re-INVITE is out, the far end's gets 491 (glare,
+		// RFC 3261 §14.2).
+		c.mu.Lock()
+		c.inviting = true
+		c.mu.Unlock()
+		defer func() {
+			c.mu.Lock()
+			c.inviting = false
+			c.mu.Unlock()
+		}()
 	}
 	for tries := 0; ; tries++ {
 		req := sip.NewRequest(method, remoteTarget(sess))
