@@ -3,6 +3,7 @@ package dialer_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -24,8 +25,11 @@ import (
 // or challenge with digest. SIPp is a test dependency: `make test-deps` installs it.
 
 // freePorts finds n UDP ports nobody uses, each with the one two above it
-// free too (SIPp's RTP takes two), their ranges apart. The sockets found stay
-// bound until all are: a port just closed is not handed out twice.
+// free too (SIPp's RTP takes two), their ranges apart. They are drawn below
+// the system's ephemeral range (32768 and up on Linux), which every socket
+// bound to port 0 — the dialer's RTP, the callee's, other tests' — takes
+// from: once released for SIPp to bind, a port from there could be handed
+// out again before SIPp has it. The sockets found stay bound until all are.
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
 	var held []net.PacketConn
@@ -35,14 +39,16 @@ func freePorts(t *testing.T, n int) []int {
 		}
 	}()
 	var ports []int
-	for tries := 0; len(ports) < n && tries < 100; tries++ {
-		a, err := net.ListenPacket("udp", "127.0.0.1:0")
-		require.NoError(t, err)
-		held = append(held, a)
-		port := a.LocalAddr().(*net.UDPAddr).Port
+	for tries := 0; len(ports) < n && tries < 200; tries++ {
+		port := 20000 + 4*rand.IntN(3000) // 20000-31996
 		if slices.ContainsFunc(ports, func(p int) bool { return port >= p-3 && port <= p+3 }) {
 			continue
 		}
+		a, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		held = append(held, a)
 		b, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port+2))
 		if err != nil {
 			continue
