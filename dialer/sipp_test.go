@@ -160,6 +160,9 @@ func TestAgainstSIPp(t *testing.T) {
 		// Mid-call: SIPp's scenarios check each 200 OK's SDP themselves.
 		{scenario: "reinvite_hold.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 3},
 		{scenario: "reinvite_hold_key.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
+		// A refresh, then a phone's comfort noise (13) and a type nobody
+		// negotiated (96) around the key.
+		{scenario: "reinvite_comfort_noise.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
 		{scenario: "reinvite_delayed_offer.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
 		{scenario: "update_options_midcall.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 3},
 		// Session timers with us as refresher: SIPp fails unless the
