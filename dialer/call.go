@@ -401,6 +401,11 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	res.Outcome, res.Digits = outcome, digits
 	if outcome == wellcheck.OutcomeNoResponse && ctx.Err() != nil && !theyHungUp {
 		if context.Cause(ctx) == errMaxDuration {
+			if stream.Held() {
+				// Call waiting that never came back: the person was busy
+				// elsewhere; they are called again soon, as after our failures.
+				return ours(res, "the far end held the call until its maximum length of %s", c.d.cfg.MaxDuration)
+			}
 			return ours(res, "call reached its maximum length of %s", c.d.cfg.MaxDuration)
 		}
 		return ours(res, "call cut short: %v", context.Cause(ctx))

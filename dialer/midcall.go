@@ -77,6 +77,15 @@ func (d *Dialer) onReinvite(c *call, req *sip.Request, tx sip.ServerTransaction)
 		return
 	}
 	if sip.IsReliable(req.Transport()) {
+		// No retransmissions; an ACK that reuses the INVITE's branch
+		// comes through the transaction, for a moment.
+		select {
+		case ack := <-tx.Acks():
+			c.ack(ack)
+		case <-c.acked(req.CSeq().SeqNo):
+		case <-c.ended:
+		case <-time.After(64 * sip.T1):
+		}
 		return
 	}
 	seq := req.CSeq().SeqNo
@@ -88,7 +97,8 @@ func (d *Dialer) onReinvite(c *call, req *sip.Request, tx sip.ServerTransaction)
 		select {
 		case <-c.ended:
 		case <-give.C:
-		case <-tx.Acks(): // an ACK that reused the INVITE's branch
+		case ack := <-tx.Acks(): // an ACK that reused the INVITE's branch
+			c.ack(ack)
 		case <-c.acked(seq):
 		case <-again.C:
 			again.Stop()

@@ -217,6 +217,14 @@ func (s *Stream) Update(d Description) {
 	s.held = !d.Receives()
 }
 
+// Held reports whether the peer holds the call: an update said it does
+// not receive.
+func (s *Stream) Held() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
 // Remote is the peer's description in force.
 func (s *Stream) Remote() Description {
 	s.mu.Lock()
