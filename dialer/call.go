@@ -181,6 +181,7 @@ type call struct {
 	done      bool          // the call is over: requests get 481
 	offered   uint32        // CSeq of a re-INVITE our offer answered, until its ACK
 	inviting  bool          // our refreshing re-INVITE is out
+	remoteSeq uint32        // the highest CSeq of the far end's re-INVITEs and UPDATEs
 	acks      map[uint32]chan struct{}
 	ackedSeqs []uint32
 	updates   int

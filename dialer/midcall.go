@@ -167,17 +167,25 @@ func refusal(req *sip.Request, status int) *sip.Response {
 
 // renegotiate reads the peer's new offer in req and returns our SDP for
 // the 200 OK (nil for an UPDATE without an offer) or the status that
-// refuses it: 481 once the call is over, 491 before it is set up or while
-// our own re-INVITE is out (RFC 3261 §14.2), 488 for an offer with
+// refuses it: 481 once the call is over, 500 when it comes out of order
+// (a lower CSeq than one before it), 491 before the call is set up or
+// while our own re-INVITE is out (RFC 3261 §14.2), 488 for an offer with
 // no audio we can use (the call goes on as it was). A re-INVITE without
 // an offer (delayed) gets our offer; its answer comes in the ACK.
 func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	seq := req.CSeq().SeqNo
 	switch {
 	case c.done:
 		return nil, sip.StatusCallTransactionDoesNotExists
-	case c.stream == nil, invite && c.inviting:
+	case seq < c.remoteSeq:
+		// Out of order (RFC 3261 §12.2.2): an old hold overtaken by
+		// its release on the way must not hold the call again.
+		return nil, sip.StatusInternalServerError
+	}
+	c.remoteSeq = seq
+	if c.stream == nil || invite && c.inviting {
 		return nil, sip.StatusRequestPending
 	}
 	if len(req.Body()) == 0 {
@@ -188,7 +196,7 @@ func (c *call) renegotiate(req *sip.Request, invite bool) ([]byte, int) {
 		if err != nil {
 			return nil, sip.StatusInternalServerError
 		}
-		c.offered = req.CSeq().SeqNo
+		c.offered = seq
 		return offer, sip.StatusOK
 	}
 	desc, err := media.Parse(req.Body())
