@@ -53,10 +53,11 @@ func readSessionExpires(m headerReader) (interval time.Duration, refresher strin
 		return 0, "", false
 	}
 	v, params, _ := strings.Cut(h.Value(), ";")
-	secs, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || secs <= 0 {
+	secs, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
+	if err != nil || secs == 0 {
 		return 0, "", false
 	}
+	secs = min(secs, 24*3600) // far longer than any call
 	for _, p := range strings.Split(params, ";") {
 		name, value, _ := strings.Cut(strings.TrimSpace(p), "=")
 		if strings.EqualFold(name, "refresher") {
@@ -240,9 +241,9 @@ func minSE(res *sip.Response) (time.Duration, bool) {
 		return 0, false
 	}
 	v, _, _ := strings.Cut(h.Value(), ";")
-	secs, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || secs <= 0 {
+	secs, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
+	if err != nil || secs == 0 {
 		return 0, false
 	}
-	return time.Duration(secs) * time.Second, true
+	return time.Duration(min(secs, 24*3600)) * time.Second, true
 }

@@ -44,3 +44,20 @@ func TestReadSessionExpires(t *testing.T) {
 	require.True(t, allows(res, sip.UPDATE))
 	require.False(t, allows(res, sip.INFO))
 }
+
+func FuzzReadSessionExpires(f *testing.F) {
+	f.Add("1800;refresher=uac")
+	f.Add("90")
+	f.Add("120;refresher=uas;x=y")
+	f.Fuzz(func(t *testing.T, value string) {
+		res := sip.NewResponse(200, "OK")
+		res.AppendHeader(sip.NewHeader("Session-Expires", value))
+		interval, refresher, ok := readSessionExpires(res)
+		if ok && interval <= 0 {
+			t.Fatalf("interval %s from %q", interval, value)
+		}
+		if !ok && (interval != 0 || refresher != "") {
+			t.Fatalf("%s, %q without ok", interval, refresher)
+		}
+	})
+}
