@@ -176,15 +176,16 @@ type call struct {
 	timers   chan sessionTimer // a new Session-Expires from the far end's requests
 
 	// What requests inside the call (midcall.go) act on.
-	mu        sync.Mutex
-	stream    *media.Stream // set once the call is answered
-	done      bool          // the call is over: requests get 481
-	offered   uint32        // CSeq of a re-INVITE our offer answered, until its ACK
-	inviting  bool          // our refreshing re-INVITE is out
-	remoteSeq uint32        // the highest CSeq of the far end's re-INVITEs and UPDATEs
-	acks      map[uint32]chan struct{}
-	ackedSeqs []uint32
-	updates   int
+	mu          sync.Mutex
+	stream      *media.Stream           // set once the call is answered
+	done        bool                    // the call is over: requests get 481
+	offered     uint32                  // CSeq of a re-INVITE our offer answered, until its ACK
+	inviting    bool                    // our refreshing re-INVITE is out
+	remoteSeq   uint32                  // the highest CSeq of the far end's re-INVITEs and UPDATEs
+	refreshAcks map[uint32]*sip.Request // by CSeq: our ACKs to the 2xx of our refreshes
+	acks        map[uint32]chan struct{}
+	ackedSeqs   []uint32
+	updates     int
 }
 
 // peer is the address that answered the call (zero before an answer).

@@ -427,6 +427,15 @@ func (d *Dialer) strayResponse(res *sip.Response) {
 	if !res.IsSuccess() || cseq == nil || cseq.MethodName != sip.INVITE {
 		return
 	}
+	if v, ok := d.calls.Load(callIDOf(res)); ok {
+		// The 2xx to a session refresh of ours, again: our ACK was lost.
+		if ack := v.(*call).refreshAck(cseq.SeqNo); ack != nil {
+			if err := d.client.WriteRequest(ack, asIs); err != nil {
+				d.log.Warn("ACK a refresh's answer again", "call_id", callIDOf(res), "error", err)
+			}
+			return
+		}
+	}
 	d.log.Warn("hanging up a call answered after it was abandoned", "call_id", callIDOf(res))
 	d.wg.Go(func() { d.hangUpStray(res) })
 }
@@ -461,6 +470,9 @@ func (d *Dialer) hangUpStray(res *sip.Response) {
 		d.log.Warn("BYE a stray answer", "error", err)
 	}
 }
+
+// asIs sends a request as it was built (an ACK sent again).
+func asIs(*sipgo.Client, *sip.Request) error { return nil }
 
 func callIDOf(m sip.Message) string {
 	if h := m.CallID(); h != nil {

@@ -210,6 +210,26 @@ func (c *call) ackRefresh(sess *sipgo.DialogClientSession, res *sip.Response) er
 	if err := sess.WriteRequest(ack); err != nil {
 		return fmt.Errorf("ACK the refresh: %w", err)
 	}
+	// The 200 OK comes again if this ACK is lost, after its transaction
+	// is gone: strayResponse sends the same ACK again (it would
+	// otherwise hang up what looks like a call answered too late).
+	c.mu.Lock()
+	if c.refreshAcks == nil {
+		c.refreshAcks = make(map[uint32]*sip.Request)
+	}
+	c.refreshAcks[res.CSeq().SeqNo] = ack.Clone()
+	c.mu.Unlock()
+	return nil
+}
+
+// refreshAck is the ACK we sent for the 2xx to our refreshing re-INVITE
+// with CSeq seq, to send again; nil if there is none.
+func (c *call) refreshAck(seq uint32) *sip.Request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ack := c.refreshAcks[seq]; ack != nil {
+		return ack.Clone()
+	}
 	return nil
 }
 
