@@ -430,7 +430,8 @@ func (d *Dialer) strayResponse(res *sip.Response) {
 	if v, ok := d.calls.Load(callIDOf(res)); ok {
 		// The 2xx to a session refresh of ours, again: our ACK was lost.
 		if ack := v.(*call).refreshAck(cseq.SeqNo); ack != nil {
-			if err := d.client.WriteRequest(ack, asIs); err != nil {
+			// Built as before (From our SIP port: Laddr is not cloned).
+			if err := d.client.WriteRequest(ack); err != nil {
 				d.log.Warn("ACK a refresh's answer again", "call_id", callIDOf(res), "error", err)
 			}
 			return
@@ -470,9 +471,6 @@ func (d *Dialer) hangUpStray(res *sip.Response) {
 		d.log.Warn("BYE a stray answer", "error", err)
 	}
 }
-
-// asIs sends a request as it was built (an ACK sent again).
-func asIs(*sipgo.Client, *sip.Request) error { return nil }
 
 func callIDOf(m sip.Message) string {
 	if h := m.CallID(); h != nil {
