@@ -22,10 +22,10 @@ import (
 // its own re-INVITEs and UPDATEs carrying Session-Expires), our 200 OK
 // says the same Session-Expires back, and the far end refreshes. A call
 // lasts at most MaxDuration (3 min by default), two intervals of the
-// smallest Session-Expires allowed (90 s): a refresh is rare, but a far
-// end that asks for one gets it. Intervals shorter than 90 s are honoured
-// too (refreshed no more often than every second): a carrier that asks
-// for them would otherwise hang up on the person.
+// smallest Session-Expires allowed (90 s): refreshed every 45 s, up to
+// three times. Intervals shorter than 90 s are honoured too (refreshed no
+// more often than every second): a carrier that asks for them would
+// otherwise hang up on the person.
 
 // statusIntervalTooSmall is RFC 4028's 422 Session Interval Too Small.
 const statusIntervalTooSmall = 422
