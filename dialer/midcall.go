@@ -285,8 +285,8 @@ func (c *call) over() bool {
 }
 
 // drainEarly empties conn of what came before the answer (early media: a
-// ringback, an announcement) and returns its sources, which the stream
-// will not latch onto.
+// ringback, an announcement) and returns its sources, for the stream not
+// to latch onto when the answer names another address (talk).
 func drainEarly(conn interface {
 	SetReadDeadline(time.Time) error
 	ReadFromUDPAddrPort([]byte) (int, netip.AddrPort, error)
