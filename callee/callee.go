@@ -48,11 +48,16 @@ const (
 	TempUnavailable Behaviour = "temporarily_unavailable" // 480 Temporarily Unavailable, at once
 	ServerError     Behaviour = "server_error"            // 500 Server Internal Error
 	Unauthorized    Behaviour = "unauthorized"            // 401 Unauthorized, whatever the credentials
+	// EarlyMedia is a carrier that plays early media while the phone
+	// rings: 183 Session Progress with SDP and RTP to the caller before
+	// the 200 OK, then the person answers and presses 1. The record
+	// counts what the caller sent before the answer (EarlyPackets).
+	EarlyMedia Behaviour = "early_media"
 )
 
 // Behaviours lists every behaviour, for help texts and validation.
 var Behaviours = []Behaviour{PressOne, PressTwo, Silent, Voicemail, HangUp, Busy, Decline, NeverAnswer, AnswerLate, NotFound, Unavailable,
-	TempUnavailable, ServerError, Unauthorized}
+	TempUnavailable, ServerError, Unauthorized, EarlyMedia}
 
 // ParseBehaviour checks a behaviour's name.
 func ParseBehaviour(s string) (Behaviour, error) {
@@ -119,6 +124,10 @@ type Config struct {
 	// Greeting is what a Voicemail line plays on answer, its beep included
 	// (default: DefaultGreeting); it records from the greeting's end.
 	Greeting *media.Sound
+	// ComfortNoise sends comfort noise (RFC 3389, payload type 13, which
+	// the caller never negotiated) whenever there is nothing to play, as
+	// phones with voice activity detection do.
+	ComfortNoise bool
 	// Username and Password, if set, make every INVITE prove itself with digest
 	// authentication (a 401 challenge) first.
 	Username, Password string
@@ -141,6 +150,9 @@ type Record struct {
 	Offer        media.Description
 	AudioPackets int // RTP packets of the negotiated codec received
 	OtherPackets int
+	// EarlyPackets counts the RTP packets the caller sent before the 200
+	// OK (EarlyMedia): there should be none.
+	EarlyPackets int
 	Start, End   time.Time
 	FinalStatus  int
 	InvitesSeen  int
@@ -463,56 +475,6 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		return reject(sip.StatusNotAcceptableHere, "Not Acceptable Here")
 	}
 	c.update(r, func(r *Record) { r.Offer = offer })
-	_ = dlg.Respond(sip.StatusRinging, "Ringing", nil)
-
-	ring := c.cfg.Ring
-	switch r.Behaviour {
-	case NeverAnswer:
-		ring = 24 * time.Hour
-	case AnswerLate:
-		ring = c.cfg.AnswerAfter
-	}
-	select {
-	case <-time.After(ring):
-	case <-ctx.Done(): // CANCEL: sipgo has answered it and the INVITE with 487
-		c.update(r, func(r *Record) { r.Cancelled = true })
-		return sip.StatusRequestTerminated
-	case <-c.ctx.Done():
-		return reject(sip.StatusServiceUnavailable, "Shutting Down")
-	}
-
-	conn, err := media.Listen(c.addr.Addr())
-	if err != nil {
-		return reject(sip.StatusInternalServerError, "No Media Port")
-	}
-	answer := offer
-	if strings.EqualFold(c.cfg.Codec, "PCMA") {
-		answer.Codec = media.PCMA
-	}
-	if c.cfg.EventType != 0 {
-		answer.EventType = c.cfg.EventType
-	}
-	events := c.cfg.Keys == RFC4733
-	local := netip.AddrPortFrom(c.addr.Addr(), conn.LocalAddr().(*net.UDPAddr).AddrPort().Port())
-	remote := answer
-	if c.cfg.Line != nil {
-		// The caller sends to the line, and the line to this phone.
-		line := *c.cfg.Line
-		line.Seed = rand.Uint64()
-		relay, err := netsim.New(line, offer.Addr, local)
-		if err != nil {
-			conn.Close()
-			return reject(sip.StatusInternalServerError, "No Line")
-		}
-		defer relay.Close()
-		local, remote.Addr = relay.AddrForA(), relay.AddrForB()
-	}
-	body, err := media.Answer(answer, local, rand.Uint64()>>1, events)
-	if err != nil {
-		conn.Close()
-		return reject(sip.StatusInternalServerError, "SDP")
-	}
-	remote.Events = events && offer.Events
 	var recording atomic.Bool // a Voicemail line's greeting is over
 	hear := func(pcm []int16) {
 		if !loud(pcm) {
@@ -527,13 +489,77 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 			}
 		})
 	}
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, Hear: hear})
+	var early *media.Stream
+	var earlyBody []byte
+	if r.Behaviour == EarlyMedia {
+		// The carrier's announcement, from the media address the answer
+		// will name as well.
+		conn, body, remote, closeLine, status := c.media(offer)
+		if status != 0 {
+			return reject(status, "No Media")
+		}
+		defer closeLine()
+		early = media.NewStream(conn, media.StreamConfig{Remote: remote, ComfortNoise: c.cfg.ComfortNoise, Hear: hear})
+		earlyBody = body
+		if err := dlg.Respond(sip.StatusSessionInProgress, "Session Progress", body, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+			early.Close()
+			return sip.StatusOK
+		}
+		early.Start()
+		if pcm, ok := media.GenerateTone('5', 500*time.Millisecond); ok {
+			early.Play(media.NewSound(pcm))
+		}
+	} else {
+		_ = dlg.Respond(sip.StatusRinging, "Ringing", nil)
+	}
+
+	ring := c.cfg.Ring
+	switch r.Behaviour {
+	case NeverAnswer:
+		ring = 24 * time.Hour
+	case AnswerLate:
+		ring = c.cfg.AnswerAfter
+	}
+	select {
+	case <-time.After(ring):
+	case <-ctx.Done(): // CANCEL: sipgo has answered it and the INVITE with 487
+		c.update(r, func(r *Record) { r.Cancelled = true })
+		if early != nil {
+			early.Close()
+		}
+		return sip.StatusRequestTerminated
+	case <-c.ctx.Done():
+		if early != nil {
+			early.Close()
+		}
+		return reject(sip.StatusServiceUnavailable, "Shutting Down")
+	}
+
+	var stream *media.Stream
+	var body []byte
+	if early != nil {
+		// The same stream goes on: what reached it so far came before the answer.
+		stream, body = early, earlyBody
+		early.StopPlaying()
+		st := early.Stats()
+		c.update(r, func(r *Record) { r.EarlyPackets = st.Received })
+	} else {
+		conn, b, remote, closeLine, status := c.media(offer)
+		if status != 0 {
+			return reject(status, "No Media")
+		}
+		defer closeLine()
+		body = b
+		stream = media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, ComfortNoise: c.cfg.ComfortNoise, Hear: hear})
+	}
 	if err := dlg.RespondSDP(body); err != nil {
 		stream.Close()
 		return sip.StatusOK
 	}
 	c.update(r, func(r *Record) { r.Answered = true })
-	stream.Start()
+	if early == nil {
+		stream.Start()
+	}
 	defer func() {
 		st := stream.Stats()
 		stream.Close()
@@ -555,7 +581,7 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 	}
 	var key byte
 	switch r.Behaviour {
-	case PressOne, AnswerLate:
+	case PressOne, AnswerLate, EarlyMedia:
 		key = '1'
 	case PressTwo:
 		key = '2'
@@ -630,6 +656,49 @@ func DefaultGreeting() *media.Sound {
 		pcm = append(pcm, int16(10000*math.Sin(2*math.Pi*1000*float64(n)/media.SampleRate)))
 	}
 	return media.NewSound(pcm)
+}
+
+// media opens a media port and answers offer from it: the socket, our
+// SDP and the caller's description as our stream uses it, and what closes
+// the poor line put in between (Config.Line); status is not 0 when that
+// failed.
+func (c *Callee) media(offer media.Description) (*net.UDPConn, []byte, media.Description, func(), int) {
+	none := func() {}
+	conn, err := media.Listen(c.addr.Addr())
+	if err != nil {
+		return nil, nil, media.Description{}, none, sip.StatusInternalServerError
+	}
+	answer := offer
+	if strings.EqualFold(c.cfg.Codec, "PCMA") {
+		answer.Codec = media.PCMA
+	}
+	if c.cfg.EventType != 0 {
+		answer.EventType = c.cfg.EventType
+	}
+	events := c.cfg.Keys == RFC4733
+	local := netip.AddrPortFrom(c.addr.Addr(), conn.LocalAddr().(*net.UDPAddr).AddrPort().Port())
+	remote := answer
+	closeLine := none
+	if c.cfg.Line != nil {
+		// The caller sends to the line, and the line to this phone.
+		line := *c.cfg.Line
+		line.Seed = rand.Uint64()
+		relay, err := netsim.New(line, offer.Addr, local)
+		if err != nil {
+			conn.Close()
+			return nil, nil, media.Description{}, none, sip.StatusInternalServerError
+		}
+		closeLine = func() { _ = relay.Close() }
+		local, remote.Addr = relay.AddrForA(), relay.AddrForB()
+	}
+	body, err := media.Answer(answer, local, rand.Uint64()>>1, events)
+	if err != nil {
+		conn.Close()
+		closeLine()
+		return nil, nil, media.Description{}, none, sip.StatusInternalServerError
+	}
+	remote.Events = events && offer.Events
+	return conn, body, remote, closeLine, 0
 }
 
 // press sends one key the configured way.

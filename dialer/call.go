@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,12 @@ type Result struct {
 	Local bool `json:"local,omitempty"`
 	// HungUpBy is "us" or "them" for an answered call.
 	HungUpBy string `json:"hung_up_by,omitempty"`
+	// Renegotiated counts the new descriptions the far end gave in the
+	// call (re-INVITEs, UPDATEs: holds, refreshes, moved media).
+	Renegotiated int `json:"renegotiated,omitempty"`
+	// EarlyMedia says the far end sent media before answering (a 183 with
+	// SDP): a ringback or an announcement, never the person.
+	EarlyMedia bool `json:"early_media,omitempty"`
 }
 
 // MarshalJSON writes ring and talk time as whole milliseconds.
@@ -104,8 +111,8 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.MaxDuration, errMaxDuration)
 	defer cancel()
-	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{}),
-		leaveMessage: req.LeaveMessage && req.Script != ScriptEscalation}
+	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{}), ended: make(chan struct{}),
+		timers: make(chan sessionTimer, 1), leaveMessage: req.LeaveMessage && req.Script != ScriptEscalation}
 	res := c.run(ctx, target)
 	if res.Outcome == wellcheck.OutcomeFailed {
 		d.log.Warn("call failed", "to", wellcheck.MaskPhone(to), "call_id", res.CallID, "status", res.SIPStatus, "reason", res.Reason)
@@ -167,7 +174,24 @@ type call struct {
 	keys     chan byte // from SIP INFO
 	hungUp   chan struct{}
 	hangOnce sync.Once
-	answerer atomic.Value // netip.Addr: where the answer to our INVITE came from
+	answerer atomic.Value  // netip.Addr: where the answer to our INVITE came from
+	ended    chan struct{} // closed when the call is over
+	id       string        // its Call-ID
+	local    *media.Session
+	early    []netip.AddrPort  // the addresses of early media's SDP (183)
+	timers   chan sessionTimer // a new Session-Expires from the far end's requests
+
+	// What requests inside the call (midcall.go) act on.
+	mu          sync.Mutex
+	stream      *media.Stream           // set once the call is answered
+	done        bool                    // the call is over: requests get 481
+	offered     uint32                  // CSeq of a re-INVITE our offer answered, until its ACK
+	inviting    bool                    // our refreshing re-INVITE is out
+	remoteSeq   uint32                  // the highest CSeq of the far end's re-INVITEs and UPDATEs
+	refreshAcks map[uint32]*sip.Request // by CSeq: our ACKs to the 2xx of our refreshes
+	acks        map[uint32]chan struct{}
+	ackedSeqs   []uint32
+	updates     int
 }
 
 // peer is the address that answered the call (zero before an answer).
@@ -193,17 +217,20 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	}
 	defer conn.Close() // the stream closes it too, if the call gets one
 	local := netip.AddrPortFrom(d.sdpIP, uint16(conn.LocalAddr().(*net.UDPAddr).Port))
-	offer, err := media.Offer(local, rand.Uint64()>>1)
+	c.local = media.NewSession(local, rand.Uint64()>>1)
+	offer, err := c.local.Offer()
 	if err != nil {
 		return ours(Result{}, "describe our audio: %v", err)
 	}
 	req := d.invite(target, offer)
 	c.localTag, _ = req.From().Params.Get("tag")
 	res := Result{CallID: callIDOf(req)}
+	c.id = res.CallID
 	// Known before the INVITE leaves: the trunk's BYE or INFO may follow the answer
 	// at once.
 	d.calls.Store(res.CallID, c)
 	defer d.calls.Delete(res.CallID)
+	defer c.end()
 
 	started := time.Now()
 	sess, err := d.dialogs.WriteInvite(ctx, req)
@@ -218,6 +245,17 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 		return res
 	}
 	return c.talk(ctx, sess, conn, res)
+}
+
+// end marks the call over: requests inside it get 481 from now on, and
+// whatever waits on it (a 200 OK sent again until its ACK) stops.
+func (c *call) end() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.done {
+		c.done = true
+		close(c.ended)
+	}
 }
 
 // failed is res ended as our failure, saying why.
@@ -245,8 +283,20 @@ func (c *call) ring(ctx context.Context, sess *sipgo.DialogClientSession, res Re
 		Username: d.cfg.Trunk.Username,
 		Password: d.cfg.Trunk.Password,
 		OnResponse: func(r *sip.Response) error {
-			if r.IsProvisional() {
-				res.Provisional = append(res.Provisional, r.StatusCode)
+			if !r.IsProvisional() {
+				return nil
+			}
+			res.Provisional = append(res.Provisional, r.StatusCode)
+			// Early media (a 183 with SDP): a ringback or an announcement
+			// the carrier plays, never the person. Nothing of ours is sent
+			// before the 200 OK, and its sources are never latched onto.
+			if len(r.Body()) > 0 {
+				if desc, err := media.Parse(r.Body()); err == nil {
+					res.EarlyMedia = true
+					if !slices.Contains(c.early, desc.Addr) {
+						c.early = append(c.early, desc.Addr)
+					}
+				}
 			}
 			return nil
 		},
@@ -312,10 +362,38 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 		res.HungUpBy = "us"
 		return failed(res, "unusable SDP answer: %v", err)
 	}
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: true, Lateness: c.d.cfg.SendLateness})
+	// What came before the answer was early media: it is not the person,
+	// and its keys (a recorded announcement's tones) do not count. When
+	// the answer names another address than the early media's, the
+	// sources of that early media are never latched onto (its last
+	// packets may arrive after the answer); when it names the same, they
+	// are the same far end, and may be.
+	notFrom := drainEarly(conn)
+	if len(c.early) == 0 || slices.Contains(c.early, remote.Addr) {
+		notFrom = nil
+	} else {
+		notFrom = append(notFrom, c.early...)
+	}
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: true, Lateness: c.d.cfg.SendLateness, NotFrom: notFrom})
+	c.mu.Lock()
+	c.stream = stream
 	stream.Start()
+	c.mu.Unlock()
+	first := sessionTimer{}
+	if interval, refresher, ok := readSessionExpires(sess.InviteResponse); ok {
+		first = sessionTimer{interval: interval, ours: refresher != "uas"}
+	}
+	keepCtx, stopKeeping := context.WithCancel(ctx)
+	var keeping sync.WaitGroup
+	keeping.Go(func() { c.keepSession(keepCtx, sess, first) })
 	outcome, digits, theyHungUp := c.converse(ctx, stream)
+	stopKeeping()
+	keeping.Wait()
+	c.end()
 	stream.Close()
+	c.mu.Lock()
+	res.Renegotiated = c.updates
+	c.mu.Unlock()
 	if st := stream.Stats(); st.LatchedTo.IsValid() {
 		// The carrier's media address, not the person's number: an operator
 		// reading this learns their trunk needs symmetric RTP.
@@ -331,6 +409,11 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	res.Outcome, res.Digits = outcome, digits
 	if outcome == wellcheck.OutcomeNoResponse && ctx.Err() != nil && !theyHungUp {
 		if context.Cause(ctx) == errMaxDuration {
+			if stream.Held() {
+				// Call waiting that never came back: the person was busy
+				// elsewhere; they are called again soon, as after our failures.
+				return ours(res, "the far end held the call until its maximum length of %s", c.d.cfg.MaxDuration)
+			}
 			return ours(res, "call reached its maximum length of %s", c.d.cfg.MaxDuration)
 		}
 		return ours(res, "call cut short: %v", context.Cause(ctx))
@@ -360,7 +443,8 @@ func (d *Dialer) invite(target sip.Uri, offer []byte) *sip.Request {
 	if d.route != nil {
 		req.AppendHeader(sip.HeaderClone(d.route))
 	}
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS"))
+	req.AppendHeader(sip.NewHeader("Allow", allowed))
+	req.AppendHeader(sip.NewHeader("Supported", "timer"))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(offer)
 	if tp, ok := target.UriParams.Get("transport"); ok && tp != "" {
@@ -541,8 +625,13 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 		}
 		stream.StopPlaying()
 	}
+	// A key pressed while the person holds us: the closing waits for the
+	// end of the hold, but not beyond its own length and a little more.
+	heard := time.NewTimer(closing.Duration() + 2*time.Second)
+	defer heard.Stop()
 	select {
 	case <-stream.Play(closing):
+	case <-heard.C:
 	case <-c.hungUp:
 	case <-ctx.Done():
 	}

@@ -306,7 +306,12 @@ func (d *Dialer) start() (err error) {
 	}
 	srv.OnBye(d.inCall(d.onBye))
 	srv.OnInfo(d.inCall(d.onInfo))
-	srv.OnOptions(d.outsideCall(func(req *sip.Request, tx sip.ServerTransaction) {
+	// Inside a call (midcall.go): re-INVITE, its ACK, UPDATE, OPTIONS.
+	// A new INVITE is nobody's business here: 405 to a trusted address.
+	srv.OnInvite(d.inDialogOr(d.onReinvite, d.noRoute))
+	srv.OnAck(d.onAck)
+	srv.OnRequest(sip.UPDATE, d.inCall(d.onUpdate))
+	srv.OnOptions(d.inDialogOr(d.okInCall, func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	}))
 	srv.OnNoRoute(d.outsideCall(d.noRoute))
@@ -491,6 +496,16 @@ func (d *Dialer) strayResponse(res *sip.Response) {
 	cseq := res.CSeq()
 	if !res.IsSuccess() || cseq == nil || cseq.MethodName != sip.INVITE {
 		return
+	}
+	if v, ok := d.calls.Load(callIDOf(res)); ok {
+		// The 2xx to a session refresh of ours, again: our ACK was lost.
+		if ack := v.(*call).refreshAck(cseq.SeqNo); ack != nil {
+			// Built as before (From our SIP port: Laddr is not cloned).
+			if err := d.client.WriteRequest(ack); err != nil {
+				d.log.Warn("ACK a refresh's answer again", "call_id", callIDOf(res), "error", err)
+			}
+			return
+		}
 	}
 	d.log.Warn("hanging up a call answered after it was abandoned", "call_id", callIDOf(res))
 	d.wg.Go(func() { d.hangUpStray(res) })

@@ -122,6 +122,14 @@ func TestCallOutcomes(t *testing.T) {
 			outcome: wellcheck.OutcomeOK, status: 200, digits: "1", answered: true, byeFrom: "caller"},
 		{name: "press 2, in-band tone over PCMA", callee: callee.Config{Behaviour: callee.PressTwo, Keys: callee.InBand, Codec: "PCMA"},
 			outcome: wellcheck.OutcomeHelpRequested, status: 200, digits: "2", answered: true, byeFrom: "caller"},
+		// A phone with voice activity detection sends comfort noise (13),
+		// a type nobody negotiated, between the key's packets or tones.
+		{name: "press 1 among comfort noise, RFC 4733", callee: callee.Config{Behaviour: callee.PressOne, Keys: callee.RFC4733, ComfortNoise: true},
+			outcome: wellcheck.OutcomeOK, status: 200, digits: "1", answered: true, byeFrom: "caller"},
+		{name: "press 2 among comfort noise, in-band", callee: callee.Config{Behaviour: callee.PressTwo, Keys: callee.InBand, ComfortNoise: true},
+			outcome: wellcheck.OutcomeHelpRequested, status: 200, digits: "2", answered: true, byeFrom: "caller"},
+		{name: "early media, then answers and presses 1", callee: callee.Config{Behaviour: callee.EarlyMedia, Ring: 500 * time.Millisecond},
+			outcome: wellcheck.OutcomeOK, status: 200, digits: "1", answered: true, byeFrom: "caller"},
 		{name: "TCP, press 1", callee: callee.Config{Behaviour: callee.PressOne, Keys: callee.RFC4733, Network: "tcp"},
 			outcome: wellcheck.OutcomeOK, status: 200, digits: "1", answered: true, byeFrom: "caller"},
 		{name: "answers, presses nothing", callee: callee.Config{Behaviour: callee.Silent},
@@ -170,6 +178,10 @@ func TestCallOutcomes(t *testing.T) {
 			if tt.cancelled {
 				require.Contains(t, res.Provisional, 180)
 			}
+			require.Equal(t, tt.callee.Behaviour == callee.EarlyMedia, res.EarlyMedia)
+			// Nothing of ours reaches the far end before the 200 OK: early
+			// media is a carrier's ringback or announcement, not the person.
+			require.Zero(t, rec.EarlyPackets, "no audio of ours before the answer")
 		})
 	}
 }

@@ -165,6 +165,7 @@ func (a *app) callee(ctx context.Context, args []string) error {
 	ring := fs.Duration("ring", time.Second, "how long phones ring before answering")
 	keyDelay := fs.Duration("key-delay", 2*time.Second, "how long after answering the key is pressed")
 	seed := fs.Uint64("seed", 1, "seed of the random mix")
+	comfortNoise := fs.Bool("comfort-noise", false, "send comfort noise (payload type 13, never negotiated) instead of silence, as phones with voice activity detection do")
 	numbers := map[string]callee.Behaviour{}
 	fs.Func("number", "fix one number's behaviour, NUMBER=BEHAVIOUR (repeatable)", func(s string) error {
 		n, b, ok := strings.Cut(s, "=")
@@ -181,7 +182,8 @@ func (a *app) callee(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
 	}
-	cfg := callee.Config{Listen: *listen, Network: *network, Numbers: numbers, Seed: *seed, Ring: *ring, KeyDelay: *keyDelay, Logger: a.logger}
+	cfg := callee.Config{Listen: *listen, Network: *network, Numbers: numbers, Seed: *seed, Ring: *ring, KeyDelay: *keyDelay,
+		ComfortNoise: *comfortNoise, Logger: a.logger}
 	var err error
 	if cfg.Behaviour, err = callee.ParseBehaviour(*behaviour); err != nil {
 		return &usageError{err.Error()}

@@ -4,12 +4,14 @@
 package media
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pion/sdp/v3"
@@ -68,25 +70,97 @@ var ErrNoAudio = errors.New("no usable audio stream")
 // Offer returns the SDP body of our INVITE: PCMU, PCMA and telephone-event/8000 on
 // addr, 20 ms packets, send and receive. sessionID should differ per call.
 func Offer(addr netip.AddrPort, sessionID uint64) ([]byte, error) {
-	return describe(addr, sessionID, []Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
+	return describe(addr, sessionID, sessionID, []Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
 }
 
 // Answer returns an SDP answer to offer on addr: the offer's first codec, with the
 // payload type numbers the offer chose, and telephone events when both want them.
 func Answer(offer Description, addr netip.AddrPort, sessionID uint64, events bool) ([]byte, error) {
-	dir := SendRecv
-	switch offer.Direction {
-	case SendOnly:
-		dir = RecvOnly
-	case RecvOnly:
-		dir = SendOnly
-	case Inactive:
-		dir = Inactive
-	}
-	return describe(addr, sessionID, []Codec{offer.Codec}, events && offer.Events, offer.EventType, offer.Ptime, dir)
+	return describe(addr, sessionID, sessionID, []Codec{offer.Codec}, events && offer.Events, offer.EventType, offer.Ptime, offer.Direction.Reciprocal())
 }
 
-func describe(addr netip.AddrPort, sessionID uint64, codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
+// Reciprocal is the direction that answers d (RFC 3264 §6.1): what the
+// offerer only sends, the answerer only receives.
+func (d Direction) Reciprocal() Direction {
+	switch d {
+	case SendOnly:
+		return RecvOnly
+	case RecvOnly:
+		return SendOnly
+	case Inactive:
+		return Inactive
+	}
+	return SendRecv
+}
+
+// Session is our side of one call's SDP, offer after answer, for as long as
+// the call lasts (RFC 3264 §8): one origin line, whose session id never
+// changes and whose version goes up by one each time what we describe
+// changes, and only then (a session refresh that changes nothing sends the
+// same description back). It is safe for concurrent use.
+type Session struct {
+	addr netip.AddrPort
+	id   uint64
+
+	mu      sync.Mutex
+	version uint64
+	last    []byte // the last description we gave, as given
+}
+
+// NewSession starts our side of a call's SDP: its media at addr, under
+// session id (and first version) id.
+func NewSession(addr netip.AddrPort, id uint64) *Session {
+	return &Session{addr: addr, id: id, version: id}
+}
+
+// Offer is our full offer: PCMU, PCMA and telephone-event/8000, 20 ms,
+// send and receive, as in the INVITE (and in the 200 OK to a re-INVITE
+// that carried no offer).
+func (s *Session) Offer() ([]byte, error) {
+	return s.give([]Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
+}
+
+// Answer answers the peer's offer: its first codec we speak under its
+// payload type, telephone events if it offers them, its ptime, and the
+// direction that answers its own (hold: sendonly gets recvonly, inactive
+// gets inactive).
+func (s *Session) Answer(offer Description) ([]byte, error) {
+	return s.give([]Codec{offer.Codec}, offer.Events, offer.EventType, offer.Ptime, offer.Direction.Reciprocal())
+}
+
+// Last is the last description given, as given (nil before any): what a
+// session refresh offers again, its version unchanged.
+func (s *Session) Last() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.last)
+}
+
+// Version is the version of the last description given.
+func (s *Session) Version() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version
+}
+
+func (s *Session) give(codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	body, err := describe(s.addr, s.id, s.version, codecs, events, eventType, ptime, dir)
+	if err != nil {
+		return nil, err
+	}
+	if s.last != nil && !bytes.Equal(body, s.last) {
+		s.version++
+		if body, err = describe(s.addr, s.id, s.version, codecs, events, eventType, ptime, dir); err != nil {
+			return nil, err
+		}
+	}
+	s.last = body
+	return body, nil
+}
+
+func describe(addr netip.AddrPort, sessionID, version uint64, codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
 	if !addr.IsValid() {
 		return nil, fmt.Errorf("describe audio: invalid address %v", addr)
 	}
@@ -119,7 +193,7 @@ func describe(addr netip.AddrPort, sessionID uint64, codecs []Codec, events bool
 		sdp.NewPropertyAttribute(string(dir)))
 	s := sdp.SessionDescription{
 		Origin: sdp.Origin{
-			Username: "wellcheck", SessionID: sessionID, SessionVersion: sessionID,
+			Username: "wellcheck", SessionID: sessionID, SessionVersion: version,
 			NetworkType: "IN", AddressType: addrType, UnicastAddress: ip.String(),
 		},
 		SessionName:           "wellcheck",
@@ -152,6 +226,12 @@ func Parse(body []byte) (Description, error) {
 
 func parseAudio(s *sdp.SessionDescription, m *sdp.MediaDescription) (Description, error) {
 	d := Description{Ptime: DefaultPtime, Direction: SendRecv}
+	for _, a := range s.Attributes { // a session-wide direction, unless the stream names its own
+		switch a.Key {
+		case "sendrecv", "sendonly", "recvonly", "inactive":
+			d.Direction = Direction(a.Key)
+		}
+	}
 
 	conn := s.ConnectionInformation
 	if m.ConnectionInformation != nil {
@@ -214,6 +294,16 @@ func parseAudio(s *sdp.SessionDescription, m *sdp.MediaDescription) (Description
 	}
 	if !found {
 		return Description{}, fmt.Errorf("%w: offered formats %s", ErrNoAudio, strings.Join(m.MediaName.Formats, " "))
+	}
+	if ip.IsUnspecified() {
+		// The hold of RFC 2543 (c=0.0.0.0), which phones still send: the
+		// side that says it wants nothing sent to it.
+		switch d.Direction {
+		case SendRecv:
+			d.Direction = SendOnly
+		case RecvOnly:
+			d.Direction = Inactive
+		}
 	}
 	return d, nil
 }

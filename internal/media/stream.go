@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 
 // SampleRate is G.711's and telephone-event's clock: 8,000 samples a second.
 const SampleRate = 8000
+
+// ComfortNoisePayloadType is RFC 3389's static payload type, CN.
+const ComfortNoisePayloadType = 13
 
 // Sound is audio ready to send, encoded once in both G.711 laws so that every call
 // playing it shares the same bytes.
@@ -73,6 +77,16 @@ type StreamConfig struct {
 	// voice activity detection do; timestamps keep counting and the next talkspurt
 	// starts with the marker bit.
 	SuppressSilence bool
+	// ComfortNoise sends comfort noise (RFC 3389: payload type 13, one
+	// byte of level) instead of silence while there is nothing to play, as
+	// phones with voice activity detection do, negotiated or not: the
+	// callee simulator plays such a phone.
+	ComfortNoise bool
+	// NotFrom are sources the stream never latches onto unless the
+	// description names them: those of the early media before the answer
+	// (a carrier's ringback or announcement), whose last packets may still
+	// arrive once the call is answered elsewhere.
+	NotFrom []netip.AddrPort
 }
 
 // Stream is one call's RTP audio over one UDP socket (sent from the port it receives
@@ -93,12 +107,16 @@ type Stream struct {
 	lastEvent bool
 	lastAt    time.Time
 
-	mu      sync.Mutex
-	playing []byte        // what is left of the current sound
-	done    chan struct{} // closed when the current sound ends or is replaced
-	events  []EventPacket // key presses waiting to go out, one per tick
-	stats   StreamStats
-	media   latch
+	mu        sync.Mutex
+	remote    Description    // the peer's description in force (cfg.Remote until Update)
+	described netip.AddrPort // the address it names
+	held      bool           // an update stopped the peer receiving: sound waits
+	sound     *Sound         // the sound playing, if any
+	playing   []byte         // what is left of it, in the peer's law
+	done      chan struct{}  // closed when the current sound ends or is replaced
+	events    []EventPacket  // key presses waiting to go out, one per tick
+	stats     StreamStats
+	media     latch
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -130,11 +148,12 @@ const latchRun = 2
 
 // latch is a stream's peer and the source it may latch onto.
 type latch struct {
-	peer      netip.AddrPort // where we send, whose packets we take
-	settled   bool           // the peer was heard or latched: no latching now
-	candidate netip.AddrPort // another source sending negotiated media
-	next      uint16         // the sequence number expected next from it
-	run       int            // its packets in a row so far
+	peer      netip.AddrPort   // where we send, whose packets we take
+	refused   []netip.AddrPort // never latched onto: early media's sources, a peer an update moved from
+	settled   bool             // the peer was heard or latched: no latching now
+	candidate netip.AddrPort   // another source sending negotiated media
+	next      uint16           // the sequence number expected next from it
+	run       int              // its packets in a row so far
 }
 
 // admit reports whether a packet from src, with sequence number seq and a
@@ -146,7 +165,7 @@ func (l *latch) admit(src netip.AddrPort, seq uint16, negotiated bool) (ok, latc
 		l.settled = true
 		return true, false
 	}
-	if l.settled || !negotiated {
+	if l.settled || !negotiated || slices.Contains(l.refused, src) {
 		return false, false
 	}
 	if src != l.candidate || seq != l.next {
@@ -169,8 +188,62 @@ func Listen(ip netip.Addr) (*net.UDPConn, error) {
 
 // NewStream wraps conn (from Listen); it owns conn from now on, even on error.
 func NewStream(conn *net.UDPConn, cfg StreamConfig) *Stream {
-	peer := netip.AddrPortFrom(cfg.Remote.Addr.Addr().Unmap(), cfg.Remote.Addr.Port())
-	return &Stream{conn: conn, cfg: cfg, keys: make(chan byte, 16), heard: make(chan Heard, 4), stop: make(chan struct{}), media: latch{peer: peer}}
+	peer := unmap(cfg.Remote.Addr)
+	var refused []netip.AddrPort
+	for _, a := range cfg.NotFrom {
+		refused = append(refused, unmap(a))
+	}
+	return &Stream{conn: conn, cfg: cfg, keys: make(chan byte, 16), heard: make(chan Heard, 4), stop: make(chan struct{}),
+		remote: cfg.Remote, described: peer, media: latch{peer: peer, refused: refused}}
+}
+
+func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
+
+// Update applies the peer's new description in the middle of the call (a
+// re-INVITE or an UPDATE). A new address becomes the peer, for what we hear
+// and where we send, and media may latch again from elsewhere, never back
+// onto the old peer (an SBC moved the call); the same address, or none (c=0.0.0.0), keeps the peer. A codec
+// or telephone-event type it names holds from the next packet; the packet
+// interval stays the one the call started with. While the peer does not
+// receive (hold: sendonly or inactive) nothing is sent and the sound
+// playing waits where it stopped, to go on when the peer receives again;
+// what the peer sends, keys included, is heard throughout.
+func (s *Stream) Update(d Description) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	addr := unmap(d.Addr)
+	if addr.Addr().IsUnspecified() {
+		d.Addr, addr = s.remote.Addr, s.described
+	}
+	if addr != s.described {
+		s.described = addr
+		// The old path may still deliver for a moment: it is not the
+		// peer any more, and may not latch back.
+		s.media = latch{peer: addr, refused: append(s.media.refused, s.media.peer)}
+	}
+	if d.Codec.Name != s.remote.Codec.Name && len(s.playing) > 0 {
+		// The rest of the sound playing, in the law now agreed on (one
+		// byte a sample in either).
+		at := len(s.sound.encoded(s.remote.Codec)) - len(s.playing)
+		s.playing = s.sound.encoded(d.Codec)[at:]
+	}
+	s.remote = d
+	s.held = !d.Receives()
+}
+
+// Held reports whether the peer holds the call: an update said it does
+// not receive.
+func (s *Stream) Held() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
+// Remote is the peer's description in force.
+func (s *Stream) Remote() Description {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remote
 }
 
 // LocalAddr is where the stream receives.
@@ -215,9 +288,9 @@ func (s *Stream) Play(sound *Sound) <-chan struct{} {
 	s.endPlayback()
 	done := make(chan struct{})
 	s.done = done
-	s.playing = sound.encoded(s.cfg.Remote.Codec)
-	if !s.cfg.Remote.Receives() {
-		s.endPlayback() // nobody listens: the sound is over at once
+	s.sound, s.playing = sound, sound.encoded(s.remote.Codec)
+	if !s.remote.Receives() && !s.held {
+		s.endPlayback() // nobody listens, nor ever said they would: the sound is over at once
 	}
 	return done
 }
@@ -230,7 +303,7 @@ func (s *Stream) StopPlaying() {
 }
 
 func (s *Stream) endPlayback() {
-	s.playing = nil
+	s.sound, s.playing = nil, nil
 	if s.done != nil {
 		close(s.done)
 		s.done = nil
@@ -240,7 +313,7 @@ func (s *Stream) endPlayback() {
 // SendKey queues an RFC 4733 key press of duration d; it reports false if the peer
 // takes no telephone events or key is not a DTMF key.
 func (s *Stream) SendKey(key byte, d time.Duration) bool {
-	if !s.cfg.Remote.Events {
+	if !s.Remote().Events {
 		return false
 	}
 	pkts, ok := EventPackets(key, d, 10)
@@ -280,13 +353,13 @@ const maxCatchUp = 200 * time.Millisecond
 
 func (s *Stream) send() {
 	defer s.wg.Done()
-	remote := s.cfg.Remote
-	if !remote.Receives() {
-		return
+	// The packet interval is the one the call starts with; while the peer
+	// does not receive, ticks pass without a packet (next).
+	ptime := s.cfg.Remote.Ptime
+	if ptime <= 0 {
+		ptime = DefaultPtime
 	}
-	ptime := remote.Ptime
 	samples := uint32(ptime * SampleRate / time.Second)
-	quiet := silence(remote.Codec)
 	frame := make([]byte, samples)
 	buf := make([]byte, 12+len(frame))
 	pkt := rtp.Packet{Header: rtp.Header{
@@ -323,7 +396,7 @@ func (s *Stream) send() {
 		}
 
 		s.mu.Lock()
-		out, ok := s.next(&pkt, frame, &eventTS, quiet)
+		out, ok := s.next(&pkt, frame, &eventTS)
 		to := s.media.peer
 		s.mu.Unlock()
 		if !ok {
@@ -350,11 +423,14 @@ func (s *Stream) send() {
 // next decides, with s.mu held, what this tick sends: the next key event
 // (the press's first packet marks its start, eventTS), else the next frame of
 // the sound playing, silence after its end; ok is false when silence is
-// suppressed and there is nothing to play. pkt is the stream's running
-// header; frame holds the audio sent.
-func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32, quiet byte) (out rtp.Packet, ok bool) {
-	remote := s.cfg.Remote
+// suppressed and there is nothing to play, or the peer does not receive
+// (on hold: the sound waits). pkt is the stream's running header; frame
+// holds the audio sent.
+func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32) (out rtp.Packet, ok bool) {
+	remote := s.remote
 	switch {
+	case !remote.Receives():
+		return rtp.Packet{}, false
 	case len(s.events) > 0:
 		ev := s.events[0]
 		s.events = s.events[1:]
@@ -368,12 +444,18 @@ func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32, quiet byte
 		return rtp.Packet{Header: hdr, Payload: ev.Event.Marshal()}, true
 	case s.cfg.SuppressSilence && len(s.playing) == 0:
 		return rtp.Packet{}, false
+	case s.cfg.ComfortNoise && len(s.playing) == 0:
+		s.stats.Sent++
+		hdr := pkt.Header
+		hdr.PayloadType = ComfortNoisePayloadType
+		return rtp.Packet{Header: hdr, Payload: []byte{70}}, true // -70 dBov
 	}
 	k := copy(frame, s.playing)
 	s.playing = s.playing[k:]
 	if s.done != nil && len(s.playing) == 0 {
 		s.endPlayback()
 	}
+	quiet := silence(remote.Codec)
 	for i := k; i < len(frame); i++ {
 		frame[i] = quiet
 	}
@@ -385,7 +467,6 @@ func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32, quiet byte
 
 func (s *Stream) receive() {
 	defer s.wg.Done()
-	remote := s.cfg.Remote
 	var events EventDetector
 	var tones *ToneDetector
 	if s.cfg.DetectKeys {
@@ -407,10 +488,10 @@ func (s *Stream) receive() {
 			}
 			continue // ICMP unreachable and the like: the peer may still come
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		from = unmap(from)
 		parsed := pkt.Unmarshal(buf[:n]) == nil
-		negotiated := parsed && (pkt.PayloadType == remote.Codec.PayloadType || remote.Events && s.isEvent(pkt.PayloadType))
-		if !s.admit(from, pkt.SequenceNumber, negotiated) {
+		remote, ok := s.admit(from, parsed, &pkt)
+		if !ok {
 			continue
 		}
 		if !parsed {
@@ -418,7 +499,7 @@ func (s *Stream) receive() {
 			continue
 		}
 		switch {
-		case remote.Events && s.isEvent(pkt.PayloadType):
+		case remote.Events && isEvent(remote, pkt.PayloadType):
 			s.count(func(st *StreamStats) { st.ReceivedEvents++ })
 			if key, ok := events.Packet(&pkt); ok && s.cfg.DetectKeys {
 				s.deliver(key, true)
@@ -450,19 +531,20 @@ func (s *Stream) receive() {
 	}
 }
 
-// isEvent reports whether pt is telephone-event's: the answer's number, or
-// the one our offer named (endpoints send events under either).
-func (s *Stream) isEvent(pt uint8) bool {
-	r := s.cfg.Remote
+// isEvent reports whether pt is telephone-event's in r: its number, or the
+// one our offer named (endpoints send events under either).
+func isEvent(r Description, pt uint8) bool {
 	return pt == r.EventType || pt == EventPayloadType && r.Codec.PayloadType != EventPayloadType
 }
 
-// admit passes a packet to the latch; one not admitted is counted as a
-// stranger's.
-func (s *Stream) admit(from netip.AddrPort, seq uint16, negotiated bool) bool {
+// admit passes a packet (pkt, if parsed) to the latch and returns the
+// description in force; one not admitted is counted as a stranger's.
+func (s *Stream) admit(from netip.AddrPort, parsed bool, pkt *rtp.Packet) (Description, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ok, latched := s.media.admit(from, seq, negotiated)
+	remote := s.remote
+	negotiated := parsed && (pkt.PayloadType == remote.Codec.PayloadType || remote.Events && isEvent(remote, pkt.PayloadType))
+	ok, latched := s.media.admit(from, pkt.SequenceNumber, negotiated)
 	if latched {
 		s.stats.LatchedTo = from
 	}
@@ -470,7 +552,7 @@ func (s *Stream) admit(from netip.AddrPort, seq uint16, negotiated bool) bool {
 		s.stats.Received++
 		s.stats.ReceivedStranger++
 	}
-	return ok
+	return remote, ok
 }
 
 func (s *Stream) count(f func(*StreamStats)) {
