@@ -493,6 +493,8 @@ var fieldLabels = map[string]translation{
 	"user.email":                  {"e-mail", "e-mail"},
 	"user.password":               {"mot de passe", "password"},
 	"mfa.code":                    {"code", "code"},
+	"passkey.name":                {"nom de la clé d'accès", "passkey name"},
+	"passkey":                     {"clé d'accès", "passkey"},
 	"user.full_name":              {"nom", "name"},
 	"user.roles":                  {"rôle", "role"},
 	"user.languages":              {"langues parlées", "languages spoken"},
