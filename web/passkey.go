@@ -32,7 +32,15 @@ func (s *Server) passkeyOptions(w http.ResponseWriter, r *http.Request, options 
 		if statusOf(err) == http.StatusInternalServerError {
 			return err
 		}
-		writeJSON(w, statusOf(err), map[string]string{"error": wellcheck.ErrorText(err, langOf(r))})
+		lang := langOf(r)
+		message, byField := problemsOf(err, lang)
+		if m, ok := byField["passkey.name"]; ok {
+			message = label(lang, "passkey.name") + " : " + m
+			if lang == wellcheck.English {
+				message = label(lang, "passkey.name") + ": " + m
+			}
+		}
+		writeJSON(w, statusOf(err), map[string]string{"error": message})
 		return nil
 	}
 	w.Header().Set("Content-Type", "application/json")

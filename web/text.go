@@ -625,6 +625,7 @@ var texts = map[string][2]string{
 	"passkey.network":                  {"Le service n'a pas répondu : réessayez.", "The service did not answer: try again."},
 	"mfa.verify_hint_passkey":          {"Utilisez votre clé d'accès. Sans elle, tapez l'un de vos codes de secours.", "Use your passkey. Without it, type one of your recovery codes."},
 	"mfa.verify_hint_both":             {"Utilisez votre clé d'accès, ou tapez le code à 6 chiffres de votre application d'authentification. Sans l'une ni l'autre, tapez l'un de vos codes de secours.", "Use your passkey, or type the 6-digit code your authenticator app shows. Without either, type one of your recovery codes."},
+	"mfa.verify_hint_recovery":         {"Les clés d'accès ne sont pas proposées sur ce service pour le moment : tapez l'un de vos codes de secours.", "Passkeys are not offered on this service for now: type one of your recovery codes."},
 	"mfa.code_label_recovery":          {"Code de secours", "Recovery code"},
 	"mfa.code_hint_recovery":           {"Un code de secours ne sert qu'une fois.", "A recovery code works once."},
 	"done.app_added":                   {"Application d'authentification ajoutée.", "Authenticator app added."},

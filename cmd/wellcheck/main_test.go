@@ -396,13 +396,17 @@ func TestUserMFAReset(t *testing.T) {
 	now := time.Now()
 	require.NoError(t, store.New(pool).Queries().CreateSession(ctx, store.Session{TokenHash: admin.HashSecret("token"), UserID: 1,
 		CSRFToken: admin.NewSecret(), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+	_, err = store.New(pool).Queries().AddPasskey(ctx, store.Passkey{UserID: 1, CredentialID: []byte("credential"), PublicKey: []byte("key"),
+		Name: "Clé d'accès 1", CreatedAt: now})
+	require.NoError(t, err)
 
 	r = c.run("", "user", "mfa-reset", "--email", "Claire@example.org")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Contains(t, r.stdout, "Double authentification de Claire Coordinatrice <claire@example.org> (n° 1) réinitialisée")
-	var factors, sessions int
-	require.NoError(t, pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM second_factors), (SELECT count(*) FROM sessions)").Scan(&factors, &sessions))
+	var factors, passkeys, sessions int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM second_factors), (SELECT count(*) FROM passkeys), (SELECT count(*) FROM sessions)").Scan(&factors, &passkeys, &sessions))
 	require.Zero(t, factors)
+	require.Zero(t, passkeys, "passkeys go too")
 	require.Zero(t, sessions)
 	require.Equal(t, map[string]int{"cli user.add": 1, "cli user.mfa_reset": 1}, auditActions(t, pool, "user.%"))
 
