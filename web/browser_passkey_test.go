@@ -103,6 +103,13 @@ func TestBrowserPasskey(t *testing.T) {
 	require.Contains(t, list, "dernière utilisation : jamais")
 	b.checkA11y(t, "/account with a passkey")
 	b.shoot(t, "account-passkey")
+	// The same device again: it already holds her passkey, which the page
+	// says in its status line, without leaving the page.
+	b.run(t, chromedp.Click(css("form.passkey-add button[type=submit]")))
+	b.waitText(t, "form.passkey-add .passkey-status.failed", "Cet appareil détient déjà l'une de vos clés d'accès")
+	b.checkA11y(t, "/account, a passkey refused by the device")
+	b.shoot(t, "account-passkey-refused")
+	require.Contains(t, b.text(t, "ul.passkeys"), "Tablette du bureau")
 
 	// Signed out, the password leads to the second step and its button.
 	b.run(t,
@@ -135,6 +142,7 @@ func TestBrowserPasskey(t *testing.T) {
 	b.run(t, chromedp.Click(css("form.passkey-use button")))
 	b.waitText(t, "#problems", "La clé d'accès n'a pas été reconnue")
 	b.checkA11y(t, "second step, passkey refused")
+	b.shoot(t, "second-step-passkey-refused")
 	var tries int
 	require.NoError(t, s.store.Pool().QueryRow(ctx, "SELECT failures FROM second_factor_tries WHERE user_id = $1", s.user.ID).Scan(&tries))
 	require.Equal(t, 1, tries, "the failed passkey took a try")

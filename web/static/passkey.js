@@ -84,8 +84,12 @@
     return JSON.stringify(out);
   }
 
-  function say(form, message) {
-    form.querySelector('.passkey-status').textContent = message;
+  // say puts message in the form's status line; failed marks it as a
+  // refusal rather than a step under way.
+  function say(form, message, failed) {
+    var status = form.querySelector('.passkey-status');
+    status.textContent = message;
+    status.classList.toggle('failed', !!failed);
   }
 
   // begin asks the server for the ceremony's options; a refusal carries
@@ -119,7 +123,7 @@
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       if (!window.PublicKeyCredential || !navigator.credentials) {
-        say(form, form.dataset.msgUnsupported);
+        say(form, form.dataset.msgUnsupported, true);
         return;
       }
       button.disabled = true;
@@ -138,11 +142,11 @@
             return;
           }
           button.disabled = false;
-          say(form, err && err.name === 'InvalidStateError' ? form.dataset.msgExists : form.dataset.msgFailed);
+          say(form, err && err.name === 'InvalidStateError' ? form.dataset.msgExists : form.dataset.msgFailed, true);
         });
       }, function (err) {
         button.disabled = false;
-        say(form, (err && err.said) || form.dataset.msgNetwork);
+        say(form, (err && err.said) || form.dataset.msgNetwork, true);
       });
     });
   }
