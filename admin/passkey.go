@@ -221,6 +221,7 @@ func (s *Service) FinishPasskey(ctx context.Context, by wellcheck.Actor, rp *Rel
 		}
 		cred, err := rp.wa.CreateCredential(pu, sd, parsed)
 		if err != nil {
+			s.refusedPasskey(ctx, u.ID, "add", err)
 			return ErrWrongPasskey
 		}
 		had, err := q.HasSecondFactor(ctx, u.ID)
@@ -343,6 +344,7 @@ func (s *Service) VerifyPasskey(ctx context.Context, rp *RelyingParty, u wellche
 	}
 	cred, err := rp.wa.ValidateLogin(pu, sd, parsed)
 	if err != nil {
+		s.refusedPasskey(ctx, u.ID, "sign-in", err)
 		return 0, ErrWrongPasskey
 	}
 	var key store.Passkey
@@ -367,4 +369,16 @@ func (s *Service) VerifyPasskey(ctx context.Context, rp *RelyingParty, u wellche
 		return 0, ErrPasskeyCounter
 	}
 	return key.ID, q.ClearSecondFactorFailures(ctx, u.ID)
+}
+
+// refusedPasskey logs why WebAuthn refused an answer, for whoever looks
+// into a user's trouble: the library's short reason only, never its
+// details, which may quote what the authenticator sent.
+func (s *Service) refusedPasskey(ctx context.Context, userID int64, ceremony string, err error) {
+	why := "unknown"
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		why = pe.Details
+	}
+	s.log().InfoContext(ctx, "passkey refused", "user_id", userID, "ceremony", ceremony, "why", why)
 }

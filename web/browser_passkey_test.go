@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -146,6 +148,14 @@ func TestBrowserPasskey(t *testing.T) {
 	var tries int
 	require.NoError(t, s.store.Pool().QueryRow(ctx, "SELECT failures FROM second_factor_tries WHERE user_id = $1", s.user.ID).Scan(&tries))
 	require.Equal(t, 1, tries, "the failed passkey took a try")
+	require.Contains(t, s.logs.String(), "passkey refused", "the reason is logged")
+	var credential, publicKey []byte
+	require.NoError(t, s.store.Pool().QueryRow(ctx, "SELECT credential_id, public_key FROM passkeys WHERE user_id = $1", s.user.ID).Scan(&credential, &publicKey))
+	for _, secret := range [][]byte{credential, publicKey} {
+		for _, enc := range []string{base64.RawURLEncoding.EncodeToString(secret), base64.StdEncoding.EncodeToString(secret), hex.EncodeToString(secret)} {
+			require.NotContains(t, s.logs.String(), enc, "never a credential id or public key in the logs")
+		}
+	}
 
 	// The authenticator gone (another device, without her passkey): the
 	// browser finds no passkey of hers, which is refused and counted too.

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/web"
 )
 
@@ -26,6 +28,16 @@ func TestPasskeysNeedAPublicAddress(t *testing.T) {
 	require.Contains(t, body, `action="/account/second-factor"`, "the app still")
 	res, _ := s.post(t, c, "/account/passkeys/begin", url.Values{"passkey.name": {"Tablette"}}, http.Header{"X-Csrf-Token": {csrf}})
 	require.Equal(t, http.StatusNotFound, res.StatusCode)
+
+	// Passkeys added before the address was unset are still listed, to
+	// remove.
+	id, err := s.store.Queries().AddPasskey(t.Context(), store.Passkey{UserID: s.user.ID, CredentialID: []byte("credential"), PublicKey: []byte("key"),
+		Name: "Tablette du bureau", CreatedAt: s.clock.Now()})
+	require.NoError(t, err)
+	_, body, _ = s.get(t, c, "/account")
+	require.Contains(t, body, "Tablette du bureau")
+	require.Contains(t, body, `action="/account/passkeys/`+strconv.FormatInt(id, 10)+`/delete"`)
+	require.NotContains(t, body, "passkey.js")
 
 	_, _, _ = s.get(t, c, "/lang?to=en&next=/account")
 	_, body, _ = s.get(t, c, "/account")
