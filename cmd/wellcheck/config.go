@@ -32,6 +32,9 @@ type Config struct {
 	MetricsAddr, MetricsToken string
 	// SecretKey seals the second factors' secrets in the database (admin/mfa.go).
 	SecretKey string
+	// PublicURL is the address users' browsers reach the service at;
+	// passkeys are bound to its host name, and not offered without it.
+	PublicURL string
 	Region    string // overrides the service's default phone region when set
 	TimeZone  string // overrides the service's time zone when set
 	Lang      wellcheck.Lang
@@ -91,6 +94,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"api-burst", "WELLCHECK_API_BURST", "50", "API requests each token may send in a row to a node", &apiBurst},
 		{"trusted-proxies", "WELLCHECK_TRUSTED_PROXIES", "", "addresses or networks of the reverse proxies in front of the web, besides one on this machine, whose X-Forwarded-For names the client (comma-separated)", &trustedProxies},
 		{"secret-key", "WELLCHECK_SECRET_KEY", "", "key that seals second factors' secrets in the database, 32 characters at least (openssl rand -base64 32); keep it apart from database backups", &cfg.SecretKey},
+		{"public-url", "WELLCHECK_PUBLIC_URL", "", "the address users' browsers reach the web interface at, https://host[:port] (http only for localhost; a name, not an IP address); passkeys need it and are not offered without it", &cfg.PublicURL},
 		{"region", "WELLCHECK_REGION", "", "phone region for numbers typed without country code (default: the service's, FR)", &cfg.Region},
 		{"time-zone", "WELLCHECK_TIME_ZONE", "", "service time zone (default: the service's, Europe/Paris)", &cfg.TimeZone},
 		{"lang", "WELLCHECK_LANG", "fr", "language of messages: fr or en", &lang},
@@ -158,6 +162,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.SecretKey != "" && len(cfg.SecretKey) < admin.MinSecretKey {
 		return cfg, nil, &usageError{fmt.Sprintf("secret key: %d characters at least (openssl rand -base64 32)", admin.MinSecretKey)}
+	}
+	if cfg.PublicURL != "" {
+		if _, err := admin.ParsePublicURL(cfg.PublicURL); err != nil {
+			return cfg, nil, &usageError{err.Error()}
+		}
 	}
 	if cfg.Region != "" && !regionCode.MatchString(cfg.Region) {
 		return cfg, nil, &usageError{fmt.Sprintf("region %q: use a two-letter country code such as FR or BE", cfg.Region)}

@@ -206,6 +206,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"--log-format", "xml", "version"}, `log format "xml"`},
 		{[]string{"--time-zone", "Europe/Pari", "version"}, `time zone "Europe/Pari": use an IANA name`},
 		{[]string{"--region", "France", "version"}, `region "FRANCE": use a two-letter country code`},
+		{[]string{"--public-url", "wellcheck.example.org", "version"}, `public URL "wellcheck.example.org": not an absolute URL`},
+		{[]string{"--public-url", "https://192.0.2.10", "version"}, `the host must be a name, not an IP address`},
+		{[]string{"--public-url", "http://wellcheck.example.org", "version"}, `http only for localhost; use https`},
+		{[]string{"--public-url", "ftp://wellcheck.example.org", "version"}, `the scheme must be https`},
 		{[]string{"serve", "--roles", "web,boss"}, `roles "web,boss": use web, worker and scheduler, comma-separated`},
 		{[]string{"serve", "--roles", " , "}, "roles: name at least one of web, worker, scheduler"},
 		{[]string{"--soft-stop", "0s", "version"}, `soft stop "0s": use a duration between 1s and 1h`},
@@ -447,13 +451,17 @@ func TestUserMFAReset(t *testing.T) {
 	now := time.Now()
 	require.NoError(t, store.New(pool).Queries().CreateSession(ctx, store.Session{TokenHash: admin.HashSecret("token"), UserID: 1,
 		CSRFToken: admin.NewSecret(), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+	_, err = store.New(pool).Queries().AddPasskey(ctx, store.Passkey{UserID: 1, CredentialID: []byte("credential"), PublicKey: []byte("key"),
+		Name: "Clé d'accès 1", CreatedAt: now})
+	require.NoError(t, err)
 
 	r = c.run("", "user", "mfa-reset", "--email", "Claire@example.org")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Contains(t, r.stdout, "Double authentification de Claire Coordinatrice <claire@example.org> (n° 1) réinitialisée")
-	var factors, sessions int
-	require.NoError(t, pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM second_factors), (SELECT count(*) FROM sessions)").Scan(&factors, &sessions))
+	var factors, passkeys, sessions int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM second_factors), (SELECT count(*) FROM passkeys), (SELECT count(*) FROM sessions)").Scan(&factors, &passkeys, &sessions))
 	require.Zero(t, factors)
+	require.Zero(t, passkeys, "passkeys go too")
 	require.Zero(t, sessions)
 	require.Equal(t, map[string]int{"cli user.add": 1, "cli user.mfa_reset": 1}, auditActions(t, pool, "user.%"))
 

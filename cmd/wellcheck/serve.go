@@ -236,9 +236,19 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		if a.cfg.SecretKey == "" {
 			a.logger.InfoContext(ctx, "second factors' secrets are kept unsealed in the database: set WELLCHECK_SECRET_KEY to seal them")
 		}
+		if a.cfg.PublicURL == "" && started != nil {
+			// The demo shows passkeys on this machine, by name: WebAuthn
+			// refuses IP addresses.
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			a.cfg.PublicURL = "http://localhost:" + port
+		}
+		if a.cfg.PublicURL == "" {
+			a.logger.InfoContext(ctx, "passkeys are not offered: set WELLCHECK_PUBLIC_URL to the address users reach the service at")
+		}
 		ui := &web.Server{Store: st, Cases: cases, Enrol: a.enroller(st, planner), Admin: a.admin(st, queue), Jobs: queue, Logger: a.logger,
 			SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts, line), Demo: started != nil,
-			Hashes: a.cfg.SignInHashes, APIRate: a.cfg.APIRate, APIBurst: a.cfg.APIBurst, TrustedProxies: a.cfg.TrustedProxies}
+			Hashes: a.cfg.SignInHashes, APIRate: a.cfg.APIRate, APIBurst: a.cfg.APIBurst, TrustedProxies: a.cfg.TrustedProxies,
+			PublicURL: a.cfg.PublicURL}
 		if ui.RiverUI, err = web.RiverDashboard(ctx, queue.Client(), a.logger); err != nil {
 			return fmt.Errorf("river's dashboard: %w", err)
 		}
@@ -251,7 +261,11 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 	srv := &http.Server{Handler: requestIDs(a.logger, m.HTTP(mux)), ReadHeaderTimeout: 10 * time.Second}
 	a.logger.Info("serving", "url", "http://"+ln.Addr().String(), "roles", r.String(), "version", version())
 	if started != nil {
-		started("http://" + ln.Addr().String())
+		site := "http://" + ln.Addr().String()
+		if strings.HasPrefix(a.cfg.PublicURL, "http://localhost:") {
+			site = a.cfg.PublicURL // where passkeys work
+		}
+		started(site)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
