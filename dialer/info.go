@@ -1,7 +1,6 @@
 package dialer
 
 import (
-	"bufio"
 	"bytes"
 	"mime"
 	"strings"
@@ -20,11 +19,10 @@ func InfoKey(contentType string, body []byte) (key byte, ok bool) {
 	var signal string
 	switch mt {
 	case "application/dtmf-relay":
-		sc := bufio.NewScanner(bytes.NewReader(body))
-		for sc.Scan() {
-			name, value, found := strings.Cut(sc.Text(), "=")
-			if found && strings.EqualFold(strings.TrimSpace(name), "signal") {
-				signal = strings.TrimSpace(value)
+		for line := range bytes.Lines(body) {
+			name, value, found := bytes.Cut(line, []byte("="))
+			if found && strings.EqualFold(string(bytes.TrimSpace(name)), "signal") {
+				signal = string(bytes.TrimSpace(value))
 				break
 			}
 		}

@@ -77,6 +77,16 @@ func (v Verdict) String() string {
 	return "undecided"
 }
 
+// beepCoeff are the beep filters' Goertzel coefficients, 2cos(2πf/rate)
+// for f from beepLow to beepHigh, beepStep apart: the same for every call.
+var beepCoeff = func() []float64 {
+	var c []float64
+	for f := beepLow; f <= beepHigh; f += beepStep {
+		c = append(c, 2*math.Cos(2*math.Pi*f/SampleRate))
+	}
+	return c
+}()
+
 // MachineDetector tells an answering machine from a person in 8 kHz linear
 // PCM, and hears a machine's beep. Create it with NewMachineDetector; it is
 // not safe for concurrent use.
@@ -99,11 +109,7 @@ type MachineDetector struct {
 
 // NewMachineDetector returns a detector that has heard nothing yet.
 func NewMachineDetector() *MachineDetector {
-	d := &MachineDetector{beepBin: -1}
-	for f := beepLow; f <= beepHigh; f += beepStep {
-		d.coeff = append(d.coeff, 2*math.Cos(2*math.Pi*f/SampleRate))
-	}
-	return d
+	return &MachineDetector{coeff: beepCoeff, frame: make([]int16, 0, machineFrame), beepBin: -1}
 }
 
 // Write hears pcm, the audio that follows what was written before, and
