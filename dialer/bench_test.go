@@ -102,14 +102,22 @@ func BenchmarkCallSetup(b *testing.B) {
 		callee.Config{Behaviour: callee.PressOne, Keys: callee.InfoRelay, Ring: time.Microsecond, KeyDelay: time.Microsecond},
 		dialer.Config{KeyTimeout: 5 * time.Second},
 		dialer.NewPrompts(map[string]*dialer.PromptSet{"fr": set}))
-	const inFlight = 64
+	b.ResetTimer()
+	cpu := cpuTime()
+	elapsed := placeCalls(b, d, b.N, 64)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
+	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/call")
+}
+
+// placeCalls places n check-in calls through d, inFlight at once, and
+// returns how long they took; every call must end ok.
+func placeCalls(b *testing.B, d *dialer.Dialer, n, inFlight int) time.Duration {
 	var failed atomic.Int64
 	sem := make(chan struct{}, inFlight)
 	var wg sync.WaitGroup
-	cpu := cpuTime()
-	b.ResetTimer()
 	start := time.Now()
-	for range b.N {
+	for range n {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
@@ -121,11 +129,9 @@ func BenchmarkCallSetup(b *testing.B) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
-	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/call")
 	b.ReportMetric(float64(failed.Load()), "failed")
 	require.Zero(b, failed.Load(), "calls that did not end ok")
+	return elapsed
 }
 
 // lateness is a histogram of how late RTP packets left, in 100 µs buckets.
@@ -243,30 +249,16 @@ func BenchmarkVersusSIPp(b *testing.B) {
 	require.NoError(b, err)
 	defer d.Close()
 
-	var failed atomic.Int64
-	sem := make(chan struct{}, inFlight)
-	var wg sync.WaitGroup
 	b.ResetTimer()
-	cpu, start := cpuTime(), time.Now()
-	for range b.N {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			res, err := d.Call(context.Background(), person, "fr")
-			if err != nil || res.Outcome != wellcheck.OutcomeOK {
-				failed.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	ours, ourCPU := time.Since(start), cpuTime()-cpu
-	require.Zero(b, failed.Load(), "our calls that did not end ok")
+	cpu := cpuTime()
+	ours := placeCalls(b, d, b.N, inFlight)
+	ourCPU := cpuTime() - cpu
 
 	port := freePorts(b, 1)[0]
 	cmd := exec.Command(bin, "-sf", "testdata/sipp/uac_short.xml", "-i", "127.0.0.1", "-p", fmt.Sprint(port),
 		"-m", fmt.Sprint(b.N), "-l", fmt.Sprint(inFlight), "-r", "100000", "-nostdin", "-nd", "-trace_err",
 		"-error_file", b.TempDir()+"/errors.log", addr.String())
-	start = time.Now()
+	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	theirs := time.Since(start)
 	require.NoError(b, err, "SIPp: every call must end as scripted\n%s", out)

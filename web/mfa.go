@@ -188,21 +188,32 @@ func qrCode(url string) (template.URL, error) {
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())), nil
 }
 
+// openSecondStep is the pending sign-in an answer at the second step is
+// for, its CSRF token checked; ended says too many wrong answers ended it
+// (back to the password: the response is written).
+func (s *Server) openSecondStep(w http.ResponseWriter, r *http.Request) (p store.PendingLogin, ended bool, err error) {
+	p, ok := s.pending(r)
+	if !ok {
+		return p, false, &refusal{status: http.StatusUnauthorized, code: "unauthorized", key: "signed_out"}
+	}
+	if !sameToken(r.PostFormValue("csrf"), p.CSRFToken) {
+		return p, false, s.forbidden(r, "second step without its CSRF token")
+	}
+	if p.Failures >= admin.MaxCodeFailures {
+		return p, true, s.endSecondStep(w, r, p)
+	}
+	return p, false, nil
+}
+
 // checkSecondStep takes the second step's code: the factor's, or, for a
 // user enrolling, the first code of their new secret. Right, the session
 // starts; wrong, the step comes back, until MaxCodeFailures wrong codes end
 // it (back to the password).
 func (s *Server) checkSecondStep(w http.ResponseWriter, r *http.Request) error {
 	lang := langOf(r)
-	p, ok := s.pending(r)
-	if !ok {
-		return &refusal{status: http.StatusUnauthorized, code: "unauthorized", key: "signed_out"}
-	}
-	if !sameToken(r.PostFormValue("csrf"), p.CSRFToken) {
-		return s.forbidden(r, "second step without its CSRF token")
-	}
-	if p.Failures >= admin.MaxCodeFailures {
-		return s.endSecondStep(w, r, p)
+	p, ended, err := s.openSecondStep(w, r)
+	if ended || err != nil {
+		return err
 	}
 	code := r.PostFormValue("mfa.code")
 	has, err := s.Admin.HasSecondFactor(r.Context(), p.UserID)

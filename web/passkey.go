@@ -125,15 +125,9 @@ func (s *Server) finishPasskeySignIn(w http.ResponseWriter, r *http.Request) err
 	if s.passkeys == nil {
 		return noPasskeys
 	}
-	p, ok := s.pending(r)
-	if !ok {
-		return &refusal{status: http.StatusUnauthorized, code: "unauthorized", key: "signed_out"}
-	}
-	if !sameToken(r.PostFormValue("csrf"), p.CSRFToken) {
-		return s.forbidden(r, "second step without its CSRF token")
-	}
-	if p.Failures >= admin.MaxCodeFailures {
-		return s.endSecondStep(w, r, p)
+	p, ended, err := s.openSecondStep(w, r)
+	if ended || err != nil {
+		return err
 	}
 	id, err := s.Admin.VerifyPasskey(r.Context(), s.passkeys, p.User, p.TokenHash, []byte(r.PostFormValue("passkey.credential")))
 	if err == nil {
