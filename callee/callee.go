@@ -109,6 +109,11 @@ type Config struct {
 	// SuppressSilence sends RTP only for keys and tones, like a phone with voice
 	// activity detection; by default the simulator streams silence as most do.
 	SuppressSilence bool
+	// NoRTCPMux refuses an offer's rtcp-mux, as many phones and trunks do:
+	// RTCP then goes on a port of its own (the two-socket path).
+	NoRTCPMux bool
+	// RTCPInterval is the time between two RTCP reports (default 5 s).
+	RTCPInterval time.Duration
 	// Username and Password, if set, make every INVITE prove itself with digest
 	// authentication (a 401 challenge) first.
 	Username, Password string
@@ -131,6 +136,11 @@ type Record struct {
 	Offer        media.Description
 	AudioPackets int // RTP packets of the negotiated codec received
 	OtherPackets int
+	// RTCPMux says RTCP shared the RTP port; RTCPReceived counts the
+	// caller's reports taken, and Quality is what the call's RTCP told.
+	RTCPMux      bool
+	RTCPReceived int
+	Quality      media.Quality
 	Start, End   time.Time
 	FinalStatus  int
 	InvitesSeen  int
@@ -479,15 +489,21 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		answer.EventType = c.cfg.EventType
 	}
 	events := c.cfg.Keys == RFC4733
-	local := netip.AddrPortFrom(c.addr.Addr(), conn.LocalAddr().(*net.UDPAddr).AddrPort().Port())
-	body, err := media.Answer(answer, local, rand.Uint64()>>1, events)
+	rtpPort, rtcpPort := conn.Ports()
+	mux := offer.RTCPMux && !c.cfg.NoRTCPMux
+	if mux {
+		rtcpPort = 0 // on the RTP port
+	}
+	local := netip.AddrPortFrom(c.addr.Addr(), rtpPort)
+	body, err := media.Answer(answer, local, rtcpPort, rand.Uint64()>>1, events)
 	if err != nil {
 		conn.Close()
 		return reject(sip.StatusInternalServerError, "SDP")
 	}
 	remote := answer
 	remote.Events = events && offer.Events
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence})
+	remote.RTCPMux = mux
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, RTCPInterval: c.cfg.RTCPInterval})
 	if err := dlg.RespondSDP(body); err != nil {
 		stream.Close()
 		return sip.StatusOK
@@ -497,7 +513,10 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 	defer func() {
 		st := stream.Stats()
 		stream.Close()
-		c.update(r, func(r *Record) { r.AudioPackets, r.OtherPackets = st.ReceivedAudio, st.Received-st.ReceivedAudio })
+		c.update(r, func(r *Record) {
+			r.AudioPackets, r.OtherPackets = st.ReceivedAudio, st.Received-st.ReceivedAudio
+			r.RTCPMux, r.RTCPReceived, r.Quality = mux, st.RTCPReceived, st.Quality
+		})
 	}()
 
 	var key byte

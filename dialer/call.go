@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -40,6 +39,8 @@ type Result struct {
 	Local bool `json:"local,omitempty"`
 	// HungUpBy is "us" or "them" for an answered call.
 	HungUpBy string `json:"hung_up_by,omitempty"`
+	// Quality is what the answered call's RTP and RTCP told of its audio.
+	Quality wellcheck.CallQuality `json:"quality,omitzero"`
 }
 
 // MarshalJSON writes ring and talk time as whole milliseconds.
@@ -185,8 +186,9 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 		return ours(Result{}, "open an RTP port: %v", err)
 	}
 	defer conn.Close() // the stream closes it too, if the call gets one
-	local := netip.AddrPortFrom(d.sdpIP, uint16(conn.LocalAddr().(*net.UDPAddr).Port))
-	offer, err := media.Offer(local, rand.Uint64()>>1)
+	rtpPort, rtcpPort := conn.Ports()
+	local := netip.AddrPortFrom(d.sdpIP, rtpPort)
+	offer, err := media.Offer(local, rtcpPort, rand.Uint64()>>1)
 	if err != nil {
 		return ours(Result{}, "describe our audio: %v", err)
 	}
@@ -292,7 +294,7 @@ func (c *call) ring(ctx context.Context, sess *sipgo.DialogClientSession, res Re
 // talk is the answered call: ACK, media on conn, the check-in's conversation
 // until a key, the menu's end or a hang-up, and our BYE if they did not hang
 // up first.
-func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *net.UDPConn, res Result) Result {
+func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *media.Conn, res Result) Result {
 	answered := time.Now()
 	if err := sess.Ack(context.WithoutCancel(ctx)); err != nil {
 		c.bye(sess)
@@ -305,11 +307,17 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 		res.HungUpBy = "us"
 		return failed(res, "unusable SDP answer: %v", err)
 	}
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, Lateness: c.d.cfg.SendLateness})
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, Lateness: c.d.cfg.SendLateness,
+		RTCPInterval: c.d.cfg.RTCPInterval})
 	stream.Start()
 	outcome, digits, theyHungUp := c.converse(ctx, stream)
 	stream.Close()
-	if st := stream.Stats(); st.LatchedTo.IsValid() {
+	st := stream.Stats()
+	res.Quality = qualityOf(st.Quality)
+	if st.RTCPStranger > 0 || st.RTCPMalformed > 0 {
+		c.d.log.Info("RTCP dropped", "call_id", res.CallID, "stranger", st.RTCPStranger, "malformed", st.RTCPMalformed)
+	}
+	if st.LatchedTo.IsValid() {
 		// The carrier's media address, not the person's number: an operator
 		// reading this learns their trunk needs symmetric RTP.
 		c.d.log.Info("media came from elsewhere than the answer said: latched onto it", "call_id", res.CallID,
@@ -329,6 +337,45 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 		return ours(res, "call cut short: %v", context.Cause(ctx))
 	}
 	return res
+}
+
+// qualityOf turns what a stream learned into the call's quality figures:
+// our side's when the peer's RTP came, theirs and the round trip when their
+// reports did, and the MOS from the worse of what is known.
+func qualityOf(q media.Quality) wellcheck.CallQuality {
+	var out wellcheck.CallQuality
+	pct := func(v float64) *float64 { v *= 100; return &v }
+	ms := func(d time.Duration) *float64 { v := float64(d) / float64(time.Millisecond); return &v }
+	if q.Expected > 0 {
+		out.LossReceivedPct, out.JitterMS = pct(q.ReceivedLoss()), ms(q.Jitter)
+	}
+	if q.Reported {
+		out.LossSentPct = pct(q.SentLoss)
+		if out.JitterMS == nil || q.SentJitter > q.Jitter {
+			out.JitterMS = ms(q.SentJitter)
+		}
+	}
+	if q.RTT > 0 {
+		out.RTTMS = ms(q.RTT)
+	}
+	if out.LossReceivedPct == nil && out.LossSentPct == nil {
+		return out
+	}
+	var loss, jitter, rtt float64
+	for _, v := range []*float64{out.LossReceivedPct, out.LossSentPct} {
+		if v != nil {
+			loss = max(loss, *v)
+		}
+	}
+	if out.JitterMS != nil {
+		jitter = *out.JitterMS
+	}
+	if out.RTTMS != nil {
+		rtt = *out.RTTMS
+	}
+	_, mos := wellcheck.EstimateMOS(loss, jitter, rtt)
+	out.MOS = &mos
+	return out
 }
 
 // errMaxDuration ends a call that reached Config.MaxDuration.

@@ -53,6 +53,12 @@ type Description struct {
 	EventType uint8 // its payload type, when Events
 	Ptime     time.Duration
 	Direction Direction
+	// RTCPMux says the side takes RTCP on its RTP port, demultiplexed by
+	// payload type (RFC 5761): proposed in an offer, accepted in an answer.
+	RTCPMux bool
+	// RTCP is where the side takes RTCP when it is not multiplexed: a=rtcp
+	// (RFC 3605), else the RTP port plus one (RFC 3550 §11).
+	RTCP netip.AddrPort
 }
 
 // Receives reports whether the described side wants our audio.
@@ -66,14 +72,24 @@ func (d Description) Sends() bool { return d.Direction == SendRecv || d.Directio
 var ErrNoAudio = errors.New("no usable audio stream")
 
 // Offer returns the SDP body of our INVITE: PCMU, PCMA and telephone-event/8000 on
-// addr, 20 ms packets, send and receive. sessionID should differ per call.
-func Offer(addr netip.AddrPort, sessionID uint64) ([]byte, error) {
-	return describe(addr, sessionID, []Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
+// addr, 20 ms packets, send and receive; RTCP multiplexed on addr if the answer
+// accepts it (a=rtcp-mux), on rtcpPort otherwise (a=rtcp). sessionID should differ
+// per call.
+func Offer(addr netip.AddrPort, rtcpPort uint16, sessionID uint64) ([]byte, error) {
+	if rtcpPort == 0 {
+		return nil, errors.New("describe audio: no RTCP port")
+	}
+	return describe(addr, rtcpSide{port: rtcpPort, mux: true}, sessionID, []Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
 }
 
 // Answer returns an SDP answer to offer on addr: the offer's first codec, with the
 // payload type numbers the offer chose, and telephone events when both want them.
-func Answer(offer Description, addr netip.AddrPort, sessionID uint64, events bool) ([]byte, error) {
+// rtcpPort is where we take RTCP; 0 takes it on addr, accepting the offer's
+// rtcp-mux (an offer that did not propose it is an error).
+func Answer(offer Description, addr netip.AddrPort, rtcpPort uint16, sessionID uint64, events bool) ([]byte, error) {
+	if rtcpPort == 0 && !offer.RTCPMux {
+		return nil, errors.New("describe audio: the offer does not multiplex RTCP and we name no RTCP port")
+	}
 	dir := SendRecv
 	switch offer.Direction {
 	case SendOnly:
@@ -83,10 +99,17 @@ func Answer(offer Description, addr netip.AddrPort, sessionID uint64, events boo
 	case Inactive:
 		dir = Inactive
 	}
-	return describe(addr, sessionID, []Codec{offer.Codec}, events && offer.Events, offer.EventType, offer.Ptime, dir)
+	return describe(addr, rtcpSide{port: rtcpPort, mux: rtcpPort == 0}, sessionID, []Codec{offer.Codec}, events && offer.Events, offer.EventType, offer.Ptime, dir)
 }
 
-func describe(addr netip.AddrPort, sessionID uint64, codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
+// rtcpSide is where a description takes RTCP: on port (a=rtcp) when set, and
+// multiplexed with RTP (a=rtcp-mux) when mux.
+type rtcpSide struct {
+	port uint16
+	mux  bool
+}
+
+func describe(addr netip.AddrPort, rtcp rtcpSide, sessionID uint64, codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
 	if !addr.IsValid() {
 		return nil, fmt.Errorf("describe audio: invalid address %v", addr)
 	}
@@ -117,6 +140,12 @@ func describe(addr netip.AddrPort, sessionID uint64, codecs []Codec, events bool
 	audio.Attributes = append(audio.Attributes,
 		sdp.NewAttribute("ptime", strconv.Itoa(int(ptime/time.Millisecond))),
 		sdp.NewPropertyAttribute(string(dir)))
+	if rtcp.port != 0 {
+		audio.Attributes = append(audio.Attributes, sdp.NewAttribute("rtcp", strconv.Itoa(int(rtcp.port))))
+	}
+	if rtcp.mux {
+		audio.Attributes = append(audio.Attributes, sdp.NewPropertyAttribute("rtcp-mux"))
+	}
 	s := sdp.SessionDescription{
 		Origin: sdp.Origin{
 			Username: "wellcheck", SessionID: sessionID, SessionVersion: sessionID,
@@ -169,6 +198,9 @@ func parseAudio(s *sdp.SessionDescription, m *sdp.MediaDescription) (Description
 		return Description{}, fmt.Errorf("parse SDP: audio port %d out of range", port)
 	}
 	d.Addr = netip.AddrPortFrom(ip, uint16(port))
+	if port < 65535 {
+		d.RTCP = netip.AddrPortFrom(ip, uint16(port+1))
+	}
 
 	names := map[uint8]string{0: "PCMU", 8: "PCMA"} // static types need no rtpmap
 	for _, a := range m.Attributes {
@@ -192,6 +224,12 @@ func parseAudio(s *sdp.SessionDescription, m *sdp.MediaDescription) (Description
 			}
 		case "sendrecv", "sendonly", "recvonly", "inactive":
 			d.Direction = Direction(a.Key)
+		case "rtcp-mux":
+			d.RTCPMux = true
+		case "rtcp":
+			if at, ok := parseRTCPAttr(a.Value, ip); ok {
+				d.RTCP = at
+			}
 		}
 	}
 	found := false
@@ -216,4 +254,23 @@ func parseAudio(s *sdp.SessionDescription, m *sdp.MediaDescription) (Description
 		return Description{}, fmt.Errorf("%w: offered formats %s", ErrNoAudio, strings.Join(m.MediaName.Formats, " "))
 	}
 	return d, nil
+}
+
+// parseRTCPAttr reads a=rtcp (RFC 3605): a port, and optionally the network,
+// address type and address, the media's address by default.
+func parseRTCPAttr(v string, ip netip.Addr) (netip.AddrPort, bool) {
+	f := strings.Fields(v)
+	if len(f) == 0 {
+		return netip.AddrPort{}, false
+	}
+	port, err := strconv.ParseUint(f[0], 10, 16)
+	if err != nil || port == 0 {
+		return netip.AddrPort{}, false
+	}
+	if len(f) == 4 && f[1] == "IN" {
+		if at, err := netip.ParseAddr(f[3]); err == nil {
+			ip = at
+		}
+	}
+	return netip.AddrPortFrom(ip, uint16(port)), true
 }

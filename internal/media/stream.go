@@ -65,19 +65,28 @@ type StreamConfig struct {
 	// voice activity detection do; timestamps keep counting and the next talkspurt
 	// starts with the marker bit.
 	SuppressSilence bool
+	// RTCPInterval is the time between two RTCP reports (default
+	// DefaultRTCPInterval); the first leaves after a fifth of it.
+	RTCPInterval time.Duration
 }
 
 // Stream is one call's RTP audio over one UDP socket (sent from the port it receives
-// on, as symmetric RTP expects). Its peer is the description's address until
+// on, as symmetric RTP expects), and its RTCP on the same socket when the peer
+// multiplexes it or on a second one (see rtcp.go). Its peer is the description's address until
 // media comes from elsewhere (see latch). While the peer receives, it sends a packet every
 // ptime from the moment Start is called until Close: what Play gives it, silence
 // otherwise. Send times follow a fixed schedule from the start, so the pace never
 // drifts however late one wake-up is; timestamps advance by one packet's samples
 // each time, and only the first packet carries the marker bit.
 type Stream struct {
-	conn *net.UDPConn
-	cfg  StreamConfig
-	keys chan byte
+	conn     *net.UDPConn
+	rtcpConn *net.UDPConn // RTCP's own socket; nil when multiplexed on conn
+	cfg      StreamConfig
+	keys     chan byte
+	epoch    time.Time // arrival times for jitter count from here
+	ssrc     uint32
+	cname    string
+	interval time.Duration
 
 	mu      sync.Mutex
 	playing []byte        // what is left of the current sound
@@ -85,10 +94,27 @@ type Stream struct {
 	events  []EventPacket // key presses waiting to go out, one per tick
 	stats   StreamStats
 	media   latch
+	rx      reception // the peer's RTP, for our reports
+	tx      sending   // ours, for our sender reports
+	// rtcpPeer is where our RTCP goes and whose RTCP counts when it is not
+	// multiplexed; rtcpHeard says RTCP came from there.
+	rtcpPeer  netip.AddrPort
+	rtcpHeard bool
 
-	stop chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	stop     chan struct{}
+	sendDone chan struct{} // closed when send returns
+	started  bool
+	wg       sync.WaitGroup
+	once     sync.Once
+}
+
+// sending is what our sender reports say of our stream.
+type sending struct {
+	start   time.Time // when the first packet was due
+	ts      uint32    // its timestamp
+	baseSeq uint16    // its sequence number
+	packets uint32
+	octets  uint32
 }
 
 // StreamStats counts what a stream saw.
@@ -101,6 +127,13 @@ type StreamStats struct {
 	// LatchedTo is the source the stream latched onto, its media having come
 	// from there rather than from the description's address; zero if none.
 	LatchedTo netip.AddrPort
+	// RTCP compound packets sent and taken from the peer; RTCPStranger
+	// counts those dropped for coming from elsewhere, RTCPMalformed the
+	// peer's that could not be read.
+	RTCPSent, RTCPReceived      int
+	RTCPStranger, RTCPMalformed int
+	// Quality is what the stream learned of the audio both ways.
+	Quality Quality
 }
 
 // Symmetric RTP ("comedia", RFC 4961). Behind NAT or an SBC, a peer's media
@@ -147,28 +180,99 @@ func (l *latch) admit(src netip.AddrPort, seq uint16, negotiated bool) (ok, latc
 	return true, true
 }
 
-// Listen opens the UDP socket a stream will use, on ip with a port the system picks,
-// so the local address can go into the SDP before the peer's description is known.
-func Listen(ip netip.Addr) (*net.UDPConn, error) {
-	return net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+// Conn is a stream's sockets, open before the offer or answer names them: RTP,
+// and RTCP's own in case the peer does not multiplex RTCP with RTP.
+type Conn struct {
+	rtp, rtcp *net.UDPConn
 }
 
-// NewStream wraps conn (from Listen); it owns conn from now on, even on error.
-func NewStream(conn *net.UDPConn, cfg StreamConfig) *Stream {
-	peer := netip.AddrPortFrom(cfg.Remote.Addr.Addr().Unmap(), cfg.Remote.Addr.Port())
-	return &Stream{conn: conn, cfg: cfg, keys: make(chan byte, 16), stop: make(chan struct{}), media: latch{peer: peer}}
+// Listen opens the UDP sockets a stream will use, on ip with ports the system
+// picks (RTCP's the next one up when it is free, as peers that ignore a=rtcp
+// expect), so the local address can go into the SDP before the peer's
+// description is known.
+func Listen(ip netip.Addr) (*Conn, error) {
+	for tries := 0; ; tries++ {
+		rtp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+		if err != nil {
+			return nil, err
+		}
+		port := 0
+		if p := rtp.LocalAddr().(*net.UDPAddr).Port; tries < 4 && p < 65535 {
+			port = p + 1
+		}
+		if tries >= 4 {
+			port = 0 // any port will do: a=rtcp names it
+		}
+		rtcp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		if err == nil {
+			return &Conn{rtp: rtp, rtcp: rtcp}, nil
+		}
+		rtp.Close()
+		if port == 0 {
+			return nil, err
+		}
+	}
 }
+
+// Ports are where the sockets receive: RTP and, unmultiplexed, RTCP.
+func (c *Conn) Ports() (rtp, rtcp uint16) {
+	return c.rtp.LocalAddr().(*net.UDPAddr).AddrPort().Port(), c.rtcp.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+}
+
+// Close closes both sockets (a stream closes them itself).
+func (c *Conn) Close() error { return errors.Join(c.rtp.Close(), c.rtcp.Close()) }
+
+// NewStream wraps conn (from Listen); it owns conn from now on, even on error.
+// RTCP shares the RTP socket when cfg.Remote multiplexes it, and its own
+// socket is closed.
+func NewStream(conn *Conn, cfg StreamConfig) *Stream {
+	peer := unmapped(cfg.Remote.Addr)
+	s := &Stream{
+		conn: conn.rtp, cfg: cfg, keys: make(chan byte, 16), stop: make(chan struct{}), sendDone: make(chan struct{}),
+		media: latch{peer: peer}, epoch: time.Now(), ssrc: rand.Uint32(), cname: newCNAME(), interval: cfg.RTCPInterval,
+	}
+	if s.interval <= 0 {
+		s.interval = DefaultRTCPInterval
+	}
+	if cfg.Remote.RTCPMux {
+		conn.rtcp.Close()
+	} else {
+		s.rtcpConn = conn.rtcp
+		s.rtcpPeer = unmapped(cfg.Remote.RTCP)
+		if !s.rtcpPeer.IsValid() && peer.Port() < 65535 {
+			s.rtcpPeer = netip.AddrPortFrom(peer.Addr(), peer.Port()+1)
+		}
+	}
+	return s
+}
+
+func unmapped(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
 
 // LocalAddr is where the stream receives.
 func (s *Stream) LocalAddr() netip.AddrPort {
 	return s.conn.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
+// LocalRTCPAddr is where the stream receives RTCP: LocalAddr when multiplexed.
+func (s *Stream) LocalRTCPAddr() netip.AddrPort {
+	if s.rtcpConn == nil {
+		return s.LocalAddr()
+	}
+	return s.rtcpConn.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
 // Start begins sending and receiving.
 func (s *Stream) Start() {
+	s.mu.Lock()
+	s.started = true
+	s.mu.Unlock()
 	s.wg.Add(2)
 	go s.send()
 	go s.receive()
+	if s.rtcpConn != nil {
+		s.wg.Add(1)
+		go s.receiveRTCP()
+	}
 }
 
 // Keys delivers detected key presses, each once.
@@ -224,15 +328,31 @@ func (s *Stream) SendKey(key byte, d time.Duration) bool {
 func (s *Stream) Stats() StreamStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	if s.rx.started {
+		st.Quality.Expected, st.Quality.Lost = int(s.rx.expected()), int(s.rx.lost())
+		st.Quality.Jitter = time.Duration(s.rx.jitter * float64(time.Second) / SampleRate)
+	}
+	return st
 }
 
-// Close stops the stream, closes its socket and waits for its goroutines.
+// Close stops the stream — its last RTCP report says goodbye —, closes its
+// sockets and waits for its goroutines.
 func (s *Stream) Close() error {
 	var err error
 	s.once.Do(func() {
 		close(s.stop)
+		s.mu.Lock()
+		started := s.started
+		s.mu.Unlock()
+		if started {
+			<-s.sendDone
+			s.report(time.Now(), true)
+		}
 		err = s.conn.Close()
+		if s.rtcpConn != nil {
+			err = errors.Join(err, s.rtcpConn.Close())
+		}
 		s.wg.Wait()
 		s.mu.Lock()
 		s.endPlayback()
@@ -247,8 +367,10 @@ const maxCatchUp = 200 * time.Millisecond
 
 func (s *Stream) send() {
 	defer s.wg.Done()
+	defer close(s.sendDone)
 	remote := s.cfg.Remote
 	if !remote.Receives() {
+		s.reportOnly()
 		return
 	}
 	ptime := remote.Ptime
@@ -261,13 +383,17 @@ func (s *Stream) send() {
 		Marker:         true,
 		SequenceNumber: uint16(rand.Uint32()),
 		Timestamp:      rand.Uint32(),
-		SSRC:           rand.Uint32(),
+		SSRC:           s.ssrc,
 	}}
 	var eventTS uint32
 
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	start := time.Now()
+	s.mu.Lock()
+	s.tx = sending{start: start, ts: pkt.Timestamp, baseSeq: pkt.SequenceNumber}
+	s.mu.Unlock()
+	nextReport := start.Add(s.interval / 5)
 	for n := time.Duration(0); ; n++ {
 		due := start.Add(n * ptime)
 		if wait := time.Until(due); wait > 0 {
@@ -287,6 +413,10 @@ func (s *Stream) send() {
 		case <-s.stop:
 			return
 		default:
+		}
+		if !due.Before(nextReport) {
+			s.report(time.Now(), false)
+			nextReport = due.Add(s.interval)
 		}
 
 		s.mu.Lock()
@@ -332,6 +462,8 @@ func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32, quiet byte
 		hdr := pkt.Header
 		hdr.Timestamp, hdr.Marker = *eventTS, ev.Marker
 		s.stats.Sent++
+		s.tx.packets++
+		s.tx.octets += 4
 		return rtp.Packet{Header: hdr, Payload: ev.Event.Marshal()}, true
 	case s.cfg.SuppressSilence && len(s.playing) == 0:
 		return rtp.Packet{}, false
@@ -345,6 +477,8 @@ func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32, quiet byte
 		frame[i] = quiet
 	}
 	s.stats.Sent++
+	s.tx.packets++
+	s.tx.octets += uint32(len(frame))
 	pkt.PayloadType = remote.Codec.PayloadType
 	pkt.Payload = frame
 	return *pkt, true
@@ -369,7 +503,11 @@ func (s *Stream) receive() {
 			}
 			continue // ICMP unreachable and the like: the peer may still come
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		from = unmapped(from)
+		if s.rtcpConn == nil && isRTCP(buf[:n]) {
+			s.readRTCP(from, buf[:n])
+			continue
+		}
 		parsed := pkt.Unmarshal(buf[:n]) == nil
 		negotiated := parsed && (pkt.PayloadType == remote.Codec.PayloadType || remote.Events && s.isEvent(pkt.PayloadType))
 		if !s.admit(from, pkt.SequenceNumber, negotiated) {
@@ -381,12 +519,12 @@ func (s *Stream) receive() {
 		}
 		switch {
 		case remote.Events && s.isEvent(pkt.PayloadType):
-			s.count(func(st *StreamStats) { st.ReceivedEvents++ })
+			s.heard(&pkt, false)
 			if key, ok := events.Packet(&pkt); ok && s.cfg.DetectKeys {
 				s.deliver(key)
 			}
 		case pkt.PayloadType == remote.Codec.PayloadType:
-			s.count(func(st *StreamStats) { st.ReceivedAudio++ })
+			s.heard(&pkt, true)
 			if tones == nil {
 				continue
 			}
@@ -421,6 +559,21 @@ func (s *Stream) admit(from netip.AddrPort, seq uint16, negotiated bool) bool {
 		s.stats.ReceivedStranger++
 	}
 	return ok
+}
+
+// heard counts a packet of the peer's, audio or a telephone event, for the
+// stats and the reports.
+func (s *Stream) heard(pkt *rtp.Packet, audio bool) {
+	arrival := int64(time.Since(s.epoch) * SampleRate / time.Second)
+	s.mu.Lock()
+	s.stats.Received++
+	if audio {
+		s.stats.ReceivedAudio++
+	} else {
+		s.stats.ReceivedEvents++
+	}
+	s.rx.packet(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, audio, arrival)
+	s.mu.Unlock()
 }
 
 func (s *Stream) count(f func(*StreamStats)) {
