@@ -1,5 +1,7 @@
 package wellcheck
 
+import "math"
+
 // CallQuality is what a call's audio was like, as its RTP and RTCP told: the
 // share of packets lost each way, the jitter, the round trip and an estimated
 // MOS. A nil figure was not learned: no audio came from the person's side
@@ -25,6 +27,22 @@ type CallQuality struct {
 // Known reports whether anything was learned of the call's audio.
 func (q CallQuality) Known() bool {
 	return q.LossReceivedPct != nil || q.LossSentPct != nil || q.JitterMS != nil || q.RTTMS != nil || q.MOS != nil
+}
+
+// Checked returns q without the figures that cannot be right (not finite,
+// or out of their range): a garbled figure must never stop an outcome from
+// being recorded.
+func (q CallQuality) Checked() CallQuality {
+	keep := func(v *float64, lo, hi float64) *float64 {
+		if v == nil || math.IsNaN(*v) || *v < lo || *v > hi {
+			return nil
+		}
+		return v
+	}
+	return CallQuality{
+		LossReceivedPct: keep(q.LossReceivedPct, 0, 100), LossSentPct: keep(q.LossSentPct, 0, 100),
+		JitterMS: keep(q.JitterMS, 0, math.MaxFloat64), RTTMS: keep(q.RTTMS, 0, math.MaxFloat64), MOS: keep(q.MOS, 1, 5),
+	}
 }
 
 // EstimateMOS estimates how a G.711 call sounded, from the packets lost (in

@@ -1,12 +1,27 @@
 package wellcheck_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck"
 )
+
+// Figures that cannot be right are dropped, the rest kept.
+func TestCallQualityChecked(t *testing.T) {
+	t.Parallel()
+	f := func(v float64) *float64 { return &v }
+	q := wellcheck.CallQuality{LossReceivedPct: f(math.NaN()), LossSentPct: f(101), JitterMS: f(math.Inf(1)), RTTMS: f(-1), MOS: f(4.4)}.Checked()
+	require.Nil(t, q.LossReceivedPct)
+	require.Nil(t, q.LossSentPct)
+	require.Nil(t, q.JitterMS)
+	require.Nil(t, q.RTTMS)
+	require.Equal(t, 4.4, *q.MOS)
+	require.True(t, q.Known())
+	require.False(t, wellcheck.CallQuality{}.Checked().Known())
+}
 
 // Points computed by hand from the formula in docs/calls.md.
 func TestEstimateMOS(t *testing.T) {
