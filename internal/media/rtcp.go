@@ -1,10 +1,11 @@
 package media
 
 import (
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/base64"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"time"
@@ -16,7 +17,8 @@ import (
 // A stream sends a compound packet — a sender report (SR) while it sends
 // audio, a receiver report (RR) otherwise, then an SDES with its CNAME — a
 // short while after it starts (calls last 10–20 s: the first report must come
-// early), then every report interval, and a last one with BYE when it closes.
+// early), then every report interval — each wait drawn between half and one and
+// a half times its length —, and a last one with BYE when it closes.
 // Each report carries a reception report block on the peer's stream. From the
 // peer's reports it learns how our audio reaches them (loss, jitter) and the
 // round trip (LSR and DLSR, RFC 3550 §6.4.1).
@@ -24,6 +26,13 @@ import (
 // DefaultRTCPInterval is the time between two reports; the first leaves
 // after a fifth of it.
 const DefaultRTCPInterval = 5 * time.Second
+
+// reportIn is when the next report leaves: d, drawn at random between half
+// and one and a half times it (RFC 3550 §6.3.1), so that the reports of calls
+// that started together do not all leave in the same instant.
+func reportIn(d time.Duration) time.Duration {
+	return d/2 + rand.N(d+1)
+}
 
 // Quality is what a stream learned of its call's audio, both ways. Our side
 // (Received…) is measured on the peer's RTP; their side (Sent…) and the round
@@ -201,7 +210,7 @@ func roundTrip(b rtcp.ReceptionReport, now time.Time) (time.Duration, bool) {
 // number or a name (the SDES goes in the clear to whoever the peer is).
 func newCNAME() string {
 	var b [12]byte
-	_, _ = rand.Read(b[:])
+	_, _ = crand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
@@ -255,7 +264,7 @@ func (s *Stream) report(now time.Time, bye bool) {
 // reportOnly sends the reports of a stream that sends no audio (the peer
 // does not receive), until the stream stops.
 func (s *Stream) reportOnly() {
-	t := time.NewTimer(s.interval / 5)
+	t := time.NewTimer(reportIn(s.interval / 5))
 	defer t.Stop()
 	for {
 		select {
@@ -264,7 +273,7 @@ func (s *Stream) reportOnly() {
 		case <-t.C:
 		}
 		s.report(time.Now(), false)
-		t.Reset(s.interval)
+		t.Reset(reportIn(s.interval))
 	}
 }
 

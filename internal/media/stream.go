@@ -393,7 +393,7 @@ func (s *Stream) send() {
 	s.mu.Lock()
 	s.tx = sending{start: start, ts: pkt.Timestamp, baseSeq: pkt.SequenceNumber}
 	s.mu.Unlock()
-	nextReport := start.Add(s.interval / 5)
+	nextReport := start.Add(reportIn(s.interval / 5))
 	for n := time.Duration(0); ; n++ {
 		due := start.Add(n * ptime)
 		if wait := time.Until(due); wait > 0 {
@@ -416,7 +416,7 @@ func (s *Stream) send() {
 		}
 		if !due.Before(nextReport) {
 			s.report(time.Now(), false)
-			nextReport = due.Add(s.interval)
+			nextReport = due.Add(reportIn(s.interval))
 		}
 
 		s.mu.Lock()
