@@ -477,7 +477,12 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		return reject(sip.StatusServiceUnavailable, "Shutting Down")
 	}
 
-	conn, err := media.Listen(c.addr.Addr())
+	mux := offer.RTCPMux && !c.cfg.NoRTCPMux
+	listen := media.Listen
+	if mux {
+		listen = media.ListenMux // RTCP on the RTP port: no second socket
+	}
+	conn, err := listen(c.addr.Addr())
 	if err != nil {
 		return reject(sip.StatusInternalServerError, "No Media Port")
 	}
@@ -489,11 +494,7 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		answer.EventType = c.cfg.EventType
 	}
 	events := c.cfg.Keys == RFC4733
-	rtpPort, rtcpPort := conn.Ports()
-	mux := offer.RTCPMux && !c.cfg.NoRTCPMux
-	if mux {
-		rtcpPort = 0 // on the RTP port
-	}
+	rtpPort, rtcpPort := conn.Ports() // rtcpPort 0 when multiplexed
 	local := netip.AddrPortFrom(c.addr.Addr(), rtpPort)
 	body, err := media.Answer(answer, local, rtcpPort, rand.Uint64()>>1, events)
 	if err != nil {

@@ -113,8 +113,15 @@ func newPair(t *testing.T, mux bool, ab, ba hop) pair {
 	}
 	ca, err := media.Listen(ip)
 	require.NoError(t, err)
-	cb, err := media.Listen(ip)
+	listen := media.Listen
+	if mux {
+		listen = media.ListenMux // the answerer that accepts needs no RTCP socket
+	}
+	cb, err := listen(ip)
 	require.NoError(t, err)
+	if _, rtcpPort := cb.Ports(); mux {
+		require.Zero(t, rtcpPort)
+	}
 	a := media.NewStream(ca, media.StreamConfig{Remote: describe(media1.toB, func() *net.UDPConn { return ctl.toB }), RTCPInterval: testInterval})
 	b := media.NewStream(cb, media.StreamConfig{Remote: describe(media1.toA, func() *net.UDPConn { return ctl.toA }), RTCPInterval: testInterval})
 	media1.connect(a.LocalAddr(), b.LocalAddr())

@@ -214,17 +214,38 @@ func Listen(ip netip.Addr) (*Conn, error) {
 	}
 }
 
-// Ports are where the sockets receive: RTP and, unmultiplexed, RTCP.
-func (c *Conn) Ports() (rtp, rtcp uint16) {
-	return c.rtp.LocalAddr().(*net.UDPAddr).AddrPort().Port(), c.rtcp.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+// ListenMux opens the RTP socket alone, for an answer that accepts the
+// offer's rtcp-mux: RTCP will share it, and a second socket would be opened
+// only to be closed.
+func ListenMux(ip netip.Addr) (*Conn, error) {
+	rtp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{rtp: rtp}, nil
 }
 
-// Close closes both sockets (a stream closes them itself).
-func (c *Conn) Close() error { return errors.Join(c.rtp.Close(), c.rtcp.Close()) }
+// Ports are where the sockets receive: RTP and, unmultiplexed, RTCP (0 from
+// ListenMux).
+func (c *Conn) Ports() (rtp, rtcp uint16) {
+	rtp = c.rtp.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+	if c.rtcp != nil {
+		rtcp = c.rtcp.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+	}
+	return rtp, rtcp
+}
 
-// NewStream wraps conn (from Listen); it owns conn from now on, even on error.
-// RTCP shares the RTP socket when cfg.Remote multiplexes it, and its own
-// socket is closed.
+// Close closes the sockets (a stream closes them itself).
+func (c *Conn) Close() error {
+	if c.rtcp == nil {
+		return c.rtp.Close()
+	}
+	return errors.Join(c.rtp.Close(), c.rtcp.Close())
+}
+
+// NewStream wraps conn (from Listen or ListenMux); it owns conn from now on,
+// even on error. RTCP shares the RTP socket when cfg.Remote multiplexes it
+// (its own socket, if any, is closed) or conn has no RTCP socket.
 func NewStream(conn *Conn, cfg StreamConfig) *Stream {
 	peer := unmapped(cfg.Remote.Addr)
 	s := &Stream{
@@ -234,8 +255,10 @@ func NewStream(conn *Conn, cfg StreamConfig) *Stream {
 	if s.interval <= 0 {
 		s.interval = DefaultRTCPInterval
 	}
-	if cfg.Remote.RTCPMux {
-		conn.rtcp.Close()
+	if cfg.Remote.RTCPMux || conn.rtcp == nil {
+		if conn.rtcp != nil {
+			conn.rtcp.Close()
+		}
 	} else {
 		s.rtcpConn = conn.rtcp
 		s.rtcpPeer = unmapped(cfg.Remote.RTCP)
