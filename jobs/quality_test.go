@@ -2,6 +2,8 @@ package jobs_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -62,4 +64,33 @@ func TestAttemptKeepsItsCallQuality(t *testing.T) {
 	require.Len(t, attempts, 1)
 	require.Equal(t, wellcheck.OutcomeBusy, attempts[0].Outcome)
 	require.False(t, attempts[0].Quality.Known(), "nothing learned, nothing stored: %+v", attempts[0].Quality)
+}
+
+// An outcome held in the node's journal keeps its call's quality until it is
+// recorded; a journal written before the figures existed still reads.
+func TestJournalKeepsCallQuality(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	old := `{"attempt":{"id":7,"check_in_id":3,"number":1,"started_at":"2026-12-01T09:00:00Z","ended_at":"2026-12-01T09:00:20Z","outcome":"ok","digits":"1"}}` + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "outcomes.jsonl"), []byte(old), 0o600))
+	j, err := calling.OpenJournal(dir)
+	require.NoError(t, err)
+	f := func(v float64) *float64 { return &v }
+	ended := time.Date(2026, 12, 1, 9, 1, 0, 0, time.UTC)
+	held := wellcheck.Attempt{ID: 8, CheckInID: 4, Number: 1, StartedAt: ended.Add(-20 * time.Second), EndedAt: &ended,
+		Outcome: wellcheck.OutcomeHelpRequested, Digits: "2",
+		Quality: wellcheck.CallQuality{LossReceivedPct: f(1.5), JitterMS: f(4), MOS: f(4.2)}}
+	require.NoError(t, j.Hold(held))
+	require.NoError(t, j.Close())
+
+	j, err = calling.OpenJournal(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { j.Close() })
+	pending := map[int64]wellcheck.Attempt{}
+	for _, a := range j.Pending() {
+		pending[a.ID] = a
+	}
+	require.Len(t, pending, 2)
+	require.False(t, pending[7].Quality.Known(), "an old line: nothing learned")
+	require.Equal(t, held.Quality, pending[8].Quality)
 }
