@@ -339,3 +339,41 @@ func TestRTCPReportsCarryCNAMEAndBye(t *testing.T) {
 	_, bye := last[len(last)-1].(*rtcp.Goodbye)
 	require.True(t, bye, "the last report says goodbye: %v", last)
 }
+
+// Behind NAT, RTCP on its own port comes from where the NAT put it, not from
+// the answer's a=rtcp: taken from the media peer's address when it speaks for
+// the stream we receive, and our reports follow it there.
+func TestRTCPLatchesBehindNAT(t *testing.T) {
+	t.Parallel()
+	peer, described, natted := newPhone(t), newPhone(t), newPhone(t)
+	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+	require.NoError(t, err)
+	s := media.NewStream(c, media.StreamConfig{Remote: media.Description{
+		Addr: peer.addr(), Codec: media.PCMU, Ptime: 20 * time.Millisecond, Direction: media.SendRecv, RTCP: described.addr(),
+	}, RTCPInterval: 200 * time.Millisecond})
+	s.Start()
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	peer.audio(t, s.LocalAddr(), 3) // SSRC 7
+	ours := ssrcOf(t, peer.conn)
+
+	rr := func(sender uint32) []byte {
+		b, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: sender, Reports: []rtcp.ReceptionReport{{SSRC: ours, Jitter: 16}}}})
+		require.NoError(t, err)
+		return b
+	}
+	_, err = natted.conn.WriteToUDPAddrPort(rr(99), s.LocalRTCPAddr())
+	require.NoError(t, err)
+	until(t, s, "another source's RTCP dropped", func(st media.StreamStats) bool { return st.RTCPStranger == 1 })
+
+	_, err = natted.conn.WriteToUDPAddrPort(rr(7), s.LocalRTCPAddr())
+	require.NoError(t, err)
+	st := until(t, s, "the peer's RTCP from the NAT's port", func(st media.StreamStats) bool { return st.Quality.Reported })
+	require.Equal(t, 2*time.Millisecond, st.Quality.SentJitter)
+
+	// Our reports now go to the NAT's port.
+	buf := make([]byte, 1500)
+	require.NoError(t, natted.conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+	n, _, err := natted.conn.ReadFromUDPAddrPort(buf)
+	require.NoError(t, err, "a report reaches the NAT's port")
+	require.True(t, isRTCP(buf[:n]))
+}
