@@ -72,8 +72,8 @@ type StreamConfig struct {
 
 // Stream is one call's RTP audio over one UDP socket (sent from the port it receives
 // on, as symmetric RTP expects), and its RTCP on the same socket when the peer
-// multiplexes it or on a second one (see rtcp.go). Its peer is the description's address until
-// media comes from elsewhere (see latch). While the peer receives, it sends a packet every
+// multiplexes it or on a second one (see rtcp.go). Its peer is the description's
+// address until media comes from elsewhere (see latch). While the peer receives, it sends a packet every
 // ptime from the moment Start is called until Close: what Play gives it, silence
 // otherwise. Send times follow a fixed schedule from the start, so the pace never
 // drifts however late one wake-up is; timestamps advance by one packet's samples
