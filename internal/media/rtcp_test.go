@@ -214,7 +214,9 @@ func TestRTCPMeasuresRoundTrip(t *testing.T) {
 			t.Logf("round trip: a %s, b %s", a.Quality.RTT, b.Quality.RTT)
 			for _, st := range []media.StreamStats{a, b} {
 				require.GreaterOrEqual(t, st.Quality.RTT, 59*time.Millisecond, "%+v", st.Quality)
-				require.Less(t, st.Quality.RTT, 250*time.Millisecond, "%+v", st.Quality)
+				// About 60 ms on an idle machine (logged); the bound leaves room
+				// for a loaded one. That DLSR is taken off is TestRoundTrip's.
+				require.Less(t, st.Quality.RTT, 500*time.Millisecond, "%+v", st.Quality)
 				require.Positive(t, st.RTCPReceived)
 				require.Zero(t, st.RTCPStranger+st.RTCPMalformed)
 				require.Zero(t, st.ReceivedUnknown)
