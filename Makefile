@@ -50,11 +50,13 @@ test: test-deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-# What the tests need beyond Go and Postgres: SIPp (Debian's sip-tester) for
-# the dialer, Chromium for the pages, the pages' scripts and axe-core, which
-# the browser tests run on every page.
+# What the tests need beyond Go and Postgres: SIPp (Debian's sip-tester) and
+# baresip and kamailio (registrar and proxy, with kamcmd; in /usr/sbin, off a
+# user's PATH) for the dialer, espeak-ng and sox for the answering machines'
+# corpus, Chromium for the pages, the pages' scripts and axe-core, which the
+# browser tests run on every page.
 test-deps: vendor
-	@scripts/need sipp=sip-tester chromium=chromium
+	@PATH="$$PATH:/usr/sbin" scripts/need sipp=sip-tester baresip=baresip kamailio=kamailio espeak-ng=espeak-ng sox=sox chromium=chromium
 
 # Regenerate the default prompt WAV files (espeak-ng + sox, installed if missing).
 prompts:
@@ -67,6 +69,7 @@ bench: db
 	$(GO) test ./scheduler -run '^$$' -bench Replan -count 5 -timeout 30m
 	$(GO) test ./dialer -run '^$$' -bench CallSetup -benchtime 3000x -count 5
 	$(GO) test ./dialer -run '^$$' -bench ConcurrentCalls -benchtime 1x -count 3 -timeout 10m
+	$(GO) test ./dialer -run '^$$' -bench CallsThroughKamailio -benchtime 200x -count 5
 	$(GO) test ./jobs -run '^$$' -bench SlotToInvite -benchtime 1x -count 3 -timeout 30m
 	$(GO) test ./jobs -run '^$$' -bench 'BurnDown/checkins=1000$$' -benchtime 1x -count 3 -timeout 60m
 	$(GO) test ./jobs -run '^$$' -bench 'BurnDown/checkins=10000$$' -benchtime 1x -count 1 -timeout 4h

@@ -62,6 +62,7 @@ const (
 	OutcomeOK            Outcome = "ok"             // pressed 1
 	OutcomeHelpRequested Outcome = "help_requested" // pressed 2
 	OutcomeNoResponse    Outcome = "no_response"    // answered, no valid key after the repeat
+	OutcomeVoicemail     Outcome = "voicemail"      // an answering machine took the call
 	OutcomeNoAnswer      Outcome = "no_answer"
 	OutcomeBusy          Outcome = "busy"
 	OutcomeDeclined      Outcome = "declined"       // 603

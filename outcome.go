@@ -98,7 +98,7 @@ func GiveUp(attempts []Attempt) Next {
 // attempts: they were called and did not say all was well.
 func (o Outcome) MissedByPerson() bool {
 	switch o {
-	case OutcomeNoAnswer, OutcomeBusy, OutcomeNoResponse, OutcomeDeclined:
+	case OutcomeNoAnswer, OutcomeBusy, OutcomeNoResponse, OutcomeVoicemail, OutcomeDeclined:
 		return true
 	}
 	return false

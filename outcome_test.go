@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	nonFinal = []wellcheck.Outcome{wellcheck.OutcomeNoResponse, wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeFailed}
+	nonFinal = []wellcheck.Outcome{wellcheck.OutcomeNoResponse, wellcheck.OutcomeVoicemail, wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeFailed}
 	outcomes = append([]wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeInvalidNumber}, nonFinal...)
 )
 
@@ -45,6 +45,7 @@ func TestAfterCall(t *testing.T) {
 		{name: "no such number", made: []wellcheck.Outcome{wellcheck.OutcomeInvalidNumber}, want: wellcheck.Next{State: wellcheck.CheckInUndeliverable, Reason: wellcheck.ReasonInvalidNumber}},
 		{name: "first miss: 15 min", made: []wellcheck.Outcome{no}, retryIn: 15 * time.Minute},
 		{name: "second miss: 30 min", made: []wellcheck.Outcome{no, busy}, retryIn: 30 * time.Minute},
+		{name: "an answering machine is a miss", made: []wellcheck.Outcome{no, wellcheck.OutcomeVoicemail}, retryIn: 30 * time.Minute},
 		{name: "third miss: unreached", made: []wellcheck.Outcome{no, busy, wellcheck.OutcomeNoResponse}, want: wellcheck.Next{State: wellcheck.CheckInUnreached, Reason: wellcheck.ReasonAttemptsExhausted}},
 		{name: "the last delay repeats", made: []wellcheck.Outcome{no, no, no}, policy: wellcheck.RetryPolicy{MaxAttempts: 5, RetryMinutes: []int{15, 30}}, retryIn: 30 * time.Minute},
 		{name: "no delays: 15 min", made: []wellcheck.Outcome{no}, policy: wellcheck.RetryPolicy{MaxAttempts: 2}, retryIn: 15 * time.Minute},
@@ -191,7 +192,7 @@ func TestCorrectedOutcomeWinsOverWhatWasPresumed(t *testing.T) {
 	states := []wellcheck.CheckInState{wellcheck.CheckInPlanned, wellcheck.CheckInDialing, wellcheck.CheckInConfirmed, wellcheck.CheckInFlagged,
 		wellcheck.CheckInUnreached, wellcheck.CheckInUndeliverable, wellcheck.CheckInSystemError, wellcheck.CheckInCancelled}
 	outcomes := []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy,
-		wellcheck.OutcomeNoResponse, wellcheck.OutcomeFailed, wellcheck.OutcomeInvalidNumber}
+		wellcheck.OutcomeNoResponse, wellcheck.OutcomeVoicemail, wellcheck.OutcomeFailed, wellcheck.OutcomeInvalidNumber}
 	for _, s := range states {
 		for _, o := range outcomes {
 			next, ok := wellcheck.Corrected(s, o)

@@ -28,6 +28,12 @@ type Settings struct {
 	// KeepClosedCasesDays, withdrawn persons KeepWithdrawnDays, the audit
 	// log's entries KeepAuditDays.
 	KeepClosedCasesDays, KeepWithdrawnDays, KeepAuditDays int
+	// VoicemailMessage: a check-in call that reaches an answering machine
+	// leaves a short message after the beep ("this is the service, for our
+	// regular call; we will call back"), never the person's name; otherwise
+	// it hangs up. Off by default: on a shared machine, a message tells
+	// whoever hears it that the person is called by the service.
+	VoicemailMessage bool
 }
 
 // DefaultSettings are a French listening line's: Monday to Friday 9:00–17:00,

@@ -49,7 +49,9 @@ func FaultOf(o Outcome, sipStatus int, reason string) TrunkFault {
 		return FaultDeclined
 	case OutcomeInvalidNumber:
 		return FaultNoNumber
-	case OutcomeNoResponse:
+	case OutcomeNoResponse, OutcomeVoicemail:
+		// A carrier that answers every call with an announcement sounds like
+		// a machine to the detector: the same fault as no key heard.
 		return FaultSilent
 	case OutcomeFailed:
 		switch {

@@ -75,6 +75,7 @@ func TestEachWayACallEndsIsOneFault(t *testing.T) {
 		{wellcheck.OutcomeDeclined, 603, wellcheck.FaultDeclined, ""},
 		{wellcheck.OutcomeInvalidNumber, 404, wellcheck.FaultNoNumber, ""},
 		{wellcheck.OutcomeNoResponse, 200, wellcheck.FaultSilent, ""},
+		{wellcheck.OutcomeVoicemail, 200, wellcheck.FaultSilent, ""},
 		{wellcheck.OutcomeFailed, 401, wellcheck.FaultRefused, ""},
 		{wellcheck.OutcomeFailed, 403, wellcheck.FaultRefused, ""},
 		{wellcheck.OutcomeFailed, 407, wellcheck.FaultRefused, ""},

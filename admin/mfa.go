@@ -104,9 +104,19 @@ func (s *Service) SetSecondFactorRoles(ctx context.Context, by wellcheck.Actor, 
 	})
 }
 
-// HasSecondFactor is whether user id has a confirmed second factor.
+// HasSecondFactor is whether user id has a second factor: a confirmed
+// TOTP, or at least one passkey. Either satisfies the role policy.
 func (s *Service) HasSecondFactor(ctx context.Context, id int64) (bool, error) {
-	f, err := s.Store.Queries().SecondFactor(ctx, id)
+	return s.Store.Queries().HasSecondFactor(ctx, id)
+}
+
+// HasTOTP is whether user id has a confirmed TOTP factor.
+func (s *Service) HasTOTP(ctx context.Context, id int64) (bool, error) {
+	return hasTOTP(ctx, s.Store.Queries(), id)
+}
+
+func hasTOTP(ctx context.Context, q *store.Queries, id int64) (bool, error) {
+	f, err := q.SecondFactor(ctx, id)
 	if errors.Is(err, wellcheck.ErrNotFound) {
 		return false, nil
 	}
@@ -114,10 +124,11 @@ func (s *Service) HasSecondFactor(ctx context.Context, id int64) (bool, error) {
 }
 
 // StartTOTP makes a new TOTP secret for u to confirm with a code from it
-// (ConfirmTOTP), in place of one not yet confirmed. A user who has a factor
-// turns it off first: a conflict.
+// (ConfirmTOTP), in place of one not yet confirmed. A user whose TOTP is
+// on turns it off first: a conflict. (Passkeys are no obstacle: TOTP goes
+// beside them.)
 func (s *Service) StartTOTP(ctx context.Context, u wellcheck.User) (Enrolment, error) {
-	if has, err := s.HasSecondFactor(ctx, u.ID); err != nil || has {
+	if has, err := s.HasTOTP(ctx, u.ID); err != nil || has {
 		if has {
 			err = wellcheck.Errorf(wellcheck.EConflict, "second_factor_exists")
 		}
@@ -162,7 +173,8 @@ func (s *Service) PendingTOTP(ctx context.Context, u wellcheck.User) (Enrolment,
 }
 
 // ConfirmTOTP makes u's secret their factor once they type a current code
-// from it, and returns their recovery codes, to be shown once.
+// from it, and returns their recovery codes, to be shown once: none for a
+// user who had a factor already (passkeys), whose codes stay as they were.
 func (s *Service) ConfirmTOTP(ctx context.Context, by wellcheck.Actor, u wellcheck.User, code string) ([]string, error) {
 	var codes []string
 	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
@@ -172,14 +184,20 @@ func (s *Service) ConfirmTOTP(ctx context.Context, by wellcheck.Actor, u wellche
 		} else if err != nil {
 			return err
 		}
+		had, err := q.HasSecondFactor(ctx, u.ID)
+		if err != nil {
+			return err
+		}
 		if err := s.checkTOTP(ctx, q, f, code); err != nil {
 			return err
 		}
 		if err := q.ConfirmSecondFactor(ctx, u.ID, s.now()); err != nil {
 			return err
 		}
-		if codes, err = newRecoveryCodes(ctx, q, u.ID); err != nil {
-			return err
+		if !had {
+			if codes, err = newRecoveryCodes(ctx, q, u.ID); err != nil {
+				return err
+			}
 		}
 		return q.Audit(ctx, by, "mfa.enrol", nil, nil, map[string]any{"user_id": u.ID, "kind": "totp"})
 	})
@@ -190,7 +208,8 @@ func (s *Service) ConfirmTOTP(ctx context.Context, by wellcheck.Actor, u wellche
 }
 
 // NewRecoveryCodes replaces u's recovery codes once they type a current
-// code from their app, and returns the new ones, to be shown once.
+// code from their app or one of their recovery codes, and returns the new
+// ones, to be shown once.
 func (s *Service) NewRecoveryCodes(ctx context.Context, by wellcheck.Actor, u wellcheck.User, code string) ([]string, error) {
 	var codes []string
 	err := s.confirmed(ctx, u, code, func(q *store.Queries) error {
@@ -206,18 +225,24 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, by wellcheck.Actor, u we
 	return codes, nil
 }
 
-// DisableSecondFactor turns u's factor off once they type a current code,
-// unless their role requires one.
+// DisableSecondFactor turns u's TOTP off once they type a current code or
+// a recovery code, unless it is their last factor and their role requires
+// one. With their last factor go their recovery codes.
 func (s *Service) DisableSecondFactor(ctx context.Context, by wellcheck.Actor, u wellcheck.User, code string) error {
-	required, err := s.SecondFactorRequired(ctx, u)
-	if err != nil {
+	if has, err := s.HasTOTP(ctx, u.ID); err != nil || !has {
+		if err == nil {
+			err = wellcheck.Errorf(wellcheck.EConflict, "no_second_factor")
+		}
 		return err
 	}
-	if required {
-		return wellcheck.Errorf(wellcheck.EConflict, "second_factor_required")
+	if err := s.lastFactor(ctx, u, 0); err != nil {
+		return err
 	}
-	err = s.confirmed(ctx, u, code, func(q *store.Queries) error {
+	err := s.confirmed(ctx, u, code, func(q *store.Queries) error {
 		if _, err := q.DeleteSecondFactor(ctx, u.ID); err != nil {
+			return err
+		}
+		if err := s.afterRemoval(ctx, q, u); err != nil {
 			return err
 		}
 		return q.Audit(ctx, by, "mfa.disable", nil, nil, map[string]any{"user_id": u.ID})
@@ -228,29 +253,112 @@ func (s *Service) DisableSecondFactor(ctx context.Context, by wellcheck.Actor, u
 	return nil
 }
 
-// confirmed runs do in a transaction once code is a current code of u's
-// confirmed factor (a wrong one counts towards the lock).
+// lastFactor refuses, before any code is asked, to remove u's last factor
+// (their TOTP, or passkey id) when their role requires one:
+// second_factor_required for TOTP as before passkeys, last_factor_required
+// for a passkey.
+func (s *Service) lastFactor(ctx context.Context, u wellcheck.User, passkey int64) error {
+	q := s.Store.Queries()
+	totpOn, err := hasTOTP(ctx, q, u.ID)
+	if err != nil {
+		return err
+	}
+	keys, err := q.Passkeys(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	left := len(keys)
+	if passkey != 0 {
+		left--
+	} else {
+		totpOn = false
+	}
+	if totpOn || left > 0 {
+		return nil
+	}
+	required, err := s.SecondFactorRequired(ctx, u)
+	if err != nil || !required {
+		return err
+	}
+	if passkey != 0 {
+		return wellcheck.Errorf(wellcheck.EConflict, "last_factor_required")
+	}
+	return wellcheck.Errorf(wellcheck.EConflict, "second_factor_required")
+}
+
+// afterRemoval is what follows a factor's removal, in its transaction: a
+// user whose role requires a factor cannot remove their last one (the
+// transaction rolls back); one who may has their recovery codes removed
+// with it.
+func (s *Service) afterRemoval(ctx context.Context, q *store.Queries, u wellcheck.User) error {
+	has, err := q.HasSecondFactor(ctx, u.ID)
+	if err != nil || has {
+		return err
+	}
+	required, err := s.SecondFactorRequired(ctx, u)
+	if err != nil {
+		return err
+	}
+	if required {
+		return wellcheck.Errorf(wellcheck.EConflict, "last_factor_required")
+	}
+	return q.DeleteRecoveryCodes(ctx, u.ID)
+}
+
+// confirmed runs do in a transaction once code proves u holds their second
+// factor: a current code of their TOTP; for a user with passkeys only, one
+// of their recovery codes (spent). A wrong one counts towards the lock, as
+// at the second step.
 func (s *Service) confirmed(ctx context.Context, u wellcheck.User, code string, do func(q *store.Queries) error) error {
 	return s.Store.WithTx(ctx, func(q *store.Queries) error {
-		f, err := q.SecondFactor(ctx, u.ID)
-		if errors.Is(err, wellcheck.ErrNotFound) || (err == nil && !f.Confirmed()) {
-			return wellcheck.Errorf(wellcheck.EConflict, "no_second_factor")
-		} else if err != nil {
-			return err
-		}
-		if err := s.takeTry(ctx, u.ID); err != nil {
-			return err
-		}
-		if err := s.checkTOTP(ctx, q, f, code); err != nil {
+		if _, err := s.checkCode(ctx, q, u.ID, code, false); err != nil {
 			return err
 		}
 		return do(q)
 	})
 }
 
-// ResetSecondFactor removes user id's second factor and recovery codes, for
-// a user who lost them; their sessions and second steps under way end, and
-// they enrol again at their next sign-in if their role requires it.
+// checkCode takes a try and checks code against user id's factor: a TOTP
+// code if they have TOTP and it has its digits, else a recovery code
+// (spent; recovery true) where one may serve: at a sign-in's second step,
+// or for a user without TOTP. ErrWrongCode, ErrCodeLocked, or a conflict
+// if they have no factor.
+func (s *Service) checkCode(ctx context.Context, q *store.Queries, userID int64, code string, atSignIn bool) (recovery bool, err error) {
+	has, err := q.HasSecondFactor(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	if !has {
+		return false, wellcheck.Errorf(wellcheck.EConflict, "no_second_factor")
+	}
+	f, err := q.SecondFactor(ctx, userID)
+	if err != nil && !errors.Is(err, wellcheck.ErrNotFound) {
+		return false, err
+	}
+	totpOn := err == nil && f.Confirmed()
+	if err := s.takeTry(ctx, userID); err != nil {
+		return false, err
+	}
+	if c := normalCode(code); !totpOn || (atSignIn && len(c) != int(totpDigits)) {
+		ok, err := q.UseRecoveryCode(ctx, userID, hashCode(c), s.now())
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, ErrWrongCode
+		}
+		return true, q.ClearSecondFactorFailures(ctx, userID)
+	}
+	if err := s.checkTOTP(ctx, q, f, code); err != nil {
+		return false, err
+	}
+	return false, q.ClearSecondFactorFailures(ctx, userID)
+}
+
+// ResetSecondFactor removes user id's second factors (TOTP and passkeys)
+// and recovery codes, for a user who lost them; their sessions and second
+// steps under way end, and they enrol again at their next sign-in if their
+// role requires it.
 func (s *Service) ResetSecondFactor(ctx context.Context, by wellcheck.Actor, id int64) error {
 	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
 		if _, err := q.User(ctx, id); err != nil {
@@ -260,13 +368,23 @@ func (s *Service) ResetSecondFactor(ctx context.Context, by wellcheck.Actor, id 
 		if err != nil {
 			return err
 		}
+		passkeys, err := q.DeleteUserPasskeys(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteRecoveryCodes(ctx, id); err != nil {
+			return err
+		}
+		if err := q.ClearSecondFactorFailures(ctx, id); err != nil {
+			return err
+		}
 		if _, err := q.DeleteUserSessions(ctx, id); err != nil {
 			return err
 		}
 		if err := q.DeleteUserPendingLogins(ctx, id); err != nil {
 			return err
 		}
-		return q.Audit(ctx, by, "user.mfa_reset", nil, nil, map[string]any{"user_id": id, "had_factor": had})
+		return q.Audit(ctx, by, "user.mfa_reset", nil, nil, map[string]any{"user_id": id, "had_factor": had || passkeys > 0, "passkeys": passkeys})
 	})
 	if err != nil {
 		return fmt.Errorf("reset the second factor of user %d: %w", id, err)
@@ -278,34 +396,10 @@ func (s *Service) ResetSecondFactor(ctx context.Context, by wellcheck.Actor, id 
 // a current TOTP code, or one of the recovery codes (spent once used,
 // recovery true). A wrong code counts towards the lock (MaxCodeFailures).
 func (s *Service) VerifySecondFactor(ctx context.Context, userID int64, code string) (recovery bool, err error) {
-	q := s.Store.Queries()
-	f, err := q.SecondFactor(ctx, userID)
-	if err != nil || !f.Confirmed() {
-		if err == nil || errors.Is(err, wellcheck.ErrNotFound) {
-			err = wellcheck.Errorf(wellcheck.EConflict, "no_second_factor")
-		}
-		return false, err
-	}
-	now := s.now()
-	if err := s.takeTry(ctx, userID); err != nil {
-		return false, err
-	}
-	if c := normalCode(code); len(c) != int(totpDigits) {
-		ok, uerr := q.UseRecoveryCode(ctx, userID, hashCode(c), now)
-		if uerr != nil {
-			return false, uerr
-		}
-		if ok {
-			return true, q.ClearSecondFactorFailures(ctx, userID)
-		}
-		err = ErrWrongCode
-	} else {
-		err = s.checkTOTP(ctx, q, f, code)
-	}
-	return false, err
+	return s.checkCode(ctx, s.Store.Queries(), userID, code, true)
 }
 
-// takeTry counts a code about to be checked, in a transaction of its own
+// takeTry counts a code or passkey about to be checked, in a transaction of its own
 // (committed whatever the check), before it is checked: codes sent at once,
 // to any node, are each counted, and the MaxCodeFailures-th since the last
 // right one locks the factor for CodeLockFor (ErrCodeLocked).

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -17,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -24,6 +26,7 @@ import (
 	"github.com/icholy/digest"
 
 	"github.com/wellcheck/wellcheck/internal/media"
+	"github.com/wellcheck/wellcheck/internal/netsim"
 )
 
 // Behaviour is what the simulated person (or their line) does with a call.
@@ -32,7 +35,8 @@ type Behaviour string
 const (
 	PressOne    Behaviour = "ok"          // answer, press 1 after the greeting
 	PressTwo    Behaviour = "help"        // answer, press 2
-	Silent      Behaviour = "silent"      // answer, press nothing (an answering machine)
+	Silent      Behaviour = "silent"      // answer, press nothing
+	Voicemail   Behaviour = "voicemail"   // an answering machine: a greeting, a beep, then it records
 	HangUp      Behaviour = "hang_up"     // answer, hang up after a moment without a key
 	Busy        Behaviour = "busy"        // 486 Busy Here
 	Decline     Behaviour = "decline"     // 603 Decline
@@ -44,11 +48,16 @@ const (
 	TempUnavailable Behaviour = "temporarily_unavailable" // 480 Temporarily Unavailable, at once
 	ServerError     Behaviour = "server_error"            // 500 Server Internal Error
 	Unauthorized    Behaviour = "unauthorized"            // 401 Unauthorized, whatever the credentials
+	// EarlyMedia is a carrier that plays early media while the phone
+	// rings: 183 Session Progress with SDP and RTP to the caller before
+	// the 200 OK, then the person answers and presses 1. The record
+	// counts what the caller sent before the answer (EarlyPackets).
+	EarlyMedia Behaviour = "early_media"
 )
 
 // Behaviours lists every behaviour, for help texts and validation.
-var Behaviours = []Behaviour{PressOne, PressTwo, Silent, HangUp, Busy, Decline, NeverAnswer, AnswerLate, NotFound, Unavailable,
-	TempUnavailable, ServerError, Unauthorized}
+var Behaviours = []Behaviour{PressOne, PressTwo, Silent, Voicemail, HangUp, Busy, Decline, NeverAnswer, AnswerLate, NotFound, Unavailable,
+	TempUnavailable, ServerError, Unauthorized, EarlyMedia}
 
 // ParseBehaviour checks a behaviour's name.
 func ParseBehaviour(s string) (Behaviour, error) {
@@ -114,6 +123,18 @@ type Config struct {
 	NoRTCPMux bool
 	// RTCPInterval is the time between two RTCP reports (default 5 s).
 	RTCPInterval time.Duration
+	// Line, if set, puts a poor line (internal/netsim) between the caller's
+	// media and this phone's: packets lost, delayed, reordered both ways.
+	// RTCP multiplexed with RTP crosses the line too; RTCP on a port of its
+	// own goes around it.
+	Line *netsim.Config
+	// Greeting is what a Voicemail line plays on answer, its beep included
+	// (default: DefaultGreeting); it records from the greeting's end.
+	Greeting *media.Sound
+	// ComfortNoise sends comfort noise (RFC 3389, payload type 13, which
+	// the caller never negotiated) whenever there is nothing to play, as
+	// phones with voice activity detection do.
+	ComfortNoise bool
 	// Username and Password, if set, make every INVITE prove itself with digest
 	// authentication (a 401 challenge) first.
 	Username, Password string
@@ -136,6 +157,9 @@ type Record struct {
 	Offer        media.Description
 	AudioPackets int // RTP packets of the negotiated codec received
 	OtherPackets int
+	// EarlyPackets counts the RTP packets the caller sent before the 200
+	// OK (EarlyMedia): there should be none.
+	EarlyPackets int
 	// RTCPMux says RTCP shared the RTP port; RTCPReceived counts the
 	// caller's reports taken, and Quality is what the call's RTCP told.
 	RTCPMux      bool
@@ -144,6 +168,10 @@ type Record struct {
 	Start, End   time.Time
 	FinalStatus  int
 	InvitesSeen  int
+	// A Voicemail line's recording: how much sound reached it (20 ms packets
+	// louder than -40 dBFS) before its greeting ended and after, what it
+	// recorded.
+	SoundDuringGreeting, Recorded time.Duration
 }
 
 // Callee is a running simulator.
@@ -459,7 +487,43 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		return reject(sip.StatusNotAcceptableHere, "Not Acceptable Here")
 	}
 	c.update(r, func(r *Record) { r.Offer = offer })
-	_ = dlg.Respond(sip.StatusRinging, "Ringing", nil)
+	var recording atomic.Bool // a Voicemail line's greeting is over
+	hear := func(pcm []int16) {
+		if !loud(pcm) {
+			return
+		}
+		d := time.Duration(len(pcm)) * time.Second / media.SampleRate
+		c.update(r, func(r *Record) {
+			if recording.Load() {
+				r.Recorded += d
+			} else {
+				r.SoundDuringGreeting += d
+			}
+		})
+	}
+	var early *media.Stream
+	var earlyBody []byte
+	if r.Behaviour == EarlyMedia {
+		// The carrier's announcement, from the media address the answer
+		// will name as well.
+		conn, body, remote, closeLine, status := c.media(offer)
+		if status != 0 {
+			return reject(status, "No Media")
+		}
+		defer closeLine()
+		early = media.NewStream(conn, media.StreamConfig{Remote: remote, ComfortNoise: c.cfg.ComfortNoise, Hear: hear, RTCPInterval: c.cfg.RTCPInterval})
+		earlyBody = body
+		if err := dlg.Respond(sip.StatusSessionInProgress, "Session Progress", body, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+			early.Close()
+			return sip.StatusOK
+		}
+		early.Start()
+		if pcm, ok := media.GenerateTone('5', 500*time.Millisecond); ok {
+			early.Play(media.NewSound(pcm))
+		}
+	} else {
+		_ = dlg.Respond(sip.StatusRinging, "Ringing", nil)
+	}
 
 	ring := c.cfg.Ring
 	switch r.Behaviour {
@@ -472,45 +536,44 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 	case <-time.After(ring):
 	case <-ctx.Done(): // CANCEL: sipgo has answered it and the INVITE with 487
 		c.update(r, func(r *Record) { r.Cancelled = true })
+		if early != nil {
+			early.Close()
+		}
 		return sip.StatusRequestTerminated
 	case <-c.ctx.Done():
+		if early != nil {
+			early.Close()
+		}
 		return reject(sip.StatusServiceUnavailable, "Shutting Down")
 	}
 
-	mux := offer.RTCPMux && !c.cfg.NoRTCPMux
-	listen := media.Listen
-	if mux {
-		listen = media.ListenMux // RTCP on the RTP port: no second socket
+	var stream *media.Stream
+	var body []byte
+	if early != nil {
+		// The same stream goes on: what reached it so far came before the answer.
+		stream, body = early, earlyBody
+		early.StopPlaying()
+		st := early.Stats()
+		c.update(r, func(r *Record) { r.EarlyPackets = st.Received })
+	} else {
+		conn, b, remote, closeLine, status := c.media(offer)
+		if status != 0 {
+			return reject(status, "No Media")
+		}
+		defer closeLine()
+		body = b
+		stream = media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, ComfortNoise: c.cfg.ComfortNoise, Hear: hear,
+			RTCPInterval: c.cfg.RTCPInterval})
 	}
-	conn, err := listen(c.addr.Addr())
-	if err != nil {
-		return reject(sip.StatusInternalServerError, "No Media Port")
-	}
-	answer := offer
-	if strings.EqualFold(c.cfg.Codec, "PCMA") {
-		answer.Codec = media.PCMA
-	}
-	if c.cfg.EventType != 0 {
-		answer.EventType = c.cfg.EventType
-	}
-	events := c.cfg.Keys == RFC4733
-	rtpPort, rtcpPort := conn.Ports() // rtcpPort 0 when multiplexed
-	local := netip.AddrPortFrom(c.addr.Addr(), rtpPort)
-	body, err := media.Answer(answer, local, rtcpPort, rand.Uint64()>>1, events)
-	if err != nil {
-		conn.Close()
-		return reject(sip.StatusInternalServerError, "SDP")
-	}
-	remote := answer
-	remote.Events = events && offer.Events
-	remote.RTCPMux = mux
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, RTCPInterval: c.cfg.RTCPInterval})
+	mux := stream.Remote().RTCPMux
 	if err := dlg.RespondSDP(body); err != nil {
 		stream.Close()
 		return sip.StatusOK
 	}
 	c.update(r, func(r *Record) { r.Answered = true })
-	stream.Start()
+	if early == nil {
+		stream.Start()
+	}
 	defer func() {
 		st := stream.Stats()
 		stream.Close()
@@ -520,15 +583,28 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		})
 	}()
 
+	if r.Behaviour == Voicemail {
+		greeting := c.cfg.Greeting
+		if greeting == nil {
+			greeting = DefaultGreeting()
+		}
+		select {
+		case <-stream.Play(greeting):
+			recording.Store(true)
+		case <-ctx.Done():
+			c.update(r, func(r *Record) { r.ByeFrom = "caller" })
+			return sip.StatusOK
+		}
+	}
 	var key byte
 	switch r.Behaviour {
-	case PressOne, AnswerLate:
+	case PressOne, AnswerLate, EarlyMedia:
 		key = '1'
 	case PressTwo:
 		key = '2'
 	}
 	select {
-	case <-time.After(c.cfg.KeyDelay):
+	case <-time.After(c.keyDelay(r.Behaviour)):
 	case <-ctx.Done():
 		c.update(r, func(r *Record) { r.ByeFrom = "caller" })
 		return sip.StatusOK
@@ -555,6 +631,98 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		c.update(r, func(r *Record) { r.ByeFrom = "callee" })
 	}
 	return sip.StatusOK
+}
+
+// keyDelay is how long after answering (after its greeting, for a
+// machine) the line presses its key or, without one, waits for the caller
+// to hang up: a machine records for a minute.
+func (c *Callee) keyDelay(b Behaviour) time.Duration {
+	if b == Voicemail {
+		return time.Minute
+	}
+	return c.cfg.KeyDelay
+}
+
+// loud reports whether pcm holds sound: louder than -40 dBFS.
+func loud(pcm []int16) bool {
+	var e float64
+	for _, v := range pcm {
+		e += float64(v) * float64(v)
+	}
+	return len(pcm) > 0 && e/float64(len(pcm)) > 32768*32768*math.Pow(10, -40.0/10)/2
+}
+
+// DefaultGreeting is a machine's greeting as the simulator plays it: five
+// seconds of speech-like sound (syllables of shaped noise, short pauses
+// between words) and a beep of 1 kHz for 400 ms.
+func DefaultGreeting() *media.Sound {
+	r := rand.New(rand.NewPCG(24, 5))
+	var pcm []int16
+	for len(pcm) < 5*media.SampleRate {
+		syllable := 1200 + r.IntN(800) // 150–250 ms
+		for n := range syllable {
+			env := math.Sin(math.Pi * float64(n) / float64(syllable))
+			pcm = append(pcm, int16(6000*env*(r.Float64()*2-1)))
+		}
+		if r.IntN(3) == 0 { // between words
+			pcm = append(pcm, make([]int16, 800+r.IntN(1600))...)
+		}
+	}
+	pcm = append(pcm, make([]int16, 2400)...)
+	for n := range 3200 {
+		pcm = append(pcm, int16(10000*math.Sin(2*math.Pi*1000*float64(n)/media.SampleRate)))
+	}
+	return media.NewSound(pcm)
+}
+
+// media opens a media port and answers offer from it: the socket, our
+// SDP and the caller's description as our stream uses it, and what closes
+// the poor line put in between (Config.Line); status is not 0 when that
+// failed.
+func (c *Callee) media(offer media.Description) (*media.Conn, []byte, media.Description, func(), int) {
+	none := func() {}
+	mux := offer.RTCPMux && !c.cfg.NoRTCPMux
+	listen := media.Listen
+	if mux {
+		listen = media.ListenMux // RTCP on the RTP port: no second socket
+	}
+	conn, err := listen(c.addr.Addr())
+	if err != nil {
+		return nil, nil, media.Description{}, none, sip.StatusInternalServerError
+	}
+	answer := offer
+	if strings.EqualFold(c.cfg.Codec, "PCMA") {
+		answer.Codec = media.PCMA
+	}
+	if c.cfg.EventType != 0 {
+		answer.EventType = c.cfg.EventType
+	}
+	events := c.cfg.Keys == RFC4733
+	rtpPort, rtcpPort := conn.Ports() // rtcpPort 0 when multiplexed
+	local := netip.AddrPortFrom(c.addr.Addr(), rtpPort)
+	remote := answer
+	closeLine := none
+	if c.cfg.Line != nil {
+		// The caller sends to the line, and the line to this phone.
+		line := *c.cfg.Line
+		line.Seed = rand.Uint64()
+		relay, err := netsim.New(line, offer.Addr, local)
+		if err != nil {
+			conn.Close()
+			return nil, nil, media.Description{}, none, sip.StatusInternalServerError
+		}
+		closeLine = func() { _ = relay.Close() }
+		local, remote.Addr = relay.AddrForA(), relay.AddrForB()
+	}
+	body, err := media.Answer(answer, local, rtcpPort, rand.Uint64()>>1, events)
+	if err != nil {
+		conn.Close()
+		closeLine()
+		return nil, nil, media.Description{}, none, sip.StatusInternalServerError
+	}
+	remote.Events = events && offer.Events
+	remote.RTCPMux = mux
+	return conn, body, remote, closeLine, 0
 }
 
 // press sends one key the configured way.

@@ -64,6 +64,10 @@ type Calls struct {
 	// Trunk tells a trunk that fails everyone from persons who do not
 	// answer (zero: the defaults).
 	Trunk wellcheck.TrunkRule
+	// Line, if set, is this node's own view of the trunk (the dialer's
+	// keep-alives): while it sees the trunk down, the node's calls wait,
+	// held as in a storm and counting against nobody.
+	Line interface{ TrunkDown() bool }
 	// Metrics, if set, counts the calls.
 	Metrics *metrics.Metrics
 	// Journal, if set, keeps the outcomes heard until the database has them,
@@ -173,12 +177,15 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 	// A first look, without a channel: most jobs that have nothing to do stop here.
 	var person store.CallPerson
 	var slot time.Time // the first call's, whose lag the metrics show
-	v, err := c.look(ctx, checkInID, attempt, false, func(_ *store.Queries, ci store.CallCheckIn) error {
+	var leaveMessage bool
+	v, err := c.look(ctx, checkInID, attempt, false, func(q *store.Queries, ci store.CallCheckIn) error {
 		person = ci.Person
 		if attempt == 1 {
 			slot = ci.SlotAt
 		}
-		return nil
+		set, err := q.Settings(ctx)
+		leaveMessage = set.VoicemailMessage
+		return err
 	})
 	if err != nil {
 		return c.later(v, fmt.Errorf("check-in %d attempt %d: %w", checkInID, attempt, err))
@@ -204,7 +211,7 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 		}
 		return err
 	}
-	res, err := c.place(ctx, metrics.CheckInCall, dialer.Request{To: person.Phone, Lang: person.Language, Claim: claim}, slot)
+	res, err := c.place(ctx, metrics.CheckInCall, dialer.Request{To: person.Phone, Lang: person.Language, LeaveMessage: leaveMessage, Claim: claim}, slot)
 	if attemptID == 0 {
 		if errors.Is(err, errNotDialled) {
 			return c.later(v, nil)
@@ -330,9 +337,9 @@ func (c *Calls) judge(ctx context.Context, q *store.Queries, ci store.CallCheckI
 		}
 		return verdict{}, c.finish(ctx, q, ci, wellcheck.GiveUp(ci.Attempts), now)
 	}
-	// A trunk in a storm holds the call, up to a little before its limit:
-	// then it ends (trunk_down) before the planner's sweep would call it
-	// missed.
+	// A trunk in a storm, or down as this node sees it, holds the call, up
+	// to a little before its limit: then it ends (trunk_down) before the
+	// planner's sweep would call it missed.
 	until, err := c.held(ctx, q, now, fmt.Sprintf("check-in %d attempt %d", ci.ID, attempt), claiming)
 	switch giveUpAt := limit.Add(-heldMargin); {
 	case err != nil:
@@ -361,10 +368,15 @@ func earlier(a, b time.Time) time.Time {
 }
 
 // giveUp is how a check-in past its deadline ends (wellcheck.GiveUp), the
-// reason trunk_down when a storm going on kept it from being called at all.
+// reason trunk_down when a storm going on, or the trunk down as this node
+// sees it, kept it from being called at all.
 func (c *Calls) giveUp(ctx context.Context, q *store.Queries, ci store.CallCheckIn) (wellcheck.Next, error) {
 	next := wellcheck.GiveUp(ci.Attempts)
 	if next.Reason != wellcheck.ReasonNotCalledInTime {
+		return next, nil
+	}
+	if c.lineDown() {
+		next.Reason = wellcheck.ReasonTrunkDown
 		return next, nil
 	}
 	_, stormy, err := storm(ctx, q)

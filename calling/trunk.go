@@ -26,6 +26,13 @@ import (
 // before the probe goes to another.
 const probeHold = time.Minute
 
+// lineHold is how long a call waits before it looks again while this node
+// sees the trunk down (its keep-alives go unanswered).
+const lineHold = 10 * time.Second
+
+// lineDown reports whether this node sees the trunk down.
+func (c *Calls) lineDown() bool { return c.Line != nil && c.Line.TrunkDown() }
+
 // storm returns the storm going on, if any.
 func storm(ctx context.Context, q *store.Queries) (wellcheck.TrunkStorm, bool, error) {
 	s, err := q.OpenTrunkStorm(ctx)
@@ -36,11 +43,16 @@ func storm(ctx context.Context, q *store.Queries) (wellcheck.TrunkStorm, bool, e
 }
 
 // held reports until when the call named by must wait for the trunk: zero
-// if it may go. While a storm lasts one call goes out now and then: the
-// first look (claiming false) of a call that finds the probe due takes it,
-// so that it alone goes for a channel; its claim (claiming true) confirms
-// it, and the call leaves.
+// if it may go. While this node sees the trunk down (its keep-alives go
+// unanswered), every call waits, and looks again lineHold later: nothing
+// goes out from here, not even a storm's probe. While a storm lasts one
+// call goes out now and then: the first look (claiming false) of a call
+// that finds the probe due takes it, so that it alone goes for a channel;
+// its claim (claiming true) confirms it, and the call leaves.
 func (c *Calls) held(ctx context.Context, q *store.Queries, now time.Time, by string, claiming bool) (time.Time, error) {
+	if c.lineDown() {
+		return now.Add(lineHold), nil
+	}
 	s, ok, err := storm(ctx, q)
 	if err != nil || !ok {
 		return time.Time{}, err

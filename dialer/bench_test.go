@@ -28,13 +28,18 @@ import (
 // that a benchmark's CPU, memory and scheduling figures are the dialer's alone.
 const calleeProcessEnv = "WELLCHECK_BENCH_CALLEE"
 
-// calleeProcess answers every call by pressing 1 (RFC 4733) after the delay in
-// the environment variable, sending no silence, prints its address and runs until
-// stdin closes.
+// calleeProcess answers every call by pressing 1 after the delay in the
+// environment variable ("4s": RFC 4733; "1µs/info": SIP INFO), sending no
+// silence, prints its address and runs until stdin closes.
 func calleeProcess() {
-	delay, _ := time.ParseDuration(os.Getenv(calleeProcessEnv))
-	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Behaviour: callee.PressOne, Keys: callee.RFC4733,
-		Ring: time.Millisecond, KeyDelay: delay, SuppressSilence: true})
+	value, info := strings.CutSuffix(os.Getenv(calleeProcessEnv), "/info")
+	delay, _ := time.ParseDuration(value)
+	keys := callee.RFC4733
+	if info {
+		keys = callee.InfoRelay
+	}
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Behaviour: callee.PressOne, Keys: keys,
+		Ring: time.Microsecond, KeyDelay: delay, SuppressSilence: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -44,10 +49,15 @@ func calleeProcess() {
 	ce.Close()
 }
 
-// startCalleeProcess runs calleeProcess in a child process and returns its address.
-func startCalleeProcess(b *testing.B, keyDelay time.Duration) netip.AddrPort {
+// startCalleeProcess runs calleeProcess in a child process and returns its
+// address; it presses its key after keyDelay, by SIP INFO if info.
+func startCalleeProcess(b *testing.B, keyDelay time.Duration, info bool) netip.AddrPort {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), calleeProcessEnv+"="+keyDelay.String())
+	mode := keyDelay.String()
+	if info {
+		mode += "/info"
+	}
+	cmd.Env = append(os.Environ(), calleeProcessEnv+"="+mode)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(b, err)
 	stdout, err := cmd.StdoutPipe()
@@ -150,7 +160,7 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 		b.Run(fmt.Sprintf("calls=%d", calls), func(b *testing.B) {
 			var late lateness
 			set := &dialer.PromptSet{Greeting: dialertest.Tone(6000), Menu: dialertest.Tone(1000), OK: dialertest.Tone(500), Help: dialertest.Tone(500), NoResponse: dialertest.Tone(500)}
-			addr := startCalleeProcess(b, 4*time.Second)
+			addr := startCalleeProcess(b, 4*time.Second, false)
 			d, err := dialer.New(dialer.Config{
 				Trunk:  dialer.Trunk{Host: "127.0.0.1", Port: int(addr.Port())},
 				Listen: "127.0.0.1:0", CallerNumber: callerNumber,
@@ -213,4 +223,61 @@ func BenchmarkConcurrentCalls(b *testing.B) {
 			require.Zero(b, failed.Load(), "calls that did not end ok")
 		})
 	}
+}
+
+// BenchmarkVersusSIPp places the same short calls (answered at once, the key
+// by SIP INFO, our BYE) against one callee process, first from our dialer,
+// then from SIPp (testdata/sipp/uac_short.xml, which plays no audio: the
+// calling side's SIP cost alone), b.N calls each with 64 in flight, and
+// reports each side's calls per second and CPU per call, and the ratio of
+// the two CPUs. Every call must end ok on both sides.
+func BenchmarkVersusSIPp(b *testing.B) {
+	bin, err := exec.LookPath("sipp")
+	require.NoError(b, err, "SIPp is needed: run make test-deps")
+	const inFlight = 64
+	addr := startCalleeProcess(b, time.Microsecond, true)
+	blip := dialertest.Tone(20)
+	set := &dialer.PromptSet{Greeting: blip, Menu: blip, OK: blip, Help: blip, NoResponse: blip}
+	d, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: int(addr.Port())}, Listen: "127.0.0.1:0",
+		CallerNumber: callerNumber, KeyTimeout: 5 * time.Second}, dialer.NewPrompts(map[string]*dialer.PromptSet{"fr": set}))
+	require.NoError(b, err)
+	defer d.Close()
+
+	var failed atomic.Int64
+	sem := make(chan struct{}, inFlight)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	cpu, start := cpuTime(), time.Now()
+	for range b.N {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			res, err := d.Call(context.Background(), person, "fr")
+			if err != nil || res.Outcome != wellcheck.OutcomeOK {
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	ours, ourCPU := time.Since(start), cpuTime()-cpu
+	require.Zero(b, failed.Load(), "our calls that did not end ok")
+
+	port := freePorts(b, 1)[0]
+	cmd := exec.Command(bin, "-sf", "testdata/sipp/uac_short.xml", "-i", "127.0.0.1", "-p", fmt.Sprint(port),
+		"-m", fmt.Sprint(b.N), "-l", fmt.Sprint(inFlight), "-r", "100000", "-nostdin", "-nd", "-trace_err",
+		"-error_file", b.TempDir()+"/errors.log", addr.String())
+	start = time.Now()
+	out, err := cmd.CombinedOutput()
+	theirs := time.Since(start)
+	require.NoError(b, err, "SIPp: every call must end as scripted\n%s", out)
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	theirCPU := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.StopTimer()
+
+	per := func(cpu time.Duration) float64 { return float64(cpu.Microseconds()) / float64(b.N) }
+	b.ReportMetric(float64(b.N)/ours.Seconds(), "ours-calls/s")
+	b.ReportMetric(per(ourCPU), "ours-cpu-µs/call")
+	b.ReportMetric(float64(b.N)/theirs.Seconds(), "sipp-calls/s")
+	b.ReportMetric(per(theirCPU), "sipp-cpu-µs/call")
+	b.ReportMetric(per(ourCPU)/per(theirCPU), "cpu-ratio")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +40,12 @@ type Result struct {
 	Local bool `json:"local,omitempty"`
 	// HungUpBy is "us" or "them" for an answered call.
 	HungUpBy string `json:"hung_up_by,omitempty"`
+	// Renegotiated counts the new descriptions the far end gave in the
+	// call (re-INVITEs, UPDATEs: holds, refreshes, moved media).
+	Renegotiated int `json:"renegotiated,omitempty"`
+	// EarlyMedia says the far end sent media before answering (a 183 with
+	// SDP): a ringback or an announcement, never the person.
+	EarlyMedia bool `json:"early_media,omitempty"`
 	// Quality is what the answered call's RTP and RTCP told of its audio.
 	Quality wellcheck.CallQuality `json:"quality,omitzero"`
 }
@@ -60,6 +67,10 @@ type Request struct {
 	// Script is what the call says: a check-in (default) or an escalation to
 	// an emergency contact.
 	Script Script
+	// LeaveMessage: on an answering machine, after its beep, a check-in's
+	// call leaves the language's voicemail message (if it has one) rather
+	// than hang up (a service setting).
+	LeaveMessage bool
 	// Claim, when set, runs once a channel is free, just before the INVITE: an
 	// error stops the call before anything reaches the phone, and Place returns
 	// it as is. A worker records its attempt here, so that a call which waited
@@ -101,7 +112,8 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.MaxDuration, errMaxDuration)
 	defer cancel()
-	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{})}
+	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{}), ended: make(chan struct{}),
+		timers: make(chan sessionTimer, 1), leaveMessage: req.LeaveMessage && req.Script != ScriptEscalation}
 	res := c.run(ctx, target)
 	if res.Outcome == wellcheck.OutcomeFailed {
 		d.log.Warn("call failed", "to", wellcheck.MaskPhone(to), "call_id", res.CallID, "status", res.SIPStatus, "reason", res.Reason)
@@ -153,15 +165,34 @@ func Target(typed string, numbers phone.Parser) (string, error) {
 
 // call is one call in progress.
 type call struct {
-	d        *Dialer
-	prompts  *PromptSet
-	session  *sipgo.DialogClientSession
-	localTag string
+	d       *Dialer
+	prompts *PromptSet
+	// leaveMessage: on a machine, the voicemail message rather than a hang-up.
+	leaveMessage bool
+	session      *sipgo.DialogClientSession
+	localTag     string
 
 	keys     chan byte // from SIP INFO
 	hungUp   chan struct{}
 	hangOnce sync.Once
-	answerer atomic.Value // netip.Addr: where the answer to our INVITE came from
+	answerer atomic.Value  // netip.Addr: where the answer to our INVITE came from
+	ended    chan struct{} // closed when the call is over
+	id       string        // its Call-ID
+	local    *media.Session
+	early    []netip.AddrPort  // the addresses of early media's SDP (183)
+	timers   chan sessionTimer // a new Session-Expires from the far end's requests
+
+	// What requests inside the call (midcall.go) act on.
+	mu          sync.Mutex
+	stream      *media.Stream           // set once the call is answered
+	done        bool                    // the call is over: requests get 481
+	offered     uint32                  // CSeq of a re-INVITE our offer answered, until its ACK
+	inviting    bool                    // our refreshing re-INVITE is out
+	remoteSeq   uint32                  // the highest CSeq of the far end's re-INVITEs and UPDATEs
+	refreshAcks map[uint32]*sip.Request // by CSeq: our ACKs to the 2xx of our refreshes
+	acks        map[uint32]chan struct{}
+	ackedSeqs   []uint32
+	updates     int
 }
 
 // peer is the address that answered the call (zero before an answer).
@@ -188,17 +219,20 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	defer conn.Close() // the stream closes it too, if the call gets one
 	rtpPort, rtcpPort := conn.Ports()
 	local := netip.AddrPortFrom(d.sdpIP, rtpPort)
-	offer, err := media.Offer(local, rtcpPort, rand.Uint64()>>1)
+	c.local = media.NewSession(local, rtcpPort, rand.Uint64()>>1)
+	offer, err := c.local.Offer()
 	if err != nil {
 		return ours(Result{}, "describe our audio: %v", err)
 	}
 	req := d.invite(target, offer)
 	c.localTag, _ = req.From().Params.Get("tag")
 	res := Result{CallID: callIDOf(req)}
+	c.id = res.CallID
 	// Known before the INVITE leaves: the trunk's BYE or INFO may follow the answer
 	// at once.
 	d.calls.Store(res.CallID, c)
 	defer d.calls.Delete(res.CallID)
+	defer c.end()
 
 	started := time.Now()
 	sess, err := d.dialogs.WriteInvite(ctx, req)
@@ -213,6 +247,17 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 		return res
 	}
 	return c.talk(ctx, sess, conn, res)
+}
+
+// end marks the call over: requests inside it get 481 from now on, and
+// whatever waits on it (a 200 OK sent again until its ACK) stops.
+func (c *call) end() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.done {
+		c.done = true
+		close(c.ended)
+	}
 }
 
 // failed is res ended as our failure, saying why.
@@ -240,8 +285,20 @@ func (c *call) ring(ctx context.Context, sess *sipgo.DialogClientSession, res Re
 		Username: d.cfg.Trunk.Username,
 		Password: d.cfg.Trunk.Password,
 		OnResponse: func(r *sip.Response) error {
-			if r.IsProvisional() {
-				res.Provisional = append(res.Provisional, r.StatusCode)
+			if !r.IsProvisional() {
+				return nil
+			}
+			res.Provisional = append(res.Provisional, r.StatusCode)
+			// Early media (a 183 with SDP): a ringback or an announcement
+			// the carrier plays, never the person. Nothing of ours is sent
+			// before the 200 OK, and its sources are never latched onto.
+			if len(r.Body()) > 0 {
+				if desc, err := media.Parse(r.Body()); err == nil {
+					res.EarlyMedia = true
+					if !slices.Contains(c.early, desc.Addr) {
+						c.early = append(c.early, desc.Addr)
+					}
+				}
 			}
 			return nil
 		},
@@ -307,11 +364,42 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 		res.HungUpBy = "us"
 		return failed(res, "unusable SDP answer: %v", err)
 	}
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, Lateness: c.d.cfg.SendLateness,
+	// What came before the answer was early media: it is not the person,
+	// and its keys (a recorded announcement's tones) do not count. When
+	// the answer names another address than the early media's, the
+	// sources of that early media are never latched onto (its last
+	// packets may arrive after the answer); when it names the same, they
+	// are the same far end, and may be.
+	notFrom := drainEarly(conn)
+	if len(c.early) == 0 || slices.Contains(c.early, remote.Addr) {
+		notFrom = nil
+	} else {
+		notFrom = append(notFrom, c.early...)
+	}
+	// The answer settles RTCP for the whole call: multiplexed or on our
+	// RTCP port, as every later description of ours says.
+	c.local.SettleRTCP(remote.RTCPMux)
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: true, Lateness: c.d.cfg.SendLateness, NotFrom: notFrom,
 		RTCPInterval: c.d.cfg.RTCPInterval})
+	c.mu.Lock()
+	c.stream = stream
 	stream.Start()
+	c.mu.Unlock()
+	first := sessionTimer{}
+	if interval, refresher, ok := readSessionExpires(sess.InviteResponse); ok {
+		first = sessionTimer{interval: interval, ours: refresher != "uas"}
+	}
+	keepCtx, stopKeeping := context.WithCancel(ctx)
+	var keeping sync.WaitGroup
+	keeping.Go(func() { c.keepSession(keepCtx, sess, first) })
 	outcome, digits, theyHungUp := c.converse(ctx, stream)
+	stopKeeping()
+	keeping.Wait()
+	c.end()
 	stream.Close()
+	c.mu.Lock()
+	res.Renegotiated = c.updates
+	c.mu.Unlock()
 	st := stream.Stats()
 	res.Quality = qualityOf(st.Quality)
 	if st.RTCPStranger > 0 || st.RTCPMalformed > 0 {
@@ -332,6 +420,11 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	res.Outcome, res.Digits = outcome, digits
 	if outcome == wellcheck.OutcomeNoResponse && ctx.Err() != nil && !theyHungUp {
 		if context.Cause(ctx) == errMaxDuration {
+			if stream.Held() {
+				// Call waiting that never came back: the person was busy
+				// elsewhere; they are called again soon, as after our failures.
+				return ours(res, "the far end held the call until its maximum length of %s", c.d.cfg.MaxDuration)
+			}
 			return ours(res, "call reached its maximum length of %s", c.d.cfg.MaxDuration)
 		}
 		return ours(res, "call cut short: %v", context.Cause(ctx))
@@ -400,7 +493,8 @@ func (d *Dialer) invite(target sip.Uri, offer []byte) *sip.Request {
 	if d.route != nil {
 		req.AppendHeader(sip.HeaderClone(d.route))
 	}
-	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS"))
+	req.AppendHeader(sip.NewHeader("Allow", allowed))
+	req.AppendHeader(sip.NewHeader("Supported", "timer"))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(offer)
 	if tp, ok := target.UriParams.Get("transport"); ok && tp != "" {
@@ -493,10 +587,18 @@ func (c *call) hangUpRaced(sess *sipgo.DialogClientSession) {
 // came, then the closing that matches the answer. A key counts from the moment the
 // call is answered, during any prompt. It returns the outcome, the keys received,
 // and whether the person hung up.
+//
+// An answering machine (media.MachineDetector) changes only what happens when
+// no key comes: its beep stops the menu at once, for the voicemail message
+// (LeaveMessage) or a hang-up; a greeting that merely sounds like a machine's
+// lets the menu play on (it may be a person saying a long sentence), and ends
+// the call as a voicemail if no key came. A key always wins.
 func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Outcome, string, bool) {
 	var digits []byte
+	machine, beep, leaving := false, false, false
 	// wait plays sound and returns the first key pressed while it plays or, with
-	// listen, within KeyTimeout after; 0 if none. ok is false once the call is over.
+	// listen, within KeyTimeout after; 0 if none, or at a machine's beep. ok is
+	// false once the call is over.
 	wait := func(sound *media.Sound, listen bool) (key byte, ok bool) {
 		played := stream.Play(sound)
 		var timeout <-chan time.Time
@@ -512,6 +614,15 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 			case k := <-c.keys:
 				digits = append(digits, k)
 				return k, true
+			case h := <-stream.Heard():
+				if len(digits) > 0 || leaving {
+					continue // a person pressed a key, or the message is being left
+				}
+				machine = true
+				if h == media.HeardBeep {
+					beep = true
+					return 0, true
+				}
 			case <-played:
 				if !listen {
 					return 0, true
@@ -527,23 +638,50 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 	}
 
 	key, ok := wait(c.prompts.Greeting, false)
-	for round := 0; ok && key != '1' && key != '2' && round < 2; round++ {
+	for round := 0; ok && !beep && key != '1' && key != '2' && round < 2; round++ {
 		key, ok = wait(c.prompts.Menu, true)
 	}
 	outcome := wellcheck.OutcomeNoResponse
 	closing := c.prompts.NoResponse
+	if machine {
+		outcome = wellcheck.OutcomeVoicemail
+		switch {
+		case c.leaveMessage && c.prompts.Voicemail != nil:
+			closing = c.prompts.Voicemail
+		case beep:
+			closing = nil // a machine that records: nothing to say to it
+		}
+	}
 	switch key {
 	case '1':
 		outcome, closing = wellcheck.OutcomeOK, c.prompts.OK
 	case '2':
 		outcome, closing = wellcheck.OutcomeHelpRequested, c.prompts.Help
 	}
-	if !ok {
+	if !ok || closing == nil {
 		return outcome, string(digits), isClosed(c.hungUp)
 	}
 	stream.StopPlaying()
+	if outcome == wellcheck.OutcomeVoicemail {
+		// A person who presses a key during the message was no machine.
+		leaving = true
+		switch key, _ := wait(closing, false); key {
+		case '1':
+			outcome, closing = wellcheck.OutcomeOK, c.prompts.OK
+		case '2':
+			outcome, closing = wellcheck.OutcomeHelpRequested, c.prompts.Help
+		default:
+			return outcome, string(digits), isClosed(c.hungUp)
+		}
+		stream.StopPlaying()
+	}
+	// A key pressed while the person holds us: the closing waits for the
+	// end of the hold, but not beyond its own length and a little more.
+	heard := time.NewTimer(closing.Duration() + 2*time.Second)
+	defer heard.Stop()
 	select {
 	case <-stream.Play(closing):
+	case <-heard.C:
 	case <-c.hungUp:
 	case <-ctx.Done():
 	}

@@ -75,7 +75,17 @@ type Config struct {
 	// refused the same way, and a trunk refused at full rate may ban the
 	// address (default 2 min).
 	RefusedBackoff time.Duration
-	Logger         *slog.Logger
+	// Register, if set, keeps this node's Contact registered with the
+	// registrar (the trunk, by default) under the service's
+	// address-of-record.
+	Register *Register
+	// Keepalive is how often an OPTIONS asks whether the trunk (or the
+	// outbound proxy) answers; 0: never. While it does not, the node's
+	// calls wait (TrunkDown).
+	Keepalive time.Duration
+	// Observer, if set, is told how the line fares (the node's metrics).
+	Observer Observer
+	Logger   *slog.Logger
 	// SendLateness, if set, is told how late each RTP packet left against its due
 	// time (metrics, benchmarks). It is called from every call's sender: keep it cheap.
 	SendLateness func(time.Duration)
@@ -109,7 +119,30 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
+	}
 }
+
+// Observer is told how the line fares, as it happens: the node's metrics
+// (*metrics.Metrics).
+type Observer interface {
+	// SIPRegistered says whether the registrar holds this node's Contact.
+	SIPRegistered(bool)
+	// SIPRegistrationFailed counts a registration (or refresh) that failed.
+	SIPRegistrationFailed()
+	// TrunkUp says whether the trunk answers the keep-alives; TrunkRTT is an
+	// answer's round-trip time.
+	TrunkUp(bool)
+	TrunkRTT(time.Duration)
+}
+
+type noObserver struct{}
+
+func (noObserver) SIPRegistered(bool)     {}
+func (noObserver) SIPRegistrationFailed() {}
+func (noObserver) TrunkUp(bool)           {}
+func (noObserver) TrunkRTT(time.Duration) {}
 
 // Limiter shares a trunk's limits among every process that dials through it.
 type Limiter interface {
@@ -149,6 +182,13 @@ type Dialer struct {
 	calls  sync.Map // Call-ID → *call
 	closer func() error
 	wg     sync.WaitGroup
+
+	reg       *registrar // nil: not configured to register
+	health    health
+	lineStop  context.CancelFunc // stops registration and keep-alives
+	lineWG    sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New binds the dialer's SIP address and starts serving requests the trunk sends
@@ -162,7 +202,21 @@ func New(cfg Config, prompts *Prompts) (*Dialer, error) {
 	if err := d.start(); err != nil {
 		return nil, err
 	}
+	d.startLine()
 	return d, nil
+}
+
+// startLine starts the registration and the keep-alives configured.
+func (d *Dialer) startLine() {
+	ctx, cancel := context.WithCancel(context.Background())
+	d.lineStop = cancel
+	if d.reg != nil {
+		d.lineWG.Go(func() { d.keepRegistered(ctx) })
+	}
+	if d.cfg.Keepalive > 0 {
+		d.health.state = TrunkHealth{State: TrunkUnknown, Target: d.hostPort(d.keepaliveTarget()), Since: time.Now()}
+		d.lineWG.Go(func() { d.keepAlive(ctx) })
+	}
 }
 
 func (d *Dialer) configure() error {
@@ -189,6 +243,9 @@ func (d *Dialer) configure() error {
 		d.trunk.UriParams = sip.NewParams()
 		d.trunk.UriParams.Add("transport", cfg.Trunk.Transport)
 	}
+	if cfg.Keepalive < 0 {
+		return fmt.Errorf("dialer: keep-alive interval %s is negative", cfg.Keepalive)
+	}
 	if cfg.Trunk.Proxy != "" {
 		host, port, err := SplitHostPort(cfg.Trunk.Proxy)
 		if err != nil {
@@ -200,6 +257,12 @@ func (d *Dialer) configure() error {
 			uri.UriParams.Add("transport", cfg.Trunk.Transport)
 		}
 		d.route = &sip.RouteHeader{Address: uri}
+	}
+	if cfg.Register != nil {
+		var err error
+		if d.reg, err = d.newRegistrar(*cfg.Register); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -246,7 +309,12 @@ func (d *Dialer) start() (err error) {
 	}
 	srv.OnBye(d.inCall(d.onBye))
 	srv.OnInfo(d.inCall(d.onInfo))
-	srv.OnOptions(d.outsideCall(func(req *sip.Request, tx sip.ServerTransaction) {
+	// Inside a call (midcall.go): re-INVITE, its ACK, UPDATE, OPTIONS.
+	// A new INVITE is nobody's business here: 405 to a trusted address.
+	srv.OnInvite(d.inDialogOr(d.onReinvite, d.noRoute))
+	srv.OnAck(d.onAck)
+	srv.OnRequest(sip.UPDATE, d.inCall(d.onUpdate))
+	srv.OnOptions(d.inDialogOr(d.okInCall, func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	}))
 	srv.OnNoRoute(d.outsideCall(d.noRoute))
@@ -359,12 +427,19 @@ func (d *Dialer) Ready() error {
 	}
 }
 
-// Close stops serving and releases the SIP address. Calls still running end with
-// their transport gone; stop placing calls first.
+// Close unregisters (if registered), stops serving and releases the SIP
+// address. Calls still running end with their transport gone; stop placing
+// calls first.
 func (d *Dialer) Close() error {
-	err := d.closer()
-	d.wg.Wait()
-	return err
+	d.closeOnce.Do(func() {
+		if d.lineStop != nil {
+			d.lineStop()
+			d.lineWG.Wait()
+		}
+		d.closeErr = d.closer()
+		d.wg.Wait()
+	})
+	return d.closeErr
 }
 
 func (d *Dialer) trunkPort() int {
@@ -424,6 +499,16 @@ func (d *Dialer) strayResponse(res *sip.Response) {
 	cseq := res.CSeq()
 	if !res.IsSuccess() || cseq == nil || cseq.MethodName != sip.INVITE {
 		return
+	}
+	if v, ok := d.calls.Load(callIDOf(res)); ok {
+		// The 2xx to a session refresh of ours, again: our ACK was lost.
+		if ack := v.(*call).refreshAck(cseq.SeqNo); ack != nil {
+			// Built as before (From our SIP port: Laddr is not cloned).
+			if err := d.client.WriteRequest(ack); err != nil {
+				d.log.Warn("ACK a refresh's answer again", "call_id", callIDOf(res), "error", err)
+			}
+			return
+		}
 	}
 	d.log.Warn("hanging up a call answered after it was abandoned", "call_id", callIDOf(res))
 	d.wg.Go(func() { d.hangUpStray(res) })

@@ -122,6 +122,14 @@ func TestCallOutcomes(t *testing.T) {
 			outcome: wellcheck.OutcomeOK, status: 200, digits: "1", answered: true, byeFrom: "caller"},
 		{name: "press 2, in-band tone over PCMA", callee: callee.Config{Behaviour: callee.PressTwo, Keys: callee.InBand, Codec: "PCMA"},
 			outcome: wellcheck.OutcomeHelpRequested, status: 200, digits: "2", answered: true, byeFrom: "caller"},
+		// A phone with voice activity detection sends comfort noise (13),
+		// a type nobody negotiated, between the key's packets or tones.
+		{name: "press 1 among comfort noise, RFC 4733", callee: callee.Config{Behaviour: callee.PressOne, Keys: callee.RFC4733, ComfortNoise: true},
+			outcome: wellcheck.OutcomeOK, status: 200, digits: "1", answered: true, byeFrom: "caller"},
+		{name: "press 2 among comfort noise, in-band", callee: callee.Config{Behaviour: callee.PressTwo, Keys: callee.InBand, ComfortNoise: true},
+			outcome: wellcheck.OutcomeHelpRequested, status: 200, digits: "2", answered: true, byeFrom: "caller"},
+		{name: "early media, then answers and presses 1", callee: callee.Config{Behaviour: callee.EarlyMedia, Ring: 500 * time.Millisecond},
+			outcome: wellcheck.OutcomeOK, status: 200, digits: "1", answered: true, byeFrom: "caller"},
 		{name: "TCP, press 1", callee: callee.Config{Behaviour: callee.PressOne, Keys: callee.RFC4733, Network: "tcp"},
 			outcome: wellcheck.OutcomeOK, status: 200, digits: "1", answered: true, byeFrom: "caller"},
 		{name: "answers, presses nothing", callee: callee.Config{Behaviour: callee.Silent},
@@ -170,6 +178,10 @@ func TestCallOutcomes(t *testing.T) {
 			if tt.cancelled {
 				require.Contains(t, res.Provisional, 180)
 			}
+			require.Equal(t, tt.callee.Behaviour == callee.EarlyMedia, res.EarlyMedia)
+			// Nothing of ours reaches the far end before the 200 OK: early
+			// media is a carrier's ringback or announcement, not the person.
+			require.Zero(t, rec.EarlyPackets, "no audio of ours before the answer")
 		})
 	}
 }
@@ -316,6 +328,13 @@ func TestBadInput(t *testing.T) {
 	require.ErrorContains(t, err, "not udp, tcp or tls")
 	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1"}, Listen: "127.0.0.1:0", CallerNumber: "0123456789"}, dialertest.ShortPrompts())
 	require.ErrorContains(t, err, "E.164")
+	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1"}, Listen: "127.0.0.1:0", CallerNumber: callerNumber, Register: &dialer.Register{}}, dialertest.ShortPrompts())
+	require.ErrorContains(t, err, "registration needs a user")
+	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Username: "u"}, Listen: "127.0.0.1:0", CallerNumber: callerNumber,
+		Register: &dialer.Register{Registrar: "a:b:c"}}, dialertest.ShortPrompts())
+	require.ErrorContains(t, err, `registrar "a:b:c"`)
+	_, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1"}, Listen: "127.0.0.1:0", CallerNumber: callerNumber, Keepalive: -time.Second}, dialertest.ShortPrompts())
+	require.ErrorContains(t, err, "keep-alive interval -1s is negative")
 
 	d, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: 9}, Listen: "127.0.0.1:0", CallerNumber: callerNumber}, dialertest.ShortPrompts())
 	require.NoError(t, err)

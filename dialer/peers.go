@@ -30,6 +30,9 @@ func (d *Dialer) peers() ([]netip.Prefix, error) {
 		}
 		hosts = append(hosts, host)
 	}
+	if h := d.registrarHost(); h != "" {
+		hosts = append(hosts, h)
+	}
 	out := append([]netip.Prefix(nil), d.cfg.Allow...)
 	for _, h := range hosts {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

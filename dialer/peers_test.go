@@ -72,7 +72,8 @@ func TestOnlyTheTrunkIsAnswered(t *testing.T) {
 // the person nor hang up on them.
 func TestAForgedRequestCannotSpeakForThePerson(t *testing.T) {
 	t.Parallel()
-	b := setup(t, callee.Config{Behaviour: callee.Silent}, dialer.Config{})
+	// The menu waits long enough for every forged request to come during the call.
+	b := setup(t, callee.Config{Behaviour: callee.Silent}, dialer.Config{KeyTimeout: 3 * time.Second})
 	to := b.dialer.Addr()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -101,21 +102,40 @@ func TestAForgedRequestCannotSpeakForThePerson(t *testing.T) {
 			"Content-Type: application/dtmf-relay\r\nMax-Forwards: 70\r\nContent-Length: %d\r\n\r\n%s",
 			method, to, strings.ToLower(method), to, to, rec.FromTag, rec.CallID, method, len(body), body)
 	}
+	options := strings.ReplaceAll(inDialog("INFO", ""), "INFO", "OPTIONS")
+	require.Equal(t, "SIP/2.0 200 OK", ask(t, "127.0.0.1", to, options), "OPTIONS inside the call, from its peer")
 	require.Empty(t, ask(t, "127.0.0.2", to, inDialog("INFO", "Signal=2\r\nDuration=160\r\n")), "a forged key: no answer")
 	require.Empty(t, ask(t, "127.0.0.2", to, inDialog("BYE", "")), "a forged hang-up: no answer")
+	// A forged re-INVITE would take the call's audio (and its keys) to
+	// the stranger's address, or put it on hold.
+	reinvite := func(n int) string {
+		sdp := "v=0\r\no=x 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=sendrecv\r\n"
+		return fmt.Sprintf("INVITE sip:wellcheck@%s SIP/2.0\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK-reinvite-%d\r\n"+
+			"From: <sip:+33612345678@%s>;tag=forged\r\nTo: <sip:wellcheck@%s>;tag=%s\r\nCall-ID: %s\r\nCSeq: %d INVITE\r\n"+
+			"Contact: <sip:x@{via}>\r\nContent-Type: application/sdp\r\nMax-Forwards: 70\r\nContent-Length: %d\r\n\r\n%s",
+			to, n, to, to, rec.FromTag, rec.CallID, 60+n, len(sdp), sdp)
+	}
+	require.Empty(t, ask(t, "127.0.0.2", to, reinvite(1)), "a forged re-INVITE: no answer")
 
 	r := <-done
 	require.NoError(t, r.err)
 	require.Equal(t, wellcheck.OutcomeNoResponse, r.res.Outcome, "the person pressed nothing")
 	require.Empty(t, r.res.Digits)
 	require.Equal(t, "us", r.res.HungUpBy, "the call went on until the menu ended")
+	require.Zero(t, r.res.Renegotiated, "the stranger's re-INVITE changed nothing")
+	recs, err := b.callee.Wait(ctx, 1)
+	require.NoError(t, err)
+	require.Positive(t, recs[0].AudioPackets, "the prompt still reached the person")
+	// Once the call is over, a re-INVITE for it (from a trusted address:
+	// any other is dropped at the socket) is told the call does not exist.
+	require.Equal(t, "SIP/2.0 481 Call/Transaction Does Not Exist", ask(t, "127.0.0.1", to, reinvite(2)))
 	// A request the SIP stack cannot parse (no Via, no CSeq), which it
 	// would answer 400 itself: the trunk gets that answer, a stranger
 	// nothing, and no TCP connection either.
 	bad := malformed(to)
 	require.Equal(t, "SIP/2.0 400 Bad Request", ask(t, "127.0.0.1", to, bad), "the trunk's address")
 	require.Empty(t, ask(t, "127.0.0.2", to, bad), "another address: no answer at all")
-	require.EqualValues(t, 3, b.dialer.Ignored())
+	require.EqualValues(t, 4, b.dialer.Ignored())
 }
 
 // askTCP sends request over a TCP connection from the address from and

@@ -31,6 +31,10 @@ type PromptSet struct {
 	OK         *media.Sound // closing after 1
 	Help       *media.Sound // closing after 2
 	NoResponse *media.Sound // closing when no key came after the menu's repeat
+	// Voicemail is the message left on an answering machine, after its beep
+	// (optional: without it, the call hangs up on a machine). Never the
+	// person's name.
+	Voicemail *media.Sound
 }
 
 // Script is what a call is for, and so which prompts it plays.
@@ -136,8 +140,19 @@ func readSet(fsys fs.FS, dir, prefix string, required bool) (*PromptSet, error) 
 		}
 		*f.set(set) = sound
 	}
+	if prefix == "" { // only a check-in leaves a message
+		file := path.Join(dir, voicemailFile)
+		if _, err := fs.Stat(fsys, file); err == nil {
+			if set.Voicemail, err = readWAV(fsys, file); err != nil {
+				return nil, fmt.Errorf("prompt %s: %w", file, err)
+			}
+		}
+	}
 	return set, nil
 }
+
+// voicemailFile is the message for answering machines, optional.
+const voicemailFile = "voicemail.wav"
 
 // For returns the check-in prompts of lang.
 func (p *Prompts) For(lang string) (*PromptSet, error) {

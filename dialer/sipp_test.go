@@ -3,6 +3,7 @@ package dialer_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -24,9 +25,12 @@ import (
 // or challenge with digest. SIPp is a test dependency: `make test-deps` installs it.
 
 // freePorts finds n UDP ports nobody uses, each with the one two above it
-// free too (SIPp's RTP takes two), their ranges apart. The sockets found stay
-// bound until all are: a port just closed is not handed out twice.
-func freePorts(t *testing.T, n int) []int {
+// free too (SIPp's RTP takes two), their ranges apart. They are drawn below
+// the system's ephemeral range (32768 and up on Linux), which every socket
+// bound to port 0 — the dialer's RTP, the callee's, other tests' — takes
+// from: once released for SIPp to bind, a port from there could be handed
+// out again before SIPp has it. The sockets found stay bound until all are.
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var held []net.PacketConn
 	defer func() {
@@ -35,14 +39,16 @@ func freePorts(t *testing.T, n int) []int {
 		}
 	}()
 	var ports []int
-	for tries := 0; len(ports) < n && tries < 100; tries++ {
-		a, err := net.ListenPacket("udp", "127.0.0.1:0")
-		require.NoError(t, err)
-		held = append(held, a)
-		port := a.LocalAddr().(*net.UDPAddr).Port
+	for tries := 0; len(ports) < n && tries < 200; tries++ {
+		port := 20000 + 4*rand.IntN(3000) // 20000-31996
 		if slices.ContainsFunc(ports, func(p int) bool { return port >= p-3 && port <= p+3 }) {
 			continue
 		}
+		a, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		held = append(held, a)
 		b, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port+2))
 		if err != nil {
 			continue
@@ -125,6 +131,10 @@ func TestAgainstSIPp(t *testing.T) {
 		status   int
 		digits   string
 		backoff  time.Duration
+		// renegotiated counts the new descriptions the callee gave mid-call;
+		// early, that it played early media (a 183 with SDP).
+		renegotiated int
+		early        bool
 	}{
 		{scenario: "answer_rfc4733.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1"},
 		// Behind NAT: the answer names an address the media never comes from.
@@ -139,6 +149,27 @@ func TestAgainstSIPp(t *testing.T) {
 		{scenario: "forbidden_403.xml", outcome: wellcheck.OutcomeFailed, status: 403, backoff: 2 * time.Minute},
 		{scenario: "server_error_500.xml", outcome: wellcheck.OutcomeFailed, status: 500, backoff: 30 * time.Second},
 		{scenario: "auth_answer.xml", trunk: dialer.Trunk{Username: "trunkuser", Password: "trunksecret"}, outcome: wellcheck.OutcomeNoResponse, status: 200},
+		// Early media never makes the call answered: a failure after it
+		// is classified by its final status, and the announcement's key
+		// is not the person's.
+		{scenario: "early_media_busy.xml", outcome: wellcheck.OutcomeBusy, status: 486, early: true},
+		{scenario: "early_media_480.xml", outcome: wellcheck.OutcomeNoAnswer, status: 480, early: true},
+		{scenario: "early_media_404.xml", outcome: wellcheck.OutcomeInvalidNumber, status: 404, early: true},
+		{scenario: "early_media_503.xml", outcome: wellcheck.OutcomeFailed, status: 503, early: true, backoff: 30 * time.Second},
+		{scenario: "early_media_answer.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", early: true},
+		// Mid-call: SIPp's scenarios check each 200 OK's SDP themselves.
+		{scenario: "reinvite_hold.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 3},
+		{scenario: "reinvite_hold_key.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
+		// A refresh, then a phone's comfort noise (13) and a type nobody
+		// negotiated (96) around the key.
+		{scenario: "reinvite_comfort_noise.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
+		{scenario: "reinvite_delayed_offer.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
+		{scenario: "update_options_midcall.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 3},
+		// Session timers with us as refresher: SIPp fails unless the
+		// refresh (UPDATE, or re-INVITE when UPDATE is not allowed) comes
+		// within the interval.
+		{scenario: "session_timer_update.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1"},
+		{scenario: "session_timer_reinvite.xml", outcome: wellcheck.OutcomeOK, status: 200, digits: "1", renegotiated: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
@@ -160,6 +191,11 @@ func TestAgainstSIPp(t *testing.T) {
 			require.Equal(t, tt.outcome, res.Outcome, "%+v", res)
 			require.Equal(t, tt.status, res.SIPStatus)
 			require.Equal(t, tt.digits, res.Digits)
+			require.Equal(t, tt.renegotiated, res.Renegotiated)
+			require.Equal(t, tt.early, res.EarlyMedia)
+			if tt.early {
+				require.Contains(t, res.Provisional, 183)
+			}
 			if tt.digits != "" {
 				// SIPp plays its RTP from a capture and sends no RTCP: what
 				// we measured of its packets is kept, what only its reports

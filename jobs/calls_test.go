@@ -351,6 +351,9 @@ func TestEveryOutcomeReachesItsFinalState(t *testing.T) {
 			{name: "busy, silent, declined", outcomes: []wellcheck.Outcome{busy, silent, reject}, state: wellcheck.CheckInUnreached,
 				reason: wellcheck.ReasonAttemptsExhausted, times: []string{"10:00", "10:15", "10:45"},
 				followUp: wellcheck.FollowUpUnreached, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
+			{name: "answering machines, then no answer", outcomes: []wellcheck.Outcome{wellcheck.OutcomeVoicemail, wellcheck.OutcomeVoicemail, no},
+				state: wellcheck.CheckInUnreached, reason: wellcheck.ReasonAttemptsExhausted, times: []string{"10:00", "10:15", "10:45"},
+				followUp: wellcheck.FollowUpUnreached, priority: wellcheck.PriorityNormal, due: "Tue 17:00"},
 			{name: "answers on the second attempt", outcomes: []wellcheck.Outcome{busy, ok}, state: wellcheck.CheckInConfirmed,
 				reason: wellcheck.ReasonPressed1, times: []string{"10:00", "10:15"}},
 			{name: "the person's own policy", outcomes: []wellcheck.Outcome{no}, retry: &wellcheck.RetryPolicy{MaxAttempts: 2, RetryMinutes: []int{60}},
@@ -484,6 +487,30 @@ func TestTheJobOfAnErasedPersonEndsQuietly(t *testing.T) {
 		require.NoError(t, b.store.WithTx(ctx, func(q *store.Queries) error { return q.ErasePerson(ctx, pid, "Europe/Paris", b.clock.Now()) }))
 		require.NoError(t, b.run(ctx, id, 1))
 		require.Zero(t, b.dialer.CallsTo(number))
+	})
+}
+
+// Whether a check-in's call leaves a message on an answering machine is
+// the service's setting, read for each call.
+func TestTheVoicemailSettingReachesTheCall(t *testing.T) {
+	t.Parallel()
+	clocktest.InEras(t, 2026, func(t *testing.T, e clocktest.Era) {
+		at := func(hour, minute int) time.Time { return e.In(at(hour, minute)) } // Tuesday in the era
+		ctx := context.Background()
+		b := setupIn(t, e)
+		q := b.store.Queries()
+		for _, leave := range []bool{false, true} {
+			pid, number := b.enrol(t, person{})
+			set, err := q.Settings(ctx)
+			require.NoError(t, err)
+			set.VoicemailMessage = leave
+			require.NoError(t, q.SaveSettings(ctx, set))
+			id := b.checkIn(t, pid, at(10, 0), at(17, 0))
+			require.NoError(t, b.run(ctx, id, 1))
+			calls := b.dialer.Calls()
+			require.Equal(t, number, calls[len(calls)-1].To)
+			require.Equal(t, leave, calls[len(calls)-1].LeaveMessage)
+		}
 	})
 }
 

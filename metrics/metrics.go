@@ -76,6 +76,12 @@ type Metrics struct {
 	fetched     *prometheus.CounterVec
 	fetchTime   *prometheus.HistogramVec
 	httpSeconds *prometheus.HistogramVec
+	// The line as this node sees it: shown once the dialer says so (a node
+	// that does not register, or sends no keep-alive, has no such series).
+	sipRegistered *prometheus.GaugeVec
+	regFailures   prometheus.Counter
+	trunkUp       *prometheus.GaugeVec
+	optionsRTT    prometheus.Histogram
 }
 
 // callBuckets cover a call's phases: a ring of a few seconds to the ring
@@ -163,12 +169,29 @@ func New(cfg Config) *Metrics {
 			Help:    "Time to answer HTTP requests, by route (the pattern that served it, or unmatched), method and status code.",
 			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5},
 		}, []string{"route", "method", "code"}),
+		sipRegistered: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "wellcheck_sip_registered",
+			Help: "1 while the SIP registrar holds this node's Contact, 0 while its registration fails (only on a node configured to register).",
+		}, nil),
+		regFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "wellcheck_sip_registration_failures_total",
+			Help: "Registrations and refreshes of this node's Contact that failed (no answer, refused, bad credentials).",
+		}),
+		trunkUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "wellcheck_trunk_up",
+			Help: "1 while the trunk (or outbound proxy) answers this node's OPTIONS keep-alives, 0 after 3 misses in a row: the node's calls wait (only with --sip-keepalive).",
+		}, nil),
+		optionsRTT: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wellcheck_trunk_options_rtt_seconds",
+			Help:    "Round-trip time of the keep-alive OPTIONS this node sends the trunk, answered ones.",
+			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
+		}),
 	}
 	// Every kind and outcome from the start: a rate sees a series' first
 	// call only if the series existed before it.
 	for _, k := range []CallKind{CheckInCall, EscalationCall, TestCall} {
 		m.started.WithLabelValues(string(k))
-		for _, o := range []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse,
+		for _, o := range []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse, wellcheck.OutcomeVoicemail,
 			wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeInvalidNumber, wellcheck.OutcomeFailed} {
 			m.calls.WithLabelValues(string(k), string(o))
 		}
@@ -180,6 +203,7 @@ func New(cfg Config) *Metrics {
 	})
 	build.Set(1)
 	reg.MustRegister(m.calls, m.started, m.inProgress, m.clockOffset, m.ring, m.talk, m.loss, m.jitter, m.rtt, m.mos, m.slotLag, m.listed, m.jobs, m.jobTime, m.fetched, m.fetchTime, m.httpSeconds, build,
+		m.sipRegistered, m.regFailures, m.trunkUp, m.optionsRTT,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	limits := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "wellcheck_trunk_limit", Help: "The trunk's configured limits across every node: channels, and new calls per second (cps).",
@@ -230,6 +254,45 @@ func (m *Metrics) ClockOffset(d time.Duration) {
 		return
 	}
 	m.clockOffset.Set(d.Seconds())
+}
+
+// SIPRegistered says whether the registrar holds this node's Contact.
+func (m *Metrics) SIPRegistered(on bool) {
+	if m == nil {
+		return
+	}
+	m.sipRegistered.WithLabelValues().Set(b2f(on))
+}
+
+// SIPRegistrationFailed counts a registration or refresh that failed.
+func (m *Metrics) SIPRegistrationFailed() {
+	if m == nil {
+		return
+	}
+	m.regFailures.Inc()
+}
+
+// TrunkUp says whether the trunk answers this node's keep-alives.
+func (m *Metrics) TrunkUp(up bool) {
+	if m == nil {
+		return
+	}
+	m.trunkUp.WithLabelValues().Set(b2f(up))
+}
+
+// TrunkRTT records an answered keep-alive's round-trip time.
+func (m *Metrics) TrunkRTT(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.optionsRTT.Observe(d.Seconds())
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // CallEnded counts a call's outcome and its ring and talk times.

@@ -18,8 +18,6 @@ type SecondFactor struct {
 	CreatedAt   time.Time
 	ConfirmedAt *time.Time
 	LastStep    int64
-	Failures    int
-	LockedUntil *time.Time
 }
 
 // Confirmed is whether the factor is the account's (a code from it was typed).
@@ -32,7 +30,7 @@ func (q *Queries) SecondFactor(ctx context.Context, userID int64) (SecondFactor,
 		return SecondFactor{}, translate(err, fmt.Sprintf("read the second factor of user %d", userID))
 	}
 	return SecondFactor{UserID: r.UserID, Secret: r.Secret, CreatedAt: r.CreatedAt, ConfirmedAt: r.ConfirmedAt,
-		LastStep: r.LastStep, Failures: int(r.Failures), LockedUntil: r.LockedUntil}, nil
+		LastStep: r.LastStep}, nil
 }
 
 // StartSecondFactor keeps a new sealed secret for a user to confirm,
@@ -62,27 +60,39 @@ func (q *Queries) AcceptStep(ctx context.Context, userID, step int64) (bool, err
 	return n == 1, translate(err, "accept a code")
 }
 
-// TakeSecondFactorTry counts a code about to be checked at now, atomically:
-// false if the factor is locked. The max-th try since the last right code
-// locks it until lockUntil (a right code starts the count again).
+// TakeSecondFactorTry counts a code or passkey about to be checked at now,
+// atomically: false if the user's second step is locked. The max-th try
+// since the last right one locks it until lockUntil (a right one starts the
+// count again: ClearSecondFactorFailures).
 func (q *Queries) TakeSecondFactorTry(ctx context.Context, userID int64, now time.Time, max int, lockUntil time.Time) (bool, error) {
 	n, err := q.q.TakeSecondFactorTry(ctx, dbsqlc.TakeSecondFactorTryParams{UserID: userID, Now: now, Max: int32(max), LockUntil: lockUntil})
 	return n == 1, translate(err, "count a code")
 }
 
-// ClearSecondFactorFailures starts the count of wrong codes again.
+// ClearSecondFactorFailures starts the count of wrong codes and passkeys
+// again, and ends a lock.
 func (q *Queries) ClearSecondFactorFailures(ctx context.Context, userID int64) error {
 	return translate(q.q.ClearSecondFactorFailures(ctx, userID), "clear wrong codes")
 }
 
-// DeleteSecondFactor removes a user's factor and recovery codes; whether
-// there was a factor.
+// HasSecondFactor is whether a user has a second factor: a confirmed TOTP,
+// or a passkey.
+func (q *Queries) HasSecondFactor(ctx context.Context, userID int64) (bool, error) {
+	has, err := q.q.HasSecondFactor(ctx, userID)
+	return has != nil && *has, translate(err, "read whether a user has a second factor")
+}
+
+// DeleteSecondFactor removes a user's TOTP factor; whether there was one.
+// Recovery codes stay (DeleteRecoveryCodes): they may serve a passkey.
 func (q *Queries) DeleteSecondFactor(ctx context.Context, userID int64) (bool, error) {
-	if err := q.q.DeleteRecoveryCodes(ctx, userID); err != nil {
-		return false, translate(err, "delete recovery codes")
-	}
 	n, err := q.q.DeleteSecondFactor(ctx, userID)
 	return n > 0, translate(err, "delete a second factor")
+}
+
+// DeleteRecoveryCodes removes a user's recovery codes, with their last
+// factor.
+func (q *Queries) DeleteRecoveryCodes(ctx context.Context, userID int64) error {
+	return translate(q.q.DeleteRecoveryCodes(ctx, userID), "delete recovery codes")
 }
 
 // ReplaceRecoveryCodes keeps hashes as a user's recovery codes, in place of

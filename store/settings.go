@@ -37,6 +37,7 @@ func (q *Queries) Settings(ctx context.Context) (wellcheck.Settings, error) {
 		KeepClosedCasesDays:    int(row.KeepClosedCasesDays),
 		KeepWithdrawnDays:      int(row.KeepWithdrawnDays),
 		KeepAuditDays:          int(row.KeepAuditDays),
+		VoicemailMessage:       row.VoicemailMessage,
 	}
 	for _, h := range hours {
 		s.Hours[time.Weekday(h.Weekday%7)] = wellcheck.Window{Start: timeOfDay(h.Opens), End: timeOfDay(h.Closes)}
@@ -106,7 +107,7 @@ func (q *Queries) SetOpeningHours(ctx context.Context, hours map[time.Weekday]we
 // SaveSettings writes what admins change of the service's settings from the
 // web interface: holiday calendar, cut-off, retry policy, calls per day, when
 // unreached turns urgent, caller ID, escalation consent and retention (closed
-// cases, withdrawn persons, the audit log). The
+// cases, withdrawn persons, the audit log), the voicemail message. The
 // time zone, phone region and opening hours are set elsewhere.
 func (q *Queries) SaveSettings(ctx context.Context, s wellcheck.Settings) error {
 	err := q.q.UpdateServiceSettings(ctx, dbsqlc.UpdateServiceSettingsParams{
@@ -114,7 +115,7 @@ func (q *Queries) SaveSettings(ctx context.Context, s wellcheck.Settings) error 
 		RetryMinutes: int16s(s.Retry.RetryMinutes), MaxCallsPerDay: int16(s.MaxCallsPerDay), UnreachedUrgentAfter: int16(s.UnreachedUrgentAfter),
 		CallerNumber: s.CallerNumber, CallerName: s.CallerName, EscalationNeedsConsent: s.EscalationNeedsConsent,
 		KeepClosedCasesDays: int32(s.KeepClosedCasesDays), KeepWithdrawnDays: int32(s.KeepWithdrawnDays),
-		KeepAuditDays: int32(s.KeepAuditDays),
+		KeepAuditDays: int32(s.KeepAuditDays), VoicemailMessage: s.VoicemailMessage,
 	})
 	return translate(err, "save the service's settings")
 }

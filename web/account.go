@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,9 @@ type accountView struct {
 	Sessions []sessionRow
 	Factor   factorState
 	Zone     string // the zone the times are in
+	// Anchor is the id of the input a refused form's problem is about,
+	// for the summary's link: each form's code field has its own id.
+	Anchor string
 }
 
 // sessionRow is one of the user's sessions: ID names it for its button;
@@ -32,9 +36,15 @@ type sessionRow struct {
 
 // factorState is the user's second factor as the account page shows it.
 type factorState struct {
-	On       bool // a confirmed factor
+	On       bool // a second factor: TOTP or a passkey
+	TOTP     bool // a confirmed TOTP
 	Required bool // their role requires one
 	Unused   int  // recovery codes left
+	// Offered is whether passkeys are (the service has a public address);
+	// Passkeys are the user's, NewName the name proposed for another.
+	Offered  bool
+	Passkeys []passkeyRow
+	NewName  string
 }
 
 // showAccount renders the account page with status, err's problems (a
@@ -70,6 +80,22 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, sess sessio
 	if v.Factor.On, err = s.Admin.HasSecondFactor(r.Context(), sess.UserID); err != nil {
 		return err
 	}
+	if v.Factor.TOTP, err = s.Admin.HasTOTP(r.Context(), sess.UserID); err != nil {
+		return err
+	}
+	keys, err := q.Passkeys(r.Context(), sess.UserID)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		row := passkeyRow{ID: k.ID, Name: k.Name, Created: when(lang, k.CreatedAt, zone, now)}
+		if k.LastUsedAt != nil {
+			row.LastUsed = when(lang, *k.LastUsedAt, zone, now)
+		}
+		v.Factor.Passkeys = append(v.Factor.Passkeys, row)
+	}
+	v.Factor.Offered = s.passkeys != nil
+	v.Factor.NewName = text(lang, "passkey.default_name", len(keys)+1)
 	if v.Factor.Required, err = s.Admin.SecondFactorRequired(r.Context(), sess.User); err != nil {
 		return err
 	}
@@ -77,6 +103,9 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, sess sessio
 		if v.Factor.Unused, err = q.UnusedRecoveryCodes(r.Context(), sess.UserID); err != nil {
 			return err
 		}
+	}
+	if problem != nil {
+		v.Anchor = anchorOf(r.URL.Path)
 	}
 	p := signedInPage(text(lang, "account"), sess, v)
 	if problem != nil {
@@ -86,6 +115,26 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, sess sessio
 		p.Notice = textOr(lang, "done."+key, "")
 	}
 	return s.render(w, r, pageAccount, status, p)
+}
+
+// anchorOf is the id of the input whose problem a refused form of the
+// account page (posted to path) shows: the code field of that form, or the
+// new passkey's name.
+func anchorOf(path string) string {
+	switch {
+	case path == "/account/second-factor/recovery-codes":
+		return "codes-code"
+	case path == "/account/second-factor/disable":
+		return "off-code"
+	case path == "/account/passkeys/finish":
+		return "passkey.name"
+	case strings.HasPrefix(path, "/account/passkeys/") && strings.HasSuffix(path, "/delete"):
+		id := strings.TrimSuffix(strings.TrimPrefix(path, "/account/passkeys/"), "/delete")
+		if _, err := strconv.ParseInt(id, 10, 64); err == nil {
+			return "passkey-" + id + "-code"
+		}
+	}
+	return ""
 }
 
 // endSession ends one of the user's sessions by its id: another's is not

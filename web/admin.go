@@ -100,7 +100,7 @@ func (s *Server) settingsView(r *http.Request) (settingsView, error) {
 	}
 	lang := langOf(r)
 	v := settingsView{Hours: weekOf("hours", settings.Hours, lang), Service: serviceFormOf(settings, phone.Parser{Region: settings.DefaultRegion}),
-		Line: lineView{Line: s.Line, Facts: s.Line.facts(lang), TestCalls: tests, Form: testCallForm{Lang: string(lang)}}}
+		Line: lineView{Line: s.Line, Facts: s.Line.facts(lang, personZone(settings.TimeZone)), TestCalls: tests, Form: testCallForm{Lang: string(lang)}}}
 	if v.SecondFactor, err = secondFactorRoles(r, q); err != nil {
 		return settingsView{}, err
 	}
@@ -122,6 +122,7 @@ type serviceForm struct {
 	Calendar, Cutoff, MaxAttempts, RetryMinutes, MaxCallsPerDay, UrgentAfter string
 	CallerNumber, CallerName, KeepClosedCases, KeepWithdrawn, KeepAudit      string
 	NeedsConsent                                                             bool
+	VoicemailMessage                                                         bool
 }
 
 // closureRow is a closure as the settings page lists it.
@@ -134,7 +135,7 @@ func serviceFormOf(s wellcheck.Settings, phones phone.Parser) serviceForm {
 	f := serviceForm{Calendar: s.HolidayCalendar, Cutoff: s.Cutoff.String(), MaxAttempts: strconv.Itoa(s.Retry.MaxAttempts),
 		MaxCallsPerDay: strconv.Itoa(s.MaxCallsPerDay), UrgentAfter: strconv.Itoa(s.UnreachedUrgentAfter), CallerName: s.CallerName,
 		KeepClosedCases: strconv.Itoa(s.KeepClosedCasesDays), KeepWithdrawn: strconv.Itoa(s.KeepWithdrawnDays),
-		KeepAudit: strconv.Itoa(s.KeepAuditDays), NeedsConsent: s.EscalationNeedsConsent}
+		KeepAudit: strconv.Itoa(s.KeepAuditDays), NeedsConsent: s.EscalationNeedsConsent, VoicemailMessage: s.VoicemailMessage}
 	minutes := make([]string, len(s.Retry.RetryMinutes))
 	for i, m := range s.Retry.RetryMinutes {
 		minutes[i] = strconv.Itoa(m)
@@ -168,7 +169,8 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 		MaxCallsPerDay: r.PostFormValue("settings.max_calls_per_day"), UrgentAfter: r.PostFormValue("settings.urgent_after"),
 		CallerNumber: r.PostFormValue("settings.caller_number"), CallerName: r.PostFormValue("settings.caller_name"),
 		KeepClosedCases: r.PostFormValue("settings.keep_closed_cases"), KeepWithdrawn: r.PostFormValue("settings.keep_withdrawn"),
-		KeepAudit: r.PostFormValue("settings.keep_audit"), NeedsConsent: r.PostFormValue("settings.needs_consent") == "yes"}
+		KeepAudit: r.PostFormValue("settings.keep_audit"), NeedsConsent: r.PostFormValue("settings.needs_consent") == "yes",
+		VoicemailMessage: r.PostFormValue("settings.voicemail_message") == "yes"}
 	var ps wellcheck.Problems
 	// Every problem at once, beside its field, in the order of the form: the
 	// limits are the domain's (wellcheck.Settings.Check, which the service
@@ -206,6 +208,7 @@ func (s *Server) setService(w http.ResponseWriter, r *http.Request, sess session
 		settings.CallerNumber = string(n)
 	}
 	settings.EscalationNeedsConsent = f.NeedsConsent
+	settings.VoicemailMessage = f.VoicemailMessage
 	err = ps.Err()
 	if err == nil {
 		err = s.Admin.SaveSettings(r.Context(), actorOf(sess), settings)

@@ -117,6 +117,8 @@ const (
 	issue           object = "number issue"
 	ownSession      object = "another of their sessions"
 	othersSession   object = "someone else's session" // Louis's
+	ownPasskey      object = "own passkey"
+	othersPasskey   object = "someone else's passkey" // Louis's
 )
 
 // rule is a row of the matrix: a route as registered, the object its path
@@ -142,6 +144,8 @@ var authorisation = []rule{
 	// signed in, its page sends home.
 	{"GET /login/second-factor", "", noObject, signedIn},
 	{"POST /login/second-factor", "", noObject, want{out, out, out, out, out}},
+	{"POST /login/second-factor/passkey/begin", "", noObject, want{out, out, out, out, out}},
+	{"POST /login/second-factor/passkey/finish", "", noObject, want{out, out, out, out, out}},
 	// Anyone signed in.
 	{"POST /logout", "", noObject, signedIn},
 	{"POST /logout/everywhere", "", noObject, signedIn},
@@ -156,6 +160,11 @@ var authorisation = []rule{
 	{"POST /account/second-factor/confirm", "", noObject, signedIn},
 	{"POST /account/second-factor/recovery-codes", "", noObject, signedIn},
 	{"POST /account/second-factor/disable", "", noObject, signedIn},
+	// One's own passkeys; another's is not found.
+	{"POST /account/passkeys/begin", "", noObject, signedIn},
+	{"POST /account/passkeys/finish", "", noObject, signedIn},
+	{"POST /account/passkeys/{id}/delete", "", ownPasskey, signedIn},
+	{"POST /account/passkeys/{id}/delete", "", othersPasskey, want{out, hidden, hidden, hidden, out}},
 	{"POST /me/presence", "", noObject, listenersOnly},
 
 	// Cases: a listener their own and the pool's; another's is hidden, as
@@ -627,6 +636,15 @@ func (fx *fixture) make(o object) int64 {
 				return us.ID
 			}
 		}
+	case ownPasskey, othersPasskey:
+		owner := map[role]wellcheck.User{listener: s.user, coordinator: s.coord, administrator: s.admin, crossed: s.admin}[fx.who]
+		if o == othersPasskey || fx.who == anonymous {
+			owner = s.other
+		}
+		id, err := s.store.Queries().AddPasskey(ctx, store.Passkey{UserID: owner.ID, CredentialID: []byte(admin.NewSecret()),
+			PublicKey: []byte("a key"), Name: "Clé d'accès 1", CreatedAt: s.clock.Now()})
+		require.NoError(t, err)
+		return id
 	case issue:
 		d, err := s.store.Queries().RecordDataIssue(ctx, store.DataIssue{PersonID: fx.enrol(), Kind: store.IssueUndeliverable, Detail: "404", LastSeenAt: s.clock.Now()})
 		require.NoError(t, err)

@@ -30,6 +30,19 @@ type Line struct {
 	PromptsDir string
 	// Languages have check-in prompts, EscalationLanguages a contact's call's.
 	Languages, EscalationLanguages []string
+	// Register says whether worker nodes register with the registrar;
+	// Keepalive how often they probe the trunk (0: never).
+	Register  bool
+	Keepalive time.Duration
+	// Node is this server's dialer, on a worker node (nil elsewhere): how
+	// its registration and the trunk's keep-alives stand.
+	Node LineNode
+}
+
+// LineNode is a node's dialer as the settings page reads it (*dialer.Dialer).
+type LineNode interface {
+	Registration() dialer.Registration
+	TrunkHealth() dialer.TrunkHealth
 }
 
 // lineView is the settings page's line section.
@@ -42,8 +55,8 @@ type lineView struct {
 
 type fact struct{ Term, Value string }
 
-// facts describes the line in words.
-func (l *Line) facts(lang wellcheck.Lang) []fact {
+// facts describes the line in words, times in zone.
+func (l *Line) facts(lang wellcheck.Lang, zone *time.Location) []fact {
 	if l == nil {
 		return nil
 	}
@@ -74,7 +87,57 @@ func (l *Line) facts(lang wellcheck.Lang) []fact {
 		{text(lang, "line.prompts"), prompts},
 		{text(lang, "script.check_in"), names(l.Languages)},
 		{text(lang, "script.escalation"), names(l.EscalationLanguages)},
+		{text(lang, "line.registration"), l.registration(lang, zone)},
+		{text(lang, "line.keepalive"), l.keepalive(lang, zone)},
 	}
+}
+
+// registration says how this server's registration stands.
+func (l *Line) registration(lang wellcheck.Lang, zone *time.Location) string {
+	switch {
+	case !l.Register:
+		return text(lang, "line.reg.off")
+	case l.Node == nil:
+		return text(lang, "line.elsewhere_node")
+	}
+	at := func(t time.Time) string { return dayAndClock(lang, t.In(zone)) }
+	r := l.Node.Registration()
+	switch r.State {
+	case dialer.RegRegistered:
+		return text(lang, "line.reg.registered", r.Contact, r.AOR, at(r.Since), at(r.ExpiresAt))
+	case dialer.RegFailing:
+		why := text(lang, "line.reg.no_answer")
+		switch r.Status {
+		case 0:
+		case 401, 403, 407:
+			why = text(lang, "line.reg.refused_credentials", r.Status)
+		default:
+			why = text(lang, "line.reg.refused", r.Status)
+		}
+		return text(lang, "line.reg.failing", at(r.Since), why, r.Failures, at(r.RefreshAt))
+	case dialer.RegOff:
+		return text(lang, "line.reg.stopped")
+	}
+	return text(lang, "line.reg.registering", r.AOR)
+}
+
+// keepalive says how the trunk answers this server's keep-alives.
+func (l *Line) keepalive(lang wellcheck.Lang, zone *time.Location) string {
+	switch {
+	case l.Keepalive <= 0:
+		return text(lang, "line.ka.off")
+	case l.Node == nil:
+		return text(lang, "line.elsewhere_node")
+	}
+	at := func(t time.Time) string { return dayAndClock(lang, t.In(zone)) }
+	h := l.Node.TrunkHealth()
+	switch h.State {
+	case dialer.TrunkUp:
+		return text(lang, "line.ka.up", h.Target, at(h.Since), float64(h.RTT.Microseconds())/1000, h.Status, l.Keepalive.Seconds())
+	case dialer.TrunkDown:
+		return text(lang, "line.ka.down", h.Target, at(h.Since), h.Misses)
+	}
+	return text(lang, "line.ka.unknown", h.Target)
 }
 
 // testCallForm is a test call as typed.

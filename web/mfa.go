@@ -46,6 +46,9 @@ type mfaView struct {
 	Secret   string
 	Codes    []string
 	Next     string // where to go once the codes are noted
+	// TOTP and Passkey are the factors the second step asks for: a code
+	// from the app, a passkey's button (recovery codes always).
+	TOTP, Passkey bool
 }
 
 // secondStep is the hook login calls once the password is right: a user
@@ -124,7 +127,16 @@ func (s *Server) showSecondStep(w http.ResponseWriter, r *http.Request, p store.
 	}
 	v := mfaView{Mode: "verify", Action: secondStepPath, AtSignIn: true}
 	title := text(lang, "mfa.verify_title")
-	if !has {
+	if has {
+		if v.TOTP, err = s.Admin.HasTOTP(r.Context(), p.UserID); err != nil {
+			return err
+		}
+		keys, err := s.Store.Queries().Passkeys(r.Context(), p.UserID)
+		if err != nil {
+			return err
+		}
+		v.Passkey = s.passkeys != nil && len(keys) > 0
+	} else {
 		title = text(lang, "mfa.enrol_title")
 		if v, err = s.enrolView(r, p.User, true); err != nil {
 			return err
@@ -189,7 +201,6 @@ func (s *Server) checkSecondStep(w http.ResponseWriter, r *http.Request) error {
 	if !sameToken(r.PostFormValue("csrf"), p.CSRFToken) {
 		return s.forbidden(r, "second step without its CSRF token")
 	}
-	q := s.Store.Queries()
 	if p.Failures >= admin.MaxCodeFailures {
 		return s.endSecondStep(w, r, p)
 	}
@@ -211,24 +222,10 @@ func (s *Server) checkSecondStep(w http.ResponseWriter, r *http.Request) error {
 		how = "enrolled"
 		codes, err = s.Admin.ConfirmTOTP(r.Context(), actor, p.User, code)
 	}
-	switch {
-	case errors.Is(err, admin.ErrCodeLocked):
-		s.Logger.InfoContext(r.Context(), "second step locked", "user_id", p.UserID)
-		return s.showSecondStep(w, r, p, http.StatusTooManyRequests, codeProblemOf(err))
-	case errors.Is(err, admin.ErrWrongCode):
-		n, ferr := q.RecordPendingFailure(r.Context(), p.TokenHash)
-		if ferr != nil {
-			return ferr
-		}
-		_ = q.Audit(r.Context(), actor, "user.login_failed", nil, nil, map[string]any{"step": "second_factor"})
-		if n >= admin.MaxCodeFailures {
-			return s.endSecondStep(w, r, p)
-		}
-		return s.showSecondStep(w, r, p, http.StatusUnprocessableEntity, codeProblemOf(err))
-	case err != nil:
-		return err
+	if err != nil {
+		return s.refuseSecondStep(w, r, p, err)
 	}
-	csrf, err := s.startSession(w, r, p, how)
+	csrf, err := s.startSession(w, r, p, map[string]any{"second_factor": how})
 	if err != nil {
 		return err
 	}
@@ -242,6 +239,44 @@ func (s *Server) checkSecondStep(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
+}
+
+// refuseSecondStep answers a second step whose code or passkey was
+// refused: locked, the step comes back saying so; wrong, it is counted
+// against the sign-in, audited, and the step comes back, until
+// MaxCodeFailures end it (back to the password).
+func (s *Server) refuseSecondStep(w http.ResponseWriter, r *http.Request, p store.PendingLogin, err error) error {
+	q := s.Store.Queries()
+	problem := codeProblemOf(err)
+	if passkeyFailed(err) {
+		problem = passkeyProblemOf(err, "passkey")
+	}
+	switch {
+	case errors.Is(err, admin.ErrCodeLocked):
+		s.Logger.InfoContext(r.Context(), "second step locked", "user_id", p.UserID)
+		return s.showSecondStep(w, r, p, http.StatusTooManyRequests, problem)
+	case errors.Is(err, admin.ErrWrongCode) || passkeyFailed(err):
+		n, ferr := q.RecordPendingFailure(r.Context(), p.TokenHash)
+		if ferr != nil {
+			return ferr
+		}
+		step := "second_factor"
+		if passkeyFailed(err) {
+			step = "passkey"
+		}
+		_ = q.Audit(r.Context(), wellcheck.UserActor(p.UserID, wellcheck.ViaWeb), "user.login_failed", nil, nil, map[string]any{"step": step})
+		if n >= admin.MaxCodeFailures {
+			return s.endSecondStep(w, r, p)
+		}
+		return s.showSecondStep(w, r, p, http.StatusUnprocessableEntity, problem)
+	}
+	return err
+}
+
+// passkeyFailed is whether err is a passkey's answer refused at a second
+// step.
+func passkeyFailed(err error) bool {
+	return errors.Is(err, admin.ErrWrongPasskey) || errors.Is(err, admin.ErrPasskeyCounter) || errors.Is(err, admin.ErrNoPasskeyCeremony)
 }
 
 // capitalise starts each problem with a capital: the second factor's page
@@ -276,9 +311,10 @@ func (s *Server) endSecondStep(w http.ResponseWriter, r *http.Request, p store.P
 }
 
 // startSession signs in p's user once their second step is done, as login
-// does for a user without one, and returns the session's CSRF token.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, p store.PendingLogin, how string) (string, error) {
-	csrf, err := s.openSession(w, r, p.UserID, s.now(), map[string]any{"second_factor": how},
+// does for a user without one, with details of how for the audit log, and
+// returns the session's CSRF token.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, p store.PendingLogin, how map[string]any) (string, error) {
+	csrf, err := s.openSession(w, r, p.UserID, s.now(), how,
 		func(q *store.Queries) error { return q.DeletePendingLogin(r.Context(), p.TokenHash) })
 	if err != nil {
 		return "", err
@@ -323,6 +359,9 @@ func (s *Server) confirmEnrolment(w http.ResponseWriter, r *http.Request, sess s
 		return s.showAccount(w, r, sess, http.StatusUnprocessableEntity, err)
 	case err != nil:
 		return err
+	case codes == nil: // beside a passkey: the codes stay as they were
+		http.Redirect(w, r, "/account?done=app_added#app", http.StatusSeeOther)
+		return nil
 	}
 	return s.showCodes(w, r, sess, codes)
 }

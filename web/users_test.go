@@ -185,12 +185,13 @@ func TestServiceSettingsAndClosures(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, body, `<option value="FR" selected>France</option>`)
 	require.Contains(t, body, `name="settings.retry_minutes" type="text" value="15, 30"`)
+	require.Contains(t, body, `name="settings.voicemail_message" value="yes" aria-describedby="voicemail-hint">`, "no message on machines by default")
 
 	// Alsace-Moselle's holidays, four calls ten minutes apart, a caller ID.
 	form := url.Values{"csrf": {csrf}, "settings.calendar": {"FR-AM"}, "settings.cutoff": {"16:00"}, "settings.max_attempts": {"4"},
 		"settings.retry_minutes": {"10"}, "settings.max_calls_per_day": {"4"}, "settings.urgent_after": {"3"},
 		"settings.caller_number": {"01 99 00 00 00"}, "settings.caller_name": {"Mairie"}, "settings.needs_consent": {"yes"},
-		"settings.keep_closed_cases": {"365"}, "settings.keep_withdrawn": {"30"}, "settings.keep_audit": {"180"}}
+		"settings.voicemail_message": {"yes"}, "settings.keep_closed_cases": {"365"}, "settings.keep_withdrawn": {"30"}, "settings.keep_audit": {"180"}}
 	res, _ := s.post(t, c, "/admin/settings/service", form, nil)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	got, err := s.store.Queries().Settings(ctx)
@@ -200,6 +201,7 @@ func TestServiceSettingsAndClosures(t *testing.T) {
 	require.Equal(t, wellcheck.RetryPolicy{MaxAttempts: 4, RetryMinutes: []int{10}}, got.Retry)
 	require.Equal(t, "+33199000000", got.CallerNumber)
 	require.True(t, got.EscalationNeedsConsent)
+	require.True(t, got.VoicemailMessage)
 	require.Equal(t, 365, got.KeepClosedCasesDays)
 	require.Equal(t, 180, got.KeepAuditDays)
 	require.Equal(t, 1, passes(), "the calls follow the new calendar at once")

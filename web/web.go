@@ -82,13 +82,18 @@ type Server struct {
 	// Demo says on every page that this is wellcheck demo: fictitious
 	// persons, a simulated telephone, a service open at all hours.
 	Demo bool
+	// PublicURL is the service's address as its users' browsers reach it
+	// (--public-url, checked by admin.ParsePublicURL): passkeys are bound
+	// to its host name. Unset, passkeys are not offered.
+	PublicURL string
 
-	once    sync.Once
-	pages   pages
-	served  []string // the routes' patterns (routeTable)
-	hashing hashGate
-	pace    refusalPace
-	tokens  tokenBuckets
+	once     sync.Once
+	pages    pages
+	passkeys *admin.RelyingParty // nil without PublicURL
+	served   []string            // the routes' patterns (routeTable)
+	hashing  hashGate
+	pace     refusalPace
+	tokens   tokenBuckets
 	// zones are every time zone's name, once asked (zoneNames).
 	zones struct {
 		sync.Mutex
@@ -150,6 +155,11 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	}
 	s.defaults()
 	s.pages = pages
+	if s.PublicURL != "" {
+		if s.passkeys, err = admin.NewRelyingParty(s.PublicURL); err != nil {
+			return nil, err
+		}
+	}
 	mux := &routeTable{ServeMux: http.NewServeMux()}
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
@@ -158,6 +168,8 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	mux.handle("POST /login", s.handle(s.login))
 	mux.handle("GET "+secondStepPath, s.handle(s.secondStepForm))
 	mux.handle("POST "+secondStepPath, s.handle(s.checkSecondStep))
+	mux.handle("POST "+secondStepPath+"/passkey/begin", s.handle(s.beginPasskeySignIn))
+	mux.handle("POST "+secondStepPath+"/passkey/finish", s.handle(s.finishPasskeySignIn))
 	mux.handle("POST /logout", s.signedIn(s.logout))
 	mux.handle("POST /logout/everywhere", s.signedIn(s.logoutEverywhere))
 	mux.handle("GET /{$}", s.signedIn(s.home))
@@ -168,6 +180,9 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	mux.handle("POST /account/second-factor/confirm", s.signedIn(s.confirmEnrolment))
 	mux.handle("POST /account/second-factor/recovery-codes", s.signedIn(s.newRecoveryCodes))
 	mux.handle("POST /account/second-factor/disable", s.signedIn(s.disableSecondFactor))
+	mux.handle("POST /account/passkeys/begin", s.signedIn(s.beginPasskey))
+	mux.handle("POST /account/passkeys/finish", s.signedIn(s.finishPasskey))
+	mux.handle("POST /account/passkeys/{id}/delete", s.signedIn(s.deletePasskey))
 	mux.handle("POST /me/presence", s.only(s.presence, wellcheck.RoleListener))
 	mux.handle("GET /list/version", s.polled(s.listVersion))
 	mux.handle("GET /cases/{id}", s.signedIn(s.casePage))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -90,11 +91,18 @@ func setup(t *testing.T, options ...func(*web.Server)) *site {
 	t.Cleanup(stop)
 	ui.RiverUI, err = web.RiverDashboard(ctx, queue.Client(), logger)
 	require.NoError(t, err)
+	// Passkeys are offered on the server's own address, by name
+	// (WebAuthn refuses IP addresses).
+	s.srv = httptest.NewUnstartedServer(nil)
+	_, port, err := net.SplitHostPort(s.srv.Listener.Addr().String())
+	require.NoError(t, err)
+	ui.PublicURL = "http://localhost:" + port
 	for _, o := range options {
 		o(ui)
 	}
 	s.ui = ui
-	s.srv = httptest.NewServer(ui.Handler())
+	s.srv.Config.Handler = ui.Handler()
+	s.srv.Start()
 	t.Cleanup(s.srv.Close)
 	return s
 }

@@ -30,10 +30,19 @@ type SIPConfig struct {
 	PromptsDir               string
 	Channels                 int
 	CPS                      float64
+	// Register says whether worker nodes register with the registrar (the
+	// trunk unless Registrar is set), asking for RegisterExpires.
+	Register        bool
+	Registrar       string
+	RegisterExpires time.Duration
+	// Keepalive is how often worker nodes send the trunk an OPTIONS (0: never).
+	Keepalive time.Duration
 }
 
 // dialerConfig turns the settings into the dialer's; limits are added by whoever
-// has a database.
+// has a database, the registration and keep-alives by a worker node
+// (lineConfig): a one-off call must not register the node's address, nor
+// unregister it when it ends.
 func (c SIPConfig) dialerConfig() (dialer.Config, error) {
 	host, port, err := dialer.SplitHostPort(c.Trunk)
 	if err == nil && host == "" {
@@ -59,6 +68,15 @@ func (c SIPConfig) dialerConfig() (dialer.Config, error) {
 		RingTimeout:  c.RingTimeout,
 		MaxDuration:  c.MaxCall,
 	}, nil
+}
+
+// lineConfig adds to a worker node's dialer configuration its registration
+// and keep-alives.
+func (c SIPConfig) lineConfig(dc *dialer.Config) {
+	dc.Keepalive = c.Keepalive
+	if c.Register {
+		dc.Register = &dialer.Register{Registrar: c.Registrar, Expires: c.RegisterExpires}
+	}
 }
 
 // parseNetworks reads a comma-separated list of IP addresses and networks
@@ -102,7 +120,7 @@ func (a *app) call(ctx context.Context, args []string) error {
 	lang := fs.String("lang", "fr", "language of the prompts")
 	trunk := fs.String("trunk", a.cfg.SIP.Trunk, "SIP trunk or PBX, host[:port]")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	if fs.NArg() != 1 {
 		return &usageError{"usage: wellcheck call [--lang fr] [--trunk host:port] NUMBER-OR-SIP-URI"}
@@ -148,6 +166,7 @@ func (a *app) callee(ctx context.Context, args []string) error {
 	keyDelay := fs.Duration("key-delay", 2*time.Second, "how long after answering the key is pressed")
 	seed := fs.Uint64("seed", 1, "seed of the random mix")
 	noMux := fs.Bool("no-rtcp-mux", false, "refuse the offer's rtcp-mux: RTCP on a port of its own, as many phones and trunks do")
+	comfortNoise := fs.Bool("comfort-noise", false, "send comfort noise (payload type 13, never negotiated) instead of silence, as phones with voice activity detection do")
 	numbers := map[string]callee.Behaviour{}
 	fs.Func("number", "fix one number's behaviour, NUMBER=BEHAVIOUR (repeatable)", func(s string) error {
 		n, b, ok := strings.Cut(s, "=")
@@ -162,9 +181,10 @@ func (a *app) callee(ctx context.Context, args []string) error {
 		return nil
 	})
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
-	cfg := callee.Config{Listen: *listen, Network: *network, Numbers: numbers, Seed: *seed, Ring: *ring, KeyDelay: *keyDelay, NoRTCPMux: *noMux, Logger: a.logger}
+	cfg := callee.Config{Listen: *listen, Network: *network, Numbers: numbers, Seed: *seed, Ring: *ring, KeyDelay: *keyDelay,
+		NoRTCPMux: *noMux, ComfortNoise: *comfortNoise, Logger: a.logger}
 	var err error
 	if cfg.Behaviour, err = callee.ParseBehaviour(*behaviour); err != nil {
 		return &usageError{err.Error()}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/admin"
+	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/internal/logctx"
 	"github.com/wellcheck/wellcheck/scheduler"
 )
@@ -30,6 +32,9 @@ type Config struct {
 	MetricsAddr, MetricsToken string
 	// SecretKey seals the second factors' secrets in the database (admin/mfa.go).
 	SecretKey string
+	// PublicURL is the address users' browsers reach the service at;
+	// passkeys are bound to its host name, and not offered without it.
+	PublicURL string
 	Region    string // overrides the service's default phone region when set
 	TimeZone  string // overrides the service's time zone when set
 	Lang      wellcheck.Lang
@@ -78,6 +83,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	var ringTimeout, maxCall, channels, cps, softStop, skew string
 	var stormWindow, stormCalls, stormPersons, stormPercent string
 	var signInHashes, apiRate, apiBurst, trustedProxies string
+	var register, registerExpires, keepalive string
 	settings := []setting{
 		{"database-url", "WELLCHECK_DATABASE_URL", DefaultDatabaseURL, "Postgres URL", &cfg.DatabaseURL},
 		{"http-addr", "WELLCHECK_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.HTTPAddr},
@@ -88,6 +94,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"api-burst", "WELLCHECK_API_BURST", "50", "API requests each token may send in a row to a node", &apiBurst},
 		{"trusted-proxies", "WELLCHECK_TRUSTED_PROXIES", "", "addresses or networks of the reverse proxies in front of the web, besides one on this machine, whose X-Forwarded-For names the client (comma-separated)", &trustedProxies},
 		{"secret-key", "WELLCHECK_SECRET_KEY", "", "key that seals second factors' secrets in the database, 32 characters at least (openssl rand -base64 32); keep it apart from database backups", &cfg.SecretKey},
+		{"public-url", "WELLCHECK_PUBLIC_URL", "", "the address users' browsers reach the web interface at, https://host[:port] (http only for localhost; a name, not an IP address); passkeys need it and are not offered without it", &cfg.PublicURL},
 		{"region", "WELLCHECK_REGION", "", "phone region for numbers typed without country code (default: the service's, FR)", &cfg.Region},
 		{"time-zone", "WELLCHECK_TIME_ZONE", "", "service time zone (default: the service's, Europe/Paris)", &cfg.TimeZone},
 		{"lang", "WELLCHECK_LANG", "fr", "language of messages: fr or en", &lang},
@@ -100,6 +107,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"sip-proxy", "WELLCHECK_SIP_PROXY", "", "outbound SIP proxy, host[:port]", &cfg.SIP.Proxy},
 		{"sip-user", "WELLCHECK_SIP_USER", "", "username for the trunk's digest authentication", &cfg.SIP.Username},
 		{"sip-password", "WELLCHECK_SIP_PASSWORD", "", "password for the trunk's digest authentication", &cfg.SIP.Password},
+		{"sip-register", "WELLCHECK_SIP_REGISTER", "off", "on: each worker node registers its SIP address with the registrar under --sip-user, and keeps it registered; off: no registration", &register},
+		{"sip-registrar", "WELLCHECK_SIP_REGISTRAR", "", "registrar host[:port] (default: the trunk, through the outbound proxy if any)", &cfg.SIP.Registrar},
+		{"sip-register-expires", "WELLCHECK_SIP_REGISTER_EXPIRES", "600s", "how long a registration is asked to last (the registrar may grant another); refreshed before it lapses", &registerExpires},
+		{"sip-keepalive", "WELLCHECK_SIP_KEEPALIVE", "30s", "how often an OPTIONS asks whether the trunk (or outbound proxy) answers; 3 missed in a row and the node's calls wait until it does; 0 turns it off", &keepalive},
 		{"sip-listen", "WELLCHECK_SIP_LISTEN", "0.0.0.0:5062", "local SIP address; RTP uses the same host", &cfg.SIP.Listen},
 		{"sip-allow", "WELLCHECK_SIP_ALLOW", "", "addresses or networks, besides the trunk's and the proxy's, whose SIP requests are answered (comma-separated; an SBC's other addresses); any other gets no answer", &cfg.SIP.Allow},
 		{"sip-external-addr", "WELLCHECK_SIP_EXTERNAL_ADDR", "", "address[:port] to advertise in SIP and SDP when behind NAT", &cfg.SIP.ExternalAddr},
@@ -136,7 +147,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		return cfg, nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, nil, err
+		}
+		return cfg, nil, &usageError{err.Error()}
 	}
 	cfg.flags = fs
 	cfg.Lang = wellcheck.ParseLang(lang)
@@ -148,6 +162,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.SecretKey != "" && len(cfg.SecretKey) < admin.MinSecretKey {
 		return cfg, nil, &usageError{fmt.Sprintf("secret key: %d characters at least (openssl rand -base64 32)", admin.MinSecretKey)}
+	}
+	if cfg.PublicURL != "" {
+		if _, err := admin.ParsePublicURL(cfg.PublicURL); err != nil {
+			return cfg, nil, &usageError{err.Error()}
+		}
 	}
 	if cfg.Region != "" && !regionCode.MatchString(cfg.Region) {
 		return cfg, nil, &usageError{fmt.Sprintf("region %q: use a two-letter country code such as FR or BE", cfg.Region)}
@@ -164,6 +183,23 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	if cfg.SIP.MaxCall, err = time.ParseDuration(maxCall); err != nil || cfg.SIP.MaxCall < cfg.SIP.RingTimeout+30*time.Second || cfg.SIP.MaxCall > time.Hour {
 		return cfg, nil, &usageError{fmt.Sprintf("max call %q: use a duration of at least the ring timeout plus 30s and at most 1h, such as 3m", maxCall)}
+	}
+	if cfg.SIP.Register, err = parseOnOff(register); err != nil {
+		return cfg, nil, &usageError{fmt.Sprintf("sip register %q: use on or off", register)}
+	}
+	if cfg.SIP.Register && cfg.SIP.Username == "" {
+		return cfg, nil, &usageError{"sip register: set --sip-user (and --sip-password): the registration is made under that user"}
+	}
+	if cfg.SIP.Registrar != "" {
+		if host, _, err := dialer.SplitHostPort(cfg.SIP.Registrar); err != nil || host == "" {
+			return cfg, nil, &usageError{fmt.Sprintf("sip registrar %q: use host[:port], such as sip.example.net:5060", cfg.SIP.Registrar)}
+		}
+	}
+	if cfg.SIP.RegisterExpires, err = time.ParseDuration(registerExpires); err != nil || cfg.SIP.RegisterExpires < 30*time.Second || cfg.SIP.RegisterExpires > 24*time.Hour {
+		return cfg, nil, &usageError{fmt.Sprintf("sip register expires %q: use a duration between 30s and 24h, such as 600s", registerExpires)}
+	}
+	if cfg.SIP.Keepalive, err = time.ParseDuration(keepalive); err != nil || cfg.SIP.Keepalive < 0 || (cfg.SIP.Keepalive > 0 && cfg.SIP.Keepalive < time.Second) || cfg.SIP.Keepalive > time.Hour {
+		return cfg, nil, &usageError{fmt.Sprintf("sip keepalive %q: use 0 (off) or a duration between 1s and 1h, such as 30s", keepalive)}
 	}
 	if cfg.SIP.Channels, err = strconv.Atoi(channels); err != nil || cfg.SIP.Channels < 1 || cfg.SIP.Channels > 10000 {
 		return cfg, nil, &usageError{fmt.Sprintf("trunk channels %q: use a whole number from 1 to 10000", channels)}
@@ -210,6 +246,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 }
 
 var regionCode = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// parseOnOff reads a switch: on or off (true, false, yes, no, 1, 0 too).
+func parseOnOff(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "on", "true", "yes", "1":
+		return true, nil
+	case "off", "false", "no", "0", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is neither on nor off", s)
+}
 
 // checkMetrics refuses /metrics served beyond this machine without a token.
 func checkMetrics(addr, token string) error {

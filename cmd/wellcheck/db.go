@@ -61,7 +61,7 @@ func (a *app) migrate(ctx context.Context, args []string) error {
 	fs.SetOutput(a.stderr)
 	createDB := fs.Bool("create-db", true, "create the database when it does not exist")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return &usageError{"migrate takes no arguments"}

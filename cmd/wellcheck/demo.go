@@ -41,7 +41,7 @@ func (a *app) demo(ctx context.Context, args []string) error {
 	firstCall := fs.Duration("first-call", 0, "how much later than the next minute or so the first calls come due")
 	logFile := fs.String("log-file", filepath.Join(os.TempDir(), "wellcheck-demo.log"), "where the demo's log goes (the terminal keeps what to do)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	if *persons < 12 || *persons > 200 {
 		return &usageError{"--persons: between 12 and 200"}
@@ -147,11 +147,12 @@ var demoNames = []string{
 // demoCast makes n fictitious persons, on fictional numbers (ARCEP keeps
 // 01 99 00 xx xx for fiction), with a realistic mix: most press 1, a few
 // press 2, some never answer, one line busy, one number that does not work,
-// and one person unreached twice whose contact is called.
+// an answering machine, and one person unreached twice whose contact is
+// called.
 func demoCast(n int) cast {
 	c := cast{behaviours: map[string]callee.Behaviour{}}
 	special := []callee.Behaviour{callee.PressTwo, callee.NeverAnswer, callee.PressTwo, callee.Busy, callee.NeverAnswer,
-		callee.NotFound, callee.PressTwo, callee.NeverAnswer, callee.Silent}
+		callee.NotFound, callee.PressTwo, callee.NeverAnswer, callee.Silent, callee.Voicemail}
 	for i := range n {
 		p := demoPerson{name: demoNames[i%len(demoNames)], phone: fmt.Sprintf("+331990002%02d", i), language: "fr",
 			behaviour: callee.PressOne, wave: i % 3}

@@ -92,7 +92,7 @@ func (a *app) enroll(ctx context.Context, args []string) error {
 	fs.IntVar(&req.Plan.MaxAttempts, "max-attempts", 0, "attempts per check-in (default: the service's)")
 	fs.StringVar(&req.Plan.RetryMinutes, "retry-minutes", "", "minutes between attempts, e.g. 15,30 (default: the service's)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	if *by == "" {
 		return &usageError{"enroll: --by EMAIL (the coordinator taking the referral) is required"}
@@ -173,7 +173,7 @@ func (a *app) importCSV(ctx context.Context, args []string) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()

@@ -42,6 +42,15 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+// flagError is a command's flags that do not parse: a usage error (the flag
+// package has printed the command's flags), or the request for help.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return &usageError{err.Error() + " (global flags, such as --sip-trunk or --database-url, go before the command: wellcheck [global flags] COMMAND [flags])"}
+}
+
 // reported marks an error whose message was already printed.
 type reported struct{ err error }
 

@@ -16,9 +16,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wellcheck/wellcheck/admin"
+	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
 	"github.com/wellcheck/wellcheck/migrations"
 	"github.com/wellcheck/wellcheck/store"
@@ -204,6 +206,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"--log-format", "xml", "version"}, `log format "xml"`},
 		{[]string{"--time-zone", "Europe/Pari", "version"}, `time zone "Europe/Pari": use an IANA name`},
 		{[]string{"--region", "France", "version"}, `region "FRANCE": use a two-letter country code`},
+		{[]string{"--public-url", "wellcheck.example.org", "version"}, `public URL "wellcheck.example.org": not an absolute URL`},
+		{[]string{"--public-url", "https://192.0.2.10", "version"}, `the host must be a name, not an IP address`},
+		{[]string{"--public-url", "http://wellcheck.example.org", "version"}, `http only for localhost; use https`},
+		{[]string{"--public-url", "ftp://wellcheck.example.org", "version"}, `the scheme must be https`},
 		{[]string{"serve", "--roles", "web,boss"}, `roles "web,boss": use web, worker and scheduler, comma-separated`},
 		{[]string{"serve", "--roles", " , "}, "roles: name at least one of web, worker, scheduler"},
 		{[]string{"--soft-stop", "0s", "version"}, `soft stop "0s": use a duration between 1s and 1h`},
@@ -216,6 +222,13 @@ func TestUsage(t *testing.T) {
 		{[]string{"--trusted-proxies", "10.0.0.0/8, proxy.example", "version"}, `trusted proxies "proxy.example": use IP addresses or networks`},
 		{[]string{"--metrics-addr", "0.0.0.0:9464", "version"}, `metrics address "0.0.0.0:9464" is reachable beyond this machine: set --metrics-token too`},
 		{[]string{"--metrics-token", "short", "version"}, `metrics token: use 16 characters or more`},
+		{[]string{"--nope", "version"}, `flag provided but not defined: -nope`},
+		{[]string{"call", "--sip-listen", "127.0.0.1:5062", "+33612345678"}, `global flags, such as --sip-trunk or --database-url, go before the command`},
+		{[]string{"--sip-register", "maybe", "version"}, `sip register "maybe": use on or off`},
+		{[]string{"--sip-register", "on", "version"}, `sip register: set --sip-user (and --sip-password)`},
+		{[]string{"--sip-user", "u", "--sip-register", "on", "--sip-registrar", "a:b:c", "version"}, `sip registrar "a:b:c": use host[:port]`},
+		{[]string{"--sip-register-expires", "5s", "version"}, `sip register expires "5s": use a duration between 30s and 24h`},
+		{[]string{"--sip-keepalive", "100ms", "version"}, `sip keepalive "100ms": use 0 (off) or a duration between 1s and 1h`},
 		{[]string{"user", "add", "--email", "a@b.c", "--name", "A", "--role", "listener"}, "cannot reach Postgres at postgres://postgres@127.0.0.1:1/none"},
 	} {
 		r := c.run("", tt.args...)
@@ -231,6 +244,51 @@ func TestUsage(t *testing.T) {
 	r = c.run("", "user", "add", "--email", "not-an-email", "--name", "", "--role", "boss")
 	require.Equal(t, exitInvalid, r.code)
 	require.Equal(t, "e-mail : « not-an-email » n'est pas une adresse e-mail\nnom : obligatoire\nrôle : « boss » n'est pas un rôle (listener, coordinator, admin)\n", r.stderr)
+}
+
+// A worker node configured to register is not ready until the registrar
+// holds its address, and /readyz says why; here the trunk (the callee
+// simulator) is no registrar and refuses the REGISTER with 405, but answers
+// the keep-alives (405 too: it is there).
+func TestServeNotReadyUntilRegistered(t *testing.T) {
+	t.Parallel()
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer ce.Close()
+	c := newCLI(t, dbtest.AbsentURL(t))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	for k, v := range map[string]string{"WELLCHECK_HTTP_ADDR": addr, "WELLCHECK_SIP_LISTEN": "127.0.0.1:0", "WELLCHECK_SIP_TRUNK": ce.Addr().String(),
+		"WELLCHECK_SIP_REGISTER": "on", "WELLCHECK_SIP_USER": "service", "WELLCHECK_SIP_PASSWORD": "s3cret-pass", "WELLCHECK_SIP_KEEPALIVE": "1s"} {
+		c.env[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return c.env[k] }, strings.NewReader(""), io.Discard, &logs)
+	}()
+	var body map[string]string
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if !assert.NoError(ct, err) {
+			return
+		}
+		defer resp.Body.Close()
+		body = nil
+		assert.NoError(ct, json.NewDecoder(resp.Body).Decode(&body))
+		assert.Equal(ct, http.StatusServiceUnavailable, resp.StatusCode)
+		assert.Equal(ct, "failing", body["sip_registration"])
+		assert.Equal(ct, "up", body["trunk"])
+	}, 60*time.Second, 50*time.Millisecond)
+	require.Equal(t, "not registered with the SIP registrar: the registrar answered 405 Method Not Allowed", body["status"])
+	cancel()
+	require.NoError(t, <-done)
+	require.Contains(t, logs.String(), "SIP registration failed")
+	require.NotContains(t, logs.String(), "s3cret-pass", "no password in the log")
 }
 
 func TestServeHealthAndShutdown(t *testing.T) {
@@ -393,13 +451,17 @@ func TestUserMFAReset(t *testing.T) {
 	now := time.Now()
 	require.NoError(t, store.New(pool).Queries().CreateSession(ctx, store.Session{TokenHash: admin.HashSecret("token"), UserID: 1,
 		CSRFToken: admin.NewSecret(), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}))
+	_, err = store.New(pool).Queries().AddPasskey(ctx, store.Passkey{UserID: 1, CredentialID: []byte("credential"), PublicKey: []byte("key"),
+		Name: "Clé d'accès 1", CreatedAt: now})
+	require.NoError(t, err)
 
 	r = c.run("", "user", "mfa-reset", "--email", "Claire@example.org")
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Contains(t, r.stdout, "Double authentification de Claire Coordinatrice <claire@example.org> (n° 1) réinitialisée")
-	var factors, sessions int
-	require.NoError(t, pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM second_factors), (SELECT count(*) FROM sessions)").Scan(&factors, &sessions))
+	var factors, passkeys, sessions int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM second_factors), (SELECT count(*) FROM passkeys), (SELECT count(*) FROM sessions)").Scan(&factors, &passkeys, &sessions))
 	require.Zero(t, factors)
+	require.Zero(t, passkeys, "passkeys go too")
 	require.Zero(t, sessions)
 	require.Equal(t, map[string]int{"cli user.add": 1, "cli user.mfa_reset": 1}, auditActions(t, pool, "user.%"))
 

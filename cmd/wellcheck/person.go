@@ -95,7 +95,7 @@ func (a *app) person(ctx context.Context, args []string) error {
 		return &usageError{fmt.Sprintf("person: unknown change %q\n%s", verb, personUsage)}
 	}
 	if err := fs.Parse(args[2:]); err != nil {
-		return err
+		return flagError(err)
 	}
 	st, err := a.open(ctx)
 	if err != nil {
@@ -210,7 +210,7 @@ func (a *app) closure(ctx context.Context, args []string) error {
 		rest = rest[1:]
 	}
 	if err := fs.Parse(rest); err != nil {
-		return err
+		return flagError(err)
 	}
 	st, err := a.open(ctx)
 	if err != nil {

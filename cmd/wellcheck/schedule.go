@@ -32,7 +32,7 @@ func (a *app) schedule(ctx context.Context, args []string) error {
 	service := fs.Bool("service", false, "use the service's hours, holidays and closures from the database")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return flagError(err)
 	}
 	var closures []wellcheck.Closure
 	settings := wellcheck.DefaultSettings()

@@ -36,7 +36,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	rolesFlag := fs.String("roles", a.cfg.Roles, "what this node does, comma-separated: web, worker, scheduler [$WELLCHECK_ROLES]")
 	fs.DurationVar(&a.cfg.SoftStop, "soft-stop", a.cfg.SoftStop, "on stop, how long calls in progress may go on before they are cut short and handed back [$WELLCHECK_SOFT_STOP]")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	r, err := parseRoles(*rolesFlag)
 	if err != nil {
@@ -124,14 +124,34 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 	}
 	mc := metrics.Config{Store: st, TimeZone: a.cfg.TimeZone, Channels: a.cfg.SIP.Channels, CPS: a.cfg.SIP.CPS,
 		Queues: []string{jobs.QueueCalls, jobs.QueuePlanner}, Version: version(), Roles: r.String()}
-	var sipReady, clockReady func() error
+	var limits *store.TrunkLimits
 	if r.worker {
-		d, limits, err := a.dialer(ctx, st, prompts)
+		if limits, err = a.trunkLimits(ctx, st); err != nil {
+			return err
+		}
+		mc.Trunk = limits
+	}
+	// Before the dialer: it tells the metrics how the line fares.
+	m := metrics.New(mc)
+	calls.Metrics, cases.Metrics = m, m
+	var sipReady, clockReady func() error
+	var line *dialer.Dialer // this node's, on a worker
+	if r.worker {
+		d, err := a.dialer(prompts, limits, m)
 		if err != nil {
 			return err
 		}
-		defer d.Close()
-		calls.Dialer, mc.Trunk, sipReady = d, limits, d.Ready
+		defer d.Close() // unregisters, after River has stopped
+		calls.Dialer, calls.Line, line = d, d, d
+		sipReady = func() error {
+			if err := d.Ready(); err != nil {
+				return fmt.Errorf("SIP transport not bound: %w", err)
+			}
+			// A node configured to register is not ready until the
+			// registrar holds its address: calls to it would be lost, and a
+			// trunk that needs it refuses ours.
+			return d.Registered()
+		}
 		beats, err := a.heartbeatPool(ctx)
 		if err != nil {
 			return err
@@ -156,8 +176,6 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 			a.logger.Error("lines of the outcome journal could not be read (a failed write): their outcomes are lost", "lines", calls.Journal.Damaged)
 		}
 	}
-	m := metrics.New(mc)
-	calls.Metrics, cases.Metrics = m, m
 
 	var river *jobs.Client
 	if r.worker || r.scheduler {
@@ -184,7 +202,14 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		status, code := a.readiness(r.Context(), sipReady, clockReady)
-		writeJSON(w, code, map[string]string{"status": status})
+		body := map[string]string{"status": status}
+		if line != nil {
+			// States only: the registration's address and reasons are the
+			// settings page's, behind sign-in.
+			body["sip_registration"] = string(line.Registration().State)
+			body["trunk"] = string(line.TrunkHealth().State)
+		}
+		writeJSON(w, code, body)
 	})
 	scrape := metrics.Guard(a.cfg.MetricsToken, m.Handler())
 	if a.cfg.MetricsAddr == "" {
@@ -211,9 +236,19 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		if a.cfg.SecretKey == "" {
 			a.logger.InfoContext(ctx, "second factors' secrets are kept unsealed in the database: set WELLCHECK_SECRET_KEY to seal them")
 		}
+		if a.cfg.PublicURL == "" && started != nil {
+			// The demo shows passkeys on this machine, by name: WebAuthn
+			// refuses IP addresses.
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			a.cfg.PublicURL = "http://localhost:" + port
+		}
+		if a.cfg.PublicURL == "" {
+			a.logger.InfoContext(ctx, "passkeys are not offered: set WELLCHECK_PUBLIC_URL to the address users reach the service at")
+		}
 		ui := &web.Server{Store: st, Cases: cases, Enrol: a.enroller(st, planner), Admin: a.admin(st, queue), Jobs: queue, Logger: a.logger,
-			SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts), Demo: started != nil,
-			Hashes: a.cfg.SignInHashes, APIRate: a.cfg.APIRate, APIBurst: a.cfg.APIBurst, TrustedProxies: a.cfg.TrustedProxies}
+			SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts, line), Demo: started != nil,
+			Hashes: a.cfg.SignInHashes, APIRate: a.cfg.APIRate, APIBurst: a.cfg.APIBurst, TrustedProxies: a.cfg.TrustedProxies,
+			PublicURL: a.cfg.PublicURL}
 		if ui.RiverUI, err = web.RiverDashboard(ctx, queue.Client(), a.logger); err != nil {
 			return fmt.Errorf("river's dashboard: %w", err)
 		}
@@ -226,7 +261,11 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 	srv := &http.Server{Handler: requestIDs(a.logger, m.HTTP(mux)), ReadHeaderTimeout: 10 * time.Second}
 	a.logger.Info("serving", "url", "http://"+ln.Addr().String(), "roles", r.String(), "version", version())
 	if started != nil {
-		started("http://" + ln.Addr().String())
+		site := "http://" + ln.Addr().String()
+		if strings.HasPrefix(a.cfg.PublicURL, "http://localhost:") {
+			site = a.cfg.PublicURL // where passkeys work
+		}
+		started(site)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -282,6 +321,10 @@ func (a *app) readiness(ctx context.Context, sipReady, clockReady func() error) 
 	}
 	if sipReady != nil {
 		if err := sipReady(); err != nil {
+			if errors.Is(err, dialer.ErrNotRegistered) {
+				// The registration logs its failures itself, once per change.
+				return err.Error(), http.StatusServiceUnavailable
+			}
 			a.logger.WarnContext(ctx, "readiness: SIP", "err", err)
 			return "SIP transport not bound", http.StatusServiceUnavailable
 		}
@@ -332,33 +375,43 @@ func isLoopback(addr net.Addr) bool {
 	return ok && tcp.IP.IsLoopback()
 }
 
-// dialer builds the worker role's dialer, through the trunk's limits shared
-// by every node.
-func (a *app) dialer(ctx context.Context, st *store.Store, prompts *dialer.Prompts) (*dialer.Dialer, *store.TrunkLimits, error) {
-	dc, err := a.cfg.SIP.dialerConfig()
-	if err != nil {
-		return nil, nil, err
-	}
-	limits, err := st.NewTrunkLimits(ctx, store.TrunkLimitsConfig{
+// trunkLimits are the trunk's channels and calls per second, shared by
+// every node through the database.
+func (a *app) trunkLimits(ctx context.Context, st *store.Store) (*store.TrunkLimits, error) {
+	return st.NewTrunkLimits(ctx, store.TrunkLimitsConfig{
 		Trunk: a.cfg.SIP.Trunk, Channels: a.cfg.SIP.Channels, CPS: a.cfg.SIP.CPS, Lease: a.cfg.SIP.MaxCall + time.Minute,
 	})
+}
+
+// dialer builds the worker role's dialer, through the trunk's limits shared
+// by every node, registering and sending keep-alives as configured, telling
+// the node's metrics how the line fares.
+func (a *app) dialer(prompts *dialer.Prompts, limits *store.TrunkLimits, m *metrics.Metrics) (*dialer.Dialer, error) {
+	dc, err := a.cfg.SIP.dialerConfig()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	dc.Limits, dc.Logger = limits, a.logger
+	a.cfg.SIP.lineConfig(&dc)
+	dc.Limits, dc.Logger, dc.Observer = limits, a.logger, m
 	d, err := dialer.New(dc, prompts)
 	if err != nil {
-		return nil, nil, &usageError{fmt.Sprintf("start the dialer: %v", err)}
+		return nil, &usageError{fmt.Sprintf("start the dialer: %v", err)}
 	}
-	return d, limits, nil
+	return d, nil
 }
 
 // line is what the settings page shows of the line: the configuration,
-// never the password.
-func (c SIPConfig) line(prompts *dialer.Prompts) *web.Line {
-	return &web.Line{Trunk: c.Trunk, Transport: c.Transport, Proxy: c.Proxy, Authenticated: c.Username != "",
+// never the password, and how this node's dialer (nil on a node without
+// the worker role) finds it.
+func (c SIPConfig) line(prompts *dialer.Prompts, d *dialer.Dialer) *web.Line {
+	l := &web.Line{Trunk: c.Trunk, Transport: c.Transport, Proxy: c.Proxy, Authenticated: c.Username != "",
 		Channels: c.Channels, CPS: c.CPS, RingTimeout: c.RingTimeout, MaxCall: c.MaxCall, PromptsDir: c.PromptsDir,
-		Languages: prompts.Languages(), EscalationLanguages: prompts.EscalationLanguages()}
+		Languages: prompts.Languages(), EscalationLanguages: prompts.EscalationLanguages(),
+		Register: c.Register, Keepalive: c.Keepalive}
+	if d != nil {
+		l.Node = d
+	}
+	return l
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

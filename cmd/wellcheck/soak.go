@@ -65,7 +65,7 @@ func (a *app) soak(ctx context.Context, args []string) (err error) {
 	fs.BoolVar(&o.rawHoles, "raw-black-holes", false, "end a black hole leaving the connections that crossed it open, their bytes lost mid-stream (a fault TCP does not make)")
 	fs.DurationVar(&o.settle, "settle", 10*time.Minute, "after the run, how long to wait for every check-in due to end")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	switch {
 	case fs.NArg() > 0:

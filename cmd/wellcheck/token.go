@@ -56,7 +56,7 @@ func (a *app) tokenAdd(ctx context.Context, args []string) error {
 	email := fs.String("email", "", "e-mail of the user the token acts as, with their roles (required)")
 	name := fs.String("name", "", "what the token is for, e.g. \"CRM of the social services\" (required, up to 100 characters)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	n := strings.TrimSpace(*name)
 	if *email == "" || n == "" || fs.NArg() > 0 {

@@ -33,7 +33,7 @@ func (a *app) user(ctx context.Context, args []string) error {
 	ifMissing := fs.Bool("if-missing", false, "succeed without change when the e-mail already exists")
 	passwordStdin := fs.Bool("password-stdin", false, "read the password (12 characters or more) from the first line of standard input; without it one is made up and printed once")
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return flagError(err)
 	}
 	u, err := wellcheck.NewUser(*email, *name, strings.Split(*roles, ","), strings.Split(*langs, ","), *capacity)
 	var ps wellcheck.Problems
@@ -92,7 +92,7 @@ func (a *app) mfaReset(ctx context.Context, args []string) error {
 	fs.SetOutput(a.stderr)
 	email := fs.String("email", "", "e-mail of the account (required)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError(err)
 	}
 	if strings.TrimSpace(*email) == "" {
 		return &usageError{userUsage}

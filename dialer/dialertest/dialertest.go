@@ -43,7 +43,7 @@ func (d *Dialer) Place(ctx context.Context, req dialer.Request) (dialer.Result, 
 	}
 	d.perTo[req.To]++
 	n := d.perTo[req.To]
-	d.placed = append(d.placed, dialer.Request{To: req.To, Lang: req.Lang, Script: req.Script})
+	d.placed = append(d.placed, dialer.Request{To: req.To, Lang: req.Lang, Script: req.Script, LeaveMessage: req.LeaveMessage})
 	d.mu.Unlock()
 	if d.During != nil {
 		d.During(ctx, req)
@@ -100,12 +100,18 @@ func Tone(ms int) *media.Sound {
 // lasts EscalationOK, so a test can tell from the audio a contact received
 // that the escalation prompts were played.
 func ShortPrompts() *dialer.Prompts {
-	set := &dialer.PromptSet{Greeting: Tone(150), Menu: Tone(150), OK: Tone(100), Help: Tone(100), NoResponse: Tone(100)}
+	set := &dialer.PromptSet{Greeting: Tone(150), Menu: Tone(150), OK: Tone(100), Help: Tone(100), NoResponse: Tone(100),
+		Voicemail: Tone(int(VoicemailMessage / time.Millisecond))}
 	escalation := *set
+	escalation.Voicemail = nil
 	escalation.OK = Tone(int(EscalationOK / time.Millisecond))
 	return dialer.NewPrompts(map[string]*dialer.PromptSet{"fr": set, "en": set}).
 		WithEscalation(map[string]*dialer.PromptSet{"fr": &escalation, "en": &escalation})
 }
+
+// VoicemailMessage is how long ShortPrompts' message for answering machines
+// lasts.
+const VoicemailMessage = time.Second
 
 // EscalationOK is how long ShortPrompts' escalation closing after 1 lasts.
 const EscalationOK = time.Second

@@ -261,22 +261,6 @@ func (s *Stream) report(now time.Time, bye bool) {
 	}
 }
 
-// reportOnly sends the reports of a stream that sends no audio (the peer
-// does not receive), until the stream stops.
-func (s *Stream) reportOnly() {
-	t := time.NewTimer(reportIn(s.interval / 5))
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-		}
-		s.report(time.Now(), false)
-		t.Reset(reportIn(s.interval))
-	}
-}
-
 // receiveRTCP reads RTCP's own socket, when it is not multiplexed.
 func (s *Stream) receiveRTCP() {
 	defer s.wg.Done()
@@ -289,7 +273,7 @@ func (s *Stream) receiveRTCP() {
 			}
 			continue
 		}
-		s.readRTCP(unmapped(from), buf[:n])
+		s.readRTCP(unmap(from), buf[:n])
 	}
 }
 

@@ -379,3 +379,52 @@ func TestRTCPLatchesBehindNAT(t *testing.T) {
 	require.NoError(t, err, "a report reaches the NAT's port")
 	require.True(t, isRTCP(buf[:n]))
 }
+
+// A re-INVITE or UPDATE that moves the media moves RTCP with it: to the new
+// media address when multiplexed, to the new a=rtcp on its own port; and a
+// hold stops the audio, not the reports.
+func TestRTCPFollowsAnUpdate(t *testing.T) {
+	t.Parallel()
+	for _, mux := range []bool{true, false} {
+		name := "two sockets"
+		if mux {
+			name = "rtcp-mux"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			old, oldRTCP, moved, movedRTCP := newPhone(t), newPhone(t), newPhone(t), newPhone(t)
+			c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+			require.NoError(t, err)
+			desc := media.Description{
+				Addr: old.addr(), Codec: media.PCMU, Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
+				RTCPMux: mux, RTCP: oldRTCP.addr(),
+			}
+			s := media.NewStream(c, media.StreamConfig{Remote: desc, RTCPInterval: 200 * time.Millisecond})
+			s.Start()
+			t.Cleanup(func() { require.NoError(t, s.Close()) })
+
+			// Moved, and on hold: the peer sends only.
+			desc.Addr, desc.RTCP, desc.Direction = moved.addr(), movedRTCP.addr(), media.SendOnly
+			desc.RTCPMux = !mux // an update cannot change how RTCP goes
+			s.Update(desc)
+			require.Equal(t, mux, s.Remote().RTCPMux)
+			sentBefore := s.Stats().Sent
+
+			to := movedRTCP
+			if mux {
+				to = moved
+			}
+			buf := make([]byte, 1500)
+			require.NoError(t, to.conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+			for {
+				n, _, err := to.conn.ReadFromUDPAddrPort(buf)
+				require.NoError(t, err, "a report reaches the moved peer's RTCP address")
+				if isRTCP(buf[:n]) {
+					break
+				}
+				require.Fail(t, "audio sent to the moved peer on hold")
+			}
+			require.LessOrEqual(t, s.Stats().Sent-sentBefore, 1, "no audio on hold (one may have been on its way)")
+		})
+	}
+}

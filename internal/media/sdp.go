@@ -4,12 +4,14 @@
 package media
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pion/sdp/v3"
@@ -79,7 +81,7 @@ func Offer(addr netip.AddrPort, rtcpPort uint16, sessionID uint64) ([]byte, erro
 	if rtcpPort == 0 {
 		return nil, errors.New("describe audio: no RTCP port")
 	}
-	return describe(addr, rtcpSide{port: rtcpPort, mux: true}, sessionID, []Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
+	return describe(addr, rtcpSide{port: rtcpPort, mux: true}, sessionID, sessionID, []Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
 }
 
 // Answer returns an SDP answer to offer on addr: the offer's first codec, with the
@@ -90,16 +92,21 @@ func Answer(offer Description, addr netip.AddrPort, rtcpPort uint16, sessionID u
 	if rtcpPort == 0 && !offer.RTCPMux {
 		return nil, errors.New("describe audio: the offer does not multiplex RTCP and we name no RTCP port")
 	}
-	dir := SendRecv
-	switch offer.Direction {
+	return describe(addr, rtcpSide{port: rtcpPort, mux: rtcpPort == 0}, sessionID, sessionID, []Codec{offer.Codec}, events && offer.Events, offer.EventType, offer.Ptime, offer.Direction.Reciprocal())
+}
+
+// Reciprocal is the direction that answers d (RFC 3264 §6.1): what the
+// offerer only sends, the answerer only receives.
+func (d Direction) Reciprocal() Direction {
+	switch d {
 	case SendOnly:
-		dir = RecvOnly
+		return RecvOnly
 	case RecvOnly:
-		dir = SendOnly
+		return SendOnly
 	case Inactive:
-		dir = Inactive
+		return Inactive
 	}
-	return describe(addr, rtcpSide{port: rtcpPort, mux: rtcpPort == 0}, sessionID, []Codec{offer.Codec}, events && offer.Events, offer.EventType, offer.Ptime, dir)
+	return SendRecv
 }
 
 // rtcpSide is where a description takes RTCP: on port (a=rtcp) when set, and
@@ -109,7 +116,113 @@ type rtcpSide struct {
 	mux  bool
 }
 
-func describe(addr netip.AddrPort, rtcp rtcpSide, sessionID uint64, codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
+// Session is our side of one call's SDP, offer after answer, for as long as
+// the call lasts (RFC 3264 §8): one origin line, whose session id never
+// changes and whose version goes up by one each time what we describe
+// changes, and only then (a session refresh that changes nothing sends the
+// same description back). It is safe for concurrent use.
+//
+// It carries where we take RTCP too, so that every description of the call
+// names the same RTCP as the first: our first offer proposes rtcp-mux and
+// names our RTCP port (a=rtcp); once the answer has settled which (see
+// SettleRTCP), later offers and answers describe that, since a stream keeps
+// the sockets it started with.
+type Session struct {
+	addr netip.AddrPort
+	id   uint64
+
+	mu      sync.Mutex
+	rtcp    rtcpSide
+	settled bool // SettleRTCP was called: rtcp.mux is what is in force
+	version uint64
+	last    []byte // the last description we gave, as given
+}
+
+// NewSession starts our side of a call's SDP: its media at addr, RTCP on
+// rtcpPort unless multiplexed (0: only multiplexed), under session id (and
+// first version) id.
+func NewSession(addr netip.AddrPort, rtcpPort uint16, id uint64) *Session {
+	return &Session{addr: addr, id: id, version: id, rtcp: rtcpSide{port: rtcpPort, mux: true}}
+}
+
+// SettleRTCP records what the call's first answer agreed: RTCP multiplexed
+// on the media port when mux, on our RTCP port otherwise.
+func (s *Session) SettleRTCP(mux bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settled = true
+	if mux {
+		s.rtcp = rtcpSide{mux: true}
+	} else {
+		s.rtcp.mux = false
+	}
+}
+
+// Offer is our full offer: PCMU, PCMA and telephone-event/8000, 20 ms,
+// send and receive, as in the INVITE (and in the 200 OK to a re-INVITE
+// that carried no offer), with our RTCP.
+func (s *Session) Offer() ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rtcp.port == 0 && !s.rtcp.mux {
+		return nil, errors.New("describe audio: no RTCP port")
+	}
+	return s.give(s.rtcp, []Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
+}
+
+// Answer answers the peer's offer: its first codec we speak under its
+// payload type, telephone events if it offers them, its ptime, and the
+// direction that answers its own (hold: sendonly gets recvonly, inactive
+// gets inactive). RTCP is as the call settled it: multiplexed, an offer that
+// proposes rtcp-mux gets it back, and one that does not is told our RTP port
+// as the RTCP port (a=rtcp), where we take RTCP all the same.
+func (s *Session) Answer(offer Description) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rtcp := s.rtcp
+	switch {
+	case rtcp.mux && !offer.RTCPMux:
+		rtcp = rtcpSide{port: s.addr.Port()}
+	case rtcp.mux && !s.settled:
+		rtcp.port = 0 // accepting the offer's mux: no second socket named
+	case !rtcp.mux && rtcp.port == 0:
+		return nil, errors.New("describe audio: the offer does not multiplex RTCP and we name no RTCP port")
+	}
+	return s.give(rtcp, []Codec{offer.Codec}, offer.Events, offer.EventType, offer.Ptime, offer.Direction.Reciprocal())
+}
+
+// Last is the last description given, as given (nil before any): what a
+// session refresh offers again, its version unchanged.
+func (s *Session) Last() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.last)
+}
+
+// Version is the version of the last description given.
+func (s *Session) Version() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version
+}
+
+// give describes, with s.mu held.
+func (s *Session) give(rtcp rtcpSide, codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
+	body, err := describe(s.addr, rtcp, s.id, s.version, codecs, events, eventType, ptime, dir)
+	if err != nil {
+		return nil, err
+	}
+	if s.last != nil && !bytes.Equal(body, s.last) {
+		s.version++
+		if body, err = describe(s.addr, rtcp, s.id, s.version, codecs, events, eventType, ptime, dir); err != nil {
+			return nil, err
+		}
+	}
+	s.last = body
+	return body, nil
+}
+
+func describe(addr netip.AddrPort, rtcp rtcpSide, sessionID, version uint64, codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
 	if !addr.IsValid() {
 		return nil, fmt.Errorf("describe audio: invalid address %v", addr)
 	}
@@ -148,7 +261,7 @@ func describe(addr netip.AddrPort, rtcp rtcpSide, sessionID uint64, codecs []Cod
 	}
 	s := sdp.SessionDescription{
 		Origin: sdp.Origin{
-			Username: "wellcheck", SessionID: sessionID, SessionVersion: sessionID,
+			Username: "wellcheck", SessionID: sessionID, SessionVersion: version,
 			NetworkType: "IN", AddressType: addrType, UnicastAddress: ip.String(),
 		},
 		SessionName:           "wellcheck",
@@ -181,6 +294,12 @@ func Parse(body []byte) (Description, error) {
 
 func parseAudio(s *sdp.SessionDescription, m *sdp.MediaDescription) (Description, error) {
 	d := Description{Ptime: DefaultPtime, Direction: SendRecv}
+	for _, a := range s.Attributes { // a session-wide direction, unless the stream names its own
+		switch a.Key {
+		case "sendrecv", "sendonly", "recvonly", "inactive":
+			d.Direction = Direction(a.Key)
+		}
+	}
 
 	conn := s.ConnectionInformation
 	if m.ConnectionInformation != nil {
@@ -252,6 +371,16 @@ func parseAudio(s *sdp.SessionDescription, m *sdp.MediaDescription) (Description
 	}
 	if !found {
 		return Description{}, fmt.Errorf("%w: offered formats %s", ErrNoAudio, strings.Join(m.MediaName.Formats, " "))
+	}
+	if ip.IsUnspecified() {
+		// The hold of RFC 2543 (c=0.0.0.0), which phones still send: the
+		// side that says it wants nothing sent to it.
+		switch d.Direction {
+		case SendRecv:
+			d.Direction = SendOnly
+		case RecvOnly:
+			d.Direction = Inactive
+		}
 	}
 	return d, nil
 }

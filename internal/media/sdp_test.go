@@ -1,6 +1,7 @@
 package media
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -159,4 +160,129 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("direction %q", d.Direction)
 		}
 	})
+}
+
+// How phones put a call on hold: a direction for the whole session, or the
+// c=0.0.0.0 of RFC 2543.
+func TestParseHold(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		lines []string
+		want  Direction
+	}{
+		{"session-wide sendonly", []string{"v=0", "o=- 1 2 IN IP4 198.51.100.7", "s=-", "c=IN IP4 198.51.100.7", "t=0 0", "a=sendonly", "m=audio 5004 RTP/AVP 0"}, SendOnly},
+		{"the stream's own direction wins", []string{"v=0", "o=- 1 2 IN IP4 198.51.100.7", "s=-", "c=IN IP4 198.51.100.7", "t=0 0", "a=inactive", "m=audio 5004 RTP/AVP 0", "a=sendrecv"}, SendRecv},
+		{"c=0.0.0.0", []string{"v=0", "o=- 1 2 IN IP4 198.51.100.7", "s=-", "c=IN IP4 0.0.0.0", "t=0 0", "m=audio 5004 RTP/AVP 0"}, SendOnly},
+		{"c=0.0.0.0 and recvonly", []string{"v=0", "o=- 1 2 IN IP4 198.51.100.7", "s=-", "c=IN IP4 0.0.0.0", "t=0 0", "m=audio 5004 RTP/AVP 0", "a=recvonly"}, Inactive},
+	}
+	for _, tt := range tests {
+		d, err := Parse(sdpLines(tt.lines...))
+		require.NoError(t, err, tt.name)
+		require.Equal(t, tt.want, d.Direction, tt.name)
+	}
+}
+
+// Our side keeps one origin for the whole call: the version goes up when
+// what we describe changes (a hold, its end), never for a refresh that
+// changes nothing.
+func TestSessionVersions(t *testing.T) {
+	t.Parallel()
+	s := NewSession(netip.MustParseAddrPort("192.0.2.10:40000"), 40001, 42)
+	origin := func(body []byte) string {
+		for _, l := range strings.Split(string(body), "\r\n") {
+			if strings.HasPrefix(l, "o=") {
+				return l
+			}
+		}
+		return ""
+	}
+	offer, err := s.Offer()
+	require.NoError(t, err)
+	require.Equal(t, "o=wellcheck 42 42 IN IP4 192.0.2.10", origin(offer))
+
+	peer := Description{Addr: netip.MustParseAddrPort("198.51.100.7:5004"), Codec: PCMU, Events: true, EventType: 101, Ptime: 20 * time.Millisecond, Direction: SendRecv}
+	steps := []struct {
+		name    string
+		offer   func() Description
+		version uint64
+		dir     Direction
+	}{
+		{"an answer names one codec: changed", func() Description { return peer }, 43, SendRecv},
+		{"a refresh with the same SDP: unchanged", func() Description { return peer }, 43, SendRecv},
+		{"hold", func() Description { d := peer; d.Direction = SendOnly; return d }, 44, RecvOnly},
+		{"hold refreshed", func() Description { d := peer; d.Direction = SendOnly; return d }, 44, RecvOnly},
+		{"inactive", func() Description { d := peer; d.Direction = Inactive; return d }, 45, Inactive},
+		{"taken off hold", func() Description { return peer }, 46, SendRecv},
+		{"moved elsewhere by an SBC: our side is the same", func() Description {
+			d := peer
+			d.Addr = netip.MustParseAddrPort("203.0.113.9:7000")
+			return d
+		}, 46, SendRecv},
+	}
+	for _, st := range steps {
+		body, err := s.Answer(st.offer())
+		require.NoError(t, err, st.name)
+		require.Equal(t, fmt.Sprintf("o=wellcheck 42 %d IN IP4 192.0.2.10", st.version), origin(body), st.name)
+		require.Equal(t, st.version, s.Version(), st.name)
+		d, err := Parse(body)
+		require.NoError(t, err, st.name)
+		require.Equal(t, st.dir, d.Direction, st.name)
+		require.Equal(t, netip.MustParseAddrPort("192.0.2.10:40000"), d.Addr, st.name)
+	}
+	offer, err = s.Offer()
+	require.NoError(t, err)
+	require.Equal(t, "o=wellcheck 42 47 IN IP4 192.0.2.10", origin(offer), "a new offer (for a re-INVITE without one) lists every codec again")
+}
+
+// Every description of a call names the RTCP its first offer and answer
+// settled: a re-INVITE's 200 says what the INVITE did, and an offer that
+// does not multiplex, once we do, is told our RTP port for RTCP.
+func TestSessionKeepsRTCP(t *testing.T) {
+	t.Parallel()
+	addr := netip.MustParseAddrPort("192.0.2.10:40000")
+	peer := Description{Addr: netip.MustParseAddrPort("198.51.100.7:5004"), Codec: PCMU, Ptime: 20 * time.Millisecond, Direction: SendRecv}
+
+	s := NewSession(addr, 40001, 42)
+	offer, err := s.Offer()
+	require.NoError(t, err)
+	d, err := Parse(offer)
+	require.NoError(t, err)
+	require.True(t, d.RTCPMux, "the INVITE proposes rtcp-mux")
+	require.Equal(t, netip.MustParseAddrPort("192.0.2.10:40001"), d.RTCP)
+
+	// The answer refused mux: RTCP stays on its own port.
+	s.SettleRTCP(false)
+	body, err := s.Answer(peer)
+	require.NoError(t, err)
+	d, err = Parse(body)
+	require.NoError(t, err)
+	require.False(t, d.RTCPMux)
+	require.Equal(t, netip.MustParseAddrPort("192.0.2.10:40001"), d.RTCP, "the re-INVITE's 200 names the INVITE's RTCP port")
+	body, err = s.Offer()
+	require.NoError(t, err)
+	d, err = Parse(body)
+	require.NoError(t, err)
+	require.False(t, d.RTCPMux, "a new offer does not propose mux again")
+	require.Equal(t, netip.MustParseAddrPort("192.0.2.10:40001"), d.RTCP)
+
+	// The answer accepted mux: every later description multiplexes.
+	s = NewSession(addr, 40001, 42)
+	_, err = s.Offer()
+	require.NoError(t, err)
+	s.SettleRTCP(true)
+	muxed := peer
+	muxed.RTCPMux = true
+	body, err = s.Answer(muxed)
+	require.NoError(t, err)
+	d, err = Parse(body)
+	require.NoError(t, err)
+	require.True(t, d.RTCPMux)
+	require.NotContains(t, string(body), "a=rtcp:", "the RTCP socket is closed: not named")
+	body, err = s.Answer(peer)
+	require.NoError(t, err)
+	d, err = Parse(body)
+	require.NoError(t, err)
+	require.False(t, d.RTCPMux, "not offered: not answered")
+	require.Equal(t, addr, d.RTCP, "RTCP to our RTP port, where we demultiplex it")
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 
 // SampleRate is G.711's and telephone-event's clock: 8,000 samples a second.
 const SampleRate = 8000
+
+// ComfortNoisePayloadType is RFC 3389's static payload type, CN.
+const ComfortNoisePayloadType = 13
 
 // Sound is audio ready to send, encoded once in both G.711 laws so that every call
 // playing it shares the same bytes.
@@ -56,15 +60,33 @@ type StreamConfig struct {
 	// Remote is the peer's description: where to send, codec, event type, ptime,
 	// and whether it sends or receives at all.
 	Remote Description
-	// DetectKeys turns on key detection: RFC 4733 events when Remote.Events, in-band
-	// tones (Goertzel on the decoded audio) otherwise.
+	// DetectKeys turns on key detection: RFC 4733 events when Remote.Events, and
+	// in-band tones (Goertzel on the decoded audio) always, since many phones and
+	// gateways send tones even when events were negotiated. A press that comes
+	// both ways counts once (see deliver).
 	DetectKeys bool
 	// Lateness, if set, is told how late each packet left against its due time.
 	Lateness func(time.Duration)
+	// Hear, if set, is given the decoded audio of each packet received from
+	// the peer (the callee simulator records with it).
+	Hear func(pcm []int16)
+	// DetectMachine listens for an answering machine (see MachineDetector)
+	// during the first machineListen of audio: Heard tells what it finds.
+	DetectMachine bool
 	// SuppressSilence sends nothing while there is nothing to play, as phones with
 	// voice activity detection do; timestamps keep counting and the next talkspurt
 	// starts with the marker bit.
 	SuppressSilence bool
+	// ComfortNoise sends comfort noise (RFC 3389: payload type 13, one
+	// byte of level) instead of silence while there is nothing to play, as
+	// phones with voice activity detection do, negotiated or not: the
+	// callee simulator plays such a phone.
+	ComfortNoise bool
+	// NotFrom are sources the stream never latches onto unless the
+	// description names them: those of the early media before the answer
+	// (a carrier's ringback or announcement), whose last packets may still
+	// arrive once the call is answered elsewhere.
+	NotFrom []netip.AddrPort
 	// RTCPInterval is the time between two RTCP reports (default
 	// DefaultRTCPInterval); the first leaves after a fifth of it.
 	RTCPInterval time.Duration
@@ -83,19 +105,29 @@ type Stream struct {
 	rtcpConn *net.UDPConn // RTCP's own socket; nil when multiplexed on conn
 	cfg      StreamConfig
 	keys     chan byte
+	heard    chan Heard
 	epoch    time.Time // arrival times for jitter count from here
 	ssrc     uint32
 	cname    string
 	interval time.Duration
+	// The last key delivered, how and when: only the receiving goroutine
+	// touches them.
+	lastKey   byte
+	lastEvent bool
+	lastAt    time.Time
 
-	mu      sync.Mutex
-	playing []byte        // what is left of the current sound
-	done    chan struct{} // closed when the current sound ends or is replaced
-	events  []EventPacket // key presses waiting to go out, one per tick
-	stats   StreamStats
-	media   latch
-	rx      reception // the peer's RTP, for our reports
-	tx      sending   // ours, for our sender reports
+	mu        sync.Mutex
+	remote    Description    // the peer's description in force (cfg.Remote until Update)
+	described netip.AddrPort // the address it names
+	held      bool           // an update stopped the peer receiving: sound waits
+	sound     *Sound         // the sound playing, if any
+	playing   []byte         // what is left of it, in the peer's law
+	done      chan struct{}  // closed when the current sound ends or is replaced
+	events    []EventPacket  // key presses waiting to go out, one per tick
+	stats     StreamStats
+	media     latch
+	rx        reception // the peer's RTP, for our reports
+	tx        sending   // ours, for our sender reports
 	// rtcpPeer is where our RTCP goes and whose RTCP counts when it is not
 	// multiplexed; rtcpHeard says RTCP came from there.
 	rtcpPeer  netip.AddrPort
@@ -149,11 +181,12 @@ const latchRun = 2
 
 // latch is a stream's peer and the source it may latch onto.
 type latch struct {
-	peer      netip.AddrPort // where we send, whose packets we take
-	settled   bool           // the peer was heard or latched: no latching now
-	candidate netip.AddrPort // another source sending negotiated media
-	next      uint16         // the sequence number expected next from it
-	run       int            // its packets in a row so far
+	peer      netip.AddrPort   // where we send, whose packets we take
+	refused   []netip.AddrPort // never latched onto: early media's sources, a peer an update moved from
+	settled   bool             // the peer was heard or latched: no latching now
+	candidate netip.AddrPort   // another source sending negotiated media
+	next      uint16           // the sequence number expected next from it
+	run       int              // its packets in a row so far
 }
 
 // admit reports whether a packet from src, with sequence number seq and a
@@ -165,7 +198,7 @@ func (l *latch) admit(src netip.AddrPort, seq uint16, negotiated bool) (ok, latc
 		l.settled = true
 		return true, false
 	}
-	if l.settled || !negotiated {
+	if l.settled || !negotiated || slices.Contains(l.refused, src) {
 		return false, false
 	}
 	if src != l.candidate || seq != l.next {
@@ -235,6 +268,16 @@ func (c *Conn) Ports() (rtp, rtcp uint16) {
 	return rtp, rtcp
 }
 
+// SetReadDeadline sets the RTP socket's read deadline, for reading it
+// before a stream owns it (the dialer drains early media so).
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.rtp.SetReadDeadline(t) }
+
+// ReadFromUDPAddrPort reads a packet from the RTP socket, before a stream
+// owns it.
+func (c *Conn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
+	return c.rtp.ReadFromUDPAddrPort(b)
+}
+
 // Close closes the sockets (a stream closes them itself).
 func (c *Conn) Close() error {
 	if c.rtcp == nil {
@@ -247,10 +290,16 @@ func (c *Conn) Close() error {
 // even on error. RTCP shares the RTP socket when cfg.Remote multiplexes it
 // (its own socket, if any, is closed) or conn has no RTCP socket.
 func NewStream(conn *Conn, cfg StreamConfig) *Stream {
-	peer := unmapped(cfg.Remote.Addr)
+	peer := unmap(cfg.Remote.Addr)
+	var refused []netip.AddrPort
+	for _, a := range cfg.NotFrom {
+		refused = append(refused, unmap(a))
+	}
 	s := &Stream{
-		conn: conn.rtp, cfg: cfg, keys: make(chan byte, 16), stop: make(chan struct{}), sendDone: make(chan struct{}),
-		media: latch{peer: peer}, epoch: time.Now(), ssrc: rand.Uint32(), cname: newCNAME(), interval: cfg.RTCPInterval,
+		conn: conn.rtp, cfg: cfg, keys: make(chan byte, 16), heard: make(chan Heard, 4),
+		stop: make(chan struct{}), sendDone: make(chan struct{}),
+		remote: cfg.Remote, described: peer, media: latch{peer: peer, refused: refused},
+		epoch: time.Now(), ssrc: rand.Uint32(), cname: newCNAME(), interval: cfg.RTCPInterval,
 	}
 	if s.interval <= 0 {
 		s.interval = DefaultRTCPInterval
@@ -261,15 +310,88 @@ func NewStream(conn *Conn, cfg StreamConfig) *Stream {
 		}
 	} else {
 		s.rtcpConn = conn.rtcp
-		s.rtcpPeer = unmapped(cfg.Remote.RTCP)
-		if !s.rtcpPeer.IsValid() && peer.Port() < 65535 {
-			s.rtcpPeer = netip.AddrPortFrom(peer.Addr(), peer.Port()+1)
-		}
+		s.rtcpPeer = rtcpAddr(cfg.Remote, peer)
 	}
 	return s
 }
 
-func unmapped(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
+// rtcpAddr is where d takes RTCP when it is not multiplexed: its a=rtcp, else
+// the port above its media address addr.
+func rtcpAddr(d Description, addr netip.AddrPort) netip.AddrPort {
+	if at := unmap(d.RTCP); at.IsValid() && !at.Addr().IsUnspecified() {
+		return at
+	}
+	if addr.IsValid() && addr.Port() < 65535 {
+		return netip.AddrPortFrom(addr.Addr(), addr.Port()+1)
+	}
+	return netip.AddrPort{}
+}
+
+func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
+
+// Update applies the peer's new description in the middle of the call (a
+// re-INVITE or an UPDATE). A new address becomes the peer, for what we hear
+// and where we send, and media may latch again from elsewhere, never back
+// onto the old peer (an SBC moved the call); the same address, or none (c=0.0.0.0), keeps the peer. A codec
+// or telephone-event type it names holds from the next packet; the packet
+// interval stays the one the call started with. While the peer does not
+// receive (hold: sendonly or inactive) nothing is sent and the sound
+// playing waits where it stopped, to go on when the peer receives again;
+// what the peer sends, keys included, is heard throughout.
+//
+// RTCP follows the media. Multiplexed, it goes to and is taken from the
+// media peer, whatever that is now. On its own port, a new address moves it
+// to the new description's RTCP address (its a=rtcp, else the port above),
+// and RTCP may latch again behind NAT as at the start; the same address
+// keeps the RTCP peer, latched or not. Whether RTCP is multiplexed is
+// settled by the call's first offer and answer and stays so: the sockets
+// are those the call began with (RFC 5761 §5.1.3 lets nobody take mux
+// back), so an update's rtcp-mux or a=rtcp changes nothing else. Our
+// reception statistics go on: a new source restarts them (its SSRC).
+func (s *Stream) Update(d Description) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	addr := unmap(d.Addr)
+	if addr.Addr().IsUnspecified() {
+		d.Addr, addr = s.remote.Addr, s.described
+	}
+	if addr != s.described {
+		s.described = addr
+		// The old path may still deliver for a moment: it is not the
+		// peer any more, and may not latch back.
+		s.media = latch{peer: addr, refused: append(s.media.refused, s.media.peer)}
+		if s.rtcpConn != nil {
+			s.rtcpPeer, s.rtcpHeard = rtcpAddr(d, addr), false
+		}
+	}
+	if d.Codec.Name != s.remote.Codec.Name && len(s.playing) > 0 {
+		// The rest of the sound playing, in the law now agreed on (one
+		// byte a sample in either).
+		at := len(s.sound.encoded(s.remote.Codec)) - len(s.playing)
+		s.playing = s.sound.encoded(d.Codec)[at:]
+	}
+	d.RTCPMux, d.RTCP = s.remote.RTCPMux, s.remote.RTCP
+	if s.rtcpConn != nil {
+		d.RTCP = s.rtcpPeer
+	}
+	s.remote = d
+	s.held = !d.Receives()
+}
+
+// Held reports whether the peer holds the call: an update said it does
+// not receive.
+func (s *Stream) Held() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
+// Remote is the peer's description in force.
+func (s *Stream) Remote() Description {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remote
+}
 
 // LocalAddr is where the stream receives.
 func (s *Stream) LocalAddr() netip.AddrPort {
@@ -301,6 +423,25 @@ func (s *Stream) Start() {
 // Keys delivers detected key presses, each once.
 func (s *Stream) Keys() <-chan byte { return s.keys }
 
+// Heard is what the machine detector finds, when StreamConfig.DetectMachine.
+type Heard int
+
+const (
+	// HeardMachine: the answer sounds like a machine's greeting (a label:
+	// a person saying a long sentence may sound so too).
+	HeardMachine Heard = iota + 1
+	// HeardBeep: a machine's beep, conclusive.
+	HeardBeep
+)
+
+// machineListen is how long into the call the detector listens: a beep
+// after the longest greetings, not the whole call.
+const machineListen = 30 * time.Second
+
+// Heard delivers what the machine detector finds: HeardMachine once, at the
+// verdict, and HeardBeep at each beep.
+func (s *Stream) Heard() <-chan Heard { return s.heard }
+
 // Play replaces what the stream plays with sound; the channel it returns closes when
 // sound has been sent in full, replaced, stopped, or the stream closed.
 func (s *Stream) Play(sound *Sound) <-chan struct{} {
@@ -309,9 +450,9 @@ func (s *Stream) Play(sound *Sound) <-chan struct{} {
 	s.endPlayback()
 	done := make(chan struct{})
 	s.done = done
-	s.playing = sound.encoded(s.cfg.Remote.Codec)
-	if !s.cfg.Remote.Receives() {
-		s.endPlayback() // nobody listens: the sound is over at once
+	s.sound, s.playing = sound, sound.encoded(s.remote.Codec)
+	if !s.remote.Receives() && !s.held {
+		s.endPlayback() // nobody listens, nor ever said they would: the sound is over at once
 	}
 	return done
 }
@@ -324,7 +465,7 @@ func (s *Stream) StopPlaying() {
 }
 
 func (s *Stream) endPlayback() {
-	s.playing = nil
+	s.sound, s.playing = nil, nil
 	if s.done != nil {
 		close(s.done)
 		s.done = nil
@@ -334,7 +475,7 @@ func (s *Stream) endPlayback() {
 // SendKey queues an RFC 4733 key press of duration d; it reports false if the peer
 // takes no telephone events or key is not a DTMF key.
 func (s *Stream) SendKey(key byte, d time.Duration) bool {
-	if !s.cfg.Remote.Events {
+	if !s.Remote().Events {
 		return false
 	}
 	pkts, ok := EventPackets(key, d, 10)
@@ -391,14 +532,14 @@ const maxCatchUp = 200 * time.Millisecond
 func (s *Stream) send() {
 	defer s.wg.Done()
 	defer close(s.sendDone)
-	remote := s.cfg.Remote
-	if !remote.Receives() {
-		s.reportOnly()
-		return
+	// The packet interval is the one the call starts with; while the peer
+	// does not receive, ticks pass without a packet (next), and the RTCP
+	// reports keep their own schedule all the same.
+	ptime := s.cfg.Remote.Ptime
+	if ptime <= 0 {
+		ptime = DefaultPtime
 	}
-	ptime := remote.Ptime
 	samples := uint32(ptime * SampleRate / time.Second)
-	quiet := silence(remote.Codec)
 	frame := make([]byte, samples)
 	buf := make([]byte, 12+len(frame))
 	pkt := rtp.Packet{Header: rtp.Header{
@@ -443,7 +584,7 @@ func (s *Stream) send() {
 		}
 
 		s.mu.Lock()
-		out, ok := s.next(&pkt, frame, &eventTS, quiet)
+		out, ok := s.next(&pkt, frame, &eventTS)
 		to := s.media.peer
 		s.mu.Unlock()
 		if !ok {
@@ -470,11 +611,14 @@ func (s *Stream) send() {
 // next decides, with s.mu held, what this tick sends: the next key event
 // (the press's first packet marks its start, eventTS), else the next frame of
 // the sound playing, silence after its end; ok is false when silence is
-// suppressed and there is nothing to play. pkt is the stream's running
-// header; frame holds the audio sent.
-func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32, quiet byte) (out rtp.Packet, ok bool) {
-	remote := s.cfg.Remote
+// suppressed and there is nothing to play, or the peer does not receive
+// (on hold: the sound waits). pkt is the stream's running header; frame
+// holds the audio sent.
+func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32) (out rtp.Packet, ok bool) {
+	remote := s.remote
 	switch {
+	case !remote.Receives():
+		return rtp.Packet{}, false
 	case len(s.events) > 0:
 		ev := s.events[0]
 		s.events = s.events[1:]
@@ -490,12 +634,20 @@ func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32, quiet byte
 		return rtp.Packet{Header: hdr, Payload: ev.Event.Marshal()}, true
 	case s.cfg.SuppressSilence && len(s.playing) == 0:
 		return rtp.Packet{}, false
+	case s.cfg.ComfortNoise && len(s.playing) == 0:
+		s.stats.Sent++
+		s.tx.packets++
+		s.tx.octets++
+		hdr := pkt.Header
+		hdr.PayloadType = ComfortNoisePayloadType
+		return rtp.Packet{Header: hdr, Payload: []byte{70}}, true // -70 dBov
 	}
 	k := copy(frame, s.playing)
 	s.playing = s.playing[k:]
 	if s.done != nil && len(s.playing) == 0 {
 		s.endPlayback()
 	}
+	quiet := silence(remote.Codec)
 	for i := k; i < len(frame); i++ {
 		frame[i] = quiet
 	}
@@ -509,11 +661,15 @@ func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32, quiet byte
 
 func (s *Stream) receive() {
 	defer s.wg.Done()
-	remote := s.cfg.Remote
 	var events EventDetector
 	var tones *ToneDetector
-	if s.cfg.DetectKeys && !remote.Events {
+	if s.cfg.DetectKeys {
 		tones = NewToneDetector()
+	}
+	var machine *MachineDetector
+	var heard int // frames the machine detector has heard (of 20 ms)
+	if s.cfg.DetectMachine {
+		machine = NewMachineDetector()
 	}
 	buf := make([]byte, 1500)
 	var pcm []int16
@@ -526,14 +682,19 @@ func (s *Stream) receive() {
 			}
 			continue // ICMP unreachable and the like: the peer may still come
 		}
-		from = unmapped(from)
-		if s.rtcpConn == nil && isRTCP(buf[:n]) {
+		from = unmap(from)
+		// RTCP on this port (RFC 5761) is told apart first: it has a latch
+		// of its own (rtcpAdmit), and is never media. Even with RTCP on a
+		// port of its own it is not taken for RTP: a session refresh
+		// offers our first SDP again, rtcp-mux included, and a peer may
+		// accept it then (rtcpFromPeer decides whose it is).
+		if isRTCP(buf[:n]) {
 			s.readRTCP(from, buf[:n])
 			continue
 		}
 		parsed := pkt.Unmarshal(buf[:n]) == nil
-		negotiated := parsed && (pkt.PayloadType == remote.Codec.PayloadType || remote.Events && s.isEvent(pkt.PayloadType))
-		if !s.admit(from, pkt.SequenceNumber, negotiated) {
+		remote, ok := s.admit(from, parsed, &pkt)
+		if !ok {
 			continue
 		}
 		if !parsed {
@@ -541,39 +702,59 @@ func (s *Stream) receive() {
 			continue
 		}
 		switch {
-		case remote.Events && s.isEvent(pkt.PayloadType):
-			s.heard(&pkt, false)
+		case remote.Events && isEvent(remote, pkt.PayloadType):
+			s.tally(&pkt, false)
 			if key, ok := events.Packet(&pkt); ok && s.cfg.DetectKeys {
-				s.deliver(key)
+				s.deliver(key, true)
 			}
 		case pkt.PayloadType == remote.Codec.PayloadType:
-			s.heard(&pkt, true)
-			if tones == nil {
+			s.tally(&pkt, true)
+			if machine != nil && frames(heard) >= machineListen {
+				machine = nil
+			}
+			if tones == nil && machine == nil && s.cfg.Hear == nil {
 				continue
 			}
 			pcm = decode(pcm[:0], remote.Codec, pkt.Payload)
-			for _, key := range tones.Write(pcm) {
-				s.deliver(key)
+			if tones != nil {
+				for _, key := range tones.Write(pcm) {
+					s.deliver(key, false)
+				}
 			}
+			if machine != nil {
+				heard += len(pcm) / machineFrame
+				s.listen(machine, pcm)
+			}
+			if s.cfg.Hear != nil {
+				s.cfg.Hear(pcm)
+			}
+		case pkt.PayloadType == ComfortNoisePayloadType:
+			// Comfort noise shares the audio's sequence numbers: our
+			// reports count it, or its packets would read as lost.
+			s.count(func(st *StreamStats) { st.ReceivedUnknown++ })
+			s.mu.Lock()
+			s.rx.packet(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, false, s.arrival())
+			s.mu.Unlock()
 		default:
 			s.count(func(st *StreamStats) { st.ReceivedUnknown++ })
 		}
 	}
 }
 
-// isEvent reports whether pt is telephone-event's: the answer's number, or
-// the one our offer named (endpoints send events under either).
-func (s *Stream) isEvent(pt uint8) bool {
-	r := s.cfg.Remote
+// isEvent reports whether pt is telephone-event's in r: its number, or the
+// one our offer named (endpoints send events under either).
+func isEvent(r Description, pt uint8) bool {
 	return pt == r.EventType || pt == EventPayloadType && r.Codec.PayloadType != EventPayloadType
 }
 
-// admit passes a packet to the latch; one not admitted is counted as a
-// stranger's.
-func (s *Stream) admit(from netip.AddrPort, seq uint16, negotiated bool) bool {
+// admit passes a packet (pkt, if parsed) to the latch and returns the
+// description in force; one not admitted is counted as a stranger's.
+func (s *Stream) admit(from netip.AddrPort, parsed bool, pkt *rtp.Packet) (Description, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ok, latched := s.media.admit(from, seq, negotiated)
+	remote := s.remote
+	negotiated := parsed && (pkt.PayloadType == remote.Codec.PayloadType || remote.Events && isEvent(remote, pkt.PayloadType))
+	ok, latched := s.media.admit(from, pkt.SequenceNumber, negotiated)
 	if latched {
 		s.stats.LatchedTo = from
 	}
@@ -581,13 +762,13 @@ func (s *Stream) admit(from netip.AddrPort, seq uint16, negotiated bool) bool {
 		s.stats.Received++
 		s.stats.ReceivedStranger++
 	}
-	return ok
+	return remote, ok
 }
 
-// heard counts a packet of the peer's, audio or a telephone event, for the
+// tally counts a packet of the peer's, audio or a telephone event, for the
 // stats and the reports.
-func (s *Stream) heard(pkt *rtp.Packet, audio bool) {
-	arrival := int64(time.Since(s.epoch) * SampleRate / time.Second)
+func (s *Stream) tally(pkt *rtp.Packet, audio bool) {
+	arrival := s.arrival()
 	s.mu.Lock()
 	s.stats.Received++
 	if audio {
@@ -599,6 +780,9 @@ func (s *Stream) heard(pkt *rtp.Packet, audio bool) {
 	s.mu.Unlock()
 }
 
+// arrival is now in timestamp units since the stream's epoch, for jitter.
+func (s *Stream) arrival() int64 { return int64(time.Since(s.epoch) * SampleRate / time.Second) }
+
 func (s *Stream) count(f func(*StreamStats)) {
 	s.mu.Lock()
 	s.stats.Received++
@@ -606,7 +790,37 @@ func (s *Stream) count(f func(*StreamStats)) {
 	s.mu.Unlock()
 }
 
-func (s *Stream) deliver(key byte) {
+// listen hears pcm with the machine detector and tells what changed.
+func (s *Stream) listen(d *MachineDetector, pcm []int16) {
+	was, beeps := d.Verdict(), d.Beeps()
+	if v := d.Write(pcm); v == Machine && was != Machine {
+		s.tell(HeardMachine)
+	}
+	if d.Beeps() > beeps {
+		s.tell(HeardBeep)
+	}
+}
+
+func (s *Stream) tell(h Heard) {
+	select {
+	case s.heard <- h:
+	default: // four unread: the call is past caring
+	}
+}
+
+// bothWays is how close a key heard as an event and as a tone must be to
+// count once: a gateway that sends both does so for the same press, the
+// tone's detection lagging the event's by its 30 ms or so.
+const bothWays = 400 * time.Millisecond
+
+// deliver hands key on, unless the same key just came the other way (event
+// or tone): one press sent both ways.
+func (s *Stream) deliver(key byte, event bool) {
+	now := time.Now()
+	if key == s.lastKey && event != s.lastEvent && now.Sub(s.lastAt) < bothWays {
+		return
+	}
+	s.lastKey, s.lastEvent, s.lastAt = key, event, now
 	select {
 	case s.keys <- key:
 	default: // nobody reads sixteen keys behind: a stuck key, not a person

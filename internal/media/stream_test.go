@@ -1,6 +1,7 @@
 package media_test
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/stretchr/testify/require"
+	"github.com/zaf/g711"
 
 	"github.com/wellcheck/wellcheck/internal/media"
 )
@@ -152,4 +154,141 @@ func TestStreamKeepsThePeerItHeard(t *testing.T) {
 
 	peer.press(t, s.LocalAddr(), '1')
 	require.Equal(t, byte('1'), key(t, s), "the peer's key, among comfort noise and unknown types")
+}
+
+// tone sends key as 200 ms of in-band tones, PCMU.
+func (p *phone) tone(t *testing.T, to netip.AddrPort, key byte) {
+	t.Helper()
+	pcm, ok := media.GenerateTone(key, 200*time.Millisecond)
+	require.True(t, ok)
+	lin := make([]byte, 2*len(pcm))
+	for i, v := range pcm {
+		binary.LittleEndian.PutUint16(lin[2*i:], uint16(v))
+	}
+	ulaw := g711.EncodeUlaw(lin)
+	for i := 0; i+160 <= len(ulaw); i += 160 {
+		p.send(t, to, 0, false, p.ts, ulaw[i:i+160])
+		p.ts += 160
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// Many phones and gateways send keys as tones even when events were
+// negotiated: they count. One that sends a press both ways has it counted
+// once.
+func TestKeysComeAsTonesOrBoth(t *testing.T) {
+	t.Parallel()
+	p := newPhone(t)
+	s := stream(t, p.addr())
+	p.audio(t, s.LocalAddr(), 2)
+	p.tone(t, s.LocalAddr(), '2')
+	require.Equal(t, byte('2'), key(t, s), "a tone, events negotiated")
+
+	p.audio(t, s.LocalAddr(), 10)
+	p.press(t, s.LocalAddr(), '1')
+	p.tone(t, s.LocalAddr(), '1')
+	require.Equal(t, byte('1'), key(t, s))
+	require.Zero(t, key(t, s), "the same press, both ways: once")
+}
+
+// A re-INVITE puts us on hold and takes us off it: nothing is sent while
+// held, the prompt waits where it was and goes on after, and a key pressed
+// while held is heard.
+func TestStreamHold(t *testing.T) {
+	t.Parallel()
+	p := newPhone(t)
+	s := stream(t, p.addr())
+	desc := s.Remote()
+	require.Positive(t, p.received(t, 100*time.Millisecond), "before the hold")
+
+	held := desc
+	held.Direction = media.SendOnly
+	s.Update(held)
+	p.received(t, 50*time.Millisecond)                                  // what was in flight
+	played := s.Play(media.NewSound(make([]int16, media.SampleRate/5))) // 200 ms
+	require.Zero(t, p.received(t, 300*time.Millisecond), "nothing is sent while held")
+	select {
+	case <-played:
+		t.Fatal("the prompt was not heard: it must wait for the end of the hold")
+	default:
+	}
+	p.press(t, s.LocalAddr(), '1')
+	require.Equal(t, byte('1'), key(t, s), "a key pressed while we are held")
+
+	inactive := desc
+	inactive.Direction = media.Inactive
+	s.Update(inactive)
+	require.Zero(t, p.received(t, 100*time.Millisecond), "nor while inactive")
+
+	s.Update(desc)
+	require.Positive(t, p.received(t, 100*time.Millisecond), "off hold")
+	select {
+	case <-played:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the prompt went on after the hold")
+	}
+}
+
+// An SBC re-anchors the media: the new address is the peer from then on,
+// for its keys (among comfort noise and unknown types) and our audio; the
+// old one is a stranger.
+func TestStreamFollowsANewAddress(t *testing.T) {
+	t.Parallel()
+	old, moved := newPhone(t), newPhone(t)
+	s := stream(t, old.addr())
+	old.audio(t, s.LocalAddr(), 2)
+	require.Positive(t, old.received(t, 100*time.Millisecond))
+
+	desc := s.Remote()
+	desc.Addr = moved.addr()
+	desc.EventType = 96 // the new offer names events otherwise
+	s.Update(desc)
+	old.received(t, 50*time.Millisecond) // what was in flight
+	require.Positive(t, moved.received(t, 100*time.Millisecond), "our audio goes to the new address")
+	require.Zero(t, old.received(t, 100*time.Millisecond), "and no longer to the old one")
+
+	old.press(t, s.LocalAddr(), '2')
+	require.Zero(t, key(t, s), "the old address is nobody now")
+	moved.press(t, s.LocalAddr(), '1') // under 101, the type our offer named
+	require.Equal(t, byte('1'), key(t, s))
+
+	// A hold with c=0.0.0.0 names no address: the peer stays.
+	hold := desc
+	hold.Addr, hold.Direction = netip.MustParseAddrPort("0.0.0.0:4000"), media.SendOnly
+	s.Update(hold)
+	require.Equal(t, moved.addr(), s.Remote().Addr)
+	s.Update(desc)
+	moved.received(t, 50*time.Millisecond)
+	require.Positive(t, moved.received(t, 100*time.Millisecond))
+}
+
+// A re-INVITE that changes the codec mid-prompt: the rest of the prompt
+// goes out in the new law, not the old law's bytes under the new type.
+func TestStreamChangesCodecMidSound(t *testing.T) {
+	t.Parallel()
+	p := newPhone(t)
+	s := stream(t, p.addr())
+	pcm := make([]int16, media.SampleRate) // a second of a steady level
+	for i := range pcm {
+		pcm[i] = 3000
+	}
+	s.Play(media.NewSound(pcm))
+	desc := s.Remote()
+	desc.Codec = media.PCMA
+	s.Update(desc)
+
+	want := g711.EncodeAlawFrame(3000)
+	require.NoError(t, p.conn.SetReadDeadline(time.Now().Add(2*time.Second)))
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := p.conn.ReadFromUDPAddrPort(buf)
+		require.NoError(t, err, "no A-law packet of the prompt came")
+		var pkt rtp.Packet
+		require.NoError(t, pkt.Unmarshal(buf[:n]))
+		if pkt.PayloadType != media.PCMA.PayloadType {
+			continue // sent before the update
+		}
+		require.Equal(t, want, pkt.Payload[0], "A-law bytes under the A-law type")
+		return
+	}
 }

@@ -8,7 +8,7 @@ SELECT * FROM second_factors WHERE user_id = @user_id;
 -- A new secret to confirm, replacing one not yet confirmed; a confirmed
 -- factor is left alone (no row changes: the caller checks first).
 INSERT INTO second_factors (user_id, secret, created_at) VALUES (@user_id, @secret, @created_at)
-ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at, last_step = 0, failures = 0, locked_until = NULL
+ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at, last_step = 0
 WHERE second_factors.confirmed_at IS NULL;
 
 -- name: ConfirmSecondFactor :execrows
@@ -16,25 +16,27 @@ UPDATE second_factors SET confirmed_at = @confirmed_at WHERE user_id = @user_id 
 
 -- name: AcceptStep :execrows
 -- A code accepted for @step, unless a code was already accepted for it or a
--- later one (replay); the count of wrong codes starts again.
-UPDATE second_factors SET last_step = @step, failures = 0, locked_until = NULL
+-- later one (replay).
+UPDATE second_factors SET last_step = @step
 WHERE user_id = @user_id AND last_step < @step;
 
 -- name: TakeSecondFactorTry :execrows
--- One more code is about to be checked, counted before it is (a code right
--- starts the count again: AcceptStep), so that codes sent at once are
--- counted each: the @max-th since the last right code locks the factor
--- until @lock_until, and no row means it is locked. A lock that ran out
--- starts the count again from one.
-UPDATE second_factors
-SET failures = CASE WHEN locked_until <= @now::timestamptz THEN 1 ELSE failures + 1 END,
-    locked_until = CASE WHEN (CASE WHEN locked_until <= @now::timestamptz THEN 1 ELSE failures + 1 END) >= @max::int THEN @lock_until::timestamptz
-                        WHEN locked_until <= @now::timestamptz THEN NULL
-                        ELSE locked_until END
-WHERE user_id = @user_id AND (locked_until IS NULL OR locked_until <= @now::timestamptz);
+-- One more code or passkey is about to be checked, counted before it is (a
+-- right one starts the count again: ClearSecondFactorFailures), so that
+-- tries sent at once are counted each: the @max-th since the last right
+-- one locks the second step until @lock_until, and no row means it is
+-- locked. A lock that ran out starts the count again from one.
+INSERT INTO second_factor_tries AS t (user_id, failures, locked_until)
+VALUES (@user_id, 1, CASE WHEN 1 >= @max::int THEN @lock_until::timestamptz END)
+ON CONFLICT (user_id) DO UPDATE
+SET failures = CASE WHEN t.locked_until <= @now::timestamptz THEN 1 ELSE t.failures + 1 END,
+    locked_until = CASE WHEN (CASE WHEN t.locked_until <= @now::timestamptz THEN 1 ELSE t.failures + 1 END) >= @max::int THEN @lock_until::timestamptz
+                        WHEN t.locked_until <= @now::timestamptz THEN NULL
+                        ELSE t.locked_until END
+WHERE t.locked_until IS NULL OR t.locked_until <= @now::timestamptz;
 
 -- name: ClearSecondFactorFailures :exec
-UPDATE second_factors SET failures = 0, locked_until = NULL WHERE user_id = @user_id;
+DELETE FROM second_factor_tries WHERE user_id = @user_id;
 
 -- name: DeleteSecondFactor :execrows
 DELETE FROM second_factors WHERE user_id = @user_id;
@@ -54,6 +56,11 @@ SELECT count(*) FILTER (WHERE used_at IS NULL) AS unused FROM recovery_codes WHE
 -- name: CreatePendingLogin :exec
 INSERT INTO pending_logins (token_hash, user_id, csrf_token, created_at, expires_at, user_agent)
 VALUES (@token_hash, @user_id, @csrf_token, @created_at, @expires_at, @user_agent);
+
+-- name: HasSecondFactor :one
+-- Whether a user has a second factor: a confirmed TOTP, or a passkey.
+SELECT EXISTS (SELECT 1 FROM second_factors f WHERE f.user_id = @user_id AND f.confirmed_at IS NOT NULL)
+    OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = @user_id) AS has;
 
 -- name: GetPendingLogin :one
 -- A pending second step, if it has not expired and its user is still

@@ -15,4 +15,5 @@ UPDATE service_settings SET holiday_calendar = @holiday_calendar, cutoff = @cuto
     retry_minutes = @retry_minutes::smallint[], max_calls_per_day = @max_calls_per_day,
     unreached_urgent_after = @unreached_urgent_after, caller_number = @caller_number, caller_name = @caller_name,
     escalation_needs_consent = @escalation_needs_consent, keep_closed_cases_days = @keep_closed_cases_days,
-    keep_withdrawn_days = @keep_withdrawn_days, keep_audit_days = @keep_audit_days, updated_at = now();
+    keep_withdrawn_days = @keep_withdrawn_days, keep_audit_days = @keep_audit_days,
+    voicemail_message = @voicemail_message, updated_at = now();

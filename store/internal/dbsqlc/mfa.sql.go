@@ -11,7 +11,7 @@ import (
 )
 
 const acceptStep = `-- name: AcceptStep :execrows
-UPDATE second_factors SET last_step = $1, failures = 0, locked_until = NULL
+UPDATE second_factors SET last_step = $1
 WHERE user_id = $2 AND last_step < $1
 `
 
@@ -21,7 +21,7 @@ type AcceptStepParams struct {
 }
 
 // A code accepted for @step, unless a code was already accepted for it or a
-// later one (replay); the count of wrong codes starts again.
+// later one (replay).
 func (q *Queries) AcceptStep(ctx context.Context, arg AcceptStepParams) (int64, error) {
 	result, err := q.db.Exec(ctx, acceptStep, arg.Step, arg.UserID)
 	if err != nil {
@@ -31,7 +31,7 @@ func (q *Queries) AcceptStep(ctx context.Context, arg AcceptStepParams) (int64, 
 }
 
 const clearSecondFactorFailures = `-- name: ClearSecondFactorFailures :exec
-UPDATE second_factors SET failures = 0, locked_until = NULL WHERE user_id = $1
+DELETE FROM second_factor_tries WHERE user_id = $1
 `
 
 func (q *Queries) ClearSecondFactorFailures(ctx context.Context, userID int64) error {
@@ -205,7 +205,7 @@ func (q *Queries) GetPendingLogin(ctx context.Context, arg GetPendingLoginParams
 
 const getSecondFactor = `-- name: GetSecondFactor :one
 
-SELECT user_id, secret, created_at, confirmed_at, last_step, failures, locked_until FROM second_factors WHERE user_id = $1
+SELECT user_id, secret, created_at, confirmed_at, last_step FROM second_factors WHERE user_id = $1
 `
 
 // The second factor (TOTP and recovery codes), the pending second step of a
@@ -219,8 +219,6 @@ func (q *Queries) GetSecondFactor(ctx context.Context, userID int64) (SecondFact
 		&i.CreatedAt,
 		&i.ConfirmedAt,
 		&i.LastStep,
-		&i.Failures,
-		&i.LockedUntil,
 	)
 	return i, err
 }
@@ -234,6 +232,19 @@ func (q *Queries) GetSecondFactorRoles(ctx context.Context) ([]string, error) {
 	var roles []string
 	err := row.Scan(&roles)
 	return roles, err
+}
+
+const hasSecondFactor = `-- name: HasSecondFactor :one
+SELECT EXISTS (SELECT 1 FROM second_factors f WHERE f.user_id = $1 AND f.confirmed_at IS NOT NULL)
+    OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = $1) AS has
+`
+
+// Whether a user has a second factor: a confirmed TOTP, or a passkey.
+func (q *Queries) HasSecondFactor(ctx context.Context, userID int64) (*bool, error) {
+	row := q.db.QueryRow(ctx, hasSecondFactor, userID)
+	var has *bool
+	err := row.Scan(&has)
+	return has, err
 }
 
 type InsertRecoveryCodesParams struct {
@@ -315,7 +326,7 @@ func (q *Queries) SetSecondFactorRoles(ctx context.Context, arg SetSecondFactorR
 
 const startSecondFactor = `-- name: StartSecondFactor :exec
 INSERT INTO second_factors (user_id, secret, created_at) VALUES ($1, $2, $3)
-ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at, last_step = 0, failures = 0, locked_until = NULL
+ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at, last_step = 0
 WHERE second_factors.confirmed_at IS NULL
 `
 
@@ -333,32 +344,34 @@ func (q *Queries) StartSecondFactor(ctx context.Context, arg StartSecondFactorPa
 }
 
 const takeSecondFactorTry = `-- name: TakeSecondFactorTry :execrows
-UPDATE second_factors
-SET failures = CASE WHEN locked_until <= $1::timestamptz THEN 1 ELSE failures + 1 END,
-    locked_until = CASE WHEN (CASE WHEN locked_until <= $1::timestamptz THEN 1 ELSE failures + 1 END) >= $2::int THEN $3::timestamptz
-                        WHEN locked_until <= $1::timestamptz THEN NULL
-                        ELSE locked_until END
-WHERE user_id = $4 AND (locked_until IS NULL OR locked_until <= $1::timestamptz)
+INSERT INTO second_factor_tries AS t (user_id, failures, locked_until)
+VALUES ($1, 1, CASE WHEN 1 >= $2::int THEN $3::timestamptz END)
+ON CONFLICT (user_id) DO UPDATE
+SET failures = CASE WHEN t.locked_until <= $4::timestamptz THEN 1 ELSE t.failures + 1 END,
+    locked_until = CASE WHEN (CASE WHEN t.locked_until <= $4::timestamptz THEN 1 ELSE t.failures + 1 END) >= $2::int THEN $3::timestamptz
+                        WHEN t.locked_until <= $4::timestamptz THEN NULL
+                        ELSE t.locked_until END
+WHERE t.locked_until IS NULL OR t.locked_until <= $4::timestamptz
 `
 
 type TakeSecondFactorTryParams struct {
-	Now       time.Time
+	UserID    int64
 	Max       int32
 	LockUntil time.Time
-	UserID    int64
+	Now       time.Time
 }
 
-// One more code is about to be checked, counted before it is (a code right
-// starts the count again: AcceptStep), so that codes sent at once are
-// counted each: the @max-th since the last right code locks the factor
-// until @lock_until, and no row means it is locked. A lock that ran out
-// starts the count again from one.
+// One more code or passkey is about to be checked, counted before it is (a
+// right one starts the count again: ClearSecondFactorFailures), so that
+// tries sent at once are counted each: the @max-th since the last right
+// one locks the second step until @lock_until, and no row means it is
+// locked. A lock that ran out starts the count again from one.
 func (q *Queries) TakeSecondFactorTry(ctx context.Context, arg TakeSecondFactorTryParams) (int64, error) {
 	result, err := q.db.Exec(ctx, takeSecondFactorTry,
-		arg.Now,
+		arg.UserID,
 		arg.Max,
 		arg.LockUntil,
-		arg.UserID,
+		arg.Now,
 	)
 	if err != nil {
 		return 0, err

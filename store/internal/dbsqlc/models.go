@@ -287,14 +287,37 @@ type Partner struct {
 	UpdatedAt  time.Time
 }
 
+type Passkey struct {
+	ID           int64
+	UserID       int64
+	CredentialID []byte
+	PublicKey    []byte
+	SignCount    int64
+	Aaguid       []byte
+	Transports   []string
+	Flags        int16
+	Name         string
+	CreatedAt    time.Time
+	LastUsedAt   *time.Time
+}
+
+type PasskeyRegistration struct {
+	SessionHash []byte
+	UserID      int64
+	Name        string
+	Ceremony    []byte
+	ExpiresAt   time.Time
+}
+
 type PendingLogin struct {
-	TokenHash []byte
-	UserID    int64
-	CsrfToken string
-	CreatedAt time.Time
-	ExpiresAt time.Time
-	Failures  int32
-	UserAgent string
+	TokenHash       []byte
+	UserID          int64
+	CsrfToken       string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	Failures        int32
+	UserAgent       string
+	PasskeyCeremony []byte
 }
 
 type Person struct {
@@ -368,14 +391,18 @@ type SecondFactor struct {
 	CreatedAt   time.Time
 	ConfirmedAt *time.Time
 	LastStep    int64
-	Failures    int32
-	LockedUntil *time.Time
 }
 
 type SecondFactorPolicy struct {
 	One       bool
 	Roles     []string
 	UpdatedAt *time.Time
+}
+
+type SecondFactorTry struct {
+	UserID      int64
+	Failures    int32
+	LockedUntil *time.Time
 }
 
 type ServiceSetting struct {
@@ -396,6 +423,7 @@ type ServiceSetting struct {
 	KeepClosedCasesDays    int32
 	KeepWithdrawnDays      int32
 	KeepAuditDays          int32
+	VoicemailMessage       bool
 }
 
 type Session struct {

@@ -36,7 +36,7 @@ func (q *Queries) ClearOpeningHours(ctx context.Context) error {
 }
 
 const getSettings = `-- name: GetSettings :one
-SELECT id, name, time_zone, holiday_calendar, default_region, cutoff, max_attempts, retry_minutes, max_calls_per_day, unreached_urgent_after, caller_number, caller_name, updated_at, escalation_needs_consent, keep_closed_cases_days, keep_withdrawn_days, keep_audit_days FROM service_settings
+SELECT id, name, time_zone, holiday_calendar, default_region, cutoff, max_attempts, retry_minutes, max_calls_per_day, unreached_urgent_after, caller_number, caller_name, updated_at, escalation_needs_consent, keep_closed_cases_days, keep_withdrawn_days, keep_audit_days, voicemail_message FROM service_settings
 `
 
 func (q *Queries) GetSettings(ctx context.Context) (ServiceSetting, error) {
@@ -60,6 +60,7 @@ func (q *Queries) GetSettings(ctx context.Context) (ServiceSetting, error) {
 		&i.KeepClosedCasesDays,
 		&i.KeepWithdrawnDays,
 		&i.KeepAuditDays,
+		&i.VoicemailMessage,
 	)
 	return i, err
 }
@@ -93,7 +94,8 @@ UPDATE service_settings SET holiday_calendar = $1, cutoff = $2, max_attempts = $
     retry_minutes = $4::smallint[], max_calls_per_day = $5,
     unreached_urgent_after = $6, caller_number = $7, caller_name = $8,
     escalation_needs_consent = $9, keep_closed_cases_days = $10,
-    keep_withdrawn_days = $11, keep_audit_days = $12, updated_at = now()
+    keep_withdrawn_days = $11, keep_audit_days = $12,
+    voicemail_message = $13, updated_at = now()
 `
 
 type UpdateServiceSettingsParams struct {
@@ -109,6 +111,7 @@ type UpdateServiceSettingsParams struct {
 	KeepClosedCasesDays    int32
 	KeepWithdrawnDays      int32
 	KeepAuditDays          int32
+	VoicemailMessage       bool
 }
 
 func (q *Queries) UpdateServiceSettings(ctx context.Context, arg UpdateServiceSettingsParams) error {
@@ -125,6 +128,7 @@ func (q *Queries) UpdateServiceSettings(ctx context.Context, arg UpdateServiceSe
 		arg.KeepClosedCasesDays,
 		arg.KeepWithdrawnDays,
 		arg.KeepAuditDays,
+		arg.VoicemailMessage,
 	)
 	return err
 }
