@@ -93,6 +93,7 @@ fuzz:
 	$(GO) test ./internal/media -run '^$$' -fuzz FuzzParse -fuzztime 30s
 	$(GO) test ./internal/media -run '^$$' -fuzz FuzzEventDetector -fuzztime 30s
 	$(GO) test ./internal/media -run '^$$' -fuzz FuzzToneDetector -fuzztime 30s
+	$(GO) test ./internal/media -run '^$$' -fuzz FuzzReadRTCP -fuzztime 30s
 	$(GO) test ./dialer -run '^$$' -fuzz FuzzInfoKey -fuzztime 30s
 
 # Regenerate store/internal/dbsqlc from store/queries/*.sql with the pinned sqlc.

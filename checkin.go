@@ -86,4 +86,6 @@ type Attempt struct {
 	// Trunk says the call failed in a storm (see TrunkRule): the trunk's
 	// fault, counted against nobody.
 	Trunk bool
+	// Quality is what the call's RTP and RTCP told of its audio.
+	Quality CallQuality
 }

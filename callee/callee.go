@@ -118,8 +118,15 @@ type Config struct {
 	// SuppressSilence sends RTP only for keys and tones, like a phone with voice
 	// activity detection; by default the simulator streams silence as most do.
 	SuppressSilence bool
+	// NoRTCPMux refuses an offer's rtcp-mux, as many phones and trunks do:
+	// RTCP then goes on a port of its own (the two-socket path).
+	NoRTCPMux bool
+	// RTCPInterval is the time between two RTCP reports (default 5 s).
+	RTCPInterval time.Duration
 	// Line, if set, puts a poor line (internal/netsim) between the caller's
 	// media and this phone's: packets lost, delayed, reordered both ways.
+	// RTCP multiplexed with RTP crosses the line too; RTCP on a port of its
+	// own goes around it.
 	Line *netsim.Config
 	// Greeting is what a Voicemail line plays on answer, its beep included
 	// (default: DefaultGreeting); it records from the greeting's end.
@@ -153,6 +160,11 @@ type Record struct {
 	// EarlyPackets counts the RTP packets the caller sent before the 200
 	// OK (EarlyMedia): there should be none.
 	EarlyPackets int
+	// RTCPMux says RTCP shared the RTP port; RTCPReceived counts the
+	// caller's reports taken, and Quality is what the call's RTCP told.
+	RTCPMux      bool
+	RTCPReceived int
+	Quality      media.Quality
 	Start, End   time.Time
 	FinalStatus  int
 	InvitesSeen  int
@@ -499,7 +511,7 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 			return reject(status, "No Media")
 		}
 		defer closeLine()
-		early = media.NewStream(conn, media.StreamConfig{Remote: remote, ComfortNoise: c.cfg.ComfortNoise, Hear: hear})
+		early = media.NewStream(conn, media.StreamConfig{Remote: remote, ComfortNoise: c.cfg.ComfortNoise, Hear: hear, RTCPInterval: c.cfg.RTCPInterval})
 		earlyBody = body
 		if err := dlg.Respond(sip.StatusSessionInProgress, "Session Progress", body, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
 			early.Close()
@@ -550,8 +562,10 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		}
 		defer closeLine()
 		body = b
-		stream = media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, ComfortNoise: c.cfg.ComfortNoise, Hear: hear})
+		stream = media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, ComfortNoise: c.cfg.ComfortNoise, Hear: hear,
+			RTCPInterval: c.cfg.RTCPInterval})
 	}
+	mux := stream.Remote().RTCPMux
 	if err := dlg.RespondSDP(body); err != nil {
 		stream.Close()
 		return sip.StatusOK
@@ -563,7 +577,10 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 	defer func() {
 		st := stream.Stats()
 		stream.Close()
-		c.update(r, func(r *Record) { r.AudioPackets, r.OtherPackets = st.ReceivedAudio, st.Received-st.ReceivedAudio })
+		c.update(r, func(r *Record) {
+			r.AudioPackets, r.OtherPackets = st.ReceivedAudio, st.Received-st.ReceivedAudio
+			r.RTCPMux, r.RTCPReceived, r.Quality = mux, st.RTCPReceived, st.Quality
+		})
 	}()
 
 	if r.Behaviour == Voicemail {
@@ -662,9 +679,14 @@ func DefaultGreeting() *media.Sound {
 // SDP and the caller's description as our stream uses it, and what closes
 // the poor line put in between (Config.Line); status is not 0 when that
 // failed.
-func (c *Callee) media(offer media.Description) (*net.UDPConn, []byte, media.Description, func(), int) {
+func (c *Callee) media(offer media.Description) (*media.Conn, []byte, media.Description, func(), int) {
 	none := func() {}
-	conn, err := media.Listen(c.addr.Addr())
+	mux := offer.RTCPMux && !c.cfg.NoRTCPMux
+	listen := media.Listen
+	if mux {
+		listen = media.ListenMux // RTCP on the RTP port: no second socket
+	}
+	conn, err := listen(c.addr.Addr())
 	if err != nil {
 		return nil, nil, media.Description{}, none, sip.StatusInternalServerError
 	}
@@ -676,7 +698,8 @@ func (c *Callee) media(offer media.Description) (*net.UDPConn, []byte, media.Des
 		answer.EventType = c.cfg.EventType
 	}
 	events := c.cfg.Keys == RFC4733
-	local := netip.AddrPortFrom(c.addr.Addr(), conn.LocalAddr().(*net.UDPAddr).AddrPort().Port())
+	rtpPort, rtcpPort := conn.Ports() // rtcpPort 0 when multiplexed
+	local := netip.AddrPortFrom(c.addr.Addr(), rtpPort)
 	remote := answer
 	closeLine := none
 	if c.cfg.Line != nil {
@@ -691,13 +714,14 @@ func (c *Callee) media(offer media.Description) (*net.UDPConn, []byte, media.Des
 		closeLine = func() { _ = relay.Close() }
 		local, remote.Addr = relay.AddrForA(), relay.AddrForB()
 	}
-	body, err := media.Answer(answer, local, rand.Uint64()>>1, events)
+	body, err := media.Answer(answer, local, rtcpPort, rand.Uint64()>>1, events)
 	if err != nil {
 		conn.Close()
 		closeLine()
 		return nil, nil, media.Description{}, none, sip.StatusInternalServerError
 	}
 	remote.Events = events && offer.Events
+	remote.RTCPMux = mux
 	return conn, body, remote, closeLine, 0
 }
 

@@ -230,7 +230,7 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 	a := wellcheck.Attempt{
 		ID: attemptID, CheckInID: checkInID, Number: attempt, StartedAt: started, EndedAt: &ended,
 		Outcome: res.Outcome, SIPStatus: res.SIPStatus, CallID: res.CallID, Ring: res.Ring, Talk: res.Talk,
-		Digits: res.Digits, FailureReason: res.Reason,
+		Digits: res.Digits, FailureReason: res.Reason, Quality: res.Quality,
 	}
 	// The outcome must not be lost with a cancelled job, a database away or
 	// the node stopping: a "press 2" is somebody asking for help.

@@ -63,13 +63,15 @@ type journalAttempt struct {
 	TalkMs        int64     `json:"talk_ms,omitempty"`
 	Digits        string    `json:"digits,omitempty"`
 	FailureReason string    `json:"failure_reason,omitempty"`
+	// Quality's figures, absent from journals written before they existed.
+	Quality wellcheck.CallQuality `json:"quality,omitzero"`
 }
 
 func toJournal(a wellcheck.Attempt) *journalAttempt {
 	ja := &journalAttempt{
 		ID: a.ID, CheckInID: a.CheckInID, Number: a.Number, StartedAt: a.StartedAt, Outcome: string(a.Outcome),
 		SIPStatus: a.SIPStatus, CallID: a.CallID, RingMs: a.Ring.Milliseconds(), TalkMs: a.Talk.Milliseconds(),
-		Digits: a.Digits, FailureReason: a.FailureReason,
+		Digits: a.Digits, FailureReason: a.FailureReason, Quality: a.Quality,
 	}
 	if a.EndedAt != nil {
 		ja.EndedAt = *a.EndedAt
@@ -83,7 +85,7 @@ func (ja *journalAttempt) attempt() wellcheck.Attempt {
 		ID: ja.ID, CheckInID: ja.CheckInID, Number: ja.Number, StartedAt: ja.StartedAt, EndedAt: &ended,
 		Outcome: wellcheck.Outcome(ja.Outcome), SIPStatus: ja.SIPStatus, CallID: ja.CallID,
 		Ring: time.Duration(ja.RingMs) * time.Millisecond, Talk: time.Duration(ja.TalkMs) * time.Millisecond,
-		Digits: ja.Digits, FailureReason: ja.FailureReason,
+		Digits: ja.Digits, FailureReason: ja.FailureReason, Quality: ja.Quality,
 	}
 }
 

@@ -50,6 +50,7 @@ func (c *Calls) place(ctx context.Context, kind metrics.CallKind, req dialer.Req
 			outcome = wellcheck.OutcomeFailed
 		}
 		c.Metrics.CallEnded(kind, outcome, res.Ring, res.Talk)
+		c.Metrics.CallQuality(res.Quality)
 	}
 	return res, err
 }

@@ -28,8 +28,8 @@ func (c *Calls) TestCall(ctx context.Context, id int64) (wait time.Duration, err
 	}
 	end := func(res dialer.Result) error {
 		ended := c.now()
-		tc.EndedAt, tc.Outcome, tc.SIPStatus, tc.Digits, tc.Reason, tc.Ring, tc.Talk =
-			&ended, res.Outcome, res.SIPStatus, res.Digits, res.Reason, res.Ring, res.Talk
+		tc.EndedAt, tc.Outcome, tc.SIPStatus, tc.Digits, tc.Reason, tc.Ring, tc.Talk, tc.Quality =
+			&ended, res.Outcome, res.SIPStatus, res.Digits, res.Reason, res.Ring, res.Talk, res.Quality
 		if err := c.Store.Queries().EndTestCall(context.WithoutCancel(ctx), tc); err != nil {
 			return fmt.Errorf("record how test call %d ended: %w", id, err)
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -47,6 +46,8 @@ type Result struct {
 	// EarlyMedia says the far end sent media before answering (a 183 with
 	// SDP): a ringback or an announcement, never the person.
 	EarlyMedia bool `json:"early_media,omitempty"`
+	// Quality is what the answered call's RTP and RTCP told of its audio.
+	Quality wellcheck.CallQuality `json:"quality,omitzero"`
 }
 
 // MarshalJSON writes ring and talk time as whole milliseconds.
@@ -216,8 +217,9 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 		return ours(Result{}, "open an RTP port: %v", err)
 	}
 	defer conn.Close() // the stream closes it too, if the call gets one
-	local := netip.AddrPortFrom(d.sdpIP, uint16(conn.LocalAddr().(*net.UDPAddr).Port))
-	c.local = media.NewSession(local, rand.Uint64()>>1)
+	rtpPort, rtcpPort := conn.Ports()
+	local := netip.AddrPortFrom(d.sdpIP, rtpPort)
+	c.local = media.NewSession(local, rtcpPort, rand.Uint64()>>1)
 	offer, err := c.local.Offer()
 	if err != nil {
 		return ours(Result{}, "describe our audio: %v", err)
@@ -349,7 +351,7 @@ func (c *call) ring(ctx context.Context, sess *sipgo.DialogClientSession, res Re
 // talk is the answered call: ACK, media on conn, the check-in's conversation
 // until a key, the menu's end or a hang-up, and our BYE if they did not hang
 // up first.
-func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *net.UDPConn, res Result) Result {
+func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *media.Conn, res Result) Result {
 	answered := time.Now()
 	if err := sess.Ack(context.WithoutCancel(ctx)); err != nil {
 		c.bye(sess)
@@ -374,7 +376,11 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	} else {
 		notFrom = append(notFrom, c.early...)
 	}
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: true, Lateness: c.d.cfg.SendLateness, NotFrom: notFrom})
+	// The answer settles RTCP for the whole call: multiplexed or on our
+	// RTCP port, as every later description of ours says.
+	c.local.SettleRTCP(remote.RTCPMux)
+	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: true, Lateness: c.d.cfg.SendLateness, NotFrom: notFrom,
+		RTCPInterval: c.d.cfg.RTCPInterval})
 	c.mu.Lock()
 	c.stream = stream
 	stream.Start()
@@ -394,7 +400,12 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	c.mu.Lock()
 	res.Renegotiated = c.updates
 	c.mu.Unlock()
-	if st := stream.Stats(); st.LatchedTo.IsValid() {
+	st := stream.Stats()
+	res.Quality = qualityOf(st.Quality)
+	if st.RTCPStranger > 0 || st.RTCPMalformed > 0 {
+		c.d.log.Info("RTCP dropped", "call_id", res.CallID, "stranger", st.RTCPStranger, "malformed", st.RTCPMalformed)
+	}
+	if st.LatchedTo.IsValid() {
 		// The carrier's media address, not the person's number: an operator
 		// reading this learns their trunk needs symmetric RTP.
 		c.d.log.Info("media came from elsewhere than the answer said: latched onto it", "call_id", res.CallID,
@@ -419,6 +430,45 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 		return ours(res, "call cut short: %v", context.Cause(ctx))
 	}
 	return res
+}
+
+// qualityOf turns what a stream learned into the call's quality figures:
+// our side's when the peer's RTP came, theirs and the round trip when their
+// reports did, and the MOS from the worse of what is known.
+func qualityOf(q media.Quality) wellcheck.CallQuality {
+	var out wellcheck.CallQuality
+	pct := func(v float64) *float64 { v *= 100; return &v }
+	ms := func(d time.Duration) *float64 { v := float64(d) / float64(time.Millisecond); return &v }
+	if q.Expected > 0 {
+		out.LossReceivedPct, out.JitterMS = pct(q.ReceivedLoss()), ms(q.Jitter)
+	}
+	if q.Reported {
+		out.LossSentPct = pct(q.SentLoss)
+		if out.JitterMS == nil || q.SentJitter > q.Jitter {
+			out.JitterMS = ms(q.SentJitter)
+		}
+	}
+	if q.RTT > 0 {
+		out.RTTMS = ms(q.RTT)
+	}
+	if out.LossReceivedPct == nil && out.LossSentPct == nil {
+		return out
+	}
+	var loss, jitter, rtt float64
+	for _, v := range []*float64{out.LossReceivedPct, out.LossSentPct} {
+		if v != nil {
+			loss = max(loss, *v)
+		}
+	}
+	if out.JitterMS != nil {
+		jitter = *out.JitterMS
+	}
+	if out.RTTMS != nil {
+		rtt = *out.RTTMS
+	}
+	_, mos := wellcheck.EstimateMOS(loss, jitter, rtt)
+	out.MOS = &mos
+	return out
 }
 
 // errMaxDuration ends a call that reached Config.MaxDuration.

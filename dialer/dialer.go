@@ -89,6 +89,9 @@ type Config struct {
 	// SendLateness, if set, is told how late each RTP packet left against its due
 	// time (metrics, benchmarks). It is called from every call's sender: keep it cheap.
 	SendLateness func(time.Duration)
+	// RTCPInterval is the time between two RTCP reports of a call (default
+	// 5 s, the first after 1 s); tests shorten it.
+	RTCPInterval time.Duration
 }
 
 func (c *Config) defaults() {

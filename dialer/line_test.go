@@ -61,3 +61,24 @@ func TestKeysThroughAPoorLine(t *testing.T) {
 		})
 	}
 }
+
+// A poor line shows in the call's quality: the loss measured both ways (the
+// callee's reports cross the line with its audio, multiplexed), and a MOS
+// below a clean line's.
+func TestQualityThroughAPoorLine(t *testing.T) {
+	t.Parallel()
+	line := &netsim.Config{Loss: 0.10, Delay: 20 * time.Millisecond, Jitter: 10 * time.Millisecond, Seed: 3}
+	b := setup(t, callee.Config{Behaviour: callee.PressOne, KeyDelay: 2500 * time.Millisecond, Line: line, RTCPInterval: 200 * time.Millisecond},
+		dialer.Config{RTCPInterval: 200 * time.Millisecond, KeyTimeout: 5 * time.Second})
+	res, rec := b.call(t, person)
+	require.Equal(t, wellcheck.OutcomeOK, res.Outcome, "%+v", res)
+	require.True(t, rec.RTCPMux)
+	q := res.Quality
+	t.Logf("10 %% lost both ways: %s", fmtQuality(q))
+	require.NotNil(t, q.LossReceivedPct)
+	require.NotNil(t, q.LossSentPct, "some of the callee's reports crossed the line")
+	require.NotNil(t, q.MOS)
+	require.InDelta(t, 10, *q.LossReceivedPct, 7)
+	require.Greater(t, *q.LossSentPct, 1.0)
+	require.Less(t, *q.MOS, 4.0, "a tenth lost is heard")
+}

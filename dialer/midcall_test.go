@@ -140,3 +140,46 @@ func TestAnOldReinviteCannotHoldTheCallAgain(t *testing.T) {
 	require.Equal(t, 1, r.res.Renegotiated, "only the release")
 	require.Equal(t, wellcheck.OutcomeNoResponse, r.res.Outcome, "the menu went on, and ended: %+v", r.res)
 }
+
+// A re-INVITE's 200 OK names the RTCP the INVITE's offer and answer settled:
+// our RTCP port when the callee refused rtcp-mux, and when it accepted,
+// rtcp-mux again for an offer that proposes it, our RTP port for one that
+// does not.
+func TestReinviteKeepsTheCallsRTCP(t *testing.T) {
+	t.Parallel()
+	for _, refuse := range []bool{false, true} {
+		name := "rtcp-mux"
+		if refuse {
+			name = "two sockets"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, callee.Config{Behaviour: callee.Silent, NoRTCPMux: refuse}, dialer.Config{KeyTimeout: 3 * time.Second})
+			rec, done := answeredCall(t, b)
+			require.True(t, rec.Offer.RTCPMux, "the INVITE proposes rtcp-mux")
+			far := newFarEnd(t, b.dialer.Addr(), rec)
+
+			far.send("INVITE", 7, "plain", sdpBody("sendrecv"))
+			ok := far.final()
+			require.True(t, strings.HasPrefix(ok, "SIP/2.0 200 OK"), ok)
+			far.send("ACK", 7, "plain-ack", "")
+			if refuse {
+				require.Contains(t, ok, fmt.Sprintf("a=rtcp:%d\r\n", rec.Offer.RTCP.Port()), "the INVITE's RTCP port")
+				require.NotContains(t, ok, "a=rtcp-mux")
+			} else {
+				require.Contains(t, ok, fmt.Sprintf("a=rtcp:%d\r\n", rec.Offer.Addr.Port()), "RTCP on our RTP port, as multiplexed")
+				require.NotContains(t, ok, "a=rtcp-mux", "not proposed: not answered")
+
+				far.send("INVITE", 8, "mux", sdpBody("sendrecv")+"a=rtcp-mux\r\n")
+				ok = far.final()
+				require.True(t, strings.HasPrefix(ok, "SIP/2.0 200 OK"), ok)
+				far.send("ACK", 8, "mux-ack", "")
+				require.Contains(t, ok, "a=rtcp-mux\r\n")
+				require.NotContains(t, ok, "a=rtcp:")
+			}
+			r := <-done
+			require.NoError(t, r.err)
+			require.Positive(t, r.res.Renegotiated)
+		})
+	}
+}

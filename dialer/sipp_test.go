@@ -196,6 +196,16 @@ func TestAgainstSIPp(t *testing.T) {
 			if tt.early {
 				require.Contains(t, res.Provisional, 183)
 			}
+			if tt.digits != "" {
+				// SIPp plays its RTP from a capture and sends no RTCP: what
+				// we measured of its packets is kept, what only its reports
+				// could tell stays unknown (NULL), not zero.
+				q := res.Quality
+				require.NotNil(t, q.LossReceivedPct, "%s", fmtQuality(q))
+				require.Nil(t, q.LossSentPct, "%s", fmtQuality(q))
+				require.Nil(t, q.RTTMS, "%s", fmtQuality(q))
+				require.NotNil(t, q.MOS, "estimated from what is known")
+			}
 			if tt.backoff > 0 {
 				require.Equal(t, []time.Duration{tt.backoff}, limits.backoffs, "the trunk's Retry-After is every node's backoff")
 			} else {

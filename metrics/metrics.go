@@ -66,6 +66,9 @@ type Metrics struct {
 	inProgress  prometheus.Gauge
 	clockOffset prometheus.Gauge
 	ring, talk  prometheus.Histogram
+	loss        *prometheus.HistogramVec
+	jitter, rtt prometheus.Histogram
+	mos         prometheus.Histogram
 	slotLag     prometheus.Histogram
 	listed      *prometheus.HistogramVec
 	jobs        *prometheus.CounterVec
@@ -111,6 +114,27 @@ func New(cfg Config) *Metrics {
 		}),
 		talk: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "wellcheck_call_talk_seconds", Help: "Time from the answer to the end of answered calls.", Buckets: callBuckets,
+		}),
+		loss: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "wellcheck_call_packet_loss_ratio",
+			Help: "Share of an answered call's RTP packets lost, by direction: received (the person's side's, as we counted them) or sent (ours, as their RTCP reports said).",
+			// Exactly none lost is the first bucket; G.711 degrades audibly from 1–2 %.
+			Buckets: []float64{0, 0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5},
+		}, []string{"direction"}),
+		jitter: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wellcheck_call_jitter_seconds",
+			Help:    "Interarrival jitter of answered calls' audio (RFC 3550), the worse direction known.",
+			Buckets: []float64{0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2},
+		}),
+		rtt: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wellcheck_call_rtt_seconds",
+			Help:    "Round trip of answered calls' audio, from the person's side's RTCP reports (calls without them are not counted).",
+			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 1},
+		}),
+		mos: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "wellcheck_call_mos",
+			Help:    "Estimated MOS of answered calls (simplified E-model for G.711: 4.4 at best, below 3.6 many people are dissatisfied).",
+			Buckets: []float64{1, 2, 2.5, 3, 3.5, 3.6, 3.8, 4, 4.2, 4.3, 4.4, 4.5},
 		}),
 		slotLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "wellcheck_call_slot_lag_seconds",
@@ -178,7 +202,7 @@ func New(cfg Config) *Metrics {
 		ConstLabels: prometheus.Labels{"version": cfg.Version, "roles": cfg.Roles},
 	})
 	build.Set(1)
-	reg.MustRegister(m.calls, m.started, m.inProgress, m.clockOffset, m.ring, m.talk, m.slotLag, m.listed, m.jobs, m.jobTime, m.fetched, m.fetchTime, m.httpSeconds, build,
+	reg.MustRegister(m.calls, m.started, m.inProgress, m.clockOffset, m.ring, m.talk, m.loss, m.jitter, m.rtt, m.mos, m.slotLag, m.listed, m.jobs, m.jobTime, m.fetched, m.fetchTime, m.httpSeconds, build,
 		m.sipRegistered, m.regFailures, m.trunkUp, m.optionsRTT,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	limits := prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -281,6 +305,29 @@ func (m *Metrics) CallEnded(kind CallKind, outcome wellcheck.Outcome, ring, talk
 	m.ring.Observe(ring.Seconds())
 	if talk > 0 {
 		m.talk.Observe(talk.Seconds())
+	}
+}
+
+// CallQuality records what an answered call learned of its audio; a figure
+// it did not learn is left out.
+func (m *Metrics) CallQuality(q wellcheck.CallQuality) {
+	if m == nil {
+		return
+	}
+	if q.LossReceivedPct != nil {
+		m.loss.WithLabelValues("received").Observe(*q.LossReceivedPct / 100)
+	}
+	if q.LossSentPct != nil {
+		m.loss.WithLabelValues("sent").Observe(*q.LossSentPct / 100)
+	}
+	if q.JitterMS != nil {
+		m.jitter.Observe(*q.JitterMS / 1000)
+	}
+	if q.RTTMS != nil {
+		m.rtt.Observe(*q.RTTMS / 1000)
+	}
+	if q.MOS != nil {
+		m.mos.Observe(*q.MOS)
 	}
 }
 

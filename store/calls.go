@@ -75,6 +75,8 @@ func attemptOf(a dbsqlc.Attempt) wellcheck.Attempt {
 		Outcome: wellcheck.Outcome(deref(a.Outcome)), SIPStatus: int(deref(a.SipStatus)), CallID: a.CallID,
 		Ring: time.Duration(deref(a.RingMs)) * time.Millisecond, Talk: time.Duration(deref(a.TalkMs)) * time.Millisecond,
 		Digits: a.Digits, FailureReason: a.FailureReason, Trunk: a.Trunk,
+		Quality: wellcheck.CallQuality{LossReceivedPct: a.LossReceivedPct, LossSentPct: a.LossSentPct, JitterMS: a.JitterMs,
+			RTTMS: a.RttMs, MOS: a.Mos},
 	}
 }
 
@@ -94,8 +96,11 @@ func (q *Queries) EndAttempt(ctx context.Context, a wellcheck.Attempt) error {
 		return errors.New("end attempt: no end time or outcome")
 	}
 	outcome := string(a.Outcome)
+	a.Quality = a.Quality.Checked()
 	p := dbsqlc.EndAttemptParams{
 		ID: a.ID, EndedAt: a.EndedAt, Outcome: &outcome, CallID: a.CallID, Digits: a.Digits, FailureReason: a.FailureReason,
+		LossReceivedPct: a.Quality.LossReceivedPct, LossSentPct: a.Quality.LossSentPct, JitterMs: a.Quality.JitterMS,
+		RttMs: a.Quality.RTTMS, Mos: a.Quality.MOS,
 	}
 	if a.SIPStatus != 0 {
 		s := int16(a.SIPStatus)

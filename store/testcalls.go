@@ -27,6 +27,7 @@ type TestCall struct {
 	SIPStatus          int
 	Digits, Reason     string
 	Ring, Talk         time.Duration
+	Quality            wellcheck.CallQuality
 }
 
 // ErrTestCallUnderway is RequestTestCall's refusal while the admin's last
@@ -43,7 +44,9 @@ const (
 func testCallOf(t dbsqlc.TestCall) TestCall {
 	c := TestCall{ID: t.ID, RequestedBy: t.RequestedBy, Target: t.Target, Lang: t.Lang, Script: t.Script,
 		RequestedAt: t.RequestedAt, StartedAt: t.StartedAt, EndedAt: t.EndedAt, SIPStatus: int(t.SipStatus),
-		Digits: t.Digits, Reason: t.Reason, Ring: time.Duration(t.RingMs) * time.Millisecond, Talk: time.Duration(t.TalkMs) * time.Millisecond}
+		Digits: t.Digits, Reason: t.Reason, Ring: time.Duration(t.RingMs) * time.Millisecond, Talk: time.Duration(t.TalkMs) * time.Millisecond,
+		Quality: wellcheck.CallQuality{LossReceivedPct: t.LossReceivedPct, LossSentPct: t.LossSentPct, JitterMS: t.JitterMs,
+			RTTMS: t.RttMs, MOS: t.Mos}}
 	if t.Outcome != nil {
 		c.Outcome = wellcheck.Outcome(*t.Outcome)
 	}
@@ -82,8 +85,11 @@ func (q *Queries) StartTestCall(ctx context.Context, id int64, at time.Time) err
 // one keeps its first ending.
 func (q *Queries) EndTestCall(ctx context.Context, c TestCall) error {
 	outcome := string(c.Outcome)
+	c.Quality = c.Quality.Checked()
 	return translate(q.q.EndTestCall(ctx, dbsqlc.EndTestCallParams{ID: c.ID, EndedAt: c.EndedAt, Outcome: &outcome,
-		SipStatus: int32(c.SIPStatus), Digits: c.Digits, Reason: c.Reason, RingMs: c.Ring.Milliseconds(), TalkMs: c.Talk.Milliseconds()}),
+		SipStatus: int32(c.SIPStatus), Digits: c.Digits, Reason: c.Reason, RingMs: c.Ring.Milliseconds(), TalkMs: c.Talk.Milliseconds(),
+		LossReceivedPct: c.Quality.LossReceivedPct, LossSentPct: c.Quality.LossSentPct, JitterMs: c.Quality.JitterMS,
+		RttMs: c.Quality.RTTMS, Mos: c.Quality.MOS}),
 		fmt.Sprintf("end test call %d", c.ID))
 }
 

@@ -151,7 +151,7 @@ type testCallsView struct {
 	Polling bool
 }
 
-type testCallRow struct{ When, By, Target, What, State, Digits, Times, Reason string }
+type testCallRow struct{ When, By, Target, What, State, Digits, Times, Quality, Reason string }
 
 // recentTestCalls is how many test calls the page lists.
 const recentTestCalls = 10
@@ -192,6 +192,7 @@ func (s *Server) testCalls(r *http.Request, settings wellcheck.Settings) (testCa
 				row.State += fmt.Sprintf(" (SIP %d)", c.SIPStatus)
 			}
 			row.Times = text(lang, "test_call_times", c.Ring.Round(100*time.Millisecond).Seconds(), c.Talk.Round(100*time.Millisecond).Seconds())
+			row.Quality = qualityText(lang, c.Quality)
 		case c.StartedAt != nil:
 			row.State = text(lang, "test_call.calling")
 		default:
@@ -201,6 +202,35 @@ func (s *Server) testCalls(r *http.Request, settings wellcheck.Settings) (testCa
 		v.Rows = append(v.Rows, row)
 	}
 	return v, nil
+}
+
+// qualityText says what a call's RTP and RTCP told of its audio, the figures
+// it learned only: "MOS 4.4 — perte 0.0 % reçue, 0.2 % envoyée — gigue 3 ms
+// — aller-retour 48 ms"; a dash when it learned nothing.
+func qualityText(lang wellcheck.Lang, q wellcheck.CallQuality) string {
+	var parts, loss []string
+	if q.MOS != nil {
+		parts = append(parts, text(lang, "quality.mos", *q.MOS))
+	}
+	if q.LossReceivedPct != nil {
+		loss = append(loss, text(lang, "quality.loss_received", *q.LossReceivedPct))
+	}
+	if q.LossSentPct != nil {
+		loss = append(loss, text(lang, "quality.loss_sent", *q.LossSentPct))
+	}
+	if len(loss) > 0 {
+		parts = append(parts, text(lang, "quality.loss", strings.Join(loss, ", ")))
+	}
+	if q.JitterMS != nil {
+		parts = append(parts, text(lang, "quality.jitter", *q.JitterMS))
+	}
+	if q.RTTMS != nil {
+		parts = append(parts, text(lang, "quality.rtt", *q.RTTMS))
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return strings.Join(parts, " — ")
 }
 
 // testCallsFragment is the list of test calls alone, for the page to poll.

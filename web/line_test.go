@@ -66,6 +66,8 @@ func TestTestCall(t *testing.T) {
 	}, 20*time.Second, 100*time.Millisecond)
 	require.Contains(t, body, "<td>touche 2 (SIP 200)</td><td>2</td>")
 	require.Contains(t, body, "<td>Adam Admin</td><td>06 12 34 56 78</td><td>Appel de contrôle — français</td>")
+	// How it sounded, from its RTP and RTCP: what the call learned.
+	require.Regexp(t, `<td>MOS 4\.[0-9] — perte 0\.0 % reçue[^<]*</td>`, body)
 
 	// Nothing happened to any person; the audit names the request, and no log
 	// line carries the number.

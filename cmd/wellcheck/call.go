@@ -165,6 +165,7 @@ func (a *app) callee(ctx context.Context, args []string) error {
 	ring := fs.Duration("ring", time.Second, "how long phones ring before answering")
 	keyDelay := fs.Duration("key-delay", 2*time.Second, "how long after answering the key is pressed")
 	seed := fs.Uint64("seed", 1, "seed of the random mix")
+	noMux := fs.Bool("no-rtcp-mux", false, "refuse the offer's rtcp-mux: RTCP on a port of its own, as many phones and trunks do")
 	comfortNoise := fs.Bool("comfort-noise", false, "send comfort noise (payload type 13, never negotiated) instead of silence, as phones with voice activity detection do")
 	numbers := map[string]callee.Behaviour{}
 	fs.Func("number", "fix one number's behaviour, NUMBER=BEHAVIOUR (repeatable)", func(s string) error {
@@ -183,7 +184,7 @@ func (a *app) callee(ctx context.Context, args []string) error {
 		return flagError(err)
 	}
 	cfg := callee.Config{Listen: *listen, Network: *network, Numbers: numbers, Seed: *seed, Ring: *ring, KeyDelay: *keyDelay,
-		ComfortNoise: *comfortNoise, Logger: a.logger}
+		NoRTCPMux: *noMux, ComfortNoise: *comfortNoise, Logger: a.logger}
 	var err error
 	if cfg.Behaviour, err = callee.ParseBehaviour(*behaviour); err != nil {
 		return &usageError{err.Error()}

@@ -36,11 +36,18 @@ func TestCallPrintsTheOutcome(t *testing.T) {
 	require.NotEmpty(t, got["call_id"])
 	require.Contains(t, got, "ring_ms")
 	require.Contains(t, got, "talk_ms")
+	// How the call sounded, as far as it learned: at least what we measured
+	// of the callee's audio.
+	quality, ok := got["quality"].(map[string]any)
+	require.True(t, ok, r.stdout)
+	require.Contains(t, quality, "loss_received_pct")
+	require.Contains(t, quality, "mos")
 
 	r = c.run("", "call", "sip:+33698765432@"+ce.Addr().String())
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Contains(t, r.stdout, `"outcome":"busy"`)
 	require.Contains(t, r.stdout, `"sip_status":486`)
+	require.NotContains(t, r.stdout, `"quality"`, "a call not answered learned nothing of its audio")
 
 	recs, err := ce.Wait(context.Background(), 2)
 	require.NoError(t, err)

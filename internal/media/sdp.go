@@ -55,6 +55,12 @@ type Description struct {
 	EventType uint8 // its payload type, when Events
 	Ptime     time.Duration
 	Direction Direction
+	// RTCPMux says the side takes RTCP on its RTP port, demultiplexed by
+	// payload type (RFC 5761): proposed in an offer, accepted in an answer.
+	RTCPMux bool
+	// RTCP is where the side takes RTCP when it is not multiplexed: a=rtcp
+	// (RFC 3605), else the RTP port plus one (RFC 3550 §11).
+	RTCP netip.AddrPort
 }
 
 // Receives reports whether the described side wants our audio.
@@ -68,15 +74,25 @@ func (d Description) Sends() bool { return d.Direction == SendRecv || d.Directio
 var ErrNoAudio = errors.New("no usable audio stream")
 
 // Offer returns the SDP body of our INVITE: PCMU, PCMA and telephone-event/8000 on
-// addr, 20 ms packets, send and receive. sessionID should differ per call.
-func Offer(addr netip.AddrPort, sessionID uint64) ([]byte, error) {
-	return describe(addr, sessionID, sessionID, []Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
+// addr, 20 ms packets, send and receive; RTCP multiplexed on addr if the answer
+// accepts it (a=rtcp-mux), on rtcpPort otherwise (a=rtcp). sessionID should differ
+// per call.
+func Offer(addr netip.AddrPort, rtcpPort uint16, sessionID uint64) ([]byte, error) {
+	if rtcpPort == 0 {
+		return nil, errors.New("describe audio: no RTCP port")
+	}
+	return describe(addr, rtcpSide{port: rtcpPort, mux: true}, sessionID, sessionID, []Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
 }
 
 // Answer returns an SDP answer to offer on addr: the offer's first codec, with the
 // payload type numbers the offer chose, and telephone events when both want them.
-func Answer(offer Description, addr netip.AddrPort, sessionID uint64, events bool) ([]byte, error) {
-	return describe(addr, sessionID, sessionID, []Codec{offer.Codec}, events && offer.Events, offer.EventType, offer.Ptime, offer.Direction.Reciprocal())
+// rtcpPort is where we take RTCP; 0 takes it on addr, accepting the offer's
+// rtcp-mux (an offer that did not propose it is an error).
+func Answer(offer Description, addr netip.AddrPort, rtcpPort uint16, sessionID uint64, events bool) ([]byte, error) {
+	if rtcpPort == 0 && !offer.RTCPMux {
+		return nil, errors.New("describe audio: the offer does not multiplex RTCP and we name no RTCP port")
+	}
+	return describe(addr, rtcpSide{port: rtcpPort, mux: rtcpPort == 0}, sessionID, sessionID, []Codec{offer.Codec}, events && offer.Events, offer.EventType, offer.Ptime, offer.Direction.Reciprocal())
 }
 
 // Reciprocal is the direction that answers d (RFC 3264 §6.1): what the
@@ -93,39 +109,86 @@ func (d Direction) Reciprocal() Direction {
 	return SendRecv
 }
 
+// rtcpSide is where a description takes RTCP: on port (a=rtcp) when set, and
+// multiplexed with RTP (a=rtcp-mux) when mux.
+type rtcpSide struct {
+	port uint16
+	mux  bool
+}
+
 // Session is our side of one call's SDP, offer after answer, for as long as
 // the call lasts (RFC 3264 §8): one origin line, whose session id never
 // changes and whose version goes up by one each time what we describe
 // changes, and only then (a session refresh that changes nothing sends the
 // same description back). It is safe for concurrent use.
+//
+// It carries where we take RTCP too, so that every description of the call
+// names the same RTCP as the first: our first offer proposes rtcp-mux and
+// names our RTCP port (a=rtcp); once the answer has settled which (see
+// SettleRTCP), later offers and answers describe that, since a stream keeps
+// the sockets it started with.
 type Session struct {
 	addr netip.AddrPort
 	id   uint64
 
 	mu      sync.Mutex
+	rtcp    rtcpSide
+	settled bool // SettleRTCP was called: rtcp.mux is what is in force
 	version uint64
 	last    []byte // the last description we gave, as given
 }
 
-// NewSession starts our side of a call's SDP: its media at addr, under
-// session id (and first version) id.
-func NewSession(addr netip.AddrPort, id uint64) *Session {
-	return &Session{addr: addr, id: id, version: id}
+// NewSession starts our side of a call's SDP: its media at addr, RTCP on
+// rtcpPort unless multiplexed (0: only multiplexed), under session id (and
+// first version) id.
+func NewSession(addr netip.AddrPort, rtcpPort uint16, id uint64) *Session {
+	return &Session{addr: addr, id: id, version: id, rtcp: rtcpSide{port: rtcpPort, mux: true}}
+}
+
+// SettleRTCP records what the call's first answer agreed: RTCP multiplexed
+// on the media port when mux, on our RTCP port otherwise.
+func (s *Session) SettleRTCP(mux bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settled = true
+	if mux {
+		s.rtcp = rtcpSide{mux: true}
+	} else {
+		s.rtcp.mux = false
+	}
 }
 
 // Offer is our full offer: PCMU, PCMA and telephone-event/8000, 20 ms,
 // send and receive, as in the INVITE (and in the 200 OK to a re-INVITE
-// that carried no offer).
+// that carried no offer), with our RTCP.
 func (s *Session) Offer() ([]byte, error) {
-	return s.give([]Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rtcp.port == 0 && !s.rtcp.mux {
+		return nil, errors.New("describe audio: no RTCP port")
+	}
+	return s.give(s.rtcp, []Codec{PCMU, PCMA}, true, EventPayloadType, DefaultPtime, SendRecv)
 }
 
 // Answer answers the peer's offer: its first codec we speak under its
 // payload type, telephone events if it offers them, its ptime, and the
 // direction that answers its own (hold: sendonly gets recvonly, inactive
-// gets inactive).
+// gets inactive). RTCP is as the call settled it: multiplexed, an offer that
+// proposes rtcp-mux gets it back, and one that does not is told our RTP port
+// as the RTCP port (a=rtcp), where we take RTCP all the same.
 func (s *Session) Answer(offer Description) ([]byte, error) {
-	return s.give([]Codec{offer.Codec}, offer.Events, offer.EventType, offer.Ptime, offer.Direction.Reciprocal())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rtcp := s.rtcp
+	switch {
+	case rtcp.mux && !offer.RTCPMux:
+		rtcp = rtcpSide{port: s.addr.Port()}
+	case rtcp.mux && !s.settled:
+		rtcp.port = 0 // accepting the offer's mux: no second socket named
+	case !rtcp.mux && rtcp.port == 0:
+		return nil, errors.New("describe audio: the offer does not multiplex RTCP and we name no RTCP port")
+	}
+	return s.give(rtcp, []Codec{offer.Codec}, offer.Events, offer.EventType, offer.Ptime, offer.Direction.Reciprocal())
 }
 
 // Last is the last description given, as given (nil before any): what a
@@ -143,16 +206,15 @@ func (s *Session) Version() uint64 {
 	return s.version
 }
 
-func (s *Session) give(codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	body, err := describe(s.addr, s.id, s.version, codecs, events, eventType, ptime, dir)
+// give describes, with s.mu held.
+func (s *Session) give(rtcp rtcpSide, codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
+	body, err := describe(s.addr, rtcp, s.id, s.version, codecs, events, eventType, ptime, dir)
 	if err != nil {
 		return nil, err
 	}
 	if s.last != nil && !bytes.Equal(body, s.last) {
 		s.version++
-		if body, err = describe(s.addr, s.id, s.version, codecs, events, eventType, ptime, dir); err != nil {
+		if body, err = describe(s.addr, rtcp, s.id, s.version, codecs, events, eventType, ptime, dir); err != nil {
 			return nil, err
 		}
 	}
@@ -160,7 +222,7 @@ func (s *Session) give(codecs []Codec, events bool, eventType uint8, ptime time.
 	return body, nil
 }
 
-func describe(addr netip.AddrPort, sessionID, version uint64, codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
+func describe(addr netip.AddrPort, rtcp rtcpSide, sessionID, version uint64, codecs []Codec, events bool, eventType uint8, ptime time.Duration, dir Direction) ([]byte, error) {
 	if !addr.IsValid() {
 		return nil, fmt.Errorf("describe audio: invalid address %v", addr)
 	}
@@ -191,6 +253,12 @@ func describe(addr netip.AddrPort, sessionID, version uint64, codecs []Codec, ev
 	audio.Attributes = append(audio.Attributes,
 		sdp.NewAttribute("ptime", strconv.Itoa(int(ptime/time.Millisecond))),
 		sdp.NewPropertyAttribute(string(dir)))
+	if rtcp.port != 0 {
+		audio.Attributes = append(audio.Attributes, sdp.NewAttribute("rtcp", strconv.Itoa(int(rtcp.port))))
+	}
+	if rtcp.mux {
+		audio.Attributes = append(audio.Attributes, sdp.NewPropertyAttribute("rtcp-mux"))
+	}
 	s := sdp.SessionDescription{
 		Origin: sdp.Origin{
 			Username: "wellcheck", SessionID: sessionID, SessionVersion: version,
@@ -249,6 +317,9 @@ func parseAudio(s *sdp.SessionDescription, m *sdp.MediaDescription) (Description
 		return Description{}, fmt.Errorf("parse SDP: audio port %d out of range", port)
 	}
 	d.Addr = netip.AddrPortFrom(ip, uint16(port))
+	if port < 65535 {
+		d.RTCP = netip.AddrPortFrom(ip, uint16(port+1))
+	}
 
 	names := map[uint8]string{0: "PCMU", 8: "PCMA"} // static types need no rtpmap
 	for _, a := range m.Attributes {
@@ -272,6 +343,12 @@ func parseAudio(s *sdp.SessionDescription, m *sdp.MediaDescription) (Description
 			}
 		case "sendrecv", "sendonly", "recvonly", "inactive":
 			d.Direction = Direction(a.Key)
+		case "rtcp-mux":
+			d.RTCPMux = true
+		case "rtcp":
+			if at, ok := parseRTCPAttr(a.Value, ip); ok {
+				d.RTCP = at
+			}
 		}
 	}
 	found := false
@@ -306,4 +383,23 @@ func parseAudio(s *sdp.SessionDescription, m *sdp.MediaDescription) (Description
 		}
 	}
 	return d, nil
+}
+
+// parseRTCPAttr reads a=rtcp (RFC 3605): a port, and optionally the network,
+// address type and address, the media's address by default.
+func parseRTCPAttr(v string, ip netip.Addr) (netip.AddrPort, bool) {
+	f := strings.Fields(v)
+	if len(f) == 0 {
+		return netip.AddrPort{}, false
+	}
+	port, err := strconv.ParseUint(f[0], 10, 16)
+	if err != nil || port == 0 {
+		return netip.AddrPort{}, false
+	}
+	if len(f) == 4 && f[1] == "IN" {
+		if at, err := netip.ParseAddr(f[3]); err == nil {
+			ip = at
+		}
+	}
+	return netip.AddrPortFrom(ip, uint16(port)), true
 }

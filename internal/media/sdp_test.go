@@ -15,15 +15,21 @@ func sdpLines(lines ...string) []byte { return []byte(strings.Join(lines, "\r\n"
 func TestOfferParsesBack(t *testing.T) {
 	t.Parallel()
 	addr := netip.MustParseAddrPort("192.0.2.10:40000")
-	body, err := Offer(addr, 42)
+	body, err := Offer(addr, 40007, 42)
 	require.NoError(t, err)
 	s := string(body)
 	require.Contains(t, s, "m=audio 40000 RTP/AVP 0 8 101")
 	require.Contains(t, s, "a=rtpmap:101 telephone-event/8000")
 	require.Contains(t, s, "a=sendrecv")
+	require.Contains(t, s, "a=rtcp:40007\r\n", "RFC 3605: where RTCP goes if not multiplexed")
+	require.Contains(t, s, "a=rtcp-mux\r\n", "RFC 5761: multiplexed if the answer accepts")
 	d, err := Parse(body)
 	require.NoError(t, err)
-	require.Equal(t, Description{Addr: addr, Codec: PCMU, Events: true, EventType: 101, Ptime: 20 * time.Millisecond, Direction: SendRecv}, d)
+	require.Equal(t, Description{Addr: addr, Codec: PCMU, Events: true, EventType: 101, Ptime: 20 * time.Millisecond, Direction: SendRecv,
+		RTCPMux: true, RTCP: netip.MustParseAddrPort("192.0.2.10:40007")}, d)
+
+	_, err = Offer(addr, 0, 42)
+	require.Error(t, err, "an offer always names an RTCP port")
 }
 
 func TestParseAnswers(t *testing.T) {
@@ -52,6 +58,16 @@ func TestParseAnswers(t *testing.T) {
 			want:  Description{Addr: netip.MustParseAddrPort("198.51.100.7:5012"), Codec: PCMA, Ptime: 20 * time.Millisecond, Direction: SendRecv}},
 		{name: "odd ptime ignored", media: []string{"m=audio 5014 RTP/AVP 0", "a=ptime:7"},
 			want: Description{Addr: netip.MustParseAddrPort("198.51.100.7:5014"), Codec: PCMU, Ptime: 20 * time.Millisecond, Direction: SendRecv}},
+		{name: "RTCP multiplexed", media: []string{"m=audio 5024 RTP/AVP 0", "a=rtcp-mux"},
+			want: Description{Addr: netip.MustParseAddrPort("198.51.100.7:5024"), Codec: PCMU, Ptime: 20 * time.Millisecond, Direction: SendRecv, RTCPMux: true}},
+		{name: "RTCP on a port of its own", media: []string{"m=audio 5026 RTP/AVP 0", "a=rtcp:6000"},
+			want: Description{Addr: netip.MustParseAddrPort("198.51.100.7:5026"), Codec: PCMU, Ptime: 20 * time.Millisecond, Direction: SendRecv,
+				RTCP: netip.MustParseAddrPort("198.51.100.7:6000")}},
+		{name: "RTCP at another address", media: []string{"m=audio 5028 RTP/AVP 0", "a=rtcp:6002 IN IP4 203.0.113.9"},
+			want: Description{Addr: netip.MustParseAddrPort("198.51.100.7:5028"), Codec: PCMU, Ptime: 20 * time.Millisecond, Direction: SendRecv,
+				RTCP: netip.MustParseAddrPort("203.0.113.9:6002")}},
+		{name: "a broken a=rtcp is the next port up", media: []string{"m=audio 5030 RTP/AVP 0", "a=rtcp:zero"},
+			want: Description{Addr: netip.MustParseAddrPort("198.51.100.7:5030"), Codec: PCMU, Ptime: 20 * time.Millisecond, Direction: SendRecv}},
 		{name: "rejected stream", media: []string{"m=audio 0 RTP/AVP 0"}, err: "no usable audio"},
 		{name: "only G.729", media: []string{"m=audio 5016 RTP/AVP 18", "a=rtpmap:18 G729/8000"}, err: "no usable audio"},
 		{name: "wideband PCMU is not ours", media: []string{"m=audio 5018 RTP/AVP 96", "a=rtpmap:96 PCMU/16000"}, err: "no usable audio"},
@@ -67,6 +83,9 @@ func TestParseAnswers(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
+			if !tt.want.RTCP.IsValid() { // RFC 3550 §11: the next port up
+				tt.want.RTCP = netip.AddrPortFrom(tt.want.Addr.Addr(), tt.want.Addr.Port()+1)
+			}
 			require.Equal(t, tt.want, d)
 		})
 	}
@@ -87,22 +106,30 @@ func TestParseRefusesBrokenBodies(t *testing.T) {
 
 func TestAnswerMirrorsTheOffer(t *testing.T) {
 	t.Parallel()
-	offer := Description{Addr: netip.MustParseAddrPort("192.0.2.1:4000"), Codec: PCMA, Events: true, EventType: 100, Ptime: 40 * time.Millisecond, Direction: SendOnly}
-	body, err := Answer(offer, netip.MustParseAddrPort("192.0.2.2:5000"), 7, true)
+	offer := Description{Addr: netip.MustParseAddrPort("192.0.2.1:4000"), Codec: PCMA, Events: true, EventType: 100, Ptime: 40 * time.Millisecond, Direction: SendOnly,
+		RTCPMux: true}
+	body, err := Answer(offer, netip.MustParseAddrPort("192.0.2.2:5000"), 0, 7, true)
 	require.NoError(t, err)
 	d, err := Parse(body)
 	require.NoError(t, err)
-	require.Equal(t, Description{Addr: netip.MustParseAddrPort("192.0.2.2:5000"), Codec: PCMA, Events: true, EventType: 100, Ptime: 40 * time.Millisecond, Direction: RecvOnly}, d)
+	require.Equal(t, Description{Addr: netip.MustParseAddrPort("192.0.2.2:5000"), Codec: PCMA, Events: true, EventType: 100, Ptime: 40 * time.Millisecond, Direction: RecvOnly,
+		RTCPMux: true, RTCP: netip.MustParseAddrPort("192.0.2.2:5001")}, d)
 
-	body, err = Answer(offer, netip.MustParseAddrPort("192.0.2.2:5000"), 7, false)
+	body, err = Answer(offer, netip.MustParseAddrPort("192.0.2.2:5000"), 5009, 7, false)
 	require.NoError(t, err)
 	d, err = Parse(body)
 	require.NoError(t, err)
 	require.False(t, d.Events)
+	require.False(t, d.RTCPMux, "refused: RTCP on its own port")
+	require.Equal(t, netip.MustParseAddrPort("192.0.2.2:5009"), d.RTCP)
+
+	offer.RTCPMux = false
+	_, err = Answer(offer, netip.MustParseAddrPort("192.0.2.2:5000"), 0, 7, true)
+	require.Error(t, err, "no multiplexing the offer did not propose")
 }
 
 func FuzzParse(f *testing.F) {
-	offer, _ := Offer(netip.MustParseAddrPort("192.0.2.10:40000"), 1)
+	offer, _ := Offer(netip.MustParseAddrPort("192.0.2.10:40000"), 40001, 1)
 	f.Add(offer)
 	f.Add(sdpLines("v=0", "o=- 1 1 IN IP4 1.2.3.4", "s=-", "c=IN IP4 1.2.3.4", "t=0 0", "m=audio 5000 RTP/AVP 8 96", "a=rtpmap:96 telephone-event/8000", "a=ptime:30", "a=recvonly"))
 	f.Add(sdpLines("v=0", "o=- 1 1 IN IP6 ::1", "s=-", "t=0 0", "m=audio 1 RTP/AVP 0", "c=IN IP6 ::1"))
@@ -120,6 +147,9 @@ func FuzzParse(f *testing.F) {
 		}
 		if d.Codec.PayloadType > 127 || (d.Events && d.EventType > 127) {
 			t.Fatalf("payload type out of range: %+v", d)
+		}
+		if d.RTCP.IsValid() && d.RTCP.Port() == 0 {
+			t.Fatalf("RTCP port 0: %v", d.RTCP)
 		}
 		if d.Ptime < 10*time.Millisecond || d.Ptime > 60*time.Millisecond {
 			t.Fatalf("ptime %s", d.Ptime)
@@ -158,7 +188,7 @@ func TestParseHold(t *testing.T) {
 // changes nothing.
 func TestSessionVersions(t *testing.T) {
 	t.Parallel()
-	s := NewSession(netip.MustParseAddrPort("192.0.2.10:40000"), 42)
+	s := NewSession(netip.MustParseAddrPort("192.0.2.10:40000"), 40001, 42)
 	origin := func(body []byte) string {
 		for _, l := range strings.Split(string(body), "\r\n") {
 			if strings.HasPrefix(l, "o=") {
@@ -203,4 +233,56 @@ func TestSessionVersions(t *testing.T) {
 	offer, err = s.Offer()
 	require.NoError(t, err)
 	require.Equal(t, "o=wellcheck 42 47 IN IP4 192.0.2.10", origin(offer), "a new offer (for a re-INVITE without one) lists every codec again")
+}
+
+// Every description of a call names the RTCP its first offer and answer
+// settled: a re-INVITE's 200 says what the INVITE did, and an offer that
+// does not multiplex, once we do, is told our RTP port for RTCP.
+func TestSessionKeepsRTCP(t *testing.T) {
+	t.Parallel()
+	addr := netip.MustParseAddrPort("192.0.2.10:40000")
+	peer := Description{Addr: netip.MustParseAddrPort("198.51.100.7:5004"), Codec: PCMU, Ptime: 20 * time.Millisecond, Direction: SendRecv}
+
+	s := NewSession(addr, 40001, 42)
+	offer, err := s.Offer()
+	require.NoError(t, err)
+	d, err := Parse(offer)
+	require.NoError(t, err)
+	require.True(t, d.RTCPMux, "the INVITE proposes rtcp-mux")
+	require.Equal(t, netip.MustParseAddrPort("192.0.2.10:40001"), d.RTCP)
+
+	// The answer refused mux: RTCP stays on its own port.
+	s.SettleRTCP(false)
+	body, err := s.Answer(peer)
+	require.NoError(t, err)
+	d, err = Parse(body)
+	require.NoError(t, err)
+	require.False(t, d.RTCPMux)
+	require.Equal(t, netip.MustParseAddrPort("192.0.2.10:40001"), d.RTCP, "the re-INVITE's 200 names the INVITE's RTCP port")
+	body, err = s.Offer()
+	require.NoError(t, err)
+	d, err = Parse(body)
+	require.NoError(t, err)
+	require.False(t, d.RTCPMux, "a new offer does not propose mux again")
+	require.Equal(t, netip.MustParseAddrPort("192.0.2.10:40001"), d.RTCP)
+
+	// The answer accepted mux: every later description multiplexes.
+	s = NewSession(addr, 40001, 42)
+	_, err = s.Offer()
+	require.NoError(t, err)
+	s.SettleRTCP(true)
+	muxed := peer
+	muxed.RTCPMux = true
+	body, err = s.Answer(muxed)
+	require.NoError(t, err)
+	d, err = Parse(body)
+	require.NoError(t, err)
+	require.True(t, d.RTCPMux)
+	require.NotContains(t, string(body), "a=rtcp:", "the RTCP socket is closed: not named")
+	body, err = s.Answer(peer)
+	require.NoError(t, err)
+	d, err = Parse(body)
+	require.NoError(t, err)
+	require.False(t, d.RTCPMux, "not offered: not answered")
+	require.Equal(t, addr, d.RTCP, "RTCP to our RTP port, where we demultiplex it")
 }

@@ -87,20 +87,29 @@ type StreamConfig struct {
 	// (a carrier's ringback or announcement), whose last packets may still
 	// arrive once the call is answered elsewhere.
 	NotFrom []netip.AddrPort
+	// RTCPInterval is the time between two RTCP reports (default
+	// DefaultRTCPInterval); the first leaves after a fifth of it.
+	RTCPInterval time.Duration
 }
 
 // Stream is one call's RTP audio over one UDP socket (sent from the port it receives
-// on, as symmetric RTP expects). Its peer is the description's address until
-// media comes from elsewhere (see latch). While the peer receives, it sends a packet every
+// on, as symmetric RTP expects), and its RTCP on the same socket when the peer
+// multiplexes it or on a second one (see rtcp.go). Its peer is the description's
+// address until media comes from elsewhere (see latch). While the peer receives, it sends a packet every
 // ptime from the moment Start is called until Close: what Play gives it, silence
 // otherwise. Send times follow a fixed schedule from the start, so the pace never
 // drifts however late one wake-up is; timestamps advance by one packet's samples
 // each time, and only the first packet carries the marker bit.
 type Stream struct {
-	conn  *net.UDPConn
-	cfg   StreamConfig
-	keys  chan byte
-	heard chan Heard
+	conn     *net.UDPConn
+	rtcpConn *net.UDPConn // RTCP's own socket; nil when multiplexed on conn
+	cfg      StreamConfig
+	keys     chan byte
+	heard    chan Heard
+	epoch    time.Time // arrival times for jitter count from here
+	ssrc     uint32
+	cname    string
+	interval time.Duration
 	// The last key delivered, how and when: only the receiving goroutine
 	// touches them.
 	lastKey   byte
@@ -117,10 +126,27 @@ type Stream struct {
 	events    []EventPacket  // key presses waiting to go out, one per tick
 	stats     StreamStats
 	media     latch
+	rx        reception // the peer's RTP, for our reports
+	tx        sending   // ours, for our sender reports
+	// rtcpPeer is where our RTCP goes and whose RTCP counts when it is not
+	// multiplexed; rtcpHeard says RTCP came from there.
+	rtcpPeer  netip.AddrPort
+	rtcpHeard bool
 
-	stop chan struct{}
-	wg   sync.WaitGroup
-	once sync.Once
+	stop     chan struct{}
+	sendDone chan struct{} // closed when send returns
+	started  bool
+	wg       sync.WaitGroup
+	once     sync.Once
+}
+
+// sending is what our sender reports say of our stream.
+type sending struct {
+	start   time.Time // when the first packet was due
+	ts      uint32    // its timestamp
+	baseSeq uint16    // its sequence number
+	packets uint32
+	octets  uint32
 }
 
 // StreamStats counts what a stream saw.
@@ -133,6 +159,13 @@ type StreamStats struct {
 	// LatchedTo is the source the stream latched onto, its media having come
 	// from there rather than from the description's address; zero if none.
 	LatchedTo netip.AddrPort
+	// RTCP compound packets sent and taken from the peer; RTCPStranger
+	// counts those dropped for coming from elsewhere, RTCPMalformed the
+	// peer's that could not be read.
+	RTCPSent, RTCPReceived      int
+	RTCPStranger, RTCPMalformed int
+	// Quality is what the stream learned of the audio both ways.
+	Quality Quality
 }
 
 // Symmetric RTP ("comedia", RFC 4961). Behind NAT or an SBC, a peer's media
@@ -180,21 +213,118 @@ func (l *latch) admit(src netip.AddrPort, seq uint16, negotiated bool) (ok, latc
 	return true, true
 }
 
-// Listen opens the UDP socket a stream will use, on ip with a port the system picks,
-// so the local address can go into the SDP before the peer's description is known.
-func Listen(ip netip.Addr) (*net.UDPConn, error) {
-	return net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+// Conn is a stream's sockets, open before the offer or answer names them: RTP,
+// and RTCP's own in case the peer does not multiplex RTCP with RTP.
+type Conn struct {
+	rtp, rtcp *net.UDPConn
 }
 
-// NewStream wraps conn (from Listen); it owns conn from now on, even on error.
-func NewStream(conn *net.UDPConn, cfg StreamConfig) *Stream {
+// Listen opens the UDP sockets a stream will use, on ip with ports the system
+// picks (RTCP's the next one up when it is free, as peers that ignore a=rtcp
+// expect), so the local address can go into the SDP before the peer's
+// description is known.
+func Listen(ip netip.Addr) (*Conn, error) {
+	for tries := 0; ; tries++ {
+		rtp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+		if err != nil {
+			return nil, err
+		}
+		port := 0
+		if p := rtp.LocalAddr().(*net.UDPAddr).Port; tries < 4 && p < 65535 {
+			port = p + 1
+		}
+		if tries >= 4 {
+			port = 0 // any port will do: a=rtcp names it
+		}
+		rtcp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
+		if err == nil {
+			return &Conn{rtp: rtp, rtcp: rtcp}, nil
+		}
+		rtp.Close()
+		if port == 0 {
+			return nil, err
+		}
+	}
+}
+
+// ListenMux opens the RTP socket alone, for an answer that accepts the
+// offer's rtcp-mux: RTCP will share it, and a second socket would be opened
+// only to be closed.
+func ListenMux(ip netip.Addr) (*Conn, error) {
+	rtp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{rtp: rtp}, nil
+}
+
+// Ports are where the sockets receive: RTP and, unmultiplexed, RTCP (0 from
+// ListenMux).
+func (c *Conn) Ports() (rtp, rtcp uint16) {
+	rtp = c.rtp.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+	if c.rtcp != nil {
+		rtcp = c.rtcp.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+	}
+	return rtp, rtcp
+}
+
+// SetReadDeadline sets the RTP socket's read deadline, for reading it
+// before a stream owns it (the dialer drains early media so).
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.rtp.SetReadDeadline(t) }
+
+// ReadFromUDPAddrPort reads a packet from the RTP socket, before a stream
+// owns it.
+func (c *Conn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
+	return c.rtp.ReadFromUDPAddrPort(b)
+}
+
+// Close closes the sockets (a stream closes them itself).
+func (c *Conn) Close() error {
+	if c.rtcp == nil {
+		return c.rtp.Close()
+	}
+	return errors.Join(c.rtp.Close(), c.rtcp.Close())
+}
+
+// NewStream wraps conn (from Listen or ListenMux); it owns conn from now on,
+// even on error. RTCP shares the RTP socket when cfg.Remote multiplexes it
+// (its own socket, if any, is closed) or conn has no RTCP socket.
+func NewStream(conn *Conn, cfg StreamConfig) *Stream {
 	peer := unmap(cfg.Remote.Addr)
 	var refused []netip.AddrPort
 	for _, a := range cfg.NotFrom {
 		refused = append(refused, unmap(a))
 	}
-	return &Stream{conn: conn, cfg: cfg, keys: make(chan byte, 16), heard: make(chan Heard, 4), stop: make(chan struct{}),
-		remote: cfg.Remote, described: peer, media: latch{peer: peer, refused: refused}}
+	s := &Stream{
+		conn: conn.rtp, cfg: cfg, keys: make(chan byte, 16), heard: make(chan Heard, 4),
+		stop: make(chan struct{}), sendDone: make(chan struct{}),
+		remote: cfg.Remote, described: peer, media: latch{peer: peer, refused: refused},
+		epoch: time.Now(), ssrc: rand.Uint32(), cname: newCNAME(), interval: cfg.RTCPInterval,
+	}
+	if s.interval <= 0 {
+		s.interval = DefaultRTCPInterval
+	}
+	if cfg.Remote.RTCPMux || conn.rtcp == nil {
+		if conn.rtcp != nil {
+			conn.rtcp.Close()
+		}
+	} else {
+		s.rtcpConn = conn.rtcp
+		s.rtcpPeer = rtcpAddr(cfg.Remote, peer)
+	}
+	return s
+}
+
+// rtcpAddr is where d takes RTCP when it is not multiplexed: its a=rtcp, else
+// the port above its media address addr.
+func rtcpAddr(d Description, addr netip.AddrPort) netip.AddrPort {
+	if at := unmap(d.RTCP); at.IsValid() && !at.Addr().IsUnspecified() {
+		return at
+	}
+	if addr.IsValid() && addr.Port() < 65535 {
+		return netip.AddrPortFrom(addr.Addr(), addr.Port()+1)
+	}
+	return netip.AddrPort{}
 }
 
 func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
@@ -208,6 +338,16 @@ func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr()
 // receive (hold: sendonly or inactive) nothing is sent and the sound
 // playing waits where it stopped, to go on when the peer receives again;
 // what the peer sends, keys included, is heard throughout.
+//
+// RTCP follows the media. Multiplexed, it goes to and is taken from the
+// media peer, whatever that is now. On its own port, a new address moves it
+// to the new description's RTCP address (its a=rtcp, else the port above),
+// and RTCP may latch again behind NAT as at the start; the same address
+// keeps the RTCP peer, latched or not. Whether RTCP is multiplexed is
+// settled by the call's first offer and answer and stays so: the sockets
+// are those the call began with (RFC 5761 §5.1.3 lets nobody take mux
+// back), so an update's rtcp-mux or a=rtcp changes nothing else. Our
+// reception statistics go on: a new source restarts them (its SSRC).
 func (s *Stream) Update(d Description) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -220,12 +360,19 @@ func (s *Stream) Update(d Description) {
 		// The old path may still deliver for a moment: it is not the
 		// peer any more, and may not latch back.
 		s.media = latch{peer: addr, refused: append(s.media.refused, s.media.peer)}
+		if s.rtcpConn != nil {
+			s.rtcpPeer, s.rtcpHeard = rtcpAddr(d, addr), false
+		}
 	}
 	if d.Codec.Name != s.remote.Codec.Name && len(s.playing) > 0 {
 		// The rest of the sound playing, in the law now agreed on (one
 		// byte a sample in either).
 		at := len(s.sound.encoded(s.remote.Codec)) - len(s.playing)
 		s.playing = s.sound.encoded(d.Codec)[at:]
+	}
+	d.RTCPMux, d.RTCP = s.remote.RTCPMux, s.remote.RTCP
+	if s.rtcpConn != nil {
+		d.RTCP = s.rtcpPeer
 	}
 	s.remote = d
 	s.held = !d.Receives()
@@ -251,11 +398,26 @@ func (s *Stream) LocalAddr() netip.AddrPort {
 	return s.conn.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
+// LocalRTCPAddr is where the stream receives RTCP: LocalAddr when multiplexed.
+func (s *Stream) LocalRTCPAddr() netip.AddrPort {
+	if s.rtcpConn == nil {
+		return s.LocalAddr()
+	}
+	return s.rtcpConn.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
 // Start begins sending and receiving.
 func (s *Stream) Start() {
+	s.mu.Lock()
+	s.started = true
+	s.mu.Unlock()
 	s.wg.Add(2)
 	go s.send()
 	go s.receive()
+	if s.rtcpConn != nil {
+		s.wg.Add(1)
+		go s.receiveRTCP()
+	}
 }
 
 // Keys delivers detected key presses, each once.
@@ -330,15 +492,31 @@ func (s *Stream) SendKey(key byte, d time.Duration) bool {
 func (s *Stream) Stats() StreamStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	if s.rx.started {
+		st.Quality.Expected, st.Quality.Lost = int(s.rx.expected()), int(s.rx.lost())
+		st.Quality.Jitter = time.Duration(s.rx.jitter * float64(time.Second) / SampleRate)
+	}
+	return st
 }
 
-// Close stops the stream, closes its socket and waits for its goroutines.
+// Close stops the stream — its last RTCP report says goodbye —, closes its
+// sockets and waits for its goroutines.
 func (s *Stream) Close() error {
 	var err error
 	s.once.Do(func() {
 		close(s.stop)
+		s.mu.Lock()
+		started := s.started
+		s.mu.Unlock()
+		if started {
+			<-s.sendDone
+			s.report(time.Now(), true)
+		}
 		err = s.conn.Close()
+		if s.rtcpConn != nil {
+			err = errors.Join(err, s.rtcpConn.Close())
+		}
 		s.wg.Wait()
 		s.mu.Lock()
 		s.endPlayback()
@@ -353,8 +531,10 @@ const maxCatchUp = 200 * time.Millisecond
 
 func (s *Stream) send() {
 	defer s.wg.Done()
+	defer close(s.sendDone)
 	// The packet interval is the one the call starts with; while the peer
-	// does not receive, ticks pass without a packet (next).
+	// does not receive, ticks pass without a packet (next), and the RTCP
+	// reports keep their own schedule all the same.
 	ptime := s.cfg.Remote.Ptime
 	if ptime <= 0 {
 		ptime = DefaultPtime
@@ -367,13 +547,17 @@ func (s *Stream) send() {
 		Marker:         true,
 		SequenceNumber: uint16(rand.Uint32()),
 		Timestamp:      rand.Uint32(),
-		SSRC:           rand.Uint32(),
+		SSRC:           s.ssrc,
 	}}
 	var eventTS uint32
 
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	start := time.Now()
+	s.mu.Lock()
+	s.tx = sending{start: start, ts: pkt.Timestamp, baseSeq: pkt.SequenceNumber}
+	s.mu.Unlock()
+	nextReport := start.Add(reportIn(s.interval / 5))
 	for n := time.Duration(0); ; n++ {
 		due := start.Add(n * ptime)
 		if wait := time.Until(due); wait > 0 {
@@ -393,6 +577,10 @@ func (s *Stream) send() {
 		case <-s.stop:
 			return
 		default:
+		}
+		if !due.Before(nextReport) {
+			s.report(time.Now(), false)
+			nextReport = due.Add(reportIn(s.interval))
 		}
 
 		s.mu.Lock()
@@ -441,11 +629,15 @@ func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32) (out rtp.P
 		hdr := pkt.Header
 		hdr.Timestamp, hdr.Marker = *eventTS, ev.Marker
 		s.stats.Sent++
+		s.tx.packets++
+		s.tx.octets += 4
 		return rtp.Packet{Header: hdr, Payload: ev.Event.Marshal()}, true
 	case s.cfg.SuppressSilence && len(s.playing) == 0:
 		return rtp.Packet{}, false
 	case s.cfg.ComfortNoise && len(s.playing) == 0:
 		s.stats.Sent++
+		s.tx.packets++
+		s.tx.octets++
 		hdr := pkt.Header
 		hdr.PayloadType = ComfortNoisePayloadType
 		return rtp.Packet{Header: hdr, Payload: []byte{70}}, true // -70 dBov
@@ -460,6 +652,8 @@ func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32) (out rtp.P
 		frame[i] = quiet
 	}
 	s.stats.Sent++
+	s.tx.packets++
+	s.tx.octets += uint32(len(frame))
 	pkt.PayloadType = remote.Codec.PayloadType
 	pkt.Payload = frame
 	return *pkt, true
@@ -489,6 +683,15 @@ func (s *Stream) receive() {
 			continue // ICMP unreachable and the like: the peer may still come
 		}
 		from = unmap(from)
+		// RTCP on this port (RFC 5761) is told apart first: it has a latch
+		// of its own (rtcpAdmit), and is never media. Even with RTCP on a
+		// port of its own it is not taken for RTP: a session refresh
+		// offers our first SDP again, rtcp-mux included, and a peer may
+		// accept it then (rtcpFromPeer decides whose it is).
+		if isRTCP(buf[:n]) {
+			s.readRTCP(from, buf[:n])
+			continue
+		}
 		parsed := pkt.Unmarshal(buf[:n]) == nil
 		remote, ok := s.admit(from, parsed, &pkt)
 		if !ok {
@@ -500,12 +703,12 @@ func (s *Stream) receive() {
 		}
 		switch {
 		case remote.Events && isEvent(remote, pkt.PayloadType):
-			s.count(func(st *StreamStats) { st.ReceivedEvents++ })
+			s.tally(&pkt, false)
 			if key, ok := events.Packet(&pkt); ok && s.cfg.DetectKeys {
 				s.deliver(key, true)
 			}
 		case pkt.PayloadType == remote.Codec.PayloadType:
-			s.count(func(st *StreamStats) { st.ReceivedAudio++ })
+			s.tally(&pkt, true)
 			if machine != nil && frames(heard) >= machineListen {
 				machine = nil
 			}
@@ -525,6 +728,13 @@ func (s *Stream) receive() {
 			if s.cfg.Hear != nil {
 				s.cfg.Hear(pcm)
 			}
+		case pkt.PayloadType == ComfortNoisePayloadType:
+			// Comfort noise shares the audio's sequence numbers: our
+			// reports count it, or its packets would read as lost.
+			s.count(func(st *StreamStats) { st.ReceivedUnknown++ })
+			s.mu.Lock()
+			s.rx.packet(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, false, s.arrival())
+			s.mu.Unlock()
 		default:
 			s.count(func(st *StreamStats) { st.ReceivedUnknown++ })
 		}
@@ -554,6 +764,24 @@ func (s *Stream) admit(from netip.AddrPort, parsed bool, pkt *rtp.Packet) (Descr
 	}
 	return remote, ok
 }
+
+// tally counts a packet of the peer's, audio or a telephone event, for the
+// stats and the reports.
+func (s *Stream) tally(pkt *rtp.Packet, audio bool) {
+	arrival := s.arrival()
+	s.mu.Lock()
+	s.stats.Received++
+	if audio {
+		s.stats.ReceivedAudio++
+	} else {
+		s.stats.ReceivedEvents++
+	}
+	s.rx.packet(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, audio, arrival)
+	s.mu.Unlock()
+}
+
+// arrival is now in timestamp units since the stream's epoch, for jitter.
+func (s *Stream) arrival() int64 { return int64(time.Since(s.epoch) * SampleRate / time.Second) }
 
 func (s *Stream) count(f func(*StreamStats)) {
 	s.mu.Lock()

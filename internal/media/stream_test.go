@@ -24,7 +24,7 @@ type phone struct {
 
 func newPhone(t *testing.T) *phone {
 	t.Helper()
-	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return &phone{conn: c, seq: 1000, ts: 5000}

@@ -32,7 +32,9 @@ SELECT id FROM attempt;
 -- name: EndAttempt :execrows
 UPDATE attempts
 SET ended_at = @ended_at, outcome = @outcome, sip_status = sqlc.narg('sip_status'), call_id = @call_id,
-    ring_ms = sqlc.narg('ring_ms'), talk_ms = sqlc.narg('talk_ms'), digits = @digits, failure_reason = @failure_reason
+    ring_ms = sqlc.narg('ring_ms'), talk_ms = sqlc.narg('talk_ms'), digits = @digits, failure_reason = @failure_reason,
+    loss_received_pct = sqlc.narg('loss_received_pct'), loss_sent_pct = sqlc.narg('loss_sent_pct'),
+    jitter_ms = sqlc.narg('jitter_ms'), rtt_ms = sqlc.narg('rtt_ms'), mos = sqlc.narg('mos')
 WHERE id = @id AND (outcome IS NULL OR failure_reason LIKE 'interrupted:%');
 
 -- name: WaitForRetry :exec

@@ -25,7 +25,9 @@ RETURNING id;
 -- name: EndTestCall :exec
 UPDATE test_calls
 SET ended_at = @ended_at, outcome = @outcome, sip_status = @sip_status, digits = @digits,
-    reason = @reason, ring_ms = @ring_ms, talk_ms = @talk_ms
+    reason = @reason, ring_ms = @ring_ms, talk_ms = @talk_ms,
+    loss_received_pct = sqlc.narg('loss_received_pct'), loss_sent_pct = sqlc.narg('loss_sent_pct'),
+    jitter_ms = sqlc.narg('jitter_ms'), rtt_ms = sqlc.narg('rtt_ms'), mos = sqlc.narg('mos')
 WHERE id = @id AND ended_at IS NULL;
 
 -- name: RecentTestCalls :many

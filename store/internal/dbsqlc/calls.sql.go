@@ -15,20 +15,27 @@ import (
 const endAttempt = `-- name: EndAttempt :execrows
 UPDATE attempts
 SET ended_at = $1, outcome = $2, sip_status = $3, call_id = $4,
-    ring_ms = $5, talk_ms = $6, digits = $7, failure_reason = $8
-WHERE id = $9 AND (outcome IS NULL OR failure_reason LIKE 'interrupted:%')
+    ring_ms = $5, talk_ms = $6, digits = $7, failure_reason = $8,
+    loss_received_pct = $9, loss_sent_pct = $10,
+    jitter_ms = $11, rtt_ms = $12, mos = $13
+WHERE id = $14 AND (outcome IS NULL OR failure_reason LIKE 'interrupted:%')
 `
 
 type EndAttemptParams struct {
-	EndedAt       *time.Time
-	Outcome       *string
-	SipStatus     *int16
-	CallID        string
-	RingMs        *int32
-	TalkMs        *int32
-	Digits        string
-	FailureReason string
-	ID            int64
+	EndedAt         *time.Time
+	Outcome         *string
+	SipStatus       *int16
+	CallID          string
+	RingMs          *int32
+	TalkMs          *int32
+	Digits          string
+	FailureReason   string
+	LossReceivedPct *float64
+	LossSentPct     *float64
+	JitterMs        *float64
+	RttMs           *float64
+	Mos             *float64
+	ID              int64
 }
 
 func (q *Queries) EndAttempt(ctx context.Context, arg EndAttemptParams) (int64, error) {
@@ -41,6 +48,11 @@ func (q *Queries) EndAttempt(ctx context.Context, arg EndAttemptParams) (int64, 
 		arg.TalkMs,
 		arg.Digits,
 		arg.FailureReason,
+		arg.LossReceivedPct,
+		arg.LossSentPct,
+		arg.JitterMs,
+		arg.RttMs,
+		arg.Mos,
 		arg.ID,
 	)
 	if err != nil {
@@ -100,7 +112,7 @@ func (q *Queries) InsertAudit(ctx context.Context, arg InsertAuditParams) error 
 }
 
 const listAttempts = `-- name: ListAttempts :many
-SELECT id, check_in_id, number, started_at, ended_at, outcome, sip_status, call_id, ring_ms, talk_ms, digits, failure_reason, node, trunk FROM attempts WHERE check_in_id = $1 ORDER BY number
+SELECT id, check_in_id, number, started_at, ended_at, outcome, sip_status, call_id, ring_ms, talk_ms, digits, failure_reason, node, trunk, loss_received_pct, loss_sent_pct, jitter_ms, rtt_ms, mos FROM attempts WHERE check_in_id = $1 ORDER BY number
 `
 
 func (q *Queries) ListAttempts(ctx context.Context, checkInID int64) ([]Attempt, error) {
@@ -127,6 +139,11 @@ func (q *Queries) ListAttempts(ctx context.Context, checkInID int64) ([]Attempt,
 			&i.FailureReason,
 			&i.Node,
 			&i.Trunk,
+			&i.LossReceivedPct,
+			&i.LossSentPct,
+			&i.JitterMs,
+			&i.RttMs,
+			&i.Mos,
 		); err != nil {
 			return nil, err
 		}
@@ -139,7 +156,7 @@ func (q *Queries) ListAttempts(ctx context.Context, checkInID int64) ([]Attempt,
 }
 
 const listAttemptsForPerson = `-- name: ListAttemptsForPerson :many
-SELECT a.id, a.check_in_id, a.number, a.started_at, a.ended_at, a.outcome, a.sip_status, a.call_id, a.ring_ms, a.talk_ms, a.digits, a.failure_reason, a.node, a.trunk FROM attempts a JOIN check_ins c ON c.id = a.check_in_id
+SELECT a.id, a.check_in_id, a.number, a.started_at, a.ended_at, a.outcome, a.sip_status, a.call_id, a.ring_ms, a.talk_ms, a.digits, a.failure_reason, a.node, a.trunk, a.loss_received_pct, a.loss_sent_pct, a.jitter_ms, a.rtt_ms, a.mos FROM attempts a JOIN check_ins c ON c.id = a.check_in_id
 WHERE c.person_id = $1 ORDER BY a.started_at, a.id
 `
 
@@ -167,6 +184,11 @@ func (q *Queries) ListAttemptsForPerson(ctx context.Context, personID int64) ([]
 			&i.FailureReason,
 			&i.Node,
 			&i.Trunk,
+			&i.LossReceivedPct,
+			&i.LossSentPct,
+			&i.JitterMs,
+			&i.RttMs,
+			&i.Mos,
 		); err != nil {
 			return nil, err
 		}

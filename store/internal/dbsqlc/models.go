@@ -67,20 +67,25 @@ type ApiToken struct {
 }
 
 type Attempt struct {
-	ID            int64
-	CheckInID     int64
-	Number        int16
-	StartedAt     time.Time
-	EndedAt       *time.Time
-	Outcome       *string
-	SipStatus     *int16
-	CallID        string
-	RingMs        *int32
-	TalkMs        *int32
-	Digits        string
-	FailureReason string
-	Node          string
-	Trunk         bool
+	ID              int64
+	CheckInID       int64
+	Number          int16
+	StartedAt       time.Time
+	EndedAt         *time.Time
+	Outcome         *string
+	SipStatus       *int16
+	CallID          string
+	RingMs          *int32
+	TalkMs          *int32
+	Digits          string
+	FailureReason   string
+	Node            string
+	Trunk           bool
+	LossReceivedPct *float64
+	LossSentPct     *float64
+	JitterMs        *float64
+	RttMs           *float64
+	Mos             *float64
 }
 
 type AuditLog struct {
@@ -441,20 +446,25 @@ type Shift struct {
 }
 
 type TestCall struct {
-	ID          int64
-	RequestedBy *int64
-	Target      string
-	Lang        string
-	Script      string
-	RequestedAt time.Time
-	StartedAt   *time.Time
-	EndedAt     *time.Time
-	Outcome     *string
-	SipStatus   int32
-	Digits      string
-	Reason      string
-	RingMs      int64
-	TalkMs      int64
+	ID              int64
+	RequestedBy     *int64
+	Target          string
+	Lang            string
+	Script          string
+	RequestedAt     time.Time
+	StartedAt       *time.Time
+	EndedAt         *time.Time
+	Outcome         *string
+	SipStatus       int32
+	Digits          string
+	Reason          string
+	RingMs          int64
+	TalkMs          int64
+	LossReceivedPct *float64
+	LossSentPct     *float64
+	JitterMs        *float64
+	RttMs           *float64
+	Mos             *float64
 }
 
 type TrunkChannel struct {

@@ -13,19 +13,26 @@ import (
 const endTestCall = `-- name: EndTestCall :exec
 UPDATE test_calls
 SET ended_at = $1, outcome = $2, sip_status = $3, digits = $4,
-    reason = $5, ring_ms = $6, talk_ms = $7
-WHERE id = $8 AND ended_at IS NULL
+    reason = $5, ring_ms = $6, talk_ms = $7,
+    loss_received_pct = $8, loss_sent_pct = $9,
+    jitter_ms = $10, rtt_ms = $11, mos = $12
+WHERE id = $13 AND ended_at IS NULL
 `
 
 type EndTestCallParams struct {
-	EndedAt   *time.Time
-	Outcome   *string
-	SipStatus int32
-	Digits    string
-	Reason    string
-	RingMs    int64
-	TalkMs    int64
-	ID        int64
+	EndedAt         *time.Time
+	Outcome         *string
+	SipStatus       int32
+	Digits          string
+	Reason          string
+	RingMs          int64
+	TalkMs          int64
+	LossReceivedPct *float64
+	LossSentPct     *float64
+	JitterMs        *float64
+	RttMs           *float64
+	Mos             *float64
+	ID              int64
 }
 
 func (q *Queries) EndTestCall(ctx context.Context, arg EndTestCallParams) error {
@@ -37,13 +44,18 @@ func (q *Queries) EndTestCall(ctx context.Context, arg EndTestCallParams) error 
 		arg.Reason,
 		arg.RingMs,
 		arg.TalkMs,
+		arg.LossReceivedPct,
+		arg.LossSentPct,
+		arg.JitterMs,
+		arg.RttMs,
+		arg.Mos,
 		arg.ID,
 	)
 	return err
 }
 
 const getTestCall = `-- name: GetTestCall :one
-SELECT id, requested_by, target, lang, script, requested_at, started_at, ended_at, outcome, sip_status, digits, reason, ring_ms, talk_ms FROM test_calls WHERE id = $1
+SELECT id, requested_by, target, lang, script, requested_at, started_at, ended_at, outcome, sip_status, digits, reason, ring_ms, talk_ms, loss_received_pct, loss_sent_pct, jitter_ms, rtt_ms, mos FROM test_calls WHERE id = $1
 `
 
 func (q *Queries) GetTestCall(ctx context.Context, id int64) (TestCall, error) {
@@ -64,6 +76,11 @@ func (q *Queries) GetTestCall(ctx context.Context, id int64) (TestCall, error) {
 		&i.Reason,
 		&i.RingMs,
 		&i.TalkMs,
+		&i.LossReceivedPct,
+		&i.LossSentPct,
+		&i.JitterMs,
+		&i.RttMs,
+		&i.Mos,
 	)
 	return i, err
 }
@@ -81,7 +98,7 @@ func (q *Queries) PurgeTestCalls(ctx context.Context, before time.Time) (int64, 
 }
 
 const recentTestCalls = `-- name: RecentTestCalls :many
-SELECT t.id, t.requested_by, t.target, t.lang, t.script, t.requested_at, t.started_at, t.ended_at, t.outcome, t.sip_status, t.digits, t.reason, t.ring_ms, t.talk_ms, coalesce(u.full_name, '') AS requested_by_name
+SELECT t.id, t.requested_by, t.target, t.lang, t.script, t.requested_at, t.started_at, t.ended_at, t.outcome, t.sip_status, t.digits, t.reason, t.ring_ms, t.talk_ms, t.loss_received_pct, t.loss_sent_pct, t.jitter_ms, t.rtt_ms, t.mos, coalesce(u.full_name, '') AS requested_by_name
 FROM test_calls t
 LEFT JOIN users u ON u.id = t.requested_by
 ORDER BY t.requested_at DESC, t.id DESC
@@ -118,6 +135,11 @@ func (q *Queries) RecentTestCalls(ctx context.Context, max int32) ([]RecentTestC
 			&i.TestCall.Reason,
 			&i.TestCall.RingMs,
 			&i.TestCall.TalkMs,
+			&i.TestCall.LossReceivedPct,
+			&i.TestCall.LossSentPct,
+			&i.TestCall.JitterMs,
+			&i.TestCall.RttMs,
+			&i.TestCall.Mos,
 			&i.RequestedByName,
 		); err != nil {
 			return nil, err
