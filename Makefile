@@ -70,6 +70,7 @@ bench: db
 	$(GO) test ./dialer -run '^$$' -bench CallSetup -benchtime 3000x -count 5
 	$(GO) test ./dialer -run '^$$' -bench ConcurrentCalls -benchtime 1x -count 3 -timeout 10m
 	$(GO) test ./dialer -run '^$$' -bench CallsThroughKamailio -benchtime 200x -count 5
+	$(GO) test ./dialer -run '^$$' -bench VersusSIPp -benchtime 3000x -count 5
 	$(GO) test ./jobs -run '^$$' -bench SlotToInvite -benchtime 1x -count 3 -timeout 30m
 	$(GO) test ./jobs -run '^$$' -bench 'BurnDown/checkins=1000$$' -benchtime 1x -count 3 -timeout 60m
 	$(GO) test ./jobs -run '^$$' -bench 'BurnDown/checkins=10000$$' -benchtime 1x -count 1 -timeout 4h
