@@ -289,6 +289,7 @@ var texts = map[string][2]string{
 	"no_test_calls":                    {"Aucun appel de test pour l'instant.", "No test call yet."},
 	"by":                               {"Par", "By"},
 	"test_call.what":                   {"Message", "Prompts"},
+	"test_call.outcome":                {"Issue", "Outcome"},
 	"test_call.digits":                 {"Touches", "Keys"},
 	"test_call.durations":              {"Sonnerie, conversation", "Ringing, talk"},
 	"test_call.waiting":                {"en attente d'une ligne libre", "waiting for a free line"},
