@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,7 @@ type farEnd struct {
 	conn net.PacketConn
 	to   net.Addr
 	rec  callee.Record
+	last []string // the last request sent: method, seq, branch, body
 }
 
 func newFarEnd(t *testing.T, to net.Addr, rec callee.Record) *farEnd {
@@ -68,6 +70,7 @@ func newFarEnd(t *testing.T, to net.Addr, rec callee.Record) *farEnd {
 
 // send sends method with CSeq seq on branch, and body (SDP) if any.
 func (f *farEnd) send(method string, seq int, branch, body string) {
+	f.last = []string{method, fmt.Sprint(seq), branch, body}
 	via := f.conn.LocalAddr().String()
 	msg := fmt.Sprintf("%s sip:wellcheck@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-%s\r\n"+
 		"From: <sip:%s@%s>;tag=far\r\nTo: <sip:wellcheck@%s>;tag=%s\r\nCall-ID: %s\r\nCSeq: %d %s\r\n"+
@@ -80,14 +83,25 @@ func (f *farEnd) send(method string, seq int, branch, body string) {
 	require.NoError(f.t, err)
 }
 
-// final reads the answers until a final one and returns it whole.
+// final reads the answers until a final one and returns it whole. A 491
+// (the dialer has not yet set the call's media up: the callee's record says
+// answered a moment before) is what a real far end retries after a pause:
+// so does this one, in a new transaction.
 func (f *farEnd) final() string {
 	buf := make([]byte, 4096)
-	for {
+	for tries := 0; ; {
 		require.NoError(f.t, f.conn.SetReadDeadline(time.Now().Add(2*time.Second)))
 		n, _, err := f.conn.ReadFrom(buf)
 		require.NoError(f.t, err, "no final answer")
-		if msg := string(buf[:n]); !strings.HasPrefix(msg, "SIP/2.0 1") {
+		msg := string(buf[:n])
+		if strings.HasPrefix(msg, "SIP/2.0 491") && tries < 50 {
+			tries++
+			time.Sleep(20 * time.Millisecond)
+			seq, _ := strconv.Atoi(f.last[1])
+			f.send(f.last[0], seq, fmt.Sprintf("%s-%d", f.last[2], tries), f.last[3])
+			continue
+		}
+		if !strings.HasPrefix(msg, "SIP/2.0 1") {
 			return msg
 		}
 	}
