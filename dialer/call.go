@@ -176,6 +176,7 @@ type call struct {
 	hungUp   chan struct{}
 	hangOnce sync.Once
 	answerer atomic.Value  // netip.Addr: where the answer to our INVITE came from
+	contact  atomic.Value  // netip.Addr: its Contact's host, when an address
 	ended    chan struct{} // closed when the call is over
 	id       string        // its Call-ID
 	local    *media.Session
@@ -199,6 +200,18 @@ type call struct {
 func (c *call) peer() netip.Addr {
 	ip, _ := c.answerer.Load().(netip.Addr)
 	return ip
+}
+
+// isPeer reports whether ip is the far end of the call: the address that
+// answered it, or the one its answer names as its Contact (without a
+// Record-Route, the carrier's requests inside the call, and the answers to
+// ours, come from there).
+func (c *call) isPeer(ip netip.Addr) bool {
+	if !ip.IsValid() {
+		return false
+	}
+	contact, _ := c.contact.Load().(netip.Addr)
+	return ip == c.peer() || ip == contact
 }
 
 func (c *call) key(k byte) {
@@ -320,6 +333,7 @@ func (c *call) ring(ctx context.Context, sess *sipgo.DialogClientSession, res Re
 	}
 	if err == nil {
 		c.answerer.Store(peerOf(sess.InviteResponse))
+		c.contact.Store(contactOf(sess.InviteResponse))
 		return res, true
 	}
 	var rejected *sipgo.ErrDialogResponse

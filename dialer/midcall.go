@@ -139,7 +139,7 @@ func (d *Dialer) onAck(req *sip.Request, _ sip.ServerTransaction) {
 	ip := sourceIP(req)
 	c := d.callFor(req)
 	switch {
-	case c != nil && (ip == c.peer() || d.trusted(ip)):
+	case c != nil && (c.isPeer(ip) || d.trusted(ip)):
 		c.ack(req)
 	case c == nil && d.trusted(ip):
 		// The ACK of a call that is over, or of a 2xx we never sent: nothing to say.

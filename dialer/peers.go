@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -90,7 +91,7 @@ func (d *Dialer) inCall(h func(c *call, req *sip.Request, tx sip.ServerTransacti
 		ip := sourceIP(req)
 		c := d.callFor(req)
 		switch {
-		case c != nil && (ip == c.peer() || d.trusted(ip)):
+		case c != nil && (c.isPeer(ip) || d.trusted(ip)):
 			h(c, req, tx)
 		case c == nil && d.trusted(ip):
 			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
@@ -101,20 +102,28 @@ func (d *Dialer) inCall(h func(c *call, req *sip.Request, tx sip.ServerTransacti
 }
 
 // admitted reports whether the socket takes what ip sends: a trusted
-// address, or the peer of a call in progress. Anything else is dropped
-// before the SIP stack reads it, so that even a request it could not parse
-// (no Via, no CSeq), which it would answer 400 itself, gets nothing.
+// address, or the far end of a call in progress. Any other request is
+// dropped before the SIP stack reads it, so that even one it could not
+// parse (no Via, no CSeq), which it would answer 400 itself, gets nothing.
+// Responses are always read (see isResponse).
 func (d *Dialer) admitted(ip netip.Addr) bool {
 	if d.trusted(ip) {
 		return true
 	}
 	peer := false
 	d.calls.Range(func(_, v any) bool {
-		peer = v.(*call).peer() == ip
+		peer = v.(*call).isPeer(ip)
 		return !peer
 	})
 	return peer
 }
+
+// isResponse reports whether a packet is a SIP response. Responses come to
+// the requests we send — to the trunk's address of the moment (its name is
+// resolved again for each request), to a registrar, to a call's Contact —
+// and the SIP stack takes one only for a transaction of ours, answering
+// none: a stranger's gets nothing, and ours must never be dropped.
+func isResponse(b []byte) bool { return bytes.HasPrefix(b, []byte("SIP/2.0 ")) }
 
 // filteredPackets is the UDP socket as the SIP stack reads it: only what
 // admitted addresses send.
@@ -130,7 +139,7 @@ func (f filteredPackets) ReadFrom(b []byte) (int, net.Addr, error) {
 			return n, addr, err
 		}
 		ip := addrIP(addr)
-		if f.d.admitted(ip) {
+		if isResponse(b[:n]) || f.d.admitted(ip) {
 			return n, addr, nil
 		}
 		f.d.ignore("packet", ip)
@@ -194,6 +203,18 @@ func (d *Dialer) ignore(what string, ip netip.Addr) {
 	// The source address and method only: a request's URI or headers may
 	// hold a number.
 	d.log.Warn("SIP from an address that may not send it: ignored", "what", what, "from", ip.String(), "ignored_so_far", n)
+}
+
+// contactOf is the host of the answer's Contact, when it is an address.
+func contactOf(res *sip.Response) netip.Addr {
+	if res == nil || res.Contact() == nil {
+		return netip.Addr{}
+	}
+	ip, err := netip.ParseAddr(res.Contact().Address.Host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ip.Unmap()
 }
 
 // peerOf is the address the answer to our INVITE came from.

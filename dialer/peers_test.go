@@ -14,6 +14,7 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/dialer/dialertest"
 )
 
 // ask sends one SIP request from the address from and returns the status
@@ -174,4 +175,25 @@ func TestOnlyTheTrunkConnects(t *testing.T) {
 	require.Equal(t, "SIP/2.0 400 Bad Request", askTCP(t, "127.0.0.1", to, malformed(to)), "the trunk's address")
 	require.Empty(t, askTCP(t, "127.0.0.2", to, malformed(to)), "another address: closed")
 	require.EqualValues(t, 1, b.dialer.Ignored())
+}
+
+// The answers to our requests are read whoever sends them — a trunk whose
+// name now resolves to another address, a registrar, a call's Contact:
+// here a call to a SIP address that is not the trunk's. Only requests are
+// filtered by source.
+func TestAnswersFromElsewhereAreRead(t *testing.T) {
+	t.Parallel()
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.2:0", Behaviour: callee.PressOne, KeyDelay: 100 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, ce.Close()) })
+	d, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: 9, Transport: "udp"}, Listen: "127.0.0.1:0",
+		CallerNumber: callerNumber, RingTimeout: 2 * time.Second, KeyTimeout: 2 * time.Second}, dialertest.ShortPrompts())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := d.Call(ctx, "sip:"+person+"@"+ce.Addr().String(), "fr")
+	require.NoError(t, err)
+	require.Equal(t, wellcheck.OutcomeOK, res.Outcome, "%+v", res)
+	require.Zero(t, d.Ignored(), "nothing of the call was dropped")
 }
