@@ -380,21 +380,21 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	}
 	// What came before the answer was early media: it is not the person,
 	// and its keys (a recorded announcement's tones) do not count. When
-	// the answer names another address than the early media's, the
-	// sources of that early media are never latched onto (its last
-	// packets may arrive after the answer); when it names the same, they
-	// are the same far end, and may be.
-	notFrom := drainEarly(conn)
-	if len(c.early) == 0 || slices.Contains(c.early, remote.Addr) {
-		notFrom = nil
-	} else {
-		notFrom = append(notFrom, c.early...)
+	// the answer names another address than the early media's SDP, that
+	// address is never latched onto (its last packets may arrive after the
+	// answer); when it names the same, they are the same far end. The
+	// sources drained are not refused: the drain comes after the 200 OK,
+	// and may hold the answered phone's first packets, from behind its NAT.
+	drainEarly(conn)
+	var notFrom []netip.AddrPort
+	if len(c.early) > 0 && !slices.Contains(c.early, remote.Addr) {
+		notFrom = c.early
 	}
 	// The answer settles RTCP for the whole call: multiplexed or on our
 	// RTCP port, as every later description of ours says.
 	c.local.SettleRTCP(remote.RTCPMux)
 	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: true, Lateness: c.d.cfg.SendLateness, NotFrom: notFrom,
-		RTCPInterval: c.d.cfg.RTCPInterval})
+		RTCPInterval: c.d.cfg.RTCPInterval, MayLatch: func(ip netip.Addr) bool { return c.isPeer(ip) || c.d.trusted(ip) }})
 	c.mu.Lock()
 	c.stream = stream
 	stream.Start()
@@ -631,6 +631,17 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 			case h := <-stream.Heard():
 				if len(digits) > 0 || leaving {
 					continue // a person pressed a key, or the message is being left
+				}
+				// A key heard at the same moment wins: select picks
+				// among ready cases at random.
+				select {
+				case k := <-stream.Keys():
+					digits = append(digits, k)
+					return k, true
+				case k := <-c.keys:
+					digits = append(digits, k)
+					return k, true
+				default:
 				}
 				machine = true
 				if h == media.HeardBeep {

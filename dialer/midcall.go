@@ -2,7 +2,6 @@ package dialer
 
 import (
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -285,28 +284,20 @@ func (c *call) over() bool {
 }
 
 // drainEarly empties conn of what came before the answer (early media: a
-// ringback, an announcement) and returns its sources, for the stream not
-// to latch onto when the answer names another address (talk).
+// ringback, an announcement), so that none of it is taken for the person.
 func drainEarly(conn interface {
 	SetReadDeadline(time.Time) error
 	ReadFromUDPAddrPort([]byte) (int, netip.AddrPort, error)
-}) []netip.AddrPort {
-	var from []netip.AddrPort
+}) {
 	// A deadline already past would not even read what is queued.
 	if conn.SetReadDeadline(time.Now().Add(2*time.Millisecond)) != nil {
-		return nil
+		return
 	}
 	defer conn.SetReadDeadline(time.Time{})
 	buf := make([]byte, 1500)
 	for range 10000 {
-		_, src, err := conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
+		if _, _, err := conn.ReadFromUDPAddrPort(buf); err != nil {
 			break
 		}
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		if !slices.Contains(from, src) {
-			from = append(from, src)
-		}
 	}
-	return from
 }

@@ -49,11 +49,13 @@ const (
 // beepPurity of the energy of beepFrames frames in a row (160 ms), its
 // frequency steady within one bin. Speech spreads its energy over several
 // harmonics and formants, and its pitch glides: it never holds that long.
+// A key's two tones, even 6 dB apart as a line's twist leaves them, put no
+// more than 80 % in one (the tone detector takes keys up to 8 dB apart).
 const (
 	beepLow    = 350.0
 	beepHigh   = 2500.0
 	beepStep   = 50.0 // Hz between the filters: one bin of a 20 ms frame
-	beepPurity = 0.7
+	beepPurity = 0.85
 	beepFrames = 8
 	beepMin    = -40.0 // dBFS
 )

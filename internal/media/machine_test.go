@@ -242,6 +242,7 @@ func TestBeep(t *testing.T) {
 		{"1000 Hz, 100 ms: a blip", sine(1000, 100*time.Millisecond, -10), 0},
 		{"too quiet", sine(1000, 400*time.Millisecond, -50), 0},
 		{"a key", mustTone(t, '5'), 0},
+		{"a key whose high tone the line weakened by 6 dB", twisted(697, 1209, 6), 0},
 	} {
 		d := media.NewMachineDetector()
 		d.Write(silence(200 * time.Millisecond))
@@ -249,6 +250,16 @@ func TestBeep(t *testing.T) {
 		d.Write(silence(200 * time.Millisecond))
 		require.Equal(t, c.want, d.Beeps(), c.name)
 	}
+}
+
+// twisted is key 1's two tones for 400 ms, the high one db weaker than the
+// low one (-10 dBFS), as a line's twist leaves them.
+func twisted(low, high, db float64) []int16 {
+	pcm := sine(low, 400*time.Millisecond, -10)
+	for i, v := range sine(high, 400*time.Millisecond, -10-db) {
+		pcm[i] += v
+	}
+	return pcm
 }
 
 func mustTone(t *testing.T, key byte) []int16 {

@@ -87,6 +87,13 @@ type StreamConfig struct {
 	// (a carrier's ringback or announcement), whose last packets may still
 	// arrive once the call is answered elsewhere.
 	NotFrom []netip.AddrPort
+	// MayLatch, if set, says which addresses media coming from elsewhere
+	// than the description's may be latched onto (another port of the
+	// description's address always may): the dialer allows the call's SIP
+	// far end and the carrier's addresses, so that nobody else on the
+	// network can take a call's media, and press a key for the person, by
+	// sending first. Nil: any address.
+	MayLatch func(netip.Addr) bool
 	// RTCPInterval is the time between two RTCP reports (default
 	// DefaultRTCPInterval); the first leaves after a fifth of it.
 	RTCPInterval time.Duration
@@ -181,12 +188,13 @@ const latchRun = 2
 
 // latch is a stream's peer and the source it may latch onto.
 type latch struct {
-	peer      netip.AddrPort   // where we send, whose packets we take
-	refused   []netip.AddrPort // never latched onto: early media's sources, a peer an update moved from
-	settled   bool             // the peer was heard or latched: no latching now
-	candidate netip.AddrPort   // another source sending negotiated media
-	next      uint16           // the sequence number expected next from it
-	run       int              // its packets in a row so far
+	peer      netip.AddrPort        // where we send, whose packets we take
+	refused   []netip.AddrPort      // never latched onto: early media's sources, a peer an update moved from
+	settled   bool                  // the peer was heard or latched: no latching now
+	may       func(netip.Addr) bool // the addresses it may latch onto (nil: any)
+	candidate netip.AddrPort        // another source sending negotiated media
+	next      uint16                // the sequence number expected next from it
+	run       int                   // its packets in a row so far
 }
 
 // admit reports whether a packet from src, with sequence number seq and a
@@ -198,7 +206,8 @@ func (l *latch) admit(src netip.AddrPort, seq uint16, negotiated bool) (ok, latc
 		l.settled = true
 		return true, false
 	}
-	if l.settled || !negotiated || slices.Contains(l.refused, src) {
+	if l.settled || !negotiated || slices.Contains(l.refused, src) ||
+		src.Addr() != l.peer.Addr() && l.may != nil && !l.may(src.Addr()) {
 		return false, false
 	}
 	if src != l.candidate || seq != l.next {
@@ -298,7 +307,7 @@ func NewStream(conn *Conn, cfg StreamConfig) *Stream {
 	s := &Stream{
 		conn: conn.rtp, cfg: cfg, keys: make(chan byte, 16), heard: make(chan Heard, 4),
 		stop: make(chan struct{}), sendDone: make(chan struct{}),
-		remote: cfg.Remote, described: peer, media: latch{peer: peer, refused: refused},
+		remote: cfg.Remote, described: peer, media: latch{peer: peer, refused: refused, may: cfg.MayLatch},
 		epoch: time.Now(), ssrc: rand.Uint32(), cname: newCNAME(), interval: cfg.RTCPInterval,
 	}
 	if s.interval <= 0 {
@@ -356,10 +365,12 @@ func (s *Stream) Update(d Description) {
 		d.Addr, addr = s.remote.Addr, s.described
 	}
 	if addr != s.described {
+		// The old path may still deliver for a moment: the address it
+		// described is not the peer any more, and may not be latched back
+		// onto. A source latched behind NAT is not refused: the far end
+		// behind it may well go on sending from there.
+		s.media = latch{peer: addr, refused: append(s.media.refused, s.described), may: s.media.may}
 		s.described = addr
-		// The old path may still deliver for a moment: it is not the
-		// peer any more, and may not latch back.
-		s.media = latch{peer: addr, refused: append(s.media.refused, s.media.peer)}
 		if s.rtcpConn != nil {
 			s.rtcpPeer, s.rtcpHeard = rtcpAddr(d, addr), false
 		}

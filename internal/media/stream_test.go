@@ -22,13 +22,7 @@ type phone struct {
 	ts   uint32
 }
 
-func newPhone(t *testing.T) *phone {
-	t.Helper()
-	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
-	return &phone{conn: c, seq: 1000, ts: 5000}
-}
+func newPhone(t *testing.T) *phone { return newPhoneOn(t, "127.0.0.1") }
 
 func (p *phone) addr() netip.AddrPort { return p.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
 
@@ -291,4 +285,39 @@ func TestStreamChangesCodecMidSound(t *testing.T) {
 		require.Equal(t, want, pkt.Payload[0], "A-law bytes under the A-law type")
 		return
 	}
+}
+
+// Only addresses the caller allows may be latched onto: a stranger who
+// sends first, from an address that is neither the description's nor one
+// the dialer trusts, takes nothing — the real far end, sending from an
+// allowed address, is latched onto and its key heard.
+func TestStreamLatchesOnlyOntoAllowedAddresses(t *testing.T) {
+	t.Parallel()
+	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+	require.NoError(t, err)
+	described := netip.MustParseAddrPort("10.99.0.1:4000") // a private address in the SDP
+	stranger := newPhoneOn(t, "127.0.0.3")
+	real := newPhoneOn(t, "127.0.0.2")
+	s := media.NewStream(c, media.StreamConfig{DetectKeys: true, Remote: media.Description{
+		Addr: described, Codec: media.PCMU, Events: true, EventType: media.EventPayloadType,
+		Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
+	}, MayLatch: func(ip netip.Addr) bool { return ip == netip.MustParseAddr("127.0.0.2") }})
+	s.Start()
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+
+	stranger.audio(t, s.LocalAddr(), 5)
+	stranger.press(t, s.LocalAddr(), '1')
+	require.Zero(t, key(t, s), "the stranger's key")
+	real.audio(t, s.LocalAddr(), 3)
+	real.press(t, s.LocalAddr(), '2')
+	require.Equal(t, byte('2'), key(t, s), "the far end's key")
+	require.Equal(t, real.addr(), s.Stats().LatchedTo)
+}
+
+func newPhoneOn(t *testing.T, ip string) *phone {
+	t.Helper()
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(ip), 0)))
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return &phone{conn: c, seq: 1000, ts: 5000}
 }
