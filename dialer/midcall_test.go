@@ -83,6 +83,9 @@ func (f *farEnd) send(method string, seq int, branch, body string) {
 	require.NoError(f.t, err)
 }
 
+// branch is the branch of the last request sent (after any retry).
+func (f *farEnd) branch() string { return f.last[2] }
+
 // final reads the answers until a final one and returns it whole. A 491
 // (the dialer has not yet set the call's media up: the callee's record says
 // answered a moment before) is what a real far end retries after a pause:
@@ -126,7 +129,7 @@ func TestDelayedOfferAnsweredInAnACKOfTheSameBranch(t *testing.T) {
 	require.True(t, strings.HasPrefix(ok, "SIP/2.0 200 OK"), ok)
 	require.Regexp(t, `m=audio \d+ RTP/AVP 0 8 101`, ok, "our full offer")
 	require.Contains(t, ok, "a=sendrecv")
-	far.send("ACK", 7, "delayed", sdpBody("sendonly"))
+	far.send("ACK", 7, far.branch(), sdpBody("sendonly")) // the INVITE's own branch, retried or not
 
 	r := <-done
 	require.NoError(t, r.err)
