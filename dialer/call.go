@@ -613,6 +613,10 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 	// wait plays sound and returns the first key pressed while it plays or, with
 	// listen, within KeyTimeout after; 0 if none, or at a machine's beep. ok is
 	// false once the call is over.
+	pressed := func(k byte) (byte, bool) {
+		digits = append(digits, k)
+		return k, true
+	}
 	wait := func(sound *media.Sound, listen bool) (key byte, ok bool) {
 		played := stream.Play(sound)
 		var timeout <-chan time.Time
@@ -623,11 +627,9 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 			case <-c.hungUp:
 				return 0, false
 			case k := <-stream.Keys():
-				digits = append(digits, k)
-				return k, true
+				return pressed(k)
 			case k := <-c.keys:
-				digits = append(digits, k)
-				return k, true
+				return pressed(k)
 			case h := <-stream.Heard():
 				if len(digits) > 0 || leaving {
 					continue // a person pressed a key, or the message is being left
@@ -636,11 +638,9 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 				// among ready cases at random.
 				select {
 				case k := <-stream.Keys():
-					digits = append(digits, k)
-					return k, true
+					return pressed(k)
 				case k := <-c.keys:
-					digits = append(digits, k)
-					return k, true
+					return pressed(k)
 				default:
 				}
 				machine = true
