@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -82,11 +83,14 @@ func startKamailio(t testing.TB, calleePort int, tweak func(*kamConfig)) *kamail
 	require.NoError(t, err)
 	cmd := exec.Command(bin, "-DD", "-E", "-f", cfgPath, "-P", filepath.Join(dir, "kamailio.pid"), "-Y", dir, "-m", "32", "-M", "4")
 	cmd.Stdout, cmd.Stderr = out, out
+	// kamailio forks its workers: in a process group of their own, they all
+	// go with it (killing the main process alone left them running).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, cmd.Start())
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); out.Close(); close(exited) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
 	})
 	// Ready once its control socket answers.
