@@ -200,33 +200,25 @@ func TestRTCPMeasuresJitter(t *testing.T) {
 // over RTCP's own ports as well as multiplexed.
 func TestRTCPMeasuresRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, mux := range []bool{true, false} {
-		name := "two sockets"
-		if mux {
-			name = "rtcp-mux"
+	bothWays(t, func(t *testing.T, mux bool) {
+		d := func(int) time.Duration { return 30 * time.Millisecond }
+		p := newPair(t, mux, hop{delay: d}, hop{delay: d})
+		a := until(t, p.a, "a round trip at a", func(st media.StreamStats) bool { return st.Quality.RTT > 0 })
+		b := until(t, p.b, "a round trip at b", func(st media.StreamStats) bool { return st.Quality.RTT > 0 })
+		t.Logf("round trip: a %s, b %s", a.Quality.RTT, b.Quality.RTT)
+		for _, st := range []media.StreamStats{a, b} {
+			require.GreaterOrEqual(t, st.Quality.RTT, 59*time.Millisecond, "%+v", st.Quality)
+			// About 60 ms on an idle machine (logged); the bound leaves room
+			// for a loaded one. That DLSR is taken off is TestRoundTrip's.
+			require.Less(t, st.Quality.RTT, 500*time.Millisecond, "%+v", st.Quality)
+			require.Positive(t, st.RTCPReceived)
+			require.Zero(t, st.RTCPStranger+st.RTCPMalformed)
+			require.Zero(t, st.ReceivedUnknown)
 		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			d := func(int) time.Duration { return 30 * time.Millisecond }
-			p := newPair(t, mux, hop{delay: d}, hop{delay: d})
-			a := until(t, p.a, "a round trip at a", func(st media.StreamStats) bool { return st.Quality.RTT > 0 })
-			b := until(t, p.b, "a round trip at b", func(st media.StreamStats) bool { return st.Quality.RTT > 0 })
-			t.Logf("round trip: a %s, b %s", a.Quality.RTT, b.Quality.RTT)
-			for _, st := range []media.StreamStats{a, b} {
-				require.GreaterOrEqual(t, st.Quality.RTT, 59*time.Millisecond, "%+v", st.Quality)
-				// About 60 ms on an idle machine (logged); the bound leaves room
-				// for a loaded one. That DLSR is taken off is TestRoundTrip's.
-				require.Less(t, st.Quality.RTT, 500*time.Millisecond, "%+v", st.Quality)
-				require.Positive(t, st.RTCPReceived)
-				require.Zero(t, st.RTCPStranger+st.RTCPMalformed)
-				require.Zero(t, st.ReceivedUnknown)
-			}
-		})
-	}
+	})
 }
 
-// rtcpPhone is the peer of a stream played by hand: it sends RTP so the
-// stream hears it, and reads the stream's SSRC from what it gets back.
+// ssrcOf reads, from what a stream sends to c, the stream's SSRC.
 func ssrcOf(t *testing.T, c *net.UDPConn) uint32 {
 	t.Helper()
 	buf := make([]byte, 1500)
@@ -245,54 +237,47 @@ func ssrcOf(t *testing.T, c *net.UDPConn) uint32 {
 // lost — is dropped and counted; the peer's, the same bytes, is taken.
 func TestRTCPFromAStrangerIsIgnored(t *testing.T) {
 	t.Parallel()
-	for _, mux := range []bool{true, false} {
-		name := "two sockets"
-		if mux {
-			name = "rtcp-mux"
+	bothWays(t, func(t *testing.T, mux bool) {
+		peer, peerRTCP, stranger := newPhone(t), newPhone(t), newPhone(t)
+		c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+		require.NoError(t, err)
+		s := media.NewStream(c, media.StreamConfig{Remote: media.Description{
+			Addr: peer.addr(), Codec: media.PCMU, Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
+			RTCPMux: mux, RTCP: peerRTCP.addr(),
+		}, RTCPInterval: time.Hour})
+		s.Start()
+		t.Cleanup(func() { require.NoError(t, s.Close()) })
+		peer.audio(t, s.LocalAddr(), 3) // the peer is heard (SSRC 7)
+		ours := ssrcOf(t, peer.conn)
+
+		bad, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 99, Reports: []rtcp.ReceptionReport{
+			{SSRC: ours, FractionLost: 255, TotalLost: 100000, LastSequenceNumber: 1 << 20, Jitter: 80000},
+		}}})
+		require.NoError(t, err)
+		to := s.LocalRTCPAddr()
+		for range 3 {
+			_, err = stranger.conn.WriteToUDPAddrPort(bad, to)
+			require.NoError(t, err)
 		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			peer, peerRTCP, stranger := newPhone(t), newPhone(t), newPhone(t)
-			c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
-			require.NoError(t, err)
-			s := media.NewStream(c, media.StreamConfig{Remote: media.Description{
-				Addr: peer.addr(), Codec: media.PCMU, Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
-				RTCPMux: mux, RTCP: peerRTCP.addr(),
-			}, RTCPInterval: time.Hour})
-			s.Start()
-			t.Cleanup(func() { require.NoError(t, s.Close()) })
-			peer.audio(t, s.LocalAddr(), 3) // the peer is heard (SSRC 7)
-			ours := ssrcOf(t, peer.conn)
+		st := until(t, s, "the stranger's RTCP counted", func(st media.StreamStats) bool { return st.RTCPStranger == 3 })
+		require.False(t, st.Quality.Reported, "a stranger's report: %+v", st.Quality)
+		require.Zero(t, st.RTCPReceived)
 
-			bad, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 99, Reports: []rtcp.ReceptionReport{
-				{SSRC: ours, FractionLost: 255, TotalLost: 100000, LastSequenceNumber: 1 << 20, Jitter: 80000},
-			}}})
-			require.NoError(t, err)
-			to := s.LocalRTCPAddr()
-			for range 3 {
-				_, err = stranger.conn.WriteToUDPAddrPort(bad, to)
-				require.NoError(t, err)
-			}
-			st := until(t, s, "the stranger's RTCP counted", func(st media.StreamStats) bool { return st.RTCPStranger == 3 })
-			require.False(t, st.Quality.Reported, "a stranger's report: %+v", st.Quality)
-			require.Zero(t, st.RTCPReceived)
-
-			good, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 7, Reports: []rtcp.ReceptionReport{
-				{SSRC: ours, FractionLost: 64, Jitter: 80},
-			}}})
-			require.NoError(t, err)
-			from := peerRTCP
-			if mux {
-				from = peer
-			}
-			_, err = from.conn.WriteToUDPAddrPort(good, to)
-			require.NoError(t, err)
-			st = until(t, s, "the peer's RTCP taken", func(st media.StreamStats) bool { return st.Quality.Reported })
-			require.Equal(t, 1, st.RTCPReceived)
-			require.Equal(t, 10*time.Millisecond, st.Quality.SentJitter, "80 timestamp units at 8 kHz")
-			require.Equal(t, 3, st.RTCPStranger)
-		})
-	}
+		good, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 7, Reports: []rtcp.ReceptionReport{
+			{SSRC: ours, FractionLost: 64, Jitter: 80},
+		}}})
+		require.NoError(t, err)
+		from := peerRTCP
+		if mux {
+			from = peer
+		}
+		_, err = from.conn.WriteToUDPAddrPort(good, to)
+		require.NoError(t, err)
+		st = until(t, s, "the peer's RTCP taken", func(st media.StreamStats) bool { return st.Quality.Reported })
+		require.Equal(t, 1, st.RTCPReceived)
+		require.Equal(t, 10*time.Millisecond, st.Quality.SentJitter, "80 timestamp units at 8 kHz")
+		require.Equal(t, 3, st.RTCPStranger)
+	})
 }
 
 // Our reports carry a random CNAME, an SR once audio was sent, and BYE at
@@ -385,6 +370,46 @@ func TestRTCPLatchesBehindNAT(t *testing.T) {
 // hold stops the audio, not the reports.
 func TestRTCPFollowsAnUpdate(t *testing.T) {
 	t.Parallel()
+	bothWays(t, func(t *testing.T, mux bool) {
+		old, oldRTCP, moved, movedRTCP := newPhone(t), newPhone(t), newPhone(t), newPhone(t)
+		c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+		require.NoError(t, err)
+		desc := media.Description{
+			Addr: old.addr(), Codec: media.PCMU, Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
+			RTCPMux: mux, RTCP: oldRTCP.addr(),
+		}
+		s := media.NewStream(c, media.StreamConfig{Remote: desc, RTCPInterval: 200 * time.Millisecond})
+		s.Start()
+		t.Cleanup(func() { require.NoError(t, s.Close()) })
+
+		// Moved, and on hold: the peer sends only.
+		desc.Addr, desc.RTCP, desc.Direction = moved.addr(), movedRTCP.addr(), media.SendOnly
+		desc.RTCPMux = !mux // an update cannot change how RTCP goes
+		s.Update(desc)
+		require.Equal(t, mux, s.Remote().RTCPMux)
+		sentBefore := s.Stats().Sent
+
+		to := movedRTCP
+		if mux {
+			to = moved
+		}
+		buf := make([]byte, 1500)
+		require.NoError(t, to.conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+		for {
+			n, _, err := to.conn.ReadFromUDPAddrPort(buf)
+			require.NoError(t, err, "a report reaches the moved peer's RTCP address")
+			if isRTCP(buf[:n]) {
+				break
+			}
+			require.Fail(t, "audio sent to the moved peer on hold")
+		}
+		require.LessOrEqual(t, s.Stats().Sent-sentBefore, 1, "no audio on hold (one may have been on its way)")
+	})
+}
+
+// bothWays runs test with RTCP multiplexed on the RTP port and on its own,
+// each a parallel subtest.
+func bothWays(t *testing.T, test func(t *testing.T, mux bool)) {
 	for _, mux := range []bool{true, false} {
 		name := "two sockets"
 		if mux {
@@ -392,39 +417,7 @@ func TestRTCPFollowsAnUpdate(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			old, oldRTCP, moved, movedRTCP := newPhone(t), newPhone(t), newPhone(t), newPhone(t)
-			c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
-			require.NoError(t, err)
-			desc := media.Description{
-				Addr: old.addr(), Codec: media.PCMU, Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
-				RTCPMux: mux, RTCP: oldRTCP.addr(),
-			}
-			s := media.NewStream(c, media.StreamConfig{Remote: desc, RTCPInterval: 200 * time.Millisecond})
-			s.Start()
-			t.Cleanup(func() { require.NoError(t, s.Close()) })
-
-			// Moved, and on hold: the peer sends only.
-			desc.Addr, desc.RTCP, desc.Direction = moved.addr(), movedRTCP.addr(), media.SendOnly
-			desc.RTCPMux = !mux // an update cannot change how RTCP goes
-			s.Update(desc)
-			require.Equal(t, mux, s.Remote().RTCPMux)
-			sentBefore := s.Stats().Sent
-
-			to := movedRTCP
-			if mux {
-				to = moved
-			}
-			buf := make([]byte, 1500)
-			require.NoError(t, to.conn.SetReadDeadline(time.Now().Add(5*time.Second)))
-			for {
-				n, _, err := to.conn.ReadFromUDPAddrPort(buf)
-				require.NoError(t, err, "a report reaches the moved peer's RTCP address")
-				if isRTCP(buf[:n]) {
-					break
-				}
-				require.Fail(t, "audio sent to the moved peer on hold")
-			}
-			require.LessOrEqual(t, s.Stats().Sent-sentBefore, 1, "no audio on hold (one may have been on its way)")
+			test(t, mux)
 		})
 	}
 }
