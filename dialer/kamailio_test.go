@@ -402,9 +402,7 @@ func TestKeepaliveKamailio(t *testing.T) {
 	}, dialertest.ShortPrompts())
 	require.NoError(t, err)
 	defer d.Close()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Equal(c, dialer.TrunkUp, d.TrunkHealth().State)
-	}, 10*time.Second, 10*time.Millisecond)
+	awaitTrunkUp(t, d)
 	h := d.TrunkHealth()
 	require.Equal(t, 200, h.Status)
 	require.Positive(t, h.RTT)
@@ -423,9 +421,7 @@ func TestKeepaliveGoesToTheOutboundProxy(t *testing.T) {
 	}, dialertest.ShortPrompts())
 	require.NoError(t, err)
 	defer d.Close()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Equal(c, dialer.TrunkUp, d.TrunkHealth().State)
-	}, 10*time.Second, 5*time.Millisecond)
+	awaitTrunkUp(t, d)
 	h := d.TrunkHealth()
 	require.Equal(t, fmt.Sprintf("127.0.0.1:%d", k.cfg.Port), h.Target)
 	require.Equal(t, 200, h.Status, "kamailio's own answer")
@@ -448,9 +444,7 @@ func TestKeepaliveDownAndUp(t *testing.T) {
 	}, dialertest.ShortPrompts())
 	require.NoError(t, err)
 	defer d.Close()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Equal(c, dialer.TrunkUp, d.TrunkHealth().State)
-	}, 10*time.Second, 5*time.Millisecond)
+	awaitTrunkUp(t, d)
 	up := d.TrunkHealth()
 	require.Equal(t, 405, up.Status, "a 405 is an answer: the trunk is there")
 	require.Positive(t, up.RTT)
@@ -478,9 +472,7 @@ func TestKeepaliveDownAndUp(t *testing.T) {
 	back, err := callee.New(callee.Config{Listen: addr.String()})
 	require.NoError(t, err)
 	defer back.Close()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Equal(c, dialer.TrunkUp, d.TrunkHealth().State)
-	}, 10*time.Second, 5*time.Millisecond)
+	awaitTrunkUp(t, d)
 	require.False(t, d.TrunkDown())
 	require.Zero(t, d.TrunkHealth().Misses)
 	obs.mu.Lock()
@@ -523,4 +515,12 @@ func BenchmarkCallsThroughKamailio(b *testing.B) {
 	elapsed := placeCalls(b, d, b.N, 32)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
+}
+
+// awaitTrunkUp waits until d's keep-alives find the trunk up.
+func awaitTrunkUp(t *testing.T, d *dialer.Dialer) {
+	t.Helper()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, dialer.TrunkUp, d.TrunkHealth().State)
+	}, 10*time.Second, 5*time.Millisecond)
 }
