@@ -76,27 +76,7 @@ func TestAForgedRequestCannotSpeakForThePerson(t *testing.T) {
 	// The menu waits long enough for every forged request to come during the call.
 	b := setup(t, callee.Config{Behaviour: callee.Silent}, dialer.Config{KeyTimeout: 3 * time.Second})
 	to := b.dialer.Addr()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	type result struct {
-		res dialer.Result
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		res, err := b.dialer.Call(ctx, "+33612345678", "fr")
-		done <- result{res, err}
-	}()
-	var rec callee.Record
-	require.Eventually(t, func() bool {
-		for _, r := range b.callee.Records() {
-			if r.Answered {
-				rec = r
-				return true
-			}
-		}
-		return false
-	}, 10*time.Second, 10*time.Millisecond)
+	rec, done := answeredCall(t, b)
 	inDialog := func(method, body string) string {
 		return fmt.Sprintf("%s sip:wellcheck@%s SIP/2.0\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK-%s\r\n"+
 			"From: <sip:+33612345678@%s>;tag=forged\r\nTo: <sip:wellcheck@%s>;tag=%s\r\nCall-ID: %s\r\nCSeq: 50 %s\r\n"+
@@ -124,6 +104,8 @@ func TestAForgedRequestCannotSpeakForThePerson(t *testing.T) {
 	require.Empty(t, r.res.Digits)
 	require.Equal(t, "us", r.res.HungUpBy, "the call went on until the menu ended")
 	require.Zero(t, r.res.Renegotiated, "the stranger's re-INVITE changed nothing")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	recs, err := b.callee.Wait(ctx, 1)
 	require.NoError(t, err)
 	require.Positive(t, recs[0].AudioPackets, "the prompt still reached the person")
