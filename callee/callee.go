@@ -644,13 +644,7 @@ func (c *Callee) keyDelay(b Behaviour) time.Duration {
 }
 
 // loud reports whether pcm holds sound: louder than -40 dBFS.
-func loud(pcm []int16) bool {
-	var e float64
-	for _, v := range pcm {
-		e += float64(v) * float64(v)
-	}
-	return len(pcm) > 0 && e/float64(len(pcm)) > 32768*32768*math.Pow(10, -40.0/10)/2
-}
+func loud(pcm []int16) bool { return len(pcm) > 0 && media.Level(pcm) > -40 }
 
 // DefaultGreeting is a machine's greeting as the simulator plays it: five
 // seconds of speech-like sound (syllables of shaped noise, short pauses

@@ -142,6 +142,20 @@ func (d *MachineDetector) Quiet() bool {
 	return d.started && frames(d.frames-1-d.lastSpeech) >= machineQuietAfter && d.beepRun == 0
 }
 
+// Level is how loud pcm is, in dBFS as a sine's peak is measured (a full
+// scale sine is 0 dBFS).
+func Level(pcm []int16) float64 {
+	energy := 0.0
+	for _, v := range pcm {
+		energy += float64(v) * float64(v)
+	}
+	return levelOf(energy, len(pcm))
+}
+
+func levelOf(energy float64, n int) float64 {
+	return 10*math.Log10(energy/float64(max(n, 1))/(32768*32768)+1e-12) + 3
+}
+
 // frames is the duration of n frames.
 func frames(n int) time.Duration { return time.Duration(n) * machineFrame * time.Second / SampleRate }
 
@@ -150,7 +164,7 @@ func (d *MachineDetector) hear(frame []int16) {
 	for _, v := range frame {
 		energy += float64(v) * float64(v)
 	}
-	level := 10*math.Log10(energy/float64(len(frame))/(32768*32768)+1e-12) + 3 // dBFS of a sine's peak
+	level := levelOf(energy, len(frame))
 	now := d.frames
 	d.frames++
 
