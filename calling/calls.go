@@ -183,7 +183,9 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 		if attempt == 1 {
 			slot = ci.SlotAt
 		}
-		set, err := q.Settings(ctx)
+		// The settings judge just read (its copy, at most 30 s old): no
+		// second query per call.
+		_, set, err := c.calendar(ctx, q, c.now())
 		leaveMessage = set.VoicemailMessage
 		return err
 	})

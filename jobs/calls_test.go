@@ -505,6 +505,8 @@ func TestTheVoicemailSettingReachesTheCall(t *testing.T) {
 			require.NoError(t, err)
 			set.VoicemailMessage = leave
 			require.NoError(t, q.SaveSettings(ctx, set))
+			// Calls read the settings' copy, refreshed every 30 s.
+			b.clock.Set(b.clock.Now().Add(30 * time.Second))
 			id := b.checkIn(t, pid, at(10, 0), at(17, 0))
 			require.NoError(t, b.run(ctx, id, 1))
 			calls := b.dialer.Calls()
