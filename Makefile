@@ -54,9 +54,10 @@ test: test-deps
 # baresip and kamailio (registrar and proxy, with kamcmd; in /usr/sbin, off a
 # user's PATH) for the dialer, espeak-ng and sox for the answering machines'
 # corpus, Chromium for the pages, the pages' scripts and axe-core, which the
-# browser tests run on every page.
+# browser tests run on every page, and promtool (Debian's prometheus) for the
+# alerting rules' tests.
 test-deps: vendor
-	@PATH="$$PATH:/usr/sbin" scripts/need sipp=sip-tester baresip=baresip kamailio=kamailio espeak-ng=espeak-ng sox=sox chromium=chromium
+	@PATH="$$PATH:/usr/sbin" scripts/need sipp=sip-tester baresip=baresip kamailio=kamailio espeak-ng=espeak-ng sox=sox chromium=chromium promtool=prometheus
 
 # Regenerate the default prompt WAV files (espeak-ng + sox, installed if missing).
 prompts:
