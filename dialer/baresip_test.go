@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -211,28 +210,6 @@ func writeWAV(t *testing.T, path string, pcm []int16) {
 	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
 }
 
-// toneFrames counts pcm's loud 20 ms frames, and those whose energy is
-// mostly at hz (a Goertzel on each).
-func toneFrames(pcm []int16, hz float64) (loud, tone int) {
-	c := 2 * math.Cos(2*math.Pi*hz/media.SampleRate)
-	for i := 0; i+160 <= len(pcm); i += 160 {
-		var s1, s2, energy float64
-		for _, v := range pcm[i : i+160] {
-			x := float64(v)
-			s1, s2 = x+c*s1-s2, s1
-			energy += x * x
-		}
-		if energy/160 < 1000*1000 { // quieter than -30 dBFS
-			continue
-		}
-		loud++
-		if 2*(s1*s1+s2*s2-c*s1*s2)/(160*energy) > 0.5 {
-			tone++
-		}
-	}
-	return loud, tone
-}
-
 // The person's phone is baresip: it answers, hears our prompt, and its key
 // counts, pressed as RFC 4733 events or said as tones by its microphone.
 func TestAgainstBaresip(t *testing.T) {
@@ -284,7 +261,7 @@ func TestAgainstBaresip(t *testing.T) {
 			require.Equal(t, "us", r.res.HungUpBy)
 
 			// ShortPrompts are 440 Hz tones: what baresip heard is mostly that.
-			loud, ours := toneFrames(phone.heard(t), 440)
+			loud, ours := dialertest.ToneFrames(phone.heard(t), 440)
 			require.GreaterOrEqual(t, loud, 5, "baresip heard our prompts (100 ms at least)")
 			require.Greater(t, float64(ours)/float64(loud), 0.8, "and they were ours")
 		})

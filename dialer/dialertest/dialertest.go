@@ -88,11 +88,30 @@ func Result(o wellcheck.Outcome) dialer.Result {
 // Tone is ms of a quiet 440 Hz tone: a prompt recognisable in captures, never
 // mistaken for DTMF.
 func Tone(ms int) *media.Sound {
-	pcm := make([]int16, ms*media.SampleRate/1000)
-	for i := range pcm {
-		pcm[i] = int16(3000 * math.Sin(2*math.Pi*440*float64(i)/media.SampleRate))
+	return media.NewSound(media.Sine(440, time.Duration(ms)*time.Millisecond, 3000))
+}
+
+// ToneFrames counts the 20 ms frames of pcm louder than -30 dBFS, and among
+// them those mostly made of a tone of hz (Goertzel): what a test finds of a
+// known tone in what a phone heard.
+func ToneFrames(pcm []int16, hz float64) (loud, tone int) {
+	c := 2 * math.Cos(2*math.Pi*hz/media.SampleRate)
+	for i := 0; i+160 <= len(pcm); i += 160 {
+		var s1, s2, energy float64
+		for _, v := range pcm[i : i+160] {
+			x := float64(v)
+			s1, s2 = x+c*s1-s2, s1
+			energy += x * x
+		}
+		if energy/160 < 1000*1000 { // quieter than -30 dBFS
+			continue
+		}
+		loud++
+		if 2*(s1*s1+s2*s2-c*s1*s2)/(160*energy) > 0.5 {
+			tone++
+		}
 	}
-	return media.NewSound(pcm)
+	return loud, tone
 }
 
 // ShortPrompts are French and English prompts of a fraction of a second each,

@@ -245,6 +245,17 @@ func GenerateTone(key byte, d time.Duration) ([]int16, bool) {
 	return pcm, true
 }
 
+// Sine returns d of 8 kHz linear PCM playing one pure tone of hz at peak
+// amplitude: a test's voice, or a prompt recognisable in captures.
+func Sine(hz float64, d time.Duration, amplitude float64) []int16 {
+	pcm := make([]int16, max(d/tick, 0))
+	w := 2 * math.Pi * hz / SampleRate
+	for n := range pcm {
+		pcm[n] = int16(math.Round(amplitude * math.Sin(w*float64(n))))
+	}
+	return pcm
+}
+
 // Parameters of the in-band detector.
 //
 // Block size. A press is a tone of at least 40 ms; a blip of 20 ms is none. Blocks

@@ -97,6 +97,14 @@ type StreamConfig struct {
 	// RTCPInterval is the time between two RTCP reports (default
 	// DefaultRTCPInterval); the first leaves after a fifth of it.
 	RTCPInterval time.Duration
+	// Fed makes the stream send at the pace of Feed rather than its own: one
+	// packet for each frame fed, as soon as it comes, so that a bridged
+	// call adds no wait of its own to the voice it relays (the listener's
+	// browser already paces its frames); when nothing is fed for two
+	// packets' time, it goes on at its own pace until frames come again. A
+	// sound playing, and key presses, take the place of fed frames, as
+	// they take the place of silence.
+	Fed bool
 }
 
 // Stream is one call's RTP audio over one UDP socket (sent from the port it receives
@@ -104,7 +112,7 @@ type StreamConfig struct {
 // multiplexes it or on a second one (see rtcp.go). Its peer is the description's
 // address until media comes from elsewhere (see latch). While the peer receives, it sends a packet every
 // ptime from the moment Start is called until Close: what Play gives it, silence
-// otherwise. Send times follow a fixed schedule from the start, so the pace never
+// otherwise (a Fed stream sends one for each frame fed instead, when it comes). Send times follow a fixed schedule from the start, so the pace never
 // drifts however late one wake-up is; timestamps advance by one packet's samples
 // each time, and only the first packet carries the marker bit.
 type Stream struct {
@@ -140,6 +148,7 @@ type Stream struct {
 	rtcpPeer  netip.AddrPort
 	rtcpHeard bool
 
+	fed      chan []byte // frames from Feed, in the peer's law (Fed streams)
 	stop     chan struct{}
 	sendDone chan struct{} // closed when send returns
 	started  bool
@@ -306,7 +315,7 @@ func NewStream(conn *Conn, cfg StreamConfig) *Stream {
 	}
 	s := &Stream{
 		conn: conn.rtp, cfg: cfg, keys: make(chan byte, 16), heard: make(chan Heard, 4),
-		stop: make(chan struct{}), sendDone: make(chan struct{}),
+		stop: make(chan struct{}), sendDone: make(chan struct{}), fed: make(chan []byte, maxFed),
 		remote: cfg.Remote, described: peer, media: latch{peer: peer, refused: refused, may: cfg.MayLatch},
 		epoch: time.Now(), ssrc: rand.Uint32(), cname: newCNAME(), interval: cfg.RTCPInterval,
 	}
@@ -550,25 +559,48 @@ func (s *Stream) send() {
 	if ptime <= 0 {
 		ptime = DefaultPtime
 	}
-	samples := uint32(ptime * SampleRate / time.Second)
-	frame := make([]byte, samples)
-	buf := make([]byte, 12+len(frame))
-	pkt := rtp.Packet{Header: rtp.Header{
-		Version:        2,
-		Marker:         true,
-		SequenceNumber: uint16(rand.Uint32()),
-		Timestamp:      rand.Uint32(),
-		SSRC:           s.ssrc,
-	}}
-	var eventTS uint32
+	o := outgoing{
+		samples: uint32(ptime * SampleRate / time.Second),
+		pkt: rtp.Packet{Header: rtp.Header{
+			Version:        2,
+			Marker:         true,
+			SequenceNumber: uint16(rand.Uint32()),
+			Timestamp:      rand.Uint32(),
+			SSRC:           s.ssrc,
+		}},
+	}
+	o.frame = make([]byte, o.samples)
+	o.buf = make([]byte, 12+len(o.frame))
+
+	start := time.Now()
+	s.mu.Lock()
+	s.tx = sending{start: start, ts: o.pkt.Timestamp, baseSeq: o.pkt.SequenceNumber}
+	s.mu.Unlock()
+	o.nextReport = start.Add(reportIn(s.interval / 5))
+	if s.cfg.Fed {
+		// While nothing is fed (the browser's audio held up on its way),
+		// the stream keeps its own pace, so that keys, a sound and the
+		// reports still go out, and the peer's NAT stays open.
+		idle := time.NewTimer(2*ptime + ptime/4)
+		defer idle.Stop()
+		for {
+			var fed []byte
+			select {
+			case <-s.stop:
+				return
+			case fed = <-s.fed:
+				idle.Reset(2*ptime + ptime/4)
+			case <-idle.C:
+				idle.Reset(ptime)
+			}
+			if !s.emit(&o, time.Now(), fed) {
+				return
+			}
+		}
+	}
 
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	start := time.Now()
-	s.mu.Lock()
-	s.tx = sending{start: start, ts: pkt.Timestamp, baseSeq: pkt.SequenceNumber}
-	s.mu.Unlock()
-	nextReport := start.Add(reportIn(s.interval / 5))
 	for n := time.Duration(0); ; n++ {
 		due := start.Add(n * ptime)
 		if wait := time.Until(due); wait > 0 {
@@ -581,7 +613,7 @@ func (s *Stream) send() {
 		} else if -wait > maxCatchUp {
 			skip := -wait / ptime
 			n += skip
-			pkt.Timestamp += uint32(skip) * samples
+			o.pkt.Timestamp += uint32(skip) * o.samples
 			due = due.Add(skip * ptime)
 		}
 		select {
@@ -589,43 +621,84 @@ func (s *Stream) send() {
 			return
 		default:
 		}
-		if !due.Before(nextReport) {
-			s.report(time.Now(), false)
-			nextReport = due.Add(reportIn(s.interval))
-		}
-
-		s.mu.Lock()
-		out, ok := s.next(&pkt, frame, &eventTS)
-		to := s.media.peer
-		s.mu.Unlock()
-		if !ok {
-			pkt.Timestamp += samples
-			pkt.Marker = true // whatever comes next starts a talkspurt
-			continue
-		}
-		m, err := out.MarshalTo(buf)
-		if err == nil {
-			_, err = s.conn.WriteToUDPAddrPort(buf[:m], to)
-		}
-		if errors.Is(err, net.ErrClosed) {
+		if !s.emit(&o, due, nil) {
 			return
 		}
-		if s.cfg.Lateness != nil {
-			s.cfg.Lateness(time.Since(due))
-		}
-		pkt.SequenceNumber++
-		pkt.Timestamp += samples
-		pkt.Marker = false
+	}
+}
+
+// maxFed is how many frames Feed queues at most: beyond, the oldest wait
+// too long to be worth hearing.
+const maxFed = 4
+
+// outgoing is the sender's running state: the packets' header, and the
+// buffers it fills.
+type outgoing struct {
+	pkt        rtp.Packet
+	samples    uint32 // per packet
+	eventTS    uint32 // the timestamp of the key press going out
+	frame, buf []byte
+	nextReport time.Time
+}
+
+// emit sends the packet due at due — a key event, the sound playing, the
+// frame fed, or silence — and the RTCP report if one is due; it reports
+// false once the socket is closed.
+func (s *Stream) emit(o *outgoing, due time.Time, fed []byte) bool {
+	if !due.Before(o.nextReport) {
+		s.report(time.Now(), false)
+		o.nextReport = due.Add(reportIn(s.interval))
+	}
+	s.mu.Lock()
+	out, ok := s.next(&o.pkt, o.frame, &o.eventTS, fed)
+	to := s.media.peer
+	s.mu.Unlock()
+	if !ok {
+		o.pkt.Timestamp += o.samples
+		o.pkt.Marker = true // whatever comes next starts a talkspurt
+		return true
+	}
+	m, err := out.MarshalTo(o.buf)
+	if err == nil {
+		_, err = s.conn.WriteToUDPAddrPort(o.buf[:m], to)
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return false
+	}
+	if s.cfg.Lateness != nil {
+		s.cfg.Lateness(time.Since(due))
+	}
+	o.pkt.SequenceNumber++
+	o.pkt.Timestamp += o.samples
+	o.pkt.Marker = false
+	return true
+}
+
+// Feed queues a frame of a Fed stream's audio, in G.711 µ-law (what
+// browsers speak; turned into A-law when the peer takes that), to go out at
+// once as one packet. It never blocks: when the sender is behind by more
+// than maxFed frames, the frame is dropped.
+func (s *Stream) Feed(ulaw []byte) {
+	var frame []byte // the caller's buffer is theirs again once Feed returns
+	if s.Remote().Codec.Name == PCMA.Name {
+		frame = g711.Ulaw2Alaw(ulaw)
+	} else {
+		frame = slices.Clone(ulaw)
+	}
+	select {
+	case s.fed <- frame:
+	default:
 	}
 }
 
 // next decides, with s.mu held, what this tick sends: the next key event
 // (the press's first packet marks its start, eventTS), else the next frame of
-// the sound playing, silence after its end; ok is false when silence is
-// suppressed and there is nothing to play, or the peer does not receive
+// the sound playing, else the frame fed (Fed streams), silence after its
+// end; ok is false when silence is suppressed and there is nothing to play
+// or feed, or the peer does not receive
 // (on hold: the sound waits). pkt is the stream's running header; frame
 // holds the audio sent.
-func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32) (out rtp.Packet, ok bool) {
+func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32, fed []byte) (out rtp.Packet, ok bool) {
 	remote := s.remote
 	switch {
 	case !remote.Receives():
@@ -643,9 +716,9 @@ func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32) (out rtp.P
 		s.tx.packets++
 		s.tx.octets += 4
 		return rtp.Packet{Header: hdr, Payload: ev.Event.Marshal()}, true
-	case s.cfg.SuppressSilence && len(s.playing) == 0:
+	case s.cfg.SuppressSilence && len(s.playing) == 0 && fed == nil:
 		return rtp.Packet{}, false
-	case s.cfg.ComfortNoise && len(s.playing) == 0:
+	case s.cfg.ComfortNoise && len(s.playing) == 0 && fed == nil:
 		s.stats.Sent++
 		s.tx.packets++
 		s.tx.octets++
@@ -653,10 +726,15 @@ func (s *Stream) next(pkt *rtp.Packet, frame []byte, eventTS *uint32) (out rtp.P
 		hdr.PayloadType = ComfortNoisePayloadType
 		return rtp.Packet{Header: hdr, Payload: []byte{70}}, true // -70 dBov
 	}
-	k := copy(frame, s.playing)
-	s.playing = s.playing[k:]
-	if s.done != nil && len(s.playing) == 0 {
-		s.endPlayback()
+	var k int
+	if len(s.playing) > 0 {
+		k = copy(frame, s.playing)
+		s.playing = s.playing[k:]
+		if s.done != nil && len(s.playing) == 0 {
+			s.endPlayback()
+		}
+	} else {
+		k = copy(frame, fed)
 	}
 	quiet := silence(remote.Codec)
 	for i := k; i < len(frame); i++ {

@@ -321,3 +321,64 @@ func newPhoneOn(t *testing.T, ip string) *phone {
 	t.Cleanup(func() { c.Close() })
 	return &phone{conn: c, seq: 1000, ts: 5000}
 }
+
+// A Fed stream (a bridged call) sends each frame fed at once, with the
+// stream's own numbering, A-law for a peer that takes it; while nothing is
+// fed it keeps its own pace, a key press included.
+func TestFedStreamSendsWhatComesWhenItComes(t *testing.T) {
+	t.Parallel()
+	p := newPhone(t)
+	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+	require.NoError(t, err)
+	s := media.NewStream(c, media.StreamConfig{Fed: true, Remote: media.Description{
+		Addr: p.addr(), Codec: media.Codec{Name: "PCMA", PayloadType: 8}, Events: true, EventType: media.EventPayloadType,
+		Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
+	}})
+	s.Start()
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+
+	read := func() rtp.Packet {
+		t.Helper()
+		buf := make([]byte, 1500)
+		require.NoError(t, p.conn.SetReadDeadline(time.Now().Add(2*time.Second)))
+		n, _, err := p.conn.ReadFromUDPAddrPort(buf)
+		require.NoError(t, err)
+		var pkt rtp.Packet
+		require.NoError(t, pkt.Unmarshal(buf[:n]))
+		return pkt
+	}
+	ulaw := make([]byte, 160)
+	for i := range ulaw {
+		ulaw[i] = g711.EncodeUlawFrame(int16(1000 * (i%2*2 - 1)))
+	}
+	quiet := g711.EncodeAlawFrame(0)
+	var prev uint16
+	for i := range 5 {
+		time.Sleep(7 * time.Millisecond) // the browser's own pace, not the stream's
+		s.Feed(ulaw)
+		pkt := read()
+		for pkt.Payload[0] == quiet { // the stream's own silence, on a machine too busy to feed in time
+			pkt = read()
+		}
+		require.Equal(t, uint8(8), pkt.PayloadType)
+		require.Equal(t, g711.Ulaw2Alaw(ulaw), pkt.Payload, "in the peer's law")
+		if i > 0 {
+			require.Greater(t, pkt.SequenceNumber-prev, uint16(0), "one numbering")
+			require.Less(t, pkt.SequenceNumber-prev, uint16(10))
+		}
+		prev = pkt.SequenceNumber
+	}
+	// Nothing fed: a key still goes out, and silence at the stream's pace.
+	require.True(t, s.SendKey('4', 100*time.Millisecond))
+	events := 0
+	start := time.Now()
+	for time.Since(start) < 500*time.Millisecond {
+		if read().PayloadType == media.EventPayloadType {
+			events++
+		}
+	}
+	require.GreaterOrEqual(t, events, 5, "the key's events went out though nothing was fed")
+	n := p.received(t, 400*time.Millisecond)
+	require.Less(t, n, 30, "about one packet every 20 ms, not a flood")
+	require.Greater(t, n, 5, "about one packet every 20 ms")
+}
