@@ -68,6 +68,10 @@ const (
 	OutcomeDeclined      Outcome = "declined"       // 603
 	OutcomeInvalidNumber Outcome = "invalid_number" // 404/484/410/604
 	OutcomeFailed        Outcome = "failed"         // trunk/transport/5xx: the system's fault
+	// OutcomeAnswered is a listener's call from the browser phone that the
+	// person answered: a conversation, not a check-in (which has no such
+	// outcome).
+	OutcomeAnswered Outcome = "answered"
 )
 
 // Attempt is one call placed for a check-in.

@@ -53,11 +53,16 @@ const (
 	// the 200 OK, then the person answers and presses 1. The record
 	// counts what the caller sent before the answer (EarlyPackets).
 	EarlyMedia Behaviour = "early_media"
+	// Talk is a person in a conversation (a listener's call): answer, say
+	// Config.Voice over and over, press Config.TalkKey after KeyDelay if
+	// set, and keep what is heard (Record.Heard, Record.KeysHeard) until
+	// the caller hangs up, or hang up after Config.TalkFor if set.
+	Talk Behaviour = "talk"
 )
 
 // Behaviours lists every behaviour, for help texts and validation.
 var Behaviours = []Behaviour{PressOne, PressTwo, Silent, Voicemail, HangUp, Busy, Decline, NeverAnswer, AnswerLate, NotFound, Unavailable,
-	TempUnavailable, ServerError, Unauthorized, EarlyMedia}
+	TempUnavailable, ServerError, Unauthorized, EarlyMedia, Talk}
 
 // ParseBehaviour checks a behaviour's name.
 func ParseBehaviour(s string) (Behaviour, error) {
@@ -131,6 +136,12 @@ type Config struct {
 	// Greeting is what a Voicemail line plays on answer, its beep included
 	// (default: DefaultGreeting); it records from the greeting's end.
 	Greeting *media.Sound
+	// Voice is what a Talk line says, over and over (default: VoiceTone
+	// for a second); TalkKey, if set, the key it presses after KeyDelay;
+	// TalkFor, if set, how long after answering it hangs up.
+	Voice   *media.Sound
+	TalkKey byte
+	TalkFor time.Duration
 	// ComfortNoise sends comfort noise (RFC 3389, payload type 13, which
 	// the caller never negotiated) whenever there is nothing to play, as
 	// phones with voice activity detection do.
@@ -172,7 +183,17 @@ type Record struct {
 	// louder than -40 dBFS) before its greeting ended and after, what it
 	// recorded.
 	SoundDuringGreeting, Recorded time.Duration
+	// What a Talk line heard: the first maxHeard of audio, and the keys.
+	Heard     []int16
+	KeysHeard string
 }
+
+// VoiceTone is the pitch a Talk line speaks at by default (Hz): not a key's
+// tone, and easy to find in what the other side heard.
+const VoiceTone = 1000
+
+// maxHeard is how much of what it heard a Talk line keeps.
+const maxHeard = 10 * time.Second
 
 // Callee is a running simulator.
 type Callee struct {
@@ -489,6 +510,13 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 	c.update(r, func(r *Record) { r.Offer = offer })
 	var recording atomic.Bool // a Voicemail line's greeting is over
 	hear := func(pcm []int16) {
+		if r.Behaviour == Talk {
+			c.update(r, func(r *Record) {
+				if len(r.Heard) < int(maxHeard*media.SampleRate/time.Second) {
+					r.Heard = append(r.Heard, pcm...)
+				}
+			})
+		}
 		if !loud(pcm) {
 			return
 		}
@@ -563,7 +591,7 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		defer closeLine()
 		body = b
 		stream = media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, ComfortNoise: c.cfg.ComfortNoise, Hear: hear,
-			RTCPInterval: c.cfg.RTCPInterval})
+			RTCPInterval: c.cfg.RTCPInterval, DetectKeys: r.Behaviour == Talk})
 	}
 	mux := stream.Remote().RTCPMux
 	if err := dlg.RespondSDP(body); err != nil {
@@ -583,6 +611,14 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		})
 	}()
 
+	if r.Behaviour == Talk {
+		// Stopped before the stream closes (defers run last first).
+		var talking sync.WaitGroup
+		defer talking.Wait()
+		tctx, stop := context.WithCancel(ctx)
+		defer stop()
+		c.talk(tctx, &talking, r, stream)
+	}
 	if r.Behaviour == Voicemail {
 		greeting := c.cfg.Greeting
 		if greeting == nil {
@@ -602,6 +638,8 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		key = '1'
 	case PressTwo:
 		key = '2'
+	case Talk:
+		key = c.cfg.TalkKey
 	}
 	select {
 	case <-time.After(c.keyDelay(r.Behaviour)):
@@ -614,7 +652,16 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		c.press(ctx, dlg, stream, key)
 		c.update(r, func(r *Record) { r.KeysSent += string(key) })
 	}
-	if r.Behaviour == HangUp || c.ctx.Err() != nil {
+	if r.Behaviour == Talk && c.cfg.TalkFor > 0 {
+		select {
+		case <-time.After(time.Until(r.Start.Add(c.cfg.TalkFor))):
+		case <-ctx.Done():
+			c.update(r, func(r *Record) { r.ByeFrom = "caller" })
+			return sip.StatusOK
+		case <-c.ctx.Done():
+		}
+	}
+	if r.Behaviour == HangUp || r.Behaviour == Talk && c.cfg.TalkFor > 0 || c.ctx.Err() != nil {
 		bye, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = dlg.Bye(bye)
@@ -631,6 +678,44 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		c.update(r, func(r *Record) { r.ByeFrom = "callee" })
 	}
 	return sip.StatusOK
+}
+
+// talk starts a Talk line's voice, said over and over, and its ear for
+// keys, until ctx ends.
+func (c *Callee) talk(ctx context.Context, wg *sync.WaitGroup, r *Record, stream *media.Stream) {
+	voice := c.cfg.Voice
+	if voice == nil {
+		voice = media.NewSound(media.Sine(VoiceTone, time.Second, 8000))
+	}
+	wg.Go(func() {
+		for {
+			started := time.Now()
+			select {
+			case <-stream.Play(voice):
+			case <-ctx.Done():
+				return
+			}
+			if time.Since(started) < voice.Duration()/2 {
+				// Cut short (a key played over it), or not heard at all
+				// (the caller holds): wait rather than spin.
+				select {
+				case <-time.After(voice.Duration()):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case k := <-stream.Keys():
+				c.update(r, func(r *Record) { r.KeysHeard += string(k) })
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
 }
 
 // keyDelay is how long after answering (after its greeting, for a

@@ -112,8 +112,7 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.MaxDuration, errMaxDuration)
 	defer cancel()
-	c := &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{}), ended: make(chan struct{}),
-		timers: make(chan sessionTimer, 1), leaveMessage: req.LeaveMessage && req.Script != ScriptEscalation}
+	c := d.newCall(prompts, req.LeaveMessage && req.Script != ScriptEscalation)
 	res := c.run(ctx, target)
 	if res.Outcome == wellcheck.OutcomeFailed {
 		d.log.Warn("call failed", "to", wellcheck.MaskPhone(to), "call_id", res.CallID, "status", res.SIPStatus, "reason", res.Reason)
@@ -122,6 +121,13 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 			"ring", res.Ring.Round(time.Millisecond), "talk", res.Talk.Round(time.Millisecond))
 	}
 	return res, nil
+}
+
+// newCall is a call about to be placed, with prompts to say (nil for a
+// bridged call).
+func (d *Dialer) newCall(prompts *PromptSet, leaveMessage bool) *call {
+	return &call{d: d, prompts: prompts, keys: make(chan byte, 16), hungUp: make(chan struct{}), ended: make(chan struct{}),
+		timers: make(chan sessionTimer, 1), leaveMessage: leaveMessage}
 }
 
 // target makes the Request-URI: a number goes to the trunk, a URI as it is.
@@ -169,8 +175,11 @@ type call struct {
 	prompts *PromptSet
 	// leaveMessage: on a machine, the voicemail message rather than a hang-up.
 	leaveMessage bool
-	session      *sipgo.DialogClientSession
-	localTag     string
+	// leg, for a listener's call (Connect), is whom the answered person is
+	// joined to, instead of the check-in's prompts.
+	leg      Leg
+	session  *sipgo.DialogClientSession
+	localTag string
 
 	keys     chan byte // from SIP INFO
 	hungUp   chan struct{}
@@ -302,6 +311,9 @@ func (c *call) ring(ctx context.Context, sess *sipgo.DialogClientSession, res Re
 				return nil
 			}
 			res.Provisional = append(res.Provisional, r.StatusCode)
+			if c.leg != nil && (r.StatusCode == sip.StatusRinging || r.StatusCode == sip.StatusSessionInProgress) {
+				c.leg.Ringing()
+			}
 			// Early media (a 183 with SDP): a ringback or an announcement
 			// the carrier plays, never the person. Nothing of ours is sent
 			// before the 200 OK, and its sources are never latched onto.
@@ -393,8 +405,12 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	// The answer settles RTCP for the whole call: multiplexed or on our
 	// RTCP port, as every later description of ours says.
 	c.local.SettleRTCP(remote.RTCPMux)
-	stream := media.NewStream(conn, media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: true, Lateness: c.d.cfg.SendLateness, NotFrom: notFrom,
-		RTCPInterval: c.d.cfg.RTCPInterval, MayLatch: func(ip netip.Addr) bool { return c.isPeer(ip) || c.d.trusted(ip) }})
+	sc := media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: c.leg == nil, Lateness: c.d.cfg.SendLateness, NotFrom: notFrom,
+		RTCPInterval: c.d.cfg.RTCPInterval, MayLatch: func(ip netip.Addr) bool { return c.isPeer(ip) || c.d.trusted(ip) }}
+	if c.leg != nil {
+		sc.Fed, sc.Hear, sc.Lateness = true, hearer(c.leg), nil
+	}
+	stream := media.NewStream(conn, sc)
 	c.mu.Lock()
 	c.stream = stream
 	stream.Start()
@@ -406,7 +422,14 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	keepCtx, stopKeeping := context.WithCancel(ctx)
 	var keeping sync.WaitGroup
 	keeping.Go(func() { c.keepSession(keepCtx, sess, first) })
-	outcome, digits, theyHungUp := c.converse(ctx, stream)
+	var outcome wellcheck.Outcome
+	var digits string
+	var theyHungUp bool
+	if c.leg != nil {
+		outcome, theyHungUp = wellcheck.OutcomeAnswered, c.relay(ctx, stream)
+	} else {
+		outcome, digits, theyHungUp = c.converse(ctx, stream)
+	}
 	stopKeeping()
 	keeping.Wait()
 	c.end()

@@ -1,0 +1,157 @@
+package dialer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/zaf/g711"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/internal/media"
+)
+
+// A Leg is the listener's side of a bridged call: their browser's phone
+// (dialer/webphone), which Connect joins to a call to the person. Its
+// methods are called from the call's goroutines; none may block.
+type Leg interface {
+	// Ringing is told when the person's phone rings (a 180 or 183).
+	Ringing()
+	// Answered is told once the person answers, with their side of the
+	// call: what the leg gives it from then on reaches the person.
+	Answered(p *Person)
+	// Hear is given the person's audio as it comes, a packet at a time
+	// (20 ms), in G.711 µ-law whatever the trunk speaks. The slice is the
+	// leg's until it returns.
+	Hear(ulaw []byte)
+	// Pressed is told each key the person presses, once.
+	Pressed(key byte)
+	// Done is closed when the listener hangs up or their browser is gone.
+	Done() <-chan struct{}
+}
+
+// Person is the answered person's side of a bridged call.
+type Person struct{ stream *media.Stream }
+
+// Say sends a frame of the listener's voice to the person at once: 20 ms of
+// G.711 µ-law, as browsers speak it (turned into A-law for a trunk that
+// takes that).
+func (p *Person) Say(ulaw []byte) { p.stream.Feed(ulaw) }
+
+// keyLength is how long a key the listener presses lasts on the line.
+const keyLength = 160 * time.Millisecond
+
+// Press sends a key the listener pressed: as an RFC 4733 event when the
+// person's side took telephone events, else as the key's tones, in place
+// of the listener's voice while they last. It reports false for a key that
+// is not a DTMF key.
+func (p *Person) Press(key byte) bool {
+	if p.stream.SendKey(key, keyLength) {
+		return true
+	}
+	pcm, ok := media.GenerateTone(key, keyLength)
+	if !ok {
+		return false
+	}
+	p.stream.Play(media.NewSound(pcm))
+	return true
+}
+
+// ConnectRequest is a listener's call to a person, joined to leg.
+type ConnectRequest struct {
+	To  string // an E.164 number, sent to the trunk, or a SIP URI
+	Leg Leg
+	// MaxDuration ends the conversation at this length, ringing included
+	// (default 2 h): a forgotten call does not hold a channel all day.
+	MaxDuration time.Duration
+}
+
+// DefaultMaxConversation is ConnectRequest.MaxDuration's default.
+const DefaultMaxConversation = 2 * time.Hour
+
+// Connect calls req.To from the service's number, like any of its calls
+// (the listener's own number never reaches the network), and once the
+// person answers joins their audio and keys to req.Leg's until either side
+// hangs up. It takes one of the trunk's channels for as long. Its Result's
+// outcome is OutcomeAnswered for a conversation, else why the person was
+// not reached (no_answer, busy, declined, invalid_number, failed). The
+// error is for what is wrong before any call, as with Place.
+func (d *Dialer) Connect(ctx context.Context, req ConnectRequest) (Result, error) {
+	if req.Leg == nil {
+		return Result{}, fmt.Errorf("connect: no listener's leg")
+	}
+	target, err := d.target(req.To)
+	if err != nil {
+		return Result{}, err
+	}
+	if d.cfg.Limits != nil {
+		release, err := d.cfg.Limits.Acquire(ctx)
+		if err != nil {
+			return Result{}, fmt.Errorf("wait for a free channel: %w", err)
+		}
+		defer release()
+	}
+	limit := req.MaxDuration
+	if limit <= 0 {
+		limit = DefaultMaxConversation
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, errMaxDuration)
+	defer cancel()
+	// The listener hanging up ends the call whenever it happens: a CANCEL
+	// while it rings, our BYE once answered.
+	ctx, hangUp := context.WithCancelCause(ctx)
+	defer hangUp(nil)
+	go func() {
+		select {
+		case <-req.Leg.Done():
+			hangUp(errListenerHungUp)
+		case <-ctx.Done():
+		}
+	}()
+	c := d.newCall(nil, false)
+	c.leg = req.Leg
+	res := c.run(ctx, target)
+	if res.Outcome != wellcheck.OutcomeAnswered && errors.Is(context.Cause(ctx), errListenerHungUp) {
+		res.Outcome, res.Reason, res.Local = wellcheck.OutcomeNoAnswer, errListenerHungUp.Error(), false
+	}
+	d.log.Info("listener's call ended", "to", wellcheck.MaskPhone(req.To), "call_id", res.CallID, "outcome", res.Outcome,
+		"status", res.SIPStatus, "hung_up_by", res.HungUpBy, "talk", res.Talk.Round(time.Millisecond))
+	return res, nil
+}
+
+// errListenerHungUp is a listener's call cut short by the listener.
+var errListenerHungUp = errors.New("the listener hung up before the answer")
+
+// relay joins the answered person's stream to the call's leg until one of
+// them hangs up or ctx ends, and reports whether the person hung up.
+func (c *call) relay(ctx context.Context, stream *media.Stream) (theyHungUp bool) {
+	c.leg.Answered(&Person{stream: stream})
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-c.hungUp:
+			return true
+		case <-c.leg.Done():
+			return isClosed(c.hungUp)
+		case k := <-stream.Keys():
+			c.leg.Pressed(k)
+		case k := <-c.keys:
+			c.leg.Pressed(k)
+		}
+	}
+}
+
+// hearer turns the person's audio, decoded by the stream, back into µ-law
+// for the leg, reusing one buffer.
+func hearer(leg Leg) func(pcm []int16) {
+	var ulaw []byte
+	return func(pcm []int16) {
+		ulaw = ulaw[:0]
+		for _, v := range pcm {
+			ulaw = append(ulaw, g711.EncodeUlawFrame(v))
+		}
+		leg.Hear(ulaw)
+	}
+}
