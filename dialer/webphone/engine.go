@@ -24,6 +24,15 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
+// DefaultDisconnected is how long a browser may be silent before its connection
+// counts as disconnected: pion's default, and a browser sends audio every 20 ms and
+// an ICE consent check every few seconds.
+const DefaultDisconnected = 5 * time.Second
+
+// failedTimeout is pion's default ICE failed timeout: a connection disconnected this
+// long has failed. Only a Grace longer than it minus Disconnected lets it act first.
+const failedTimeout = 25 * time.Second
+
 // DefaultGrace is how long a call may stay disconnected (the browser's network
 // blinking, a Wi-Fi hand-over) before it is taken for ended.
 const DefaultGrace = 5 * time.Second
@@ -48,6 +57,10 @@ type Config struct {
 	// ICEServers are the STUN and TURN servers the browsers use; the server itself
 	// uses none (it has a public address or PublicIP). See Engine.ICEServers.
 	ICEServers []webrtc.ICEServer
+	// Disconnected is how long the browser may send nothing (no media, no ICE
+	// check) before its connection counts as disconnected; 0 means
+	// DefaultDisconnected. The call ends Grace later, unless packets come back.
+	Disconnected time.Duration
 	// Grace is how long a call may stay disconnected before it ends; 0 means
 	// DefaultGrace.
 	Grace time.Duration
@@ -108,6 +121,10 @@ func New(cfg Config) (*Engine, error) {
 		networks = append(networks, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6)
 	}
 	s.SetNetworkTypes(networks)
+	// The server's own checks keep the pair alive while the browser is quiet: their
+	// answers count as packets from it.
+	disconnected := orDefault(cfg.Disconnected, DefaultDisconnected)
+	s.SetICETimeouts(disconnected, failedTimeout, min(2*time.Second, disconnected/3))
 	// The server only listens: active TCP would dial out to the browser.
 	s.DisableActiveTCP(true)
 	// TCP candidates come from the interfaces, the UDP ones from the mux: keep both

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,6 +59,12 @@ type browser struct {
 
 func newBrowser(t *testing.T, networks ...webrtc.NetworkType) *browser {
 	t.Helper()
+	return newBrowserOn(t, nil, networks...)
+}
+
+// newBrowserOn makes a browser whose UDP goes through conn, if not nil.
+func newBrowserOn(t *testing.T, conn net.PacketConn, networks ...webrtc.NetworkType) *browser {
+	t.Helper()
 	var m webrtc.MediaEngine
 	for _, c := range []webrtc.RTPCodecParameters{
 		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111},
@@ -74,6 +81,11 @@ func newBrowser(t *testing.T, networks ...webrtc.NetworkType) *browser {
 		networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 	}
 	s.SetNetworkTypes(networks)
+	if conn != nil {
+		mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn})
+		t.Cleanup(func() { require.NoError(t, mux.Close()) })
+		s.SetICEUDPMux(mux)
+	}
 	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(&m), webrtc.WithSettingEngine(s)).NewPeerConnection(webrtc.Configuration{})
 	require.NoError(t, err)
 	b := &browser{
@@ -367,6 +379,58 @@ func TestServerHangsUp(t *testing.T) {
 	require.NoError(t, c.Close())
 	require.ErrorIs(t, c.Err(), webphone.ErrClosed)
 	b.waitState(t, func(s webrtc.PeerConnectionState) bool { return s != webrtc.PeerConnectionStateConnected })
+}
+
+// TestBrowserVanishes checks that a browser gone silent without a word (a laptop
+// closed, a network lost) ends the call once the grace has run out.
+func TestBrowserVanishes(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, webphone.Config{Disconnected: 300 * time.Millisecond, Grace: 300 * time.Millisecond})
+	conn := newCuttableConn(t)
+	b := newBrowserOn(t, conn)
+	c := b.call(t, e)
+
+	conn.cut()
+	select {
+	case <-c.Done():
+	case <-time.After(wait):
+		t.Fatal("the call goes on after the browser vanished")
+	}
+	require.ErrorIs(t, c.Err(), webphone.ErrDisconnected)
+}
+
+// cuttableConn is a loopback UDP socket whose traffic can be cut both ways at once,
+// as when a network is lost: nothing is sent or received any more, nothing says so.
+type cuttableConn struct {
+	*net.UDPConn
+	gone atomic.Bool
+}
+
+func newCuttableConn(t *testing.T) *cuttableConn {
+	t.Helper()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	return &cuttableConn{UDPConn: conn}
+}
+
+func (c *cuttableConn) cut() { c.gone.Store(true) }
+
+// ReadFrom and WriteTo are all the mux uses of a net.PacketConn that is not a
+// *net.UDPConn: the embedding struct hides the rest behind these two.
+func (c *cuttableConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := c.UDPConn.ReadFrom(b)
+		if err != nil || !c.gone.Load() {
+			return n, addr, err
+		}
+	}
+}
+
+func (c *cuttableConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if c.gone.Load() {
+		return len(b), nil
+	}
+	return c.UDPConn.WriteTo(b, addr)
 }
 
 // TestCallsShareOnePort checks that every call's candidates name the engine's one UDP
