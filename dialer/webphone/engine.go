@@ -99,14 +99,14 @@ func New(cfg Config) (*Engine, error) {
 		grace:      orDefault(cfg.Grace, DefaultGrace),
 		log:        log,
 	}
-	pionLog := logging.NewDefaultLoggerFactory()
+	pionLog := pionLogs{log}
 
 	var err error
 	e.udp, e.port, err = listenUDP(ips, cfg.Port, pionLog)
 	if err != nil {
 		return nil, err
 	}
-	var s webrtc.SettingEngine
+	s := webrtc.SettingEngine{LoggerFactory: pionLog}
 	s.SetICEUDPMux(e.udp)
 	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	if cfg.TCP.IsValid() {
