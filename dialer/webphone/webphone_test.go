@@ -46,8 +46,10 @@ func newEngine(t *testing.T, cfg webphone.Config) *webphone.Engine {
 	return e
 }
 
-// browser plays the listener's browser: a pion peer offering what Chrome offers for
-// audio (Opus first, PCMU, telephone-event on 126), sending raw RTP on its track.
+// browser plays the listener's browser: a pion peer offering the audio codecs Chrome
+// offers, in its order and with its payload types (Opus first, G.722, PCMU, PCMA,
+// comfort noise, telephone-event at 48 kHz on 110 and at 8 kHz on 126), sending raw
+// RTP on its track.
 type browser struct {
 	pc     *webrtc.PeerConnection
 	track  *rawTrack
@@ -57,32 +59,40 @@ type browser struct {
 	reader sync.WaitGroup
 }
 
-func newBrowser(t *testing.T, networks ...webrtc.NetworkType) *browser {
-	t.Helper()
-	return newBrowserOn(t, nil, networks...)
+// browserOpts changes a browser from the usual Chrome on loopback UDP.
+type browserOpts struct {
+	conn     net.PacketConn       // its UDP socket, if not its own
+	networks []webrtc.NetworkType // UDP4 if none
+	noEvents bool                 // offer no telephone-event
 }
 
-// newBrowserOn makes a browser whose UDP goes through conn, if not nil.
-func newBrowserOn(t *testing.T, conn net.PacketConn, networks ...webrtc.NetworkType) *browser {
+func newBrowser(t *testing.T, opts browserOpts) *browser {
 	t.Helper()
 	var m webrtc.MediaEngine
 	for _, c := range []webrtc.RTPCodecParameters{
 		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeG722, ClockRate: 8000, Channels: 1}, PayloadType: 9},
 		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000, Channels: 1}, PayloadType: 0},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMA, ClockRate: 8000, Channels: 1}, PayloadType: 8},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: "audio/CN", ClockRate: 8000, Channels: 1}, PayloadType: 13},
+		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: "audio/telephone-event", ClockRate: 48000, Channels: 1, SDPFmtpLine: "0-16"}, PayloadType: 110},
 		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: "audio/telephone-event", ClockRate: 8000, Channels: 1, SDPFmtpLine: "0-16"}, PayloadType: chromeEventPT},
 	} {
+		if opts.noEvents && strings.HasSuffix(c.MimeType, "telephone-event") {
+			continue
+		}
 		require.NoError(t, m.RegisterCodec(c, webrtc.RTPCodecTypeAudio))
 	}
 	var s webrtc.SettingEngine
 	s.SetIncludeLoopbackCandidate(true)
 	s.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	if len(networks) == 0 {
-		networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	if len(opts.networks) == 0 {
+		opts.networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 	}
-	s.SetNetworkTypes(networks)
-	if conn != nil {
-		mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: conn})
+	s.SetNetworkTypes(opts.networks)
+	if opts.conn != nil {
+		mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: opts.conn})
 		t.Cleanup(func() { require.NoError(t, mux.Close()) })
 		s.SetICEUDPMux(mux)
 	}
@@ -280,7 +290,7 @@ func collect(t *testing.T, ch <-chan *rtp.Packet, n int) []byte {
 func TestAudioBothWays(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, webphone.Config{})
-	b := newBrowser(t)
+	b := newBrowser(t, browserOpts{})
 	c := b.call(t, e)
 
 	ctx, cancel := context.WithCancel(t.Context())
@@ -299,7 +309,7 @@ func TestAudioBothWays(t *testing.T) {
 func TestKeys(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, webphone.Config{})
-	b := newBrowser(t)
+	b := newBrowser(t, browserOpts{})
 	c := b.call(t, e)
 	pt, ok := c.EventPayloadType()
 	require.True(t, ok)
@@ -352,10 +362,23 @@ func TestKeys(t *testing.T) {
 	})
 }
 
+// TestNoEvents checks a browser that offers no telephone-event: the call goes on,
+// without keys.
+func TestNoEvents(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, webphone.Config{})
+	b := newBrowser(t, browserOpts{noEvents: true})
+	c := b.call(t, e)
+	_, ok := c.EventPayloadType()
+	require.False(t, ok)
+	require.NotContains(t, c.Answer(), "telephone-event")
+	require.ErrorIs(t, c.SendKey(t.Context(), '1', 100*time.Millisecond), webphone.ErrNoEvents)
+}
+
 func TestBrowserHangsUp(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, webphone.Config{})
-	b := newBrowser(t)
+	b := newBrowser(t, browserOpts{})
 	c := b.call(t, e)
 
 	require.NoError(t, b.pc.Close())
@@ -373,7 +396,7 @@ func TestBrowserHangsUp(t *testing.T) {
 func TestServerHangsUp(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, webphone.Config{})
-	b := newBrowser(t)
+	b := newBrowser(t, browserOpts{})
 	c := b.call(t, e)
 
 	require.NoError(t, c.Close())
@@ -387,7 +410,7 @@ func TestBrowserVanishes(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, webphone.Config{Disconnected: 300 * time.Millisecond, Grace: 300 * time.Millisecond})
 	conn := newCuttableConn(t)
-	b := newBrowserOn(t, conn)
+	b := newBrowser(t, browserOpts{conn: conn})
 	c := b.call(t, e)
 
 	conn.cut()
@@ -438,7 +461,7 @@ func (c *cuttableConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 func TestCallsShareOnePort(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, webphone.Config{})
-	b1, b2 := newBrowser(t), newBrowser(t)
+	b1, b2 := newBrowser(t, browserOpts{}), newBrowser(t, browserOpts{})
 	c1, c2 := b1.call(t, e), b2.call(t, e)
 	for _, c := range []*webphone.Call{c1, c2} {
 		ports := candidatePorts(t, c.Answer(), "udp")
@@ -464,7 +487,7 @@ func TestICETCP(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, webphone.Config{TCP: netip.MustParseAddrPort("127.0.0.1:0")})
 	require.NotZero(t, e.TCPPort())
-	b := newBrowser(t, webrtc.NetworkTypeTCP4)
+	b := newBrowser(t, browserOpts{networks: []webrtc.NetworkType{webrtc.NetworkTypeTCP4}})
 	c := b.call(t, e)
 	ports := candidatePorts(t, c.Answer(), "tcp")
 	require.NotEmpty(t, ports)
@@ -483,7 +506,7 @@ func TestICETCP(t *testing.T) {
 func TestPublicIP(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, webphone.Config{PublicIP: netip.MustParseAddr("203.0.113.7")})
-	b := newBrowser(t)
+	b := newBrowser(t, browserOpts{})
 	c, err := e.Answer(t.Context(), b.offer(t))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, c.Close()) }()
