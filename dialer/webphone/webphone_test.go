@@ -151,7 +151,7 @@ func (b *browser) offer(t testing.TB) string {
 }
 
 // call makes a call of b on e and waits until the browser is connected.
-func (b *browser) call(t *testing.T, e *webphone.Engine) *webphone.Call {
+func (b *browser) call(t testing.TB, e *webphone.Engine) *webphone.Call {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), wait)
 	defer cancel()
@@ -168,7 +168,7 @@ func (b *browser) call(t *testing.T, e *webphone.Engine) *webphone.Call {
 	return c
 }
 
-func (b *browser) waitState(t *testing.T, want func(webrtc.PeerConnectionState) bool) webrtc.PeerConnectionState {
+func (b *browser) waitState(t testing.TB, want func(webrtc.PeerConnectionState) bool) webrtc.PeerConnectionState {
 	t.Helper()
 	timeout := time.After(wait)
 	for {
@@ -596,4 +596,16 @@ func FuzzAnswer(f *testing.F) {
 		require.NotEmpty(t, c.Answer())
 		require.NoError(t, c.Close())
 	})
+}
+
+// BenchmarkCalls measures a call from the browser's offer to connected audio and back
+// to hung up, on loopback: what one listener's click costs the node.
+func BenchmarkCalls(b *testing.B) {
+	e := newEngine(b, webphone.Config{})
+	for b.Loop() {
+		br := newBrowser(b, browserOpts{})
+		c := br.call(b, e)
+		require.NoError(b, c.Close())
+		require.NoError(b, br.pc.Close())
+	}
 }
