@@ -598,9 +598,9 @@ func FuzzAnswer(f *testing.F) {
 	})
 }
 
-// BenchmarkCalls measures a call from the browser's offer to connected audio and back
+// BenchmarkWebphoneCalls measures a call from the browser's offer to connected audio and back
 // to hung up, on loopback: what one listener's click costs the node.
-func BenchmarkCalls(b *testing.B) {
+func BenchmarkWebphoneCalls(b *testing.B) {
 	e := newEngine(b, webphone.Config{})
 	for b.Loop() {
 		br := newBrowser(b, browserOpts{})
