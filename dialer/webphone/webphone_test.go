@@ -456,6 +456,30 @@ func (c *cuttableConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	return c.UDPConn.WriteTo(b, addr)
 }
 
+// TestCloseLeavesNothing checks that a call's Close stops all it started, with
+// audio and keys flowing both ways until then. It is not parallel, so that the
+// goroutines it finds are its own; the whole package is checked again at the end.
+func TestCloseLeavesNothing(t *testing.T) {
+	e := newEngine(t, webphone.Config{})
+	before := goleak.IgnoreCurrent()
+	b := newBrowser(t, browserOpts{})
+	c := b.call(t, e)
+	ctx, cancel := context.WithCancel(t.Context())
+	var players sync.WaitGroup
+	play(ctx, &players, 440, func(ts uint32, frame []byte) error { return b.track.write(0, ts == 0, ts, frame) })
+	play(ctx, &players, 1000, func(_ uint32, frame []byte) error { return c.WriteAudio(frame) })
+	collect(t, c.Audio(), 5)
+	collect(t, b.audio, 5)
+	require.NoError(t, c.SendKey(t.Context(), '9', 40*time.Millisecond))
+	cancel()
+	players.Wait()
+
+	require.NoError(t, c.Close())
+	require.NoError(t, b.pc.Close())
+	b.reader.Wait()
+	goleak.VerifyNone(t, before)
+}
+
 // TestCallsShareOnePort checks that every call's candidates name the engine's one UDP
 // port, so that one firewall rule serves all.
 func TestCallsShareOnePort(t *testing.T) {
