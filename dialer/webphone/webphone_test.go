@@ -7,7 +7,6 @@ import (
 	"math"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -488,10 +487,10 @@ func TestCallsShareOnePort(t *testing.T) {
 	b1, b2 := newBrowser(t, browserOpts{}), newBrowser(t, browserOpts{})
 	c1, c2 := b1.call(t, e), b2.call(t, e)
 	for _, c := range []*webphone.Call{c1, c2} {
-		ports := candidatePorts(t, c.Answer(), "udp")
-		require.NotEmpty(t, ports)
-		for _, p := range ports {
-			require.Equal(t, e.Port(), p)
+		addrs := candidates(t, c.Answer(), "udp")
+		require.NotEmpty(t, addrs)
+		for _, a := range addrs {
+			require.Equal(t, e.Port(), a.Port())
 		}
 	}
 	// Both carry audio at once, each to its own browser.
@@ -505,6 +504,23 @@ func TestCallsShareOnePort(t *testing.T) {
 	require.InDelta(t, 440, frequency(collect(t, b2.audio, 10)), 25)
 }
 
+// TestTwoAddresses checks a server with two addresses: the one port on each, both
+// offered.
+func TestTwoAddresses(t *testing.T) {
+	t.Parallel()
+	ips := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2")}
+	e := newEngine(t, webphone.Config{IPs: ips})
+	b := newBrowser(t, browserOpts{})
+	c := b.call(t, e)
+	got := candidates(t, c.Answer(), "udp")
+	for _, ip := range ips {
+		require.Contains(t, got, netip.AddrPortFrom(ip, e.Port()))
+	}
+	for _, a := range got {
+		require.Equal(t, e.Port(), a.Port())
+	}
+}
+
 // TestICETCP checks the fallback for networks that block UDP: a browser that may
 // only use TCP still gets a call.
 func TestICETCP(t *testing.T) {
@@ -513,10 +529,10 @@ func TestICETCP(t *testing.T) {
 	require.NotZero(t, e.TCPPort())
 	b := newBrowser(t, browserOpts{networks: []webrtc.NetworkType{webrtc.NetworkTypeTCP4}})
 	c := b.call(t, e)
-	ports := candidatePorts(t, c.Answer(), "tcp")
-	require.NotEmpty(t, ports)
-	for _, p := range ports {
-		require.Equal(t, e.TCPPort(), p)
+	addrs := candidates(t, c.Answer(), "tcp")
+	require.NotEmpty(t, addrs)
+	for _, a := range addrs {
+		require.Equal(t, e.TCPPort(), a.Port())
 	}
 
 	ctx, cancel := context.WithCancel(t.Context())
@@ -534,8 +550,11 @@ func TestPublicIP(t *testing.T) {
 	c, err := e.Answer(t.Context(), b.offer(t))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, c.Close()) }()
-	require.Contains(t, c.Answer(), " 203.0.113.7 "+strconv.Itoa(int(e.Port()))+" typ host")
-	require.NotContains(t, c.Answer(), "127.0.0.1")
+	addrs := candidates(t, c.Answer(), "udp")
+	require.NotEmpty(t, addrs)
+	for _, a := range addrs {
+		require.Equal(t, netip.AddrPortFrom(netip.MustParseAddr("203.0.113.7"), e.Port()), a)
+	}
 }
 
 func TestICEServers(t *testing.T) {
@@ -583,20 +602,20 @@ func TestBadOffer(t *testing.T) {
 	}
 }
 
-// candidatePorts returns the ports of an SDP's candidates over network (udp, tcp).
-func candidatePorts(t *testing.T, desc, network string) []uint16 {
+// candidates returns the addresses of an SDP's candidates over network (udp, tcp).
+func candidates(t *testing.T, desc, network string) []netip.AddrPort {
 	t.Helper()
-	var ports []uint16
+	var addrs []netip.AddrPort
 	for line := range strings.Lines(desc) {
 		f := strings.Fields(strings.TrimPrefix(line, "a=candidate:"))
 		if !strings.HasPrefix(line, "a=candidate:") || len(f) < 6 || !strings.EqualFold(f[2], network) {
 			continue
 		}
-		p, err := strconv.ParseUint(f[5], 10, 16)
+		a, err := netip.ParseAddrPort(net.JoinHostPort(f[4], f[5]))
 		require.NoError(t, err)
-		ports = append(ports, uint16(p))
+		addrs = append(addrs, a)
 	}
-	return ports
+	return addrs
 }
 
 // FuzzAnswer feeds Answer offers a browser, or someone posing as one, might send:
