@@ -479,6 +479,55 @@ func TestCloseLeavesNothing(t *testing.T) {
 	goleak.VerifyNone(t, before)
 }
 
+// TestBrowserCandidates checks offers whose candidates the server cannot use: Chrome
+// hides its addresses behind mDNS names (.local), and a page may send its offer
+// before gathering any. The browser's checks reach the server anyway, which answers
+// them as peer-reflexive candidates.
+func TestBrowserCandidates(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		change func(line string) string
+	}{
+		{"mDNS names", func(line string) string {
+			f := strings.Fields(line)
+			if len(f) < 5 || !strings.HasPrefix(line, "a=candidate:") {
+				return line
+			}
+			f[4] = "3f9d1c1e-8a3b-4f7e-9d1c-1e8a3b4f7e9d.local"
+			return strings.Join(f, " ") + "\r\n"
+		}},
+		{"none", func(line string) string {
+			if strings.HasPrefix(line, "a=candidate:") {
+				return ""
+			}
+			return line
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEngine(t, webphone.Config{})
+			b := newBrowser(t, browserOpts{})
+			var offer strings.Builder
+			for line := range strings.Lines(b.offer(t)) {
+				offer.WriteString(tc.change(line))
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), wait)
+			defer cancel()
+			c, err := e.Answer(ctx, offer.String())
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, c.Close()) })
+			require.NoError(t, b.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: c.Answer()}))
+			b.waitState(t, func(s webrtc.PeerConnectionState) bool { return s == webrtc.PeerConnectionStateConnected })
+			select {
+			case <-c.Connected():
+			case <-time.After(wait):
+				t.Fatal("the server's side never connected")
+			}
+		})
+	}
+}
+
 // TestCallsShareOnePort checks that every call's candidates name the engine's one UDP
 // port, so that one firewall rule serves all.
 func TestCallsShareOnePort(t *testing.T) {
