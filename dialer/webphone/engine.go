@@ -87,7 +87,10 @@ func New(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ips := slices.Clone(cfg.IPs)
+	ips := make([]netip.Addr, len(cfg.IPs))
+	for i, ip := range cfg.IPs {
+		ips[i] = ip.Unmap() // the filter below compares unmapped addresses
+	}
 	if len(ips) == 0 {
 		var err error
 		if ips, err = hostIPs(); err != nil {
