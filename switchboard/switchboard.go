@@ -1,0 +1,382 @@
+// Package switchboard puts listeners on the telephone from their browser: a
+// listener's page holds a Session (its WebSocket, in web/), and a call from
+// a case joins the browser's audio (dialer/webphone) to a call to the person
+// through the trunk (dialer.Connect), from the service's number. Each call is
+// logged on the case by itself — start, answer, end, who hung up — so that
+// the listener only writes the note. No audio is recorded or stored.
+package switchboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/dialer/webphone"
+)
+
+// Line places the person's side of a call (*dialer.Dialer).
+type Line interface {
+	Connect(ctx context.Context, req dialer.ConnectRequest) (dialer.Result, error)
+}
+
+// Log keeps a case's calls (*care.Cases): it also decides who may call from a
+// case, and whom (StartCall with no number dials the person's own).
+type Log interface {
+	StartCall(ctx context.Context, by wellcheck.User, caseID int64, direction, number string) (wellcheck.CaseCall, error)
+	CallAnswered(ctx context.Context, id int64) (wellcheck.CaseCall, error)
+	CallSIPID(ctx context.Context, id int64, sipCallID string) (wellcheck.CaseCall, error)
+	EndCall(ctx context.Context, id int64, outcome wellcheck.CallOutcome, hungUpBy wellcheck.HungUpBy) (wellcheck.CaseCall, error)
+}
+
+// Switchboard connects listeners' browsers to persons. Its fields are set
+// before the first Open.
+type Switchboard struct {
+	Phones *webphone.Engine
+	Line   Line
+	Log    Log
+	Logger *slog.Logger
+	// Connecting is how long the browser's audio may take to connect before
+	// the person's phone is rung (default 15 s): the person never answers
+	// into a silence.
+	Connecting time.Duration
+
+	mu       sync.Mutex
+	sessions map[*Session]struct{}
+}
+
+// Event is what a listener's page is told, as JSON.
+type Event struct {
+	// Type is ready (the phone works: ICE holds the STUN and TURN servers
+	// to use), answer (SDP: the server's answer to the page's offer),
+	// ringing, answered, key (Key: the person pressed it), ended (Outcome:
+	// how; Error, a code, when it was not the person's doing), or error
+	// (Error: a code the page puts in words; nothing was called).
+	Type    string                `json:"type"`
+	ICE     []ICEServer           `json:"ice,omitempty"`
+	SDP     string                `json:"sdp,omitempty"`
+	Key     string                `json:"key,omitempty"`
+	Outcome wellcheck.CallOutcome `json:"outcome,omitempty"`
+	Error   string                `json:"error,omitempty"`
+	// Call is the call's number in the case's log.
+	Call int64 `json:"call,omitempty"`
+	// Case is the case the call is about.
+	Case int64 `json:"case,omitempty"`
+}
+
+// ICEServer is a STUN or TURN server as a browser's RTCPeerConnection takes it.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// Error codes of Event.Error.
+const (
+	ErrBusy      = "busy"      // a call is already going on in this page
+	ErrForbidden = "forbidden" // not this user's case to call from
+	ErrClosed    = "case_closed"
+	ErrBadOffer  = "bad_offer"  // the browser's offer cannot be answered
+	ErrNoMedia   = "no_media"   // the browser's audio never connected
+	ErrNoLine    = "no_line"    // no channel free on the trunk, or the node stopping
+	ErrInternal  = "internal"   // ours: the log says why
+	ErrLostAudio = "lost_audio" // the browser's audio was lost during the call
+)
+
+// Open starts a listener's session: send is how events reach their page
+// (called from the session's goroutines, one at a time). It tells the page
+// the phone is ready.
+func (s *Switchboard) Open(user wellcheck.User, send func(Event)) *Session {
+	p := &Session{sb: s, user: user, send: send}
+	s.mu.Lock()
+	if s.sessions == nil {
+		s.sessions = make(map[*Session]struct{})
+	}
+	s.sessions[p] = struct{}{}
+	s.mu.Unlock()
+	p.tell(Event{Type: "ready", ICE: s.iceServers()})
+	return p
+}
+
+func (s *Switchboard) iceServers() []ICEServer {
+	var out []ICEServer
+	for _, srv := range s.Phones.ICEServers() {
+		c, _ := srv.Credential.(string)
+		out = append(out, ICEServer{URLs: srv.URLs, Username: srv.Username, Credential: c})
+	}
+	return out
+}
+
+func (s *Switchboard) log() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+// Session is one listener's phone: their page, as long as it is open.
+type Session struct {
+	sb   *Switchboard
+	user wellcheck.User
+
+	sendMu sync.Mutex
+	send   func(Event)
+
+	mu     sync.Mutex
+	active *call // the call going on, if any
+	closed bool
+	wg     sync.WaitGroup
+}
+
+func (p *Session) tell(e Event) {
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
+	p.send(e)
+}
+
+// Call answers the page's offer and calls the person of caseID from it. It
+// returns once the page has the answer (or an error event): the call goes
+// on by itself, its progress told as events, until either side hangs up.
+func (p *Session) Call(ctx context.Context, caseID int64, offer string) {
+	p.mu.Lock()
+	if p.active != nil || p.closed {
+		p.mu.Unlock()
+		p.tell(Event{Type: "error", Error: ErrBusy, Case: caseID})
+		return
+	}
+	c := &call{session: p, caseID: caseID, hangUp: make(chan struct{}), done: make(chan struct{})}
+	p.active = c
+	p.mu.Unlock()
+
+	logged, err := p.sb.Log.StartCall(ctx, p.user, caseID, string(wellcheck.CallOut), "")
+	if err != nil {
+		p.release(c)
+		p.tell(Event{Type: "error", Error: codeOf(err), Case: caseID})
+		if codeOf(err) == ErrInternal {
+			p.sb.log().Error("start a listener's call", "case_id", caseID, "error", err)
+		}
+		return
+	}
+	c.logged = logged
+	browser, err := p.sb.Phones.Answer(ctx, offer)
+	if err != nil {
+		p.release(c)
+		p.end(context.WithoutCancel(ctx), c, wellcheck.CallFailed, "")
+		p.tell(Event{Type: "error", Error: ErrBadOffer, Case: caseID, Call: logged.ID})
+		return
+	}
+	c.browser = browser
+	p.tell(Event{Type: "answer", SDP: browser.Answer(), Case: caseID, Call: logged.ID})
+	p.wg.Go(func() { c.run(context.WithoutCancel(ctx)) })
+}
+
+// HangUp ends the call going on, if any.
+func (p *Session) HangUp() {
+	p.mu.Lock()
+	c := p.active
+	p.mu.Unlock()
+	if c != nil {
+		c.hang()
+	}
+}
+
+// Close ends the session (the page closed, its connection lost): the call
+// going on is hung up on both sides, and Close returns once it is over and
+// logged.
+func (p *Session) Close() {
+	p.mu.Lock()
+	p.closed = true
+	c := p.active
+	p.mu.Unlock()
+	if c != nil {
+		c.hang()
+	}
+	p.wg.Wait()
+	p.sb.mu.Lock()
+	delete(p.sb.sessions, p)
+	p.sb.mu.Unlock()
+}
+
+func (p *Session) release(c *call) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.active == c {
+		p.active = nil
+	}
+}
+
+// end logs c's end, whatever happened to the request that ends it.
+func (p *Session) end(ctx context.Context, c *call, outcome wellcheck.CallOutcome, by wellcheck.HungUpBy) {
+	if _, err := p.sb.Log.EndCall(ctx, c.logged.ID, outcome, by); err != nil {
+		p.sb.log().Error("log the end of a listener's call", "case_id", c.caseID, "call", c.logged.ID, "error", err)
+	}
+}
+
+// codeOf is the page's code for an error of the log's.
+func codeOf(err error) string {
+	switch wellcheck.ErrorCode(err) {
+	case wellcheck.EForbidden, wellcheck.ENotFound:
+		return ErrForbidden
+	case wellcheck.EConflict:
+		return ErrClosed
+	}
+	return ErrInternal
+}
+
+// call is one listener's call in a session.
+type call struct {
+	session *Session
+	caseID  int64
+	logged  wellcheck.CaseCall
+	browser *webphone.Call
+
+	hangOnce sync.Once
+	hangUp   chan struct{} // closed when the listener hangs up (or the page goes)
+	done     chan struct{} // closed when the leg to the listener is over: Leg.Done
+
+	keys chan byte // the person's keys, on their way to the browser
+}
+
+func (c *call) hang() { c.hangOnce.Do(func() { close(c.hangUp) }) }
+
+// run waits for the browser's audio, calls the person, joins them, and logs
+// how it ended.
+func (c *call) run(ctx context.Context) {
+	p, sb := c.session, c.session.sb
+	defer p.release(c)
+	defer c.browser.Close()
+	connecting := sb.Connecting
+	if connecting <= 0 {
+		connecting = 15 * time.Second
+	}
+	wait := time.NewTimer(connecting)
+	defer wait.Stop()
+	select {
+	case <-c.browser.Connected():
+	case <-c.browser.Done():
+		p.end(ctx, c, wellcheck.CallFailed, wellcheck.HungUpByListener)
+		p.tell(Event{Type: "ended", Outcome: wellcheck.CallFailed, Error: ErrNoMedia, Case: c.caseID, Call: c.logged.ID})
+		return
+	case <-c.hangUp:
+		p.end(ctx, c, wellcheck.CallNoAnswer, wellcheck.HungUpByListener)
+		p.tell(Event{Type: "ended", Outcome: wellcheck.CallNoAnswer, Case: c.caseID, Call: c.logged.ID})
+		return
+	case <-wait.C:
+		p.end(ctx, c, wellcheck.CallFailed, "")
+		p.tell(Event{Type: "ended", Outcome: wellcheck.CallFailed, Error: ErrNoMedia, Case: c.caseID, Call: c.logged.ID})
+		return
+	}
+	// The leg is over when the listener hangs up or the browser's audio is
+	// lost for good.
+	go func() {
+		select {
+		case <-c.hangUp:
+		case <-c.browser.Done():
+		}
+		close(c.done)
+	}()
+	var relays sync.WaitGroup
+	c.keys = make(chan byte, 16)
+	leg := &leg{call: c, relays: &relays}
+	res, err := sb.Line.Connect(ctx, dialer.ConnectRequest{To: c.logged.Number.E164(), Leg: leg})
+	c.hang()
+	<-c.done
+	c.browser.Close() // the relays read from it until it is closed
+	relays.Wait()
+	if err != nil {
+		sb.log().Warn("place a listener's call", "case_id", c.caseID, "call", c.logged.ID, "error", err)
+		p.end(ctx, c, wellcheck.CallFailed, "")
+		p.tell(Event{Type: "ended", Outcome: wellcheck.CallFailed, Error: ErrNoLine, Case: c.caseID, Call: c.logged.ID})
+		return
+	}
+	if res.CallID != "" {
+		if _, err := sb.Log.CallSIPID(ctx, c.logged.ID, res.CallID); err != nil {
+			sb.log().Error("log a listener's call's SIP id", "call", c.logged.ID, "error", err)
+		}
+	}
+	outcome, by := outcomeOf(res)
+	if outcome == wellcheck.CallAnswered && res.HungUpBy == "us" && errors.Is(c.browser.Err(), webphone.ErrDisconnected) {
+		by = "" // nobody hung up: the browser's network went
+	}
+	p.end(ctx, c, outcome, by)
+	ev := Event{Type: "ended", Outcome: outcome, Case: c.caseID, Call: c.logged.ID}
+	if outcome == wellcheck.CallFailed {
+		ev.Error = ErrInternal
+	}
+	p.tell(ev)
+}
+
+// outcomeOf is how a listener's call ended, for the case's log.
+func outcomeOf(res dialer.Result) (wellcheck.CallOutcome, wellcheck.HungUpBy) {
+	switch res.Outcome {
+	case wellcheck.OutcomeAnswered:
+		if res.HungUpBy == "them" {
+			return wellcheck.CallAnswered, wellcheck.HungUpByPerson
+		}
+		return wellcheck.CallAnswered, wellcheck.HungUpByListener
+	case wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeInvalidNumber:
+		return wellcheck.CallOutcome(res.Outcome), ""
+	}
+	return wellcheck.CallFailed, ""
+}
+
+// leg is a call's browser as the dialer's bridge sees it.
+type leg struct {
+	call   *call
+	relays *sync.WaitGroup
+}
+
+func (l *leg) Ringing() {
+	c := l.call
+	c.session.tell(Event{Type: "ringing", Case: c.caseID, Call: c.logged.ID})
+}
+
+func (l *leg) Answered(person *dialer.Person) {
+	c := l.call
+	if _, err := c.session.sb.Log.CallAnswered(context.Background(), c.logged.ID); err != nil {
+		c.session.sb.log().Error("log a listener's call answered", "call", c.logged.ID, "error", err)
+	}
+	c.session.tell(Event{Type: "answered", Case: c.caseID, Call: c.logged.ID})
+	l.relays.Go(func() {
+		for pkt := range c.browser.Audio() {
+			person.Say(pkt.Payload)
+		}
+	})
+	l.relays.Go(func() {
+		for k := range c.browser.Keys() {
+			person.Press(k)
+		}
+	})
+	l.relays.Go(func() {
+		for {
+			select {
+			case k := <-c.keys:
+				_ = c.browser.SendKey(context.Background(), k, 120*time.Millisecond)
+			case <-c.done:
+				return
+			}
+		}
+	})
+}
+
+func (l *leg) Hear(ulaw []byte) { _ = l.call.browser.WriteAudio(ulaw) }
+
+func (l *leg) Pressed(key byte) {
+	c := l.call
+	c.session.tell(Event{Type: "key", Key: string(key), Case: c.caseID, Call: c.logged.ID})
+	select {
+	case c.keys <- key:
+	default:
+	}
+}
+
+func (l *leg) Done() <-chan struct{} { return l.call.done }
+
+var _ dialer.Leg = (*leg)(nil)
+
+// String names a session for logs: its user.
+func (p *Session) String() string { return fmt.Sprintf("phone of user %d", p.user.ID) }
