@@ -448,9 +448,10 @@ func (q *Queries) ErasePerson(ctx context.Context, id int64, zone string, at tim
 // pause's end, a callback's time), including any key added later and not
 // listed here.
 var pseudonymousDetails = []string{
-	"after_days", "assignee_id", "changed", "check_in_id", "emergency_contacts", "emergency_services_called",
-	"escalation_id", "follow_up_id", "from", "number_issues_resolved", "on_request", "outcome", "partner_id",
-	"person_agreed", "position", "priority", "reached", "reason", "to", "via",
+	"after_days", "assignee_id", "call_id", "call_outcome", "changed", "check_in_id", "direction", "duration_s",
+	"emergency_contacts", "emergency_services_called", "escalation_id", "follow_up_id", "from", "hung_up_by",
+	"number_issues_resolved", "on_request", "outcome", "partner_id", "person_agreed", "position", "priority",
+	"reached", "reason", "to", "via",
 }
 
 // DailyCounts returns the kept counts from one day to another (dates in the

@@ -116,6 +116,22 @@ type Case struct {
 	UpdatedAt     time.Time
 }
 
+type CaseCall struct {
+	ID         int64
+	CaseID     int64
+	PersonID   int64
+	UserID     int64
+	Direction  string
+	Number     *string
+	Node       string
+	SipCallID  *string
+	StartedAt  time.Time
+	AnsweredAt *time.Time
+	EndedAt    *time.Time
+	Outcome    *string
+	HungUpBy   *string
+}
+
 type CheckIn struct {
 	ID           int64
 	PersonID     int64
