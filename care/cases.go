@@ -32,6 +32,9 @@ type Cases struct {
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Node is this node's name, kept with the browser phone's calls it
+	// bridges so that it ends those it left open when it starts again.
+	Node string
 
 	calendarsOnce sync.Once
 	calendars     *scheduler.Calendars

@@ -1,0 +1,171 @@
+package care
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/store"
+)
+
+// The calls of a case from the listener's browser phone are logged by
+// themselves — start, answer, end, who hung up — so that the listener only
+// writes the note. The browser phone's signalling reports them here; the
+// times are the service's clock. Their audio is never recorded.
+
+// e164 is a number as the browser phone dials it or reads a caller's.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// StartCall logs a call starting on a case from by's browser phone:
+// direction "out" by calling the person (number "" dials the person's own),
+// "in" the person calling the service (number "" for a withheld number).
+// Only who may act on the case may call from it (a listener, their cases and
+// the shared pool's; coordinators and admins, any), and a closed case calls
+// nobody; a person's call is logged on their case even once it is closed.
+func (s *Cases) StartCall(ctx context.Context, by wellcheck.User, caseID int64, direction, number string) (wellcheck.CaseCall, error) {
+	dir := wellcheck.CallDirection(direction)
+	var ps wellcheck.Problems
+	if dir != wellcheck.CallOut && dir != wellcheck.CallIn {
+		ps.Add("direction", "choice_invalid", direction, "out, in")
+	}
+	if number != "" && !e164.MatchString(number) {
+		ps.Add("number", "phone_invalid", wellcheck.Secret(number))
+	}
+	if err := ps.Err(); err != nil {
+		return wellcheck.CaseCall{}, err
+	}
+	now := s.now()
+	var out wellcheck.CaseCall
+	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
+		cs, err := q.LockCase(ctx, caseID)
+		if err != nil {
+			return err
+		}
+		if err := mayAct(by, cs); err != nil {
+			return err
+		}
+		if dir == wellcheck.CallOut && cs.State == wellcheck.CaseClosed {
+			return wellcheck.Errorf(wellcheck.EConflict, "case_closed")
+		}
+		if dir == wellcheck.CallOut && number == "" {
+			p, _, err := q.Person(ctx, cs.PersonID)
+			if err != nil {
+				return err
+			}
+			number = p.Phone.E164()
+		}
+		out, err = q.StartCaseCall(ctx, wellcheck.CaseCall{CaseID: cs.ID, PersonID: cs.PersonID, UserID: by.ID,
+			Direction: dir, Number: wellcheck.Phone(number), Node: s.Node, StartedAt: now})
+		if err != nil {
+			return err
+		}
+		return q.Audit(ctx, actorOf(ctx, by), "call.start", &cs.PersonID, &cs.ID, map[string]any{"call_id": out.ID, "direction": string(dir)})
+	})
+	if err != nil {
+		return wellcheck.CaseCall{}, fmt.Errorf("start a call on case %d: %w", caseID, err)
+	}
+	return out, nil
+}
+
+// CallSIPID records the SIP Call-ID of a call's leg to the person, once: a
+// call that has one keeps it.
+func (s *Cases) CallSIPID(ctx context.Context, id int64, sipCallID string) (wellcheck.CaseCall, error) {
+	c, _, err := s.Store.Queries().SetCaseCallSIPID(ctx, id, sipCallID)
+	if err != nil {
+		return c, fmt.Errorf("set the SIP call id of call %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// CallAnswered logs that a call in progress was answered: the person picked
+// up, or the listener took the person's call. An answer reported again, or
+// after the call ended, changes nothing.
+func (s *Cases) CallAnswered(ctx context.Context, id int64) (wellcheck.CaseCall, error) {
+	c, _, err := s.Store.Queries().AnswerCaseCall(ctx, id, s.now())
+	if err != nil {
+		return c, fmt.Errorf("answer call %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// EndCall logs how a call ended, and who hung up ("" when not known), in
+// the audit log as the act of the call's listener. Ending an ended call
+// changes nothing: it is returned as it first ended.
+func (s *Cases) EndCall(ctx context.Context, id int64, outcome wellcheck.CallOutcome, hungUpBy wellcheck.HungUpBy) (wellcheck.CaseCall, error) {
+	var ps wellcheck.Problems
+	if !outcome.Valid() {
+		ps.Add("outcome", "choice_invalid", string(outcome), "answered, no_answer, busy, declined, invalid_number, failed")
+	}
+	if hungUpBy != "" && hungUpBy != wellcheck.HungUpByListener && hungUpBy != wellcheck.HungUpByPerson {
+		ps.Add("hung_up_by", "choice_invalid", string(hungUpBy), "listener, person")
+	}
+	if err := ps.Err(); err != nil {
+		return wellcheck.CaseCall{}, err
+	}
+	now := s.now()
+	var out wellcheck.CaseCall
+	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
+		c, ended, err := q.EndCaseCall(ctx, id, now, outcome, hungUpBy)
+		if err != nil || !ended {
+			out = c
+			return err
+		}
+		out = c
+		return q.Audit(ctx, wellcheck.UserActor(c.UserID, wellcheck.ViaOf(ctx)), "call.end", &c.PersonID, &c.CaseID, callEnded(c))
+	})
+	if err != nil {
+		return out, fmt.Errorf("end call %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// callEnded is what the audit log keeps of a call's end: never its number.
+func callEnded(c wellcheck.CaseCall) map[string]any {
+	d := map[string]any{"call_id": c.ID, "call_outcome": string(c.Outcome), "reached": c.Reached(),
+		"duration_s": int64(c.Duration() / time.Second)}
+	if c.HungUpBy != "" {
+		d["hung_up_by"] = string(c.HungUpBy)
+	}
+	return d
+}
+
+// Calls returns a case's calls, newest first, with their listeners' names.
+// Who may read them is the caller's to check, as for the case itself.
+func (s *Cases) Calls(ctx context.Context, caseID int64) ([]wellcheck.CaseCall, error) {
+	calls, err := s.Store.Queries().CaseCalls(ctx, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("calls of case %d: %w", caseID, err)
+	}
+	return calls, nil
+}
+
+// EndCallsLeftOpen ends the calls this node (Node) left in progress when it
+// stopped: on its start, at startedAt, every call of its own that started
+// before then ends as failed at startedAt (an answered call, no earlier than
+// its answer), and the audit log says the system ended it. It returns how
+// many it ended.
+func (s *Cases) EndCallsLeftOpen(ctx context.Context, startedAt time.Time) (int, error) {
+	var n int
+	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
+		calls, err := q.EndLeftOpenCaseCalls(ctx, s.Node, startedAt)
+		if err != nil {
+			return err
+		}
+		n = len(calls)
+		for _, c := range calls {
+			if err := q.Audit(ctx, systemActor, "call.end", &c.PersonID, &c.CaseID, callEnded(c)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("end the calls left open by node %q: %w", s.Node, err)
+	}
+	if n > 0 {
+		s.log().WarnContext(ctx, "calls of the browser phone left open by this node's last run ended as failed", "calls", n)
+	}
+	return n, nil
+}
