@@ -77,19 +77,19 @@ func (c CaseCall) Duration() time.Duration {
 	return c.EndedAt.Sub(*c.AnsweredAt)
 }
 
-// ReachedToday reports whether the latest of calls (newest first) that user
-// made or took on its case on now's day in loc reached the person: what a
-// listener who writes the note after a call most likely records.
-func ReachedToday(calls []CaseCall, user int64, now time.Time, loc *time.Location) bool {
+// LastCallToday returns the latest of calls (newest first) that user made or
+// took on its case on now's day in loc, if any: whether it reached the person
+// is what a listener writing the note after a call most likely records.
+func LastCallToday(calls []CaseCall, user int64, now time.Time, loc *time.Location) (CaseCall, bool) {
 	y, m, d := now.In(loc).Date()
 	for _, c := range calls {
 		if c.UserID != user {
 			continue
 		}
 		if cy, cm, cd := c.StartedAt.In(loc).Date(); cy != y || cm != m || cd != d {
-			return false // newest first: the user's latest call was on another day
+			return CaseCall{}, false // newest first: the user's latest call was on another day
 		}
-		return c.Reached()
+		return c, true
 	}
-	return false
+	return CaseCall{}, false
 }

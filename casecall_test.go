@@ -49,7 +49,7 @@ func TestCallOutcomeValid(t *testing.T) {
 
 // The record form reads "reached" from the user's own latest call on the
 // case, if it was today in the person's zone.
-func TestReachedToday(t *testing.T) {
+func TestLastCallToday(t *testing.T) {
 	t.Parallel()
 	paris, err := time.LoadLocation("Europe/Paris")
 	require.NoError(t, err)
@@ -69,6 +69,7 @@ func TestReachedToday(t *testing.T) {
 		{"no call", nil, false},
 		{"answered this morning", []wellcheck.CaseCall{answered(1, now.Add(-5*time.Hour))}, true},
 		{"answered, then not", []wellcheck.CaseCall{missed(1, now.Add(-time.Hour)), answered(1, now.Add(-2*time.Hour))}, false},
+		{"not answered", []wellcheck.CaseCall{missed(1, now.Add(-time.Hour))}, false},
 		{"another listener's answered call", []wellcheck.CaseCall{answered(2, now.Add(-time.Hour)), missed(1, now.Add(-2*time.Hour))}, false},
 		{"theirs answered, another's since", []wellcheck.CaseCall{missed(2, now.Add(-time.Hour)), answered(1, now.Add(-2*time.Hour))}, true},
 		{"answered yesterday evening", []wellcheck.CaseCall{answered(1, time.Date(2026, 11, 30, 23, 30, 0, 0, paris))}, false},
@@ -76,7 +77,8 @@ func TestReachedToday(t *testing.T) {
 		{"today in the person's zone, not in UTC", []wellcheck.CaseCall{answered(1, time.Date(2026, 11, 30, 23, 30, 0, 0, time.UTC))}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, wellcheck.ReachedToday(tc.calls, 1, now, paris))
+			c, ok := wellcheck.LastCallToday(tc.calls, 1, now, paris)
+			require.Equal(t, tc.want, ok && c.Reached())
 		})
 	}
 }

@@ -107,13 +107,12 @@ func (s *Cases) EndCall(ctx context.Context, id int64, outcome wellcheck.CallOut
 	now := s.now()
 	var out wellcheck.CaseCall
 	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
-		c, ended, err := q.EndCaseCall(ctx, id, now, outcome, hungUpBy)
-		if err != nil || !ended {
-			out = c
+		var ended bool
+		var err error
+		if out, ended, err = q.EndCaseCall(ctx, id, now, outcome, hungUpBy); err != nil || !ended {
 			return err
 		}
-		out = c
-		return q.Audit(ctx, wellcheck.UserActor(c.UserID, wellcheck.ViaOf(ctx)), "call.end", &c.PersonID, &c.CaseID, callEnded(c))
+		return q.Audit(ctx, wellcheck.UserActor(out.UserID, wellcheck.ViaOf(ctx)), "call.end", &out.PersonID, &out.CaseID, callEnded(out))
 	})
 	if err != nil {
 		return out, fmt.Errorf("end call %d: %w", id, err)

@@ -269,3 +269,26 @@ func TestCallsLeftOpenByACrashedNode(t *testing.T) {
 	}
 	require.Equal(t, 2, system)
 }
+
+// What a call's end says agrees with its answer: a call answered cannot end
+// as one nobody answered, and "answered" with no answer seen (a message the
+// signalling lost) counts the answer from the end.
+func TestCallEndAgreesWithItsAnswer(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	c, err := b.cases.StartCall(ctx, b.listener, b.caseID, "out", "")
+	require.NoError(t, err)
+	_, err = b.cases.CallAnswered(ctx, c.ID)
+	require.NoError(t, err)
+	_, err = b.cases.EndCall(ctx, c.ID, wellcheck.CallNoAnswer, "")
+	require.Equal(t, wellcheck.EInvalid, wellcheck.ErrorCode(err))
+
+	lost, err := b.cases.StartCall(ctx, b.listener, b.caseID, "out", "")
+	require.NoError(t, err)
+	b.advance(time.Minute)
+	lost, err = b.cases.EndCall(ctx, lost.ID, wellcheck.CallAnswered, wellcheck.HungUpByListener)
+	require.NoError(t, err)
+	require.True(t, lost.Reached())
+	require.Zero(t, lost.Duration())
+}

@@ -36,8 +36,8 @@ type auditRow struct {
 var auditActions = []string{
 	"person.view", "case.view", "person.enrol", "person.details", "person.plan", "person.pause", "person.resume",
 	"person.withdraw", "person.erase", "person.purge", "case.open", "case.raise", "case.claim", "case.reassign",
-	"case.close", "follow_up.record", "follow_up.schedule", "escalation.start", "escalation.acknowledged",
-	"escalation.end", "data_issue.resolve", "user.login", "user.login_failed", "user.logout_everywhere",
+	"case.close", "follow_up.record", "follow_up.schedule", "call.start", "call.end", "escalation.start",
+	"escalation.acknowledged", "escalation.end", "data_issue.resolve", "user.login", "user.login_failed", "user.logout_everywhere",
 	"user.presence", "user.add", "user.change", "user.password_reset", "user.mfa_reset", "mfa.enrol",
 	"mfa.recovery_codes", "mfa.disable", "session.end", "settings.hours", "settings.service", "settings.second_factor",
 	"closure.add", "closure.delete", "partner.save", "listener.profile", "test_call.request", "export.",
@@ -191,6 +191,12 @@ func detailValue(lang wellcheck.Lang, key string, v any, users map[int64]string,
 			return textOr(lang, "reason."+v, textOr(lang, "closure."+v, v))
 		case "outcome": // an escalation's
 			return textOr(lang, "escalation."+v, v)
+		case "call_outcome": // a browser phone's call
+			return textOr(lang, "call_result."+v, v)
+		case "direction":
+			return textOr(lang, "call_dir."+v, v)
+		case "hung_up_by":
+			return textOr(lang, "hung_up."+v, v)
 		case "via":
 			return textOr(lang, "via."+v, v)
 		case "cron":

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -40,7 +41,21 @@ type caseView struct {
 	Partners                         []partnerRow
 	PartnerOptions, Assignees        []option
 	Escalations                      []escalationView
-	Timeline                         []event
+	// Calls are the case's calls from the browser phone, newest first.
+	Calls []callView
+	// ReachedBy, when set, is the time of the user's own call today that
+	// reached the person: the record form ticks "reached" for it.
+	ReachedBy string
+	Timeline  []event
+}
+
+// callView is a call of the browser phone as the case page lists it: when
+// (in the person's zone), which way, the listener, and how long they spoke
+// (Length, m:ss; Duration the same in ISO 8601 for <time datetime>) or, in
+// words, why they did not (Words; also a call cut off, or in progress).
+type callView struct {
+	When, Direction, Who, Length, Duration, Words string
+	Reached                                       bool
 }
 
 // closedView is a closed case's closure, in words.
@@ -186,6 +201,14 @@ func (s *Server) showCase(w http.ResponseWriter, r *http.Request, sess session, 
 		return err
 	}
 	v.Escalations = escalationViews(lang, es, loc)
+	calls, err := s.Cases.Calls(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	v.Calls = callViews(lang, calls, loc)
+	if last, ok := wellcheck.LastCallToday(calls, sess.UserID, s.now(), loc); ok && open && last.Reached() {
+		v.ReachedBy = clock(lang, last.StartedAt.In(loc))
+	}
 	h, err := s.history(r, c)
 	if err != nil {
 		return err
@@ -252,6 +275,35 @@ func escalationViews(lang wellcheck.Lang, es []store.CaseEscalation, loc *time.L
 		out[i] = v
 	}
 	return out
+}
+
+// callViews are a case's calls of the browser phone as its page lists them.
+func callViews(lang wellcheck.Lang, calls []wellcheck.CaseCall, loc *time.Location) []callView {
+	out := make([]callView, len(calls))
+	for i, c := range calls {
+		v := callView{When: dayAndClock(lang, c.StartedAt.In(loc)), Direction: text(lang, "call_dir."+string(c.Direction)),
+			Who: cmp.Or(c.UserName, "—"), Reached: c.Reached()}
+		switch {
+		case c.InProgress():
+			v.Words = text(lang, "call_result.in_progress")
+		case c.Reached():
+			d := c.Duration().Round(time.Second)
+			v.Length, v.Duration = minutesSeconds(d), fmt.Sprintf("PT%dM%dS", int(d/time.Minute), int(d%time.Minute/time.Second))
+			if c.Outcome == wellcheck.CallFailed {
+				v.Words = text(lang, "call_result.cut_off")
+			}
+		default:
+			v.Words = text(lang, "call_result."+string(c.Outcome))
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// minutesSeconds writes a call's length as m:ss ("3:05"), hours in minutes.
+func minutesSeconds(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
 // escalationLine says in a line how an escalation stands: who will go and
