@@ -8,8 +8,13 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/store"
 )
+
+// NodeName is this node's name in heartbeats and on the calls it places:
+// Node, else one of its own for this process's life.
+func (c *Calls) NodeName() string { return c.node() }
 
 // BeatEvery is how often the node tells the database it is alive: every
 // 10 s, and at least four times within DeadAfter.
@@ -121,6 +126,15 @@ func (c *Calls) Recover(ctx context.Context) (int, error) {
 		if err != nil {
 			// One check-in that cannot be recovered does not hold up the others.
 			c.log().ErrorContext(ctx, "recover a call lost with its node", "check_in_id", l.CheckInID, "err", err)
+		}
+	}
+	// A listener's call from the browser dies with its node too: its case
+	// says so (calls counted apart: they are no check-in's). A node that
+	// never beat is judged by the longest a conversation may last.
+	if c.Care != nil {
+		longest := now.Add(-dialer.DefaultMaxConversation - c.staleAfter())
+		if _, err := c.Care.EndLostCalls(ctx, c.node(), 3*c.BeatEvery(), c.deadAfter(), longest); err != nil {
+			c.log().ErrorContext(ctx, "end the browser phone's calls lost with their node", "err", err)
 		}
 	}
 	// A check-in whose job a dead node took before dialling gets a new job at

@@ -140,15 +140,16 @@ func (s *Cases) Calls(ctx context.Context, caseID int64) ([]wellcheck.CaseCall, 
 	return calls, nil
 }
 
-// EndCallsLeftOpen ends the calls this node (Node) left in progress when it
-// stopped: on its start, at startedAt, every call of its own that started
-// before then ends as failed at startedAt (an answered call, no earlier than
-// its answer), and the audit log says the system ended it. It returns how
-// many it ended.
-func (s *Cases) EndCallsLeftOpen(ctx context.Context, startedAt time.Time) (int, error) {
+// EndLostCalls ends the calls whose node died mid-call (their audio went
+// with it), as calling's recovery judges nodes dead: judge is the node that
+// asks, alive throughout; gap, deadAfter and startedBefore as in
+// store.LostCalls. They end as failed now (an answered call, no earlier
+// than its answer), and the audit log says the system ended them. It
+// returns how many it ended.
+func (s *Cases) EndLostCalls(ctx context.Context, judge string, gap, deadAfter time.Duration, startedBefore time.Time) (int, error) {
 	var n int
 	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
-		calls, err := q.EndLeftOpenCaseCalls(ctx, s.Node, startedAt)
+		calls, err := q.EndLostCaseCalls(ctx, judge, gap, deadAfter, startedBefore, s.now())
 		if err != nil {
 			return err
 		}
@@ -161,10 +162,10 @@ func (s *Cases) EndCallsLeftOpen(ctx context.Context, startedAt time.Time) (int,
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("end the calls left open by node %q: %w", s.Node, err)
+		return 0, fmt.Errorf("end the browser phone's calls whose node died: %w", err)
 	}
 	if n > 0 {
-		s.log().WarnContext(ctx, "calls of the browser phone left open by this node's last run ended as failed", "calls", n)
+		s.log().WarnContext(ctx, "calls of the browser phone whose node stopped mid-call ended as failed", "calls", n)
 	}
 	return n, nil
 }

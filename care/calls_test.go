@@ -207,14 +207,22 @@ func TestWhoMayCallFromACase(t *testing.T) {
 	require.Equal(t, b.coord.ID, calls[1].UserID)
 }
 
-// A node that crashed mid-call ends, when it starts again, the calls it
-// left open: failed, at its new start (an answered one keeps its answer,
-// so the person was reached). Another node's calls, and calls started
-// since, are left alone.
-func TestCallsLeftOpenByACrashedNode(t *testing.T) {
+// A node that died mid-call (no heartbeat for the dead time, by the
+// database's clock) has its calls ended by a live node's recovery: failed,
+// at the recovery's time (an answered one keeps its answer, so the person
+// was reached). A live node's calls, and calls already ended, are left
+// alone; a node that never beat is judged by its calls' age.
+func TestCallsOfADeadNode(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t) // its calls are node-a's
 	ctx := context.Background()
+	q := b.store.Queries()
+	beat := func(node string) {
+		_, err := q.Heartbeat(ctx, node, time.Hour)
+		require.NoError(t, err)
+	}
+	beat("node-a")
+	beat("judge")
 	ringing, err := b.cases.StartCall(ctx, b.listener, b.caseID, "out", "")
 	require.NoError(t, err)
 	talking, err := b.cases.StartCall(ctx, b.listener, b.caseID, "in", "+33145678900")
@@ -226,38 +234,44 @@ func TestCallsLeftOpenByACrashedNode(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.cases.EndCall(ctx, done.ID, wellcheck.CallBusy, "")
 	require.NoError(t, err)
-	elsewhere := &care.Cases{Store: b.store, Now: b.clock.Now, Node: "node-b"}
-	theirs, err := elsewhere.StartCall(ctx, b.listener, b.caseID, "out", "")
+	ghost := &care.Cases{Store: b.store, Now: b.clock.Now, Node: "never-beat"}
+	old, err := ghost.StartCall(ctx, b.listener, b.caseID, "out", "")
 	require.NoError(t, err)
-
 	b.advance(2 * time.Minute)
-	restart := b.clock.Now()
-	b.advance(time.Second)
-	since, err := b.cases.StartCall(ctx, b.listener, b.caseID, "out", "") // a call after the restart
+	recent, err := ghost.StartCall(ctx, b.listener, b.caseID, "out", "")
 	require.NoError(t, err)
+	startedBefore := b.clock.Now().Add(-time.Minute)
 
-	n, err := b.cases.EndCallsLeftOpen(ctx, restart)
+	n, err := b.cases.EndLostCalls(ctx, "judge", time.Hour, time.Hour, startedBefore)
 	require.NoError(t, err)
-	require.Equal(t, 2, n)
+	require.Zero(t, n, "nobody is dead yet: node-a beat less than an hour ago")
+
+	const deadAfter = 300 * time.Millisecond
+	require.Eventually(t, func() bool {
+		beat("judge") // node-a has stopped
+		n, err = b.cases.EndLostCalls(ctx, "judge", time.Hour, deadAfter, startedBefore)
+		require.NoError(t, err)
+		return n > 0
+	}, 10*time.Second, 50*time.Millisecond)
+	require.Equal(t, 3, n, "node-a's two, and the never-beat node's old one")
 	byID := map[int64]wellcheck.CaseCall{}
 	calls, err := b.cases.Calls(ctx, b.caseID)
 	require.NoError(t, err)
 	for _, c := range calls {
 		byID[c.ID] = c
 	}
-	for _, id := range []int64{ringing.ID, talking.ID} {
+	for _, id := range []int64{ringing.ID, talking.ID, old.ID} {
 		c := byID[id]
 		require.Equal(t, wellcheck.CallFailed, c.Outcome)
-		require.True(t, c.EndedAt.Equal(restart), "ended at the restart")
+		require.True(t, c.EndedAt.Equal(b.clock.Now()), "ended at the recovery, on the service's clock")
 	}
 	require.False(t, byID[ringing.ID].Reached())
 	require.True(t, byID[talking.ID].Reached())
 	require.Equal(t, 2*time.Minute, byID[talking.ID].Duration())
 	require.Equal(t, wellcheck.CallBusy, byID[done.ID].Outcome, "an ended call keeps its end")
-	require.True(t, byID[theirs.ID].InProgress(), "another node's call")
-	require.True(t, byID[since.ID].InProgress(), "a call started since the restart")
+	require.True(t, byID[recent.ID].InProgress(), "a never-beat node's recent call")
 
-	n, err = b.cases.EndCallsLeftOpen(ctx, restart)
+	n, err = b.cases.EndLostCalls(ctx, "judge", time.Hour, deadAfter, startedBefore)
 	require.NoError(t, err)
 	require.Zero(t, n, "twice ends nothing more")
 	var system int
@@ -267,7 +281,7 @@ func TestCallsLeftOpenByACrashedNode(t *testing.T) {
 			system++
 		}
 	}
-	require.Equal(t, 2, system)
+	require.Equal(t, 3, system)
 }
 
 // What a call's end says agrees with its answer: a call answered cannot end

@@ -105,14 +105,14 @@ func (q *Queries) CaseCalls(ctx context.Context, caseID int64) ([]wellcheck.Case
 	return out, nil
 }
 
-// EndLeftOpenCaseCalls ends, as failed at at, the calls node left in
-// progress that started before at: on a node's start, those its previous
-// run was bridging when it stopped. An answered call ends no earlier than
-// its answer. It returns the calls it ended.
-func (q *Queries) EndLeftOpenCaseCalls(ctx context.Context, node string, at time.Time) ([]wellcheck.CaseCall, error) {
-	rows, err := q.q.EndLeftOpenCaseCalls(ctx, dbsqlc.EndLeftOpenCaseCallsParams{Node: node, At: at})
+// EndLostCaseCalls ends, as failed at at, the calls in progress whose node
+// died, as LostCalls judges it (judge, gap, deadAfter; a node that never beat
+// by the call's start, before startedBefore), and returns them.
+func (q *Queries) EndLostCaseCalls(ctx context.Context, judge string, gap, deadAfter time.Duration, startedBefore, at time.Time) ([]wellcheck.CaseCall, error) {
+	rows, err := q.q.EndLostCaseCalls(ctx, dbsqlc.EndLostCaseCallsParams{At: at, Judge: judge, Gap: interval(gap), DeadAfter: interval(deadAfter),
+		StartedBefore: startedBefore})
 	if err != nil {
-		return nil, translate(err, "end the calls left open")
+		return nil, translate(err, "end the calls whose node died")
 	}
 	out := make([]wellcheck.CaseCall, len(rows))
 	for i, r := range rows {

@@ -44,11 +44,3 @@ LEFT JOIN users u ON u.id = c.user_id
 WHERE c.case_id = @case_id
 ORDER BY c.started_at DESC, c.id DESC
 LIMIT @max;
-
--- name: EndLeftOpenCaseCalls :many
--- The calls @node left in progress when it stopped, started before @at (its
--- new start): they end as failed at @at, or when answered if later.
-UPDATE case_calls
-SET ended_at = greatest(@at::timestamptz, answered_at), outcome = 'failed'
-WHERE node = @node AND ended_at IS NULL AND started_at < @at::timestamptz
-RETURNING *;

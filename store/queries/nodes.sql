@@ -29,6 +29,25 @@ WHERE EXISTS (SELECT 1 FROM nodes j WHERE j.name = @judge AND j.up_since <= now(
 ORDER BY a.started_at
 LIMIT 500;
 
+-- name: EndLostCaseCalls :many
+-- The browser phone's calls in progress whose node died, as ListLostCalls
+-- judges it (a node that never beat, by the call's start, @started_before):
+-- its audio went with it. They end as failed at @at, the judge's time (an
+-- answered one no earlier than its answer).
+UPDATE case_calls
+SET ended_at = greatest(@at::timestamptz, answered_at), outcome = 'failed'
+WHERE id IN (
+    SELECT k.id FROM case_calls k
+    LEFT JOIN nodes n ON n.name = k.node
+    WHERE k.ended_at IS NULL
+      AND EXISTS (SELECT 1 FROM nodes j WHERE j.name = @judge AND j.up_since <= now() - @dead_after::interval
+                                          AND j.seen_at >= now() - @gap::interval)
+      AND CASE WHEN n.name IS NULL THEN k.started_at < @started_before
+               ELSE n.seen_at < now() - @dead_after::interval END
+    ORDER BY k.started_at
+    LIMIT 500)
+RETURNING *;
+
 -- name: ForgetNodes :exec
 -- Nodes not seen for a day are gone for good.
 DELETE FROM nodes WHERE seen_at < now() - interval '1 day';

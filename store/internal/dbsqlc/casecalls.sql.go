@@ -88,54 +88,6 @@ func (q *Queries) EndCaseCall(ctx context.Context, arg EndCaseCallParams) (CaseC
 	return i, err
 }
 
-const endLeftOpenCaseCalls = `-- name: EndLeftOpenCaseCalls :many
-UPDATE case_calls
-SET ended_at = greatest($1::timestamptz, answered_at), outcome = 'failed'
-WHERE node = $2 AND ended_at IS NULL AND started_at < $1::timestamptz
-RETURNING id, case_id, person_id, user_id, direction, number, node, sip_call_id, started_at, answered_at, ended_at, outcome, hung_up_by
-`
-
-type EndLeftOpenCaseCallsParams struct {
-	At   time.Time
-	Node string
-}
-
-// The calls @node left in progress when it stopped, started before @at (its
-// new start): they end as failed at @at, or when answered if later.
-func (q *Queries) EndLeftOpenCaseCalls(ctx context.Context, arg EndLeftOpenCaseCallsParams) ([]CaseCall, error) {
-	rows, err := q.db.Query(ctx, endLeftOpenCaseCalls, arg.At, arg.Node)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []CaseCall
-	for rows.Next() {
-		var i CaseCall
-		if err := rows.Scan(
-			&i.ID,
-			&i.CaseID,
-			&i.PersonID,
-			&i.UserID,
-			&i.Direction,
-			&i.Number,
-			&i.Node,
-			&i.SipCallID,
-			&i.StartedAt,
-			&i.AnsweredAt,
-			&i.EndedAt,
-			&i.Outcome,
-			&i.HungUpBy,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const getCaseCall = `-- name: GetCaseCall :one
 SELECT id, case_id, person_id, user_id, direction, number, node, sip_call_id, started_at, answered_at, ended_at, outcome, hung_up_by FROM case_calls WHERE id = $1
 `

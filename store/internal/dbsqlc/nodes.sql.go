@@ -12,6 +12,74 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const endLostCaseCalls = `-- name: EndLostCaseCalls :many
+UPDATE case_calls
+SET ended_at = greatest($1::timestamptz, answered_at), outcome = 'failed'
+WHERE id IN (
+    SELECT k.id FROM case_calls k
+    LEFT JOIN nodes n ON n.name = k.node
+    WHERE k.ended_at IS NULL
+      AND EXISTS (SELECT 1 FROM nodes j WHERE j.name = $2 AND j.up_since <= now() - $3::interval
+                                          AND j.seen_at >= now() - $4::interval)
+      AND CASE WHEN n.name IS NULL THEN k.started_at < $5
+               ELSE n.seen_at < now() - $3::interval END
+    ORDER BY k.started_at
+    LIMIT 500)
+RETURNING id, case_id, person_id, user_id, direction, number, node, sip_call_id, started_at, answered_at, ended_at, outcome, hung_up_by
+`
+
+type EndLostCaseCallsParams struct {
+	At            time.Time
+	Judge         string
+	DeadAfter     pgtype.Interval
+	Gap           pgtype.Interval
+	StartedBefore time.Time
+}
+
+// The browser phone's calls in progress whose node died, as ListLostCalls
+// judges it (a node that never beat, by the call's start, @started_before):
+// its audio went with it. They end as failed at @at, the judge's time (an
+// answered one no earlier than its answer).
+func (q *Queries) EndLostCaseCalls(ctx context.Context, arg EndLostCaseCallsParams) ([]CaseCall, error) {
+	rows, err := q.db.Query(ctx, endLostCaseCalls,
+		arg.At,
+		arg.Judge,
+		arg.DeadAfter,
+		arg.Gap,
+		arg.StartedBefore,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []CaseCall
+	for rows.Next() {
+		var i CaseCall
+		if err := rows.Scan(
+			&i.ID,
+			&i.CaseID,
+			&i.PersonID,
+			&i.UserID,
+			&i.Direction,
+			&i.Number,
+			&i.Node,
+			&i.SipCallID,
+			&i.StartedAt,
+			&i.AnsweredAt,
+			&i.EndedAt,
+			&i.Outcome,
+			&i.HungUpBy,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const forgetNodes = `-- name: ForgetNodes :exec
 DELETE FROM nodes WHERE seen_at < now() - interval '1 day'
 `
