@@ -24,6 +24,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
+	"github.com/zaf/g711"
 
 	"github.com/wellcheck/wellcheck/internal/media"
 	"github.com/wellcheck/wellcheck/internal/netsim"
@@ -58,11 +59,14 @@ const (
 	// set, and keep what is heard (Record.Heard, Record.KeysHeard) until
 	// the caller hangs up, or hang up after Config.TalkFor if set.
 	Talk Behaviour = "talk"
+	// Echo is a line that says back at once what it hears, until the
+	// caller hangs up: a bridge's round trip, measured.
+	Echo Behaviour = "echo"
 )
 
 // Behaviours lists every behaviour, for help texts and validation.
 var Behaviours = []Behaviour{PressOne, PressTwo, Silent, Voicemail, HangUp, Busy, Decline, NeverAnswer, AnswerLate, NotFound, Unavailable,
-	TempUnavailable, ServerError, Unauthorized, EarlyMedia, Talk}
+	TempUnavailable, ServerError, Unauthorized, EarlyMedia, Talk, Echo}
 
 // ParseBehaviour checks a behaviour's name.
 func ParseBehaviour(s string) (Behaviour, error) {
@@ -590,8 +594,23 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 		}
 		defer closeLine()
 		body = b
-		stream = media.NewStream(conn, media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, ComfortNoise: c.cfg.ComfortNoise, Hear: hear,
-			RTCPInterval: c.cfg.RTCPInterval, DetectKeys: r.Behaviour == Talk})
+		sc := media.StreamConfig{Remote: remote, SuppressSilence: c.cfg.SuppressSilence, ComfortNoise: c.cfg.ComfortNoise, Hear: hear,
+			RTCPInterval: c.cfg.RTCPInterval, DetectKeys: r.Behaviour == Talk}
+		if r.Behaviour == Echo {
+			var echo *media.Stream
+			ulaw := make([]byte, 0, 160)
+			sc.Fed, sc.Hear = true, func(pcm []int16) {
+				ulaw = ulaw[:0]
+				for _, v := range pcm {
+					ulaw = append(ulaw, g711.EncodeUlawFrame(v))
+				}
+				echo.Feed(ulaw)
+			}
+			stream = media.NewStream(conn, sc)
+			echo = stream
+		} else {
+			stream = media.NewStream(conn, sc)
+		}
 	}
 	mux := stream.Remote().RTCPMux
 	if err := dlg.RespondSDP(body); err != nil {

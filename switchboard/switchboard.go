@@ -102,6 +102,21 @@ func (s *Switchboard) Open(user wellcheck.User, send func(Event)) *Session {
 	return p
 }
 
+// Close ends every session, as when their pages close: the node is
+// stopping, and its calls end on both sides rather than hold the trunk's
+// channels. It returns once every call is over and logged.
+func (s *Switchboard) Close() {
+	s.mu.Lock()
+	sessions := make([]*Session, 0, len(s.sessions))
+	for p := range s.sessions {
+		sessions = append(sessions, p)
+	}
+	s.mu.Unlock()
+	for _, p := range sessions {
+		p.Close()
+	}
+}
+
 func (s *Switchboard) iceServers() []ICEServer {
 	var out []ICEServer
 	for _, srv := range s.Phones.ICEServers() {

@@ -46,7 +46,7 @@ type bundle struct {
 
 // setup is a person with a case assigned to a listener, the person's phone
 // a callee simulator behaving as cc says, and a switchboard to reach it.
-func setup(t *testing.T, cc callee.Config) *bundle {
+func setup(t testing.TB, cc callee.Config) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	st := store.New(dbtest.New(t))
@@ -112,6 +112,11 @@ func (p *page) send(e switchboard.Event) {
 
 // wait returns the first event of type typ, waiting up to d for it.
 func (p *page) wait(t *testing.T, typ string, d time.Duration) switchboard.Event {
+	t.Helper()
+	return p.waitTB(t, typ, d)
+}
+
+func (p *page) waitTB(t testing.TB, typ string, d time.Duration) switchboard.Event {
 	t.Helper()
 	deadline := time.After(d)
 	for {
@@ -282,4 +287,25 @@ func TestRefusedCalls(t *testing.T) {
 	recs, err := b.callee.Wait(ctx, 1)
 	require.NoError(t, err)
 	require.Len(t, recs, 1, "only the one call reached a phone")
+}
+
+// A node stopping ends its listeners' calls on both sides at once (the
+// person gets our BYE) rather than leave them holding the trunk's channels,
+// and logs them.
+func TestStoppingEndsEveryCall(t *testing.T) {
+	t.Parallel()
+	b := setup(t, callee.Config{Behaviour: callee.Talk})
+	_, pg, br := b.call(t, b.listener)
+	br.Accept(t, pg.wait(t, "answer", 10*time.Second).SDP)
+	pg.wait(t, "answered", 10*time.Second)
+	b.board.Close()
+	require.Equal(t, wellcheck.CallAnswered, pg.wait(t, "ended", time.Second).Outcome, "told before Close returns")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	recs, err := b.callee.Wait(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, "caller", recs[0].ByeFrom)
+	calls, err := b.cases.Calls(ctx, b.caseID)
+	require.NoError(t, err)
+	require.NotNil(t, calls[0].EndedAt)
 }

@@ -93,7 +93,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if len(ips) == 0 {
 		var err error
-		if ips, err = hostIPs(); err != nil {
+		if ips, err = HostIPs(); err != nil {
 			return nil, err
 		}
 	}
@@ -230,9 +230,9 @@ func listenUDP(ips []netip.Addr, port uint16, log logging.LoggerFactory) (ice.UD
 	return ice.NewMultiUDPMuxDefault(muxes...), port, nil
 }
 
-// hostIPs lists the addresses of the host's interfaces that are up, except loopback
+// HostIPs lists the addresses of the host's interfaces that are up, except loopback
 // and link-local ones (which need a zone and reach no browser).
-func hostIPs() ([]netip.Addr, error) {
+func HostIPs() ([]netip.Addr, error) {
 	ifaces, err := net.Interfaces()
 	if err != nil {
 		return nil, fmt.Errorf("webphone: list interfaces: %w", err)

@@ -41,6 +41,8 @@ type Browser struct {
 	mu     sync.Mutex
 	heard  []int16 // the PCMU received, decoded
 	events []*rtp.Packet
+	// Clicks sent, and loud frames received, when.
+	clicks, loud []time.Time
 }
 
 // Options change a Browser from the usual Chrome on loopback UDP.
@@ -111,8 +113,14 @@ func New(t testing.TB, opts Options) *Browser {
 			b.mu.Lock()
 			switch p.PayloadType {
 			case 0:
+				peak := int16(0)
 				for _, v := range p.Payload {
-					b.heard = append(b.heard, g711.DecodeUlawFrame(v))
+					x := g711.DecodeUlawFrame(v)
+					b.heard = append(b.heard, x)
+					peak = max(peak, x, -x)
+				}
+				if peak > clickLevel/2 {
+					b.loud = append(b.loud, time.Now())
 				}
 			case ChromeEventPT:
 				b.events = append(b.events, p)
@@ -182,6 +190,64 @@ func (b *Browser) Say(hz float64) {
 			}
 		}
 	})
+}
+
+// clickLevel is a click's peak: loud, where speech is seldom.
+const clickLevel = 16000
+
+// Clicks sends a 20 ms click every so often, silence between, until the
+// browser closes: with an echo at the far end, RoundTrips measures the
+// path.
+func (b *Browser) Clicks(every time.Duration) {
+	click := media.Sine(1000, media.DefaultPtime, clickLevel)
+	frame := make([]byte, 160)
+	quiet := g711.EncodeUlawFrame(0)
+	b.talk.Go(func() {
+		tick := time.NewTicker(media.DefaultPtime)
+		defer tick.Stop()
+		next := time.Now()
+		for ts := uint32(0); ; ts += 160 {
+			clicked := !time.Now().Before(next)
+			for i := range frame {
+				frame[i] = quiet
+				if clicked {
+					frame[i] = g711.EncodeUlawFrame(click[i])
+				}
+			}
+			if clicked {
+				next = next.Add(every)
+				b.mu.Lock()
+				b.clicks = append(b.clicks, time.Now())
+				b.mu.Unlock()
+			}
+			if err := b.track.write(0, false, ts, frame); err != nil {
+				return
+			}
+			select {
+			case <-tick.C:
+			case <-b.ctx.Done():
+				return
+			}
+		}
+	})
+}
+
+// RoundTrips are, for each click that came back (a loud frame received
+// after it and before the next), how long it took.
+func (b *Browser) RoundTrips() []time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []time.Duration
+	j := 0
+	for i, sent := range b.clicks {
+		for j < len(b.loud) && b.loud[j].Before(sent) {
+			j++
+		}
+		if j < len(b.loud) && (i+1 == len(b.clicks) || b.loud[j].Before(b.clicks[i+1])) {
+			out = append(out, b.loud[j].Sub(sent))
+		}
+	}
+	return out
 }
 
 // Heard is the audio received so far, decoded.

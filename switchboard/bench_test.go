@@ -1,0 +1,88 @@
+package switchboard_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck/callee"
+	"github.com/wellcheck/wellcheck/dialer/webphone/webphonetest"
+)
+
+// BenchmarkBridge holds calls bridged calls at once, each from a browser
+// (a pion peer) through the switchboard and the trunk to a line that says
+// back at once what it hears (callee.Echo), and clicks into each every
+// 200 ms for 5 s. A click's round trip crosses the bridge twice, so half of
+// it bounds the bridge's one-way latency (the loopback sockets and the
+// echo add next to nothing). It reports that half's median, 95th and 99th
+// percentiles, the process's CPU per second of call, and the heap each call
+// holds. Everything runs in this one process: the browsers and the line
+// are counted in the CPU too.
+func BenchmarkBridge(b *testing.B) {
+	for _, calls := range []int{1, 20, 50, 100} {
+		b.Run(fmt.Sprintf("calls=%d", calls), func(b *testing.B) {
+			for range b.N {
+				bridge(b, calls, 5*time.Second)
+			}
+		})
+	}
+}
+
+func bridge(b *testing.B, calls int, talk time.Duration) {
+	bd := setup(b, callee.Config{Behaviour: callee.Echo})
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	browsers := make([]*webphonetest.Browser, calls)
+	for i := range calls {
+		pg := newPage()
+		session := bd.board.Open(bd.listener, pg.send)
+		b.Cleanup(session.Close)
+		br := webphonetest.New(b, webphonetest.Options{})
+		session.Call(context.Background(), bd.caseID, br.Offer(b))
+		answer := pg.waitTB(b, "answer", 10*time.Second)
+		br.Accept(b, answer.SDP)
+		pg.waitTB(b, "answered", 20*time.Second)
+		browsers[i] = br
+	}
+	runtime.GC()
+	var held runtime.MemStats
+	runtime.ReadMemStats(&held)
+	start, cpu := time.Now(), cpuTime()
+	for _, br := range browsers {
+		br.Clicks(200 * time.Millisecond)
+	}
+	time.Sleep(talk)
+	used, took := cpuTime()-cpu, time.Since(start)
+	var oneWay []time.Duration
+	for _, br := range browsers {
+		for _, rt := range br.RoundTrips() {
+			oneWay = append(oneWay, rt/2)
+		}
+	}
+	require.NotEmpty(b, oneWay)
+	expected := calls * int(talk/(200*time.Millisecond))
+	require.Greater(b, len(oneWay), expected*9/10, "most clicks came back")
+	slices.Sort(oneWay)
+	q := func(p float64) float64 {
+		return float64(oneWay[min(len(oneWay)-1, int(p*float64(len(oneWay))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(q(0.5), "oneway-p50-ms")
+	b.ReportMetric(q(0.95), "oneway-p95-ms")
+	b.ReportMetric(q(0.99), "oneway-p99-ms")
+	b.ReportMetric(float64(used.Microseconds())/1000/float64(calls)/took.Seconds(), "cpu-ms/call-s")
+	b.ReportMetric(float64(held.HeapInuse-before.HeapInuse)/1024/float64(calls), "heap-KiB/call")
+	b.ReportMetric(float64(len(oneWay))/float64(expected), "clicks-back")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
