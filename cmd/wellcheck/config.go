@@ -45,6 +45,8 @@ type Config struct {
 	PlanHorizon, PlanInterval time.Duration
 	// SIP is how calls are placed: the trunk, who we say we are, limits.
 	SIP SIPConfig
+	// Phone is the listeners' in-browser phone.
+	Phone PhoneConfig
 	// Roles is what serve runs (web, worker, scheduler); SoftStop how long a
 	// stopping node lets its calls end.
 	Roles    string
@@ -84,6 +86,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	var stormWindow, stormCalls, stormPersons, stormPercent string
 	var signInHashes, apiRate, apiBurst, trustedProxies string
 	var register, registerExpires, keepalive string
+	var phone phoneSettings
 	settings := []setting{
 		{"database-url", "WELLCHECK_DATABASE_URL", DefaultDatabaseURL, "Postgres URL", &cfg.DatabaseURL},
 		{"http-addr", "WELLCHECK_HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server listens on", &cfg.HTTPAddr},
@@ -130,6 +133,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		{"max-clock-skew", "WELLCHECK_MAX_CLOCK_SKEW", "2s", "how far this machine's clock may be from the database's before the node stops starting calls", &skew},
 		{"state-dir", "WELLCHECK_STATE_DIR", "", "this node's own directory, where it keeps the outcomes of its calls until the database has them (default: $STATE_DIRECTORY, else ~/.local/state/wellcheck); one node a directory", &cfg.StateDir},
 	}
+	settings = append(settings, phone.settings()...)
 	fs := flag.NewFlagSet("wellcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	for _, s := range settings {
@@ -141,7 +145,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	}
 	// Help text shows defaults, which may come from the environment: no password.
 	fs.Lookup("database-url").DefValue = redact(fs.Lookup("database-url").DefValue)
-	for _, secret := range []string{"sip-password", "metrics-token", "secret-key"} {
+	for _, secret := range []string{"sip-password", "metrics-token", "secret-key", "phone-turn-password"} {
 		if fs.Lookup(secret).DefValue != "" {
 			fs.Lookup(secret).DefValue = "(set)"
 		}
@@ -237,6 +241,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return cfg, nil, err
 	}
 	if _, err := parseRoles(cfg.Roles); err != nil {
+		return cfg, nil, err
+	}
+	if cfg.Phone, err = phone.parse(); err != nil {
 		return cfg, nil, err
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {

@@ -229,6 +229,13 @@ func TestUsage(t *testing.T) {
 		{[]string{"--sip-user", "u", "--sip-register", "on", "--sip-registrar", "a:b:c", "version"}, `sip registrar "a:b:c": use host[:port]`},
 		{[]string{"--sip-register-expires", "5s", "version"}, `sip register expires "5s": use a duration between 30s and 24h`},
 		{[]string{"--sip-keepalive", "100ms", "version"}, `sip keepalive "100ms": use 0 (off) or a duration between 1s and 1h`},
+		{[]string{"--phone", "maybe", "version"}, `phone "maybe": use on or off`},
+		{[]string{"--phone-port", "70000", "version"}, `phone port "70000": use a UDP port number from 1 to 65535, or 0 for a free one`},
+		{[]string{"--phone-ips", "192.0.2.10, phone.example", "version"}, `phone ips "phone.example": use this node's IP addresses`},
+		{[]string{"--phone-public-ip", "0.0.0.0", "version"}, `phone public ip "0.0.0.0": use an IP address`},
+		{[]string{"--phone-tcp", "3479", "version"}, `phone tcp "3479": use address:port`},
+		{[]string{"--phone-turn", "turn.example.org:3478", "version"}, `phone turn "turn.example.org:3478": use stun:, turn: or turns: URLs`},
+		{[]string{"--phone-turn-user", "u", "version"}, `phone turn user: name the TURN server too (--phone-turn)`},
 		{[]string{"user", "add", "--email", "a@b.c", "--name", "A", "--role", "listener"}, "cannot reach Postgres at postgres://postgres@127.0.0.1:1/none"},
 	} {
 		r := c.run("", tt.args...)
@@ -236,10 +243,11 @@ func TestUsage(t *testing.T) {
 		require.Contains(t, r.stderr, tt.want, "%v", tt.args)
 	}
 	secret := newCLI(t, "postgres://wellcheck:s3cret@db.internal:5432/wellcheck")
+	secret.env["WELLCHECK_PHONE_TURN"], secret.env["WELLCHECK_PHONE_TURN_PASSWORD"] = "turn:turn.example.org", "turn-s3cret"
 	r := secret.run("", "help")
 	require.Equal(t, exitOK, r.code)
 	require.Contains(t, r.stdout, "postgres://wellcheck:xxxxx@db.internal:5432/wellcheck")
-	require.NotContains(t, r.stdout+r.stderr, "s3cret", "help never prints the database password")
+	require.NotContains(t, r.stdout+r.stderr, "s3cret", "help never prints the database's or TURN's password")
 
 	r = c.run("", "user", "add", "--email", "not-an-email", "--name", "", "--role", "boss")
 	require.Equal(t, exitInvalid, r.code)
