@@ -85,13 +85,11 @@ func (d *Dialer) Connect(ctx context.Context, req ConnectRequest) (Result, error
 	if err != nil {
 		return Result{}, err
 	}
-	if d.cfg.Limits != nil {
-		release, err := d.cfg.Limits.Acquire(ctx)
-		if err != nil {
-			return Result{}, fmt.Errorf("wait for a free channel: %w", err)
-		}
-		defer release()
+	release, err := d.channel(ctx)
+	if err != nil {
+		return Result{}, err
 	}
+	defer release()
 	limit := req.MaxDuration
 	if limit <= 0 {
 		limit = DefaultMaxConversation

@@ -98,13 +98,11 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if d.cfg.Limits != nil {
-		release, err := d.cfg.Limits.Acquire(ctx)
-		if err != nil {
-			return Result{}, fmt.Errorf("wait for a free channel: %w", err)
-		}
-		defer release()
+	release, err := d.channel(ctx)
+	if err != nil {
+		return Result{}, err
 	}
+	defer release()
 	if req.Claim != nil {
 		if err := req.Claim(ctx); err != nil {
 			return Result{}, err
@@ -121,6 +119,19 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 			"ring", res.Ring.Round(time.Millisecond), "talk", res.Talk.Round(time.Millisecond))
 	}
 	return res, nil
+}
+
+// channel waits for one of the trunk's channels, shared by every node, and
+// returns how to give it back.
+func (d *Dialer) channel(ctx context.Context) (release func(), err error) {
+	if d.cfg.Limits == nil {
+		return func() {}, nil
+	}
+	release, err = d.cfg.Limits.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("wait for a free channel: %w", err)
+	}
+	return release, nil
 }
 
 // newCall is a call about to be placed, with prompts to say (nil for a
