@@ -95,7 +95,7 @@ func New(cfg Config) *Metrics {
 		reg: reg,
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wellcheck_calls_total",
-			Help: "Calls this node placed, by kind (check_in, escalation, test) and outcome (ok, help_requested, no_response, no_answer, busy, declined, invalid_number, failed).",
+			Help: "Calls this node placed, by kind (check_in, escalation, test, listener: a listener's call from the browser) and outcome (ok, help_requested, no_response, voicemail, answered: a listener's call answered, no_answer, busy, declined, invalid_number, failed).",
 		}, []string{"kind", "outcome"}),
 		started: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "wellcheck_calls_started_total",
@@ -189,10 +189,14 @@ func New(cfg Config) *Metrics {
 	}
 	// Every kind and outcome from the start: a rate sees a series' first
 	// call only if the series existed before it.
-	for _, k := range []CallKind{CheckInCall, EscalationCall, TestCall} {
+	for _, k := range []CallKind{CheckInCall, EscalationCall, TestCall, ListenerCall} {
 		m.started.WithLabelValues(string(k))
-		for _, o := range []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse, wellcheck.OutcomeVoicemail,
-			wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeInvalidNumber, wellcheck.OutcomeFailed} {
+		outcomes := []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse, wellcheck.OutcomeVoicemail}
+		if k == ListenerCall {
+			outcomes = []wellcheck.Outcome{wellcheck.OutcomeAnswered}
+		}
+		for _, o := range append(outcomes, wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeInvalidNumber,
+			wellcheck.OutcomeFailed) {
 			m.calls.WithLabelValues(string(k), string(o))
 		}
 	}
@@ -233,6 +237,7 @@ const (
 	CheckInCall    CallKind = "check_in"   // a wellbeing check-in, first call or retry
 	EscalationCall CallKind = "escalation" // a person's emergency contact
 	TestCall       CallKind = "test"       // an administrator's test call
+	ListenerCall   CallKind = "listener"   // a listener's call from the browser phone
 )
 
 // CallStarted counts a call of a kind going out at at. slot, if set, is its

@@ -17,6 +17,7 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/dialer/webphone"
+	"github.com/wellcheck/wellcheck/metrics"
 )
 
 // Line places the person's side of a call (*dialer.Dialer).
@@ -40,6 +41,8 @@ type Switchboard struct {
 	Line   Line
 	Log    Log
 	Logger *slog.Logger
+	// Metrics counts the calls as the dialer's are (kind listener).
+	Metrics *metrics.Metrics
 	// Connecting is how long the browser's audio may take to connect before
 	// the person's phone is rung (default 15 s): the person never answers
 	// into a silence.
@@ -297,7 +300,13 @@ func (c *call) run(ctx context.Context) {
 	var relays sync.WaitGroup
 	c.keys = make(chan byte, 16)
 	leg := &leg{call: c, relays: &relays}
+	sb.Metrics.CallStarted(metrics.ListenerCall, time.Time{}, time.Now())
 	res, err := sb.Line.Connect(ctx, dialer.ConnectRequest{To: c.logged.Number.E164(), Leg: leg})
+	if err != nil {
+		res.Outcome = wellcheck.OutcomeFailed
+	}
+	sb.Metrics.CallEnded(metrics.ListenerCall, res.Outcome, res.Ring, res.Talk)
+	sb.Metrics.CallQuality(res.Quality)
 	c.hang()
 	<-c.done
 	c.browser.Close() // the relays read from it until it is closed

@@ -24,6 +24,8 @@ import (
 	"github.com/wellcheck/wellcheck/dialer/webphone/webphonetest"
 	"github.com/wellcheck/wellcheck/internal/clocktest"
 	"github.com/wellcheck/wellcheck/internal/dbtest"
+	"github.com/wellcheck/wellcheck/internal/metricstest"
+	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/switchboard"
 )
@@ -40,6 +42,7 @@ type bundle struct {
 	board            *switchboard.Switchboard
 	callee           *callee.Callee
 	cases            *care.Cases
+	metrics          *metrics.Metrics
 	listener, other  wellcheck.User
 	personID, caseID int64
 }
@@ -89,7 +92,8 @@ func setup(t testing.TB, cc callee.Config) *bundle {
 	phones, err := webphone.New(webphone.Config{IPs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, phones.Close()) })
-	b.board = &switchboard.Switchboard{Phones: phones, Line: d, Log: b.cases}
+	b.metrics = metrics.New(metrics.Config{})
+	b.board = &switchboard.Switchboard{Phones: phones, Line: d, Log: b.cases, Metrics: b.metrics}
 	return b
 }
 
@@ -206,6 +210,10 @@ func TestListenerCallsFromTheCase(t *testing.T) {
 	require.Equal(t, rec.CallID, c.SIPCallID)
 	require.NotNil(t, c.AnsweredAt)
 	require.NotNil(t, c.EndedAt)
+
+	scraped := metricstest.Scrape(t, b.metrics.Handler())
+	require.Equal(t, 1.0, metricstest.Value(t, scraped, `wellcheck_calls_total{kind="listener",outcome="answered"}`))
+	require.Equal(t, 0.0, metricstest.Value(t, scraped, `wellcheck_calls_in_progress`), "the channel given back")
 }
 
 // The tab closing ends the call on both sides: the person's phone gets our
