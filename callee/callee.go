@@ -158,15 +158,17 @@ type Config struct {
 
 // Record is what the simulator saw of one call.
 type Record struct {
-	CallID       string
-	To           string // Request-URI user: the number called
-	FromUser     string
-	FromName     string
-	FromTag      string // the caller's tag: its side of the dialog
-	Behaviour    Behaviour
-	Challenged   bool // a 401 was sent first
-	Answered     bool
-	Cancelled    bool
+	CallID     string
+	To         string // Request-URI user: the number called
+	FromUser   string
+	FromName   string
+	FromTag    string // the caller's tag: its side of the dialog
+	Behaviour  Behaviour
+	Challenged bool // a 401 was sent first
+	Answered   bool
+	Cancelled  bool
+	// PressedAt is when the line pressed its key (zero if it pressed none).
+	PressedAt    time.Time
 	ByeFrom      string // "caller" or "callee"
 	KeysSent     string
 	Offer        media.Description
@@ -668,8 +670,9 @@ func (c *Callee) play(dlg *sipgo.DialogServerSession, r *Record) int {
 	case <-c.ctx.Done():
 	}
 	if key != 0 {
+		at := time.Now()
 		c.press(ctx, dlg, stream, key)
-		c.update(r, func(r *Record) { r.KeysSent += string(key) })
+		c.update(r, func(r *Record) { r.KeysSent += string(key); r.PressedAt = at })
 	}
 	if r.Behaviour == Talk && c.cfg.TalkFor > 0 {
 		select {

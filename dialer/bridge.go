@@ -29,6 +29,18 @@ type Leg interface {
 	Pressed(key byte)
 	// Done is closed when the listener hangs up or their browser is gone.
 	Done() <-chan struct{}
+	// Ended is told once the person's side is over: they hung up, the
+	// listener did, or the call was cut.
+	Ended()
+}
+
+// A Transfer puts a person who pressed 2 through to a listener at once,
+// when one is free (the switchboard's).
+type Transfer interface {
+	// Ring offers the call to the free listeners and waits until one of
+	// them takes it, returning their leg, or none does within its wait, or
+	// ctx ends (nil).
+	Ring(ctx context.Context) Leg
 }
 
 // Person is the answered person's side of a bridged call.
@@ -124,6 +136,7 @@ var errListenerHungUp = errors.New("the listener hung up before the answer")
 // relay joins the answered person's stream to the call's leg until one of
 // them hangs up or ctx ends, and reports whether the person hung up.
 func (c *call) relay(ctx context.Context, stream *media.Stream) (theyHungUp bool) {
+	defer c.leg.Ended()
 	c.leg.Answered(&Person{stream: stream})
 	for {
 		select {
@@ -142,14 +155,18 @@ func (c *call) relay(ctx context.Context, stream *media.Stream) (theyHungUp bool
 }
 
 // hearer turns the person's audio, decoded by the stream, back into µ-law
-// for the leg, reusing one buffer.
-func hearer(leg Leg) func(pcm []int16) {
+// for the call's leg once it has one, reusing one buffer.
+func (c *call) hearer() func(pcm []int16) {
 	var ulaw []byte
 	return func(pcm []int16) {
+		leg := c.listening.Load()
+		if leg == nil {
+			return
+		}
 		ulaw = ulaw[:0]
 		for _, v := range pcm {
 			ulaw = append(ulaw, g711.EncodeUlawFrame(v))
 		}
-		leg.Hear(ulaw)
+		(*leg).Hear(ulaw)
 	}
 }

@@ -34,6 +34,7 @@ type testLeg struct {
 	answered chan struct{}
 	heard    []int16
 	pressed  string
+	ended    int
 }
 
 func newTestLeg(t *testing.T) *testLeg {
@@ -90,6 +91,12 @@ func (l *testLeg) Pressed(key byte) {
 }
 
 func (l *testLeg) Done() <-chan struct{} { return l.done }
+
+func (l *testLeg) Ended() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ended++
+}
 
 func (l *testLeg) hang() { l.hangUp.Do(func() { close(l.done) }) }
 

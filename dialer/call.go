@@ -48,6 +48,9 @@ type Result struct {
 	EarlyMedia bool `json:"early_media,omitempty"`
 	// Quality is what the answered call's RTP and RTCP told of its audio.
 	Quality wellcheck.CallQuality `json:"quality,omitzero"`
+	// Transferred says the person, having pressed 2, was put through to a
+	// listener there and then (Request.Transfer).
+	Transferred bool `json:"transferred,omitempty"`
 }
 
 // MarshalJSON writes ring and talk time as whole milliseconds.
@@ -71,6 +74,10 @@ type Request struct {
 	// call leaves the language's voicemail message (if it has one) rather
 	// than hang up (a service setting).
 	LeaveMessage bool
+	// Transfer, when set, puts a check-in's person who presses 2 through to
+	// a free listener at once (the language's Transfer prompt is needed);
+	// nobody taking the call, they hear the Help closing as without it.
+	Transfer Transfer
 	// Claim, when set, runs once a channel is free, just before the INVITE: an
 	// error stops the call before anything reaches the phone, and Place returns
 	// it as is. A worker records its attempt here, so that a call which waited
@@ -108,9 +115,17 @@ func (d *Dialer) Place(ctx context.Context, req Request) (Result, error) {
 			return Result{}, err
 		}
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, d.cfg.MaxDuration, errMaxDuration)
-	defer cancel()
+	// The call's maximum length: a conversation with a listener, once put
+	// through, may last as long as a listener's own call.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	limit := time.AfterFunc(d.cfg.MaxDuration, func() { cancel(errMaxDuration) })
+	defer limit.Stop()
 	c := d.newCall(prompts, req.LeaveMessage && req.Script != ScriptEscalation)
+	if req.Script == ScriptCheckIn {
+		c.transfer = req.Transfer
+	}
+	c.extend = func() { limit.Reset(DefaultMaxConversation) }
 	res := c.run(ctx, target)
 	if res.Outcome == wellcheck.OutcomeFailed {
 		d.log.Warn("call failed", "to", wellcheck.MaskPhone(to), "call_id", res.CallID, "status", res.SIPStatus, "reason", res.Reason)
@@ -187,10 +202,16 @@ type call struct {
 	// leaveMessage: on a machine, the voicemail message rather than a hang-up.
 	leaveMessage bool
 	// leg, for a listener's call (Connect), is whom the answered person is
-	// joined to, instead of the check-in's prompts.
-	leg      Leg
-	session  *sipgo.DialogClientSession
-	localTag string
+	// joined to, instead of the check-in's prompts; a check-in's call gets
+	// one when transfer puts the person through (and listening says so to
+	// the stream's receiving goroutine). extend lifts the call's maximum
+	// length to a conversation's.
+	leg       Leg
+	transfer  Transfer
+	listening atomic.Pointer[Leg]
+	extend    func()
+	session   *sipgo.DialogClientSession
+	localTag  string
 
 	keys     chan byte // from SIP INFO
 	hungUp   chan struct{}
@@ -214,6 +235,7 @@ type call struct {
 	acks        map[uint32]chan struct{}
 	ackedSeqs   []uint32
 	updates     int
+	transferred bool // put through to a listener
 }
 
 // peer is the address that answered the call (zero before an answer).
@@ -419,7 +441,11 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	sc := media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: c.leg == nil, Lateness: c.d.cfg.SendLateness, NotFrom: notFrom,
 		RTCPInterval: c.d.cfg.RTCPInterval, MayLatch: func(ip netip.Addr) bool { return c.isPeer(ip) || c.d.trusted(ip) }}
 	if c.leg != nil {
-		sc.Fed, sc.Hear, sc.Lateness = true, hearer(c.leg), nil
+		c.listening.Store(&c.leg)
+		sc.Fed, sc.Lateness = true, nil
+	}
+	if c.leg != nil || c.transfer != nil {
+		sc.Hear = c.hearer()
 	}
 	stream := media.NewStream(conn, sc)
 	c.mu.Lock()
@@ -446,7 +472,7 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	c.end()
 	stream.Close()
 	c.mu.Lock()
-	res.Renegotiated = c.updates
+	res.Renegotiated, res.Transferred = c.updates, c.transferred
 	c.mu.Unlock()
 	st := stream.Stats()
 	res.Quality = qualityOf(st.Quality)
@@ -716,6 +742,18 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 		outcome, closing = wellcheck.OutcomeOK, c.prompts.OK
 	case '2':
 		outcome, closing = wellcheck.OutcomeHelpRequested, c.prompts.Help
+		if ok && c.transfer != nil && c.prompts.Transfer != nil {
+			if leg := c.putThrough(ctx, stream); leg != nil {
+				c.leg = leg
+				c.listening.Store(&leg)
+				c.extend()
+				c.mu.Lock()
+				c.transferred = true
+				c.mu.Unlock()
+				return outcome, string(digits), c.relay(ctx, stream)
+			}
+			ok = ctx.Err() == nil && !isClosed(c.hungUp)
+		}
 	}
 	if !ok || closing == nil {
 		return outcome, string(digits), isClosed(c.hungUp)
@@ -745,6 +783,38 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 	case <-ctx.Done():
 	}
 	return outcome, string(digits), isClosed(c.hungUp)
+}
+
+// putThrough tells the person they are being put through to a listener,
+// and rings the free listeners meanwhile; it returns the leg of the one who
+// took the call, or nil: nobody did, or the person hung up.
+func (c *call) putThrough(ctx context.Context, stream *media.Stream) Leg {
+	stream.StopPlaying()
+	played := stream.Play(c.prompts.Transfer)
+	ringing, stop := context.WithCancel(ctx)
+	defer stop()
+	taken := make(chan Leg, 1)
+	go func() { taken <- c.transfer.Ring(ringing) }()
+	for {
+		select {
+		case leg := <-taken:
+			stream.StopPlaying()
+			return leg
+		case <-played:
+			played = nil // silence while a listener's phone rings
+		case <-c.hungUp:
+			stop()
+			if leg := <-taken; leg != nil {
+				leg.Ended() // taken as the person hung up
+			}
+			return nil
+		case <-ctx.Done():
+			if leg := <-taken; leg != nil {
+				leg.Ended()
+			}
+			return nil
+		}
+	}
 }
 
 func isClosed(ch <-chan struct{}) bool {

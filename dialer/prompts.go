@@ -35,6 +35,9 @@ type PromptSet struct {
 	// (optional: without it, the call hangs up on a machine). Never the
 	// person's name.
 	Voicemail *media.Sound
+	// Transfer tells a person who pressed 2 they are being put through to
+	// a listener (optional: without it, a check-in puts nobody through).
+	Transfer *media.Sound
 }
 
 // Script is what a call is for, and so which prompts it plays.
@@ -140,19 +143,28 @@ func readSet(fsys fs.FS, dir, prefix string, required bool) (*PromptSet, error) 
 		}
 		*f.set(set) = sound
 	}
-	if prefix == "" { // only a check-in leaves a message
-		file := path.Join(dir, voicemailFile)
-		if _, err := fs.Stat(fsys, file); err == nil {
-			if set.Voicemail, err = readWAV(fsys, file); err != nil {
-				return nil, fmt.Errorf("prompt %s: %w", file, err)
+	if prefix == "" { // only a check-in leaves a message, or puts through
+		for _, o := range []struct {
+			file string
+			set  **media.Sound
+		}{{voicemailFile, &set.Voicemail}, {transferFile, &set.Transfer}} {
+			file := path.Join(dir, o.file)
+			if _, err := fs.Stat(fsys, file); err == nil {
+				if *o.set, err = readWAV(fsys, file); err != nil {
+					return nil, fmt.Errorf("prompt %s: %w", file, err)
+				}
 			}
 		}
 	}
 	return set, nil
 }
 
-// voicemailFile is the message for answering machines, optional.
-const voicemailFile = "voicemail.wav"
+// The optional prompts of a check-in: the message for answering machines,
+// and the words that put a person through to a listener.
+const (
+	voicemailFile = "voicemail.wav"
+	transferFile  = "transfer.wav"
+)
 
 // For returns the check-in prompts of lang.
 func (p *Prompts) For(lang string) (*PromptSet, error) {

@@ -11,7 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
+	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/dialer/webphone/webphonetest"
 )
 
@@ -79,6 +81,35 @@ func bridge(b *testing.B, calls int, talk time.Duration) {
 	b.ReportMetric(float64(used.Microseconds())/1000/float64(calls)/took.Seconds(), "cpu-ms/call-s")
 	b.ReportMetric(float64(held.HeapInuse-before.HeapInuse)/1024/float64(calls), "heap-KiB/call")
 	b.ReportMetric(float64(len(oneWay))/float64(expected), "clicks-back")
+}
+
+// BenchmarkPressTwoToRing measures how long a person who presses 2 waits
+// before a free listener's page rings: from the key leaving their phone
+// (the callee simulator's, as RFC 4733 events) to the page's ring event,
+// through the dialer's key detection, the prompt that says they are put
+// through, and the switchboard. Nobody takes the call: it ends after a
+// short wait.
+func BenchmarkPressTwoToRing(b *testing.B) {
+	bd := setup(b, callee.Config{Behaviour: callee.PressTwo, KeyDelay: 50 * time.Millisecond})
+	bd.board.RingFor = 100 * time.Millisecond
+	var waits []time.Duration
+	for i := range b.N {
+		pg := newPage()
+		session := bd.board.Open(bd.listener, pg.send)
+		res, err := bd.dialer.Place(context.Background(), dialer.Request{To: "+33612345678", Lang: "fr",
+			Transfer: bd.board.Transfer(bd.personID, "Jeanne Martin")})
+		require.NoError(b, err)
+		require.Equal(b, wellcheck.OutcomeHelpRequested, res.Outcome)
+		session.Close()
+		recs, err := bd.callee.Wait(context.Background(), i+1)
+		require.NoError(b, err)
+		rang := pg.when("ring")
+		require.False(b, rang.IsZero(), "the page rang")
+		waits = append(waits, rang.Sub(recs[i].PressedAt))
+	}
+	slices.Sort(waits)
+	b.ReportMetric(float64(waits[len(waits)/2].Microseconds())/1000, "press-to-ring-p50-ms")
+	b.ReportMetric(float64(waits[len(waits)-1].Microseconds())/1000, "press-to-ring-max-ms")
 }
 
 func cpuTime() time.Duration {

@@ -47,9 +47,14 @@ type Switchboard struct {
 	// the person's phone is rung (default 15 s): the person never answers
 	// into a silence.
 	Connecting time.Duration
+	// RingFor is how long a person who pressed 2 waits for a listener to
+	// take their call (default DefaultRingFor).
+	RingFor time.Duration
 
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
+	rings    map[int64]*ring // calls offered to listeners, by id
+	rang     int64           // the last ring's id
 }
 
 // Event is what a listener's page is told, as JSON.
@@ -57,8 +62,11 @@ type Event struct {
 	// Type is ready (the phone works: ICE holds the STUN and TURN servers
 	// to use), answer (SDP: the server's answer to the page's offer),
 	// ringing, answered, key (Key: the person pressed it), ended (Outcome:
-	// how; Error, a code, when it was not the person's doing), or error
-	// (Error: a code the page puts in words; nothing was called).
+	// how; Error, a code, when it was not the person's doing), error
+	// (Error: a code the page puts in words; nothing was called), ring (a
+	// person who pressed 2 waits for a listener: Ring, Person, Name; the
+	// page answers with Session.Accept) or ring_over (that call went to
+	// another listener, or back to the usual call back).
 	Type    string                `json:"type"`
 	ICE     []ICEServer           `json:"ice,omitempty"`
 	SDP     string                `json:"sdp,omitempty"`
@@ -69,6 +77,12 @@ type Event struct {
 	Call int64 `json:"call,omitempty"`
 	// Case is the case the call is about.
 	Case int64 `json:"case,omitempty"`
+	// Ring names a call offered to the page (ring, ring_over: a person who
+	// pressed 2 and waits for a listener); Person and Name are whom it is
+	// with, so the page opens their file.
+	Ring   int64  `json:"ring,omitempty"`
+	Person int64  `json:"person,omitempty"`
+	Name   string `json:"name,omitempty"`
 }
 
 // ICEServer is a STUN or TURN server as a browser's RTCPeerConnection takes it.
@@ -166,7 +180,8 @@ func (p *Session) Call(ctx context.Context, caseID int64, offer string) {
 		p.tell(Event{Type: "error", Error: ErrBusy, Case: caseID})
 		return
 	}
-	c := &call{session: p, caseID: caseID, hangUp: make(chan struct{}), done: make(chan struct{})}
+	c := newCall(p)
+	c.caseID = caseID
 	p.active = c
 	p.mu.Unlock()
 
@@ -252,14 +267,48 @@ type call struct {
 	logged  wellcheck.CaseCall
 	browser *webphone.Call
 
+	// person is whom a call put through to the listener is with
+	// (transfer.go); caseID is 0 for it.
+	person int64
+
 	hangOnce sync.Once
 	hangUp   chan struct{} // closed when the listener hangs up (or the page goes)
 	done     chan struct{} // closed when the leg to the listener is over: Leg.Done
+	overOnce sync.Once
+	ended    chan struct{} // closed when the person's side is over: Leg.Ended
 
-	keys chan byte // the person's keys, on their way to the browser
+	keys   chan byte // the person's keys, on their way to the browser
+	relays sync.WaitGroup
+}
+
+func newCall(p *Session) *call {
+	return &call{session: p, hangUp: make(chan struct{}), done: make(chan struct{}), ended: make(chan struct{}), keys: make(chan byte, 16)}
 }
 
 func (c *call) hang() { c.hangOnce.Do(func() { close(c.hangUp) }) }
+
+func (c *call) over() { c.overOnce.Do(func() { close(c.ended) }) }
+
+// watch closes done once the leg is over: the listener hangs up, or the
+// browser's audio is lost for good.
+func (c *call) watch() {
+	go func() {
+		select {
+		case <-c.hangUp:
+		case <-c.browser.Done():
+		}
+		close(c.done)
+	}()
+}
+
+// unjoin ends the listener's side once the person's is over: the browser
+// hung up and the relays between them stopped.
+func (c *call) unjoin() {
+	c.hang()
+	<-c.done
+	c.browser.Close() // the relays read from it until it is closed
+	c.relays.Wait()
+}
 
 // run waits for the browser's audio, calls the person, joins them, and logs
 // how it ended.
@@ -267,11 +316,7 @@ func (c *call) run(ctx context.Context) {
 	p, sb := c.session, c.session.sb
 	defer p.release(c)
 	defer c.browser.Close()
-	connecting := sb.Connecting
-	if connecting <= 0 {
-		connecting = 15 * time.Second
-	}
-	wait := time.NewTimer(connecting)
+	wait := time.NewTimer(cmpOr(sb.Connecting, 15*time.Second))
 	defer wait.Stop()
 	select {
 	case <-c.browser.Connected():
@@ -288,18 +333,8 @@ func (c *call) run(ctx context.Context) {
 		p.tell(Event{Type: "ended", Outcome: wellcheck.CallFailed, Error: ErrNoMedia, Case: c.caseID, Call: c.logged.ID})
 		return
 	}
-	// The leg is over when the listener hangs up or the browser's audio is
-	// lost for good.
-	go func() {
-		select {
-		case <-c.hangUp:
-		case <-c.browser.Done():
-		}
-		close(c.done)
-	}()
-	var relays sync.WaitGroup
-	c.keys = make(chan byte, 16)
-	leg := &leg{call: c, relays: &relays}
+	c.watch()
+	leg := &leg{call: c}
 	sb.Metrics.CallStarted(metrics.ListenerCall, time.Time{}, time.Now())
 	res, err := sb.Line.Connect(ctx, dialer.ConnectRequest{To: c.logged.Number.E164(), Leg: leg})
 	if err != nil {
@@ -307,10 +342,7 @@ func (c *call) run(ctx context.Context) {
 	}
 	sb.Metrics.CallEnded(metrics.ListenerCall, res.Outcome, res.Ring, res.Talk)
 	sb.Metrics.CallQuality(res.Quality)
-	c.hang()
-	<-c.done
-	c.browser.Close() // the relays read from it until it is closed
-	relays.Wait()
+	c.unjoin()
 	if err != nil {
 		sb.log().Warn("place a listener's call", "case_id", c.caseID, "call", c.logged.ID, "error", err)
 		p.end(ctx, c, wellcheck.CallFailed, "")
@@ -349,10 +381,7 @@ func outcomeOf(res dialer.Result) (wellcheck.CallOutcome, wellcheck.HungUpBy) {
 }
 
 // leg is a call's browser as the dialer's bridge sees it.
-type leg struct {
-	call   *call
-	relays *sync.WaitGroup
-}
+type leg struct{ call *call }
 
 func (l *leg) Ringing() {
 	c := l.call
@@ -361,21 +390,23 @@ func (l *leg) Ringing() {
 
 func (l *leg) Answered(person *dialer.Person) {
 	c := l.call
-	if _, err := c.session.sb.Log.CallAnswered(context.Background(), c.logged.ID); err != nil {
-		c.session.sb.log().Error("log a listener's call answered", "call", c.logged.ID, "error", err)
+	if c.logged.ID != 0 {
+		if _, err := c.session.sb.Log.CallAnswered(context.Background(), c.logged.ID); err != nil {
+			c.session.sb.log().Error("log a listener's call answered", "call", c.logged.ID, "error", err)
+		}
 	}
-	c.session.tell(Event{Type: "answered", Case: c.caseID, Call: c.logged.ID})
-	l.relays.Go(func() {
+	c.session.tell(Event{Type: "answered", Case: c.caseID, Call: c.logged.ID, Person: c.person})
+	c.relays.Go(func() {
 		for pkt := range c.browser.Audio() {
 			person.Say(pkt.Payload)
 		}
 	})
-	l.relays.Go(func() {
+	c.relays.Go(func() {
 		for k := range c.browser.Keys() {
 			person.Press(k)
 		}
 	})
-	l.relays.Go(func() {
+	c.relays.Go(func() {
 		for {
 			select {
 			case k := <-c.keys:
@@ -399,6 +430,8 @@ func (l *leg) Pressed(key byte) {
 }
 
 func (l *leg) Done() <-chan struct{} { return l.call.done }
+
+func (l *leg) Ended() { l.call.over() }
 
 var _ dialer.Leg = (*leg)(nil)
 

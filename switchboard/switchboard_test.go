@@ -42,6 +42,7 @@ type bundle struct {
 	board            *switchboard.Switchboard
 	callee           *callee.Callee
 	cases            *care.Cases
+	dialer           *dialer.Dialer
 	metrics          *metrics.Metrics
 	listener, other  wellcheck.User
 	personID, caseID int64
@@ -92,6 +93,7 @@ func setup(t testing.TB, cc callee.Config) *bundle {
 	phones, err := webphone.New(webphone.Config{IPs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, phones.Close()) })
+	b.dialer = d
 	b.metrics = metrics.New(metrics.Config{})
 	b.board = &switchboard.Switchboard{Phones: phones, Line: d, Log: b.cases, Metrics: b.metrics}
 	return b
@@ -100,18 +102,21 @@ func setup(t testing.TB, cc callee.Config) *bundle {
 // page is a listener's page as the switchboard sees it: the events it was
 // told.
 type page struct {
-	mu     sync.Mutex
-	events []switchboard.Event
-	told   chan struct{}
+	mu      sync.Mutex
+	events  []switchboard.Event
+	at      []time.Time   // when each came
+	changed chan struct{} // closed, and replaced, at each event
 }
 
-func newPage() *page { return &page{told: make(chan struct{}, 100)} }
+func newPage() *page { return &page{changed: make(chan struct{})} }
 
 func (p *page) send(e switchboard.Event) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.events = append(p.events, e)
-	p.mu.Unlock()
-	p.told <- struct{}{}
+	p.at = append(p.at, time.Now())
+	close(p.changed)
+	p.changed = make(chan struct{})
 }
 
 // wait returns the first event of type typ, waiting up to d for it.
@@ -121,7 +126,6 @@ func (p *page) wait(t *testing.T, typ string, d time.Duration) switchboard.Event
 }
 
 func (p *page) waitTB(t testing.TB, typ string, d time.Duration) switchboard.Event {
-	t.Helper()
 	deadline := time.After(d)
 	for {
 		p.mu.Lock()
@@ -131,13 +135,26 @@ func (p *page) waitTB(t testing.TB, typ string, d time.Duration) switchboard.Eve
 				return e
 			}
 		}
+		changed := p.changed
 		p.mu.Unlock()
 		select {
-		case <-p.told:
+		case <-changed:
 		case <-deadline:
-			t.Fatalf("no %q event within %s; got %+v", typ, d, p.events)
+			t.Fatalf("no %q event within %s; got %v", typ, d, p.types())
 		}
 	}
+}
+
+// when is when the first event of type typ came (zero if none did).
+func (p *page) when(typ string) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, e := range p.events {
+		if e.Type == typ {
+			return p.at[i]
+		}
+	}
+	return time.Time{}
 }
 
 func (p *page) types() []string {

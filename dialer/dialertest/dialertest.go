@@ -120,9 +120,9 @@ func ToneFrames(pcm []int16, hz float64) (loud, tone int) {
 // that the escalation prompts were played.
 func ShortPrompts() *dialer.Prompts {
 	set := &dialer.PromptSet{Greeting: Tone(150), Menu: Tone(150), OK: Tone(100), Help: Tone(100), NoResponse: Tone(100),
-		Voicemail: Tone(int(VoicemailMessage / time.Millisecond))}
+		Voicemail: Tone(int(VoicemailMessage / time.Millisecond)), Transfer: Tone(200)}
 	escalation := *set
-	escalation.Voicemail = nil
+	escalation.Voicemail, escalation.Transfer = nil, nil
 	escalation.OK = Tone(int(EscalationOK / time.Millisecond))
 	return dialer.NewPrompts(map[string]*dialer.PromptSet{"fr": set, "en": set}).
 		WithEscalation(map[string]*dialer.PromptSet{"fr": &escalation, "en": &escalation})
