@@ -47,7 +47,12 @@ type Calls struct {
 	Dialer Dialer
 	Queue  Queue
 	// Care takes the check-ins that end.
-	Care   *care.Cases
+	Care *care.Cases
+	// Transfers, if set, puts a person who presses 2 through to a free
+	// listener at once (the switchboard's, on nodes with the browser phone).
+	Transfers interface {
+		Transfer(person int64, name string) dialer.Transfer
+	}
 	Logger *slog.Logger
 	// Node names this process in attempts and heartbeats (default: host:pid
 	// and a random part, see node).
@@ -176,10 +181,11 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 	attempt = max(attempt, 1)
 	// A first look, without a channel: most jobs that have nothing to do stop here.
 	var person store.CallPerson
+	var personID int64
 	var slot time.Time // the first call's, whose lag the metrics show
 	var leaveMessage bool
 	v, err := c.look(ctx, checkInID, attempt, false, func(q *store.Queries, ci store.CallCheckIn) error {
-		person = ci.Person
+		person, personID = ci.Person, ci.PersonID
 		if attempt == 1 {
 			slot = ci.SlotAt
 		}
@@ -213,7 +219,11 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 		}
 		return err
 	}
-	res, err := c.place(ctx, metrics.CheckInCall, dialer.Request{To: person.Phone, Lang: person.Language, LeaveMessage: leaveMessage, Claim: claim}, slot)
+	req := dialer.Request{To: person.Phone, Lang: person.Language, LeaveMessage: leaveMessage, Claim: claim}
+	if c.Transfers != nil {
+		req.Transfer = c.Transfers.Transfer(personID, person.Name)
+	}
+	res, err := c.place(ctx, metrics.CheckInCall, req, slot)
 	if attemptID == 0 {
 		if errors.Is(err, errNotDialled) {
 			return c.later(v, nil)

@@ -22,6 +22,7 @@ import (
 	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/calling"
 	"github.com/wellcheck/wellcheck/care"
+	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/internal/logctx"
 	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/scheduler"
@@ -167,11 +168,13 @@ func add[A river.JobArgs](ws *river.Workers, timeout time.Duration, work func(co
 // Timeouts: a planner pass over a million persons takes tens of seconds, more
 // than River's default minute on a loaded machine; after a long outage a sweep
 // hands on a whole day's calls; a call job covers waiting for a free channel
-// and the longest call, and an escalation its (at most three) contacts' calls.
+// and the longest call — a check-in put through to a listener becomes a
+// conversation, as long as a listener's own call may last —, and an
+// escalation its (at most three) contacts' calls.
 const (
 	planTimeout      = 30 * time.Minute
 	sweepTimeout     = 10 * time.Minute
-	callJobTimeout   = 20 * time.Minute
+	callJobTimeout   = dialer.DefaultMaxConversation + 20*time.Minute
 	retentionTimeout = 20 * time.Minute // batched: what is left waits for the next run
 )
 

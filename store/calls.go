@@ -27,6 +27,7 @@ type CallCheckIn struct {
 type CallPerson struct {
 	Status      wellcheck.PersonStatus
 	PausedUntil *time.Time
+	Name        string // shown to the listener a call is put through to
 	Phone       string // E.164
 	Language    string
 	TimeZone    string
@@ -54,7 +55,7 @@ func (q *Queries) LockCheckInForCall(ctx context.Context, id int64) (CallCheckIn
 		CallingSince: r.CallingSince,
 		RetryAt:      r.RetryAt,
 		Person: CallPerson{
-			Status: wellcheck.PersonStatus(r.PersonStatus), PausedUntil: r.PausedUntil, Phone: r.Phone, Language: r.Language,
+			Status: wellcheck.PersonStatus(r.PersonStatus), PausedUntil: r.PausedUntil, Name: r.FullName, Phone: r.Phone, Language: r.Language,
 			TimeZone: r.TimeZone, Window: wellcheck.Window{Start: timeOfDay(r.WindowStart), End: timeOfDay(r.WindowEnd)},
 			ReferentID: r.ReferentID, RiskLevel: wellcheck.RiskLevel(r.RiskLevel),
 		},

@@ -24,6 +24,7 @@ import (
 	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/migrations"
 	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/switchboard"
 	"github.com/wellcheck/wellcheck/web"
 )
 
@@ -122,6 +123,9 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		Store: st, Queue: queue, Care: cases, Logger: a.logger,
 		StaleAfter: a.cfg.SIP.MaxCall + 2*time.Minute, Trunk: a.cfg.TrunkStorm,
 	}
+	// The calls of the browser phone bear the node's name, as its check-in
+	// calls do: when it dies, the others end them.
+	cases.Node = calls.NodeName()
 	mc := metrics.Config{Store: st, TimeZone: a.cfg.TimeZone, Channels: a.cfg.SIP.Channels, CPS: a.cfg.SIP.CPS,
 		Queues: []string{jobs.QueueCalls, jobs.QueuePlanner}, Version: version(), Roles: r.String()}
 	var limits *store.TrunkLimits
@@ -175,6 +179,20 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		if calls.Journal.Damaged > 0 {
 			a.logger.Error("lines of the outcome journal could not be read (a failed write): their outcomes are lost", "lines", calls.Journal.Damaged)
 		}
+	}
+
+	// The listeners' phone in the browser: where the page's WebSocket and the
+	// call to the person meet, a node with both roles.
+	var phone *switchboard.Switchboard
+	if r.web && line != nil && a.cfg.Phone.On {
+		engine, err := a.cfg.Phone.engine(started != nil, a.logger)
+		if err != nil {
+			return err
+		}
+		defer engine.Close()
+		phone = &switchboard.Switchboard{Phones: engine, Line: line, Log: cases, Logger: a.logger, Metrics: m}
+		defer phone.Close() // before the engine and the dialer: calls end on both sides
+		calls.Transfers = phone
 	}
 
 	var river *jobs.Client

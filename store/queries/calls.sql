@@ -6,7 +6,8 @@
 -- this lock first, so they never interleave.
 SELECT c.id, c.person_id, c.slot_at, c.deadline_at, c.state, c.calling_since, c.retry_at,
        p.status AS person_status, p.paused_until, p.phone, p.language, p.time_zone,
-       p.window_start, p.window_end, p.max_attempts, p.retry_minutes, p.referent_id, p.risk_level
+       p.window_start, p.window_end, p.max_attempts, p.retry_minutes, p.referent_id, p.risk_level,
+       p.full_name
 FROM check_ins c
 JOIN persons p ON p.id = c.person_id
 WHERE c.id = @id

@@ -400,7 +400,8 @@ const lockCheckInForCall = `-- name: LockCheckInForCall :one
 
 SELECT c.id, c.person_id, c.slot_at, c.deadline_at, c.state, c.calling_since, c.retry_at,
        p.status AS person_status, p.paused_until, p.phone, p.language, p.time_zone,
-       p.window_start, p.window_end, p.max_attempts, p.retry_minutes, p.referent_id, p.risk_level
+       p.window_start, p.window_end, p.max_attempts, p.retry_minutes, p.referent_id, p.risk_level,
+       p.full_name
 FROM check_ins c
 JOIN persons p ON p.id = c.person_id
 WHERE c.id = $1
@@ -426,6 +427,7 @@ type LockCheckInForCallRow struct {
 	RetryMinutes []int16
 	ReferentID   *int64
 	RiskLevel    string
+	FullName     string
 }
 
 // The call worker: a check-in, locked, with what deciding its call needs.
@@ -454,6 +456,7 @@ func (q *Queries) LockCheckInForCall(ctx context.Context, id int64) (LockCheckIn
 		&i.RetryMinutes,
 		&i.ReferentID,
 		&i.RiskLevel,
+		&i.FullName,
 	)
 	return i, err
 }
