@@ -2,9 +2,6 @@ package webphone_test
 
 import (
 	"context"
-	"errors"
-	"io"
-	"math"
 	"net"
 	"net/netip"
 	"strings"
@@ -13,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 	"github.com/stretchr/testify/require"
@@ -21,15 +17,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/wellcheck/wellcheck/dialer/webphone"
+	"github.com/wellcheck/wellcheck/dialer/webphone/webphonetest"
 	"github.com/wellcheck/wellcheck/internal/media"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
-
-// chromeEventPT is the payload type Chrome usually gives telephone-event/8000.
-const chromeEventPT = 126
 
 // wait bounds every wait on an event in these tests: far above what loopback needs.
 const wait = 10 * time.Second
@@ -45,190 +39,38 @@ func newEngine(t testing.TB, cfg webphone.Config) *webphone.Engine {
 	return e
 }
 
-// browser plays the listener's browser: a pion peer offering the audio codecs Chrome
-// offers, in its order and with its payload types (Opus first, G.722, PCMU, PCMA,
-// comfort noise, telephone-event at 48 kHz on 110 and at 8 kHz on 126), sending raw
-// RTP on its track.
-type browser struct {
-	pc     *webrtc.PeerConnection
-	track  *rawTrack
-	audio  chan *rtp.Packet // PCMU received
-	events chan *rtp.Packet // telephone-event received
-	states chan webrtc.PeerConnectionState
-	reader sync.WaitGroup
-}
-
-// browserOpts changes a browser from the usual Chrome on loopback UDP.
-type browserOpts struct {
-	conn     net.PacketConn       // its UDP socket, if not its own
-	networks []webrtc.NetworkType // UDP4 if none
-	noEvents bool                 // offer no telephone-event
-}
-
-func newBrowser(t testing.TB, opts browserOpts) *browser {
+// setup starts an engine with cfg and a browser with opts, and calls the
+// engine from the browser.
+func setup(t *testing.T, cfg webphone.Config, opts webphonetest.Options) (*webphone.Engine, *webphonetest.Browser, *webphone.Call) {
 	t.Helper()
-	var m webrtc.MediaEngine
-	for _, c := range []webrtc.RTPCodecParameters{
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}, PayloadType: 111},
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeG722, ClockRate: 8000, Channels: 1}, PayloadType: 9},
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000, Channels: 1}, PayloadType: 0},
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMA, ClockRate: 8000, Channels: 1}, PayloadType: 8},
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: "audio/CN", ClockRate: 8000, Channels: 1}, PayloadType: 13},
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: "audio/telephone-event", ClockRate: 48000, Channels: 1, SDPFmtpLine: "0-16"}, PayloadType: 110},
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: "audio/telephone-event", ClockRate: 8000, Channels: 1, SDPFmtpLine: "0-16"}, PayloadType: chromeEventPT},
-	} {
-		if opts.noEvents && strings.HasSuffix(c.MimeType, "telephone-event") {
-			continue
-		}
-		require.NoError(t, m.RegisterCodec(c, webrtc.RTPCodecTypeAudio))
-	}
-	var s webrtc.SettingEngine
-	s.SetIncludeLoopbackCandidate(true)
-	s.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	if len(opts.networks) == 0 {
-		opts.networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
-	}
-	s.SetNetworkTypes(opts.networks)
-	if opts.conn != nil {
-		mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: opts.conn})
-		t.Cleanup(func() { require.NoError(t, mux.Close()) })
-		s.SetICEUDPMux(mux)
-	}
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(&m), webrtc.WithSettingEngine(s)).NewPeerConnection(webrtc.Configuration{})
-	require.NoError(t, err)
-	b := &browser{
-		pc:     pc,
-		track:  &rawTrack{},
-		audio:  make(chan *rtp.Packet, 1000),
-		events: make(chan *rtp.Packet, 1000),
-		states: make(chan webrtc.PeerConnectionState, 100),
-	}
-	t.Cleanup(func() {
-		require.NoError(t, pc.Close())
-		b.reader.Wait()
-	})
-	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) { b.states <- s })
-	var once sync.Once
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		first := false
-		once.Do(func() { first = true; b.reader.Add(1) })
-		if !first {
-			return
-		}
-		defer b.reader.Done()
-		for {
-			p, _, err := tr.ReadRTP()
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			if err != nil {
-				continue
-			}
-			switch p.PayloadType {
-			case 0:
-				b.audio <- p
-			case chromeEventPT:
-				b.events <- p
-			}
-		}
-	})
-	_, err = pc.AddTransceiverFromTrack(b.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
-	require.NoError(t, err)
-	return b
+	e := newEngine(t, cfg)
+	b := webphonetest.New(t, opts)
+	return e, b, call(t, e, b)
 }
 
-// offer returns the browser's complete offer.
-func (b *browser) offer(t testing.TB) string {
+// call makes a call of b on e and waits until both sides are connected.
+func call(t testing.TB, e *webphone.Engine, b *webphonetest.Browser) *webphone.Call {
 	t.Helper()
-	offer, err := b.pc.CreateOffer(nil)
-	require.NoError(t, err)
-	gathered := webrtc.GatheringCompletePromise(b.pc)
-	require.NoError(t, b.pc.SetLocalDescription(offer))
-	<-gathered
-	return b.pc.LocalDescription().SDP
+	return answer(t, e, b, b.Offer(t))
 }
 
-// call makes a call of b on e and waits until the browser is connected.
-func (b *browser) call(t testing.TB, e *webphone.Engine) *webphone.Call {
+// answer answers offer, made by b, on e, and waits until both sides are
+// connected.
+func answer(t testing.TB, e *webphone.Engine, b *webphonetest.Browser, offer string) *webphone.Call {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), wait)
 	defer cancel()
-	c, err := e.Answer(ctx, b.offer(t))
+	c, err := e.Answer(ctx, offer)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, c.Close()) })
-	require.NoError(t, b.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: c.Answer()}))
-	b.waitState(t, func(s webrtc.PeerConnectionState) bool { return s == webrtc.PeerConnectionStateConnected })
+	b.Accept(t, c.Answer())
+	b.WaitState(t, wait, func(s webrtc.PeerConnectionState) bool { return s == webrtc.PeerConnectionStateConnected })
 	select {
 	case <-c.Connected():
 	case <-time.After(wait):
 		t.Fatal("the server's side never connected")
 	}
 	return c
-}
-
-func (b *browser) waitState(t testing.TB, want func(webrtc.PeerConnectionState) bool) webrtc.PeerConnectionState {
-	t.Helper()
-	timeout := time.After(wait)
-	for {
-		select {
-		case s := <-b.states:
-			if want(s) {
-				return s
-			}
-		case <-timeout:
-			t.Fatalf("browser: connection state still %s", b.pc.ConnectionState())
-		}
-	}
-}
-
-// rawTrack is a local track that writes whole RTP headers, as a browser sends audio
-// and telephone-event on one stream.
-type rawTrack struct {
-	mu   sync.Mutex
-	w    webrtc.TrackLocalWriter
-	ssrc uint32
-	seq  uint16
-}
-
-func (r *rawTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.w, r.ssrc = ctx.WriteStream(), uint32(ctx.SSRC())
-	for _, c := range ctx.CodecParameters() {
-		if c.MimeType == webrtc.MimeTypePCMU {
-			return c, nil
-		}
-	}
-	return ctx.CodecParameters()[0], nil
-}
-
-func (r *rawTrack) Unbind(webrtc.TrackLocalContext) error { return nil }
-func (r *rawTrack) ID() string                            { return "mic" }
-func (r *rawTrack) RID() string                           { return "" }
-func (r *rawTrack) StreamID() string                      { return "browser" }
-func (r *rawTrack) Kind() webrtc.RTPCodecType             { return webrtc.RTPCodecTypeAudio }
-
-func (r *rawTrack) write(pt uint8, marker bool, ts uint32, payload []byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.w == nil {
-		return nil
-	}
-	r.seq++
-	h := rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: r.seq, Timestamp: ts, SSRC: r.ssrc}
-	_, err := r.w.WriteRTP(&h, payload)
-	return err
-}
-
-// sine returns n samples of a freq Hz sine in PCMU, at -6 dBFS.
-func sine(freq float64, n int) []byte {
-	pcm := make([]byte, 2*n)
-	for i := range n {
-		v := int16(16384 * math.Sin(2*math.Pi*freq*float64(i)/media.SampleRate))
-		pcm[2*i], pcm[2*i+1] = byte(v), byte(v>>8)
-	}
-	return g711.EncodeUlaw(pcm)
 }
 
 // frequency estimates the frequency of a PCMU tone by its zero crossings.
@@ -247,17 +89,21 @@ func frequency(pcmu []byte) float64 {
 	return float64(crossings) / 2 / seconds
 }
 
-// play writes a tone in 20 ms frames until ctx ends, through write.
-func play(ctx context.Context, wg *sync.WaitGroup, freq float64, write func(ts uint32, frame []byte) error) {
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tone := sine(freq, media.SampleRate) // a whole second: 1000 Hz and 440 Hz loop on it
+// say has the server's side of c say a freq Hz tone, a 20 ms frame at a time,
+// until the call ends, stop is called or the test ends; stop returns once it
+// has stopped.
+func say(t *testing.T, c *webphone.Call, freq float64) (stop func()) {
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tone := make([]byte, media.SampleRate) // a whole second: whole periods of any whole freq
+		for i, v := range media.Sine(freq, time.Second, 16384) {
+			tone[i] = g711.EncodeUlawFrame(v)
+		}
 		tick := time.NewTicker(media.DefaultPtime)
 		defer tick.Stop()
-		for ts := uint32(0); ; ts += 160 {
-			off := int(ts) % len(tone)
-			if err := write(ts, tone[off:off+160]); err != nil {
+		for off := 0; ; off = (off + 160) % len(tone) {
+			if err := c.WriteAudio(tone[off : off+160]); err != nil {
 				return
 			}
 			select {
@@ -266,7 +112,10 @@ func play(ctx context.Context, wg *sync.WaitGroup, freq float64, write func(ts u
 				return
 			}
 		}
-	}()
+	})
+	stop = sync.OnceFunc(func() { cancel(); wg.Wait() })
+	t.Cleanup(stop)
+	return stop
 }
 
 // collect returns the payloads of n packets from ch, in order of arrival.
@@ -286,33 +135,48 @@ func collect(t *testing.T, ch <-chan *rtp.Packet, n int) []byte {
 	return all
 }
 
+// heard returns the payloads of the first n packets of audio b received.
+func heard(t *testing.T, b *webphonetest.Browser, n int) []byte {
+	t.Helper()
+	if !b.Await(wait, func() bool { return len(b.Audio()) >= n }) {
+		t.Fatalf("%d packets of audio after %s, want %d", len(b.Audio()), wait, n)
+	}
+	var all []byte
+	for _, p := range b.Audio()[:n] {
+		all = append(all, p.Payload...)
+	}
+	return all
+}
+
+// requirePort requires candidates over network (udp, tcp) in an SDP, all on
+// port, and returns their addresses.
+func requirePort(t *testing.T, desc, network string, port uint16) []netip.AddrPort {
+	t.Helper()
+	addrs := candidates(t, desc, network)
+	require.NotEmpty(t, addrs)
+	for _, a := range addrs {
+		require.Equal(t, port, a.Port())
+	}
+	return addrs
+}
+
 func TestAudioBothWays(t *testing.T) {
 	t.Parallel()
-	e := newEngine(t, webphone.Config{})
-	b := newBrowser(t, browserOpts{})
-	c := b.call(t, e)
+	_, b, c := setup(t, webphone.Config{}, webphonetest.Options{})
 
-	ctx, cancel := context.WithCancel(t.Context())
-	var players sync.WaitGroup
-	defer players.Wait()
-	defer cancel()
-	play(ctx, &players, 440, func(ts uint32, frame []byte) error { return b.track.write(0, ts == 0, ts, frame) })
-	play(ctx, &players, 1000, func(_ uint32, frame []byte) error { return c.WriteAudio(frame) })
+	b.Say(440)
+	say(t, c, 1000)
 
-	heard := collect(t, c.Audio(), 25)
-	require.InDelta(t, 440, frequency(heard), 15, "the browser's tone, heard by the server")
-	heard = collect(t, b.audio, 25)
-	require.InDelta(t, 1000, frequency(heard), 15, "the server's tone, heard by the browser")
+	require.InDelta(t, 440, frequency(collect(t, c.Audio(), 25)), 15, "the browser's tone, heard by the server")
+	require.InDelta(t, 1000, frequency(heard(t, b, 25)), 15, "the server's tone, heard by the browser")
 }
 
 func TestKeys(t *testing.T) {
 	t.Parallel()
-	e := newEngine(t, webphone.Config{})
-	b := newBrowser(t, browserOpts{})
-	c := b.call(t, e)
+	_, b, c := setup(t, webphone.Config{}, webphonetest.Options{})
 	pt, ok := c.EventPayloadType()
 	require.True(t, ok)
-	require.EqualValues(t, chromeEventPT, pt)
+	require.EqualValues(t, webphonetest.ChromeEventPT, pt)
 	require.Contains(t, c.Answer(), "a=rtpmap:126 telephone-event/8000")
 
 	t.Run("from the browser", func(t *testing.T) {
@@ -322,7 +186,7 @@ func TestKeys(t *testing.T) {
 			pkts, ok := media.EventPackets(key, 100*time.Millisecond, 10)
 			require.True(t, ok)
 			for _, p := range pkts {
-				require.NoError(t, b.track.write(chromeEventPT, p.Marker, uint32(1000+i*8000), p.Event.Marshal()))
+				require.NoError(t, b.WriteRTP(webphonetest.ChromeEventPT, p.Marker, uint32(1000+i*8000), p.Event.Marshal()))
 			}
 		}
 		for _, want := range []byte{'5', '#'} {
@@ -339,23 +203,22 @@ func TestKeys(t *testing.T) {
 		require.NoError(t, c.SendKey(t.Context(), '7', 100*time.Millisecond))
 		var ends int
 		var ts uint32
-		timeout := time.After(wait)
-		for ends < 3 {
-			select {
-			case p := <-b.events:
-				ev, err := media.ParseTelephoneEvent(p.Payload)
-				require.NoError(t, err)
-				require.EqualValues(t, 7, ev.Event, "event code of key 7")
-				if ts == 0 {
-					ts = p.Timestamp
-				}
-				require.Equal(t, ts, p.Timestamp, "one press, one timestamp")
-				if ev.End {
-					ends++
-					require.EqualValues(t, 800, ev.Duration, "100 ms in 8 kHz ticks")
-				}
-			case <-timeout:
+		deadline := time.Now().Add(wait)
+		for i := 0; ends < 3; i++ {
+			if !b.Await(time.Until(deadline), func() bool { return len(b.Events()) > i }) {
 				t.Fatalf("%d end packets of the key, want 3", ends)
+			}
+			p := b.Events()[i]
+			ev, err := media.ParseTelephoneEvent(p.Payload)
+			require.NoError(t, err)
+			require.EqualValues(t, 7, ev.Event, "event code of key 7")
+			if ts == 0 {
+				ts = p.Timestamp
+			}
+			require.Equal(t, ts, p.Timestamp, "one press, one timestamp")
+			if ev.End {
+				ends++
+				require.EqualValues(t, 800, ev.Duration, "100 ms in 8 kHz ticks")
 			}
 		}
 	})
@@ -365,9 +228,7 @@ func TestKeys(t *testing.T) {
 // without keys.
 func TestNoEvents(t *testing.T) {
 	t.Parallel()
-	e := newEngine(t, webphone.Config{})
-	b := newBrowser(t, browserOpts{noEvents: true})
-	c := b.call(t, e)
+	_, _, c := setup(t, webphone.Config{}, webphonetest.Options{NoEvents: true})
 	_, ok := c.EventPayloadType()
 	require.False(t, ok)
 	require.NotContains(t, c.Answer(), "telephone-event")
@@ -376,11 +237,9 @@ func TestNoEvents(t *testing.T) {
 
 func TestBrowserHangsUp(t *testing.T) {
 	t.Parallel()
-	e := newEngine(t, webphone.Config{})
-	b := newBrowser(t, browserOpts{})
-	c := b.call(t, e)
+	_, b, c := setup(t, webphone.Config{}, webphonetest.Options{})
 
-	require.NoError(t, b.pc.Close())
+	require.NoError(t, b.Close())
 	select {
 	case <-c.Done():
 	case <-time.After(wait):
@@ -394,23 +253,19 @@ func TestBrowserHangsUp(t *testing.T) {
 
 func TestServerHangsUp(t *testing.T) {
 	t.Parallel()
-	e := newEngine(t, webphone.Config{})
-	b := newBrowser(t, browserOpts{})
-	c := b.call(t, e)
+	_, b, c := setup(t, webphone.Config{}, webphonetest.Options{})
 
 	require.NoError(t, c.Close())
 	require.ErrorIs(t, c.Err(), webphone.ErrClosed)
-	b.waitState(t, func(s webrtc.PeerConnectionState) bool { return s != webrtc.PeerConnectionStateConnected })
+	b.WaitState(t, wait, func(s webrtc.PeerConnectionState) bool { return s != webrtc.PeerConnectionStateConnected })
 }
 
 // TestBrowserVanishes checks that a browser gone silent without a word (a laptop
 // closed, a network lost) ends the call once the grace has run out.
 func TestBrowserVanishes(t *testing.T) {
 	t.Parallel()
-	e := newEngine(t, webphone.Config{Disconnected: 300 * time.Millisecond, Grace: 300 * time.Millisecond})
 	conn := newCuttableConn(t)
-	b := newBrowser(t, browserOpts{conn: conn})
-	c := b.call(t, e)
+	_, _, c := setup(t, webphone.Config{Disconnected: 300 * time.Millisecond, Grace: 300 * time.Millisecond}, webphonetest.Options{Conn: conn})
 
 	conn.cut()
 	select {
@@ -461,21 +316,17 @@ func (c *cuttableConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 func TestCloseLeavesNothing(t *testing.T) {
 	e := newEngine(t, webphone.Config{})
 	before := goleak.IgnoreCurrent()
-	b := newBrowser(t, browserOpts{})
-	c := b.call(t, e)
-	ctx, cancel := context.WithCancel(t.Context())
-	var players sync.WaitGroup
-	play(ctx, &players, 440, func(ts uint32, frame []byte) error { return b.track.write(0, ts == 0, ts, frame) })
-	play(ctx, &players, 1000, func(_ uint32, frame []byte) error { return c.WriteAudio(frame) })
+	b := webphonetest.New(t, webphonetest.Options{})
+	c := call(t, e, b)
+	b.Say(440)
+	stop := say(t, c, 1000)
 	collect(t, c.Audio(), 5)
-	collect(t, b.audio, 5)
+	heard(t, b, 5)
 	require.NoError(t, c.SendKey(t.Context(), '9', 40*time.Millisecond))
-	cancel()
-	players.Wait()
+	stop()
 
 	require.NoError(t, c.Close())
-	require.NoError(t, b.pc.Close())
-	b.reader.Wait()
+	require.NoError(t, b.Close())
 	goleak.VerifyNone(t, before)
 }
 
@@ -507,23 +358,12 @@ func TestBrowserCandidates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEngine(t, webphone.Config{})
-			b := newBrowser(t, browserOpts{})
+			b := webphonetest.New(t, webphonetest.Options{})
 			var offer strings.Builder
-			for line := range strings.Lines(b.offer(t)) {
+			for line := range strings.Lines(b.Offer(t)) {
 				offer.WriteString(tc.change(line))
 			}
-			ctx, cancel := context.WithTimeout(t.Context(), wait)
-			defer cancel()
-			c, err := e.Answer(ctx, offer.String())
-			require.NoError(t, err)
-			t.Cleanup(func() { require.NoError(t, c.Close()) })
-			require.NoError(t, b.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: c.Answer()}))
-			b.waitState(t, func(s webrtc.PeerConnectionState) bool { return s == webrtc.PeerConnectionStateConnected })
-			select {
-			case <-c.Connected():
-			case <-time.After(wait):
-				t.Fatal("the server's side never connected")
-			}
+			answer(t, e, b, offer.String())
 		})
 	}
 }
@@ -533,24 +373,16 @@ func TestBrowserCandidates(t *testing.T) {
 func TestCallsShareOnePort(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, webphone.Config{})
-	b1, b2 := newBrowser(t, browserOpts{}), newBrowser(t, browserOpts{})
-	c1, c2 := b1.call(t, e), b2.call(t, e)
+	b1, b2 := webphonetest.New(t, webphonetest.Options{}), webphonetest.New(t, webphonetest.Options{})
+	c1, c2 := call(t, e, b1), call(t, e, b2)
 	for _, c := range []*webphone.Call{c1, c2} {
-		addrs := candidates(t, c.Answer(), "udp")
-		require.NotEmpty(t, addrs)
-		for _, a := range addrs {
-			require.Equal(t, e.Port(), a.Port())
-		}
+		requirePort(t, c.Answer(), "udp", e.Port())
 	}
 	// Both carry audio at once, each to its own browser.
-	ctx, cancel := context.WithCancel(t.Context())
-	var players sync.WaitGroup
-	defer players.Wait()
-	defer cancel()
-	play(ctx, &players, 1000, func(_ uint32, frame []byte) error { return c1.WriteAudio(frame) })
-	play(ctx, &players, 440, func(_ uint32, frame []byte) error { return c2.WriteAudio(frame) })
-	require.InDelta(t, 1000, frequency(collect(t, b1.audio, 10)), 25)
-	require.InDelta(t, 440, frequency(collect(t, b2.audio, 10)), 25)
+	say(t, c1, 1000)
+	say(t, c2, 440)
+	require.InDelta(t, 1000, frequency(heard(t, b1, 10)), 25)
+	require.InDelta(t, 440, frequency(heard(t, b2, 10)), 25)
 }
 
 // TestTwoAddresses checks a server with two addresses: the one port on each, both
@@ -558,15 +390,10 @@ func TestCallsShareOnePort(t *testing.T) {
 func TestTwoAddresses(t *testing.T) {
 	t.Parallel()
 	ips := []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("127.0.0.2")}
-	e := newEngine(t, webphone.Config{IPs: ips})
-	b := newBrowser(t, browserOpts{})
-	c := b.call(t, e)
-	got := candidates(t, c.Answer(), "udp")
+	e, _, c := setup(t, webphone.Config{IPs: ips}, webphonetest.Options{})
+	got := requirePort(t, c.Answer(), "udp", e.Port())
 	for _, ip := range ips {
 		require.Contains(t, got, netip.AddrPortFrom(ip, e.Port()))
-	}
-	for _, a := range got {
-		require.Equal(t, e.Port(), a.Port())
 	}
 }
 
@@ -576,27 +403,19 @@ func TestICETCP(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, webphone.Config{TCP: netip.MustParseAddrPort("127.0.0.1:0")})
 	require.NotZero(t, e.TCPPort())
-	b := newBrowser(t, browserOpts{networks: []webrtc.NetworkType{webrtc.NetworkTypeTCP4}})
-	c := b.call(t, e)
-	addrs := candidates(t, c.Answer(), "tcp")
-	require.NotEmpty(t, addrs)
-	for _, a := range addrs {
-		require.Equal(t, e.TCPPort(), a.Port())
-	}
+	b := webphonetest.New(t, webphonetest.Options{Networks: []webrtc.NetworkType{webrtc.NetworkTypeTCP4}})
+	c := call(t, e, b)
+	requirePort(t, c.Answer(), "tcp", e.TCPPort())
 
-	ctx, cancel := context.WithCancel(t.Context())
-	var players sync.WaitGroup
-	defer players.Wait()
-	defer cancel()
-	play(ctx, &players, 1000, func(_ uint32, frame []byte) error { return c.WriteAudio(frame) })
-	require.InDelta(t, 1000, frequency(collect(t, b.audio, 10)), 25)
+	say(t, c, 1000)
+	require.InDelta(t, 1000, frequency(heard(t, b, 10)), 25)
 }
 
 func TestPublicIP(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, webphone.Config{PublicIP: netip.MustParseAddr("203.0.113.7")})
-	b := newBrowser(t, browserOpts{})
-	c, err := e.Answer(t.Context(), b.offer(t))
+	b := webphonetest.New(t, webphonetest.Options{})
+	c, err := e.Answer(t.Context(), b.Offer(t))
 	require.NoError(t, err)
 	defer func() { require.NoError(t, c.Close()) }()
 	addrs := candidates(t, c.Answer(), "udp")
@@ -673,7 +492,7 @@ func candidates(t *testing.T, desc, network string) []netip.AddrPort {
 // -fuzzminimizetime 0 (300,000 offers in 30 s on two cores, none failing).
 func FuzzAnswer(f *testing.F) {
 	e := newEngine(f, webphone.Config{})
-	f.Add(newBrowser(f, browserOpts{}).offer(f))
+	f.Add(webphonetest.New(f, webphonetest.Options{}).Offer(f))
 	for _, o := range []string{"", "v=0\r\n", videoOnly, opusOnly, noICE} {
 		f.Add(o)
 	}
@@ -695,9 +514,9 @@ func FuzzAnswer(f *testing.F) {
 func BenchmarkWebphoneCalls(b *testing.B) {
 	e := newEngine(b, webphone.Config{})
 	for b.Loop() {
-		br := newBrowser(b, browserOpts{})
-		c := br.call(b, e)
+		br := webphonetest.New(b, webphonetest.Options{})
+		c := call(b, e, br)
 		require.NoError(b, c.Close())
-		require.NoError(b, br.pc.Close())
+		require.NoError(b, br.Close())
 	}
 }

@@ -1,6 +1,7 @@
 // Package webphonetest plays a listener's browser for tests of the
 // in-browser phone: a pion peer that offers what Chrome offers, says a tone
-// into its microphone, and keeps what it hears.
+// into its microphone (or sends whatever RTP a test wants), and keeps what it
+// hears.
 package webphonetest
 
 import (
@@ -39,8 +40,9 @@ type Browser struct {
 	ctx    context.Context
 
 	mu     sync.Mutex
-	heard  []int16 // the PCMU received, decoded
-	events []*rtp.Packet
+	audio  []*rtp.Packet // PCMU received
+	events []*rtp.Packet // telephone-event received
+	more   chan struct{} // closed, and made anew, when a packet comes
 	// Clicks sent, and loud frames received, when.
 	clicks, loud []time.Time
 }
@@ -86,8 +88,15 @@ func New(t testing.TB, opts Options) *Browser {
 	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(&m), webrtc.WithSettingEngine(s)).NewPeerConnection(webrtc.Configuration{})
 	require.NoError(t, err)
 	ctx, stop := context.WithCancel(context.Background())
-	b := &Browser{pc: pc, track: &rawTrack{}, states: make(chan webrtc.PeerConnectionState, 100), ctx: ctx, stop: stop}
-	t.Cleanup(func() { b.Close() })
+	b := &Browser{
+		pc:     pc,
+		track:  &rawTrack{},
+		states: make(chan webrtc.PeerConnectionState, 100),
+		ctx:    ctx,
+		stop:   stop,
+		more:   make(chan struct{}),
+	}
+	t.Cleanup(func() { require.NoError(t, b.Close()) })
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		select {
 		case b.states <- s:
@@ -110,13 +119,14 @@ func New(t testing.TB, opts Options) *Browser {
 			if err != nil {
 				continue
 			}
+			p = p.Clone() // keep the packet, not the whole buffer it was read into
 			b.mu.Lock()
 			switch p.PayloadType {
 			case 0:
+				b.audio = append(b.audio, p)
 				peak := int16(0)
 				for _, v := range p.Payload {
 					x := g711.DecodeUlawFrame(v)
-					b.heard = append(b.heard, x)
 					peak = max(peak, x, -x)
 				}
 				if peak > clickLevel/2 {
@@ -125,6 +135,8 @@ func New(t testing.TB, opts Options) *Browser {
 			case ChromeEventPT:
 				b.events = append(b.events, p)
 			}
+			close(b.more)
+			b.more = make(chan struct{})
 			b.mu.Unlock()
 		}
 	})
@@ -171,23 +183,10 @@ func (b *Browser) WaitState(t testing.TB, d time.Duration, want func(webrtc.Peer
 // time, until the browser closes.
 func (b *Browser) Say(hz float64) {
 	tone := media.Sine(hz, time.Second, 16384) // a whole second: whole periods of any whole hz
-	frame := make([]byte, 160)
-	b.talk.Go(func() {
-		tick := time.NewTicker(media.DefaultPtime)
-		defer tick.Stop()
-		for ts := uint32(0); ; ts += 160 {
-			off := int(ts) % len(tone)
-			for i := range frame {
-				frame[i] = g711.EncodeUlawFrame(tone[off+i])
-			}
-			if err := b.track.write(0, false, ts, frame); err != nil {
-				return
-			}
-			select {
-			case <-tick.C:
-			case <-b.ctx.Done():
-				return
-			}
+	b.speak(func(ts uint32, frame []byte) {
+		off := int(ts) % len(tone)
+		for i := range frame {
+			frame[i] = g711.EncodeUlawFrame(tone[off+i])
 		}
 	})
 }
@@ -200,27 +199,36 @@ const clickLevel = 16000
 // path.
 func (b *Browser) Clicks(every time.Duration) {
 	click := media.Sine(1000, media.DefaultPtime, clickLevel)
-	frame := make([]byte, 160)
 	quiet := g711.EncodeUlawFrame(0)
+	next := time.Now()
+	b.speak(func(_ uint32, frame []byte) {
+		clicked := !time.Now().Before(next)
+		for i := range frame {
+			frame[i] = quiet
+			if clicked {
+				frame[i] = g711.EncodeUlawFrame(click[i])
+			}
+		}
+		if clicked {
+			next = next.Add(every)
+			b.mu.Lock()
+			b.clicks = append(b.clicks, time.Now())
+			b.mu.Unlock()
+		}
+	})
+}
+
+// speak sends a 20 ms frame of PCMU every 20 ms until the browser closes,
+// the first marked as a talkspurt's start, as Chrome does; fill makes each
+// frame, given its timestamp.
+func (b *Browser) speak(fill func(ts uint32, frame []byte)) {
+	frame := make([]byte, 160)
 	b.talk.Go(func() {
 		tick := time.NewTicker(media.DefaultPtime)
 		defer tick.Stop()
-		next := time.Now()
 		for ts := uint32(0); ; ts += 160 {
-			clicked := !time.Now().Before(next)
-			for i := range frame {
-				frame[i] = quiet
-				if clicked {
-					frame[i] = g711.EncodeUlawFrame(click[i])
-				}
-			}
-			if clicked {
-				next = next.Add(every)
-				b.mu.Lock()
-				b.clicks = append(b.clicks, time.Now())
-				b.mu.Unlock()
-			}
-			if err := b.track.write(0, false, ts, frame); err != nil {
+			fill(ts, frame)
+			if err := b.track.write(0, ts == 0, ts, frame); err != nil {
 				return
 			}
 			select {
@@ -252,28 +260,61 @@ func (b *Browser) RoundTrips() []time.Duration {
 
 // Heard is the audio received so far, decoded.
 func (b *Browser) Heard() []int16 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]int16(nil), b.heard...)
+	var pcm []int16
+	for _, p := range b.Audio() {
+		for _, v := range p.Payload {
+			pcm = append(pcm, g711.DecodeUlawFrame(v))
+		}
+	}
+	return pcm
 }
 
-// Events are the telephone-event packets received so far.
+// Audio are the PCMU packets received so far, in order of arrival.
+func (b *Browser) Audio() []*rtp.Packet {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]*rtp.Packet(nil), b.audio...)
+}
+
+// Events are the telephone-event packets received so far, in order of
+// arrival.
 func (b *Browser) Events() []*rtp.Packet {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]*rtp.Packet(nil), b.events...)
 }
 
+// Await waits, up to d, until done holds, asking it again as each packet
+// comes, and reports whether it did. done may look at Audio and Events.
+func (b *Browser) Await(d time.Duration, done func() bool) bool {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	for {
+		b.mu.Lock()
+		more := b.more
+		b.mu.Unlock()
+		if done() {
+			return true
+		}
+		select {
+		case <-more:
+		case <-timeout.C:
+			return done()
+		}
+	}
+}
+
 // State is the connection's state now.
 func (b *Browser) State() webrtc.PeerConnectionState { return b.pc.ConnectionState() }
 
 // Close hangs up, as a closed tab does, and waits for the browser's
-// goroutines.
-func (b *Browser) Close() {
+// goroutines. Closing again does nothing.
+func (b *Browser) Close() error {
 	b.stop()
-	_ = b.pc.Close()
+	err := b.pc.Close()
 	b.talk.Wait()
 	b.reader.Wait()
+	return err
 }
 
 // rawTrack is a local track that writes whole RTP headers, as a browser
@@ -313,6 +354,13 @@ func (r *rawTrack) write(pt uint8, marker bool, ts uint32, payload []byte) error
 	h := rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: r.seq, Timestamp: ts, SSRC: r.ssrc}
 	_, err := r.w.WriteRTP(&h, payload)
 	return err
+}
+
+// WriteRTP sends one packet on the microphone's stream, as it is given: its
+// payload type, marker, timestamp and payload, with the stream's SSRC and
+// next sequence number. Before the connection is up it sends nothing.
+func (b *Browser) WriteRTP(pt uint8, marker bool, ts uint32, payload []byte) error {
+	return b.track.write(pt, marker, ts, payload)
 }
 
 // PressKey presses key for d as RFC 4733 events on Chrome's payload type,
