@@ -82,6 +82,15 @@ type ConnectRequest struct {
 // DefaultMaxConversation is ConnectRequest.MaxDuration's default.
 const DefaultMaxConversation = 2 * time.Hour
 
+// channelWait is how long a listener's call waits for one of the trunk's
+// channels: a listener is not left before a silent phone while the
+// morning's check-ins hold them all.
+const channelWait = 15 * time.Second
+
+// ErrNoChannel is a listener's call that found none of the trunk's
+// channels free in time.
+var ErrNoChannel = errors.New("no channel of the trunk free: every one is in a call")
+
 // Connect calls req.To from the service's number, like any of its calls
 // (the listener's own number never reaches the network), and once the
 // person answers joins their audio and keys to req.Leg's until either side
@@ -97,8 +106,24 @@ func (d *Dialer) Connect(ctx context.Context, req ConnectRequest) (Result, error
 	if err != nil {
 		return Result{}, err
 	}
-	release, err := d.channel(ctx)
+	// The listener hanging up ends the call whenever it happens: while it
+	// waits for a channel, a CANCEL while it rings, our BYE once answered.
+	ctx, hangUp := context.WithCancelCause(ctx)
+	defer hangUp(nil)
+	go func(ctx context.Context) {
+		select {
+		case <-req.Leg.Done():
+			hangUp(errListenerHungUp)
+		case <-ctx.Done():
+		}
+	}(ctx)
+	waiting, stop := context.WithTimeoutCause(ctx, channelWait, ErrNoChannel)
+	release, err := d.channel(waiting)
+	stop()
 	if err != nil {
+		if context.Cause(waiting) == ErrNoChannel {
+			return Result{}, ErrNoChannel
+		}
 		return Result{}, err
 	}
 	defer release()
@@ -108,17 +133,6 @@ func (d *Dialer) Connect(ctx context.Context, req ConnectRequest) (Result, error
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, errMaxDuration)
 	defer cancel()
-	// The listener hanging up ends the call whenever it happens: a CANCEL
-	// while it rings, our BYE once answered.
-	ctx, hangUp := context.WithCancelCause(ctx)
-	defer hangUp(nil)
-	go func() {
-		select {
-		case <-req.Leg.Done():
-			hangUp(errListenerHungUp)
-		case <-ctx.Done():
-		}
-	}()
 	c := d.newCall(nil, false)
 	c.leg = req.Leg
 	res := c.run(ctx, target)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -126,7 +127,44 @@ func (t *TrunkLimits) Acquire(ctx context.Context) (func(), error) {
 			release()
 			return nil, translate(err, "renew a trunk channel")
 		}
-		return release, nil
+		return t.keep(ctx, slot, holder, release), nil
+	}
+}
+
+// keep renews the channel's lease while the call holds it — a check-in
+// put through to a listener, a listener's own call, may last far longer
+// than a check-in — so that the lease runs out only when its node dies (or
+// ctx, the call's, ends without a release). It returns the release to call
+// once, when the call is over.
+func (t *TrunkLimits) keep(ctx context.Context, slot int32, holder string, release func()) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(t.lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(t.lease/3, 5*time.Second))
+				// An error (the database away a moment) leaves the lease as
+				// it was: the next tick tries again well before it ends.
+				_, _ = t.store.Queries().q.RenewTrunkChannel(ctx, dbsqlc.RenewTrunkChannelParams{Lease: interval(t.lease), Trunk: t.trunk, Slot: slot, Holder: &holder})
+				cancel()
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(stop)
+			<-done
+			release()
+		})
 	}
 }
 

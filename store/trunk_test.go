@@ -121,16 +121,28 @@ func dbNow(t *testing.T, db *pgxpool.Pool) time.Time {
 	return now
 }
 
-// A node that died mid-call frees its channel when the lease runs out; a call that
-// gives up waiting takes no channel.
+// A call holds its channel for as long as it lasts, however longer than the
+// lease (a conversation with a listener); a node that died mid-call frees
+// its channel when the lease runs out; a call that gives up waiting takes
+// no channel.
 func TestTrunkChannelLease(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := store.New(dbtest.New(t))
 	l, err := st.NewTrunkLimits(ctx, store.TrunkLimitsConfig{Trunk: "t", Channels: 1, CPS: 100, Lease: 300 * time.Millisecond, Poll: 20 * time.Millisecond})
 	require.NoError(t, err)
-	_, err = l.Acquire(ctx) // never released: the node died
+	long, err := l.Acquire(ctx)
 	require.NoError(t, err)
+	held, cancel0 := context.WithTimeout(ctx, time.Second) // three leases
+	defer cancel0()
+	_, err = l.Acquire(held)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a long call keeps its channel")
+	long()
+
+	dying, die := context.WithCancel(ctx)
+	_, err = l.Acquire(dying) // never released: the node died, and its renewals with it
+	require.NoError(t, err)
+	die()
 
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()

@@ -15,6 +15,7 @@ import (
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/dialer/webphone/webphonetest"
+	"github.com/wellcheck/wellcheck/switchboard"
 )
 
 // BenchmarkBridge holds calls bridged calls at once, each from a browser
@@ -42,10 +43,20 @@ func bridge(b *testing.B, calls int, talk time.Duration) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	browsers := make([]*webphonetest.Browser, calls)
+	// This run's calls end with it: the next run's figures are its own.
+	var sessions []*switchboard.Session
+	defer func() {
+		for i, session := range sessions {
+			session.Close()
+			if browsers[i] != nil {
+				browsers[i].Close()
+			}
+		}
+	}()
 	for i := range calls {
 		pg := newPage()
 		session := bd.board.Open(bd.listener, pg.send)
-		b.Cleanup(session.Close)
+		sessions = append(sessions, session)
 		br := webphonetest.New(b, webphonetest.Options{})
 		session.Call(context.Background(), bd.caseID, br.Offer(b))
 		answer := pg.waitTB(b, "answer", 10*time.Second)

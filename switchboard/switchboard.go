@@ -55,6 +55,7 @@ type Switchboard struct {
 	sessions map[*Session]struct{}
 	rings    map[int64]*ring // calls offered to listeners, by id
 	rang     int64           // the last ring's id
+	closed   bool            // Close was called
 }
 
 // Event is what a listener's page is told, as JSON.
@@ -113,7 +114,11 @@ func (s *Switchboard) Open(user wellcheck.User, send func(Event)) *Session {
 	if s.sessions == nil {
 		s.sessions = make(map[*Session]struct{})
 	}
-	s.sessions[p] = struct{}{}
+	if s.closed {
+		p.closed = true // the node is stopping: no call from here
+	} else {
+		s.sessions[p] = struct{}{}
+	}
 	s.mu.Unlock()
 	p.tell(Event{Type: "ready", ICE: s.iceServers()})
 	return p
@@ -124,6 +129,7 @@ func (s *Switchboard) Open(user wellcheck.User, send func(Event)) *Session {
 // channels. It returns once every call is over and logged.
 func (s *Switchboard) Close() {
 	s.mu.Lock()
+	s.closed = true
 	sessions := make([]*Session, 0, len(s.sessions))
 	for p := range s.sessions {
 		sessions = append(sessions, p)
@@ -183,7 +189,14 @@ func (p *Session) Call(ctx context.Context, caseID int64, offer string) {
 	c := newCall(p)
 	c.caseID = caseID
 	p.active = c
+	p.wg.Add(1) // with active: Close waits for this call from now on
 	p.mu.Unlock()
+	started := false
+	defer func() {
+		if !started {
+			p.wg.Done()
+		}
+	}()
 
 	logged, err := p.sb.Log.StartCall(ctx, p.user, caseID, string(wellcheck.CallOut), "")
 	if err != nil {
@@ -204,7 +217,11 @@ func (p *Session) Call(ctx context.Context, caseID int64, offer string) {
 	}
 	c.browser = browser
 	p.tell(Event{Type: "answer", SDP: browser.Answer(), Case: caseID, Call: logged.ID})
-	p.wg.Go(func() { c.run(context.WithoutCancel(ctx)) })
+	started = true
+	go func() {
+		defer p.wg.Done()
+		c.run(context.WithoutCancel(ctx))
+	}()
 }
 
 // HangUp ends the call going on, if any.
@@ -342,8 +359,16 @@ func (c *call) run(ctx context.Context) {
 	}
 	sb.Metrics.CallEnded(metrics.ListenerCall, res.Outcome, res.Ring, res.Talk)
 	sb.Metrics.CallQuality(res.Quality)
+	// The listener's side went first (hung up, the tab closed, its audio
+	// lost) if the leg was over before we ended it.
+	listenerLeft := closed(c.done)
 	c.unjoin()
 	if err != nil {
+		if listenerLeft {
+			p.end(ctx, c, wellcheck.CallNoAnswer, wellcheck.HungUpByListener)
+			p.tell(Event{Type: "ended", Outcome: wellcheck.CallNoAnswer, Case: c.caseID, Call: c.logged.ID})
+			return
+		}
 		sb.log().Warn("place a listener's call", "case_id", c.caseID, "call", c.logged.ID, "error", err)
 		p.end(ctx, c, wellcheck.CallFailed, "")
 		p.tell(Event{Type: "ended", Outcome: wellcheck.CallFailed, Error: ErrNoLine, Case: c.caseID, Call: c.logged.ID})
@@ -354,8 +379,8 @@ func (c *call) run(ctx context.Context) {
 			sb.log().Error("log a listener's call's SIP id", "call", c.logged.ID, "error", err)
 		}
 	}
-	outcome, by := outcomeOf(res)
-	if outcome == wellcheck.CallAnswered && res.HungUpBy == "us" && errors.Is(c.browser.Err(), webphone.ErrDisconnected) {
+	outcome, by := outcomeOf(res, listenerLeft)
+	if errors.Is(c.browser.Err(), webphone.ErrDisconnected) || errors.Is(c.browser.Err(), webphone.ErrFailed) {
 		by = "" // nobody hung up: the browser's network went
 	}
 	p.end(ctx, c, outcome, by)
@@ -366,18 +391,33 @@ func (c *call) run(ctx context.Context) {
 	p.tell(ev)
 }
 
-// outcomeOf is how a listener's call ended, for the case's log.
-func outcomeOf(res dialer.Result) (wellcheck.CallOutcome, wellcheck.HungUpBy) {
+// outcomeOf is how a listener's call ended, for the case's log, and who
+// hung up: the person, the listener (who left first), or neither (the
+// call's maximum length, the node stopping, the line failing).
+func outcomeOf(res dialer.Result, listenerLeft bool) (wellcheck.CallOutcome, wellcheck.HungUpBy) {
+	var by wellcheck.HungUpBy
+	switch {
+	case res.Outcome == wellcheck.OutcomeAnswered && res.HungUpBy == "them":
+		by = wellcheck.HungUpByPerson
+	case listenerLeft:
+		by = wellcheck.HungUpByListener
+	}
 	switch res.Outcome {
 	case wellcheck.OutcomeAnswered:
-		if res.HungUpBy == "them" {
-			return wellcheck.CallAnswered, wellcheck.HungUpByPerson
-		}
-		return wellcheck.CallAnswered, wellcheck.HungUpByListener
+		return wellcheck.CallAnswered, by
 	case wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeInvalidNumber:
-		return wellcheck.CallOutcome(res.Outcome), ""
+		return wellcheck.CallOutcome(res.Outcome), by
 	}
-	return wellcheck.CallFailed, ""
+	return wellcheck.CallFailed, by
+}
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // leg is a call's browser as the dialer's bridge sees it.
@@ -390,12 +430,6 @@ func (l *leg) Ringing() {
 
 func (l *leg) Answered(person *dialer.Person) {
 	c := l.call
-	if c.logged.ID != 0 {
-		if _, err := c.session.sb.Log.CallAnswered(context.Background(), c.logged.ID); err != nil {
-			c.session.sb.log().Error("log a listener's call answered", "call", c.logged.ID, "error", err)
-		}
-	}
-	c.session.tell(Event{Type: "answered", Case: c.caseID, Call: c.logged.ID, Person: c.person})
 	c.relays.Go(func() {
 		for pkt := range c.browser.Audio() {
 			person.Say(pkt.Payload)
@@ -416,6 +450,16 @@ func (l *leg) Answered(person *dialer.Person) {
 			}
 		}
 	})
+	// Joined first, logged after: the log's database never holds up the
+	// voices.
+	if c.logged.ID != 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if _, err := c.session.sb.Log.CallAnswered(ctx, c.logged.ID); err != nil {
+			c.session.sb.log().Error("log a listener's call answered", "call", c.logged.ID, "error", err)
+		}
+		cancel()
+	}
+	c.session.tell(Event{Type: "answered", Case: c.caseID, Call: c.logged.ID, Person: c.person})
 }
 
 func (l *leg) Hear(ulaw []byte) { _ = l.call.browser.WriteAudio(ulaw) }

@@ -52,6 +52,12 @@ type bundle struct {
 // a callee simulator behaving as cc says, and a switchboard to reach it.
 func setup(t testing.TB, cc callee.Config) *bundle {
 	t.Helper()
+	return setupWith(t, cc, nil)
+}
+
+// setupWith is setup with the trunk's channels shared through limits.
+func setupWith(t testing.TB, cc callee.Config, limits dialer.Limiter) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	st := store.New(dbtest.New(t))
 	clock := clocktest.New(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
@@ -87,7 +93,7 @@ func setup(t testing.TB, cc callee.Config) *bundle {
 	t.Cleanup(func() { require.NoError(t, ce.Close()) })
 	b.callee = ce
 	d, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: int(ce.Addr().Port())}, Listen: "127.0.0.1:0",
-		CallerNumber: "+33199000000", RingTimeout: 2 * time.Second}, dialertest.ShortPrompts())
+		CallerNumber: "+33199000000", RingTimeout: 2 * time.Second, Limits: limits}, dialertest.ShortPrompts())
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, d.Close()) })
 	phones, err := webphone.New(webphone.Config{IPs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}})
@@ -197,6 +203,7 @@ func TestListenerCallsFromTheCase(t *testing.T) {
 	require.Equal(t, "5", pg.wait(t, "key", 5*time.Second).Key, "the person's key shows on the page")
 	require.Eventually(t, func() bool { return len(br.Events()) > 0 }, 5*time.Second, 20*time.Millisecond,
 		"the person's key reaches the browser as telephone events")
+	require.Equal(t, byte(5), br.Events()[0].Payload[0], "key 5's event")
 	time.Sleep(time.Second)
 	session.HangUp()
 	ended := pg.wait(t, "ended", 10*time.Second)
@@ -254,7 +261,53 @@ func TestClosedTabEndsTheCall(t *testing.T) {
 	calls, err := b.cases.Calls(ctx, b.caseID)
 	require.NoError(t, err)
 	require.Equal(t, wellcheck.CallAnswered, calls[0].Outcome)
+	require.Equal(t, wellcheck.HungUpByListener, calls[0].HungUpBy)
 	require.NotNil(t, calls[0].EndedAt, "nothing left open")
+}
+
+// A listener who gives up while the phone rings: the person's phone stops
+// ringing, and the case says the listener hung up, not that the person
+// did not answer.
+func TestListenerGivesUpWhileRinging(t *testing.T) {
+	t.Parallel()
+	b := setup(t, callee.Config{Behaviour: callee.NeverAnswer})
+	session, pg, br := b.call(t, b.listener)
+	br.Accept(t, pg.wait(t, "answer", 10*time.Second).SDP)
+	pg.wait(t, "ringing", 10*time.Second)
+	session.HangUp()
+	require.Equal(t, wellcheck.CallNoAnswer, pg.wait(t, "ended", 5*time.Second).Outcome)
+	calls, err := b.cases.Calls(context.Background(), b.caseID)
+	require.NoError(t, err)
+	require.Equal(t, wellcheck.HungUpByListener, calls[0].HungUpBy)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	recs, err := b.callee.Wait(ctx, 1)
+	require.NoError(t, err)
+	require.True(t, recs[0].Cancelled, "the person's phone stopped ringing")
+}
+
+// fullTrunk is a trunk whose every channel is busy.
+type fullTrunk struct{}
+
+func (fullTrunk) Acquire(ctx context.Context) (func(), error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (fullTrunk) Backoff(context.Context, time.Duration) error { return nil }
+
+// While every channel of the trunk is busy, a listener who hangs up is
+// free at once, and nothing reaches the person's phone.
+func TestHangUpWhileWaitingForAChannel(t *testing.T) {
+	t.Parallel()
+	b := setupWith(t, callee.Config{Behaviour: callee.Talk}, fullTrunk{})
+	session, pg, br := b.call(t, b.listener)
+	br.Accept(t, pg.wait(t, "answer", 10*time.Second).SDP)
+	time.Sleep(300 * time.Millisecond) // connected, waiting for a channel
+	session.HangUp()
+	ended := pg.wait(t, "ended", 3*time.Second)
+	require.Equal(t, wellcheck.CallNoAnswer, ended.Outcome)
+	require.Empty(t, b.callee.Records(), "no INVITE went out")
 }
 
 // The person hanging up ends the call; the page is told, and the case

@@ -140,17 +140,22 @@ func (p *Session) Accept(ctx context.Context, ringID int64, offer string) {
 	c := newCall(p)
 	c.person = r.person
 	p.active = c
+	p.wg.Add(1) // with active: Close waits for this call from now on
 	p.mu.Unlock()
 	browser, err := sb.Phones.Answer(ctx, offer)
 	if err != nil {
 		p.release(c)
+		p.wg.Done()
 		r.taken <- nil
 		p.tell(Event{Type: "error", Error: ErrBadOffer, Ring: ringID})
 		return
 	}
 	c.browser = browser
 	p.tell(Event{Type: "answer", SDP: browser.Answer(), Ring: ringID, Person: r.person})
-	p.wg.Go(func() { c.take(r) })
+	go func() {
+		defer p.wg.Done()
+		c.take(r)
+	}()
 }
 
 // take waits for the browser's audio, hands the call to the person's (the

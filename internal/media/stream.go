@@ -621,7 +621,7 @@ func (s *Stream) send() {
 			return
 		default:
 		}
-		if !s.emit(&o, due, nil) {
+		if !s.emit(&o, due, s.nextFed()) {
 			return
 		}
 	}
@@ -630,6 +630,25 @@ func (s *Stream) send() {
 // maxFed is how many frames Feed queues at most: beyond, the oldest wait
 // too long to be worth hearing.
 const maxFed = 4
+
+// nextFed is the frame a paced stream sends at this tick, if any was fed
+// (a check-in call put through to a listener): when more than two wait,
+// the oldest is dropped, so that the voice lags at most two frames behind
+// what comes.
+func (s *Stream) nextFed() []byte {
+	if len(s.fed) > 2 {
+		select {
+		case <-s.fed:
+		default:
+		}
+	}
+	select {
+	case fed := <-s.fed:
+		return fed
+	default:
+		return nil
+	}
+}
 
 // outgoing is the sender's running state: the packets' header, and the
 // buffers it fills.
@@ -674,10 +693,11 @@ func (s *Stream) emit(o *outgoing, due time.Time, fed []byte) bool {
 	return true
 }
 
-// Feed queues a frame of a Fed stream's audio, in G.711 µ-law (what
-// browsers speak; turned into A-law when the peer takes that), to go out at
-// once as one packet. It never blocks: when the sender is behind by more
-// than maxFed frames, the frame is dropped.
+// Feed queues a frame of audio, in G.711 µ-law (what browsers speak; turned
+// into A-law when the peer takes that): a Fed stream sends it at once as one
+// packet, a paced one in place of silence at its next tick. It never
+// blocks: when the sender is behind by more than maxFed frames, the frame
+// is dropped.
 func (s *Stream) Feed(ulaw []byte) {
 	var frame []byte // the caller's buffer is theirs again once Feed returns
 	if s.Remote().Codec.Name == PCMA.Name {

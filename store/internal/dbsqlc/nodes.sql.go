@@ -14,7 +14,7 @@ import (
 
 const endLostCaseCalls = `-- name: EndLostCaseCalls :many
 UPDATE case_calls
-SET ended_at = greatest($1::timestamptz, answered_at), outcome = 'failed'
+SET ended_at = greatest($1::timestamptz, answered_at, started_at), outcome = 'failed'
 WHERE id IN (
     SELECT k.id FROM case_calls k
     LEFT JOIN nodes n ON n.name = k.node
@@ -38,8 +38,9 @@ type EndLostCaseCallsParams struct {
 
 // The browser phone's calls in progress whose node died, as ListLostCalls
 // judges it (a node that never beat, by the call's start, @started_before):
-// its audio went with it. They end as failed at @at, the judge's time (an
-// answered one no earlier than its answer).
+// its audio went with it. They end as failed at @at, the judge's time (no
+// earlier than their start or answer: the dead node's clock may have run
+// ahead).
 func (q *Queries) EndLostCaseCalls(ctx context.Context, arg EndLostCaseCallsParams) ([]CaseCall, error) {
 	rows, err := q.db.Query(ctx, endLostCaseCalls,
 		arg.At,
