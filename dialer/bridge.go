@@ -48,8 +48,10 @@ type Person struct{ stream *media.Stream }
 
 // Say sends a frame of the listener's voice to the person at once: 20 ms of
 // G.711 µ-law, as browsers speak it (turned into A-law for a trunk that
-// takes that).
-func (p *Person) Say(ulaw []byte) { p.stream.Feed(ulaw) }
+// takes that), with the RTP timestamp the browser gave it, whose timeline
+// the person's side keeps (a frame lost on the way leaves its gap, a
+// hold-up none).
+func (p *Person) Say(ulaw []byte, ts uint32) { p.stream.FeedAt(ulaw, ts) }
 
 // keyLength is how long a key the listener presses lasts on the line.
 const keyLength = 160 * time.Millisecond

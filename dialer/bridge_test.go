@@ -71,7 +71,7 @@ func (l *testLeg) Answered(p *dialer.Person) {
 			for i := range frame {
 				frame[i] = g711.EncodeUlawFrame(voice[(n*160+i)%len(voice)])
 			}
-			p.Say(frame)
+			p.Say(frame, uint32(n*160))
 		}
 	})
 }

@@ -432,7 +432,7 @@ func (l *leg) Answered(person *dialer.Person) {
 	c := l.call
 	c.relays.Go(func() {
 		for pkt := range c.browser.Audio() {
-			person.Say(pkt.Payload)
+			person.Say(pkt.Payload, pkt.Timestamp)
 		}
 	})
 	c.relays.Go(func() {

@@ -100,10 +100,10 @@ type StreamConfig struct {
 	// Fed makes the stream send at the pace of Feed rather than its own: one
 	// packet for each frame fed, as soon as it comes, so that a bridged
 	// call adds no wait of its own to the voice it relays (the listener's
-	// browser already paces its frames); when nothing is fed for two
-	// packets' time, it goes on at its own pace until frames come again. A
-	// sound playing, and key presses, take the place of fed frames, as
-	// they take the place of silence.
+	// browser already paces its frames), stamped on the source's timeline
+	// (FeedAt); when nothing is fed for fedIdle, it goes on at its own pace
+	// until frames come again. A sound playing, and key presses, take the
+	// place of fed frames, as they take the place of silence.
 	Fed bool
 }
 
@@ -148,7 +148,7 @@ type Stream struct {
 	rtcpPeer  netip.AddrPort
 	rtcpHeard bool
 
-	fed      chan []byte // frames from Feed, in the peer's law (Fed streams)
+	fed      chan fedFrame // frames from Feed, in the peer's law
 	stop     chan struct{}
 	sendDone chan struct{} // closed when send returns
 	started  bool
@@ -315,7 +315,7 @@ func NewStream(conn *Conn, cfg StreamConfig) *Stream {
 	}
 	s := &Stream{
 		conn: conn.rtp, cfg: cfg, keys: make(chan byte, 16), heard: make(chan Heard, 4),
-		stop: make(chan struct{}), sendDone: make(chan struct{}), fed: make(chan []byte, maxFed),
+		stop: make(chan struct{}), sendDone: make(chan struct{}), fed: make(chan fedFrame, maxFed),
 		remote: cfg.Remote, described: peer, media: latch{peer: peer, refused: refused, may: cfg.MayLatch},
 		epoch: time.Now(), ssrc: rand.Uint32(), cname: newCNAME(), interval: cfg.RTCPInterval,
 	}
@@ -578,22 +578,25 @@ func (s *Stream) send() {
 	s.mu.Unlock()
 	o.nextReport = start.Add(reportIn(s.interval / 5))
 	if s.cfg.Fed {
-		// While nothing is fed (the browser's audio held up on its way),
-		// the stream keeps its own pace, so that keys, a sound and the
-		// reports still go out, and the peer's NAT stays open.
-		idle := time.NewTimer(2*ptime + ptime/4)
+		// While nothing is fed for a while (the listener's browser gone
+		// quiet, its network stalled), the stream keeps its own pace, so
+		// that keys, a sound and the reports still go out and the peer's
+		// NAT stays open; a shorter hold-up (Wi-Fi's jitter) is waited
+		// out, the frames keeping the browser's timeline.
+		idle := time.NewTimer(fedIdle)
 		defer idle.Stop()
 		for {
-			var fed []byte
+			var fed fedFrame
 			select {
 			case <-s.stop:
 				return
 			case fed = <-s.fed:
-				idle.Reset(2*ptime + ptime/4)
+				idle.Reset(fedIdle)
+				o.follow(fed)
 			case <-idle.C:
 				idle.Reset(ptime)
 			}
-			if !s.emit(&o, time.Now(), fed) {
+			if !s.emit(&o, time.Now(), fed.data) {
 				return
 			}
 		}
@@ -621,7 +624,7 @@ func (s *Stream) send() {
 			return
 		default:
 		}
-		if !s.emit(&o, due, s.nextFed()) {
+		if !s.emit(&o, due, s.nextFed().data) {
 			return
 		}
 	}
@@ -631,11 +634,22 @@ func (s *Stream) send() {
 // too long to be worth hearing.
 const maxFed = 4
 
+// fedIdle is how long a Fed stream waits for its next frame before it
+// sends on its own.
+const fedIdle = 200 * time.Millisecond
+
+// fedFrame is a frame fed, with the timestamp its source gave it.
+type fedFrame struct {
+	data    []byte
+	ts      uint32
+	stamped bool
+}
+
 // nextFed is the frame a paced stream sends at this tick, if any was fed
 // (a check-in call put through to a listener): when more than two wait,
 // the oldest is dropped, so that the voice lags at most two frames behind
 // what comes.
-func (s *Stream) nextFed() []byte {
+func (s *Stream) nextFed() fedFrame {
 	if len(s.fed) > 2 {
 		select {
 		case <-s.fed:
@@ -646,7 +660,7 @@ func (s *Stream) nextFed() []byte {
 	case fed := <-s.fed:
 		return fed
 	default:
-		return nil
+		return fedFrame{}
 	}
 }
 
@@ -658,6 +672,30 @@ type outgoing struct {
 	eventTS    uint32 // the timestamp of the key press going out
 	frame, buf []byte
 	nextReport time.Time
+	// A fed stream's frames keep their source's timeline: our timestamp is
+	// dstBase plus how far the source's has gone since srcBase.
+	based            bool
+	srcBase, dstBase uint32
+}
+
+// follow sets the timestamp of the fed frame about to go out from its
+// source's: a frame the source lost leaves its gap, and a hold-up on the
+// way none. A source whose timeline jumps (a new stream, a clock reset), or
+// falls behind what the stream sent on its own meanwhile, starts a new
+// talkspurt from where the stream is.
+func (o *outgoing) follow(f fedFrame) {
+	if !f.stamped {
+		return
+	}
+	if o.based {
+		ahead := int32(o.dstBase + (f.ts - o.srcBase) - o.pkt.Timestamp)
+		if ahead >= 0 && ahead <= 2*SampleRate {
+			o.pkt.Timestamp += uint32(ahead)
+			return
+		}
+		o.pkt.Marker = true
+	}
+	o.based, o.srcBase, o.dstBase = true, f.ts, o.pkt.Timestamp
 }
 
 // emit sends the packet due at due — a key event, the sound playing, the
@@ -698,15 +736,22 @@ func (s *Stream) emit(o *outgoing, due time.Time, fed []byte) bool {
 // packet, a paced one in place of silence at its next tick. It never
 // blocks: when the sender is behind by more than maxFed frames, the frame
 // is dropped.
-func (s *Stream) Feed(ulaw []byte) {
-	var frame []byte // the caller's buffer is theirs again once Feed returns
+func (s *Stream) Feed(ulaw []byte) { s.feed(fedFrame{data: ulaw}) }
+
+// FeedAt is Feed for a frame its source stamped ts (8 kHz, an RTP
+// timestamp): a Fed stream's packets keep the source's timeline, so that a
+// frame lost on the way leaves its gap and a hold-up none.
+func (s *Stream) FeedAt(ulaw []byte, ts uint32) { s.feed(fedFrame{data: ulaw, ts: ts, stamped: true}) }
+
+func (s *Stream) feed(f fedFrame) {
+	// The caller's buffer is theirs again once Feed returns.
 	if s.Remote().Codec.Name == PCMA.Name {
-		frame = g711.Ulaw2Alaw(ulaw)
+		f.data = g711.Ulaw2Alaw(f.data)
 	} else {
-		frame = slices.Clone(ulaw)
+		f.data = slices.Clone(f.data)
 	}
 	select {
-	case s.fed <- frame:
+	case s.fed <- f:
 	default:
 	}
 }

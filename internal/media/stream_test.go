@@ -382,3 +382,53 @@ func TestFedStreamSendsWhatComesWhenItComes(t *testing.T) {
 	require.Less(t, n, 30, "about one packet every 20 ms, not a flood")
 	require.Greater(t, n, 5, "about one packet every 20 ms")
 }
+
+// A Fed stream keeps its source's timeline: frames held up on the way
+// (Wi-Fi's jitter) go out late but stamped as the browser stamped them, with
+// no silence of the stream's own spliced into the speech; a frame the
+// source lost leaves its gap in the timestamps.
+func TestFedStreamKeepsTheSourcesTimeline(t *testing.T) {
+	t.Parallel()
+	p := newPhone(t)
+	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+	require.NoError(t, err)
+	s := media.NewStream(c, media.StreamConfig{Fed: true, Remote: media.Description{
+		Addr: p.addr(), Codec: media.PCMU, Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
+	}})
+	s.Start()
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+
+	speech := make([]byte, 160)
+	for i := range speech {
+		speech[i] = g711.EncodeUlawFrame(int16(4000 * (i%4 - 2)))
+	}
+	const base = 123456
+	var sent []uint32 // the source's timestamps, in order
+	for n := range 40 {
+		if n == 25 {
+			continue // lost on the way
+		}
+		if n%8 == 7 {
+			time.Sleep(70 * time.Millisecond) // held up, then a burst
+		} else {
+			time.Sleep(20 * time.Millisecond)
+		}
+		ts := uint32(base + n*160)
+		s.FeedAt(speech, ts)
+		sent = append(sent, ts)
+	}
+	buf := make([]byte, 1500)
+	var got []rtp.Packet
+	for len(got) < len(sent) {
+		require.NoError(t, p.conn.SetReadDeadline(time.Now().Add(2*time.Second)))
+		n, _, err := p.conn.ReadFromUDPAddrPort(buf)
+		require.NoError(t, err, "after %d packets", len(got))
+		var pkt rtp.Packet
+		require.NoError(t, pkt.Unmarshal(buf[:n]))
+		got = append(got, pkt)
+	}
+	for i, pkt := range got {
+		require.Equal(t, speech, pkt.Payload, "packet %d is speech, not the stream's own silence", i)
+		require.Equal(t, sent[i]-sent[0], pkt.Timestamp-got[0].Timestamp, "packet %d keeps the source's timeline", i)
+	}
+}
