@@ -43,7 +43,13 @@ func (s *Cases) StartCall(ctx context.Context, by wellcheck.User, caseID int64, 
 		if err != nil {
 			return err
 		}
-		if err := mayAct(by, cs); err != nil {
+		// Who they are now: a page left open keeps the account it
+		// signed in with, which an admin may have disabled since.
+		current, err := q.User(ctx, by.ID)
+		if err != nil {
+			return wellcheck.Errorf(wellcheck.EForbidden, "case_forbidden")
+		}
+		if err := mayAct(current, cs); err != nil {
 			return err
 		}
 		if dir == wellcheck.CallOut && cs.State == wellcheck.CaseClosed {

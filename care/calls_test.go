@@ -179,10 +179,13 @@ func TestWhoMayCallFromACase(t *testing.T) {
 
 	_, err := b.cases.StartCall(ctx, b.other, b.caseID, "out", "")
 	require.Equal(t, wellcheck.EForbidden, wellcheck.ErrorCode(err), "another listener's case")
+	// A page left open since: the account as it signed in, disabled since.
 	disabled := b.listener
 	disabled.Disabled = true
-	_, err = b.cases.StartCall(ctx, disabled, b.caseID, "out", "")
-	require.Equal(t, wellcheck.EForbidden, wellcheck.ErrorCode(err), "a disabled account")
+	require.NoError(t, b.store.Queries().SaveAccount(ctx, disabled, b.clock.Now()))
+	_, err = b.cases.StartCall(ctx, b.listener, b.caseID, "out", "")
+	require.Equal(t, wellcheck.EForbidden, wellcheck.ErrorCode(err), "a disabled account, though the page's copy is not")
+	require.NoError(t, b.store.Queries().SaveAccount(ctx, b.listener, b.clock.Now())) // back
 	_, err = b.cases.StartCall(ctx, b.coord, b.caseID, "out", "")
 	require.NoError(t, err, "coordinators act on any case")
 
