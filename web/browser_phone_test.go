@@ -171,3 +171,27 @@ func TestBrowserPhoneClosedTab(t *testing.T) {
 	require.Equal(t, "caller", recs[0].ByeFrom, "our BYE ended the person's side")
 	require.Less(t, recs[0].End.Sub(closed), 5*time.Second, "within seconds")
 }
+
+// A browser that refuses the microphone: the bar says so, and what to do;
+// nothing is called.
+func TestBrowserPhoneMicrophoneRefused(t *testing.T) {
+	t.Parallel()
+	line := &phoneLine{}
+	s := setup(t, withPhone(t, callee.Config{Behaviour: callee.Talk}, line))
+	caseID := s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+
+	// A microphone, but no one to say yes to the browser's question.
+	b := s.tab(t, chromedp.Flag("use-fake-device-for-media-stream", true))
+	b.signIn(t, elise)
+	b.run(t,
+		chromedp.Navigate(fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)),
+		chromedp.WaitVisible(css(`button[data-call-case]`)),
+		chromedp.Click(css(`button[data-call-case]`)),
+	)
+	b.waitText(t, "#phone .phone-words", "Le navigateur refuse le micro")
+	require.Equal(t, "error", eval[string](t, b, `document.getElementById("phone").dataset.state`))
+	require.False(t, eval[bool](t, b, `document.querySelector("button[data-call-case]").disabled`), "she may try again")
+	b.checkA11y(t, "case page, microphone refused")
+	b.shoot(t, "phone-refused")
+	require.Empty(t, line.callee.Records(), "nobody was called")
+}

@@ -155,6 +155,13 @@ func TestPhoneSocket(t *testing.T) {
 	ps.send(t, `{"type":"dance"}`)
 	ps.send(t, `{"type":"call","case":0,"sdp":""}`)
 	require.NoError(t, ps.conn.Write(context.Background(), websocket.MessageBinary, []byte{1, 2, 3}))
+	// Another listener's case: refused, nothing called.
+	louis := s.task(t, s.enrol(t, "Paul Durand", "+33612345679"), &s.other.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+	refused, err := json.Marshal(map[string]any{"type": "call", "case": louis, "sdp": webphonetest.New(t, webphonetest.Options{}).Offer(t)})
+	require.NoError(t, err)
+	ps.send(t, string(refused))
+	require.Equal(t, switchboard.ErrForbidden, ps.next(t, "error", 5*time.Second).Error)
+
 	br := webphonetest.New(t, webphonetest.Options{})
 	answer := ps.call(t, caseID, br)
 	require.Equal(t, caseID, answer.Case)
@@ -188,6 +195,7 @@ func TestPhoneSocket(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "caller", recs[1].ByeFrom, "our BYE ended the person's side")
 	require.Less(t, recs[1].End.Sub(closed), 3*time.Second, "at once")
+	require.Len(t, line.callee.Records(), 2, "the refused call reached no phone")
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		calls, err := s.ui.Cases.Calls(ctx, caseID)
 		if assert.NoError(c, err) && assert.Len(c, calls, 2) {
