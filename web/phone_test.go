@@ -133,7 +133,7 @@ func (p *phoneSocket) call(t *testing.T, caseID int64, br *webphonetest.Browser)
 func TestPhoneSocket(t *testing.T) {
 	t.Parallel()
 	line := &phoneLine{}
-	s := setup(t, withPhone(t, callee.Config{Behaviour: callee.Talk, TalkKey: '5', KeyDelay: 500 * time.Millisecond}, line))
+	s := setup(t, withPhone(t, callee.Config{Behaviour: callee.Talk, TalkKey: '5', KeyDelay: 1500 * time.Millisecond}, line))
 	caseID := s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
 
 	_, res, err := s.dialPhone(t, s.browser(t), s.srv.URL)

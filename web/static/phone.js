@@ -46,13 +46,13 @@
     bar.setAttribute('data-state', state);
   }
 
-  // sayCall says the call's state, with whom.
+  // sayCall says the call's state, with whom when the words say it.
   function sayCall(key, state) {
-    var text = word(key);
-    if (call && call.name) {
-      text += ' ' + word('phone.with', call.name);
+    if (call && call.name && words[key + '_name']) {
+      say(word(key + '_name', call.name), state);
+    } else {
+      say(word(key), state);
     }
-    say(text, state);
   }
 
   function setReady(ready) {
