@@ -32,6 +32,10 @@ const (
 	phoneWrite = 5 * time.Second
 )
 
+// phoneSignedOut is the error code that tells a page its session ended:
+// nothing was called, and the socket closes.
+const phoneSignedOut = "signed_out"
+
 // phoneMessage is what a page asks of its phone: {"type":"call","case":N,
 // "sdp":"…"} calls the person of case N with the browser's offer (all its
 // ICE candidates gathered), {"type":"hangup"} ends the call going on.
@@ -122,6 +126,13 @@ func (s *Server) phone(w http.ResponseWriter, r *http.Request, sess session) err
 		}
 		switch {
 		case m.Type == "call" && m.Case > 0 && m.SDP != "":
+			// The page may have outlived its session (signed out
+			// elsewhere, idle too long): a call is the user's activity,
+			// and needs the session still alive.
+			if _, ok := s.current(r, true); !ok {
+				send(switchboard.Event{Type: "error", Error: phoneSignedOut, Case: m.Case})
+				return nil
+			}
 			calls.Go(func() { session.Call(ctx, m.Case, m.SDP) })
 		case m.Type == "hangup":
 			session.HangUp()

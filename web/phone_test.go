@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -142,7 +143,7 @@ func TestPhoneSocket(t *testing.T) {
 	require.Equal(t, "/login", res.Header.Get("Location"))
 
 	c := s.browser(t)
-	s.signIn(t, c)
+	csrf := s.signIn(t, c)
 	_, res, err = s.dialPhone(t, c, "http://evil.example")
 	require.Error(t, err, "another site's page: no phone (the WebSocket's CSRF guard)")
 	require.Equal(t, http.StatusForbidden, res.StatusCode)
@@ -196,6 +197,25 @@ func TestPhoneSocket(t *testing.T) {
 	require.Equal(t, "caller", recs[1].ByeFrom, "our BYE ended the person's side")
 	require.Less(t, recs[1].End.Sub(closed), 3*time.Second, "at once")
 	require.Len(t, line.callee.Records(), 2, "the refused call reached no phone")
+
+	// A page open after its user signed out (in another tab): its call is
+	// refused, and its socket closed.
+	ps, _, err = s.dialPhone(t, c, s.srv.URL)
+	require.NoError(t, err)
+	ps.next(t, "ready", 5*time.Second)
+	res, _ = s.post(t, c, "/logout", url.Values{"csrf": {csrf}}, nil)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	offer, err := json.Marshal(map[string]any{"type": "call", "case": caseID, "sdp": webphonetest.New(t, webphonetest.Options{}).Offer(t)})
+	require.NoError(t, err)
+	ps.send(t, string(offer))
+	require.Equal(t, "signed_out", ps.next(t, "error", 5*time.Second).Error)
+	select {
+	case _, open := <-ps.events:
+		require.False(t, open, "the socket closed")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the socket of a signed-out page stays open")
+	}
+	require.Len(t, line.callee.Records(), 2, "nobody was called")
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		calls, err := s.ui.Cases.Calls(ctx, caseID)
 		if assert.NoError(c, err) && assert.Len(c, calls, 2) {

@@ -744,6 +744,7 @@ var texts = map[string][2]string{
 	"phone.error.mic_denied":  {"Le navigateur refuse le micro : autorisez-le pour ce site (dans la barre d'adresse), puis réessayez.", "The browser refuses the microphone: allow it for this site (in the address bar), then try again."},
 	"phone.error.no_mic":      {"Aucun micro trouvé sur cet appareil.", "No microphone found on this device."},
 	"phone.error.unsupported": {"Ce navigateur ne permet pas d'appeler. Utilisez un navigateur récent (Chrome, Firefox, Safari, Edge).", "This browser cannot make calls. Use a recent browser (Chrome, Firefox, Safari, Edge)."},
+	"phone.error.signed_out":  {"Votre session est terminée : reconnectez-vous pour appeler. Personne n'a été appelé.", "Your session has ended: sign in again to call. Nobody was called."},
 	"phone.error.lost":        {"Téléphone déconnecté du serveur : l'appel est coupé.", "Phone disconnected from the server: the call is cut off."},
 }
 

@@ -34,6 +34,7 @@
   var ws = null;
   var ice = [];
   var retry = 1000;
+  var signedOut = false; // the session ended: no use trying again
   var call = null; // {caseID, name, pc, mic, sent, answeredAt, ticker}
 
   function word(key, arg) {
@@ -89,6 +90,9 @@
     ws.onclose = function () {
       ws = null;
       setReady(false);
+      if (signedOut) {
+        return;
+      }
       if (call) {
         finish();
         say(word('phone.error.lost'), 'error');
@@ -119,6 +123,9 @@
       case 'error':
         finish();
         say(word('phone.error.' + e.error), 'error');
+        if (e.error === 'signed_out') {
+          signedOut = true;
+        }
         return;
     }
     if (!call) {
