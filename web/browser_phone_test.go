@@ -101,6 +101,7 @@ func TestBrowserPhoneCall(t *testing.T) {
 	require.Equal(t, "Appeler Jeanne Martin depuis le navigateur",
 		eval[string](t, b, `document.querySelector("#list button[data-call-case]").getAttribute("aria-label")`))
 	b.checkA11y(t, "list, phone ready")
+	b.shoot(t, "phone-list")
 	b.run(t,
 		chromedp.Navigate(fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)),
 		chromedp.WaitVisible(css(`button[data-call-case]`)),
