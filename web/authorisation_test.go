@@ -22,6 +22,7 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/admin"
 	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/switchboard"
 	"github.com/wellcheck/wellcheck/web"
 )
 
@@ -57,7 +58,8 @@ type answer int
 const (
 	_ answer = iota
 	// allow: served — 2xx, 3xx (a page's GET not sent to the sign-in form),
-	// or 422, the form's own checks, which only who may act reaches.
+	// 422, the form's own checks, which only who may act reaches, or 426,
+	// the phone's WebSocket asked without upgrading.
 	allow
 	// out: not signed in — a page's GET goes to the sign-in form, anything
 	// else is 401.
@@ -166,6 +168,9 @@ var authorisation = []rule{
 	{"POST /account/passkeys/{id}/delete", "", ownPasskey, signedIn},
 	{"POST /account/passkeys/{id}/delete", "", othersPasskey, want{out, hidden, hidden, hidden, out}},
 	{"POST /me/presence", "", noObject, listenersOnly},
+	// The browser phone's WebSocket, for whoever works on cases: asked
+	// without upgrading, it answers 426 once past the role check.
+	{"GET /phone", "", noObject, signedIn},
 
 	// Cases: a listener their own and the pool's; another's is hidden, as
 	// is a closed case they never handled (their listener when it closed,
@@ -407,7 +412,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 	for _, route := range served {
 		t.Run(route, func(t *testing.T) {
 			t.Parallel()
-			s := setup(t)
+			// A phone that never calls: no request here upgrades to its
+			// WebSocket, and the pages show its bar.
+			s := setup(t, func(ui *web.Server) { ui.Phone = &switchboard.Switchboard{} })
 			s.clock.Set(time.Date(2026, 12, 21, 8, 0, 0, 0, time.UTC)) // a Monday, 09:00 in Paris
 			creds := s.credentials(t)
 			for who := range roleNames {
@@ -422,7 +429,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 
 // servedRoutes are the patterns a server serves, River's dashboard included.
 func servedRoutes(t *testing.T) []string {
-	ui := &web.Server{RiverUI: http.NotFoundHandler()}
+	ui := &web.Server{RiverUI: http.NotFoundHandler(), Phone: &switchboard.Switchboard{}}
 	_, err := ui.Routes()
 	require.NoError(t, err)
 	return ui.ServedRoutes()
@@ -516,7 +523,7 @@ func classify(req *http.Request, res *http.Response) answer {
 		return out
 	case req.Method == http.MethodGet && code == http.StatusSeeOther && res.Header.Get("Location") == "/login":
 		return out
-	case code < 400 || code == http.StatusUnprocessableEntity:
+	case code < 400 || code == http.StatusUnprocessableEntity || code == http.StatusUpgradeRequired:
 		return allow
 	case code == http.StatusForbidden:
 		return refuse

@@ -41,6 +41,8 @@ type tab struct {
 	// expected are complaints the test asks for (a form refused with a 422
 	// is logged as a resource that failed to load).
 	expected []string
+	// close closes the tab (and its browser) at once.
+	close context.CancelFunc
 }
 
 // expect has the tab take console messages that contain what as expected,
@@ -51,17 +53,18 @@ func (b *tab) expect(what string) {
 	b.expected = append(b.expected, what)
 }
 
-func (s *site) tab(t *testing.T) *tab {
+func (s *site) tab(t *testing.T, flags ...chromedp.ExecAllocatorOption) *tab {
 	t.Helper()
 	// A tablet, held upright: what listeners and coordinators mostly use.
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.NoSandbox, chromedp.Flag("accept-lang", "fr-FR,fr"), chromedp.WindowSize(820, 1180))
+	opts = append(opts, flags...)
 	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(cancel)
 	// The first action starts the browser, which lives as long as ctx.
 	require.NoError(t, chromedp.Do(ctx), "Chromium is needed for these tests: run make test-deps")
-	b := &tab{ctx: ctx, s: s}
+	b := &tab{ctx: ctx, s: s, close: cancel}
 	messages := chromedp.Console(ctx)
 	done := make(chan struct{})
 	go func() {

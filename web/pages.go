@@ -118,6 +118,7 @@ func parsePages(fsys fs.FS) (pages, error) {
 // the reader gets as a failure (500), never as half a page that says 200.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name pageName, status int, p page) error {
 	p.Lang, p.Here, p.Demo, p.River = langOf(r), "/", s.Demo, s.RiverUI != nil
+	p.Phone, p.RawAudio = s.Phone != nil && p.User != nil && mayPhone(*p.User), s.RawAudio
 	if r.Method == http.MethodGet {
 		p.Here = r.URL.RequestURI()
 	}

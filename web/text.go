@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"html/template"
 	"net/http"
@@ -708,6 +709,61 @@ var texts = map[string][2]string{
 	"via.cli":                          {"la ligne de commande", "the command line"},
 	"via.import":                       {"un import de registre", "a register import"},
 	"zone_other_hint":                  {"Tapez les premières lettres d'une ville ou d'un continent pour voir les fuseaux. Rempli, il remplace le choix de la liste.", "Type the first letters of a city or a continent to see the zones. Filled in, it replaces the choice in the list."},
+	// The browser phone (phone.js reads the "phone." words: phoneWords).
+	"phone.bar":               {"Téléphone", "Telephone"},
+	"phone.connecting":        {"Connexion du téléphone…", "Connecting the phone…"},
+	"phone.ready":             {"Téléphone prêt", "Phone ready"},
+	"phone.offline":           {"Téléphone déconnecté : nouvelle tentative dans un instant…", "Phone disconnected: trying again in a moment…"},
+	"phone.mic":               {"Ouverture du micro…", "Opening the microphone…"},
+	"phone.dialing":           {"Connexion…", "Connecting…"},
+	"phone.ringing":           {"Ça sonne…", "Ringing…"},
+	"phone.talking":           {"En communication", "On the call"},
+	"phone.dialing_name":      {"Appel de %s : connexion…", "Calling %s: connecting…"},
+	"phone.ringing_name":      {"Ça sonne chez %s…", "Ringing %s…"},
+	"phone.talking_name":      {"En communication avec %s", "On the call with %s"},
+	"phone.ended":             {"Appel terminé", "Call ended"},
+	"phone.ended_why":         {"Appel terminé : %s", "Call ended: %s"},
+	"phone.key":               {"La personne a appuyé sur %s", "The person pressed %s"},
+	"phone.call":              {"Appeler", "Call"},
+	"phone.call_name":         {"Appeler %s depuis le navigateur", "Call %s from the browser"},
+	"phone.tel":               {"ou composer le numéro sur un téléphone", "or dial it on a phone"},
+	"phone.hangup":            {"Raccrocher", "Hang up"},
+	"phone.mute":              {"Couper le micro", "Mute"},
+	"phone.muted":             {"micro coupé", "microphone off"},
+	"phone.keypad":            {"Clavier", "Keypad"},
+	"phone.star":              {"étoile", "star"},
+	"phone.hash":              {"dièse", "hash"},
+	"phone.error.busy":        {"Un appel est déjà en cours sur cette page.", "A call is already going on in this page."},
+	"phone.error.forbidden":   {"Vous ne pouvez pas appeler depuis ce dossier.", "You may not call from this case."},
+	"phone.error.case_closed": {"Ce dossier est clôturé : on n'appelle plus depuis lui.", "This case is closed: no more calls from it."},
+	"phone.error.bad_offer":   {"Le navigateur n'a pas pu préparer l'audio de l'appel. Rechargez la page et réessayez.", "The browser could not set up the call's audio. Reload the page and try again."},
+	"phone.error.no_media":    {"L'audio du navigateur n'a pas pu joindre le serveur (réseau ou pare-feu) : personne n'a été appelé.", "The browser's audio could not reach the server (network or firewall): nobody was called."},
+	"phone.error.no_line":     {"Aucune ligne libre pour appeler : réessayez dans un instant.", "No free line to call on: try again in a moment."},
+	"phone.error.internal":    {"L'appel a échoué de notre côté. Réessayez ; si cela dure, prévenez un administrateur.", "The call failed on our side. Try again; if it lasts, tell an administrator."},
+	"phone.error.lost_audio":  {"L'audio du navigateur a été perdu pendant l'appel.", "The browser's audio was lost during the call."},
+	"phone.error.mic_denied":  {"Le navigateur refuse le micro : autorisez-le pour ce site (dans la barre d'adresse), puis réessayez.", "The browser refuses the microphone: allow it for this site (in the address bar), then try again."},
+	"phone.error.no_mic":      {"Aucun micro trouvé sur cet appareil.", "No microphone found on this device."},
+	"phone.error.unsupported": {"Ce navigateur ne permet pas d'appeler. Utilisez un navigateur récent (Chrome, Firefox, Safari, Edge).", "This browser cannot make calls. Use a recent browser (Chrome, Firefox, Safari, Edge)."},
+	"phone.error.signed_out":  {"Votre session est terminée : reconnectez-vous pour appeler. Personne n'a été appelé.", "Your session has ended: sign in again to call. Nobody was called."},
+	"phone.error.lost":        {"Téléphone déconnecté du serveur : l'appel est coupé.", "Phone disconnected from the server: the call is cut off."},
+}
+
+// phoneWords are the browser phone's words in lang, as JSON for phone.js:
+// the "phone." texts, unformatted ("%s" where the script puts a name or a
+// key), and how a call ended ("call_result.").
+func phoneWords(lang wellcheck.Lang) string {
+	words := map[string]string{}
+	i := 0
+	if lang == wellcheck.English {
+		i = 1
+	}
+	for k, v := range texts {
+		if strings.HasPrefix(k, "phone.") || strings.HasPrefix(k, "call_result.") {
+			words[k] = v[i]
+		}
+	}
+	b, _ := json.Marshal(words)
+	return string(b)
 }
 
 // text returns a word of the interface in lang, filled with args (the key
@@ -787,7 +843,10 @@ func (s *Server) chooseLang(w http.ResponseWriter, r *http.Request) error {
 
 // funcs are the templates' helpers.
 var funcs = template.FuncMap{
-	"t":     text,
+	"t":          text,
+	"phoneWords": phoneWords,
+	// keys are a telephone keypad's, in its order.
+	"keys":  func() []string { return []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"} },
 	"label": label,
 	"field": field,
 	"has":   func(u *wellcheck.User, r string) bool { return u != nil && u.Has(wellcheck.Role(r)) },

@@ -31,6 +31,7 @@ import (
 	"github.com/wellcheck/wellcheck/phone"
 	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
+	"github.com/wellcheck/wellcheck/switchboard"
 )
 
 //go:embed static
@@ -86,6 +87,14 @@ type Server struct {
 	// (--public-url, checked by admin.ParsePublicURL): passkeys are bound
 	// to its host name. Unset, passkeys are not offered.
 	PublicURL string
+	// Phone puts listeners on the telephone from their browser: the phone
+	// bar on their pages, a call button on cases, and its signalling at
+	// /phone. Nil, no page offers to call.
+	Phone *switchboard.Switchboard
+	// RawAudio has the browser phone send the microphone as it is, without
+	// echo cancellation, noise suppression or gain control (tests: their
+	// fake microphone plays a tone those would filter).
+	RawAudio bool
 
 	once     sync.Once
 	pages    pages
@@ -185,6 +194,9 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	mux.handle("POST /account/passkeys/{id}/delete", s.signedIn(s.deletePasskey))
 	mux.handle("POST /me/presence", s.only(s.presence, wellcheck.RoleListener))
 	mux.handle("GET /list/version", s.polled(s.listVersion))
+	if s.Phone != nil {
+		mux.handle("GET /phone", s.only(s.phone, wellcheck.RoleListener, wellcheck.RoleCoordinator, wellcheck.RoleAdmin))
+	}
 	mux.handle("GET /cases/{id}", s.signedIn(s.casePage))
 	mux.handle("POST /cases/{id}/claim", s.signedIn(s.claim))
 	mux.handle("POST /cases/{id}/follow-up", s.signedIn(s.recordFollowUp))
@@ -236,7 +248,7 @@ func (s *Server) routes(fsys fs.FS) (http.Handler, error) {
 	mux.handle("POST /admin/users/{id}/second-factor/reset", s.only(s.resetSecondFactor, wellcheck.RoleAdmin))
 	s.api(mux) // the JSON API: a bearer token, never the session cookie (api.go)
 	s.served = mux.patterns
-	return headers(s.crossOrigin(mux)), nil
+	return headers(s.crossOrigin(mux), s.Phone != nil), nil
 }
 
 // routeTable is the mux the routes are registered on, keeping their
@@ -271,7 +283,12 @@ func contentPolicy(style string) string {
 
 // headers sets what every response carries: no inline script or style, no
 // framing, no referrer to other sites, no sniffing, nothing cached of a person's data.
-func headers(next http.Handler) http.Handler {
+// The microphone is the pages' own with a phone, and nobody's without.
+func headers(next http.Handler, phone bool) http.Handler {
+	permissions := "camera=(), microphone=(), geolocation=()"
+	if phone {
+		permissions = "camera=(), microphone=(self), geolocation=()"
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentPolicy("'self'"))
@@ -282,7 +299,7 @@ func headers(next http.Handler) http.Handler {
 		// refuses from a browser without Sec-Fetch-Site; and the oldest
 		// browsers, without Origin either, are checked by their Referer.
 		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h.Set("Permissions-Policy", permissions)
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		if !strings.HasPrefix(r.URL.Path, "/static/") {
 			h.Set("Cache-Control", "no-store")
@@ -501,6 +518,9 @@ type page struct {
 	Posted string
 	// Action is where the form a template draws posts (set by form).
 	Action string
+	// Phone is whether the page has the phone bar (Server.Phone, and a
+	// user who works on cases); RawAudio, Server.RawAudio.
+	Phone, RawAudio bool
 }
 
 // refuse shows the problems of err with the form r sent, beside its fields,
@@ -723,7 +743,7 @@ func (s *Server) listVersion(w http.ResponseWriter, r *http.Request, sess sessio
 	}
 	lang := langOf(r)
 	l.Update = listUpdate(lang, r.URL.Query().Get("shown"), l.Items)
-	return s.renderFragment(w, fragmentListUpdate, page{Lang: lang, Data: l})
+	return s.renderFragment(w, fragmentListUpdate, page{Lang: lang, Data: l, Phone: s.Phone != nil && mayPhone(sess.User)})
 }
 
 // listUpdate says what changed on a list that showed the cases shown

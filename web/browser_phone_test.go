@@ -1,0 +1,198 @@
+package web_test
+
+// The browser phone in a real headless Chromium: a fake microphone playing
+// a 440 Hz tone, the WebRTC leg to our webphone engine on loopback, the
+// dialer calling the callee simulator as the person's phone.
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/callee"
+	"github.com/wellcheck/wellcheck/dialer/dialertest"
+)
+
+// toneWAV writes a WAV file of hz, 48 kHz mono 16-bit, for Chromium's fake
+// microphone (which plays it over and over).
+func toneWAV(t *testing.T, hz float64) string {
+	t.Helper()
+	const rate = 48000
+	samples := make([]int16, rate) // one second: whole periods of any whole hz
+	for i := range samples {
+		samples[i] = int16(12000 * math.Sin(2*math.Pi*hz*float64(i)/rate))
+	}
+	var b bytes.Buffer
+	le := func(v any) { require.NoError(t, binary.Write(&b, binary.LittleEndian, v)) }
+	b.WriteString("RIFF")
+	le(uint32(36 + 2*len(samples)))
+	b.WriteString("WAVEfmt ")
+	le(uint32(16))
+	le(uint16(1)) // PCM
+	le(uint16(1)) // mono
+	le(uint32(rate))
+	le(uint32(rate * 2))
+	le(uint16(2))
+	le(uint16(16))
+	b.WriteString("data")
+	le(uint32(2 * len(samples)))
+	le(samples)
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("tone-%g.wav", hz))
+	require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+	return path
+}
+
+// phoneTab is a tab whose microphone plays a 440 Hz tone, granted without
+// asking, and whose pages may play sound by themselves.
+func (s *site) phoneTab(t *testing.T) *tab {
+	t.Helper()
+	return s.tab(t,
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-audio-capture", toneWAV(t, listenerVoice)),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+	)
+}
+
+// packetsReceived is how many RTP packets of the person's audio the page's
+// peer connection received.
+const packetsReceived = `window.wellcheckPhone ? window.wellcheckPhone.getStats().then(r => {
+	let n = 0;
+	r.forEach(s => { if (s.type === "inbound-rtp" && s.kind === "audio") n += s.packetsReceived; });
+	return n;
+}) : 0`
+
+func (b *tab) packetsReceived(t *testing.T) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](packetsReceived, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	return n
+}
+
+// A listener calls a person from her case: the bar says she is on the
+// call, the person hears her voice and she theirs, the person's key shows,
+// hers reaches the person; she hangs up, the person's side gets our BYE,
+// and the case lists the answered call with "reached" ticked.
+// WELLCHECK_SHOTS=dir saves the bar idle and in a call.
+func TestBrowserPhoneCall(t *testing.T) {
+	t.Parallel()
+	line := &phoneLine{}
+	s := setup(t, withPhone(t, callee.Config{Behaviour: callee.Talk, TalkKey: '5', KeyDelay: time.Second}, line))
+	caseID := s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+
+	b := s.phoneTab(t)
+	b.signIn(t, elise)
+	// Her list: a call button on each row, once the phone is ready.
+	b.run(t, chromedp.WaitVisible(css(`#list button[data-call-case]`)))
+	require.Equal(t, "Appeler Jeanne Martin depuis le navigateur",
+		eval[string](t, b, `document.querySelector("#list button[data-call-case]").getAttribute("aria-label")`))
+	b.checkA11y(t, "list, phone ready")
+	b.shoot(t, "phone-list")
+	b.run(t,
+		chromedp.Navigate(fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)),
+		chromedp.WaitVisible(css(`button[data-call-case]`)),
+	)
+	require.Equal(t, "Téléphone prêt", b.text(t, "#phone .phone-words"))
+	b.checkA11y(t, "case page, phone ready")
+	b.shoot(t, "phone-idle")
+
+	b.run(t, chromedp.Click(css(`button[data-call-case]`)))
+	b.waitText(t, "#phone .phone-words", "En communication avec Jeanne Martin")
+	b.waitText(t, "#phone .phone-key", "La personne a appuyé sur 5")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Greater(c, b.packetsReceived(t), 50, "the page receives the person's audio")
+	}, 10*time.Second, 200*time.Millisecond)
+	require.Regexp(t, `^0:\d\d$`, b.text(t, "#phone .phone-timer"), "the call's time, running")
+	b.run(t,
+		chromedp.Click(css(`#phone .phone-keypad`)),
+		chromedp.WaitVisible(css(`#phone [data-key="7"]`)),
+		chromedp.Click(css(`#phone [data-key="7"]`)),
+	)
+	b.checkA11y(t, "case page, in a call")
+	b.shoot(t, "phone-call")
+	b.run(t, chromedp.Click(css(`#phone .phone-hangup`)))
+	b.waitText(t, "#phone .phone-words", "Appel terminé")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	recs, err := line.callee.Wait(ctx, 1)
+	require.NoError(t, err)
+	rec := recs[0]
+	require.Equal(t, "caller", rec.ByeFrom, "our BYE ended the person's side")
+	require.Equal(t, "7", rec.KeysHeard, "her key reached the person")
+	loud, tone := dialertest.ToneFrames(rec.Heard, listenerVoice)
+	require.Greater(t, loud, 50, "the person heard the listener")
+	require.Greater(t, tone, loud*8/10, "and it was her voice: the microphone's tone")
+
+	// The case's calls, read again: the answered call, and "reached" ticked.
+	b.waitText(t, "#calls tbody tr:first-child", "Élise Écoutante")
+	require.Contains(t, b.text(t, "#calls tbody tr:first-child"), "appel sortant")
+	require.True(t, b.checked(t, `input[name=reached][value=yes]`), "reached, ticked for her")
+	b.checkA11y(t, "case page, call ended")
+	b.shoot(t, "phone-ended")
+}
+
+// The tab closed during a call hangs up: the person's side gets our BYE
+// within seconds.
+func TestBrowserPhoneClosedTab(t *testing.T) {
+	t.Parallel()
+	line := &phoneLine{}
+	s := setup(t, withPhone(t, callee.Config{Behaviour: callee.Talk}, line))
+	caseID := s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+
+	b := s.phoneTab(t)
+	b.signIn(t, elise)
+	b.run(t,
+		chromedp.Navigate(fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)),
+		chromedp.WaitVisible(css(`button[data-call-case]`)),
+		chromedp.Click(css(`button[data-call-case]`)),
+	)
+	b.waitText(t, "#phone .phone-words", "En communication")
+	closed := time.Now()
+	b.close()
+
+	wait, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	recs, err := line.callee.Wait(wait, 1)
+	require.NoError(t, err)
+	require.Equal(t, "caller", recs[0].ByeFrom, "our BYE ended the person's side")
+	require.Less(t, recs[0].End.Sub(closed), 5*time.Second, "within seconds")
+}
+
+// A browser that refuses the microphone: the bar says so, and what to do;
+// nothing is called.
+func TestBrowserPhoneMicrophoneRefused(t *testing.T) {
+	t.Parallel()
+	line := &phoneLine{}
+	s := setup(t, withPhone(t, callee.Config{Behaviour: callee.Talk}, line))
+	caseID := s.task(t, s.enrol(t, "Jeanne Martin", "+33612345678"), &s.user.ID, wellcheck.FollowUpFlagged, wellcheck.PriorityHigh)
+
+	// A microphone, but no one to say yes to the browser's question.
+	b := s.tab(t, chromedp.Flag("use-fake-device-for-media-stream", true))
+	b.signIn(t, elise)
+	b.run(t,
+		chromedp.Navigate(fmt.Sprintf("%s/cases/%d", s.srv.URL, caseID)),
+		chromedp.WaitVisible(css(`button[data-call-case]`)),
+		chromedp.Click(css(`button[data-call-case]`)),
+	)
+	b.waitText(t, "#phone .phone-words", "Le navigateur refuse le micro")
+	require.Equal(t, "error", eval[string](t, b, `document.getElementById("phone").dataset.state`))
+	require.False(t, eval[bool](t, b, `document.querySelector("button[data-call-case]").disabled`), "she may try again")
+	b.checkA11y(t, "case page, microphone refused")
+	b.shoot(t, "phone-refused")
+	require.Empty(t, line.callee.Records(), "nobody was called")
+}
