@@ -266,7 +266,7 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		ui := &web.Server{Store: st, Cases: cases, Enrol: a.enroller(st, planner), Admin: a.admin(st, queue), Jobs: queue, Logger: a.logger,
 			SecureCookies: !isLoopback(ln.Addr()), Line: a.cfg.SIP.line(prompts, line), Demo: started != nil,
 			Hashes: a.cfg.SignInHashes, APIRate: a.cfg.APIRate, APIBurst: a.cfg.APIBurst, TrustedProxies: a.cfg.TrustedProxies,
-			PublicURL: a.cfg.PublicURL}
+			PublicURL: a.cfg.PublicURL, Phone: phone}
 		if ui.RiverUI, err = web.RiverDashboard(ctx, queue.Client(), a.logger); err != nil {
 			return fmt.Errorf("river's dashboard: %w", err)
 		}
