@@ -48,16 +48,23 @@ type ring struct {
 func (t *transfer) Ring(ctx context.Context) dialer.Leg {
 	sb := t.sb
 	sb.mu.Lock()
-	var free []*Session
+	var open []*Session
 	for p := range sb.sessions {
 		if p.free() {
+			open = append(open, p)
+		}
+	}
+	sb.mu.Unlock()
+	var free []*Session
+	for _, p := range open {
+		if sb.onDuty(ctx, p.user.ID) {
 			free = append(free, p)
 		}
 	}
 	if len(free) == 0 {
-		sb.mu.Unlock()
 		return nil
 	}
+	sb.mu.Lock()
 	sb.rang++
 	r := &ring{id: sb.rang, person: t.person, taken: make(chan *call, 1), over: make(chan struct{})}
 	if sb.rings == nil {
@@ -106,12 +113,27 @@ func (t *transfer) Ring(ctx context.Context) dialer.Leg {
 	return nil
 }
 
-// free reports whether the session's listener can take a call now: their
-// page is open, on no call, and they are a listener.
+// free reports whether the session's page can take a call now: open, on no
+// call, and a listener's.
 func (p *Session) free() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return !p.closed && p.active == nil && p.user.Has(wellcheck.RoleListener) && !p.user.Disabled
+}
+
+// onDuty reports whether user is, now, a listener present on their shift,
+// their account enabled (a page left open keeps the account it signed in
+// with). Without Users, every listener with a page open is.
+func (s *Switchboard) onDuty(ctx context.Context, user int64) bool {
+	if s.Users == nil {
+		return true
+	}
+	u, err := s.Users(ctx, user)
+	if err != nil {
+		s.log().Warn("read a listener before ringing them", "user_id", user, "error", err)
+		return false
+	}
+	return u.Present && !u.Disabled && u.Has(wellcheck.RoleListener)
 }
 
 // Accept takes the call offered as ring with the page's offer. It returns

@@ -127,3 +127,26 @@ func TestPressTwoRingsTheFreeAndTheFirstTakesIt(t *testing.T) {
 	require.Contains(t, other.types(), "ring_over")
 	require.NotContains(t, other.types(), "answer")
 }
+
+// Only a listener present on their shift is rung, as the account is now:
+// one whose page is open but who is off duty, or was disabled since, is not.
+func TestPressTwoRingsOnlyListenersOnDuty(t *testing.T) {
+	t.Parallel()
+	b := setup(t, callee.Config{Behaviour: callee.PressTwo, KeyDelay: 100 * time.Millisecond})
+	b.board.RingFor = 300 * time.Millisecond
+	q := b.store.Queries()
+	b.board.Users = q.User
+	pg, _, _ := b.listenerPage(t, false)
+	place := func() dialer.Result {
+		t.Helper()
+		res, err := b.dialer.Place(context.Background(), dialer.Request{To: "+33612345678", Lang: "fr", Transfer: b.board.Transfer(b.personID, "Jeanne Martin")})
+		require.NoError(t, err)
+		return res
+	}
+	place()
+	require.NotContains(t, pg.types(), "ring", "off duty: not rung")
+
+	require.NoError(t, q.SetPresent(context.Background(), b.listener.ID, true))
+	place()
+	require.Contains(t, pg.types(), "ring", "on duty: rung")
+}

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/calling"
 	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/internal/logctx"
@@ -190,7 +191,8 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 			return err
 		}
 		defer engine.Close()
-		phone = &switchboard.Switchboard{Phones: engine, Line: line, Log: cases, Logger: a.logger, Metrics: m}
+		phone = &switchboard.Switchboard{Phones: engine, Line: line, Log: cases, Logger: a.logger, Metrics: m,
+			Users: func(ctx context.Context, id int64) (wellcheck.User, error) { return st.Queries().User(ctx, id) }}
 		defer phone.Close() // before the engine and the dialer: calls end on both sides
 		calls.Transfers = phone
 	}
