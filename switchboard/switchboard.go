@@ -331,27 +331,50 @@ func (c *call) unjoin() {
 	c.relays.Wait()
 }
 
+// Why a call's browser did not connect (connected).
+const (
+	isConnected  = iota
+	notConnected // its audio never came: gone, or too slow
+	listenerLeft // the listener hung up first, or the page went
+	stopped      // stop was closed first
+)
+
+// connected waits for the browser's audio to connect, at most Connecting,
+// and says whether it did, or why not.
+func (c *call) connected(stop <-chan struct{}) int {
+	wait := time.NewTimer(cmpOr(c.session.sb.Connecting, 15*time.Second))
+	defer wait.Stop()
+	select {
+	case <-c.browser.Connected():
+		return isConnected
+	case <-c.hangUp:
+		return listenerLeft
+	case <-c.browser.Done():
+		if c.browser.Err() == webphone.ErrHungUp {
+			return listenerLeft
+		}
+		return notConnected
+	case <-wait.C:
+		return notConnected
+	case <-stop:
+		return stopped
+	}
+}
+
 // run waits for the browser's audio, calls the person, joins them, and logs
 // how it ended.
 func (c *call) run(ctx context.Context) {
 	p, sb := c.session, c.session.sb
 	defer p.release(c)
 	defer c.browser.Close()
-	wait := time.NewTimer(cmpOr(sb.Connecting, 15*time.Second))
-	defer wait.Stop()
-	select {
-	case <-c.browser.Connected():
-	case <-c.browser.Done():
-		p.end(ctx, c, wellcheck.CallFailed, wellcheck.HungUpByListener)
-		p.tell(Event{Type: "ended", Outcome: wellcheck.CallFailed, Error: ErrNoMedia, Case: c.caseID, Call: c.logged.ID})
-		return
-	case <-c.hangUp:
-		p.end(ctx, c, wellcheck.CallNoAnswer, wellcheck.HungUpByListener)
-		p.tell(Event{Type: "ended", Outcome: wellcheck.CallNoAnswer, Case: c.caseID, Call: c.logged.ID})
-		return
-	case <-wait.C:
+	switch c.connected(nil) {
+	case notConnected:
 		p.end(ctx, c, wellcheck.CallFailed, "")
 		p.tell(Event{Type: "ended", Outcome: wellcheck.CallFailed, Error: ErrNoMedia, Case: c.caseID, Call: c.logged.ID})
+		return
+	case listenerLeft:
+		p.end(ctx, c, wellcheck.CallNoAnswer, wellcheck.HungUpByListener)
+		p.tell(Event{Type: "ended", Outcome: wellcheck.CallNoAnswer, Case: c.caseID, Call: c.logged.ID})
 		return
 	}
 	c.watch()

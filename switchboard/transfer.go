@@ -187,23 +187,16 @@ func (c *call) take(r *ring) {
 	p, sb := c.session, c.session.sb
 	defer p.release(c)
 	defer c.browser.Close()
-	wait := time.NewTimer(cmpOr(sb.Connecting, 15*time.Second))
-	defer wait.Stop()
-	select {
-	case <-c.browser.Connected():
-	case <-c.browser.Done():
+	switch c.connected(r.over) {
+	case notConnected:
 		r.taken <- nil
 		p.tell(Event{Type: "ended", Error: ErrNoMedia, Ring: r.id, Person: c.person})
 		return
-	case <-c.hangUp:
+	case listenerLeft:
 		r.taken <- nil
 		p.tell(Event{Type: "ended", Ring: r.id, Person: c.person})
 		return
-	case <-wait.C:
-		r.taken <- nil
-		p.tell(Event{Type: "ended", Error: ErrNoMedia, Ring: r.id, Person: c.person})
-		return
-	case <-r.over:
+	case stopped:
 		p.tell(Event{Type: "ring_over", Ring: r.id, Person: c.person})
 		return
 	}

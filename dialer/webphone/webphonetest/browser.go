@@ -304,9 +304,6 @@ func (b *Browser) Await(d time.Duration, done func() bool) bool {
 	}
 }
 
-// State is the connection's state now.
-func (b *Browser) State() webrtc.PeerConnectionState { return b.pc.ConnectionState() }
-
 // Close hangs up, as a closed tab does, and waits for the browser's
 // goroutines. Closing again does nothing.
 func (b *Browser) Close() error {
