@@ -149,6 +149,7 @@ type Stream struct {
 	rtcpHeard bool
 
 	fed      chan fedFrame // frames from Feed, in the peer's law
+	kick     chan struct{} // a Fed stream has a key or a sound to send
 	stop     chan struct{}
 	sendDone chan struct{} // closed when send returns
 	started  bool
@@ -315,7 +316,7 @@ func NewStream(conn *Conn, cfg StreamConfig) *Stream {
 	}
 	s := &Stream{
 		conn: conn.rtp, cfg: cfg, keys: make(chan byte, 16), heard: make(chan Heard, 4),
-		stop: make(chan struct{}), sendDone: make(chan struct{}), fed: make(chan fedFrame, maxFed),
+		stop: make(chan struct{}), sendDone: make(chan struct{}), fed: make(chan fedFrame, maxFed), kick: make(chan struct{}, 1),
 		remote: cfg.Remote, described: peer, media: latch{peer: peer, refused: refused, may: cfg.MayLatch},
 		epoch: time.Now(), ssrc: rand.Uint32(), cname: newCNAME(), interval: cfg.RTCPInterval,
 	}
@@ -474,6 +475,9 @@ func (s *Stream) Play(sound *Sound) <-chan struct{} {
 	if !s.remote.Receives() && !s.held {
 		s.endPlayback() // nobody listens, nor ever said they would: the sound is over at once
 	}
+	if s.cfg.Fed {
+		s.wake()
+	}
 	return done
 }
 
@@ -505,7 +509,26 @@ func (s *Stream) SendKey(key byte, d time.Duration) bool {
 	s.mu.Lock()
 	s.events = append(s.events, pkts...)
 	s.mu.Unlock()
+	s.wake()
 	return true
+}
+
+// wake tells a Fed stream's sender there is something of its own to send
+// (a key, a sound): it goes out at once and at the stream's pace, not
+// after fedIdle nor only in place of frames fed (a browser sends no audio
+// while its own key's events go).
+func (s *Stream) wake() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// busy reports whether the stream has something of its own to send.
+func (s *Stream) busy() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.events) > 0 || len(s.playing) > 0
 }
 
 // Stats returns what the stream has counted so far.
@@ -591,13 +614,23 @@ func (s *Stream) send() {
 			case <-s.stop:
 				return
 			case fed = <-s.fed:
-				idle.Reset(fedIdle)
 				o.follow(fed)
 			case <-idle.C:
-				idle.Reset(ptime)
+			case <-s.kick:
 			}
 			if !s.emit(&o, time.Now(), fed.data) {
 				return
+			}
+			// Frames set the pace while they come; a key or a sound of
+			// the stream's own does not wait for them long, and once they
+			// stop the stream keeps its own pace.
+			switch {
+			case fed.data == nil:
+				idle.Reset(ptime)
+			case s.busy():
+				idle.Reset(ptime + ptime/4)
+			default:
+				idle.Reset(fedIdle)
 			}
 		}
 	}

@@ -432,3 +432,42 @@ func TestFedStreamKeepsTheSourcesTimeline(t *testing.T) {
 		require.Equal(t, sent[i]-sent[0], pkt.Timestamp-got[0].Timestamp, "packet %d keeps the source's timeline", i)
 	}
 }
+
+// A key pressed on a Fed stream goes out at once and at the stream's pace,
+// though no frame comes (a browser sends no audio while its key's events
+// go): the whole press within about its length, not a packet per fedIdle.
+func TestFedStreamSendsAKeyWithoutFrames(t *testing.T) {
+	t.Parallel()
+	p := newPhone(t)
+	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+	require.NoError(t, err)
+	s := media.NewStream(c, media.StreamConfig{Fed: true, Remote: media.Description{
+		Addr: p.addr(), Codec: media.PCMU, Events: true, EventType: media.EventPayloadType,
+		Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
+	}})
+	s.Start()
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	time.Sleep(10 * time.Millisecond)
+	pressed := time.Now()
+	require.True(t, s.SendKey('7', 100*time.Millisecond))
+	buf := make([]byte, 1500)
+	var first time.Duration
+	for ends := 0; ends == 0; {
+		require.NoError(t, p.conn.SetReadDeadline(time.Now().Add(2*time.Second)))
+		n, _, err := p.conn.ReadFromUDPAddrPort(buf)
+		require.NoError(t, err)
+		var pkt rtp.Packet
+		require.NoError(t, pkt.Unmarshal(buf[:n]))
+		if pkt.PayloadType != media.EventPayloadType {
+			continue
+		}
+		if first == 0 {
+			first = time.Since(pressed)
+		}
+		if pkt.Payload[1]&0x80 != 0 {
+			ends++
+		}
+	}
+	require.Less(t, first, 150*time.Millisecond, "the press went out at once, not when the stream would have sent on its own")
+	require.Less(t, time.Since(pressed), 600*time.Millisecond, "and ended in about its length")
+}
