@@ -196,3 +196,69 @@ func TestBrowserPhoneMicrophoneRefused(t *testing.T) {
 	b.shoot(t, "phone-refused")
 	require.Empty(t, line.callee.Records(), "nobody was called")
 }
+
+// A person who presses 2 rings the listener's page, which says who with a
+// link to their file in a new tab and rings, heard as well as seen. Nobody
+// taking it in time, the bar says the call went elsewhere. Rung again, she
+// picks up: she is on the call with the person, each hears the other, she
+// hangs up, and the check-in was put through. WELLCHECK_SHOTS=dir saves the
+// bar ringing and on the call taken.
+func TestBrowserPhoneTakesARingingCall(t *testing.T) {
+	t.Parallel()
+	line := &phoneLine{}
+	s := setup(t, withPhone(t, callee.Config{Behaviour: callee.Talk, TalkKey: '2', KeyDelay: 300 * time.Millisecond}, line))
+	person := s.enrol(t, "Jeanne Martin", "+33612345678")
+
+	b := s.phoneTab(t)
+	b.signIn(t, elise)
+	b.waitText(t, "#phone .phone-words", "Téléphone prêt")
+
+	// Nobody takes it within the wait.
+	s.ui.Phone.RingFor = time.Second
+	done := s.pressTwo(t, line, person, "Jeanne Martin")
+	b.waitText(t, "#phone .phone-words", "Jeanne Martin demande à parler à un écoutant")
+	b.waitText(t, "#phone .phone-words", "L'appel a été pris par un autre écoutant ou la personne sera rappelée.")
+	require.True(t, eval[bool](t, b, `document.querySelector("#phone .phone-ring").hidden`), "Décrocher is gone")
+	res := placed(t, done)
+	require.Equal(t, wellcheck.OutcomeHelpRequested, res.Outcome, "%+v", res)
+	require.False(t, res.Transferred)
+
+	s.ui.Phone.RingFor = 0 // the usual 20 s
+	done = s.pressTwo(t, line, person, "Jeanne Martin")
+	b.waitText(t, "#phone .phone-words", "Jeanne Martin demande à parler à un écoutant")
+	b.run(t, chromedp.WaitVisible(css(`#phone .phone-take`)))
+	require.Equal(t, "Décrocher", b.text(t, "#phone .phone-take"))
+	require.Equal(t, "incoming", eval[string](t, b, `document.getElementById("phone").dataset.state`))
+	require.Equal(t, "Dossier de Jeanne Martin (nouvel onglet)", b.text(t, "#phone .phone-file"))
+	require.Equal(t, fmt.Sprintf("/persons/%d", person), eval[string](t, b, `document.querySelector("#phone .phone-file").getAttribute("href")`))
+	require.Equal(t, "_blank", eval[string](t, b, `document.querySelector("#phone .phone-file").target`), "the file opens beside the call")
+	require.Contains(t, eval[string](t, b, `document.title`), "Jeanne Martin demande à parler", "a tab in the background says it too")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, "on", eval[string](t, b, `document.getElementById("phone").dataset.ringSound || ""`), "the ring is heard (this tab may play sound)")
+	}, 5*time.Second, 100*time.Millisecond)
+	b.checkA11y(t, "list, ringing")
+	b.shoot(t, "phone-ringing")
+
+	b.run(t, chromedp.Click(css(`#phone .phone-take`)))
+	b.waitText(t, "#phone .phone-words", "En communication avec Jeanne Martin")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Greater(c, b.packetsReceived(t), 50, "the page receives the person's audio")
+	}, 10*time.Second, 200*time.Millisecond)
+	require.Regexp(t, `^0:\d\d$`, b.text(t, "#phone .phone-timer"), "the call's time, running")
+	require.False(t, eval[bool](t, b, `document.querySelector("#phone .phone-file").hidden`), "her file, at hand during the call")
+	b.checkA11y(t, "list, on the call taken")
+	b.shoot(t, "phone-taken")
+	b.run(t, chromedp.Click(css(`#phone .phone-hangup`)))
+	b.waitText(t, "#phone .phone-words", "Appel terminé")
+
+	res = placed(t, done)
+	require.Equal(t, wellcheck.OutcomeHelpRequested, res.Outcome, "%+v", res)
+	require.True(t, res.Transferred)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	recs, err := line.callee.Wait(ctx, 2)
+	require.NoError(t, err)
+	loud, tone := dialertest.ToneFrames(recs[1].Heard, listenerVoice)
+	require.Greater(t, loud, 50, "the person heard the listener")
+	require.Greater(t, tone, loud*7/10, "and it was her voice: the microphone's tone")
+}

@@ -38,10 +38,13 @@ const phoneSignedOut = "signed_out"
 
 // phoneMessage is what a page asks of its phone: {"type":"call","case":N,
 // "sdp":"…"} calls the person of case N with the browser's offer (all its
-// ICE candidates gathered), {"type":"hangup"} ends the call going on.
+// ICE candidates gathered), {"type":"accept","ring":R,"sdp":"…"} takes the
+// call of a person who pressed 2 that the page was rung for (event ring R)
+// with the browser's offer, {"type":"hangup"} ends the call going on.
 type phoneMessage struct {
 	Type string `json:"type"`
 	Case int64  `json:"case"`
+	Ring int64  `json:"ring"`
 	SDP  string `json:"sdp"`
 }
 
@@ -134,6 +137,13 @@ func (s *Server) phone(w http.ResponseWriter, r *http.Request, sess session) err
 				return nil
 			}
 			calls.Go(func() { session.Call(ctx, m.Case, m.SDP) })
+		case m.Type == "accept" && m.Ring > 0 && m.SDP != "":
+			// Taking a person's call is the user's activity too.
+			if _, ok := s.current(r, true); !ok {
+				send(switchboard.Event{Type: "error", Error: phoneSignedOut, Ring: m.Ring})
+				return nil
+			}
+			calls.Go(func() { session.Accept(ctx, m.Ring, m.SDP) })
 		case m.Type == "hangup":
 			session.HangUp()
 		default:

@@ -36,6 +36,9 @@ const listenerVoice = 440
 // simulator the switchboard's dialer calls.
 type phoneLine struct {
 	callee *callee.Callee
+	// dialer is the switchboard's: a test places check-in calls with it,
+	// whose person may press 2 to be put through to a page.
+	dialer *dialer.Dialer
 }
 
 // withPhone gives the site a browser phone whose calls reach a callee
@@ -56,7 +59,7 @@ func withPhone(t *testing.T, cc callee.Config, line *phoneLine) func(*web.Server
 		t.Cleanup(func() { require.NoError(t, phones.Close()) })
 		ui.Phone = &switchboard.Switchboard{Phones: phones, Line: d, Log: ui.Cases, Logger: ui.Logger}
 		ui.RawAudio = true
-		line.callee = ce
+		line.callee, line.dialer = ce, d
 	}
 }
 
@@ -224,4 +227,94 @@ func TestPhoneSocket(t *testing.T) {
 			}
 		}
 	}, 5*time.Second, 50*time.Millisecond)
+}
+
+// pressTwo places a check-in call to person (named name on the pages) with
+// the site's dialer, through to a free listener's page when they press 2:
+// its result comes on the channel.
+func (s *site) pressTwo(t *testing.T, line *phoneLine, person int64, name string) <-chan placedCall {
+	t.Helper()
+	done := make(chan placedCall, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	go func() {
+		res, err := line.dialer.Place(ctx, dialer.Request{To: "+33612345678", Lang: "fr", Transfer: s.ui.Phone.Transfer(person, name)})
+		done <- placedCall{res, err}
+	}()
+	return done
+}
+
+// placedCall is what Place returned.
+type placedCall struct {
+	res dialer.Result
+	err error
+}
+
+// placed is the check-in call's result, once Place returned.
+func placed(t *testing.T, done <-chan placedCall) dialer.Result {
+	t.Helper()
+	select {
+	case p := <-done:
+		require.NoError(t, p.err)
+		return p.res
+	case <-time.After(20 * time.Second):
+		t.Fatal("the check-in call did not end")
+	}
+	return dialer.Result{}
+}
+
+// A person who presses 2 during a check-in rings a free listener's page
+// with their name; the page takes the call with its offer ("accept") and is
+// joined to the person: each hears the other, until the page hangs up. The
+// check-in is still the person's request for help, put through.
+func TestPhoneSocketTakesARingingCall(t *testing.T) {
+	t.Parallel()
+	line := &phoneLine{}
+	s := setup(t, withPhone(t, callee.Config{Behaviour: callee.Talk, TalkKey: '2', KeyDelay: 300 * time.Millisecond}, line))
+	person := s.enrol(t, "Jeanne Martin", "+33612345678")
+	c := s.browser(t)
+	s.signIn(t, c)
+	ps, _, err := s.dialPhone(t, c, s.srv.URL)
+	require.NoError(t, err)
+	ps.next(t, "ready", 5*time.Second)
+	// What means nothing is ignored: no ring, no offer.
+	ps.send(t, `{"type":"accept","ring":0,"sdp":"v=0"}`)
+	ps.send(t, `{"type":"accept","ring":1}`)
+
+	done := s.pressTwo(t, line, person, "Jeanne Martin")
+	ring := ps.next(t, "ring", 20*time.Second)
+	require.Equal(t, person, ring.Person)
+	require.Equal(t, "Jeanne Martin", ring.Name)
+	require.NotZero(t, ring.Ring)
+
+	br := webphonetest.New(t, webphonetest.Options{})
+	accept, err := json.Marshal(map[string]any{"type": "accept", "ring": ring.Ring, "sdp": br.Offer(t)})
+	require.NoError(t, err)
+	ps.send(t, string(accept))
+	answer := ps.next(t, "answer", 10*time.Second)
+	require.Equal(t, ring.Ring, answer.Ring)
+	require.Equal(t, person, answer.Person)
+	br.Accept(t, answer.SDP)
+	br.Say(listenerVoice)
+	require.Equal(t, person, ps.next(t, "answered", 15*time.Second).Person)
+	// They talk: a second of the person's voice reaches the page.
+	require.True(t, br.Await(10*time.Second, func() bool {
+		_, tone := dialertest.ToneFrames(br.Heard(), callee.VoiceTone)
+		return tone > 50
+	}), "the listener heard the person")
+	ps.send(t, `{"type":"hangup"}`)
+	ended := ps.next(t, "ended", 10*time.Second)
+	require.Equal(t, wellcheck.CallAnswered, ended.Outcome)
+	require.Empty(t, ended.Error)
+
+	res := placed(t, done)
+	require.Equal(t, wellcheck.OutcomeHelpRequested, res.Outcome, "%+v", res)
+	require.True(t, res.Transferred)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	recs, err := line.callee.Wait(ctx, 1)
+	require.NoError(t, err)
+	loud, tone := dialertest.ToneFrames(recs[0].Heard, listenerVoice)
+	require.Greater(t, loud, 50, "the person heard the listener")
+	require.Greater(t, tone, loud*7/10, "and it was the listener's voice (the prompts are 440 Hz too)")
 }

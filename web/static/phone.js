@@ -11,6 +11,13 @@
 // case page's calls and its "reached" answer are read again, so that the
 // listener only writes the note. Closing the page hangs up: the server
 // ends the call when the socket goes.
+//
+// A person who pressed 2 during a check-in rings the page (ring): the bar
+// says who, rings visibly and, once the page may play sound, with a soft
+// chime (WebAudio), and offers "Décrocher" and the person's file in a new
+// tab. Décrocher makes the offer as a call does and sends {type: "accept",
+// ring, sdp}; the call then goes on as one the listener made. ring_over
+// says the call went elsewhere (another listener, or the usual call back).
 (function () {
   'use strict';
 
@@ -30,12 +37,21 @@
   var audio = bar.querySelector('.phone-audio');
   var keypadButton = bar.querySelector('.phone-keypad');
   var keys = bar.querySelector('.phone-keys');
+  var ringPanel = bar.querySelector('.phone-ring');
+  var takeButton = bar.querySelector('.phone-take');
+  var fileLink = bar.querySelector('.phone-file');
+  var title = document.title;
 
   var ws = null;
   var ice = [];
   var retry = 1000;
   var signedOut = false; // the session ended: no use trying again
-  var call = null; // {caseID, name, pc, mic, sent, answeredAt, ticker}
+  var call = null; // {caseID or ring, person, name, pc, mic, sent, answeredAt, ticker}
+  var rings = []; // calls offered to the page, the first shown: {ring, person, name}
+  var shown = null; // the ring the bar shows
+  var chimes = null; // the ring's sound, repeating
+  var calm = null; // the timer that puts "ready" back after a ring
+  var sound = null; // the page's AudioContext, once a ring or a gesture made it
 
   function word(key, arg) {
     var s = words[key] || key;
@@ -90,6 +106,8 @@
     ws.onclose = function () {
       ws = null;
       setReady(false);
+      rings = [];
+      stopRinging();
       if (signedOut) {
         return;
       }
@@ -120,8 +138,30 @@
           say(word('phone.ready'), 'ready');
         }
         return;
+      case 'ring':
+        // The switchboard rings only pages on no call; this one may have
+        // started one meanwhile.
+        if (call || rings.some(function (r) { return r.ring === e.ring; })) {
+          return;
+        }
+        rings.push({ring: e.ring, person: e.person, name: e.name || ''});
+        showRing();
+        return;
+      case 'ring_over':
+        rings = rings.filter(function (r) { return r.ring !== e.ring; });
+        if (call && call.ring === e.ring && !call.answeredAt) {
+          // Taken by another before this page's audio connected, or the
+          // person stopped waiting.
+          finish();
+          ringOver();
+        } else if (shown && shown.ring === e.ring) {
+          stopRinging();
+          ringOver();
+        }
+        return;
       case 'error':
         finish();
+        stopRinging();
         say(word('phone.error.' + e.error), 'error');
         if (e.error === 'signed_out') {
           signedOut = true;
@@ -185,7 +225,10 @@
     });
   }
 
-  function start(caseID, name) {
+  // start makes call c, {caseID, name} from a call button or {ring,
+  // person, name} from Décrocher: the microphone, the offer, then call or
+  // accept.
+  function start(c) {
     if (call || !ws || ws.readyState !== WebSocket.OPEN) {
       return;
     }
@@ -193,11 +236,16 @@
       say(word('phone.error.unsupported'), 'error');
       return;
     }
-    var c = {caseID: caseID, name: name, pc: null, mic: null};
+    c.pc = null;
+    c.mic = null;
     call = c;
+    stopRinging();
     keyEl.textContent = '';
     timerEl.textContent = '';
     setBusy(true);
+    if (c.ring) {
+      showFile(c);
+    }
     sayCall('phone.mic', 'dialing');
     var processing = !raw;
     navigator.mediaDevices.getUserMedia({
@@ -207,7 +255,7 @@
       if (call !== c) {
         throw new Error('hung up');
       }
-      sayCall('phone.dialing', 'dialing');
+      sayCall(c.ring ? 'phone.taking' : 'phone.dialing', 'dialing');
       var pc = new RTCPeerConnection({iceServers: ice});
       c.pc = pc;
       if (raw) {
@@ -227,7 +275,8 @@
         if (call !== c) {
           return;
         }
-        c.sent = send({type: 'call', case: caseID, sdp: pc.localDescription.sdp});
+        var sdp = pc.localDescription.sdp;
+        c.sent = send(c.ring ? {type: 'accept', ring: c.ring, sdp: sdp} : {type: 'call', case: c.caseID, sdp: sdp});
         if (!c.sent) {
           finish();
           say(word('phone.error.lost'), 'error');
@@ -274,7 +323,123 @@
       muteButton.setAttribute('aria-pressed', 'false');
       showKeypad(false);
       setBusy(false);
+      fileLink.hidden = true;
     }
+  }
+
+  // showFile links the bar to the file of the person c is with, in a new
+  // tab: this page holds the call.
+  function showFile(c) {
+    fileLink.href = '/persons/' + encodeURIComponent(c.person);
+    fileLink.textContent = word('phone.file_name', c.name);
+    fileLink.hidden = false;
+  }
+
+  // showRing shows the first call offered to the page, if it is on no
+  // call and shows none yet: who, Décrocher, and their file; the bar
+  // rings.
+  function showRing() {
+    if (call || shown || !rings.length) {
+      return;
+    }
+    shown = rings[0];
+    clearTimeout(calm);
+    say(word('phone.ring_name', shown.name), 'incoming');
+    ringPanel.hidden = false;
+    showFile(shown);
+    document.title = '☎ ' + word('phone.ring_name', shown.name) + ' — ' + title;
+    chime();
+    chimes = setInterval(chime, 2500);
+  }
+
+  // stopRinging takes the ring off the bar (the calls offered stay known).
+  function stopRinging() {
+    if (!shown) {
+      return;
+    }
+    shown = null;
+    clearInterval(chimes);
+    chimes = null;
+    ringPanel.hidden = true;
+    if (!call) {
+      fileLink.hidden = true;
+    }
+    document.title = title;
+  }
+
+  // ringOver says a ring ended elsewhere, then, after a while, that the
+  // phone is ready; another call offered meanwhile rings at once.
+  function ringOver() {
+    if (rings.length) {
+      showRing();
+      return;
+    }
+    say(word('phone.ring_over'), 'ended');
+    clearTimeout(calm);
+    calm = setTimeout(function () {
+      if (!call && !shown && ws && ws.readyState === WebSocket.OPEN) {
+        say(word('phone.ready'), 'ready');
+      }
+    }, 6000);
+  }
+
+  function take() {
+    var r = shown;
+    if (!r || call) {
+      return;
+    }
+    rings = rings.filter(function (x) { return x !== r; });
+    start({ring: r.ring, person: r.person, name: r.name});
+  }
+
+  // ringSound is the page's AudioContext, made (or resumed) now. A browser
+  // lets a page play sound only after a gesture on it: until then the
+  // context stays suspended and the bar rings without sound.
+  function ringSound() {
+    if (!sound) {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) {
+        return null;
+      }
+      try {
+        sound = new Context();
+      } catch (_) {
+        return null;
+      }
+      // Let play (at once, or by a gesture), a ring going on is heard.
+      sound.onstatechange = function () {
+        if (sound.state === 'running' && shown) {
+          chime();
+        }
+      };
+    }
+    if (sound.state === 'suspended') {
+      sound.resume().catch(function () {});
+    }
+    return sound;
+  }
+
+  // chime plays the ring's soft two notes, if the page may play sound.
+  function chime() {
+    var a = ringSound();
+    if (!a || a.state !== 'running') {
+      return;
+    }
+    var t = a.currentTime;
+    [[660, 0], [880, 0.3]].forEach(function (n) {
+      var o = a.createOscillator();
+      var g = a.createGain();
+      o.type = 'sine';
+      o.frequency.value = n[0];
+      g.gain.setValueAtTime(0.0001, t + n[1]);
+      g.gain.exponentialRampToValueAtTime(0.12, t + n[1] + 0.04);
+      g.gain.exponentialRampToValueAtTime(0.0001, t + n[1] + 0.6);
+      o.connect(g);
+      g.connect(a.destination);
+      o.start(t + n[1]);
+      o.stop(t + n[1] + 0.65);
+    });
+    bar.setAttribute('data-ring-sound', 'on');
   }
 
   function hangUp() {
@@ -352,7 +517,7 @@
     var b = e.target.closest('[data-call-case]');
     if (b) {
       e.preventDefault();
-      start(parseInt(b.getAttribute('data-call-case'), 10), b.getAttribute('data-call-name') || '');
+      start({caseID: parseInt(b.getAttribute('data-call-case'), 10), name: b.getAttribute('data-call-name') || ''});
       return;
     }
     var key = e.target.closest('#phone [data-key]');
@@ -361,6 +526,14 @@
     }
   });
   bar.querySelector('.phone-hangup').addEventListener('click', hangUp);
+  takeButton.addEventListener('click', take);
+  // A gesture anywhere lets the page's rings be heard from then on.
+  ['pointerdown', 'keydown'].forEach(function (type) {
+    document.addEventListener(type, function unlock() {
+      document.removeEventListener(type, unlock, true);
+      ringSound();
+    }, true);
+  });
   muteButton.addEventListener('click', toggleMute);
   keypadButton.addEventListener('click', function () {
     showKeypad(keys.hidden);
