@@ -229,9 +229,8 @@ func TestBrowserPhoneTakesARingingCall(t *testing.T) {
 	b.run(t, chromedp.WaitVisible(css(`#phone .phone-take`)))
 	require.Equal(t, "Décrocher", b.text(t, "#phone .phone-take"))
 	require.Equal(t, "incoming", eval[string](t, b, `document.getElementById("phone").dataset.state`))
-	require.Equal(t, "Dossier de Jeanne Martin (nouvel onglet)", b.text(t, "#phone .phone-file"))
-	require.Equal(t, fmt.Sprintf("/persons/%d", person), eval[string](t, b, `document.querySelector("#phone .phone-file").getAttribute("href")`))
-	require.Equal(t, "_blank", eval[string](t, b, `document.querySelector("#phone .phone-file").target`), "the file opens beside the call")
+	require.True(t, eval[bool](t, b, `document.querySelector("#phone .phone-file") === null`),
+		"a listener opens no person's file (only coordinators and admins do): no link to a page they would be refused")
 	require.Contains(t, eval[string](t, b, `document.title`), "Jeanne Martin demande à parler", "a tab in the background says it too")
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		assert.Equal(c, "on", eval[string](t, b, `document.getElementById("phone").dataset.ringSound || ""`), "the ring is heard (this tab may play sound)")
@@ -245,7 +244,6 @@ func TestBrowserPhoneTakesARingingCall(t *testing.T) {
 		assert.Greater(c, b.packetsReceived(t), 50, "the page receives the person's audio")
 	}, 10*time.Second, 200*time.Millisecond)
 	require.Regexp(t, `^0:\d\d$`, b.text(t, "#phone .phone-timer"), "the call's time, running")
-	require.False(t, eval[bool](t, b, `document.querySelector("#phone .phone-file").hidden`), "her file, at hand during the call")
 	b.checkA11y(t, "list, on the call taken")
 	b.shoot(t, "phone-taken")
 	b.run(t, chromedp.Click(css(`#phone .phone-hangup`)))

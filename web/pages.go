@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+
+	"github.com/wellcheck/wellcheck"
 )
 
 //go:embed templates/*.html
@@ -119,6 +121,7 @@ func parsePages(fsys fs.FS) (pages, error) {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name pageName, status int, p page) error {
 	p.Lang, p.Here, p.Demo, p.River = langOf(r), "/", s.Demo, s.RiverUI != nil
 	p.Phone, p.RawAudio = s.Phone != nil && p.User != nil && mayPhone(*p.User), s.RawAudio
+	p.PersonFiles = p.User != nil && !p.User.Disabled && (p.User.Has(wellcheck.RoleCoordinator) || p.User.Has(wellcheck.RoleAdmin))
 	if r.Method == http.MethodGet {
 		p.Here = r.URL.RequestURI()
 	}

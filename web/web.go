@@ -519,8 +519,10 @@ type page struct {
 	// Action is where the form a template draws posts (set by form).
 	Action string
 	// Phone is whether the page has the phone bar (Server.Phone, and a
-	// user who works on cases); RawAudio, Server.RawAudio.
-	Phone, RawAudio bool
+	// user who works on cases); RawAudio, Server.RawAudio; PersonFiles
+	// whether the user may open persons' files (the bar links to the file
+	// of the person a call is with).
+	Phone, RawAudio, PersonFiles bool
 }
 
 // refuse shows the problems of err with the form r sent, beside its fields,

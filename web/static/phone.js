@@ -323,13 +323,14 @@
       muteButton.setAttribute('aria-pressed', 'false');
       showKeypad(false);
       setBusy(false);
-      fileLink.hidden = true;
+      if (fileLink) fileLink.hidden = true;
     }
   }
 
   // showFile links the bar to the file of the person c is with, in a new
   // tab: this page holds the call.
   function showFile(c) {
+    if (!fileLink) return; // a listener opens no person's file: their case, once it opens, is on their list
     fileLink.href = '/persons/' + encodeURIComponent(c.person);
     fileLink.textContent = word('phone.file_name', c.name);
     fileLink.hidden = false;
@@ -362,7 +363,7 @@
     chimes = null;
     ringPanel.hidden = true;
     if (!call) {
-      fileLink.hidden = true;
+      if (fileLink) fileLink.hidden = true;
     }
     document.title = title;
   }
