@@ -524,3 +524,51 @@ func awaitTrunkUp(t *testing.T, d *dialer.Dialer) {
 		assert.Equal(c, dialer.TrunkUp, d.TrunkHealth().State)
 	}, 10*time.Second, 5*time.Millisecond)
 }
+
+// A listener's call from the browser goes through kamailio as the trunk's
+// proxy, its digest challenge answered, like a check-in: the person hears
+// the listener and the listener the person, and the listener's hang-up
+// follows the recorded route.
+func TestListenerCallThroughKamailio(t *testing.T) {
+	t.Parallel()
+	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Behaviour: callee.Talk, TalkKey: '5', KeyDelay: 300 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, ce.Close()) })
+	k := startKamailio(t, int(ce.Addr().Port()), nil)
+	d := kamDialer(t, k, kamPassword, &dialer.Register{}, nil)
+	defer d.Close()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, dialer.RegRegistered, d.Registration().State)
+	}, 10*time.Second, 10*time.Millisecond)
+
+	leg := newTestLeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-leg.answered:
+		case <-ctx.Done():
+			return
+		}
+		require.Eventually(t, func() bool { _, pressed, _ := leg.snapshot(); return pressed == "5" }, 10*time.Second, 20*time.Millisecond)
+		time.Sleep(time.Second)
+		leg.hang()
+	}()
+	res, err := d.Connect(ctx, dialer.ConnectRequest{To: person, Leg: leg})
+	require.NoError(t, err)
+	require.Equal(t, wellcheck.OutcomeAnswered, res.Outcome, "%+v", res)
+	require.Equal(t, "us", res.HungUpBy)
+	recs, err := ce.Wait(ctx, 1)
+	require.NoError(t, err)
+	require.Equal(t, callerNumber, recs[0].FromUser, "the service's number")
+	require.Equal(t, 1, recs[0].InvitesSeen, "the 407 was kamailio's, answered there")
+	require.Equal(t, "caller", recs[0].ByeFrom)
+	loud, tone := dialertest.ToneFrames(recs[0].Heard, listenerVoice)
+	require.Greater(t, loud, 40, "the person heard the listener")
+	require.Greater(t, tone, loud*8/10)
+	heard, _, _ := leg.snapshot()
+	loud, tone = dialertest.ToneFrames(heard, callee.VoiceTone)
+	require.Greater(t, loud, 40, "the listener heard the person")
+	require.Greater(t, tone, loud*8/10)
+	require.Contains(t, k.logs(), "in-dialog BYE loose-routed", "the BYE followed the recorded route")
+}
