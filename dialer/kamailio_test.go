@@ -356,20 +356,30 @@ func TestRegisterRetriesBackOff(t *testing.T) {
 	}
 }
 
+// throughKamailio is the person's phone behaving as cc, kamailio as the
+// trunk's proxy and registrar in front of it, and a dialer registered with
+// it.
+func throughKamailio(t *testing.T, cc callee.Config) (*callee.Callee, *kamailio, *dialer.Dialer) {
+	t.Helper()
+	cc.Listen = "127.0.0.1:0"
+	ce, err := callee.New(cc)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, ce.Close()) })
+	k := startKamailio(t, int(ce.Addr().Port()), nil)
+	d := kamDialer(t, k, kamPassword, &dialer.Register{}, nil)
+	t.Cleanup(func() { d.Close() })
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, dialer.RegRegistered, d.Registration().State)
+	}, 10*time.Second, 10*time.Millisecond)
+	return ce, k, d
+}
+
 // A check-in call through kamailio: the INVITE's 407 answered, the call
 // relayed to the person's phone (the callee simulator), the key 1 heard,
 // and our BYE sent along the route kamailio recorded.
 func TestCallThroughKamailio(t *testing.T) {
 	t.Parallel()
-	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Behaviour: callee.PressOne, KeyDelay: 100 * time.Millisecond})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, ce.Close()) })
-	k := startKamailio(t, int(ce.Addr().Port()), nil)
-	d := kamDialer(t, k, kamPassword, &dialer.Register{}, nil)
-	defer d.Close()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Equal(c, dialer.RegRegistered, d.Registration().State)
-	}, 10*time.Second, 10*time.Millisecond)
+	ce, k, d := throughKamailio(t, callee.Config{Behaviour: callee.PressOne, KeyDelay: 100 * time.Millisecond})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -531,15 +541,7 @@ func awaitTrunkUp(t *testing.T, d *dialer.Dialer) {
 // follows the recorded route.
 func TestListenerCallThroughKamailio(t *testing.T) {
 	t.Parallel()
-	ce, err := callee.New(callee.Config{Listen: "127.0.0.1:0", Behaviour: callee.Talk, TalkKey: '5', KeyDelay: 300 * time.Millisecond})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, ce.Close()) })
-	k := startKamailio(t, int(ce.Addr().Port()), nil)
-	d := kamDialer(t, k, kamPassword, &dialer.Register{}, nil)
-	defer d.Close()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		assert.Equal(c, dialer.RegRegistered, d.Registration().State)
-	}, 10*time.Second, 10*time.Millisecond)
+	ce, k, d := throughKamailio(t, callee.Config{Behaviour: callee.Talk, TalkKey: '5', KeyDelay: 300 * time.Millisecond})
 
 	leg := newTestLeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

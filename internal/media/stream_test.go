@@ -322,20 +322,28 @@ func newPhoneOn(t *testing.T, ip string) *phone {
 	return &phone{conn: c, seq: 1000, ts: 5000}
 }
 
+// fedStream is a Fed stream sending to p in codec, telephone events
+// negotiated, started.
+func fedStream(t *testing.T, p *phone, codec media.Codec) *media.Stream {
+	t.Helper()
+	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+	require.NoError(t, err)
+	s := media.NewStream(c, media.StreamConfig{Fed: true, Remote: media.Description{
+		Addr: p.addr(), Codec: codec, Events: true, EventType: media.EventPayloadType,
+		Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
+	}})
+	s.Start()
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
 // A Fed stream (a bridged call) sends each frame fed at once, with the
 // stream's own numbering, A-law for a peer that takes it; while nothing is
 // fed it keeps its own pace, a key press included.
 func TestFedStreamSendsWhatComesWhenItComes(t *testing.T) {
 	t.Parallel()
 	p := newPhone(t)
-	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
-	require.NoError(t, err)
-	s := media.NewStream(c, media.StreamConfig{Fed: true, Remote: media.Description{
-		Addr: p.addr(), Codec: media.Codec{Name: "PCMA", PayloadType: 8}, Events: true, EventType: media.EventPayloadType,
-		Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
-	}})
-	s.Start()
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	s := fedStream(t, p, media.Codec{Name: "PCMA", PayloadType: 8})
 
 	read := func() rtp.Packet {
 		t.Helper()
@@ -390,13 +398,7 @@ func TestFedStreamSendsWhatComesWhenItComes(t *testing.T) {
 func TestFedStreamKeepsTheSourcesTimeline(t *testing.T) {
 	t.Parallel()
 	p := newPhone(t)
-	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
-	require.NoError(t, err)
-	s := media.NewStream(c, media.StreamConfig{Fed: true, Remote: media.Description{
-		Addr: p.addr(), Codec: media.PCMU, Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
-	}})
-	s.Start()
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	s := fedStream(t, p, media.PCMU)
 
 	speech := make([]byte, 160)
 	for i := range speech {
@@ -439,14 +441,7 @@ func TestFedStreamKeepsTheSourcesTimeline(t *testing.T) {
 func TestFedStreamSendsAKeyWithoutFrames(t *testing.T) {
 	t.Parallel()
 	p := newPhone(t)
-	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
-	require.NoError(t, err)
-	s := media.NewStream(c, media.StreamConfig{Fed: true, Remote: media.Description{
-		Addr: p.addr(), Codec: media.PCMU, Events: true, EventType: media.EventPayloadType,
-		Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
-	}})
-	s.Start()
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	s := fedStream(t, p, media.PCMU)
 	time.Sleep(10 * time.Millisecond)
 	pressed := time.Now()
 	require.True(t, s.SendKey('7', 100*time.Millisecond))
