@@ -441,8 +441,10 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	sc := media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: c.leg == nil, Lateness: c.d.cfg.SendLateness, NotFrom: notFrom,
 		RTCPInterval: c.d.cfg.RTCPInterval, MayLatch: func(ip netip.Addr) bool { return c.isPeer(ip) || c.d.trusted(ip) }}
 	if c.leg != nil {
+		// A conversation: the listener hears the person's tones, and
+		// is shown only the keys their phone sends as events.
 		c.listening.Store(&c.leg)
-		sc.Fed, sc.Lateness = true, nil
+		sc.Fed, sc.Lateness, sc.NoTones = true, nil, true
 	}
 	if c.leg != nil || c.transfer != nil {
 		sc.Hear = c.hearer()

@@ -65,6 +65,10 @@ type StreamConfig struct {
 	// gateways send tones even when events were negotiated. A press that comes
 	// both ways counts once (see deliver).
 	DetectKeys bool
+	// NoTones leaves in-band tones out of DetectKeys: in a conversation, a
+	// voice or music could pass for a key, and the other side hears a
+	// phone's tones anyway.
+	NoTones bool
 	// Lateness, if set, is told how late each packet left against its due time.
 	Lateness func(time.Duration)
 	// Hear, if set, is given the decoded audio of each packet received from
@@ -850,7 +854,7 @@ func (s *Stream) receive() {
 	defer s.wg.Done()
 	var events EventDetector
 	var tones *ToneDetector
-	if s.cfg.DetectKeys {
+	if s.cfg.DetectKeys && !s.cfg.NoTones {
 		tones = NewToneDetector()
 	}
 	var machine *MachineDetector

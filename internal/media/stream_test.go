@@ -185,6 +185,26 @@ func TestKeysComeAsTonesOrBoth(t *testing.T) {
 	require.Zero(t, key(t, s), "the same press, both ways: once")
 }
 
+// In a conversation (NoTones) tones are the voices' business: only keys
+// sent as events count.
+func TestNoTonesCountsOnlyEvents(t *testing.T) {
+	t.Parallel()
+	p := newPhone(t)
+	c, err := media.Listen(netip.MustParseAddr("127.0.0.1"))
+	require.NoError(t, err)
+	s := media.NewStream(c, media.StreamConfig{DetectKeys: true, NoTones: true, Remote: media.Description{
+		Addr: p.addr(), Codec: media.PCMU, Events: true, EventType: media.EventPayloadType,
+		Ptime: 20 * time.Millisecond, Direction: media.SendRecv,
+	}})
+	s.Start()
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	p.audio(t, s.LocalAddr(), 2)
+	p.tone(t, s.LocalAddr(), '2')
+	require.Zero(t, key(t, s), "a tone is not a key here")
+	p.press(t, s.LocalAddr(), '3')
+	require.Equal(t, byte('3'), key(t, s), "an event is")
+}
+
 // A re-INVITE puts us on hold and takes us off it: nothing is sent while
 // held, the prompt waits where it was and goes on after, and a key pressed
 // while held is heard.
