@@ -92,4 +92,8 @@ type Attempt struct {
 	Trunk bool
 	// Quality is what the call's RTP and RTCP told of its audio.
 	Quality CallQuality
+	// TakenBy is the listener the person, having pressed 2, was put
+	// through to there and then: the case that follows goes to them. It
+	// decides the hand-on of the call's outcome, and is not kept after.
+	TakenBy *int64
 }

@@ -244,6 +244,9 @@ func (c *Calls) Run(ctx context.Context, checkInID int64, attempt int) (wait tim
 		Outcome: res.Outcome, SIPStatus: res.SIPStatus, CallID: res.CallID, Ring: res.Ring, Talk: res.Talk,
 		Digits: res.Digits, FailureReason: res.Reason, Quality: res.Quality,
 	}
+	if res.TakenBy != 0 {
+		a.TakenBy = &res.TakenBy
+	}
 	// The outcome must not be lost with a cancelled job, a database away or
 	// the node stopping: a "press 2" is somebody asking for help.
 	return 0, c.record(context.WithoutCancel(ctx), a)

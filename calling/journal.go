@@ -65,13 +65,15 @@ type journalAttempt struct {
 	FailureReason string    `json:"failure_reason,omitempty"`
 	// Quality's figures, absent from journals written before they existed.
 	Quality wellcheck.CallQuality `json:"quality,omitzero"`
+	// TakenBy, the listener a call was put through to.
+	TakenBy *int64 `json:"taken_by,omitempty"`
 }
 
 func toJournal(a wellcheck.Attempt) *journalAttempt {
 	ja := &journalAttempt{
 		ID: a.ID, CheckInID: a.CheckInID, Number: a.Number, StartedAt: a.StartedAt, Outcome: string(a.Outcome),
 		SIPStatus: a.SIPStatus, CallID: a.CallID, RingMs: a.Ring.Milliseconds(), TalkMs: a.Talk.Milliseconds(),
-		Digits: a.Digits, FailureReason: a.FailureReason, Quality: a.Quality,
+		Digits: a.Digits, FailureReason: a.FailureReason, Quality: a.Quality, TakenBy: a.TakenBy,
 	}
 	if a.EndedAt != nil {
 		ja.EndedAt = *a.EndedAt
@@ -85,7 +87,7 @@ func (ja *journalAttempt) attempt() wellcheck.Attempt {
 		ID: ja.ID, CheckInID: ja.CheckInID, Number: ja.Number, StartedAt: ja.StartedAt, EndedAt: &ended,
 		Outcome: wellcheck.Outcome(ja.Outcome), SIPStatus: ja.SIPStatus, CallID: ja.CallID,
 		Ring: time.Duration(ja.RingMs) * time.Millisecond, Talk: time.Duration(ja.TalkMs) * time.Millisecond,
-		Digits: ja.Digits, FailureReason: ja.FailureReason, Quality: ja.Quality,
+		Digits: ja.Digits, FailureReason: ja.FailureReason, Quality: ja.Quality, TakenBy: ja.TakenBy,
 	}
 }
 

@@ -37,6 +37,11 @@ func (s *Cases) HandOn(ctx context.Context, q *store.Queries, ci store.CallCheck
 	if care.Listed {
 		ev := caseEvent{personID: ci.PersonID, checkInID: &id, referent: ci.Person.ReferentID, language: ci.Person.Language,
 			caseReason: care.CaseReason, reason: care.FollowUp, priority: care.Priority, due: care.Due.At(cal, now)}
+		if n := len(ci.Attempts); n > 0 && ci.Attempts[n-1].TakenBy != nil {
+			// The listener who took the call there and then keeps the
+			// person, while on shift and present: they write the note.
+			ev.keep = ci.Attempts[n-1].TakenBy
+		}
 		cs, err := assign(ctx, q, cal, ev, now)
 		if err != nil {
 			return fmt.Errorf("hand on check-in %d: %w", ci.ID, err)

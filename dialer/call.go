@@ -49,8 +49,10 @@ type Result struct {
 	// Quality is what the answered call's RTP and RTCP told of its audio.
 	Quality wellcheck.CallQuality `json:"quality,omitzero"`
 	// Transferred says the person, having pressed 2, was put through to a
-	// listener there and then (Request.Transfer).
-	Transferred bool `json:"transferred,omitempty"`
+	// listener there and then (Request.Transfer); TakenBy is that
+	// listener's user id, when their leg says it.
+	Transferred bool  `json:"transferred,omitempty"`
+	TakenBy     int64 `json:"taken_by,omitempty"`
 }
 
 // MarshalJSON writes ring and talk time as whole milliseconds.
@@ -235,7 +237,8 @@ type call struct {
 	acks        map[uint32]chan struct{}
 	ackedSeqs   []uint32
 	updates     int
-	transferred bool // put through to a listener
+	transferred bool  // put through to a listener
+	takenBy     int64 // who, if the leg says
 }
 
 // peer is the address that answered the call (zero before an answer).
@@ -474,7 +477,7 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	c.end()
 	stream.Close()
 	c.mu.Lock()
-	res.Renegotiated, res.Transferred = c.updates, c.transferred
+	res.Renegotiated, res.Transferred, res.TakenBy = c.updates, c.transferred, c.takenBy
 	c.mu.Unlock()
 	st := stream.Stats()
 	res.Quality = qualityOf(st.Quality)
@@ -751,6 +754,9 @@ func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Ou
 				c.extend()
 				c.mu.Lock()
 				c.transferred = true
+				if l, ok := leg.(interface{ Listener() int64 }); ok {
+					c.takenBy = l.Listener()
+				}
 				c.mu.Unlock()
 				return outcome, string(digits), c.relay(ctx, stream)
 			}

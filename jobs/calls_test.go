@@ -594,6 +594,19 @@ func TestAssignment(t *testing.T) {
 			requireList(t, b, &referent, pid)
 			requireList(t, b, &other)
 		})
+		t.Run("the listener who took a press 2 live keeps the person", func(t *testing.T) {
+			t.Parallel()
+			b := setupIn(t, e)
+			referent := b.listener(t, "referente@example.org", []string{"fr"}, 10, true)
+			taker := b.listener(t, "ecoute@example.org", []string{"fr"}, 10, true)
+			b.dialer.Answer = func(string, int) dialer.Result {
+				return dialer.Result{Outcome: wellcheck.OutcomeHelpRequested, Digits: "2", Transferred: true, TakenBy: taker}
+			}
+			pid, _ := b.enrol(t, person{referent: &referent})
+			b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
+			requireList(t, b, &taker, pid)
+			requireList(t, b, &referent)
+		})
 		t.Run("the referent away: who speaks the language, least loaded", func(t *testing.T) {
 			t.Parallel()
 			b := setupIn(t, e)

@@ -504,6 +504,9 @@ func (l *leg) Done() <-chan struct{} { return l.call.done }
 
 func (l *leg) Ended() { l.call.over() }
 
+// Listener is who took the call: the case that follows goes to them.
+func (l *leg) Listener() int64 { return l.call.session.user.ID }
+
 var _ dialer.Leg = (*leg)(nil)
 
 // String names a session for logs: its user.

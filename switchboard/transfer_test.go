@@ -54,6 +54,7 @@ func TestPressTwoPutsThroughAFreeListener(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, wellcheck.OutcomeHelpRequested, res.Outcome, "%+v", res)
 	require.True(t, res.Transferred)
+	require.Equal(t, b.listener.ID, res.TakenBy, "who took it: the case that follows goes to them")
 	require.Equal(t, "us", res.HungUpBy, "the listener hung up, and our BYE ended the person's side")
 
 	ring := pg.wait(t, "ring", time.Second)
