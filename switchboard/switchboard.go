@@ -264,11 +264,39 @@ func (p *Session) release(c *call) {
 }
 
 // end logs c's end, whatever happened to the request that ends it.
+// end logs c's end. A call whose end cannot be logged (the database away a
+// moment) would stay "in progress" on its case for good — its node is
+// alive, so no recovery ends it —: the end is tried again in the
+// background, a while, at growing intervals (endRetries; its time then the
+// log's when it succeeds), and Close waits for it.
 func (p *Session) end(ctx context.Context, c *call, outcome wellcheck.CallOutcome, by wellcheck.HungUpBy) {
-	if _, err := p.sb.Log.EndCall(ctx, c.logged.ID, outcome, by); err != nil {
-		p.sb.log().Error("log the end of a listener's call", "case_id", c.caseID, "call", c.logged.ID, "error", err)
+	_, err := p.sb.Log.EndCall(ctx, c.logged.ID, outcome, by)
+	if err == nil {
+		return
 	}
+	if wellcheck.ErrorCode(err) != wellcheck.EInternal {
+		p.sb.log().Error("log the end of a listener's call", "case_id", c.caseID, "call", c.logged.ID, "error", err)
+		return
+	}
+	p.sb.log().Warn("log the end of a listener's call: trying again", "case_id", c.caseID, "call", c.logged.ID, "error", err)
+	p.wg.Go(func() {
+		for _, wait := range endRetries {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return
+			}
+			if _, err = p.sb.Log.EndCall(ctx, c.logged.ID, outcome, by); err == nil {
+				return
+			}
+		}
+		p.sb.log().Error("log the end of a listener's call", "case_id", c.caseID, "call", c.logged.ID, "error", err)
+	})
 }
+
+// endRetries are the waits before each new try to log a call's end: about
+// a minute in all.
+var endRetries = []time.Duration{100 * time.Millisecond, time.Second, 3 * time.Second, 10 * time.Second, 45 * time.Second}
 
 // codeOf is the page's code for an error of the log's.
 func codeOf(err error) string {

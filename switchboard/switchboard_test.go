@@ -6,8 +6,10 @@ package switchboard_test
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -386,4 +388,35 @@ func TestStoppingEndsEveryCall(t *testing.T) {
 	calls, err := b.cases.Calls(ctx, b.caseID)
 	require.NoError(t, err)
 	require.NotNil(t, calls[0].EndedAt)
+}
+
+// flakyLog is the case log with the database away for a moment: the first
+// end of a call it is asked to log fails.
+type flakyLog struct {
+	switchboard.Log
+	failed atomic.Bool
+}
+
+func (l *flakyLog) EndCall(ctx context.Context, id int64, outcome wellcheck.CallOutcome, by wellcheck.HungUpBy) (wellcheck.CaseCall, error) {
+	if l.failed.CompareAndSwap(false, true) {
+		return wellcheck.CaseCall{}, errors.New("the database is away")
+	}
+	return l.Log.EndCall(ctx, id, outcome, by)
+}
+
+// A call's end that cannot be logged at once is logged a moment later: the
+// case does not show a call in progress for good.
+func TestACallsEndIsLoggedThoughTheDatabaseBlinks(t *testing.T) {
+	t.Parallel()
+	b := setup(t, callee.Config{Behaviour: callee.Talk})
+	b.board.Log = &flakyLog{Log: b.cases}
+	session, pg, br := b.call(t, b.listener)
+	br.Accept(t, pg.wait(t, "answer", 10*time.Second).SDP)
+	pg.wait(t, "answered", 10*time.Second)
+	session.HangUp()
+	pg.wait(t, "ended", 5*time.Second)
+	require.Eventually(t, func() bool {
+		calls, err := b.cases.Calls(context.Background(), b.caseID)
+		return err == nil && len(calls) == 1 && calls[0].EndedAt != nil
+	}, 5*time.Second, 50*time.Millisecond, "the call ended on the case")
 }
