@@ -7,9 +7,9 @@
 package switchboard
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -102,11 +102,10 @@ const (
 	ErrBusy      = "busy"      // a call is already going on in this page
 	ErrForbidden = "forbidden" // not this user's case to call from
 	ErrClosed    = "case_closed"
-	ErrBadOffer  = "bad_offer"  // the browser's offer cannot be answered
-	ErrNoMedia   = "no_media"   // the browser's audio never connected
-	ErrNoLine    = "no_line"    // no channel free on the trunk, or the node stopping
-	ErrInternal  = "internal"   // ours: the log says why
-	ErrLostAudio = "lost_audio" // the browser's audio was lost during the call
+	ErrBadOffer  = "bad_offer" // the browser's offer cannot be answered
+	ErrNoMedia   = "no_media"  // the browser's audio never connected
+	ErrNoLine    = "no_line"   // no channel free on the trunk, or the node stopping
+	ErrInternal  = "internal"  // ours: the log says why
 )
 
 // Open starts a listener's session: send is how events reach their page
@@ -263,7 +262,6 @@ func (p *Session) release(c *call) {
 	}
 }
 
-// end logs c's end, whatever happened to the request that ends it.
 // end logs c's end. A call whose end cannot be logged (the database away a
 // moment) would stay "in progress" on its case for good — its node is
 // alive, so no recovery ends it —: the end is tried again in the
@@ -370,7 +368,7 @@ const (
 // connected waits for the browser's audio to connect, at most Connecting,
 // and says whether it did, or why not.
 func (c *call) connected(stop <-chan struct{}) int {
-	wait := time.NewTimer(cmpOr(c.session.sb.Connecting, 15*time.Second))
+	wait := time.NewTimer(cmp.Or(c.session.sb.Connecting, 15*time.Second))
 	defer wait.Stop()
 	select {
 	case <-c.browser.Connected():
@@ -536,6 +534,3 @@ func (l *leg) Ended() { l.call.over() }
 func (l *leg) Listener() int64 { return l.call.session.user.ID }
 
 var _ dialer.Leg = (*leg)(nil)
-
-// String names a session for logs: its user.
-func (p *Session) String() string { return fmt.Sprintf("phone of user %d", p.user.ID) }

@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -87,7 +88,7 @@ func (t *transfer) Ring(ctx context.Context) dialer.Leg {
 	for _, p := range free {
 		p.tell(Event{Type: "ring", Ring: r.id, Person: t.person, Name: t.name})
 	}
-	wait := time.NewTimer(cmpOr(sb.RingFor, DefaultRingFor))
+	wait := time.NewTimer(cmp.Or(sb.RingFor, DefaultRingFor))
 	defer wait.Stop()
 	select {
 	case c := <-r.taken:
@@ -213,11 +214,4 @@ func (c *call) take(r *ring) {
 	<-c.ended // the person's side is over: the dialer said so
 	c.unjoin()
 	p.tell(Event{Type: "ended", Outcome: wellcheck.CallAnswered, Ring: r.id, Person: c.person})
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }

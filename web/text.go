@@ -746,7 +746,6 @@ var texts = map[string][2]string{
 	"phone.error.no_media":    {"L'audio du navigateur n'a pas pu joindre le serveur (réseau ou pare-feu) : personne n'a été appelé.", "The browser's audio could not reach the server (network or firewall): nobody was called."},
 	"phone.error.no_line":     {"Aucune ligne libre pour appeler : réessayez dans un instant.", "No free line to call on: try again in a moment."},
 	"phone.error.internal":    {"L'appel a échoué de notre côté. Réessayez ; si cela dure, prévenez un administrateur.", "The call failed on our side. Try again; if it lasts, tell an administrator."},
-	"phone.error.lost_audio":  {"L'audio du navigateur a été perdu pendant l'appel.", "The browser's audio was lost during the call."},
 	"phone.error.mic_denied":  {"Le navigateur refuse le micro : autorisez-le pour ce site (dans la barre d'adresse), puis réessayez.", "The browser refuses the microphone: allow it for this site (in the address bar), then try again."},
 	"phone.error.no_mic":      {"Aucun micro trouvé sur cet appareil.", "No microphone found on this device."},
 	"phone.error.unsupported": {"Ce navigateur ne permet pas d'appeler. Utilisez un navigateur récent (Chrome, Firefox, Safari, Edge).", "This browser cannot make calls. Use a recent browser (Chrome, Firefox, Safari, Edge)."},
