@@ -79,6 +79,9 @@ type ConnectRequest struct {
 	// MaxDuration ends the conversation at this length, ringing included
 	// (default 2 h): a forgotten call does not hold a channel all day.
 	MaxDuration time.Duration
+	// Claim, when set, runs once a channel is free, just before the INVITE,
+	// as Request.Claim does: an error stops the call, returned as is.
+	Claim func(ctx context.Context) error
 }
 
 // DefaultMaxConversation is ConnectRequest.MaxDuration's default.
@@ -129,6 +132,11 @@ func (d *Dialer) Connect(ctx context.Context, req ConnectRequest) (Result, error
 		return Result{}, err
 	}
 	defer release()
+	if req.Claim != nil {
+		if err := req.Claim(ctx); err != nil {
+			return Result{}, err
+		}
+	}
 	limit := req.MaxDuration
 	if limit <= 0 {
 		limit = DefaultMaxConversation

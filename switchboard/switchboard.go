@@ -405,13 +405,21 @@ func (c *call) run(ctx context.Context) {
 	}
 	c.watch()
 	leg := &leg{call: c}
-	sb.Metrics.CallStarted(metrics.ListenerCall, time.Time{}, time.Now())
-	res, err := sb.Line.Connect(ctx, dialer.ConnectRequest{To: c.logged.Number.E164(), Leg: leg})
-	if err != nil {
-		res.Outcome = wellcheck.OutcomeFailed
+	// Counted as the dialer's calls are: from the moment a channel is
+	// theirs, not while they wait for one.
+	placed := false
+	res, err := sb.Line.Connect(ctx, dialer.ConnectRequest{To: c.logged.Number.E164(), Leg: leg, Claim: func(context.Context) error {
+		placed = true
+		sb.Metrics.CallStarted(metrics.ListenerCall, time.Time{}, time.Now())
+		return nil
+	}})
+	if placed {
+		if err != nil {
+			res.Outcome = wellcheck.OutcomeFailed
+		}
+		sb.Metrics.CallEnded(metrics.ListenerCall, res.Outcome, res.Ring, res.Talk)
+		sb.Metrics.CallQuality(res.Quality)
 	}
-	sb.Metrics.CallEnded(metrics.ListenerCall, res.Outcome, res.Ring, res.Talk)
-	sb.Metrics.CallQuality(res.Quality)
 	// The listener's side went first (hung up, the tab closed, its audio
 	// lost) if the leg was over before we ended it.
 	listenerLeft := closed(c.done)

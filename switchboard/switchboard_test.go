@@ -288,10 +288,12 @@ func TestListenerGivesUpWhileRinging(t *testing.T) {
 	require.True(t, recs[0].Cancelled, "the person's phone stopped ringing")
 }
 
-// fullTrunk is a trunk whose every channel is busy.
-type fullTrunk struct{}
+// fullTrunk is a trunk whose every channel is busy; waiting is told when a
+// call starts waiting for one.
+type fullTrunk struct{ waiting chan struct{} }
 
-func (fullTrunk) Acquire(ctx context.Context) (func(), error) {
+func (f fullTrunk) Acquire(ctx context.Context) (func(), error) {
+	f.waiting <- struct{}{}
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
@@ -299,17 +301,26 @@ func (fullTrunk) Acquire(ctx context.Context) (func(), error) {
 func (fullTrunk) Backoff(context.Context, time.Duration) error { return nil }
 
 // While every channel of the trunk is busy, a listener who hangs up is
-// free at once, and nothing reaches the person's phone.
+// free at once, nothing reaches the person's phone, and no call counts as
+// placed.
 func TestHangUpWhileWaitingForAChannel(t *testing.T) {
 	t.Parallel()
-	b := setupWith(t, callee.Config{Behaviour: callee.Talk}, fullTrunk{})
+	trunk := fullTrunk{waiting: make(chan struct{}, 1)}
+	b := setupWith(t, callee.Config{Behaviour: callee.Talk}, trunk)
 	session, pg, br := b.call(t, b.listener)
 	br.Accept(t, pg.wait(t, "answer", 10*time.Second).SDP)
-	time.Sleep(300 * time.Millisecond) // connected, waiting for a channel
+	select {
+	case <-trunk.waiting: // connected, waiting for a channel
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call never asked for a channel")
+	}
 	session.HangUp()
 	ended := pg.wait(t, "ended", 3*time.Second)
 	require.Equal(t, wellcheck.CallNoAnswer, ended.Outcome)
 	require.Empty(t, b.callee.Records(), "no INVITE went out")
+	scraped := metricstest.Scrape(t, b.metrics.Handler())
+	require.Equal(t, 0.0, metricstest.Value(t, scraped, `wellcheck_calls_started_total{kind="listener"}`), "no call placed")
+	require.Equal(t, 0.0, metricstest.Value(t, scraped, `wellcheck_calls_in_progress`))
 }
 
 // The person hanging up ends the call; the page is told, and the case
