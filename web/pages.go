@@ -7,8 +7,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-
-	"github.com/wellcheck/wellcheck"
 )
 
 //go:embed templates/*.html
@@ -121,7 +119,8 @@ func parsePages(fsys fs.FS) (pages, error) {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name pageName, status int, p page) error {
 	p.Lang, p.Here, p.Demo, p.River = langOf(r), "/", s.Demo, s.RiverUI != nil
 	p.Phone, p.RawAudio = s.Phone != nil && p.User != nil && mayPhone(*p.User), s.RawAudio
-	p.PersonFiles = p.User != nil && !p.User.Disabled && (p.User.Has(wellcheck.RoleCoordinator) || p.User.Has(wellcheck.RoleAdmin))
+	// Persons' files are the staff's, who enrol them (the routes' staff).
+	p.PersonFiles = p.User != nil && p.User.CanEnrol()
 	if r.Method == http.MethodGet {
 		p.Here = r.URL.RequestURI()
 	}
