@@ -60,6 +60,20 @@ func (q *Queries) User(ctx context.Context, id int64) (wellcheck.User, error) {
 	return userFromRow(row), nil
 }
 
+// UsersByID returns the users of ids that exist, in no order: one read for
+// many (a person's call ringing the listeners whose pages are open).
+func (q *Queries) UsersByID(ctx context.Context, ids []int64) ([]wellcheck.User, error) {
+	rows, err := q.q.ListUsersByID(ctx, ids)
+	if err != nil {
+		return nil, translate(err, "read users")
+	}
+	out := make([]wellcheck.User, len(rows))
+	for i, r := range rows {
+		out[i] = userFromRow(r)
+	}
+	return out, nil
+}
+
 func userFromRow(r dbsqlc.User) wellcheck.User {
 	roles := make([]wellcheck.Role, len(r.Roles))
 	for i, s := range r.Roles {

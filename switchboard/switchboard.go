@@ -50,10 +50,10 @@ type Switchboard struct {
 	// RingFor is how long a person who pressed 2 waits for a listener to
 	// take their call (default DefaultRingFor).
 	RingFor time.Duration
-	// Users reads an account as it is now: a person who pressed 2 rings
-	// only the listeners present on their shift (nil: every listener whose
-	// page is open).
-	Users func(ctx context.Context, id int64) (wellcheck.User, error)
+	// Users reads accounts as they are now, in one read: a person who
+	// pressed 2 rings only the listeners present on their shift (nil: every
+	// listener whose page is open).
+	Users func(ctx context.Context, ids []int64) ([]wellcheck.User, error)
 
 	mu       sync.Mutex
 	sessions map[*Session]struct{}

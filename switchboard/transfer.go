@@ -56,12 +56,7 @@ func (t *transfer) Ring(ctx context.Context) dialer.Leg {
 		}
 	}
 	sb.mu.Unlock()
-	var free []*Session
-	for _, p := range open {
-		if sb.onDuty(ctx, p.user.ID) {
-			free = append(free, p)
-		}
-	}
+	free := sb.onDuty(ctx, open)
 	if len(free) == 0 {
 		return nil
 	}
@@ -122,19 +117,33 @@ func (p *Session) free() bool {
 	return !p.closed && p.active == nil && p.user.Has(wellcheck.RoleListener) && !p.user.Disabled
 }
 
-// onDuty reports whether user is, now, a listener present on their shift,
-// their account enabled (a page left open keeps the account it signed in
-// with). Without Users, every listener with a page open is.
-func (s *Switchboard) onDuty(ctx context.Context, user int64) bool {
-	if s.Users == nil {
-		return true
+// onDuty keeps of sessions those whose user is, now, a listener present
+// on their shift, their account enabled (a page left open keeps the account
+// it signed in with). Without Users, it keeps them all.
+func (s *Switchboard) onDuty(ctx context.Context, sessions []*Session) []*Session {
+	if s.Users == nil || len(sessions) == 0 {
+		return sessions
 	}
-	u, err := s.Users(ctx, user)
+	ids := make([]int64, len(sessions))
+	for i, p := range sessions {
+		ids[i] = p.user.ID
+	}
+	users, err := s.Users(ctx, ids)
 	if err != nil {
-		s.log().Warn("read a listener before ringing them", "user_id", user, "error", err)
-		return false
+		s.log().Warn("read the listeners before ringing them", "error", err)
+		return nil
 	}
-	return u.Present && !u.Disabled && u.Has(wellcheck.RoleListener)
+	on := make(map[int64]bool, len(users))
+	for _, u := range users {
+		on[u.ID] = u.Present && !u.Disabled && u.Has(wellcheck.RoleListener)
+	}
+	var out []*Session
+	for _, p := range sessions {
+		if on[p.user.ID] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Accept takes the call offered as ring with the page's offer. It returns

@@ -136,7 +136,7 @@ func TestPressTwoRingsOnlyListenersOnDuty(t *testing.T) {
 	b := setup(t, callee.Config{Behaviour: callee.PressTwo, KeyDelay: 100 * time.Millisecond})
 	b.board.RingFor = 300 * time.Millisecond
 	q := b.store.Queries()
-	b.board.Users = q.User
+	b.board.Users = q.UsersByID
 	pg, _, _ := b.listenerPage(t, false)
 	place := func() dialer.Result {
 		t.Helper()
@@ -150,4 +150,11 @@ func TestPressTwoRingsOnlyListenersOnDuty(t *testing.T) {
 	require.NoError(t, q.SetPresent(context.Background(), b.listener.ID, true))
 	place()
 	require.Contains(t, pg.types(), "ring", "on duty: rung")
+
+	disabled := b.listener
+	disabled.Disabled = true
+	require.NoError(t, q.SaveAccount(context.Background(), disabled, time.Now()))
+	rung := len(pg.types())
+	place()
+	require.Len(t, pg.types(), rung, "disabled since the page opened: not rung")
 }

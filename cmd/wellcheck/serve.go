@@ -192,7 +192,9 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		}
 		defer engine.Close()
 		phone = &switchboard.Switchboard{Phones: engine, Line: line, Log: cases, Logger: a.logger, Metrics: m,
-			Users: func(ctx context.Context, id int64) (wellcheck.User, error) { return st.Queries().User(ctx, id) }}
+			Users: func(ctx context.Context, ids []int64) ([]wellcheck.User, error) {
+				return st.Queries().UsersByID(ctx, ids)
+			}}
 		defer phone.Close() // before the engine and the dialer: calls end on both sides
 		calls.Transfers = phone
 	}

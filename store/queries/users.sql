@@ -9,6 +9,9 @@ SELECT * FROM users WHERE lower(email) = lower(@email);
 -- name: GetUser :one
 SELECT * FROM users WHERE id = @id;
 
+-- name: ListUsersByID :many
+SELECT * FROM users WHERE id = ANY(@ids::bigint[]);
+
 -- name: ListActiveListeners :many
 SELECT id, email FROM users WHERE 'listener' = ANY(roles) AND disabled_at IS NULL;
 

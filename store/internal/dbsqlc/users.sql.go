@@ -287,6 +287,46 @@ func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
 	return items, nil
 }
 
+const listUsersByID = `-- name: ListUsersByID :many
+SELECT id, email, full_name, roles, password_hash, languages, skills, capacity, present, disabled_at, created_at, updated_at, failed_logins, password_changed_at, last_failed_login_at FROM users WHERE id = ANY($1::bigint[])
+`
+
+func (q *Queries) ListUsersByID(ctx context.Context, ids []int64) ([]User, error) {
+	rows, err := q.db.Query(ctx, listUsersByID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []User
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.FullName,
+			&i.Roles,
+			&i.PasswordHash,
+			&i.Languages,
+			&i.Skills,
+			&i.Capacity,
+			&i.Present,
+			&i.DisabledAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.FailedLogins,
+			&i.PasswordChangedAt,
+			&i.LastFailedLoginAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setPresent = `-- name: SetPresent :execrows
 UPDATE users SET present = $1, updated_at = now() WHERE id = $2
 `
