@@ -141,13 +141,16 @@ func TestConnectJoinsTheListenerAndThePerson(t *testing.T) {
 			case <-ctx.Done():
 				t.Fatal("the person's answer never reached the listener")
 			}
-			time.Sleep(300 * time.Millisecond) // the listener says hello, then presses 7
 			leg.press(t, '7')
 			require.Eventually(t, func() bool {
 				_, pressed, _ := leg.snapshot()
 				return pressed == "5"
 			}, 5*time.Second, 20*time.Millisecond, "the person's key reaches the listener")
-			time.Sleep(time.Second) // they talk a little more
+			require.Eventually(t, func() bool { // they talk a second
+				recs := b.callee.Records()
+				heard, _, _ := leg.snapshot()
+				return len(recs) == 1 && dialertest.Hears(recs[0].Heard, listenerVoice, 50) && dialertest.Hears(heard, callee.VoiceTone, 50)
+			}, 10*time.Second, 20*time.Millisecond, "each hears the other")
 			leg.hang()
 			got := <-ended
 			require.NoError(t, got.err)

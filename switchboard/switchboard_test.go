@@ -200,13 +200,15 @@ func TestListenerCallsFromTheCase(t *testing.T) {
 	br.Say(listenerVoice)
 	pg.wait(t, "ringing", 10*time.Second)
 	pg.wait(t, "answered", 10*time.Second)
-	time.Sleep(300 * time.Millisecond)
 	br.PressKey(t, '7', 100*time.Millisecond)
 	require.Equal(t, "5", pg.wait(t, "key", 5*time.Second).Key, "the person's key shows on the page")
 	require.Eventually(t, func() bool { return len(br.Events()) > 0 }, 5*time.Second, 20*time.Millisecond,
 		"the person's key reaches the browser as telephone events")
 	require.Equal(t, byte(5), br.Events()[0].Payload[0], "key 5's event")
-	time.Sleep(time.Second)
+	require.Eventually(t, func() bool { // they talk a second
+		recs := b.callee.Records()
+		return len(recs) == 1 && dialertest.Hears(recs[0].Heard, listenerVoice, 50) && dialertest.Hears(br.Heard(), callee.VoiceTone, 50)
+	}, 10*time.Second, 20*time.Millisecond, "each hears the other")
 	session.HangUp()
 	ended := pg.wait(t, "ended", 10*time.Second)
 	require.Equal(t, wellcheck.CallAnswered, ended.Outcome)

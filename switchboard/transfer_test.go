@@ -47,7 +47,12 @@ func TestPressTwoPutsThroughAFreeListener(t *testing.T) {
 	defer cancel()
 	go func() {
 		pg.waitTB(t, "answered", 20*time.Second)
-		time.Sleep(1500 * time.Millisecond) // they talk
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			recs := b.callee.Records() // they talk a second
+			if len(recs) == 1 && dialertest.Hears(recs[0].Heard, listenerVoice, 50) && dialertest.Hears(br.Heard(), callee.VoiceTone, 50) {
+				break
+			}
+		}
 		hangUp()
 	}()
 	res, err := b.dialer.Place(ctx, dialer.Request{To: "+33612345678", Lang: "fr", Transfer: b.board.Transfer(b.personID, "Jeanne Martin")})

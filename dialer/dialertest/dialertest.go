@@ -91,6 +91,13 @@ func Tone(ms int) *media.Sound {
 	return media.NewSound(media.Sine(440, time.Duration(ms)*time.Millisecond, 3000))
 }
 
+// Hears reports whether pcm holds more than frames 20 ms frames of sound,
+// mostly (four in five) a tone of hz: a voice heard long enough.
+func Hears(pcm []int16, hz float64, frames int) bool {
+	loud, tone := ToneFrames(pcm, hz)
+	return loud > frames && tone > loud*8/10
+}
+
 // ToneFrames counts the 20 ms frames of pcm louder than -30 dBFS, and among
 // them those mostly made of a tone of hz (Goertzel): what a test finds of a
 // known tone in what a phone heard.
