@@ -1,6 +1,7 @@
 package dialer_test
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"testing"
@@ -27,6 +28,7 @@ type testLeg struct {
 	hangUp sync.Once
 	ctx    context.Context
 	wg     *sync.WaitGroup
+	voice  float64 // the pitch it speaks at (default listenerVoice)
 
 	mu       sync.Mutex
 	rang     int
@@ -55,7 +57,7 @@ func (l *testLeg) Answered(p *dialer.Person) {
 	l.person = p
 	l.mu.Unlock()
 	close(l.answered)
-	voice := media.Sine(listenerVoice, time.Second, 8000)
+	voice := media.Sine(cmp.Or(l.voice, listenerVoice), time.Second, 8000)
 	frame := make([]byte, 160)
 	l.wg.Go(func() {
 		tick := time.NewTicker(20 * time.Millisecond)

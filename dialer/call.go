@@ -213,7 +213,13 @@ type call struct {
 	listening atomic.Pointer[Leg]
 	extend    func()
 	session   *sipgo.DialogClientSession
-	localTag  string
+	// server is the dialog of a call to the service (incoming.go),
+	// instead of session; incoming says the call is one.
+	server   *sipgo.DialogServerSession
+	incoming bool
+	started  time.Time // when the call to the service came
+	message  bool      // its answer is a message alone, no menu
+	localTag string
 
 	keys     chan byte // from SIP INFO
 	hungUp   chan struct{}
@@ -441,7 +447,22 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	// The answer settles RTCP for the whole call: multiplexed or on our
 	// RTCP port, as every later description of ours says.
 	c.local.SettleRTCP(remote.RTCPMux)
-	sc := media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: c.leg == nil, Lateness: c.d.cfg.SendLateness, NotFrom: notFrom,
+	first := sessionTimer{}
+	if interval, refresher, ok := readSessionExpires(sess.InviteResponse); ok {
+		first = sessionTimer{interval: interval, ours: refresher != "uas"}
+	}
+	return c.onLine(ctx, conn, remote, notFrom, res, answered,
+		func(ctx context.Context) { c.keepSession(ctx, sess, first) }, func() { c.bye(sess) })
+}
+
+// onLine is the answered call's media on conn with the far end's
+// description remote: the check-in's conversation, or the relay to the
+// call's leg, until a key, the menu's end or a hang-up; keep runs
+// meanwhile (session refreshes), and hangUp ends the call from our side
+// when they did not hang up first.
+func (c *call) onLine(ctx context.Context, conn *media.Conn, remote media.Description, notFrom []netip.AddrPort, res Result,
+	answered time.Time, keep func(context.Context), hangUp func()) Result {
+	sc := media.StreamConfig{Remote: remote, DetectKeys: true, DetectMachine: c.leg == nil && !c.incoming, Lateness: c.d.cfg.SendLateness, NotFrom: notFrom,
 		RTCPInterval: c.d.cfg.RTCPInterval, MayLatch: func(ip netip.Addr) bool { return c.isPeer(ip) || c.d.trusted(ip) }}
 	if c.leg != nil {
 		// A conversation: the listener hears the person's tones, and
@@ -457,13 +478,11 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	c.stream = stream
 	stream.Start()
 	c.mu.Unlock()
-	first := sessionTimer{}
-	if interval, refresher, ok := readSessionExpires(sess.InviteResponse); ok {
-		first = sessionTimer{interval: interval, ours: refresher != "uas"}
-	}
 	keepCtx, stopKeeping := context.WithCancel(ctx)
 	var keeping sync.WaitGroup
-	keeping.Go(func() { c.keepSession(keepCtx, sess, first) })
+	if keep != nil {
+		keeping.Go(func() { keep(keepCtx) })
+	}
 	var outcome wellcheck.Outcome
 	var digits string
 	var theyHungUp bool
@@ -492,7 +511,7 @@ func (c *call) talk(ctx context.Context, sess *sipgo.DialogClientSession, conn *
 	}
 	res.HungUpBy = "them"
 	if !theyHungUp {
-		c.bye(sess)
+		hangUp()
 		res.HungUpBy = "us"
 	}
 	res.Talk = time.Since(answered)
@@ -673,6 +692,14 @@ func (c *call) hangUpRaced(sess *sipgo.DialogClientSession) {
 // lets the menu play on (it may be a person saying a long sentence), and ends
 // the call as a voicemail if no key came. A key always wins.
 func (c *call) converse(ctx context.Context, stream *media.Stream) (wellcheck.Outcome, string, bool) {
+	if c.message {
+		select {
+		case <-stream.Play(c.prompts.Greeting):
+		case <-c.hungUp:
+		case <-ctx.Done():
+		}
+		return wellcheck.OutcomeNoResponse, "", isClosed(c.hungUp)
+	}
 	var digits []byte
 	machine, beep, leaving := false, false, false
 	// wait plays sound and returns the first key pressed while it plays or, with

@@ -83,6 +83,9 @@ type Config struct {
 	// outbound proxy) answers; 0: never. While it does not, the node's
 	// calls wait (TrunkDown).
 	Keepalive time.Duration
+	// Reception, if set, takes the calls to the service's number the
+	// trunk sends (incoming.go); without one they are refused.
+	Reception Reception
 	// Observer, if set, is told how the line fares (the node's metrics).
 	Observer Observer
 	Logger   *slog.Logger
@@ -179,9 +182,10 @@ type Dialer struct {
 	allowed []netip.Prefix // may send requests outside a call (peers)
 	ignoredCounters
 
-	calls  sync.Map // Call-ID → *call
-	closer func() error
-	wg     sync.WaitGroup
+	calls     sync.Map // Call-ID → *call
+	receiving *receptions
+	closer    func() error
+	wg        sync.WaitGroup
 
 	reg       *registrar // nil: not configured to register
 	health    health
@@ -195,7 +199,7 @@ type Dialer struct {
 // inside calls (BYE, INFO). Close releases it.
 func New(cfg Config, prompts *Prompts) (*Dialer, error) {
 	cfg.defaults()
-	d := &Dialer{cfg: cfg, prompts: prompts, log: cfg.Logger}
+	d := &Dialer{cfg: cfg, prompts: prompts, log: cfg.Logger, receiving: newReceptions()}
 	if err := d.configure(); err != nil {
 		return nil, err
 	}
@@ -310,8 +314,8 @@ func (d *Dialer) start() (err error) {
 	srv.OnBye(d.inCall(d.onBye))
 	srv.OnInfo(d.inCall(d.onInfo))
 	// Inside a call (midcall.go): re-INVITE, its ACK, UPDATE, OPTIONS.
-	// A new INVITE is nobody's business here: 405 to a trusted address.
-	srv.OnInvite(d.inDialogOr(d.onReinvite, d.noRoute))
+	// A new INVITE is a call to the service (incoming.go).
+	srv.OnInvite(d.inDialogOr(d.onReinvite, d.onIncoming))
 	srv.OnAck(d.onAck)
 	srv.OnRequest(sip.UPDATE, d.inCall(d.onUpdate))
 	srv.OnOptions(d.inDialogOr(d.okInCall, func(req *sip.Request, tx sip.ServerTransaction) {
@@ -436,6 +440,7 @@ func (d *Dialer) Close() error {
 			d.lineStop()
 			d.lineWG.Wait()
 		}
+		d.receiving.stop()
 		d.closeErr = d.closer()
 		d.wg.Wait()
 	})
@@ -454,7 +459,11 @@ func (d *Dialer) trunkPort() int {
 
 // onBye ends a call the person hung up.
 func (d *Dialer) onBye(c *call, req *sip.Request, tx sip.ServerTransaction) {
-	_ = c.session.ReadBye(req, tx)
+	if c.server != nil {
+		_ = c.server.ReadBye(req, tx)
+	} else {
+		_ = c.session.ReadBye(req, tx)
+	}
 	c.remoteHangUp()
 }
 

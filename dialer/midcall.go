@@ -139,6 +139,10 @@ func (d *Dialer) onAck(req *sip.Request, _ sip.ServerTransaction) {
 	c := d.callFor(req)
 	switch {
 	case c != nil && (c.isPeer(ip) || d.trusted(ip)):
+		if c.server != nil && req.CSeq().SeqNo == c.server.InviteRequest.CSeq().SeqNo {
+			_ = c.server.ReadAck(req, nil) // the ACK of our answer to a call to the service
+			return
+		}
 		c.ack(req)
 	case c == nil && d.trusted(ip):
 		// The ACK of a call that is over, or of a 2xx we never sent: nothing to say.

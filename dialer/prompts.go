@@ -38,6 +38,10 @@ type PromptSet struct {
 	// Transfer tells a person who pressed 2 they are being put through to
 	// a listener (optional: without it, a check-in puts nobody through).
 	Transfer *media.Sound
+	// Unavailable, in the prompts of calls to the service, is what a
+	// caller the service does not know hears when no listener is free:
+	// call again in opening hours, and the emergency numbers.
+	Unavailable *media.Sound
 }
 
 // Script is what a call is for, and so which prompts it plays.
@@ -51,6 +55,11 @@ const (
 	// unreached: "press 1 if you will check on them today". It never names the
 	// person either.
 	ScriptEscalation Script = "escalation"
+	// ScriptIncoming answers a person who calls the service when no
+	// listener takes their call: "no listener is free; press 1 if all is
+	// well, 2 for a call back". Its menu and its closing after 1 are the
+	// check-in's.
+	ScriptIncoming Script = "incoming"
 )
 
 // Prompts holds the prompt sets of every script and language, loaded once and
@@ -58,6 +67,7 @@ const (
 type Prompts struct {
 	sets       map[string]*PromptSet // check-in, by language
 	escalation map[string]*PromptSet
+	incoming   map[string]*PromptSet
 }
 
 // promptFiles names each prompt's file in a language's directory.
@@ -96,7 +106,7 @@ func LoadPrompts(fsys fs.FS) (*Prompts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read prompts: %w", err)
 	}
-	p := &Prompts{sets: make(map[string]*PromptSet), escalation: make(map[string]*PromptSet)}
+	p := &Prompts{sets: make(map[string]*PromptSet), escalation: make(map[string]*PromptSet), incoming: make(map[string]*PromptSet)}
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
@@ -106,10 +116,15 @@ func LoadPrompts(fsys fs.FS) (*Prompts, error) {
 			return nil, err
 		}
 		p.sets[e.Name()] = set
-		if set, err = readSet(fsys, e.Name(), "escalation_", false); err != nil {
+		if esc, err := readSet(fsys, e.Name(), "escalation_", false); err != nil {
 			return nil, err
-		} else if set != nil {
-			p.escalation[e.Name()] = set
+		} else if esc != nil {
+			p.escalation[e.Name()] = esc
+		}
+		if in, err := readIncoming(fsys, e.Name(), set); err != nil {
+			return nil, err
+		} else if in != nil {
+			p.incoming[e.Name()] = in
 		}
 	}
 	if len(p.sets) == 0 {
@@ -166,6 +181,44 @@ const (
 	transferFile  = "transfer.wav"
 )
 
+// incomingFiles are the prompts of calls to the service, all or none.
+var incomingFiles = []struct {
+	name string
+	set  func(*PromptSet) **media.Sound
+}{
+	{"incoming_greeting.wav", func(p *PromptSet) **media.Sound { return &p.Greeting }},
+	{"incoming_help.wav", func(p *PromptSet) **media.Sound { return &p.Help }},
+	{"incoming_no_response.wav", func(p *PromptSet) **media.Sound { return &p.NoResponse }},
+	{"incoming_unavailable.wav", func(p *PromptSet) **media.Sound { return &p.Unavailable }},
+}
+
+// readIncoming reads the prompts of calls to the service in dir, on top of
+// the language's check-in set (its menu, its closing after 1): nil when
+// the language has none of them.
+func readIncoming(fsys fs.FS, dir string, checkIn *PromptSet) (*PromptSet, error) {
+	set := &PromptSet{Menu: checkIn.Menu, OK: checkIn.OK}
+	var missing []string
+	for _, f := range incomingFiles {
+		file := path.Join(dir, f.name)
+		if _, err := fs.Stat(fsys, file); errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, f.name)
+			continue
+		}
+		sound, err := readWAV(fsys, file)
+		if err != nil {
+			return nil, fmt.Errorf("prompt %s: %w", file, err)
+		}
+		*f.set(set) = sound
+	}
+	switch len(missing) {
+	case 0:
+		return set, nil
+	case len(incomingFiles):
+		return nil, nil
+	}
+	return nil, fmt.Errorf("prompts %s: %v missing (the prompts of calls to the service are all there or none)", dir, missing)
+}
+
 // For returns the check-in prompts of lang.
 func (p *Prompts) For(lang string) (*PromptSet, error) {
 	return p.ForScript(ScriptCheckIn, lang)
@@ -173,10 +226,15 @@ func (p *Prompts) For(lang string) (*PromptSet, error) {
 
 // ForScript returns the prompts of a script in lang.
 func (p *Prompts) ForScript(script Script, lang string) (*PromptSet, error) {
-	sets := p.sets
-	if script == ScriptEscalation {
+	var sets map[string]*PromptSet
+	switch script {
+	case ScriptCheckIn:
+		sets = p.sets
+	case ScriptEscalation:
 		sets = p.escalation
-	} else if script != ScriptCheckIn {
+	case ScriptIncoming:
+		sets = p.incoming
+	default:
 		return nil, fmt.Errorf("no script %q", script)
 	}
 	if s, ok := sets[lang]; ok {
@@ -243,7 +301,14 @@ func readWAV(fsys fs.FS, name string) (*media.Sound, error) {
 // NewPrompts builds check-in prompts from sets already in memory (tests,
 // generated audio).
 func NewPrompts(sets map[string]*PromptSet) *Prompts {
-	return &Prompts{sets: sets, escalation: map[string]*PromptSet{}}
+	return &Prompts{sets: sets, escalation: map[string]*PromptSet{}, incoming: map[string]*PromptSet{}}
+}
+
+// WithIncoming adds the prompts of calls to the service, by language, and
+// returns p.
+func (p *Prompts) WithIncoming(sets map[string]*PromptSet) *Prompts {
+	maps.Copy(p.incoming, sets)
+	return p
 }
 
 // WithEscalation adds escalation sets, by language, and returns p.

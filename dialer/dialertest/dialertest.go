@@ -131,9 +131,16 @@ func ShortPrompts() *dialer.Prompts {
 	escalation := *set
 	escalation.Voicemail, escalation.Transfer = nil, nil
 	escalation.OK = Tone(int(EscalationOK / time.Millisecond))
+	incoming := &dialer.PromptSet{Greeting: Tone(150), Menu: set.Menu, OK: set.OK, Help: Tone(100), NoResponse: Tone(100),
+		Unavailable: Tone(int(Unavailable / time.Millisecond))}
 	return dialer.NewPrompts(map[string]*dialer.PromptSet{"fr": set, "en": set}).
-		WithEscalation(map[string]*dialer.PromptSet{"fr": &escalation, "en": &escalation})
+		WithEscalation(map[string]*dialer.PromptSet{"fr": &escalation, "en": &escalation}).
+		WithIncoming(map[string]*dialer.PromptSet{"fr": incoming, "en": incoming})
 }
+
+// Unavailable is how long ShortPrompts' message to callers the service
+// does not know lasts.
+const Unavailable = 600 * time.Millisecond
 
 // VoicemailMessage is how long ShortPrompts' message for answering machines
 // lasts.

@@ -1,0 +1,201 @@
+package dialer_test
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/dialer/dialertest"
+)
+
+// A person calling the service: a second dialer plays their carrier, and
+// its leg their phone (it speaks at 440 Hz), calling the service's number
+// from theirs. The service's dialer hands the call to a reception the test
+// plays.
+
+// receptionFunc is a Reception as a function.
+type receptionFunc func(ctx context.Context, in *dialer.Incoming)
+
+func (f receptionFunc) Receive(ctx context.Context, in *dialer.Incoming) { f(ctx, in) }
+
+// serviceAndCaller starts the service's dialer, with reception (nil: none),
+// and the caller's carrier, whose calls reach it; the service's trunk is
+// on the same loopback address, which is all its trust asks.
+func serviceAndCaller(t *testing.T, reception dialer.Reception) (service, carrier *dialer.Dialer) {
+	t.Helper()
+	service, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: 9}, Listen: "127.0.0.1:0",
+		CallerNumber: callerNumber, KeyTimeout: 400 * time.Millisecond, Reception: reception}, dialertest.ShortPrompts())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, service.Close()) })
+	at := service.Addr().(*net.UDPAddr)
+	carrier, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: at.Port}, Listen: "127.0.0.1:0",
+		CallerNumber: person, RingTimeout: 10 * time.Second}, dialertest.ShortPrompts())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, carrier.Close()) })
+	return service, carrier
+}
+
+// call calls the service from the person's phone, leg, and returns the
+// carrier's result once the call is over.
+func callTheService(ctx context.Context, carrier *dialer.Dialer, leg *testLeg) <-chan dialer.Result {
+	out := make(chan dialer.Result, 1)
+	go func() {
+		res, _ := carrier.Connect(ctx, dialer.ConnectRequest{To: callerNumber, Leg: leg})
+		out <- res
+	}()
+	return out
+}
+
+// A call put through: the listener and the caller hear each other, each
+// one's keys reach the other, and the caller hanging up ends it.
+func TestCallToTheServicePutThrough(t *testing.T) {
+	t.Parallel()
+	listener := newTestLeg(t)
+	listener.voice = 1000
+	received := make(chan dialer.Result, 1)
+	var caller string
+	_, carrier := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+		caller = in.Caller()
+		received <- in.Bridge(ctx, listener)
+	}))
+	phone := newTestLeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ended := callTheService(ctx, carrier, phone)
+	select {
+	case <-phone.answered:
+	case <-ctx.Done():
+		t.Fatal("the call to the service was never answered")
+	}
+	<-listener.answered
+	phone.press(t, '3')
+	listener.press(t, '4')
+	require.Eventually(t, func() bool {
+		heard, pressed, _ := listener.snapshot()
+		theyHeard, theyPressed, _ := phone.snapshot()
+		return pressed == "3" && theyPressed == "4" &&
+			dialertest.Hears(heard, listenerVoice, 50) && dialertest.Hears(theyHeard, 1000, 50)
+	}, 10*time.Second, 20*time.Millisecond, "each hears the other, and their keys")
+	phone.hang()
+
+	res := <-received
+	require.Equal(t, person, caller, "the caller's number, as their carrier sent it")
+	require.Equal(t, wellcheck.OutcomeAnswered, res.Outcome, "%+v", res)
+	require.Equal(t, "them", res.HungUpBy)
+	require.NotEmpty(t, res.CallID)
+	theirs := <-ended
+	require.Equal(t, wellcheck.OutcomeAnswered, theirs.Outcome)
+	require.Equal(t, "us", theirs.HungUpBy, "the caller's side hung up")
+	listener.mu.Lock()
+	defer listener.mu.Unlock()
+	require.Equal(t, 1, listener.ended, "the listener's side was told the call is over")
+}
+
+// Nobody taking it, the caller hears the menu: the key they press is the
+// call's outcome, and the service hangs up after the closing.
+func TestCallToTheServiceMenu(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		key     byte
+		outcome wellcheck.Outcome
+	}{
+		{'1', wellcheck.OutcomeOK},
+		{'2', wellcheck.OutcomeHelpRequested},
+		{0, wellcheck.OutcomeNoResponse},
+	} {
+		t.Run(string(c.outcome), func(t *testing.T) {
+			t.Parallel()
+			received := make(chan dialer.Result, 1)
+			_, carrier := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+				received <- in.Menu(ctx, "fr")
+			}))
+			phone := newTestLeg(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			ended := callTheService(ctx, carrier, phone)
+			<-phone.answered
+			require.Eventually(t, func() bool {
+				heard, _, _ := phone.snapshot()
+				return dialertest.Hears(heard, 440, 10)
+			}, 5*time.Second, 10*time.Millisecond, "the caller hears the menu")
+			if c.key != 0 {
+				phone.press(t, c.key)
+			}
+			res := <-received
+			require.Equal(t, c.outcome, res.Outcome, "%+v", res)
+			if c.key != 0 {
+				require.Equal(t, string(c.key), res.Digits)
+			}
+			require.Equal(t, "us", res.HungUpBy, "the service hangs up after its closing")
+			theirs := <-ended
+			require.Equal(t, "them", theirs.HungUpBy)
+		})
+	}
+}
+
+// A caller the service does not know, with nobody free, hears the message
+// whole, and the service hangs up.
+func TestCallToTheServiceMessage(t *testing.T) {
+	t.Parallel()
+	received := make(chan dialer.Result, 1)
+	_, carrier := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+		received <- in.Message(ctx, "en")
+	}))
+	phone := newTestLeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ended := callTheService(ctx, carrier, phone)
+	res := <-received
+	require.Equal(t, "us", res.HungUpBy, "%+v", res)
+	require.Equal(t, "them", (<-ended).HungUpBy)
+	heard, _, _ := phone.snapshot()
+	loud, _ := dialertest.ToneFrames(heard, 440)
+	require.GreaterOrEqual(t, loud, int(dialertest.Unavailable/(20*time.Millisecond))*8/10, "the whole message was heard")
+}
+
+// A call the reception does not answer is refused (480), and one whose
+// caller hangs up while it rings stops ringing at once for the reception.
+func TestCallToTheServiceNotAnswered(t *testing.T) {
+	t.Parallel()
+	t.Run("refused", func(t *testing.T) {
+		t.Parallel()
+		_, carrier := serviceAndCaller(t, receptionFunc(func(context.Context, *dialer.Incoming) {}))
+		res := <-callTheService(context.Background(), carrier, newTestLeg(t))
+		require.Equal(t, 480, res.SIPStatus)
+		require.Equal(t, wellcheck.OutcomeNoAnswer, res.Outcome)
+	})
+	t.Run("caller hung up", func(t *testing.T) {
+		t.Parallel()
+		gone := make(chan time.Time, 1)
+		_, carrier := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+			select {
+			case <-ctx.Done():
+				gone <- time.Now()
+			case <-time.After(10 * time.Second):
+				gone <- time.Time{}
+			}
+			res := in.Menu(ctx, "fr")
+			require.Equal(t, wellcheck.OutcomeNoAnswer, res.Outcome, "too late to answer")
+		}))
+		phone := newTestLeg(t)
+		go func() {
+			require.Eventually(t, func() bool { _, _, rang := phone.snapshot(); return rang > 0 }, 5*time.Second, 10*time.Millisecond)
+			phone.hang()
+		}()
+		res := <-callTheService(context.Background(), carrier, phone)
+		require.Equal(t, wellcheck.OutcomeNoAnswer, res.Outcome)
+		at := <-gone
+		require.False(t, at.IsZero(), "the reception was told the caller hung up")
+	})
+	t.Run("no reception", func(t *testing.T) {
+		t.Parallel()
+		_, carrier := serviceAndCaller(t, nil)
+		res := <-callTheService(context.Background(), carrier, newTestLeg(t))
+		require.Equal(t, 405, res.SIPStatus, "a node that takes no calls says so")
+	})
+}
