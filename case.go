@@ -38,6 +38,7 @@ const (
 	CaseManual        CaseReason = "manual"
 	CaseMissed        CaseReason = "missed"       // the system was down at the slot
 	CaseSystemError   CaseReason = "system_error" // our calls kept failing
+	CaseCalled        CaseReason = "called"       // the person called the service and a listener took the call
 )
 
 // Case is the file listeners work on for a person; at most one is open per person.
@@ -82,6 +83,7 @@ const (
 	FollowUpCallback            FollowUpReason = "callback"             // a listener scheduled it
 	FollowUpReferral            FollowUpReason = "referral"             // the referral carried a concern
 	FollowUpManual              FollowUpReason = "manual"               // opened by hand
+	FollowUpCalled              FollowUpReason = "called"               // the person called the service: the listener who took it writes the note
 )
 
 // ClosureReason is why a case closed.

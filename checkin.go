@@ -38,6 +38,9 @@ const (
 	ReasonWithdrawn         CheckInReason = "withdrawn" // consent withdrawn
 	ReasonClosed            CheckInReason = "closed"    // the service closed (a closure added late)
 	ReasonReplanned         CheckInReason = "replanned" // the plan, pause or calendar no longer asks for it
+	// ReasonCalledIn: the person, missed today, called the service and
+	// pressed 1 (confirmed) or 2 (flagged) at its menu.
+	ReasonCalledIn CheckInReason = "called_in"
 )
 
 // Interrupted is the failure reason of a call (a check-in's attempt, an

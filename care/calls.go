@@ -175,3 +175,73 @@ func (s *Cases) EndLostCalls(ctx context.Context, judge string, gap, deadAfter t
 	}
 	return n, nil
 }
+
+// TakeCall logs a person's call to the service that by, a listener, took:
+// the call is logged in, answered now, on the person's open case — opened
+// for it if none is (reason "called"), for the listener's note — and the
+// case goes to by while on shift and present, as a "press 2" taken live
+// does. The person is reached: a running escalation stops. number is the
+// caller's, in E.164.
+func (s *Cases) TakeCall(ctx context.Context, by wellcheck.User, personID int64, number string) (wellcheck.CaseCall, error) {
+	if number != "" && !e164.MatchString(number) {
+		return wellcheck.CaseCall{}, wellcheck.Problems{{Field: "number", Message: wellcheck.Message{Key: "phone_invalid", Args: []any{wellcheck.Secret(number)}}}}.Err()
+	}
+	now := s.now()
+	var out wellcheck.CaseCall
+	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
+		person, err := q.PersonForCase(ctx, personID)
+		if err != nil {
+			return err
+		}
+		cal, _, err := s.Calendar(ctx, q, now)
+		if err != nil {
+			return err
+		}
+		taker := by.ID
+		cs, err := assign(ctx, q, cal, caseEvent{personID: personID, referent: person.ReferentID, language: person.Language,
+			caseReason: wellcheck.CaseCalled, reason: wellcheck.FollowUpCalled, priority: wellcheck.PriorityNormal, due: now,
+			keep: &taker, actor: actorOf(ctx, by)}, now)
+		if err != nil {
+			return err
+		}
+		if err := s.reached(ctx, q, personID, now); err != nil {
+			return err
+		}
+		if out, err = q.StartCaseCall(ctx, wellcheck.CaseCall{CaseID: cs.ID, PersonID: personID, UserID: by.ID,
+			Direction: wellcheck.CallIn, Number: wellcheck.Phone(number), Node: s.Node, StartedAt: now}); err != nil {
+			return err
+		}
+		if out, _, err = q.AnswerCaseCall(ctx, out.ID, now); err != nil {
+			return err
+		}
+		return q.Audit(ctx, actorOf(ctx, by), "call.start", &personID, &cs.ID, map[string]any{"call_id": out.ID, "direction": string(wellcheck.CallIn)})
+	})
+	if err != nil {
+		return wellcheck.CaseCall{}, fmt.Errorf("log a call from person %d: %w", personID, err)
+	}
+	return out, nil
+}
+
+// CallBackRequested puts a person who asked to be called back, calling the
+// service, on a listener's list as a flag does (open or raise their case,
+// due within two opening hours), in q's transaction: for a person with no
+// check-in missed today, whose flag has no check-in to carry it. The
+// person is reached: a running escalation stops.
+func (s *Cases) CallBackRequested(ctx context.Context, q *store.Queries, personID int64, now time.Time) (wellcheck.Case, error) {
+	person, err := q.PersonForCase(ctx, personID)
+	if err != nil {
+		return wellcheck.Case{}, err
+	}
+	cal, _, err := s.Calendar(ctx, q, now)
+	if err != nil {
+		return wellcheck.Case{}, err
+	}
+	care := wellcheck.CareAfter(wellcheck.CheckInFlagged, wellcheck.ReasonCalledIn, person.RiskLevel, nil, 0)
+	cs, err := assign(ctx, q, cal, caseEvent{personID: personID, referent: person.ReferentID, language: person.Language,
+		caseReason: care.CaseReason, reason: care.FollowUp, priority: care.Priority, due: care.Due.At(cal, now)}, now)
+	if err != nil {
+		return wellcheck.Case{}, fmt.Errorf("a call back asked by person %d: %w", personID, err)
+	}
+	s.Metrics.Listed(s.now().Sub(now), cs.AssigneeID == nil)
+	return cs, s.reached(ctx, q, personID, now)
+}

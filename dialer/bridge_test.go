@@ -1,119 +1,20 @@
 package dialer_test
 
 import (
-	"cmp"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"github.com/zaf/g711"
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/dialer/dialertest"
-	"github.com/wellcheck/wellcheck/internal/media"
 )
 
 // listenerVoice is the pitch the test's listener speaks at (Hz).
 const listenerVoice = 440
-
-// testLeg is a listener's side of a bridged call as a test plays it: it says
-// a 440 Hz tone every 20 ms from the answer, presses keys when told, and
-// keeps what it heard.
-type testLeg struct {
-	done   chan struct{}
-	hangUp sync.Once
-	ctx    context.Context
-	wg     *sync.WaitGroup
-	voice  float64 // the pitch it speaks at (default listenerVoice)
-
-	mu       sync.Mutex
-	rang     int
-	person   *dialer.Person
-	answered chan struct{}
-	heard    []int16
-	pressed  string
-	ended    int
-}
-
-func newTestLeg(t *testing.T) *testLeg {
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &testLeg{done: make(chan struct{}), answered: make(chan struct{}), ctx: ctx, wg: &sync.WaitGroup{}}
-	t.Cleanup(func() { cancel(); l.wg.Wait() })
-	return l
-}
-
-func (l *testLeg) Ringing() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.rang++
-}
-
-func (l *testLeg) Answered(p *dialer.Person) {
-	l.mu.Lock()
-	l.person = p
-	l.mu.Unlock()
-	close(l.answered)
-	voice := media.Sine(cmp.Or(l.voice, listenerVoice), time.Second, 8000)
-	frame := make([]byte, 160)
-	l.wg.Go(func() {
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for n := 0; ; n++ {
-			select {
-			case <-l.ctx.Done():
-				return
-			case <-l.done:
-				return
-			case <-tick.C:
-			}
-			for i := range frame {
-				frame[i] = g711.EncodeUlawFrame(voice[(n*160+i)%len(voice)])
-			}
-			p.Say(frame, uint32(n*160))
-		}
-	})
-}
-
-func (l *testLeg) Hear(ulaw []byte) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, b := range ulaw {
-		l.heard = append(l.heard, g711.DecodeUlawFrame(b))
-	}
-}
-
-func (l *testLeg) Pressed(key byte) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.pressed += string(key)
-}
-
-func (l *testLeg) Done() <-chan struct{} { return l.done }
-
-func (l *testLeg) Ended() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.ended++
-}
-
-func (l *testLeg) hang() { l.hangUp.Do(func() { close(l.done) }) }
-
-func (l *testLeg) press(t *testing.T, key byte) {
-	l.mu.Lock()
-	p := l.person
-	l.mu.Unlock()
-	require.True(t, p.Press(key))
-}
-
-func (l *testLeg) snapshot() (heard []int16, pressed string, rang int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]int16(nil), l.heard...), l.pressed, l.rang
-}
 
 // A listener's call joins them to the person both ways: each hears the
 // other (their voices' pitch found in what reached each side), each one's
@@ -126,7 +27,7 @@ func TestConnectJoinsTheListenerAndThePerson(t *testing.T) {
 		t.Run(codec, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, callee.Config{Behaviour: callee.Talk, TalkKey: '5', KeyDelay: 600 * time.Millisecond, Codec: codec}, dialer.Config{})
-			leg := newTestLeg(t)
+			leg := dialertest.NewLeg(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			type connected struct {
@@ -139,21 +40,21 @@ func TestConnectJoinsTheListenerAndThePerson(t *testing.T) {
 				ended <- connected{res, err}
 			}()
 			select {
-			case <-leg.answered:
+			case <-leg.Picked():
 			case <-ctx.Done():
 				t.Fatal("the person's answer never reached the listener")
 			}
-			leg.press(t, '7')
+			leg.Press(t, '7')
 			require.Eventually(t, func() bool {
-				_, pressed, _ := leg.snapshot()
+				_, pressed, _ := leg.Snapshot()
 				return pressed == "5"
 			}, 5*time.Second, 20*time.Millisecond, "the person's key reaches the listener")
 			require.Eventually(t, func() bool { // they talk a second
 				recs := b.callee.Records()
-				heard, _, _ := leg.snapshot()
+				heard, _, _ := leg.Snapshot()
 				return len(recs) == 1 && dialertest.Hears(recs[0].Heard, listenerVoice, 50) && dialertest.Hears(heard, callee.VoiceTone, 50)
 			}, 10*time.Second, 20*time.Millisecond, "each hears the other")
-			leg.hang()
+			leg.HangUp()
 			got := <-ended
 			require.NoError(t, got.err)
 			require.Equal(t, wellcheck.OutcomeAnswered, got.res.Outcome, "%+v", got.res)
@@ -169,7 +70,7 @@ func TestConnectJoinsTheListenerAndThePerson(t *testing.T) {
 			require.Greater(t, loud, 50, "the person heard the listener for over a second")
 			require.Greater(t, tone, loud*8/10, "what the person heard is the listener's voice")
 
-			heard, _, rang := leg.snapshot()
+			heard, _, rang := leg.Snapshot()
 			require.Positive(t, rang, "the listener was told the phone rang")
 			loud, tone = dialertest.ToneFrames(heard, callee.VoiceTone)
 			require.Greater(t, loud, 50, "the listener heard the person for over a second")
@@ -183,7 +84,7 @@ func TestConnectJoinsTheListenerAndThePerson(t *testing.T) {
 func TestConnectEndsWhenThePersonHangsUp(t *testing.T) {
 	t.Parallel()
 	b := setup(t, callee.Config{Behaviour: callee.Talk, TalkFor: time.Second}, dialer.Config{})
-	leg := newTestLeg(t)
+	leg := dialertest.NewLeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	res, err := b.dialer.Connect(ctx, dialer.ConnectRequest{To: person, Leg: leg})
@@ -210,12 +111,12 @@ func TestConnectNotReached(t *testing.T) {
 		t.Run(string(c.behaviour), func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, callee.Config{Behaviour: c.behaviour}, dialer.Config{RingTimeout: time.Second})
-			leg := newTestLeg(t)
+			leg := dialertest.NewLeg(t)
 			res, err := b.dialer.Connect(context.Background(), dialer.ConnectRequest{To: person, Leg: leg})
 			require.NoError(t, err)
 			require.Equal(t, c.outcome, res.Outcome)
 			select {
-			case <-leg.answered:
+			case <-leg.Picked():
 				t.Fatal("joined to nobody")
 			default:
 			}
@@ -228,10 +129,10 @@ func TestConnectNotReached(t *testing.T) {
 func TestConnectCancelledWhileRinging(t *testing.T) {
 	t.Parallel()
 	b := setup(t, callee.Config{Behaviour: callee.NeverAnswer}, dialer.Config{RingTimeout: 10 * time.Second})
-	leg := newTestLeg(t)
+	leg := dialertest.NewLeg(t)
 	go func() {
-		require.Eventually(t, func() bool { _, _, rang := leg.snapshot(); return rang > 0 }, 5*time.Second, 10*time.Millisecond)
-		leg.hang()
+		require.Eventually(t, func() bool { _, _, rang := leg.Snapshot(); return rang > 0 }, 5*time.Second, 10*time.Millisecond)
+		leg.HangUp()
 	}()
 	start := time.Now()
 	res, err := b.dialer.Connect(context.Background(), dialer.ConnectRequest{To: person, Leg: leg})

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -84,7 +85,8 @@ type Config struct {
 	// calls wait (TrunkDown).
 	Keepalive time.Duration
 	// Reception, if set, takes the calls to the service's number the
-	// trunk sends (incoming.go); without one they are refused.
+	// trunk sends (incoming.go; TakeCalls sets it later); without one
+	// they are refused.
 	Reception Reception
 	// Observer, if set, is told how the line fares (the node's metrics).
 	Observer Observer
@@ -184,6 +186,7 @@ type Dialer struct {
 
 	calls     sync.Map // Call-ID → *call
 	receiving *receptions
+	reception atomic.Pointer[Reception]
 	closer    func() error
 	wg        sync.WaitGroup
 
@@ -200,6 +203,9 @@ type Dialer struct {
 func New(cfg Config, prompts *Prompts) (*Dialer, error) {
 	cfg.defaults()
 	d := &Dialer{cfg: cfg, prompts: prompts, log: cfg.Logger, receiving: newReceptions()}
+	if cfg.Reception != nil {
+		d.TakeCalls(cfg.Reception)
+	}
 	if err := d.configure(); err != nil {
 		return nil, err
 	}

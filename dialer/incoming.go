@@ -152,9 +152,22 @@ func (c *call) serverBye() {
 	}
 }
 
+// TakeCalls sets the reception of calls to the service, after New: the
+// reception may need the dialer first (the switchboard does). nil refuses
+// them again.
+func (d *Dialer) TakeCalls(r Reception) { d.reception.Store(&r) }
+
+func (d *Dialer) receptionist() Reception {
+	if r := d.reception.Load(); r != nil {
+		return *r
+	}
+	return nil
+}
+
 // onIncoming takes a new INVITE from the trunk: a call to the service.
 func (d *Dialer) onIncoming(req *sip.Request, tx sip.ServerTransaction) {
-	if d.cfg.Reception == nil {
+	reception := d.receptionist()
+	if reception == nil {
 		d.noRoute(req, tx)
 		return
 	}
@@ -196,14 +209,14 @@ func (d *Dialer) onIncoming(req *sip.Request, tx sip.ServerTransaction) {
 	in := &Incoming{c: c, sess: sess, conn: conn, offer: offer, caller: callerOf(req), res: Result{CallID: c.id}}
 	// The INVITE's transaction lasts as long as this handler: the call
 	// runs here, to its end (Close ends it first).
-	if !d.receiving.TryGo(func() { d.receive(in) }) {
+	if !d.receiving.TryGo(func() { d.receive(in, reception) }) {
 		refuse(sip.StatusServiceUnavailable, "Service Unavailable")
 	}
 }
 
 // receive rings the call, hands it to the reception, and refuses it if the
 // reception did not answer it.
-func (d *Dialer) receive(in *Incoming) {
+func (d *Dialer) receive(in *Incoming, reception Reception) {
 	c := in.c
 	defer d.calls.Delete(c.id)
 	defer in.sess.Close()
@@ -233,7 +246,7 @@ func (d *Dialer) receive(in *Incoming) {
 		case <-ctx.Done():
 		}
 	}()
-	d.cfg.Reception.Receive(ctx, in)
+	reception.Receive(ctx, in)
 	if !in.answered && !isClosed(in.Gone()) {
 		_ = in.sess.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
 	}

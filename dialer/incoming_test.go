@@ -42,7 +42,7 @@ func serviceAndCaller(t *testing.T, reception dialer.Reception) (service, carrie
 
 // call calls the service from the person's phone, leg, and returns the
 // carrier's result once the call is over.
-func callTheService(ctx context.Context, carrier *dialer.Dialer, leg *testLeg) <-chan dialer.Result {
+func callTheService(ctx context.Context, carrier *dialer.Dialer, leg *dialertest.Leg) <-chan dialer.Result {
 	out := make(chan dialer.Result, 1)
 	go func() {
 		res, _ := carrier.Connect(ctx, dialer.ConnectRequest{To: callerNumber, Leg: leg})
@@ -55,33 +55,33 @@ func callTheService(ctx context.Context, carrier *dialer.Dialer, leg *testLeg) <
 // one's keys reach the other, and the caller hanging up ends it.
 func TestCallToTheServicePutThrough(t *testing.T) {
 	t.Parallel()
-	listener := newTestLeg(t)
-	listener.voice = 1000
+	listener := dialertest.NewLeg(t)
+	listener.Voice = 1000
 	received := make(chan dialer.Result, 1)
 	var caller string
 	_, carrier := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
 		caller = in.Caller()
 		received <- in.Bridge(ctx, listener)
 	}))
-	phone := newTestLeg(t)
+	phone := dialertest.NewLeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	ended := callTheService(ctx, carrier, phone)
 	select {
-	case <-phone.answered:
+	case <-phone.Picked():
 	case <-ctx.Done():
 		t.Fatal("the call to the service was never answered")
 	}
-	<-listener.answered
-	phone.press(t, '3')
-	listener.press(t, '4')
+	<-listener.Picked()
+	phone.Press(t, '3')
+	listener.Press(t, '4')
 	require.Eventually(t, func() bool {
-		heard, pressed, _ := listener.snapshot()
-		theyHeard, theyPressed, _ := phone.snapshot()
+		heard, pressed, _ := listener.Snapshot()
+		theyHeard, theyPressed, _ := phone.Snapshot()
 		return pressed == "3" && theyPressed == "4" &&
 			dialertest.Hears(heard, listenerVoice, 50) && dialertest.Hears(theyHeard, 1000, 50)
 	}, 10*time.Second, 20*time.Millisecond, "each hears the other, and their keys")
-	phone.hang()
+	phone.HangUp()
 
 	res := <-received
 	require.Equal(t, person, caller, "the caller's number, as their carrier sent it")
@@ -91,9 +91,7 @@ func TestCallToTheServicePutThrough(t *testing.T) {
 	theirs := <-ended
 	require.Equal(t, wellcheck.OutcomeAnswered, theirs.Outcome)
 	require.Equal(t, "us", theirs.HungUpBy, "the caller's side hung up")
-	listener.mu.Lock()
-	defer listener.mu.Unlock()
-	require.Equal(t, 1, listener.ended, "the listener's side was told the call is over")
+	require.Equal(t, 1, listener.EndedTimes(), "the listener's side was told the call is over")
 }
 
 // Nobody taking it, the caller hears the menu: the key they press is the
@@ -114,17 +112,17 @@ func TestCallToTheServiceMenu(t *testing.T) {
 			_, carrier := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
 				received <- in.Menu(ctx, "fr")
 			}))
-			phone := newTestLeg(t)
+			phone := dialertest.NewLeg(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			ended := callTheService(ctx, carrier, phone)
-			<-phone.answered
+			<-phone.Picked()
 			require.Eventually(t, func() bool {
-				heard, _, _ := phone.snapshot()
+				heard, _, _ := phone.Snapshot()
 				return dialertest.Hears(heard, 440, 10)
 			}, 5*time.Second, 10*time.Millisecond, "the caller hears the menu")
 			if c.key != 0 {
-				phone.press(t, c.key)
+				phone.Press(t, c.key)
 			}
 			res := <-received
 			require.Equal(t, c.outcome, res.Outcome, "%+v", res)
@@ -146,14 +144,14 @@ func TestCallToTheServiceMessage(t *testing.T) {
 	_, carrier := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
 		received <- in.Message(ctx, "en")
 	}))
-	phone := newTestLeg(t)
+	phone := dialertest.NewLeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	ended := callTheService(ctx, carrier, phone)
 	res := <-received
 	require.Equal(t, "us", res.HungUpBy, "%+v", res)
 	require.Equal(t, "them", (<-ended).HungUpBy)
-	heard, _, _ := phone.snapshot()
+	heard, _, _ := phone.Snapshot()
 	loud, _ := dialertest.ToneFrames(heard, 440)
 	require.GreaterOrEqual(t, loud, int(dialertest.Unavailable/(20*time.Millisecond))*8/10, "the whole message was heard")
 }
@@ -165,7 +163,7 @@ func TestCallToTheServiceNotAnswered(t *testing.T) {
 	t.Run("refused", func(t *testing.T) {
 		t.Parallel()
 		_, carrier := serviceAndCaller(t, receptionFunc(func(context.Context, *dialer.Incoming) {}))
-		res := <-callTheService(context.Background(), carrier, newTestLeg(t))
+		res := <-callTheService(context.Background(), carrier, dialertest.NewLeg(t))
 		require.Equal(t, 480, res.SIPStatus)
 		require.Equal(t, wellcheck.OutcomeNoAnswer, res.Outcome)
 	})
@@ -182,10 +180,10 @@ func TestCallToTheServiceNotAnswered(t *testing.T) {
 			res := in.Menu(ctx, "fr")
 			require.Equal(t, wellcheck.OutcomeNoAnswer, res.Outcome, "too late to answer")
 		}))
-		phone := newTestLeg(t)
+		phone := dialertest.NewLeg(t)
 		go func() {
-			require.Eventually(t, func() bool { _, _, rang := phone.snapshot(); return rang > 0 }, 5*time.Second, 10*time.Millisecond)
-			phone.hang()
+			require.Eventually(t, func() bool { _, _, rang := phone.Snapshot(); return rang > 0 }, 5*time.Second, 10*time.Millisecond)
+			phone.HangUp()
 		}()
 		res := <-callTheService(context.Background(), carrier, phone)
 		require.Equal(t, wellcheck.OutcomeNoAnswer, res.Outcome)
@@ -195,7 +193,7 @@ func TestCallToTheServiceNotAnswered(t *testing.T) {
 	t.Run("no reception", func(t *testing.T) {
 		t.Parallel()
 		_, carrier := serviceAndCaller(t, nil)
-		res := <-callTheService(context.Background(), carrier, newTestLeg(t))
+		res := <-callTheService(context.Background(), carrier, dialertest.NewLeg(t))
 		require.Equal(t, 405, res.SIPStatus, "a node that takes no calls says so")
 	})
 }

@@ -543,23 +543,23 @@ func TestListenerCallThroughKamailio(t *testing.T) {
 	t.Parallel()
 	ce, k, d := throughKamailio(t, callee.Config{Behaviour: callee.Talk, TalkKey: '5', KeyDelay: 300 * time.Millisecond})
 
-	leg := newTestLeg(t)
+	leg := dialertest.NewLeg(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	go func() {
 		select {
-		case <-leg.answered:
+		case <-leg.Picked():
 		case <-ctx.Done():
 			return
 		}
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			recs := ce.Records() // the key, and a second of talk
-			heard, pressed, _ := leg.snapshot()
+			heard, pressed, _ := leg.Snapshot()
 			if pressed == "5" && len(recs) == 1 && dialertest.Hears(recs[0].Heard, listenerVoice, 40) && dialertest.Hears(heard, callee.VoiceTone, 40) {
 				break
 			}
 		}
-		leg.hang()
+		leg.HangUp()
 	}()
 	res, err := d.Connect(ctx, dialer.ConnectRequest{To: person, Leg: leg})
 	require.NoError(t, err)
@@ -573,7 +573,7 @@ func TestListenerCallThroughKamailio(t *testing.T) {
 	loud, tone := dialertest.ToneFrames(recs[0].Heard, listenerVoice)
 	require.Greater(t, loud, 40, "the person heard the listener")
 	require.Greater(t, tone, loud*8/10)
-	heard, _, _ := leg.snapshot()
+	heard, _, _ := leg.Snapshot()
 	loud, tone = dialertest.ToneFrames(heard, callee.VoiceTone)
 	require.Greater(t, loud, 40, "the listener heard the person")
 	require.Greater(t, tone, loud*8/10)

@@ -189,11 +189,14 @@ func New(cfg Config) *Metrics {
 	}
 	// Every kind and outcome from the start: a rate sees a series' first
 	// call only if the series existed before it.
-	for _, k := range []CallKind{CheckInCall, EscalationCall, TestCall, ListenerCall} {
+	for _, k := range []CallKind{CheckInCall, EscalationCall, TestCall, ListenerCall, IncomingCall} {
 		m.started.WithLabelValues(string(k))
 		outcomes := []wellcheck.Outcome{wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse, wellcheck.OutcomeVoicemail}
-		if k == ListenerCall {
+		switch k {
+		case ListenerCall:
 			outcomes = []wellcheck.Outcome{wellcheck.OutcomeAnswered}
+		case IncomingCall:
+			outcomes = []wellcheck.Outcome{wellcheck.OutcomeAnswered, wellcheck.OutcomeOK, wellcheck.OutcomeHelpRequested, wellcheck.OutcomeNoResponse}
 		}
 		for _, o := range append(outcomes, wellcheck.OutcomeNoAnswer, wellcheck.OutcomeBusy, wellcheck.OutcomeDeclined, wellcheck.OutcomeInvalidNumber,
 			wellcheck.OutcomeFailed) {
@@ -238,6 +241,7 @@ const (
 	EscalationCall CallKind = "escalation" // a person's emergency contact
 	TestCall       CallKind = "test"       // an administrator's test call
 	ListenerCall   CallKind = "listener"   // a listener's call from the browser phone
+	IncomingCall   CallKind = "incoming"   // a person's call to the service: put through, or its voice menu
 )
 
 // CallStarted counts a call of a kind going out at at. slot, if set, is its

@@ -18,6 +18,7 @@ import (
 	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/dialer/webphone"
 	"github.com/wellcheck/wellcheck/metrics"
+	"github.com/wellcheck/wellcheck/phone"
 )
 
 // Line places the person's side of a call (*dialer.Dialer).
@@ -54,6 +55,14 @@ type Switchboard struct {
 	// pressed 2 rings only the listeners present on their shift (nil: every
 	// listener whose page is open).
 	Users func(ctx context.Context, ids []int64) ([]wellcheck.User, error)
+	// Desk, if set, recognises the persons who call the service and
+	// records what they ask (reception.go); without it, every caller is
+	// one the service does not know. Numbers reads their numbers, and
+	// Language is the service's, spoken to callers it does not know
+	// (default fr).
+	Desk     Desk
+	Numbers  phone.Parser
+	Language string
 
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
@@ -88,6 +97,11 @@ type Event struct {
 	Ring   int64  `json:"ring,omitempty"`
 	Person int64  `json:"person,omitempty"`
 	Name   string `json:"name,omitempty"`
+	// Incoming says a ring is a call to the service (reception.go);
+	// Caller is its number, formatted, when the service does not know it
+	// ("" withheld).
+	Incoming bool   `json:"incoming,omitempty"`
+	Caller   string `json:"caller,omitempty"`
 }
 
 // ICEServer is a STUN or TURN server as a browser's RTCPeerConnection takes it.
@@ -315,8 +329,11 @@ type call struct {
 	browser *webphone.Call
 
 	// person is whom a call put through to the listener is with
-	// (transfer.go); caseID is 0 for it.
-	person int64
+	// (transfer.go); caseID is 0 for it, unless it is a call to the
+	// service logged on the person's case, whose end is logged once
+	// settled is closed (reception.go).
+	person  int64
+	settled chan struct{}
 
 	hangOnce sync.Once
 	hangUp   chan struct{} // closed when the listener hangs up (or the page goes)

@@ -47,7 +47,17 @@ type ring struct {
 // Ring rings the free listeners' pages and waits for one of them to take the
 // call, until the wait (RingFor) or ctx ends.
 func (t *transfer) Ring(ctx context.Context) dialer.Leg {
-	sb := t.sb
+	if c := t.sb.ring(ctx, Event{Person: t.person, Name: t.name}); c != nil {
+		return &leg{call: c}
+	}
+	return nil
+}
+
+// ring offers a call to the pages of the free listeners on duty, telling
+// them who calls (offer's Person, Name, Caller, Incoming), and returns the
+// call of the first to take it once their audio connected, or nil: nobody
+// free, nobody took it within RingFor, or ctx ended.
+func (sb *Switchboard) ring(ctx context.Context, offer Event) *call {
 	sb.mu.Lock()
 	var open []*Session
 	for p := range sb.sessions {
@@ -62,7 +72,7 @@ func (t *transfer) Ring(ctx context.Context) dialer.Leg {
 	}
 	sb.mu.Lock()
 	sb.rang++
-	r := &ring{id: sb.rang, person: t.person, taken: make(chan *call, 1), over: make(chan struct{})}
+	r := &ring{id: sb.rang, person: offer.Person, taken: make(chan *call, 1), over: make(chan struct{})}
 	if sb.rings == nil {
 		sb.rings = make(map[int64]*ring)
 	}
@@ -76,21 +86,19 @@ func (t *transfer) Ring(ctx context.Context) dialer.Leg {
 		sb.mu.Unlock()
 		for _, p := range free {
 			if p != r.claimed {
-				p.tell(Event{Type: "ring_over", Ring: r.id, Person: t.person})
+				p.tell(Event{Type: "ring_over", Ring: r.id, Person: offer.Person, Incoming: offer.Incoming})
 			}
 		}
 	}()
+	offer.Type, offer.Ring = "ring", r.id
 	for _, p := range free {
-		p.tell(Event{Type: "ring", Ring: r.id, Person: t.person, Name: t.name})
+		p.tell(offer)
 	}
 	wait := time.NewTimer(cmp.Or(sb.RingFor, DefaultRingFor))
 	defer wait.Stop()
 	select {
 	case c := <-r.taken:
-		if c == nil {
-			return nil
-		}
-		return &leg{call: c}
+		return c
 	case <-wait.C:
 	case <-ctx.Done():
 	}
@@ -222,5 +230,8 @@ func (c *call) take(r *ring) {
 	r.taken <- c
 	<-c.ended // the person's side is over: the dialer said so
 	c.unjoin()
-	p.tell(Event{Type: "ended", Outcome: wellcheck.CallAnswered, Ring: r.id, Person: c.person})
+	if c.settled != nil {
+		<-c.settled // its end logged: the page's case shows it
+	}
+	p.tell(Event{Type: "ended", Outcome: wellcheck.CallAnswered, Ring: r.id, Person: c.person, Case: c.caseID, Call: c.logged.ID})
 }

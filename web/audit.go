@@ -36,7 +36,7 @@ type auditRow struct {
 var auditActions = []string{
 	"person.view", "case.view", "person.enrol", "person.details", "person.plan", "person.pause", "person.resume",
 	"person.withdraw", "person.erase", "person.purge", "case.open", "case.raise", "case.claim", "case.reassign",
-	"case.close", "follow_up.record", "follow_up.schedule", "call.start", "call.end", "escalation.start",
+	"case.close", "follow_up.record", "follow_up.schedule", "call.start", "call.end", "person.called_in", "escalation.start",
 	"escalation.acknowledged", "escalation.end", "data_issue.resolve", "user.login", "user.login_failed", "user.logout_everywhere",
 	"user.presence", "user.add", "user.change", "user.password_reset", "user.mfa_reset", "mfa.enrol",
 	"mfa.recovery_codes", "mfa.disable", "session.end", "settings.hours", "settings.service", "settings.second_factor",

@@ -21,7 +21,9 @@ import (
 
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
+	"github.com/wellcheck/wellcheck/calling"
 	"github.com/wellcheck/wellcheck/dialer/dialertest"
+	"github.com/wellcheck/wellcheck/phone"
 )
 
 // toneWAV writes a WAV file of hz, 48 kHz mono 16-bit, for Chromium's fake
@@ -259,4 +261,51 @@ func TestBrowserPhoneTakesARingingCall(t *testing.T) {
 	loud, tone := dialertest.ToneFrames(recs[1].Heard, listenerVoice)
 	require.Greater(t, loud, 50, "the person heard the listener")
 	require.Greater(t, tone, loud*7/10, "and it was her voice: the microphone's tone")
+}
+
+// A person calls the service: the listener's page rings with their name,
+// she picks up and they talk; a number the service does not know rings
+// with the number, and nobody taking it, the caller hears the message.
+func TestBrowserPhoneTakesACallToTheService(t *testing.T) {
+	t.Parallel()
+	line := &phoneLine{}
+	s := setup(t, withPhone(t, callee.Config{Behaviour: callee.PressOne}, line))
+	s.enrol(t, "Jeanne Martin", "+33612345678")
+	open := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) // a Tuesday, 11:00 in Paris
+	s.ui.Phone.Desk = calling.Desk{Calls: &calling.Calls{Store: s.store, Care: s.ui.Cases, Now: func() time.Time { return open }}}
+	s.ui.Phone.Numbers = phone.Parser{Region: "FR"}
+	line.dialer.TakeCalls(s.ui.Phone)
+
+	b := s.phoneTab(t)
+	b.signIn(t, elise)
+	b.waitText(t, "#phone .phone-words", "Téléphone prêt")
+
+	caller := dialertest.NewLeg(t)
+	caller.Voice = 1000
+	ended := dialertest.CallIn(t, line.dialer, "+33612345678", caller)
+	b.waitText(t, "#phone .phone-words", "Appel entrant de Jeanne Martin")
+	require.Contains(t, eval[string](t, b, `document.title`), "Appel entrant de Jeanne Martin", "a tab in the background says it too")
+	b.checkA11y(t, "list, a call to the service ringing")
+	b.shoot(t, "phone-incoming")
+	b.run(t, chromedp.Click(css(`#phone .phone-take`)))
+	b.waitText(t, "#phone .phone-words", "En communication avec Jeanne Martin")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		heard, _, _ := caller.Snapshot()
+		assert.True(c, dialertest.Hears(heard, listenerVoice, 50), "the caller hears the listener")
+		assert.Greater(c, b.packetsReceived(t), 50, "the page receives the caller's audio")
+	}, 10*time.Second, 200*time.Millisecond)
+	caller.HangUp()
+	b.waitText(t, "#phone .phone-words", "Appel terminé")
+	require.Equal(t, wellcheck.OutcomeAnswered, (<-ended).Outcome)
+
+	s.ui.Phone.RingFor = time.Second
+	stranger := dialertest.NewLeg(t)
+	ended = dialertest.CallIn(t, line.dialer, "+33698765432", stranger)
+	b.waitText(t, "#phone .phone-words", "Appel entrant du 06 98 76 54 32 (numéro inconnu du service)")
+	b.shoot(t, "phone-incoming-unknown")
+	b.waitText(t, "#phone .phone-words", "L'appel a été pris par un autre écoutant, ou la personne a raccroché ou répondu au menu vocal.")
+	res := <-ended
+	require.Equal(t, "them", res.HungUpBy, "the service said its message and hung up")
+	heard, _, _ := stranger.Snapshot()
+	require.True(t, dialertest.Hears(heard, 440, 20), "the caller heard the message")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -24,6 +25,7 @@ import (
 	"github.com/wellcheck/wellcheck/jobs"
 	"github.com/wellcheck/wellcheck/metrics"
 	"github.com/wellcheck/wellcheck/migrations"
+	numbers "github.com/wellcheck/wellcheck/phone"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/switchboard"
 	"github.com/wellcheck/wellcheck/web"
@@ -194,9 +196,11 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 		phone = &switchboard.Switchboard{Phones: engine, Line: line, Log: cases, Logger: a.logger, Metrics: m,
 			Users: func(ctx context.Context, ids []int64) ([]wellcheck.User, error) {
 				return st.Queries().UsersByID(ctx, ids)
-			}}
+			},
+			Desk: calling.Desk{Calls: calls}, Numbers: numbers.Parser{Region: cmp.Or(a.cfg.Region, "FR")}, Language: string(a.cfg.Lang)}
 		defer phone.Close() // before the engine and the dialer: calls end on both sides
 		calls.Transfers = phone
+		line.TakeCalls(phone) // calls to the service ring the listeners' pages
 	}
 
 	var river *jobs.Client

@@ -144,7 +144,7 @@
         if (call || rings.some(function (r) { return r.ring === e.ring; })) {
           return;
         }
-        rings.push({ring: e.ring, person: e.person, name: e.name || ''});
+        rings.push({ring: e.ring, person: e.person, name: e.name || e.caller || '', incoming: !!e.incoming, known: !!e.name});
         showRing();
         return;
       case 'ring_over':
@@ -153,10 +153,10 @@
           // Taken by another before this page's audio connected, or the
           // person stopped waiting.
           finish();
-          ringOver();
+          ringOver(e.incoming);
         } else if (shown && shown.ring === e.ring) {
           stopRinging();
-          ringOver();
+          ringOver(e.incoming);
         }
         return;
       case 'error':
@@ -330,7 +330,7 @@
   // showFile links the bar to the file of the person c is with, in a new
   // tab: this page holds the call.
   function showFile(c) {
-    if (!fileLink) return; // a listener opens no person's file: their case, once it opens, is on their list
+    if (!fileLink || !c.person) return; // a listener opens no person's file (their case, once it opens, is on their list); a caller the service does not know has none
     fileLink.href = '/persons/' + encodeURIComponent(c.person);
     fileLink.textContent = word('phone.file_name', c.name);
     fileLink.hidden = false;
@@ -345,12 +345,26 @@
     }
     shown = rings[0];
     clearTimeout(calm);
-    say(word('phone.ring_name', shown.name), 'incoming');
+    var who = ringWords(shown);
+    say(who, 'incoming');
     ringPanel.hidden = false;
     showFile(shown);
-    document.title = '☎ ' + word('phone.ring_name', shown.name) + ' — ' + title;
+    document.title = '☎ ' + who + ' — ' + title;
     chime();
     chimes = setInterval(chime, 2500);
+  }
+
+  // ringWords says who rings: a person who pressed 2, or a call to the
+  // service, from a person the service knows, a number it does not, or a
+  // number withheld.
+  function ringWords(r) {
+    if (!r.incoming) {
+      return word('phone.ring_name', r.name);
+    }
+    if (r.known) {
+      return word('phone.incoming_name', r.name);
+    }
+    return r.name ? word('phone.incoming_number', r.name) : word('phone.incoming_withheld');
   }
 
   // stopRinging takes the ring off the bar (the calls offered stay known).
@@ -370,12 +384,12 @@
 
   // ringOver says a ring ended elsewhere, then, after a while, that the
   // phone is ready; another call offered meanwhile rings at once.
-  function ringOver() {
+  function ringOver(incoming) {
     if (rings.length) {
       showRing();
       return;
     }
-    say(word('phone.ring_over'), 'ended');
+    say(word(incoming ? 'phone.ring_over_incoming' : 'phone.ring_over'), 'ended');
     clearTimeout(calm);
     calm = setTimeout(function () {
       if (!call && !shown && ws && ws.readyState === WebSocket.OPEN) {
