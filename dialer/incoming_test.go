@@ -197,3 +197,24 @@ func TestCallToTheServiceNotAnswered(t *testing.T) {
 		require.Equal(t, 405, res.SIPStatus, "a node that takes no calls says so")
 	})
 }
+
+// SIPp calls the service as a person's carrier would, and presses 1 at
+// the menu with the RFC 4733 packets it ships: the key is heard, the
+// closing said, and our BYE ends the call (SIPp's exit code says the
+// call went as its scenario, testdata/sipp/call_in_rfc4733.xml, expects).
+func TestCallToTheServiceFromSIPp(t *testing.T) {
+	t.Parallel()
+	received := make(chan dialer.Result, 1)
+	var caller string
+	service, _ := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+		caller = in.Caller()
+		received <- in.Menu(ctx, "fr")
+	}))
+	_, wait := sipp(t, "call_in_rfc4733.xml", service.Addr().String())
+	wait()
+	res := <-received
+	require.Equal(t, "+33612345678", caller)
+	require.Equal(t, wellcheck.OutcomeOK, res.Outcome, "%+v", res)
+	require.Equal(t, "1", res.Digits)
+	require.Equal(t, "us", res.HungUpBy)
+}

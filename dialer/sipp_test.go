@@ -64,7 +64,7 @@ func freePorts(t testing.TB, n int) []int {
 
 // sipp runs one scenario for one call and returns its SIP port and a function
 // that waits for SIPp to finish and requires that the call went as scripted.
-func sipp(t *testing.T, scenario string) (int, func()) {
+func sipp(t *testing.T, scenario string, args ...string) (int, func()) {
 	t.Helper()
 	bin, err := exec.LookPath("sipp")
 	require.NoError(t, err, "SIPp is needed for these tests: run make test-deps (or apt-get install sip-tester)")
@@ -78,6 +78,7 @@ func sipp(t *testing.T, scenario string) (int, func()) {
 		"-mi", "127.0.0.1", "-mp", fmt.Sprint(media),
 		"-m", "1", "-nostdin", "-nd",
 		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"))
+	cmd.Args = append(cmd.Args, args...) // a caller's: where it calls
 	cmd.Dir = "."
 	out, err := os.Create(filepath.Join(dir, "out.log"))
 	require.NoError(t, err)
