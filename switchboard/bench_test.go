@@ -14,6 +14,7 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/dialer"
+	"github.com/wellcheck/wellcheck/dialer/dialertest"
 	"github.com/wellcheck/wellcheck/dialer/webphone/webphonetest"
 	"github.com/wellcheck/wellcheck/switchboard"
 )
@@ -127,4 +128,34 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkCallToRing measures how long a person calling the service
+// waits before a free listener's page rings: from the caller's INVITE
+// leaving (a carrier's dialer on loopback) to the page's ring event,
+// through the service's dialer, the caller recognised by their number and
+// the service's hours read in Postgres, and the switchboard. Nobody takes
+// the call: the menu answers, and the caller hangs up.
+func BenchmarkCallToRing(b *testing.B) {
+	bd := setup(b, callee.Config{Behaviour: callee.PressOne})
+	bd.takeCalls(nil)
+	bd.board.RingFor = 100 * time.Millisecond
+	var waits []time.Duration
+	for range b.N {
+		pg := newPage()
+		session := bd.board.Open(bd.listener, pg.send)
+		leg := dialertest.NewLeg(b)
+		start := time.Now()
+		ended := dialertest.CallIn(b, bd.dialer, "+33612345678", leg)
+		<-leg.Picked()
+		leg.HangUp()
+		<-ended
+		session.Close()
+		rang := pg.when("ring")
+		require.False(b, rang.IsZero(), "the page rang")
+		waits = append(waits, rang.Sub(start))
+	}
+	slices.Sort(waits)
+	b.ReportMetric(float64(waits[len(waits)/2].Microseconds())/1000, "call-to-ring-p50-ms")
+	b.ReportMetric(float64(waits[len(waits)-1].Microseconds())/1000, "call-to-ring-max-ms")
 }
