@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -126,6 +127,26 @@ func TestBrowserPhoneCall(t *testing.T) {
 	)
 	b.checkA11y(t, "case page, in a call")
 	b.shoot(t, "phone-call")
+	// Leaving the page would end the call: the browser asks first, and
+	// staying keeps it.
+	dialogs := make(chan page.DialogType, 1)
+	require.NoError(t, chromedp.Listen(b.ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			select {
+			case dialogs <- d.Type:
+			default:
+			}
+			go func() { _, _ = chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false}) }()
+		}
+	}))
+	b.run(t, chromedp.Evaluate[chromedp.Void](`setTimeout(() => { location.href = "/"; }, 0)`))
+	select {
+	case typ := <-dialogs:
+		require.Equal(t, page.DialogTypeBeforeunload, typ)
+	case <-time.After(5 * time.Second):
+		t.Fatal("leaving the page during a call asked nothing")
+	}
+	b.waitText(t, "#phone .phone-words", "En communication avec Jeanne Martin")
 	b.run(t, chromedp.Click(css(`#phone .phone-hangup`)))
 	b.waitText(t, "#phone .phone-words", "Appel terminé")
 

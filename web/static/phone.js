@@ -553,6 +553,13 @@
   keypadButton.addEventListener('click', function () {
     showKeypad(keys.hidden);
   });
+  // Leaving the page would end the call it holds: the browser asks first.
+  window.addEventListener('beforeunload', function (e) {
+    if (call) {
+      e.preventDefault();
+      e.returnValue = '';
+    }
+  });
   setReady(false);
   connect();
 })();
