@@ -189,18 +189,13 @@ func (s *Cases) TakeCall(ctx context.Context, by wellcheck.User, personID int64,
 	now := s.now()
 	var out wellcheck.CaseCall
 	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
-		person, err := q.PersonForCase(ctx, personID)
-		if err != nil {
-			return err
-		}
-		cal, _, err := s.Calendar(ctx, q, now)
+		ev, _, cal, err := s.eventFor(ctx, q, personID, now)
 		if err != nil {
 			return err
 		}
 		taker := by.ID
-		cs, err := assign(ctx, q, cal, caseEvent{personID: personID, referent: person.ReferentID, language: person.Language,
-			caseReason: wellcheck.CaseCalled, reason: wellcheck.FollowUpCalled, priority: wellcheck.PriorityNormal, due: now,
-			keep: &taker, actor: actorOf(ctx, by)}, now)
+		ev.caseReason, ev.reason, ev.priority, ev.due, ev.keep, ev.actor = wellcheck.CaseCalled, wellcheck.FollowUpCalled, wellcheck.PriorityNormal, now, &taker, actorOf(ctx, by)
+		cs, err := assign(ctx, q, cal, ev, now)
 		if err != nil {
 			return err
 		}
@@ -228,17 +223,13 @@ func (s *Cases) TakeCall(ctx context.Context, by wellcheck.User, personID int64,
 // check-in missed today, whose flag has no check-in to carry it. The
 // person is reached: a running escalation stops.
 func (s *Cases) CallBackRequested(ctx context.Context, q *store.Queries, personID int64, now time.Time) (wellcheck.Case, error) {
-	person, err := q.PersonForCase(ctx, personID)
-	if err != nil {
-		return wellcheck.Case{}, err
-	}
-	cal, _, err := s.Calendar(ctx, q, now)
+	ev, person, cal, err := s.eventFor(ctx, q, personID, now)
 	if err != nil {
 		return wellcheck.Case{}, err
 	}
 	care := wellcheck.CareAfter(wellcheck.CheckInFlagged, wellcheck.ReasonCalledIn, person.RiskLevel, nil, 0)
-	cs, err := assign(ctx, q, cal, caseEvent{personID: personID, referent: person.ReferentID, language: person.Language,
-		caseReason: care.CaseReason, reason: care.FollowUp, priority: care.Priority, due: care.Due.At(cal, now)}, now)
+	ev.caseReason, ev.reason, ev.priority, ev.due = care.CaseReason, care.FollowUp, care.Priority, care.Due.At(cal, now)
+	cs, err := assign(ctx, q, cal, ev, now)
 	if err != nil {
 		return wellcheck.Case{}, fmt.Errorf("a call back asked by person %d: %w", personID, err)
 	}

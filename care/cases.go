@@ -424,16 +424,11 @@ func (s *Cases) Open(ctx context.Context, by wellcheck.User, personID int64, pri
 	now := s.now()
 	var out wellcheck.Case
 	err := s.Store.WithTx(ctx, func(q *store.Queries) error {
-		person, err := q.PersonForCase(ctx, personID)
+		ev, _, cal, err := s.eventFor(ctx, q, personID, now)
 		if err != nil {
 			return err
 		}
-		cal, _, err := s.Calendar(ctx, q, now)
-		if err != nil {
-			return err
-		}
-		ev := caseEvent{personID: personID, referent: person.ReferentID, language: person.Language,
-			caseReason: wellcheck.CaseManual, reason: wellcheck.FollowUpManual, priority: priority, due: now, actor: actorOf(ctx, by)}
+		ev.caseReason, ev.reason, ev.priority, ev.due, ev.actor = wellcheck.CaseManual, wellcheck.FollowUpManual, priority, now, actorOf(ctx, by)
 		if out, err = assign(ctx, q, cal, ev, now); err != nil {
 			return err
 		}
@@ -451,6 +446,21 @@ func (s *Cases) Open(ctx context.Context, by wellcheck.User, personID int64, pri
 		return out, fmt.Errorf("open a case for person %d: %w", personID, err)
 	}
 	return out, nil
+}
+
+// eventFor starts an event about a person, with what assigning their
+// case needs of them, and gives the person and the service's calendar at
+// now.
+func (s *Cases) eventFor(ctx context.Context, q *store.Queries, personID int64, now time.Time) (caseEvent, store.CasePerson, *scheduler.Calendar, error) {
+	person, err := q.PersonForCase(ctx, personID)
+	if err != nil {
+		return caseEvent{}, person, nil, err
+	}
+	cal, _, err := s.Calendar(ctx, q, now)
+	if err != nil {
+		return caseEvent{}, person, nil, err
+	}
+	return caseEvent{personID: personID, referent: person.ReferentID, language: person.Language}, person, cal, nil
 }
 
 // FollowUpDue puts a scheduled follow-up on a list: the case's listener's

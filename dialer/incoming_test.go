@@ -2,7 +2,6 @@ package dialer_test
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -23,32 +22,16 @@ type receptionFunc func(ctx context.Context, in *dialer.Incoming)
 
 func (f receptionFunc) Receive(ctx context.Context, in *dialer.Incoming) { f(ctx, in) }
 
-// serviceAndCaller starts the service's dialer, with reception (nil: none),
-// and the caller's carrier, whose calls reach it; the service's trunk is
-// on the same loopback address, which is all its trust asks.
-func serviceAndCaller(t *testing.T, reception dialer.Reception) (service, carrier *dialer.Dialer) {
+// service starts the service's dialer, with reception (nil: none); its
+// trunk is on the loopback address callers call from, which is all its
+// trust asks.
+func service(t *testing.T, reception dialer.Reception) *dialer.Dialer {
 	t.Helper()
-	service, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: 9}, Listen: "127.0.0.1:0",
+	d, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: 9}, Listen: "127.0.0.1:0",
 		CallerNumber: callerNumber, KeyTimeout: 400 * time.Millisecond, Reception: reception}, dialertest.ShortPrompts())
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, service.Close()) })
-	at := service.Addr().(*net.UDPAddr)
-	carrier, err = dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: at.Port}, Listen: "127.0.0.1:0",
-		CallerNumber: person, RingTimeout: 10 * time.Second}, dialertest.ShortPrompts())
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, carrier.Close()) })
-	return service, carrier
-}
-
-// call calls the service from the person's phone, leg, and returns the
-// carrier's result once the call is over.
-func callTheService(ctx context.Context, carrier *dialer.Dialer, leg *dialertest.Leg) <-chan dialer.Result {
-	out := make(chan dialer.Result, 1)
-	go func() {
-		res, _ := carrier.Connect(ctx, dialer.ConnectRequest{To: callerNumber, Leg: leg})
-		out <- res
-	}()
-	return out
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	return d
 }
 
 // A call put through: the listener and the caller hear each other, each
@@ -59,17 +42,15 @@ func TestCallToTheServicePutThrough(t *testing.T) {
 	listener.Voice = 1000
 	received := make(chan dialer.Result, 1)
 	var caller string
-	_, carrier := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+	svc := service(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
 		caller = in.Caller()
 		received <- in.Bridge(ctx, listener)
 	}))
 	phone := dialertest.NewLeg(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	ended := callTheService(ctx, carrier, phone)
+	ended := dialertest.CallIn(t, svc, person, phone)
 	select {
 	case <-phone.Picked():
-	case <-ctx.Done():
+	case <-time.After(20 * time.Second):
 		t.Fatal("the call to the service was never answered")
 	}
 	<-listener.Picked()
@@ -109,18 +90,13 @@ func TestCallToTheServiceMenu(t *testing.T) {
 		t.Run(string(c.outcome), func(t *testing.T) {
 			t.Parallel()
 			received := make(chan dialer.Result, 1)
-			_, carrier := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+			svc := service(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
 				received <- in.Menu(ctx, "fr")
 			}))
 			phone := dialertest.NewLeg(t)
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			ended := callTheService(ctx, carrier, phone)
+			ended := dialertest.CallIn(t, svc, person, phone)
 			<-phone.Picked()
-			require.Eventually(t, func() bool {
-				heard, _, _ := phone.Snapshot()
-				return dialertest.Hears(heard, 440, 10)
-			}, 5*time.Second, 10*time.Millisecond, "the caller hears the menu")
+			phone.AwaitHeard(t, 440, 10) // the menu
 			if c.key != 0 {
 				phone.Press(t, c.key)
 			}
@@ -141,13 +117,11 @@ func TestCallToTheServiceMenu(t *testing.T) {
 func TestCallToTheServiceMessage(t *testing.T) {
 	t.Parallel()
 	received := make(chan dialer.Result, 1)
-	_, carrier := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+	svc := service(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
 		received <- in.Message(ctx, "en")
 	}))
 	phone := dialertest.NewLeg(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	ended := callTheService(ctx, carrier, phone)
+	ended := dialertest.CallIn(t, svc, person, phone)
 	res := <-received
 	require.Equal(t, "us", res.HungUpBy, "%+v", res)
 	require.Equal(t, "them", (<-ended).HungUpBy)
@@ -162,15 +136,15 @@ func TestCallToTheServiceNotAnswered(t *testing.T) {
 	t.Parallel()
 	t.Run("refused", func(t *testing.T) {
 		t.Parallel()
-		_, carrier := serviceAndCaller(t, receptionFunc(func(context.Context, *dialer.Incoming) {}))
-		res := <-callTheService(context.Background(), carrier, dialertest.NewLeg(t))
+		svc := service(t, receptionFunc(func(context.Context, *dialer.Incoming) {}))
+		res := <-dialertest.CallIn(t, svc, person, dialertest.NewLeg(t))
 		require.Equal(t, 480, res.SIPStatus)
 		require.Equal(t, wellcheck.OutcomeNoAnswer, res.Outcome)
 	})
 	t.Run("caller hung up", func(t *testing.T) {
 		t.Parallel()
 		gone := make(chan time.Time, 1)
-		_, carrier := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+		svc := service(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
 			select {
 			case <-ctx.Done():
 				gone <- time.Now()
@@ -185,15 +159,15 @@ func TestCallToTheServiceNotAnswered(t *testing.T) {
 			require.Eventually(t, func() bool { _, _, rang := phone.Snapshot(); return rang > 0 }, 5*time.Second, 10*time.Millisecond)
 			phone.HangUp()
 		}()
-		res := <-callTheService(context.Background(), carrier, phone)
+		res := <-dialertest.CallIn(t, svc, person, phone)
 		require.Equal(t, wellcheck.OutcomeNoAnswer, res.Outcome)
 		at := <-gone
 		require.False(t, at.IsZero(), "the reception was told the caller hung up")
 	})
 	t.Run("no reception", func(t *testing.T) {
 		t.Parallel()
-		_, carrier := serviceAndCaller(t, nil)
-		res := <-callTheService(context.Background(), carrier, dialertest.NewLeg(t))
+		svc := service(t, nil)
+		res := <-dialertest.CallIn(t, svc, person, dialertest.NewLeg(t))
 		require.Equal(t, 405, res.SIPStatus, "a node that takes no calls says so")
 	})
 }
@@ -206,11 +180,11 @@ func TestCallToTheServiceFromSIPp(t *testing.T) {
 	t.Parallel()
 	received := make(chan dialer.Result, 1)
 	var caller string
-	service, _ := serviceAndCaller(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+	svc := service(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
 		caller = in.Caller()
 		received <- in.Menu(ctx, "fr")
 	}))
-	_, wait := sipp(t, "call_in_rfc4733.xml", service.Addr().String())
+	_, wait := sipp(t, "call_in_rfc4733.xml", svc.Addr().String())
 	wait()
 	res := <-received
 	require.Equal(t, "+33612345678", caller)

@@ -158,10 +158,7 @@ func TestCallToTheServiceMenu(t *testing.T) {
 			caller := dialertest.NewLeg(t)
 			ended := dialertest.CallIn(t, b.dialer, "+33612345678", caller)
 			<-caller.Picked()
-			require.Eventually(t, func() bool {
-				heard, _, _ := caller.Snapshot()
-				return dialertest.Hears(heard, 440, 10)
-			}, 5*time.Second, 10*time.Millisecond, "the caller hears the menu")
+			caller.AwaitHeard(t, 440, 10) // the menu
 			caller.Press(t, c.key)
 			res := <-ended
 			require.Equal(t, "them", res.HungUpBy, "the service hung up after its closing")
@@ -188,10 +185,7 @@ func TestCallToTheServiceMenuWithNothingMissed(t *testing.T) {
 		caller := dialertest.NewLeg(t)
 		ended := dialertest.CallIn(t, b.dialer, "+33612345678", caller)
 		<-caller.Picked()
-		require.Eventually(t, func() bool {
-			heard, _, _ := caller.Snapshot()
-			return dialertest.Hears(heard, 440, 10)
-		}, 5*time.Second, 10*time.Millisecond)
+		caller.AwaitHeard(t, 440, 10) // the menu
 		caller.Press(t, key)
 		<-ended
 	}

@@ -136,7 +136,9 @@ func TestBrowserPhoneCall(t *testing.T) {
 			case dialogs <- d.Type:
 			default:
 			}
-			go func() { _, _ = chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false}) }()
+			go func() {
+				_, _ = chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+			}()
 		}
 	}))
 	b.run(t, chromedp.Evaluate[chromedp.Void](`setTimeout(() => { location.href = "/"; }, 0)`))

@@ -144,3 +144,13 @@ func CallIn(t testing.TB, service *dialer.Dialer, number string, leg *Leg) <-cha
 	}()
 	return out
 }
+
+// AwaitHeard waits, up to 10 s, until the leg has heard more than frames
+// 20 ms frames of a tone of hz (Hears), and fails the test if it does not.
+func (l *Leg) AwaitHeard(t testing.TB, hz float64, frames int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		heard, _, _ := l.Snapshot()
+		return Hears(heard, hz, frames)
+	}, 10*time.Second, 10*time.Millisecond, "the leg hears %v Hz", hz)
+}
