@@ -46,6 +46,11 @@ func (s *Cases) HandOn(ctx context.Context, q *store.Queries, ci store.CallCheck
 		if err != nil {
 			return fmt.Errorf("hand on check-in %d: %w", ci.ID, err)
 		}
+		if ev.keep != nil {
+			if err := s.logPutThrough(ctx, q, cs, ci, ci.Attempts[len(ci.Attempts)-1], now); err != nil {
+				return fmt.Errorf("hand on check-in %d: %w", ci.ID, err)
+			}
+		}
 		s.Metrics.Listed(s.now().Sub(now), cs.AssigneeID == nil)
 		if care.Escalate {
 			// Urgent: the person's emergency contacts are called.
@@ -97,4 +102,40 @@ func (s *Cases) HandOnMissed(ctx context.Context, q *store.Queries, missed []sto
 		}
 	}
 	return nil
+}
+
+// logPutThrough lists on the case the check-in's call that a listener
+// took there and then (the person pressed 2): the listener's conversation,
+// as one of the case's calls, answered when the person answered the
+// check-in, ended with it.
+func (s *Cases) logPutThrough(ctx context.Context, q *store.Queries, cs wellcheck.Case, ci store.CallCheckIn, a wellcheck.Attempt, now time.Time) error {
+	ended := now
+	if a.EndedAt != nil {
+		ended = *a.EndedAt
+	}
+	earliest := func(a, b time.Time) time.Time {
+		if a.Before(b) {
+			return a
+		}
+		return b
+	}
+	started := earliest(a.StartedAt, ended)
+	answered := earliest(started.Add(a.Ring), ended)
+	c, err := q.StartCaseCall(ctx, wellcheck.CaseCall{CaseID: cs.ID, PersonID: ci.PersonID, UserID: *a.TakenBy,
+		Direction: wellcheck.CallOut, Number: wellcheck.Phone(ci.Person.Phone), Node: s.Node, StartedAt: started})
+	if err != nil {
+		return err
+	}
+	if a.CallID != "" {
+		if c, _, err = q.SetCaseCallSIPID(ctx, c.ID, a.CallID); err != nil {
+			return err
+		}
+	}
+	if c, _, err = q.AnswerCaseCall(ctx, c.ID, answered); err != nil {
+		return err
+	}
+	if c, _, err = q.EndCaseCall(ctx, c.ID, ended, wellcheck.CallAnswered, ""); err != nil {
+		return err
+	}
+	return q.Audit(ctx, wellcheck.UserActor(*a.TakenBy, wellcheck.ViaOf(ctx)), "call.end", &c.PersonID, &c.CaseID, callEnded(c))
 }

@@ -606,6 +606,17 @@ func TestAssignment(t *testing.T) {
 			b.callUntilFinal(t, pid, b.checkIn(t, pid, at(10, 0), at(17, 0)))
 			requireList(t, b, &taker, pid)
 			requireList(t, b, &referent)
+			// The conversation is listed among the case's calls, as the
+			// listener's, reached.
+			var user int64
+			var direction, outcome string
+			var reached bool
+			require.NoError(t, b.store.Pool().QueryRow(ctx, "SELECT user_id, direction, outcome, answered_at IS NOT NULL FROM case_calls WHERE person_id = $1", pid).
+				Scan(&user, &direction, &outcome, &reached))
+			require.Equal(t, taker, user)
+			require.Equal(t, "out", direction)
+			require.Equal(t, "answered", outcome)
+			require.True(t, reached)
 		})
 		t.Run("the referent away: who speaks the language, least loaded", func(t *testing.T) {
 			t.Parallel()
