@@ -53,23 +53,25 @@ func (c *Calls) CalledIn(ctx context.Context, personID int64, key byte) (CalledI
 		y, m, d := now.In(loc).Date()
 		from := time.Date(y, m, d, 0, 0, 0, 0, loc)
 		id, err := q.MissedCheckIn(ctx, personID, from, from.AddDate(0, 0, 1))
-		switch {
-		case err == nil:
+		if err == nil {
 			ci, err := q.LockCheckInForCall(ctx, id)
 			if err != nil {
 				return err
 			}
-			next, ok := wellcheck.Corrected(ci.State, outcome)
-			if ci.CallingSince != nil || !ok {
-				return nil // a call to them started meanwhile, or nothing changes
+			// A call to them may have started meanwhile: its own call
+			// decides, and a call back asked still reaches a list.
+			if next, ok := wellcheck.Corrected(ci.State, outcome); ok && ci.CallingSince == nil {
+				next.Reason = wellcheck.ReasonCalledIn
+				out.CheckIn, out.State = ci.ID, next.State
+				if err := c.finish(ctx, q, ci, next, now); err != nil {
+					return err
+				}
 			}
-			next.Reason = wellcheck.ReasonCalledIn
-			out.CheckIn, out.State = ci.ID, next.State
-			if err := c.finish(ctx, q, ci, next, now); err != nil {
-				return err
-			}
-		case !errors.Is(err, wellcheck.ErrNotFound):
+		} else if !errors.Is(err, wellcheck.ErrNotFound) {
 			return err
+		}
+		switch {
+		case out.CheckIn != 0:
 		case outcome == wellcheck.OutcomeHelpRequested:
 			cs, err := c.Care.CallBackRequested(ctx, q, personID, now)
 			if err != nil {

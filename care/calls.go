@@ -2,6 +2,7 @@ package care
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -177,11 +178,11 @@ func (s *Cases) EndLostCalls(ctx context.Context, judge string, gap, deadAfter t
 }
 
 // TakeCall logs a person's call to the service that by, a listener, took:
-// the call is logged in, answered now, on the person's open case — opened
-// for it if none is (reason "called"), for the listener's note — and the
-// case goes to by while on shift and present, as a "press 2" taken live
-// does. The person is reached: a running escalation stops. number is the
-// caller's, in E.164.
+// the call is logged in (CallAnswered says when it is answered) on the
+// person's open case, which keeps its listener; with none open, one opens
+// for it (reason "called"), for by's note, and goes to by while on shift
+// and present. The person is reached: a running escalation stops. number
+// is the caller's, in E.164.
 func (s *Cases) TakeCall(ctx context.Context, by wellcheck.User, personID int64, number string) (wellcheck.CaseCall, error) {
 	if number != "" && !e164.MatchString(number) {
 		return wellcheck.CaseCall{}, wellcheck.Problems{{Field: "number", Message: wellcheck.Message{Key: "phone_invalid", Args: []any{wellcheck.Secret(number)}}}}.Err()
@@ -193,8 +194,13 @@ func (s *Cases) TakeCall(ctx context.Context, by wellcheck.User, personID int64,
 		if err != nil {
 			return err
 		}
-		taker := by.ID
-		ev.caseReason, ev.reason, ev.priority, ev.due, ev.keep, ev.actor = wellcheck.CaseCalled, wellcheck.FollowUpCalled, wellcheck.PriorityNormal, now, &taker, actorOf(ctx, by)
+		ev.caseReason, ev.reason, ev.priority, ev.due, ev.actor = wellcheck.CaseCalled, wellcheck.FollowUpCalled, wellcheck.PriorityNormal, now, actorOf(ctx, by)
+		if _, err := q.LockOpenCase(ctx, personID); errors.Is(err, wellcheck.ErrNotFound) {
+			taker := by.ID
+			ev.keep = &taker // a case opened for the call goes to who took it
+		} else if err != nil {
+			return err
+		}
 		cs, err := assign(ctx, q, cal, ev, now)
 		if err != nil {
 			return err
@@ -204,9 +210,6 @@ func (s *Cases) TakeCall(ctx context.Context, by wellcheck.User, personID int64,
 		}
 		if out, err = q.StartCaseCall(ctx, wellcheck.CaseCall{CaseID: cs.ID, PersonID: personID, UserID: by.ID,
 			Direction: wellcheck.CallIn, Number: wellcheck.Phone(number), Node: s.Node, StartedAt: now}); err != nil {
-			return err
-		}
-		if out, _, err = q.AnswerCaseCall(ctx, out.ID, now); err != nil {
 			return err
 		}
 		return q.Audit(ctx, actorOf(ctx, by), "call.start", &personID, &cs.ID, map[string]any{"call_id": out.ID, "direction": string(wellcheck.CallIn)})

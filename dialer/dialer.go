@@ -187,6 +187,7 @@ type Dialer struct {
 	calls     sync.Map // Call-ID → *call
 	receiving *receptions
 	reception atomic.Pointer[Reception]
+	started   chan struct{} // closed once start is done: the client and dialogs set
 	closer    func() error
 	wg        sync.WaitGroup
 
@@ -202,7 +203,7 @@ type Dialer struct {
 // inside calls (BYE, INFO). Close releases it.
 func New(cfg Config, prompts *Prompts) (*Dialer, error) {
 	cfg.defaults()
-	d := &Dialer{cfg: cfg, prompts: prompts, log: cfg.Logger, receiving: newReceptions()}
+	d := &Dialer{cfg: cfg, prompts: prompts, log: cfg.Logger, receiving: newReceptions(), started: make(chan struct{})}
 	if cfg.Reception != nil {
 		d.TakeCalls(cfg.Reception)
 	}
@@ -404,6 +405,7 @@ func (d *Dialer) start() (err error) {
 		contact.Address.UriParams.Add("transport", cfg.Trunk.Transport)
 	}
 	d.dialogs = &sipgo.DialogUA{Client: client, ContactHDR: contact}
+	close(d.started) // what came before is seen by the handlers after
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -39,12 +40,16 @@ type Reception interface {
 type Incoming struct {
 	c      *call
 	sess   *sipgo.DialogServerSession
+	tx     sip.ServerTransaction // the INVITE's
 	conn   *media.Conn
 	offer  media.Description
 	caller string
 	res    Result
-	// answered: one of Bridge, Menu, Message was called (once only).
-	answered bool
+	// used: one of Bridge, Menu, Message was called (once only), by the
+	// reception; answered: our 200 OK went out, so the call needs no
+	// refusal and a CANCEL comes too late.
+	used     bool
+	answered atomic.Bool
 }
 
 // Caller is the caller's number as the trunk gave it: the user part of
@@ -63,14 +68,24 @@ func (in *Incoming) Gone() <-chan struct{} { return in.sess.Context().Done() }
 var errAnsweredTwice = errors.New("the call to the service was answered already")
 
 // Bridge answers the call and joins the caller to leg, a listener's
-// browser phone, until either hangs up. Its outcome is OutcomeAnswered, or
-// failed when the call could not be answered.
+// browser phone, until either hangs up. Its outcome is OutcomeAnswered;
+// no_answer when the caller hung up first, or failed when the call could
+// not be answered. The leg is told the call ended (Ended) whatever
+// happened.
 func (in *Incoming) Bridge(ctx context.Context, leg Leg) Result {
 	if leg == nil {
 		return failed(in.res, "put through to no listener")
 	}
+	if in.used {
+		leg.Ended()
+		return failed(in.res, "%v", errAnsweredTwice)
+	}
 	in.c.leg = leg
-	return in.answer(ctx)
+	res, onLine := in.answer(ctx)
+	if !onLine {
+		leg.Ended() // the relay, which tells it, never ran
+	}
+	return res
 }
 
 // Menu answers the call with the voice menu in lang (the incoming script:
@@ -83,7 +98,8 @@ func (in *Incoming) Menu(ctx context.Context, lang string) Result {
 		return failed(in.res, "%v", err)
 	}
 	in.c.prompts = prompts
-	return in.answer(ctx)
+	res, _ := in.answer(ctx)
+	return res
 }
 
 // Message answers the call with the message for callers the service does
@@ -97,24 +113,25 @@ func (in *Incoming) Message(ctx context.Context, lang string) Result {
 	// The message alone: said as a greeting, with no menu to follow.
 	in.c.prompts = &PromptSet{Greeting: prompts.Unavailable}
 	in.c.message = true
-	return in.answer(ctx)
+	res, _ := in.answer(ctx)
+	return res
 }
 
 // answer answers the call (200 OK with our SDP answer, then its ACK) and
-// runs it on line until its end.
-func (in *Incoming) answer(ctx context.Context) Result {
+// runs it on line until its end; onLine says it got that far.
+func (in *Incoming) answer(ctx context.Context) (_ Result, onLine bool) {
 	c, res := in.c, in.res
-	if in.answered {
-		return failed(res, "%v", errAnsweredTwice)
+	if in.used {
+		return failed(res, "%v", errAnsweredTwice), false
 	}
-	in.answered = true
+	in.used = true
 	if ctx.Err() != nil || isClosed(in.Gone()) {
 		res.Outcome, res.Reason = wellcheck.OutcomeNoAnswer, "the caller hung up before the answer"
-		return res
+		return res, false
 	}
 	body, err := c.local.Answer(in.offer)
 	if err != nil {
-		return ours(res, "describe our audio: %v", err)
+		return ours(res, "describe our audio: %v", err), false
 	}
 	c.local.SettleRTCP(true) // our one socket takes RTCP too
 	res.Ring = time.Since(in.c.started)
@@ -123,15 +140,28 @@ func (in *Incoming) answer(ctx context.Context) Result {
 	resp.AppendHeader(sip.HeaderClone(&c.d.dialogs.ContactHDR))
 	resp.AppendHeader(sip.NewHeader("Allow", allowed))
 	res.SIPStatus = sip.StatusOK
-	// WriteResponse sends the 200 again until its ACK comes (onAck hands
-	// it to the dialog), for 32 s at most.
-	if err := in.sess.WriteResponse(resp); err != nil {
-		if isClosed(in.Gone()) {
+	// WriteResponse sends the 200 again until its ACK comes, for 32 s at
+	// most: onAck hands the dialog an ACK of its own transaction, and an
+	// ACK that reuses the INVITE's branch comes through the INVITE's.
+	in.answered.Store(true)
+	acked := make(chan struct{})
+	go func() {
+		select {
+		case ack := <-in.tx.Acks():
+			_ = in.sess.ReadAck(ack, in.tx)
+		case <-in.tx.Done():
+		case <-acked:
+		}
+	}()
+	err = in.sess.WriteResponse(resp)
+	close(acked)
+	if err != nil {
+		if isClosed(in.Gone()) || c.over() {
 			res.Outcome, res.Reason = wellcheck.OutcomeNoAnswer, "the caller hung up as we answered"
-			return res
+			return res, false
 		}
 		c.serverBye()
-		return failed(res, "answer the call: %v", err)
+		return failed(res, "answer the call: %v", err), false
 	}
 	limit := c.d.cfg.MaxDuration
 	if c.leg != nil {
@@ -139,7 +169,7 @@ func (in *Incoming) answer(ctx context.Context) Result {
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, errMaxDuration)
 	defer cancel()
-	return c.onLine(ctx, in.conn, in.offer, nil, res, answered, nil, c.serverBye)
+	return c.onLine(ctx, in.conn, in.offer, nil, res, answered, nil, c.serverBye), true
 }
 
 // serverBye hangs up a call to the service; it must finish even if the
@@ -166,6 +196,13 @@ func (d *Dialer) receptionist() Reception {
 
 // onIncoming takes a new INVITE from the trunk: a call to the service.
 func (d *Dialer) onIncoming(req *sip.Request, tx sip.ServerTransaction) {
+	select {
+	case <-d.started:
+	default:
+		// Served before the dialer is ready to answer: the trunk tries again.
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil))
+		return
+	}
 	reception := d.receptionist()
 	if reception == nil {
 		d.noRoute(req, tx)
@@ -206,11 +243,14 @@ func (d *Dialer) onIncoming(req *sip.Request, tx sip.ServerTransaction) {
 	rtpPort, _ := conn.Ports()
 	c.local = media.NewSession(netip.AddrPortFrom(d.sdpIP, rtpPort), 0, rand.Uint64()>>1)
 	d.calls.Store(c.id, c)
-	in := &Incoming{c: c, sess: sess, conn: conn, offer: offer, caller: callerOf(req), res: Result{CallID: c.id}}
+	in := &Incoming{c: c, sess: sess, tx: tx, conn: conn, offer: offer, caller: callerOf(req), res: Result{CallID: c.id}}
 	// The INVITE's transaction lasts as long as this handler: the call
 	// runs here, to its end (Close ends it first).
 	if !d.receiving.TryGo(func() { d.receive(in, reception) }) {
-		refuse(sip.StatusServiceUnavailable, "Service Unavailable")
+		refuse(sip.StatusServiceUnavailable, "Service Unavailable") // the node is stopping
+		d.calls.Delete(c.id)
+		conn.Close()
+		sess.Close()
 	}
 }
 
@@ -240,14 +280,19 @@ func (d *Dialer) receive(in *Incoming, reception Reception) {
 	go func() {
 		select {
 		case <-in.Gone():
-			if !in.answered {
+			if !in.answered.Load() {
 				cancel() // the caller hung up while it rang
 			}
 		case <-ctx.Done():
 		}
 	}()
 	reception.Receive(ctx, in)
-	if !in.answered && !isClosed(in.Gone()) {
+	switch {
+	case in.answered.Load() || isClosed(in.Gone()):
+	case d.receiving.ctx.Err() != nil:
+		// The node stopped while it rang: the trunk may try another.
+		_ = in.sess.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
+	default:
 		_ = in.sess.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil)
 	}
 }

@@ -192,3 +192,43 @@ func TestCallToTheServiceFromSIPp(t *testing.T) {
 	require.Equal(t, "1", res.Digits)
 	require.Equal(t, "us", res.HungUpBy)
 }
+
+// A call put through too late — its caller hung up as the listener took
+// it — tells the listener's leg it is over, and nobody is answered.
+func TestCallToTheServiceBridgedTooLate(t *testing.T) {
+	t.Parallel()
+	listener := dialertest.NewLeg(t)
+	received := make(chan dialer.Result, 1)
+	svc := service(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+		<-in.Gone()
+		received <- in.Bridge(ctx, listener)
+	}))
+	phone := dialertest.NewLeg(t)
+	go func() {
+		require.Eventually(t, func() bool { _, _, rang := phone.Snapshot(); return rang > 0 }, 5*time.Second, 10*time.Millisecond)
+		phone.HangUp()
+	}()
+	require.Equal(t, wellcheck.OutcomeNoAnswer, (<-dialertest.CallIn(t, svc, person, phone)).Outcome)
+	res := <-received
+	require.Equal(t, wellcheck.OutcomeNoAnswer, res.Outcome, "%+v", res)
+	require.Equal(t, 1, listener.EndedTimes(), "the listener's side is told it is over")
+}
+
+// A node that stops while a call to the service rings refuses it at once
+// (503: the trunk may try another node), rather than leave it ringing.
+func TestCallToTheServiceWhileTheNodeStops(t *testing.T) {
+	t.Parallel()
+	ringing := make(chan struct{})
+	svc := service(t, receptionFunc(func(ctx context.Context, in *dialer.Incoming) {
+		close(ringing)
+		<-ctx.Done()
+		in.Menu(ctx, "fr")
+	}))
+	ended := dialertest.CallIn(t, svc, person, dialertest.NewLeg(t))
+	<-ringing
+	start := time.Now()
+	require.NoError(t, svc.Close())
+	res := <-ended
+	require.Equal(t, 503, res.SIPStatus, "%+v", res)
+	require.Less(t, time.Since(start), 5*time.Second, "refused at once")
+}

@@ -76,7 +76,9 @@ func (c *call) answerSessionTimer(req *sip.Request, res *sip.Response) {
 	if !ok {
 		return
 	}
-	if refresher != "uas" {
+	if refresher != "uas" || c.incoming {
+		// A call to the service has no refresher of ours (it keeps no
+		// client dialog): the far end refreshes.
 		refresher = "uac"
 	}
 	res.AppendHeader(sip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=%s", int(interval/time.Second), refresher)))
