@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wellcheck/wellcheck"
+	"github.com/wellcheck/wellcheck/scheduler"
 	"github.com/wellcheck/wellcheck/store"
 	"github.com/wellcheck/wellcheck/switchboard"
 )
@@ -46,9 +47,9 @@ func (c *Calls) CalledIn(ctx context.Context, personID int64, key byte) (CalledI
 		if err != nil {
 			return err
 		}
-		loc, err := time.LoadLocation(person.TimeZone)
+		loc, err := scheduler.LoadZone(person.TimeZone)
 		if err != nil {
-			loc = time.UTC
+			loc = time.UTC // enrolment checked it: never seen
 		}
 		y, m, d := now.In(loc).Date()
 		from := time.Date(y, m, d, 0, 0, 0, 0, loc)

@@ -21,6 +21,7 @@ type caseEvent struct {
 	priority   wellcheck.Priority
 	due        time.Time
 	keep       *int64          // who to keep while on shift and present (default: the case's assignee)
+	opener     *int64          // who to keep, as keep, when the event opens the case (an open one keeps its assignee)
 	actor      wellcheck.Actor // who acted (default: the system)
 }
 
@@ -49,8 +50,12 @@ func assign(ctx context.Context, q *store.Queries, cal *scheduler.Calendar, ev c
 		return wellcheck.Case{}, err
 	}
 	keep := ev.keep
-	if exists && keep == nil {
+	switch {
+	case keep != nil:
+	case exists:
 		keep = open.AssigneeID
+	default:
+		keep = ev.opener
 	}
 	assignee, err := q.PickListener(ctx, store.Pick{Keep: keep, Referent: ev.referent, Language: ev.language, At: now.In(cal.Loc)})
 	if err != nil {

@@ -2,7 +2,6 @@ package care
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -194,13 +193,8 @@ func (s *Cases) TakeCall(ctx context.Context, by wellcheck.User, personID int64,
 		if err != nil {
 			return err
 		}
-		ev.caseReason, ev.reason, ev.priority, ev.due, ev.actor = wellcheck.CaseCalled, wellcheck.FollowUpCalled, wellcheck.PriorityNormal, now, actorOf(ctx, by)
-		if _, err := q.LockOpenCase(ctx, personID); errors.Is(err, wellcheck.ErrNotFound) {
-			taker := by.ID
-			ev.keep = &taker // a case opened for the call goes to who took it
-		} else if err != nil {
-			return err
-		}
+		taker := by.ID // a case opened for the call goes to who took it
+		ev.caseReason, ev.reason, ev.priority, ev.due, ev.opener, ev.actor = wellcheck.CaseCalled, wellcheck.FollowUpCalled, wellcheck.PriorityNormal, now, &taker, actorOf(ctx, by)
 		cs, err := assign(ctx, q, cal, ev, now)
 		if err != nil {
 			return err
