@@ -262,8 +262,12 @@ func (d *Dialer) receive(in *Incoming, reception Reception) {
 	defer in.sess.Close()
 	defer in.conn.Close()
 	defer c.end()
-	// A channel of the trunk's, if one is free at once: the trunk carries
-	// the call whatever we count, and it must not wait on our limits.
+	if err := in.sess.Respond(sip.StatusRinging, "Ringing", nil); err != nil {
+		return
+	}
+	// A channel of the trunk's, if one is free soon: the trunk carries the
+	// call whatever we count, and it must not wait on our limits (it
+	// rings meanwhile).
 	taking, stop := context.WithTimeout(context.Background(), time.Second)
 	release, err := d.channel(taking)
 	stop()
@@ -272,9 +276,6 @@ func (d *Dialer) receive(in *Incoming, reception Reception) {
 		release = func() {}
 	}
 	defer release()
-	if err := in.sess.Respond(sip.StatusRinging, "Ringing", nil); err != nil {
-		return
-	}
 	ctx, cancel := context.WithCancel(d.receiving.ctx)
 	defer cancel()
 	go func() {
