@@ -82,6 +82,10 @@ type ConnectRequest struct {
 	// Claim, when set, runs once a channel is free, just before the INVITE,
 	// as Request.Claim does: an error stops the call, returned as is.
 	Claim func(ctx context.Context) error
+	// Peer says To is another wellcheck node taking a hand-off
+	// (HandOffURI): it is called directly, not through the outbound
+	// proxy, and takes none of the trunk's channels.
+	Peer bool
 }
 
 // DefaultMaxConversation is ConnectRequest.MaxDuration's default.
@@ -122,16 +126,18 @@ func (d *Dialer) Connect(ctx context.Context, req ConnectRequest) (Result, error
 		case <-ctx.Done():
 		}
 	}(ctx)
-	waiting, stop := context.WithTimeoutCause(ctx, channelWait, ErrNoChannel)
-	release, err := d.channel(waiting)
-	stop()
-	if err != nil {
-		if context.Cause(waiting) == ErrNoChannel {
-			return Result{}, ErrNoChannel
+	if !req.Peer {
+		waiting, stop := context.WithTimeoutCause(ctx, channelWait, ErrNoChannel)
+		release, err := d.channel(waiting)
+		stop()
+		if err != nil {
+			if context.Cause(waiting) == ErrNoChannel {
+				return Result{}, ErrNoChannel
+			}
+			return Result{}, err
 		}
-		return Result{}, err
+		defer release()
 	}
-	defer release()
 	if req.Claim != nil {
 		if err := req.Claim(ctx); err != nil {
 			return Result{}, err
@@ -144,7 +150,7 @@ func (d *Dialer) Connect(ctx context.Context, req ConnectRequest) (Result, error
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, errMaxDuration)
 	defer cancel()
 	c := d.newCall(nil, false)
-	c.leg = req.Leg
+	c.leg, c.toNode = req.Leg, req.Peer
 	res := c.run(ctx, target)
 	if res.Outcome != wellcheck.OutcomeAnswered && errors.Is(context.Cause(ctx), errListenerHungUp) {
 		res.Outcome, res.Reason, res.Local = wellcheck.OutcomeNoAnswer, errListenerHungUp.Error(), false

@@ -211,8 +211,11 @@ type call struct {
 	leg       Leg
 	transfer  Transfer
 	listening atomic.Pointer[Leg]
-	extend    func()
-	session   *sipgo.DialogClientSession
+	// toNode: the call is to another node (a hand-off), not through the
+	// trunk: what it meets says nothing of the trunk.
+	toNode  bool
+	extend  func()
+	session *sipgo.DialogClientSession
 	// server is the dialog of a call to the service (incoming.go),
 	// instead of session; incoming says the call is one.
 	server   *sipgo.DialogServerSession
@@ -289,6 +292,9 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 		return ours(Result{}, "describe our audio: %v", err)
 	}
 	req := d.invite(target, offer)
+	if c.toNode {
+		req.RemoveHeader("Route") // straight to the node
+	}
 	c.localTag, _ = req.From().Params.Get("tag")
 	res := Result{CallID: callIDOf(req)}
 	c.id = res.CallID
@@ -301,7 +307,7 @@ func (c *call) run(ctx context.Context, target sip.Uri) Result {
 	started := time.Now()
 	sess, err := d.dialogs.WriteInvite(ctx, req)
 	if err != nil {
-		d.backoff(d.cfg.OverloadBackoff)
+		c.backoff(d.cfg.OverloadBackoff)
 		return failed(res, "send INVITE: %v", err)
 	}
 	c.session = sess
@@ -406,13 +412,13 @@ func (c *call) ring(ctx context.Context, sess *sipgo.DialogClientSession, res Re
 		return ours(res, "call cut short before an answer: %v", context.Cause(ctx)), false
 	case sess.InviteResponse == nil:
 		// Not even 100 Trying: the trunk is down or overloaded, not the person.
-		d.backoff(d.cfg.OverloadBackoff)
+		c.backoff(d.cfg.OverloadBackoff)
 		return failed(res, "the trunk did not respond to the INVITE: %v", err), false
 	case rang:
 		res.Outcome = wellcheck.OutcomeNoAnswer
 		return res, false
 	}
-	d.backoff(d.cfg.OverloadBackoff)
+	c.backoff(d.cfg.OverloadBackoff)
 	return failed(res, "no final response from the trunk: %v", err), false
 }
 
@@ -617,9 +623,9 @@ func (c *call) rejected(res Result, r *sip.Response) Result {
 	// node waits rather than send the next person's INVITE into it.
 	switch s := r.StatusCode; {
 	case s == sip.StatusUnauthorized || s == sip.StatusForbidden || s == sip.StatusProxyAuthRequired:
-		c.d.backoff(c.d.cfg.RefusedBackoff)
+		c.backoff(c.d.cfg.RefusedBackoff)
 	case s >= 500 && s < 600:
-		c.d.backoff(retryAfter(r, c.d.cfg.OverloadBackoff))
+		c.backoff(retryAfter(r, c.d.cfg.OverloadBackoff))
 	}
 	return res
 }
@@ -651,6 +657,14 @@ func retryAfter(r *sip.Response, def time.Duration) time.Duration {
 		}
 	}
 	return def
+}
+
+// backoff makes every node wait before its next call through the trunk,
+// for what this call met there; a call to another node met no trunk.
+func (c *call) backoff(wait time.Duration) {
+	if !c.toNode {
+		c.d.backoff(wait)
+	}
 }
 
 func (d *Dialer) backoff(wait time.Duration) {

@@ -182,6 +182,9 @@ type Dialer struct {
 	route    *sip.RouteHeader
 
 	allowed []netip.Prefix // may send requests outside a call (peers)
+	// guests are other nodes let in for a while (Trust), by address.
+	guestsMu sync.Mutex
+	guests   map[netip.Addr]int
 	ignoredCounters
 
 	calls     sync.Map // Call-ID → *call

@@ -44,6 +44,7 @@ type Incoming struct {
 	conn   *media.Conn
 	offer  media.Description
 	caller string
+	to     string // the Request-URI's user
 	res    Result
 	// used: one of Bridge, Menu, Message was called (once only), by the
 	// reception; answered: our 200 OK went out, so the call needs no
@@ -60,6 +61,10 @@ func (in *Incoming) Caller() string { return in.caller }
 
 // CallID is the call's SIP Call-ID.
 func (in *Incoming) CallID() string { return in.res.CallID }
+
+// To is the user part of the number or address called: the service's
+// number as the trunk gives it, or a hand-off's (HandOffUser…).
+func (in *Incoming) To() string { return in.to }
 
 // Gone is closed when the caller hangs up before an answer (CANCEL).
 func (in *Incoming) Gone() <-chan struct{} { return in.sess.Context().Done() }
@@ -243,7 +248,7 @@ func (d *Dialer) onIncoming(req *sip.Request, tx sip.ServerTransaction) {
 	rtpPort, _ := conn.Ports()
 	c.local = media.NewSession(netip.AddrPortFrom(d.sdpIP, rtpPort), 0, rand.Uint64()>>1)
 	d.calls.Store(c.id, c)
-	in := &Incoming{c: c, sess: sess, tx: tx, conn: conn, offer: offer, caller: callerOf(req), res: Result{CallID: c.id}}
+	in := &Incoming{c: c, sess: sess, tx: tx, conn: conn, offer: offer, caller: callerOf(req), to: req.Recipient.User, res: Result{CallID: c.id}}
 	// The INVITE's transaction lasts as long as this handler: the call
 	// runs here, to its end (Close ends it first).
 	if !d.receiving.TryGo(func() { d.receive(in, reception) }) {
@@ -262,20 +267,26 @@ func (d *Dialer) receive(in *Incoming, reception Reception) {
 	defer in.sess.Close()
 	defer in.conn.Close()
 	defer c.end()
-	if err := in.sess.Respond(sip.StatusRinging, "Ringing", nil); err != nil {
-		return
+	// Another node's hand-off is answered or refused at once: nothing
+	// rings.
+	if !isHandOff(in.to) {
+		if err := in.sess.Respond(sip.StatusRinging, "Ringing", nil); err != nil {
+			return
+		}
 	}
 	// A channel of the trunk's, if one is free soon: the trunk carries the
 	// call whatever we count, and it must not wait on our limits (it
-	// rings meanwhile).
-	taking, stop := context.WithTimeout(context.Background(), time.Second)
-	release, err := d.channel(taking)
-	stop()
-	if err != nil {
-		d.log.Warn("a call to the service came while every channel was counted busy", "call_id", c.id)
-		release = func() {}
+	// rings meanwhile). Another node's hand-off takes none.
+	if !isHandOff(in.to) {
+		taking, stop := context.WithTimeout(context.Background(), time.Second)
+		release, err := d.channel(taking)
+		stop()
+		if err != nil {
+			d.log.Warn("a call to the service came while every channel was counted busy", "call_id", c.id)
+			release = func() {}
+		}
+		defer release()
 	}
-	defer release()
 	ctx, cancel := context.WithCancel(d.receiving.ctx)
 	defer cancel()
 	go func() {

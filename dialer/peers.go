@@ -18,7 +18,8 @@ import (
 // call in progress must get nothing — not even an answer that says a SIP
 // service listens here. Requests outside a call are answered only for the
 // trunk's and the outbound proxy's addresses (resolved at start) and those
-// configured (Config.Allow: an SBC's other addresses); a request inside a
+// configured (Config.Allow: an SBC's other addresses), and another node's
+// while it may hand over a call (Trust); a request inside a
 // call only from the address that answered it, or one of those.
 
 // peers resolves the addresses allowed to send requests outside a call.
@@ -67,7 +68,7 @@ func (d *Dialer) trusted(ip netip.Addr) bool {
 			return true
 		}
 	}
-	return false
+	return d.guest(ip)
 }
 
 // outsideCall answers a request only when it comes from a trusted address;
