@@ -376,6 +376,11 @@ func (c *call) ring(ctx context.Context, sess *sipgo.DialogClientSession, res Re
 			return nil
 		},
 	}
+	if c.toNode {
+		// Another node challenges nothing: the trunk's credentials are
+		// for the trunk alone.
+		answer.Username, answer.Password = "", ""
+	}
 	err := sess.WaitAnswer(ringCtx, answer)
 	// sipgo gives up after ten responses, provisional ones included, without a
 	// CANCEL; a carrier that repeats 180 would leave the phone ringing. Wait again:

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 // Hand-offs between nodes. A call the trunk brought to one node (a check-in
@@ -36,9 +38,10 @@ func (d *Dialer) SIPAddress() string {
 	return at
 }
 
-// Trust lets ip send requests outside a call, besides the trunk's and the
-// configured addresses, until the returned function is called: another
-// node, while it may hand over a call. Trusts of one address add up.
+// Trust lets another node at ip send this one a hand-off (an INVITE to
+// HandOffUser…), and nothing else outside a call, until the returned
+// function is called: while its listeners may take a call held here.
+// Trusts of one address add up.
 func (d *Dialer) Trust(ip netip.Addr) (untrust func()) {
 	ip = ip.Unmap()
 	d.guestsMu.Lock()
@@ -57,6 +60,13 @@ func (d *Dialer) Trust(ip netip.Addr) (untrust func()) {
 			}
 		})
 	}
+}
+
+// handingOver reports whether req is another node's hand-off from an
+// address Trust lets in: the one request outside a call such an address
+// may send. (The hand-off's requests inside its call come from its peer.)
+func (d *Dialer) handingOver(ip netip.Addr, req *sip.Request) bool {
+	return req.Method == sip.INVITE && isHandOff(req.Recipient.User) && d.guest(ip)
 }
 
 // guest reports whether Trust lets ip in now.

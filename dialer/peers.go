@@ -18,8 +18,9 @@ import (
 // call in progress must get nothing — not even an answer that says a SIP
 // service listens here. Requests outside a call are answered only for the
 // trunk's and the outbound proxy's addresses (resolved at start) and those
-// configured (Config.Allow: an SBC's other addresses), and another node's
-// while it may hand over a call (Trust); a request inside a
+// configured (Config.Allow: an SBC's other addresses), and from another
+// node, while Trust lets it in, its INVITE to take a call (a hand-off)
+// and nothing else; a request inside a
 // call only from the address that answered it, or one of those.
 
 // peers resolves the addresses allowed to send requests outside a call.
@@ -68,14 +69,14 @@ func (d *Dialer) trusted(ip netip.Addr) bool {
 			return true
 		}
 	}
-	return d.guest(ip)
+	return false
 }
 
 // outsideCall answers a request only when it comes from a trusted address;
 // any other is ignored (and counted, and logged once a minute at most).
 func (d *Dialer) outsideCall(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
-		if ip := sourceIP(req); !d.trusted(ip) {
+		if ip := sourceIP(req); !d.trusted(ip) && !d.handingOver(ip, req) {
 			d.ignore(req.Method.String(), ip)
 			return
 		}
@@ -108,7 +109,7 @@ func (d *Dialer) inCall(h func(c *call, req *sip.Request, tx sip.ServerTransacti
 // parse (no Via, no CSeq), which it would answer 400 itself, gets nothing.
 // Responses are always read (see isResponse).
 func (d *Dialer) admitted(ip netip.Addr) bool {
-	if d.trusted(ip) {
+	if d.trusted(ip) || d.guest(ip) {
 		return true
 	}
 	peer := false
