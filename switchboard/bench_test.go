@@ -139,17 +139,39 @@ func cpuTime() time.Duration {
 func BenchmarkCallToRing(b *testing.B) {
 	bd := setup(b, callee.Config{Behaviour: callee.PressOne})
 	bd.takeCalls(nil)
+	callsToRing(b, bd, bd.board)
+}
+
+// BenchmarkCallToRingOnAnotherNode is BenchmarkCallToRing with the
+// listener's page served by another node: the ring crosses Postgres's
+// NOTIFY to it, and that node reads the listener's duty before ringing.
+func BenchmarkCallToRingOnAnotherNode(b *testing.B) {
+	bd := setup(b, callee.Config{Behaviour: callee.PressOne})
+	bd.takeCalls(nil)
+	nodeB := bd.secondNode(b)
+	nodeB.Users = bd.store.Queries().UsersByID
+	require.NoError(b, bd.store.Queries().SetPresent(context.Background(), bd.listener.ID, true))
+	callsToRing(b, bd, nodeB)
+}
+
+// callsToRing calls the bundle's service b.N times, the listener's page
+// open on board, and reports how long the page took to ring.
+func callsToRing(b *testing.B, bd *bundle, board *switchboard.Switchboard) {
 	bd.board.RingFor = 100 * time.Millisecond
 	var waits []time.Duration
 	for range b.N {
 		pg := newPage()
-		session := bd.board.Open(bd.listener, pg.send)
+		session := board.Open(bd.listener, pg.send)
+		if board != bd.board {
+			bd.awaitPagesOn(b)
+		}
 		leg := dialertest.NewLeg(b)
 		start := time.Now()
 		ended := dialertest.CallIn(b, bd.dialer, "+33612345678", leg)
 		<-leg.Picked()
 		leg.HangUp()
 		<-ended
+		pg.waitTB(b, "ring_over", 5*time.Second)
 		session.Close()
 		rang := pg.when("ring")
 		require.False(b, rang.IsZero(), "the page rang")

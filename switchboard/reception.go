@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/wellcheck/wellcheck"
@@ -49,6 +50,10 @@ type Desk interface {
 // Receive takes a call to the service (dialer.Reception): it returns once
 // the call is over.
 func (s *Switchboard) Receive(ctx context.Context, in *dialer.Incoming) {
+	if strings.HasPrefix(in.To(), dialer.HandOffUser) {
+		s.handOff(ctx, in) // another node's listener takes a call held here
+		return
+	}
 	log := s.log().With("call_id", in.CallID())
 	number := s.callerNumber(in.Caller())
 	var who Caller
@@ -78,7 +83,7 @@ func (s *Switchboard) Receive(ctx context.Context, in *dialer.Incoming) {
 	if !known && number != "" {
 		offer.Caller = s.Numbers.Format(number)
 	}
-	var c *call
+	var c *taker
 	if open && !s.stopping() {
 		c = s.ring(ctx, offer)
 	}
@@ -106,28 +111,35 @@ func (s *Switchboard) Receive(ctx context.Context, in *dialer.Incoming) {
 		"digits", res.Digits, "hung_up_by", res.HungUpBy, "talk", res.Talk.Round(time.Millisecond))
 }
 
-// putThrough joins the caller to the listener's call c, logged on the
-// known person's case.
-func (s *Switchboard) putThrough(ctx context.Context, in *dialer.Incoming, c *call, who Caller, number wellcheck.Phone) dialer.Result {
-	p := c.session
+// putThrough joins the caller to the listener who took the call, logged
+// on the known person's case.
+func (s *Switchboard) putThrough(ctx context.Context, in *dialer.Incoming, t *taker, who Caller, number wellcheck.Phone) dialer.Result {
+	var logged wellcheck.CaseCall
 	if who.ID != 0 && s.Desk != nil {
-		logged, err := s.Desk.TakeCall(ctx, p.user, who.ID, number.E164())
-		if err != nil {
+		var err error
+		if logged, err = s.Desk.TakeCall(ctx, t.user, who.ID, number.E164()); err != nil {
 			s.log().Error("log a call to the service taken by a listener", "person_id", who.ID, "error", err)
-		} else {
+		} else if c := t.call; c != nil {
 			c.logged, c.caseID, c.settled = logged, logged.CaseID, make(chan struct{})
 			defer close(c.settled)
+		} else {
+			t.remote.logged = logged.ID
+			defer t.remote.settled()
 		}
 	}
-	res := in.Bridge(ctx, &leg{call: c})
-	if c.logged.ID != 0 {
-		outcome, by := outcomeOf(res, closed(c.done))
+	res := in.Bridge(ctx, t.leg)
+	if logged.ID != 0 {
+		outcome, by := outcomeOf(res, t.listenerLeft())
 		if res.CallID != "" {
-			if _, err := s.Log.CallSIPID(context.WithoutCancel(ctx), c.logged.ID, res.CallID); err != nil {
-				s.log().Error("log a call's SIP id", "call", c.logged.ID, "error", err)
+			if _, err := s.Log.CallSIPID(context.WithoutCancel(ctx), logged.ID, res.CallID); err != nil {
+				s.log().Error("log a call's SIP id", "call", logged.ID, "error", err)
 			}
 		}
-		p.end(context.WithoutCancel(ctx), c, outcome, by)
+		wg := &s.wg
+		if t.call != nil {
+			wg = &t.call.session.wg
+		}
+		s.endCall(context.WithoutCancel(ctx), wg, logged, outcome, by)
 	}
 	return res
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -21,9 +22,14 @@ import (
 	"github.com/wellcheck/wellcheck/phone"
 )
 
-// Line places the person's side of a call (*dialer.Dialer).
+// Line places the person's side of a call (*dialer.Dialer), and a
+// listener's side of a call another node hands over (nodes.go).
 type Line interface {
 	Connect(ctx context.Context, req dialer.ConnectRequest) (dialer.Result, error)
+	// SIPAddress is where the other nodes reach this one; Trust lets one
+	// of them in while its listener may take a call held here.
+	SIPAddress() string
+	Trust(ip netip.Addr) (untrust func())
 }
 
 // Log keeps a case's calls (*care.Cases): it also decides who may call from a
@@ -63,12 +69,25 @@ type Switchboard struct {
 	Desk     Desk
 	Numbers  phone.Parser
 	Language string
+	// Peers, if set, carries rings to the other nodes' switchboards and
+	// back (nodes.go), whose Heard it calls with what they publish: a call
+	// held here may then be taken by a listener whose page another node
+	// serves. PeerWait is how long a call no page of this node can take
+	// waits to hear that another node rang one (default DefaultPeerWait).
+	Peers    Peers
+	PeerWait time.Duration
 
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
-	rings    map[int64]*ring // calls offered to listeners, by id
-	rang     int64           // the last ring's id
-	closed   bool            // Close was called
+	rings    map[int64]*ring      // calls offered to listeners, by id
+	tokens   map[string]*ring     // those the other nodes know of, by token
+	ended    map[string]time.Time // other nodes' rings heard over before offered here
+	pagesAt  map[string]time.Time // when other nodes said they had pages open
+	rang     int64                // the last ring's id
+	closed   bool                 // Close was called
+	node     string               // this switchboard, to the others (nodes.go)
+	nodeOnce sync.Once
+	wg       sync.WaitGroup // logs of calls taken on other nodes
 }
 
 // Event is what a listener's page is told, as JSON.
@@ -131,12 +150,23 @@ func (s *Switchboard) Open(user wellcheck.User, send func(Event)) *Session {
 	if s.sessions == nil {
 		s.sessions = make(map[*Session]struct{})
 	}
+	announce := s.Peers != nil && !s.closed
 	if s.closed {
 		p.closed = true // the node is stopping: no call from here
 	} else {
 		s.sessions[p] = struct{}{}
 	}
+	if announce {
+		s.wg.Add(1) // with mu held: Close waits for it
+	}
 	s.mu.Unlock()
+	if announce {
+		// The other nodes' calls may ring this page from now on.
+		go func() {
+			defer s.wg.Done()
+			s.publish(signal{Type: sigPages, Ring: "-"})
+		}()
+	}
 	p.tell(Event{Type: "ready", ICE: s.iceServers()})
 	return p
 }
@@ -155,6 +185,7 @@ func (s *Switchboard) Close() {
 	for _, p := range sessions {
 		p.Close()
 	}
+	s.wg.Wait()
 }
 
 func (s *Switchboard) iceServers() []ICEServer {
@@ -282,27 +313,33 @@ func (p *Session) release(c *call) {
 // background, a while, at growing intervals (endRetries; its time then the
 // log's when it succeeds), and Close waits for it.
 func (p *Session) end(ctx context.Context, c *call, outcome wellcheck.CallOutcome, by wellcheck.HungUpBy) {
-	_, err := p.sb.Log.EndCall(ctx, c.logged.ID, outcome, by)
+	p.sb.endCall(ctx, &p.wg, c.logged, outcome, by)
+}
+
+// endCall logs the end of the call logged, trying again in the background
+// under wg.
+func (s *Switchboard) endCall(ctx context.Context, wg *sync.WaitGroup, logged wellcheck.CaseCall, outcome wellcheck.CallOutcome, by wellcheck.HungUpBy) {
+	_, err := s.Log.EndCall(ctx, logged.ID, outcome, by)
 	if err == nil {
 		return
 	}
 	if wellcheck.ErrorCode(err) != wellcheck.EInternal {
-		p.sb.log().Error("log the end of a listener's call", "case_id", c.caseID, "call", c.logged.ID, "error", err)
+		s.log().Error("log the end of a listener's call", "case_id", logged.CaseID, "call", logged.ID, "error", err)
 		return
 	}
-	p.sb.log().Warn("log the end of a listener's call: trying again", "case_id", c.caseID, "call", c.logged.ID, "error", err)
-	p.wg.Go(func() {
+	s.log().Warn("log the end of a listener's call: trying again", "case_id", logged.CaseID, "call", logged.ID, "error", err)
+	wg.Go(func() {
 		for _, wait := range endRetries {
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():
 				return
 			}
-			if _, err = p.sb.Log.EndCall(ctx, c.logged.ID, outcome, by); err == nil {
+			if _, err = s.Log.EndCall(ctx, logged.ID, outcome, by); err == nil {
 				return
 			}
 		}
-		p.sb.log().Error("log the end of a listener's call", "case_id", c.caseID, "call", c.logged.ID, "error", err)
+		s.log().Error("log the end of a listener's call", "case_id", logged.CaseID, "call", logged.ID, "error", err)
 	})
 }
 

@@ -165,6 +165,13 @@ func (p *page) when(typ string) time.Time {
 	return time.Time{}
 }
 
+// all is every event so far.
+func (p *page) all() []switchboard.Event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]switchboard.Event(nil), p.events...)
+}
+
 func (p *page) types() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()

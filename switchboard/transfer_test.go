@@ -38,45 +38,58 @@ func (b *bundle) listenerPage(t *testing.T, take bool) (*page, *webphonetest.Bro
 // A person who presses 2 while a listener is free is put through there and
 // then: their listener's page rings with their name, the listener takes the
 // call, and each hears the other. The check-in's outcome is still the
-// person's request for help (their case opens as usual, for the note).
+// person's request for help (their case opens as usual, for the note). The
+// page may be served by the node that placed the check-in, or by another
+// (nodes_test.go): the listener hanging up there ends the person's call
+// all the same.
 func TestPressTwoPutsThroughAFreeListener(t *testing.T) {
 	t.Parallel()
-	b := setup(t, callee.Config{Behaviour: callee.Talk, TalkKey: '2', KeyDelay: 300 * time.Millisecond})
-	pg, br, hangUp := b.listenerPage(t, true)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	go func() {
-		pg.waitTB(t, "answered", 20*time.Second)
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			recs := b.callee.Records() // they talk a second
-			if len(recs) == 1 && dialertest.Hears(recs[0].Heard, listenerVoice, 50) && dialertest.Hears(br.Heard(), callee.VoiceTone, 50) {
-				break
+	for _, where := range []string{"this node", "another node"} {
+		t.Run(where, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, callee.Config{Behaviour: callee.Talk, TalkKey: '2', KeyDelay: 300 * time.Millisecond})
+			board := b.board
+			if where == "another node" {
+				board = b.secondNode(t)
 			}
-		}
-		hangUp()
-	}()
-	res, err := b.dialer.Place(ctx, dialer.Request{To: "+33612345678", Lang: "fr", Transfer: b.board.Transfer(b.personID, "Jeanne Martin")})
-	require.NoError(t, err)
-	require.Equal(t, wellcheck.OutcomeHelpRequested, res.Outcome, "%+v", res)
-	require.True(t, res.Transferred)
-	require.Equal(t, b.listener.ID, res.TakenBy, "who took it: the case that follows goes to them")
-	require.Equal(t, "us", res.HungUpBy, "the listener hung up, and our BYE ended the person's side")
+			pg, br, session := takeOn(t, board, b.listener)
+			if board != b.board {
+				b.awaitPagesOn(t)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			go func() {
+				pg.waitTB(t, "answered", 20*time.Second)
+				br.Await(10*time.Second, func() bool { // they talk a second
+					recs := b.callee.Records()
+					return len(recs) == 1 && dialertest.Hears(recs[0].Heard, listenerVoice, 50) && dialertest.Hears(br.Heard(), callee.VoiceTone, 50)
+				})
+				session.HangUp()
+			}()
+			res, err := b.dialer.Place(ctx, dialer.Request{To: "+33612345678", Lang: "fr", Transfer: b.board.Transfer(b.personID, "Jeanne Martin")})
+			require.NoError(t, err)
+			require.Equal(t, wellcheck.OutcomeHelpRequested, res.Outcome, "%+v", res)
+			require.True(t, res.Transferred)
+			require.Equal(t, b.listener.ID, res.TakenBy, "who took it: the case that follows goes to them")
+			require.Equal(t, "us", res.HungUpBy, "the listener hung up, and our BYE ended the person's side")
 
-	ring := pg.wait(t, "ring", time.Second)
-	require.Equal(t, b.personID, ring.Person)
-	require.Equal(t, "Jeanne Martin", ring.Name)
-	ended := pg.wait(t, "ended", 10*time.Second)
-	require.Equal(t, wellcheck.CallAnswered, ended.Outcome)
-	require.Equal(t, []string{"ready", "ring", "answer", "answered", "ended"}, pg.types())
+			ring := pg.wait(t, "ring", time.Second)
+			require.Equal(t, b.personID, ring.Person)
+			require.Equal(t, "Jeanne Martin", ring.Name)
+			ended := pg.wait(t, "ended", 10*time.Second)
+			require.Equal(t, wellcheck.CallAnswered, ended.Outcome)
+			require.Equal(t, []string{"ready", "ring", "answer", "answered", "ended"}, pg.types())
 
-	recs, err := b.callee.Wait(ctx, 1)
-	require.NoError(t, err)
-	loud, tone := dialertest.ToneFrames(recs[0].Heard, listenerVoice)
-	require.Greater(t, loud, 50, "the person heard the listener")
-	require.Greater(t, tone, loud*7/10, "and it was the listener's voice (the prompts are 440 Hz too: a second of listener is over 50 frames)")
-	loud, tone = dialertest.ToneFrames(br.Heard(), callee.VoiceTone)
-	require.Greater(t, loud, 50, "the listener heard the person")
-	require.Greater(t, tone, loud*8/10)
+			recs, err := b.callee.Wait(ctx, 1)
+			require.NoError(t, err)
+			loud, tone := dialertest.ToneFrames(recs[0].Heard, listenerVoice)
+			require.Greater(t, loud, 50, "the person heard the listener")
+			require.Greater(t, tone, loud*7/10, "and it was the listener's voice (the prompts are 440 Hz too: a second of listener is over 50 frames)")
+			loud, tone = dialertest.ToneFrames(br.Heard(), callee.VoiceTone)
+			require.Greater(t, loud, 50, "the listener heard the person")
+			require.Greater(t, tone, loud*8/10)
+		})
+	}
 }
 
 // Nobody taking the call within the wait, the person hears they will be
