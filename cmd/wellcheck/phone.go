@@ -36,7 +36,7 @@ type phoneSettings struct{ on, port, ips, publicIP, tcp, turn, turnUser, turnPas
 
 func (p *phoneSettings) settings() []setting {
 	return []setting{
-		{"phone", "WELLCHECK_PHONE", "on", "on: listeners call from their browser, through nodes running both web and worker; off: no phone in the pages", &p.on},
+		{"phone", "WELLCHECK_PHONE", "on", "on: listeners call from their browser, through nodes running both web and worker, and take the calls any worker holds (the nodes reach each other at their SIP addresses); off: no phone in the pages", &p.on},
 		{"phone-port", "WELLCHECK_PHONE_PORT", "0", "UDP port every browser's audio reaches this node at (default: a free one, logged at start; fix it to open it in a firewall)", &p.port},
 		{"phone-ips", "WELLCHECK_PHONE_IPS", "", "this node's addresses offered to browsers for their audio, comma-separated (default: those of its interfaces, loopback excepted)", &p.ips},
 		{"phone-public-ip", "WELLCHECK_PHONE_PUBLIC_IP", "", "the public address of a 1:1 NAT in front of this node (a cloud instance's), offered to browsers instead of its own", &p.publicIP},

@@ -96,6 +96,10 @@ func (r roles) String() string {
 	return strings.Join(names, ",")
 }
 
+// switchboardChannel is where the nodes' switchboards tell each other of
+// the calls ringing their listeners' pages (Postgres NOTIFY).
+const switchboardChannel = "wellcheck_switchboard"
+
 // runNode runs a node's roles until ctx ends, on a migrated database, with
 // /healthz, /readyz and /metrics whatever its roles. started, if set, is told
 // the web interface's address once it listens (the demo prints it with its
@@ -185,20 +189,41 @@ func (a *app) runNode(ctx context.Context, r roles, started func(url string)) er
 	}
 
 	// The listeners' phone in the browser: where the page's WebSocket and the
-	// call to the person meet, a node with both roles.
+	// call to the person meet, a node with both roles. A worker without
+	// the web role has a switchboard too, with no pages: the calls it holds
+	// ring the other nodes' (switchboard/nodes.go).
 	var phone *switchboard.Switchboard
-	if r.web && line != nil && a.cfg.Phone.On {
-		engine, err := a.cfg.Phone.engine(started != nil, a.logger)
-		if err != nil {
-			return err
-		}
-		defer engine.Close()
-		phone = &switchboard.Switchboard{Phones: engine, Line: line, Log: cases, Logger: a.logger, Metrics: m,
+	if line != nil && a.cfg.Phone.On {
+		phone = &switchboard.Switchboard{Line: line, Log: cases, Logger: a.logger, Metrics: m,
 			Users: func(ctx context.Context, ids []int64) ([]wellcheck.User, error) {
 				return st.Queries().UsersByID(ctx, ids)
 			},
 			Desk: calling.Desk{Calls: calls}, Numbers: numbers.Parser{Region: cmp.Or(a.cfg.Region, "FR")}, Language: string(a.cfg.Lang)}
+		if r.web {
+			engine, err := a.cfg.Phone.engine(started != nil, a.logger)
+			if err != nil {
+				return err
+			}
+			defer engine.Close()
+			phone.Phones = engine
+		}
 		defer phone.Close() // before the engine and the dialer: calls end on both sides
+		// The switchboards tell each other of their rings: a listener may
+		// take a call another node holds, over SIP between the nodes (UDP
+		// or TCP: the dialer serves no TLS).
+		if !strings.EqualFold(a.cfg.SIP.Transport, "tls") {
+			signals := st.Signals(switchboardChannel)
+			phone.Peers = signals
+			sub := signals.Listen(phone.Heard, a.logger)
+			defer sub.Close()
+			go func() {
+				select {
+				case <-sub.Ready():
+					phone.Hello() // which nodes have pages open already
+				case <-ctx.Done():
+				}
+			}()
+		}
 		calls.Transfers = phone
 		line.TakeCalls(phone) // calls to the service ring the listeners' pages
 	}
