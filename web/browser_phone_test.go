@@ -23,8 +23,10 @@ import (
 	"github.com/wellcheck/wellcheck"
 	"github.com/wellcheck/wellcheck/callee"
 	"github.com/wellcheck/wellcheck/calling"
+	"github.com/wellcheck/wellcheck/dialer"
 	"github.com/wellcheck/wellcheck/dialer/dialertest"
 	"github.com/wellcheck/wellcheck/phone"
+	"github.com/wellcheck/wellcheck/switchboard"
 )
 
 // toneWAV writes a WAV file of hz, 48 kHz mono 16-bit, for Chromium's fake
@@ -331,4 +333,68 @@ func TestBrowserPhoneTakesACallToTheService(t *testing.T) {
 	require.Equal(t, "them", res.HungUpBy, "the service said its message and hung up")
 	heard, _, _ := stranger.Snapshot()
 	require.True(t, dialertest.Hears(heard, 440, 20), "the caller heard the message")
+}
+
+// A person's call reaches another node (a worker without pages): the
+// listener's page, served by this one, rings with their name all the
+// same, and she takes it and they talk. The call is logged on the
+// person's case by the node that held it, ended before her page says so.
+func TestBrowserPhoneTakesACallHeldByAnotherNode(t *testing.T) {
+	t.Parallel()
+	line := &phoneLine{}
+	s := setup(t, withPhone(t, callee.Config{Behaviour: callee.PressOne}, line))
+	s.enrol(t, "Jeanne Martin", "+33612345678")
+	open := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) // a Tuesday, 11:00 in Paris
+	held, err := dialer.New(dialer.Config{Trunk: dialer.Trunk{Host: "127.0.0.1", Port: int(line.callee.Addr().Port())}, Listen: "127.0.0.1:0",
+		CallerNumber: "+33199000000", RingTimeout: 5 * time.Second}, dialertest.ShortPrompts())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, held.Close()) })
+	worker := &switchboard.Switchboard{Line: held, Log: s.ui.Cases, Numbers: phone.Parser{Region: "FR"},
+		Desk: calling.Desk{Calls: &calling.Calls{Store: s.store, Care: s.ui.Cases, Now: func() time.Time { return open }}}}
+	t.Cleanup(worker.Close)
+	held.TakeCalls(worker)
+	line.dialer.TakeCalls(s.ui.Phone)
+	for _, sb := range []*switchboard.Switchboard{worker, s.ui.Phone} {
+		signals := s.store.Signals("wellcheck_switchboard")
+		sb.Peers = signals
+		sub := signals.Listen(sb.Heard, nil)
+		t.Cleanup(sub.Close)
+		<-sub.Ready()
+	}
+
+	b := s.phoneTab(t)
+	b.signIn(t, elise)
+	b.waitText(t, "#phone .phone-words", "Téléphone prêt")
+	require.Eventually(t, worker.PagesElsewhere, 10*time.Second, 10*time.Millisecond, "the worker heard a page opened here")
+	caller := dialertest.NewLeg(t)
+	caller.Voice = 1000
+	ended := dialertest.CallIn(t, held, "+33612345678", caller)
+	b.waitText(t, "#phone .phone-words", "Appel entrant de Jeanne Martin")
+	b.run(t, chromedp.Click(css(`#phone .phone-take`)))
+	b.waitText(t, "#phone .phone-words", "En communication avec Jeanne Martin")
+	b.shoot(t, "phone-incoming-other-node")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		heard, _, _ := caller.Snapshot()
+		assert.True(c, dialertest.Hears(heard, listenerVoice, 50), "the caller hears the listener")
+		assert.Greater(c, b.packetsReceived(t), 50, "the page receives the caller's audio")
+	}, 10*time.Second, 200*time.Millisecond)
+	caller.HangUp()
+	b.waitText(t, "#phone .phone-words", "Appel terminé")
+	require.Equal(t, wellcheck.OutcomeAnswered, (<-ended).Outcome)
+	cases, err := s.store.Pool().Query(context.Background(), "SELECT id FROM cases")
+	require.NoError(t, err)
+	var caseIDs []int64
+	for cases.Next() {
+		var id int64
+		require.NoError(t, cases.Scan(&id))
+		caseIDs = append(caseIDs, id)
+	}
+	require.NoError(t, cases.Err())
+	require.Len(t, caseIDs, 1, "the call opened the person's case")
+	calls, err := s.ui.Cases.Calls(context.Background(), caseIDs[0])
+	require.NoError(t, err)
+	require.Len(t, calls, 1)
+	require.NotNil(t, calls[0].EndedAt, "its end logged before the page said the call ended")
+	require.Equal(t, wellcheck.CallIn, calls[0].Direction)
+	require.Equal(t, wellcheck.CallAnswered, calls[0].Outcome)
 }
