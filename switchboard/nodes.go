@@ -280,17 +280,7 @@ func (c *call) takeFrom(r *ring) {
 	p, sb := c.session, c.session.sb
 	defer p.release(c)
 	defer c.browser.Close()
-	switch c.connected(r.over) {
-	case notConnected:
-		sb.giveUp(r, p) // another page here may take it
-		p.tell(Event{Type: "ended", Error: ErrNoMedia, Ring: r.id, Person: c.person})
-		return
-	case listenerLeft:
-		sb.giveUp(r, p)
-		p.tell(Event{Type: "ended", Ring: r.id, Person: c.person})
-		return
-	case stopped:
-		p.tell(Event{Type: "ring_over", Ring: r.id, Person: c.person})
+	if !c.pickedUp(r) { // given up: another page here may take it
 		return
 	}
 	c.watch()

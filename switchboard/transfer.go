@@ -306,6 +306,27 @@ func (p *Session) Accept(ctx context.Context, ringID int64, offer string) {
 	}()
 }
 
+// pickedUp waits for the browser's audio of a page that took r, and
+// reports whether it connected in time; if not, the page is told, and the
+// ring given up by it.
+func (c *call) pickedUp(r *ring) bool {
+	p, sb := c.session, c.session.sb
+	switch c.connected(r.over) {
+	case notConnected:
+		sb.giveUp(r, p)
+		p.tell(Event{Type: "ended", Error: ErrNoMedia, Ring: r.id, Person: c.person})
+		return false
+	case listenerLeft:
+		sb.giveUp(r, p)
+		p.tell(Event{Type: "ended", Ring: r.id, Person: c.person})
+		return false
+	case stopped:
+		p.tell(Event{Type: "ring_over", Ring: r.id, Person: c.person})
+		return false
+	}
+	return true
+}
+
 // take waits for the browser's audio, hands the call to the person's (the
 // dialer then joins them), and ends the listener's side once the person's
 // is over.
@@ -313,17 +334,7 @@ func (c *call) take(r *ring) {
 	p, sb := c.session, c.session.sb
 	defer p.release(c)
 	defer c.browser.Close()
-	switch c.connected(r.over) {
-	case notConnected:
-		sb.giveUp(r, p)
-		p.tell(Event{Type: "ended", Error: ErrNoMedia, Ring: r.id, Person: c.person})
-		return
-	case listenerLeft:
-		sb.giveUp(r, p)
-		p.tell(Event{Type: "ended", Ring: r.id, Person: c.person})
-		return
-	case stopped:
-		p.tell(Event{Type: "ring_over", Ring: r.id, Person: c.person})
+	if !c.pickedUp(r) {
 		return
 	}
 	sb.mu.Lock()
