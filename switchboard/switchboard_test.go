@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -134,13 +135,23 @@ func (p *page) wait(t *testing.T, typ string, d time.Duration) switchboard.Event
 }
 
 func (p *page) waitTB(t testing.TB, typ string, d time.Duration) switchboard.Event {
+	e, ok := p.first(d, typ)
+	if !ok {
+		t.Fatalf("no %q event within %s; got %v", typ, d, p.types())
+	}
+	return e
+}
+
+// first returns the first event of one of types, waiting up to d for it
+// (false: none came).
+func (p *page) first(d time.Duration, types ...string) (switchboard.Event, bool) {
 	deadline := time.After(d)
 	for {
 		p.mu.Lock()
 		for _, e := range p.events {
-			if e.Type == typ {
+			if slices.Contains(types, e.Type) {
 				p.mu.Unlock()
-				return e
+				return e, true
 			}
 		}
 		changed := p.changed
@@ -148,7 +159,7 @@ func (p *page) waitTB(t testing.TB, typ string, d time.Duration) switchboard.Eve
 		select {
 		case <-changed:
 		case <-deadline:
-			t.Fatalf("no %q event within %s; got %v", typ, d, p.types())
+			return switchboard.Event{}, false
 		}
 	}
 }
@@ -163,13 +174,6 @@ func (p *page) when(typ string) time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-// all is every event so far.
-func (p *page) all() []switchboard.Event {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]switchboard.Event(nil), p.events...)
 }
 
 func (p *page) types() []string {

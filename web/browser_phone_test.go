@@ -288,6 +288,23 @@ func TestBrowserPhoneTakesARingingCall(t *testing.T) {
 	require.Greater(t, tone, loud*7/10, "and it was her voice: the microphone's tone")
 }
 
+// talkWith picks up the call ringing the page, from name's phone (caller,
+// whose call ends on ended): they hear each other, then the caller hangs
+// up and the page says the call ended.
+func (b *tab) talkWith(t *testing.T, name string, caller *dialertest.Leg, ended <-chan dialer.Result) {
+	t.Helper()
+	b.run(t, chromedp.Click(css(`#phone .phone-take`)))
+	b.waitText(t, "#phone .phone-words", "En communication avec "+name)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		heard, _, _ := caller.Snapshot()
+		assert.True(c, dialertest.Hears(heard, listenerVoice, 50), "the caller hears the listener")
+		assert.Greater(c, b.packetsReceived(t), 50, "the page receives the caller's audio")
+	}, 10*time.Second, 200*time.Millisecond)
+	caller.HangUp()
+	b.waitText(t, "#phone .phone-words", "Appel terminé")
+	require.Equal(t, wellcheck.OutcomeAnswered, (<-ended).Outcome)
+}
+
 // A person calls the service: the listener's page rings with their name,
 // she picks up and they talk; a number the service does not know rings
 // with the number, and nobody taking it, the caller hears the message.
@@ -312,16 +329,7 @@ func TestBrowserPhoneTakesACallToTheService(t *testing.T) {
 	require.Contains(t, eval[string](t, b, `document.title`), "Appel entrant de Jeanne Martin", "a tab in the background says it too")
 	b.checkA11y(t, "list, a call to the service ringing")
 	b.shoot(t, "phone-incoming")
-	b.run(t, chromedp.Click(css(`#phone .phone-take`)))
-	b.waitText(t, "#phone .phone-words", "En communication avec Jeanne Martin")
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		heard, _, _ := caller.Snapshot()
-		assert.True(c, dialertest.Hears(heard, listenerVoice, 50), "the caller hears the listener")
-		assert.Greater(c, b.packetsReceived(t), 50, "the page receives the caller's audio")
-	}, 10*time.Second, 200*time.Millisecond)
-	caller.HangUp()
-	b.waitText(t, "#phone .phone-words", "Appel terminé")
-	require.Equal(t, wellcheck.OutcomeAnswered, (<-ended).Outcome)
+	b.talkWith(t, "Jeanne Martin", caller, ended)
 
 	s.ui.Phone.RingFor = time.Second
 	stranger := dialertest.NewLeg(t)
@@ -370,26 +378,10 @@ func TestBrowserPhoneTakesACallHeldByAnotherNode(t *testing.T) {
 	caller.Voice = 1000
 	ended := dialertest.CallIn(t, held, "+33612345678", caller)
 	b.waitText(t, "#phone .phone-words", "Appel entrant de Jeanne Martin")
-	b.run(t, chromedp.Click(css(`#phone .phone-take`)))
-	b.waitText(t, "#phone .phone-words", "En communication avec Jeanne Martin")
-	b.shoot(t, "phone-incoming-other-node")
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		heard, _, _ := caller.Snapshot()
-		assert.True(c, dialertest.Hears(heard, listenerVoice, 50), "the caller hears the listener")
-		assert.Greater(c, b.packetsReceived(t), 50, "the page receives the caller's audio")
-	}, 10*time.Second, 200*time.Millisecond)
-	caller.HangUp()
-	b.waitText(t, "#phone .phone-words", "Appel terminé")
-	require.Equal(t, wellcheck.OutcomeAnswered, (<-ended).Outcome)
-	cases, err := s.store.Pool().Query(context.Background(), "SELECT id FROM cases")
-	require.NoError(t, err)
+	b.shoot(t, "phone-incoming-other-node") // ringing, as on the node holding the call
+	b.talkWith(t, "Jeanne Martin", caller, ended)
 	var caseIDs []int64
-	for cases.Next() {
-		var id int64
-		require.NoError(t, cases.Scan(&id))
-		caseIDs = append(caseIDs, id)
-	}
-	require.NoError(t, cases.Err())
+	require.NoError(t, s.store.Pool().QueryRow(context.Background(), "SELECT array_agg(id) FROM cases").Scan(&caseIDs))
 	require.Len(t, caseIDs, 1, "the call opened the person's case")
 	calls, err := s.ui.Cases.Calls(context.Background(), caseIDs[0])
 	require.NoError(t, err)
